@@ -1,0 +1,48 @@
+import { NetletError } from '../errors.ts';
+
+/** A subcommand: parses its own arguments, returns the process exit code. */
+export interface Command {
+  summary: string;
+  run(argv: string[]): Promise<number>;
+}
+
+// Subcommands load lazily so `netlet version` does not pay for the proxy,
+// DNS or CNI code. The names are stable (ARCHITECTURE.md "Command line").
+const commands: Record<string, () => Promise<Command>> = {
+  agent: async () => (await import('./commands/agent.ts')).agentCommand,
+  version: async () => (await import('./commands/version.ts')).versionCommand,
+};
+
+function usage(): string {
+  return [
+    'usage: netlet <command> [options]',
+    '',
+    'commands:',
+    ...Object.keys(commands).map((c) => `  ${c}`),
+    '',
+    "run 'netlet <command> --help' for a command's options",
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage() + '\n');
+    return name ? 0 : 2;
+  }
+  const load = commands[name];
+  if (!load) {
+    process.stderr.write(`netlet: unknown command '${name}'\n${usage()}\n`);
+    return 2;
+  }
+  try {
+    return await (await load()).run(rest);
+  } catch (err) {
+    // Usage and config errors are the user's to fix: one line, no stack.
+    if (err instanceof NetletError) {
+      process.stderr.write(`netlet ${name}: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}

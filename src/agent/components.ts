@@ -1,0 +1,12 @@
+import type { AgentContext, Component } from './component.ts';
+
+/**
+ * The consumers the config asks for, in the order they start (Felix's habit:
+ * a fixed, documented order). Each lives in its own room and is loaded only
+ * when enabled.
+ */
+export async function createComponents(ctx: AgentContext): Promise<Component[]> {
+  const components: Component[] = [];
+  void ctx;
+  return components;
+}

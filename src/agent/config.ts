@@ -1,0 +1,181 @@
+import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError } from '../errors.ts';
+import { validate } from './schema.ts';
+import type { Section } from './schema.ts';
+
+// kube-proxy's defaults (REFERENCE.md) so an existing KubeProxyConfiguration
+// keeps its meaning; CoreDNS's for the DNS section.
+export const configSchema: Section = {
+  doc: 'netlet agent configuration',
+  fields: {
+    nodeName: { type: 'string', default: '', doc: "This node's name; defaults to the hostname (kube-proxy's hostnameOverride)." },
+    kubeconfig: { type: 'string', default: '', doc: 'Path of a kubeconfig; empty means $KUBECONFIG, the in-cluster config, then ~/.kube/config.' },
+    manifests: { type: 'string', default: '', doc: 'A folder of Kubernetes manifests to serve from instead of an API server.' },
+    snapshot: { type: 'string', default: '', doc: 'File where the last known cluster state is kept, served when the API server is unreachable at start.' },
+    logLevel: { type: 'string', default: 'info', oneOf: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], doc: 'Log level.' },
+    healthzBindAddress: { type: 'string', default: '0.0.0.0:10256', doc: 'Address of /healthz and /livez (kube-proxy: healthzBindAddress).' },
+    metricsBindAddress: { type: 'string', default: '127.0.0.1:10249', doc: 'Address of /metrics (kube-proxy: metricsBindAddress).' },
+    proxy: {
+      doc: "Service proxy; accepts kube-proxy's KubeProxyConfiguration fields that apply.",
+      ignored: [
+        'apiVersion', 'kind', 'bindAddress', 'bindAddressHardFail', 'clientConnection', 'configSyncPeriod',
+        'detectLocalMode', 'detectLocal', 'enableProfiling', 'featureGates', 'logging', 'nftables', 'oomScoreAdj',
+        'portRange', 'showHiddenMetricsForVersion', 'udpIdleTimeout', 'winkernel', 'windowsRunAsService',
+        'healthzBindAddress', 'metricsBindAddress', 'hostnameOverride', 'kubeconfig',
+      ],
+      fields: {
+        mode: { type: 'string', default: 'iptables', oneOf: ['iptables', 'ipvs', 'none', ''], doc: 'Proxy backend; "" means iptables, as in kube-proxy.' },
+        clusterCIDR: { type: 'string', default: '', doc: 'Pod CIDR(s), comma separated; traffic to services from outside them is masqueraded.' },
+        masqueradeAll: { type: 'boolean', default: false, doc: 'Masquerade all traffic to services.' },
+        nodePortAddresses: { type: 'stringList', default: [], doc: 'CIDRs (or "primary") of node addresses that accept NodePorts; empty means all.' },
+        iptables: {
+          doc: 'iptables backend.',
+          ignored: ['localhostNodePorts'],
+          fields: {
+            syncPeriod: { type: 'duration', default: '30s', doc: 'Full resync period.' },
+            minSyncPeriod: { type: 'duration', default: '1s', doc: 'Minimum interval between syncs.' },
+            masqueradeAll: { type: 'boolean', default: false, doc: 'Same as proxy.masqueradeAll (kube-proxy keeps it here).' },
+            masqueradeBit: { type: 'number', default: 14, min: 0, max: 31, doc: 'fwmark bit used to mark packets for masquerading.' },
+          },
+        },
+        ipvs: {
+          doc: 'IPVS backend.',
+          ignored: ['tcpTimeout', 'tcpFinTimeout', 'udpTimeout'],
+          fields: {
+            syncPeriod: { type: 'duration', default: '30s', doc: 'Full resync period.' },
+            minSyncPeriod: { type: 'duration', default: '0s', doc: 'Minimum interval between syncs.' },
+            scheduler: { type: 'string', default: 'rr', doc: 'IPVS scheduler.' },
+            excludeCIDRs: { type: 'stringList', default: [], doc: 'CIDRs whose IPVS services cleanup leaves alone.' },
+            strictARP: { type: 'boolean', default: false, doc: 'Set arp_ignore/arp_announce for kube-ipvs0 addresses.' },
+          },
+        },
+        conntrack: {
+          doc: 'conntrack sysctls set at start.',
+          fields: {
+            maxPerCore: { type: 'number', default: 32768, min: 0, doc: 'nf_conntrack_max per core; 0 leaves it alone.' },
+            min: { type: 'number', default: 131072, min: 0, doc: 'Lower bound of nf_conntrack_max.' },
+            tcpEstablishedTimeout: { type: 'duration', default: '24h0m0s', doc: 'nf_conntrack_tcp_timeout_established; 0 leaves it alone.' },
+            tcpCloseWaitTimeout: { type: 'duration', default: '1h0m0s', doc: 'nf_conntrack_tcp_timeout_close_wait; 0 leaves it alone.' },
+            tcpBeLiberal: { type: 'boolean', default: false, doc: 'nf_conntrack_tcp_be_liberal.' },
+            udpTimeout: { type: 'duration', default: '0s', doc: 'nf_conntrack_udp_timeout; 0 leaves it alone.' },
+            udpStreamTimeout: { type: 'duration', default: '0s', doc: 'nf_conntrack_udp_timeout_stream; 0 leaves it alone.' },
+          },
+        },
+      },
+    },
+    dns: {
+      doc: 'Cluster DNS (CoreDNS compatible).',
+      fields: {
+        enabled: { type: 'boolean', default: false, doc: 'Serve cluster DNS from the agent (same as --dns).' },
+        corefile: { type: 'string', default: '', doc: 'A Corefile to read; empty means the built-in default.' },
+        listen: { type: 'string', default: '0.0.0.0:53', doc: 'UDP and TCP address to answer on.' },
+        clusterDomain: { type: 'string', default: 'cluster.local', doc: 'The cluster zone.' },
+      },
+    },
+    routes: {
+      doc: "Routes to other nodes' pod blocks.",
+      fields: {
+        enabled: { type: 'boolean', default: false, doc: "Install routes to other nodes' blocks or podCIDRs." },
+        mode: { type: 'string', default: 'direct', oneOf: ['direct'], doc: 'How other nodes are reached: direct (host-gw).' },
+      },
+    },
+  },
+};
+
+export interface AgentConfig {
+  nodeName: string;
+  kubeconfig: string;
+  manifests: string;
+  snapshot: string;
+  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+  healthzBindAddress: string;
+  metricsBindAddress: string;
+  proxy: {
+    mode: 'iptables' | 'ipvs' | 'none';
+    clusterCIDR: string;
+    masqueradeAll: boolean;
+    nodePortAddresses: string[];
+    /** Durations in milliseconds. */
+    iptables: { syncPeriod: number; minSyncPeriod: number; masqueradeAll: boolean; masqueradeBit: number };
+    ipvs: { syncPeriod: number; minSyncPeriod: number; scheduler: string; excludeCIDRs: string[]; strictARP: boolean };
+    conntrack: {
+      maxPerCore: number;
+      min: number;
+      tcpEstablishedTimeout: number;
+      tcpCloseWaitTimeout: number;
+      tcpBeLiberal: boolean;
+      udpTimeout: number;
+      udpStreamTimeout: number;
+    };
+  };
+  dns: { enabled: boolean; corefile: string; listen: string; clusterDomain: string };
+  routes: { enabled: boolean; mode: 'direct' };
+}
+
+/** Values given on the command line win over the file. */
+export interface ConfigOverrides {
+  nodeName?: string;
+  kubeconfig?: string;
+  manifests?: string;
+  snapshot?: string;
+  proxyMode?: string;
+  dns?: boolean;
+  logLevel?: string;
+}
+
+/**
+ * Builds the config from a parsed YAML document. A document whose `kind` is
+ * KubeProxyConfiguration is taken as the proxy section, so an existing
+ * kube-proxy config file works as it is; its hostnameOverride, bind addresses
+ * and clientConnection.kubeconfig map to the agent's own keys.
+ */
+export function buildConfig(doc: unknown, overrides: ConfigOverrides = {}, warn: (key: string) => void = () => {}): AgentConfig {
+  let input = doc ?? {};
+  if (typeof input !== 'object' || Array.isArray(input)) throw new ConfigError('', 'the config file must be a YAML mapping');
+  const raw = input as Record<string, unknown>;
+  if (raw.kind === 'KubeProxyConfiguration') {
+    const lifted: Record<string, unknown> = { proxy: raw };
+    if (typeof raw.hostnameOverride === 'string' && raw.hostnameOverride) lifted.nodeName = raw.hostnameOverride;
+    if (typeof raw.healthzBindAddress === 'string' && raw.healthzBindAddress) lifted.healthzBindAddress = raw.healthzBindAddress;
+    if (typeof raw.metricsBindAddress === 'string' && raw.metricsBindAddress) lifted.metricsBindAddress = raw.metricsBindAddress;
+    const cc = raw.clientConnection as Record<string, unknown> | undefined;
+    if (cc && typeof cc.kubeconfig === 'string' && cc.kubeconfig) lifted.kubeconfig = cc.kubeconfig;
+    input = lifted;
+  }
+  const cfg = validate(configSchema, input, warn) as unknown as AgentConfig;
+  if ((cfg.proxy.mode as string) === '') cfg.proxy.mode = 'iptables';
+  if (cfg.proxy.iptables.masqueradeAll) cfg.proxy.masqueradeAll = true;
+
+  if (overrides.nodeName) cfg.nodeName = overrides.nodeName;
+  if (overrides.kubeconfig) cfg.kubeconfig = overrides.kubeconfig;
+  if (overrides.manifests) cfg.manifests = overrides.manifests;
+  if (overrides.snapshot) cfg.snapshot = overrides.snapshot;
+  if (overrides.dns) cfg.dns.enabled = true;
+  if (overrides.logLevel) cfg.logLevel = validate(configSchema, { logLevel: overrides.logLevel }, warn).logLevel as AgentConfig['logLevel'];
+  if (overrides.proxyMode) {
+    cfg.proxy.mode = (validate(configSchema, { proxy: { mode: overrides.proxyMode } }, warn).proxy as AgentConfig['proxy']).mode;
+  }
+  if (!cfg.nodeName) cfg.nodeName = hostname().toLowerCase();
+  if (cfg.kubeconfig && cfg.manifests) throw new ConfigError('manifests', 'give either a kubeconfig or a manifest folder, not both');
+  return cfg;
+}
+
+export async function loadConfig(file: string | undefined, overrides: ConfigOverrides = {}, warn?: (key: string) => void): Promise<AgentConfig> {
+  let doc: unknown = {};
+  if (file) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError('', `cannot read ${file}: ${(err as Error).message}`);
+    }
+    try {
+      doc = parseYaml(text);
+    } catch (err) {
+      throw new ConfigError('', `${file} is not valid YAML: ${(err as Error).message}`);
+    }
+  }
+  return buildConfig(doc, overrides, warn);
+}

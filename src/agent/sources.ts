@@ -1,0 +1,21 @@
+import type { AgentContext } from './component.ts';
+
+/** Where the agent's store is filled from: API server, manifest folder, snapshot. */
+export interface AgentSources {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** False when the store cannot be trusted (e.g. never synced). */
+  healthy(): boolean;
+  /** Extra health fields, e.g. { offline: true } when serving from a snapshot. */
+  details(): Record<string, unknown>;
+}
+
+export async function createSources(ctx: AgentContext): Promise<AgentSources> {
+  void ctx;
+  return {
+    async start() {},
+    async stop() {},
+    healthy: () => true,
+    details: () => ({}),
+  };
+}

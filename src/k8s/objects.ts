@@ -1,0 +1,158 @@
+// Slim typed copies of the API objects netlet uses. Raw JSON is converted once
+// on arrival (src/k8s/convert/) and dropped, so the store holds only these
+// fields: less memory at 10k services, and consumers never dig through `any`.
+// Field meanings follow the Kubernetes API; defaults are applied at conversion.
+
+export type Protocol = 'TCP' | 'UDP' | 'SCTP';
+export type IPFamily = 'IPv4' | 'IPv6';
+
+export interface ObjectMeta {
+  /** '' for cluster-scoped objects. */
+  namespace: string;
+  name: string;
+  uid: string;
+  resourceVersion: string;
+}
+
+export interface ServicePort {
+  /** '' when the port has no name. */
+  name: string;
+  protocol: Protocol;
+  port: number;
+  targetPort: number | string;
+  /** 0 when none is allocated. */
+  nodePort: number;
+  appProtocol?: string;
+}
+
+export type ServiceType = 'ClusterIP' | 'NodePort' | 'LoadBalancer' | 'ExternalName';
+
+export interface Service {
+  kind: 'Service';
+  meta: ObjectMeta;
+  type: ServiceType;
+  /** Real cluster IPs; empty for headless ("None") and ExternalName services. */
+  clusterIPs: string[];
+  headless: boolean;
+  ipFamilies: IPFamily[];
+  ports: ServicePort[];
+  externalIPs: string[];
+  /** status.loadBalancer.ingress[].ip */
+  loadBalancerIngressIPs: string[];
+  loadBalancerSourceRanges: string[];
+  /** Only for type ExternalName, without a trailing dot. */
+  externalName: string;
+  sessionAffinity: 'None' | 'ClientIP';
+  /** Defaults to 10800 as in the API. */
+  sessionAffinityTimeoutSeconds: number;
+  externalTrafficPolicy: 'Cluster' | 'Local';
+  internalTrafficPolicy: 'Cluster' | 'Local';
+  /** 0 when none. */
+  healthCheckNodePort: number;
+  publishNotReadyAddresses: boolean;
+  /** spec.trafficDistribution, e.g. 'PreferClose'; '' when unset. */
+  trafficDistribution: string;
+  /** annotation service.kubernetes.io/topology-mode (or the older topology-aware-hints); '' when unset. */
+  topologyMode: string;
+  /** label service.kubernetes.io/service-proxy-name: kube-proxy ignores such services. '' when unset. */
+  serviceProxyName: string;
+}
+
+export interface EndpointPort {
+  name: string;
+  protocol: Protocol;
+  port: number;
+  appProtocol?: string;
+}
+
+export interface Endpoint {
+  addresses: string[];
+  /** conditions.ready; an unset condition counts as ready (API semantics). */
+  ready: boolean;
+  /** conditions.serving; unset means the same as ready. */
+  serving: boolean;
+  /** conditions.terminating; unset means false. */
+  terminating: boolean;
+  hostname: string;
+  nodeName: string;
+  zone: string;
+  /** hints.forZones[].name */
+  zoneHints: string[];
+  /** targetRef when it points at a Pod. */
+  targetPod?: { namespace: string; name: string };
+}
+
+export interface EndpointSlice {
+  kind: 'EndpointSlice';
+  meta: ObjectMeta;
+  /** label kubernetes.io/service-name; '' when the slice belongs to no service. */
+  serviceName: string;
+  addressType: 'IPv4' | 'IPv6' | 'FQDN';
+  ports: EndpointPort[];
+  endpoints: Endpoint[];
+  /** annotation endpoints.kubernetes.io/last-change-trigger-time, ms since epoch; 0 when absent. */
+  triggerTimeMs: number;
+}
+
+export interface Node {
+  kind: 'Node';
+  meta: ObjectMeta;
+  podCIDRs: string[];
+  internalIPs: string[];
+  externalIPs: string[];
+  hostname: string;
+  /** label topology.kubernetes.io/zone; '' when unset. */
+  zone: string;
+  /** status condition Ready == True */
+  ready: boolean;
+  labels: Record<string, string>;
+}
+
+export interface Pod {
+  kind: 'Pod';
+  meta: ObjectMeta;
+  nodeName: string;
+  podIPs: string[];
+  hostNetwork: boolean;
+  phase: string;
+  hostname: string;
+  subdomain: string;
+}
+
+export interface Namespace {
+  kind: 'Namespace';
+  meta: ObjectMeta;
+}
+
+/**
+ * netlet's IPAM block claim (CRD ipamblocks.netlet.io/v1, cluster-scoped):
+ * a block of a pool owned by one node. Named after its CIDR with '.', ':' and
+ * '/' replaced by '-'.
+ */
+export interface IPAMBlock {
+  kind: 'IPAMBlock';
+  meta: ObjectMeta;
+  cidr: string;
+  /** The node that claimed it. */
+  node: string;
+  pool: string;
+}
+
+export interface KindMap {
+  Service: Service;
+  EndpointSlice: EndpointSlice;
+  Node: Node;
+  Pod: Pod;
+  Namespace: Namespace;
+  IPAMBlock: IPAMBlock;
+}
+
+export type Kind = keyof KindMap;
+export type AnyObject = KindMap[Kind];
+
+export const ALL_KINDS: readonly Kind[] = ['Service', 'EndpointSlice', 'Node', 'Pod', 'Namespace', 'IPAMBlock'];
+
+/** Store key: "namespace/name" for namespaced objects, "name" for cluster-scoped ones. */
+export function objectKey(meta: Pick<ObjectMeta, 'namespace' | 'name'>): string {
+  return meta.namespace ? `${meta.namespace}/${meta.name}` : meta.name;
+}
