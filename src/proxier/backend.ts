@@ -1,0 +1,36 @@
+import type { IPFamilyNumber, PlanSet } from './plan.ts';
+
+/** One sync handed by the proxier to a backend (iptables, ipvs). */
+export interface SyncRequest {
+  family: IPFamilyNumber;
+  /** Every current plan of this family, keyed by planKey(). */
+  plans: PlanSet;
+  /**
+   * planKeys whose service or endpoints changed since the last successful
+   * sync, including keys of plans that no longer exist (their rules must go).
+   * Ignored when `full` is set.
+   */
+  changed: ReadonlySet<string>;
+  /** Rewrite everything: at start, after a failure, and every syncPeriod. */
+  full: boolean;
+  /** This node's addresses that accept NodePorts (after nodePortAddresses filtering); empty means all. */
+  nodePortAddresses: string[];
+}
+
+export interface SyncResult {
+  /** Rules (or real servers) the backend holds after the sync, for kubeproxy_sync_proxy_rules_iptables_total. */
+  ruleCount: number;
+  /** Time spent inside iptables-restore / netlink, ms: the floor the rest of the sync is compared with. */
+  applyMs: number;
+}
+
+/**
+ * A dataplane that renders plans. It decides nothing about policy (that is in
+ * the plan) and throws on failure; the proxier then schedules a full sync.
+ */
+export interface ProxyBackend {
+  readonly name: string;
+  sync(req: SyncRequest): Promise<SyncResult>;
+  /** Removes everything the backend owns from the kernel. */
+  cleanup(): Promise<void>;
+}
