@@ -11,7 +11,7 @@ DEBIAN_PACKAGES=(
   bind9-dnsutils dnsperf dnsmasq-base knot
   iperf3 curl netcat-openbsd iputils-ping
   containerd runc busybox-static containernetworking-plugins
-  bird2 gobgpd
+  bird2 gobgpd openssl
 )
 
 missing=()
