@@ -1,0 +1,106 @@
+// The deploy/ manifests are what operators apply: parse every document and
+// check them against the agent's own defaults, so the two cannot drift.
+import t from 'tap';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { buildConfig, configSchema } from '../../../src/agent/config.ts';
+import { defaults } from '../../../src/agent/schema.ts';
+
+const DEPLOY = new URL('../../../deploy/', import.meta.url).pathname;
+
+interface Doc {
+  file: string;
+  obj: Record<string, any>;
+}
+
+function loadAll(): Doc[] {
+  const docs: Doc[] = [];
+  for (const file of readdirSync(DEPLOY).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+    for (const d of parseAllDocuments(readFileSync(join(DEPLOY, file), 'utf8'))) {
+      if (d.errors.length) throw new Error(`${file}: ${d.errors[0].message}`);
+      const obj = d.toJS();
+      if (obj) docs.push({ file, obj });
+    }
+  }
+  return docs;
+}
+
+const docs = loadAll();
+function find(kind: string, name: string): Record<string, any> {
+  const found = docs.find((d) => d.obj.kind === kind && d.obj.metadata?.name === name);
+  if (!found) throw new Error(`deploy/ has no ${kind} ${name}`);
+  return found.obj;
+}
+
+t.test('every document parses and has apiVersion, kind and a name', async (t) => {
+  t.ok(docs.length >= 10, `${docs.length} documents`);
+  for (const { file, obj } of docs) {
+    t.ok(obj.apiVersion && obj.kind && obj.metadata?.name, `${file}: ${obj.kind}/${obj.metadata?.name}`);
+  }
+});
+
+t.test('RBAC grants the minimum', async (t) => {
+  const agent = find('ClusterRole', 'netlet');
+  const ruleFor = (role: any, group: string, resource: string) =>
+    role.rules.filter((r: any) => r.apiGroups.includes(group) && r.resources.includes(resource)).flatMap((r: any) => r.verbs).sort();
+  const readOnly = ['get', 'list', 'watch'];
+  const rows: [string, string, string[]][] = [
+    ['', 'services', readOnly],
+    ['', 'nodes', readOnly],
+    ['', 'pods', readOnly],
+    ['', 'namespaces', readOnly],
+    ['discovery.k8s.io', 'endpointslices', readOnly],
+    ['netlet.io', 'ipamblocks', ['create', 'delete', 'get', 'list', 'update', 'watch']],
+    ['', 'events', ['create', 'patch']],
+  ];
+  for (const [group, resource, verbs] of rows) {
+    t.same(ruleFor(agent, group, resource), verbs, `agent: ${group || 'core'}/${resource}`);
+  }
+  for (const rule of agent.rules) {
+    t.notOk(rule.verbs.includes('*') || rule.resources.includes('*') || rule.apiGroups.includes('*'), 'no wildcards');
+  }
+  const dns = find('ClusterRole', 'netlet-dns');
+  for (const rule of dns.rules) t.same([...rule.verbs].sort(), ['list', 'watch'], `dns: ${rule.resources} read only`);
+});
+
+t.test("the DaemonSet's ports and probes match the agent's defaults", async (t) => {
+  const ds = find('DaemonSet', 'netlet');
+  const spec = ds.spec.template.spec;
+  const agent = spec.containers.find((c: any) => c.name === 'netlet');
+  const cm = find('ConfigMap', 'netlet-config');
+  const cfg = buildConfig((await import('yaml')).parse(cm.data['agent.yaml']), { nodeName: 'n' });
+  const healthzPort = Number(cfg.healthzBindAddress.split(':').pop());
+  const metricsPort = Number(cfg.metricsBindAddress.split(':').pop());
+  const def = defaults(configSchema) as { healthzBindAddress: string; metricsBindAddress: string };
+  t.equal(cfg.healthzBindAddress, def.healthzBindAddress, 'ConfigMap keeps kube-proxy healthz default');
+  t.equal(cfg.metricsBindAddress, def.metricsBindAddress, 'ConfigMap keeps kube-proxy metrics default');
+  t.equal(agent.livenessProbe.httpGet.port, healthzPort);
+  t.equal(agent.livenessProbe.httpGet.path, '/livez');
+  t.equal(agent.readinessProbe.httpGet.port, healthzPort);
+  t.equal(agent.readinessProbe.httpGet.path, '/healthz');
+  t.same(agent.ports.map((p: any) => p.containerPort).sort(), [healthzPort, metricsPort].sort());
+  t.equal(spec.hostNetwork, true);
+  t.equal(spec.priorityClassName, 'system-node-critical');
+  t.same(spec.tolerations, [{ operator: 'Exists' }], 'tolerates every taint');
+  t.equal(agent.securityContext.privileged, false, 'capabilities, not blanket privilege');
+  t.ok(agent.securityContext.capabilities.add.includes('NET_ADMIN'));
+  t.ok(spec.initContainers.some((c: any) => c.command.includes('install-cni')), 'init container installs the CNI plugin');
+});
+
+t.test('the DNS Service is compatible with kube-dns', async (t) => {
+  const svc = find('Service', 'kube-dns');
+  t.equal(svc.metadata.namespace, 'kube-system');
+  t.equal(svc.metadata.labels['k8s-app'], 'kube-dns');
+  t.same(
+    svc.spec.ports.map((p: any) => `${p.port}/${p.protocol}`).sort(),
+    ['53/TCP', '53/UDP', '9153/TCP'],
+  );
+  const dep = find('Deployment', 'netlet-dns');
+  t.same(dep.spec.template.metadata.labels, svc.spec.selector, 'Service selects the DNS pods');
+  const c = dep.spec.template.spec.containers[0];
+  t.equal(c.livenessProbe.httpGet.port, 8080);
+  t.equal(c.livenessProbe.httpGet.path, '/health');
+  t.equal(c.readinessProbe.httpGet.port, 8181);
+  t.equal(c.readinessProbe.httpGet.path, '/ready');
+});
