@@ -1,0 +1,130 @@
+// discovery.k8s.io/v1 EndpointSlice → slim EndpointSlice. This is the hot
+// path of the reflector (every pod change produces one), so it reads each
+// field once and keeps loops index-based.
+
+import { isIP as ipFamilyOf } from 'node:net';
+import type { Endpoint, EndpointPort, EndpointSlice } from '../objects.ts';
+import { bool, fail, list, mapValue, meta, optionalString, port, protocol, record, string } from './fields.ts';
+import type { Ctx, Raw } from './fields.ts';
+
+const ADDRESS_TYPES = ['IPv4', 'IPv6', 'FQDN'] as const;
+type AddressType = (typeof ADDRESS_TYPES)[number];
+
+export function convertEndpointSlice(raw: unknown): EndpointSlice {
+  const { meta: m, ctx, labels, annotations } = meta('EndpointSlice', raw, true);
+  const r = raw as Raw;
+
+  const addressType = r.addressType;
+  if (addressType === undefined || addressType === null) fail(ctx, 'addressType', 'required');
+  if (!(ADDRESS_TYPES as readonly unknown[]).includes(addressType)) {
+    fail(ctx, 'addressType', `must be one of ${ADDRESS_TYPES.join(', ')}, got ${JSON.stringify(addressType)}`);
+  }
+  const type = addressType as AddressType;
+  const family = type === 'IPv4' ? 4 : type === 'IPv6' ? 6 : 0;
+
+  const rawPorts = list(ctx, r.ports, 'ports');
+  const ports: EndpointPort[] = [];
+  for (let i = 0; i < rawPorts.length; i++) {
+    const p = endpointPort(ctx, rawPorts[i], `ports[${i}]`);
+    if (p) ports.push(p);
+  }
+
+  const rawEndpoints = list(ctx, r.endpoints, 'endpoints');
+  const endpoints: Endpoint[] = new Array(rawEndpoints.length);
+  for (let i = 0; i < rawEndpoints.length; i++) {
+    endpoints[i] = endpoint(ctx, rawEndpoints[i], `endpoints[${i}]`, family, m.namespace);
+  }
+
+  return {
+    kind: 'EndpointSlice',
+    meta: m,
+    serviceName: mapValue(ctx, labels, 'metadata.labels', 'kubernetes.io/service-name'),
+    addressType: type,
+    ports,
+    endpoints,
+    triggerTimeMs: triggerTime(mapValue(ctx, annotations, 'metadata.annotations', 'endpoints.kubernetes.io/last-change-trigger-time')),
+  };
+}
+
+/**
+ * The API allows a port without a number ("all ports"), which kube-proxy
+ * cannot program and skips; so do we (returns undefined).
+ */
+function endpointPort(ctx: Ctx, v: unknown, field: string): EndpointPort | undefined {
+  const p = record(ctx, v, field);
+  if (!p) return fail(ctx, field, 'expected a mapping, got null');
+  if (p.port === undefined || p.port === null) return undefined;
+  const out: EndpointPort = {
+    name: string(ctx, p.name, `${field}.name`),
+    protocol: protocol(ctx, p.protocol, `${field}.protocol`),
+    port: port(ctx, p.port, `${field}.port`),
+  };
+  const appProtocol = optionalString(ctx, p.appProtocol, `${field}.appProtocol`);
+  if (appProtocol) out.appProtocol = appProtocol;
+  return out;
+}
+
+function endpoint(ctx: Ctx, v: unknown, field: string, family: 0 | 4 | 6, sliceNamespace: string): Endpoint {
+  const e = record(ctx, v, field);
+  if (!e) return fail(ctx, field, 'expected a mapping, got null');
+
+  const rawAddresses = list(ctx, e.addresses, `${field}.addresses`);
+  if (rawAddresses.length === 0) fail(ctx, `${field}.addresses`, 'at least one address is required');
+  const addresses: string[] = new Array(rawAddresses.length);
+  for (let i = 0; i < rawAddresses.length; i++) addresses[i] = address(ctx, rawAddresses[i], `${field}.addresses[${i}]`, family);
+
+  // EndpointConditions (discovery/v1): an unknown ready state counts as ready,
+  // serving defaults to ready, terminating to false.
+  const conditions = record(ctx, e.conditions, `${field}.conditions`);
+  const ready = bool(ctx, conditions?.ready, `${field}.conditions.ready`, true);
+  const serving = bool(ctx, conditions?.serving, `${field}.conditions.serving`, ready);
+  const terminating = bool(ctx, conditions?.terminating, `${field}.conditions.terminating`, false);
+
+  const hints = record(ctx, e.hints, `${field}.hints`);
+  const forZones = list(ctx, hints?.forZones, `${field}.hints.forZones`);
+  const zoneHints: string[] = new Array(forZones.length);
+  for (let i = 0; i < forZones.length; i++) {
+    const z = record(ctx, forZones[i], `${field}.hints.forZones[${i}]`);
+    const name = string(ctx, z?.name, `${field}.hints.forZones[${i}].name`);
+    if (!name) fail(ctx, `${field}.hints.forZones[${i}].name`, 'required');
+    zoneHints[i] = name;
+  }
+
+  const out: Endpoint = {
+    addresses,
+    ready,
+    serving,
+    terminating,
+    hostname: string(ctx, e.hostname, `${field}.hostname`),
+    nodeName: string(ctx, e.nodeName, `${field}.nodeName`),
+    zone: string(ctx, e.zone, `${field}.zone`),
+    zoneHints,
+  };
+  const ref = record(ctx, e.targetRef, `${field}.targetRef`);
+  if (ref && ref.kind === 'Pod') {
+    const name = string(ctx, ref.name, `${field}.targetRef.name`);
+    if (name) out.targetPod = { namespace: string(ctx, ref.namespace, `${field}.targetRef.namespace`) || sliceNamespace, name };
+  }
+  return out;
+}
+
+/** An address of the slice's addressType; family 0 is FQDN. */
+function address(ctx: Ctx, v: unknown, field: string, family: 0 | 4 | 6): string {
+  if (typeof v !== 'string' || v === '') return fail(ctx, field, `expected an address, got ${JSON.stringify(v)}`);
+  if (family === 0) return v;
+  const f = ipFamilyOf(v);
+  if (f === 0) fail(ctx, field, `invalid IP address ${JSON.stringify(v)}`);
+  if (f !== family) fail(ctx, field, `${v} is not an IPv${family} address (addressType IPv${family})`);
+  return v;
+}
+
+/**
+ * RFC 3339 → ms since epoch. A malformed annotation only loses the
+ * programming-latency metric, so it reads as 0 ("absent") instead of
+ * rejecting the slice and its endpoints (kube-proxy also just skips it).
+ */
+function triggerTime(value: string): number {
+  if (!value) return 0;
+  const ms = Date.parse(value);
+  return Number.isFinite(ms) ? ms : 0;
+}

@@ -1,0 +1,36 @@
+// v1 Pod → slim Pod: what DNS (pod records, hostname/subdomain) and the
+// proxier (local endpoints, hostNetwork) need.
+
+import type { Pod } from '../objects.ts';
+import { bool, fail, ip, list, meta, record, string } from './fields.ts';
+import type { Raw } from './fields.ts';
+
+export function convertPod(raw: unknown): Pod {
+  const { meta: m, ctx } = meta('Pod', raw, true);
+  const spec = record(ctx, (raw as Raw).spec, 'spec');
+  const status = record(ctx, (raw as Raw).status, 'status');
+
+  // status.podIPs (dual-stack) supersedes status.podIP; its first entry equals podIP.
+  const podIPs: string[] = [];
+  const entries = list(ctx, status?.podIPs, 'status.podIPs');
+  for (let i = 0; i < entries.length; i++) {
+    const e = record(ctx, entries[i], `status.podIPs[${i}]`);
+    if (!e) fail(ctx, `status.podIPs[${i}]`, 'expected a mapping, got null');
+    podIPs.push(ip(ctx, e.ip, `status.podIPs[${i}].ip`));
+  }
+  if (podIPs.length === 0) {
+    const single = string(ctx, status?.podIP, 'status.podIP');
+    if (single) podIPs.push(ip(ctx, single, 'status.podIP'));
+  }
+
+  return {
+    kind: 'Pod',
+    meta: m,
+    nodeName: string(ctx, spec?.nodeName, 'spec.nodeName'),
+    podIPs,
+    hostNetwork: bool(ctx, spec?.hostNetwork, 'spec.hostNetwork', false),
+    phase: string(ctx, status?.phase, 'status.phase'),
+    hostname: string(ctx, spec?.hostname, 'spec.hostname'),
+    subdomain: string(ctx, spec?.subdomain, 'spec.subdomain'),
+  };
+}
