@@ -1,0 +1,161 @@
+// Block claims in the Kubernetes API: one cluster-scoped IPAMBlock object
+// (netlet.io/v1, deploy/crd-ipamblocks.yaml) per claimed block, named after
+// its CIDR. Claiming is a create: the API server accepts exactly one create of
+// a name and answers 409 AlreadyExists to the others, so two nodes can never
+// own one block and no other store or lock is needed between nodes. Releasing
+// deletes the object with a uid + resourceVersion precondition, so a block
+// that was released and claimed again by another node in between is left alone.
+
+import { ApiClient, ApiError, resourcePath } from '../k8s/client.ts';
+import type { ListResult, Query, RawJson } from '../k8s/client.ts';
+import { NetletError } from '../errors.ts';
+import type { BlockClaims, ClaimedBlock } from './claims.ts';
+import type { IpamConfig } from './config.ts';
+import { poolBlocks } from './pool.ts';
+import type { Pool } from './pool.ts';
+
+export const IPAMBLOCK_API_VERSION = 'netlet.io/v1';
+export const IPAMBLOCKS_PATH = resourcePath({ group: 'netlet.io', version: 'v1', resource: 'ipamblocks' });
+/** Label with the owner, for `kubectl get ipamblocks -l netlet.io/node=NAME`. */
+export const NODE_LABEL = 'netlet.io/node';
+
+/** The object name of a block: its CIDR with '.', ':' and '/' replaced by '-'. */
+export function blockObjectName(cidr: string): string {
+  return cidr.replace(/[.:/]/g, '-');
+}
+
+/** The part of ApiClient the claims use (a fake in unit tests, ApiClient for real). */
+export type BlockApi = Pick<ApiClient, 'list' | 'create' | 'delete' | 'get'>;
+
+interface RawBlock {
+  metadata: { name: string; uid?: string; resourceVersion?: string };
+  spec?: { cidr?: string; node?: string; pool?: string };
+}
+
+export class KubernetesClaims implements BlockClaims {
+  readonly kind = 'kubernetes';
+  readonly fixed = false;
+  readonly #node: string;
+  readonly #api: () => Promise<BlockApi>;
+
+  /** `api` is called on first use, so an ADD that finds room in its blocks never connects. */
+  constructor(node: string, api: () => Promise<BlockApi>) {
+    this.#node = node;
+    this.#api = api;
+  }
+
+  static fromConfig(cfg: IpamConfig): KubernetesClaims {
+    return new KubernetesClaims(cfg.nodeName, lazyClient(cfg.kubeconfig));
+  }
+
+  async owned(): Promise<ClaimedBlock[]> {
+    return (await this.#listAll())
+      .filter((b) => b.spec?.node === this.#node && typeof b.spec.cidr === 'string')
+      .map((b) => ({ cidr: b.spec!.cidr!, pool: b.spec!.pool ?? '' }));
+  }
+
+  async claim(pools: Pool[]): Promise<ClaimedBlock | null> {
+    const api = await this.#api();
+    const taken = new Set((await this.#listAll()).map((b) => b.metadata.name));
+    for (const pool of pools) {
+      for (const cidr of poolBlocks(pool)) {
+        const name = blockObjectName(cidr);
+        if (taken.has(name)) continue;
+        const labels = /^[a-z0-9]([-a-z0-9_.]{0,61}[a-z0-9])?$/i.test(this.#node) ? { [NODE_LABEL]: this.#node } : undefined;
+        try {
+          await api.create(IPAMBLOCKS_PATH, {
+            apiVersion: IPAMBLOCK_API_VERSION,
+            kind: 'IPAMBlock',
+            metadata: { name, labels },
+            spec: { cidr, node: this.#node, pool: pool.name },
+          });
+          return { cidr, pool: pool.name };
+        } catch (err) {
+          // Another node created it since our list: it is theirs, try the next one.
+          if (err instanceof ApiError && err.isAlreadyExists) {
+            taken.add(name);
+            continue;
+          }
+          throw claimError('claim', cidr, err);
+        }
+      }
+    }
+    return null;
+  }
+
+  async release(block: ClaimedBlock): Promise<boolean> {
+    const api = await this.#api();
+    const path = `${IPAMBLOCKS_PATH}/${blockObjectName(block.cidr)}`;
+    let current: RawBlock;
+    try {
+      current = (await api.get(path)) as RawBlock;
+    } catch (err) {
+      if (err instanceof ApiError && err.isNotFound) return false;
+      throw claimError('release', block.cidr, err);
+    }
+    if (current.spec?.node !== this.#node) return false;
+    try {
+      await api.delete(path, { uid: current.metadata.uid, resourceVersion: current.metadata.resourceVersion });
+      return true;
+    } catch (err) {
+      // Gone already, or changed since we read it (no longer provably ours): leave it.
+      if (err instanceof ApiError && (err.isNotFound || err.status === 409)) return false;
+      throw claimError('release', block.cidr, err);
+    }
+  }
+
+  async #listAll(): Promise<RawBlock[]> {
+    const api = await this.#api();
+    const items: RawBlock[] = [];
+    let cont: string | undefined;
+    do {
+      const query: Query = { limit: 500, continue: cont };
+      let page: ListResult<RawJson>;
+      try {
+        page = await api.list(IPAMBLOCKS_PATH, query);
+      } catch (err) {
+        throw claimError('list', '', err);
+      }
+      items.push(...(page.items as RawBlock[]));
+      cont = page.metadata.continue || undefined;
+    } while (cont);
+    return items;
+  }
+}
+
+function claimError(verb: string, cidr: string, cause: unknown): NetletError {
+  const what = cidr ? ` ${cidr}` : '';
+  return new NetletError('ERR_IPAM_CLAIMS', `IPAM block claims: ${verb}${what} failed: ${(cause as Error).message}`, { cause });
+}
+
+/** An ApiClient made on first use from the kubeconfig (or the default chain). */
+function lazyClient(kubeconfig: string): () => Promise<ApiClient> {
+  let client: Promise<ApiClient> | undefined;
+  return () => {
+    client ??= (async () => {
+      const { resolveConnection } = await import('../k8s/kubeconfig.ts');
+      const conn = await resolveConnection({ kubeconfig });
+      return new ApiClient({ server: conn.server, ca: conn.ca, cert: conn.cert, key: conn.key, token: conn.token, insecureSkipTLSVerify: conn.insecureSkipTLSVerify, requestTimeoutMs: 10_000 });
+    })();
+    return client;
+  };
+}
+
+/** podCIDR mode without podCIDRs in the config: read this node's Node object. */
+export function kubernetesPodCidrSource(cfg: IpamConfig): () => Promise<string[]> {
+  const api = lazyClient(cfg.kubeconfig);
+  return async () => {
+    const client = await api();
+    let node: RawJson;
+    try {
+      node = await client.get(resourcePath({ group: '', version: 'v1', resource: 'nodes', name: cfg.nodeName }));
+    } catch (err) {
+      throw new NetletError('ERR_IPAM_CLAIMS', `IPAM podCIDR mode: reading Node ${cfg.nodeName} failed: ${(err as Error).message}`, { cause: err });
+    }
+    const cidrs: string[] = node?.spec?.podCIDRs ?? (node?.spec?.podCIDR ? [node.spec.podCIDR] : []);
+    if (cidrs.length === 0) {
+      throw new NetletError('ERR_IPAM_NO_PODCIDR', `Node ${cfg.nodeName} has no spec.podCIDRs (is the controller manager's --allocate-node-cidrs on?)`);
+    }
+    return cidrs;
+  };
+}

@@ -1,0 +1,66 @@
+// The Ipam the CNI plugin calls: each operation runs the allocator on the
+// node's state under the local store's lock.
+
+import type { Logger } from '../agent/log.ts';
+import type { Allocator } from './allocator.ts';
+import type { LocalStore } from './local-store.ts';
+import type { AllocatedAddress, AllocationOwner, AttachmentId, Ipam } from './types.ts';
+
+export class NodeIpam implements Ipam {
+  readonly #store: LocalStore;
+  readonly #allocator: Allocator;
+  readonly #log: Logger;
+
+  constructor(store: LocalStore, allocator: Allocator, log: Logger) {
+    this.#store = store;
+    this.#allocator = allocator;
+    this.#log = log;
+  }
+
+  get node(): string {
+    return this.#store.node;
+  }
+
+  async allocate(owner: AllocationOwner): Promise<AllocatedAddress[]> {
+    const out = await this.#store.update((s) => this.#allocator.allocate(s, owner));
+    this.#log.debug({ containerID: owner.containerID, ifname: owner.ifname, addresses: out.map((a) => a.address) }, 'ipam: allocated');
+    return out;
+  }
+
+  async release(id: AttachmentId): Promise<void> {
+    const n = await this.#store.update((s) => this.#allocator.release(s, id));
+    this.#log.debug({ containerID: id.containerID, ifname: id.ifname, released: n }, 'ipam: released');
+  }
+
+  async lookup(id: AttachmentId): Promise<AllocatedAddress[]> {
+    return this.#allocator.lookup(this.#store.read(), id);
+  }
+
+  /** Releases leaked attachments, then gives back the blocks that are left empty. */
+  async garbageCollect(valid: AttachmentId[]): Promise<number> {
+    const n = await this.#store.update((s) => this.#allocator.garbageCollect(s, valid));
+    const blocks = await this.releaseEmptyBlocks();
+    if (n || blocks.length) this.#log.info({ released: n, blocksReleased: blocks }, 'ipam: garbage collected');
+    return n;
+  }
+
+  /** Gives the node's empty blocks back to the claims store; returns their CIDRs. */
+  releaseEmptyBlocks(): Promise<string[]> {
+    return this.#store.update((s) => this.#allocator.releaseEmptyBlocks(s));
+  }
+
+  /** Every address the node holds, for diagnostics and tests. */
+  list(): Array<AllocatedAddress & AttachmentId> {
+    const state = this.#store.read();
+    const out: Array<AllocatedAddress & AttachmentId> = [];
+    for (const b of state.blocks) {
+      for (const [offset, owner] of b.entries()) out.push({ ...b.address(offset), containerID: owner.containerID, ifname: owner.ifname });
+    }
+    return out;
+  }
+
+  /** The blocks the node owns, with how many addresses each holds. */
+  blocks(): Array<{ cidr: string; pool: string; allocated: number }> {
+    return this.#store.read().blocks.map((b) => ({ cidr: b.cidrText, pool: b.pool, allocated: b.allocatedCount }));
+  }
+}
