@@ -2,6 +2,7 @@ import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import { ApiError, ApiUnreachableError, WatchStalledError, apiErrorFromBody } from './api-errors.ts';
 import { splitLines } from './line-decoder.ts';
+import type { ClusterConnection } from './connection.ts';
 import type { TokenSource } from './token-source.ts';
 
 export { ApiError, ApiUnreachableError, WatchStalledError } from './api-errors.ts';
@@ -97,6 +98,19 @@ export class ApiClient {
       },
       keepAliveTimeout: 60_000,
       keepAliveMaxTimeout: 600_000,
+    });
+  }
+
+  /** A client for a connection found by resolveConnection / loadKubeconfigFile / loadInClusterConfig. */
+  static fromConnection(conn: ClusterConnection, options: { requestTimeoutMs?: number; userAgent?: string } = {}): ApiClient {
+    return new ApiClient({
+      server: conn.server,
+      ca: conn.ca,
+      insecureSkipTLSVerify: conn.insecureSkipTLSVerify,
+      cert: conn.cert,
+      key: conn.key,
+      token: conn.token,
+      ...options,
     });
   }
 
