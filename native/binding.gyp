@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "netlet_setns",
+      "sources": ["setns.c"],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags": ["-O2", "-Wall"]
+    }
+  ]
+}

@@ -1,0 +1,9 @@
+// The shared rtnetlink layer (ARCHITECTURE.md "netlink/"): one import for
+// callers outside this folder.
+export * from './socket.ts';
+export * from './links.ts';
+export * from './addresses.ts';
+export * from './routes.ts';
+export * from './sysctl.ts';
+export * from './ip.ts';
+export { NetlinkError, errnoOf } from './errors.ts';
