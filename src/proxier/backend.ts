@@ -22,6 +22,12 @@ export interface SyncResult {
   ruleCount: number;
   /** Time spent inside iptables-restore / netlink, ms: the floor the rest of the sync is compared with. */
   applyMs: number;
+  /**
+   * Added by the proxier engineer (optional, only added): rules per table
+   * ({nat: 64, filter: 11}) for kubeproxy_sync_proxy_rules_iptables_total{table}.
+   * When absent the proxier reports `ruleCount` under table="all".
+   */
+  rulesByTable?: Record<string, number>;
 }
 
 /**

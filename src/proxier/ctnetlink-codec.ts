@@ -1,0 +1,213 @@
+// Encoding and decoding of the few ctnetlink messages the proxier needs
+// (include/uapi/linux/netfilter/nfnetlink_conntrack.h): a dump of one
+// family's entries and the deletion of one entry by its original tuple.
+// Written by hand because the `netlink` package covers rtnetlink and genl
+// but not nfnetlink; the format is small and fixed.
+
+import { isIPv4 } from 'node:net';
+import type { IPFamilyNumber } from './plan.ts';
+
+export const NETLINK_NETFILTER = 12;
+const NFNL_SUBSYS_CTNETLINK = 1;
+export const IPCTNL_MSG_CT_NEW = 0;
+export const IPCTNL_MSG_CT_GET = 1;
+export const IPCTNL_MSG_CT_DELETE = 2;
+export const NLMSG_ERROR = 2;
+export const NLMSG_DONE = 3;
+export const NLM_F_REQUEST = 0x1;
+export const NLM_F_MULTI = 0x2;
+export const NLM_F_ACK = 0x4;
+export const NLM_F_DUMP = 0x300;
+const NLA_F_NESTED = 0x8000;
+const NLA_TYPE_MASK = 0x3fff;
+
+const CTA_TUPLE_ORIG = 1;
+const CTA_TUPLE_REPLY = 2;
+const CTA_ZONE = 18;
+const CTA_TUPLE_IP = 1;
+const CTA_TUPLE_PROTO = 2;
+const CTA_IP_V4_SRC = 1;
+const CTA_IP_V4_DST = 2;
+const CTA_IP_V6_SRC = 3;
+const CTA_IP_V6_DST = 4;
+const CTA_PROTO_NUM = 1;
+const CTA_PROTO_SRC_PORT = 2;
+const CTA_PROTO_DST_PORT = 3;
+
+const AF_INET = 2;
+const AF_INET6 = 10;
+
+export const IPPROTO = { tcp: 6, udp: 17, sctp: 132 } as const;
+
+export interface Tuple {
+  src: string;
+  dst: string;
+  protoNum: number;
+  srcPort: number;
+  dstPort: number;
+}
+
+export interface ConntrackEntry {
+  orig: Tuple;
+  reply: Tuple;
+  zone: number;
+}
+
+export const ctMsgType = (msg: number): number => (NFNL_SUBSYS_CTNETLINK << 8) | msg;
+const afOf = (family: IPFamilyNumber): number => (family === 4 ? AF_INET : AF_INET6);
+
+function attr(type: number, payload: Buffer): Buffer {
+  const len = 4 + payload.length;
+  const out = Buffer.alloc((len + 3) & ~3);
+  out.writeUInt16LE(len, 0);
+  out.writeUInt16LE(type, 2);
+  payload.copy(out, 4);
+  return out;
+}
+
+const nested = (type: number, children: Buffer[]): Buffer => attr(type | NLA_F_NESTED, Buffer.concat(children));
+const u8 = (v: number): Buffer => Buffer.from([v]);
+function be16(v: number): Buffer {
+  const b = Buffer.alloc(2);
+  b.writeUInt16BE(v, 0);
+  return b;
+}
+
+function ipBytes(ip: string): Buffer {
+  if (isIPv4(ip)) return Buffer.from(ip.split('.').map(Number));
+  // Expand "::" and embedded IPv4 into 8 groups.
+  let text = ip;
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (v4) {
+    const b = v4[1].split('.').map(Number);
+    text = text.slice(0, -v4[1].length) + `${((b[0] << 8) | b[1]).toString(16)}:${((b[2] << 8) | b[3]).toString(16)}`;
+  }
+  const [head, tail] = text.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail !== undefined && tail !== '' ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
+  const out = Buffer.alloc(16);
+  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
+  return out;
+}
+
+function ipText(b: Buffer): string {
+  if (b.length === 4) return [...b].join('.');
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(b.readUInt16BE(i).toString(16));
+  // RFC 5952 form: compress the longest run of zero groups.
+  let best = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== '0') {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === '0') j++;
+    if (j - i > bestLen && j - i > 1) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  if (best < 0) return groups.join(':');
+  return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
+}
+
+export function nlmsg(type: number, flags: number, seq: number, payload: Buffer): Buffer {
+  const hdr = Buffer.alloc(16);
+  hdr.writeUInt32LE(16 + payload.length, 0);
+  hdr.writeUInt16LE(type, 4);
+  hdr.writeUInt16LE(flags, 6);
+  hdr.writeUInt32LE(seq, 8);
+  hdr.writeUInt32LE(0, 12);
+  return Buffer.concat([hdr, payload]);
+}
+
+function nfgenmsg(family: IPFamilyNumber): Buffer {
+  // version NFNETLINK_V0, res_id 0
+  return Buffer.from([afOf(family), 0, 0, 0]);
+}
+
+export function encodeDump(family: IPFamilyNumber, seq: number): Buffer {
+  return nlmsg(ctMsgType(IPCTNL_MSG_CT_GET), NLM_F_REQUEST | NLM_F_DUMP, seq, nfgenmsg(family));
+}
+
+function encodeTuple(type: number, family: IPFamilyNumber, t: Tuple): Buffer {
+  const [srcType, dstType] = family === 4 ? [CTA_IP_V4_SRC, CTA_IP_V4_DST] : [CTA_IP_V6_SRC, CTA_IP_V6_DST];
+  return nested(type, [
+    nested(CTA_TUPLE_IP, [attr(srcType, ipBytes(t.src)), attr(dstType, ipBytes(t.dst))]),
+    nested(CTA_TUPLE_PROTO, [attr(CTA_PROTO_NUM, u8(t.protoNum)), attr(CTA_PROTO_SRC_PORT, be16(t.srcPort)), attr(CTA_PROTO_DST_PORT, be16(t.dstPort))]),
+  ]);
+}
+
+/** Deletes exactly one entry, named by its original tuple (and zone). */
+export function encodeDelete(family: IPFamilyNumber, seq: number, entry: ConntrackEntry): Buffer {
+  const parts = [nfgenmsg(family), encodeTuple(CTA_TUPLE_ORIG, family, entry.orig)];
+  if (entry.zone) parts.push(attr(CTA_ZONE, be16(entry.zone)));
+  return nlmsg(ctMsgType(IPCTNL_MSG_CT_DELETE), NLM_F_REQUEST | NLM_F_ACK, seq, Buffer.concat(parts));
+}
+
+/** Attributes of a payload as type → value (the last one wins; ctnetlink sends each once). */
+function parseAttrs(buf: Buffer): Map<number, Buffer> {
+  const out = new Map<number, Buffer>();
+  let off = 0;
+  while (off + 4 <= buf.length) {
+    const len = buf.readUInt16LE(off);
+    if (len < 4 || off + len > buf.length) break;
+    out.set(buf.readUInt16LE(off + 2) & NLA_TYPE_MASK, buf.subarray(off + 4, off + len));
+    off += (len + 3) & ~3;
+  }
+  return out;
+}
+
+function decodeTuple(buf: Buffer | undefined): Tuple | undefined {
+  if (!buf) return undefined;
+  const a = parseAttrs(buf);
+  const ip = parseAttrs(a.get(CTA_TUPLE_IP) ?? Buffer.alloc(0));
+  const proto = parseAttrs(a.get(CTA_TUPLE_PROTO) ?? Buffer.alloc(0));
+  const src = ip.get(CTA_IP_V4_SRC) ?? ip.get(CTA_IP_V6_SRC);
+  const dst = ip.get(CTA_IP_V4_DST) ?? ip.get(CTA_IP_V6_DST);
+  const num = proto.get(CTA_PROTO_NUM);
+  if (!src || !dst || !num) return undefined;
+  return {
+    src: ipText(src),
+    dst: ipText(dst),
+    protoNum: num[0],
+    srcPort: proto.get(CTA_PROTO_SRC_PORT)?.readUInt16BE(0) ?? 0,
+    dstPort: proto.get(CTA_PROTO_DST_PORT)?.readUInt16BE(0) ?? 0,
+  };
+}
+
+/** One IPCTNL_MSG_CT_NEW payload (after the nlmsghdr) → entry. */
+export function decodeEntry(payload: Buffer): ConntrackEntry | undefined {
+  const a = parseAttrs(payload.subarray(4)); // skip nfgenmsg
+  const orig = decodeTuple(a.get(CTA_TUPLE_ORIG));
+  const reply = decodeTuple(a.get(CTA_TUPLE_REPLY));
+  if (!orig || !reply) return undefined;
+  return { orig, reply, zone: a.get(CTA_ZONE)?.readUInt16BE(0) ?? 0 };
+}
+
+export interface RawMessage {
+  type: number;
+  flags: number;
+  seq: number;
+  payload: Buffer;
+}
+
+/** Splits one datagram into netlink messages. */
+export function splitMessages(buf: Buffer): RawMessage[] {
+  const out: RawMessage[] = [];
+  let off = 0;
+  while (off + 16 <= buf.length) {
+    const len = buf.readUInt32LE(off);
+    if (len < 16 || off + len > buf.length) break;
+    out.push({ type: buf.readUInt16LE(off + 4), flags: buf.readUInt16LE(off + 6), seq: buf.readUInt32LE(off + 8), payload: buf.subarray(off + 16, off + len) });
+    off += (len + 3) & ~3;
+  }
+  return out;
+}
+
+/** The errno carried by an NLMSG_ERROR payload (0 is an ACK). */
+export const errorCode = (payload: Buffer): number => -payload.readInt32LE(0);

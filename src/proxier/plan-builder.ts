@@ -1,0 +1,136 @@
+// Builds the backend-neutral plans of one Service: one ServicePortPlan per
+// service port per IP family (kube-proxy runs one proxier per family; we give
+// each family its own PlanSet). Everything a backend needs is decided here.
+
+import type { EndpointSlice, Node, Service, ServicePort } from '../k8s/objects.ts';
+import { selectEndpoints } from './endpoint-selection.ts';
+import type { CandidateEndpoint } from './endpoint-selection.ts';
+import { familyOf, ofFamily } from './ip-family.ts';
+import type { IPFamilyNumber, PlanEndpoint, ServicePortPlan } from './plan.ts';
+
+export interface PlanContext {
+  nodeName: string;
+  /** This node's Node object, for its zone; undefined when not (yet) known. */
+  node: Node | undefined;
+  masqueradeAll: boolean;
+  /** config.proxy.clusterCIDR, parsed; split per family here. */
+  clusterCIDRs: readonly string[];
+}
+
+/** Why a service has no plans, or '' when it has. */
+export function skipReason(svc: Service): string {
+  if (svc.type === 'ExternalName') return 'ExternalName';
+  if (svc.headless || svc.clusterIPs.length === 0) return 'headless';
+  if (svc.serviceProxyName !== '') return 'service-proxy-name';
+  return '';
+}
+
+/** kube-proxy's ServicePortName: "ns/name:port", or "ns/name" for an unnamed port. */
+export function servicePortName(svc: Service, port: ServicePort): string {
+  const base = `${svc.meta.namespace}/${svc.meta.name}`;
+  return port.name ? `${base}:${port.name}` : base;
+}
+
+/** Every plan of `svc` for `family`; [] when the service has no ClusterIP of that family. */
+export function buildPlans(svc: Service, slices: readonly EndpointSlice[], family: IPFamilyNumber, ctx: PlanContext): ServicePortPlan[] {
+  if (skipReason(svc)) return [];
+  const clusterIP = svc.clusterIPs.find((ip) => familyOf(ip) === family);
+  if (!clusterIP) return [];
+
+  const externalIPs = ofFamily(svc.externalIPs, family);
+  const loadBalancerIPs = ofFamily(svc.loadBalancerIngressIPs, family);
+  // A mis-typed range is dropped here rather than breaking a whole restore.
+  const loadBalancerSourceRanges = ofFamily(svc.loadBalancerSourceRanges, family);
+  const clusterCIDRs = ofFamily(ctx.clusterCIDRs, family);
+  const nodeZone = ctx.node?.zone ?? '';
+  const familySlices = slices
+    .filter((s) => s.addressType === (family === 4 ? 'IPv4' : 'IPv6'))
+    .sort((a, b) => (a.meta.name < b.meta.name ? -1 : a.meta.name > b.meta.name ? 1 : 0));
+
+  const plans: ServicePortPlan[] = [];
+  for (const port of svc.ports) {
+    const nodePort = svc.type === 'NodePort' || svc.type === 'LoadBalancer' ? port.nodePort : 0;
+    const externallyAccessible = nodePort !== 0 || externalIPs.length > 0 || loadBalancerIPs.length > 0;
+    const externalPolicyLocal = externallyAccessible && svc.externalTrafficPolicy === 'Local';
+    const internalPolicyLocal = svc.internalTrafficPolicy === 'Local';
+    const candidates = endpointsForPort(familySlices, port, ctx.nodeName);
+    const sel = selectEndpoints(
+      { trafficDistribution: svc.trafficDistribution, topologyMode: svc.topologyMode, internalPolicyLocal, externalPolicyLocal, externallyAccessible },
+      candidates,
+      nodeZone,
+    );
+    plans.push({
+      servicePortName: servicePortName(svc, port),
+      namespace: svc.meta.namespace,
+      name: svc.meta.name,
+      portName: port.name,
+      protocol: port.protocol.toLowerCase() as ServicePortPlan['protocol'],
+      family,
+      clusterIP,
+      port: port.port,
+      nodePort,
+      externalIPs,
+      loadBalancerIPs,
+      loadBalancerSourceRanges: loadBalancerIPs.length > 0 ? loadBalancerSourceRanges : [],
+      // The API allocates healthCheckNodePort only for Local LoadBalancers; kube-proxy serves it only then.
+      healthCheckNodePort: externalPolicyLocal && (svc.type === 'LoadBalancer' || svc.type === 'NodePort') ? svc.healthCheckNodePort : 0,
+      affinityTimeoutSeconds: svc.sessionAffinity === 'ClientIP' ? svc.sessionAffinityTimeoutSeconds || 10800 : 0,
+      externalPolicyLocal,
+      internalPolicyLocal,
+      allEndpoints: sel.allEndpoints.map(toPlanEndpoint),
+      clusterEndpoints: sel.clusterEndpoints.map(toPlanEndpoint),
+      localEndpoints: sel.localEndpoints.map(toPlanEndpoint),
+      masqueradeAll: ctx.masqueradeAll,
+      clusterCIDRs,
+    });
+  }
+  return plans;
+}
+
+/**
+ * The endpoints of one service port from the slices of one family: the slice
+ * port with the service port's name and protocol gives the target port
+ * (kube-proxy keys endpoints by port name, never by number). An endpoint in
+ * several slices counts once; if the copies disagree on locality, the local
+ * one wins (endpointslicecache.go does the same).
+ */
+export function endpointsForPort(slices: readonly EndpointSlice[], port: ServicePort, nodeName: string): CandidateEndpoint[] {
+  const byId = new Map<string, CandidateEndpoint>();
+  for (const slice of slices) {
+    const slicePort = slice.ports.find((p) => p.name === port.name && p.protocol === port.protocol);
+    if (!slicePort || !slicePort.port) continue;
+    for (const ep of slice.endpoints) {
+      // All addresses of an endpoint are fungible; the API says consumers use the first.
+      const ip = ep.addresses[0];
+      if (!ip) continue;
+      const isLocal = ep.nodeName !== '' && ep.nodeName === nodeName;
+      const candidate: CandidateEndpoint = {
+        ip,
+        port: slicePort.port,
+        isLocal,
+        ready: ep.ready,
+        serving: ep.serving,
+        terminating: ep.terminating,
+        nodeName: ep.nodeName,
+        zone: ep.zone,
+        zoneHints: ep.zoneHints,
+      };
+      const id = ip.includes(':') ? `[${ip}]:${slicePort.port}` : `${ip}:${slicePort.port}`;
+      if (!byId.has(id) || isLocal) byId.set(id, candidate);
+    }
+  }
+  return [...byId.values()];
+}
+
+function toPlanEndpoint(ep: CandidateEndpoint): PlanEndpoint {
+  return {
+    ip: ep.ip,
+    port: ep.port,
+    isLocal: ep.isLocal,
+    ready: ep.ready,
+    serving: ep.serving,
+    terminating: ep.terminating,
+    nodeName: ep.nodeName,
+    zone: ep.zone,
+  };
+}
