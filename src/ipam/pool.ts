@@ -30,7 +30,7 @@ export function* poolBlocks(pool: Pool): Generator<string> {
   for (let i = 0n; i < n; i++) yield formatCidr(subnetAt(pool.cidr, pool.blockSize, i));
 }
 
-/** Throws a message naming the conflicting pools when two pools overlap. */
+/** The first two pools that overlap, if any. */
 export function findOverlap(pools: Pool[]): [Pool, Pool] | undefined {
   for (let i = 0; i < pools.length; i++) {
     for (let j = i + 1; j < pools.length; j++) {

@@ -1,0 +1,47 @@
+// Block claims held in memory: for one process that owns a whole pool (the
+// in-process benchmark, unit tests of the allocator). Several nodes may share
+// one `MemoryClaimsTable`, which then plays the role of the cluster's store.
+
+import type { BlockClaims, ClaimedBlock } from './claims.ts';
+import { poolBlocks } from './pool.ts';
+import type { Pool } from './pool.ts';
+
+export class MemoryClaimsTable {
+  /** Block CIDR → owner node and pool. */
+  readonly blocks = new Map<string, { node: string; pool: string }>();
+}
+
+export class MemoryClaims implements BlockClaims {
+  readonly kind = 'memory';
+  readonly fixed = false;
+  readonly table: MemoryClaimsTable;
+  readonly #node: string;
+
+  constructor(node: string, table = new MemoryClaimsTable()) {
+    this.#node = node;
+    this.table = table;
+  }
+
+  async owned(): Promise<ClaimedBlock[]> {
+    const out: ClaimedBlock[] = [];
+    for (const [cidr, v] of this.table.blocks) if (v.node === this.#node) out.push({ cidr, pool: v.pool });
+    return out;
+  }
+
+  async claim(pools: Pool[]): Promise<ClaimedBlock | null> {
+    for (const pool of pools) {
+      for (const cidr of poolBlocks(pool)) {
+        if (this.table.blocks.has(cidr)) continue;
+        this.table.blocks.set(cidr, { node: this.#node, pool: pool.name });
+        return { cidr, pool: pool.name };
+      }
+    }
+    return null;
+  }
+
+  async release(block: ClaimedBlock): Promise<boolean> {
+    if (this.table.blocks.get(block.cidr)?.node !== this.#node) return false;
+    this.table.blocks.delete(block.cidr);
+    return true;
+  }
+}
