@@ -1,8 +1,21 @@
 import t from 'tap';
+import type * as Tap from 'tap';
 import { ConfigError } from '../../../src/errors.ts';
 import { parseIpamConfig } from '../../../src/ipam/config.ts';
 
 const defaults = { nodeName: 'node-a' };
+
+/** The ConfigError `fn` throws (fails the test when it throws none or another error). */
+function configError(t: Tap.Test, fn: () => unknown, name: string): ConfigError | undefined {
+  try {
+    fn();
+  } catch (err) {
+    t.type(err, ConfigError, `${name}: a ConfigError`);
+    return err as ConfigError;
+  }
+  t.fail(`${name}: no error thrown`);
+  return undefined;
+}
 
 t.test('defaults and a full section', async (t) => {
   const c = parseIpamConfig({ type: 'netlet-ipam', pools: [{ cidr: '10.244.0.0/16' }, { cidr: 'fd00:10:244::/56' }] }, defaults);
@@ -53,7 +66,10 @@ t.test('bad sections are ConfigErrors naming the key', async (t) => {
     { name: 'bad lockTimeout', conf: { lockTimeout: 'soon', pools: [{ cidr: '10.0.0.0/8' }] }, key: 'ipam.lockTimeout' },
   ];
   for (const r of rows) {
-    t.throws(() => parseIpamConfig(r.conf, defaults), { constructor: ConfigError, key: r.key, ...(r.match ? { message: r.match } : {}) }, r.name);
+    const err = configError(t, () => parseIpamConfig(r.conf, defaults), r.name);
+    t.equal(err?.key, r.key, `${r.name}: names ${r.key}`);
+    if (r.match) t.match(err?.message, r.match, `${r.name}: says why`);
   }
-  t.throws(() => parseIpamConfig({ pools: [{ cidr: '10.0.0.0/8' }] }, { nodeName: '' }), { key: 'ipam.nodeName' }, 'no node name anywhere');
+  const err = configError(t, () => parseIpamConfig({ pools: [{ cidr: '10.0.0.0/8' }] }, { nodeName: '' }), 'no node name anywhere');
+  t.equal(err?.key, 'ipam.nodeName', 'no node name anywhere: names ipam.nodeName');
 });
