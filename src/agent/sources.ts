@@ -11,11 +11,7 @@ export interface AgentSources {
 }
 
 export async function createSources(ctx: AgentContext): Promise<AgentSources> {
-  void ctx;
-  return {
-    async start() {},
-    async stop() {},
-    healthy: () => true,
-    details: () => ({}),
-  };
+  // API server: --kubeconfig, or the default chain ($KUBECONFIG, in-cluster, ~/.kube/config).
+  const { createApiSources } = await import('./api-sources.ts');
+  return createApiSources(ctx);
 }

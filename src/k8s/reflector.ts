@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { silentLogger } from '../agent/log.ts';
+import { silentLogger } from './quiet-log.ts';
 import { ApiError, apiErrorFromStatus } from './api-errors.ts';
 import type { StatusObject } from './api-errors.ts';
 import { Backoff, sleep } from './backoff.ts';
@@ -27,6 +27,8 @@ export interface ReflectorOptions {
   backoff?: Backoff;
   /** Called when a LIST or WATCH attempt fails (the reflector retries by itself). */
   onError?: (err: unknown, phase: 'list' | 'watch') => void;
+  /** Called after every successful LIST (the store now holds the API's view of this kind). */
+  onListed?: () => void;
 }
 
 /** client-go: minWatchTimeout 5 min, each watch asks for a random duration in [min, 2·min). */
@@ -65,6 +67,7 @@ export class Reflector {
   readonly #stallMs: number;
   readonly #backoff: Backoff;
   readonly #onError: ReflectorOptions['onError'];
+  readonly #onListed: ReflectorOptions['onListed'];
   readonly #abort = new AbortController();
   readonly #path: string;
   #loop: Promise<void> | undefined;
@@ -82,6 +85,7 @@ export class Reflector {
     this.#stallMs = options.stallTimeoutMs ?? DEFAULT_STALL_MS;
     this.#backoff = options.backoff ?? new Backoff();
     this.#onError = options.onError;
+    this.#onListed = options.onListed;
     this.#path = collectionPath(options.resource);
   }
 
@@ -184,6 +188,7 @@ export class Reflector {
     this.#store.markSynced(kind);
     this.#metrics?.lastSync.set({ resource: this.resource.resource }, Date.now() / 1000);
     this.#log.debug({ count: objects.length, rv }, 'listed');
+    this.#onListed?.();
   }
 
   /** One WATCH from the last resourceVersion until the server ends it. */
