@@ -1,0 +1,80 @@
+import type { Kind } from '../k8s/objects.ts';
+import type { ObjectStore } from '../k8s/store.ts';
+import type { DnsConfig } from './config.ts';
+import type { Forwarder } from './forwarder.ts';
+import { DnsHandler } from './handler.ts';
+import type { Observation } from './handler.ts';
+import { Resolver } from './resolve.ts';
+import { DnsServer } from './server.ts';
+import { ZoneIndex } from './zone-index.ts';
+
+export interface ClusterDnsOptions {
+  store: ObjectStore;
+  config: DnsConfig;
+  forwarder?: Forwarder | null;
+  observe?: (o: Observation) => void;
+  onError?: (err: Error, where: string) => void;
+}
+
+/** The kinds the zones are built from; Pods only when `pods verified` needs them. */
+export function kindsNeeded(config: DnsConfig): Kind[] {
+  const kinds: Kind[] = ['Service', 'EndpointSlice', 'Namespace'];
+  if (config.pods === 'verified') kinds.push('Pod');
+  return kinds;
+}
+
+/**
+ * The cluster DNS server put together: zone index over the store, resolver,
+ * packet handler with its encoded-answer cache, and the UDP/TCP sockets.
+ * Used by both `netlet dns` and the agent's DNS component.
+ */
+export class ClusterDns {
+  readonly index: ZoneIndex;
+  readonly resolver: Resolver;
+  readonly handler: DnsHandler;
+  readonly server: DnsServer;
+  readonly #store: ObjectStore;
+  readonly #kinds: Kind[];
+  #unwatch: (() => void) | null = null;
+
+  constructor(opts: ClusterDnsOptions) {
+    const { store, config } = opts;
+    this.#store = store;
+    this.#kinds = kindsNeeded(config);
+    this.index = new ZoneIndex(store, { endpointPodNames: config.endpointPodNames, podsVerified: config.pods === 'verified' });
+    this.resolver = new Resolver(this.index, { zones: config.zones, fallthrough: config.fallthrough, ttl: config.ttl, pods: config.pods });
+    this.handler = new DnsHandler({
+      resolver: this.resolver,
+      synced: () => this.ready(),
+      forwarder: opts.forwarder,
+      observe: opts.observe,
+      answerCacheSize: config.answerCacheSize,
+    });
+    this.server = new DnsServer({ handler: this.handler, listen: config.listen, tcpIdleTimeoutMs: config.tcpIdleTimeoutMs, onError: opts.onError });
+  }
+
+  /** For /ready: the store has synced what the zones are built from. */
+  ready(): boolean {
+    return this.#store.isSynced(...this.#kinds);
+  }
+
+  async start(): Promise<void> {
+    this.index.start();
+    this.#unwatch = this.index.onChange(() => this.handler.invalidate());
+    // A sync can flip SERVFAIL answers to real ones without an index change.
+    const offSynced = this.#store.onSynced(() => this.handler.invalidate());
+    const offChange = this.#unwatch;
+    this.#unwatch = () => {
+      offChange();
+      offSynced();
+    };
+    await this.server.start();
+  }
+
+  async stop(): Promise<void> {
+    this.#unwatch?.();
+    this.#unwatch = null;
+    this.index.stop();
+    await this.server.stop();
+  }
+}

@@ -1,0 +1,85 @@
+import { ConfigError } from '../errors.ts';
+
+/** CoreDNS `pods` modes (plugin/kubernetes README). */
+export type PodsMode = 'disabled' | 'insecure' | 'verified';
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/**
+ * Everything the DNS server is configured with. The Corefile parser
+ * (src/dns/corefile*) produces one of these; `defaultDnsConfig()` is kubeadm's default
+ * Corefile with the plugin's own ttl (5; kubeadm writes ttl 30). Zones are absolute, lowercase,
+ * with the trailing dot.
+ */
+export interface DnsConfig {
+  /** UDP and TCP addresses to answer on. */
+  listen: ListenAddress[];
+  /** Zones the kubernetes index answers for: the cluster zone(s) and reverse zones. The first forward zone names PTR targets. */
+  zones: string[];
+  /** TTL of the answers, and the SOA minimum (negative-answer TTL, RFC 2308). */
+  ttl: number;
+  pods: PodsMode;
+  /** CoreDNS `endpoint_pod_names`. */
+  endpointPodNames: boolean;
+  /** Names in these zones that the index does not know go to the forwarder instead of NXDOMAIN. */
+  fallthrough: string[];
+  /** `forward . ADDR…`: upstream addresses for the forwarder (used by src/dns/forward/). */
+  upstreams: string[];
+  /** `cache`: seconds (0 disables), for the second-level cache (src/dns/cache*). */
+  cache: { enabled: boolean; successTtl: number; denialTtl: number; prefetch: number };
+  /** host:port of /health, /ready, /metrics; '' when off. */
+  health: string;
+  ready: string;
+  prometheus: string;
+  /** `loadbalance`: rotate A/AAAA answers. */
+  loadbalance: boolean;
+  /** `log`: one line per query. */
+  log: boolean;
+  /** `errors`: log SERVFAILs and handler errors. */
+  errors: boolean;
+  /** TCP connections idle longer than this are closed (ms). */
+  tcpIdleTimeoutMs: number;
+  /** Encoded answers kept for reuse; 0 disables that cache. */
+  answerCacheSize: number;
+}
+
+export function defaultDnsConfig(): DnsConfig {
+  return {
+    listen: [{ host: '0.0.0.0', port: 53 }],
+    zones: ['cluster.local.', 'in-addr.arpa.', 'ip6.arpa.'],
+    ttl: 5,
+    pods: 'insecure',
+    endpointPodNames: false,
+    fallthrough: ['in-addr.arpa.', 'ip6.arpa.'],
+    upstreams: ['/etc/resolv.conf'],
+    cache: { enabled: true, successTtl: 30, denialTtl: 30, prefetch: 0 },
+    health: ':8080',
+    ready: ':8181',
+    prometheus: ':9153',
+    loadbalance: true,
+    log: false,
+    errors: true,
+    tcpIdleTimeoutMs: 10_000,
+    answerCacheSize: 20_000,
+  };
+}
+
+/** "cluster.local" → "cluster.local."; lowercased. */
+export function absoluteZone(zone: string): string {
+  const z = zone.trim().toLowerCase();
+  if (z === '' || z === '.') return '.';
+  return z.endsWith('.') ? z : `${z}.`;
+}
+
+/** Parses "ADDR:PORT", "[v6]:PORT", ":PORT" or "ADDR" (port 53). */
+export function parseListen(text: string, key = 'listen'): ListenAddress {
+  const m = /^(?:\[([^\]]+)\]|([^:]*))(?::(\d+))?$/.exec(text.trim());
+  if (!m) throw new ConfigError(key, `'${text}' is not ADDR:PORT`);
+  const host = m[1] ?? (m[2] || '0.0.0.0');
+  const port = m[3] === undefined ? 53 : Number(m[3]);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(key, `port ${m[3]} is out of range`);
+  return { host, port };
+}

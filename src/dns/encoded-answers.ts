@@ -1,0 +1,48 @@
+import type { EncodedMessage } from './wire/writer.ts';
+
+/** An encoded reply and the zone that answered it (for metrics). */
+export type CachedReply = EncodedMessage & { zone: string };
+
+/**
+ * Encoded replies by (qtype, lowercased qname), so a hot name is encoded
+ * once and each later query only patches its ID, flags and question in
+ * (wire/response.ts). Every index change empties it: the SOA serial and
+ * possibly any answer changed. Bounded: when full it starts over, which
+ * costs one re-encode per hot name and cannot grow under a flood of
+ * random names.
+ */
+export class EncodedAnswers {
+  readonly #map = new Map<string, CachedReply>();
+  readonly #max: number;
+  hits = 0;
+  misses = 0;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  static key(qtype: number, qname: string): string {
+    return `${qtype} ${qname}`;
+  }
+
+  get(key: string): CachedReply | undefined {
+    const m = this.#map.get(key);
+    if (m) this.hits++;
+    else this.misses++;
+    return m;
+  }
+
+  set(key: string, msg: CachedReply): void {
+    if (this.#max <= 0) return;
+    if (this.#map.size >= this.#max) this.#map.clear();
+    this.#map.set(key, msg);
+  }
+
+  clear(): void {
+    this.#map.clear();
+  }
+
+  get size(): number {
+    return this.#map.size;
+  }
+}

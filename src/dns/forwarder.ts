@@ -1,0 +1,17 @@
+/**
+ * Where names outside the cluster zones go (and cluster names that fall
+ * through). The real one (upstreams from the Corefile's `forward`, with its
+ * own health checks) lives in src/dns/forward/; the server only needs this.
+ *
+ * `forward` gets the query exactly as the client sent it and resolves to
+ * the reply to send back (its ID already the query's), or null when no
+ * upstream answered: the server then replies SERVFAIL. It must not throw;
+ * a rejection is treated as null.
+ *
+ * With no forwarder configured the server answers REFUSED for such names:
+ * it is not a recursive resolver, and REFUSED tells a stub resolver at once
+ * to try its next nameserver instead of waiting.
+ */
+export interface Forwarder {
+  forward(query: Buffer): Promise<Buffer | null>;
+}

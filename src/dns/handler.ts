@@ -1,0 +1,157 @@
+import type { Forwarder } from './forwarder.ts';
+import { EncodedAnswers } from './encoded-answers.ts';
+import type { Resolution, Resolver } from './resolve.ts';
+import { CLASSIC_UDP_SIZE, Rcode, RRClass, RRType } from './wire/constants.ts';
+import { parseQuery } from './wire/query.ts';
+import type { Query } from './wire/query.ts';
+import { finishReply, headerOnlyReply, truncateForeign } from './wire/response.ts';
+import { encodeMessage } from './wire/writer.ts';
+import type { EncodedMessage } from './wire/writer.ts';
+
+export type Proto = 'udp' | 'tcp';
+
+/** One answered query, for metrics (coredns_dns_requests_total and friends) without touching the hot path. */
+export interface Observation {
+  /** The zone that answered, '.' for forwarded names, null when the packet could not be read. */
+  zone: string | null;
+  qtype: number;
+  rcode: number;
+  durationMs: number;
+  proto: Proto;
+  /** Served from the encoded-answer cache. */
+  fromCache: boolean;
+  /** Sent to the forwarder. */
+  forwarded: boolean;
+}
+
+export interface HandlerOptions {
+  resolver: Resolver;
+  /** False until the store has synced what the zones need: SERVFAIL until then, never NXDOMAIN from an empty store. */
+  synced: () => boolean;
+  forwarder?: Forwarder | null;
+  observe?: (o: Observation) => void;
+  answerCacheSize: number;
+}
+
+const MAX_TCP_MESSAGE = 65535;
+
+/**
+ * Turns one query packet into one reply packet: synchronously for the
+ * cluster zones (the common case, no promise allocated), asynchronously
+ * when the forwarder is involved. Returns null for packets that get no
+ * reply (too short to hold a header, or responses). Never throws on input.
+ */
+export class DnsHandler {
+  readonly #resolver: Resolver;
+  readonly #synced: () => boolean;
+  readonly #forwarder: Forwarder | null;
+  readonly #observe: ((o: Observation) => void) | null;
+  readonly answers: EncodedAnswers;
+
+  constructor(opts: HandlerOptions) {
+    this.#resolver = opts.resolver;
+    this.#synced = opts.synced;
+    this.#forwarder = opts.forwarder ?? null;
+    this.#observe = opts.observe ?? null;
+    this.answers = new EncodedAnswers(opts.answerCacheSize);
+  }
+
+  /** Drops every encoded answer; the server calls this on each zone index change. */
+  invalidate(): void {
+    this.answers.clear();
+  }
+
+  handle(packet: Buffer, proto: Proto): Buffer | null | Promise<Buffer | null> {
+    const start = this.#observe ? performance.now() : 0;
+    const parsed = parseQuery(packet);
+    if (parsed.kind === 'drop') return null;
+    if (parsed.kind !== 'query') {
+      const rcode = parsed.kind === 'formerr' ? Rcode.FORMERR : Rcode.NOTIMP;
+      const reply = headerOnlyReply(parsed.id, parsed.flags, rcode);
+      this.#report(start, null, 0, rcode, proto, false, false);
+      return reply;
+    }
+    const q = parsed.query;
+    const maxSize = proto === 'tcp' ? MAX_TCP_MESSAGE : q.edns ? q.edns.udpSize : CLASSIC_UDP_SIZE;
+
+    // RFC 6891 §6.1.3: we speak EDNS version 0 only.
+    if (q.edns && q.edns.version > 0) return this.#simple(q, packet, Rcode.BADVERS, maxSize, start, proto, null);
+
+    const key = EncodedAnswers.key(q.qtype, q.name);
+    const cached = q.qclass === RRClass.IN ? this.answers.get(key) : undefined;
+    if (cached) {
+      const reply = finishReply(cached, q, packet, maxSize);
+      this.#report(start, cached.zone, q.qtype, cached.rcode, proto, true, false);
+      return reply;
+    }
+
+    const zone = this.#resolver.zoneOf(q.name);
+    if (zone === null) return this.#forward(q, packet, maxSize, start, proto);
+    if (q.qclass !== RRClass.IN && q.qclass !== RRClass.ANY) return this.#simple(q, packet, Rcode.NOTIMP, maxSize, start, proto, zone);
+    // Zone transfers are not offered (CoreDNS needs its transfer plugin for them).
+    if (q.qtype === RRType.AXFR || q.qtype === 251) return this.#simple(q, packet, Rcode.REFUSED, maxSize, start, proto, zone);
+    if (!this.#synced()) return this.#simple(q, packet, Rcode.SERVFAIL, maxSize, start, proto, zone);
+
+    const res = this.#resolver.resolve(q.name, q.qtype);
+    if (res.rcode === null) return this.#forward(q, packet, maxSize, start, proto);
+    const msg = this.#encode(q, packet, res);
+    if (q.qclass === RRClass.IN) this.answers.set(key, { ...msg, zone: res.zone });
+    const reply = finishReply(msg, q, packet, maxSize);
+    this.#report(start, res.zone, q.qtype, res.rcode, proto, false, false);
+    return reply;
+  }
+
+  #encode(q: Query, packet: Buffer, res: Resolution): EncodedMessage {
+    return encodeMessage({
+      id: q.id,
+      queryFlags: q.flags,
+      question: packet.subarray(12, q.questionEnd),
+      qname: q.name,
+      rcode: res.rcode & 0xf,
+      authoritative: true,
+      answer: res.answer,
+      authority: res.authority,
+      additional: res.additional,
+    });
+  }
+
+  #simple(q: Query, packet: Buffer, rcode: number, maxSize: number, start: number, proto: Proto, zone: string | null): Buffer {
+    const msg = encodeMessage({
+      id: q.id,
+      queryFlags: q.flags,
+      question: packet.subarray(12, q.questionEnd),
+      qname: q.name,
+      rcode: rcode & 0xf,
+      authoritative: false,
+      answer: [],
+      authority: [],
+      additional: [],
+    });
+    msg.rcode = rcode;
+    this.#report(start, zone, q.qtype, rcode, proto, false, false);
+    return finishReply(msg, q, packet, maxSize);
+  }
+
+  #forward(q: Query, packet: Buffer, maxSize: number, start: number, proto: Proto): Buffer | Promise<Buffer | null> {
+    const fwd = this.#forwarder;
+    if (!fwd) return this.#simple(q, packet, Rcode.REFUSED, maxSize, start, proto, '.');
+    const servfail = () => this.#simple(q, packet, Rcode.SERVFAIL, maxSize, start, proto, '.');
+    return fwd.forward(packet).then(
+      (reply) => {
+        if (!reply || reply.length < 12) return servfail();
+        this.#report(start, '.', q.qtype, reply[3] & 0xf, proto, false, true);
+        return truncateForeign(reply, q, maxSize);
+      },
+      () => servfail(),
+    );
+  }
+
+  #report(start: number, zone: string | null, qtype: number, rcode: number, proto: Proto, fromCache: boolean, forwarded: boolean): void {
+    if (!this.#observe) return;
+    try {
+      this.#observe({ zone, qtype, rcode, durationMs: performance.now() - start, proto, fromCache, forwarded });
+    } catch {
+      // A metrics hook must never cost an answer.
+    }
+  }
+}

@@ -1,0 +1,201 @@
+import { isIPv4, isIPv6 } from 'node:net';
+import { rr } from './records.ts';
+import type { ResourceRecord } from './records.ts';
+import { addressFromReverseName } from './reverse-names.ts';
+import type { NameRecords } from './service-records.ts';
+import { Rcode, RRType } from './wire/constants.ts';
+import type { ZoneIndex } from './zone-index.ts';
+import type { PodsMode } from './config.ts';
+
+/** What the kubernetes zones answer for one question. */
+export interface Resolution {
+  rcode: number;
+  zone: string;
+  answer: ResourceRecord[];
+  authority: ResourceRecord[];
+  additional: ResourceRecord[];
+}
+
+/** Not ours to answer: outside every zone, or NXDOMAIN in a fallthrough zone. */
+export interface NotOurs {
+  rcode: null;
+  zone: string | null;
+}
+
+export interface ResolverOptions {
+  zones: readonly string[];
+  fallthrough: readonly string[];
+  ttl: number;
+  pods: PodsMode;
+}
+
+// The kubernetes plugin's constants: the TXT record's TTL and the schema
+// version (Kubernetes DNS specification §2.2), and the SOA timers.
+const DNS_VERSION_TTL = 28800;
+const DNS_SCHEMA_VERSION = '1.1.0';
+const SOA_REFRESH = 7200;
+const SOA_RETRY = 1800;
+const SOA_EXPIRE = 86400;
+/** ExternalName chains inside the zone are followed at most this deep. */
+const MAX_CNAME_CHAIN = 8;
+
+const isReverseZone = (zone: string) => zone.endsWith('in-addr.arpa.') || zone.endsWith('ip6.arpa.');
+
+function within(name: string, zone: string): boolean {
+  return zone === '.' || name === zone || name.endsWith(`.${zone}`);
+}
+
+/**
+ * Answers a question from the zone index, following the Kubernetes DNS
+ * specification and CoreDNS's kubernetes plugin: NXDOMAIN for names that do
+ * not exist, NODATA (NOERROR, empty answer, SOA in authority) for names that
+ * exist without records of the type asked.
+ */
+export class Resolver {
+  readonly #index: ZoneIndex;
+  readonly #opts: ResolverOptions;
+  readonly #zones: string[];
+  readonly #primaryZone: string;
+
+  constructor(index: ZoneIndex, opts: ResolverOptions) {
+    this.#index = index;
+    this.#opts = opts;
+    // Longest first, so "96.10.in-addr.arpa." wins over "in-addr.arpa.".
+    this.#zones = [...opts.zones].sort((a, b) => b.length - a.length);
+    this.#primaryZone = opts.zones.find((z) => !isReverseZone(z)) ?? 'cluster.local.';
+  }
+
+  zoneOf(qname: string): string | null {
+    for (const z of this.#zones) if (within(qname, z)) return z;
+    return null;
+  }
+
+  /** `qname` lowercased, absolute. */
+  resolve(qname: string, qtype: number): Resolution | NotOurs {
+    const zone = this.zoneOf(qname);
+    if (!zone) return { rcode: null, zone: null };
+    const res = this.#resolveIn(qname, qtype, zone, 0);
+    if (res.rcode === Rcode.NXDOMAIN && this.#opts.fallthrough.some((f) => within(qname, f))) return { rcode: null, zone };
+    return res;
+  }
+
+  soa(zone: string): ResourceRecord {
+    const ttl = this.#opts.ttl;
+    return rr.soa(zone, ttl, {
+      mname: `ns.dns.${zone}`,
+      rname: `hostmaster.${zone}`,
+      serial: this.#index.serial,
+      refresh: SOA_REFRESH,
+      retry: SOA_RETRY,
+      expire: SOA_EXPIRE,
+      minimum: ttl,
+    });
+  }
+
+  #resolveIn(qname: string, qtype: number, zone: string, depth: number): Resolution {
+    const ttl = this.#opts.ttl;
+    const ok = (answer: ResourceRecord[], additional: ResourceRecord[] = []): Resolution =>
+      answer.length ? { rcode: Rcode.NOERROR, zone, answer, authority: [], additional } : this.#negative(zone, Rcode.NOERROR);
+    const nxdomain = () => this.#negative(zone, Rcode.NXDOMAIN);
+
+    if (qname === zone) {
+      if (qtype === RRType.SOA) return ok([this.soa(zone)]);
+      if (qtype === RRType.NS) return ok([rr.ns(zone, ttl, `ns.dns.${zone}`)], this.#nsAddresses(`ns.dns.${zone}`, RRType.ANY));
+      return ok([]);
+    }
+    if (isReverseZone(zone)) {
+      const ip = addressFromReverseName(qname);
+      const targets = ip ? this.#index.ptr(ip) : [];
+      if (targets.length === 0) return nxdomain();
+      return ok(qtype === RRType.PTR ? targets.map((t) => rr.ptr(qname, ttl, `${t}.${this.#primaryZone}`)) : []);
+    }
+
+    const rel = qname.slice(0, qname.length - zone.length - 1);
+    if (rel === 'dns-version') return ok(qtype === RRType.TXT ? [rr.txt(qname, DNS_VERSION_TTL, DNS_SCHEMA_VERSION)] : []);
+    if (rel === 'dns') return ok([]);
+    if (rel === 'ns.dns') return ok(this.#nsAddresses(qname, qtype));
+    const labels = rel.split('.');
+    const kind = labels[labels.length - 1];
+    if (kind !== 'svc' && kind !== 'pod') return nxdomain();
+    if (labels.length === 1) return ok([]);
+    const ns = labels[labels.length - 2];
+    if (!this.#index.namespaceExists(ns)) return nxdomain();
+    if (labels.length === 2) return ok([]);
+
+    if (kind === 'pod') {
+      if (labels.length !== 3) return nxdomain();
+      const ip = this.#podAddress(labels[0], ns);
+      if (!ip) return nxdomain();
+      const want = isIPv4(ip) ? RRType.A : RRType.AAAA;
+      return ok(qtype === want ? [rr.address(qname, ttl, ip)] : []);
+    }
+
+    const records = this.#index.name(rel);
+    if (!records) return nxdomain();
+    if (records.cname) return this.#cname(qname, qtype, records.cname, zone, depth);
+    return this.#fromRecords(qname, qtype, records, zone);
+  }
+
+  #fromRecords(qname: string, qtype: number, records: NameRecords, zone: string): Resolution {
+    const ttl = this.#opts.ttl;
+    const answer: ResourceRecord[] = [];
+    const additional: ResourceRecord[] = [];
+    if (qtype === RRType.A || qtype === RRType.AAAA) {
+      for (const ip of records.addresses) {
+        if ((qtype === RRType.A) === isIPv4(ip)) answer.push(rr.address(qname, ttl, ip));
+      }
+    } else if (qtype === RRType.SRV && records.srv.length) {
+      // CoreDNS weighs every target of one answer the same: 100 split n ways.
+      const weight = Math.floor(100 / records.srv.length);
+      const seen = new Set<string>();
+      for (const s of records.srv) {
+        const key = `${s.port} ${s.target}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const target = `${s.target}.${zone}`;
+        answer.push(rr.srv(qname, ttl, { priority: 0, weight, port: s.port, target }));
+        if (seen.has(target)) continue;
+        seen.add(target);
+        for (const ip of this.#index.name(s.target)?.addresses ?? []) additional.push(rr.address(target, ttl, ip));
+      }
+    }
+    if (answer.length === 0) return this.#negative(zone, Rcode.NOERROR);
+    return { rcode: Rcode.NOERROR, zone, answer, authority: [], additional };
+  }
+
+  /** ExternalName: the CNAME, then the target's records when the target is in one of our zones (CoreDNS does the same). */
+  #cname(qname: string, qtype: number, target: string, zone: string, depth: number): Resolution {
+    const cname = rr.cname(qname, this.#opts.ttl, target);
+    const res: Resolution = { rcode: Rcode.NOERROR, zone, answer: [cname], authority: [], additional: [] };
+    if (qtype === RRType.CNAME) return res;
+    const targetZone = this.zoneOf(target);
+    if (!targetZone || isReverseZone(targetZone) || depth >= MAX_CNAME_CHAIN) return res;
+    const next = this.#resolveIn(target, qtype, targetZone, depth + 1);
+    res.answer.push(...next.answer);
+    res.additional.push(...next.additional);
+    return res;
+  }
+
+  #podAddress(label: string, ns: string): string | null {
+    if (this.#opts.pods === 'disabled') return null;
+    // CoreDNS: three dashes and no "--" is IPv4, anything else IPv6.
+    const dashes = label.split('-').length - 1;
+    const ip = dashes === 3 && !label.includes('--') ? label.replaceAll('-', '.') : label.replaceAll('-', ':');
+    if (!isIPv4(ip) && !isIPv6(ip)) return null;
+    if (this.#opts.pods === 'verified' && !this.#index.podExists(ip, ns)) return null;
+    return ip;
+  }
+
+  #nsAddresses(owner: string, qtype: number): ResourceRecord[] {
+    const out: ResourceRecord[] = [];
+    for (const ip of this.#index.dnsServiceAddresses()) {
+      const v4 = isIPv4(ip);
+      if (qtype === RRType.ANY || (qtype === RRType.A && v4) || (qtype === RRType.AAAA && !v4)) out.push(rr.address(owner, this.#opts.ttl, ip));
+    }
+    return out;
+  }
+
+  #negative(zone: string, rcode: number): Resolution {
+    return { rcode, zone, answer: [], authority: [this.soa(zone)], additional: [] };
+  }
+}

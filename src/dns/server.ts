@@ -1,0 +1,162 @@
+import dgram from 'node:dgram';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { DnsHandler } from './handler.ts';
+import type { ListenAddress } from './config.ts';
+
+export interface DnsServerOptions {
+  handler: DnsHandler;
+  listen: ListenAddress[];
+  /** TCP connections with no complete query for this long are closed. */
+  tcpIdleTimeoutMs: number;
+  /** Called for socket errors that do not stop the server (logging). */
+  onError?: (err: Error, where: string) => void;
+}
+
+/** Most queries one TCP connection may have in flight (pipelined, RFC 7766 §6.2.1.1). */
+const MAX_TCP_IN_FLIGHT = 64;
+
+/**
+ * Answers on UDP and TCP (RFC 1035 §4.2, RFC 7766): one socket pair per
+ * listen address. UDP replies that do not fit the client's size come back
+ * truncated with TC set, and the client retries over TCP, where every
+ * message carries a 2-byte length and a connection may carry many queries.
+ */
+export class DnsServer {
+  readonly #opts: DnsServerOptions;
+  readonly #udp: dgram.Socket[] = [];
+  readonly #tcp: net.Server[] = [];
+  readonly #conns = new Set<net.Socket>();
+
+  constructor(opts: DnsServerOptions) {
+    this.#opts = opts;
+  }
+
+  async start(): Promise<void> {
+    try {
+      for (const addr of this.#opts.listen) {
+        const udp = await this.#bindUdp(addr);
+        // Tests ask for port 0: TCP then takes the port UDP got.
+        await this.#bindTcp({ host: addr.host, port: udp.address().port });
+      }
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  /** The bound UDP (= TCP) addresses, port 0 resolved. */
+  addresses(): AddressInfo[] {
+    return this.#udp.map((s) => s.address());
+  }
+
+  async stop(): Promise<void> {
+    for (const c of this.#conns) c.destroy();
+    this.#conns.clear();
+    await Promise.all([
+      ...this.#udp.map((s) => new Promise<void>((r) => s.close(() => r()))),
+      ...this.#tcp.map((s) => new Promise<void>((r) => s.close(() => r()))),
+    ]);
+    this.#udp.length = 0;
+    this.#tcp.length = 0;
+  }
+
+  #error(err: Error, where: string): void {
+    this.#opts.onError?.(err, where);
+  }
+
+  #bindUdp(addr: ListenAddress): Promise<dgram.Socket> {
+    const type = net.isIPv6(addr.host) ? 'udp6' : 'udp4';
+    const sock = dgram.createSocket({ type });
+    return new Promise((resolve, reject) => {
+      sock.once('error', reject);
+      sock.bind(addr.port, addr.host, () => {
+        sock.off('error', reject);
+        sock.on('error', (err) => this.#error(err, 'udp'));
+        sock.on('message', (msg, rinfo) => this.#onDatagram(sock, msg, rinfo));
+        this.#udp.push(sock);
+        resolve(sock);
+      });
+    });
+  }
+
+  #onDatagram(sock: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    let reply: Buffer | null | Promise<Buffer | null>;
+    try {
+      reply = this.#opts.handler.handle(msg, 'udp');
+    } catch (err) {
+      // The handler does not throw on input; if it ever does, the server keeps serving.
+      this.#error(err as Error, 'handler');
+      return;
+    }
+    const send = (b: Buffer | null) => {
+      if (b) sock.send(b, rinfo.port, rinfo.address, (err) => err && this.#error(err, 'udp send'));
+    };
+    if (reply instanceof Promise) reply.then(send, (err: Error) => this.#error(err, 'handler'));
+    else send(reply);
+  }
+
+  #bindTcp(addr: ListenAddress): Promise<net.Server> {
+    const server = net.createServer((c) => this.#onConnection(c));
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(addr.port, addr.host, () => {
+        server.off('error', reject);
+        server.on('error', (err) => this.#error(err, 'tcp'));
+        this.#tcp.push(server);
+        resolve(server);
+      });
+    });
+  }
+
+  #onConnection(c: net.Socket): void {
+    this.#conns.add(c);
+    c.setNoDelay(true);
+    c.setTimeout(this.#opts.tcpIdleTimeoutMs, () => c.destroy());
+    c.on('close', () => this.#conns.delete(c));
+    c.on('error', () => c.destroy());
+    let pending: Buffer = Buffer.alloc(0);
+    let inFlight = 0;
+    c.on('data', (chunk: Buffer) => {
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      while (pending.length >= 2) {
+        const len = pending.readUInt16BE(0);
+        if (pending.length < 2 + len) break;
+        const msg = pending.subarray(2, 2 + len);
+        pending = pending.subarray(2 + len);
+        if (++inFlight > MAX_TCP_IN_FLIGHT) {
+          c.destroy();
+          return;
+        }
+        this.#answerTcp(c, msg, () => inFlight--);
+      }
+    });
+  }
+
+  #answerTcp(c: net.Socket, msg: Buffer, done: () => void): void {
+    const write = (b: Buffer | null) => {
+      done();
+      if (!b) {
+        // RFC 7766 §6.2.4 lets a server close on a message it cannot reply to.
+        c.end();
+        return;
+      }
+      if (c.destroyed) return;
+      const frame = Buffer.allocUnsafe(2 + b.length);
+      frame.writeUInt16BE(b.length, 0);
+      b.copy(frame, 2);
+      c.write(frame);
+    };
+    let reply: Buffer | null | Promise<Buffer | null>;
+    try {
+      reply = this.#opts.handler.handle(msg, 'tcp');
+    } catch (err) {
+      this.#error(err as Error, 'handler');
+      done();
+      c.destroy();
+      return;
+    }
+    if (reply instanceof Promise) reply.then(write, () => write(null));
+    else write(reply);
+  }
+}

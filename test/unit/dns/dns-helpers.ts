@@ -1,0 +1,134 @@
+// Test helpers: build query packets by hand, and read replies with dns2's
+// decoder (a codec nobody here wrote) into zone-file text, as CoreDNS's
+// test tables do.
+import dns2 from 'dns2';
+import { ObjectStore } from '../../../src/k8s/store.ts';
+import type { AnyObject, Kind } from '../../../src/k8s/objects.ts';
+import { ALL_KINDS } from '../../../src/k8s/objects.ts';
+import { ClusterDns } from '../../../src/dns/cluster-dns.ts';
+import { defaultDnsConfig } from '../../../src/dns/config.ts';
+import type { DnsConfig } from '../../../src/dns/config.ts';
+import { RRType, rcodeName, typeName } from '../../../src/dns/wire/constants.ts';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const Packet = (dns2 as any).Packet;
+
+export interface QueryOptions {
+  id?: number;
+  rd?: boolean;
+  /** Add an OPT record with this UDP size. */
+  udpSize?: number;
+  ednsVersion?: number;
+  qclass?: number;
+}
+
+export function encodeName(name: string): Buffer {
+  const parts: Buffer[] = [];
+  for (const label of name.replace(/\.$/, '').split('.')) {
+    if (!label) continue;
+    const b = Buffer.from(label, 'latin1');
+    parts.push(Buffer.from([b.length]), b);
+  }
+  parts.push(Buffer.from([0]));
+  return Buffer.concat(parts);
+}
+
+export function query(name: string, qtype: number | string, opts: QueryOptions = {}): Buffer {
+  const type = typeof qtype === 'number' ? qtype : (RRType as Record<string, number>)[qtype];
+  const header = Buffer.alloc(12);
+  header.writeUInt16BE(opts.id ?? 0x1234, 0);
+  header.writeUInt16BE(opts.rd === false ? 0 : 0x0100, 2);
+  header.writeUInt16BE(1, 4);
+  header.writeUInt16BE(opts.udpSize ? 1 : 0, 10);
+  const q = Buffer.alloc(4);
+  q.writeUInt16BE(type, 0);
+  q.writeUInt16BE(opts.qclass ?? 1, 2);
+  const parts = [header, encodeName(name), q];
+  if (opts.udpSize) {
+    const opt = Buffer.alloc(11);
+    opt.writeUInt16BE(41, 1);
+    opt.writeUInt16BE(opts.udpSize, 3);
+    opt[6] = opts.ednsVersion ?? 0;
+    parts.push(opt);
+  }
+  return Buffer.concat(parts);
+}
+
+const abs = (n: string) => (n.endsWith('.') ? n : `${n}.`);
+
+function rdata(r: Record<string, unknown>): string {
+  switch (r.type) {
+    case RRType.A:
+    case RRType.AAAA:
+      return String(r.address);
+    case RRType.CNAME:
+    case RRType.PTR:
+      return abs(String(r.domain));
+    case RRType.NS:
+      return abs(String(r.ns));
+    case RRType.TXT:
+      return ([] as unknown[]).concat(r.data).map((t) => `"${String(t)}"`).join(' ');
+    case RRType.SRV:
+      return `${r.priority} ${r.weight} ${r.port} ${abs(String(r.target))}`;
+    case RRType.SOA:
+      return `${abs(String(r.primary))} ${abs(String(r.admin))} SERIAL ${r.refresh} ${r.retry} ${r.expiration} ${r.minimum}`;
+    default:
+      return '?';
+  }
+}
+
+export interface Reply {
+  id: number;
+  rcode: string;
+  flags: { aa: boolean; tc: boolean; rd: boolean; ra: boolean; qr: boolean };
+  question: string;
+  answer: string[];
+  authority: string[];
+  additional: string[];
+  /** The OPT record's UDP size, or 0 when the reply has none. */
+  optSize: number;
+}
+
+/** A reply as zone-file text lines ("name ttl IN TYPE rdata"); the SOA serial reads SERIAL. */
+export function decodeReply(buf: Buffer): Reply {
+  const p = Packet.parse(buf);
+  const text = (r: Record<string, unknown>) => `${abs(String(r.name))} ${r.ttl} IN ${typeName(Number(r.type))} ${rdata(r)}`;
+  const opt = (p.additionals as Array<Record<string, unknown>>).find((r) => r.type === 41);
+  const flags = buf.readUInt16BE(2);
+  return {
+    id: buf.readUInt16BE(0),
+    rcode: rcodeName((flags & 0xf) | (opt ? ((buf[buf.length - 6] ?? 0) << 4) : 0)),
+    flags: { qr: !!(flags & 0x8000), aa: !!(flags & 0x400), tc: !!(flags & 0x200), rd: !!(flags & 0x100), ra: !!(flags & 0x80) },
+    question: p.questions.length ? `${abs(String(p.questions[0].name))} ${typeName(p.questions[0].type)}` : '',
+    answer: p.answers.map(text),
+    authority: p.authorities.map(text),
+    additional: (p.additionals as Array<Record<string, unknown>>).filter((r) => r.type !== 41).map(text),
+    optSize: opt ? Number(opt.class) : 0,
+  };
+}
+
+export function dnsConfig(over: Partial<DnsConfig> = {}): DnsConfig {
+  return { ...defaultDnsConfig(), listen: [{ host: '127.0.0.1', port: 0 }], ...over };
+}
+
+/** A store holding `objects`, every kind marked synced. */
+export function syncedStore(objects: AnyObject[], kinds: readonly Kind[] = ALL_KINDS): ObjectStore {
+  const store = new ObjectStore();
+  for (const o of objects) store.upsert(o);
+  for (const k of kinds) store.markSynced(k);
+  return store;
+}
+
+/** A ClusterDns whose index is built but whose sockets are not opened. */
+export function inProcessDns(store: ObjectStore, over: Partial<DnsConfig> = {}): ClusterDns {
+  const dns = new ClusterDns({ store, config: dnsConfig(over) });
+  dns.index.start();
+  dns.index.onChange(() => dns.handler.invalidate());
+  return dns;
+}
+
+export async function ask(dns: ClusterDns, name: string, qtype: number | string, opts: QueryOptions = {}): Promise<Reply> {
+  const reply = await dns.handler.handle(query(name, qtype, opts), 'udp');
+  if (!reply) throw new Error(`no reply for ${name}`);
+  return decodeReply(reply);
+}
