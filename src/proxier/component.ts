@@ -1,0 +1,118 @@
+// The proxier as an agent component: picks the sync periods of the
+// configured mode, one backend per IP family the node can run, the conntrack
+// cleaner and the healthCheckNodePort servers, and sets the conntrack
+// sysctls once at start as kube-proxy does.
+
+import { existsSync } from 'node:fs';
+import { NetletError } from '../errors.ts';
+import type { AgentContext, Component } from '../agent/component.ts';
+import type { ProxyBackend } from './backend.ts';
+import type { Clock } from './bounded-frequency-runner.ts';
+import { ConntrackCleaner } from './conntrack-cleaner.ts';
+import { NetlinkConntrackTable } from './conntrack-netlink.ts';
+import { applyConntrackSysctls } from './conntrack-sysctls.ts';
+import type { ConntrackTable } from './conntrack-table.ts';
+import { HttpHealthCheckServers } from './healthcheck-servers.ts';
+import type { HealthCheckServers } from './healthcheck-servers.ts';
+import { parseCIDRList } from './ip-family.ts';
+import { ProxierMetrics } from './metrics.ts';
+import { nodePortAddressesFor, validateNodePortAddresses } from './node-port-addresses.ts';
+import type { IPFamilyNumber } from './plan.ts';
+import { Proxier } from './proxier.ts';
+
+export type BackendFactory = (family: IPFamilyNumber, ctx: AgentContext) => ProxyBackend | Promise<ProxyBackend>;
+
+export interface ProxierComponentDeps {
+  backendFactory: BackendFactory;
+  /** Defaults to IPv4, plus IPv6 when the kernel has it enabled. */
+  families?: IPFamilyNumber[];
+  /** Defaults to ctnetlink; null turns UDP conntrack cleanup off. */
+  conntrackTable?: ConntrackTable | null;
+  /** Defaults to real HTTP listeners. */
+  healthChecks?: HealthCheckServers;
+  /** false skips the conntrack sysctls (tests). */
+  applySysctls?: boolean;
+  clock?: Clock;
+}
+
+/** IPv6 is usable when the kernel exposes it (kube-proxy also checks for ip6tables; the backend factory does that). */
+export function detectFamilies(): IPFamilyNumber[] {
+  return existsSync('/proc/net/if_inet6') ? [4, 6] : [4];
+}
+
+export class ProxierComponent implements Component {
+  readonly name = 'proxier';
+  readonly #ctx: AgentContext;
+  readonly #deps: ProxierComponentDeps;
+  #proxier: Proxier | undefined;
+
+  constructor(ctx: AgentContext, deps: ProxierComponentDeps) {
+    validateNodePortAddresses(ctx.config.proxy.nodePortAddresses);
+    this.#ctx = ctx;
+    this.#deps = deps;
+  }
+
+  get proxier(): Proxier | undefined {
+    return this.#proxier;
+  }
+
+  async start(): Promise<void> {
+    const { config, log, metrics, store, nodeName } = this.#ctx;
+    const proxy = config.proxy;
+    if (this.#deps.applySysctls !== false) await applyConntrackSysctls(proxy.conntrack, log);
+
+    const backends = new Map<IPFamilyNumber, Awaited<ReturnType<BackendFactory>>>();
+    for (const family of this.#deps.families ?? detectFamilies()) {
+      try {
+        backends.set(family, await this.#deps.backendFactory(family, this.#ctx));
+      } catch (err) {
+        // A node without ip6tables still proxies IPv4 (kube-proxy runs single-stack then).
+        if (family === 4) throw err;
+        log.warn({ err, family }, 'IPv6 service proxying unavailable; running IPv4 only');
+      }
+    }
+    if (backends.size === 0) throw new NetletError('ERR_PROXY_BACKEND', 'no IP family can be proxied on this node');
+    const periods = proxy.mode === 'ipvs' ? proxy.ipvs : proxy.iptables;
+    let conntrack: ConntrackCleaner | undefined;
+    if (this.#deps.conntrackTable !== null) {
+      try {
+        conntrack = new ConntrackCleaner(this.#deps.conntrackTable ?? new NetlinkConntrackTable(), log);
+      } catch (err) {
+        log.warn({ err }, 'cannot open ctnetlink; stale UDP conntrack entries will not be cleaned');
+      }
+    }
+    let warnedNoNodePortAddress = false;
+    const proxier: Proxier = new Proxier({
+      store,
+      nodeName,
+      backends,
+      log: log.child({ component: 'proxier' }),
+      metrics: new ProxierMetrics(metrics),
+      masqueradeAll: proxy.masqueradeAll,
+      clusterCIDRs: parseCIDRList(proxy.clusterCIDR),
+      minSyncPeriodMs: periods.minSyncPeriod,
+      syncPeriodMs: periods.syncPeriod,
+      nodePortAddresses: (family, node) => {
+        const addrs = nodePortAddressesFor(family, proxy.nodePortAddresses, node);
+        if (addrs.length === 0 && proxy.nodePortAddresses.length > 0 && !warnedNoNodePortAddress) {
+          warnedNoNodePortAddress = true;
+          log.warn({ nodePortAddresses: proxy.nodePortAddresses, family }, 'no local address matches nodePortAddresses; NodePorts are accepted on every address');
+        }
+        return addrs;
+      },
+      conntrack,
+      healthChecks: this.#deps.healthChecks ?? new HttpHealthCheckServers({ log, proxyHealthy: () => proxier.healthy() }),
+      clock: this.#deps.clock,
+    });
+    this.#proxier = proxier;
+    await proxier.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.#proxier?.stop();
+  }
+
+  healthy(): boolean {
+    return this.#proxier?.healthy() ?? true;
+  }
+}

@@ -1,0 +1,138 @@
+// The healthCheckNodePort servers of externalTrafficPolicy: Local services
+// (kube-proxy's pkg/proxy/healthcheck/service_health.go): one HTTP listener
+// per service, answering 200 when this node has ready local endpoints and the
+// proxy is healthy, 503 otherwise, so the cloud load balancer only sends
+// traffic to nodes that can serve it locally.
+
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { Logger } from '../agent/log.ts';
+
+export interface HealthCheckService {
+  port: number;
+  /** Ready endpoints of the service on this node. */
+  localEndpoints: number;
+}
+
+export interface HealthCheckServers {
+  /** Makes the listeners exactly `services` ("namespace/name" → port and count). */
+  sync(services: ReadonlyMap<string, HealthCheckService>): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The response kube-proxy gives, as status, headers and body. */
+export function healthCheckResponse(key: string, localEndpoints: number, proxyHealthy: boolean) {
+  const [namespace, name] = key.split('/');
+  return {
+    status: localEndpoints > 0 && proxyHealthy ? 200 : 503,
+    headers: {
+      'Content-Type': 'application/json',
+      'X-Content-Type-Options': 'nosniff',
+      // GCE's weighted load balancing reads this (kube-proxy sends the local endpoint count).
+      'X-Load-Balancing-Endpoint-Weight': String(localEndpoints),
+    },
+    body: JSON.stringify({ service: { namespace, name }, localEndpoints, serviceProxyHealthy: proxyHealthy }),
+  };
+}
+
+interface Listener {
+  port: number;
+  server: Server | undefined;
+  localEndpoints: number;
+}
+
+export interface HttpHealthCheckOptions {
+  log: Logger;
+  /** The proxy's own health (the /healthz verdict). */
+  proxyHealthy: () => boolean;
+  /** Address to listen on; undefined means every address (kube-proxy: each nodePortAddress). */
+  host?: string;
+}
+
+export class HttpHealthCheckServers implements HealthCheckServers {
+  readonly #opts: HttpHealthCheckOptions;
+  readonly #listeners = new Map<string, Listener>();
+
+  constructor(opts: HttpHealthCheckOptions) {
+    this.#opts = opts;
+  }
+
+  /** Ports actually listening, for tests and logs. */
+  listening(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [k, l] of this.#listeners) if (l.server?.listening) out.set(k, l.port);
+    return out;
+  }
+
+  async sync(services: ReadonlyMap<string, HealthCheckService>): Promise<void> {
+    for (const [key, l] of [...this.#listeners]) {
+      const want = services.get(key);
+      if (!want || want.port !== l.port) {
+        this.#listeners.delete(key);
+        await closeServer(l.server);
+      }
+    }
+    for (const [key, want] of services) {
+      let l = this.#listeners.get(key);
+      if (!l) {
+        l = { port: want.port, server: undefined, localEndpoints: want.localEndpoints };
+        this.#listeners.set(key, l);
+      }
+      l.localEndpoints = want.localEndpoints;
+      // A port that could not be opened (taken) is retried on every sync.
+      if (!l.server) l.server = await this.#open(key, l);
+    }
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.#listeners.values()];
+    this.#listeners.clear();
+    await Promise.all(all.map((l) => closeServer(l.server)));
+  }
+
+  async #open(key: string, l: Listener): Promise<Server | undefined> {
+    const server = createServer((req, res) => {
+      const r = healthCheckResponse(key, l.localEndpoints, this.#opts.proxyHealthy());
+      res.writeHead(r.status, r.headers).end(r.body);
+      void req;
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ port: l.port, host: this.#opts.host }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      server.unref();
+      this.#opts.log.debug({ service: key, port: l.port }, 'health check server listening');
+      return server;
+    } catch (err) {
+      this.#opts.log.error({ err, service: key, port: l.port }, 'cannot open healthCheckNodePort; retrying on the next sync');
+      return undefined;
+    }
+  }
+}
+
+function closeServer(s: Server | undefined): Promise<void> {
+  if (!s) return Promise.resolve();
+  return new Promise((resolve) => {
+    s.close(() => resolve());
+    s.closeAllConnections?.();
+  });
+}
+
+/** Records what the proxier asked for; for unit tests. */
+export class FakeHealthCheckServers implements HealthCheckServers {
+  current = new Map<string, HealthCheckService>();
+  syncs = 0;
+
+  async sync(services: ReadonlyMap<string, HealthCheckService>): Promise<void> {
+    this.current = new Map(services);
+    this.syncs++;
+  }
+
+  async close(): Promise<void> {
+    this.current.clear();
+  }
+}

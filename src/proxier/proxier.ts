@@ -1,0 +1,340 @@
+// The backend-neutral service proxy: follows the store through a change
+// tracker, keeps one PlanSet per IP family (recomputing only the services
+// that changed), and hands each family's plans to its backend through the
+// bounded-frequency runner. Full syncs run at start, after a failure, and
+// every syncPeriod; in between only changed plan keys are rewritten.
+// After a successful sync it deletes the UDP conntrack entries the change
+// made stale and updates the healthCheckNodePort servers.
+
+import type { Logger } from '../agent/log.ts';
+import type { Node } from '../k8s/objects.ts';
+import type { ObjectStore } from '../k8s/store.ts';
+import type { ProxyBackend, SyncResult } from './backend.ts';
+import { BoundedFrequencyRunner, systemClock } from './bounded-frequency-runner.ts';
+import type { Clock } from './bounded-frequency-runner.ts';
+import { ChangeTracker, isProxied } from './change-tracker.ts';
+import type { ConntrackCleaner } from './conntrack-cleaner.ts';
+import type { HealthCheckService, HealthCheckServers } from './healthcheck-servers.ts';
+import { familyLabel } from './metrics.ts';
+import type { ProxierMetrics } from './metrics.ts';
+import { planKey } from './plan.ts';
+import type { IPFamilyNumber, PlanSet, ServicePortPlan } from './plan.ts';
+import { buildPlans } from './plan-builder.ts';
+import type { PlanContext } from './plan-builder.ts';
+
+export interface ProxierOptions {
+  store: ObjectStore;
+  nodeName: string;
+  /** One backend per IP family the node runs. */
+  backends: ReadonlyMap<IPFamilyNumber, ProxyBackend>;
+  log: Logger;
+  metrics: ProxierMetrics;
+  masqueradeAll: boolean;
+  clusterCIDRs: readonly string[];
+  minSyncPeriodMs: number;
+  syncPeriodMs: number;
+  /** Addresses accepting NodePorts for a family; [] means all. */
+  nodePortAddresses?: (family: IPFamilyNumber, node: Node | undefined) => string[];
+  conntrack?: ConntrackCleaner;
+  healthChecks?: HealthCheckServers;
+  clock?: Clock;
+}
+
+interface FamilyState {
+  family: IPFamilyNumber;
+  backend: ProxyBackend;
+  plans: PlanSet;
+  /** Keys changed since this family's last successful sync. */
+  changed: Set<string>;
+  needFull: boolean;
+  lastFullAt: number;
+  /** What the kernel holds after the last successful sync; undefined before the first. */
+  applied: PlanSet | undefined;
+  /** When the oldest change not yet applied was queued; 0 when none. */
+  oldestPending: number;
+  consecutiveFailures: number;
+}
+
+const SYNCED_KINDS = ['Service', 'EndpointSlice', 'Node'] as const;
+
+export class Proxier {
+  readonly #opts: ProxierOptions;
+  readonly #clock: Clock;
+  readonly #tracker: ChangeTracker;
+  readonly #runner: BoundedFrequencyRunner;
+  readonly #families: FamilyState[];
+  /** Plans per service key and family, so a partial sync rebuilds only what changed. */
+  readonly #servicePlans = new Map<string, Map<IPFamilyNumber, ServicePortPlan[]>>();
+  /** Trigger times of the changes taken but not yet applied in every family. */
+  #triggerTimes = new Map<string, number[]>();
+  #node: Node | undefined;
+  #nodeChanged = false;
+  #unsubscribeNode: (() => void) | undefined;
+  #started = false;
+
+  constructor(opts: ProxierOptions) {
+    if (opts.backends.size === 0) throw new TypeError('proxier: at least one backend is needed');
+    this.#opts = opts;
+    this.#clock = opts.clock ?? systemClock;
+    this.#tracker = new ChangeTracker({ onChange: () => this.#queued() });
+    this.#families = [...opts.backends].map(([family, backend]) => ({
+      family,
+      backend,
+      plans: new Map(),
+      changed: new Set(),
+      needFull: true,
+      lastFullAt: -Infinity,
+      applied: undefined,
+      oldestPending: 0,
+      consecutiveFailures: 0,
+    }));
+    this.#runner = new BoundedFrequencyRunner(() => this.syncProxyRules(), {
+      name: 'sync-proxy-rules',
+      minIntervalMs: opts.minSyncPeriodMs,
+      maxIntervalMs: opts.syncPeriodMs,
+      clock: this.#clock,
+      onError: (err) => opts.log.error({ err }, 'proxy rule sync crashed'),
+    });
+  }
+
+  /**
+   * Starts tracking at once (so no change is missed) and syncing as soon as
+   * Services, EndpointSlices and Nodes have synced: applying rules from a
+   * half-filled store would drop traffic to services not yet seen.
+   */
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    // Not synced yet counts as pending work, so a source that never syncs shows as unhealthy.
+    const now = this.#clock.now();
+    for (const f of this.#families) f.oldestPending = now;
+    this.#tracker.attach(this.#opts.store);
+    this.#unsubscribeNode = this.#opts.store.subscribe((c) => {
+      if (c.kind !== 'Node' || c.key !== this.#opts.nodeName) return;
+      const cur = c.current as Node | undefined;
+      if ((cur?.zone ?? '') !== (this.#node?.zone ?? '')) {
+        this.#nodeChanged = true;
+        this.#queued();
+      }
+      this.#node = cur;
+    });
+    // Not awaited: the agent's other components must not wait for the API server.
+    void this.#opts.store.whenSynced(...SYNCED_KINDS).then(() => {
+      if (this.#started) this.#runner.start();
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#started) return;
+    this.#started = false;
+    this.#tracker.close();
+    this.#unsubscribeNode?.();
+    await this.#runner.stop();
+    await this.#opts.healthChecks?.close();
+    this.#opts.conntrack?.close();
+  }
+
+  /**
+   * kube-proxy's healthz semantic: unhealthy when a change has been waiting
+   * for longer than 2×syncPeriod (syncs stopped succeeding, or never started).
+   */
+  healthy(): boolean {
+    const now = this.#clock.now();
+    const timeout = 2 * this.#opts.syncPeriodMs;
+    return this.#families.every((f) => f.oldestPending === 0 || now - f.oldestPending < timeout);
+  }
+
+  /** The current plans of a family (for `netlet trace`, tests and debugging). */
+  plans(family: IPFamilyNumber): PlanSet | undefined {
+    return this.#families.find((f) => f.family === family)?.plans;
+  }
+
+  /** Asks for a sync as soon as minSyncPeriod allows. */
+  requestSync(): void {
+    this.#runner.run();
+  }
+
+  /** One round: rebuild the changed plans, then sync every family. Run by the runner. */
+  async syncProxyRules(): Promise<void> {
+    if (!this.#opts.store.isSynced(...SYNCED_KINDS)) return;
+    const startedAt = this.#clock.now();
+    this.#node = this.#opts.store.get('Node', this.#opts.nodeName);
+    this.#updatePendingGauges();
+    const pending = this.#tracker.take();
+    for (const [svc, times] of pending.triggerTimes) {
+      this.#triggerTimes.set(svc, [...(this.#triggerTimes.get(svc) ?? []), ...times]);
+    }
+    const periodic = this.#families.some((f) => startedAt - f.lastFullAt >= this.#opts.syncPeriodMs);
+    if (this.#nodeChanged || periodic || this.#families.some((f) => f.needFull && f.applied === undefined)) {
+      // Rebuild every plan from the store: at start, when this node's zone moved, and every syncPeriod.
+      this.#nodeChanged = false;
+      this.#rebuildAll();
+    } else {
+      for (const svc of pending.services) this.#rebuildService(svc);
+    }
+    this.#updatePendingGauges();
+
+    let allOk = true;
+    for (const f of this.#families) {
+      const full = f.needFull || startedAt - f.lastFullAt >= this.#opts.syncPeriodMs;
+      if (!full && f.changed.size === 0 && f.applied !== undefined) {
+        f.oldestPending = 0;
+        continue;
+      }
+      if (!(await this.#syncFamily(f, full, startedAt))) allOk = false;
+    }
+    if (allOk) {
+      this.#observeProgramming();
+      await this.#syncHealthChecks();
+    }
+  }
+
+  async #syncFamily(f: FamilyState, full: boolean, startedAt: number): Promise<boolean> {
+    const { log, metrics } = this.#opts;
+    const fam = familyLabel(f.family);
+    const changed = new Set(f.changed);
+    const t0 = performance.now();
+    let result: SyncResult;
+    try {
+      result = await f.backend.sync({
+        family: f.family,
+        plans: f.plans,
+        changed,
+        full,
+        nodePortAddresses: this.#opts.nodePortAddresses?.(f.family, this.#node) ?? [],
+      });
+    } catch (err) {
+      f.needFull = true;
+      f.consecutiveFailures++;
+      if (f.oldestPending === 0) f.oldestPending = startedAt;
+      if (f.backend.name === 'iptables') metrics.restoreFailures.inc({ ip_family: fam });
+      // Back off from minSyncPeriod up to syncPeriod while the backend keeps failing.
+      const delay = Math.min(this.#opts.syncPeriodMs, Math.max(this.#opts.minSyncPeriodMs, 1000) * 2 ** (f.consecutiveFailures - 1));
+      log.error({ err, family: fam, full, retryInMs: delay }, 'proxy rule sync failed; a full sync is queued');
+      this.#runner.retryAfter(delay);
+      return false;
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    metrics.syncDuration.observe({ ip_family: fam }, seconds);
+    (full ? metrics.syncFullDuration : metrics.syncPartialDuration).observe({ ip_family: fam }, seconds);
+    metrics.lastTimestamp.set({ ip_family: fam }, this.#clock.now() / 1000);
+    const byTable = result.rulesByTable ?? { all: result.ruleCount };
+    for (const [table, n] of Object.entries(byTable)) metrics.rulesTotal.set({ ip_family: fam, table }, n);
+
+    const previous = f.applied;
+    f.applied = new Map(f.plans);
+    for (const k of changed) f.changed.delete(k);
+    f.needFull = false;
+    f.consecutiveFailures = 0;
+    f.oldestPending = 0;
+    if (full) f.lastFullAt = startedAt;
+    log.debug({ family: fam, full, changed: changed.size, rules: result.ruleCount, applyMs: result.applyMs, ms: seconds * 1000 }, 'proxy rules synced');
+
+    if (this.#opts.conntrack) {
+      // Rules first, then conntrack: deleted flows must meet the new rules (kube-proxy's order).
+      const keys = full && previous ? new Set([...previous.keys(), ...f.plans.keys()]) : changed;
+      await this.#opts.conntrack.clean(f.family, previous, f.plans, keys);
+    }
+    return true;
+  }
+
+  #queued(): void {
+    const now = this.#clock.now();
+    for (const f of this.#families) if (f.oldestPending === 0) f.oldestPending = now;
+    this.#updatePendingGauges();
+    this.#runner.run();
+  }
+
+  #updatePendingGauges(): void {
+    this.#opts.metrics.serviceChangesPending.set(this.#tracker.pendingServiceChanges);
+    this.#opts.metrics.endpointChangesPending.set(this.#tracker.pendingEndpointChanges);
+  }
+
+  #planContext(): PlanContext {
+    return {
+      nodeName: this.#opts.nodeName,
+      node: this.#node,
+      masqueradeAll: this.#opts.masqueradeAll,
+      clusterCIDRs: this.#opts.clusterCIDRs,
+    };
+  }
+
+  #rebuildAll(): void {
+    const keys = new Set<string>(this.#servicePlans.keys());
+    for (const svc of this.#opts.store.list('Service')) keys.add(`${svc.meta.namespace}/${svc.meta.name}`);
+    for (const key of keys) this.#rebuildService(key);
+  }
+
+  /** Recomputes one service's plans in every family and records the plan keys that changed. */
+  #rebuildService(svcKey: string): void {
+    const { store, log } = this.#opts;
+    const svc = store.get('Service', svcKey);
+    const ctx = this.#planContext();
+    const old = this.#servicePlans.get(svcKey);
+    const next = new Map<IPFamilyNumber, ServicePortPlan[]>();
+    for (const f of this.#families) {
+      let plans: ServicePortPlan[] = [];
+      if (isProxied(svc)) {
+        try {
+          plans = buildPlans(svc, store.endpointSlicesFor(svcKey), f.family, ctx);
+        } catch (err) {
+          // Bad input loses nothing: the service keeps the plans it had.
+          log.error({ err, service: svcKey }, 'cannot build plans for service; keeping its previous rules');
+          plans = old?.get(f.family) ?? [];
+        }
+      }
+      const before = old?.get(f.family) ?? [];
+      for (const p of before) {
+        f.plans.delete(planKey(p));
+        f.changed.add(planKey(p));
+      }
+      for (const p of plans) {
+        f.plans.set(planKey(p), p);
+        f.changed.add(planKey(p));
+      }
+      if (plans.length > 0) next.set(f.family, plans);
+    }
+    if (next.size > 0) this.#servicePlans.set(svcKey, next);
+    else this.#servicePlans.delete(svcKey);
+  }
+
+  /** kubeproxy_network_programming_duration_seconds: slice change trigger → rules applied everywhere. */
+  #observeProgramming(): void {
+    const now = Date.now(); // trigger times are wall-clock times set by the endpoints controller
+    for (const [svc, times] of this.#triggerTimes) {
+      const families = this.#servicePlans.get(svc);
+      for (const t of times) {
+        if (t <= 0 || t > now) continue;
+        for (const f of families?.keys() ?? []) {
+          this.#opts.metrics.networkProgramming.observe({ ip_family: familyLabel(f) }, (now - t) / 1000);
+        }
+      }
+    }
+    this.#triggerTimes = new Map();
+  }
+
+  async #syncHealthChecks(): Promise<void> {
+    const hc = this.#opts.healthChecks;
+    if (!hc) return;
+    const want = new Map<string, HealthCheckService>();
+    for (const [svcKey, byFamily] of this.#servicePlans) {
+      let port = 0;
+      const localReady = new Set<string>();
+      for (const plans of byFamily.values()) {
+        for (const p of plans) {
+          if (!p.healthCheckNodePort) continue;
+          port = p.healthCheckNodePort;
+          // Only ready endpoints count: a node whose local pods are all terminating must fail
+          // its health check so the load balancer drains it (KEP-1669).
+          for (const ep of p.localEndpoints) if (ep.ready) localReady.add(ep.ip);
+        }
+      }
+      if (port) want.set(svcKey, { port, localEndpoints: localReady.size });
+    }
+    try {
+      await hc.sync(want);
+    } catch (err) {
+      this.#opts.log.error({ err }, 'cannot update health check servers');
+    }
+  }
+}
