@@ -1,0 +1,316 @@
+// The manifest-folder source: Kubernetes YAML/JSON files in a folder stand in
+// for an API server (edge nodes without a cluster, `netlet demo`). The store
+// is made to hold exactly what the files define, and follows edits live.
+
+import { createHash } from 'node:crypto';
+import { watch } from 'node:fs';
+import type { FSWatcher } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { relative } from 'node:path';
+import { ConfigError, InvalidObjectError } from '../errors.ts';
+import type { Logger } from '../agent/log.ts';
+import { API_VERSIONS, convertObject, kindOf } from './convert/index.ts';
+import { listManifestFiles, ManifestSyntaxError, parseManifests } from './manifest-files.ts';
+import { ALL_KINDS, objectKey } from './objects.ts';
+import type { AnyObject, Kind } from './objects.ts';
+import type { ObjectStore } from './store.ts';
+
+export interface ManifestSourceOptions {
+  dir: string;
+  store: ObjectStore;
+  log: Logger;
+  /** Quiet time after a file event before rescanning; editors write in several steps. */
+  debounceMs?: number;
+  /** Full rescan period: fs.watch misses events on some filesystems (NFS, some overlays, bind mounts). */
+  rescanMs?: number;
+  /** false where fs.watch does not work at all: only the periodic rescan then follows changes. */
+  watch?: boolean;
+}
+
+interface Defined {
+  obj: AnyObject;
+  file: string;
+  document: number;
+}
+
+/** What one file contributed at its last successful parse. */
+interface FileState {
+  hash: string;
+  objects: Defined[];
+}
+
+/** Namespaces and nodes first, so consumers see a service's namespace before the service. */
+const APPLY_ORDER: readonly Kind[] = ['Namespace', 'Node', 'IPAMBlock', 'Service', 'EndpointSlice', 'Pod'];
+const KNOWN_KINDS = new Set<string>(ALL_KINDS);
+
+export class ManifestSource {
+  readonly #dir: string;
+  readonly #store: ObjectStore;
+  readonly #log: Logger;
+  readonly #debounceMs: number;
+  readonly #rescanMs: number;
+  readonly #files = new Map<string, FileState>();
+  /** Store keys this source put there, per kind: only these are ever removed. */
+  readonly #owned = new Map<Kind, Set<string>>(ALL_KINDS.map((k) => [k, new Set()]));
+  readonly #watchEnabled: boolean;
+  /** One plain (non-recursive) watcher per folder; see #syncWatchers for why not `recursive`. */
+  readonly #watchers = new Map<string, FSWatcher>();
+  #debounce: NodeJS.Timeout | undefined;
+  #rescan: NodeJS.Timeout | undefined;
+  #scanning: Promise<void> | undefined;
+  #again = false;
+  #stopped = false;
+  #scans = 0;
+  #lastError = '';
+  /** A file's objects changed since the last apply. */
+  #dirty = true;
+  /** Duplicate definitions already warned about, so a rescan does not repeat them. */
+  #duplicates = new Set<string>();
+
+  constructor(options: ManifestSourceOptions) {
+    if (!options.dir) throw new ConfigError('manifests', 'a folder is required');
+    this.#dir = options.dir;
+    this.#store = options.store;
+    this.#log = options.log;
+    this.#debounceMs = options.debounceMs ?? 100;
+    this.#rescanMs = options.rescanMs ?? 5000;
+    this.#watchEnabled = options.watch ?? true;
+  }
+
+  /** Loads the folder once (all kinds are then synced) and starts following it. */
+  async start(): Promise<void> {
+    const s = await stat(this.#dir).catch((err: NodeJS.ErrnoException) => {
+      throw new ConfigError('manifests', `cannot read folder ${this.#dir}: ${err.code ?? err.message}`);
+    });
+    if (!s.isDirectory()) throw new ConfigError('manifests', `${this.#dir} is not a folder`);
+    this.#stopped = false;
+    await this.rescan();
+    for (const kind of ALL_KINDS) this.#store.markSynced(kind);
+    this.#rescan = setInterval(() => void this.rescan(), this.#rescanMs);
+    this.#rescan.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#syncWatchers([]);
+    clearTimeout(this.#debounce);
+    clearInterval(this.#rescan);
+    await this.#scanning;
+  }
+
+  /** Completed scans; lets callers (and tests) know a reload has happened. */
+  get scans(): number {
+    return this.#scans;
+  }
+
+  /** The last folder-level problem (e.g. the folder vanished), '' when none. */
+  get lastError(): string {
+    return this.#lastError;
+  }
+
+  /** Reads the folder now. Concurrent calls share one scan, plus one more if asked during it. */
+  rescan(): Promise<void> {
+    if (this.#scanning) {
+      this.#again = true;
+      return this.#scanning;
+    }
+    this.#scanning = (async () => {
+      try {
+        do {
+          this.#again = false;
+          await this.#scanOnce();
+        } while (this.#again && !this.#stopped);
+      } finally {
+        this.#scanning = undefined;
+      }
+    })();
+    return this.#scanning;
+  }
+
+  /**
+   * Node's `recursive: true` watcher on Linux watches files one by one and
+   * loses a file once an editor has renamed a new version over it (its later
+   * removal goes unseen; seen with Node 24). A plain inotify watcher per folder
+   * reports every entry change in that folder, so the folder list from each
+   * scan decides what is watched.
+   */
+  #syncWatchers(dirs: readonly string[]): void {
+    const want = new Set(this.#stopped || !this.#watchEnabled ? [] : dirs);
+    for (const [dir, w] of this.#watchers) {
+      if (want.has(dir)) continue;
+      w.close();
+      this.#watchers.delete(dir);
+    }
+    for (const dir of want) {
+      if (this.#watchers.has(dir)) continue;
+      try {
+        const w = watch(dir, { persistent: false }, () => this.#changed());
+        w.on('error', () => {
+          // Typically the folder was removed; the next scan sees that and re-watches what exists.
+          w.close();
+          this.#watchers.delete(dir);
+          this.#changed();
+        });
+        this.#watchers.set(dir, w);
+      } catch (err) {
+        this.#log.debug({ err, dir }, 'cannot watch folder; the periodic rescan covers it');
+      }
+    }
+  }
+
+  #changed(): void {
+    clearTimeout(this.#debounce);
+    this.#debounce = setTimeout(() => void this.rescan(), this.#debounceMs);
+  }
+
+  async #scanOnce(): Promise<void> {
+    let files: string[];
+    try {
+      const listed = await listManifestFiles(this.#dir);
+      files = listed.files;
+      this.#syncWatchers(listed.dirs);
+    } catch (err) {
+      // The folder itself is gone or unreadable: keep serving what we have.
+      const msg = `cannot list ${this.#dir}: ${(err as Error).message}`;
+      if (msg !== this.#lastError) this.#log.error({ dir: this.#dir }, msg);
+      this.#lastError = msg;
+      return;
+    }
+    this.#lastError = '';
+    const present = new Set(files);
+    for (const file of [...this.#files.keys()]) {
+      if (!present.has(file)) this.#forget(file);
+    }
+    for (const file of files) await this.#readFile(file);
+    if (this.#stopped) return;
+    if (this.#dirty) this.#apply();
+    this.#dirty = false;
+    this.#scans++;
+  }
+
+  /** Re-parses a file whose content changed; on any error its previous objects stay. */
+  async #readFile(file: string): Promise<void> {
+    const name = this.#name(file);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') this.#forget(file); // removed between listing and reading
+      else this.#log.error({ file: name, code }, `cannot read manifest file; keeping its objects: ${(err as Error).message}`);
+      return;
+    }
+    const hash = createHash('sha256').update(text).digest('base64url');
+    const before = this.#files.get(file);
+    if (before?.hash === hash) return;
+
+    let docs;
+    try {
+      docs = parseManifests(name, text);
+    } catch (err) {
+      if (!(err instanceof ManifestSyntaxError)) throw err;
+      this.#log.error({ file: name, line: err.line }, `${err.message}; keeping the objects it defined before`);
+      // Remember the hash so an unchanged broken file is not reported on every rescan.
+      this.#files.set(file, { hash, objects: before?.objects ?? [] });
+      return;
+    }
+
+    const objects: Defined[] = [];
+    for (const { document, item, raw } of docs) {
+      const where = { file: name, document, ...(item !== undefined && { item }) };
+      const r = raw as { apiVersion?: unknown; kind?: unknown } | null;
+      if (typeof r !== 'object' || r === null || Array.isArray(r)) {
+        this.#log.warn(where, 'manifest document is not an object; skipped');
+        continue;
+      }
+      const kind = kindOf(r.apiVersion, r.kind);
+      if (!kind) {
+        if (typeof r.kind === 'string' && KNOWN_KINDS.has(r.kind)) {
+          this.#log.warn(
+            { ...where, apiVersion: r.apiVersion, kind: r.kind },
+            `unsupported apiVersion for ${r.kind} (netlet reads ${API_VERSIONS[r.kind as Kind]}); skipped`,
+          );
+        } else {
+          this.#log.debug({ ...where, apiVersion: r.apiVersion, kind: r.kind }, 'kind not used by netlet; skipped');
+        }
+        continue;
+      }
+      try {
+        objects.push({ obj: this.#convert(kind, raw), file: name, document });
+      } catch (err) {
+        if (!(err instanceof InvalidObjectError)) throw err;
+        this.#log.warn({ ...where, kind, object: err.ref, field: err.field }, `invalid manifest skipped: ${err.message}`);
+      }
+    }
+    this.#files.set(file, { hash, objects });
+    this.#dirty = true;
+  }
+
+  #forget(file: string): void {
+    if (this.#files.delete(file)) this.#dirty = true;
+  }
+
+  /**
+   * Converts and gives the object a resourceVersion that is a hash of its
+   * content, so a reload of an unchanged object emits nothing and any edit
+   * emits an update. A resourceVersion written in the file (copied from
+   * `kubectl get -o yaml`) is only part of that content: trusting it would
+   * hide edits made without bumping it. A missing uid is derived from the
+   * kind and key, so it stays the same across edits.
+   */
+  #convert(kind: Kind, raw: unknown): AnyObject {
+    const obj = convertObject(kind, raw);
+    obj.meta.resourceVersion = 'm' + createHash('sha256').update(JSON.stringify(raw)).digest('base64url').slice(0, 22);
+    if (!obj.meta.uid) obj.meta.uid = uidFor(kind, objectKey(obj.meta));
+    return obj;
+  }
+
+  /** Makes the store hold exactly what the files define now. */
+  #apply(): void {
+    const desired = new Map<Kind, Map<string, Defined>>(ALL_KINDS.map((k) => [k, new Map()]));
+    const duplicates = new Set<string>();
+    for (const { objects } of this.#files.values()) {
+      for (const d of objects) {
+        const byKey = desired.get(d.obj.kind)!;
+        const key = objectKey(d.obj.meta);
+        const earlier = byKey.get(key);
+        const dup = earlier && `${d.obj.kind} ${key} ${earlier.file}#${earlier.document} ${d.file}#${d.document}`;
+        if (dup) duplicates.add(dup);
+        if (earlier && dup && !this.#duplicates.has(dup)) {
+          this.#log.warn(
+            { kind: d.obj.kind, object: key, first: `${earlier.file}#${earlier.document}`, second: `${d.file}#${d.document}` },
+            `${d.obj.kind} ${key} is defined in ${earlier.file} and again in ${d.file}; the last one wins`,
+          );
+        }
+        byKey.set(key, d);
+      }
+    }
+    this.#duplicates = duplicates;
+    for (const kind of APPLY_ORDER) {
+      const owned = this.#owned.get(kind)!;
+      for (const [key, d] of desired.get(kind)!) {
+        this.#store.upsert(d.obj);
+        owned.add(key);
+      }
+    }
+    for (const kind of [...APPLY_ORDER].reverse()) {
+      const owned = this.#owned.get(kind)!;
+      const want = desired.get(kind)!;
+      for (const key of owned) {
+        if (want.has(key)) continue;
+        this.#store.remove(kind, key);
+        owned.delete(key);
+      }
+    }
+  }
+
+  #name(file: string): string {
+    return relative(this.#dir, file) || file;
+  }
+}
+
+/** A stable RFC 4122-shaped id from kind and key (the API would assign a random one). */
+function uidFor(kind: Kind, key: string): string {
+  const h = createHash('sha256').update(`${kind}/${key}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16], 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
