@@ -1,0 +1,201 @@
+// Serves one request on a resource path: LIST/WATCH/GET on GET, create on
+// POST, update on PUT, PATCH, DELETE on an object or a collection.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ApiCore } from './core.ts';
+import type { ResourcePath } from './routes.ts';
+import type { Stored } from './storage.ts';
+import { keyOf } from './storage.ts';
+import { parseFieldSelector, parseLabelSelector, fieldValue } from './selectors.ts';
+import { ApiError, badRequest, methodNotAllowed, notFound, tooOldResourceVersion, unknownPath } from './status.ts';
+import { listJSON } from './list.ts';
+import { WatchStream } from './watch.ts';
+import { wantsTable } from './table.ts';
+import type { IncludeObject } from './table.ts';
+import { applyPatch } from './patch.ts';
+import type { Verb } from './faults.ts';
+
+export function verbOf(method: string, rp: ResourcePath, q: URLSearchParams): Verb {
+  const isWatch = rp.watchPrefix || q.get('watch') === '1' || q.get('watch') === 'true';
+  switch (method) {
+    case 'GET':
+    case 'HEAD':
+      if (isWatch) return 'watch';
+      return rp.name ? 'get' : 'list';
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return rp.name ? 'delete' : 'deletecollection';
+    default:
+      throw methodNotAllowed(method);
+  }
+}
+
+export function sendJSON(res: ServerResponse, code: number, body: string): void {
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function filterOf(core: ApiCore, rp: ResourcePath, q: URLSearchParams): { filter?: (s: Stored) => boolean; selective: boolean } {
+  const labels = parseLabelSelector(q.get('labelSelector'));
+  const fields = parseFieldSelector(q.get('fieldSelector'), rp.info.fieldLabels);
+  const ns = rp.namespace;
+  if (!labels && !fields && !ns) return { selective: false };
+  const filter = (s: Stored): boolean => {
+    const m = s.obj.metadata;
+    if (ns && m.namespace !== ns) return false;
+    if (labels && !labels((k) => m.labels?.[k])) return false;
+    if (fields && !fields.matcher((k) => fieldValue(s.obj, k))) return false;
+    return true;
+  };
+  return { filter, selective: !!(labels || fields) };
+}
+
+function includeOf(q: URLSearchParams): IncludeObject {
+  const v = q.get('includeObject');
+  return v === 'None' || v === 'Object' ? v : 'Metadata';
+}
+
+function list(core: ApiCore, rp: ResourcePath, q: URLSearchParams, req: IncomingMessage, res: ServerResponse): void {
+  const { filter, selective } = filterOf(core, rp, q);
+  const limit = Number(q.get('limit') ?? 0);
+  if (!Number.isInteger(limit) || limit < 0) throw badRequest(`invalid limit: ${q.get('limit')}`);
+  const body = listJSON(
+    core.catalog.table(rp.info),
+    {
+      namespace: rp.namespace,
+      filter,
+      selective,
+      limit,
+      continueToken: q.get('continue') || null,
+      resourceVersion: q.get('resourceVersion'),
+      resourceVersionMatch: q.get('resourceVersionMatch'),
+      table: wantsTable(req.headers.accept) ? { include: includeOf(q) } : undefined,
+    },
+    core.resourceVersion,
+  );
+  sendJSON(res, 200, body);
+}
+
+function watch(core: ApiCore, rp: ResourcePath, q: URLSearchParams, req: IncomingMessage, res: ServerResponse): void {
+  const table = core.catalog.table(rp.info);
+  const { filter } = filterOf(core, rp, q);
+  const rvParam = q.get('resourceVersion') ?? '';
+  const timeoutSeconds = Number(q.get('timeoutSeconds') ?? core.options.defaultWatchTimeoutSeconds);
+  const bookmarks = q.get('allowWatchBookmarks') === 'true' || q.get('allowWatchBookmarks') === '1';
+  const sendInitialEvents = q.get('sendInitialEvents') === 'true';
+  let w: WatchStream;
+  w = new WatchStream({
+    table,
+    res,
+    filter: filter ?? (() => true),
+    bookmarks,
+    bookmarkIntervalMs: core.options.bookmarkIntervalMs,
+    timeoutMs: Number.isFinite(timeoutSeconds) && timeoutSeconds > 0 ? timeoutSeconds * 1000 : 0,
+    currentRV: () => core.resourceVersion,
+    delayMs: () => core.faults.watchDelayMs,
+    pausedUntil: () => core.faults.watchPausedUntil(rp.info.plural),
+    table_: wantsTable(req.headers.accept) ? { include: includeOf(q) } : undefined,
+    onClose: () => core.watches.delete(w),
+  });
+  core.watches.add(w);
+  if (rvParam === '' || rvParam === '0' || sendInitialEvents) {
+    // No resourceVersion: the current state as synthetic ADDED events, then changes (api-concepts "Semantics for watch").
+    const current = table.sortedKeys().map((k) => table.objects.get(k) as Stored);
+    w.start(current, undefined, sendInitialEvents && bookmarks);
+    return;
+  }
+  const from = Number(rvParam);
+  if (!Number.isInteger(from) || from < 0) throw badRequest(`invalid resource version: ${rvParam}`);
+  const history = table.eventsSince(from);
+  w.start(undefined, history ?? [], false);
+  if (!history) w.error(tooOldResourceVersion(from, table.floorRV + 1));
+}
+
+async function readBody(req: IncomingMessage): Promise<any> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw badRequest(`the request body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+function objectBody(body: any): any {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('the request body must be a JSON object');
+  return body;
+}
+
+export async function serveResource(
+  core: ApiCore,
+  verb: Verb,
+  rp: ResourcePath,
+  q: URLSearchParams,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const { info } = rp;
+  const table = core.catalog.table(info);
+  // A namespaced object needs its namespace in the path.
+  if (rp.name && info.namespaced && !rp.namespace) throw unknownPath();
+  if (rp.subresource && rp.subresource !== 'status') throw unknownPath();
+  const ns = rp.namespace;
+  switch (verb) {
+    case 'list':
+      return list(core, rp, q, req, res);
+    case 'watch':
+      return watch(core, rp, q, req, res);
+    case 'get': {
+      const s = table.objects.get(keyOf(ns, rp.name));
+      if (!s) throw notFound(info, rp.name);
+      return sendJSON(res, 200, s.json);
+    }
+    case 'create': {
+      if (rp.name) throw methodNotAllowed('POST');
+      if (info.namespaced && !ns) throw unknownPath();
+      const s = core.registry.create(table, ns, objectBody(await readBody(req)));
+      return sendJSON(res, 201, s.json);
+    }
+    case 'update': {
+      if (!rp.name) throw methodNotAllowed('PUT');
+      const s = core.registry.update(table, ns, rp.name, objectBody(await readBody(req)), { statusOnly: rp.subresource === 'status' });
+      return sendJSON(res, 200, s.json);
+    }
+    case 'patch': {
+      if (!rp.name) throw methodNotAllowed('PATCH');
+      const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim();
+      const body = await readBody(req);
+      const cur = table.objects.get(keyOf(ns, rp.name));
+      if (!cur) throw notFound(info, rp.name);
+      const patched = applyPatch(contentType, cur.copy(), body);
+      objectBody(patched);
+      // A patch carrying a resourceVersion is a precondition; otherwise it applies to the version just read.
+      const wanted = patched.metadata?.resourceVersion;
+      patched.metadata = { ...patched.metadata, resourceVersion: wanted ?? String(cur.rv) };
+      const s = core.registry.update(table, ns, rp.name, patched, { statusOnly: rp.subresource === 'status' });
+      return sendJSON(res, 200, s.json);
+    }
+    case 'delete': {
+      const opts = (await readBody(req)) ?? {};
+      const pre = opts.preconditions ?? {};
+      const s = core.registry.delete(table, ns, rp.name, pre);
+      return sendJSON(res, 200, s.json);
+    }
+    case 'deletecollection': {
+      const { filter } = filterOf(core, rp, q);
+      const victims = [...table.objects.values()].filter((s) => !filter || filter(s));
+      const deleted = victims.map((s) => core.registry.delete(table, s.obj.metadata.namespace ?? '', s.obj.metadata.name));
+      const body = `{"kind":"${info.kind}List","apiVersion":"${deleted[0]?.obj.apiVersion ?? 'v1'}","metadata":{"resourceVersion":"${core.resourceVersion}"},"items":[${deleted.map((s) => s.body).join(',')}]}`;
+      return sendJSON(res, 200, body);
+    }
+    default:
+      throw new ApiError(badRequest(`unsupported verb ${verb}`).status);
+  }
+}
