@@ -1,0 +1,213 @@
+// LIST and WATCH over real HTTP with fetch: paging, selectors, watch ordering,
+// bookmarks, 410 on compacted history, timeoutSeconds.
+import t from 'tap';
+import { startApiServer } from '../../apiserver/server.ts';
+import type { ApiServer } from '../../apiserver/server.ts';
+import { openWatch } from '../../apiserver/watch-client.ts';
+
+const svc = (ns: string, name: string, labels: Record<string, string> = {}, extra: any = {}): any => ({
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name, namespace: ns, labels },
+  spec: { ports: [{ port: 80 }], ...extra },
+});
+
+const pod = (ns: string, name: string, node: string, labels: Record<string, string> = {}): any => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, namespace: ns, labels },
+  spec: { nodeName: node, containers: [{ name: 'c', image: 'busybox' }] },
+  status: { phase: 'Running', podIP: '10.244.0.9' },
+});
+
+async function getJSON(api: ApiServer, path: string): Promise<{ status: number; body: any }> {
+  const res = await fetch(api.url + path);
+  return { status: res.status, body: await res.json() };
+}
+
+t.test('paging with limit/continue returns every object exactly once at one resourceVersion', async (t) => {
+  const api = await startApiServer();
+  t.teardown(() => api.close());
+  const objs = [];
+  for (let i = 0; i < 1000; i++) objs.push(svc(`ns${i % 7}`, `svc-${i}`));
+  api.seed(objs.map((o) => ({ ...o })));
+  const seen = new Map<string, number>();
+  let token = '';
+  let listRV = '';
+  let pages = 0;
+  let lastRemaining = Infinity;
+  do {
+    const { status, body } = await getJSON(api, `/api/v1/services?limit=73${token ? `&continue=${encodeURIComponent(token)}` : ''}`);
+    t.equal(status, 200);
+    t.equal(body.kind, 'ServiceList');
+    if (pages === 0) listRV = body.metadata.resourceVersion;
+    t.equal(body.metadata.resourceVersion, listRV, 'every page is at the first page’s resourceVersion');
+    for (const item of body.items) {
+      const key = `${item.metadata.namespace}/${item.metadata.name}`;
+      seen.set(key, (seen.get(key) ?? 0) + 1);
+      t.equal(item.kind, undefined, 'built-in list items carry no kind, as the real server');
+    }
+    if (body.metadata.continue) {
+      t.ok(body.metadata.remainingItemCount < lastRemaining);
+      lastRemaining = body.metadata.remainingItemCount;
+    }
+    token = body.metadata.continue ?? '';
+    pages++;
+    // Churn between pages: none of it may show up in this list.
+    api.create(svc('ns0', `late-${pages}`));
+    api.delete('services', `ns${pages % 7}`, `svc-${pages * 7 + (pages % 7)}`);
+  } while (token);
+  t.equal(pages, Math.ceil(1000 / 73));
+  t.equal(seen.size, 1000);
+  t.ok([...seen.values()].every((n) => n === 1), 'no object twice');
+  t.notOk([...seen.keys()].some((k) => k.includes('late-')), 'objects created after the list RV are absent');
+});
+
+t.test('namespaced list and selectors', async (t) => {
+  const api = await startApiServer();
+  t.teardown(() => api.close());
+  api.seed([
+    pod('a', 'p1', 'node-1', { app: 'web', tier: 'front' }),
+    pod('a', 'p2', 'node-2', { app: 'web' }),
+    pod('b', 'p3', 'node-1', { app: 'db' }),
+    pod('b', 'p4', '', {}),
+  ]);
+  const rows: [string, string, string[]][] = [
+    ['namespace path', '/api/v1/namespaces/a/pods', ['a/p1', 'a/p2']],
+    ['fieldSelector spec.nodeName', '/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-1', ['a/p1', 'b/p3']],
+    ['fieldSelector ==', '/api/v1/pods?fieldSelector=spec.nodeName%3D%3Dnode-2', ['a/p2']],
+    ['fieldSelector != and AND', '/api/v1/pods?fieldSelector=spec.nodeName!%3Dnode-1,metadata.namespace%3Db', ['b/p4']],
+    ['fieldSelector empty nodeName', '/api/v1/pods?fieldSelector=spec.nodeName%3D', ['b/p4']],
+    ['fieldSelector metadata.name', '/api/v1/pods?fieldSelector=metadata.name%3Dp3', ['b/p3']],
+    ['label equality', '/api/v1/pods?labelSelector=app%3Dweb', ['a/p1', 'a/p2']],
+    ['label ==', '/api/v1/pods?labelSelector=app%3D%3Ddb', ['b/p3']],
+    ['label !=', '/api/v1/pods?labelSelector=app!%3Dweb', ['b/p3', 'b/p4']],
+    ['label in', '/api/v1/pods?labelSelector=app%20in%20(db,web),tier', ['a/p1']],
+    ['label notin', '/api/v1/pods?labelSelector=app%20notin%20(web)', ['b/p3', 'b/p4']],
+    ['label exists', '/api/v1/pods?labelSelector=tier', ['a/p1']],
+    ['label !exists', '/api/v1/pods?labelSelector=!app', ['b/p4']],
+    ['label + namespace', '/api/v1/namespaces/a/pods?labelSelector=!tier', ['a/p2']],
+  ];
+  for (const [name, path, want] of rows) {
+    const { status, body } = await getJSON(api, path);
+    t.equal(status, 200, name);
+    t.same(body.items.map((p: any) => `${p.metadata.namespace}/${p.metadata.name}`), want, name);
+  }
+  const bad = await getJSON(api, '/api/v1/pods?fieldSelector=spec.bogus%3Dx');
+  t.equal(bad.status, 400, 'unsupported field label');
+  t.match(bad.body, { kind: 'Status', reason: 'BadRequest', message: /field label not supported: spec.bogus/ });
+});
+
+t.test('watch from a resourceVersion gets later events in order, filtered', async (t) => {
+  const api = await startApiServer();
+  t.teardown(() => api.close());
+  api.create(svc('default', 'before'));
+  const rv = api.resourceVersion;
+  const a = api.create(svc('default', 'a', { app: 'x' }));
+  api.create(svc('other', 'b', { app: 'x' }));
+  api.update({ ...a, metadata: { ...a.metadata, labels: { app: 'y' } } });
+  api.delete('services', 'default', 'a');
+  const all = await openWatch(`${api.url}/api/v1/services?watch=1&resourceVersion=${rv}&timeoutSeconds=1`);
+  const ns = await openWatch(`${api.url}/api/v1/namespaces/default/services?watch=true&resourceVersion=${rv}&timeoutSeconds=1`);
+  const sel = await openWatch(`${api.url}/api/v1/services?watch=1&resourceVersion=${rv}&labelSelector=app%3Dx&timeoutSeconds=1`);
+  const summary = (evs: any[]): string[] => evs.map((e) => `${e.type} ${e.object.metadata.namespace}/${e.object.metadata.name}`);
+  const allEvents = await all.rest();
+  t.same(summary(allEvents), ['ADDED default/a', 'ADDED other/b', 'MODIFIED default/a', 'DELETED default/a']);
+  const rvs = allEvents.map((e) => Number(e.object.metadata.resourceVersion));
+  t.same(rvs, [...rvs].sort((x, y) => x - y), 'resourceVersions increase');
+  t.ok(rvs[0] > rv);
+  t.same(summary(await ns.rest()), ['ADDED default/a', 'MODIFIED default/a', 'DELETED default/a']);
+  t.same(summary(await sel.rest()), ['ADDED default/a', 'ADDED other/b', 'DELETED default/a'], 'leaving the selector is a DELETED');
+  t.equal(all.ended, 'end', 'timeoutSeconds ends the stream cleanly');
+});
+
+t.test('watch without resourceVersion starts with the current state as ADDED', async (t) => {
+  const api = await startApiServer();
+  t.teardown(() => api.close());
+  api.seed([svc('default', 'one'), svc('default', 'two')]);
+  const w = await openWatch(`${api.url}/api/v1/services?watch=1`);
+  t.teardown(() => w.close());
+  t.equal(w.status, 200);
+  t.match(await w.next(), { type: 'ADDED', object: { kind: 'Service', apiVersion: 'v1', metadata: { name: 'one' } } });
+  t.match(await w.next(), { type: 'ADDED', object: { metadata: { name: 'two' } } });
+  api.create(svc('default', 'three'));
+  t.match(await w.next(), { type: 'ADDED', object: { metadata: { name: 'three' } } });
+});
+
+t.test('sendInitialEvents ends the initial burst with an annotated bookmark', async (t) => {
+  const api = await startApiServer({ bookmarkIntervalMs: 0 });
+  t.teardown(() => api.close());
+  api.create(svc('default', 'one'));
+  const w = await openWatch(
+    `${api.url}/api/v1/services?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true`,
+  );
+  t.teardown(() => w.close());
+  t.match(await w.next(), { type: 'ADDED', object: { metadata: { name: 'one' } } });
+  t.match(await w.next(), {
+    type: 'BOOKMARK',
+    object: { metadata: { resourceVersion: String(api.resourceVersion), annotations: { 'k8s.io/initial-events-end': 'true' } } },
+  });
+});
+
+t.test('bookmarks carry only metadata.resourceVersion and only when asked for', async (t) => {
+  const api = await startApiServer({ bookmarkIntervalMs: 100 });
+  t.teardown(() => api.close());
+  const rv = api.resourceVersion;
+  const w = await openWatch(`${api.url}/api/v1/nodes?watch=1&resourceVersion=${rv}&allowWatchBookmarks=true&timeoutSeconds=1`);
+  const plain = await openWatch(`${api.url}/api/v1/nodes?watch=1&resourceVersion=${rv}&timeoutSeconds=1`);
+  api.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } });
+  const events = await w.rest();
+  const bookmarks = events.filter((e) => e.type === 'BOOKMARK');
+  t.ok(bookmarks.length >= 3, `several bookmarks in 1 s (got ${bookmarks.length})`);
+  t.same(bookmarks.at(-1)!.object, { kind: 'Node', apiVersion: 'v1', metadata: { resourceVersion: String(api.resourceVersion) } });
+  t.same((await plain.rest()).map((e) => e.type), ['ADDED']);
+});
+
+t.test('410: watch from a compacted resourceVersion, continue token after compaction, evicted history', async (t) => {
+  const api = await startApiServer({ historySize: 5 });
+  t.teardown(() => api.close());
+  for (let i = 0; i < 10; i++) api.create(svc('default', `s${i}`));
+  const first = await getJSON(api, '/api/v1/services?limit=4');
+  const old = api.resourceVersion - 8;
+  const w = await openWatch(`${api.url}/api/v1/services?watch=1&resourceVersion=${old}`);
+  t.equal(w.status, 200, 'the watch itself is accepted');
+  const ev = await w.next();
+  t.match(ev, { type: 'ERROR', object: { kind: 'Status', status: 'Failure', code: 410, reason: 'Expired', message: /too old resource version/ } });
+  t.equal(await w.next(), undefined, 'the stream ends after the error');
+  const recent = await openWatch(`${api.url}/api/v1/services?watch=1&resourceVersion=${api.resourceVersion - 2}&timeoutSeconds=1`);
+  t.same((await recent.rest()).map((e) => e.object.metadata.name), ['s8', 's9'], 'within the window it works');
+  api.create(svc('default', 'later'));
+  api.compact();
+  const page2 = await getJSON(api, `/api/v1/services?limit=4&continue=${encodeURIComponent(first.body.metadata.continue)}`);
+  t.equal(page2.status, 410);
+  t.match(page2.body, { kind: 'Status', code: 410, reason: 'Expired', message: /continue parameter is too old/ });
+  const w2 = await openWatch(`${api.url}/api/v1/services?watch=1&resourceVersion=${api.resourceVersion - 1}`);
+  t.match(await w2.next(), { type: 'ERROR', object: { code: 410 } }, 'compaction makes every older RV too old');
+});
+
+t.test('list with resourceVersionMatch=Exact reads the past', async (t) => {
+  const api = await startApiServer();
+  t.teardown(() => api.close());
+  api.create(svc('default', 'a'));
+  const rv = api.resourceVersion;
+  api.create(svc('default', 'b'));
+  api.delete('services', 'default', 'a');
+  const { body } = await getJSON(api, `/api/v1/services?resourceVersion=${rv}&resourceVersionMatch=Exact`);
+  t.same(body.items.map((s: any) => s.metadata.name), ['a']);
+  t.equal(body.metadata.resourceVersion, String(rv));
+  const now = await getJSON(api, '/api/v1/services');
+  t.same(now.body.items.map((s: any) => s.metadata.name), ['b']);
+});
+
+t.test('custom resources: list items carry kind/apiVersion, cluster-scoped paths', async (t) => {
+  const api = await startApiServer();
+  t.teardown(() => api.close());
+  api.create({ apiVersion: 'netlet.io/v1', kind: 'IPAMBlock', metadata: { name: '10-244-0-0-26' }, spec: { cidr: '10.244.0.0/26', node: 'n1', pool: 'default' } });
+  const { body } = await getJSON(api, '/apis/netlet.io/v1/ipamblocks');
+  t.equal(body.kind, 'IPAMBlockList');
+  t.match(body.items[0], { kind: 'IPAMBlock', apiVersion: 'netlet.io/v1', spec: { cidr: '10.244.0.0/26' } });
+  const one = await getJSON(api, '/apis/netlet.io/v1/ipamblocks/10-244-0-0-26');
+  t.equal(one.body.metadata.name, '10-244-0-0-26');
+  const wrong = await getJSON(api, '/apis/netlet.io/v1/namespaces/default/ipamblocks');
+  t.equal(wrong.status, 404, 'a cluster-scoped resource has no namespaced path');
+});
