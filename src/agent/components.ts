@@ -8,5 +8,6 @@ import type { AgentContext, Component } from './component.ts';
 export async function createComponents(ctx: AgentContext): Promise<Component[]> {
   const components: Component[] = [];
   void ctx;
+  if (ctx.config.routes.enabled) components.push(new (await import('../routes/component.ts')).RoutesComponent(ctx));
   return components;
 }

@@ -1,0 +1,79 @@
+// The real RouteTable: the main table of one network namespace, over the
+// shared rtnetlink layer (src/netlink). Routes are written and deleted with
+// NODE_ROUTES_PROTOCOL, and the kernel matches the protocol on delete, so a
+// foreign route to the same prefix is never the one removed.
+
+import { addRoute, deleteRoute, listRoutes, RouteTable as Tables } from '../netlink/routes.ts';
+import type { RouteInfo, RouteSpec } from '../netlink/routes.ts';
+import { linkByIndex, linkByName } from '../netlink/links.ts';
+import { closeRtnl, openRtnl } from '../netlink/socket.ts';
+import type { Rtnl } from '../netlink/socket.ts';
+import { NODE_ROUTES_PROTOCOL } from './route-table.ts';
+import type { Family, NodeRoute, RouteTable } from './route-table.ts';
+
+/** What the kernel stores when a route is added without a metric (IPv6: IP6_RT_PRIO_USER, include/net/ip6_route.h). */
+const DEFAULT_METRIC: Record<Family, number> = { 4: 0, 6: 1024 };
+
+export class NetlinkRouteTable implements RouteTable {
+  readonly #sock: Rtnl;
+
+  /** In this thread's network namespace, or the one at `netnsPath` (/var/run/netns/X, /proc/PID/ns/net). */
+  constructor(netnsPath?: string) {
+    this.#sock = openRtnl(netnsPath);
+  }
+
+  async listOwned(): Promise<NodeRoute[]> {
+    const all = await listRoutes(this.#sock, { table: Tables.main });
+    const out: NodeRoute[] = [];
+    for (const r of all) {
+      if (r.protocol !== NODE_ROUTES_PROTOCOL) continue;
+      if (r.type !== 'unicast' && r.type !== 'blackhole') continue;
+      out.push(await this.#toNodeRoute(r));
+    }
+    return out;
+  }
+
+  async add(route: NodeRoute): Promise<void> {
+    await addRoute(this.#sock, await this.#spec(route));
+  }
+
+  async remove(route: NodeRoute): Promise<boolean> {
+    return deleteRoute(this.#sock, await this.#spec(route));
+  }
+
+  close(): void {
+    closeRtnl(this.#sock);
+  }
+
+  async #spec(route: NodeRoute): Promise<RouteSpec> {
+    let oif: number | undefined;
+    if (route.dev) {
+      const link = await linkByName(this.#sock, route.dev);
+      if (!link) throw new Error(`route ${route.dst}: device ${route.dev} does not exist`);
+      oif = link.index;
+    }
+    return {
+      dst: route.dst,
+      type: route.type,
+      gateway: route.type === 'unicast' ? route.gateway : undefined,
+      oif,
+      onlink: route.onlink,
+      protocol: NODE_ROUTES_PROTOCOL,
+      table: Tables.main,
+      priority: route.metric ?? DEFAULT_METRIC[route.family],
+    };
+  }
+
+  async #toNodeRoute(r: RouteInfo): Promise<NodeRoute> {
+    const family = r.family;
+    const route: NodeRoute = { dst: r.dst, family, type: r.type === 'blackhole' ? 'blackhole' : 'unicast' };
+    if (r.gateway) route.gateway = r.gateway;
+    const metric = r.priority ?? DEFAULT_METRIC[family];
+    if (metric !== DEFAULT_METRIC[family]) route.metric = metric;
+    if (r.oif && route.type === 'unicast') {
+      const link = await linkByIndex(this.#sock, r.oif);
+      if (link) route.dev = link.name;
+    }
+    return route;
+  }
+}
