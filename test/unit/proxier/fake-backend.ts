@@ -1,0 +1,47 @@
+// A backend that records every SyncRequest (copied, since the proxier keeps
+// mutating its PlanSet) and can be told to fail.
+import type { ProxyBackend, SyncRequest, SyncResult } from '../../../src/proxier/backend.ts';
+
+export interface RecordedSync {
+  family: SyncRequest['family'];
+  full: boolean;
+  keys: string[];
+  changed: string[];
+  plans: SyncRequest['plans'];
+  nodePortAddresses: string[];
+}
+
+export class FakeBackend implements ProxyBackend {
+  readonly name: string;
+  readonly syncs: RecordedSync[] = [];
+  fail = 0;
+  cleaned = false;
+
+  constructor(name = 'iptables') {
+    this.name = name;
+  }
+
+  async sync(req: SyncRequest): Promise<SyncResult> {
+    if (this.fail > 0) {
+      this.fail--;
+      throw new Error('iptables-restore: line 7 failed');
+    }
+    this.syncs.push({
+      family: req.family,
+      full: req.full,
+      keys: [...req.plans.keys()].sort(),
+      changed: [...req.changed].sort(),
+      plans: new Map(req.plans),
+      nodePortAddresses: req.nodePortAddresses,
+    });
+    return { ruleCount: req.plans.size * 3, applyMs: 1, rulesByTable: { nat: req.plans.size * 2, filter: req.plans.size } };
+  }
+
+  async cleanup(): Promise<void> {
+    this.cleaned = true;
+  }
+
+  get last(): RecordedSync | undefined {
+    return this.syncs.at(-1);
+  }
+}
