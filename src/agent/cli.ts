@@ -11,6 +11,7 @@ export interface Command {
 const commands: Record<string, () => Promise<Command>> = {
   agent: async () => (await import('./commands/agent.ts')).agentCommand,
   version: async () => (await import('./commands/version.ts')).versionCommand,
+  'install-cni': async () => (await import('../cni/install-command.ts')).installCniCommand,
 };
 
 function usage(): string {

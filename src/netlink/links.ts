@@ -190,3 +190,18 @@ export async function deleteLink(sock: Rtnl, name: string): Promise<boolean> {
     throw err;
   }
 }
+
+/** Sets the device's alias (IFLA_IFALIAS, shown by `ip link`); '' clears it. */
+export async function setAlias(sock: Rtnl, index: number, alias: string): Promise<void> {
+  await request(`set alias on link ${index}`, () => sock.setLink({ index }, { ifalias: alias }));
+}
+
+/** Devices whose alias starts with `prefix`. */
+export async function linksByAliasPrefix(sock: Rtnl, prefix: string): Promise<Array<LinkInfo & { alias: string }>> {
+  const out: Array<LinkInfo & { alias: string }> = [];
+  for (const m of await sock.getLinks()) {
+    const alias = m.attrs.ifalias;
+    if (alias && alias.startsWith(prefix)) out.push({ ...toLinkInfo(m), alias });
+  }
+  return out;
+}

@@ -1,0 +1,90 @@
+// CNI ADD: allocate, create the veth with its pod end born in the pod's
+// namespace, wire it (bridge or routed), report the result. Every side effect
+// is undone, newest first, if a later step fails, so a failed ADD leaves
+// neither an address held nor a device behind.
+import { closeSync, openSync } from 'node:fs';
+import {
+  closeRtnl,
+  createVeth,
+  deleteLink,
+  ensureSysctl,
+  linkByName,
+  openRtnl,
+  setAlias,
+} from '../netlink/index.ts';
+import type { Rtnl } from '../netlink/index.ts';
+import type { Ipam } from '../ipam/types.ts';
+import type { CniEnv } from './env.ts';
+import type { NetConf } from './config.ts';
+import { CniCode, CniError } from './errors.ts';
+import { UndoStack, attachmentOf, hostVethAlias, hostVethName, ownerOf } from './attachment.ts';
+import { mergeResults } from './result.ts';
+import type { CniResult } from './result.ts';
+import { bridgeMode } from './bridge-mode.ts';
+import { routedMode } from './routed-mode.ts';
+import type { Mode } from './dataplane.ts';
+
+export const modes: Record<NetConf['mode'], Mode> = { bridge: bridgeMode, routed: routedMode };
+
+/** Opens the pod's netns file, naming it in the error the runtime shows. */
+export function openNetns(path: string): number {
+  try {
+    return openSync(path, 'r');
+  } catch (err) {
+    throw new CniError(CniCode.ioFailure, `cannot open network namespace ${path}: ${(err as NodeJS.ErrnoException).code}`);
+  }
+}
+
+export async function cmdAdd(env: CniEnv, conf: NetConf, ipam: Ipam): Promise<CniResult> {
+  const undo = new UndoStack();
+  const id = attachmentOf(env);
+  let netnsFd = -1;
+  let host: Rtnl | undefined;
+  let pod: Rtnl | undefined;
+  try {
+    netnsFd = openNetns(env.netns);
+    const allocs = await ipam.allocate(ownerOf(env));
+    undo.push(() => ipam.release(id));
+    if (allocs.length === 0) throw new CniError(CniCode.internal, 'IPAM returned no address');
+
+    host = openRtnl();
+    pod = openRtnl(env.netns);
+    const hostName = hostVethName(id);
+    // A veth left by an earlier ADD of this attachment that died half-way.
+    await deleteLink(host, hostName);
+    await createVeth(host, { name: hostName, peerName: env.ifname, peerNetnsFd: netnsFd, mtu: conf.mtu });
+    const hostSock = host;
+    undo.push(() => deleteLink(hostSock, hostName));
+    const hostVeth = await linkByName(host, hostName);
+    const podIf = await linkByName(pod, env.ifname);
+    if (!hostVeth || !podIf) throw new CniError(CniCode.internal, `veth ${hostName}/${env.ifname} vanished after creation`);
+    await setAlias(host, hostVeth.index, hostVethAlias(conf.name, id));
+
+    const wiring = await modes[conf.mode].attach({ conf, host, pod, netnsPath: env.netns, hostVeth, podIf, allocs });
+    // Forwarding is a node-wide setting: written once, read on every ADD after that.
+    ensureSysctl('net.ipv4.ip_forward', '1');
+    if (allocs.some((a) => a.family === 6)) ensureSysctl('net.ipv6.conf.all.forwarding', '1');
+
+    const podNow = (await linkByName(pod, env.ifname)) ?? podIf;
+    const podIndex = wiring.hostInterfaces.length + 1;
+    const mine: CniResult = {
+      cniVersion: conf.cniVersion,
+      interfaces: [
+        ...wiring.hostInterfaces,
+        { name: hostName, mac: hostVeth.mac },
+        { name: env.ifname, mac: podNow.mac, sandbox: env.netns, mtu: podNow.mtu },
+      ],
+      ips: wiring.ips.map((ip) => ({ ...ip, interface: podIndex })),
+      routes: wiring.routes,
+      dns: conf.dns,
+    };
+    return mergeResults(conf.prevResult, mine);
+  } catch (err) {
+    await undo.run();
+    throw err;
+  } finally {
+    if (host) closeRtnl(host);
+    if (pod) closeRtnl(pod);
+    if (netnsFd >= 0) closeSync(netnsFd);
+  }
+}

@@ -1,0 +1,88 @@
+// Installs netlet-cni where a container runtime looks for plugins: a small
+// launcher in the CNI bin directory and a conflist in the CNI config
+// directory. Used by the DaemonSet's init container, the demo and the tests.
+//
+// The launcher names the Node.js binary by absolute path (a node's PATH may
+// hold an older Node, or none) and loads the bundle from where it was built
+// (dist/netlet-cni.mjs next to its node_modules, which hold the `netlink`
+// package and the setns addon). It turns on V8's compile cache first, which
+// roughly halves the plugin's start-up after the first run.
+import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseConflist } from './config.ts';
+import { CniError } from './errors.ts';
+
+export interface InstallOptions {
+  binDir: string;
+  confDir: string;
+  /** Node.js ≥ 24 to run the plugin with; default: the one running now. */
+  nodePath?: string;
+  /** The bundle; default: dist/netlet-cni.mjs of this checkout. */
+  bundlePath?: string;
+  /** Where V8 keeps its compile cache; default /var/cache/netlet/cni. */
+  cacheDir?: string;
+  /** The conflist to write (validated); when absent, none is written. */
+  conflist?: unknown;
+  /** File name in confDir; the runtime uses the first in lexical order. */
+  conflistName?: string;
+}
+
+export const defaultBundlePath = (): string =>
+  resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'netlet-cni.mjs');
+
+/** The launcher's text: a CommonJS file, so it needs no package.json beside it. */
+export function launcherScript(nodePath: string, bundlePath: string, cacheDir: string): string {
+  return [
+    `#!${nodePath}`,
+    '// netlet-cni launcher, written by `netlet install-cni`.',
+    `try { require('node:module').enableCompileCache?.(${JSON.stringify(cacheDir)}); } catch {}`,
+    `import(${JSON.stringify(bundlePath)}).catch((err) => {`,
+    `  process.stdout.write(JSON.stringify({ cniVersion: '1.0.0', code: 100, msg: 'netlet-cni failed to load: ' + err.message }) + '\\n');`,
+    '  process.exit(1);',
+    '});',
+    '',
+  ].join('\n');
+}
+
+/** Writes through a temporary file and a rename, so a runtime never executes half a file. */
+function writeAtomic(path: string, text: string, mode: number): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, text, { mode });
+  chmodSync(tmp, mode);
+  renameSync(tmp, path);
+}
+
+export function installCni(opts: InstallOptions): { plugin: string; conflist?: string } {
+  const nodePath = opts.nodePath ?? process.execPath;
+  const major = Number(/^v?(\d+)/.exec(process.version)?.[1]);
+  if (!opts.nodePath && major < 24) throw new Error(`netlet-cni needs Node.js 24 or newer; ${nodePath} is ${process.version}`);
+  const bundlePath = resolve(opts.bundlePath ?? defaultBundlePath());
+  if (!existsSync(bundlePath)) throw new Error(`${bundlePath} is missing: run 'npm run build' first`);
+  mkdirSync(opts.binDir, { recursive: true });
+  const plugin = join(opts.binDir, 'netlet-cni');
+  writeAtomic(plugin, launcherScript(nodePath, bundlePath, opts.cacheDir ?? '/var/cache/netlet/cni'), 0o755);
+  if (opts.conflist === undefined) return { plugin };
+  try {
+    parseConflist(opts.conflist);
+  } catch (err) {
+    throw new Error(`conflist: ${err instanceof CniError ? err.message : String(err)}`);
+  }
+  mkdirSync(opts.confDir, { recursive: true });
+  const conflist = join(opts.confDir, opts.conflistName ?? '10-netlet.conflist');
+  writeAtomic(conflist, JSON.stringify(opts.conflist, null, 2) + '\n', 0o644);
+  return { plugin, conflist };
+}
+
+/** The conflist for the common case, as in deploy/: one netlet-cni plugin, then portmap. */
+export function defaultConflist(o: { name?: string; mode?: 'bridge' | 'routed'; bridge?: string; mtu?: number; pools: string[]; nodeName?: string; dataDir?: string; blocksFile?: string; portmap?: boolean }): unknown {
+  const ipam: Record<string, unknown> = { type: 'netlet-ipam', pools: o.pools.map((cidr) => ({ cidr })) };
+  if (o.dataDir) ipam.dataDir = o.dataDir;
+  if (o.blocksFile) ipam.blocksFile = o.blocksFile;
+  const plugin: Record<string, unknown> = { type: 'netlet-cni', mode: o.mode ?? 'bridge', mtu: o.mtu ?? 1500, ipam };
+  if ((o.mode ?? 'bridge') === 'bridge') plugin.bridge = o.bridge ?? 'netlet0';
+  if (o.nodeName) plugin.nodeName = o.nodeName;
+  const plugins: unknown[] = [plugin];
+  if (o.portmap) plugins.push({ type: 'portmap', capabilities: { portMappings: true } });
+  return { cniVersion: '1.0.0', name: o.name ?? 'netlet', plugins };
+}
