@@ -1,0 +1,123 @@
+// Random and mutated packets: the handler never throws, every reply it
+// gives is a well-formed response to that query, and afterwards it still
+// answers correctly. Then a burst of the same over a real UDP socket.
+import t from 'tap';
+import dgram from 'node:dgram';
+import { ClusterDns } from '../../../src/dns/cluster-dns.ts';
+import { ask, decodeReply, dnsConfig, inProcessDns, query, syncedStore } from './dns-helpers.ts';
+import { clusterObjects } from './fixture.ts';
+
+// A small deterministic PRNG (mulberry32), so a failure can be replayed from its seed.
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = a;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const seeds = [
+  query('svc1.testns.svc.cluster.local.', 'A'),
+  query('_http._tcp.hdls1.testns.svc.cluster.local.', 'SRV', { udpSize: 1232 }),
+  query('1.0.0.10.in-addr.arpa.', 'PTR'),
+  query('external-to-service.testns.svc.cluster.local.', 'A', { udpSize: 4096 }),
+  query('10-244-1-5.testns.pod.cluster.local.', 'A'),
+  query('cluster.local.', 'NS'),
+  query('example.org.', 'AAAA'),
+];
+
+function packet(r: () => number): Buffer {
+  const n = Math.floor(r() * 10);
+  if (n === 0) {
+    // Pure noise, sometimes shorter than a header.
+    const b = Buffer.alloc(Math.floor(r() * 600));
+    for (let i = 0; i < b.length; i++) b[i] = Math.floor(r() * 256);
+    return b;
+  }
+  const base = Buffer.from(seeds[Math.floor(r() * seeds.length)]);
+  if (n === 1) return base.subarray(0, Math.floor(r() * base.length)); // truncated
+  if (n === 2) {
+    // A header with random counts over a valid question.
+    for (let i = 4; i < 12; i++) base[i] = Math.floor(r() * 256);
+    return base;
+  }
+  if (n === 3) {
+    // Trailing garbage, or a pointer loop in an extra record.
+    return Buffer.concat([base, Buffer.from([0xc0, 0x0c, 0xc0, 0x0e, 0, 41, 0x10, 0, 0, 0, 0, 0, 0, 0xff])]);
+  }
+  const flips = 1 + Math.floor(r() * 4);
+  for (let i = 0; i < flips; i++) base[Math.floor(r() * base.length)] = Math.floor(r() * 256);
+  return base;
+}
+
+/** A reply must be a response with the query's ID and a sane header. */
+function checkReply(q: Buffer, reply: Buffer | null): string | null {
+  if (reply === null) return null;
+  if (reply.length < 12) return 'reply shorter than a header';
+  if (!(reply[2] & 0x80)) return 'reply without QR';
+  if (reply.readUInt16BE(0) !== q.readUInt16BE(0)) return 'reply ID differs from the query';
+  return null;
+}
+
+t.test('100,000 random and mutated packets through the handler', async (t) => {
+  const dns = inProcessDns(syncedStore(clusterObjects()));
+  const r = rng(20261122);
+  let answered = 0;
+  let dropped = 0;
+  const problems: string[] = [];
+  for (let i = 0; i < 100_000; i++) {
+    const q = packet(r);
+    let reply: Buffer | null;
+    try {
+      reply = await dns.handler.handle(q, i % 2 ? 'udp' : 'tcp');
+    } catch (err) {
+      problems.push(`packet ${i} (${q.toString('hex')}) threw ${(err as Error).stack}`);
+      continue;
+    }
+    if (reply) answered++;
+    else dropped++;
+    const bad = checkReply(q, reply);
+    if (bad && problems.length < 5) problems.push(`packet ${i} (${q.toString('hex')}): ${bad}`);
+  }
+  t.strictSame(problems, [], 'no throw, every reply well-formed');
+  t.ok(answered > 50_000, `${answered} answered, ${dropped} dropped`);
+  const after = await ask(dns, 'svc1.testns.svc.cluster.local.', 'A');
+  t.strictSame(after.answer, ['svc1.testns.svc.cluster.local. 5 IN A 10.0.0.1'], 'still answers correctly');
+  t.equal((await ask(dns, 'nope.testns.svc.cluster.local.', 'A')).rcode, 'NXDOMAIN');
+});
+
+t.test('a burst of 20,000 such packets over UDP, then correct answers', async (t) => {
+  const dns = new ClusterDns({ store: syncedStore(clusterObjects()), config: dnsConfig() });
+  await dns.start();
+  const client = dgram.createSocket('udp4');
+  t.teardown(async () => {
+    client.close();
+    await dns.stop();
+  });
+  const port = dns.server.addresses()[0].port;
+  const r = rng(7);
+  for (let i = 0; i < 20_000; i++) {
+    client.send(packet(r), port, '127.0.0.1');
+    if (i % 500 === 0) await new Promise((res) => setImmediate(res));
+  }
+  const replies = new Map<number, Buffer>();
+  client.on('message', (m) => replies.set(m.readUInt16BE(0), m));
+  const deadline = Date.now() + 10_000;
+  const want = [
+    { id: 0xbeef, q: query('svc1.testns.svc.cluster.local.', 'A', { id: 0xbeef }), answer: ['svc1.testns.svc.cluster.local. 5 IN A 10.0.0.1'] },
+    { id: 0xcafe, q: query('svc6.testns.svc.cluster.local.', 'AAAA', { id: 0xcafe }), answer: ['svc6.testns.svc.cluster.local. 5 IN AAAA 1234:abcd::1'] },
+  ];
+  // The burst may still be in the socket buffer; ask until the real queries are answered.
+  while (want.some((w) => !replies.has(w.id)) && Date.now() < deadline) {
+    for (const w of want) if (!replies.has(w.id)) client.send(w.q, port, '127.0.0.1');
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  for (const w of want) {
+    const got = replies.get(w.id);
+    t.ok(got, `reply ${w.id.toString(16)} arrived`);
+    if (got) t.strictSame(decodeReply(got).answer, w.answer);
+  }
+});
