@@ -281,7 +281,7 @@ t.test('kube-proxy metrics are registered and updated', async (t) => {
     t.ok(text.includes(name), `metrics contain ${name}`);
   }
   const np = await registry.getSingleMetric('kubeproxy_network_programming_duration_seconds')!.get();
-  const sum = np.values.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0;
+  const sum = np.values.find((v) => (v as { metricName?: string }).metricName?.endsWith('_sum'))?.value ?? 0;
   t.ok(sum >= 1.5 && sum < 60, `network programming latency measured from the trigger time (${sum}s)`);
   await proxier.stop();
 });
