@@ -1,0 +1,84 @@
+// Every iptables chain name netlet writes comes from this module, and cleanup
+// only touches the names it says are netlet's (STYLE.md "For netlet" 5). The
+// names are kube-proxy's (pkg/proxy/iptables), so a node can move from
+// kube-proxy to netlet and back without leftovers: chains are the same.
+
+import { createHash } from 'node:crypto';
+
+/** Fixed chains, in the tables kube-proxy creates them in. */
+export const KUBE_SERVICES = 'KUBE-SERVICES';
+export const KUBE_EXTERNAL_SERVICES = 'KUBE-EXTERNAL-SERVICES';
+export const KUBE_NODEPORTS = 'KUBE-NODEPORTS';
+export const KUBE_POSTROUTING = 'KUBE-POSTROUTING';
+export const KUBE_MARK_MASQ = 'KUBE-MARK-MASQ';
+export const KUBE_FORWARD = 'KUBE-FORWARD';
+export const KUBE_PROXY_FIREWALL = 'KUBE-PROXY-FIREWALL';
+/** An empty chain whose disappearance tells that someone flushed the table. */
+export const KUBE_PROXY_CANARY = 'KUBE-PROXY-CANARY';
+
+export const NAT_FIXED_CHAINS = [KUBE_SERVICES, KUBE_NODEPORTS, KUBE_POSTROUTING, KUBE_MARK_MASQ, KUBE_PROXY_CANARY] as const;
+export const FILTER_FIXED_CHAINS = [
+  KUBE_SERVICES,
+  KUBE_EXTERNAL_SERVICES,
+  KUBE_FORWARD,
+  KUBE_NODEPORTS,
+  KUBE_PROXY_FIREWALL,
+  KUBE_PROXY_CANARY,
+] as const;
+
+const SERVICE_CHAIN_PREFIXES = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-EXT-', 'KUBE-FW-', 'KUBE-SEP-'] as const;
+
+/**
+ * kube-proxy's hash: base32 (RFC 4648 standard alphabet) of sha256(s), first
+ * 16 characters. 16 base32 characters are 80 bits, so only the first 10 bytes
+ * of the digest matter, which is all this encodes. (Hand-written: Node has no
+ * base32, and 10 bytes need 8 lines, not a dependency.)
+ */
+export function chainHash(s: string): string {
+  const digest = createHash('sha256').update(s).digest();
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let out = '';
+  let bits = 0;
+  let value = 0;
+  for (let i = 0; i < 10; i++) {
+    value = (value << 8) | digest[i];
+    bits += 8;
+    while (bits >= 5) {
+      out += alphabet[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    value &= (1 << bits) - 1;
+  }
+  return out;
+}
+
+/** `spn` is "namespace/name:portName" (or "namespace/name"), `proto` lower case. */
+export const svcChain = (spn: string, proto: string): string => `KUBE-SVC-${chainHash(spn + proto)}`;
+export const svlChain = (spn: string, proto: string): string => `KUBE-SVL-${chainHash(spn + proto)}`;
+export const extChain = (spn: string, proto: string): string => `KUBE-EXT-${chainHash(spn + proto)}`;
+export const fwChain = (spn: string, proto: string): string => `KUBE-FW-${chainHash(spn + proto)}`;
+
+/** `endpoint` as Go's net.JoinHostPort writes it: "10.0.0.1:80", "[fd00::1]:80". */
+export const sepChain = (spn: string, proto: string, endpoint: string): string =>
+  `KUBE-SEP-${chainHash(spn + proto + endpoint)}`;
+
+export function endpointString(ip: string, port: number): string {
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+/** A per-service chain (SVC/SVL/EXT/FW/SEP): the ones stale-chain deletion may remove. */
+export function isServiceChain(name: string): boolean {
+  return SERVICE_CHAIN_PREFIXES.some((p) => name.startsWith(p));
+}
+
+/**
+ * Chains netlet (and kube-proxy) own in `table`: the fixed ones and the
+ * per-service ones. kubelet's KUBE-FIREWALL, KUBE-KUBELET-CANARY and
+ * KUBE-MARK-DROP are not ours and are left alone.
+ */
+export function isOwnedChain(table: string, name: string): boolean {
+  if (table === 'nat') return (NAT_FIXED_CHAINS as readonly string[]).includes(name) || isServiceChain(name);
+  if (table === 'filter') return (FILTER_FIXED_CHAINS as readonly string[]).includes(name);
+  if (table === 'mangle') return name === KUBE_PROXY_CANARY;
+  return false;
+}

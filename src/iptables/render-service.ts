@@ -1,0 +1,267 @@
+// One service port plan → its iptables rules, in kube-proxy's layout
+// (pkg/proxy/iptables/proxier.go syncProxyRules, read for behaviour). Split in
+// two: the "top" rules that live in the shared chains (written on every sync,
+// since iptables-restore must get every rule of a chain it touches), and the
+// service's own chains (written only when the service changed, KEP-3453).
+
+import type { PlanEndpoint, ServicePortPlan } from '../proxier/plan.ts';
+import {
+  KUBE_EXTERNAL_SERVICES,
+  KUBE_MARK_MASQ,
+  KUBE_NODEPORTS,
+  KUBE_PROXY_FIREWALL,
+  KUBE_SERVICES,
+  endpointString,
+  extChain,
+  fwChain,
+  sepChain,
+  svcChain,
+  svlChain,
+} from './chain-names.ts';
+import type { RenderContext } from './render-context.ts';
+
+/** The per-plan facts both halves need; computed once per render. */
+export interface ServiceShape {
+  plan: ServicePortPlan;
+  spn: string;
+  proto: string;
+  svc: string;
+  svl: string;
+  ext: string;
+  fw: string;
+  usesClusterChain: boolean;
+  usesLocalChain: boolean;
+  usesExtChain: boolean;
+  usesFwChain: boolean;
+  hasEndpoints: boolean;
+  hasInternalEndpoints: boolean;
+  hasExternalEndpoints: boolean;
+  internalChain: string;
+  externalPolicyChain: string;
+}
+
+export function shapeOf(plan: ServicePortPlan): ServiceShape {
+  const spn = plan.servicePortName;
+  const proto = plan.protocol;
+  const externallyAccessible = plan.nodePort !== 0 || plan.externalIPs.length > 0 || plan.loadBalancerIPs.length > 0;
+  // The plan already holds the endpoint lists each policy uses (empty when
+  // that policy is not in use), so "uses chain" is "has endpoints for it".
+  const usesClusterChain = plan.clusterEndpoints.length > 0;
+  const usesLocalChain = plan.localEndpoints.length > 0;
+  const hasEndpoints = usesClusterChain || usesLocalChain;
+  const svc = svcChain(spn, proto);
+  const svl = svlChain(spn, proto);
+  // "Has endpoints for this kind of traffic" is "the chain it goes to exists".
+  const hasInternalEndpoints = plan.internalPolicyLocal ? usesLocalChain : usesClusterChain;
+  const hasExternalEndpoints = plan.externalPolicyLocal ? usesLocalChain : usesClusterChain;
+  return {
+    plan,
+    spn,
+    proto,
+    svc,
+    svl,
+    ext: extChain(spn, proto),
+    fw: fwChain(spn, proto),
+    usesClusterChain,
+    usesLocalChain,
+    usesExtChain: hasEndpoints && externallyAccessible,
+    usesFwChain: hasEndpoints && plan.loadBalancerIPs.length > 0 && plan.loadBalancerSourceRanges.length > 0,
+    hasEndpoints,
+    hasInternalEndpoints,
+    hasExternalEndpoints,
+    internalChain: plan.internalPolicyLocal ? svl : svc,
+    externalPolicyChain: plan.externalPolicyLocal ? svl : svc,
+  };
+}
+
+/** Rules this plan adds to the shared chains. */
+export interface TopRules {
+  natServices: string[];
+  natNodePorts: string[];
+  filterServices: string[];
+  filterExternal: string[];
+  filterNodePorts: string[];
+  filterFirewall: string[];
+}
+
+export function renderTop(s: ServiceShape): TopRules {
+  const { plan, spn, proto } = s;
+  const out: TopRules = { natServices: [], natNodePorts: [], filterServices: [], filterExternal: [], filterNodePorts: [], filterFirewall: [] };
+  const match = (ip: string, port: number) => `-m ${proto} -p ${proto} -d ${ip} --dport ${port}`;
+
+  let internalTarget = '';
+  let internalComment = '';
+  let externalTarget = '';
+  let externalComment = '';
+  if (!s.hasEndpoints) {
+    internalTarget = externalTarget = 'REJECT';
+    internalComment = externalComment = `"${spn} has no endpoints"`;
+  } else {
+    if (!s.hasInternalEndpoints) {
+      internalTarget = 'DROP';
+      internalComment = `"${spn} has no local endpoints"`;
+    }
+    if (!s.hasExternalEndpoints) {
+      externalTarget = 'DROP';
+      externalComment = `"${spn} has no local endpoints"`;
+    }
+  }
+
+  if (s.hasInternalEndpoints) {
+    out.natServices.push(`-A ${KUBE_SERVICES} -m comment --comment "${spn} cluster IP" ${match(plan.clusterIP, plan.port)} -j ${s.internalChain}`);
+  } else {
+    out.filterServices.push(`-A ${KUBE_SERVICES} -m comment --comment ${internalComment} ${match(plan.clusterIP, plan.port)} -j ${internalTarget}`);
+  }
+
+  for (const ip of plan.externalIPs) {
+    if (s.hasEndpoints) {
+      out.natServices.push(`-A ${KUBE_SERVICES} -m comment --comment "${spn} external IP" ${match(ip, plan.port)} -j ${s.ext}`);
+    }
+    if (!s.hasExternalEndpoints) {
+      out.filterExternal.push(`-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${externalComment} ${match(ip, plan.port)} -j ${externalTarget}`);
+    }
+  }
+
+  for (const ip of plan.loadBalancerIPs) {
+    if (s.hasEndpoints) {
+      const target = s.usesFwChain ? s.fw : s.ext;
+      out.natServices.push(`-A ${KUBE_SERVICES} -m comment --comment "${spn} loadbalancer IP" ${match(ip, plan.port)} -j ${target}`);
+    }
+    if (s.usesFwChain) {
+      out.filterFirewall.push(`-A ${KUBE_PROXY_FIREWALL} -m comment --comment "${spn} traffic not accepted by ${s.fw}" ${match(ip, plan.port)} -j DROP`);
+    }
+  }
+  if (!s.hasExternalEndpoints) {
+    for (const ip of plan.loadBalancerIPs) {
+      out.filterExternal.push(`-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${externalComment} ${match(ip, plan.port)} -j ${externalTarget}`);
+    }
+  }
+
+  if (plan.nodePort !== 0) {
+    if (s.hasEndpoints) {
+      // NodePorts are not subject to loadBalancerSourceRanges (kube-proxy keeps it so).
+      out.natNodePorts.push(`-A ${KUBE_NODEPORTS} -m comment --comment ${spn} -m ${proto} -p ${proto} --dport ${plan.nodePort} -j ${s.ext}`);
+    }
+    if (!s.hasExternalEndpoints) {
+      out.filterExternal.push(
+        `-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${externalComment} -m addrtype --dst-type LOCAL -m ${proto} -p ${proto} --dport ${plan.nodePort} -j ${externalTarget}`,
+      );
+    }
+  }
+
+  if (plan.healthCheckNodePort !== 0) {
+    out.filterNodePorts.push(
+      `-A ${KUBE_NODEPORTS} -m comment --comment "${spn} health check node port" -m tcp -p tcp --dport ${plan.healthCheckNodePort} -j ACCEPT`,
+    );
+  }
+  return out;
+}
+
+/** The service's own nat chains and their rules. */
+export interface ChainRules {
+  chains: string[];
+  rules: string[];
+}
+
+export function renderChains(s: ServiceShape, ctx: RenderContext): ChainRules {
+  const { plan, spn, proto } = s;
+  const chains: string[] = [];
+  const rules: string[] = [];
+  const comment = (text: string) => (ctx.largeCluster ? '' : ` -m comment --comment ${text}`);
+  const notLocal = plan.clusterCIDRs.length > 0 ? ` ! -s ${plan.clusterCIDRs[0]}` : '';
+
+  // Internal traffic: masquerade all, or what comes from outside the pod network.
+  if (s.hasInternalEndpoints) {
+    const args = `-m comment --comment "${spn} cluster IP" -m ${proto} -p ${proto} -d ${plan.clusterIP} --dport ${plan.port}`;
+    if (plan.masqueradeAll) {
+      rules.push(`-A ${s.internalChain} ${args} -j ${KUBE_MARK_MASQ}`);
+    } else if (notLocal) {
+      // A single CIDR only: `! -s a,b` is not valid iptables. kube-proxy's
+      // cluster-CIDR local detector also takes one CIDR per family.
+      rules.push(`-A ${s.internalChain} ${args}${notLocal} -j ${KUBE_MARK_MASQ}`);
+    }
+  }
+
+  if (s.usesExtChain) {
+    chains.push(s.ext);
+    if (!plan.externalPolicyLocal) {
+      rules.push(`-A ${s.ext} -m comment --comment "masquerade traffic for ${spn} external destinations" -j ${KUBE_MARK_MASQ}`);
+    } else {
+      // Pods reaching an external address of the service are treated as if
+      // they had gone out to the load balancer and come back: Cluster policy.
+      if (s.usesClusterChain) {
+        for (const cidr of plan.clusterCIDRs) {
+          rules.push(`-A ${s.ext} -m comment --comment "pod traffic for ${spn} external destinations" -s ${cidr} -j ${s.svc}`);
+        }
+      }
+      // The node itself: its source is a local address (often the external IP itself), so masquerade.
+      rules.push(`-A ${s.ext} -m comment --comment "masquerade LOCAL traffic for ${spn} external destinations" -m addrtype --src-type LOCAL -j ${KUBE_MARK_MASQ}`);
+      if (s.usesClusterChain) {
+        rules.push(`-A ${s.ext} -m comment --comment "route LOCAL traffic for ${spn} external destinations" -m addrtype --src-type LOCAL -j ${s.svc}`);
+      }
+    }
+    if (s.hasExternalEndpoints) rules.push(`-A ${s.ext} -j ${s.externalPolicyChain}`);
+  }
+
+  if (s.usesFwChain) {
+    chains.push(s.fw);
+    for (const cidr of plan.loadBalancerSourceRanges) {
+      rules.push(`-A ${s.fw} -m comment --comment "${spn} loadbalancer IP" -s ${cidr} -j ${s.ext}`);
+    }
+    // What falls off the end was not DNATed, so KUBE-PROXY-FIREWALL (filter) drops it.
+    rules.push(`-A ${s.fw} -m comment --comment "other traffic to ${spn} will be dropped by KUBE-PROXY-FIREWALL"`);
+  }
+
+  const endpointChains = new Map<string, { ep: PlanEndpoint; chain: string }>();
+  const chainOf = (ep: PlanEndpoint) => {
+    const id = endpointString(ep.ip, ep.port);
+    let e = endpointChains.get(id);
+    if (!e) {
+      e = { ep, chain: sepChain(spn, proto, id) };
+      endpointChains.set(id, e);
+    }
+    return e.chain;
+  };
+
+  const writeServiceToEndpoints = (chain: string, endpoints: PlanEndpoint[]) => {
+    chains.push(chain);
+    if (plan.affinityTimeoutSeconds > 0) {
+      for (const ep of endpoints) {
+        const sep = chainOf(ep);
+        rules.push(
+          `-A ${chain}${comment(`"${spn} -> ${endpointString(ep.ip, ep.port)}"`)} -m recent --name ${sep} --rcheck --seconds ${plan.affinityTimeoutSeconds} --reap -j ${sep}`,
+        );
+      }
+    }
+    const n = endpoints.length;
+    endpoints.forEach((ep, i) => {
+      const sep = chainOf(ep);
+      const stat = i < n - 1 ? ` -m statistic --mode random --probability ${probability(n - i)}` : '';
+      rules.push(`-A ${chain}${comment(`"${spn} -> ${endpointString(ep.ip, ep.port)}"`)}${stat} -j ${sep}`);
+    });
+  };
+  if (s.usesClusterChain) writeServiceToEndpoints(s.svc, plan.clusterEndpoints);
+  if (s.usesLocalChain) writeServiceToEndpoints(s.svl, plan.localEndpoints);
+
+  for (const { ep, chain } of endpointChains.values()) {
+    chains.push(chain);
+    const base = `-A ${chain}${comment(spn)}`;
+    // Hairpin: a pod reaching itself through the service must be masqueraded or the reply skips the DNAT.
+    rules.push(`${base} -s ${ep.ip} -j ${KUBE_MARK_MASQ}`);
+    const affinity = plan.affinityTimeoutSeconds > 0 ? ` -m recent --name ${chain} --set` : '';
+    rules.push(`${base}${affinity} -m ${proto} -p ${proto} -j DNAT --to-destination ${endpointString(ep.ip, ep.port)}`);
+  }
+  return { chains, rules };
+}
+
+const probabilities: string[] = [];
+
+/** 1/n with 10 decimals, as kube-proxy prints it (cached: formatting floats is slow). */
+export function probability(n: number): string {
+  let p = probabilities[n];
+  if (p === undefined) {
+    p = (1 / n).toFixed(10);
+    probabilities[n] = p;
+  }
+  return p;
+}

@@ -1,0 +1,148 @@
+// Assembles one sync's iptables-restore input from per-plan renders. Pure: the
+// backend decides which plans to re-render and which chains are stale.
+
+import type { PlanSet } from '../proxier/plan.ts';
+import {
+  FILTER_FIXED_CHAINS,
+  KUBE_EXTERNAL_SERVICES,
+  KUBE_MARK_MASQ,
+  KUBE_NODEPORTS,
+  KUBE_POSTROUTING,
+  KUBE_PROXY_CANARY,
+  KUBE_SERVICES,
+} from './chain-names.ts';
+import type { RenderContext } from './render-context.ts';
+import { filterForwardRules, natFixedRules, nodePortsDispatch } from './render-fixed.ts';
+import { renderChains, renderTop, shapeOf } from './render-service.ts';
+import type { TopRules } from './render-service.ts';
+
+/** What a plan rendered to, kept between syncs so unchanged plans are not rendered again. */
+export interface RenderedPlan {
+  top: TopRules;
+  /** The plan's own nat chains. */
+  chains: string[];
+  /** Rules in those chains (for the rule-count metric when they are not rewritten). */
+  chainRuleCount: number;
+}
+
+export interface SyncRender {
+  /**
+   * Restore inputs to apply in order. All but the last hold only service
+   * chains that nothing references yet (or rewrites that keep references
+   * valid); the last holds filter and the shared nat chains, the missing
+   * jumps, and the deletions, so every intermediate state is consistent.
+   */
+  inputs: string[];
+  rendered: Map<string, RenderedPlan>;
+  ruleCount: number;
+  /** Rules written this sync (for the partial-sync size). */
+  writtenRules: number;
+  deleted: string[];
+}
+
+export interface SyncRenderInput {
+  plans: PlanSet;
+  /** Keys whose chains are (re)written; every other plan must be in `previous`. */
+  rewrite: ReadonlySet<string>;
+  previous: ReadonlyMap<string, RenderedPlan>;
+  ctx: RenderContext;
+  /** Given every chain the plans now use, the stale nat chains to flush and delete. */
+  staleChains: (active: ReadonlySet<string>) => string[];
+  missingJumps: { nat: readonly string[]; filter: readonly string[] };
+  /** Split service chains into restores of at most this many plans (0: one restore). */
+  chunkPlans: number;
+}
+
+export function renderSync(input: SyncRenderInput): SyncRender {
+  const { plans, rewrite, previous, ctx } = input;
+  const rendered = new Map<string, RenderedPlan>();
+  const natServices: string[] = [];
+  const natNodePorts: string[] = [];
+  const filterServices: string[] = [];
+  const filterExternal: string[] = [];
+  const filterNodePorts: string[] = [];
+  const filterFirewall: string[] = [];
+  const chunks: { chains: string[]; rules: string[] }[] = [];
+  let current = { chains: [] as string[], rules: [] as string[] };
+  let plansInChunk = 0;
+  let ruleCount = 0;
+  let writtenRules = 0;
+
+  for (const [key, plan] of plans) {
+    let r: RenderedPlan | undefined;
+    if (rewrite.has(key) || !previous.has(key)) {
+      const shape = shapeOf(plan);
+      const top = renderTop(shape);
+      const own = renderChains(shape, ctx);
+      r = { top, chains: own.chains, chainRuleCount: own.rules.length };
+      for (const c of own.chains) current.chains.push(`:${c} - [0:0]`);
+      for (const l of own.rules) current.rules.push(l);
+      writtenRules += own.rules.length;
+      if (input.chunkPlans > 0 && ++plansInChunk >= input.chunkPlans) {
+        chunks.push(current);
+        current = { chains: [], rules: [] };
+        plansInChunk = 0;
+      }
+    } else {
+      r = previous.get(key)!;
+    }
+    rendered.set(key, r);
+    const t = r.top;
+    for (const l of t.natServices) natServices.push(l);
+    for (const l of t.natNodePorts) natNodePorts.push(l);
+    for (const l of t.filterServices) filterServices.push(l);
+    for (const l of t.filterExternal) filterExternal.push(l);
+    for (const l of t.filterNodePorts) filterNodePorts.push(l);
+    for (const l of t.filterFirewall) filterFirewall.push(l);
+    ruleCount += r.chainRuleCount;
+  }
+
+  const filterRules = [...filterServices, ...filterExternal, ...filterForwardRules(ctx), ...filterNodePorts, ...filterFirewall];
+  const natFixed = natFixedRules(ctx);
+  const dispatch = nodePortsDispatch(ctx);
+  ruleCount += filterRules.length + natFixed.length + natServices.length + dispatch.length + natNodePorts.length;
+  writtenRules += filterRules.length + natFixed.length + natServices.length + dispatch.length + natNodePorts.length;
+
+  const filter = [
+    '*filter',
+    ...FILTER_FIXED_CHAINS.map((c) => `:${c} - [0:0]`),
+    ...filterRules,
+    ...input.missingJumps.filter,
+    'COMMIT',
+  ];
+
+  const natHead = [KUBE_SERVICES, KUBE_NODEPORTS, KUBE_POSTROUTING, KUBE_MARK_MASQ, KUBE_PROXY_CANARY].map((c) => `:${c} - [0:0]`);
+  const active = new Set<string>();
+  for (const r of rendered.values()) for (const c of r.chains) active.add(c);
+  const deletes = input.staleChains(active);
+  const lastNat = [
+    '*nat',
+    ...natHead,
+    // A chain line flushes the stale chain, so `-X` below can delete it.
+    ...deletes.map((c) => `:${c} - [0:0]`),
+    ...(input.chunkPlans > 0 ? [] : current.chains),
+    ...natFixed,
+    ...(input.chunkPlans > 0 ? [] : current.rules),
+    ...natServices,
+    ...dispatch,
+    ...natNodePorts,
+    ...input.missingJumps.nat,
+    ...deletes.map((c) => `-X ${c}`),
+    'COMMIT',
+  ];
+
+  const inputs: string[] = [];
+  if (input.chunkPlans > 0) {
+    if (current.chains.length > 0) chunks.push(current);
+    // Service chains jump to KUBE-MARK-MASQ, which must exist (and mark) before
+    // the first of them is loaded; rewriting it in the same transaction keeps it whole.
+    const markMasq = natFixed.filter((l) => l.startsWith(`-A ${KUBE_MARK_MASQ} `));
+    chunks.forEach((c, i) => {
+      const decl = i === 0 ? [`:${KUBE_MARK_MASQ} - [0:0]`] : [];
+      const rule = i === 0 ? markMasq : [];
+      inputs.push(['*nat', ...decl, ...c.chains, ...rule, ...c.rules, 'COMMIT', ''].join('\n'));
+    });
+  }
+  inputs.push([...filter, ...lastNat, ''].join('\n'));
+  return { inputs, rendered, ruleCount, writtenRules, deleted: deletes };
+}

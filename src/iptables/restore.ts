@@ -1,0 +1,76 @@
+// Runs iptables-restore / iptables-save. One process per restore, its input
+// on stdin (ARCHITECTURE.md: kernel work goes through iptables-restore, never
+// one `iptables` process per rule).
+
+import { spawn } from 'node:child_process';
+import { NetletError } from '../errors.ts';
+import type { IptablesTools } from './tools.ts';
+
+export class IptablesRestoreError extends NetletError {
+  readonly line: number;
+  readonly context: string;
+
+  constructor(tool: string, stderr: string, input: string) {
+    // iptables-restore names the failing line: "line 1234 failed" (legacy), "line 12: …" (nft).
+    const m = /line (\d+)/.exec(stderr);
+    const line = m ? Number(m[1]) : 0;
+    const lines = input.split('\n');
+    const context = line > 0 ? lines.slice(Math.max(0, line - 3), line + 2).join('\n') : '';
+    super('ERR_IPTABLES_RESTORE', `${tool} failed: ${stderr.trim() || 'no message'}${context ? `\naround line ${line}:\n${context}` : ''}`);
+    this.line = line;
+    this.context = context;
+  }
+}
+
+export class IptablesSaveError extends NetletError {
+  constructor(tool: string, stderr: string) {
+    super('ERR_IPTABLES_SAVE', `${tool} failed: ${stderr.trim() || 'no message'}`);
+  }
+}
+
+function run(cmd: string, args: string[], input: string | undefined): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+    // EPIPE when the tool exits early on bad input: its stderr says why.
+    child.stdin.on('error', () => {});
+    child.stdin.end(input ?? '');
+  });
+}
+
+/**
+ * `iptables-restore --noflush`: tables and chains not named in `input` are
+ * left alone; a chain named with `:CHAIN` is created or flushed. The whole
+ * input is one transaction per table.
+ */
+export async function restore(tools: IptablesTools, input: string): Promise<void> {
+  const r = await run(tools.restore, ['-w', '5', '--noflush'], input);
+  if (r.code !== 0) throw new IptablesRestoreError(tools.restore, r.stderr, input);
+}
+
+/** `iptables-save -t TABLE` text. */
+export async function save(tools: IptablesTools, table: string): Promise<string> {
+  const r = await run(tools.save, ['-t', table], undefined);
+  if (r.code !== 0) throw new IptablesSaveError(tools.save, r.stderr);
+  return r.stdout;
+}
+
+/** Chain names declared in iptables-save output (`:NAME POLICY [p:b]`). */
+export function chainsOf(saveText: string): Set<string> {
+  const chains = new Set<string>();
+  for (const line of saveText.split('\n')) {
+    if (line.startsWith(':')) chains.add(line.slice(1, line.indexOf(' ')));
+  }
+  return chains;
+}
+
+/** The `-A` lines of the given built-in chains. */
+export function rulesOf(saveText: string, chains: readonly string[]): string[] {
+  const prefixes = chains.map((c) => `-A ${c} `);
+  return saveText.split('\n').filter((l) => prefixes.some((p) => l.startsWith(p)));
+}

@@ -1,0 +1,48 @@
+// Hand-built ServicePortPlans for the iptables tests (the proxier's plan
+// builder is tested on its own; these tests cover rendering only).
+
+import type { PlanEndpoint, PlanSet, ServicePortPlan } from '../../../src/proxier/plan.ts';
+import { planKey } from '../../../src/proxier/plan.ts';
+
+export function ep(ip: string, port: number, over: Partial<PlanEndpoint> = {}): PlanEndpoint {
+  return { ip, port, isLocal: false, ready: true, serving: true, terminating: false, nodeName: 'node2', zone: '', ...over };
+}
+
+export function plan(ns: string, name: string, over: Partial<ServicePortPlan> = {}): ServicePortPlan {
+  const portName = over.portName ?? 'http';
+  const p: ServicePortPlan = {
+    servicePortName: portName ? `${ns}/${name}:${portName}` : `${ns}/${name}`,
+    namespace: ns,
+    name,
+    portName,
+    protocol: 'tcp',
+    family: 4,
+    clusterIP: '10.96.0.10',
+    port: 80,
+    nodePort: 0,
+    externalIPs: [],
+    loadBalancerIPs: [],
+    loadBalancerSourceRanges: [],
+    healthCheckNodePort: 0,
+    affinityTimeoutSeconds: 0,
+    externalPolicyLocal: false,
+    internalPolicyLocal: false,
+    allEndpoints: [],
+    clusterEndpoints: [],
+    localEndpoints: [],
+    masqueradeAll: false,
+    clusterCIDRs: ['10.244.0.0/16'],
+    ...over,
+  };
+  // Keep allEndpoints the union when a test gives only the policy lists.
+  if (!over.allEndpoints) {
+    const all = new Map<string, PlanEndpoint>();
+    for (const e of [...p.clusterEndpoints, ...p.localEndpoints]) all.set(`${e.ip}:${e.port}`, e);
+    p.allEndpoints = [...all.values()];
+  }
+  return p;
+}
+
+export function planSet(...plans: ServicePortPlan[]): PlanSet {
+  return new Map(plans.map((p) => [planKey(p), p]));
+}
