@@ -1,0 +1,173 @@
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { watch } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '../../../src/agent/log.ts';
+import { ALL_KINDS } from '../../../src/k8s/objects.ts';
+import type { AnyObject } from '../../../src/k8s/objects.ts';
+import { readSnapshot, SnapshotError, SnapshotWriter, writeSnapshot } from '../../../src/k8s/snapshot.ts';
+import { ObjectStore } from '../../../src/k8s/store.ts';
+import { eventually } from '../../helpers/netns.ts';
+import { endpoint, endpointSlice, node, pod, service } from '../../helpers/objects.ts';
+
+async function tempDir(t: { teardown(fn: () => unknown): void }): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'netlet-mf-snap-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const sample = (): AnyObject[] => [
+  service('shop', 'web'),
+  endpointSlice('shop', 'web', 'web-1', [endpoint('10.1.0.1'), endpoint('10.1.0.2', { ready: false, terminating: true })]),
+  node('n1', { podCIDRs: ['10.244.1.0/24'], labels: { a: 'b' } }),
+  pod('shop', 'web-0', '10.1.0.1'),
+  { kind: 'Namespace', meta: { namespace: '', name: 'shop', uid: 'u', resourceVersion: '1' } },
+  { kind: 'IPAMBlock', meta: { namespace: '', name: '10-244-0-0-26', uid: 'b', resourceVersion: '2' }, cidr: '10.244.0.0/26', node: 'n1', pool: 'default' },
+];
+
+function syncedStore(objects: AnyObject[] = []): ObjectStore {
+  const store = new ObjectStore();
+  for (const o of objects) store.upsert(o);
+  for (const k of ALL_KINDS) store.markSynced(k);
+  return store;
+}
+
+t.test('what the writer saves, readSnapshot returns', async (t) => {
+  const file = join(await tempDir(t), 'state.json');
+  const objects = sample();
+  const writer = new SnapshotWriter({ file, store: syncedStore(objects), log: silentLogger, debounceMs: 10_000 });
+  await writer.start();
+  const before = Date.now();
+  await writer.flush();
+  const snap = await readSnapshot(file);
+  t.same(snap.objects.map((o) => `${o.kind}/${o.meta.name}`).sort(), objects.map((o) => `${o.kind}/${o.meta.name}`).sort());
+  t.same(snap.objects.find((o) => o.kind === 'EndpointSlice'), objects[1]);
+  t.ok(snap.savedAt.getTime() >= before - 1000 && snap.savedAt.getTime() <= Date.now());
+  t.equal(writer.writes, 1);
+  await writer.flush();
+  t.equal(writer.writes, 1, 'nothing changed: no rewrite');
+  await writer.stop();
+  t.same((await readdir(join(file, '..'))).sort(), ['state.json'], 'no temp files left');
+});
+
+t.test('changes are debounced into one write', async (t) => {
+  const file = join(await tempDir(t), 'state.json');
+  const store = syncedStore();
+  const writer = new SnapshotWriter({ file, store, log: silentLogger, debounceMs: 100 });
+  await writer.start();
+  await eventually(() => writer.writes === 1, 5000); // the (empty) synced store
+  for (let i = 0; i < 50; i++) store.upsert(service('ns', `s${i}`));
+  t.equal(writer.writes, 1, 'not written at once');
+  await eventually(() => writer.writes === 2, 5000);
+  await new Promise((r) => setTimeout(r, 250));
+  t.equal(writer.writes, 2, '50 changes, one write');
+  t.equal((await readSnapshot(file)).objects.length, 50);
+  store.remove('Service', 'ns/s0');
+  await writer.stop(); // stop flushes what is pending
+  t.equal((await readSnapshot(file)).objects.length, 49);
+});
+
+t.test('nothing is written until the store is synced', async (t) => {
+  const file = join(await tempDir(t), 'state.json');
+  await writeSnapshot(file, sample());
+  const store = new ObjectStore();
+  const writer = new SnapshotWriter({ file, store, log: silentLogger, debounceMs: 20 });
+  await writer.start();
+  store.upsert(service('ns', 'partial'));
+  await writer.flush();
+  await new Promise((r) => setTimeout(r, 60));
+  t.equal(writer.writes, 0);
+  t.equal((await readSnapshot(file)).objects.length, 6, 'the complete old snapshot is kept');
+  for (const k of ALL_KINDS) store.markSynced(k);
+  await eventually(() => writer.writes === 1, 5000);
+  t.same((await readSnapshot(file)).objects.map((o) => o.meta.name), ['partial']);
+  await writer.stop();
+});
+
+t.test('a failed write keeps the old snapshot and reports the error', async (t) => {
+  const dir = await tempDir(t);
+  const file = join(dir, 'state.json');
+  await mkdir(file); // rename over a folder fails
+  const writer = new SnapshotWriter({ file, store: syncedStore(sample()), log: silentLogger, debounceMs: 10_000 });
+  await writer.start();
+  await writer.flush();
+  t.equal(writer.writes, 0);
+  t.match(writer.lastError?.message ?? '', /EISDIR|directory/i);
+  t.same(await readdir(dir), ['state.json'], 'the temp file was removed');
+  await writer.stop();
+});
+
+t.test('a corrupt snapshot is refused with an error naming the problem', async (t) => {
+  const dir = await tempDir(t);
+  const good = { format: 'netlet-snapshot', version: 1, savedAt: '2024-05-01T00:00:00.000Z', count: 1, objects: [service('a', 'b')] };
+  const rows: { name: string; content: string; reason: RegExp }[] = [
+    { name: 'empty file', content: '', reason: /not valid JSON/ },
+    { name: 'truncated', content: JSON.stringify(good).slice(0, 80), reason: /not valid JSON.*truncated/ },
+    { name: 'a list', content: '[]', reason: /not a snapshot object/ },
+    { name: 'another format', content: JSON.stringify({ ...good, format: 'other' }), reason: /not a netlet snapshot/ },
+    { name: 'a newer version', content: JSON.stringify({ ...good, version: 2 }), reason: /format version 2 is not 1/ },
+    { name: 'no version', content: JSON.stringify({ ...good, version: undefined }), reason: /format version undefined/ },
+    { name: 'bad savedAt', content: JSON.stringify({ ...good, savedAt: 'yesterday' }), reason: /savedAt/ },
+    { name: 'objects not a list', content: JSON.stringify({ ...good, objects: {} }), reason: /objects is not a list/ },
+    { name: 'count mismatch', content: JSON.stringify({ ...good, count: 2 }), reason: /holds 1 objects, its header says 2/ },
+    { name: 'unknown kind', content: JSON.stringify({ ...good, objects: [{ ...good.objects[0], kind: 'Deployment' }] }), reason: /objects\[0\] has unknown kind "Deployment"/ },
+    { name: 'no meta', content: JSON.stringify({ ...good, objects: [{ kind: 'Pod' }] }), reason: /objects\[0\] \(Pod\) has no meta/ },
+    { name: 'meta name a number', content: JSON.stringify({ ...good, objects: [{ ...good.objects[0], meta: { ...good.objects[0].meta, name: 5 } }] }), reason: /meta\.name is number/ },
+    { name: 'a field of the wrong type', content: JSON.stringify({ ...good, objects: [{ ...good.objects[0], clusterIPs: '10.0.0.1' }] }), reason: /objects\[0\] \(Service b\) clusterIPs is string, not array/ },
+  ];
+  for (const row of rows) {
+    const file = join(dir, `${row.name.replaceAll(' ', '-')}.json`);
+    await writeFile(file, row.content);
+    const err = await readSnapshot(file).then(() => undefined, (e: unknown) => e);
+    t.ok(err instanceof SnapshotError, `${row.name}: a SnapshotError`);
+    t.equal((err as SnapshotError).code, 'ERR_SNAPSHOT_CORRUPT', row.name);
+    t.match((err as Error).message, row.reason, row.name);
+    t.match((err as Error).message, file, `${row.name}: names the file`);
+  }
+  await writeFile(join(dir, 'good.json'), JSON.stringify(good));
+  t.equal((await readSnapshot(join(dir, 'good.json'))).objects.length, 1, 'the same document unbroken reads');
+  const missing = await readSnapshot(join(dir, 'none.json')).then(() => undefined, (e: unknown) => e);
+  t.equal((missing as SnapshotError).code, 'ERR_SNAPSHOT_MISSING');
+});
+
+t.test('a writer killed mid-write leaves the previous snapshot intact', async (t) => {
+  const dir = await tempDir(t);
+  const file = join(dir, 'state.json');
+  const child = new URL('./snapshot-child.ts', import.meta.url).pathname;
+  const COUNT = 20_000; // ~10 MB: a write takes long enough to be interrupted
+  let midWrite = 0;
+  for (let attempt = 0; attempt < 10 && midWrite < 3; attempt++) {
+    const proc = spawn(process.execPath, [child, file, String(COUNT)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let gens = 0;
+    proc.stdout.on('data', (b: Buffer) => {
+      for (const m of b.toString().matchAll(/written (\d+)/g)) gens = Number(m[1]);
+    });
+    await eventually(() => gens >= 1, 30_000);
+    // Kill it the moment its next temp file appears: it is then writing or fsyncing.
+    const watcher = watch(dir, (_event, name) => {
+      if (name?.includes('.tmp-')) proc.kill('SIGKILL');
+    });
+    const fallback = setTimeout(() => proc.kill('SIGKILL'), 5000);
+    await new Promise((r) => proc.once('exit', r));
+    clearTimeout(fallback);
+    watcher.close();
+    const temps = (await readdir(dir)).filter((n) => n.includes('.tmp-'));
+    if (temps.length > 0) midWrite++;
+    const snap = await readSnapshot(file); // throws if the file were torn
+    t.equal(snap.objects.length, COUNT + 1, `attempt ${attempt}: complete`);
+    const gen = Number(snap.objects.find((o) => o.meta.name === 'generation')!.meta.resourceVersion);
+    t.ok(gen >= gens, `attempt ${attempt}: generation ${gen}, the last one reported written or later`);
+  }
+  t.ok(midWrite >= 3, `the child was killed mid-write ${midWrite} times (its temp file was left behind)`);
+
+  // A new writer removes the dead writer's temp files and writes normally.
+  const writer = new SnapshotWriter({ file, store: syncedStore(sample()), log: silentLogger, debounceMs: 10_000 });
+  await writer.start();
+  await writer.flush();
+  await writer.stop();
+  t.same(await readdir(dir), ['state.json']);
+  t.equal((await readSnapshot(file)).objects.length, 6);
+  t.ok((await readFile(file, 'utf8')).startsWith('{"format":"netlet-snapshot"'));
+});
