@@ -85,7 +85,7 @@ t.test('dropWatches cuts connections; graceful ends them cleanly; counters show 
   t.equal(api.requestCount('list', 'services'), 0, 'no relist happened');
   const stats = await (await fetch(`${api.url}/_test/stats`)).json();
   t.match(stats, { requests: { 'watch services': 1, 'watch nodes': 1 }, openWatches: 0, resourceVersion: String(api.resourceVersion) });
-  const log = await (await fetch(`${api.url}/_test/requests`)).json();
+  const log: any = await (await fetch(`${api.url}/_test/requests`)).json();
   t.match(log.requests[0], { verb: 'watch', resource: 'services', method: 'GET', url: '/api/v1/services?watch=1', code: 200 });
 });
 
@@ -102,7 +102,7 @@ t.test('expireWatches sends ERROR 410 in-stream; compact over HTTP makes the res
   t.match(await w.next(), { type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } });
   t.equal(await w.next(), undefined);
   api.create(svc('while-away'));
-  const c = await (await post(`${api.url}/_test/compact`)).json();
+  const c: any = await (await post(`${api.url}/_test/compact`)).json();
   t.equal(c.compactedTo, String(api.resourceVersion));
   const resumed = await openWatch(`${api.url}/api/v1/services?watch=1&resourceVersion=${rv + 1}`);
   t.match(await resumed.next(), { type: 'ERROR', object: { code: 410 } }, 'resuming from the last seen RV now needs a relist');

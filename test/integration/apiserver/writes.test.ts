@@ -4,7 +4,7 @@ import t from 'tap';
 import { startApiServer } from '../../apiserver/server.ts';
 import type { ApiServer } from '../../apiserver/server.ts';
 
-async function call(api: ApiServer, method: string, path: string, body?: unknown, contentType = 'application/json') {
+async function call(api: ApiServer, method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; body: any }> {
   const res = await fetch(api.url + path, {
     method,
     headers: body === undefined ? {} : { 'Content-Type': contentType },
