@@ -1,3 +1,5 @@
+import { Gauge } from 'prom-client';
+import { ALL_KINDS } from '../k8s/objects.ts';
 import type { AgentContext } from './component.ts';
 
 /** Where the agent's store is filled from: API server, manifest folder, snapshot. */
@@ -11,7 +13,26 @@ export interface AgentSources {
 }
 
 export async function createSources(ctx: AgentContext): Promise<AgentSources> {
+  registerObjectGauge(ctx);
+  if (ctx.config.manifests) {
+    const { createManifestSources } = await import('./manifest-sources.ts');
+    return createManifestSources(ctx);
+  }
   // API server: --kubeconfig, or the default chain ($KUBECONFIG, in-cluster, ~/.kube/config).
   const { createApiSources } = await import('./api-sources.ts');
   return createApiSources(ctx);
+}
+
+/** Objects in the store by kind, whichever source filled it (the API branch also has netlet_api_objects). */
+function registerObjectGauge(ctx: AgentContext): void {
+  const { store } = ctx;
+  new Gauge({
+    name: 'netlet_objects',
+    help: 'Objects held in the local store, by kind, from any source (API server, manifest folder, snapshot).',
+    labelNames: ['kind'],
+    registers: [ctx.metrics],
+    collect() {
+      for (const kind of ALL_KINDS) this.set({ kind }, store.count(kind));
+    },
+  });
 }

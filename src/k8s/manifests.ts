@@ -64,6 +64,9 @@ export class ManifestSource {
   #lastError = '';
   /** A file's objects changed since the last apply. */
   #dirty = true;
+  /** Files whose last read or parse failed (their previous objects are still served). */
+  readonly #broken = new Map<string, 'read' | 'syntax'>();
+  #invalidDocuments = 0;
   /** Duplicate definitions already warned about, so a rescan does not repeat them. */
   #duplicates = new Set<string>();
 
@@ -101,6 +104,16 @@ export class ManifestSource {
   /** Completed scans; lets callers (and tests) know a reload has happened. */
   get scans(): number {
     return this.#scans;
+  }
+
+  /** Documents skipped as invalid since start (unknown kinds are not counted). */
+  get invalidDocuments(): number {
+    return this.#invalidDocuments;
+  }
+
+  /** Files currently kept at their previous content because they cannot be read or parsed. */
+  get brokenFiles(): number {
+    return this.#broken.size;
   }
 
   /** The last folder-level problem (e.g. the folder vanished), '' when none. */
@@ -197,9 +210,11 @@ export class ManifestSource {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') this.#forget(file); // removed between listing and reading
-      else this.#log.error({ file: name, code }, `cannot read manifest file; keeping its objects: ${(err as Error).message}`);
+      else if (!this.#broken.has(file)) this.#log.error({ file: name, code }, `cannot read manifest file; keeping its objects: ${(err as Error).message}`);
+      if (code !== 'ENOENT') this.#broken.set(file, 'read');
       return;
     }
+    if (this.#broken.get(file) === 'read') this.#broken.delete(file);
     const hash = createHash('sha256').update(text).digest('base64url');
     const before = this.#files.get(file);
     if (before?.hash === hash) return;
@@ -212,8 +227,10 @@ export class ManifestSource {
       this.#log.error({ file: name, line: err.line }, `${err.message}; keeping the objects it defined before`);
       // Remember the hash so an unchanged broken file is not reported on every rescan.
       this.#files.set(file, { hash, objects: before?.objects ?? [] });
+      this.#broken.set(file, 'syntax');
       return;
     }
+    this.#broken.delete(file);
 
     const objects: Defined[] = [];
     for (const { document, item, raw } of docs) {
@@ -221,6 +238,7 @@ export class ManifestSource {
       const r = raw as { apiVersion?: unknown; kind?: unknown } | null;
       if (typeof r !== 'object' || r === null || Array.isArray(r)) {
         this.#log.warn(where, 'manifest document is not an object; skipped');
+        this.#invalidDocuments++;
         continue;
       }
       const kind = kindOf(r.apiVersion, r.kind);
@@ -230,6 +248,7 @@ export class ManifestSource {
             { ...where, apiVersion: r.apiVersion, kind: r.kind },
             `unsupported apiVersion for ${r.kind} (netlet reads ${API_VERSIONS[r.kind as Kind]}); skipped`,
           );
+          this.#invalidDocuments++;
         } else {
           this.#log.debug({ ...where, apiVersion: r.apiVersion, kind: r.kind }, 'kind not used by netlet; skipped');
         }
@@ -240,6 +259,7 @@ export class ManifestSource {
       } catch (err) {
         if (!(err instanceof InvalidObjectError)) throw err;
         this.#log.warn({ ...where, kind, object: err.ref, field: err.field }, `invalid manifest skipped: ${err.message}`);
+        this.#invalidDocuments++;
       }
     }
     this.#files.set(file, { hash, objects });
@@ -247,6 +267,7 @@ export class ManifestSource {
   }
 
   #forget(file: string): void {
+    this.#broken.delete(file);
     if (this.#files.delete(file)) this.#dirty = true;
   }
 
