@@ -8,6 +8,13 @@ import type { AgentContext, Component } from './component.ts';
 export async function createComponents(ctx: AgentContext): Promise<Component[]> {
   const components: Component[] = [];
   void ctx;
+  if (ctx.config.proxy.mode === 'iptables') {
+    const { ProxierComponent } = await import('../proxier/component.ts');
+    const { createIptablesBackend } = await import('../iptables/index.ts');
+    const backendFactory = (family: 4 | 6) =>
+      createIptablesBackend({ family, log: ctx.log.child({ backend: 'iptables', family }), config: ctx.config, metrics: ctx.metrics });
+    components.push(new ProxierComponent(ctx, { backendFactory }));
+  }
   if (ctx.config.routes.enabled) components.push(new (await import('../routes/component.ts')).RoutesComponent(ctx));
   return components;
 }
