@@ -12,7 +12,7 @@ export async function createComponents(ctx: AgentContext): Promise<Component[]> 
     const { ProxierComponent } = await import('../proxier/component.ts');
     const { createIptablesBackend } = await import('../iptables/index.ts');
     const backendFactory = (family: 4 | 6) =>
-      createIptablesBackend({ family, log: ctx.log.child({ backend: 'iptables', family }), config: ctx.config, metrics: ctx.metrics });
+      createIptablesBackend({ family, log: ctx.log.child({ backend: 'iptables' }), config: ctx.config, metrics: ctx.metrics });
     components.push(new ProxierComponent(ctx, { backendFactory }));
   }
   if (ctx.config.routes.enabled) components.push(new (await import('../routes/component.ts')).RoutesComponent(ctx));
