@@ -34,13 +34,6 @@ export interface MessageParts {
 
 const POINTER_LIMIT = 0x3fff;
 
-function labelsOf(name: string): string[] {
-  if (name === '.' || name === '') return [];
-  const labels = name.split('.');
-  if (labels[labels.length - 1] === '') labels.pop();
-  return labels;
-}
-
 /** A label's wire bytes; undoes the \DDD escapes readQuestionName writes. */
 function labelBytes(label: string): number[] {
   const out: number[] = [];
@@ -55,13 +48,13 @@ function labelBytes(label: string): number[] {
 }
 
 class Writer {
-  buf = Buffer.alloc(1024);
+  buf = Buffer.allocUnsafe(512);
   pos = 0;
   readonly #names = new Map<string, number>();
 
   ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    const next = Buffer.alloc(Math.max(this.buf.length * 2, this.pos + n));
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
   }
@@ -92,36 +85,57 @@ class Writer {
 
   /** Remembers where a name's suffixes are without writing them (the echoed question). */
   seed(name: string, offset: number): void {
-    const labels = labelsOf(name);
     let at = offset;
-    for (let i = 0; i < labels.length; i++) {
-      const suffix = labels.slice(i).join('.') + '.';
-      if (!this.#names.has(suffix) && at <= POINTER_LIMIT) this.#names.set(suffix, at);
-      at += labelBytes(labels[i]).length + 1;
+    let start = 0;
+    while (start < name.length && name !== '.') {
+      const suffix = start === 0 ? name : name.slice(start);
+      if (at <= POINTER_LIMIT && !this.#names.has(suffix)) this.#names.set(suffix, at);
+      const end = labelEnd(name, start);
+      at += labelWireLength(name.slice(start, end)) + 1;
+      start = end + 1;
     }
   }
 
   /**
    * Writes a name, pointing at an earlier copy of its longest known suffix
    * when `compress` (RFC 1035 §4.1.4). Names compare case-insensitively, and
-   * ours are lowercase already.
+   * ours are lowercase already. Suffixes are substrings of the name (cheap
+   * in V8), looked up in one map: this is the cold path's main cost.
    */
   name(name: string, compress: boolean): void {
-    const labels = labelsOf(name);
-    for (let i = 0; i < labels.length; i++) {
-      const suffix = labels.slice(i).join('.') + '.';
+    let start = 0;
+    while (start < name.length && name !== '.') {
+      const suffix = start === 0 ? name : name.slice(start);
       const at = this.#names.get(suffix);
       if (compress && at !== undefined) {
         this.u16(0xc000 | at);
         return;
       }
       if (at === undefined && this.pos <= POINTER_LIMIT) this.#names.set(suffix, this.pos);
-      const bytes = labelBytes(labels[i]);
-      this.u8(bytes.length);
-      this.bytes(bytes);
+      const end = labelEnd(name, start);
+      const label = name.slice(start, end);
+      if (label.includes('\\')) {
+        const bytes = labelBytes(label);
+        this.u8(bytes.length);
+        this.bytes(bytes);
+      } else {
+        this.ensure(label.length + 1);
+        this.buf[this.pos++] = label.length;
+        this.pos += this.buf.write(label, this.pos, 'latin1');
+      }
+      start = end + 1;
     }
     this.u8(0);
   }
+}
+
+function labelEnd(name: string, start: number): number {
+  const end = name.indexOf('.', start);
+  return end < 0 ? name.length : end;
+}
+
+function labelWireLength(label: string): number {
+  return label.includes('\\') ? labelBytes(label).length : label.length;
 }
 
 function ipv4Bytes(address: string): number[] {
