@@ -1,0 +1,29 @@
+// Outcomes of a trace in words, for `netlet trace`.
+
+import type { Outcome, Packet } from './tracer.ts';
+
+function comments(path: readonly string[]): string[] {
+  return path.map((p) => /--comment "([^"]*)"|--comment (\S+)/.exec(p)).filter((m) => m !== null).map((m) => m[1] ?? m[2]);
+}
+
+export function describeOutcome(o: Outcome): string {
+  const masq = o.masqueraded ? ', source masqueraded (SNAT to the node)' : ', source kept';
+  switch (o.verdict) {
+    case 'dnat': return `DNAT to ${o.endpoint}${masq}`;
+    case 'accept': return `accepted without DNAT${o.masqueraded ? ', source masqueraded' : ''} (no service rule matched)`;
+    case 'drop': return 'dropped';
+    case 'reject': return 'rejected (ICMP port unreachable: the client sees "connection refused")';
+  }
+}
+
+export function describeTrace(pkt: Packet, outcomes: readonly Outcome[], verbose = false): string {
+  const lines = [`${pkt.src} -> ${pkt.dst}:${pkt.port}/${pkt.proto}: ${outcomes.length} possible outcome${outcomes.length === 1 ? '' : 's'}`];
+  for (const o of outcomes) {
+    lines.push(`  - ${describeOutcome(o)}`);
+    const why = comments(o.path);
+    if (why.length > 0) lines.push(`      via: ${why.join(' -> ')}`);
+    if (verbose) for (const p of o.path) lines.push(`      rule: ${p}`);
+    for (const a of o.assumptions) lines.push(`      assumed to match: ${a}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,76 @@
+import t from 'tap';
+import { renderFirstSync, ctx4 } from './render-helpers.ts';
+import { ep, plan, planSet } from './plans.ts';
+import { renderSync } from '../../../src/iptables/render-sync.ts';
+import { masqueradeMark } from '../../../src/iptables/render-context.ts';
+import { missingJumps } from '../../../src/iptables/render-fixed.ts';
+import { svcChain } from '../../../src/iptables/chain-names.ts';
+
+const web = plan('default', 'web', { clusterEndpoints: [ep('10.244.1.2', 8080), ep('10.244.1.3', 8080), ep('10.244.1.4', 8080)] });
+
+t.test('kube-proxy rule text', async (t) => {
+  const text = renderFirstSync(planSet(web, plan('default', 'empty', { clusterIP: '10.96.0.12' })));
+  const svc = svcChain('default/web:http', 'tcp');
+  const rows: [string, string][] = [
+    ['cluster IP dispatch', `-A KUBE-SERVICES -m comment --comment "default/web:http cluster IP" -m tcp -p tcp -d 10.96.0.10 --dport 80 -j ${svc}`],
+    ['masquerade off-cluster sources', `-A ${svc} -m comment --comment "default/web:http cluster IP" -m tcp -p tcp -d 10.96.0.10 --dport 80 ! -s 10.244.0.0/16 -j KUBE-MARK-MASQ`],
+    ['first of three endpoints', `-A ${svc} -m comment --comment "default/web:http -> 10.244.1.2:8080" -m statistic --mode random --probability 0.3333333333 -j`],
+    ['second of three endpoints', '--probability 0.5000000000 -j KUBE-SEP-'],
+    ['reject without endpoints', '-A KUBE-SERVICES -m comment --comment "default/empty:http has no endpoints" -m tcp -p tcp -d 10.96.0.12 --dport 80 -j REJECT'],
+    ['mark for masquerade', '-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000'],
+    ['postrouting return', '-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN'],
+    ['postrouting masquerade', '-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully'],
+    ['nodeports last', '-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL ! -d 127.0.0.0/8 -j KUBE-NODEPORTS'],
+    ['jump from PREROUTING', '-I PREROUTING 1 -m comment --comment "kubernetes service portals" -j KUBE-SERVICES'],
+    ['jump from filter INPUT with state', '-I INPUT 1 -m conntrack --ctstate NEW -m comment --comment "kubernetes load balancer firewall" -j KUBE-PROXY-FIREWALL'],
+    ['hairpin', '-m comment --comment default/web:http -s 10.244.1.2 -j KUBE-MARK-MASQ'],
+    ['DNAT', '-m tcp -p tcp -j DNAT --to-destination 10.244.1.2:8080'],
+  ];
+  for (const [name, want] of rows) t.ok(text.includes(want), `${name}: ${want}`);
+  const lastUnconditional = new RegExp(`-A ${svc} -m comment --comment "default/web:http -> 10.244.1.4:8080" -j KUBE-SEP-`);
+  t.match(text, lastUnconditional, 'the last endpoint is unconditional');
+  t.ok(text.indexOf('*filter') < text.indexOf('*nat'), 'filter then nat');
+});
+
+t.test('masquerade bit', async (t) => {
+  t.equal(masqueradeMark(14), '0x4000');
+  t.equal(masqueradeMark(0), '0x1');
+  t.equal(masqueradeMark(31), '0x80000000');
+});
+
+t.test('above 1,000 endpoints the per-service chains lose their comments', async (t) => {
+  const text = renderFirstSync(planSet(web), { ...ctx4, largeCluster: true });
+  t.notMatch(text, /-A KUBE-SEP-\S+ -m comment/, 'endpoint chains without comments');
+  t.notMatch(text, /-A KUBE-SVC-\S+ -m comment --comment "default\/web:http -> /, 'service chains without endpoint comments');
+  t.match(text, /-A KUBE-SERVICES -m comment --comment "default\/web:http cluster IP"/, 'KUBE-SERVICES keeps them, as kube-proxy');
+});
+
+t.test('partial render: unchanged plans keep their KUBE-SERVICES rules but not their chains', async (t) => {
+  const other = plan('default', 'other', { clusterIP: '10.96.0.20', clusterEndpoints: [ep('10.244.3.3', 80)] });
+  const plans = planSet(web, other);
+  const first = renderSync({ plans, rewrite: new Set(plans.keys()), previous: new Map(), ctx: ctx4, staleChains: () => [], missingJumps: { nat: [], filter: [] }, chunkPlans: 0 });
+  const second = renderSync({
+    plans,
+    rewrite: new Set(['default/other:http/tcp']),
+    previous: first.rendered,
+    ctx: ctx4,
+    staleChains: () => ['KUBE-SEP-OLD'],
+    missingJumps: { nat: [], filter: [] },
+    chunkPlans: 0,
+  });
+  const text = second.inputs.join('');
+  t.notMatch(text, new RegExp(`:${svcChain('default/web:http', 'tcp')} `), 'unchanged service chain not written');
+  t.match(text, new RegExp(`-j ${svcChain('default/web:http', 'tcp')}`), 'its KUBE-SERVICES rule still is');
+  t.match(text, new RegExp(`:${svcChain('default/other:http', 'tcp')} `), 'changed service chain written');
+  t.match(text, /:KUBE-SEP-OLD - \[0:0\][\s\S]*-X KUBE-SEP-OLD\nCOMMIT/, 'stale chain flushed, then deleted last');
+  t.equal(second.ruleCount, first.ruleCount, 'rule count covers the rules not rewritten');
+});
+
+t.test('chunked full sync keeps references valid', async (t) => {
+  const plans = planSet(web, plan('default', 'b', { clusterIP: '10.96.0.21', clusterEndpoints: [ep('10.244.3.4', 80)] }));
+  const out = renderSync({ plans, rewrite: new Set(plans.keys()), previous: new Map(), ctx: ctx4, staleChains: () => [], missingJumps: { nat: missingJumps('nat', []), filter: [] }, chunkPlans: 1 });
+  t.equal(out.inputs.length, 3, 'one restore per plan, then the shared chains');
+  t.match(out.inputs[0], /^\*nat\n:KUBE-MARK-MASQ - \[0:0\]/, 'the first chunk brings KUBE-MARK-MASQ');
+  t.notMatch(out.inputs[0], /KUBE-SERVICES/, 'chunks do not touch the shared chains');
+  t.match(out.inputs[2], /-A KUBE-SERVICES .*cluster IP/, 'the last restore wires them');
+});
