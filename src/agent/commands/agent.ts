@@ -92,26 +92,42 @@ export async function runAgent(ctx: AgentContext): Promise<number> {
     details: () => sources.details(),
   };
 
-  const servers: Server[] = [];
-  servers.push(await listen(createHealthServer(health), 'healthzBindAddress', config.healthzBindAddress));
-  servers.push(await listen(createMetricsServer(ctx.metrics, health), 'metricsBindAddress', config.metricsBindAddress));
-
-  await sources.start();
-  for (const c of components) {
-    await c.start();
-    log.info({ component: c.name }, 'started');
-  }
-  log.info({ node: ctx.nodeName, proxyMode: config.proxy.mode, dns: config.dns.enabled }, 'netlet agent running');
-
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+  // Listen for the stop signal first: a SIGTERM during start-up (a pod deleted
+  // while its API server is unreachable) must still end the agent cleanly.
+  const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
-  log.info({ signal }, 'shutting down; kernel state is left in place');
-  for (const c of [...components].reverse()) {
-    await c.stop().catch((err: unknown) => log.error({ err, component: c.name }, 'stop failed'));
+  const servers: Server[] = [];
+  const started: Component[] = [];
+  const shutdown = async (): Promise<void> => {
+    for (const c of [...started].reverse()) {
+      await c.stop().catch((err: unknown) => log.error({ err, component: c.name }, 'stop failed'));
+    }
+    await sources.stop().catch((err: unknown) => log.error({ err }, 'stopping the sources failed'));
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  };
+
+  let signal: NodeJS.Signals | undefined;
+  try {
+    servers.push(await listen(createHealthServer(health), 'healthzBindAddress', config.healthzBindAddress));
+    servers.push(await listen(createMetricsServer(ctx.metrics, health), 'metricsBindAddress', config.metricsBindAddress));
+    signal = await Promise.race([sources.start().then(() => undefined), stopSignal]);
+    for (const c of signal ? [] : components) {
+      await c.start();
+      started.push(c);
+      log.info({ component: c.name }, 'started');
+    }
+  } catch (err) {
+    // Without this the open servers would keep the process alive after the error is printed.
+    await shutdown();
+    throw err;
   }
-  await sources.stop();
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  if (!signal) {
+    log.info({ node: ctx.nodeName, proxyMode: config.proxy.mode, dns: config.dns.enabled }, 'netlet agent running');
+    signal = await stopSignal;
+  }
+  log.info({ signal }, 'shutting down; kernel state is left in place');
+  await shutdown();
   return 0;
 }
