@@ -1,0 +1,85 @@
+// The proxier wired into the agent, end to end in a node namespace: the agent
+// reads a manifest folder, programs iptables through the iptables backend,
+// follows an endpoint change with a partial sync, deletes the UDP conntrack
+// entry of the removed endpoint, and serves kube-proxy's metrics and healthz.
+import t from 'tap';
+import { mkdtemp, rename, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Lab, eventually, rootSkip } from '../../helpers/netns.ts';
+
+const NETLET = fileURLToPath(new URL('../../../bin/netlet.js', import.meta.url));
+
+const manifests = (endpointIP: string) => `
+apiVersion: v1
+kind: Node
+metadata: {name: node-a}
+status: {addresses: [{type: InternalIP, address: 10.244.0.1}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: dns, namespace: kube-system}
+spec:
+  clusterIP: 10.96.0.10
+  clusterIPs: [10.96.0.10]
+  ports: [{name: dns, port: 53, protocol: UDP, targetPort: 53}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: dns-1, namespace: kube-system, labels: {kubernetes.io/service-name: dns}}
+addressType: IPv4
+ports: [{name: dns, port: 53, protocol: UDP}]
+endpoints: [{addresses: [${endpointIP}], conditions: {ready: true}, nodeName: node-a}]
+`;
+
+t.test('agent: rules, partial sync on endpoint change, UDP conntrack cleanup, metrics', { skip: rootSkip() }, async (t) => {
+  const lab = new Lab('pc');
+  t.teardown(() => lab.cleanup());
+  const node = await lab.netns('node');
+  const pod = await lab.netns('pod');
+  const [nodeIf, podIf] = await lab.link(node, pod, '10.244.0.1/24', '10.244.0.2/24');
+  await pod.ip('addr', 'add', '10.244.0.3/24', 'dev', podIf);
+  await node.ip('route', 'add', '10.96.0.0/16', 'dev', nodeIf);
+
+  const dir = await mkdtemp(join(tmpdir(), 'nlpc-agent-'));
+  const file = join(dir, 'cluster.yaml');
+  await writeFile(file, manifests('10.244.0.2'));
+  const agent = lab.track(
+    node.spawn(process.execPath, [NETLET, 'agent', '--manifests', dir, '--node-name', 'node-a', '--log-level', 'debug'], {
+      env: { ...process.env, NETLET_IPTABLES_MODE: 'nft' },
+    }),
+  );
+  let log = '';
+  agent.stderr?.on('data', (d) => (log += d));
+  t.teardown(() => {
+    if (t.passing()) return;
+    t.comment(log.slice(-4000));
+  });
+
+  const nat = () => node.exec('iptables-save', ['-t', 'nat']);
+  await eventually(async () => (await nat()).includes('--to-destination 10.244.0.2:53'), 20_000, 200);
+  t.pass('first sync programmed the endpoint');
+
+  // A UDP flow DNATed to the endpoint (nothing listens: the entry stays, unreplied).
+  await node.exec('sh', ['-c', 'echo q | nc -u -w0 -p 40111 10.96.0.10 53'], { allowFail: true });
+  const ct = () => node.exec('conntrack', ['-L', '-p', 'udp'], { allowFail: true });
+  t.match(await ct(), /dst=10\.96\.0\.10 sport=40111 dport=53 .*src=10\.244\.0\.2 /, 'the flow points at the first endpoint');
+
+  const tmp = `${file}.tmp`;
+  await writeFile(tmp, manifests('10.244.0.3'));
+  await rename(tmp, file);
+  await eventually(async () => (await nat()).includes('--to-destination 10.244.0.3:53'), 20_000, 200);
+  t.notOk((await nat()).includes('10.244.0.2:53'), 'the removed endpoint is gone from the rules');
+  await eventually(async () => !(await ct()).includes('sport=40111'), 10_000, 100);
+  t.pass('the stale UDP flow to the removed endpoint was deleted');
+  t.match(log, /"full":false/, 'the endpoint change was a partial sync');
+
+  const metrics = await node.exec('curl', ['-s', 'http://127.0.0.1:10249/metrics']);
+  t.match(metrics, /kubeproxy_sync_proxy_rules_duration_seconds_count\{ip_family="IPv4"\} [2-9]/);
+  t.match(metrics, /kubeproxy_sync_partial_proxy_rules_duration_seconds_count\{ip_family="IPv4"\} [1-9]/);
+  t.match(metrics, /kubeproxy_sync_proxy_rules_last_timestamp_seconds\{ip_family="IPv4"\} \d/);
+  t.match(metrics, /kubeproxy_sync_proxy_rules_iptables_total\{ip_family="IPv4",table="[a-z]+"\} \d+/);
+  const healthz = await node.exec('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', 'http://127.0.0.1:10256/healthz']);
+  t.equal(healthz, '200');
+});
