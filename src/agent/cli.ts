@@ -10,7 +10,10 @@ export interface Command {
 // DNS or CNI code. The names are stable (ARCHITECTURE.md "Command line").
 const commands: Record<string, () => Promise<Command>> = {
   agent: async () => (await import('./commands/agent.ts')).agentCommand,
+  dns: async () => (await import('./commands/dns.ts')).dnsCommand,
   version: async () => (await import('./commands/version.ts')).versionCommand,
+  cleanup: async () => (await import('./commands/cleanup.ts')).cleanupCommand,
+  trace: async () => (await import('./commands/trace.ts')).traceCommand,
   'install-cni': async () => (await import('../cni/install-command.ts')).installCniCommand,
 };
 

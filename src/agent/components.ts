@@ -16,5 +16,6 @@ export async function createComponents(ctx: AgentContext): Promise<Component[]> 
     components.push(new ProxierComponent(ctx, { backendFactory }));
   }
   if (ctx.config.routes.enabled) components.push(new (await import('../routes/component.ts')).RoutesComponent(ctx));
+  if (ctx.config.dns.enabled) components.push(new (await import('../dns/component.ts')).DnsComponent(ctx));
   return components;
 }

@@ -1,0 +1,81 @@
+import { parseArgs } from 'node:util';
+import { Registry } from 'prom-client';
+import { NetletError } from '../../errors.ts';
+import { ObjectStore } from '../../k8s/store.ts';
+import { ClusterDns } from '../../dns/cluster-dns.ts';
+import { loadDnsConfig, loadForwarder, loadMetrics } from '../../dns/optional-parts.ts';
+import type { Command } from '../cli.ts';
+import type { AgentContext } from '../component.ts';
+import { buildConfig } from '../config.ts';
+import { createLogger } from '../log.ts';
+import { createSources } from '../sources.ts';
+
+const HELP = `usage: netlet dns [options]
+
+Serve cluster DNS alone (what CoreDNS with the kubernetes plugin does).
+
+  --corefile FILE        a Corefile; without one, kubeadm's default zones
+                         (cluster.local, in-addr.arpa, ip6.arpa)
+  --kubeconfig FILE      watch the API server named in this kubeconfig
+  --manifests DIR        serve the Kubernetes manifests in DIR instead
+  --listen ADDR:PORT     UDP and TCP address(es), comma separated (default 0.0.0.0:53)
+  --log-level LEVEL      trace, debug, info, warn, error
+  -h, --help             this help
+`;
+
+export const dnsCommand: Command = {
+  summary: 'serve cluster DNS (CoreDNS kubernetes plugin compatible)',
+  async run(argv: string[]): Promise<number> {
+    let values;
+    try {
+      ({ values } = parseArgs({
+        args: argv,
+        options: {
+          corefile: { type: 'string' },
+          kubeconfig: { type: 'string' },
+          manifests: { type: 'string' },
+          listen: { type: 'string' },
+          'log-level': { type: 'string' },
+          help: { type: 'boolean', short: 'h' },
+        },
+        strict: true,
+      }));
+    } catch (err) {
+      throw new NetletError('ERR_USAGE', `${(err as Error).message}\n${HELP}`);
+    }
+    if (values.help) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    const agentConfig = buildConfig(
+      {},
+      { kubeconfig: values.kubeconfig, manifests: values.manifests, logLevel: values['log-level'], proxyMode: 'none', dns: true },
+    );
+    const dnsConfig = await loadDnsConfig({ corefile: values.corefile, listen: values.listen ?? (values.corefile ? undefined : agentConfig.dns.listen) });
+    const log = createLogger({ level: agentConfig.logLevel });
+    const metrics = new Registry();
+    const ctx: AgentContext = { config: agentConfig, log, store: new ObjectStore(), metrics, nodeName: agentConfig.nodeName };
+
+    const sources = await createSources(ctx);
+    const dns = new ClusterDns({
+      store: ctx.store,
+      config: dnsConfig,
+      forwarder: await loadForwarder(dnsConfig, log),
+      observe: await loadMetrics(metrics),
+      onError: (err, where) => log.warn({ err, where }, 'dns socket error'),
+    });
+    // Sockets first: queries get SERVFAIL (not silence) until the store syncs.
+    await dns.start();
+    log.info({ listen: dns.server.addresses(), zones: dnsConfig.zones }, 'cluster DNS serving');
+    await sources.start();
+
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+      process.once('SIGINT', () => resolve('SIGINT'));
+    });
+    log.info({ signal }, 'shutting down');
+    await dns.stop();
+    await sources.stop();
+    return 0;
+  },
+};
