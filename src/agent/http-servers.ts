@@ -14,9 +14,11 @@ export function parseBindAddress(key: string, addr: string): { host: string; por
 export async function listen(server: Server, key: string, addr: string): Promise<Server> {
   const { host, port } = parseBindAddress(key, addr);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    // EADDRINUSE/EADDRNOTAVAIL are the operator's to fix: name the key, no stack.
+    const fail = (err: NodeJS.ErrnoException) => reject(new ConfigError(key, `cannot listen on ${addr}: ${err.code ?? err.message}`));
+    server.once('error', fail);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', fail);
       resolve();
     });
   });
