@@ -72,11 +72,22 @@ export function isServiceChain(name: string): boolean {
 }
 
 /**
+ * Chains kube-proxy's IPVS mode adds in iptables beside the shared ones
+ * (pkg/proxy/ipvs). `netlet cleanup --kube-proxy` removes them too. (nat's
+ * KUBE-FIREWALL is IPVS mode's; kubelet's KUBE-FIREWALL lives in filter.)
+ */
+const KUBE_PROXY_IPVS_CHAINS: Record<string, readonly string[]> = {
+  nat: ['KUBE-NODE-PORT', 'KUBE-LOAD-BALANCER', 'KUBE-FIREWALL'],
+  filter: ['KUBE-IPVS-FILTER', 'KUBE-IPVS-OUT-FILTER', 'KUBE-SOURCE-RANGES-FIREWALL'],
+};
+
+/**
  * Chains netlet (and kube-proxy) own in `table`: the fixed ones and the
- * per-service ones. kubelet's KUBE-FIREWALL, KUBE-KUBELET-CANARY and
+ * per-service ones. kubelet's KUBE-FIREWALL (filter), KUBE-KUBELET-CANARY and
  * KUBE-MARK-DROP are not ours and are left alone.
  */
-export function isOwnedChain(table: string, name: string): boolean {
+export function isOwnedChain(table: string, name: string, opts: { kubeProxy?: boolean } = {}): boolean {
+  if (opts.kubeProxy && KUBE_PROXY_IPVS_CHAINS[table]?.includes(name)) return true;
   if (table === 'nat') return (NAT_FIXED_CHAINS as readonly string[]).includes(name) || isServiceChain(name);
   if (table === 'filter') return (FILTER_FIXED_CHAINS as readonly string[]).includes(name);
   if (table === 'mangle') return name === KUBE_PROXY_CANARY;

@@ -13,13 +13,13 @@ import type { IPFamilyNumber } from '../proxier/plan.ts';
 const TABLES = ['nat', 'filter', 'mangle'] as const;
 
 /** The restore input that removes our state from one table's iptables-save text, or '' if nothing is ours. */
-export function cleanupInput(table: string, saveText: string): string {
+export function cleanupInput(table: string, saveText: string, opts: { kubeProxy?: boolean } = {}): string {
   const owned: string[] = [];
   const deletes: string[] = [];
   for (const line of saveText.split('\n')) {
     if (line.startsWith(':')) {
       const name = line.slice(1, line.indexOf(' '));
-      if (isOwnedChain(table, name)) owned.push(name);
+      if (isOwnedChain(table, name, opts)) owned.push(name);
     }
   }
   if (owned.length === 0) return '';
@@ -36,7 +36,7 @@ export function cleanupInput(table: string, saveText: string): string {
 }
 
 /** Cleans the nat, filter and mangle tables of one backend and family. Returns the number of chains removed. */
-export async function cleanupTables(tools: IptablesTools): Promise<number> {
+export async function cleanupTables(tools: IptablesTools, opts: { kubeProxy?: boolean } = {}): Promise<number> {
   let removed = 0;
   for (const table of TABLES) {
     let text: string;
@@ -45,7 +45,7 @@ export async function cleanupTables(tools: IptablesTools): Promise<number> {
     } catch {
       continue; // table module not loaded: nothing of ours there
     }
-    const input = cleanupInput(table, text);
+    const input = cleanupInput(table, text, opts);
     if (!input) continue;
     await restore(tools, input);
     removed += input.split('\n').filter((l) => l.startsWith('-X ')).length;
@@ -61,12 +61,12 @@ export interface CleanupReport {
 }
 
 /** Both backends, both families: kube-proxy may have used either. */
-export async function cleanupAll(): Promise<CleanupReport[]> {
+export async function cleanupAll(opts: { kubeProxy?: boolean } = {}): Promise<CleanupReport[]> {
   const reports: CleanupReport[] = [];
   for (const mode of ['nft', 'legacy'] as const) {
     for (const family of [4, 6] as const) {
       try {
-        reports.push({ mode, family, removedChains: await cleanupTables(toolsFor(mode, family)) });
+        reports.push({ mode, family, removedChains: await cleanupTables(toolsFor(mode, family), opts) });
       } catch (err) {
         reports.push({ mode, family, removedChains: 0, error: (err as Error).message });
       }

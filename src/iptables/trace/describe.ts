@@ -2,8 +2,15 @@
 
 import type { Outcome, Packet } from './tracer.ts';
 
+/** The service rules' comments along a path; the fixed chains' ("kubernetes service portals", …) say nothing about this packet. */
 function comments(path: readonly string[]): string[] {
-  return path.map((p) => /--comment "([^"]*)"|--comment (\S+)/.exec(p)).filter((m) => m !== null).map((m) => m[1] ?? m[2]);
+  const out: string[] = [];
+  for (const p of path) {
+    const m = /--comment "([^"]*)"|--comment (\S+)/.exec(p);
+    const c = m ? (m[1] ?? m[2]) : undefined;
+    if (c && !c.startsWith('kubernetes ') && out[out.length - 1] !== c) out.push(c);
+  }
+  return out;
 }
 
 export function describeOutcome(o: Outcome): string {

@@ -1,0 +1,45 @@
+import { parseArgs } from 'node:util';
+import { NetletError } from '../../errors.ts';
+import { cleanupAll } from '../../iptables/cleanup.ts';
+import type { Command } from '../cli.ts';
+
+const HELP = `usage: netlet cleanup [--kube-proxy]
+
+Removes the service proxy's iptables chains and the jumps to them (nat,
+filter and mangle tables; IPv4 and IPv6; the nft and the legacy backend).
+netlet's chains have kube-proxy's names, so this also removes what
+kube-proxy's iptables mode left. Every other rule is left alone.
+
+  --kube-proxy   also remove the chains kube-proxy's IPVS mode keeps in iptables
+                 (KUBE-NODE-PORT, KUBE-LOAD-BALANCER, nat KUBE-FIREWALL,
+                 KUBE-IPVS-FILTER, KUBE-IPVS-OUT-FILTER, KUBE-SOURCE-RANGES-FIREWALL)
+  -h, --help     this help
+`;
+
+export const cleanupCommand: Command = {
+  summary: "remove netlet's (and kube-proxy's) kernel state",
+  async run(argv: string[]): Promise<number> {
+    let values;
+    try {
+      ({ values } = parseArgs({ args: argv, options: { 'kube-proxy': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
+    } catch (err) {
+      throw new NetletError('ERR_USAGE', `${(err as Error).message}\n${HELP}`);
+    }
+    if (values.help) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    const reports = await cleanupAll({ kubeProxy: values['kube-proxy'] });
+    let failed = false;
+    for (const r of reports) {
+      const what = `${r.family === 6 ? 'ip6tables' : 'iptables'}-${r.mode}`;
+      if (r.error) {
+        failed = true;
+        process.stderr.write(`${what}: ${r.error}\n`);
+      } else {
+        process.stdout.write(`${what}: removed ${r.removedChains} chain${r.removedChains === 1 ? '' : 's'}\n`);
+      }
+    }
+    return failed ? 1 : 0;
+  },
+};
