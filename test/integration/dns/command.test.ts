@@ -51,7 +51,7 @@ t.test('netlet dns --manifests', async (t) => {
   t.teardown(() => void child.kill('SIGKILL'));
   let log = '';
   child.stderr.on('data', (d: Buffer) => (log += d.toString()));
-  const port = await eventually(() => /"listen":\[\{"address":"127\.0\.0\.1","family":"IPv4","port":(\d+)/.exec(log)?.[1], 20_000).catch((err: Error) => {
+  const port: string = await eventually(() => /"listen":\[\{"address":"127\.0\.0\.1","family":"IPv4","port":(\d+)/.exec(log)?.[1] ?? "", 20_000).catch((err: Error) => {
     throw new Error(`${err.message}; log: ${log}`);
   });
   const dig = async (...args: string[]) => (await sh('dig', ['@127.0.0.1', '-p', port, '+time=1', '+tries=1', '+short', ...args])).trim();
