@@ -9,6 +9,8 @@ import type { TopologyService } from './topology.ts';
 
 export interface CandidateEndpoint extends PlanEndpoint {
   zoneHints: readonly string[];
+  /** endpointId(): "IP:port", "[IPv6]:port"; the sort and deduplication key. */
+  id: string;
 }
 
 export interface SelectionInput extends TopologyService {
@@ -22,7 +24,7 @@ export interface SelectionInput extends TopologyService {
 export interface Selection {
   clusterEndpoints: CandidateEndpoint[];
   localEndpoints: CandidateEndpoint[];
-  /** The union of both, sorted by IP:port. */
+  /** The union of both, in the candidates' order (by IP:port). */
   allEndpoints: CandidateEndpoint[];
 }
 
@@ -42,7 +44,10 @@ export function endpointId(ep: Pick<PlanEndpoint, 'ip' | 'port'>): string {
   return ep.ip.includes(':') ? `[${ep.ip}]:${ep.port}` : `${ep.ip}:${ep.port}`;
 }
 
-/** `endpoints` must already be deduplicated. */
+/**
+ * `endpoints` must already be deduplicated and sorted by `id` (see
+ * sortCandidates); filtering keeps that order, so no list is sorted here.
+ */
 export function selectEndpoints(svc: SelectionInput, endpoints: readonly CandidateEndpoint[], nodeZone: string): Selection {
   let clusterEndpoints: CandidateEndpoint[] = [];
   let localEndpoints: CandidateEndpoint[] = [];
@@ -58,16 +63,21 @@ export function selectEndpoints(svc: SelectionInput, endpoints: readonly Candida
     localEndpoints = localReady.length > 0 ? localReady : endpoints.filter((ep) => ep.isLocal && isServingTerminating(ep));
   }
 
-  const union = new Map<string, CandidateEndpoint>();
-  for (const ep of clusterEndpoints) union.set(endpointId(ep), ep);
-  for (const ep of localEndpoints) union.set(endpointId(ep), ep);
-  const allEndpoints = [...union.values()].sort(compareEndpoints);
-  return { clusterEndpoints: clusterEndpoints.sort(compareEndpoints), localEndpoints: localEndpoints.sort(compareEndpoints), allEndpoints };
+  let allEndpoints: CandidateEndpoint[];
+  if (localEndpoints.length === 0) allEndpoints = clusterEndpoints;
+  else if (clusterEndpoints.length === 0) allEndpoints = localEndpoints;
+  else {
+    const chosen = new Set<CandidateEndpoint>([...clusterEndpoints, ...localEndpoints]);
+    allEndpoints = endpoints.filter((ep) => chosen.has(ep));
+  }
+  return { clusterEndpoints, localEndpoints, allEndpoints };
 }
 
-/** Stable order (by IP, then port) so rules do not churn between syncs. */
-export function compareEndpoints(a: Pick<PlanEndpoint, 'ip' | 'port'>, b: Pick<PlanEndpoint, 'ip' | 'port'>): number {
-  const ka = endpointId(a);
-  const kb = endpointId(b);
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
+/**
+ * Stable order so rules do not churn between syncs: by "IP:port" as text,
+ * as kube-proxy sorts endpoints (byEndpoint on String()). Sorting on a key
+ * computed once per endpoint keeps this cheap at 250 endpoints per service.
+ */
+export function sortCandidates(endpoints: CandidateEndpoint[]): CandidateEndpoint[] {
+  return endpoints.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }

@@ -3,7 +3,7 @@
 // each family its own PlanSet). Everything a backend needs is decided here.
 
 import type { EndpointSlice, Node, Service, ServicePort } from '../k8s/objects.ts';
-import { selectEndpoints } from './endpoint-selection.ts';
+import { endpointId, selectEndpoints, sortCandidates } from './endpoint-selection.ts';
 import type { CandidateEndpoint } from './endpoint-selection.ts';
 import { familyOf, ofFamily } from './ip-family.ts';
 import type { IPFamilyNumber, PlanEndpoint, ServicePortPlan } from './plan.ts';
@@ -104,7 +104,9 @@ export function endpointsForPort(slices: readonly EndpointSlice[], port: Service
       const ip = ep.addresses[0];
       if (!ip) continue;
       const isLocal = ep.nodeName !== '' && ep.nodeName === nodeName;
+      const id = endpointId({ ip, port: slicePort.port });
       const candidate: CandidateEndpoint = {
+        id,
         ip,
         port: slicePort.port,
         isLocal,
@@ -115,11 +117,10 @@ export function endpointsForPort(slices: readonly EndpointSlice[], port: Service
         zone: ep.zone,
         zoneHints: ep.zoneHints,
       };
-      const id = ip.includes(':') ? `[${ip}]:${slicePort.port}` : `${ip}:${slicePort.port}`;
       if (!byId.has(id) || isLocal) byId.set(id, candidate);
     }
   }
-  return [...byId.values()];
+  return sortCandidates([...byId.values()]);
 }
 
 function toPlanEndpoint(ep: CandidateEndpoint): PlanEndpoint {

@@ -69,6 +69,9 @@ export class Proxier {
   #triggerTimes = new Map<string, number[]>();
   #node: Node | undefined;
   #nodeChanged = false;
+  #built = false;
+  /** Services with a healthCheckNodePort, so health checks are refreshed without walking every service. */
+  readonly #healthCheckServices = new Set<string>();
   #unsubscribeNode: (() => void) | undefined;
   #started = false;
 
@@ -164,9 +167,11 @@ export class Proxier {
     for (const [svc, times] of pending.triggerTimes) {
       this.#triggerTimes.set(svc, [...(this.#triggerTimes.get(svc) ?? []), ...times]);
     }
-    const periodic = this.#families.some((f) => startedAt - f.lastFullAt >= this.#opts.syncPeriodMs);
-    if (this.#nodeChanged || periodic || this.#families.some((f) => f.needFull && f.applied === undefined)) {
-      // Rebuild every plan from the store: at start, when this node's zone moved, and every syncPeriod.
+    if (!this.#built || this.#nodeChanged) {
+      // Every plan from the store: at the first sync and when this node's zone moved (topology).
+      // A periodic full sync needs no rebuild: the tracker keeps the cached plans current,
+      // and "full" is about rewriting the kernel state, not recomputing decisions.
+      this.#built = true;
       this.#nodeChanged = false;
       this.#rebuildAll();
     } else {
@@ -222,7 +227,22 @@ export class Proxier {
     for (const [table, n] of Object.entries(byTable)) metrics.rulesTotal.set({ ip_family: fam, table }, n);
 
     const previous = f.applied;
-    f.applied = new Map(f.plans);
+    // Kept up to date per changed key; copied whole only on a full sync. The old
+    // plans of changed keys are saved first: the conntrack cleaner compares them.
+    let before: PlanSet | undefined;
+    if (full || !previous) {
+      f.applied = new Map(f.plans);
+      before = previous;
+    } else {
+      before = new Map();
+      for (const k of changed) {
+        const old = previous.get(k);
+        if (old) before.set(k, old);
+        const cur = f.plans.get(k);
+        if (cur) previous.set(k, cur);
+        else previous.delete(k);
+      }
+    }
     for (const k of changed) f.changed.delete(k);
     f.needFull = false;
     f.consecutiveFailures = 0;
@@ -232,8 +252,8 @@ export class Proxier {
 
     if (this.#opts.conntrack) {
       // Rules first, then conntrack: deleted flows must meet the new rules (kube-proxy's order).
-      const keys = full && previous ? new Set([...previous.keys(), ...f.plans.keys()]) : changed;
-      await this.#opts.conntrack.clean(f.family, previous, f.plans, keys);
+      const keys = full && before ? new Set([...before.keys(), ...f.plans.keys()]) : changed;
+      await this.#opts.conntrack.clean(f.family, before, f.plans, keys);
     }
     return true;
   }
@@ -296,6 +316,9 @@ export class Proxier {
     }
     if (next.size > 0) this.#servicePlans.set(svcKey, next);
     else this.#servicePlans.delete(svcKey);
+    const hasHealthCheck = [...next.values()].some((plans) => plans.some((p) => p.healthCheckNodePort !== 0));
+    if (hasHealthCheck) this.#healthCheckServices.add(svcKey);
+    else this.#healthCheckServices.delete(svcKey);
   }
 
   /** kubeproxy_network_programming_duration_seconds: slice change trigger → rules applied everywhere. */
@@ -317,7 +340,9 @@ export class Proxier {
     const hc = this.#opts.healthChecks;
     if (!hc) return;
     const want = new Map<string, HealthCheckService>();
-    for (const [svcKey, byFamily] of this.#servicePlans) {
+    for (const svcKey of this.#healthCheckServices) {
+      const byFamily = this.#servicePlans.get(svcKey);
+      if (!byFamily) continue;
       let port = 0;
       const localReady = new Set<string>();
       for (const plans of byFamily.values()) {
