@@ -21,15 +21,30 @@ export interface WriteOptions {
   wholeObject?: boolean;
   /** The /status subresource: only status changes. */
   statusOnly?: boolean;
+  /** The caller hands the object over (a freshly parsed body, a bulk seed): no defensive copy. */
+  owned?: boolean;
 }
+
+/** Deep copy of a JSON object; faster than structuredClone for API objects. */
+const cloneJSON = (v: any): any => JSON.parse(JSON.stringify(v));
 
 export interface DeletePreconditions {
   uid?: string;
   resourceVersion?: string;
 }
 
+let lastSecond = 0;
+let lastStamp = '';
+
+/** RFC 3339 at second precision, as metav1.Time serializes; cached per second (seeding makes thousands a second). */
 function nowRFC3339(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const now = Date.now();
+  const second = now - (now % 1000);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastStamp = new Date(second).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+  return lastStamp;
 }
 
 function specPart(obj: any): string {
@@ -83,7 +98,7 @@ export class Registry {
 
   create(table: ResourceTable, namespace: string, input: any, opts: WriteOptions = {}): Stored {
     const r = table.info;
-    const obj = structuredClone(input);
+    const obj = opts.owned ? input : cloneJSON(input);
     this.#checkNamespace(r, namespace, obj);
     const meta = obj.metadata;
     if (!meta.name && meta.generateName) meta.name = meta.generateName + randomUUID().replace(/-/g, '').slice(0, 5);
@@ -124,7 +139,7 @@ export class Registry {
 
   update(table: ResourceTable, namespace: string, name: string, input: any, opts: WriteOptions = {}): Stored {
     const r = table.info;
-    const obj = structuredClone(input);
+    const obj = opts.owned ? input : cloneJSON(input);
     this.#checkNamespace(r, namespace, obj);
     const meta = obj.metadata;
     if (meta.name && meta.name !== name) throw badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${name})`);
@@ -144,7 +159,7 @@ export class Registry {
     if (opts.statusOnly) next = { ...old.copy(), status: obj.status };
     else if (!opts.wholeObject && HAS_STATUS.has(r.plural)) {
       if (old.obj.status === undefined) delete obj.status;
-      else obj.status = structuredClone(old.obj.status);
+      else obj.status = cloneJSON(old.obj.status);
     }
     next.metadata = opts.statusOnly ? { ...next.metadata, resourceVersion: undefined } : meta;
     this.#validate(r, next);

@@ -160,12 +160,12 @@ export async function serveResource(
     case 'create': {
       if (rp.name) throw methodNotAllowed('POST');
       if (info.namespaced && !ns) throw unknownPath();
-      const s = core.registry.create(table, ns, objectBody(await readBody(req)));
+      const s = core.registry.create(table, ns, objectBody(await readBody(req)), { owned: true });
       return sendJSON(res, 201, s.json);
     }
     case 'update': {
       if (!rp.name) throw methodNotAllowed('PUT');
-      const s = core.registry.update(table, ns, rp.name, objectBody(await readBody(req)), { statusOnly: rp.subresource === 'status' });
+      const s = core.registry.update(table, ns, rp.name, objectBody(await readBody(req)), { statusOnly: rp.subresource === 'status', owned: true });
       return sendJSON(res, 200, s.json);
     }
     case 'patch': {
@@ -179,7 +179,7 @@ export async function serveResource(
       // A patch carrying a resourceVersion is a precondition; otherwise it applies to the version just read.
       const wanted = patched.metadata?.resourceVersion;
       patched.metadata = { ...patched.metadata, resourceVersion: wanted ?? String(cur.rv) };
-      const s = core.registry.update(table, ns, rp.name, patched, { statusOnly: rp.subresource === 'status' });
+      const s = core.registry.update(table, ns, rp.name, patched, { statusOnly: rp.subresource === 'status', owned: true });
       return sendJSON(res, 200, s.json);
     }
     case 'delete': {
