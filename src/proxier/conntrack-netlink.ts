@@ -47,6 +47,7 @@ export class NetlinkConntrackTable implements ConntrackTable {
   /** Operations run one at a time so a dump is never interleaved with another. */
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
+  #kernelFilter = true;
 
   constructor() {
     this.#socket = new RawNetlinkSocket(NETLINK_NETFILTER);
@@ -57,7 +58,9 @@ export class NetlinkConntrackTable implements ConntrackTable {
 
   deleteMatching(family: IPFamilyNumber, filters: readonly ConntrackFilter[]): Promise<number> {
     const op = this.#queue.then(async () => {
-      const entries = await this.list(family);
+      // One protocol (UDP in practice) lets the kernel filter the dump.
+      const protocols = new Set(filters.map((f) => f.protocol));
+      const entries = await this.list(family, protocols.size === 1 ? IPPROTO[filters[0].protocol] : undefined);
       const doomed = entries.filter((e) => filters.some((f) => matches(e, f)));
       return this.#deleteAll(family, doomed);
     });
@@ -65,8 +68,21 @@ export class NetlinkConntrackTable implements ConntrackTable {
     return op;
   }
 
-  /** Every entry of one family (a ctnetlink dump). */
-  list(family: IPFamilyNumber): Promise<ConntrackEntry[]> {
+  /** Every entry of one family (a ctnetlink dump), of one L4 protocol when given. */
+  async list(family: IPFamilyNumber, protoNum?: number): Promise<ConntrackEntry[]> {
+    if (protoNum !== undefined && this.#kernelFilter) {
+      try {
+        return await this.#dump(family, protoNum);
+      } catch (err) {
+        // A kernel that rejects CTA_FILTER: dump everything and match in user space from now on.
+        this.#kernelFilter = false;
+        void err;
+      }
+    }
+    return this.#dump(family, undefined);
+  }
+
+  #dump(family: IPFamilyNumber, protoNum: number | undefined): Promise<ConntrackEntry[]> {
     return new Promise((resolve, reject) => {
       const entries: ConntrackEntry[] = [];
       const seq = this.#nextSeq();
@@ -87,7 +103,7 @@ export class NetlinkConntrackTable implements ConntrackTable {
           return false;
         },
       });
-      this.#send(seq, encodeDump(family, seq), reject);
+      this.#send(seq, encodeDump(family, seq, protoNum), reject);
     });
   }
 

@@ -130,8 +130,30 @@ function nfgenmsg(family: IPFamilyNumber): Buffer {
   return Buffer.from([afOf(family), 0, 0, 0]);
 }
 
-export function encodeDump(family: IPFamilyNumber, seq: number): Buffer {
-  return nlmsg(ctMsgType(IPCTNL_MSG_CT_GET), NLM_F_REQUEST | NLM_F_DUMP, seq, nfgenmsg(family));
+const CTA_FILTER = 25;
+const CTA_FILTER_ORIG_FLAGS = 1;
+const CTA_FILTER_REPLY_FLAGS = 2;
+const CTA_FILTER_FLAG_CTA_PROTO_NUM = 1 << 3;
+
+function u32(v: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(v, 0);
+  return b;
+}
+
+/**
+ * A dump of one family's entries; with `protoNum`, the kernel (5.9+,
+ * CTA_FILTER) sends only that L4 protocol, so a node busy with TCP does not
+ * ship every TCP entry to user space to find a few UDP ones. Older kernels
+ * ignore the filter; callers match in user space anyway.
+ */
+export function encodeDump(family: IPFamilyNumber, seq: number, protoNum?: number): Buffer {
+  const parts = [nfgenmsg(family)];
+  if (protoNum !== undefined) {
+    parts.push(nested(CTA_TUPLE_ORIG, [nested(CTA_TUPLE_PROTO, [attr(CTA_PROTO_NUM, u8(protoNum))])]));
+    parts.push(nested(CTA_FILTER, [attr(CTA_FILTER_ORIG_FLAGS, u32(CTA_FILTER_FLAG_CTA_PROTO_NUM)), attr(CTA_FILTER_REPLY_FLAGS, u32(0))]));
+  }
+  return nlmsg(ctMsgType(IPCTNL_MSG_CT_GET), NLM_F_REQUEST | NLM_F_DUMP, seq, Buffer.concat(parts));
 }
 
 function encodeTuple(type: number, family: IPFamilyNumber, t: Tuple): Buffer {

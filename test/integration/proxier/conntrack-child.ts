@@ -9,7 +9,7 @@ import { planKey } from '../../../src/proxier/plan.ts';
 import type { IPFamilyNumber, ServicePortPlan } from '../../../src/proxier/plan.ts';
 
 type Request =
-  | { op: 'list'; family: IPFamilyNumber }
+  | { op: 'list'; family: IPFamilyNumber; protoNum?: number }
   | { op: 'delete'; family: IPFamilyNumber; filters: ConntrackFilter[] }
   | { op: 'clean'; family: IPFamilyNumber; applied: ServicePortPlan[]; current: ServicePortPlan[] };
 
@@ -18,7 +18,7 @@ const table = new NetlinkConntrackTable();
 const toSet = (plans: ServicePortPlan[]) => new Map(plans.map((p) => [planKey(p), p]));
 try {
   if (req.op === 'list') {
-    process.stdout.write(JSON.stringify(await table.list(req.family)));
+    process.stdout.write(JSON.stringify(await table.list(req.family, req.protoNum)));
   } else if (req.op === 'delete') {
     process.stdout.write(JSON.stringify({ deleted: await table.deleteMatching(req.family, req.filters) }));
   } else {

@@ -69,16 +69,21 @@ t.test('IPv6 entries are listed with their addresses and deleted by filter', { s
   await insert('fd00:96::a', 'fd00:244::5', 41001);
   await insert('fd00:96::a', 'fd00:244::6', 41002);
   await insert('fd00:96::b', 'fd00:244::5', 41003);
-  const listed = (await child(node, { op: 'list', family: 6 })) as { orig: { dst: string; srcPort: number }; reply: { src: string } }[];
+  // A TCP entry to the same service and endpoint: UDP cleanup must never touch it.
+  await node.exec('conntrack', ['-I', '-p', 'tcp', '-s', 'fd00::1', '-d', 'fd00:96::a', '--sport', '41004', '--dport', '53', '-r', 'fd00:244::5', '-q', 'fd00::1', '--reply-port-src', '53', '--reply-port-dst', '41004', '--state', 'ESTABLISHED', '-t', '120']);
+  const all = (await child(node, { op: 'list', family: 6 })) as unknown[];
+  t.equal(all.length, 4, 'an unfiltered dump has every entry');
+  const listed = (await child(node, { op: 'list', family: 6, protoNum: 17 })) as { orig: { dst: string; srcPort: number }; reply: { src: string } }[];
   t.same(
     listed.map((e) => `${e.orig.dst} ${e.orig.srcPort} ${e.reply.src}`).sort(),
     ['fd00:96::a 41001 fd00:244::5', 'fd00:96::a 41002 fd00:244::6', 'fd00:96::b 41003 fd00:244::5'],
-    'addresses decoded in RFC 5952 form',
+    'the kernel-filtered dump has only the UDP entries, addresses in RFC 5952 form',
   );
   t.same(await child(node, { op: 'list', family: 4 }), [], 'an IPv4 dump does not include IPv6 entries');
   const res = await child(node, { op: 'delete', family: 6, filters: [{ protocol: 'udp', origDst: 'fd00:96::a', origDstPort: 53, replySrc: 'fd00:244::5' }] });
   t.same(res, { deleted: 1 });
   const left = await flows(node, 6);
-  t.equal(left.length, 2);
+  t.equal(left.length, 3);
+  t.ok(left.some((l) => l.startsWith('tcp') && l.includes('sport=41004')), 'the TCP entry survived');
   t.notOk(left.some((l) => l.includes('sport=41001')), 'the matching entry is gone');
 });
