@@ -24,6 +24,8 @@ export interface CoreOptions {
   serviceCIDR?: string;
   /** Create default, kube-system, kube-public, kube-node-lease at start, as a cluster has (default true). */
   seedNamespaces?: boolean;
+  /** Gzip LIST responses above 128 KiB when the client sends Accept-Encoding: gzip, as kube-apiserver does (default true). */
+  compression?: boolean;
   /** A deleted namespace stays Terminating this long before it and its contents go (default 100 ms). */
   namespaceDeletionDelayMs?: number;
 }
@@ -48,6 +50,7 @@ export class ApiCore {
       serviceCIDR: o.serviceCIDR ?? '10.96.0.0/16',
       seedNamespaces: o.seedNamespaces ?? true,
       namespaceDeletionDelayMs: o.namespaceDeletionDelayMs ?? 100,
+      compression: o.compression ?? true,
     };
     this.storage = new Storage(this.options.historySize);
     this.catalog = new Catalog(this.storage);

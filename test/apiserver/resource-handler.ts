@@ -7,7 +7,8 @@ import type { ResourcePath } from './routes.ts';
 import type { Stored } from './storage.ts';
 import { keyOf } from './storage.ts';
 import { parseFieldSelector, parseLabelSelector, fieldValue } from './selectors.ts';
-import { ApiError, badRequest, methodNotAllowed, notFound, tooOldResourceVersion, unknownPath } from './status.ts';
+import { ApiError, badRequest, internalError, methodNotAllowed, notFound, tooOldResourceVersion, unknownPath } from './status.ts';
+import { gzip } from 'node:zlib';
 import { listJSON } from './list.ts';
 import { WatchStream } from './watch.ts';
 import { wantsTable } from './table.ts';
@@ -78,8 +79,25 @@ function list(core: ApiCore, rp: ResourcePath, q: URLSearchParams, req: Incoming
     },
     core.resourceVersion,
   );
+  if (core.options.compression && body.length > GZIP_THRESHOLD && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
+    gzip(body, (err, zipped) => {
+      if (err) return sendJSON(res, 500, JSON.stringify(internalError(err.message)));
+      res.writeHead(200, {
+        'Content-Type': 'application/json',
+        'Content-Encoding': 'gzip',
+        Vary: 'Accept-Encoding',
+        'Cache-Control': 'no-cache, private',
+        'Content-Length': zipped.length,
+      });
+      res.end(zipped);
+    });
+    return;
+  }
   sendJSON(res, 200, body);
 }
+
+/** kube-apiserver gzips responses above 128 KiB for clients that accept it (APIResponseCompression), never watches. */
+const GZIP_THRESHOLD = 128 * 1024;
 
 function watch(core: ApiCore, rp: ResourcePath, q: URLSearchParams, req: IncomingMessage, res: ServerResponse): void {
   const table = core.catalog.table(rp.info);

@@ -27,7 +27,7 @@ async function kubectlFor(t: { teardown(fn: () => unknown): void }, api: ApiServ
     args,
     run: (more) =>
       new Promise((resolve) => {
-        execFile(KUBECTL, [...args, ...more], { timeout: 30_000 }, (err, stdout, stderr) => {
+        execFile(KUBECTL, [...args, ...more], { timeout: 30_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
           resolve({ code: err ? ((err as any).code ?? 1) : 0, stdout, stderr });
         });
       }),
@@ -46,6 +46,9 @@ t.test('kubectl get services -A -o json and endpointslices -A -o json', async (t
   t.teardown(() => api.close());
   api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } });
   api.seed([svc('default', 'web', 80), svc('shop', 'cart', 8080), svc('kube-system', 'kube-dns', 53)]);
+  // Enough objects for pages above 128 KiB, which the server gzips for kubectl.
+  api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bulk' } });
+  api.seed(Array.from({ length: 1200 }, (_, i) => svc('bulk', `b-${i}`, 1000 + i)));
   api.create({
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
@@ -58,6 +61,9 @@ t.test('kubectl get services -A -o json and endpointslices -A -o json', async (t
   const out = await k.run(['get', 'services', '-A', '-o', 'json']);
   t.equal(out.code, 0, out.stderr);
   const list = JSON.parse(out.stdout);
+  t.equal(list.items.length, 1203);
+  t.ok(api.stats.log().some((r) => r.url.includes('continue=')), 'kubectl paged (limit=500)');
+  list.items = list.items.filter((s: any) => s.metadata.namespace !== 'bulk');
   t.same(
     list.items.map((s: any) => `${s.kind} ${s.metadata.namespace}/${s.metadata.name} ${s.spec.ports[0].port}`),
     ['Service default/web 80', 'Service kube-system/kube-dns 53', 'Service shop/cart 8080'],

@@ -211,3 +211,26 @@ t.test('custom resources: list items carry kind/apiVersion, cluster-scoped paths
   const wrong = await getJSON(api, '/apis/netlet.io/v1/namespaces/default/ipamblocks');
   t.equal(wrong.status, 404, 'a cluster-scoped resource has no namespaced path');
 });
+
+t.test('large lists are gzipped for clients that accept it, never watches', async (t) => {
+  const api = await startApiServer();
+  t.teardown(() => api.close());
+  const objs = [];
+  for (let i = 0; i < 1500; i++) objs.push(svc('default', `s-${i}`, { app: `a-${i}` }));
+  api.seed(objs);
+  const { request } = await import('undici');
+  const zipped = await request(`${api.url}/api/v1/services`, { headers: { 'accept-encoding': 'gzip' } });
+  t.equal(zipped.headers['content-encoding'], 'gzip');
+  const { gunzipSync } = await import('node:zlib');
+  const body = JSON.parse(gunzipSync(Buffer.from(await zipped.body.arrayBuffer())).toString());
+  t.equal(body.items.length, 1500);
+  const plain = await request(`${api.url}/api/v1/services`);
+  t.equal(plain.headers['content-encoding'], undefined, 'no Accept-Encoding, no gzip');
+  t.equal(((await plain.body.json()) as any).items.length, 1500);
+  const small = await request(`${api.url}/api/v1/services?limit=10`, { headers: { 'accept-encoding': 'gzip' } });
+  t.equal(small.headers['content-encoding'], undefined, 'below 128 KiB it is sent as is');
+  await small.body.dump();
+  const w = await request(`${api.url}/api/v1/services?watch=1&timeoutSeconds=1`, { headers: { 'accept-encoding': 'gzip' } });
+  t.equal(w.headers['content-encoding'], undefined, 'watches are not compressed');
+  t.equal((await w.body.text()).split('\n').filter(Boolean).length, 1500);
+});
