@@ -32,8 +32,8 @@ export interface PendingChanges {
 }
 
 export interface ChangeTrackerHooks {
-  /** Called on every change that leaves something pending, so the owner can request a sync. */
-  onChange?: () => void;
+  /** Called on every Service or EndpointSlice change, so the owner can request a sync and count it. */
+  onChange?: (kind: 'Service' | 'EndpointSlice') => void;
 }
 
 export class ChangeTracker {
@@ -67,7 +67,7 @@ export class ChangeTracker {
     } else {
       return;
     }
-    this.#hooks.onChange?.();
+    this.#hooks.onChange?.(change.kind);
   }
 
   /** Pending service changes (kubeproxy_sync_proxy_rules_service_changes_pending). */

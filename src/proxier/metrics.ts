@@ -14,6 +14,7 @@ export class ProxierMetrics {
   readonly syncPartialDuration: Histogram<'ip_family'>;
   readonly networkProgramming: Histogram<'ip_family'>;
   readonly lastTimestamp: Gauge<'ip_family'>;
+  readonly lastQueuedTimestamp: Gauge;
   readonly endpointChangesPending: Gauge;
   readonly serviceChangesPending: Gauge;
   readonly endpointChangesTotal: Counter;
@@ -57,6 +58,11 @@ export class ProxierMetrics {
       name: 'kubeproxy_sync_proxy_rules_last_timestamp_seconds',
       help: 'The last time proxy rules were successfully synced',
       labelNames: ['ip_family'],
+      registers,
+    });
+    this.lastQueuedTimestamp = new Gauge({
+      name: 'kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds',
+      help: 'The last time a sync of proxy rules was queued',
       registers,
     });
     this.endpointChangesPending = new Gauge({

@@ -79,7 +79,12 @@ export class Proxier {
     if (opts.backends.size === 0) throw new TypeError('proxier: at least one backend is needed');
     this.#opts = opts;
     this.#clock = opts.clock ?? systemClock;
-    this.#tracker = new ChangeTracker({ onChange: () => this.#queued() });
+    this.#tracker = new ChangeTracker({
+      onChange: (kind) => {
+        (kind === 'Service' ? opts.metrics.serviceChangesTotal : opts.metrics.endpointChangesTotal).inc();
+        this.#queued();
+      },
+    });
     this.#families = [...opts.backends].map(([family, backend]) => ({
       family,
       backend,
@@ -260,6 +265,7 @@ export class Proxier {
 
   #queued(): void {
     const now = this.#clock.now();
+    this.#opts.metrics.lastQueuedTimestamp.set(now / 1000);
     for (const f of this.#families) if (f.oldestPending === 0) f.oldestPending = now;
     this.#updatePendingGauges();
     this.#runner.run();

@@ -264,6 +264,7 @@ t.test('kube-proxy metrics are registered and updated', async (t) => {
   await clock.advance(0);
   const now = Date.now();
   store.upsert(endpointSlice('ns', 'a', 'a-1', [endpoint('10.1.0.1')], { triggerTimeMs: now - 1500 }));
+  store.upsert(service('ns', 'b', { clusterIPs: ['10.96.0.2'] }));
   await clock.advance(MIN);
   const text = await registry.metrics();
   for (const name of [
@@ -275,8 +276,11 @@ t.test('kube-proxy metrics are registered and updated', async (t) => {
     'kubeproxy_sync_proxy_rules_endpoint_changes_pending 0',
     'kubeproxy_sync_proxy_rules_service_changes_pending 0',
     'kubeproxy_sync_proxy_rules_iptables_restore_failures_total',
-    'kubeproxy_sync_proxy_rules_iptables_total{ip_family="IPv4",table="nat"} 2',
-    'kubeproxy_sync_proxy_rules_iptables_total{ip_family="IPv4",table="filter"} 1',
+    'kubeproxy_sync_proxy_rules_service_changes_total 1',
+    'kubeproxy_sync_proxy_rules_endpoint_changes_total 1',
+    'kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds',
+    'kubeproxy_sync_proxy_rules_iptables_total{ip_family="IPv4",table="nat"} 4',
+    'kubeproxy_sync_proxy_rules_iptables_total{ip_family="IPv4",table="filter"} 2',
   ]) {
     t.ok(text.includes(name), `metrics contain ${name}`);
   }
