@@ -1,0 +1,45 @@
+// Runs an IptablesBackend inside a node namespace (started with `ip netns
+// exec NODE node driver.ts MODE FAMILY`) and applies the syncs the test
+// sends, one JSON object per line: the backend keeps its state between syncs,
+// as in the agent, so partial syncs are real.
+
+import { createInterface } from 'node:readline';
+import { IptablesBackend } from '../../../src/iptables/backend.ts';
+import { toolsFor } from '../../../src/iptables/tools.ts';
+import { buildConfig } from '../../../src/agent/config.ts';
+import { silentLogger } from '../../../src/agent/log.ts';
+import type { ServicePortPlan } from '../../../src/proxier/plan.ts';
+
+const mode = process.argv[2] === 'legacy' ? 'legacy' : 'nft';
+const family = process.argv[3] === '6' ? 6 : 4;
+const backend = new IptablesBackend({ tools: toolsFor(mode, family), log: silentLogger, config: buildConfig({}) });
+
+export interface DriverRequest {
+  op: 'sync' | 'cleanup';
+  plans?: [string, ServicePortPlan][];
+  changed?: string[];
+  full?: boolean;
+  nodePortAddresses?: string[];
+}
+
+const rl = createInterface({ input: process.stdin });
+for await (const line of rl) {
+  const req = JSON.parse(line) as DriverRequest;
+  try {
+    if (req.op === 'cleanup') {
+      await backend.cleanup();
+      process.stdout.write(JSON.stringify({ ok: true }) + '\n');
+    } else {
+      const result = await backend.sync({
+        family,
+        plans: new Map(req.plans ?? []),
+        changed: new Set(req.changed ?? []),
+        full: req.full ?? false,
+        nodePortAddresses: req.nodePortAddresses ?? [],
+      });
+      process.stdout.write(JSON.stringify({ ok: true, result }) + '\n');
+    }
+  } catch (err) {
+    process.stdout.write(JSON.stringify({ ok: false, error: (err as Error).message }) + '\n');
+  }
+}

@@ -1,0 +1,148 @@
+// The iptables backend against the real kernel: plans built by hand, synced
+// by a backend inside a node namespace, real TCP traffic from pod and
+// external-client namespaces (topology.ts).
+
+import t from 'tap';
+import { rootSkip, eventually } from '../../helpers/netns.ts';
+import { ep, plan, planSet } from '../../unit/iptables/plans.ts';
+import { planKey } from '../../../src/proxier/plan.ts';
+import { svcChain } from '../../../src/iptables/chain-names.ts';
+import { Driver, EXT_IP, NODE_IP, buildTopology, curlCode, get } from './topology.ts';
+import type { Topology } from './topology.ts';
+
+const local = (ip: string, port = 8080) => ep(ip, port, { isLocal: true, nodeName: 'node1' });
+
+const web = plan('default', 'web', {
+  clusterIP: '10.96.0.10',
+  nodePort: 30080,
+  externalIPs: ['192.0.2.100'],
+  clusterEndpoints: [local('10.244.1.2'), local('10.244.2.2')],
+});
+const empty = plan('default', 'empty', { clusterIP: '10.96.0.12', nodePort: 30082 });
+const sticky = plan('default', 'sticky', { clusterIP: '10.96.0.13', affinityTimeoutSeconds: 600, clusterEndpoints: [local('10.244.1.2'), local('10.244.2.2')] });
+const onlyLocal = plan('default', 'onlylocal', {
+  clusterIP: '10.96.0.14',
+  nodePort: 30084,
+  externalPolicyLocal: true,
+  // 10.244.9.9 is on another node: Cluster traffic could go there, Local never.
+  clusterEndpoints: [local('10.244.1.2'), ep('10.244.9.9', 8080)],
+  localEndpoints: [local('10.244.1.2')],
+});
+
+async function bodies(topo: Topology, from: Topology['cpod'], url: string, n: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) out.push(await get(from, url));
+  return out;
+}
+
+const pods = (list: string[]) => [...new Set(list.map((b) => b.split(' ')[0]))].sort();
+
+for (const mode of ['nft', 'legacy'] as const) {
+  t.test(`data path through ${mode} rules`, { skip: rootSkip() }, async (t) => {
+    const topo = await buildTopology('ipt');
+    t.teardown(() => topo.lab.cleanup());
+    const driver = new Driver(topo, mode);
+    const plans = planSet(web, empty, sticky, onlyLocal);
+    await driver.sync(plans, { full: true });
+
+    const fromPod = await bodies(topo, topo.cpod, 'http://10.96.0.10/', 30);
+    t.same(pods(fromPod), ['pod1', 'pod2'], 'ClusterIP: load spread over every endpoint');
+    t.ok(fromPod.every((b) => b.endsWith(' 10.244.3.2')), 'pod source kept (no masquerade inside the cluster CIDR)');
+
+    const nodePort = await bodies(topo, topo.ext, `http://${NODE_IP}:30080/`, 10);
+    t.ok(nodePort.length === 10 && pods(nodePort).length >= 1, 'NodePort reaches the backends');
+    t.ok(nodePort.every((b) => !b.endsWith(` ${EXT_IP}`)), 'NodePort with Cluster policy masquerades the external source');
+
+    t.match(await get(topo.ext, 'http://192.0.2.100/'), /^pod[12] /, 'externalIP reaches a backend');
+
+    const refused = await curlCode(topo.cpod, 'http://10.96.0.12/', 5);
+    t.equal(refused.code, 7, 'no endpoints: connection refused (curl exit 7), not a timeout');
+    t.ok(refused.ms < 2000, `refused at once (${refused.ms} ms)`);
+    t.equal((await curlCode(topo.ext, `http://${NODE_IP}:30082/`, 5)).code, 7, 'no endpoints on the NodePort: refused');
+
+    if (mode === 'nft') {
+      const stickyBodies = await bodies(topo, topo.cpod, 'http://10.96.0.13/', 15);
+      t.equal(pods(stickyBodies).length, 1, `session affinity sticks to one pod (${pods(stickyBodies)})`);
+
+      const localBodies = await bodies(topo, topo.ext, `http://${NODE_IP}:30084/`, 10);
+      t.same(pods(localBodies), ['pod1'], 'Local policy: only the local endpoint answers');
+      t.ok(localBodies.every((b) => b.endsWith(` ${EXT_IP}`)), 'Local policy keeps the client source address');
+    }
+  });
+}
+
+t.test('partial sync rewrites only the changed service', { skip: rootSkip() }, async (t) => {
+  const topo = await buildTopology('ipt');
+  t.teardown(() => topo.lab.cleanup());
+  const driver = new Driver(topo, 'nft');
+  const plans = planSet(web, sticky);
+  await driver.sync(plans, { full: true });
+  await bodies(topo, topo.cpod, 'http://10.96.0.10/', 5);
+
+  const webChain = svcChain('default/web:http', 'tcp');
+  const countersOf = async (chain: string) =>
+    (await topo.node.exec('iptables-nft-save', ['-c', '-t', 'nat'])).split('\n').filter((l) => l.includes(`-A ${chain} `));
+  const before = await countersOf(webChain);
+  t.ok(before.some((l) => !l.startsWith('[0:0]')), 'traffic counted on the web service chain');
+
+  // Only "sticky" changes: one endpoint goes away.
+  const changed = plan('default', 'sticky', { clusterIP: '10.96.0.13', affinityTimeoutSeconds: 600, clusterEndpoints: [local('10.244.2.2')] });
+  plans.set(planKey(changed), changed);
+  await driver.sync(plans, { changed: [planKey(changed)] });
+  t.same(await countersOf(webChain), before, 'the unchanged service chain was not rewritten (its counters survive)');
+  t.same(pods(await bodies(topo, topo.cpod, 'http://10.96.0.13/', 6)), ['pod2'], 'the changed service uses its new endpoint only');
+  const nat = await topo.node.exec('iptables-nft-save', ['-t', 'nat']);
+  t.equal(nat.match(/^:KUBE-SEP-/gm)?.length, 3, 'the removed endpoint chain is deleted (2 web + 1 sticky left)');
+});
+
+t.test('a restarted backend adopts the rules without a flush and removes stale ones', { skip: rootSkip() }, async (t) => {
+  const topo = await buildTopology('ipt');
+  t.teardown(() => topo.lab.cleanup());
+  await topo.node.exec('iptables-nft', ['-t', 'nat', '-A', 'POSTROUTING', '-s', '172.17.0.0/16', '-j', 'MASQUERADE']);
+  const first = new Driver(topo, 'nft');
+  await first.sync(planSet(web, sticky), { full: true });
+  first.stop();
+
+  // Requests keep flowing while the second instance starts and resyncs.
+  let failures = 0;
+  let done = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      if ((await curlCode(topo.cpod, 'http://10.96.0.10/', 2)).code !== 0) failures++;
+      done++;
+    }
+  })();
+  const second = new Driver(topo, 'nft');
+  await second.sync(planSet(web), { full: true });
+  await eventually(() => done >= 5, 10_000);
+  running = false;
+  await loop;
+  t.equal(failures, 0, `no request failed across the restart (${done} requests)`);
+
+  const nat = await topo.node.exec('iptables-nft-save', ['-t', 'nat']);
+  t.notMatch(nat, new RegExp(svcChain('default/sticky:http', 'tcp')), "the service that went away while the agent was down lost its chains");
+  t.match(nat, /-A POSTROUTING -s 172\.17\.0\.0\/16 -j MASQUERADE/, 'a foreign rule survives');
+  t.equal(nat.match(/-j KUBE-SERVICES/g)?.length, 2, 'jumps not duplicated (PREROUTING + OUTPUT)');
+
+  await second.cleanup();
+  const after = await topo.node.exec('iptables-nft-save', ['-t', 'nat']);
+  t.notMatch(after, /KUBE-/, 'cleanup removed every chain and jump of ours');
+  t.match(after, /-A POSTROUTING -s 172\.17\.0\.0\/16 -j MASQUERADE/, 'and left the foreign rule');
+});
+
+t.test('IPv6 ClusterIP', { skip: rootSkip() }, async (t) => {
+  const topo = await buildTopology('ipt');
+  t.teardown(() => topo.lab.cleanup());
+  const driver = new Driver(topo, 'nft', 6);
+  const v6 = plan('default', 'web6', {
+    family: 6,
+    clusterIP: 'fd00:96::10',
+    clusterCIDRs: ['fd00:244::/32'],
+    clusterEndpoints: [local('fd00:244:1::2'), local('fd00:244:2::2')],
+  });
+  await driver.sync(planSet(v6), { full: true });
+  const got = await bodies(topo, topo.cpod, 'http://[fd00:96::10]/', 20);
+  t.same(pods(got), ['pod1', 'pod2'], 'both IPv6 endpoints reached through ip6tables');
+  t.ok(got.every((b) => b.endsWith(' fd00:244:3::2')), `pod source kept (${got[0]})`);
+});
