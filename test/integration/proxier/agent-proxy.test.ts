@@ -31,6 +31,21 @@ metadata: {name: dns-1, namespace: kube-system, labels: {kubernetes.io/service-n
 addressType: IPv4
 ports: [{name: dns, port: 53, protocol: UDP}]
 endpoints: [{addresses: [${endpointIP}], conditions: {ready: true}, nodeName: node-a}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default}
+spec:
+  clusterIP: 10.96.0.20
+  clusterIPs: [10.96.0.20]
+  ports: [{name: http, port: 80, protocol: TCP, targetPort: web}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: web-1, namespace: default, labels: {kubernetes.io/service-name: web}}
+addressType: IPv4
+ports: [{name: http, port: 8080, protocol: TCP}]
+endpoints: [{addresses: [10.244.0.2], conditions: {ready: true}, nodeName: node-a}]
 `;
 
 t.test('agent: rules, partial sync on endpoint change, UDP conntrack cleanup, metrics', { skip: rootSkip() }, async (t) => {
@@ -60,6 +75,11 @@ t.test('agent: rules, partial sync on endpoint change, UDP conntrack cleanup, me
   const nat = () => node.exec('iptables-save', ['-t', 'nat']);
   await eventually(async () => (await nat()).includes('--to-destination 10.244.0.2:53'), 20_000, 200);
   t.pass('first sync programmed the endpoint');
+
+  // Real traffic through the ClusterIP: port 80 reaches the pod's 8080 (the slice port named like the service port).
+  lab.track(pod.spawn(process.execPath, ['-e', "require('http').createServer((q, r) => r.end('pod-a')).listen(8080)"]));
+  const body = await eventually(async () => node.exec('curl', ['-s', '--max-time', '2', 'http://10.96.0.20/']), 15_000, 200);
+  t.equal(body, 'pod-a', 'a request to the ClusterIP is answered by the endpoint');
 
   // A UDP flow DNATed to the endpoint (nothing listens: the entry stays, unreplied).
   await node.exec('sh', ['-c', 'echo q | nc -u -w0 -p 40111 10.96.0.10 53'], { allowFail: true });
