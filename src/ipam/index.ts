@@ -1,7 +1,6 @@
 // Entry point of the IPAM room: builds the node's Ipam from the `ipam`
 // section of a CNI network config (see config.ts for the format).
 
-import { silentLogger } from '../agent/log.ts';
 import type { Logger } from '../agent/log.ts';
 import { Allocator } from './allocator.ts';
 import type { BlockClaims } from './claims.ts';
@@ -10,7 +9,7 @@ import { PodCidrClaims } from './claims-podcidr.ts';
 import { parseIpamConfig } from './config.ts';
 import type { IpamConfig } from './config.ts';
 import { LocalStore } from './local-store.ts';
-import { NodeIpam } from './node-ipam.ts';
+import { NodeIpam, quietLog } from './node-ipam.ts';
 
 export type { Ipam, AllocatedAddress, AllocationOwner, AttachmentId } from './types.ts';
 export { IpamExhaustedError } from './allocator.ts';
@@ -35,7 +34,7 @@ export interface CreateIpamOptions {
  */
 export async function createIpam(ipamConf: unknown, opts: CreateIpamOptions): Promise<NodeIpam> {
   const cfg = parseIpamConfig(ipamConf, { nodeName: opts.nodeName, dataDir: opts.dataDir });
-  const log = opts.log ?? silentLogger;
+  const log = opts.log ?? quietLog;
   const claims = await createClaims(cfg);
   const store = new LocalStore(cfg.dataDir, cfg.nodeName, cfg.lockTimeoutMs);
   return new NodeIpam(store, new Allocator(cfg.pools, claims), log);

@@ -2,6 +2,12 @@
 // node's state under the local store's lock.
 
 import type { Logger } from '../agent/log.ts';
+
+/** The part of a logger IPAM uses; pino's Logger fits. */
+export type IpamLog = Pick<Logger, 'debug' | 'info' | 'warn'>;
+
+// No pino import on this path: the plugin starts once per pod, and loading a logger it does not need costs start time.
+export const quietLog: IpamLog = { debug() {}, info() {}, warn() {} };
 import type { Allocator } from './allocator.ts';
 import type { LocalStore } from './local-store.ts';
 import type { AllocatedAddress, AllocationOwner, AttachmentId, Ipam } from './types.ts';
@@ -9,9 +15,9 @@ import type { AllocatedAddress, AllocationOwner, AttachmentId, Ipam } from './ty
 export class NodeIpam implements Ipam {
   readonly #store: LocalStore;
   readonly #allocator: Allocator;
-  readonly #log: Logger;
+  readonly #log: IpamLog;
 
-  constructor(store: LocalStore, allocator: Allocator, log: Logger) {
+  constructor(store: LocalStore, allocator: Allocator, log: IpamLog) {
     this.#store = store;
     this.#allocator = allocator;
     this.#log = log;
