@@ -41,7 +41,7 @@ function parseLabelRequirement(term: string): Requirement {
     const values = m[3].split(',').map((v) => v.trim());
     return { key: m[1], op: m[2] as Op, values };
   }
-  m = /^([^\s!=<>(),]+)\s*(==|=|!=|>|<)\s*([^\s,()]*)$/.exec(term);
+  m = /^([^\s!=<>(),]+)\s*(==|=|!=|>|<)\s*([A-Za-z0-9_.-]*)$/.exec(term);
   if (m) {
     const op: Op = m[2] === '!=' ? 'ne' : m[2] === '>' ? 'gt' : m[2] === '<' ? 'lt' : 'eq';
     if ((op === 'gt' || op === 'lt') && !/^-?\d+$/.test(m[3])) {
