@@ -1,0 +1,173 @@
+// Benchmark of the iptables backend: full and partial sync duration at 1k,
+// 10k and 30k services × 3 endpoints, beside iptables-restore alone on the
+// same text (the floor), for the nft and the legacy backend. Each size runs in
+// a throwaway network namespace (never the host's tables).
+//
+//   npx node bench/iptables-sync.ts [--sizes 1000,10000,30000] [--modes nft,legacy] [--monolithic-max 10000]
+//
+// Columns: full = first full sync into an empty namespace; resync = full sync
+// over the same rules (what syncPeriod does); partial = one endpoint of one
+// service replaced; floor = iptables-restore alone on the full sync's input;
+// render = building that input without applying it; nft --noflush in one
+// restore = the same input unchunked (the quadratic path, see backend.ts).
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { IptablesBackend } from '../src/iptables/backend.ts';
+import { CHUNK_PLANS } from '../src/iptables/backend.ts';
+import { toolsFor } from '../src/iptables/tools.ts';
+import type { IptablesMode } from '../src/iptables/tools.ts';
+import { restore } from '../src/iptables/restore.ts';
+import { renderSync } from '../src/iptables/render-sync.ts';
+import { missingJumps } from '../src/iptables/render-fixed.ts';
+import { buildConfig } from '../src/agent/config.ts';
+import { silentLogger } from '../src/agent/log.ts';
+import { planKey } from '../src/proxier/plan.ts';
+import type { PlanEndpoint, PlanSet, ServicePortPlan } from '../src/proxier/plan.ts';
+
+interface ChildResult {
+  mode: IptablesMode;
+  services: number;
+  fullMs: number;
+  fullApplyMs: number;
+  resyncMs: number;
+  partialMs: number;
+  partialApplyMs: number;
+  floorMs: number;
+  renderMs: number;
+  monolithicMs: number | null;
+  rules: number;
+  peakRssMb: number;
+}
+
+function endpoint(i: number, e: number): PlanEndpoint {
+  const n = i * 3 + e;
+  return { ip: `10.${128 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`, port: 8080, isLocal: false, ready: true, serving: true, terminating: false, nodeName: 'n2', zone: '' };
+}
+
+function makePlans(n: number): PlanSet {
+  const plans: PlanSet = new Map();
+  for (let i = 0; i < n; i++) {
+    const eps = [0, 1, 2].map((e) => endpoint(i, e));
+    const p: ServicePortPlan = {
+      servicePortName: `ns${i % 100}/svc${i}:http`, namespace: `ns${i % 100}`, name: `svc${i}`, portName: 'http', protocol: 'tcp', family: 4,
+      clusterIP: `10.${96 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`, port: 80,
+      nodePort: i % 10 === 0 ? 30000 + (i % 2700) : 0,
+      externalIPs: [], loadBalancerIPs: [], loadBalancerSourceRanges: [], healthCheckNodePort: 0, affinityTimeoutSeconds: 0,
+      externalPolicyLocal: false, internalPolicyLocal: false, allEndpoints: eps, clusterEndpoints: eps, localEndpoints: [],
+      masqueradeAll: false, clusterCIDRs: ['10.128.0.0/10'],
+    };
+    plans.set(planKey(p), p);
+  }
+  return plans;
+}
+
+function flushOurTables(mode: IptablesMode): void {
+  // Inside the throwaway namespace only.
+  for (const table of ['nat', 'filter']) {
+    execFileSync(`iptables-${mode}`, ['-t', table, '-F']);
+    execFileSync(`iptables-${mode}`, ['-t', table, '-X']);
+  }
+}
+
+async function child(mode: IptablesMode, n: number, monolithic: boolean): Promise<ChildResult> {
+  const config = buildConfig({});
+  const tools = toolsFor(mode, 4);
+  const plans = makePlans(n);
+  const backend = new IptablesBackend({ tools, log: silentLogger, config });
+  const sync = async (full: boolean, changed: string[] = []) => {
+    const t0 = performance.now();
+    const r = await backend.sync({ family: 4, plans, changed: new Set(changed), full, nodePortAddresses: [] });
+    return { ms: performance.now() - t0, applyMs: r.applyMs, rules: r.ruleCount };
+  };
+  const full = await sync(true);
+  const resync = await sync(true);
+  const key = planKey(plans.values().next().value!);
+  const p = plans.get(key)!;
+  const replaced = { ...p, clusterEndpoints: [...p.clusterEndpoints.slice(1), endpoint(n + 7, 0)] };
+  replaced.allEndpoints = replaced.clusterEndpoints;
+  plans.set(key, replaced);
+  const partial = await sync(false, [key]);
+
+  // The floor: the same full-sync input, restored alone into emptied tables.
+  const ctx = { family: 4 as const, masqMark: '0x4000', nodePortAddresses: [], tcpBeLiberal: false, largeCluster: n * 3 > 1000 };
+  const render = (chunkPlans: number) =>
+    renderSync({
+      plans, rewrite: new Set(plans.keys()), previous: new Map(), ctx, staleChains: () => [],
+      missingJumps: { nat: missingJumps('nat', []), filter: missingJumps('filter', []) }, chunkPlans,
+    });
+  const r0 = performance.now();
+  const inputs = render(mode === 'nft' ? CHUNK_PLANS : 0).inputs;
+  const renderMs = performance.now() - r0;
+  flushOurTables(mode);
+  const f0 = performance.now();
+  for (const text of inputs) await restore(tools, text);
+  const floorMs = performance.now() - f0;
+
+  let monolithicMs: number | null = null;
+  if (monolithic) {
+    flushOurTables(mode);
+    const one = render(0).inputs;
+    const m0 = performance.now();
+    for (const text of one) await restore(tools, text);
+    monolithicMs = performance.now() - m0;
+  }
+  return {
+    mode, services: n, fullMs: full.ms, fullApplyMs: full.applyMs, resyncMs: resync.ms, partialMs: partial.ms, partialApplyMs: partial.applyMs,
+    floorMs, renderMs, monolithicMs, rules: full.rules, peakRssMb: process.resourceUsage().maxRSS / 1024,
+  };
+}
+
+const s = (ms: number) => (ms / 1000).toFixed(2);
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      child: { type: 'string' },
+      sizes: { type: 'string', default: '1000,10000,30000' },
+      modes: { type: 'string', default: 'legacy,nft' },
+      'monolithic-max': { type: 'string', default: '10000' },
+    },
+  });
+  if (values.child) {
+    const [mode, n, mono] = values.child.split(':');
+    process.stdout.write(JSON.stringify(await child(mode as IptablesMode, Number(n), mono === '1')) + '\n');
+    return;
+  }
+  const rows: ChildResult[] = [];
+  for (const mode of values.modes!.split(',') as IptablesMode[]) {
+    for (const n of values.sizes!.split(',').map(Number)) {
+      const ns = `nlbench${randomBytes(3).toString('hex')}`;
+      execFileSync('ip', ['netns', 'add', ns]);
+      try {
+        const mono = mode === 'nft' && n <= Number(values['monolithic-max']) ? '1' : '0';
+        const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, fileURLToPath(import.meta.url), '--child', `${mode}:${n}:${mono}`], {
+          encoding: 'utf8',
+          maxBuffer: 1 << 20,
+        });
+        if (r.status !== 0) throw new Error(`child failed: ${r.stderr}`);
+        const row = JSON.parse(r.stdout) as ChildResult;
+        rows.push(row);
+        process.stderr.write(`${mode} ${n}: full ${s(row.fullMs)} s\n`);
+      } finally {
+        execFileSync('ip', ['netns', 'del', ns]);
+      }
+    }
+  }
+  const out = [
+    '| backend | services | rules | full sync | floor (restore alone) | full / floor | resync | partial sync | partial restore share | render alone | render / full | nft --noflush in one restore | peak RSS |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) =>
+      [
+        '', r.mode, r.services, r.rules, `${s(r.fullMs)} s`, `${s(r.floorMs)} s`, (r.fullMs / r.floorMs).toFixed(2), `${s(r.resyncMs)} s`,
+        `${s(r.partialMs)} s`, `${Math.round((100 * r.partialApplyMs) / r.partialMs)}%`, `${s(r.renderMs)} s`,
+        `${Math.round((100 * r.renderMs) / r.fullMs)}%`, r.monolithicMs === null ? '–' : `${s(r.monolithicMs)} s`, `${Math.round(r.peakRssMb)} MB`, '',
+      ].join(' | ').trim(),
+    ),
+  ];
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+await main();
