@@ -93,7 +93,8 @@ export class HttpHealthCheckServers implements HealthCheckServers {
   async #open(key: string, l: Listener): Promise<Server | undefined> {
     const server = createServer((req, res) => {
       const r = healthCheckResponse(key, l.localEndpoints, this.#opts.proxyHealthy());
-      res.writeHead(r.status, r.headers).end(r.body);
+      // Content-Length rather than chunked, as Go's net/http sends such a small body.
+      res.writeHead(r.status, { ...r.headers, 'Content-Length': Buffer.byteLength(r.body) }).end(r.body);
       void req;
     });
     try {

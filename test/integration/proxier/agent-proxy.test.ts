@@ -46,6 +46,27 @@ metadata: {name: web-1, namespace: default, labels: {kubernetes.io/service-name:
 addressType: IPv4
 ports: [{name: http, port: 8080, protocol: TCP}]
 endpoints: [{addresses: [10.244.0.2], conditions: {ready: true}, nodeName: node-a}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: lb, namespace: default}
+spec:
+  type: LoadBalancer
+  clusterIP: 10.96.0.30
+  clusterIPs: [10.96.0.30]
+  externalTrafficPolicy: Local
+  healthCheckNodePort: 32150
+  ports: [{name: http, port: 80, protocol: TCP, targetPort: 8080, nodePort: 30150}]
+status: {loadBalancer: {ingress: [{ip: 203.0.113.50}]}}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: lb-1, namespace: default, labels: {kubernetes.io/service-name: lb}}
+addressType: IPv4
+ports: [{name: http, port: 8080, protocol: TCP}]
+endpoints:
+- {addresses: [10.244.0.2], conditions: {ready: true}, nodeName: node-a}
+- {addresses: [10.244.0.9], conditions: {ready: true}, nodeName: node-b}
 `;
 
 t.test('agent: rules, partial sync on endpoint change, UDP conntrack cleanup, metrics', { skip: rootSkip() }, async (t) => {
@@ -100,6 +121,10 @@ t.test('agent: rules, partial sync on endpoint change, UDP conntrack cleanup, me
   t.match(metrics, /kubeproxy_sync_partial_proxy_rules_duration_seconds_count\{ip_family="IPv4"\} [1-9]/);
   t.match(metrics, /kubeproxy_sync_proxy_rules_last_timestamp_seconds\{ip_family="IPv4"\} \d/);
   t.match(metrics, /kubeproxy_sync_proxy_rules_iptables_total\{ip_family="IPv4",table="[a-z]+"\} \d+/);
+  const hc = await eventually(() => node.exec('curl', ['-s', '-i', '--max-time', '2', 'http://127.0.0.1:32150/']), 10_000, 200);
+  t.match(hc, /^HTTP\/1\.1 200 /, 'healthCheckNodePort answers 200: one local endpoint');
+  t.ok(hc.endsWith('{"service":{"namespace":"default","name":"lb"},"localEndpoints":1,"serviceProxyHealthy":true}'), 'kube-proxy body');
+  t.match(hc, /Content-Length: 93/i, 'sent with a length, not chunked');
   const healthz = await node.exec('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', 'http://127.0.0.1:10256/healthz']);
   t.equal(healthz, '200');
 });
