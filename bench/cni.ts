@@ -1,0 +1,155 @@
+// CNI plugin latency: netlet-cni (bridge mode + block IPAM) beside Debian's
+// reference bridge + host-local, in the same run, interleaved pod by pod so
+// both see the same machine load. Both run the way a runtime runs them: a
+// new process per call, CNI_* environment, config on stdin, inside a "node"
+// network namespace (entered with nsenter, which costs both the same).
+//
+//   npx node bench/cni.ts [--pods 100] [--cold 30]
+//
+// Unset NODE_EXTRA_CA_CERTS first (TESTING.md: it adds ~47 ms to every Node start).
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { installCni } from '../src/cni/install.ts';
+
+const { values } = parseArgs({ options: { pods: { type: 'string', default: '100' }, cold: { type: 'string', default: '30' } } });
+const PODS = Number(values.pods);
+const COLD = Number(values.cold);
+const REF_DIR = '/usr/lib/cni';
+
+if (process.env.NODE_EXTRA_CA_CERTS) {
+  process.stderr.write('bench/cni: NODE_EXTRA_CA_CERTS is set; unset it, it slows every Node start by ~47 ms\n');
+  delete process.env.NODE_EXTRA_CA_CERTS;
+}
+
+const prefix = `nlbc${randomBytes(2).toString('hex')}`;
+const work = mkdtempSync(join(tmpdir(), 'netlet-bench-cni-'));
+const namespaces: string[] = [];
+const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8' });
+function netns(name: string): string {
+  const full = `${prefix}-${name}`;
+  ip('netns', 'add', full);
+  namespaces.push(full);
+  return full;
+}
+
+interface Call {
+  plugin: string;
+  argv?: string[];
+  command: string;
+  containerID?: string;
+  netns?: string;
+  conf: unknown;
+}
+
+/** Runs one plugin call in the node namespace; resolves with its wall time in ms. */
+function run(node: string, c: Call): Promise<number> {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, CNI_COMMAND: c.command, CNI_PATH: REF_DIR, CNI_IFNAME: 'eth0' };
+  if (c.containerID) env.CNI_CONTAINERID = c.containerID;
+  if (c.netns) env.CNI_NETNS = c.netns;
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn('nsenter', [`--net=/run/netns/${node}`, c.plugin, ...(c.argv ?? [])], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('exit', (code) => {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (code !== 0) reject(new Error(`${c.plugin} ${c.command} failed: ${out}`));
+      else resolve(ms);
+    });
+    child.stdin.on('error', () => {}); // a plugin may exit before reading it all
+    child.stdin.end(JSON.stringify(c.conf));
+  });
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const p95 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.95) - 1)];
+const f = (x: number): string => x.toFixed(1);
+
+async function main(): Promise<void> {
+  const { plugin } = installCni({ binDir: join(work, 'bin'), confDir: join(work, 'net.d'), cacheDir: join(work, 'cache') });
+  const node = netns('node');
+  const mine = {
+    cniVersion: '1.0.0',
+    name: 'bench-netlet',
+    type: 'netlet-cni',
+    mode: 'bridge',
+    bridge: 'nlbench0',
+    ipam: { type: 'netlet-ipam', pools: [{ cidr: '10.231.0.0/16' }], dataDir: join(work, 'ipam'), blocksFile: join(work, 'ipam', 'blocks.json'), nodeName: 'bench' },
+  };
+  const ref = {
+    cniVersion: '1.0.0',
+    name: 'bench-ref',
+    type: 'bridge',
+    bridge: 'refbench0',
+    isGateway: true,
+    hairpinMode: true,
+    ipam: { type: 'host-local', subnet: '10.232.0.0/16', dataDir: join(work, 'host-local') },
+  };
+  const pods = Array.from({ length: PODS }, (_, i) => ({ mine: netns(`m${i}`), ref: netns(`r${i}`) }));
+
+  // One warm-up call each (first-run effects: bridge creation, V8 compile cache).
+  const warmNs = netns('warm');
+  await run(node, { plugin, command: 'ADD', containerID: 'warm', netns: `/run/netns/${warmNs}`, conf: mine });
+  const warmRef = netns('warmr');
+  await run(node, { plugin: `${REF_DIR}/bridge`, command: 'ADD', containerID: 'warm', netns: `/run/netns/${warmRef}`, conf: ref });
+
+  const add = { mine: [] as number[], ref: [] as number[] };
+  const del = { mine: [] as number[], ref: [] as number[] };
+  let addWall = { mine: 0, ref: 0 };
+  for (const [i, p] of pods.entries()) {
+    add.mine.push(await run(node, { plugin, command: 'ADD', containerID: `c${i}`, netns: `/run/netns/${p.mine}`, conf: mine }));
+    add.ref.push(await run(node, { plugin: `${REF_DIR}/bridge`, command: 'ADD', containerID: `c${i}`, netns: `/run/netns/${p.ref}`, conf: ref }));
+  }
+  addWall = { mine: add.mine.reduce((a, b) => a + b, 0), ref: add.ref.reduce((a, b) => a + b, 0) };
+  for (const [i, p] of pods.entries()) {
+    del.mine.push(await run(node, { plugin, command: 'DEL', containerID: `c${i}`, netns: `/run/netns/${p.mine}`, conf: mine }));
+    del.ref.push(await run(node, { plugin: `${REF_DIR}/bridge`, command: 'DEL', containerID: `c${i}`, netns: `/run/netns/${p.ref}`, conf: ref }));
+  }
+
+  const cold = { mine: [] as number[], ref: [] as number[], node: [] as number[] };
+  for (let i = 0; i < COLD; i++) {
+    cold.mine.push(await run(node, { plugin, command: 'VERSION', conf: { cniVersion: '1.0.0' } }));
+    cold.ref.push(await run(node, { plugin: `${REF_DIR}/bridge`, command: 'VERSION', conf: { cniVersion: '1.0.0' } }));
+    cold.node.push(await run(node, { plugin: process.execPath, argv: ['-e', '0'], command: 'VERSION', conf: {} }));
+  }
+
+  const rows = [
+    ['ADD median (ms)', median(add.mine), median(add.ref)],
+    ['ADD p95 (ms)', p95(add.mine), p95(add.ref)],
+    ['DEL median (ms)', median(del.mine), median(del.ref)],
+    ['DEL p95 (ms)', p95(del.mine), p95(del.ref)],
+    ['pods/s (sequential ADD)', (PODS * 1000) / addWall.mine, (PODS * 1000) / addWall.ref],
+    ['VERSION cold start median (ms)', median(cold.mine), median(cold.ref)],
+  ] as const;
+  const out = [
+    `CNI plugins, ${PODS} sequential pods each, interleaved; ${COLD} VERSION calls. Node ${process.version}, ${new Date().toISOString()}`,
+    '',
+    '| measure | netlet-cni (bridge + block IPAM) | reference bridge + host-local | ratio |',
+    '|---|---|---|---|',
+    ...rows.map(([name, a, b]) => `| ${name} | ${f(a)} | ${f(b)} | ${(a / b).toFixed(2)}× |`),
+    '',
+    `\`node\` reading stdin and exiting (the floor for any Node plugin): ${f(median(cold.node))} ms median.`,
+    'Targets: ADD median ≤ 3× reference, DEL ≤ 2×, ≥ 50 ADDs/s sequentially.',
+  ];
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+try {
+  await main();
+} finally {
+  for (const ns of namespaces.reverse()) {
+    try {
+      ip('netns', 'del', ns);
+    } catch {
+      // gone already
+    }
+  }
+  rmSync(work, { recursive: true, force: true });
+}
