@@ -95,13 +95,24 @@ export async function readSnapshot(file: string): Promise<Snapshot> {
  * Writes `objects` to `file` atomically: a temp file in the same folder
  * (rename is only atomic within one filesystem), fsync, rename over the old
  * file, fsync the folder so the rename itself survives a power loss.
+ * Objects are serialized in chunks of about 1 MB with a write between
+ * them, so a large cluster's snapshot never blocks the event loop (DNS
+ * answers, health checks) for the whole serialization.
  */
 export async function writeSnapshot(file: string, objects: readonly AnyObject[], savedAt = new Date()): Promise<void> {
-  const body = JSON.stringify({ format: FORMAT, version: SNAPSHOT_VERSION, savedAt: savedAt.toISOString(), count: objects.length, objects });
+  const header = JSON.stringify({ format: FORMAT, version: SNAPSHOT_VERSION, savedAt: savedAt.toISOString(), count: objects.length });
   const tmp = join(dirname(file), `.${basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   const fh = await open(tmp, 'wx', 0o600);
   try {
-    await fh.writeFile(body);
+    let chunk = `${header.slice(0, -1)},"objects":[`;
+    for (let i = 0; i < objects.length; i++) {
+      chunk += (i === 0 ? '' : ',') + JSON.stringify(objects[i]);
+      if (chunk.length >= CHUNK_CHARS) {
+        await fh.write(chunk);
+        chunk = '';
+      }
+    }
+    await fh.write(chunk + ']}');
     await fh.sync();
   } catch (err) {
     await fh.close().catch(() => {});
@@ -122,6 +133,8 @@ export async function writeSnapshot(file: string, objects: readonly AnyObject[],
     await dir.close();
   }
 }
+
+const CHUNK_CHARS = 1 << 20;
 
 export interface SnapshotWriterOptions {
   file: string;
