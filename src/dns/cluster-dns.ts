@@ -6,6 +6,7 @@ import { DnsHandler } from './handler.ts';
 import type { Observation } from './handler.ts';
 import { Resolver } from './resolve.ts';
 import { DnsServer } from './server.ts';
+import { DnsWorkers } from './dns-workers.ts';
 import { ZoneIndex } from './zone-index.ts';
 
 export interface ClusterDnsOptions {
@@ -14,6 +15,8 @@ export interface ClusterDnsOptions {
   forwarder?: Forwarder | null;
   observe?: (o: Observation) => void;
   onError?: (err: Error, where: string) => void;
+  /** Bind with SO_REUSEPORT (set for workers, and for the main thread when it has workers). */
+  reusePort?: boolean;
 }
 
 /** The kinds the zones are built from; Pods only when `pods verified` needs them. */
@@ -35,12 +38,16 @@ export class ClusterDns {
   readonly server: DnsServer;
   readonly #store: ObjectStore;
   readonly #kinds: Kind[];
+  readonly #config: DnsConfig;
+  readonly #workers: DnsWorkers | null;
   #unwatch: (() => void) | null = null;
 
   constructor(opts: ClusterDnsOptions) {
     const { store, config } = opts;
     this.#store = store;
     this.#kinds = kindsNeeded(config);
+    this.#config = config;
+    this.#workers = config.workers > 1 ? new DnsWorkers({ store, kinds: this.#kinds, observe: opts.observe, onError: opts.onError }) : null;
     this.index = new ZoneIndex(store, { endpointPodNames: config.endpointPodNames, podsVerified: config.pods === 'verified' });
     this.resolver = new Resolver(this.index, { zones: config.zones, fallthrough: config.fallthrough, ttl: config.ttl, pods: config.pods });
     this.handler = new DnsHandler({
@@ -50,7 +57,10 @@ export class ClusterDns {
       observe: opts.observe,
       answerCacheSize: config.answerCacheSize,
     });
-    this.server = new DnsServer({ handler: this.handler, listen: config.listen, tcpIdleTimeoutMs: config.tcpIdleTimeoutMs, onError: opts.onError });
+    this.server = new DnsServer({ handler: this.handler, listen: config.listen, tcpIdleTimeoutMs: config.tcpIdleTimeoutMs,
+      onError: opts.onError,
+      reusePort: opts.reusePort || config.workers > 1,
+    });
   }
 
   /** For /ready: the store has synced what the zones are built from. */
@@ -69,12 +79,18 @@ export class ClusterDns {
       offSynced();
     };
     await this.server.start();
+    if (this.#workers) {
+      // Workers bind the ports the main thread got (port 0 resolved).
+      const listen = this.server.addresses().map((a) => ({ host: a.address, port: a.port }));
+      await this.#workers.start(this.#config.workers - 1, this.#config, listen);
+    }
   }
 
   async stop(): Promise<void> {
     this.#unwatch?.();
     this.#unwatch = null;
     this.index.stop();
+    await this.#workers?.stop();
     await this.server.stop();
   }
 }

@@ -44,6 +44,11 @@ export interface DnsConfig {
   tcpIdleTimeoutMs: number;
   /** Encoded answers kept for reuse; 0 disables that cache. */
   answerCacheSize: number;
+  /**
+   * Threads answering queries, each with its own copy of the zone index and
+   * its own SO_REUSEPORT sockets; 1 answers on the main thread only.
+   */
+  workers: number;
 }
 
 export function defaultDnsConfig(): DnsConfig {
@@ -64,6 +69,7 @@ export function defaultDnsConfig(): DnsConfig {
     errors: true,
     tcpIdleTimeoutMs: 10_000,
     answerCacheSize: 20_000,
+    workers: 1,
   };
 }
 

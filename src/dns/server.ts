@@ -9,6 +9,11 @@ export interface DnsServerOptions {
   listen: ListenAddress[];
   /** TCP connections with no complete query for this long are closed. */
   tcpIdleTimeoutMs: number;
+  /**
+   * SO_REUSEPORT on every socket, so that worker threads can bind the same
+   * addresses and the kernel spreads queries over them (dns-workers.ts).
+   */
+  reusePort?: boolean;
   /** Called for socket errors that do not stop the server (logging). */
   onError?: (err: Error, where: string) => void;
 }
@@ -67,7 +72,7 @@ export class DnsServer {
 
   #bindUdp(addr: ListenAddress): Promise<dgram.Socket> {
     const type = net.isIPv6(addr.host) ? 'udp6' : 'udp4';
-    const sock = dgram.createSocket({ type });
+    const sock = dgram.createSocket({ type, reusePort: this.#opts.reusePort ?? false });
     return new Promise((resolve, reject) => {
       sock.once('error', reject);
       sock.bind(addr.port, addr.host, () => {
@@ -100,7 +105,7 @@ export class DnsServer {
     const server = net.createServer((c) => this.#onConnection(c));
     return new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen(addr.port, addr.host, () => {
+      server.listen({ port: addr.port, host: addr.host, reusePort: this.#opts.reusePort ?? false }, () => {
         server.off('error', reject);
         server.on('error', (err) => this.#error(err, 'tcp'));
         this.#tcp.push(server);

@@ -1,0 +1,110 @@
+import { Worker } from 'node:worker_threads';
+import type { AnyObject, Kind } from '../k8s/objects.ts';
+import type { ObjectStore } from '../k8s/store.ts';
+import type { DnsConfig, ListenAddress } from './config.ts';
+import type { Observation } from './handler.ts';
+
+/** Messages from the main thread to a DNS worker. */
+export type ToWorker =
+  | { t: 'objects'; upserts: AnyObject[]; removals: Array<{ kind: Kind; key: string }> }
+  | { t: 'synced'; kind: Kind }
+  | { t: 'stop' };
+
+/** Messages from a DNS worker to the main thread. */
+export type FromWorker = { t: 'listening' } | { t: 'observations'; list: Observation[] } | { t: 'error'; message: string; where: string };
+
+export interface WorkerData {
+  config: DnsConfig;
+  kinds: Kind[];
+  observe: boolean;
+}
+
+/**
+ * Extra threads answering DNS on the same addresses as the main thread
+ * (SO_REUSEPORT: the kernel spreads datagrams and connections over the
+ * sockets). Each has its own store mirror and zone index, fed the main
+ * store's changes in batches: answering stays lock-free and the main
+ * thread keeps the only connection to the sources.
+ */
+export class DnsWorkers {
+  readonly #store: ObjectStore;
+  readonly #kinds: Kind[];
+  readonly #workers: Worker[] = [];
+  readonly #observe: ((o: Observation) => void) | undefined;
+  readonly #onError: ((err: Error, where: string) => void) | undefined;
+  #pending: ToWorker & { t: 'objects' } = { t: 'objects', upserts: [], removals: [] };
+  #flushQueued = false;
+  #unsubscribe: Array<() => void> = [];
+
+  constructor(opts: { store: ObjectStore; kinds: Kind[]; observe?: (o: Observation) => void; onError?: (err: Error, where: string) => void }) {
+    this.#store = opts.store;
+    this.#kinds = opts.kinds;
+    this.#observe = opts.observe;
+    this.#onError = opts.onError;
+  }
+
+  /** Starts `count` workers on `listen` (ports already resolved by the main thread's sockets). */
+  async start(count: number, config: DnsConfig, listen: ListenAddress[]): Promise<void> {
+    const kinds = new Set(this.#kinds);
+    this.#unsubscribe.push(
+      this.#store.subscribe((c) => {
+        if (!kinds.has(c.kind)) return;
+        if (c.current) this.#pending.upserts.push(c.current);
+        else this.#pending.removals.push({ kind: c.kind, key: c.key });
+        this.#queueFlush();
+      }),
+      this.#store.onSynced((kind) => {
+        if (!kinds.has(kind)) return;
+        this.#flush();
+        this.#broadcast({ t: 'synced', kind });
+      }),
+    );
+    const data: WorkerData = { config: { ...config, listen, workers: 1 }, kinds: this.#kinds, observe: !!this.#observe };
+    const started: Promise<void>[] = [];
+    for (let i = 0; i < count; i++) {
+      const w = new Worker(new URL('./dns-worker.ts', import.meta.url), { workerData: data });
+      this.#workers.push(w);
+      started.push(
+        new Promise((resolve, reject) => {
+          w.once('error', reject);
+          w.on('message', (m: FromWorker) => {
+            if (m.t === 'listening') resolve();
+            else if (m.t === 'observations') for (const o of m.list) this.#observe?.(o);
+            else if (m.t === 'error') this.#onError?.(new Error(m.message), m.where);
+          });
+        }),
+      );
+      // The worker's first view: everything the store holds now, then what is synced.
+      const upserts: AnyObject[] = [];
+      for (const k of this.#kinds) for (const o of this.#store.list(k)) upserts.push(o);
+      w.postMessage({ t: 'objects', upserts, removals: [] } satisfies ToWorker);
+      for (const k of this.#kinds) if (this.#store.isSynced(k)) w.postMessage({ t: 'synced', kind: k } satisfies ToWorker);
+    }
+    await Promise.all(started);
+  }
+
+  async stop(): Promise<void> {
+    for (const u of this.#unsubscribe) u();
+    this.#unsubscribe = [];
+    await Promise.all(this.#workers.map((w) => w.terminate()));
+    this.#workers.length = 0;
+  }
+
+  #queueFlush(): void {
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    queueMicrotask(() => this.#flush());
+  }
+
+  #flush(): void {
+    this.#flushQueued = false;
+    if (this.#pending.upserts.length === 0 && this.#pending.removals.length === 0) return;
+    const batch = this.#pending;
+    this.#pending = { t: 'objects', upserts: [], removals: [] };
+    this.#broadcast(batch);
+  }
+
+  #broadcast(msg: ToWorker): void {
+    for (const w of this.#workers) w.postMessage(msg);
+  }
+}

@@ -1,0 +1,54 @@
+// workers: 2 — a second thread answers on the same port (SO_REUSEPORT) from
+// its own mirror of the store, and follows the store's changes.
+import t from 'tap';
+import dgram from 'node:dgram';
+import { ClusterDns } from '../../../src/dns/cluster-dns.ts';
+import { decodeReply, dnsConfig, query, syncedStore } from '../../unit/dns/dns-helpers.ts';
+import { clusterObjects } from '../../unit/dns/fixture.ts';
+import { service } from '../../helpers/objects.ts';
+import { eventually } from '../../helpers/netns.ts';
+
+/** Asks from `n` fresh sockets (different source ports, so the kernel spreads them over both threads). */
+async function askFromMany(port: number, n: number, name: string): Promise<string[]> {
+  return Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      new Promise<string>((resolve) => {
+        const s = dgram.createSocket('udp4');
+        const timer = setTimeout(() => {
+          s.close();
+          resolve('timeout');
+        }, 2000);
+        s.once('message', (m) => {
+          clearTimeout(timer);
+          s.close();
+          resolve(decodeReply(m).answer.join(','));
+        });
+        s.send(query(name, 'A', { id: i }), port, '127.0.0.1');
+      }),
+    ),
+  );
+}
+
+t.test('two threads answer on one port and both follow the store', async (t) => {
+  const store = syncedStore(clusterObjects());
+  let observed = 0;
+  const dns = new ClusterDns({ store, config: dnsConfig({ workers: 2 }), observe: () => observed++ });
+  await dns.start();
+  t.teardown(() => dns.stop());
+  const port = dns.server.addresses()[0].port;
+  const name = 'web.default.svc.cluster.local.';
+
+  const before = await askFromMany(port, 40, name);
+  t.strictSame(new Set(before), new Set([`${name} 5 IN A 10.96.5.5`]), 'every socket got the answer');
+
+  store.upsert(service('default', 'web', { clusterIPs: ['10.96.5.6'] }));
+  // 40 source ports all hashing to the main thread's socket would be a 2^-40 chance:
+  // a worker that missed the change would show up here.
+  await eventually(async () => {
+    const after = await askFromMany(port, 40, name);
+    return after.every((a) => a === `${name} 5 IN A 10.96.5.6`);
+  }, 5000);
+  t.pass('every thread answers the new address');
+  await eventually(() => observed >= 80, 3000);
+  t.ok(observed >= 80, `observations from both threads reached the hook (${observed})`);
+});
