@@ -24,6 +24,8 @@ export interface CoreOptions {
   serviceCIDR?: string;
   /** Create default, kube-system, kube-public, kube-node-lease at start, as a cluster has (default true). */
   seedNamespaces?: boolean;
+  /** How long a LIST at a future resourceVersion waits before 504 (default 3000 ms, as the watch cache). */
+  tooLargeResourceVersionWaitMs?: number;
   /** Gzip LIST responses above 128 KiB when the client sends Accept-Encoding: gzip, as kube-apiserver does (default true). */
   compression?: boolean;
   /** A deleted namespace stays Terminating this long before it and its contents go (default 100 ms). */
@@ -51,6 +53,7 @@ export class ApiCore {
       seedNamespaces: o.seedNamespaces ?? true,
       namespaceDeletionDelayMs: o.namespaceDeletionDelayMs ?? 100,
       compression: o.compression ?? true,
+      tooLargeResourceVersionWaitMs: o.tooLargeResourceVersionWaitMs ?? 3000,
     };
     this.storage = new Storage(this.options.historySize);
     this.catalog = new Catalog(this.storage);

@@ -27,6 +27,10 @@ export interface FailOptions extends Match {
   message?: string;
   /** Seconds for Retry-After (and details.retryAfterSeconds); default 1 for 429/503. */
   retryAfterSeconds?: number;
+  /** Instead of a Status: cut the connection without answering. */
+  reset?: boolean;
+  /** Instead of a Status: serve the request but cut the connection halfway through the body. */
+  truncate?: boolean;
 }
 
 export interface StallOptions extends Match {

@@ -7,7 +7,7 @@ import type { ResourcePath } from './routes.ts';
 import type { Stored } from './storage.ts';
 import { keyOf } from './storage.ts';
 import { parseFieldSelector, parseLabelSelector, fieldValue } from './selectors.ts';
-import { ApiError, badRequest, internalError, methodNotAllowed, notFound, tooOldResourceVersion, unknownPath } from './status.ts';
+import { ApiError, badRequest, internalError, methodNotAllowed, notFound, tooLargeResourceVersion, tooOldResourceVersion, unknownPath } from './status.ts';
 import { gzip } from 'node:zlib';
 import { listJSON } from './list.ts';
 import { WatchStream } from './watch.ts';
@@ -61,10 +61,25 @@ function includeOf(q: URLSearchParams): IncludeObject {
   return v === 'None' || v === 'Object' ? v : 'Metadata';
 }
 
-function list(core: ApiCore, rp: ResourcePath, q: URLSearchParams, req: IncomingMessage, res: ServerResponse): void {
+/**
+ * A LIST at a resourceVersion newer than the server's waits for it (the watch
+ * cache waits up to 3 s), then fails with 504 Too large resource version — what
+ * a client sees after the API server's storage was restored to an older state.
+ */
+async function waitForResourceVersion(core: ApiCore, q: URLSearchParams): Promise<void> {
+  const rv = Number(q.get('resourceVersion') ?? '');
+  if (!q.get('resourceVersion') || !Number.isInteger(rv) || rv <= core.resourceVersion || q.get('continue')) return;
+  if (q.get('resourceVersionMatch') === 'Exact') throw tooLargeResourceVersion(rv, core.resourceVersion);
+  const deadline = Date.now() + core.options.tooLargeResourceVersionWaitMs;
+  while (rv > core.resourceVersion && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  if (rv > core.resourceVersion) throw tooLargeResourceVersion(rv, core.resourceVersion);
+}
+
+async function list(core: ApiCore, rp: ResourcePath, q: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const { filter, selective } = filterOf(core, rp, q);
   const limit = Number(q.get('limit') ?? 0);
   if (!Number.isInteger(limit) || limit < 0) throw badRequest(`invalid limit: ${q.get('limit')}`);
+  await waitForResourceVersion(core, q);
   const body = listJSON(
     core.catalog.table(rp.info),
     {
@@ -178,6 +193,8 @@ export async function serveResource(
     case 'create': {
       if (rp.name) throw methodNotAllowed('POST');
       if (info.namespaced && !ns) throw unknownPath();
+      // The NamespaceLifecycle admission plugin: no objects in a namespace that does not exist.
+      if (info.namespaced && !core.tableFor('namespaces').objects.has(ns)) throw notFound(core.resource('namespaces'), ns);
       const s = core.registry.create(table, ns, objectBody(await readBody(req)), { owned: true });
       return sendJSON(res, 201, s.json);
     }

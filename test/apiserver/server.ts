@@ -119,7 +119,13 @@ export class ApiServer extends ApiCore {
       const wait = this.faults.stallFor(info);
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       const failure = this.faults.takeFailure(info);
-      if (failure) return this.#sendFailure(res, entry, failure);
+      if (failure?.reset) {
+        entry.code = -1;
+        req.socket.destroy();
+        return;
+      }
+      if (failure?.truncate) this.#truncate(res);
+      else if (failure) return this.#sendFailure(res, entry, failure);
       if (rp) {
         await serveResource(this, info.verb, rp, url.searchParams, req, res);
         entry.code = res.statusCode;
@@ -144,6 +150,15 @@ export class ApiServer extends ApiCore {
       }
       sendJSON(res, status.code, JSON.stringify(status));
     }
+  }
+
+  /** Makes the response's body stop halfway: the client sees a premature close. */
+  #truncate(res: ServerResponse): void {
+    res.end = ((chunk?: unknown) => {
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.alloc(0);
+      res.write(buf.subarray(0, Math.floor(buf.length / 2)), () => res.socket?.destroy());
+      return res;
+    }) as ServerResponse['end'];
   }
 
   #sendFailure(res: ServerResponse, entry: LoggedRequest, failure: FailOptions): void {

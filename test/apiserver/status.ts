@@ -110,6 +110,16 @@ export function expiredContinue(): ApiError {
   );
 }
 
+/** 504 for a LIST at a resourceVersion the server has not reached (storage.NewTooLargeResourceVersionError). */
+export function tooLargeResourceVersion(asked: number, current: number): ApiError {
+  return new ApiError(
+    statusOf(504, `Timeout: Too large resource version: ${asked}, current: ${current}`, 'Timeout', {
+      causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+      retryAfterSeconds: 1,
+    }),
+  );
+}
+
 export function internalError(message: string): Status {
   return statusOf(500, `Internal error occurred: ${message}`, 'InternalError', { causes: [{ message }] });
 }

@@ -124,3 +124,21 @@ t.test('errorWatches ends watches with an arbitrary error Status; /_test/seed an
   t.same(api.statsSnapshot().requests, {});
   t.equal((await fetch(`${api.url}/_test/nope`)).status, 404);
 });
+
+t.test('reset cuts the connection without an answer; truncate cuts the body halfway', async (t) => {
+  const api = await startApiServer();
+  t.teardown(() => api.close());
+  for (let i = 0; i < 50; i++) api.create(svc(`s${i}`));
+  api.failNext(1, { verb: 'list', reset: true });
+  await t.rejects(fetch(`${api.url}/api/v1/services`).then((r) => r.text()), 'reset: the request fails');
+  api.failNext(1, { verb: 'get', truncate: true });
+  const res = await fetch(`${api.url}/api/v1/namespaces/default/services/s1`);
+  t.equal(res.status, 200, 'headers arrive');
+  await t.rejects(res.text(), 'but the body ends early');
+  api.failNext(1, { verb: 'list', truncate: true });
+  await t.rejects(fetch(`${api.url}/api/v1/services`).then((r) => r.json()));
+  const ok: any = await (await fetch(`${api.url}/api/v1/services`)).json();
+  t.equal(ok.items.length, 50, 'then normal service');
+  await post(`${api.url}/_test/faults`, { fail: { count: 1, reset: true } });
+  await t.rejects(fetch(`${api.url}/api/v1/nodes`), 'reset over the HTTP control');
+});

@@ -234,3 +234,28 @@ t.test('large lists are gzipped for clients that accept it, never watches', asyn
   t.equal(w.headers['content-encoding'], undefined, 'watches are not compressed');
   t.equal((await w.body.text()).split('\n').filter(Boolean).length, 1500);
 });
+
+t.test('LIST at a resourceVersion the server has not reached waits, then 504 Too large resource version', async (t) => {
+  const api = await startApiServer({ tooLargeResourceVersionWaitMs: 300 });
+  t.teardown(() => api.close());
+  const ahead = api.resourceVersion + 5;
+  const t0 = Date.now();
+  const { status, body } = await getJSON(api, `/api/v1/services?resourceVersion=${ahead}`);
+  t.equal(status, 504);
+  t.ok(Date.now() - t0 >= 250, 'it waited first');
+  t.match(body, {
+    kind: 'Status',
+    code: 504,
+    reason: 'Timeout',
+    message: `Timeout: Too large resource version: ${ahead}, current: ${api.resourceVersion}`,
+    details: { causes: [{ reason: 'ResourceVersionTooLarge' }], retryAfterSeconds: 1 },
+  });
+  const exact = await getJSON(api, `/api/v1/services?resourceVersion=${ahead}&resourceVersionMatch=Exact`);
+  t.equal(exact.status, 504, 'Exact does not wait');
+  const soon = api.resourceVersion + 1;
+  const pending = getJSON(api, `/api/v1/services?resourceVersion=${soon}&resourceVersionMatch=NotOlderThan`);
+  setTimeout(() => api.create(svc('default', 'arrives')), 50);
+  const served = await pending;
+  t.equal(served.status, 200, 'served once the server catches up');
+  t.same(served.body.items.map((s: any) => s.metadata.name), ['arrives']);
+});

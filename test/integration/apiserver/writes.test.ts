@@ -97,6 +97,8 @@ t.test('422 Invalid for bad names and bad IPAMBlock specs; 400 for a namespace m
     t.equal(r.status, code, name);
     t.match(r.body, { kind: 'Status', status: 'Failure', code, message }, name);
   }
+  const noNs = await call(api, 'POST', '/api/v1/namespaces/nope/services', svc('x'));
+  t.match(noNs, { status: 404, body: { reason: 'NotFound', message: 'namespaces "nope" not found', details: { name: 'nope', kind: 'namespaces' } } }, 'no objects in a missing namespace');
   const gen = await call(api, 'POST', SVC, { ...svc('x'), metadata: { generateName: 'web-' } });
   t.match(gen, { status: 201, body: { metadata: { name: /^web-[a-z0-9]{5}$/ } } }, 'generateName');
 });
