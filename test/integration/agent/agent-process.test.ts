@@ -19,6 +19,9 @@ const FIXTURE = join(ROOT, 'test/fixtures/manifests/basic');
 // orphaned, so a signal test through npx would test npm, not netlet.
 const NODE = join(ROOT, 'node_modules/.bin/node');
 
+// Each case starts a whole agent; on a loaded 2-core machine that takes a while.
+t.setTimeout(600_000);
+
 async function freePort(): Promise<number> {
   const srv = createServer();
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
@@ -90,7 +93,7 @@ t.test('agent with a manifest folder: health, metrics, live reload, JSON logs, c
   const health = (await eventually(async () => {
     const res = await fetch(`http://127.0.0.1:${healthz}/healthz`);
     return res.status === 200 ? res : undefined;
-  }, 20_000))!;
+  }, 60_000))!;
   t.match(health.headers.get('content-type'), /application\/json/);
   const body = (await health.json()) as Record<string, unknown>;
   // kube-proxy's healthz body: lastUpdated, currentTime, nodeEligible.
@@ -115,13 +118,13 @@ t.test('agent with a manifest folder: health, metrics, live reload, JSON logs, c
 
   // An edit to the folder reaches the running agent's store.
   await writeFile(join(dir, 'extra.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: {name: extra, namespace: shop}\nspec: {clusterIP: 10.96.0.99}\n');
-  await eventually(async () => objectsGauge(await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text(), 'Service') === 3, 10_000);
+  await eventually(async () => objectsGauge(await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text(), 'Service') === 3, 30_000);
   await writeFile(join(dir, 'broken.yaml'), 'kind: Service\nmetadata: {name: [\n');
-  await eventually(async () => /^netlet_manifest_broken_files 1$/m.test(await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text()), 10_000);
+  await eventually(async () => /^netlet_manifest_broken_files 1$/m.test(await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text()), 30_000);
   t.equal((await fetch(`http://127.0.0.1:${healthz}/healthz`)).status, 200, 'a broken file does not make the agent unhealthy');
 
   agent.proc.kill('SIGTERM');
-  const { code, signal } = await withTimeout(agent.exit, 10_000, 'exit after SIGTERM');
+  const { code, signal } = await withTimeout(agent.exit, 30_000, 'exit after SIGTERM');
   t.equal(signal, null, 'not killed by the signal');
   t.equal(code, 0, 'exit status 0');
   t.equal(agent.stdout(), '', 'nothing on stdout');
@@ -156,7 +159,7 @@ t.test('configuration errors end the process with a message naming the key', asy
   for (const row of rows) {
     const { dir, config } = await setup(t, row.config);
     const agent = run(t, ['agent', '--config', config, '--proxy-mode', 'none', '--node-name', 'n1', ...(row.args ?? ['--manifests', dir])]);
-    const { code } = await withTimeout(agent.exit, 15_000, `${row.name}: exit`);
+    const { code } = await withTimeout(agent.exit, 45_000, `${row.name}: exit`);
     t.not(code, 0, `${row.name}: non-zero exit`);
     t.match(agent.stderr(), row.key, `${row.name}: names the key`);
     t.notMatch(agent.stderr(), /^\s+at /m, `${row.name}: no stack trace`);
@@ -169,7 +172,7 @@ t.test('a health port already in use is reported by key, and the process ends', 
   await new Promise<void>((r) => blocker.listen(healthz, '127.0.0.1', r));
   t.teardown(() => blocker.close());
   const agent = run(t, ['agent', '--config', config, '--manifests', dir, '--proxy-mode', 'none']);
-  const { code } = await withTimeout(agent.exit, 15_000, 'exit');
+  const { code } = await withTimeout(agent.exit, 45_000, 'exit');
   t.equal(code, 2);
   t.match(agent.stderr(), `config: healthzBindAddress: cannot listen on 127.0.0.1:${healthz}: EADDRINUSE`);
 });

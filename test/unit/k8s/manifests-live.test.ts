@@ -10,26 +10,26 @@ const svc = (name: string, ip: string) => `apiVersion: v1\nkind: Service\nmetada
 t.test('files added, edited, renamed and removed are followed live', async (t) => {
   const h = await harness(t);
   await writeFile(join(h.dir, 'a.yaml'), svc('a', '10.96.1.1'));
-  await eventually(() => h.store.get('Service', 'live/a'), 5000);
+  await eventually(() => h.store.get('Service', 'live/a'), 20_000);
 
   await writeFile(join(h.dir, 'a.yaml'), svc('a', '10.96.1.2'));
-  await eventually(() => h.store.get('Service', 'live/a')?.clusterIPs[0] === '10.96.1.2', 5000);
+  await eventually(() => h.store.get('Service', 'live/a')?.clusterIPs[0] === '10.96.1.2', 20_000);
 
   await mkdir(join(h.dir, 'sub'));
   await writeFile(join(h.dir, 'sub', 'b.yml'), svc('b', '10.96.1.3'));
-  await eventually(() => h.store.get('Service', 'live/b'), 5000);
+  await eventually(() => h.store.get('Service', 'live/b'), 20_000);
 
   // Editors often write a temp file and rename it over the original.
   await writeFile(join(h.dir, '.a.yaml.tmp'), svc('a', '10.96.1.4'));
   await rename(join(h.dir, '.a.yaml.tmp'), join(h.dir, 'a.yaml'));
-  await eventually(() => h.store.get('Service', 'live/a')?.clusterIPs[0] === '10.96.1.4', 5000);
+  await eventually(() => h.store.get('Service', 'live/a')?.clusterIPs[0] === '10.96.1.4', 20_000);
 
   await rm(join(h.dir, 'a.yaml'));
-  await eventually(() => !h.store.get('Service', 'live/a'), 5000);
+  await eventually(() => !h.store.get('Service', 'live/a'), 20_000);
   t.same(keys(h.store, 'Service'), ['live/b']);
 
   await rm(join(h.dir, 'sub'), { recursive: true });
-  await eventually(() => h.store.count('Service') === 0, 5000);
+  await eventually(() => h.store.count('Service') === 0, 20_000);
   t.pass('every change arrived through the watcher');
 });
 
@@ -37,7 +37,7 @@ t.test('a burst of writes is debounced into few reloads', async (t) => {
   const h = await harness(t, { debounceMs: 150 });
   const before = h.source.scans;
   for (let i = 0; i < 20; i++) await writeFile(join(h.dir, `s${i}.yaml`), svc(`s${i}`, `10.96.2.${i + 1}`));
-  await eventually(() => h.store.count('Service') === 20, 5000);
+  await eventually(() => h.store.count('Service') === 20, 20_000);
   t.ok(h.source.scans - before <= 3, `20 files written in a burst took ${h.source.scans - before} reloads`);
 });
 
@@ -45,7 +45,7 @@ t.test('the periodic rescan catches what the watcher missed', async (t) => {
   // watch: false stands for a filesystem where fs.watch sees nothing.
   const h = await harness(t, { rescanMs: 100, watch: false });
   await writeFile(join(h.dir, 'late.yaml'), svc('late', '10.96.3.1'));
-  await eventually(() => h.store.get('Service', 'live/late'), 5000);
+  await eventually(() => h.store.get('Service', 'live/late'), 20_000);
   t.ok(h.source.scans >= 2);
 });
 

@@ -144,12 +144,12 @@ t.test('a writer killed mid-write leaves the previous snapshot intact', async (t
     proc.stdout.on('data', (b: Buffer) => {
       for (const m of b.toString().matchAll(/written (\d+)/g)) gens = Number(m[1]);
     });
-    await eventually(() => gens >= 1, 30_000);
+    await eventually(() => gens >= 1, 90_000);
     // Kill it the moment its next temp file appears: it is then writing or fsyncing.
     const watcher = watch(dir, (_event, name) => {
       if (name?.includes('.tmp-')) proc.kill('SIGKILL');
     });
-    const fallback = setTimeout(() => proc.kill('SIGKILL'), 5000);
+    const fallback = setTimeout(() => proc.kill('SIGKILL'), 30_000);
     await new Promise((r) => proc.once('exit', r));
     clearTimeout(fallback);
     watcher.close();
