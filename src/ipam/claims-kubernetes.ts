@@ -25,7 +25,7 @@ export function blockObjectName(cidr: string): string {
 }
 
 /** The part of ApiClient the claims use (a fake in unit tests, ApiClient for real). */
-export type BlockApi = Pick<ApiClient, 'list' | 'create' | 'delete' | 'get'>;
+export type BlockApi = Pick<ApiClient, 'list' | 'create' | 'delete' | 'get'> & { close?(): Promise<void> };
 
 interface RawBlock {
   metadata: { name: string; uid?: string; resourceVersion?: string };
@@ -36,16 +36,28 @@ export class KubernetesClaims implements BlockClaims {
   readonly kind = 'kubernetes';
   readonly fixed = false;
   readonly #node: string;
-  readonly #api: () => Promise<BlockApi>;
+  readonly #connect: () => Promise<BlockApi>;
+  #client: Promise<BlockApi> | undefined;
 
-  /** `api` is called on first use, so an ADD that finds room in its blocks never connects. */
-  constructor(node: string, api: () => Promise<BlockApi>) {
+  /** `connect` is called on first use, so an ADD that finds room in its blocks never connects. */
+  constructor(node: string, connect: () => Promise<BlockApi>) {
     this.#node = node;
-    this.#api = api;
+    this.#connect = connect;
+  }
+
+  #api(): Promise<BlockApi> {
+    this.#client ??= this.#connect();
+    return this.#client;
+  }
+
+  async close(): Promise<void> {
+    const client = this.#client;
+    this.#client = undefined;
+    if (client) await (await client.catch(() => undefined))?.close?.();
   }
 
   static fromConfig(cfg: IpamConfig): KubernetesClaims {
-    return new KubernetesClaims(cfg.nodeName, lazyClient(cfg.kubeconfig));
+    return new KubernetesClaims(cfg.nodeName, () => connectApi(cfg.kubeconfig));
   }
 
   async owned(): Promise<ClaimedBlock[]> {
@@ -128,29 +140,24 @@ function claimError(verb: string, cidr: string, cause: unknown): NetletError {
   return new NetletError('ERR_IPAM_CLAIMS', `IPAM block claims: ${verb}${what} failed: ${(cause as Error).message}`, { cause });
 }
 
-/** An ApiClient made on first use from the kubeconfig (or the default chain). */
-function lazyClient(kubeconfig: string): () => Promise<ApiClient> {
-  let client: Promise<ApiClient> | undefined;
-  return () => {
-    client ??= (async () => {
-      const { resolveConnection } = await import('../k8s/kubeconfig.ts');
-      const conn = await resolveConnection({ kubeconfig });
-      return new ApiClient({ server: conn.server, ca: conn.ca, cert: conn.cert, key: conn.key, token: conn.token, insecureSkipTLSVerify: conn.insecureSkipTLSVerify, requestTimeoutMs: 10_000 });
-    })();
-    return client;
-  };
+/** An ApiClient from the kubeconfig (or the default chain). */
+async function connectApi(kubeconfig: string): Promise<ApiClient> {
+  const { resolveConnection } = await import('../k8s/kubeconfig.ts');
+  const conn = await resolveConnection({ kubeconfig });
+  return new ApiClient({ server: conn.server, ca: conn.ca, cert: conn.cert, key: conn.key, token: conn.token, insecureSkipTLSVerify: conn.insecureSkipTLSVerify, requestTimeoutMs: 10_000 });
 }
 
 /** podCIDR mode without podCIDRs in the config: read this node's Node object. */
 export function kubernetesPodCidrSource(cfg: IpamConfig): () => Promise<string[]> {
-  const api = lazyClient(cfg.kubeconfig);
   return async () => {
-    const client = await api();
     let node: RawJson;
+    const client = await connectApi(cfg.kubeconfig);
     try {
       node = await client.get(resourcePath({ group: '', version: 'v1', resource: 'nodes', name: cfg.nodeName }));
     } catch (err) {
       throw new NetletError('ERR_IPAM_CLAIMS', `IPAM podCIDR mode: reading Node ${cfg.nodeName} failed: ${(err as Error).message}`, { cause: err });
+    } finally {
+      await client.close();
     }
     const cidrs: string[] = node?.spec?.podCIDRs ?? (node?.spec?.podCIDR ? [node.spec.podCIDR] : []);
     if (cidrs.length === 0) {

@@ -28,4 +28,6 @@ export interface BlockClaims {
   claim(pools: Pool[]): Promise<ClaimedBlock | null>;
   /** Gives an empty block back; false when it was not this node's (nothing done). */
   release(block: ClaimedBlock): Promise<boolean>;
+  /** Drops connections (the API client's keep-alive sockets), so a plugin process can exit at once. */
+  close?(): Promise<void>;
 }

@@ -55,6 +55,11 @@ export class NodeIpam implements Ipam {
     return this.#store.update((s) => this.#allocator.releaseEmptyBlocks(s));
   }
 
+  /** Closes what the claims store holds open (API connections); call before the plugin exits. */
+  async close(): Promise<void> {
+    await this.#allocator.claims.close?.();
+  }
+
   /** Every address the node holds, for diagnostics and tests. */
   list(): Array<AllocatedAddress & AttachmentId> {
     const state = this.#store.read();

@@ -18,3 +18,4 @@ async function one(i: number): Promise<void> {
 const ids = Array.from({ length: Number(count) }, (_, k) => Number(start) + k);
 if (mode === 'parallel') await Promise.all(ids.map(one));
 else for (const i of ids) await one(i);
+await ipam.close();
