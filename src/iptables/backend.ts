@@ -155,7 +155,7 @@ export class IptablesBackend implements ProxyBackend {
       { family: this.tools.family, full, plans: req.plans.size, written: out.writtenRules, deleted: out.deleted.length, restores: inputs.length, applyMs },
       'iptables sync',
     );
-    return { ruleCount: out.ruleCount, applyMs };
+    return { ruleCount: out.ruleCount, applyMs, rulesByTable: out.rulesByTable };
   }
 
   async cleanup(): Promise<void> {

@@ -38,6 +38,7 @@ export interface SyncRender {
   /** Rules written this sync (for the partial-sync size). */
   writtenRules: number;
   deleted: string[];
+  rulesByTable: { nat: number; filter: number };
 }
 
 export interface SyncRenderInput {
@@ -144,5 +145,5 @@ export function renderSync(input: SyncRenderInput): SyncRender {
     });
   }
   inputs.push([...filter, ...lastNat, ''].join('\n'));
-  return { inputs, rendered, ruleCount, writtenRules, deleted: deletes };
+  return { inputs, rendered, ruleCount, writtenRules, deleted: deletes, rulesByTable: { nat: ruleCount - filterRules.length, filter: filterRules.length } };
 }
