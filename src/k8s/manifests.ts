@@ -172,6 +172,7 @@ export class ManifestSource {
   }
 
   #changed(): void {
+    if (this.#stopped) return;
     clearTimeout(this.#debounce);
     this.#debounce = setTimeout(() => void this.rescan(), this.#debounceMs);
   }
