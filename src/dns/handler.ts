@@ -6,6 +6,7 @@ import { parseQuery } from './wire/query.ts';
 import type { Query } from './wire/query.ts';
 import { finishReply, headerOnlyReply, truncateForeign } from './wire/response.ts';
 import { encodeMessage } from './wire/writer.ts';
+import { buildQuery, readAnswerAddresses } from './wire/answer-reader.ts';
 import type { EncodedMessage } from './wire/writer.ts';
 
 export type Proto = 'udp' | 'tcp';
@@ -94,11 +95,26 @@ export class DnsHandler {
 
     const res = this.#resolver.resolve(q.name, q.qtype);
     if (res.rcode === null) return this.#forward(q, packet, maxSize, start, proto);
+    if (res.chase && this.#forwarder) return this.#chase(q, packet, res, res.chase, maxSize, start, proto);
     const msg = this.#encode(q, packet, res);
     if (q.qclass === RRClass.IN) this.answers.set(key, { ...msg, zone: res.zone });
     const reply = finishReply(msg, q, packet, maxSize);
     this.#report(start, res.zone, q.qtype, res.rcode, proto, false, false);
     return reply;
+  }
+
+  /** ExternalName to a name outside our zones: the upstream's addresses for it after the CNAME (not cached here: they are the upstream's). */
+  async #chase(q: Query, packet: Buffer, res: Resolution, target: string, maxSize: number, start: number, proto: Proto): Promise<Buffer> {
+    try {
+      const reply = await this.#forwarder!.forward(buildQuery(q.id, target, q.qtype));
+      const read = reply ? readAnswerAddresses(reply) : null;
+      if (read) res = { ...res, answer: [...res.answer, ...read.records] };
+    } catch {
+      // The CNAME alone is still a correct answer; the client can chase it.
+    }
+    const msg = this.#encode(q, packet, res);
+    this.#report(start, res.zone, q.qtype, res.rcode, proto, false, true);
+    return finishReply(msg, q, packet, maxSize);
   }
 
   #encode(q: Query, packet: Buffer, res: Resolution): EncodedMessage {

@@ -14,6 +14,12 @@ export interface Resolution {
   answer: ResourceRecord[];
   authority: ResourceRecord[];
   additional: ResourceRecord[];
+  /**
+   * An ExternalName's target outside our zones, for an A or AAAA question:
+   * the handler asks the forwarder for it and appends the answer, as
+   * CoreDNS's kubernetes plugin does through its upstream.
+   */
+  chase?: string;
 }
 
 /** Not ours to answer: outside every zone, or NXDOMAIN in a fallthrough zone. */
@@ -169,10 +175,15 @@ export class Resolver {
     const res: Resolution = { rcode: Rcode.NOERROR, zone, answer: [cname], authority: [], additional: [] };
     if (qtype === RRType.CNAME) return res;
     const targetZone = this.zoneOf(target);
-    if (!targetZone || isReverseZone(targetZone) || depth >= MAX_CNAME_CHAIN) return res;
+    if (!targetZone) {
+      if (qtype === RRType.A || qtype === RRType.AAAA) res.chase = target;
+      return res;
+    }
+    if (isReverseZone(targetZone) || depth >= MAX_CNAME_CHAIN) return res;
     const next = this.#resolveIn(target, qtype, targetZone, depth + 1);
     res.answer.push(...next.answer);
     res.additional.push(...next.additional);
+    res.chase = next.chase;
     return res;
   }
 

@@ -6,6 +6,7 @@ import dgram from 'node:dgram';
 import { ClusterDns } from '../../../src/dns/cluster-dns.ts';
 import { ask, decodeReply, dnsConfig, inProcessDns, query, syncedStore } from './dns-helpers.ts';
 import { clusterObjects } from './fixture.ts';
+import { readAnswerAddresses } from '../../../src/dns/wire/answer-reader.ts';
 
 // A small deterministic PRNG (mulberry32), so a failure can be replayed from its seed.
 function rng(seed: number): () => number {
@@ -120,4 +121,29 @@ t.test('a burst of 20,000 such packets over UDP, then correct answers', async (t
     t.ok(got, `reply ${w.id.toString(16)} arrived`);
     if (got) t.strictSame(decodeReply(got).answer, w.answer);
   }
+});
+
+t.test('50,000 mutated upstream replies through the answer reader', async (t) => {
+  const dns = inProcessDns(syncedStore(clusterObjects()));
+  const replies: Buffer[] = [];
+  for (const q of seeds) {
+    const r = await dns.handler.handle(q, 'tcp');
+    if (r) replies.push(r);
+  }
+  const rand = rng(99);
+  let read = 0;
+  const problems: string[] = [];
+  for (let i = 0; i < 50_000; i++) {
+    const b = Buffer.from(replies[i % replies.length]);
+    const flips = 1 + Math.floor(rand() * 6);
+    for (let j = 0; j < flips; j++) b[Math.floor(rand() * b.length)] = Math.floor(rand() * 256);
+    try {
+      if (readAnswerAddresses(b)) read++;
+    } catch (err) {
+      if (problems.length < 3) problems.push(`${b.toString('hex')}: ${(err as Error).message}`);
+    }
+  }
+  t.strictSame(problems, [], 'never throws');
+  t.ok(read > 0, `${read} still readable`);
+  t.strictSame(readAnswerAddresses(replies[0])?.records.map((r) => r.name), ['svc1.testns.svc.cluster.local.'], 'reads an intact reply');
 });

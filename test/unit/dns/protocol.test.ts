@@ -189,3 +189,35 @@ t.test('observe hook sees every reply', async (t) => {
     ['cluster.local.', 3, false],
   ]);
 });
+
+t.test('ExternalName outside the zone: the CNAME, then the upstream addresses of the target', async (t) => {
+  const { default: dns2 } = await import('dns2');
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const Packet = (dns2 as any).Packet;
+  const asked: string[] = [];
+  const forwarder: Forwarder = {
+    async forward(q) {
+      const req = Packet.parse(q);
+      asked.push(`${req.questions[0].name} ${req.questions[0].type}`);
+      const resp = Packet.createResponseFromRequest(req);
+      if (req.questions[0].type === 1) {
+        resp.answers.push({ name: 'ext.interwebs.test', type: 5, class: 1, ttl: 60, domain: 'cdn.interwebs.test' });
+        resp.answers.push({ name: 'cdn.interwebs.test', type: 1, class: 1, ttl: 60, address: '1.2.3.4' });
+      }
+      return resp.toBuffer();
+    },
+  };
+  const dns = new ClusterDns({ store: syncedStore(clusterObjects()), config: dnsConfig(), forwarder });
+  dns.index.start();
+  const r = await ask(dns, `external.testns.${Z}`, 'A');
+  t.equal(r.rcode, 'NOERROR');
+  t.strictSame(r.answer, [
+    `external.testns.${Z} 5 IN CNAME ext.interwebs.test.`,
+    'ext.interwebs.test. 60 IN CNAME cdn.interwebs.test.',
+    'cdn.interwebs.test. 60 IN A 1.2.3.4',
+  ]);
+  t.strictSame(asked, ['ext.interwebs.test 1']);
+  const cname = await ask(dns, `external.testns.${Z}`, 'CNAME');
+  t.strictSame(cname.answer, [`external.testns.${Z} 5 IN CNAME ext.interwebs.test.`], 'a CNAME question is not chased');
+  t.equal(asked.length, 1);
+});
