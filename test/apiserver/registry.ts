@@ -164,11 +164,14 @@ export class Registry {
     next.metadata = opts.statusOnly ? { ...next.metadata, resourceVersion: undefined } : meta;
     this.#validate(r, next);
     this.#defaults(r, next, old.obj);
-    next.metadata.generation = (oldMeta.generation ?? 1) + (specPart(next) !== specPart(old.obj) ? 1 : 0);
+    const nextSpec = specPart(next);
+    old.specJSON ??= specPart(old.obj);
+    next.metadata.generation = (oldMeta.generation ?? 1) + (nextSpec !== old.specJSON ? 1 : 0);
     if (next.metadata.deletionTimestamp && !(next.metadata.finalizers?.length > 0)) {
       return this.#remove(table, key, old, next);
     }
     const stored = this.#commit(table, 'MODIFIED', key, next, old);
+    stored.specJSON = nextSpec;
     if (r.plural === 'customresourcedefinitions') this.onCRD(resourcesFromCRD(next));
     return stored;
   }

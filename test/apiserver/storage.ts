@@ -18,6 +18,8 @@ export class Stored {
   readonly body: string;
   #full: string | undefined;
   readonly #typePrefix: string;
+  /** JSON of everything but metadata/status, kept to compare generations (set by the registry). */
+  specJSON: string | undefined;
 
   constructor(info: ResourceInfo, key: string, obj: any, rv: number) {
     obj.metadata.resourceVersion = String(rv);
