@@ -11,6 +11,7 @@ DEBIAN_PACKAGES=(
   bind9-dnsutils dnsperf dnsmasq-base knot
   iperf3 curl netcat-openbsd iputils-ping
   containerd runc busybox-static containernetworking-plugins
+  python3 make g++ libc6-dev
   bird2 gobgpd openssl
 )
 

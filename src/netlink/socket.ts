@@ -7,7 +7,6 @@
 // inside one try/finally). Every later request on that socket acts in the
 // pod's namespace, whatever thread sends it. This costs two syscalls, where
 // a worker thread would cost ~10 ms of start-up on each CNI call.
-// (`runInNetns` in netns.ts is the worker-thread form for longer work.)
 import { createRequire } from 'node:module';
 import { closeSync, openSync } from 'node:fs';
 import type { RtNetlinkSocket } from 'netlink';
