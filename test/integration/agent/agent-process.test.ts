@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readSnapshot } from '../../../src/k8s/snapshot.ts';
 import { eventually } from '../../helpers/netns.ts';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
@@ -88,7 +89,8 @@ const objectsGauge = (text: string, kind: string): number | undefined => {
 
 t.test('agent with a manifest folder: health, metrics, live reload, JSON logs, clean SIGTERM', async (t) => {
   const { dir, config, healthz, metrics } = await setup(t);
-  const agent = run(t, ['agent', '--config', config, '--manifests', dir, '--proxy-mode', 'none', '--node-name', 'n1']);
+  const snapshot = join(dir, '..', 'state.json');
+  const agent = run(t, ['agent', '--config', config, '--manifests', dir, '--proxy-mode', 'none', '--node-name', 'n1', '--snapshot', snapshot]);
 
   const health = (await eventually(async () => {
     const res = await fetch(`http://127.0.0.1:${healthz}/healthz`);
@@ -146,6 +148,10 @@ t.test('agent with a manifest folder: health, metrics, live reload, JSON logs, c
   t.ok(msgs.includes('shutting down; kernel state is left in place'), 'shutdown logged');
 
   await t.rejects(fetch(`http://127.0.0.1:${healthz}/healthz`), 'the health server is closed');
+
+  // --snapshot with a manifest folder saves the state it served (written at the latest on shutdown).
+  const saved = await readSnapshot(snapshot);
+  t.same(saved.objects.filter((o) => o.kind === 'Service').map((o) => o.meta.name).sort(), ['extra', 'kube-dns', 'web']);
 });
 
 t.test('configuration errors end the process with a message naming the key', async (t) => {
