@@ -93,7 +93,7 @@ export function listJSON(table: ResourceTable, q: ListQuery, currentRV: number):
     if (!q.filter || q.filter(s)) items.push(s);
   }
   // More keys may follow within the namespace: hand out a token (the API may do so even if none match).
-  let more = i < keys.length && (!prefix || keys[i].startsWith(prefix));
+  const more = i < keys.length && (!prefix || keys[i].startsWith(prefix));
   const meta: Record<string, unknown> = { resourceVersion: String(snap.rv) };
   if (more) {
     meta.continue = encodeToken(snap.rv, lastKey);

@@ -14,6 +14,7 @@ import { WatchStream } from './watch.ts';
 import { wantsTable } from './table.ts';
 import type { IncludeObject } from './table.ts';
 import { applyPatch } from './patch.ts';
+import { apiVersionOf } from './resources.ts';
 import type { Verb } from './faults.ts';
 
 export function verbOf(method: string, rp: ResourcePath, q: URLSearchParams): Verb {
@@ -227,7 +228,8 @@ export async function serveResource(
       const { filter } = filterOf(core, rp, q);
       const victims = [...table.objects.values()].filter((s) => !filter || filter(s));
       const deleted = victims.map((s) => core.registry.delete(table, s.obj.metadata.namespace ?? '', s.obj.metadata.name));
-      const body = `{"kind":"${info.kind}List","apiVersion":"${deleted[0]?.obj.apiVersion ?? 'v1'}","metadata":{"resourceVersion":"${core.resourceVersion}"},"items":[${deleted.map((s) => s.body).join(',')}]}`;
+      const items = deleted.map((s) => (info.custom ? s.json : s.body)).join(',');
+      const body = `{"kind":"${info.kind}List","apiVersion":"${apiVersionOf(info)}","metadata":{"resourceVersion":"${core.resourceVersion}"},"items":[${items}]}`;
       return sendJSON(res, 200, body);
     }
     default:

@@ -178,6 +178,20 @@ t.test('DELETE returns the object; finalizers delay it; preconditions; namespace
   t.equal((await call(api, 'GET', '/api/v1/namespaces/shop/services/cart')).status, 404, 'contents deleted with the namespace');
 });
 
+t.test('DELETE on a collection deletes what the selectors match', async (t) => {
+  const api = await startApiServer();
+  t.teardown(() => api.close());
+  for (const [name, app] of [['a', 'x'], ['b', 'x'], ['c', 'y']]) await call(api, 'POST', SVC, { ...svc(name), metadata: { name, labels: { app } } });
+  const del = await call(api, 'DELETE', `${SVC}?labelSelector=app%3Dx`);
+  t.equal(del.status, 200);
+  t.match(del.body, { kind: 'ServiceList', apiVersion: 'v1' });
+  t.same(del.body.items.map((s: any) => s.metadata.name), ['a', 'b']);
+  t.same(api.list('services').map((s) => s.metadata.name), ['c']);
+  await call(api, 'POST', '/apis/netlet.io/v1/ipamblocks', { kind: 'IPAMBlock', apiVersion: 'netlet.io/v1', metadata: { name: 'b1' }, spec: { cidr: '10.0.0.0/26' } });
+  const blocks = await call(api, 'DELETE', '/apis/netlet.io/v1/ipamblocks');
+  t.match(blocks.body, { kind: 'IPAMBlockList', apiVersion: 'netlet.io/v1', items: [{ kind: 'IPAMBlock', metadata: { name: 'b1' } }] });
+});
+
 t.test('unknown paths and methods get Status errors', async (t) => {
   const api = await startApiServer();
   t.teardown(() => api.close());
