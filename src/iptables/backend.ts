@@ -31,14 +31,14 @@ import type { Logger } from '../agent/log.ts';
 import type { AgentConfig } from '../agent/config.ts';
 import type { ProxyBackend, SyncRequest, SyncResult } from '../proxier/backend.ts';
 import type { IPFamilyNumber } from '../proxier/plan.ts';
-import { isServiceChain } from './chain-names.ts';
+import { KUBE_PROXY_CANARY, isServiceChain } from './chain-names.ts';
 import { cleanupTables } from './cleanup.ts';
 import { LARGE_CLUSTER_ENDPOINTS, masqueradeMark } from './render-context.ts';
 import type { RenderContext } from './render-context.ts';
 import { missingJumps } from './render-fixed.ts';
 import { renderSync } from './render-sync.ts';
 import type { RenderedPlan } from './render-sync.ts';
-import { chainsOf, restore, rulesOf, save } from './restore.ts';
+import { chainExists, chainsOf, restore, rulesOf, save } from './restore.ts';
 import type { IptablesTools } from './tools.ts';
 
 /** Plans per nft restore in a chunked full sync (see above). */
@@ -95,7 +95,11 @@ export class IptablesBackend implements ProxyBackend {
     for (const p of req.plans.values()) endpoints += p.allEndpoints.length;
     const largeCluster = endpoints > LARGE_CLUSTER_ENDPOINTS;
     // Comments change in every service chain when the mode flips: rewrite all.
-    const full = req.full || !this.#synced || largeCluster !== this.#largeCluster;
+    let full = req.full || !this.#synced || largeCluster !== this.#largeCluster;
+    if (!full && !(await timed(() => chainExists(this.tools, 'nat', KUBE_PROXY_CANARY)))) {
+      this.#log.warn({ family: this.tools.family }, 'KUBE-PROXY-CANARY is gone (someone deleted our chains): full sync');
+      full = true;
+    }
 
     const ctx: RenderContext = {
       family: this.tools.family,

@@ -74,3 +74,15 @@ export function rulesOf(saveText: string, chains: readonly string[]): string[] {
   const prefixes = chains.map((c) => `-A ${c} `);
   return saveText.split('\n').filter((l) => prefixes.some((p) => l.startsWith(p)));
 }
+
+/**
+ * Whether our canary chain still exists in `table`. It vanishes when someone
+ * deletes the table's chains (a firewall reload, `iptables -X`); then the
+ * shared chains' references may point nowhere and a full sync is needed.
+ * One `iptables -S CHAIN`: lists a single chain, cheap at any table size.
+ */
+export async function chainExists(tools: IptablesTools, table: string, chain: string): Promise<boolean> {
+  const cmd = tools.restore.replace(/-restore$/, '');
+  const r = await run(cmd, ['-w', '5', '-t', table, '-S', chain], undefined);
+  return r.code === 0;
+}

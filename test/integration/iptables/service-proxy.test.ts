@@ -146,3 +146,28 @@ t.test('IPv6 ClusterIP', { skip: rootSkip() }, async (t) => {
   t.same(pods(got), ['pod1', 'pod2'], 'both IPv6 endpoints reached through ip6tables');
   t.ok(got.every((b) => b.endsWith(' fd00:244:3::2')), `pod source kept (${got[0]})`);
 });
+
+t.test('recovery: deleted chains come back on the next sync; bad input loses nothing', { skip: rootSkip() }, async (t) => {
+  const topo = await buildTopology('ipt');
+  t.teardown(() => topo.lab.cleanup());
+  const driver = new Driver(topo, 'nft');
+  const plans = planSet(web);
+  await driver.sync(plans, { full: true });
+  t.match(await get(topo.cpod, 'http://10.96.0.10/'), /^pod[12] /, 'served');
+
+  // Someone wipes the nat table (a firewall reload). The next sync, even with nothing changed, notices the canary is gone.
+  await topo.node.exec('iptables-nft', ['-t', 'nat', '-F']);
+  await topo.node.exec('iptables-nft', ['-t', 'nat', '-X']);
+  t.not((await curlCode(topo.cpod, 'http://10.96.0.10/', 1)).code, 0, 'the service is down without its rules');
+  await driver.sync(plans, { changed: [] });
+  t.match(await get(topo.cpod, 'http://10.96.0.10/'), /^pod[12] /, 'served again after the next (partial) sync turned full');
+
+  const before = await topo.node.exec('iptables-nft-save', ['-t', 'nat']);
+  const bad = plan('default', 'bad', { clusterIP: '10.96.0.999', clusterEndpoints: [local('10.244.1.2')] });
+  plans.set(planKey(bad), bad);
+  await t.rejects(driver.sync(plans, { changed: [planKey(bad)] }), /iptables-nft-restore failed[\s\S]*10\.96\.0\.999/, 'the error shows the offending rule');
+  const after = await topo.node.exec('iptables-nft-save', ['-t', 'nat']);
+  const rules = (s: string) => s.split('\n').filter((l) => l.startsWith('-A')).join('\n');
+  t.equal(rules(after), rules(before), 'the failed restore changed nothing');
+  t.match(await get(topo.cpod, 'http://10.96.0.10/'), /^pod[12] /, 'still served');
+});
