@@ -56,6 +56,7 @@ export class ClusterDns {
       forwarder: opts.forwarder,
       observe: opts.observe,
       answerCacheSize: config.answerCacheSize,
+      loadbalance: config.loadbalance,
     });
     this.server = new DnsServer({ handler: this.handler, listen: config.listen, tcpIdleTimeoutMs: config.tcpIdleTimeoutMs,
       onError: opts.onError,

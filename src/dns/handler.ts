@@ -32,6 +32,8 @@ export interface HandlerOptions {
   forwarder?: Forwarder | null;
   observe?: (o: Observation) => void;
   answerCacheSize: number;
+  /** CoreDNS `loadbalance`: rotate A/AAAA answers from reply to reply. */
+  loadbalance?: boolean;
 }
 
 const MAX_TCP_MESSAGE = 65535;
@@ -48,6 +50,8 @@ export class DnsHandler {
   readonly #forwarder: Forwarder | null;
   readonly #observe: ((o: Observation) => void) | null;
   readonly answers: EncodedAnswers;
+  readonly #loadbalance: boolean;
+  #rotation = 0;
 
   constructor(opts: HandlerOptions) {
     this.#resolver = opts.resolver;
@@ -55,6 +59,7 @@ export class DnsHandler {
     this.#forwarder = opts.forwarder ?? null;
     this.#observe = opts.observe ?? null;
     this.answers = new EncodedAnswers(opts.answerCacheSize);
+    this.#loadbalance = opts.loadbalance ?? false;
   }
 
   /** Drops every encoded answer; the server calls this on each zone index change. */
@@ -81,7 +86,7 @@ export class DnsHandler {
     const key = EncodedAnswers.key(q.qtype, q.name);
     const cached = q.qclass === RRClass.IN ? this.answers.get(key) : undefined;
     if (cached) {
-      const reply = finishReply(cached, q, packet, maxSize);
+      const reply = finishReply(cached, q, packet, maxSize, this.#nextRotation());
       this.#report(start, cached.zone, q.qtype, cached.rcode, proto, true, false);
       return reply;
     }
@@ -98,7 +103,7 @@ export class DnsHandler {
     if (res.chase && this.#forwarder) return this.#chase(q, packet, res, res.chase, maxSize, start, proto);
     const msg = this.#encode(q, packet, res);
     if (q.qclass === RRClass.IN) this.answers.set(key, { ...msg, zone: res.zone });
-    const reply = finishReply(msg, q, packet, maxSize);
+    const reply = finishReply(msg, q, packet, maxSize, this.#nextRotation());
     this.#report(start, res.zone, q.qtype, res.rcode, proto, false, false);
     return reply;
   }
@@ -160,6 +165,12 @@ export class DnsHandler {
       },
       () => servfail(),
     );
+  }
+
+  #nextRotation(): number {
+    if (!this.#loadbalance) return 0;
+    this.#rotation = (this.#rotation + 1) & 0x3fffffff;
+    return this.#rotation;
   }
 
   #report(start: number, zone: string | null, qtype: number, rcode: number, proto: Proto, fromCache: boolean, forwarded: boolean): void {

@@ -12,7 +12,7 @@ const OPT_SIZE = 11;
  * answer-record boundary with TC set (RFC 2181 §9) when it does not fit.
  * Never writes into `msg.bytes`, which may be shared.
  */
-export function finishReply(msg: EncodedMessage, query: Query, queryBuf: Buffer, maxSize: number): Buffer {
+export function finishReply(msg: EncodedMessage, query: Query, queryBuf: Buffer, maxSize: number, rotate = 0): Buffer {
   const withOpt = query.edns !== null;
   const optLen = withOpt ? OPT_SIZE : 0;
   let end = msg.bytes.length;
@@ -43,7 +43,31 @@ export function finishReply(msg: EncodedMessage, query: Query, queryBuf: Buffer,
   out.writeUInt16BE(nscount, 8);
   out.writeUInt16BE(arcount + (withOpt ? 1 : 0), 10);
   if (withOpt) writeOpt(out, end, msg.rcode, query.edns!.dnssecOk);
+  if (rotate && ancount > 1) rotateAddresses(out, msg, query.questionEnd, ancount, rotate);
   return out;
+}
+
+/**
+ * CoreDNS's `loadbalance`: successive replies list the addresses in a
+ * different order, so clients that take the first spread over endpoints.
+ * Done on the bytes: only when every answer is an A or AAAA record of the
+ * same size whose owner is a pointer to the question, so that no name in
+ * the message points into the bytes being moved.
+ */
+function rotateAddresses(out: Buffer, msg: EncodedMessage, start: number, count: number, rotate: number): void {
+  const size = msg.answerEnds[0] - start;
+  if (size !== 16 && size !== 28) return;
+  for (let i = 0; i < count; i++) {
+    const at = start + i * size;
+    if (msg.answerEnds[i] !== at + size || out[at] < 0xc0) return;
+    const type = out.readUInt16BE(at + 2);
+    if (type !== RRType.A && type !== RRType.AAAA) return;
+  }
+  const shift = (rotate % count) * size;
+  if (shift === 0) return;
+  const section = Buffer.from(out.subarray(start, start + count * size));
+  section.copy(out, start, shift);
+  section.copy(out, start + section.length - shift, 0, shift);
 }
 
 function writeOpt(out: Buffer, at: number, rcode: number, dnssecOk: boolean): void {

@@ -221,3 +221,21 @@ t.test('ExternalName outside the zone: the CNAME, then the upstream addresses of
   t.strictSame(cname.answer, [`external.testns.${Z} 5 IN CNAME ext.interwebs.test.`], 'a CNAME question is not chased');
   t.equal(asked.length, 1);
 });
+
+t.test('loadbalance rotates address answers; off keeps one order', async (t) => {
+  const on = inProcessDns(syncedStore(clusterObjects()), { loadbalance: true });
+  const firsts = new Set<string>();
+  for (let i = 0; i < 4; i++) {
+    const r = await ask(on, `hdls1.testns.${Z}`, 'A');
+    t.equal(r.answer.length, 4);
+    t.strictSame([...r.answer].sort(), ['172.0.0.2', '172.0.0.3', '172.0.0.4', '172.0.0.5'].map((ip) => `hdls1.testns.${Z} 5 IN A ${ip}`));
+    firsts.add(r.answer[0]);
+  }
+  t.equal(firsts.size, 4, 'each of four replies led with another address');
+  const srv = await ask(on, `_http._tcp.hdls1.testns.${Z}`, 'SRV');
+  t.equal(srv.answer.length, 5, 'SRV answers are left alone and still decode');
+  const off = inProcessDns(syncedStore(clusterObjects()), { loadbalance: false });
+  const a = await ask(off, `hdls1.testns.${Z}`, 'A');
+  const b = await ask(off, `hdls1.testns.${Z}`, 'A');
+  t.strictSame(a.answer, b.answer);
+});
