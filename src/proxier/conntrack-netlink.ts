@@ -103,7 +103,7 @@ export class NetlinkConntrackTable implements ConntrackTable {
           return false;
         },
       });
-      this.#send(seq, encodeDump(family, seq, protoNum), reject);
+      this.#send([seq], encodeDump(family, seq, protoNum), reject);
     });
   }
 
@@ -114,37 +114,46 @@ export class NetlinkConntrackTable implements ConntrackTable {
     this.#socket.close();
   }
 
+  /**
+   * Deletes in windows; each window's requests go to the kernel in one
+   * datagram (netlink processes every message of a datagram and ACKs each),
+   * so a large cleanup costs a few syscalls rather than one per entry.
+   */
   async #deleteAll(family: IPFamilyNumber, entries: ConntrackEntry[]): Promise<number> {
     let deleted = 0;
     for (let i = 0; i < entries.length; i += DELETE_WINDOW) {
-      const batch = entries.slice(i, i + DELETE_WINDOW).map((e) => this.#deleteOne(family, e));
-      for (const ok of await Promise.all(batch)) if (ok) deleted++;
+      const seqs: number[] = [];
+      const msgs: Buffer[] = [];
+      const rejects: ((err: Error) => void)[] = [];
+      const results = entries.slice(i, i + DELETE_WINDOW).map(
+        (entry) =>
+          new Promise<boolean>((resolve, reject) => {
+            const seq = this.#nextSeq();
+            seqs.push(seq);
+            rejects.push(reject);
+            msgs.push(encodeDelete(family, seq, entry));
+            this.#pending.set(seq, {
+              onMessage: (type, payload) => {
+                if (type !== NLMSG_ERROR) return false;
+                const errno = errorCode(payload);
+                if (errno === 0) resolve(true);
+                // Expired or deleted by someone else between the dump and now.
+                else if (errno === ENOENT) resolve(false);
+                else reject(this.#errnoError('delete', errno));
+                return true;
+              },
+            });
+          }),
+      );
+      this.#send(seqs, Buffer.concat(msgs), (err) => rejects.forEach((r) => r(err)));
+      for (const ok of await Promise.all(results)) if (ok) deleted++;
     }
     return deleted;
   }
 
-  /** true when deleted, false when the entry had already gone. */
-  #deleteOne(family: IPFamilyNumber, entry: ConntrackEntry): Promise<boolean> {
-    return new Promise((resolve, reject) => {
-      const seq = this.#nextSeq();
-      this.#pending.set(seq, {
-        onMessage: (type, payload) => {
-          if (type !== NLMSG_ERROR) return false;
-          const errno = errorCode(payload);
-          if (errno === 0) resolve(true);
-          // Expired or deleted by someone else between the dump and now.
-          else if (errno === ENOENT) resolve(false);
-          else reject(this.#errnoError('delete', errno));
-          return true;
-        },
-      });
-      this.#send(seq, encodeDelete(family, seq, entry), reject);
-    });
-  }
-
-  #send(seq: number, msg: Buffer, reject: (err: Error) => void): void {
+  #send(seqs: number[], msg: Buffer, reject: (err: Error) => void): void {
     if (this.#closed) {
-      this.#pending.delete(seq);
+      for (const seq of seqs) this.#pending.delete(seq);
       reject(new NetletError('ERR_CONNTRACK', 'conntrack socket closed'));
       return;
     }
@@ -152,7 +161,7 @@ export class NetlinkConntrackTable implements ConntrackTable {
     this.#socket.ref();
     this.#socket.send(msg, {}, (err) => {
       if (!err) return;
-      this.#pending.delete(seq);
+      for (const seq of seqs) this.#pending.delete(seq);
       this.#maybeUnref();
       reject(new NetletError('ERR_CONNTRACK', `conntrack: sendmsg failed: ${err.message}`, { cause: err }));
     });

@@ -51,6 +51,8 @@ export interface ConntrackEntry {
   orig: Tuple;
   reply: Tuple;
   zone: number;
+  /** The CTA_TUPLE_ORIG payload as the kernel sent it; a delete echoes it back unparsed. */
+  rawOrig?: Buffer;
 }
 
 export const ctMsgType = (msg: number): number => (NFNL_SUBSYS_CTNETLINK << 8) | msg;
@@ -92,7 +94,8 @@ function ipBytes(ip: string): Buffer {
 }
 
 function ipText(b: Buffer): string {
-  if (b.length === 4) return [...b].join('.');
+  // Hot path of a dump (one call per address): no iterator, no join.
+  if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
   const groups: string[] = [];
   for (let i = 0; i < 16; i += 2) groups.push(b.readUInt16BE(i).toString(16));
   // RFC 5952 form: compress the longest run of zero groups.
@@ -166,49 +169,71 @@ function encodeTuple(type: number, family: IPFamilyNumber, t: Tuple): Buffer {
 
 /** Deletes exactly one entry, named by its original tuple (and zone). */
 export function encodeDelete(family: IPFamilyNumber, seq: number, entry: ConntrackEntry): Buffer {
-  const parts = [nfgenmsg(family), encodeTuple(CTA_TUPLE_ORIG, family, entry.orig)];
+  const tuple = entry.rawOrig ? attr(CTA_TUPLE_ORIG | NLA_F_NESTED, entry.rawOrig) : encodeTuple(CTA_TUPLE_ORIG, family, entry.orig);
+  const parts = [nfgenmsg(family), tuple];
   if (entry.zone) parts.push(attr(CTA_ZONE, be16(entry.zone)));
   return nlmsg(ctMsgType(IPCTNL_MSG_CT_DELETE), NLM_F_REQUEST | NLM_F_ACK, seq, Buffer.concat(parts));
 }
 
-/** Attributes of a payload as type → value (the last one wins; ctnetlink sends each once). */
-function parseAttrs(buf: Buffer): Map<number, Buffer> {
-  const out = new Map<number, Buffer>();
-  let off = 0;
-  while (off + 4 <= buf.length) {
+/**
+ * Walks the attributes in buf[start, end) and calls `visit(type, from, to)`
+ * with the payload bounds. Offsets rather than sub-buffers: a dump decodes
+ * several nested levels per entry, and allocating a view per attribute was
+ * most of its cost.
+ */
+function walkAttrs(buf: Buffer, start: number, end: number, visit: (type: number, from: number, to: number) => void): void {
+  let off = start;
+  while (off + 4 <= end) {
     const len = buf.readUInt16LE(off);
-    if (len < 4 || off + len > buf.length) break;
-    out.set(buf.readUInt16LE(off + 2) & NLA_TYPE_MASK, buf.subarray(off + 4, off + len));
+    if (len < 4 || off + len > end) break;
+    visit(buf.readUInt16LE(off + 2) & NLA_TYPE_MASK, off + 4, off + len);
     off += (len + 3) & ~3;
   }
-  return out;
 }
 
-function decodeTuple(buf: Buffer | undefined): Tuple | undefined {
-  if (!buf) return undefined;
-  const a = parseAttrs(buf);
-  const ip = parseAttrs(a.get(CTA_TUPLE_IP) ?? Buffer.alloc(0));
-  const proto = parseAttrs(a.get(CTA_TUPLE_PROTO) ?? Buffer.alloc(0));
-  const src = ip.get(CTA_IP_V4_SRC) ?? ip.get(CTA_IP_V6_SRC);
-  const dst = ip.get(CTA_IP_V4_DST) ?? ip.get(CTA_IP_V6_DST);
-  const num = proto.get(CTA_PROTO_NUM);
-  if (!src || !dst || !num) return undefined;
-  return {
-    src: ipText(src),
-    dst: ipText(dst),
-    protoNum: num[0],
-    srcPort: proto.get(CTA_PROTO_SRC_PORT)?.readUInt16BE(0) ?? 0,
-    dstPort: proto.get(CTA_PROTO_DST_PORT)?.readUInt16BE(0) ?? 0,
-  };
+function ipAt(buf: Buffer, from: number, to: number): string {
+  return ipText(buf.subarray(from, to));
+}
+
+function decodeTupleAt(buf: Buffer, start: number, end: number): Tuple | undefined {
+  let src = '';
+  let dst = '';
+  let protoNum = -1;
+  let srcPort = 0;
+  let dstPort = 0;
+  walkAttrs(buf, start, end, (type, from, to) => {
+    if (type === CTA_TUPLE_IP) {
+      walkAttrs(buf, from, to, (t, f, e) => {
+        if (t === CTA_IP_V4_SRC || t === CTA_IP_V6_SRC) src = ipAt(buf, f, e);
+        else if (t === CTA_IP_V4_DST || t === CTA_IP_V6_DST) dst = ipAt(buf, f, e);
+      });
+    } else if (type === CTA_TUPLE_PROTO) {
+      walkAttrs(buf, from, to, (t, f) => {
+        if (t === CTA_PROTO_NUM) protoNum = buf[f];
+        else if (t === CTA_PROTO_SRC_PORT) srcPort = buf.readUInt16BE(f);
+        else if (t === CTA_PROTO_DST_PORT) dstPort = buf.readUInt16BE(f);
+      });
+    }
+  });
+  if (!src || !dst || protoNum < 0) return undefined;
+  return { src, dst, protoNum, srcPort, dstPort };
 }
 
 /** One IPCTNL_MSG_CT_NEW payload (after the nlmsghdr) → entry. */
 export function decodeEntry(payload: Buffer): ConntrackEntry | undefined {
-  const a = parseAttrs(payload.subarray(4)); // skip nfgenmsg
-  const orig = decodeTuple(a.get(CTA_TUPLE_ORIG));
-  const reply = decodeTuple(a.get(CTA_TUPLE_REPLY));
+  let orig: Tuple | undefined;
+  let reply: Tuple | undefined;
+  let zone = 0;
+  let rawOrig: Buffer | undefined;
+  walkAttrs(payload, 4, payload.length, (type, from, to) => {
+    if (type === CTA_TUPLE_ORIG) {
+      orig = decodeTupleAt(payload, from, to);
+      rawOrig = payload.subarray(from, to);
+    } else if (type === CTA_TUPLE_REPLY) reply = decodeTupleAt(payload, from, to);
+    else if (type === CTA_ZONE && to - from >= 2) zone = payload.readUInt16BE(from);
+  });
   if (!orig || !reply) return undefined;
-  return { orig, reply, zone: a.get(CTA_ZONE)?.readUInt16BE(0) ?? 0 };
+  return { orig, reply, zone, rawOrig };
 }
 
 export interface RawMessage {
