@@ -26,6 +26,12 @@ export interface CoreOptions {
   seedNamespaces?: boolean;
   /** How long a LIST at a future resourceVersion waits before 504 (default 3000 ms, as the watch cache). */
   tooLargeResourceVersionWaitMs?: number;
+  /**
+   * Reason of the 410 a watch gets for a too-old resourceVersion: 'Expired'
+   * (the watch cache, today) or 'Gone' (older servers, the etcd path); clients
+   * must treat both as "relist". Default 'Expired'; changeable at run time.
+   */
+  expiredReason?: 'Expired' | 'Gone';
   /** Gzip LIST responses above 128 KiB when the client sends Accept-Encoding: gzip, as kube-apiserver does (default true). */
   compression?: boolean;
   /** A deleted namespace stays Terminating this long before it and its contents go (default 100 ms). */
@@ -44,6 +50,7 @@ export class ApiCore {
   readonly watches = new Set<WatchStream>();
   readonly options: Required<CoreOptions>;
 
+
   constructor(o: CoreOptions = {}) {
     this.options = {
       historySize: o.historySize ?? 20000,
@@ -53,6 +60,7 @@ export class ApiCore {
       seedNamespaces: o.seedNamespaces ?? true,
       namespaceDeletionDelayMs: o.namespaceDeletionDelayMs ?? 100,
       compression: o.compression ?? true,
+      expiredReason: o.expiredReason ?? 'Expired',
       tooLargeResourceVersionWaitMs: o.tooLargeResourceVersionWaitMs ?? 3000,
     };
     this.storage = new Storage(this.options.historySize);
@@ -196,7 +204,7 @@ export class ApiCore {
     let n = 0;
     for (const w of [...this.watches]) {
       if (opts.resource && w.info.plural !== this.resource(opts.resource).plural) continue;
-      w.error(tooOldResourceVersion(this.resourceVersion - 1, this.resourceVersion));
+      w.error(tooOldResourceVersion(this.resourceVersion - 1, this.resourceVersion, this.options.expiredReason));
       n++;
     }
     return n;

@@ -147,7 +147,7 @@ function watch(core: ApiCore, rp: ResourcePath, q: URLSearchParams, req: Incomin
   if (!Number.isInteger(from) || from < 0) throw badRequest(`invalid resource version: ${rvParam}`);
   const history = table.eventsSince(from);
   w.start(undefined, history ?? [], false);
-  if (!history) w.error(tooOldResourceVersion(from, table.floorRV + 1));
+  if (!history) w.error(tooOldResourceVersion(from, table.floorRV + 1, core.options.expiredReason));
 }
 
 async function readBody(req: IncomingMessage): Promise<any> {

@@ -78,6 +78,8 @@ export function builtinResources(): ResourceInfo[] {
       fieldLabels: ['spec.clusterIP', 'spec.type'],
     }),
     res('', 'v1', 'configmaps', 'ConfigMap', true, { shortNames: ['cm'] }),
+    res('', 'v1', 'events', 'Event', true, { shortNames: ['ev'], fieldLabels: ['involvedObject.kind', 'involvedObject.name', 'involvedObject.namespace', 'reason', 'type'] }),
+    res('events.k8s.io', 'v1', 'events', 'Event', true, { shortNames: ['ev'] }),
     res('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice', true, { fieldLabels: ['addressType'] }),
     res('coordination.k8s.io', 'v1', 'leases', 'Lease', true),
     res('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition', false, {

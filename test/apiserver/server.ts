@@ -16,6 +16,8 @@ import { discoveryDoc } from './discovery.ts';
 import { parseResourcePath } from './routes.ts';
 import { serveResource, sendJSON, verbOf } from './resource-handler.ts';
 import { serveControl } from './control.ts';
+import { writeKubeconfig } from './kubeconfig.ts';
+import type { KubeconfigOptions } from './kubeconfig.ts';
 import { ApiError, internalError, statusOf, unauthorized, unknownPath } from './status.ts';
 import type { Status } from './status.ts';
 import type { FailOptions, LoggedRequest, RequestInfo } from './faults.ts';
@@ -84,6 +86,11 @@ export class ApiServer extends ApiCore {
     const scheme = this.#server instanceof https.Server ? 'https' : 'http';
     const h = host.includes(':') ? `[${host}]` : host;
     this.#url = `${scheme}://${h}:${this.port}`;
+  }
+
+  /** Writes a kubeconfig for this server (its token unless another is given) and returns the path. */
+  writeKubeconfig(path: string, o: Omit<KubeconfigOptions, 'server'> = {}): Promise<string> {
+    return writeKubeconfig(path, { token: this.#token, ...o, server: this.url });
   }
 
   /** Stops listening and cuts every connection (open watches included). */

@@ -95,8 +95,8 @@ export function invalid(r: ResourceInfo, name: string, causes: { field: string; 
 }
 
 /** 410 for a watch (or an exact list) from a resourceVersion older than the retained history. */
-export const tooOldResourceVersion = (asked: number, oldest: number): Status =>
-  statusOf(410, `too old resource version: ${asked} (${oldest})`, 'Expired');
+export const tooOldResourceVersion = (asked: number, oldest: number, reason: 'Expired' | 'Gone' = 'Expired'): Status =>
+  statusOf(410, `too old resource version: ${asked} (${oldest})`, reason);
 
 /** 410 for a LIST whose continue token points before the retained history (apiserver wording, shortened). */
 export function expiredContinue(): ApiError {

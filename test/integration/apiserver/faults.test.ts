@@ -142,3 +142,16 @@ t.test('reset cuts the connection without an answer; truncate cuts the body half
   await post(`${api.url}/_test/faults`, { fail: { count: 1, reset: true } });
   await t.rejects(fetch(`${api.url}/api/v1/nodes`), 'reset over the HTTP control');
 });
+
+t.test('the 410 reason can be the older "Gone"', async (t) => {
+  const api = await startApiServer({ expiredReason: 'Gone' });
+  t.teardown(() => api.close());
+  api.create(svc('a'));
+  api.create(svc('b'));
+  api.compact();
+  const w = await openWatch(`${api.url}/api/v1/services?watch=1&resourceVersion=1`);
+  t.match(await w.next(), { type: 'ERROR', object: { code: 410, reason: 'Gone' } });
+  api.options.expiredReason = 'Expired';
+  const w2 = await openWatch(`${api.url}/api/v1/services?watch=1&resourceVersion=1`);
+  t.match(await w2.next(), { type: 'ERROR', object: { code: 410, reason: 'Expired' } }, 'switchable at run time');
+});

@@ -64,6 +64,9 @@ t.test('kubectl over HTTPS: client cert, token + embedded CA, insecure-skip-tls-
     }
     api.resetStats();
   }
+  const own = await api.writeKubeconfig(join(dir, 'kc-own'), { caFile: certs.caCert });
+  const viaOwn = await kubectl(['--kubeconfig', own, '--cache-dir', join(dir, 'cache'), 'get', 'nodes', '-o', 'name']);
+  t.equal(viaOwn.stdout.trim(), 'node/node-a', 'api.writeKubeconfig carries the server’s token');
   const untrusted = await writeKubeconfig(join(dir, 'kc-untrusted'), { server: api.url, token: 'tok-123' });
   const r = await kubectl(['--kubeconfig', untrusted, '--cache-dir', join(dir, 'cache'), 'get', 'nodes']);
   t.match(r.stderr, /certificate signed by unknown authority/, 'without the CA the server is not trusted');
