@@ -1,5 +1,6 @@
 // Topology-aware routing as kube-proxy's topology.go decides it: hints are
-// used only when the service asks for them (trafficDistribution PreferClose,
+// used only when the service asks for them (trafficDistribution PreferClose
+// or PreferSameZone,
 // or, when that field is unset, the topology-mode annotation "Auto"), this
 // node has a zone, every ready endpoint carries hints, and at least one ready
 // endpoint is hinted for this node's zone. Otherwise all endpoints are used,
@@ -18,8 +19,9 @@ export interface HintedEndpoint {
 /** Whether the service's endpoints may be filtered by zone hints on a node in `nodeZone`. */
 export function canUseTopology(svc: TopologyService, endpoints: readonly HintedEndpoint[], nodeZone: string): boolean {
   if (svc.trafficDistribution !== '') {
-    // The field wins over the annotation when set (KEP-4444).
-    if (svc.trafficDistribution !== 'PreferClose') return false;
+    // The field wins over the annotation when set (KEP-4444); PreferSameZone is
+    // PreferClose's newer name (Kubernetes 1.34, KEP-3015).
+    if (svc.trafficDistribution !== 'PreferClose' && svc.trafficDistribution !== 'PreferSameZone') return false;
   } else if (svc.topologyMode !== 'Auto' && svc.topologyMode !== 'auto') {
     return false;
   }

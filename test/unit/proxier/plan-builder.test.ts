@@ -196,6 +196,27 @@ const rows: Row[] = [
     want: [{ cluster: ['10.1.0.2:8080'] }],
   },
   {
+    name: 'trafficDistribution PreferSameZone is the newer name of PreferClose',
+    svc: service('ns', 'samezone', { trafficDistribution: 'PreferSameZone' }),
+    slices: [slice('samezone', [hinted('10.1.0.1', 'a', ['a']), hinted('10.1.0.2', 'b', ['b'])])],
+    node: node(NODE, { zone: 'a' }),
+    want: [{ cluster: ['10.1.0.1:8080'] }],
+  },
+  {
+    name: 'trafficDistribution set to something else wins over the Auto annotation: no filtering',
+    svc: service('ns', 'unknowntd', { trafficDistribution: 'PreferSameNode', topologyMode: 'Auto' }),
+    slices: [slice('unknowntd', [hinted('10.1.0.1', 'a', ['a']), hinted('10.1.0.2', 'b', ['b'])])],
+    node: node(NODE, { zone: 'a' }),
+    want: [{ cluster: ['10.1.0.1:8080', '10.1.0.2:8080'] }],
+  },
+  {
+    name: 'topology: unready endpoints without hints do not disable filtering',
+    svc: service('ns', 'unreadyhints', { topologyMode: 'Auto' }),
+    slices: [slice('unreadyhints', [hinted('10.1.0.1', 'a', ['a']), hinted('10.1.0.2', 'b', ['b']), endpoint('10.1.0.3', { nodeName: 'node-b', ready: false, serving: false })])],
+    node: node(NODE, { zone: 'a' }),
+    want: [{ cluster: ['10.1.0.1:8080'] }],
+  },
+  {
     name: 'topology: one ready endpoint without hints disables filtering',
     svc: service('ns', 'partial', { topologyMode: 'Auto' }),
     slices: [slice('partial', [hinted('10.1.0.1', 'a', ['a']), hinted('10.1.0.2', 'b', [])])],
