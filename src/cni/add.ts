@@ -10,7 +10,6 @@ import {
   ensureSysctl,
   linkByName,
   openRtnl,
-  setAlias,
 } from '../netlink/index.ts';
 import type { Rtnl } from '../netlink/index.ts';
 import type { Ipam } from '../ipam/types.ts';
@@ -58,21 +57,19 @@ export async function cmdAdd(env: CniEnv, conf: NetConf, ipam: Ipam): Promise<Cn
     const hostVeth = await linkByName(host, hostName);
     const podIf = await linkByName(pod, env.ifname);
     if (!hostVeth || !podIf) throw new CniError(CniCode.internal, `veth ${hostName}/${env.ifname} vanished after creation`);
-    await setAlias(host, hostVeth.index, hostVethAlias(conf.name, id));
-
-    const wiring = await modes[conf.mode].attach({ conf, host, pod, netnsPath: env.netns, hostVeth, podIf, allocs });
+    const alias = hostVethAlias(conf.name, id);
+    const wiring = await modes[conf.mode].attach({ conf, host, pod, netnsPath: env.netns, hostVeth, podIf, allocs, alias });
     // Forwarding is a node-wide setting: written once, read on every ADD after that.
     ensureSysctl('net.ipv4.ip_forward', '1');
     if (allocs.some((a) => a.family === 6)) ensureSysctl('net.ipv6.conf.all.forwarding', '1');
 
-    const podNow = (await linkByName(pod, env.ifname)) ?? podIf;
     const podIndex = wiring.hostInterfaces.length + 1;
     const mine: CniResult = {
       cniVersion: conf.cniVersion,
       interfaces: [
         ...wiring.hostInterfaces,
         { name: hostName, mac: hostVeth.mac },
-        { name: env.ifname, mac: podNow.mac, sandbox: env.netns, mtu: podNow.mtu },
+        { name: env.ifname, mac: podIf.mac, sandbox: env.netns, mtu: podIf.mtu },
       ],
       ips: wiring.ips.map((ip) => ({ ...ip, interface: podIndex })),
       routes: wiring.routes,

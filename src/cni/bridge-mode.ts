@@ -5,13 +5,13 @@
 import {
   addAddress,
   addRoute,
+  configureLink,
   ensureBridge,
   linkByName,
   listAddresses,
   listRoutes,
   setHairpin,
   setLinkUp,
-  setMaster,
 } from '../netlink/index.ts';
 import { CniCode, CniError } from './errors.ts';
 import { defaultDst, prefixOf } from './dataplane.ts';
@@ -26,9 +26,9 @@ export const bridgeMode: Mode = {
     for (const a of allocs) {
       await addAddress(host, br.index, `${a.gateway}/${prefixOf(a.address)}`, { noDad: a.family === 6 });
     }
-    await setMaster(host, hostVeth.index, br.index);
+    await configureLink(host, hostVeth.index, { master: br.index, alias: ctx.alias, up: true });
+    // After the master: the bridge port (and its IFLA_PROTINFO) exists only then.
     if (conf.hairpinMode) await setHairpin(host, hostVeth.index, true);
-    await setLinkUp(host, hostVeth.index, true);
 
     await setLinkUp(pod, podIf.index, true);
     for (const a of allocs) {

@@ -16,6 +16,8 @@ export interface AttachContext {
   hostVeth: LinkInfo;
   podIf: LinkInfo;
   allocs: AllocatedAddress[];
+  /** The alias to write on the host veth (ADD only; see attachment.ts). */
+  alias?: string;
 }
 
 export interface Wiring {

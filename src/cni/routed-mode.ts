@@ -6,6 +6,7 @@
 import {
   addAddress,
   addRoute,
+  configureLink,
   ensureSysctl,
   ifaceSysctl,
   listAddresses,
@@ -39,7 +40,7 @@ export const routedMode: Mode = {
     if (allocs.some((a) => a.family === 6)) {
       await addAddress(host, hostVeth.index, `${ROUTED_GATEWAY_V6}/64`, { noDad: true });
     }
-    await setLinkUp(host, hostVeth.index, true);
+    await configureLink(host, hostVeth.index, { alias: ctx.alias, up: true });
     for (const a of allocs) {
       // Replace: a route left by an earlier pod with this address must not win.
       await replaceRoute(host, { dst: hostPrefix(a), oif: hostVeth.index, scope: RouteScope.link });

@@ -205,3 +205,15 @@ export async function linksByAliasPrefix(sock: Rtnl, prefix: string): Promise<Ar
   }
   return out;
 }
+
+/**
+ * Several link settings in one RTM_SETLINK (one round trip instead of one
+ * per setting): bridge master, alias, up.
+ */
+export async function configureLink(sock: Rtnl, index: number, opts: { master?: number; alias?: string; up?: boolean }): Promise<void> {
+  const attrs: { master?: number; ifalias?: string } = {};
+  if (opts.master !== undefined) attrs.master = opts.master;
+  if (opts.alias !== undefined) attrs.ifalias = opts.alias;
+  const data = opts.up === undefined ? { index } : { index, change: { up: true as const }, flags: opts.up ? { up: true as const } : {} };
+  await request(`configure link ${index}`, () => sock.setLink(data, attrs));
+}

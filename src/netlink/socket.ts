@@ -14,16 +14,25 @@ import { setnsAddon } from './native.ts';
 
 export type Rtnl = RtNetlinkSocket;
 
-type NetlinkModule = typeof import('netlink');
-let netlinkModule: NetlinkModule | undefined;
+type RtModule = Pick<typeof import('netlink'), 'createRtNetlink'>;
+type RtStructs = (typeof import('netlink'))['rt'];
+let netlinkModule: { createRtNetlink: RtModule['createRtNetlink']; rt: RtStructs } | undefined;
 
 /**
- * The `netlink` package, loaded at run time through Node's own resolver
- * rather than bundled: its native binding finds itself relative to its own
- * files (node-gyp-build + __dirname), which a bundle would break.
+ * The rtnetlink part of the `netlink` package, loaded at run time through
+ * Node's own resolver rather than bundled: its native binding finds itself
+ * relative to its own files (node-gyp-build + __dirname), which a bundle
+ * would break. Only dist/rt is loaded, not the package index, which would
+ * also load the nl80211 and WireGuard codecs (about half its start-up cost).
  */
-export function netlinkPackage(): NetlinkModule {
-  netlinkModule ??= createRequire(import.meta.url)('netlink') as NetlinkModule;
+export function netlinkPackage(): { createRtNetlink: RtModule['createRtNetlink']; rt: RtStructs } {
+  if (!netlinkModule) {
+    const require = createRequire(import.meta.url);
+    netlinkModule = {
+      createRtNetlink: (require('netlink/dist/rt/rt.js') as RtModule).createRtNetlink,
+      rt: require('netlink/dist/rt/structs.js') as RtStructs,
+    };
+  }
   return netlinkModule;
 }
 
