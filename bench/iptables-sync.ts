@@ -12,6 +12,7 @@
 // restore = the same input unchunked (the quadratic path, see backend.ts).
 
 import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -27,17 +28,45 @@ import { silentLogger } from '../src/agent/log.ts';
 import { planKey } from '../src/proxier/plan.ts';
 import type { PlanEndpoint, PlanSet, ServicePortPlan } from '../src/proxier/plan.ts';
 
+/**
+ * CPU seconds used so far by this process and by its waited-for children
+ * (iptables-restore/-save): /proc/self/stat cutime+cstime, in clock ticks of
+ * 10 ms. The machine is shared, so wall time alone says more about the other
+ * load than about netlet; CPU time does not.
+ */
+function cpuMs(): { self: number; children: number } {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // After the command name: field 3 is index 0, so cutime (16) and cstime (17) are 13 and 14.
+  const children = (Number(fields[13]) + Number(fields[14])) * 10;
+  const u = process.cpuUsage();
+  return { self: (u.user + u.system) / 1000, children };
+}
+
+interface Measured {
+  ms: number;
+  selfCpuMs: number;
+  childCpuMs: number;
+}
+
+async function measure(f: () => Promise<unknown>): Promise<Measured> {
+  const c0 = cpuMs();
+  const t0 = performance.now();
+  await f();
+  const ms = performance.now() - t0;
+  const c1 = cpuMs();
+  return { ms, selfCpuMs: c1.self - c0.self, childCpuMs: c1.children - c0.children };
+}
+
 interface ChildResult {
   mode: IptablesMode;
   services: number;
-  fullMs: number;
-  fullApplyMs: number;
-  resyncMs: number;
-  partialMs: number;
-  partialApplyMs: number;
-  floorMs: number;
-  renderMs: number;
-  monolithicMs: number | null;
+  full: Measured;
+  resync: Measured;
+  partial: Measured;
+  floor: Measured;
+  render: Measured;
+  monolithic: Measured | null;
   rules: number;
   peakRssMb: number;
 }
@@ -72,16 +101,16 @@ function flushOurTables(mode: IptablesMode): void {
   }
 }
 
-async function child(mode: IptablesMode, n: number, monolithic: boolean): Promise<ChildResult> {
+async function child(mode: IptablesMode, n: number, monolithicRun: boolean): Promise<ChildResult> {
   const config = buildConfig({});
   const tools = toolsFor(mode, 4);
   const plans = makePlans(n);
   const backend = new IptablesBackend({ tools, log: silentLogger, config });
-  const sync = async (full: boolean, changed: string[] = []) => {
-    const t0 = performance.now();
-    const r = await backend.sync({ family: 4, plans, changed: new Set(changed), full, nodePortAddresses: [] });
-    return { ms: performance.now() - t0, applyMs: r.applyMs, rules: r.ruleCount };
-  };
+  let rules = 0;
+  const sync = (full: boolean, changed: string[] = []) =>
+    measure(async () => {
+      rules = (await backend.sync({ family: 4, plans, changed: new Set(changed), full, nodePortAddresses: [] })).ruleCount;
+    });
   const full = await sync(true);
   const resync = await sync(true);
   const key = planKey(plans.values().next().value!);
@@ -98,26 +127,24 @@ async function child(mode: IptablesMode, n: number, monolithic: boolean): Promis
       plans, rewrite: new Set(plans.keys()), previous: new Map(), ctx, staleChains: () => [],
       missingJumps: { nat: missingJumps('nat', []), filter: missingJumps('filter', []) }, chunkPlans,
     });
-  const r0 = performance.now();
-  const inputs = render(mode === 'nft' ? CHUNK_PLANS : 0).inputs;
-  const renderMs = performance.now() - r0;
+  let inputs: string[] = [];
+  const renderM = await measure(async () => {
+    inputs = render(mode === 'nft' ? CHUNK_PLANS : 0).inputs;
+  });
   flushOurTables(mode);
-  const f0 = performance.now();
-  for (const text of inputs) await restore(tools, text);
-  const floorMs = performance.now() - f0;
+  const floor = await measure(async () => {
+    for (const text of inputs) await restore(tools, text);
+  });
 
-  let monolithicMs: number | null = null;
-  if (monolithic) {
+  let monolithic: Measured | null = null;
+  if (monolithicRun) {
     flushOurTables(mode);
     const one = render(0).inputs;
-    const m0 = performance.now();
-    for (const text of one) await restore(tools, text);
-    monolithicMs = performance.now() - m0;
+    monolithic = await measure(async () => {
+      for (const text of one) await restore(tools, text);
+    });
   }
-  return {
-    mode, services: n, fullMs: full.ms, fullApplyMs: full.applyMs, resyncMs: resync.ms, partialMs: partial.ms, partialApplyMs: partial.applyMs,
-    floorMs, renderMs, monolithicMs, rules: full.rules, peakRssMb: process.resourceUsage().maxRSS / 1024,
-  };
+  return { mode, services: n, full, resync, partial, floor, render: renderM, monolithic, rules, peakRssMb: process.resourceUsage().maxRSS / 1024 };
 }
 
 const s = (ms: number) => (ms / 1000).toFixed(2);
@@ -150,20 +177,31 @@ async function main(): Promise<void> {
         if (r.status !== 0) throw new Error(`child failed: ${r.stderr}`);
         const row = JSON.parse(r.stdout) as ChildResult;
         rows.push(row);
-        process.stderr.write(`${mode} ${n}: full ${s(row.fullMs)} s\n`);
+        process.stderr.write(`${mode} ${n}: full ${s(row.full.ms)} s\n`);
       } finally {
         execFileSync('ip', ['netns', 'del', ns]);
       }
     }
   }
+  const cpu = (m: Measured) => m.selfCpuMs + m.childCpuMs;
   const out = [
-    '| backend | services | rules | full sync | floor (restore alone) | full / floor | resync | partial sync | partial restore share | render alone | render / full | nft --noflush in one restore | peak RSS |',
+    'Wall time, then CPU time (netlet + iptables children) in brackets. floor = iptables-restore alone on the same input.',
+    '',
+    '| backend | services | rules | full sync | floor | full / floor (CPU) | resync | partial sync | partial: restore CPU share | render alone (CPU) | render / full (CPU) | nft unchunked --noflush | peak RSS |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map((r) =>
       [
-        '', r.mode, r.services, r.rules, `${s(r.fullMs)} s`, `${s(r.floorMs)} s`, (r.fullMs / r.floorMs).toFixed(2), `${s(r.resyncMs)} s`,
-        `${s(r.partialMs)} s`, `${Math.round((100 * r.partialApplyMs) / r.partialMs)}%`, `${s(r.renderMs)} s`,
-        `${Math.round((100 * r.renderMs) / r.fullMs)}%`, r.monolithicMs === null ? '–' : `${s(r.monolithicMs)} s`, `${Math.round(r.peakRssMb)} MB`, '',
+        '', r.mode, r.services, r.rules,
+        `${s(r.full.ms)} s [${s(cpu(r.full))}]`,
+        `${s(r.floor.ms)} s [${s(r.floor.childCpuMs)}]`,
+        (cpu(r.full) / Math.max(1, r.floor.childCpuMs)).toFixed(2),
+        `${s(r.resync.ms)} s [${s(cpu(r.resync))}]`,
+        `${s(r.partial.ms)} s [${s(cpu(r.partial))}]`,
+        `${Math.round((100 * r.partial.childCpuMs) / Math.max(1, cpu(r.partial)))}%`,
+        `${s(r.render.selfCpuMs)} s`,
+        `${Math.round((100 * r.render.selfCpuMs) / Math.max(1, cpu(r.full)))}%`,
+        r.monolithic === null ? '–' : `${s(r.monolithic.ms)} s [${s(r.monolithic.childCpuMs)}]`,
+        `${Math.round(r.peakRssMb)} MB`, '',
       ].join(' | ').trim(),
     ),
   ];
