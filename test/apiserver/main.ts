@@ -3,7 +3,7 @@
 //
 //   npx node test/apiserver/main.ts --listen 127.0.0.1:0 [--port-file F] [--url-file F]
 //        [--tls-dir D [--tls-hosts 10.0.0.1,name]] [--token T] [--require-client-cert]
-//        [--kubeconfig F] [--history N] [--bookmark-ms N] [--seed FILE.json]
+//        [--kubeconfig F] [--history N] [--bookmark-ms N] [--seed FILE.json|FILE.yaml]
 //
 // Prints "listening <url>" on stdout once it accepts connections. With
 // --tls-dir it uses D/server.crt and D/server.key (made with openssl into D if
@@ -13,6 +13,7 @@
 import { parseArgs } from 'node:util';
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { parseAllDocuments } from 'yaml';
 import { startApiServer } from './server.ts';
 import type { ApiServerOptions } from './server.ts';
 import { certPaths, makeCerts } from './certs.ts';
@@ -34,6 +35,13 @@ const { values } = parseArgs({
   },
   strict: true,
 });
+
+/** Objects from a JSON array, a JSON/YAML List, or multi-document YAML. */
+function readSeed(path: string): any[] {
+  const text = readFileSync(path, 'utf8');
+  const docs = /\.ya?ml$/i.test(path) ? parseAllDocuments(text).map((d) => d.toJSON()) : [JSON.parse(text)];
+  return docs.flatMap((d) => (Array.isArray(d) ? d : d?.kind?.endsWith('List') && Array.isArray(d.items) ? d.items : d ? [d] : []));
+}
 
 const listen = values.listen as string;
 const sep = listen.lastIndexOf(':');
@@ -57,7 +65,7 @@ if (tlsDir) {
 }
 
 const api = await startApiServer(opts);
-if (values.seed) api.seed(JSON.parse(readFileSync(values.seed, 'utf8')));
+if (values.seed) api.seed(readSeed(values.seed));
 if (values['port-file']) await writeFile(values['port-file'], `${api.port}\n`);
 if (values['url-file']) await writeFile(values['url-file'], `${api.url}\n`);
 if (values.kubeconfig) {

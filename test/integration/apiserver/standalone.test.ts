@@ -15,9 +15,13 @@ t.before(async () => {
 });
 t.teardown(() => rm(dir, { recursive: true, force: true }));
 
-t.test('standalone on loopback: port/url/kubeconfig files, seed file, clean stop', async (t) => {
-  const seed = join(dir, 'seed.json');
-  await writeFile(seed, JSON.stringify([{ apiVersion: 'v1', kind: 'Node', metadata: { name: 'seeded' } }]));
+t.test('standalone on loopback: port/url/kubeconfig files, YAML seed file, clean stop', async (t) => {
+  const seed = join(dir, 'seed.yaml');
+  await writeFile(
+    seed,
+    'apiVersion: v1\nkind: Node\nmetadata: {name: seeded}\n---\napiVersion: v1\nkind: List\nitems:\n' +
+      '- {apiVersion: v1, kind: Service, metadata: {name: web, namespace: default}, spec: {ports: [{port: 80}]}}\n',
+  );
   const server = await spawnApiServer({
     args: ['--listen', '127.0.0.1:0', '--port-file', join(dir, 'port'), '--url-file', join(dir, 'url'), '--kubeconfig', join(dir, 'kc'), '--seed', seed],
   });
@@ -28,6 +32,8 @@ t.test('standalone on loopback: port/url/kubeconfig files, seed file, clean stop
   t.match(await readFile(join(dir, 'kc'), 'utf8'), `server: ${server.url}`);
   const nodes: any = await (await fetch(`${server.url}/api/v1/nodes`)).json();
   t.same(nodes.items.map((n: any) => n.metadata.name), ['seeded']);
+  const svcs: any = await (await fetch(`${server.url}/api/v1/services`)).json();
+  t.same(svcs.items.map((s: any) => s.metadata.name), ['web'], 'multi-document YAML with a List');
   await server.stop();
   t.equal(server.child.exitCode, 0, 'SIGTERM stops it cleanly');
 });
