@@ -112,12 +112,25 @@ export class Allocator {
   }
 
   #tryBlocks(state: IpamState, family: Family, owner: AllocationOwner): AllocatedAddress | undefined {
+    // The block that served this family last is the likeliest to have room: try it before scanning them all.
+    const hint = state.lastUsed.get(family);
+    if (hint) {
+      const got = this.#tryBlock(state, hint, family, owner);
+      if (got) return got;
+    }
     for (const block of state.blocks) {
-      if (!this.#usable(block, family)) continue;
-      const offset = block.findFree();
-      if (offset >= 0) return state.assign(block, offset, owner);
+      const got = this.#tryBlock(state, block, family, owner);
+      if (got) return got;
     }
     return undefined;
+  }
+
+  #tryBlock(state: IpamState, block: Block, family: Family, owner: AllocationOwner): AllocatedAddress | undefined {
+    if (block.isFull || !this.#usable(block, family)) return undefined;
+    const offset = block.findFree();
+    if (offset < 0) return undefined;
+    state.lastUsed.set(family, block);
+    return state.assign(block, offset, owner);
   }
 
   async #allocateOne(state: IpamState, family: Family, owner: AllocationOwner): Promise<OperationResult<AllocatedAddress>> {

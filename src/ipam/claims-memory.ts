@@ -16,6 +16,8 @@ export class MemoryClaims implements BlockClaims {
   readonly fixed = false;
   readonly table: MemoryClaimsTable;
   readonly #node: string;
+  /** Per pool, the index below which every block is known taken: claiming stays O(1) as a pool fills in order. */
+  readonly #scanFrom = new Map<string, bigint>();
 
   constructor(node: string, table = new MemoryClaimsTable()) {
     this.#node = node;
@@ -30,9 +32,12 @@ export class MemoryClaims implements BlockClaims {
 
   async claim(pools: Pool[]): Promise<ClaimedBlock | null> {
     for (const pool of pools) {
-      for (const cidr of poolBlocks(pool)) {
+      let index = this.#scanFrom.get(pool.name) ?? 0n;
+      for (const cidr of poolBlocks(pool, index)) {
+        index++;
         if (this.table.blocks.has(cidr)) continue;
         this.table.blocks.set(cidr, { node: this.#node, pool: pool.name });
+        this.#scanFrom.set(pool.name, index);
         return { cidr, pool: pool.name };
       }
     }
@@ -42,6 +47,7 @@ export class MemoryClaims implements BlockClaims {
   async release(block: ClaimedBlock): Promise<boolean> {
     if (this.table.blocks.get(block.cidr)?.node !== this.#node) return false;
     this.table.blocks.delete(block.cidr);
+    this.#scanFrom.clear(); // the freed block may lie below the scan position
     return true;
   }
 }

@@ -24,10 +24,10 @@ export function blockCount(pool: Pool): bigint {
   return subnetCount(pool.cidr, pool.blockSize);
 }
 
-/** The pool's blocks in order, as CIDR strings; lazily, since an IPv6 pool can have 2^50 of them. */
-export function* poolBlocks(pool: Pool): Generator<string> {
+/** The pool's blocks in order from index `from`, as CIDR strings; lazily, since an IPv6 pool can have 2^50 of them. */
+export function* poolBlocks(pool: Pool, from = 0n): Generator<string> {
   const n = blockCount(pool);
-  for (let i = 0n; i < n; i++) yield formatCidr(subnetAt(pool.cidr, pool.blockSize, i));
+  for (let i = from; i < n; i++) yield formatCidr(subnetAt(pool.cidr, pool.blockSize, i));
 }
 
 /** The first two pools that overlap, if any. */

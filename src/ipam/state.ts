@@ -4,6 +4,7 @@
 
 import { Block, attachmentKey } from './block.ts';
 import type { BlockRecord } from './block.ts';
+import type { Family } from './cidr.ts';
 import type { AllocatedAddress, AllocationOwner, AttachmentId } from './types.ts';
 
 export const STATE_VERSION = 1;
@@ -27,7 +28,10 @@ interface Attachment {
 export class IpamState {
   readonly node: string;
   readonly #blocks: Block[] = [];
+  readonly #blocksByCidr = new Map<string, Block>();
   readonly #byAttachment = new Map<string, Attachment>();
+  /** Per family, the block the last allocation came from (a search hint, not persisted). */
+  readonly lastUsed = new Map<Family, Block>();
 
   constructor(node: string) {
     this.node = node;
@@ -49,12 +53,13 @@ export class IpamState {
   }
 
   block(cidr: string): Block | undefined {
-    return this.#blocks.find((b) => b.cidrText === cidr);
+    return this.#blocksByCidr.get(cidr);
   }
 
   addBlock(block: Block): void {
     if (this.block(block.cidrText)) return;
     this.#blocks.push(block);
+    this.#blocksByCidr.set(block.cidrText, block);
     for (const [offset, owner] of block.entries()) this.#hold(owner, { block, offset });
   }
 
@@ -63,6 +68,8 @@ export class IpamState {
     if (!block.isEmpty) throw new Error(`block ${block.cidrText} still holds ${block.allocatedCount} addresses`);
     const i = this.#blocks.indexOf(block);
     if (i >= 0) this.#blocks.splice(i, 1);
+    this.#blocksByCidr.delete(block.cidrText);
+    if (this.lastUsed.get(block.family) === block) this.lastUsed.delete(block.family);
   }
 
   holdings(id: AttachmentId): AllocatedAddress[] {
