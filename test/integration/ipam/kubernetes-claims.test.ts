@@ -88,3 +88,24 @@ t.test('API failures during a claim surface as a clear error and lose nothing', 
   const got = await ipam.allocate({ containerID: 'c0', ifname: 'eth0', podNamespace: '', podName: '' });
   t.equal(got[0].address, '10.31.0.2/28', 'the retry claims the block');
 });
+
+t.test('podCIDR mode reads the node\'s podCIDRs from its Node object', { timeout: 60_000 }, async (t) => {
+  const api = await startApiServer();
+  t.teardown(() => api.close());
+  const dir = t.testdir();
+  const kubeconfig = await writeKubeconfig(join(dir, 'kubeconfig'), { server: api.url });
+  api.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, spec: { podCIDR: '10.244.7.0/24', podCIDRs: ['10.244.7.0/24', 'fd00:244:7::/64'] } });
+  api.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'bare' }, spec: {} });
+  const conf = { mode: 'podCIDR', datastore: 'kubernetes', kubeconfig, dataDir: dir };
+  const ipam = await createIpam(conf, { nodeName: 'n1' });
+  const got = await ipam.allocate({ containerID: 'c0', ifname: 'eth0', podNamespace: '', podName: '' });
+  t.same(got.map((a) => [a.address, a.gateway]), [['10.244.7.2/24', '10.244.7.1'], ['fd00:244:7::2/64', 'fd00:244:7::1']]);
+  const gets = api.requestCount('get', 'nodes');
+  await ipam.allocate({ containerID: 'c1', ifname: 'eth0', podNamespace: '', podName: '' });
+  t.equal(api.requestCount('get', 'nodes'), gets, 'the podCIDRs are kept in the state: later ADDs do not ask the API');
+
+  const bare = await createIpam(conf, { nodeName: 'bare' });
+  await t.rejects(bare.allocate({ containerID: 'c0', ifname: 'eth0', podNamespace: '', podName: '' }), { code: 'ERR_IPAM_NO_PODCIDR', message: /Node bare has no spec\.podCIDRs/ });
+  const missing = await createIpam(conf, { nodeName: 'nope' });
+  await t.rejects(missing.allocate({ containerID: 'c0', ifname: 'eth0', podNamespace: '', podName: '' }), { code: 'ERR_IPAM_CLAIMS', message: /reading Node nope failed/ });
+});
