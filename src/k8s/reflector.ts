@@ -73,6 +73,8 @@ export class Reflector {
   #loop: Promise<void> | undefined;
   #rv = '';
   #listed = false;
+  /** Events received by the current (or last) watch. */
+  #watchEvents = 0;
 
   constructor(options: ReflectorOptions) {
     this.resource = options.resource;
@@ -148,7 +150,11 @@ export class Reflector {
           await sleep(this.#backoff.next(), signal);
           continue;
         }
-        if (phase === 'watch') this.#metrics?.watchRestarts.inc({ resource: this.resource.resource });
+        if (phase === 'watch') {
+          this.#metrics?.watchRestarts.inc({ resource: this.resource.resource });
+          // A watch that worked for a while before failing starts the backoff over.
+          if (this.#watchEvents > 0) this.#backoff.reset();
+        }
         const delay = this.#backoff.next();
         this.#log.warn({ phase, err: (err as Error).message, code: (err as { code?: string }).code, retryInMs: Math.round(delay) }, `${phase} failed`);
         await sleep(delay, signal);
@@ -195,6 +201,7 @@ export class Reflector {
   async #watch(): Promise<{ events: number; ms: number }> {
     const started = Date.now();
     let events = 0;
+    this.#watchEvents = 0;
     const stream = this.#client.watch(
       this.#path,
       {
@@ -207,6 +214,7 @@ export class Reflector {
     );
     for await (const ev of stream) {
       events++;
+      this.#watchEvents = events;
       this.#apply(ev.type, ev.object);
     }
     if (events > 0) this.#metrics?.lastSync.set({ resource: this.resource.resource }, Date.now() / 1000);
