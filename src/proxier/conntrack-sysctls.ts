@@ -8,7 +8,7 @@
 // network namespace) is logged and start-up goes on.
 
 import { readFile, writeFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../agent/log.ts';
 import type { AgentConfig } from '../agent/config.ts';
@@ -63,10 +63,11 @@ export async function applyConntrackSysctls(
   cfg: ConntrackConfig,
   log: Logger,
   paths: SysctlPaths = defaultSysctlPaths,
-  cpus: number = availableParallelism(),
+  // The node's CPUs, not the process's cpuset: nf_conntrack_max is host-wide (kube-proxy's DetectNumCPU).
+  cpuCount: number = cpus().length || 1,
 ): Promise<SysctlOutcome[]> {
   const outcomes: SysctlOutcome[] = [];
-  for (const [name, value] of desiredSysctls(cfg, cpus)) {
+  for (const [name, value] of desiredSysctls(cfg, cpuCount)) {
     const path = join(paths.procSys, name);
     if ((await readInt(path)) === value) {
       outcomes.push({ name, value, result: 'unchanged' });
