@@ -27,7 +27,7 @@ t.test('netlet agent --dns answers from the agent store', async (t) => {
   const port: string = await eventually(() => /"listen":\[\{"address":"127\.0\.0\.1","family":"IPv4","port":(\d+)/.exec(log)?.[1] ?? '', 20_000).catch((err: Error) => {
     throw new Error(`${err.message}; log: ${log}`);
   });
-  const answer = await eventually(async () => (await sh('dig', ['@127.0.0.1', '-p', port, '+time=1', '+tries=1', '+short', 'web.default.svc.cluster.local'])).trim());
+  const answer = await eventually(async () => (await sh('dig', ['@127.0.0.1', '-p', port, '+time=3', '+tries=2', '+short', 'web.default.svc.cluster.local'])).trim());
   t.equal(answer, '10.96.8.8');
   child.kill('SIGTERM');
   t.equal(await new Promise((r) => child.once('exit', r)), 0, 'stops cleanly');

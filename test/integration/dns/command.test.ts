@@ -54,7 +54,7 @@ t.test('netlet dns --manifests', async (t) => {
   const port: string = await eventually(() => /"listen":\[\{"address":"127\.0\.0\.1","family":"IPv4","port":(\d+)/.exec(log)?.[1] ?? "", 20_000).catch((err: Error) => {
     throw new Error(`${err.message}; log: ${log}`);
   });
-  const dig = async (...args: string[]) => (await sh('dig', ['@127.0.0.1', '-p', port, '+time=1', '+tries=1', '+short', ...args])).trim();
+  const dig = async (...args: string[]) => (await sh('dig', ['@127.0.0.1', '-p', port, '+time=3', '+tries=2', '+short', ...args])).trim();
 
   t.equal(await eventually(() => dig('web.default.svc.cluster.local').then((a) => (a === '10.96.7.7' ? a : ''))), '10.96.7.7', 'ClusterIP from the manifest');
   t.equal(await dig('_pg._tcp.db.default.svc.cluster.local', 'SRV'), '0 100 5432 db-0.db.default.svc.cluster.local.');

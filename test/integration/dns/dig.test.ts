@@ -12,7 +12,7 @@ t.test('dig against the server', async (t) => {
   await dns.start();
   t.teardown(() => dns.stop());
   const port = String(dns.server.addresses()[0].port);
-  const dig = (...args: string[]) => sh('dig', ['@127.0.0.1', '-p', port, '+time=2', '+tries=1', ...args]);
+  const dig = (...args: string[]) => sh('dig', ['@127.0.0.1', '-p', port, '+time=5', '+tries=2', ...args]);
   const short = async (...args: string[]) => (await dig('+short', ...args)).trim().split('\n').filter(Boolean).sort();
 
   const rows: Array<{ name: string; args: string[]; want: string[] }> = [

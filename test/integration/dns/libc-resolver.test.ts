@@ -17,7 +17,7 @@ t.test('getent hosts through the search path', { skip: rootSkip() }, async (t) =
   t.teardown(() => rm(etc, { recursive: true, force: true }));
   await writeFile(
     `${etc}/resolv.conf`,
-    'nameserver 127.0.0.1\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5 timeout:1 attempts:1\n',
+    'nameserver 127.0.0.1\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5 timeout:3 attempts:2\n',
   );
 
   const server = lab.track(ns.spawn(process.execPath, [fixtureServer, '127.0.0.1:53']));

@@ -16,7 +16,7 @@ t.test('answers on 127.0.0.1 and ::1', async (t) => {
   t.equal(v6.family, 'IPv6');
   for (const [server, port] of [['127.0.0.1', v4.port], ['::1', v6.port]] as const) {
     for (const proto of ['+notcp', '+tcp']) {
-      const out = await sh('dig', [`@${server}`, '-p', String(port), proto, '+short', '+time=2', '+tries=1', 'svc1.testns.svc.cluster.local']);
+      const out = await sh('dig', [`@${server}`, '-p', String(port), proto, '+short', '+time=5', '+tries=2', 'svc1.testns.svc.cluster.local']);
       t.equal(out.trim(), '10.0.0.1', `${server} ${proto}`);
     }
   }
