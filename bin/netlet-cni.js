@@ -5,7 +5,7 @@
 // on PATH hands over to the Node the project installed.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { enableCompileCache } from 'node:module';
+import * as nodeModule from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const major = Number(process.versions.node.split('.')[0]);
@@ -19,5 +19,6 @@ if (major < 24) {
   const r = spawnSync(local, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
   process.exit(r.status ?? 1);
 }
-enableCompileCache?.();
+// Node 20 has no enableCompileCache; a named import would fail to link there.
+nodeModule.enableCompileCache?.();
 await import(existsSync(bundle) ? bundle : '../src/cni/main.ts');

@@ -19,4 +19,7 @@ async function main(): Promise<void> {
   process.exitCode = exitCode;
 }
 
-await main();
+main().catch((err) => {
+  process.stdout.write(JSON.stringify({ cniVersion: "1.1.0", code: 100, msg: String(err?.message ?? err) }) + "\n");
+  process.exitCode = 1;
+});
