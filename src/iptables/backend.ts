@@ -61,6 +61,8 @@ export class IptablesBackend implements ProxyBackend {
   readonly #chunkPlans: number;
   /** What each plan rendered to at the last successful sync. */
   #rendered = new Map<string, RenderedPlan>();
+  /** The shared chains' rules as the kernel holds them since the last successful sync. */
+  #shared = new Map<string, string>();
   #largeCluster = false;
   #synced = false;
   /** Time spent in iptables-restore/-save during the last sync. */
@@ -141,6 +143,7 @@ export class IptablesBackend implements ProxyBackend {
       },
       missingJumps: jumps,
       chunkPlans: full ? this.#chunkPlans : 0,
+      previousShared: full ? undefined : this.#shared,
     });
     const inputs = out.inputs;
 
@@ -152,6 +155,7 @@ export class IptablesBackend implements ProxyBackend {
       throw err;
     }
     this.#rendered = out.rendered;
+    this.#shared = out.shared;
     this.#largeCluster = largeCluster;
     this.#synced = true;
     this.lastApplyMs = applyMs;

@@ -3,8 +3,9 @@
 
 import type { PlanSet } from '../proxier/plan.ts';
 import {
-  FILTER_FIXED_CHAINS,
   KUBE_EXTERNAL_SERVICES,
+  KUBE_FORWARD,
+  KUBE_PROXY_FIREWALL,
   KUBE_MARK_MASQ,
   KUBE_NODEPORTS,
   KUBE_POSTROUTING,
@@ -39,6 +40,8 @@ export interface SyncRender {
   writtenRules: number;
   deleted: string[];
   rulesByTable: { nat: number; filter: number };
+  /** Each shared chain's rules as written (or kept), for the next sync's `previousShared`. */
+  shared: Map<string, string>;
 }
 
 export interface SyncRenderInput {
@@ -52,6 +55,11 @@ export interface SyncRenderInput {
   missingJumps: { nat: readonly string[]; filter: readonly string[] };
   /** Split service chains into restores of at most this many plans (0: one restore). */
   chunkPlans: number;
+  /**
+   * The shared chains' rules at the last successful sync ("table/CHAIN" →
+   * text); a chain whose rules are unchanged is left out. Absent on full syncs.
+   */
+  previousShared?: ReadonlyMap<string, string>;
 }
 
 export function renderSync(input: SyncRenderInput): SyncRender {
@@ -98,39 +106,70 @@ export function renderSync(input: SyncRenderInput): SyncRender {
     ruleCount += r.chainRuleCount;
   }
 
-  const filterRules = [...filterServices, ...filterExternal, ...filterForwardRules(ctx), ...filterNodePorts, ...filterFirewall];
+  const filterForward = filterForwardRules(ctx);
+  const filterRuleCount = filterServices.length + filterExternal.length + filterForward.length + filterNodePorts.length + filterFirewall.length;
   const natFixed = natFixedRules(ctx);
   const dispatch = nodePortsDispatch(ctx);
-  ruleCount += filterRules.length + natFixed.length + natServices.length + dispatch.length + natNodePorts.length;
-  writtenRules += filterRules.length + natFixed.length + natServices.length + dispatch.length + natNodePorts.length;
+  ruleCount += filterRuleCount + natFixed.length + natServices.length + dispatch.length + natNodePorts.length;
 
-  const filter = [
-    '*filter',
-    ...FILTER_FIXED_CHAINS.map((c) => `:${c} - [0:0]`),
-    ...filterRules,
-    ...input.missingJumps.filter,
-    'COMMIT',
+  // The shared chains, in the order they are written. iptables-restore needs
+  // every rule of a chain it touches, so a chain is written whole, or (in a
+  // partial sync, when its rules are the same as last time) not at all: the
+  // common endpoint change then costs only the service's own chains.
+  const sharedChains: [table: 'filter' | 'nat', chain: string, rules: string[]][] = [
+    ['filter', KUBE_SERVICES, filterServices],
+    ['filter', KUBE_EXTERNAL_SERVICES, filterExternal],
+    ['filter', KUBE_FORWARD, filterForward],
+    ['filter', KUBE_NODEPORTS, filterNodePorts],
+    ['filter', KUBE_PROXY_FIREWALL, filterFirewall],
+    ['filter', KUBE_PROXY_CANARY, []],
+    ['nat', KUBE_POSTROUTING, natFixed.filter((l) => l.startsWith(`-A ${KUBE_POSTROUTING} `))],
+    ['nat', KUBE_MARK_MASQ, natFixed.filter((l) => l.startsWith(`-A ${KUBE_MARK_MASQ} `))],
+    ['nat', KUBE_PROXY_CANARY, []],
+    ['nat', KUBE_NODEPORTS, natNodePorts],
+    ['nat', KUBE_SERVICES, [...natServices, ...dispatch]],
   ];
+  const shared = new Map<string, string>();
+  const write = { filter: { chains: [] as string[], rules: [] as string[] }, nat: { chains: [] as string[], rules: [] as string[] } };
+  for (const [table, chain, rules] of sharedChains) {
+    const key = `${table}/${chain}`;
+    const text = rules.join('\n');
+    shared.set(key, text);
+    if (input.previousShared?.get(key) === text) continue;
+    write[table].chains.push(`:${chain} - [0:0]`);
+    for (const l of rules) write[table].rules.push(l);
+    writtenRules += rules.length;
+  }
+  // KUBE-MARK-MASQ goes before the service chains that jump to it (chunks carry their own copy).
+  const natFixedFirst = write.nat.rules.filter((l) => l.startsWith(`-A ${KUBE_MARK_MASQ} `) || l.startsWith(`-A ${KUBE_POSTROUTING} `));
+  const natShared = write.nat.rules.slice(natFixedFirst.length);
 
-  const natHead = [KUBE_SERVICES, KUBE_NODEPORTS, KUBE_POSTROUTING, KUBE_MARK_MASQ, KUBE_PROXY_CANARY].map((c) => `:${c} - [0:0]`);
   const active = new Set<string>();
   for (const r of rendered.values()) for (const c of r.chains) active.add(c);
   const deletes = input.staleChains(active);
-  const lastNat = [
-    '*nat',
-    ...natHead,
-    // A chain line flushes the stale chain, so `-X` below can delete it.
-    ...deletes.map((c) => `:${c} - [0:0]`),
-    ...(input.chunkPlans > 0 ? [] : current.chains),
-    ...natFixed,
-    ...(input.chunkPlans > 0 ? [] : current.rules),
-    ...natServices,
-    ...dispatch,
-    ...natNodePorts,
-    ...input.missingJumps.nat,
-    ...deletes.map((c) => `-X ${c}`),
-    'COMMIT',
-  ];
+  const ownChains = input.chunkPlans > 0 ? [] : current.chains;
+  const ownRules = input.chunkPlans > 0 ? [] : current.rules;
+
+  const filterSection =
+    write.filter.chains.length + input.missingJumps.filter.length > 0
+      ? ['*filter', ...write.filter.chains, ...write.filter.rules, ...input.missingJumps.filter, 'COMMIT']
+      : [];
+  const natSection =
+    write.nat.chains.length + ownChains.length + deletes.length + input.missingJumps.nat.length > 0
+      ? [
+          '*nat',
+          ...write.nat.chains,
+          // A chain line flushes the stale chain, so `-X` below can delete it.
+          ...deletes.map((c) => `:${c} - [0:0]`),
+          ...ownChains,
+          ...natFixedFirst,
+          ...ownRules,
+          ...natShared,
+          ...input.missingJumps.nat,
+          ...deletes.map((c) => `-X ${c}`),
+          'COMMIT',
+        ]
+      : [];
 
   const inputs: string[] = [];
   if (input.chunkPlans > 0) {
@@ -144,6 +183,15 @@ export function renderSync(input: SyncRenderInput): SyncRender {
       inputs.push(['*nat', ...decl, ...c.chains, ...rule, ...c.rules, 'COMMIT', ''].join('\n'));
     });
   }
-  inputs.push([...filter, ...lastNat, ''].join('\n'));
-  return { inputs, rendered, ruleCount, writtenRules, deleted: deletes, rulesByTable: { nat: ruleCount - filterRules.length, filter: filterRules.length } };
+  // Nothing changed at all: no restore.
+  if (filterSection.length + natSection.length > 0) inputs.push([...filterSection, ...natSection, ''].join('\n'));
+  return {
+    inputs,
+    rendered,
+    shared,
+    ruleCount,
+    writtenRules,
+    deleted: deletes,
+    rulesByTable: { nat: ruleCount - filterRuleCount, filter: filterRuleCount },
+  };
 }

@@ -74,3 +74,27 @@ t.test('chunked full sync keeps references valid', async (t) => {
   t.notMatch(out.inputs[0], /KUBE-SERVICES/, 'chunks do not touch the shared chains');
   t.match(out.inputs[2], /-A KUBE-SERVICES .*cluster IP/, 'the last restore wires them');
 });
+
+t.test('partial render leaves out shared chains whose rules did not change', async (t) => {
+  const other = plan('default', 'other', { clusterIP: '10.96.0.20', clusterEndpoints: [ep('10.244.3.3', 80)] });
+  const plans = planSet(web, other);
+  const base = { ctx: ctx4, staleChains: () => [], missingJumps: { nat: [], filter: [] }, chunkPlans: 0 };
+  const first = renderSync({ ...base, plans, rewrite: new Set(plans.keys()), previous: new Map() });
+  // An endpoint of "other" moves: its own chains change, KUBE-SERVICES does not.
+  const moved = plan('default', 'other', { clusterIP: '10.96.0.20', clusterEndpoints: [ep('10.244.3.4', 80)] });
+  plans.set('default/other:http/tcp', moved);
+  const second = renderSync({ ...base, plans, rewrite: new Set(['default/other:http/tcp']), previous: first.rendered, previousShared: first.shared });
+  const text = second.inputs.join('');
+  t.notMatch(text, /:KUBE-SERVICES /, 'KUBE-SERVICES not rewritten');
+  t.notMatch(text, /\*filter/, 'filter table not touched');
+  t.match(text, /--to-destination 10\.244\.3\.4:80/, 'the new endpoint chain is written');
+  // A new service changes KUBE-SERVICES: then it is written whole.
+  const added = plan('default', 'added', { clusterIP: '10.96.0.30', clusterEndpoints: [ep('10.244.3.5', 80)] });
+  plans.set('default/added:http/tcp', added);
+  const third = renderSync({ ...base, plans, rewrite: new Set(['default/added:http/tcp']), previous: second.rendered, previousShared: second.shared });
+  const text3 = third.inputs.join('');
+  t.match(text3, /:KUBE-SERVICES /, 'KUBE-SERVICES rewritten');
+  t.equal(text3.match(/^-A KUBE-SERVICES .*cluster IP/gm)?.length, 3, 'with every service in it');
+  const nothing = renderSync({ ...base, plans, rewrite: new Set(), previous: third.rendered, previousShared: third.shared });
+  t.equal(nothing.inputs.length, 0, 'nothing changed: no restore at all');
+});
