@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ResourceInfo } from './resources.ts';
 import { resourcesFromCRD } from './resources.ts';
-import { keyOf, Stored } from './storage.ts';
+import { keyOf, Stored, templateOf } from './storage.ts';
 import type { Storage, ResourceTable } from './storage.ts';
 import { alreadyExists, ApiError, badRequest, conflict, notFound, STALE_UPDATE, invalid, statusOf } from './status.ts';
 import { ServiceAllocator, validateIPAMBlock, validateName } from './defaults.ts';
@@ -69,9 +69,9 @@ export class Registry {
     this.#allocator = new ServiceAllocator(serviceCIDR);
   }
 
-  #commit(table: ResourceTable, type: 'ADDED' | 'MODIFIED' | 'DELETED', key: string, obj: any, prev?: Stored): Stored {
+  #commit(table: ResourceTable, type: 'ADDED' | 'MODIFIED' | 'DELETED', key: string, obj: any, prev?: Stored, template?: string): Stored {
     const rv = this.storage.nextRV();
-    const cur = new Stored(table.info, key, obj, rv);
+    const cur = new Stored(table.info, key, obj, rv, template);
     table.apply({ type, rv, cur, prev });
     return cur;
   }
@@ -170,7 +170,10 @@ export class Registry {
     if (next.metadata.deletionTimestamp && !(next.metadata.finalizers?.length > 0)) {
       return this.#remove(table, key, old, next);
     }
-    const stored = this.#commit(table, 'MODIFIED', key, next, old);
+    // An update that changes nothing writes nothing: same resourceVersion, no watch event (as etcd's GuaranteedUpdate).
+    const template = templateOf(next);
+    if (template === old.template) return old;
+    const stored = this.#commit(table, 'MODIFIED', key, next, old, template);
     stored.specJSON = nextSpec;
     if (r.plural === 'customresourcedefinitions') this.onCRD(resourcesFromCRD(next));
     return stored;

@@ -9,6 +9,21 @@
 import type { ResourceInfo } from './resources.ts';
 import { apiVersionOf } from './resources.ts';
 
+/**
+ * A stand-in for metadata.resourceVersion while serializing: the JSON is made
+ * once with the mark, compared with the stored version's to detect no-op
+ * writes, and the mark replaced by the real resourceVersion.
+ */
+const RV_MARK = '\u0000rv\u0000';
+const RV_MARK_JSON = JSON.stringify(RV_MARK);
+
+/** JSON of an object without kind/apiVersion and with the resourceVersion mark. */
+export function templateOf(obj: any): string {
+  obj.metadata.resourceVersion = RV_MARK;
+  const { kind: _k, apiVersion: _a, ...rest } = obj;
+  return JSON.stringify(rest);
+}
+
 /** One version of one object. Never mutated after it is made. */
 export class Stored {
   readonly obj: any;
@@ -16,20 +31,22 @@ export class Stored {
   readonly key: string;
   /** JSON without kind/apiVersion: built-in list items omit them (real apiserver quirk). */
   readonly body: string;
+  /** The body with the resourceVersion mark: equal templates mean an unchanged object. */
+  readonly template: string;
   #full: string | undefined;
   readonly #typePrefix: string;
   /** JSON of everything but metadata/status, kept to compare generations (set by the registry). */
   specJSON: string | undefined;
 
-  constructor(info: ResourceInfo, key: string, obj: any, rv: number) {
+  constructor(info: ResourceInfo, key: string, obj: any, rv: number, template = templateOf(obj)) {
     obj.metadata.resourceVersion = String(rv);
-    const { kind: _k, apiVersion: _a, ...rest } = obj;
     obj.kind = info.kind;
     obj.apiVersion = apiVersionOf(info);
     this.obj = obj;
     this.rv = rv;
     this.key = key;
-    this.body = JSON.stringify(rest);
+    this.template = template;
+    this.body = template.replace(RV_MARK_JSON, () => `"${rv}"`);
     this.#typePrefix = `{"kind":${JSON.stringify(info.kind)},"apiVersion":${JSON.stringify(obj.apiVersion)},`;
   }
 

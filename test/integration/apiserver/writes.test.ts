@@ -81,6 +81,23 @@ t.test('update with a stale resourceVersion is 409 Conflict; without one it appl
   t.match(changedIP, { status: 422, body: { reason: 'Invalid', details: { causes: [{ field: 'spec.clusterIPs[0]' }] } } });
 });
 
+t.test('a write that changes nothing keeps the resourceVersion and sends no watch event', async (t) => {
+  const api = await startApiServer();
+  t.teardown(() => api.close());
+  const v1 = (await call(api, 'POST', SVC, svc('web'))).body;
+  const rv = api.resourceVersion;
+  const { openWatch } = await import('../../apiserver/watch-client.ts');
+  const w = await openWatch(`${api.url}${SVC}?watch=1&resourceVersion=${rv}&timeoutSeconds=1`);
+  const put = await call(api, 'PUT', `${SVC}/web`, v1);
+  t.equal(put.body.metadata.resourceVersion, v1.metadata.resourceVersion, 'PUT of the same object');
+  const patch = await call(api, 'PATCH', `${SVC}/web`, { metadata: { labels: { app: 'web' } } }, 'application/merge-patch+json');
+  t.equal(patch.body.metadata.resourceVersion, v1.metadata.resourceVersion, 'PATCH setting the same value');
+  t.equal(api.resourceVersion, rv, 'the global resourceVersion did not move');
+  const real = await call(api, 'PATCH', `${SVC}/web`, { metadata: { labels: { app: 'other' } } }, 'application/merge-patch+json');
+  t.ok(Number(real.body.metadata.resourceVersion) > rv);
+  t.same((await w.rest()).map((e) => `${e.type} ${e.object.metadata.labels.app}`), ['MODIFIED other'], 'only the real change is an event');
+});
+
 t.test('422 Invalid for bad names and bad IPAMBlock specs; 400 for a namespace mismatch', async (t) => {
   const api = await startApiServer();
   t.teardown(() => api.close());
