@@ -57,6 +57,11 @@ interface FamilyState {
 
 const SYNCED_KINDS = ['Service', 'EndpointSlice', 'Node'] as const;
 
+/** Plans are built field by field in one fixed order, so their JSON compares them exactly. */
+function plansEqual(a: ServicePortPlan, b: ServicePortPlan): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
 export class Proxier {
   readonly #opts: ProxierOptions;
   readonly #clock: Clock;
@@ -309,16 +314,23 @@ export class Proxier {
           plans = old?.get(f.family) ?? [];
         }
       }
-      const before = old?.get(f.family) ?? [];
-      for (const p of before) {
-        f.plans.delete(planKey(p));
-        f.changed.add(planKey(p));
-      }
+      const before = new Map((old?.get(f.family) ?? []).map((p) => [planKey(p), p]));
       for (const p of plans) {
-        f.plans.set(planKey(p), p);
-        f.changed.add(planKey(p));
+        const key = planKey(p);
+        const prev = before.get(key);
+        before.delete(key);
+        // A slice update that changes nothing the plan holds (a hostname, the
+        // other family's addresses) costs the backend nothing.
+        if (prev && plansEqual(prev, p)) continue;
+        f.plans.set(key, p);
+        f.changed.add(key);
       }
-      if (plans.length > 0) next.set(f.family, plans);
+      for (const key of before.keys()) {
+        f.plans.delete(key);
+        f.changed.add(key);
+      }
+      // Keep the objects the PlanSet holds, so `applied` and the cache agree on identity.
+      if (plans.length > 0) next.set(f.family, plans.map((p) => f.plans.get(planKey(p)) ?? p));
     }
     if (next.size > 0) this.#servicePlans.set(svcKey, next);
     else this.#servicePlans.delete(svcKey);

@@ -289,3 +289,25 @@ t.test('kube-proxy metrics are registered and updated', async (t) => {
   t.ok(sum >= 1.5 && sum < 60, `network programming latency measured from the trigger time (${sum}s)`);
   await proxier.stop();
 });
+
+t.test('a slice change that leaves every plan equal costs the backend nothing', async (t) => {
+  const { store, clock, backend, proxier, syncAll } = setup({ families: [4, 6] });
+  store.upsert(service('ns', 'ds', { clusterIPs: ['10.96.0.5', 'fd00::5'], ipFamilies: ['IPv4', 'IPv6'] }));
+  store.upsert(endpointSlice('ns', 'ds', 'ds-4', [endpoint('10.1.0.1')]));
+  syncAll();
+  await proxier.start();
+  await clock.advance(0);
+  const before = backend.syncs.length;
+  await clock.advance(5000);
+  store.upsert(endpointSlice('ns', 'ds', 'ds-4', [endpoint('10.1.0.1', { hostname: 'renamed' })]));
+  await clock.advance(MIN);
+  t.equal(backend.syncs.length, before, 'hostname only: no sync');
+  store.upsert(endpointSlice('ns', 'ds', 'ds-6', [endpoint('fd00:1::1')], { addressType: 'IPv6' }));
+  await clock.advance(MIN);
+  t.equal(backend.syncs.length, before, 'an IPv6 slice does not touch the IPv4 backend');
+  store.upsert(endpointSlice('ns', 'ds', 'ds-4', [endpoint('10.1.0.2')]));
+  await clock.advance(MIN);
+  t.equal(backend.syncs.length, before + 1, 'a real change syncs');
+  t.same(backend.last?.changed, ['ns/ds:http/tcp']);
+  await proxier.stop();
+});
