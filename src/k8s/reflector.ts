@@ -213,15 +213,16 @@ export class Reflector {
       { signal: this.#abort.signal, idleTimeoutMs: this.#stallMs },
     );
     for await (const ev of stream) {
+      if (!this.#apply(ev?.type, ev?.object)) continue;
       events++;
       this.#watchEvents = events;
-      this.#apply(ev.type, ev.object);
     }
     if (events > 0) this.#metrics?.lastSync.set({ resource: this.resource.resource }, Date.now() / 1000);
     return { events, ms: Date.now() - started };
   }
 
-  #apply(type: string, raw: RawJson): void {
+  /** Applies one event; false when it was not a watch event at all (ignored). */
+  #apply(type: string, raw: RawJson): boolean {
     const kind = this.resource.kind;
     switch (type) {
       case 'ADDED':
@@ -247,10 +248,11 @@ export class Reflector {
       }
       default:
         this.#log.warn({ type }, 'unknown watch event type ignored');
-        return;
+        return false;
     }
     const rv = raw?.metadata?.resourceVersion;
     if (typeof rv === 'string' && rv) this.#rv = rv;
+    return true;
   }
 
   #rejected(raw: RawJson, err: unknown, log: boolean): void {
