@@ -174,3 +174,38 @@ t.test('STATUS and GC', { skip: rootSkip() }, async (t) => {
   t.equal(old.json.code, 1, 'STATUS needs config version 1.1.0');
 });
 
+
+for (const mode of ['bridge', 'routed'] as const) {
+  t.test(`${mode} mode, dual-stack: one IPv4 and one IPv6 address, both reachable`, { skip: rootSkip() }, async (t) => {
+    const lab = new Lab('cn6');
+    const { plugin, cleanup } = installPlugin();
+    const dataDir = mkdtempSync(join(tmpdir(), 'netlet-cni-ipam-'));
+    t.teardown(async () => {
+      await lab.cleanup();
+      cleanup();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+    const node = await lab.netns('node');
+    const uplink = await lab.netns('up');
+    await lab.link(node, uplink, '192.0.2.1/24', '192.0.2.254/24');
+    await node.ip('route', 'add', 'default', 'via', '192.0.2.254');
+    const pods = [await lab.netns('pa'), await lab.netns('pb')];
+    const base = netconf(mode, dataDir, '10.207.0.0/16');
+    const conf = { ...base, ipam: { ...base.ipam, pools: [{ cidr: '10.207.0.0/16' }, { cidr: 'fd00:207::/48' }] } };
+    const results = [];
+    for (const [i, p] of pods.entries()) {
+      const r = await runPlugin(plugin, node.name, { command: 'ADD', containerID: `ds${i}`, netns: `/run/netns/${p.name}`, ifname: 'eth0', conf });
+      t.equal(r.code, 0, `ADD ${i}: ${r.stdout}`);
+      results.push(r.json);
+    }
+    const v6 = (r: { ips: Array<{ address: string }> }) => r.ips.map((ip) => ip.address).find((a) => a.includes(':'))!;
+    t.equal(results[0].ips.length, 2, 'two addresses');
+    t.match(v6(results[0]), mode === 'bridge' ? /^fd00:207::[0-9a-f]+\/122$/ : /^fd00:207::[0-9a-f]+\/128$/);
+    t.match(await pods[0].ip('-6', 'route', 'show', 'default'), mode === 'bridge' ? /default via fd00:207::1 dev eth0/ : /default via fe80::1 dev eth0/);
+    const target = v6(results[1]).split('/')[0];
+    const out = await pods[0].exec('ping', ['-6', '-c', '1', '-W', '3', target], { allowFail: true });
+    t.match(out, /1 received/, 'pod → pod over IPv6');
+    const del = await runPlugin(plugin, node.name, { command: 'DEL', containerID: 'ds0', netns: `/run/netns/${pods[0].name}`, ifname: 'eth0', conf });
+    t.equal(del.code, 0, 'DEL');
+  });
+}
