@@ -9,6 +9,7 @@ import type { AgentContext } from '../component.ts';
 import { buildConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { createSources } from '../sources.ts';
+import { startDnsHttp, stopDnsHttp } from '../../dns/http-endpoints.ts';
 
 const HELP = `usage: netlet dns [options]
 
@@ -19,6 +20,9 @@ Serve cluster DNS alone (what CoreDNS with the kubernetes plugin does).
   --kubeconfig FILE      watch the API server named in this kubeconfig
   --manifests DIR        serve the Kubernetes manifests in DIR instead
   --listen ADDR:PORT     UDP and TCP address(es), comma separated (default 0.0.0.0:53)
+  --health ADDR:PORT     /health (default :8080, as CoreDNS); '' turns it off
+  --ready ADDR:PORT      /ready, 200 once the store has synced (default :8181)
+  --metrics ADDR:PORT    /metrics (default :9153)
   --log-level LEVEL      trace, debug, info, warn, error
   -h, --help             this help
 `;
@@ -35,6 +39,9 @@ export const dnsCommand: Command = {
           kubeconfig: { type: 'string' },
           manifests: { type: 'string' },
           listen: { type: 'string' },
+          health: { type: 'string' },
+          ready: { type: 'string' },
+          metrics: { type: 'string' },
           'log-level': { type: 'string' },
           help: { type: 'boolean', short: 'h' },
         },
@@ -67,6 +74,17 @@ export const dnsCommand: Command = {
     // Sockets first: queries get SERVFAIL (not silence) until the store syncs.
     await dns.start();
     log.info({ listen: dns.server.addresses(), zones: dnsConfig.zones }, 'cluster DNS serving');
+    const http = await startDnsHttp({
+      health: values.health ?? dnsConfig.health,
+      ready: values.ready ?? dnsConfig.ready,
+      prometheus: values.metrics ?? dnsConfig.prometheus,
+      isReady: () => dns.ready(),
+      registry: metrics,
+    }).catch(async (err: unknown) => {
+      await dns.stop();
+      throw err;
+    });
+    log.info({ http: http.map((s) => s.address()) }, 'health, ready and metrics endpoints up');
     await sources.start();
 
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
@@ -74,6 +92,7 @@ export const dnsCommand: Command = {
       process.once('SIGINT', () => resolve('SIGINT'));
     });
     log.info({ signal }, 'shutting down');
+    await stopDnsHttp(http);
     await dns.stop();
     await sources.stop();
     return 0;

@@ -47,7 +47,7 @@ t.test('netlet dns --manifests', async (t) => {
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   await writeFile(join(dir, 'cluster.yaml'), manifest('10.96.7.7'));
 
-  const child = spawn(process.execPath, [netlet, 'dns', '--manifests', dir, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [netlet, 'dns', '--manifests', dir, '--listen', '127.0.0.1:0', '--health', '127.0.0.1:0', '--ready', '127.0.0.1:0', '--metrics', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => void child.kill('SIGKILL'));
   let log = '';
   child.stderr.on('data', (d: Buffer) => (log += d.toString()));
@@ -59,6 +59,16 @@ t.test('netlet dns --manifests', async (t) => {
   t.equal(await eventually(() => dig('web.default.svc.cluster.local').then((a) => (a === '10.96.7.7' ? a : ''))), '10.96.7.7', 'ClusterIP from the manifest');
   t.equal(await dig('_pg._tcp.db.default.svc.cluster.local', 'SRV'), '0 100 5432 db-0.db.default.svc.cluster.local.');
   t.equal(await dig('db-0.db.default.svc.cluster.local'), '10.244.0.9', 'headless endpoint hostname');
+
+  const http = JSON.parse(log.split('\n').find((l) => l.includes('"http":')) ?? '{}').http as Array<{ port: number }>;
+  t.equal(http.length, 3, 'health, ready and metrics listening');
+  const get = async (port: number, path: string) => {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`);
+    return `${res.status} ${await res.text()}`;
+  };
+  t.equal(await get(http[0].port, '/health'), '200 OK');
+  t.equal(await get(http[1].port, '/ready'), '200 OK', 'ready once the manifests are loaded');
+  t.match(await get(http[2].port, '/metrics'), /^200 /);
 
   await writeFile(join(dir, 'cluster.yaml'), manifest('10.96.7.8'));
   t.equal(await eventually(() => dig('web.default.svc.cluster.local').then((a) => (a === '10.96.7.8' ? a : ''))), '10.96.7.8', 'follows the edit');
