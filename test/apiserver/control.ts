@@ -12,6 +12,7 @@
 //   GET    /_test/requests       the latest requests (verb, resource, url, code)
 //   POST   /_test/reset-stats
 //   POST   /_test/seed           {"objects":[…]} created or replaced, status included
+//   POST   /_test/outage         {"ms":N}: connections cut, port closed for N ms, then back
 //   GET    /_test/healthz
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -68,6 +69,15 @@ export async function serveControl(core: ApiCore, req: IncomingMessage, res: Ser
         const b = await readJSON(req);
         core.seed(b.objects ?? []);
         return reply(res, 200, { resourceVersion: String(core.resourceVersion) });
+      }
+      case 'POST /_test/outage': {
+        // Answer first: the outage takes this very connection down too.
+        const b = await readJSON(req);
+        const server = core as Partial<{ outage(ms: number): Promise<void> }>;
+        if (!server.outage) return reply(res, 404, { error: 'no outage without a listener' });
+        reply(res, 200, { ok: true });
+        res.on('finish', () => setTimeout(() => void server.outage!(Number(b.ms ?? 1000)), 10));
+        return;
       }
       case 'GET /_test/healthz':
         return reply(res, 200, { ok: true });

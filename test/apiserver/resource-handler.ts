@@ -122,8 +122,10 @@ function watch(core: ApiCore, rp: ResourcePath, q: URLSearchParams, req: Incomin
   const timeoutSeconds = Number(q.get('timeoutSeconds') ?? core.options.defaultWatchTimeoutSeconds);
   const bookmarks = q.get('allowWatchBookmarks') === 'true' || q.get('allowWatchBookmarks') === '1';
   const sendInitialEvents = q.get('sendInitialEvents') === 'true';
-  let w: WatchStream;
-  w = new WatchStream({
+  const fromCurrent = rvParam === '' || rvParam === '0' || sendInitialEvents;
+  const from = fromCurrent ? 0 : Number(rvParam);
+  if (!Number.isInteger(from) || from < 0) throw badRequest(`invalid resource version: ${rvParam}`);
+  const w: WatchStream = new WatchStream({
     table,
     res,
     filter: filter ?? (() => true),
@@ -137,14 +139,12 @@ function watch(core: ApiCore, rp: ResourcePath, q: URLSearchParams, req: Incomin
     onClose: () => core.watches.delete(w),
   });
   core.watches.add(w);
-  if (rvParam === '' || rvParam === '0' || sendInitialEvents) {
+  if (fromCurrent) {
     // No resourceVersion: the current state as synthetic ADDED events, then changes (api-concepts "Semantics for watch").
     const current = table.sortedKeys().map((k) => table.objects.get(k) as Stored);
     w.start(current, undefined, sendInitialEvents && bookmarks);
     return;
   }
-  const from = Number(rvParam);
-  if (!Number.isInteger(from) || from < 0) throw badRequest(`invalid resource version: ${rvParam}`);
   const history = table.eventsSince(from);
   w.start(undefined, history ?? [], false);
   if (!history) w.error(tooOldResourceVersion(from, table.floorRV + 1, core.options.expiredReason));

@@ -48,6 +48,7 @@ export class ApiServer extends ApiCore {
   readonly #token: string | undefined;
   readonly #clientCertAuth: boolean;
   #url = '';
+  #host = '127.0.0.1';
 
   constructor(o: ApiServerOptions = {}) {
     super(o);
@@ -78,7 +79,21 @@ export class ApiServer extends ApiCore {
     return (this.#server.address() as AddressInfo).port;
   }
 
+  /**
+   * An API server outage: connections cut, the port refuses connections for
+   * `ms`, then the same server (same state, same port) listens again. Resolves
+   * when it is back.
+   */
+  async outage(ms: number): Promise<void> {
+    const host = this.#host;
+    const port = this.port;
+    await this.close();
+    await new Promise((r) => setTimeout(r, ms));
+    await this.listen(host, port);
+  }
+
   async listen(host: string, port: number): Promise<void> {
+    this.#host = host;
     await new Promise<void>((resolve, reject) => {
       this.#server.once('error', reject);
       this.#server.listen(port, host, () => resolve());

@@ -155,3 +155,25 @@ t.test('the 410 reason can be the older "Gone"', async (t) => {
   const w2 = await openWatch(`${api.url}/api/v1/services?watch=1&resourceVersion=1`);
   t.match(await w2.next(), { type: 'ERROR', object: { code: 410, reason: 'Expired' } }, 'switchable at run time');
 });
+
+t.test('outage: connections cut, port refused, then the same server is back on the same port', async (t) => {
+  const api = await startApiServer();
+  t.teardown(() => api.close());
+  api.create(svc('kept'));
+  const url = api.url;
+  const w = await openWatch(`${url}/api/v1/services?watch=1&resourceVersion=${api.resourceVersion}`);
+  const back = api.outage(300);
+  t.equal(await w.next(), undefined);
+  t.equal(w.ended, 'error', 'the open watch breaks');
+  await new Promise((r) => setTimeout(r, 50));
+  await t.rejects(fetch(`${url}/api/v1/services`), 'connections are refused during the outage');
+  await back;
+  t.equal(api.url, url, 'same URL');
+  const list: any = await (await fetch(`${url}/api/v1/services`)).json();
+  t.same(list.items.map((s: any) => s.metadata.name), ['kept'], 'same state');
+  t.same(await (await post(`${url}/_test/outage`, { ms: 300 })).json(), { ok: true });
+  await new Promise((r) => setTimeout(r, 100));
+  await t.rejects(fetch(`${url}/api/v1/services`), 'outage over the HTTP control');
+  await new Promise((r) => setTimeout(r, 400));
+  t.equal((await fetch(`${url}/api/v1/services`)).status, 200);
+});
