@@ -1,4 +1,7 @@
 import { ConfigError } from '../errors.ts';
+import type { CacheLimits } from './cache.ts';
+import type { ForwardOptions } from './forward/options.ts';
+import type { HostsConfig } from './hosts.ts';
 
 /** CoreDNS `pods` modes (plugin/kubernetes README). */
 export type PodsMode = 'disabled' | 'insecure' | 'verified';
@@ -49,6 +52,20 @@ export interface DnsConfig {
    * its own SO_REUSEPORT sockets; 1 answers on the main thread only.
    */
   workers: number;
+  /** `forward` knobs (src/dns/forward/options.ts); absent: CoreDNS's defaults. */
+  forward?: ForwardOptions;
+  /** `cache` capacities and TTL bounds (src/dns/cache.ts); absent: CoreDNS's defaults capped by `cache`'s TTLs. */
+  cacheLimits?: CacheLimits;
+  /** `hosts` (src/dns/hosts.ts); absent or null: no hosts plugin. */
+  hosts?: HostsConfig | null;
+  /** `loop`: probe for a forwarding loop at start and halt if one is seen (src/dns/loop.ts). */
+  loop?: boolean;
+  /** `reload [INTERVAL] [JITTER]`: re-read the Corefile when it changes. */
+  reload?: { intervalMs: number; jitterMs: number } | null;
+  /** `health { lameduck D }`: keep serving this long after a stop is asked. */
+  lameduckMs?: number;
+  /** `kubernetes { kubeconfig FILE }`. */
+  kubeconfig?: string;
 }
 
 export function defaultDnsConfig(): DnsConfig {

@@ -116,7 +116,7 @@ export class Resolver {
       return ok(qtype === RRType.PTR ? targets.map((t) => rr.ptr(qname, ttl, `${t}.${this.#primaryZone}`)) : []);
     }
 
-    const rel = qname.slice(0, qname.length - zone.length - 1);
+    const rel = zone === '.' ? qname.slice(0, -1) : qname.slice(0, qname.length - zone.length - 1);
     if (rel === 'dns-version') return ok(qtype === RRType.TXT ? [rr.txt(qname, DNS_VERSION_TTL, DNS_SCHEMA_VERSION)] : []);
     if (rel === 'dns') return ok([]);
     if (rel === 'ns.dns') return ok(this.#nsAddresses(qname, qtype));

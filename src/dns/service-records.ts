@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { EndpointSlice, Service } from '../k8s/objects.ts';
 
 // What one Service contributes to the zone, computed from the Service and
@@ -77,8 +78,9 @@ export function serviceRecords(svc: Service, slices: EndpointSlice[], opts: Serv
   const base = `${svc.meta.name}.${svc.meta.namespace}.svc`.toLowerCase();
 
   if (svc.type === 'ExternalName') {
-    // CoreDNS: an ExternalName service has no endpoint names or ports.
-    if (svc.externalName) names.set(base, { addresses: [], srv: [], cname: svc.externalName.toLowerCase().replace(/\.?$/, '.') });
+    // CoreDNS: an ExternalName service has no endpoint names or ports, and
+    // one whose externalName is an IP address answers nothing (NXDOMAIN).
+    if (svc.externalName && !isIP(svc.externalName)) names.set(base, { addresses: [], srv: [], cname: svc.externalName.toLowerCase().replace(/\.?$/, '.') });
     return { names, ptrs };
   }
 

@@ -39,6 +39,7 @@ export function clusterObjects(): AnyObject[] {
     endpointSlice('testns', 'hdlspub', 'hdlspub-a', [endpoint('172.0.2.1', { ready: false, hostname: 'web-0' })]),
     service('testns', 'external', { type: 'ExternalName', clusterIPs: [], externalName: 'ext.interwebs.test', ports: [] }),
     service('testns', 'external-to-service', { type: 'ExternalName', clusterIPs: [], externalName: 'svc1.testns.svc.cluster.local', ports: [] }),
+    service('testns', 'external-ip', { type: 'ExternalName', clusterIPs: [], externalName: '1.2.3.4', ports: [] }),
     service('default', 'web', { clusterIPs: ['10.96.5.5'], ports: [servicePort({ name: 'http', port: 80 })] }),
     pod('testns', 'pod-a', '10.244.1.5'),
   ];

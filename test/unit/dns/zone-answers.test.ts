@@ -85,6 +85,7 @@ const rows: Row[] = [
     qname: `external-to-service.testns.${Z}`, qtype: 'A', rcode: 'NOERROR',
     answer: [`external-to-service.testns.${Z} 5 IN CNAME svc1.testns.${Z}`, `svc1.testns.${Z} 5 IN A 10.0.0.1`],
   },
+  { name: 'ExternalName set to an IP answers nothing (CoreDNS)', qname: `external-ip.testns.${Z}`, qtype: 'A', rcode: 'NXDOMAIN', authority: [SOA] },
   { name: 'below an ExternalName is NXDOMAIN', qname: `endpoint.external.testns.${Z}`, qtype: 'CNAME', rcode: 'NXDOMAIN', authority: [SOA] },
   { name: 'missing service', qname: `svc0.testns.${Z}`, qtype: 'A', rcode: 'NXDOMAIN', authority: [SOA] },
   { name: 'missing namespace', qname: `svc0.nons.${Z}`, qtype: 'A', rcode: 'NXDOMAIN', authority: [SOA] },

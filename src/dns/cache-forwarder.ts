@@ -1,0 +1,73 @@
+import { cacheKey, DnsCache } from './cache.ts';
+import type { CacheKind, CacheLimits } from './cache.ts';
+import type { Forwarder } from './forwarder.ts';
+import { questionOf } from './forward/message.ts';
+
+export interface CacheEvents {
+  hit?(kind: CacheKind): void;
+  miss?(): void;
+  prefetch?(): void;
+}
+
+export interface CachingOptions {
+  limits: CacheLimits;
+  /** CoreDNS `prefetch AMOUNT`: an entry hit this often is refreshed when 10% of its life is left; 0 = off. */
+  prefetch: number;
+  now?: () => number;
+  events?: CacheEvents;
+}
+
+/** CoreDNS's prefetch threshold: the last 10% of an entry's life (plugin/cache README), at least the last second. */
+const PREFETCH_FRACTION = 0.1;
+
+/**
+ * The `cache` plugin in front of the forwarder: answers repeated questions
+ * from memory with the client's ID and the client's spelling of the name
+ * (DNS 0x20 clients check both), and stores what the upstream said.
+ */
+export class CachingForwarder implements Forwarder {
+  readonly cache: DnsCache;
+  readonly #next: Forwarder;
+  readonly #events: CacheEvents;
+  readonly #prefetch: number;
+  readonly #refreshing = new Set<string>();
+
+  constructor(next: Forwarder, opts: CachingOptions) {
+    this.#next = next;
+    this.cache = new DnsCache(opts.limits, opts.now);
+    this.#events = opts.events ?? {};
+    this.#prefetch = opts.prefetch;
+  }
+
+  async forward(query: Buffer): Promise<Buffer | null> {
+    const q = questionOf(query);
+    if (!q) return this.#next.forward(query);
+    const key = cacheKey(q.name, q.qtype, q.qclass, q.dnssecOk);
+    const hit = this.cache.get(key);
+    if (hit) {
+      this.#events.hit?.(hit.kind);
+      const reply = hit.reply;
+      reply.writeUInt16BE(query.readUInt16BE(0), 0);
+      // The question as the client wrote it (same length: only the case can differ).
+      if (reply.length >= q.questionEnd) query.copy(reply, 12, 12, q.questionEnd);
+      if (this.#prefetch > 0 && hit.hits >= this.#prefetch && hit.remainingS <= Math.max(1, hit.lifetimeS * PREFETCH_FRACTION)) this.#refresh(key, query);
+      return reply;
+    }
+    this.#events.miss?.();
+    const reply = await this.#next.forward(query);
+    if (reply) this.cache.set(key, reply);
+    return reply;
+  }
+
+  #refresh(key: string, query: Buffer): void {
+    if (this.#refreshing.has(key)) return;
+    this.#refreshing.add(key);
+    this.#events.prefetch?.();
+    this.#next.forward(Buffer.from(query)).then(
+      (reply) => {
+        if (reply) this.cache.set(key, reply);
+      },
+      () => {},
+    ).finally(() => this.#refreshing.delete(key));
+  }
+}

@@ -1,0 +1,44 @@
+/** How upstreams are tried (CoreDNS forward `policy`). */
+export type ForwardPolicy = 'random' | 'round_robin' | 'sequential';
+
+/**
+ * The `forward` plugin's knobs that netlet honours. Defaults are CoreDNS's
+ * (plugin/forward README): random policy, 0.5 s health checks, max_fails 2,
+ * 2 s read timeout, connections expire after 10 s.
+ */
+export interface ForwardOptions {
+  /** FROM: only names at or under this zone are forwarded ('.' = all). */
+  from: string;
+  policy: ForwardPolicy;
+  /** Queries in flight above this get REFUSED; 0 = no limit. */
+  maxConcurrent: number;
+  /** An upstream is down once it failed more than this many times in a row; 0 = never marked down. */
+  maxFails: number;
+  healthCheckMs: number;
+  /** RD bit of the health-check query (`health_check … no_rec` clears it). */
+  healthCheckRecursion: boolean;
+  /** Name asked by health checks (`health_check … domain FQDN`), '.' by default. */
+  healthCheckDomain: string;
+  /** Per-attempt read timeout. */
+  timeoutMs: number;
+  forceTcp: boolean;
+  preferUdp: boolean;
+  /** An idle upstream socket is closed after this long. */
+  expireMs: number;
+}
+
+export function defaultForwardOptions(): ForwardOptions {
+  return {
+    from: '.',
+    policy: 'random',
+    maxConcurrent: 0,
+    maxFails: 2,
+    healthCheckMs: 500,
+    healthCheckRecursion: true,
+    healthCheckDomain: '.',
+    timeoutMs: 2000,
+    forceTcp: false,
+    preferUdp: false,
+    expireMs: 10_000,
+  };
+}

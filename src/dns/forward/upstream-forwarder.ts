@@ -1,0 +1,159 @@
+import type { Forwarder } from '../forwarder.ts';
+import { Rcode } from '../wire/constants.ts';
+import { healthCheckQuery, isTruncated, questionOf, rcodeReply } from './message.ts';
+import type { ForwardOptions } from './options.ts';
+import { ExchangeError, Upstream } from './upstream.ts';
+import type { UpstreamAddress } from './upstream-list.ts';
+
+/** Where the forwarder reports what it did; the prometheus side lives in src/dns/metrics*. */
+export interface ForwardEvents {
+  request?(to: string): void;
+  response?(to: string, rcode: number, durationMs: number): void;
+  healthcheckFailure?(to: string): void;
+  /** All upstreams down: one picked at random anyway. */
+  healthcheckBroken?(): void;
+  maxConcurrentReject?(): void;
+  /** An upstream changed state (for logs). */
+  upstreamState?(to: string, down: boolean): void;
+}
+
+function isUnder(name: string, zone: string): boolean {
+  return zone === '.' || name === zone || name.endsWith(`.${zone}`);
+}
+
+/**
+ * CoreDNS's `forward` for plain DNS: tries upstreams in policy order,
+ * skipping those marked down; on a network error or timeout goes on to
+ * the next. An upstream that fails starts a health-check loop (`. IN NS`
+ * every health_check interval; any reply at all counts as healthy) that
+ * runs until it answers again; more than max_fails failures in a row mark
+ * it down. With all upstreams down one is tried at random anyway.
+ */
+export class UpstreamForwarder implements Forwarder {
+  readonly upstreams: Upstream[];
+  readonly #opts: ForwardOptions;
+  readonly #events: ForwardEvents;
+  readonly #checking = new Set<Upstream>();
+  readonly #timers = new Set<NodeJS.Timeout>();
+  #next = 0;
+  #inFlight = 0;
+  #stopped = false;
+
+  constructor(addresses: UpstreamAddress[], opts: ForwardOptions, events: ForwardEvents = {}) {
+    if (addresses.length === 0) throw new Error('forward needs at least one upstream');
+    this.upstreams = addresses.map((a) => new Upstream(a, { expireMs: opts.expireMs }));
+    this.#opts = opts;
+    this.#events = events;
+  }
+
+  async forward(query: Buffer): Promise<Buffer | null> {
+    const q = questionOf(query);
+    if (!q) return null;
+    if (!isUnder(q.name, this.#opts.from)) return rcodeReply(query, q.questionEnd, Rcode.REFUSED);
+    // plugin/forward README: above max_concurrent the answer is REFUSED, and it is not a health failure.
+    if (this.#opts.maxConcurrent > 0 && this.#inFlight >= this.#opts.maxConcurrent) {
+      this.#events.maxConcurrentReject?.();
+      return rcodeReply(query, q.questionEnd, Rcode.REFUSED);
+    }
+    this.#inFlight++;
+    try {
+      for (const u of this.#order()) {
+        const reply = await this.#tryOne(u, query);
+        if (reply) return reply;
+      }
+      return null;
+    } finally {
+      this.#inFlight--;
+    }
+  }
+
+  /** How many queries are being forwarded now. */
+  inFlight(): number {
+    return this.#inFlight;
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    for (const u of this.upstreams) u.close();
+  }
+
+  #order(): Upstream[] {
+    const all = this.upstreams;
+    let list: Upstream[];
+    if (this.#opts.policy === 'sequential') list = all;
+    else if (this.#opts.policy === 'round_robin') {
+      const start = this.#next++ % all.length;
+      list = [...all.slice(start), ...all.slice(0, start)];
+    } else {
+      list = [...all];
+      for (let i = list.length - 1; i > 0; i--) {
+        const j = Math.floor(Math.random() * (i + 1));
+        [list[i], list[j]] = [list[j], list[i]];
+      }
+    }
+    const healthy = list.filter((u) => !u.isDown(this.#opts.maxFails));
+    if (healthy.length > 0) return healthy;
+    // README: with all upstreams down, health checking is assumed broken and a random one is tried.
+    this.#events.healthcheckBroken?.();
+    return [all[Math.floor(Math.random() * all.length)]];
+  }
+
+  async #tryOne(u: Upstream, query: Buffer): Promise<Buffer | null> {
+    const to = u.address.label;
+    const start = performance.now();
+    this.#events.request?.(to);
+    try {
+      let reply = await u.exchange(query, this.#opts.forceTcp, this.#opts.timeoutMs);
+      // RFC 7766 §5 / README prefer_udp: a truncated UDP reply is asked again over TCP.
+      if (!this.#opts.forceTcp && isTruncated(reply)) reply = await u.exchange(query, true, this.#opts.timeoutMs);
+      this.#markHealthy(u);
+      this.#events.response?.(to, reply[3] & 0xf, performance.now() - start);
+      return reply;
+    } catch (err) {
+      if (!(err instanceof ExchangeError)) throw err;
+      this.#markFailed(u);
+      return null;
+    }
+  }
+
+  #markHealthy(u: Upstream): void {
+    if (u.isDown(this.#opts.maxFails)) this.#events.upstreamState?.(u.address.label, false);
+    u.fails = 0;
+  }
+
+  #markFailed(u: Upstream): void {
+    if (this.#opts.maxFails === 0) return; // README: max_fails 0 = never down, never checked
+    const wasDown = u.isDown(this.#opts.maxFails);
+    u.fails++;
+    if (!wasDown && u.isDown(this.#opts.maxFails)) this.#events.upstreamState?.(u.address.label, true);
+    this.#startHealthCheck(u);
+  }
+
+  #startHealthCheck(u: Upstream): void {
+    if (this.#checking.has(u) || this.#stopped) return;
+    this.#checking.add(u);
+    const tick = () => {
+      const t = setTimeout(async () => {
+        this.#timers.delete(t);
+        if (this.#stopped) return;
+        try {
+          // Any reply, whatever its rcode, means the upstream is there (README).
+          await u.exchange(healthCheckQuery(this.#opts.healthCheckDomain, this.#opts.healthCheckRecursion), this.#opts.forceTcp, Math.min(this.#opts.timeoutMs, 1000));
+          this.#markHealthy(u);
+          this.#checking.delete(u);
+        } catch {
+          this.#events.healthcheckFailure?.(u.address.label);
+          const wasDown = u.isDown(this.#opts.maxFails);
+          u.fails++;
+          if (!wasDown && u.isDown(this.#opts.maxFails)) this.#events.upstreamState?.(u.address.label, true);
+          tick();
+        }
+      }, this.#opts.healthCheckMs);
+      t.unref();
+      this.#timers.add(t);
+    };
+    tick();
+  }
+}
