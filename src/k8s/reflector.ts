@@ -155,7 +155,7 @@ export class Reflector {
           // A watch that worked for a while before failing starts the backoff over.
           if (this.#watchEvents > 0) this.#backoff.reset();
         }
-        const delay = this.#backoff.next();
+        const delay = Math.max(this.#backoff.next(), retryAfterMs(err));
         this.#log.warn({ phase, err: (err as Error).message, code: (err as { code?: string }).code, retryInMs: Math.round(delay) }, `${phase} failed`);
         await sleep(delay, signal);
       }
@@ -266,4 +266,11 @@ function rawKey(raw: RawJson): string | undefined {
   const meta = raw?.metadata;
   if (!meta || typeof meta.name !== 'string' || !meta.name) return undefined;
   return objectKey({ namespace: typeof meta.namespace === 'string' ? meta.namespace : '', name: meta.name });
+}
+
+/** A 429/503 Status may ask for a pause (details.retryAfterSeconds, as kube-apiserver's Retry-After); honour it. */
+function retryAfterMs(err: unknown): number {
+  if (!(err instanceof ApiError)) return 0;
+  const secs = (err.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+  return typeof secs === 'number' && secs > 0 ? Math.min(secs, 60) * 1000 : 0;
 }

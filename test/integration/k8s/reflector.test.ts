@@ -199,3 +199,16 @@ t.test('a stalled watch (no events, no bookmarks) is restarted', async (t) => {
   t.equal(r.server.requestCount('list', 'services'), 1);
   t.ok((await metricValue(r.registry, 'netlet_api_watch_restarts_total', { resource: 'services' })) >= 1);
 });
+
+t.test('a 429 with Retry-After waits at least that long before the next attempt', async (t) => {
+  const r = await rig(t);
+  r.server.create(rawService('default', 1));
+  r.server.failNext(1, { verb: 'list', resource: 'services', code: 429, retryAfterSeconds: 1 });
+  const svc = fastReflector(r.client, r.store, 'Service');
+  t.teardown(() => svc.stop());
+  svc.start();
+  await r.store.whenSynced('Service');
+  const lists = r.server.stats.log().filter((e) => e.verb === 'list');
+  t.same(lists.map((e) => e.code), [429, 200]);
+  t.ok(lists[1].at - lists[0].at >= 950, `waited ${lists[1].at - lists[0].at} ms (backoff alone would be 50-100 ms)`);
+});
