@@ -28,6 +28,17 @@ export interface WriteOptions {
 /** Deep copy of a JSON object; faster than structuredClone for API objects. */
 const cloneJSON = (v: any): any => JSON.parse(JSON.stringify(v));
 
+/**
+ * Status a client sends on create is not taken (the strategies' PrepareForCreate):
+ * Services start with an empty status, Pods as Pending; Nodes keep theirs
+ * (the kubelet registers with one).
+ */
+function resetStatusOnCreate(r: ResourceInfo, obj: any): void {
+  if (r.group !== '') return;
+  if (r.plural === 'services') delete obj.status;
+  if (r.plural === 'pods') obj.status = { phase: 'Pending' };
+}
+
 export interface DeletePreconditions {
   uid?: string;
   resourceVersion?: string;
@@ -114,7 +125,7 @@ export class Registry {
     meta.generation = 1;
     delete meta.resourceVersion;
     delete meta.deletionTimestamp;
-    if (!opts.wholeObject && HAS_STATUS.has(r.plural) && r.plural !== 'namespaces') delete obj.status;
+    if (!opts.wholeObject) resetStatusOnCreate(r, obj);
     this.#defaults(r, obj, undefined);
     const stored = this.#commit(table, 'ADDED', key, obj);
     if (r.plural === 'customresourcedefinitions') this.onCRD(resourcesFromCRD(obj));
@@ -154,7 +165,9 @@ export class Registry {
     const oldMeta = old.obj.metadata;
     meta.uid = oldMeta.uid;
     meta.creationTimestamp = oldMeta.creationTimestamp;
+    // Only the server sets deletionTimestamp (a client's value is ignored).
     if (oldMeta.deletionTimestamp) meta.deletionTimestamp = oldMeta.deletionTimestamp;
+    else delete meta.deletionTimestamp;
     let next = obj;
     if (opts.statusOnly) next = { ...old.copy(), status: obj.status };
     else if (!opts.wholeObject && HAS_STATUS.has(r.plural)) {

@@ -161,6 +161,15 @@ t.test('status subresource: the main resource keeps status, /status changes only
   t.equal(st.body.spec.type, 'LoadBalancer', '/status ignores spec');
   const main = await call(api, 'PUT', `${SVC}/lb`, { ...st.body, status: {} });
   t.same(main.body.status.loadBalancer.ingress, [{ ip: '1.2.3.4' }], 'the main resource ignores status');
+  const pod = await call(api, 'POST', '/api/v1/namespaces/default/pods', {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'x' }] }, status: { phase: 'Running', podIP: '10.0.0.1' },
+  });
+  t.same(pod.body.status, { phase: 'Pending' }, 'a new pod is Pending whatever the client says');
+  const node = await call(api, 'POST', '/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, status: { addresses: [{ type: 'InternalIP', address: '10.1.0.1' }] } });
+  t.same(node.body.status.addresses, [{ type: 'InternalIP', address: '10.1.0.1' }], 'a node registers with its status');
+  const sneaky = await call(api, 'PUT', `${SVC}/lb`, { ...main.body, metadata: { ...main.body.metadata, deletionTimestamp: '2020-01-01T00:00:00Z' } });
+  t.equal(sneaky.body.metadata.deletionTimestamp, undefined, 'clients cannot set deletionTimestamp');
+  t.equal((await call(api, 'GET', `${SVC}/lb`)).status, 200);
 });
 
 t.test('DELETE returns the object; finalizers delay it; preconditions; namespaces terminate', async (t) => {
