@@ -66,7 +66,7 @@ export class LocalFileClaims implements BlockClaims {
 
   async #update<T>(op: (doc: ClaimsFile) => { value: T; changed: boolean }): Promise<T> {
     ensureDir(dirname(this.file));
-    return withLock(this.file, this.#lockTimeoutMs, async () => {
+    return withLock(`${this.file}.lock`, this.#lockTimeoutMs, async () => {
       const doc = this.#read();
       const r = op(doc);
       if (r.changed) writeFileAtomic(this.file, JSON.stringify(doc));

@@ -2,23 +2,24 @@
 //
 // Node has no flock(2). The usual substitute, an O_EXCL lock file with stale
 // detection by PID and age, has a race no care removes: two runs that both
-// find the same stale file both delete it and one of them then deletes the
-// other's fresh lock, so both proceed. Instead we bind a Unix socket in the
-// abstract namespace (unix(7)): binding a name that is bound fails with
-// EADDRINUSE, and the kernel unbinds it when the socket closes, including
-// when the process is killed with SIGKILL. There is no stale lock to guess at.
+// find the same stale file both delete it, and one of them may delete the
+// other's fresh lock, so both proceed. An abstract Unix socket is released by
+// the kernel, but its name belongs to a network namespace, and the plugins of
+// the demo's "nodes" run in different namespaces while sharing a claims file.
 //
-// The name is derived from the device and inode of the locked directory (and
-// a file name inside it), so every path that reaches the same directory gets
-// the same lock. Abstract names belong to a network namespace: every process
-// using one data directory must run in the same network namespace. The CNI
-// runtime runs plugins in the host's, and the plugin enters a pod's namespace
-// only on a worker thread, so that holds.
+// So the lock is a POSIX record lock (fcntl F_SETLK) on a file, taken through
+// Node's built-in SQLite: `BEGIN EXCLUSIVE` on an empty database takes the
+// file's exclusive lock and `COMMIT` drops it; nothing is ever written. The
+// kernel releases the lock when the process dies, even by SIGKILL, and it is
+// tied to the file, not to a namespace. SQLite also keeps two connections of
+// one process from both holding it (its unix VFS tracks locks per inode), so
+// concurrent operations inside one process exclude each other too.
+//
+// Waiting is our own asynchronous poll (busy timeout 0): SQLite's busy
+// handler would sleep synchronously and block the event loop, deadlocking a
+// process whose other operation holds the lock and awaits I/O.
 
-import { createServer } from 'node:net';
-import type { Server } from 'node:net';
-import { statSync } from 'node:fs';
-import { dirname, basename } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { NetletError } from '../errors.ts';
 
 export class LockTimeoutError extends NetletError {
@@ -29,51 +30,45 @@ export class LockTimeoutError extends NetletError {
 
 export type Unlock = () => Promise<void>;
 
-/** The abstract socket name of the lock for `file` (which need not exist; its directory must). */
-export function lockName(file: string): string {
-  const st = statSync(dirname(file));
-  return `\0netlet-lock:${st.dev}:${st.ino}:${basename(file)}`;
-}
-
-function tryBind(name: string): Promise<Server | undefined> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    const onError = (err: NodeJS.ErrnoException): void => {
-      server.close();
-      if (err.code === 'EADDRINUSE') resolve(undefined);
-      else reject(err);
-    };
-    server.once('error', onError);
-    server.listen({ path: name, backlog: 1 }, () => {
-      server.off('error', onError);
-      server.unref();
-      resolve(server);
-    });
-  });
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+const isBusy = (err: unknown): boolean => /database is locked|SQLITE_BUSY/i.test((err as Error)?.message ?? '');
+
 /**
- * Waits for the lock on `file` (polling with jittered, growing pauses, as
- * there is nothing to block on) and returns the function that releases it.
+ * Waits for the lock file `file` (created when missing; its directory must
+ * exist), polling with jittered, growing pauses, and returns the function
+ * that releases it.
  */
 export async function acquireLock(file: string, timeoutMs: number): Promise<Unlock> {
-  const name = lockName(file);
+  const db = new DatabaseSync(file, { timeout: 0 });
   const deadline = Date.now() + timeoutMs;
   let pause = 1;
-  for (;;) {
-    const server = await tryBind(name);
-    if (server) {
-      return () => new Promise<void>((resolve) => server.close(() => resolve()));
+  try {
+    for (;;) {
+      try {
+        db.exec('BEGIN EXCLUSIVE');
+        break;
+      } catch (err) {
+        if (!isBusy(err)) throw err;
+      }
+      if (Date.now() >= deadline) throw new LockTimeoutError(file, timeoutMs);
+      await sleep(pause * (0.5 + Math.random()));
+      pause = Math.min(pause * 2, 20);
     }
-    if (Date.now() >= deadline) throw new LockTimeoutError(file, timeoutMs);
-    await sleep(pause * (0.5 + Math.random()));
-    pause = Math.min(pause * 2, 20);
+  } catch (err) {
+    db.close();
+    throw err;
   }
+  return async () => {
+    try {
+      db.exec('COMMIT');
+    } finally {
+      db.close();
+    }
+  };
 }
 
-/** Runs `fn` holding the lock on `file`. */
+/** Runs `fn` holding the lock file `file`. */
 export async function withLock<T>(file: string, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
   const unlock = await acquireLock(file, timeoutMs);
   try {

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createIpam } from '../../../src/ipam/index.ts';
+import { Lab, rootSkip } from '../../helpers/netns.ts';
 
 const WORKER = fileURLToPath(new URL('./alloc-worker.ts', import.meta.url));
 
@@ -18,9 +19,11 @@ interface Run {
 }
 
 /** Runs one worker; `killAfterReadyMs` sends SIGKILL that long after it is ready. */
-function runWorker(conf: unknown, prefix: string, start: number, count: number, killAfterReadyMs?: number, mode = 'serial'): Promise<Run> {
+function runWorker(conf: unknown, prefix: string, start: number, count: number, killAfterReadyMs?: number, mode = 'serial', node = 'n1', netns?: string): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [WORKER, JSON.stringify(conf), 'n1', prefix, String(start), String(count), mode], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const argv = [process.execPath, WORKER, JSON.stringify(conf), node, prefix, String(start), String(count), mode];
+    const [cmd, ...args] = netns ? ['ip', 'netns', 'exec', netns, ...argv] : argv;
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const run: Run = { lines: [], code: null, signal: null, stderr: '' };
     let buf = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -101,4 +104,32 @@ t.test('SIGKILL at random points during 100 allocations: no duplicate, GC reclai
   const released = await ipam.garbageCollect(reported.map((r) => ({ containerID: r.containerID, ifname: 'eth0' })));
   t.equal(released, leaks, 'GC released exactly the leaks');
   t.equal(stateAddresses(dir).length, reported.length, 'only the reported allocations remain');
+});
+
+t.test('nodes in different network namespaces sharing one claims file never share a block', { skip: rootSkip(), timeout: 120_000 }, async (t) => {
+  // The demo's nodes are namespaces on one machine: their plugin runs must exclude each other on the
+  // shared claims file although they are in different network namespaces (a file lock, not a socket name).
+  const lab = new Lab('ipm');
+  t.teardown(() => lab.cleanup());
+  const dir = t.testdir();
+  const blocksFile = join(dir, 'shared-blocks.json');
+  const conf = (n: string) => ({ pools: [{ cidr: '10.40.0.0/24', blockSize: 29 }], blocksFile, dataDir: join(dir, n), lockTimeout: '60s' });
+  const nodes = ['n1', 'n2', 'n3'];
+  const spaces = await Promise.all(nodes.map((n) => lab.netns(n)));
+  // 3 nodes × 25 pods with 5 pods per /29: 15 of the 32 blocks, claimed while the other nodes claim theirs.
+  const runs = await Promise.all(nodes.map((n, i) => runWorker(conf(n), n, 0, 25, undefined, 'parallel', n, spaces[i].name)));
+  t.same(runs.filter((r) => r.code !== 0).map((r) => r.stderr.slice(0, 300)), [], 'every node succeeded');
+  const addrs = runs.flatMap((r) => r.lines.flatMap((l) => l.addresses));
+  t.equal(addrs.length, 75);
+  t.equal(new Set(addrs).size, 75, 'all addresses distinct');
+  const claims = JSON.parse(readFileSync(blocksFile, 'utf8')).blocks as Record<string, { node: string }>;
+  t.equal(Object.keys(claims).length, 15, '15 blocks claimed, none twice');
+  for (const [i, n] of nodes.entries()) {
+    const mine = new Set(Object.entries(claims).filter(([, v]) => v.node === n).map(([c]) => c.split('/')[0].split('.')[3]));
+    const outside = runs[i].lines.flatMap((l) => l.addresses).filter((a) => {
+      const last = Number(a.split('/')[0].split('.')[3]);
+      return !mine.has(String(last - (last % 8)));
+    });
+    t.same(outside, [], `${n}'s addresses all lie in its own blocks`);
+  }
 });
