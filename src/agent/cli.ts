@@ -11,10 +11,12 @@ export interface Command {
 const commands: Record<string, () => Promise<Command>> = {
   agent: async () => (await import('./commands/agent.ts')).agentCommand,
   dns: async () => (await import('./commands/dns.ts')).dnsCommand,
+  demo: async () => (await import('./commands/demo.ts')).demoCommand,
   version: async () => (await import('./commands/version.ts')).versionCommand,
   cleanup: async () => (await import('./commands/cleanup.ts')).cleanupCommand,
   trace: async () => (await import('./commands/trace.ts')).traceCommand,
   'install-cni': async () => (await import('../cni/install-command.ts')).installCniCommand,
+  'cni-server': async () => (await import('../cni/server-command.ts')).cniServerCommand,
 };
 
 function usage(): string {

@@ -1,0 +1,112 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { NetletError } from '../../errors.ts';
+import type { Command } from '../cli.ts';
+import { DEMO_DIR, demoNamespaces, teardown } from '../demo/lab.ts';
+import { NODES, PODS } from '../demo/layout.ts';
+import { attachPods, buildTopology, checks, startAgents, startWebServers, waitForAgents, writeManifests } from '../demo/steps.ts';
+
+const HELP = `usage: netlet demo [--keep | --down]
+
+Builds a two-node cluster in network namespaces on this machine (root
+needed): pods get their network from netlet-cni, each node runs a netlet
+agent from a manifest folder, then the demo checks services, NodePorts and
+DNS from inside the pods, and removes everything again.
+
+  --keep    leave the cluster running for exploring (remove it with --down)
+  --down    remove a kept (or interrupted) demo
+`;
+
+const out = (s: string) => process.stdout.write(s);
+const elapsed = (t0: number) => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
+
+async function step<T>(t0: number, what: string, fn: () => Promise<T> | T): Promise<T> {
+  out(`• ${what} … `);
+  const v = await fn();
+  out(`done (${elapsed(t0)})\n`);
+  return v;
+}
+
+/** The end of each process's log, shown before a failed demo removes them. */
+function lastLogLines(): string {
+  const dir = `${DEMO_DIR}/logs`;
+  if (!existsSync(dir)) return '';
+  return readdirSync(dir)
+    .map((f) => {
+      const lines = readFileSync(`${dir}/${f}`, 'utf8').trimEnd().split('\n').slice(-8);
+      return `--- ${f}\n${lines.join('\n')}\n`;
+    })
+    .join('');
+}
+
+export const demoCommand: Command = {
+  summary: 'a two-node cluster in network namespaces on this machine',
+  async run(argv: string[]): Promise<number> {
+    let values;
+    try {
+      ({ values } = parseArgs({ args: argv, options: { keep: { type: 'boolean' }, down: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }));
+    } catch (err) {
+      throw new NetletError('ERR_USAGE', `${(err as Error).message}\n${HELP}`);
+    }
+    if (values.help) {
+      out(HELP);
+      return 0;
+    }
+    if (process.getuid?.() !== 0) throw new NetletError('ERR_USAGE', 'the demo makes network namespaces: run it as root');
+    if (values.down) {
+      await teardown();
+      out('demo removed\n');
+      return 0;
+    }
+
+    const t0 = Date.now();
+    if ((await demoNamespaces()).length) await step(t0, 'removing the previous demo', teardown);
+    // An interrupted demo cleans up after itself (unless it was asked to stay).
+    const onSignal = () => {
+      out('\ninterrupted: removing the demo\n');
+      teardown().finally(() => process.exit(130));
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    let failed = 0;
+    try {
+      await step(t0, `making ${NODES.length} nodes, ${PODS.length} pods and an external client (network namespaces)`, buildTopology);
+      const ips = await step(t0, 'giving the pods their network with netlet-cni (ADD, as containerd calls it)', attachPods);
+      for (const [pod, ip] of ips) out(`    ${pod.padEnd(8)} ${ip}\n`);
+      await step(t0, 'starting an HTTP server in each web pod', startWebServers);
+      const manifests = writeManifests(ips);
+      await step(t0, `starting a netlet agent on each node (--manifests ${manifests})`, () => startAgents(manifests));
+      await step(t0, 'waiting for the agents: healthy, service rules in the kernel, DNS ready', waitForAgents);
+      out('\nchecks:\n');
+      for (const c of checks(ips)) {
+        try {
+          const detail = await c.run();
+          out(`  ✓ ${c.name}: ${detail}\n`);
+        } catch (err) {
+          failed++;
+          out(`  ✗ ${c.name}: ${(err as Error).message}\n`);
+        }
+      }
+      out(`\n${failed ? `${failed} check(s) failed` : 'all checks passed'} in ${elapsed(t0)}\n`);
+    } catch (err) {
+      failed++;
+      out(`\nfailed: ${(err as Error).message}\n`);
+      out(lastLogLines());
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      if (values.keep) {
+        out(
+          `\nthe demo keeps running${failed ? ' (as it failed, for a look)' : ''}. Try:\n` +
+            `  ip netns exec ${PODS[3].netns} curl -s http://10.96.0.100/\n` +
+            `  ip netns exec ${PODS[3].netns} dig web.default.svc.cluster.local\n` +
+            `  ip netns exec ${NODES[0].netns} iptables-save -t nat | grep KUBE-SVC\n` +
+            `logs: ${DEMO_DIR}/logs/   remove it: netlet demo --down\n`,
+        );
+      } else {
+        await teardown();
+      }
+    }
+    return failed ? 1 : 0;
+  },
+};

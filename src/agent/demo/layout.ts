@@ -1,0 +1,197 @@
+// The demo cluster's shape: two nodes, four pods, one external client, all
+// network namespaces on this machine. Addresses come from the documentation
+// ranges (RFC 5737) for the "physical" links, so nothing here can collide
+// with or leak to a real network; pod and service ranges are kubeadm's.
+
+export const DEMO_PREFIX = 'netlet-demo';
+
+export interface DemoNode {
+  name: string;
+  netns: string;
+  /** Address on the node-to-node link. */
+  ip: string;
+  podCIDR: string;
+}
+
+export interface DemoPod {
+  name: string;
+  node: DemoNode;
+  netns: string;
+}
+
+export const NODES: DemoNode[] = [
+  { name: 'node1', netns: `${DEMO_PREFIX}-node1`, ip: '192.0.2.1', podCIDR: '10.244.1.0/24' },
+  { name: 'node2', netns: `${DEMO_PREFIX}-node2`, ip: '192.0.2.2', podCIDR: '10.244.2.0/24' },
+];
+
+export const PODS: DemoPod[] = [
+  { name: 'web-1', node: NODES[0], netns: `${DEMO_PREFIX}-web-1` },
+  { name: 'web-2', node: NODES[0], netns: `${DEMO_PREFIX}-web-2` },
+  { name: 'web-3', node: NODES[1], netns: `${DEMO_PREFIX}-web-3` },
+  { name: 'client', node: NODES[1], netns: `${DEMO_PREFIX}-client` },
+];
+
+/** The "outside world": a namespace linked to node1 only. */
+export const EXTERNAL = { netns: `${DEMO_PREFIX}-ext`, ip: '198.51.100.2', nodeSide: '198.51.100.1' };
+
+export const CLUSTER_CIDR = '10.244.0.0/16';
+export const DNS_SERVICE_IP = '10.96.0.10';
+export const WEB_SERVICE_IP = '10.96.0.100';
+export const NODE_PORT = 30080;
+export const APP_PORT = 8080;
+
+export const allNamespaces = (): string[] => [...NODES.map((n) => n.netns), ...PODS.map((p) => p.netns), EXTERNAL.netns];
+
+/** Pods that serve the web services (the client pod only asks). */
+export const webPods = (): DemoPod[] => PODS.filter((p) => p.name.startsWith('web-'));
+
+const meta = (name: string, ns = 'default') => ({ name, namespace: ns });
+
+/** The manifest folder every agent reads: nodes and services, then slices once pods have addresses. */
+export function clusterManifests(podIPs: Map<string, string>): object[] {
+  const nodes = NODES.map((n) => ({
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name } },
+    spec: { podCIDR: n.podCIDR, podCIDRs: [n.podCIDR] },
+    status: {
+      addresses: [
+        { type: 'InternalIP', address: n.ip },
+        { type: 'Hostname', address: n.name },
+      ],
+      conditions: [{ type: 'Ready', status: 'True' }],
+    },
+  }));
+  const web = webPods().map((p) => ({ pod: p, ip: podIPs.get(p.name) })).filter((x): x is { pod: DemoPod; ip: string } => !!x.ip);
+  const endpoints = web.map(({ pod, ip }) => ({
+    addresses: [ip],
+    conditions: { ready: true },
+    nodeName: pod.node.name,
+    hostname: pod.name,
+    targetRef: { kind: 'Pod', namespace: 'default', name: pod.name },
+  }));
+  const slicePorts = [{ name: 'http', protocol: 'TCP', port: APP_PORT }];
+  const slice = (name: string, service: string) => ({
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { ...meta(name), labels: { 'kubernetes.io/service-name': service } },
+    addressType: 'IPv4',
+    ports: slicePorts,
+    endpoints,
+  });
+  const pods = [...podIPs].map(([name, ip]) => {
+    const pod = PODS.find((p) => p.name === name)!;
+    return {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: meta(name),
+      spec: { nodeName: pod.node.name },
+      status: { phase: 'Running', podIP: ip, podIPs: [{ ip }] },
+    };
+  });
+  return [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } },
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kube-system' } },
+    ...nodes,
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: meta('web'),
+      spec: { type: 'ClusterIP', clusterIP: WEB_SERVICE_IP, clusterIPs: [WEB_SERVICE_IP], ports: [{ name: 'http', port: 80, targetPort: APP_PORT, protocol: 'TCP' }] },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: meta('web-nodeport'),
+      spec: {
+        type: 'NodePort',
+        clusterIP: '10.96.0.101',
+        clusterIPs: ['10.96.0.101'],
+        ports: [{ name: 'http', port: 80, targetPort: APP_PORT, nodePort: NODE_PORT, protocol: 'TCP' }],
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: meta('web-headless'),
+      spec: { clusterIP: 'None', ports: [{ name: 'http', port: APP_PORT, protocol: 'TCP' }] },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: meta('docs'),
+      spec: { type: 'ExternalName', externalName: 'docs.example.org' },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: meta('kube-dns', 'kube-system'),
+      spec: {
+        clusterIP: DNS_SERVICE_IP,
+        clusterIPs: [DNS_SERVICE_IP],
+        ports: [
+          { name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 },
+          { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 },
+        ],
+      },
+    },
+    {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { ...meta('kube-dns-nodes', 'kube-system'), labels: { 'kubernetes.io/service-name': 'kube-dns' } },
+      addressType: 'IPv4',
+      ports: [
+        { name: 'dns', protocol: 'UDP', port: 53 },
+        { name: 'dns-tcp', protocol: 'TCP', port: 53 },
+      ],
+      endpoints: NODES.map((n) => ({ addresses: [n.ip], conditions: { ready: true }, nodeName: n.name })),
+    },
+    ...(web.length ? [slice('web-pods', 'web'), slice('web-nodeport-pods', 'web-nodeport'), slice('web-headless-pods', 'web-headless')] : []),
+    ...pods,
+  ];
+}
+
+/** The agent config for one demo node: kube-proxy defaults plus the demo's cluster CIDR, routes and DNS. */
+export function agentConfig(corefile: string): object {
+  return {
+    healthzBindAddress: '0.0.0.0:10256',
+    metricsBindAddress: '127.0.0.1:10249',
+    proxy: { mode: 'iptables', clusterCIDR: CLUSTER_CIDR, iptables: { minSyncPeriod: '100ms' } },
+    dns: { enabled: true, corefile, listen: '0.0.0.0:53' },
+    routes: { enabled: true, mode: 'direct' },
+  };
+}
+
+/**
+ * The demo's Corefile: the cluster zone only, no `forward`, so no query can
+ * leave this machine (names outside the zone are refused).
+ */
+export const DEMO_COREFILE = `.:53 {
+    errors
+    health :8080
+    ready :8181
+    kubernetes cluster.local in-addr.arpa ip6.arpa {
+        pods insecure
+        ttl 5
+    }
+    prometheus 127.0.0.1:9153
+}
+`;
+
+/** The CNI network config each node uses: bridge mode, addresses from the node's podCIDR. */
+export function cniConflist(node: DemoNode, dataDir: string): object {
+  return {
+    cniVersion: '1.0.0',
+    name: 'netlet',
+    plugins: [
+      {
+        type: 'netlet-cni',
+        mode: 'bridge',
+        bridge: 'netlet0',
+        mtu: 1500,
+        nodeName: node.name,
+        ipam: { type: 'netlet-ipam', mode: 'podCIDR', datastore: 'local', podCIDRs: [node.podCIDR], dataDir: `${dataDir}/ipam-${node.name}` },
+      },
+    ],
+  };
+}
