@@ -40,6 +40,7 @@ export class ClusterDns {
   readonly #kinds: Kind[];
   readonly #config: DnsConfig;
   readonly #workers: DnsWorkers | null;
+  readonly #forwarder: Forwarder | null;
   #unwatch: (() => void) | null = null;
 
   constructor(opts: ClusterDnsOptions) {
@@ -47,6 +48,7 @@ export class ClusterDns {
     this.#store = store;
     this.#kinds = kindsNeeded(config);
     this.#config = config;
+    this.#forwarder = opts.forwarder ?? null;
     this.#workers = config.workers > 1 ? new DnsWorkers({ store, kinds: this.#kinds, observe: opts.observe, onError: opts.onError }) : null;
     this.index = new ZoneIndex(store, { endpointPodNames: config.endpointPodNames, podsVerified: config.pods === 'verified' });
     this.resolver = new Resolver(this.index, { zones: config.zones, fallthrough: config.fallthrough, ttl: config.ttl, pods: config.pods });
@@ -80,6 +82,7 @@ export class ClusterDns {
       offSynced();
     };
     await this.server.start();
+    await this.#forwarder?.start?.(this.server.addresses());
     if (this.#workers) {
       // Workers bind the ports the main thread got (port 0 resolved).
       const listen = this.server.addresses().map((a) => ({ host: a.address, port: a.port }));
@@ -93,5 +96,6 @@ export class ClusterDns {
     this.index.stop();
     await this.#workers?.stop();
     await this.server.stop();
+    this.#forwarder?.stop?.();
   }
 }

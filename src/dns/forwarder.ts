@@ -1,3 +1,5 @@
+import type { AddressInfo } from 'node:net';
+
 /**
  * Where names outside the cluster zones go (and cluster names that fall
  * through). The real one (upstreams from the Corefile's `forward`, with its
@@ -14,4 +16,8 @@
  */
 export interface Forwarder {
   forward(query: Buffer): Promise<Buffer | null>;
+  /** Called once the server's sockets are bound (the loop check probes them); optional. */
+  start?(addresses: AddressInfo[]): void | Promise<void>;
+  /** Stops health checks, reload timers and upstream sockets; optional. */
+  stop?(): void;
 }

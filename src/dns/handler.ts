@@ -15,6 +15,8 @@ export type Proto = 'udp' | 'tcp';
 export interface Observation {
   /** The zone that answered, '.' for forwarded names, null when the packet could not be read. */
   zone: string | null;
+  /** The question name, lowercased ('' when the packet could not be read): for a query log. */
+  name: string;
   qtype: number;
   rcode: number;
   durationMs: number;
@@ -74,7 +76,7 @@ export class DnsHandler {
     if (parsed.kind !== 'query') {
       const rcode = parsed.kind === 'formerr' ? Rcode.FORMERR : Rcode.NOTIMP;
       const reply = headerOnlyReply(parsed.id, parsed.flags, rcode);
-      this.#report(start, null, 0, rcode, proto, false, false);
+      this.#report(start, null, null, rcode, proto, false, false);
       return reply;
     }
     const q = parsed.query;
@@ -87,7 +89,7 @@ export class DnsHandler {
     const cached = q.qclass === RRClass.IN ? this.answers.get(key) : undefined;
     if (cached) {
       const reply = finishReply(cached, q, packet, maxSize, this.#nextRotation());
-      this.#report(start, cached.zone, q.qtype, cached.rcode, proto, true, false);
+      this.#report(start, q, cached.zone, cached.rcode, proto, true, false);
       return reply;
     }
 
@@ -104,7 +106,7 @@ export class DnsHandler {
     const msg = this.#encode(q, packet, res);
     if (q.qclass === RRClass.IN) this.answers.set(key, { ...msg, zone: res.zone });
     const reply = finishReply(msg, q, packet, maxSize, this.#nextRotation());
-    this.#report(start, res.zone, q.qtype, res.rcode, proto, false, false);
+    this.#report(start, q, res.zone, res.rcode, proto, false, false);
     return reply;
   }
 
@@ -118,7 +120,7 @@ export class DnsHandler {
       // The CNAME alone is still a correct answer; the client can chase it.
     }
     const msg = this.#encode(q, packet, res);
-    this.#report(start, res.zone, q.qtype, res.rcode, proto, false, true);
+    this.#report(start, q, res.zone, res.rcode, proto, false, true);
     return finishReply(msg, q, packet, maxSize);
   }
 
@@ -149,7 +151,7 @@ export class DnsHandler {
       additional: [],
     });
     msg.rcode = rcode;
-    this.#report(start, zone, q.qtype, rcode, proto, false, false);
+    this.#report(start, q, zone, rcode, proto, false, false);
     return finishReply(msg, q, packet, maxSize);
   }
 
@@ -160,7 +162,7 @@ export class DnsHandler {
     return fwd.forward(packet).then(
       (reply) => {
         if (!reply || reply.length < 12) return servfail();
-        this.#report(start, '.', q.qtype, reply[3] & 0xf, proto, false, true);
+        this.#report(start, q, '.', reply[3] & 0xf, proto, false, true);
         return truncateForeign(reply, q, maxSize);
       },
       () => servfail(),
@@ -173,10 +175,12 @@ export class DnsHandler {
     return this.#rotation;
   }
 
-  #report(start: number, zone: string | null, qtype: number, rcode: number, proto: Proto, fromCache: boolean, forwarded: boolean): void {
+  #report(start: number, q: Query | null, zone: string | null, rcode: number, proto: Proto, fromCache: boolean, forwarded: boolean): void {
     if (!this.#observe) return;
     try {
-      this.#observe({ zone, qtype, rcode, durationMs: performance.now() - start, proto, fromCache, forwarded });
+      const name = q?.name ?? '';
+      const qtype = q?.qtype ?? 0;
+      this.#observe({ zone, name, qtype, rcode, durationMs: performance.now() - start, proto, fromCache, forwarded });
     } catch {
       // A metrics hook must never cost an answer.
     }

@@ -17,7 +17,7 @@ interface CorefileModule {
   parseCorefile(text: string, file: string): DnsConfig;
 }
 interface ForwardModule {
-  createForwarder(config: DnsConfig, log: Logger): Forwarder | null;
+  createForwarder(config: DnsConfig, log: Logger, registry?: Registry): Forwarder | null;
 }
 interface MetricsModule {
   createDnsMetrics(registry: Registry): (o: Observation) => void;
@@ -62,13 +62,13 @@ export async function loadDnsConfig(src: DnsConfigSources): Promise<DnsConfig> {
 }
 
 /** The forwarder for names outside the cluster zones, or null (the server then answers REFUSED). */
-export async function loadForwarder(config: DnsConfig, log: Logger): Promise<Forwarder | null> {
+export async function loadForwarder(config: DnsConfig, log: Logger, registry?: Registry): Promise<Forwarder | null> {
   const mod = await optionalModule<ForwardModule>('./forward/index.ts');
   if (!mod) {
     log.warn('no forwarder in this build: names outside the cluster zones are answered REFUSED');
     return null;
   }
-  return mod.createForwarder(config, log);
+  return mod.createForwarder(config, log, registry);
 }
 
 /** The metrics hook, or undefined when this build has none. */

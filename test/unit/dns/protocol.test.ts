@@ -177,7 +177,7 @@ t.test('forwarding: REFUSED with no forwarder, the forwarder reply otherwise, SE
 });
 
 t.test('observe hook sees every reply', async (t) => {
-  const seen: Array<{ rcode: number; fromCache: boolean; zone: string | null }> = [];
+  const seen: Array<{ rcode: number; fromCache: boolean; zone: string | null; name: string }> = [];
   const dns = new ClusterDns({ store: syncedStore(clusterObjects()), config: dnsConfig(), observe: (o) => seen.push(o) });
   dns.index.start();
   await ask(dns, `svc1.testns.${Z}`, 'A');
@@ -188,6 +188,7 @@ t.test('observe hook sees every reply', async (t) => {
     ['cluster.local.', 0, true],
     ['cluster.local.', 3, false],
   ]);
+  t.strictSame(seen.map((o) => o.name), [`svc1.testns.${Z}`, `svc1.testns.${Z}`, `x.testns.${Z}`]);
 });
 
 t.test('ExternalName outside the zone: the CNAME, then the upstream addresses of the target', async (t) => {

@@ -1,0 +1,108 @@
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../../agent/log.ts';
+import type { DnsConfig } from '../config.ts';
+import type { Forwarder } from '../forwarder.ts';
+import { CachingForwarder } from '../cache-forwarder.ts';
+import { defaultCacheLimits } from '../cache.ts';
+import type { CacheLimits } from '../cache.ts';
+import { HostsForwarder } from '../hosts-forwarder.ts';
+import { LoopDetector } from '../loop.ts';
+import { createCacheMetrics, createForwardMetrics } from '../metrics.ts';
+import { defaultForwardOptions } from './options.ts';
+import { UpstreamForwarder } from './upstream-forwarder.ts';
+import type { ForwardEvents } from './upstream-forwarder.ts';
+import { resolveUpstreams } from './upstream-list.ts';
+
+export interface ForwarderParts {
+  /** Called when `loop` sees its probe come back; the default logs and exits with status 1, as CoreDNS halts. */
+  onLoop?: (message: string) => void;
+  /** Reads resolv.conf-style files named in `forward` (tests inject one). */
+  readFile?: (path: string) => string;
+}
+
+/**
+ * Everything behind the server's Forwarder hook, in CoreDNS's plugin
+ * order: loop (sees its probe) → hosts → cache → forward. Built from the
+ * Corefile's `loop`, `hosts`, `cache` and `forward`; null when none of them
+ * is configured (the server then answers REFUSED beyond its zones).
+ */
+export class ForwardChain implements Forwarder {
+  readonly head: Forwarder;
+  readonly upstream: UpstreamForwarder | null;
+  readonly cache: CachingForwarder | null;
+  readonly hosts: HostsForwarder | null;
+  readonly loop: LoopDetector | null;
+
+  constructor(parts: { head: Forwarder; upstream: UpstreamForwarder | null; cache: CachingForwarder | null; hosts: HostsForwarder | null; loop: LoopDetector | null }) {
+    this.head = parts.head;
+    this.upstream = parts.upstream;
+    this.cache = parts.cache;
+    this.hosts = parts.hosts;
+    this.loop = parts.loop;
+  }
+
+  forward(query: Buffer): Promise<Buffer | null> {
+    return this.head.forward(query).catch(() => null);
+  }
+
+  async start(addresses: AddressInfo[]): Promise<void> {
+    await this.hosts?.start();
+    this.loop?.start(addresses);
+  }
+
+  stop(): void {
+    this.loop?.stop();
+    this.hosts?.stop();
+    this.upstream?.stop();
+  }
+}
+
+export function cacheLimitsOf(config: DnsConfig): CacheLimits {
+  if (config.cacheLimits) return config.cacheLimits;
+  // `cache TTL` caps both kinds (plugin/cache README).
+  return { ...defaultCacheLimits(), successTtl: config.cache.successTtl, denialTtl: config.cache.denialTtl };
+}
+
+function serverLabel(config: DnsConfig): string {
+  const l = config.listen[0];
+  const host = !l || l.host === '0.0.0.0' || l.host === '::' ? '' : l.host;
+  return `dns://${host}:${l?.port ?? 53}`;
+}
+
+export function createForwarder(config: DnsConfig, log: Logger, registry?: Registry, parts: ForwarderParts = {}): ForwardChain | null {
+  const fwdOpts = config.forward ?? defaultForwardOptions();
+  let upstream: UpstreamForwarder | null = null;
+  if (config.upstreams.length > 0) {
+    const events: ForwardEvents = registry ? createForwardMetrics(registry) : {};
+    events.upstreamState = (to, down) => log.warn({ upstream: to }, down ? 'upstream marked down; health checks continue' : 'upstream healthy again');
+    upstream = new UpstreamForwarder(resolveUpstreams(config.upstreams, parts.readFile), fwdOpts, events);
+  }
+  let head: Forwarder | null = upstream;
+  let cache: CachingForwarder | null = null;
+  if (head && config.cache.enabled) {
+    const zones = fwdOpts.from;
+    let sizes: (k: 'success' | 'denial') => number = () => 0;
+    const events = registry ? createCacheMetrics(registry, serverLabel(config), zones, (k) => sizes(k)) : {};
+    cache = new CachingForwarder(head, { limits: cacheLimitsOf(config), prefetch: config.cache.prefetch, events });
+    const c = cache.cache;
+    sizes = (k) => c.size(k);
+    head = cache;
+  }
+  let hosts: HostsForwarder | null = null;
+  if (config.hosts) {
+    hosts = new HostsForwarder(config.hosts, head, log);
+    head = hosts;
+  }
+  let loop: LoopDetector | null = null;
+  if (config.loop) {
+    const onLoop = parts.onLoop ?? ((message: string) => {
+      log.fatal({ plugin: 'loop' }, message);
+      process.exit(1);
+    });
+    loop = new LoopDetector('.', head, onLoop);
+    head = loop;
+  }
+  if (!head) return null;
+  return new ForwardChain({ head, upstream, cache, hosts, loop });
+}
