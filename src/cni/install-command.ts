@@ -20,6 +20,8 @@ const HELP = `usage: netlet install-cni [options]
   --data-dir DIR       IPAM allocation state (default /var/lib/netlet/ipam)
   --portmap            chain the reference portmap plugin after netlet-cni
   --node PATH          Node.js ≥ 24 binary for the launcher (default: this one)
+  --agent-socket PATH  install the fast path: a small C client that hands calls to
+                       'netlet cni-server' (or the agent) on PATH, falling back to Node
   -h, --help           this help
 `;
 
@@ -44,6 +46,7 @@ export const installCniCommand: Command = {
           'data-dir': { type: 'string' },
           portmap: { type: 'boolean' },
           node: { type: 'string' },
+          'agent-socket': { type: 'string' },
           help: { type: 'boolean', short: 'h' },
         },
       }));
@@ -71,7 +74,7 @@ export const installCniCommand: Command = {
             dataDir: values['data-dir'],
             portmap: values.portmap,
           });
-    const out = installCni({ binDir: values['bin-dir'], confDir: values['conf-dir'], nodePath: values.node, conflist });
+    const out = installCni({ binDir: values['bin-dir'], confDir: values['conf-dir'], nodePath: values.node, conflist, agentSocket: values['agent-socket'] });
     process.stdout.write(`installed ${out.plugin}${out.conflist ? ` and ${out.conflist}` : ''}\n`);
     return 0;
   },

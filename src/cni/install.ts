@@ -7,7 +7,7 @@
 // (dist/netlet-cni.mjs next to its node_modules, which hold the `netlink`
 // package and the setns addon). It turns on V8's compile cache first, which
 // roughly halves the plugin's start-up after the first run.
-import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConflist } from './config.ts';
@@ -26,7 +26,16 @@ export interface InstallOptions {
   conflist?: unknown;
   /** File name in confDir; the runtime uses the first in lexical order. */
   conflistName?: string;
+  /**
+   * The fast path: install the C shim (native/cni-shim.c) as netlet-cni,
+   * handing calls to the agent's CNI socket, with the Node.js launcher beside
+   * it as netlet-cni-node for when no agent answers.
+   */
+  agentSocket?: string;
 }
+
+const projectRoot = (): string => resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const defaultShimPath = (): string => join(projectRoot(), 'native', 'build', 'Release', 'netlet-cni-shim');
 
 export const defaultBundlePath = (): string =>
   resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'netlet-cni.mjs');
@@ -61,7 +70,19 @@ export function installCni(opts: InstallOptions): { plugin: string; conflist?: s
   if (!existsSync(bundlePath)) throw new Error(`${bundlePath} is missing: run 'npm run build' first`);
   mkdirSync(opts.binDir, { recursive: true });
   const plugin = join(opts.binDir, 'netlet-cni');
-  writeAtomic(plugin, launcherScript(nodePath, bundlePath, opts.cacheDir ?? '/var/cache/netlet/cni'), 0o755);
+  const launcher = launcherScript(nodePath, bundlePath, opts.cacheDir ?? '/var/cache/netlet/cni');
+  if (opts.agentSocket) {
+    const shim = defaultShimPath();
+    if (!existsSync(shim)) throw new Error(`${shim} is missing: run 'npm install' (native/build.sh builds it)`);
+    writeAtomic(`${plugin}-node`, launcher, 0o755);
+    writeAtomic(`${plugin}.socket`, opts.agentSocket + '\n', 0o644);
+    const tmp = `${plugin}.tmp-${process.pid}`;
+    copyFileSync(shim, tmp);
+    chmodSync(tmp, 0o755);
+    renameSync(tmp, plugin);
+  } else {
+    writeAtomic(plugin, launcher, 0o755);
+  }
   if (opts.conflist === undefined) return { plugin };
   try {
     parseConflist(opts.conflist);

@@ -1,0 +1,86 @@
+// The agent side of netlet-cni's fast path (native/cni-shim.c): serves CNI
+// calls on a Unix socket inside the resident agent, so a pod's setup costs a
+// tiny C process instead of a Node.js start. The work is exactly the
+// plugin's (runCni): the same code, in a process that is already warm.
+//
+// Wire format, one call per connection: "KEY=VALUE\0" for each CNI_*
+// variable, one more "\0", the network config (the plugin's stdin) up to
+// the client's half-close; the reply is one byte of exit status followed by
+// the text the plugin prints.
+//
+// The agent must run in the node's network namespace (hostNetwork) and see
+// the runtime's netns files (CNI_NETNS paths, e.g. /var/run/netns).
+import { createServer } from 'node:net';
+import type { Server, Socket } from 'node:net';
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { runCni } from './run.ts';
+import type { CreateIpam } from './run.ts';
+import { CniCode, CniError, errorJson } from './errors.ts';
+import { LATEST_VERSION } from './version.ts';
+
+export const DEFAULT_CNI_SOCKET = '/run/netlet/cni.sock';
+
+/** Splits a request into its environment and stdin; throws CniError(4) on a malformed one. */
+export function decodeRequest(buf: Buffer): { env: Record<string, string>; stdin: string } {
+  const env: Record<string, string> = {};
+  let off = 0;
+  for (;;) {
+    const end = buf.indexOf(0, off);
+    if (end < 0) throw new CniError(CniCode.invalidEnvironment, 'request: environment block not terminated');
+    if (end === off) {
+      off = end + 1;
+      break;
+    }
+    const pair = buf.toString('utf8', off, end);
+    const eq = pair.indexOf('=');
+    if (eq <= 0 || !pair.startsWith('CNI_')) throw new CniError(CniCode.invalidEnvironment, `request: '${pair.slice(0, 40)}' is not a CNI_ variable`);
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+    off = end + 1;
+  }
+  return { env, stdin: buf.toString('utf8', off) };
+}
+
+export function encodeReply(exitCode: number, stdout: string): Buffer {
+  return Buffer.concat([Buffer.from([exitCode & 0xff]), Buffer.from(stdout ? stdout + '\n' : '')]);
+}
+
+async function serve(conn: Socket, createIpam: CreateIpam): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of conn) chunks.push(chunk as Buffer);
+  let reply: Buffer;
+  try {
+    const { env, stdin } = decodeRequest(Buffer.concat(chunks));
+    const { stdout, exitCode } = await runCni(env, stdin, createIpam);
+    reply = encodeReply(exitCode, stdout);
+  } catch (err) {
+    const e = err instanceof CniError ? err : new CniError(CniCode.internal, (err as Error).message);
+    reply = encodeReply(1, JSON.stringify(errorJson(e, LATEST_VERSION)));
+  }
+  conn.end(reply);
+}
+
+/** Listens on `socketPath` (mode 0600, replacing a stale socket) and serves CNI calls until closed. */
+export async function startCniServer(opts: { socketPath?: string; createIpam: CreateIpam; onError?: (err: Error) => void }): Promise<Server> {
+  const path = opts.socketPath ?? DEFAULT_CNI_SOCKET;
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  rmSync(path, { force: true });
+  // allowHalfOpen: the client half-closes after its request; the reply still has to go out.
+  const server = createServer({ allowHalfOpen: true }, (conn) => {
+    conn.on('error', (err) => opts.onError?.(err));
+    serve(conn, opts.createIpam).catch((err) => {
+      opts.onError?.(err as Error);
+      conn.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  // Only root (the runtime) may ask for pod networking.
+  chmodSync(path, 0o600);
+  return server;
+}
