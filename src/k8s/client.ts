@@ -17,6 +17,8 @@ export interface ApiClientOptions {
   /** PEM bundle that signs the server's certificate; absent means the system roots. */
   ca?: string | Buffer;
   insecureSkipTLSVerify?: boolean;
+  /** Verify the server certificate for this name instead of the URL's host (SNI too). */
+  tlsServerName?: string;
   /** Client certificate and key (PEM) for x509 authentication. */
   cert?: string | Buffer;
   key?: string | Buffer;
@@ -95,6 +97,7 @@ export class ApiClient {
         cert: options.cert,
         key: options.key,
         rejectUnauthorized: !options.insecureSkipTLSVerify,
+        ...(options.tlsServerName ? { servername: options.tlsServerName } : {}),
       },
       keepAliveTimeout: 60_000,
       keepAliveMaxTimeout: 600_000,
@@ -107,6 +110,7 @@ export class ApiClient {
       server: conn.server,
       ca: conn.ca,
       insecureSkipTLSVerify: conn.insecureSkipTLSVerify,
+      tlsServerName: conn.tlsServerName,
       cert: conn.cert,
       key: conn.key,
       token: conn.token,

@@ -6,6 +6,8 @@ export interface ClusterConnection {
   server: string;
   ca?: Buffer;
   insecureSkipTLSVerify: boolean;
+  /** Name to verify the server certificate against instead of the server's host (kubeconfig tls-server-name). */
+  tlsServerName?: string;
   cert?: Buffer;
   key?: Buffer;
   token?: TokenSource;

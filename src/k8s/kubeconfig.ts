@@ -143,6 +143,7 @@ export async function connectionFromKubeconfig(doc: Dict, path: string, options:
     server,
     ca,
     insecureSkipTLSVerify: insecure,
+    tlsServerName: str(cluster, 'tls-server-name', clWhere),
     cert,
     key,
     token,

@@ -212,12 +212,18 @@ export class Reflector {
       },
       { signal: this.#abort.signal, idleTimeoutMs: this.#stallMs },
     );
+    let stamped = 0;
     for await (const ev of stream) {
       if (!this.#apply(ev?.type, ev?.object)) continue;
       events++;
       this.#watchEvents = events;
+      // Bookmarks count: the store is known current up to now. At most one gauge write a second.
+      const now = Date.now();
+      if (now - stamped >= 1000) {
+        stamped = now;
+        this.#metrics?.lastSync.set({ resource: this.resource.resource }, now / 1000);
+      }
     }
-    if (events > 0) this.#metrics?.lastSync.set({ resource: this.resource.resource }, Date.now() / 1000);
     return { events, ms: Date.now() - started };
   }
 

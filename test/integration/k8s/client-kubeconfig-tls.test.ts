@@ -97,6 +97,18 @@ t.test('token file: a rotated token is picked up right after a 401', async (t) =
   t.equal(tokenServer.stats.log().at(-1)?.code, 200, 'the new token is kept');
 });
 
+t.test('tls-server-name is the name the certificate is checked against', async (t) => {
+  const good = await clientFor('sni-good', { token: 'secret-token', caFile: certs.caCert }, tokenServer, (doc) => {
+    doc.clusters[0].cluster['tls-server-name'] = 'localhost';
+  });
+  const bad = await clientFor('sni-bad', { token: 'secret-token', caFile: certs.caCert }, tokenServer, (doc) => {
+    doc.clusters[0].cluster['tls-server-name'] = 'wrong.example';
+  });
+  t.teardown(() => Promise.all([good.close(), bad.close()]));
+  t.equal((await good.list('/api/v1/namespaces/default/services')).items.length, 1);
+  await t.rejects(bad.list('/api/v1/services'), { code: 'ERR_API_UNREACHABLE', message: /ALTNAME|wrong\.example/ });
+});
+
 const failing: { name: string; server: () => ApiServer; o: () => Omit<KubeconfigOptions, 'server'>; error: object; type: unknown }[] = [
   { name: 'unknown CA (no certificate-authority)', server: () => tokenServer, o: () => ({ token: 'secret-token' }), error: { code: 'ERR_API_UNREACHABLE', message: /SELF_SIGNED|UNABLE_TO|certificate/i }, type: ApiUnreachableError },
   { name: 'wrong token', server: () => tokenServer, o: () => ({ token: 'nope', caFile: certs.caCert }), error: { status: 401, code: 'ERR_API_UNAUTHORIZED' }, type: ApiError },
