@@ -7,6 +7,7 @@
 
 import type { EndpointSlice, Service } from '../k8s/objects.ts';
 import type { ObjectStore, StoreChange } from '../k8s/store.ts';
+import { deepEqual } from './deep-equal.ts';
 
 /** kube-proxy ignores services carrying service.kubernetes.io/service-proxy-name (another proxy owns them). */
 export function isProxied(svc: Service | undefined): svc is Service {
@@ -144,17 +145,29 @@ function sliceEntryUnchanged(entry: SliceEntry): boolean {
   return true;
 }
 
+/** Top-level fields that describe the object's identity or its change, not what the proxier reads. */
+const IGNORED = new Set(['meta', 'triggerTimeMs']);
+
+function sameContent(a: object, b: object): boolean {
+  const ka = Object.keys(a).filter((k) => !IGNORED.has(k));
+  const kb = Object.keys(b).filter((k) => !IGNORED.has(k));
+  if (ka.length !== kb.length) return false;
+  for (const k of ka) {
+    if (!deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  }
+  return true;
+}
+
 /** Equality of what the proxier reads; resourceVersion and uid are ignored on purpose. */
 function servicesEqual(a: Service | undefined, b: Service | undefined): boolean {
   if (a === b) return true;
   if (!a || !b) return false;
-  return JSON.stringify({ ...a, meta: undefined }) === JSON.stringify({ ...b, meta: undefined });
+  return sameContent(a, b);
 }
 
 function slicesEqual(a: EndpointSlice | undefined, b: EndpointSlice | undefined): boolean {
   if (a === b) return true;
   if (!a || !b) return false;
   // triggerTimeMs is metadata about the change, not the endpoints themselves.
-  const strip = (s: EndpointSlice) => JSON.stringify({ ...s, meta: undefined, triggerTimeMs: undefined });
-  return strip(a) === strip(b);
+  return sameContent(a, b);
 }

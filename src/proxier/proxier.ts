@@ -13,6 +13,7 @@ import type { ProxyBackend, SyncResult } from './backend.ts';
 import { BoundedFrequencyRunner, systemClock } from './bounded-frequency-runner.ts';
 import type { Clock } from './bounded-frequency-runner.ts';
 import { ChangeTracker, isProxied } from './change-tracker.ts';
+import { deepEqual } from './deep-equal.ts';
 import type { ConntrackCleaner } from './conntrack-cleaner.ts';
 import type { HealthCheckService, HealthCheckServers } from './healthcheck-servers.ts';
 import { familyLabel } from './metrics.ts';
@@ -57,10 +58,7 @@ interface FamilyState {
 
 const SYNCED_KINDS = ['Service', 'EndpointSlice', 'Node'] as const;
 
-/** Plans are built field by field in one fixed order, so their JSON compares them exactly. */
-function plansEqual(a: ServicePortPlan, b: ServicePortPlan): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
+const plansEqual = (a: ServicePortPlan, b: ServicePortPlan): boolean => deepEqual(a, b);
 
 export class Proxier {
   readonly #opts: ProxierOptions;
