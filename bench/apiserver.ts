@@ -7,6 +7,7 @@
 
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
+import http from 'node:http';
 import { startApiServer } from '../test/apiserver/server.ts';
 
 const { values } = parseArgs({
@@ -49,21 +50,26 @@ const node = (i: number): any => ({
   status: { addresses: [{ type: 'InternalIP', address: `192.168.${i >> 8}.${i & 255}` }], conditions: [{ type: 'Ready', status: 'True' }] },
 });
 
-// Worker: reads one watch stream and reports the count of event lines and the time between the first and the last.
+// Worker: reads `streams` copies of one watch and reports the event lines seen (all
+// streams together) and the time between the first and the last.
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const http = require('node:http');
-let lines = 0, first = 0, last = 0;
-http.get(workerData.url, (res) => {
-  parentPort.postMessage({ ready: true });
-  res.on('data', (chunk) => {
-    for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) lines++;
-    const now = performance.now();
-    if (!first) first = now;
-    last = now;
-    if (lines >= workerData.expect) { parentPort.postMessage({ lines, ms: last - first }); process.exit(0); }
+const agent = new http.Agent({ maxSockets: 1000 });
+let lines = 0, first = 0, last = 0, ready = 0;
+const total = workerData.expect * workerData.streams;
+for (let s = 0; s < workerData.streams; s++) {
+  http.get(workerData.url, { agent }, (res) => {
+    if (++ready === workerData.streams) parentPort.postMessage({ ready: true });
+    res.on('data', (chunk) => {
+      for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) lines++;
+      const now = performance.now();
+      if (!first) first = now;
+      last = now;
+      if (lines >= total) { parentPort.postMessage({ lines, ms: last - first }); process.exit(0); }
+    });
   });
-});
+}
 `;
 
 const ms = (t0: number): number => Math.round(performance.now() - t0);
@@ -78,16 +84,31 @@ let t0 = performance.now();
 api.seed(objs);
 rows.push([`seed ${nSvc} Services + ${nSvc} EndpointSlices + ${nNodes} Nodes (in-process)`, `${ms(t0)} ms`]);
 
+/** GET with node:http, counting bytes (no decoding: the server's cost is measured). */
+function rawGet(url: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { headers }, (r) => {
+        let n = 0;
+        r.on('data', (c: Buffer) => (n += c.length));
+        r.on('end', () => resolve(n));
+      })
+      .on('error', reject);
+  });
+}
+
 t0 = performance.now();
-let res = await fetch(`${api.url}/apis/discovery.k8s.io/v1/endpointslices`);
-let text = await res.text();
-rows.push([`LIST all ${nSvc} EndpointSlices (${(text.length / 1e6).toFixed(1)} MB)`, `${ms(t0)} ms`]);
+let bytes = await rawGet(`${api.url}/apis/discovery.k8s.io/v1/endpointslices`);
+rows.push([`LIST all ${nSvc} EndpointSlices (${(bytes / 1e6).toFixed(1)} MB)`, `${ms(t0)} ms`]);
+t0 = performance.now();
+bytes = await rawGet(`${api.url}/apis/discovery.k8s.io/v1/endpointslices`, { 'accept-encoding': 'gzip' });
+rows.push([`  the same, gzipped (${(bytes / 1e6).toFixed(1)} MB)`, `${ms(t0)} ms`]);
 
 t0 = performance.now();
 let token = '';
 let pages = 0;
 do {
-  res = await fetch(`${api.url}/api/v1/services?limit=500${token ? `&continue=${encodeURIComponent(token)}` : ''}`);
+  const res = await fetch(`${api.url}/api/v1/services?limit=500${token ? `&continue=${encodeURIComponent(token)}` : ''}`);
   const body: any = await res.json();
   token = body.metadata.continue ?? '';
   pages++;
@@ -95,28 +116,32 @@ do {
 rows.push([`paged LIST of ${nSvc} Services, limit=500 (${pages} pages)`, `${ms(t0)} ms`]);
 
 t0 = performance.now();
-res = await fetch(`${api.url}/api/v1/nodes`, { headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' } });
-text = await res.text();
+await rawGet(`${api.url}/api/v1/nodes`, { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' });
 rows.push([`LIST ${nNodes} Nodes as a Table (kubectl get)`, `${ms(t0)} ms`]);
 
-const rv = api.resourceVersion;
-const worker = new Worker(WORKER, {
-  eval: true,
-  workerData: { url: `${api.url}/apis/discovery.k8s.io/v1/endpointslices?watch=1&resourceVersion=${rv}`, expect: nUpdates },
-});
-await new Promise((r) => worker.once('message', r));
-const done = new Promise<{ lines: number; ms: number }>((r) => worker.once('message', r));
-t0 = performance.now();
-for (let i = 0; i < nUpdates; i++) {
-  api.seed([slice(i % nSvc, 1 + Math.floor(i / nSvc))]);
-  if (i % 1000 === 999) await new Promise((r) => setImmediate(r));
+async function watchRun(streams: number, updates: number, gen: number): Promise<void> {
+  const rv = api.resourceVersion;
+  const worker = new Worker(WORKER, {
+    eval: true,
+    workerData: { url: `${api.url}/apis/discovery.k8s.io/v1/endpointslices?watch=1&resourceVersion=${rv}`, expect: updates, streams },
+  });
+  await new Promise((r) => worker.once('message', r));
+  const done = new Promise<{ lines: number; ms: number }>((r) => worker.once('message', r));
+  const t0 = performance.now();
+  for (let i = 0; i < updates; i++) {
+    api.seed([slice(i % nSvc, gen + Math.floor(i / nSvc))]);
+    if (i % 1000 === 999) await new Promise((r) => setImmediate(r));
+  }
+  const genMs = performance.now() - t0;
+  const got = await done;
+  await worker.terminate();
+  rows.push([`EndpointSlice updates applied in-process, ${streams} watcher(s) (${updates})`, `${Math.round((updates / genMs) * 1000)} updates/s`]);
+  rows.push([`  … delivered (${got.lines} events over ${streams} stream(s))`, `${Math.round((got.lines / got.ms) * 1000)} events/s`]);
 }
-const genMs = performance.now() - t0;
-const got = await done;
-rows.push([`EndpointSlice updates applied in-process (${nUpdates})`, `${Math.round((nUpdates / genMs) * 1000)} updates/s`]);
-rows.push([`  … delivered to one watcher (${got.lines} events)`, `${Math.round((got.lines / got.ms) * 1000)} events/s`]);
+
+await watchRun(1, nUpdates, 1);
+await watchRun(20, Math.floor(nUpdates / 5), 100);
 rows.push(['server process RSS', `${Math.round(process.memoryUsage().rss / 1e6)} MB`]);
-await worker.terminate();
 await api.close();
 
 console.log('| measurement | result |');

@@ -38,8 +38,10 @@ export function verbOf(method: string, rp: ResourcePath, q: URLSearchParams): Ve
 }
 
 export function sendJSON(res: ServerResponse, code: number, body: string): void {
-  res.writeHead(code, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Content-Length': Buffer.byteLength(body) });
-  res.end(body);
+  // Encode once: Buffer.byteLength plus end(string) would walk a 10 MB list twice.
+  const buf = Buffer.from(body);
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Content-Length': buf.length });
+  res.end(buf);
 }
 
 function filterOf(core: ApiCore, rp: ResourcePath, q: URLSearchParams): { filter?: (s: Stored) => boolean; selective: boolean } {
