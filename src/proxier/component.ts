@@ -101,7 +101,14 @@ export class ProxierComponent implements Component {
         return addrs;
       },
       conntrack,
-      healthChecks: this.#deps.healthChecks ?? new HttpHealthCheckServers({ log, proxyHealthy: () => proxier.healthy() }),
+      healthChecks:
+        this.#deps.healthChecks ??
+        new HttpHealthCheckServers({
+          log,
+          proxyHealthy: () => proxier.healthy(),
+          // kube-proxy serves healthCheckNodePorts on the NodePort addresses.
+          hosts: () => [...backends.keys()].flatMap((f) => nodePortAddressesFor(f, proxy.nodePortAddresses, store.get('Node', nodeName))),
+        }),
       clock: this.#deps.clock,
     });
     this.#proxier = proxier;

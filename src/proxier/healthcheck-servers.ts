@@ -37,7 +37,8 @@ export function healthCheckResponse(key: string, localEndpoints: number, proxyHe
 
 interface Listener {
   port: number;
-  server: Server | undefined;
+  /** Addresses it was opened on ('' = every address) → server; a missing server is retried. */
+  servers: Map<string, Server | undefined>;
   localEndpoints: number;
 }
 
@@ -45,8 +46,11 @@ export interface HttpHealthCheckOptions {
   log: Logger;
   /** The proxy's own health (the /healthz verdict). */
   proxyHealthy: () => boolean;
-  /** Address to listen on; undefined means every address (kube-proxy: each nodePortAddress). */
-  host?: string;
+  /**
+   * The node addresses to listen on (kube-proxy: those matching
+   * nodePortAddresses), read at each sync; empty or absent means every address.
+   */
+  hosts?: () => string[];
 }
 
 export class HttpHealthCheckServers implements HealthCheckServers {
@@ -57,40 +61,45 @@ export class HttpHealthCheckServers implements HealthCheckServers {
     this.#opts = opts;
   }
 
-  /** Ports actually listening, for tests and logs. */
+  /** Ports listening on every wanted address, for tests and logs. */
   listening(): Map<string, number> {
     const out = new Map<string, number>();
-    for (const [k, l] of this.#listeners) if (l.server?.listening) out.set(k, l.port);
+    for (const [k, l] of this.#listeners) {
+      if ([...l.servers.values()].every((s) => s?.listening)) out.set(k, l.port);
+    }
     return out;
   }
 
   async sync(services: ReadonlyMap<string, HealthCheckService>): Promise<void> {
+    const wanted = this.#opts.hosts?.() ?? [];
+    const hosts = wanted.length > 0 ? [...new Set(wanted)].sort() : [''];
+    const sameHosts = (l: Listener) => l.servers.size === hosts.length && hosts.every((h) => l.servers.has(h));
     for (const [key, l] of [...this.#listeners]) {
       const want = services.get(key);
-      if (!want || want.port !== l.port) {
+      if (!want || want.port !== l.port || !sameHosts(l)) {
         this.#listeners.delete(key);
-        await closeServer(l.server);
+        await Promise.all([...l.servers.values()].map(closeServer));
       }
     }
     for (const [key, want] of services) {
       let l = this.#listeners.get(key);
       if (!l) {
-        l = { port: want.port, server: undefined, localEndpoints: want.localEndpoints };
+        l = { port: want.port, servers: new Map(hosts.map((h) => [h, undefined])), localEndpoints: want.localEndpoints };
         this.#listeners.set(key, l);
       }
       l.localEndpoints = want.localEndpoints;
       // A port that could not be opened (taken) is retried on every sync.
-      if (!l.server) l.server = await this.#open(key, l);
+      for (const [host, server] of l.servers) if (!server) l.servers.set(host, await this.#open(key, l, host));
     }
   }
 
   async close(): Promise<void> {
     const all = [...this.#listeners.values()];
     this.#listeners.clear();
-    await Promise.all(all.map((l) => closeServer(l.server)));
+    await Promise.all(all.flatMap((l) => [...l.servers.values()].map(closeServer)));
   }
 
-  async #open(key: string, l: Listener): Promise<Server | undefined> {
+  async #open(key: string, l: Listener, host: string): Promise<Server | undefined> {
     const server = createServer((req, res) => {
       const r = healthCheckResponse(key, l.localEndpoints, this.#opts.proxyHealthy());
       // Content-Length rather than chunked, as Go's net/http sends such a small body.
@@ -100,16 +109,16 @@ export class HttpHealthCheckServers implements HealthCheckServers {
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen({ port: l.port, host: this.#opts.host }, () => {
+        server.listen({ port: l.port, host: host || undefined }, () => {
           server.off('error', reject);
           resolve();
         });
       });
       server.unref();
-      this.#opts.log.debug({ service: key, port: l.port }, 'health check server listening');
+      this.#opts.log.debug({ service: key, port: l.port, host: host || '*' }, 'health check server listening');
       return server;
     } catch (err) {
-      this.#opts.log.error({ err, service: key, port: l.port }, 'cannot open healthCheckNodePort; retrying on the next sync');
+      this.#opts.log.error({ err, service: key, port: l.port, host: host || '*' }, 'cannot open healthCheckNodePort; retrying on the next sync');
       return undefined;
     }
   }

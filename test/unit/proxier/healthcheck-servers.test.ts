@@ -28,7 +28,7 @@ t.test('kube-proxy answer: 200 with local endpoints, 503 without or when the pro
 
 t.test('listeners follow sync: open, update counts, move port, close', async (t) => {
   let healthy = true;
-  const hc = new HttpHealthCheckServers({ log: silentLogger, proxyHealthy: () => healthy, host: '127.0.0.1' });
+  const hc = new HttpHealthCheckServers({ log: silentLogger, proxyHealthy: () => healthy, hosts: () => ['127.0.0.1'] });
   t.teardown(() => hc.close());
   const p1 = await freePort();
   await hc.sync(new Map([['ns/web', { port: p1, localEndpoints: 1 }]]));
@@ -61,7 +61,7 @@ t.test('listeners follow sync: open, update counts, move port, close', async (t)
 });
 
 t.test('a taken port is retried on the next sync', async (t) => {
-  const hc = new HttpHealthCheckServers({ log: silentLogger, proxyHealthy: () => true, host: '127.0.0.1' });
+  const hc = new HttpHealthCheckServers({ log: silentLogger, proxyHealthy: () => true, hosts: () => ['127.0.0.1'] });
   t.teardown(() => hc.close());
   const blocker = createServer();
   await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
@@ -71,4 +71,22 @@ t.test('a taken port is retried on the next sync', async (t) => {
   await new Promise((r) => blocker.close(r));
   await hc.sync(new Map([['ns/web', { port, localEndpoints: 1 }]]));
   t.same([...hc.listening()], [['ns/web', port]], 'listening once the port is free');
+});
+
+t.test('listens only on the given addresses, and follows them', async (t) => {
+  let hosts = ['127.0.0.1'];
+  const hc = new HttpHealthCheckServers({ log: silentLogger, proxyHealthy: () => true, hosts: () => hosts });
+  t.teardown(() => hc.close());
+  const port = await freePort();
+  await hc.sync(new Map([['ns/web', { port, localEndpoints: 1 }]]));
+  const ok = await request(`http://127.0.0.1:${port}/`);
+  t.equal(ok.statusCode, 200);
+  await ok.body.dump();
+  await t.rejects(request(`http://127.0.0.2:${port}/`), 'not on another loopback address');
+  hosts = ['127.0.0.2'];
+  await hc.sync(new Map([['ns/web', { port, localEndpoints: 1 }]]));
+  const moved = await request(`http://127.0.0.2:${port}/`);
+  t.equal(moved.statusCode, 200, 'reopened on the new address');
+  await moved.body.dump();
+  await t.rejects(request(`http://127.0.0.1:${port}/`), 'and closed on the old one');
 });
