@@ -3,28 +3,47 @@ import { ApiSource } from '../k8s/api-source.ts';
 import { ApiClient } from '../k8s/client.ts';
 import { resolveConnection } from '../k8s/kubeconfig.ts';
 import { ALL_KINDS } from '../k8s/objects.ts';
+import type { Kind } from '../k8s/objects.ts';
 import { snapshotAccess } from '../k8s/snapshot-access.ts';
 import type { AgentContext } from './component.ts';
+import type { AgentConfig } from './config.ts';
 import type { AgentSources } from './sources.ts';
 
 /**
- * The API branch of the agent's sources: the connection from --kubeconfig
- * (or the default chain), one reflector per kind, the API metrics, and the
- * snapshot fallback when --snapshot is set.
+ * The kinds the configured consumers read; each one costs a watch, memory and
+ * RBAC. The proxier needs Services, EndpointSlices and Nodes (topology, its
+ * own node); DNS needs Services, EndpointSlices, Namespaces and Pods; routes
+ * need Nodes and IPAMBlocks. `netlet dns` runs with the netlet-dns
+ * ClusterRole, which grants no Nodes or IPAMBlocks: watching them would fail
+ * with 403 forever and the store would never be synced. With no consumer at
+ * all, everything is watched (the snapshot then holds the whole state).
  *
- * All kinds are watched cluster-wide, Pods included: a node-local field
- * selector (spec.nodeName) would suit the proxier, but DNS answers pod
- * records and headless-service hostnames for pods on every node, and
- * podsByIP must resolve any endpoint's pod.
+ * Pods are watched cluster-wide, not field-selected by spec.nodeName: DNS
+ * answers pod records and headless-service hostnames for pods on every node,
+ * and podsByIP must resolve any endpoint's pod.
+ */
+export function watchedKinds(config: AgentConfig): Kind[] {
+  const kinds = new Set<Kind>();
+  if (config.proxy.mode !== 'none') for (const k of ['Service', 'EndpointSlice', 'Node'] as const) kinds.add(k);
+  if (config.dns.enabled) for (const k of ['Service', 'EndpointSlice', 'Namespace', 'Pod'] as const) kinds.add(k);
+  if (config.routes.enabled) for (const k of ['Node', 'IPAMBlock'] as const) kinds.add(k);
+  return kinds.size > 0 ? ALL_KINDS.filter((k) => kinds.has(k)) : [...ALL_KINDS];
+}
+
+/**
+ * The API branch of the agent's sources: the connection from --kubeconfig
+ * (or the default chain), one reflector per watched kind, the API metrics,
+ * and the snapshot fallback when --snapshot is set.
  */
 export async function createApiSources(ctx: AgentContext): Promise<AgentSources> {
   const conn = await resolveConnection({ kubeconfig: ctx.config.kubeconfig || undefined });
   const log = ctx.log.child({ source: 'api' });
-  log.info({ server: conn.server, from: conn.source }, 'using the API server');
   const client = ApiClient.fromConnection(conn);
   const metrics = new ApiMetrics(ctx.metrics, ctx.store);
-  const snapshot = ctx.config.snapshot ? snapshotAccess(ctx.config.snapshot, ctx.store, log, ALL_KINDS) : undefined;
-  const source = new ApiSource({ client, store: ctx.store, kinds: ALL_KINDS, log, metrics, snapshot });
+  const kinds = watchedKinds(ctx.config);
+  const snapshot = ctx.config.snapshot ? snapshotAccess(ctx.config.snapshot, ctx.store, log, kinds) : undefined;
+  const source = new ApiSource({ client, store: ctx.store, kinds, log, metrics, snapshot });
+  log.info({ server: conn.server, from: conn.source, kinds }, 'using the API server');
   return {
     start: () => source.start(),
     async stop() {
