@@ -89,8 +89,9 @@ export class Allocator {
     const released: string[] = [];
     for (const block of [...state.blocks]) {
       if (!block.isEmpty) continue;
-      // Drop it locally whatever the store says: if it was not ours any more, we must not allocate from it.
-      await this.#claims.release({ cidr: block.cidrText, pool: block.pool });
+      // A lost block is another node's now: only forget it. Otherwise drop it locally whatever the store
+      // answers: if it was not ours any more, we must not allocate from it.
+      if (!block.lost) await this.#claims.release({ cidr: block.cidrText, pool: block.pool });
       state.removeBlock(block);
       released.push(block.cidrText);
     }
@@ -104,9 +105,40 @@ export class Allocator {
     return families;
   }
 
+  /**
+   * Checks the node's blocks against the claims store, for claims deleted
+   * behind its back (by hand, or a cleanup that thought the node gone): a
+   * block nobody owns is claimed again; one another node now owns is marked
+   * lost, so its pods keep their addresses but no new ones come from it, and
+   * it is dropped once empty. Without this the node would go on allocating
+   * from a block another node may claim, and both would hand out its addresses.
+   */
+  async verifyBlocks(state: IpamState): Promise<OperationResult<{ reclaimed: string[]; lost: string[] }>> {
+    const value = { reclaimed: [] as string[], lost: [] as string[] };
+    if (this.#claims.fixed) return { value, changed: false };
+    const owned = new Set((await this.#claims.owned()).map((b) => b.cidr));
+    for (const block of state.blocks) {
+      if (block.lost || owned.has(block.cidrText)) continue;
+      if (block.isEmpty) {
+        // Nothing to keep: forget it instead of claiming it again (releaseEmptyBlocks drops it).
+        block.lost = true;
+        value.lost.push(block.cidrText);
+        continue;
+      }
+      const r = await this.#claims.reclaim({ cidr: block.cidrText, pool: block.pool });
+      if (r === 'claimed') value.reclaimed.push(block.cidrText);
+      if (r === 'taken') {
+        block.lost = true;
+        if (state.lastUsed.get(block.family) === block) state.lastUsed.delete(block.family);
+        value.lost.push(block.cidrText);
+      }
+    }
+    return { value, changed: value.lost.length > 0 };
+  }
+
   /** Blocks of this family that may hand out new addresses: their pool is configured and enabled. */
   #usable(block: Block, family: Family): boolean {
-    if (block.family !== family) return false;
+    if (block.family !== family || block.lost) return false;
     if (this.#claims.fixed) return true;
     return this.#pools.some((p) => p.name === block.pool && !p.disabled);
   }

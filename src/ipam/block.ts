@@ -34,6 +34,8 @@ export interface BlockRecord {
   cursor: number;
   /** Offset → owner. */
   allocations: Record<string, AllocationOwner>;
+  /** Set when the claims store says another node owns the block: no new addresses from it. */
+  lost?: boolean;
 }
 
 export const attachmentKey = (id: AttachmentId): string => `${id.containerID}\n${id.ifname}`;
@@ -48,6 +50,8 @@ export class Block {
   readonly firstUsable: number;
   readonly lastUsable: number;
   readonly gateway: string;
+  /** Another node owns this block in the claims store: existing pods keep their addresses, no new ones. */
+  lost = false;
   #cursor: number;
   readonly #owners = new Map<number, AllocationOwner>();
 
@@ -68,13 +72,16 @@ export class Block {
   static fromRecord(r: BlockRecord): Block {
     const b = new Block(r.cidr, r.pool, r.cursor);
     for (const [offset, owner] of Object.entries(r.allocations)) b.#owners.set(Number(offset), owner);
+    b.lost = r.lost === true;
     return b;
   }
 
   toRecord(): BlockRecord {
     const allocations: Record<string, AllocationOwner> = {};
     for (const [offset, owner] of this.#owners) allocations[offset] = owner;
-    return { cidr: this.cidrText, pool: this.pool, cursor: this.#cursor, allocations };
+    const r: BlockRecord = { cidr: this.cidrText, pool: this.pool, cursor: this.#cursor, allocations };
+    if (this.lost) r.lost = true;
+    return r;
   }
 
   get usableCount(): number {

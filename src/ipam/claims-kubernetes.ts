@@ -67,32 +67,46 @@ export class KubernetesClaims implements BlockClaims {
   }
 
   async claim(pools: Pool[]): Promise<ClaimedBlock | null> {
-    const api = await this.#api();
     const taken = new Set((await this.#listAll()).map((b) => b.metadata.name));
     for (const pool of pools) {
       for (const cidr of poolBlocks(pool)) {
         const name = blockObjectName(cidr);
         if (taken.has(name)) continue;
-        const labels = /^[a-z0-9]([-a-z0-9_.]{0,61}[a-z0-9])?$/i.test(this.#node) ? { [NODE_LABEL]: this.#node } : undefined;
-        try {
-          await api.create(IPAMBLOCKS_PATH, {
-            apiVersion: IPAMBLOCK_API_VERSION,
-            kind: 'IPAMBlock',
-            metadata: { name, labels },
-            spec: { cidr, node: this.#node, pool: pool.name },
-          });
-          return { cidr, pool: pool.name };
-        } catch (err) {
-          // Another node created it since our list: it is theirs, try the next one.
-          if (err instanceof ApiError && err.isAlreadyExists) {
-            taken.add(name);
-            continue;
-          }
-          throw claimError('claim', cidr, err);
-        }
+        // Another node created it since our list: it is theirs, try the next one.
+        if (await this.#create({ cidr, pool: pool.name })) return { cidr, pool: pool.name };
+        taken.add(name);
       }
     }
     return null;
+  }
+
+  async reclaim(block: ClaimedBlock): Promise<'ours' | 'claimed' | 'taken'> {
+    if (await this.#create(block)) return 'claimed';
+    let current: RawBlock;
+    try {
+      current = (await (await this.#api()).get(`${IPAMBLOCKS_PATH}/${blockObjectName(block.cidr)}`)) as RawBlock;
+    } catch (err) {
+      throw claimError('reclaim', block.cidr, err);
+    }
+    return current.spec?.node === this.#node ? 'ours' : 'taken';
+  }
+
+  /** Create-if-absent: true when this call created the claim, false when the name exists. */
+  async #create(block: ClaimedBlock): Promise<boolean> {
+    const api = await this.#api();
+    const labels = /^[a-z0-9]([-a-z0-9_.]{0,61}[a-z0-9])?$/i.test(this.#node) ? { [NODE_LABEL]: this.#node } : undefined;
+    try {
+      await api.create(IPAMBLOCKS_PATH, {
+        apiVersion: IPAMBLOCK_API_VERSION,
+        kind: 'IPAMBlock',
+        metadata: { name: blockObjectName(block.cidr), labels },
+        spec: { cidr: block.cidr, node: this.#node, pool: block.pool },
+      });
+      return true;
+    } catch (err) {
+      if (err instanceof ApiError && err.isAlreadyExists) return false;
+      throw claimError('claim', block.cidr, err);
+    }
   }
 
   async release(block: ClaimedBlock): Promise<boolean> {

@@ -51,6 +51,15 @@ export class LocalFileClaims implements BlockClaims {
     });
   }
 
+  reclaim(block: ClaimedBlock): Promise<'ours' | 'claimed' | 'taken'> {
+    return this.#update((doc) => {
+      const owner = doc.blocks[block.cidr];
+      if (owner) return { value: owner.node === this.#node ? 'ours' : 'taken', changed: false };
+      doc.blocks[block.cidr] = { node: this.#node, pool: block.pool };
+      return { value: 'claimed', changed: true };
+    });
+  }
+
   release(block: ClaimedBlock): Promise<boolean> {
     return this.#update((doc) => {
       if (doc.blocks[block.cidr]?.node !== this.#node) return { value: false, changed: false };

@@ -44,6 +44,13 @@ export class MemoryClaims implements BlockClaims {
     return null;
   }
 
+  async reclaim(block: ClaimedBlock): Promise<'ours' | 'claimed' | 'taken'> {
+    const owner = this.table.blocks.get(block.cidr);
+    if (owner) return owner.node === this.#node ? 'ours' : 'taken';
+    this.table.blocks.set(block.cidr, { node: this.#node, pool: block.pool });
+    return 'claimed';
+  }
+
   async release(block: ClaimedBlock): Promise<boolean> {
     if (this.table.blocks.get(block.cidr)?.node !== this.#node) return false;
     this.table.blocks.delete(block.cidr);

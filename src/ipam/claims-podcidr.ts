@@ -24,6 +24,10 @@ export class PodCidrClaims implements BlockClaims {
     return null;
   }
 
+  async reclaim(): Promise<'ours'> {
+    return 'ours';
+  }
+
   async release(): Promise<boolean> {
     return false;
   }

@@ -26,6 +26,12 @@ export interface BlockClaims {
    * other node can own it; null when every block of those pools is taken.
    */
   claim(pools: Pool[]): Promise<ClaimedBlock | null>;
+  /**
+   * Makes sure this node owns exactly this block (after someone deleted its
+   * claim): 'ours' when it already does, 'claimed' when it was free and is
+   * now ours again, 'taken' when another node owns it.
+   */
+  reclaim(block: ClaimedBlock): Promise<'ours' | 'claimed' | 'taken'>;
   /** Gives an empty block back; false when it was not this node's (nothing done). */
   release(block: ClaimedBlock): Promise<boolean>;
   /** Drops connections (the API client's keep-alive sockets), so a plugin process can exit at once. */

@@ -42,12 +42,29 @@ export class NodeIpam implements Ipam {
     return this.#allocator.lookup(this.#store.read(), id);
   }
 
-  /** Releases leaked attachments, then gives back the blocks that are left empty. */
+  /**
+   * Releases leaked attachments, checks the node's blocks against the claims
+   * store (claims deleted behind its back), then gives back the blocks that
+   * are left empty.
+   */
   async garbageCollect(valid: AttachmentId[]): Promise<number> {
     const n = await this.#store.update((s) => this.#allocator.garbageCollect(s, valid));
-    const blocks = await this.releaseEmptyBlocks();
-    if (n || blocks.length) this.#log.info({ released: n, blocksReleased: blocks }, 'ipam: garbage collected');
+    // The attachments are released and saved; a claims store that cannot be reached only delays the block work.
+    try {
+      const verified = await this.verifyBlocks();
+      if (verified.reclaimed.length || verified.lost.length) this.#log.warn(verified, 'ipam: block claims were deleted behind this node');
+      const blocks = await this.releaseEmptyBlocks();
+      if (blocks.length) this.#log.info({ blocksReleased: blocks }, 'ipam: empty blocks released');
+    } catch (err) {
+      this.#log.warn({ err: (err as Error).message }, 'ipam: block verification or release failed; retried at the next GC');
+    }
+    if (n) this.#log.info({ released: n }, 'ipam: garbage collected');
     return n;
+  }
+
+  /** See Allocator.verifyBlocks. */
+  verifyBlocks(): Promise<{ reclaimed: string[]; lost: string[] }> {
+    return this.#store.update((s) => this.#allocator.verifyBlocks(s));
   }
 
   /** Gives the node's empty blocks back to the claims store; returns their CIDRs. */

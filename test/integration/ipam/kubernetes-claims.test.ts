@@ -73,6 +73,15 @@ t.test('two nodes racing for blocks never share one', { timeout: 120_000 }, asyn
   t.same(after.filter((b) => b.spec.node === 'n1'), [], "n1's empty blocks are gone from the API");
   t.equal(after.length, byNode('n2').length, "n2's blocks are untouched");
   t.equal(api.requestCount('delete', 'ipamblocks'), byNode('n1').length, 'one delete per released block');
+
+  // Someone deletes one of n2's claims by hand: n2's next GC claims it again (its pods still live there).
+  const victim = byNode('n2')[0];
+  api.delete('ipamblocks', '', blockObjectName(victim));
+  const n2ipam = await createIpam(conf('n2'), { nodeName: 'n2' });
+  const valid = Array.from({ length: 90 }, (_, i) => ({ containerID: `n2-${i}`, ifname: 'eth0' }));
+  t.equal(await n2ipam.garbageCollect(valid), 0, 'nothing leaked on n2');
+  const restored = (api.list('ipamblocks') as unknown as RawBlock[]).find((b) => b.spec.cidr === victim);
+  t.equal(restored?.spec.node, 'n2', 'the deleted claim is back, owned by n2');
 });
 
 t.test('API failures during a claim surface as a clear error and lose nothing', { timeout: 60_000 }, async (t) => {

@@ -136,3 +136,27 @@ t.test('podCIDR mode allocates from the given podCIDRs only', async (t) => {
   await t.rejects(a.allocate(s, owner('c5')), { code: 'ERR_IPAM_EXHAUSTED', message: /podCIDR/ }, 'the /29 is full after 5');
   t.same((await a.releaseEmptyBlocks(s)).value, [], 'podCIDR blocks are never released');
 });
+
+t.test('verifyBlocks: a deleted claim is taken again, a block another node took is lost', async (t) => {
+  const table = new MemoryClaimsTable();
+  const a = new Allocator([pool('10.0.0.0/27', 29)], new MemoryClaims('n1', table));
+  const s = new IpamState('n1');
+  for (let i = 0; i < 11; i++) await addresses(a, s, `c${i}`);
+  t.same([...table.blocks.keys()], ['10.0.0.0/29', '10.0.0.8/29', '10.0.0.16/29']);
+  a.release(s, owner('c10'));
+  table.blocks.delete('10.0.0.0/29'); // deleted by hand
+  table.blocks.set('10.0.0.8/29', { node: 'n2', pool: '10.0.0.0/27' }); // and given to another node
+  table.blocks.delete('10.0.0.16/29'); // our third block, empty now: nothing to keep
+
+  const r = await a.verifyBlocks(s);
+  t.same(r.value, { reclaimed: ['10.0.0.0/29'], lost: ['10.0.0.8/29', '10.0.0.16/29'] });
+  t.same(table.blocks.get('10.0.0.0/29'), { node: 'n1', pool: '10.0.0.0/27' }, 'the free block is ours again');
+
+  for (let i = 0; i < 5; i++) a.release(s, owner(`c${i}`));
+  t.same(await addresses(a, s, 'new'), ['10.0.0.2/29'], 'new addresses never come from the lost block');
+  t.same((await a.allocate(s, owner('c5'))).value.map((x) => x.block), ['10.0.0.8/29'], 'pods in the lost block keep their address');
+  for (let i = 5; i < 10; i++) a.release(s, owner(`c${i}`));
+  const released = await a.releaseEmptyBlocks(s);
+  t.same(released.value, ['10.0.0.8/29', '10.0.0.16/29'], 'the emptied lost blocks are dropped');
+  t.same(table.blocks.get('10.0.0.8/29'), { node: 'n2', pool: '10.0.0.0/27' }, "without touching n2's claim");
+});
