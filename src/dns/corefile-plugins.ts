@@ -1,0 +1,260 @@
+import { isIP } from 'node:net';
+import { ConfigError } from '../errors.ts';
+import { defaultCacheLimits } from './cache.ts';
+import { absoluteZone, parseListen } from './config.ts';
+import type { DnsConfig, PodsMode } from './config.ts';
+import type { Directive } from './corefile-syntax.ts';
+import { parseDuration } from './corefile-syntax.ts';
+import { defaultForwardOptions } from './forward/options.ts';
+import type { ForwardPolicy } from './forward/options.ts';
+import { parseUpstreamAddress } from './forward/upstream-list.ts';
+import type { HostsConfig } from './hosts.ts';
+
+// One function per supported plugin: each reads its directive into the
+// DnsConfig and rejects, by name and line, what netlet does not do.
+
+export interface PluginContext {
+  file: string;
+  /** The server block's zones ("." for kubeadm's Corefile). */
+  blockZones: string[];
+}
+
+export type PluginReader = (d: Directive, config: DnsConfig, ctx: PluginContext) => void;
+
+export function fail(d: Directive, ctx: PluginContext, key: string, why: string): never {
+  throw new ConfigError(key, `${ctx.file} line ${d.line}: ${why}`);
+}
+
+function argCount(d: Directive, ctx: PluginContext, min: number, max: number, plugin = d.name): void {
+  if (d.args.length < min || d.args.length > max) {
+    const want = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
+    fail(d, ctx, plugin, `'${d.name}' takes ${want} argument(s), got ${d.args.length}`);
+  }
+}
+
+function noBlock(d: Directive, ctx: PluginContext): void {
+  if (d.block && d.block.length) fail(d.block[0], ctx, `${d.name} ${d.block[0].name}`, `'${d.name}' has no property '${d.block[0].name}' in netlet`);
+}
+
+function integer(d: Directive, ctx: PluginContext, key: string, text: string | undefined, min: number, max: number): number {
+  const n = Number(text);
+  if (text === undefined || !Number.isInteger(n) || n < min || n > max) fail(d, ctx, key, `'${text}' is not an integer in [${min}, ${max}]`);
+  return n;
+}
+
+function duration(d: Directive, ctx: PluginContext, key: string, text: string | undefined): number {
+  if (text === undefined) fail(d, ctx, key, `${key} needs a duration`);
+  try {
+    return parseDuration(text, key);
+  } catch (err) {
+    return fail(d, ctx, key, (err as Error).message);
+  }
+}
+
+function address(d: Directive, ctx: PluginContext, text: string | undefined, fallback: string): string {
+  if (text === undefined) return fallback;
+  try {
+    parseListen(text, d.name);
+  } catch (err) {
+    fail(d, ctx, d.name, (err as Error).message);
+  }
+  return text;
+}
+
+const simple = (apply: (c: DnsConfig) => void): PluginReader => (d, config, ctx) => {
+  argCount(d, ctx, 0, 0);
+  noBlock(d, ctx);
+  apply(config);
+};
+
+function health(d: Directive, config: DnsConfig, ctx: PluginContext): void {
+  argCount(d, ctx, 0, 1);
+  config.health = address(d, ctx, d.args[0], ':8080');
+  for (const s of d.block ?? []) {
+    if (s.name !== 'lameduck') fail(s, ctx, `health ${s.name}`, `'health' has no property '${s.name}'`);
+    argCount(s, ctx, 1, 1, 'health lameduck');
+    config.lameduckMs = duration(s, ctx, 'health lameduck', s.args[0]);
+  }
+}
+
+function kubernetes(d: Directive, config: DnsConfig, ctx: PluginContext): void {
+  const zones = (d.args.length ? d.args : ctx.blockZones).map(absoluteZone);
+  config.zones = zones;
+  config.fallthrough = [];
+  for (const s of d.block ?? []) {
+    const key = `kubernetes ${s.name}`;
+    switch (s.name) {
+      case 'pods':
+        argCount(s, ctx, 1, 1, key);
+        if (!['disabled', 'insecure', 'verified'].includes(s.args[0])) fail(s, ctx, key, `'${s.args[0]}' is not disabled, insecure or verified`);
+        config.pods = s.args[0] as PodsMode;
+        break;
+      case 'fallthrough':
+        config.fallthrough = (s.args.length ? s.args : zones).map(absoluteZone);
+        break;
+      case 'ttl':
+        argCount(s, ctx, 1, 1, key);
+        config.ttl = integer(s, ctx, key, s.args[0], 0, 3600);
+        break;
+      case 'endpoint_pod_names':
+        argCount(s, ctx, 0, 0, key);
+        config.endpointPodNames = true;
+        break;
+      case 'kubeconfig':
+        argCount(s, ctx, 1, 2, key);
+        if (s.args[1]) fail(s, ctx, key, 'a kubeconfig context is not supported; the current context is used');
+        config.kubeconfig = s.args[0];
+        break;
+      default:
+        fail(s, ctx, key, `'kubernetes' property '${s.name}' is not supported by netlet`);
+    }
+  }
+}
+
+function forward(d: Directive, config: DnsConfig, ctx: PluginContext): void {
+  argCount(d, ctx, 2, Infinity);
+  if (config.upstreams.length) fail(d, ctx, 'forward', "only one 'forward' per server block is supported");
+  const opts = defaultForwardOptions();
+  opts.from = absoluteZone(d.args[0]);
+  const to = d.args.slice(1);
+  for (const t of to) {
+    if (/^(tls|https|grpc):\/\//.test(t)) fail(d, ctx, 'forward', `'${t}': only plain DNS upstreams are supported (no DNS-over-TLS/HTTPS/gRPC)`);
+    if (!t.startsWith('/') && !parseUpstreamAddress(t)) fail(d, ctx, 'forward', `'${t}' is not an IP[:PORT] address or a resolv.conf path`);
+  }
+  for (const s of d.block ?? []) {
+    const key = `forward ${s.name}`;
+    switch (s.name) {
+      case 'max_concurrent':
+        argCount(s, ctx, 1, 1, key);
+        opts.maxConcurrent = integer(s, ctx, key, s.args[0], 1, 1_000_000);
+        break;
+      case 'max_fails':
+        argCount(s, ctx, 1, 1, key);
+        opts.maxFails = integer(s, ctx, key, s.args[0], 0, 1000);
+        break;
+      case 'policy':
+        argCount(s, ctx, 1, 1, key);
+        if (!['random', 'round_robin', 'sequential'].includes(s.args[0])) fail(s, ctx, key, `unknown policy '${s.args[0]}' (random, round_robin, sequential)`);
+        opts.policy = s.args[0] as ForwardPolicy;
+        break;
+      case 'health_check': {
+        if (s.args.length < 1) fail(s, ctx, key, 'health_check needs a duration');
+        opts.healthCheckMs = duration(s, ctx, key, s.args[0]);
+        for (let i = 1; i < s.args.length; i++) {
+          if (s.args[i] === 'no_rec') opts.healthCheckRecursion = false;
+          else if (s.args[i] === 'domain' && s.args[i + 1]) opts.healthCheckDomain = absoluteZone(s.args[++i]);
+          else fail(s, ctx, key, `unknown health_check option '${s.args[i]}'`);
+        }
+        break;
+      }
+      case 'force_tcp':
+        argCount(s, ctx, 0, 0, key);
+        opts.forceTcp = true;
+        break;
+      case 'prefer_udp':
+        argCount(s, ctx, 0, 0, key);
+        opts.preferUdp = true;
+        break;
+      case 'expire':
+        argCount(s, ctx, 1, 1, key);
+        opts.expireMs = duration(s, ctx, key, s.args[0]);
+        break;
+      default:
+        fail(s, ctx, key, `'forward' property '${s.name}' is not supported by netlet`);
+    }
+  }
+  config.upstreams = to;
+  config.forward = opts;
+}
+
+function cache(d: Directive, config: DnsConfig, ctx: PluginContext): void {
+  argCount(d, ctx, 0, 1);
+  const limits = defaultCacheLimits();
+  if (d.args[0] !== undefined) {
+    const ttl = integer(d, ctx, 'cache', d.args[0], 0, 86_400 * 7);
+    // README: `cache TTL` caps both kinds; the defaults are 3600 and 1800.
+    limits.successTtl = ttl;
+    limits.denialTtl = ttl;
+  }
+  let prefetch = 0;
+  for (const s of d.block ?? []) {
+    const key = `cache ${s.name}`;
+    if (s.name === 'success' || s.name === 'denial') {
+      argCount(s, ctx, 1, 3, key);
+      const cap = integer(s, ctx, key, s.args[0], 1, 10_000_000);
+      if (s.name === 'success') limits.successCapacity = cap;
+      else limits.denialCapacity = cap;
+      if (s.args[1] !== undefined) limits[s.name === 'success' ? 'successTtl' : 'denialTtl'] = integer(s, ctx, key, s.args[1], 0, 86_400 * 7);
+      if (s.args[2] !== undefined) limits.minTtl = integer(s, ctx, key, s.args[2], 0, 86_400);
+    } else if (s.name === 'prefetch') {
+      argCount(s, ctx, 1, 1, key);
+      prefetch = integer(s, ctx, key, s.args[0], 1, 1_000_000);
+    } else fail(s, ctx, key, `'cache' property '${s.name}' is not supported by netlet`);
+  }
+  config.cache = { enabled: true, successTtl: limits.successTtl, denialTtl: limits.denialTtl, prefetch };
+  config.cacheLimits = limits;
+}
+
+function reload(d: Directive, config: DnsConfig, ctx: PluginContext): void {
+  argCount(d, ctx, 0, 2);
+  noBlock(d, ctx);
+  // README: interval ≥ 2 s (default 30 s), jitter ≥ 1 s (default 15 s), at most half the interval.
+  const intervalMs = d.args[0] ? duration(d, ctx, 'reload', d.args[0]) : 30_000;
+  if (intervalMs < 2000) fail(d, ctx, 'reload', 'the interval must be at least 2s');
+  let jitterMs = d.args[1] ? duration(d, ctx, 'reload', d.args[1]) : 15_000;
+  if (d.args[1] && jitterMs < 1000) fail(d, ctx, 'reload', 'the jitter must be at least 1s');
+  jitterMs = Math.min(jitterMs, intervalMs / 2);
+  config.reload = { intervalMs, jitterMs };
+}
+
+function loadbalance(d: Directive, config: DnsConfig, ctx: PluginContext): void {
+  argCount(d, ctx, 0, 1);
+  noBlock(d, ctx);
+  if (d.args[0] && d.args[0] !== 'round_robin') fail(d, ctx, 'loadbalance', `policy '${d.args[0]}' is not supported (round_robin only)`);
+  config.loadbalance = true;
+}
+
+function hosts(d: Directive, config: DnsConfig, ctx: PluginContext): void {
+  const h: HostsConfig = {
+    file: d.args[0] ?? '/etc/hosts',
+    inline: [],
+    zones: (d.args.length > 1 ? d.args.slice(1) : ctx.blockZones).map(absoluteZone),
+    ttl: 3600,
+    noReverse: false,
+    fallthrough: null,
+    reloadMs: 5000,
+  };
+  for (const s of d.block ?? []) {
+    const key = `hosts ${s.name}`;
+    if (s.name === 'ttl') h.ttl = integer(s, ctx, key, s.args[0], 0, 86_400 * 7);
+    else if (s.name === 'no_reverse') h.noReverse = true;
+    else if (s.name === 'reload') h.reloadMs = duration(s, ctx, key, s.args[0]);
+    else if (s.name === 'fallthrough') h.fallthrough = s.args.map(absoluteZone);
+    else if (isIP(s.name.split('%')[0])) h.inline.push([s.name, ...s.args].join(' '));
+    else fail(s, ctx, key, `'hosts' property '${s.name}' is not supported by netlet`);
+  }
+  config.hosts = h;
+}
+
+export const PLUGINS: Record<string, PluginReader> = {
+  errors: simple((c) => (c.errors = true)),
+  log: simple((c) => (c.log = true)),
+  health,
+  ready: (d, c, ctx) => {
+    argCount(d, ctx, 0, 1);
+    noBlock(d, ctx);
+    c.ready = address(d, ctx, d.args[0], ':8181');
+  },
+  prometheus: (d, c, ctx) => {
+    argCount(d, ctx, 0, 1);
+    noBlock(d, ctx);
+    c.prometheus = address(d, ctx, d.args[0], ':9153');
+  },
+  kubernetes,
+  forward,
+  cache,
+  loop: simple((c) => (c.loop = true)),
+  reload,
+  loadbalance,
+  hosts,
+};
