@@ -20,6 +20,8 @@ import { CniCode, CniError, errorJson } from './errors.ts';
 import { LATEST_VERSION } from './version.ts';
 
 export const DEFAULT_CNI_SOCKET = '/run/netlet/cni.sock';
+/** Longer than any ADD takes, including an IPAM lock wait; the runtime's own timeout is usually minutes. */
+const REQUEST_TIMEOUT_MS = 120_000;
 
 /** Splits a request into its environment and stdin; throws CniError(4) on a malformed one. */
 export function decodeRequest(buf: Buffer): { env: Record<string, string>; stdin: string } {
@@ -68,6 +70,8 @@ export async function startCniServer(opts: { socketPath?: string; createIpam: Cr
   // allowHalfOpen: the client half-closes after its request; the reply still has to go out.
   const server = createServer({ allowHalfOpen: true }, (conn) => {
     conn.on('error', (err) => opts.onError?.(err));
+    // A client that never finishes its request must not hold a connection forever.
+    conn.setTimeout(REQUEST_TIMEOUT_MS, () => conn.destroy());
     serve(conn, opts.createIpam).catch((err) => {
       opts.onError?.(err as Error);
       conn.destroy();

@@ -22,6 +22,12 @@ import {
   setMaster,
   setMtu,
   setLinkUp,
+  replaceNeighbour,
+  addProxyNeighbour,
+  deleteNeighbour,
+  listNeighbours,
+  appendFdb,
+  deleteFdb,
 } from '../../../src/netlink/index.ts';
 
 t.test('netlink layer in namespaces', { skip: rootSkip() }, async (t) => {
@@ -105,6 +111,23 @@ t.test('netlink layer in namespaces', { skip: rootSkip() }, async (t) => {
     t.equal(ensureSysctl('net.ipv4.ip_forward', '1', hostPath), false, 'no write when already set');
     t.equal((await host.exec('sysctl', ['-n', 'net.ipv4.ip_forward'])).trim(), '1');
     t.equal((await pod.exec('sysctl', ['-n', 'net.ipv4.ip_forward'])).trim(), '0', 'the pod namespace is untouched');
+  });
+
+  await t.test('neighbours, proxy entries and VXLAN forwarding entries', async (t) => {
+    const br = (await linkByName(hs, 'br0'))!;
+    await replaceNeighbour(hs, br.index, '10.9.0.77', '02:00:00:00:00:77');
+    t.match(await host.ip('neigh', 'show', 'dev', 'br0'), /10\.9\.0\.77 lladdr 02:00:00:00:00:77 PERMANENT/);
+    t.ok((await listNeighbours(hs, br.index)).some((n) => n.ip === '10.9.0.77' && n.permanent));
+    await addProxyNeighbour(hs, br.index, '10.9.0.88');
+    t.match(await host.ip('neigh', 'show', 'proxy'), /10\.9\.0\.88 dev br0 proxy/);
+    t.ok(await deleteNeighbour(hs, br.index, '10.9.0.77'));
+    t.notOk(await deleteNeighbour(hs, br.index, '10.9.0.77'), 'deleting twice says false');
+    t.ok(await deleteNeighbour(hs, br.index, '10.9.0.88', { proxy: true }));
+    await host.ip('link', 'add', 'vx0', 'type', 'vxlan', 'id', '7', 'dstport', '4789', 'nolearning');
+    const vx = (await linkByName(hs, 'vx0'))!;
+    await appendFdb(hs, vx.index, '00:00:00:00:00:00', '192.0.2.9');
+    t.match(await host.exec('bridge', ['fdb', 'show', 'dev', 'vx0']), /00:00:00:00:00:00 dst 192\.0\.2\.9 self permanent/);
+    t.ok(await deleteFdb(hs, vx.index, '00:00:00:00:00:00', '192.0.2.9'));
   });
 
   await t.test('deleting a veth removes both ends; twice is fine', async (t) => {
