@@ -8,6 +8,7 @@ import { buildConfig } from '../../../src/agent/config.ts';
 import { silentLogger } from '../../../src/agent/log.ts';
 import type { IPAMBlock } from '../../../src/k8s/objects.ts';
 import { ObjectStore } from '../../../src/k8s/store.ts';
+import { removeNodeRoutes } from '../../../src/routes/cleanup.ts';
 import { RoutesComponent } from '../../../src/routes/component.ts';
 import { NetlinkRouteTable } from '../../../src/routes/netlink-route-table.ts';
 import { RouteSyncer } from '../../../src/routes/route-syncer.ts';
@@ -105,4 +106,10 @@ t.test('routes between two node namespaces', { skip: rootSkip(), timeout: 60_000
 
   await comp.stop();
   t.match(await owned(), /blackhole 10\.244\.0\.0\/26/, 'stopping the component leaves the routes in place');
+
+  // `netlet cleanup`: every netlet inter-node route goes, the foreign ones stay.
+  t.equal(await removeNodeRoutes(silentLogger, table), 1, 'cleanup removed our one remaining route');
+  t.equal((await owned()).trim(), '', 'no proto 88 route left');
+  t.match(await a.ip('route', 'show', '10.99.0.0/16'), /proto static/, 'foreign static route kept');
+  t.match(await a.ip('route', 'show', '10.244.1.0/26'), /proto bird/, 'foreign bird route kept');
 });
