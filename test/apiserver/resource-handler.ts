@@ -48,15 +48,18 @@ function filterOf(core: ApiCore, rp: ResourcePath, q: URLSearchParams): { filter
   const labels = parseLabelSelector(q.get('labelSelector'));
   const fields = parseFieldSelector(q.get('fieldSelector'), rp.info.fieldLabels);
   const ns = rp.namespace;
-  if (!labels && !fields && !ns) return { selective: false };
+  // A watch on an object's own path (/…/services/web?watch=1) sees only that object.
+  const name = rp.name;
+  if (!labels && !fields && !ns && !name) return { selective: false };
   const filter = (s: Stored): boolean => {
     const m = s.obj.metadata;
     if (ns && m.namespace !== ns) return false;
+    if (name && m.name !== name) return false;
     if (labels && !labels((k) => m.labels?.[k])) return false;
     if (fields && !fields.matcher((k) => fieldValue(s.obj, k))) return false;
     return true;
   };
-  return { filter, selective: !!(labels || fields) };
+  return { filter, selective: !!(labels || fields || name) };
 }
 
 function includeOf(q: URLSearchParams): IncludeObject {

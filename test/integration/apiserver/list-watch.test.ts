@@ -261,3 +261,17 @@ t.test('LIST at a resourceVersion the server has not reached waits, then 504 Too
   t.equal(served.status, 200, 'served once the server catches up');
   t.same(served.body.items.map((s: any) => s.metadata.name), ['arrives']);
 });
+
+t.test('a watch on an object path, and the old /watch/ prefix, see only that object', async (t) => {
+  const api = await startApiServer();
+  t.teardown(() => api.close());
+  const rv = api.resourceVersion;
+  api.create(svc('default', 'web'));
+  api.create(svc('default', 'db'));
+  const byPath = await openWatch(`${api.url}/api/v1/namespaces/default/services/web?watch=1&resourceVersion=${rv}&timeoutSeconds=1`);
+  const legacy = await openWatch(`${api.url}/api/v1/watch/namespaces/default/services/db?resourceVersion=${rv}&timeoutSeconds=1`);
+  const byField = await openWatch(`${api.url}/api/v1/services?watch=1&fieldSelector=metadata.name%3Dweb&resourceVersion=${rv}&timeoutSeconds=1`);
+  t.same((await byPath.rest()).map((e) => e.object.metadata.name), ['web']);
+  t.same((await legacy.rest()).map((e) => e.object.metadata.name), ['db']);
+  t.same((await byField.rest()).map((e) => e.object.metadata.name), ['web']);
+});
