@@ -10,6 +10,9 @@ import { buildConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { createSources } from '../sources.ts';
 import { startDnsHttp, stopDnsHttp } from '../../dns/http-endpoints.ts';
+import { parseListen } from '../../dns/config.ts';
+import { parseCorefile } from '../../dns/corefile.ts';
+import { CorefileWatcher } from '../../dns/corefile-reload.ts';
 
 const HELP = `usage: netlet dns [options]
 
@@ -54,23 +57,31 @@ export const dnsCommand: Command = {
       process.stdout.write(HELP);
       return 0;
     }
-    const agentConfig = buildConfig(
+    let agentConfig = buildConfig(
       {},
       { kubeconfig: values.kubeconfig, manifests: values.manifests, logLevel: values['log-level'], proxyMode: 'none', dns: true },
     );
-    const dnsConfig = await loadDnsConfig({ corefile: values.corefile, listen: values.listen ?? (values.corefile ? undefined : agentConfig.dns.listen) });
+    const dnsListen = values.listen ?? (values.corefile ? undefined : agentConfig.dns.listen);
+    let dnsConfig = await loadDnsConfig({ corefile: values.corefile, listen: dnsListen });
+    // The Corefile's `kubernetes { kubeconfig FILE }`, unless the command line names a source.
+    if (dnsConfig.kubeconfig && !values.kubeconfig && !values.manifests) {
+      agentConfig = buildConfig({}, { kubeconfig: dnsConfig.kubeconfig, logLevel: values['log-level'], proxyMode: 'none', dns: true });
+    }
     const log = createLogger({ level: agentConfig.logLevel });
     const metrics = new Registry();
     const ctx: AgentContext = { config: agentConfig, log, store: new ObjectStore(), metrics, nodeName: agentConfig.nodeName };
 
     const sources = await createSources(ctx);
-    const dns = new ClusterDns({
+    const observe = await loadMetrics(metrics);
+    const newDns = async (config: typeof dnsConfig) => new ClusterDns({
       store: ctx.store,
-      config: dnsConfig,
-      forwarder: await loadForwarder(dnsConfig, log),
-      observe: await loadMetrics(metrics),
+      config,
+      forwarder: await loadForwarder(config, log, metrics),
+      observe,
       onError: (err, where) => log.warn({ err, where }, 'dns socket error'),
     });
+    let dns = await newDns(dnsConfig);
+    let lameduck = false;
     // Sockets first: queries get SERVFAIL (not silence) until the store syncs.
     await dns.start();
     log.info({ listen: dns.server.addresses(), zones: dnsConfig.zones }, 'cluster DNS serving');
@@ -78,7 +89,7 @@ export const dnsCommand: Command = {
       health: values.health ?? dnsConfig.health,
       ready: values.ready ?? dnsConfig.ready,
       prometheus: values.metrics ?? dnsConfig.prometheus,
-      isReady: () => dns.ready(),
+      isReady: () => !lameduck && dns.ready(),
       registry: metrics,
     }).catch(async (err: unknown) => {
       await dns.stop();
@@ -86,12 +97,36 @@ export const dnsCommand: Command = {
     });
     log.info({ http: http.map((s) => s.address()) }, 'health, ready and metrics endpoints up');
     await sources.start();
+    // `reload`: a changed Corefile that parses replaces the DNS server (sockets rebound); one that does not is logged and ignored.
+    const watcher = values.corefile && dnsConfig.reload ? new CorefileWatcher(values.corefile, dnsConfig.reload, async (text) => {
+      let next: typeof dnsConfig;
+      try {
+        next = parseCorefile(text, values.corefile!);
+        if (dnsListen) next.listen = dnsListen.split(',').map((l) => parseListen(l, 'listen'));
+      } catch (err) {
+        log.error({ err }, 'Corefile changed but does not parse; keeping the running configuration');
+        return;
+      }
+      await dns.stop();
+      dnsConfig = next;
+      dns = await newDns(next);
+      await dns.start();
+      log.info({ listen: dns.server.addresses(), zones: next.zones }, 'Corefile reloaded');
+    }) : null;
+    await watcher?.start();
 
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
       process.once('SIGTERM', () => resolve('SIGTERM'));
       process.once('SIGINT', () => resolve('SIGINT'));
     });
     log.info({ signal }, 'shutting down');
+    watcher?.stop();
+    if (dnsConfig.lameduckMs) {
+      // health's lameduck: keep answering (and /health OK, /ready not) for a while (plugin/health README).
+      lameduck = true;
+      log.info({ lameduckMs: dnsConfig.lameduckMs }, 'lameduck');
+      await new Promise((r) => setTimeout(r, dnsConfig.lameduckMs));
+    }
     await stopDnsHttp(http);
     await dns.stop();
     await sources.stop();
