@@ -69,8 +69,9 @@ t.test('nothing is applied before Nodes and IPAMBlocks are synced, then routes f
 t.test('the agent creates the routes component only when routes.enabled', async (t) => {
   const store = new ObjectStore();
   const base = { log: silentLogger, store, metrics: new Registry(), nodeName: 'a' };
-  const off = await createComponents({ ...base, config: buildConfig({}, { nodeName: 'a' }) });
+  // Proxy off: this test is about the routes line only.
+  const off = await createComponents({ ...base, config: buildConfig({ proxy: { mode: 'none' } }, { nodeName: 'a' }) });
   t.notOk(off.some((c) => c.name === 'routes'), 'off by default');
-  const on = await createComponents({ ...base, config: buildConfig({ routes: { enabled: true } }, { nodeName: 'a' }) });
+  const on = await createComponents({ ...base, config: buildConfig({ proxy: { mode: 'none' }, routes: { enabled: true } }, { nodeName: 'a' }) });
   t.ok(on.some((c) => c.name === 'routes'), 'on when enabled');
 });
