@@ -59,6 +59,7 @@ export class ClusterDns {
       observe: opts.observe,
       answerCacheSize: config.answerCacheSize,
       loadbalance: config.loadbalance,
+      onError: (err) => opts.onError?.(err, 'answer'),
     });
     this.server = new DnsServer({ handler: this.handler, listen: config.listen, tcpIdleTimeoutMs: config.tcpIdleTimeoutMs,
       onError: opts.onError,

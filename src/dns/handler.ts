@@ -1,6 +1,6 @@
 import type { Forwarder } from './forwarder.ts';
 import { EncodedAnswers } from './encoded-answers.ts';
-import type { Resolution, Resolver } from './resolve.ts';
+import type { NotOurs, Resolution, Resolver } from './resolve.ts';
 import { CLASSIC_UDP_SIZE, Rcode, RRClass, RRType } from './wire/constants.ts';
 import { parseQuery } from './wire/query.ts';
 import type { Query } from './wire/query.ts';
@@ -36,6 +36,8 @@ export interface HandlerOptions {
   answerCacheSize: number;
   /** CoreDNS `loadbalance`: rotate A/AAAA answers from reply to reply. */
   loadbalance?: boolean;
+  /** Told about an error answering a query (the query got SERVFAIL). */
+  onError?: (err: Error) => void;
 }
 
 const MAX_TCP_MESSAGE = 65535;
@@ -53,6 +55,7 @@ export class DnsHandler {
   readonly #observe: ((o: Observation) => void) | null;
   readonly answers: EncodedAnswers;
   readonly #loadbalance: boolean;
+  readonly #onError: ((err: Error) => void) | null;
   #rotation = 0;
 
   constructor(opts: HandlerOptions) {
@@ -62,6 +65,7 @@ export class DnsHandler {
     this.#observe = opts.observe ?? null;
     this.answers = new EncodedAnswers(opts.answerCacheSize);
     this.#loadbalance = opts.loadbalance ?? false;
+    this.#onError = opts.onError ?? null;
   }
 
   /** Drops every encoded answer; the server calls this on each zone index change. */
@@ -100,10 +104,18 @@ export class DnsHandler {
     if (q.qtype === RRType.AXFR || q.qtype === 251) return this.#simple(q, packet, Rcode.REFUSED, maxSize, start, proto, zone);
     if (!this.#synced()) return this.#simple(q, packet, Rcode.SERVFAIL, maxSize, start, proto, zone);
 
-    const res = this.#resolver.resolve(q.name, q.qtype);
-    if (res.rcode === null) return this.#forward(q, packet, maxSize, start, proto);
-    if (res.chase && this.#forwarder) return this.#chase(q, packet, res, res.chase, maxSize, start, proto);
-    const msg = this.#encode(q, packet, res);
+    let res: Resolution | NotOurs;
+    let msg: EncodedMessage;
+    try {
+      res = this.#resolver.resolve(q.name, q.qtype);
+      if (res.rcode === null) return this.#forward(q, packet, maxSize, start, proto);
+      if (res.chase && this.#forwarder) return this.#chase(q, packet, res, res.chase, maxSize, start, proto);
+      msg = this.#encode(q, packet, res);
+    } catch (err) {
+      // A bug or bad data must cost one answer (SERVFAIL), never the server.
+      this.#onError?.(err as Error);
+      return this.#simple(q, packet, Rcode.SERVFAIL, maxSize, start, proto, zone);
+    }
     if (q.qclass === RRClass.IN) this.answers.set(key, { ...msg, zone: res.zone });
     const reply = finishReply(msg, q, packet, maxSize, this.#nextRotation());
     this.#report(start, q, res.zone, res.rcode, proto, false, false);

@@ -65,6 +65,8 @@ function readyAddresses(svc: Service, slices: EndpointSlice[], opts: ServiceReco
     for (const ep of slice.endpoints) {
       if (!ep.ready && !svc.publishNotReadyAddresses) continue;
       for (const ip of ep.addresses) {
+        // The store is not trusted to hold only addresses: a bad one is left out, never encoded.
+        if (!isIP(ip)) continue;
         out.push({ ip, label: endpointLabel(ep.hostname, ep.targetPod?.name, ip, opts), ports: slice.ports });
       }
     }
@@ -114,16 +116,17 @@ export function serviceRecords(svc: Service, slices: EndpointSlice[], opts: Serv
     return { names, ptrs };
   }
 
+  const clusterIPs = svc.clusterIPs.filter((ip) => isIP(ip));
   const main = entry(names, base);
-  for (const ip of svc.clusterIPs) {
+  for (const ip of clusterIPs) {
     pushUnique(main.addresses, ip, sameAddr);
     ptrs.push([ip, base]);
   }
   for (const p of svc.ports) {
-    for (const _ of svc.clusterIPs) main.srv.push({ port: p.port, target: base });
+    for (const _ of clusterIPs) main.srv.push({ port: p.port, target: base });
     if (!p.name) continue;
     const pe = entry(names, `_${p.name}._${p.protocol}.${base}`.toLowerCase());
-    for (const ip of svc.clusterIPs) {
+    for (const ip of clusterIPs) {
       pushUnique(pe.addresses, ip, sameAddr);
       pe.srv.push({ port: p.port, target: base });
     }

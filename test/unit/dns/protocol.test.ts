@@ -240,3 +240,31 @@ t.test('loadbalance rotates address answers; off keeps one order', async (t) => 
   const b = await ask(off, `hdls1.testns.${Z}`, 'A');
   t.strictSame(a.answer, b.answer);
 });
+
+t.test('addresses that are not IPs in the store are left out, never encoded', async (t) => {
+  const objects = [
+    ...clusterObjects(),
+    service('testns', 'odd', { clusterIPs: ['not-an-ip', '10.0.7.7'] }),
+    service('testns', 'oddh', { clusterIPs: [], headless: true }),
+    endpointSlice('testns', 'oddh', 'oddh-1', [endpoint('999.1.1.1'), endpoint('10.0.7.8')]),
+  ];
+  const dns = inProcessDns(syncedStore(objects));
+  t.strictSame((await ask(dns, `odd.testns.${Z}`, 'A')).answer, [`odd.testns.${Z} 5 IN A 10.0.7.7`]);
+  t.strictSame((await ask(dns, `odd.testns.${Z}`, 'AAAA')).answer, []);
+  t.strictSame((await ask(dns, `oddh.testns.${Z}`, 'A')).answer, [`oddh.testns.${Z} 5 IN A 10.0.7.8`]);
+});
+
+t.test('an error while answering costs one SERVFAIL, not the server', async (t) => {
+  const { DnsHandler } = await import('../../../src/dns/handler.ts');
+  const errors: string[] = [];
+  const broken = {
+    zoneOf: () => 'cluster.local.',
+    resolve: () => {
+      throw new Error('boom');
+    },
+  } as unknown as import('../../../src/dns/resolve.ts').Resolver;
+  const handler = new DnsHandler({ resolver: broken, synced: () => true, answerCacheSize: 10, onError: (e) => errors.push(e.message) });
+  const reply = await handler.handle(query(`svc1.testns.${Z}`, 'A'), 'udp');
+  t.equal(decodeReply(reply!).rcode, 'SERVFAIL');
+  t.strictSame(errors, ['boom']);
+});

@@ -1,0 +1,119 @@
+import t from 'tap';
+import { parseCorefile } from '../../../src/dns/corefile.ts';
+import type { DnsConfig } from '../../../src/dns/config.ts';
+import { parseDuration } from '../../../src/dns/corefile-syntax.ts';
+import { ConfigError } from '../../../src/errors.ts';
+
+const KUBEADM = `.:53 {
+    errors
+    health {
+       lameduck 5s
+    }
+    ready
+    kubernetes cluster.local in-addr.arpa ip6.arpa {
+       pods insecure
+       fallthrough in-addr.arpa ip6.arpa
+       ttl 30
+    }
+    prometheus :9153
+    forward . /etc/resolv.conf {
+       max_concurrent 1000
+    }
+    cache 30
+    loop
+    reload
+    loadbalance
+}
+`;
+
+t.test("kubeadm's Corefile", async (t) => {
+  const c = parseCorefile(KUBEADM, 'Corefile');
+  t.strictSame(c.listen, [{ host: '0.0.0.0', port: 53 }]);
+  t.strictSame(c.zones, ['cluster.local.', 'in-addr.arpa.', 'ip6.arpa.']);
+  t.strictSame(c.fallthrough, ['in-addr.arpa.', 'ip6.arpa.']);
+  t.equal(c.ttl, 30);
+  t.equal(c.pods, 'insecure');
+  t.strictSame(c.upstreams, ['/etc/resolv.conf']);
+  t.equal(c.forward?.maxConcurrent, 1000);
+  t.equal(c.forward?.policy, 'random', 'default policy');
+  t.strictSame(c.cache, { enabled: true, successTtl: 30, denialTtl: 30, prefetch: 0 });
+  t.equal(c.health, ':8080');
+  t.equal(c.lameduckMs, 5000);
+  t.equal(c.ready, ':8181');
+  t.equal(c.prometheus, ':9153');
+  t.equal(c.loop, true);
+  t.strictSame(c.reload, { intervalMs: 30_000, jitterMs: 15_000 });
+  t.equal(c.loadbalance, true);
+  t.equal(c.errors, true);
+  t.equal(c.log, false, 'log not listed: off');
+});
+
+const rows: Array<{ name: string; corefile: string; want: (c: DnsConfig) => unknown; expect: unknown }> = [
+  { name: 'port from the server block key', corefile: '.:1053 {\n  errors\n}', want: (c) => c.listen, expect: [{ host: '0.0.0.0', port: 1053 }] },
+  { name: 'no port means 53', corefile: '. {\n errors\n}', want: (c) => c.listen[0].port, expect: 53 },
+  { name: 'unlisted plugins are off', corefile: '.:53 {\n errors\n}', want: (c) => [c.health, c.ready, c.prometheus, c.cache.enabled, c.upstreams, c.loadbalance], expect: ['', '', '', false, [], false] },
+  { name: 'kubernetes fallthrough with no zones: all its zones', corefile: '.:53 {\n kubernetes cluster.local {\n  fallthrough\n }\n}', want: (c) => c.fallthrough, expect: ['cluster.local.'] },
+  { name: 'kubernetes pods verified, endpoint_pod_names', corefile: '. {\n kubernetes corp.example {\n  pods verified\n  endpoint_pod_names\n }\n}', want: (c) => [c.zones, c.pods, c.endpointPodNames], expect: [['corp.example.'], 'verified', true] },
+  { name: 'kubernetes kubeconfig', corefile: '. {\n kubernetes cluster.local {\n  kubeconfig /etc/kube.conf\n }\n}', want: (c) => c.kubeconfig, expect: '/etc/kube.conf' },
+  { name: 'forward addresses and knobs', corefile: '. {\n forward . 1.2.3.4 5.6.7.8:5353 [::1]:53 {\n  policy round_robin\n  health_check 2s no_rec\n  force_tcp\n  expire 30s\n  max_fails 3\n }\n}',
+    want: (c) => [c.upstreams, c.forward?.policy, c.forward?.healthCheckMs, c.forward?.healthCheckRecursion, c.forward?.forceTcp, c.forward?.expireMs, c.forward?.maxFails],
+    expect: [['1.2.3.4', '5.6.7.8:5353', '[::1]:53'], 'round_robin', 2000, false, true, 30_000, 3] },
+  { name: 'forward sequential, prefer_udp', corefile: '. {\n forward . 1.1.1.1 {\n  policy sequential\n  prefer_udp\n }\n}', want: (c) => [c.forward?.policy, c.forward?.preferUdp], expect: ['sequential', true] },
+  { name: 'cache without TTL: CoreDNS maxima', corefile: '. {\n cache\n}', want: (c) => [c.cache.successTtl, c.cache.denialTtl, c.cacheLimits?.successCapacity], expect: [3600, 1800, 9984] },
+  { name: 'cache success/denial capacities and TTLs, prefetch', corefile: '. {\n cache 300 {\n  success 5000 120\n  denial 2500 10 1\n  prefetch 5\n }\n}',
+    want: (c) => [c.cacheLimits, c.cache.prefetch], expect: [{ successCapacity: 5000, denialCapacity: 2500, successTtl: 120, denialTtl: 10, minTtl: 1 }, 5] },
+  { name: 'reload interval, jitter capped at half', corefile: '. {\n reload 10s 8s\n}', want: (c) => c.reload, expect: { intervalMs: 10_000, jitterMs: 5000 } },
+  { name: 'health and ready addresses', corefile: '. {\n health 127.0.0.1:18080\n ready :18181\n prometheus 127.0.0.1:19153\n}', want: (c) => [c.health, c.ready, c.prometheus], expect: ['127.0.0.1:18080', ':18181', '127.0.0.1:19153'] },
+  { name: 'hosts with inline entries and fallthrough', corefile: '. {\n hosts /tmp/h example.org {\n  10.0.0.1 a.example.org\n  fd00::1 a.example.org\n  ttl 60\n  no_reverse\n  fallthrough\n }\n}',
+    want: (c) => c.hosts, expect: { file: '/tmp/h', inline: ['10.0.0.1 a.example.org', 'fd00::1 a.example.org'], zones: ['example.org.'], ttl: 60, noReverse: true, fallthrough: [], reloadMs: 5000 } },
+  { name: 'hosts without fallthrough', corefile: '. {\n hosts\n}', want: (c) => [c.hosts?.file, c.hosts?.fallthrough], expect: ['/etc/hosts', null] },
+  { name: 'comments, quotes and a glued brace', corefile: '# top\n.:53{ # here\n log\n forward . "1.2.3.4"\n}', want: (c) => [c.log, c.upstreams], expect: [true, ['1.2.3.4']] },
+  { name: 'environment substitution', corefile: '. {\n forward . {$NETLET_DNF_UPSTREAM}\n}', want: (c) => c.upstreams, expect: ['9.9.9.9'] },
+];
+
+t.test('Corefile → config', async (t) => {
+  process.env.NETLET_DNF_UPSTREAM = '9.9.9.9';
+  for (const r of rows) t.strictSame(r.want(parseCorefile(r.corefile, 'Corefile')), r.expect, r.name);
+});
+
+const errors: Array<{ name: string; corefile: string; key: string; message: RegExp }> = [
+  { name: 'unknown plugin', corefile: '.:53 {\n errors\n rewrite name foo bar\n}', key: 'rewrite', message: /line 3: plugin 'rewrite' is not supported/ },
+  { name: 'etcd plugin', corefile: '. {\n etcd\n}', key: 'etcd', message: /plugin 'etcd'/ },
+  { name: 'unknown kubernetes property', corefile: '. {\n kubernetes cluster.local {\n  namespaces default\n }\n}', key: 'kubernetes namespaces', message: /line 3: 'kubernetes' property 'namespaces'/ },
+  { name: 'bad pods mode', corefile: '. {\n kubernetes cluster.local {\n  pods sometimes\n }\n}', key: 'kubernetes pods', message: /'sometimes'/ },
+  { name: 'forward over TLS', corefile: '. {\n forward . tls://9.9.9.9\n}', key: 'forward', message: /DNS-over-TLS/ },
+  { name: 'forward except', corefile: '. {\n forward . 1.2.3.4 {\n  except example.org\n }\n}', key: 'forward except', message: /'except'/ },
+  { name: 'forward bad policy', corefile: '. {\n forward . 1.2.3.4 {\n  policy fastest\n }\n}', key: 'forward policy', message: /fastest/ },
+  { name: 'forward hostname upstream', corefile: '. {\n forward . dns.example.com\n}', key: 'forward', message: /not an IP/ },
+  { name: 'cache serve_stale', corefile: '. {\n cache {\n  serve_stale\n }\n}', key: 'cache serve_stale', message: /serve_stale/ },
+  { name: 'health unknown property', corefile: '. {\n health {\n  interval 1s\n }\n}', key: 'health interval', message: /interval/ },
+  { name: 'bad duration', corefile: '. {\n health {\n  lameduck soon\n }\n}', key: 'health lameduck', message: /not a duration/ },
+  { name: 'reload too often', corefile: '. {\n reload 1s\n}', key: 'reload', message: /at least 2s/ },
+  { name: 'second server block', corefile: '.:53 {\n errors\n}\n.:54 {\n errors\n}', key: 'corefile', message: /line 4: only one server block/ },
+  { name: 'non-root server block', corefile: 'example.org:53 {\n errors\n}', key: 'corefile', message: /only the root zone/ },
+  { name: 'plugin twice', corefile: '. {\n cache\n cache 30\n}', key: 'cache', message: /appears twice/ },
+  { name: 'missing close brace', corefile: '. {\n errors\n', key: 'corefile', message: /missing '\}'/ },
+  { name: 'loadbalance weighted', corefile: '. {\n loadbalance weighted /f\n}', key: 'loadbalance', message: /takes 0 to 1/ },
+];
+
+t.test('Corefiles refused by name', async (t) => {
+  for (const r of errors) {
+    const err = (() => {
+      try {
+        parseCorefile(r.corefile, 'Corefile');
+      } catch (e) {
+        return e;
+      }
+      return null;
+    })();
+    t.ok(err instanceof ConfigError, `${r.name}: a ConfigError`);
+    t.equal((err as ConfigError).key, r.key, `${r.name}: names ${r.key}`);
+    t.match((err as Error).message, r.message, `${r.name}: says why`);
+  }
+});
+
+t.test('durations', async (t) => {
+  const rows: Array<[string, number]> = [['500ms', 500], ['5s', 5000], ['1m30s', 90_000], ['1.5h', 5_400_000], ['0', 0]];
+  for (const [text, ms] of rows) t.equal(parseDuration(text, 'x'), ms, text);
+  t.throws(() => parseDuration('5', 'x'), ConfigError, 'a bare number is not a duration');
+});
