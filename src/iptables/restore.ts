@@ -46,7 +46,9 @@ function run(cmd: string, args: string[], input: string | undefined): Promise<{ 
 /**
  * `iptables-restore --noflush`: tables and chains not named in `input` are
  * left alone; a chain named with `:CHAIN` is created or flushed. The whole
- * input is one transaction per table.
+ * input is one transaction per table. No `--counters`: the input carries no
+ * counters worth keeping (user chains always show [0:0], and rewritten rules
+ * start from zero anyway; kube-proxy dropped it for that reason, kubernetes#110328).
  */
 export async function restore(tools: IptablesTools, input: string): Promise<void> {
   const r = await run(tools.restore, ['-w', '5', '--noflush'], input);
