@@ -38,6 +38,7 @@ export class RoutesComponent implements Component {
   #synced = false;
   #stopped = false;
   #failures = 0;
+  #routeErrorStreak = 0;
   #lastSkipped = '';
   readonly #installed: Gauge;
   readonly #syncErrors: Counter;
@@ -120,8 +121,12 @@ export class RoutesComponent implements Component {
       this.#failures = 0;
       if (r.errors.length) {
         this.#syncErrors.inc(r.errors.length);
-        // Retry soon rather than at the next full resync: a next hop may just not be reachable yet.
-        setTimeout(() => this.#schedule(0), 1000).unref();
+        // Retry sooner than the next full resync (a next hop may just not be reachable yet), backing off
+        // so that a route that cannot work (a node on another subnet in direct mode) does not flood the log.
+        this.#routeErrorStreak++;
+        setTimeout(() => this.#schedule(0), Math.min(1000 * 2 ** (this.#routeErrorStreak - 1), this.#opts.resyncMs)).unref();
+      } else {
+        this.#routeErrorStreak = 0;
       }
       if (r.added || r.removed) log.info({ added: r.added, removed: r.removed, errors: r.errors.length, source: plan.source }, 'routes: synced');
     } catch (err) {

@@ -66,6 +66,26 @@ t.test('nothing is applied before Nodes and IPAMBlocks are synced, then routes f
   t.notOk(table.closed, 'a table given by the caller is not closed');
 });
 
+t.test('a route that failed is retried without waiting for the full resync', async (t) => {
+  const { store, table, comp, routes } = setup();
+  table.failAdd.add('10.244.0.64/26');
+  await comp.start();
+  t.teardown(() => comp.stop());
+  store.upsert(node('a', { internalIPs: ['192.168.0.1'] }));
+  store.upsert(node('b', { internalIPs: ['192.168.0.2'] }));
+  store.upsert(block('10.244.0.64/26', 'b'));
+  store.markSynced('Node');
+  store.markSynced('IPAMBlock');
+  await new Promise((r) => setImmediate(r));
+  await comp.idle();
+  t.same(routes(), [], 'the add failed');
+  t.ok(comp.healthy(), 'a route error is not a broken component');
+  table.failAdd.clear();
+  const deadline = Date.now() + 5000;
+  while (routes().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  t.same(routes(), ['10.244.0.64/26 via 192.168.0.2'], 'added by the retry (resync is a minute away)');
+});
+
 t.test('the agent creates the routes component only when routes.enabled', async (t) => {
   const store = new ObjectStore();
   const base = { log: silentLogger, store, metrics: new Registry(), nodeName: 'a' };
