@@ -36,6 +36,29 @@ export function matches(entry: ConntrackEntry, f: ConntrackFilter): boolean {
   return true;
 }
 
+/**
+ * One predicate for many filters: indexed by destination address (service
+ * VIPs) and by destination port (NodePorts), so a dump of E entries against F
+ * filters costs about E lookups rather than E×F comparisons.
+ */
+export function compileFilters(filters: readonly ConntrackFilter[]): (entry: ConntrackEntry) => boolean {
+  const byDst = new Map<string, ConntrackFilter[]>();
+  const byPort = new Map<number, ConntrackFilter[]>();
+  const rest: ConntrackFilter[] = [];
+  const add = <K>(m: Map<K, ConntrackFilter[]>, k: K, f: ConntrackFilter) => {
+    const list = m.get(k);
+    if (list) list.push(f);
+    else m.set(k, [f]);
+  };
+  for (const f of filters) {
+    if (f.origDst !== undefined) add(byDst, f.origDst, f);
+    else if (f.origDstPort !== undefined) add(byPort, f.origDstPort, f);
+    else rest.push(f);
+  }
+  const any = (list: ConntrackFilter[] | undefined, e: ConntrackEntry) => list !== undefined && list.some((f) => matches(e, f));
+  return (e) => any(byDst.get(e.orig.dst), e) || any(byPort.get(e.orig.dstPort), e) || any(rest, e);
+}
+
 interface Pending {
   onMessage(type: number, payload: Buffer): boolean; // true when finished
 }
@@ -61,7 +84,8 @@ export class NetlinkConntrackTable implements ConntrackTable {
       // One protocol (UDP in practice) lets the kernel filter the dump.
       const protocols = new Set(filters.map((f) => f.protocol));
       const entries = await this.list(family, protocols.size === 1 ? IPPROTO[filters[0].protocol] : undefined);
-      const doomed = entries.filter((e) => filters.some((f) => matches(e, f)));
+      const match = compileFilters(filters);
+      const doomed = entries.filter(match);
       return this.#deleteAll(family, doomed);
     });
     this.#queue = op.catch(() => {});

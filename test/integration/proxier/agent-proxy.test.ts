@@ -103,7 +103,7 @@ t.test('agent: rules, partial sync on endpoint change, UDP conntrack cleanup, me
   t.equal(body, 'pod-a', 'a request to the ClusterIP is answered by the endpoint');
 
   // A UDP flow DNATed to the endpoint (nothing listens: the entry stays, unreplied).
-  await node.exec('sh', ['-c', 'echo q | nc -u -w0 -p 40111 10.96.0.10 53'], { allowFail: true });
+  await node.exec(process.execPath, [fileURLToPath(new URL('./udp-send.ts', import.meta.url)), '10.96.0.10', '53', '40111']);
   const ct = () => node.exec('conntrack', ['-L', '-p', 'udp'], { allowFail: true });
   t.match(await ct(), /dst=10\.96\.0\.10 sport=40111 dport=53 .*src=10\.244\.0\.2 /, 'the flow points at the first endpoint');
 

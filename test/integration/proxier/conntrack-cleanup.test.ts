@@ -10,6 +10,7 @@ import type { PlanEndpoint, ServicePortPlan } from '../../../src/proxier/plan.ts
 
 const CHILD = fileURLToPath(new URL('./conntrack-child.ts', import.meta.url));
 const NODE_BIN = process.execPath;
+const SEND = fileURLToPath(new URL('./udp-send.ts', import.meta.url));
 
 async function child(ns: Netns, req: unknown): Promise<unknown> {
   return JSON.parse(await ns.exec(NODE_BIN, [CHILD, JSON.stringify(req)]));
@@ -40,7 +41,7 @@ t.test('stale UDP entries go, others stay (IPv4, real traffic through DNAT)', { 
   await node.ip('route', 'add', '10.96.0.0/16', 'dev', nodeIf);
   // The service rule a backend would write: 10.96.0.10:53 → the endpoint.
   await node.exec('iptables', ['-t', 'nat', '-A', 'OUTPUT', '-d', '10.96.0.10', '-p', 'udp', '--dport', '53', '-j', 'DNAT', '--to-destination', '10.244.0.2:53']);
-  const send = (dst: string, sport: number) => node.exec('sh', ['-c', `echo q | nc -u -w0 -p ${sport} ${dst} 53`], { allowFail: true });
+  const send = (dst: string, sport: number) => node.exec(NODE_BIN, [SEND, dst, '53', String(sport)]);
   await send('10.96.0.10', 40001); // DNATed to the endpoint that will be removed
   await send('10.96.0.11', 40002); // a service without endpoints yet: untranslated
   await send('10.96.0.12', 40003); // unrelated service: must survive

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { silentLogger } from '../../../src/agent/log.ts';
 import { staleConntrackFilters, ConntrackCleaner } from '../../../src/proxier/conntrack-cleaner.ts';
 import { FakeConntrackTable } from '../../../src/proxier/conntrack-table.ts';
-import { matches } from '../../../src/proxier/conntrack-netlink.ts';
+import { compileFilters, matches } from '../../../src/proxier/conntrack-netlink.ts';
 import { decodeEntry, encodeDelete, splitMessages } from '../../../src/proxier/ctnetlink-codec.ts';
 import type { ConntrackEntry } from '../../../src/proxier/ctnetlink-codec.ts';
 import { applyConntrackSysctls, conntrackMax, desiredSysctls } from '../../../src/proxier/conntrack-sysctls.ts';
@@ -136,4 +136,24 @@ t.test('sysctls: written under a fake /proc, unchanged values skipped, read-only
   t.equal((await readFile(join(procSys, 'net/netfilter/nf_conntrack_max'), 'utf8')).trim(), '131072');
   t.equal((await readFile(join(sys, 'module/nf_conntrack/parameters/hashsize'), 'utf8')).trim(), '32768');
   t.equal((await readFile(join(procSys, 'net/netfilter/nf_conntrack_tcp_timeout_close_wait'), 'utf8')).trim(), '3600');
+});
+
+t.test('compiled filters match exactly what the filters match one by one', async (t) => {
+  const filters = [
+    { protocol: 'udp' as const, origDst: '10.96.0.10', origDstPort: 53 },
+    { protocol: 'udp' as const, origDst: '10.96.0.11', origDstPort: 53, replySrc: '10.1.0.1' },
+    { protocol: 'udp' as const, origDstPort: 30053 },
+    { protocol: 'udp' as const, origDstPort: 30054, replySrc: '10.1.0.2' },
+    { protocol: 'tcp' as const },
+  ];
+  const entries: ConntrackEntry[] = [];
+  for (const dst of ['10.96.0.10', '10.96.0.11', '10.96.0.12', '192.168.1.1']) {
+    for (const port of [53, 30053, 30054, 80]) {
+      for (const rs of ['10.1.0.1', '10.1.0.2', dst]) for (const proto of [6, 17]) entries.push(entry(dst, port, rs, proto));
+    }
+  }
+  const compiled = compileFilters(filters);
+  const mismatches = entries.filter((e) => compiled(e) !== filters.some((f) => matches(e, f)));
+  t.same(mismatches, [], `${entries.length} entries agree`);
+  t.ok(entries.some(compiled) && !entries.every(compiled), 'some match, some do not');
 });
