@@ -31,7 +31,8 @@ export function toCniError(err: unknown): CniError {
   return new CniError(CniCode.internal, (err as Error)?.message ?? String(err), '', { cause: err });
 }
 
-export async function runCni(env: NodeJS.ProcessEnv, stdin: string, createIpam: CreateIpam): Promise<Outcome> {
+/** `nodeName`: when the network config names none (default: the host name; the agent passes its own). */
+export async function runCni(env: NodeJS.ProcessEnv, stdin: string, createIpam: CreateIpam, opts: { nodeName?: string } = {}): Promise<Outcome> {
   let version = LATEST_VERSION;
   try {
     const cniEnv = parseEnv(env);
@@ -43,7 +44,7 @@ export async function runCni(env: NodeJS.ProcessEnv, stdin: string, createIpam: 
     const raw = decodeJson(stdin);
     version = versionOf(raw) ?? version;
     const conf = parseNetConf(raw, cniEnv.command);
-    const ipam = await createIpam(conf.ipam, { nodeName: conf.nodeName || hostname() });
+    const ipam = await createIpam(conf.ipam, { nodeName: conf.nodeName || opts.nodeName || hostname() });
     const out = await (async () => {
       switch (cniEnv.command) {
         case 'ADD': {

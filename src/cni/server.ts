@@ -47,13 +47,13 @@ export function encodeReply(exitCode: number, stdout: string): Buffer {
   return Buffer.concat([Buffer.from([exitCode & 0xff]), Buffer.from(stdout ? stdout + '\n' : '')]);
 }
 
-async function serve(conn: Socket, createIpam: CreateIpam): Promise<void> {
+async function serve(conn: Socket, createIpam: CreateIpam, nodeName: string | undefined): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const chunk of conn) chunks.push(chunk as Buffer);
   let reply: Buffer;
   try {
     const { env, stdin } = decodeRequest(Buffer.concat(chunks));
-    const { stdout, exitCode } = await runCni(env, stdin, createIpam);
+    const { stdout, exitCode } = await runCni(env, stdin, createIpam, { nodeName });
     reply = encodeReply(exitCode, stdout);
   } catch (err) {
     const e = err instanceof CniError ? err : new CniError(CniCode.internal, (err as Error).message);
@@ -63,7 +63,7 @@ async function serve(conn: Socket, createIpam: CreateIpam): Promise<void> {
 }
 
 /** Listens on `socketPath` (mode 0600, replacing a stale socket) and serves CNI calls until closed. */
-export async function startCniServer(opts: { socketPath?: string; createIpam: CreateIpam; onError?: (err: Error) => void }): Promise<Server> {
+export async function startCniServer(opts: { socketPath?: string; createIpam: CreateIpam; nodeName?: string; onError?: (err: Error) => void }): Promise<Server> {
   const path = opts.socketPath ?? DEFAULT_CNI_SOCKET;
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   rmSync(path, { force: true });
@@ -72,7 +72,7 @@ export async function startCniServer(opts: { socketPath?: string; createIpam: Cr
     conn.on('error', (err) => opts.onError?.(err));
     // A client that never finishes its request must not hold a connection forever.
     conn.setTimeout(REQUEST_TIMEOUT_MS, () => conn.destroy());
-    serve(conn, opts.createIpam).catch((err) => {
+    serve(conn, opts.createIpam, opts.nodeName).catch((err) => {
       opts.onError?.(err as Error);
       conn.destroy();
     });
