@@ -122,8 +122,9 @@ export class ApiClient {
     return this.#json<T>('GET', withQuery(path, query));
   }
 
-  list<T = RawJson>(path: string, query?: Query): Promise<ListResult<T>> {
-    return this.#json<ListResult<T>>('GET', withQuery(path, query));
+  /** `signal` cancels the request (a reflector being stopped). */
+  list<T = RawJson>(path: string, query?: Query, options: { signal?: AbortSignal } = {}): Promise<ListResult<T>> {
+    return this.#json<ListResult<T>>('GET', withQuery(path, query), undefined, undefined, options.signal);
   }
 
   /** POST to the collection path. 409 AlreadyExists when the name is taken. */
@@ -178,13 +179,14 @@ export class ApiClient {
     await this.#pool.destroy();
   }
 
-  async #json<T>(method: Dispatcher.HttpMethod, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
+  async #json<T>(method: Dispatcher.HttpMethod, path: string, body?: unknown, contentType = 'application/json', signal?: AbortSignal): Promise<T> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const res = await this.#send(method, path, payload, contentType, {});
+    const res = await this.#send(method, path, payload, contentType, { signal });
     try {
       return (await res.body.json()) as T;
     } catch (err) {
       if (err instanceof SyntaxError) throw new ApiError(res.statusCode, '', `${method} ${path}: response is not JSON: ${err.message}`);
+      if (signal?.aborted) throw err;
       throw new ApiUnreachableError(this.server, err);
     }
   }

@@ -170,7 +170,11 @@ export class Reflector {
     let cont: string | undefined;
     let rv = '';
     do {
-      const page = await this.#client.list(this.#path, { ...selectorQuery(this.resource), limit: this.#pageSize, continue: cont });
+      const page = await this.#client.list(
+        this.#path,
+        { ...selectorQuery(this.resource), limit: this.#pageSize, continue: cont },
+        { signal: this.#abort.signal },
+      );
       for (const raw of page.items ?? []) {
         try {
           objects.push(convertObject(kind, raw));

@@ -102,3 +102,15 @@ t.test('paged LIST: limit/continue followed; an expired continue token restarts 
   t.equal(refl.resourceVersion, '10');
   await new Promise((r) => setTimeout(r, 100));
 });
+
+t.test('stop() cancels a LIST the server never answers', async (t) => {
+  const { refl } = await setup(t, 'Service', () => {
+    /* never answers */
+  });
+  refl.start();
+  await new Promise((r) => setTimeout(r, 100));
+  let timer: NodeJS.Timeout | undefined;
+  const stopped = await Promise.race([refl.stop().then(() => 'stopped'), new Promise((r) => (timer = setTimeout(() => r('hung'), 5000)))]);
+  clearTimeout(timer);
+  t.equal(stopped, 'stopped', 'the hanging request was aborted (the request timeout is 60 s)');
+});
