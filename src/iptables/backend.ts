@@ -2,29 +2,38 @@
 // applies them with iptables-restore --noflush, rewriting only the chains of
 // changed plans (KEP-3453 partial syncs).
 //
-// Why the nft full restore is slow, and what netlet does about it
-// ---------------------------------------------------------------
-// Measured here (iptables 1.8.9, see bench/iptables-sync.ts): with --noflush,
-// iptables-nft-restore's time grows with (rules in the input) × (chains it
-// knows of), not with the input size: 2,000 services took 1.0 s, 4,000 took
-// 3.9 s. It is user-space time. Dropping the jumps or the statistic matches
-// does not change the shape, and the order of the input does: declaring the
-// chains in the reverse order doubled the time, interleaving each chain's
-// declaration with its rules made it 8× slower (29 s at 4,000), so every
-// rule pays a walk over the chains known so far. Without --noflush the same
-// load is linear (kernel table flushed in the same transaction), but that
-// restore must carry every foreign rule of the table too: anything another
-// agent (a CNI plugin's portmap/masquerade rules, Docker) adds between our
-// iptables-save and the restore would be silently deleted. That is not a
-// correct way, so netlet keeps --noflush and bounds the quadratic term
-// instead: a full sync on the nft backend loads the per-service chains in
-// restores of CHUNK_PLANS plans each, then one last restore writes the
-// shared chains (KUBE-SERVICES, …), the jumps and the deletions. Each restore
-// is atomic, and a chunk only holds chains that nothing references yet, or
-// rewrites of a service's chains that keep every reference valid, so the
-// rules are consistent at every step. Legacy rewrites the whole table in
-// the kernel on every restore, so chunking would multiply its cost: legacy
-// gets one restore.
+// Why the nft full restore is so slow, and what netlet does about it
+// ------------------------------------------------------------------
+// Measured here (iptables 1.8.9; bench/iptables-sync.ts and the experiments
+// in the report): the time of `iptables-nft-restore --noflush` is user-space
+// CPU and grows with (rules in one input) × (chains that input and the cache
+// hold): 2,000 kube-proxy-style services took 1.0 s, 4,000 took 3.9 s, 5,000
+// took 41 CPU seconds in netlet's layout. Jumps, statistic matches and
+// comments do not change the shape; the order of the input does: declaring
+// the chains in reverse order doubled the time, and interleaving each
+// chain's declaration with its rules made it 8× slower, so each rule pays a
+// walk whose length depends on how many chains came before it in the same
+// restore. Without --noflush the same load is linear (4.1 s at 10,000), but
+// such a restore replaces the whole table and so must carry every foreign
+// rule too: whatever another agent adds between our iptables-save and the
+// restore (a CNI plugin's portmap or masquerade rules, Docker's) would be
+// silently deleted. That is not a correct way.
+//
+// The correct way that avoids the slow path: keep --noflush and bound the
+// quadratic term by splitting a full sync's per-service chains into restores
+// of CHUNK_PLANS plans each, then one last restore writes the shared chains
+// (KUBE-SERVICES, …), the missing jumps and the deletions. Each restore is
+// atomic, and a chunk holds only chains nothing references yet, or rewrites
+// of one service's chains that keep every reference valid, so the rules are
+// consistent at every step (services are updated one chunk after another,
+// as a series of partial syncs would). At 10,000 services the restores then
+// cost ~4 CPU seconds (chunks of 100-250 plans), the same as the linear
+// whole-table restore, against ~7.5 s with chunks of 1,000 and ~17 s with
+// 2,500. Legacy rewrites the whole table in the kernel on every restore, so
+// chunking would multiply its cost: legacy gets one restore.
+//
+// Partial syncs stay one restore, and leave out the shared chains whose rules
+// did not change (an endpoint change then writes only that service's chains).
 
 import type { Registry } from 'prom-client';
 import type { Logger } from '../agent/log.ts';
@@ -42,7 +51,7 @@ import { chainExists, chainsOf, restore, rulesOf, save } from './restore.ts';
 import type { IptablesTools } from './tools.ts';
 
 /** Plans per nft restore in a chunked full sync (see above). */
-export const CHUNK_PLANS = 1000;
+export const CHUNK_PLANS = 200;
 
 export interface IptablesBackendOptions {
   tools: IptablesTools;
