@@ -23,7 +23,7 @@ export function masqueradeMark(bit: number): string {
   return `0x${(1 << bit >>> 0).toString(16)}`;
 }
 
-/** Which traffic kind reaches which chain, derived from the plan exactly as kube-proxy does. */
+/** The loopback range NodePorts are not offered on. */
 export function hostLoopback(family: IPFamilyNumber): string {
   return family === 6 ? '::1/128' : '127.0.0.0/8';
 }
