@@ -1,3 +1,4 @@
+import type { Logger } from '../agent/log.ts';
 import type { Kind } from '../k8s/objects.ts';
 import type { ObjectStore } from '../k8s/store.ts';
 import type { DnsConfig } from './config.ts';
@@ -8,6 +9,7 @@ import { Resolver } from './resolve.ts';
 import { DnsServer } from './server.ts';
 import { DnsWorkers } from './dns-workers.ts';
 import { ZoneIndex } from './zone-index.ts';
+import { rcodeName, typeName } from './wire/constants.ts';
 
 export interface ClusterDnsOptions {
   store: ObjectStore;
@@ -15,6 +17,8 @@ export interface ClusterDnsOptions {
   forwarder?: Forwarder | null;
   observe?: (o: Observation) => void;
   onError?: (err: Error, where: string) => void;
+  /** Where `log` (one line per query) writes when the config turns it on. */
+  log?: Logger;
   /** Bind with SO_REUSEPORT (set for workers, and for the main thread when it has workers). */
   reusePort?: boolean;
 }
@@ -45,18 +49,19 @@ export class ClusterDns {
 
   constructor(opts: ClusterDnsOptions) {
     const { store, config } = opts;
+    const observe = withQueryLog(opts.observe, config.log ? opts.log : undefined);
     this.#store = store;
     this.#kinds = kindsNeeded(config);
     this.#config = config;
     this.#forwarder = opts.forwarder ?? null;
-    this.#workers = config.workers > 1 ? new DnsWorkers({ store, kinds: this.#kinds, observe: opts.observe, onError: opts.onError }) : null;
+    this.#workers = config.workers > 1 ? new DnsWorkers({ store, kinds: this.#kinds, observe, onError: opts.onError }) : null;
     this.index = new ZoneIndex(store, { endpointPodNames: config.endpointPodNames, podsVerified: config.pods === 'verified' });
     this.resolver = new Resolver(this.index, { zones: config.zones, fallthrough: config.fallthrough, ttl: config.ttl, pods: config.pods });
     this.handler = new DnsHandler({
       resolver: this.resolver,
       synced: () => this.ready(),
       forwarder: opts.forwarder,
-      observe: opts.observe,
+      observe,
       answerCacheSize: config.answerCacheSize,
       loadbalance: config.loadbalance,
       onError: (err) => opts.onError?.(err, 'answer'),
@@ -99,4 +104,19 @@ export class ClusterDns {
     await this.server.stop();
     this.#forwarder?.stop?.();
   }
+}
+
+/**
+ * CoreDNS's `log`: one line per query (name, type, rcode, protocol,
+ * duration), riding on the same observation hook as metrics.
+ */
+function withQueryLog(observe: ((o: Observation) => void) | undefined, log: Logger | undefined): ((o: Observation) => void) | undefined {
+  if (!log) return observe;
+  return (o) => {
+    observe?.(o);
+    log.info(
+      { name: o.name, type: typeName(o.qtype), rcode: rcodeName(o.rcode), proto: o.proto, durationMs: Number(o.durationMs.toFixed(3)), cached: o.fromCache },
+      'dns query',
+    );
+  };
 }

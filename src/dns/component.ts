@@ -26,8 +26,9 @@ export class DnsComponent implements Component {
       forwarder: await loadForwarder(config, log),
       observe: await loadMetrics(metrics),
       onError: (err, where) => {
-        log.warn({ err, where }, 'dns socket error');
+        log.warn({ err, where }, 'dns error');
       },
+      log,
     });
     await this.#dns.start();
     log.info({ listen: this.#dns.server.addresses(), zones: config.zones }, 'cluster DNS serving');

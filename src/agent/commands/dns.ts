@@ -78,7 +78,8 @@ export const dnsCommand: Command = {
       config,
       forwarder: await loadForwarder(config, log, metrics),
       observe,
-      onError: (err, where) => log.warn({ err, where }, 'dns socket error'),
+      onError: (err, where) => log.warn({ err, where }, 'dns error'),
+      log,
     });
     let dns = await newDns(dnsConfig);
     let lameduck = false;

@@ -268,3 +268,20 @@ t.test('an error while answering costs one SERVFAIL, not the server', async (t) 
   t.equal(decodeReply(reply!).rcode, 'SERVFAIL');
   t.strictSame(errors, ['boom']);
 });
+
+t.test('log: one line per query when the config asks', async (t) => {
+  const lines: Array<Record<string, unknown>> = [];
+  const log = { info: (o: Record<string, unknown>) => lines.push(o) } as unknown as import('../../../src/agent/log.ts').Logger;
+  const on = new ClusterDns({ store: syncedStore(clusterObjects()), config: dnsConfig({ log: true }), log });
+  on.index.start();
+  await ask(on, `svc1.testns.${Z}`, 'A');
+  await ask(on, `nope.testns.${Z}`, 'AAAA');
+  t.strictSame(lines.map((l) => [l.name, l.type, l.rcode, l.proto]), [
+    [`svc1.testns.${Z}`, 'A', 'NOERROR', 'udp'],
+    [`nope.testns.${Z}`, 'AAAA', 'NXDOMAIN', 'udp'],
+  ]);
+  const off = new ClusterDns({ store: syncedStore(clusterObjects()), config: dnsConfig({ log: false }), log });
+  off.index.start();
+  await ask(off, `svc1.testns.${Z}`, 'A');
+  t.equal(lines.length, 2, 'nothing logged with log off');
+});
