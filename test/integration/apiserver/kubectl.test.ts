@@ -180,7 +180,7 @@ apiVersion: netlet.io/v1
 kind: IPAMBlock
 metadata:
   name: 10-244-0-0-26
-spec: {cidr: 10.244.0.0/26, node: node-a, pool: default}
+spec: {cidr: 10.244.0.0/26, node: node-${targetPort}, pool: default}
 `;
 
 t.test('kubectl apply (create, unchanged, configured) and delete of a multi-document file', async (t) => {
@@ -199,7 +199,7 @@ t.test('kubectl apply (create, unchanged, configured) and delete of a multi-docu
     'ipamblock.netlet.io/10-244-0-0-26 created',
   ]);
   t.match(api.get('services', 'shop', 'cart'), { spec: { ports: [{ port: 80, targetPort: 8080 }], clusterIP: /^10\.96\./ } });
-  t.match(api.get('ipamblocks', '', '10-244-0-0-26'), { spec: { cidr: '10.244.0.0/26', node: 'node-a' } });
+  t.match(api.get('ipamblocks', '', '10-244-0-0-26'), { spec: { cidr: '10.244.0.0/26', node: 'node-8080' } });
   t.match(api.get('crd', '', 'ipamblocks.netlet.io'), { status: { conditions: [{ type: 'NamesAccepted' }, { type: 'Established', status: 'True' }] } });
   const rvBefore = api.resourceVersion;
   const again = await k.run(['apply', '--validate=false', '-f', file]);
@@ -211,6 +211,8 @@ t.test('kubectl apply (create, unchanged, configured) and delete of a multi-docu
   t.match(changed.stdout, /service\/cart configured\n/);
   t.match(changed.stdout, /endpointslice.discovery.k8s.io\/cart-abc configured\n/);
   t.match(changed.stdout, /namespace\/shop unchanged\n/);
+  t.match(changed.stdout, /ipamblock.netlet.io\/10-244-0-0-26 configured\n/, 'a custom resource takes a merge patch');
+  t.match(api.get('ipamblocks', '', '10-244-0-0-26'), { spec: { node: 'node-9090', pool: 'default' } });
   t.match(api.get('services', 'shop', 'cart'), { spec: { ports: [{ name: 'http', port: 80, targetPort: 9090 }] }, metadata: { generation: 2 } });
   const del = await k.run(['delete', '-f', file]);
   t.equal(del.code, 0, del.stderr);
