@@ -36,8 +36,15 @@ export function validateName(r: ResourceInfo, name: string): void {
 const CIDR4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 const CIDR6 = /^[0-9a-fA-F:]+\/\d{1,3}$/;
 
-/** The IPAMBlock CRD's schema: spec.cidr is a CIDR, spec.node and spec.pool are strings. */
-export function validateIPAMBlock(r: ResourceInfo, obj: any): void {
+/**
+ * The IPAMBlock CRD's schema (deploy/crd-ipamblocks.yaml): spec.cidr a CIDR,
+ * spec.node a required string, spec.pool a string; the spec is immutable
+ * (its CEL rule `self == oldSelf`).
+ */
+export function validateIPAMBlock(r: ResourceInfo, obj: any, old?: any): void {
+  if (old && JSON.stringify(old.spec) !== JSON.stringify(obj.spec)) {
+    throw invalid(r, obj.metadata.name, [{ field: 'spec', message: `Invalid value: "object": an IPAMBlock's spec is immutable` }]);
+  }
   const spec = obj.spec;
   const name = obj.metadata.name;
   const causes: { field: string; message: string }[] = [];
@@ -46,6 +53,7 @@ export function validateIPAMBlock(r: ResourceInfo, obj: any): void {
   const okV4 = v4 && v4.slice(1, 5).every((o) => Number(o) <= 255) && Number(v4[5]) <= 32;
   const okV6 = typeof cidr === 'string' && CIDR6.test(cidr) && Number(cidr.split('/')[1]) <= 128;
   if (!okV4 && !okV6) causes.push({ field: 'spec.cidr', message: `Invalid value: ${JSON.stringify(cidr ?? null)}: must be a CIDR` });
+  if (spec?.node === undefined) causes.push({ field: 'spec.node', message: 'Required value' });
   for (const f of ['node', 'pool']) {
     if (spec?.[f] !== undefined && typeof spec[f] !== 'string') {
       causes.push({ field: `spec.${f}`, message: `Invalid value: ${JSON.stringify(spec[f])}: must be a string` });

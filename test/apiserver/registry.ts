@@ -100,8 +100,8 @@ export class Registry {
     obj.metadata.namespace = namespace;
   }
 
-  #validate(r: ResourceInfo, obj: any): void {
-    if (r.plural === 'ipamblocks' && r.group === 'netlet.io') validateIPAMBlock(r, obj);
+  #validate(r: ResourceInfo, obj: any, old?: any): void {
+    if (r.plural === 'ipamblocks' && r.group === 'netlet.io') validateIPAMBlock(r, obj, old);
     if (r.plural === 'customresourcedefinitions' && resourcesFromCRD(obj).length === 0) {
       throw invalid(r, obj.metadata.name, [{ field: 'spec', message: 'Required value: group, names.plural, names.kind and versions' }]);
     }
@@ -175,7 +175,7 @@ export class Registry {
       else obj.status = cloneJSON(old.obj.status);
     }
     next.metadata = opts.statusOnly ? { ...next.metadata, resourceVersion: undefined } : meta;
-    this.#validate(r, next);
+    this.#validate(r, next, old.obj);
     this.#defaults(r, next, old.obj);
     const nextSpec = specPart(next);
     old.specJSON ??= specPart(old.obj);

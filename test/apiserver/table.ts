@@ -113,6 +113,14 @@ const COLUMNS: Record<string, Column[]> = {
     col('Endpoints', sliceEndpoints),
     ageCol,
   ],
+  // The IPAMBlock CRD's additionalPrinterColumns.
+  'netlet.io/ipamblocks': [
+    nameCol,
+    col('CIDR', (o) => o.spec?.cidr ?? ''),
+    col('Node', (o) => o.spec?.node ?? ''),
+    col('Pool', (o) => o.spec?.pool ?? ''),
+    ageCol,
+  ],
   'apiextensions.k8s.io/customresourcedefinitions': [nameCol, col('Created At', (o) => o.metadata.creationTimestamp ?? '', 0, 'date')],
 };
 

@@ -107,6 +107,7 @@ t.test('422 Invalid for bad names and bad IPAMBlock specs; 400 for a namespace m
     ['no name', SVC, { ...svc('x'), metadata: {} }, 422, /name or generateName is required/],
     ['IPAMBlock without cidr', '/apis/netlet.io/v1/ipamblocks', { kind: 'IPAMBlock', apiVersion: 'netlet.io/v1', metadata: { name: 'b' }, spec: {} }, 422, /IPAMBlock.netlet.io "b" is invalid: spec.cidr/],
     ['IPAMBlock bad cidr', '/apis/netlet.io/v1/ipamblocks', { kind: 'IPAMBlock', apiVersion: 'netlet.io/v1', metadata: { name: 'b' }, spec: { cidr: '10.0.0.300/26' } }, 422, /must be a CIDR/],
+    ['IPAMBlock without node', '/apis/netlet.io/v1/ipamblocks', { kind: 'IPAMBlock', apiVersion: 'netlet.io/v1', metadata: { name: 'b' }, spec: { cidr: '10.0.0.0/26' } }, 422, /spec.node: Required value/],
     ['namespace mismatch', SVC, { ...svc('x'), metadata: { name: 'x', namespace: 'other' } }, 400, /does not match the namespace/],
   ];
   for (const [name, path, body, code, message] of rows) {
@@ -116,6 +117,12 @@ t.test('422 Invalid for bad names and bad IPAMBlock specs; 400 for a namespace m
   }
   const noNs = await call(api, 'POST', '/api/v1/namespaces/nope/services', svc('x'));
   t.match(noNs, { status: 404, body: { reason: 'NotFound', message: 'namespaces "nope" not found', details: { name: 'nope', kind: 'namespaces' } } }, 'no objects in a missing namespace');
+  const block = { kind: 'IPAMBlock', apiVersion: 'netlet.io/v1', metadata: { name: '10-0-0-0-26' }, spec: { cidr: '10.0.0.0/26', node: 'n1', pool: 'p' } };
+  const made = await call(api, 'POST', '/apis/netlet.io/v1/ipamblocks', block);
+  const moved = await call(api, 'PUT', '/apis/netlet.io/v1/ipamblocks/10-0-0-0-26', { ...made.body, spec: { ...block.spec, node: 'n2' } });
+  t.match(moved, { status: 422, body: { reason: 'Invalid', message: /an IPAMBlock's spec is immutable/ } }, 'an IPAMBlock never changes owner');
+  const labelled = await call(api, 'PATCH', '/apis/netlet.io/v1/ipamblocks/10-0-0-0-26', { metadata: { labels: { a: 'b' } } }, 'application/merge-patch+json');
+  t.equal(labelled.status, 200, 'its metadata may change');
   const gen = await call(api, 'POST', SVC, { ...svc('x'), metadata: { generateName: 'web-' } });
   t.match(gen, { status: 201, body: { metadata: { name: /^web-[a-z0-9]{5}$/ } } }, 'generateName');
 });
@@ -213,7 +220,7 @@ t.test('DELETE on a collection deletes what the selectors match', async (t) => {
   t.match(del.body, { kind: 'ServiceList', apiVersion: 'v1' });
   t.same(del.body.items.map((s: any) => s.metadata.name), ['a', 'b']);
   t.same(api.list('services').map((s) => s.metadata.name), ['c']);
-  await call(api, 'POST', '/apis/netlet.io/v1/ipamblocks', { kind: 'IPAMBlock', apiVersion: 'netlet.io/v1', metadata: { name: 'b1' }, spec: { cidr: '10.0.0.0/26' } });
+  await call(api, 'POST', '/apis/netlet.io/v1/ipamblocks', { kind: 'IPAMBlock', apiVersion: 'netlet.io/v1', metadata: { name: 'b1' }, spec: { cidr: '10.0.0.0/26', node: 'n1' } });
   const blocks = await call(api, 'DELETE', '/apis/netlet.io/v1/ipamblocks');
   t.match(blocks.body, { kind: 'IPAMBlockList', apiVersion: 'netlet.io/v1', items: [{ kind: 'IPAMBlock', metadata: { name: 'b1' } }] });
 });

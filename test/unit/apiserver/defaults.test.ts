@@ -36,7 +36,8 @@ t.test('name validation per resource', async (t) => {
 t.test('IPAMBlock spec', async (t) => {
   const ok = (spec: unknown) => () => validateIPAMBlock(r('ipamblocks'), { metadata: { name: 'b' }, spec });
   t.doesNotThrow(ok({ cidr: '10.244.0.0/26', node: 'n', pool: 'p' }));
-  t.doesNotThrow(ok({ cidr: 'fd00::/122' }));
+  t.doesNotThrow(ok({ cidr: 'fd00::/122', node: 'n' }));
+  t.match(caught(ok({ cidr: 'fd00::/122' })), { status: { details: { causes: [{ field: 'spec.node' }] } } }, 'node is required');
   t.match(caught(ok({ cidr: '10.244.0.0' })), { status: { details: { causes: [{ field: 'spec.cidr' }] } } });
   t.throws(ok({ cidr: '10.244.0.0/33' }));
   t.match(caught(ok({ cidr: '10.244.0.0/26', node: 7 })), { status: { details: { causes: [{ field: 'spec.node' }] } } });
