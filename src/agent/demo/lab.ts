@@ -11,7 +11,7 @@ import { DEMO_PREFIX, EXTERNAL, NODES } from './layout.ts';
 const execFileP = promisify(execFile);
 
 /** Where a running demo keeps its files: tmpfs, gone at reboot like the namespaces. */
-export const DEMO_DIR = '/run/netlet-demo';
+export const DEMO_DIR = `/run/${DEMO_PREFIX}`;
 const STATE_FILE = `${DEMO_DIR}/state.json`;
 
 export async function run(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<string> {

@@ -3,7 +3,12 @@
 // ranges (RFC 5737) for the "physical" links, so nothing here can collide
 // with or leak to a real network; pod and service ranges are kubeadm's.
 
-export const DEMO_PREFIX = 'netlet-demo';
+/**
+ * Namespace (and run folder) prefix. `NETLET_DEMO_PREFIX` lets the benchmark
+ * build the same cluster under its own names, so a bench and a demo running
+ * at the same time never touch each other's namespaces.
+ */
+export const DEMO_PREFIX = process.env.NETLET_DEMO_PREFIX || 'netlet-demo';
 
 export interface DemoNode {
   name: string;
