@@ -180,7 +180,8 @@ apiVersion: netlet.io/v1
 kind: IPAMBlock
 metadata:
   name: 10-244-0-0-26
-spec: {cidr: 10.244.0.0/26, node: node-${targetPort}, pool: default}
+  labels: {generation: "g${targetPort}"}
+spec: {cidr: 10.244.0.0/26, node: node-a, pool: default}
 `;
 
 t.test('kubectl apply (create, unchanged, configured) and delete of a multi-document file', async (t) => {
@@ -199,7 +200,7 @@ t.test('kubectl apply (create, unchanged, configured) and delete of a multi-docu
     'ipamblock.netlet.io/10-244-0-0-26 created',
   ]);
   t.match(api.get('services', 'shop', 'cart'), { spec: { ports: [{ port: 80, targetPort: 8080 }], clusterIP: /^10\.96\./ } });
-  t.match(api.get('ipamblocks', '', '10-244-0-0-26'), { spec: { cidr: '10.244.0.0/26', node: 'node-8080' } });
+  t.match(api.get('ipamblocks', '', '10-244-0-0-26'), { spec: { cidr: '10.244.0.0/26', node: 'node-a' } });
   t.match(api.get('crd', '', 'ipamblocks.netlet.io'), { status: { conditions: [{ type: 'NamesAccepted' }, { type: 'Established', status: 'True' }] } });
   const rvBefore = api.resourceVersion;
   const again = await k.run(['apply', '--validate=false', '-f', file]);
@@ -212,7 +213,7 @@ t.test('kubectl apply (create, unchanged, configured) and delete of a multi-docu
   t.match(changed.stdout, /endpointslice.discovery.k8s.io\/cart-abc configured\n/);
   t.match(changed.stdout, /namespace\/shop unchanged\n/);
   t.match(changed.stdout, /ipamblock.netlet.io\/10-244-0-0-26 configured\n/, 'a custom resource takes a merge patch');
-  t.match(api.get('ipamblocks', '', '10-244-0-0-26'), { spec: { node: 'node-9090', pool: 'default' } });
+  t.match(api.get('ipamblocks', '', '10-244-0-0-26'), { metadata: { labels: { generation: 'g9090' } }, spec: { node: 'node-a' } });
   t.match(api.get('services', 'shop', 'cart'), { spec: { ports: [{ name: 'http', port: 80, targetPort: 9090 }] }, metadata: { generation: 2 } });
   const del = await k.run(['delete', '-f', file]);
   t.equal(del.code, 0, del.stderr);
@@ -227,4 +228,19 @@ t.test('kubectl apply (create, unchanged, configured) and delete of a multi-docu
   t.equal(api.count('services'), 0);
   t.equal(api.count('endpointslices'), 0);
   t.equal(api.count('ipamblocks'), 0);
+});
+
+t.test('kubectl applies the project’s own CRD manifest and prints IPAMBlocks with its columns', async (t) => {
+  const api = await startApiServer();
+  t.teardown(() => api.close());
+  const k = await kubectlFor(t, api);
+  const crd = new URL('../../../deploy/crd-ipamblocks.yaml', import.meta.url).pathname;
+  const applied = await k.run(['apply', '--validate=false', '-f', crd]);
+  t.equal(applied.code, 0, applied.stderr);
+  t.equal(applied.stdout.trim(), 'customresourcedefinition.apiextensions.k8s.io/ipamblocks.netlet.io created');
+  const established = await k.run(['wait', '--for=condition=Established', '--timeout=10s', 'crd/ipamblocks.netlet.io']);
+  t.equal(established.code, 0, established.stderr);
+  api.create({ apiVersion: 'netlet.io/v1', kind: 'IPAMBlock', metadata: { name: '10-244-1-64-26' }, spec: { cidr: '10.244.1.64/26', node: 'node-b', pool: 'default' } });
+  const table = await k.run(['get', 'ipamblocks']);
+  t.match(table.stdout, /NAME\s+CIDR\s+NODE\s+POOL\s+AGE\n10-244-1-64-26\s+10\.244\.1\.64\/26\s+node-b\s+default\s+\d+s/);
 });
