@@ -8,6 +8,7 @@ import { eventually } from '../../helpers/netns.ts';
 import { startApiServer } from '../../apiserver/server.ts';
 import type { ApiServer } from '../../apiserver/server.ts';
 import { fastReflector, rawService, rawSlice } from './reflector-fixtures.ts';
+import { resourceSpec } from '../../../src/k8s/resources.ts';
 
 interface Rig {
   server: ApiServer;
@@ -211,4 +212,32 @@ t.test('a 429 with Retry-After waits at least that long before the next attempt'
   const lists = r.server.stats.log().filter((e) => e.verb === 'list');
   t.same(lists.map((e) => e.code), [429, 200]);
   t.ok(lists[1].at - lists[0].at >= 950, `waited ${lists[1].at - lists[0].at} ms (backoff alone would be 50-100 ms)`);
+});
+
+t.test('field and label selectors: only matching Pods and Services reach the store', async (t) => {
+  const r = await rig(t);
+  const pod = (name: string, node: string) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { namespace: 'default', name },
+    spec: { nodeName: node, containers: [{ name: 'c', image: 'busybox' }] },
+    status: { phase: 'Running', podIP: '10.1.0.1', podIPs: [{ ip: '10.1.0.1' }] },
+  });
+  r.server.create(pod('on-n1', 'n1'));
+  r.server.create(pod('on-n2', 'n2'));
+  for (let i = 0; i < 4; i++) r.server.create(rawService('default', i)); // labels app: app-<i % 50>
+  const pods = fastReflector(r.client, r.store, 'Pod', { resource: { ...resourceSpec('Pod'), fieldSelector: 'spec.nodeName=n1' } });
+  const svcs = fastReflector(r.client, r.store, 'Service', { resource: { ...resourceSpec('Service'), labelSelector: 'app in (app-1,app-3)' } });
+  t.teardown(() => Promise.all([pods.stop(), svcs.stop()]));
+  pods.start();
+  svcs.start();
+  await r.store.whenSynced('Pod', 'Service');
+  t.same([...r.store.list('Pod')].map((p) => p.meta.name), ['on-n1']);
+  t.same([...r.store.list('Service')].map((s) => s.meta.name).sort(), ['svc-1', 'svc-3']);
+  r.server.create(pod('later-n1', 'n1'));
+  r.server.create(pod('later-n2', 'n2'));
+  await eventually(() => r.store.count('Pod') === 2);
+  t.same([...r.store.list('Pod')].map((p) => p.meta.name).sort(), ['later-n1', 'on-n1']);
+  const watches = r.server.stats.log().filter((e) => e.verb === 'watch' && e.resource === 'pods');
+  t.match(watches[0].url, /fieldSelector=spec.nodeName%3Dn1/);
 });
