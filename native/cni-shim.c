@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,8 @@ static void run_fallback(const char *self, const char *input, size_t len) {
 }
 
 int main(void) {
+  /* An agent that goes away mid-call must give a CNI error, not a SIGPIPE death. */
+  signal(SIGPIPE, SIG_IGN);
   char self[4096];
   ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
   if (sl <= 0) fail(5, "cannot find own path");
