@@ -32,6 +32,8 @@ export interface CoreOptions {
    * must treat both as "relist". Default 'Expired'; changeable at run time.
    */
   expiredReason?: 'Expired' | 'Gone';
+  /** resourceVersion of the first write (default 1); e.g. lower than before to play an API server restored from a backup. */
+  firstResourceVersion?: number;
   /** Gzip LIST responses above 128 KiB when the client sends Accept-Encoding: gzip, as kube-apiserver does (default true). */
   compression?: boolean;
   /** A deleted namespace stays Terminating this long before it and its contents go (default 100 ms). */
@@ -60,10 +62,11 @@ export class ApiCore {
       seedNamespaces: o.seedNamespaces ?? true,
       namespaceDeletionDelayMs: o.namespaceDeletionDelayMs ?? 100,
       compression: o.compression ?? true,
+      firstResourceVersion: o.firstResourceVersion ?? 1,
       expiredReason: o.expiredReason ?? 'Expired',
       tooLargeResourceVersionWaitMs: o.tooLargeResourceVersionWaitMs ?? 3000,
     };
-    this.storage = new Storage(this.options.historySize);
+    this.storage = new Storage(this.options.historySize, this.options.firstResourceVersion);
     this.catalog = new Catalog(this.storage);
     this.registry = new Registry(this.storage, this.options.serviceCIDR);
     this.registry.onCRD = (rs) => rs.forEach((r) => this.catalog.add(r));

@@ -3,7 +3,7 @@
 //
 //   npx node test/apiserver/main.ts --listen 127.0.0.1:0 [--port-file F] [--url-file F]
 //        [--tls-dir D [--tls-hosts 10.0.0.1,name]] [--token T] [--require-client-cert]
-//        [--kubeconfig F] [--history N] [--bookmark-ms N] [--seed FILE.json|FILE.yaml]
+//        [--kubeconfig F] [--history N] [--bookmark-ms N] [--first-rv N] [--seed FILE.json|FILE.yaml]
 //
 // Prints "listening <url>" on stdout once it accepts connections. With
 // --tls-dir it uses D/server.crt and D/server.key (made with openssl into D if
@@ -32,6 +32,7 @@ const { values } = parseArgs({
     history: { type: 'string' },
     'bookmark-ms': { type: 'string' },
     seed: { type: 'string' },
+    'first-rv': { type: 'string' },
   },
   strict: true,
 });
@@ -52,6 +53,7 @@ const port = Number(listen.slice(sep + 1));
 const opts: ApiServerOptions = { host, port, token: values.token };
 if (values.history) opts.historySize = Number(values.history);
 if (values['bookmark-ms']) opts.bookmarkIntervalMs = Number(values['bookmark-ms']);
+if (values['first-rv']) opts.firstResourceVersion = Number(values['first-rv']);
 
 const tlsDir = values['tls-dir'];
 let certs;

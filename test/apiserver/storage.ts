@@ -181,9 +181,14 @@ export class Storage {
   readonly tables = new Map<string, ResourceTable>();
   readonly historyLimit: number;
 
-  constructor(historyLimit: number) {
+  /** `firstRV`: the resourceVersion of the first write (etcd revisions of a real cluster are large). */
+  constructor(historyLimit: number, firstRV = 1) {
     this.historyLimit = historyLimit;
+    this.#rv = firstRV - 1;
+    this.#firstRV = firstRV;
   }
+
+  readonly #firstRV: number;
 
   get currentRV(): number {
     return this.#rv;
@@ -198,6 +203,8 @@ export class Storage {
     let t = this.tables.get(id);
     if (!t) {
       t = new ResourceTable(info, this.historyLimit);
+      // Nothing before the first write exists: an older resourceVersion is too old (a server restored elsewhere).
+      t.floorRV = this.#firstRV - 1;
       this.tables.set(id, t);
     }
     return t;

@@ -275,3 +275,13 @@ t.test('a watch on an object path, and the old /watch/ prefix, see only that obj
   t.same((await legacy.rest()).map((e) => e.object.metadata.name), ['db']);
   t.same((await byField.rest()).map((e) => e.object.metadata.name), ['web']);
 });
+
+t.test('firstResourceVersion starts the counter elsewhere', async (t) => {
+  const api = await startApiServer({ firstResourceVersion: 1_000_000 });
+  t.teardown(() => api.close());
+  t.equal(api.get('namespaces', '', 'default').metadata.resourceVersion, '1000000', 'the first write');
+  const { body } = await getJSON(api, '/api/v1/namespaces');
+  t.equal(body.metadata.resourceVersion, '1000003');
+  const w = await openWatch(`${api.url}/api/v1/namespaces?watch=1&resourceVersion=500`);
+  t.match(await w.next(), { type: 'ERROR', object: { code: 410 } }, 'a resourceVersion from before the first write is too old');
+});
