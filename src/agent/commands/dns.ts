@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { Registry } from 'prom-client';
-import { NetletError } from '../../errors.ts';
+import { ConfigError, NetletError } from '../../errors.ts';
 import { ObjectStore } from '../../k8s/store.ts';
 import { ClusterDns } from '../../dns/cluster-dns.ts';
 import { loadDnsConfig, loadForwarder, loadMetrics } from '../../dns/optional-parts.ts';
@@ -10,7 +10,6 @@ import { buildConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { createSources } from '../sources.ts';
 import { startDnsHttp, stopDnsHttp } from '../../dns/http-endpoints.ts';
-import { parseListen } from '../../dns/config.ts';
 import { parseCorefile } from '../../dns/corefile.ts';
 import { CorefileWatcher } from '../../dns/corefile-reload.ts';
 
@@ -26,9 +25,16 @@ Serve cluster DNS alone (what CoreDNS with the kubernetes plugin does).
   --health ADDR:PORT     /health (default :8080, as CoreDNS); '' turns it off
   --ready ADDR:PORT      /ready, 200 once the store has synced (default :8181)
   --metrics ADDR:PORT    /metrics (default :9153)
+  --workers N            threads answering queries on the same sockets (default 1)
   --log-level LEVEL      trace, debug, info, warn, error
   -h, --help             this help
 `;
+
+function parseWorkers(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new ConfigError('workers', `'${text}' is not a thread count from 1 to 64`);
+  return n;
+}
 
 export const dnsCommand: Command = {
   summary: 'serve cluster DNS (CoreDNS kubernetes plugin compatible)',
@@ -45,6 +51,7 @@ export const dnsCommand: Command = {
           health: { type: 'string' },
           ready: { type: 'string' },
           metrics: { type: 'string' },
+          workers: { type: 'string' },
           'log-level': { type: 'string' },
           help: { type: 'boolean', short: 'h' },
         },
@@ -63,6 +70,7 @@ export const dnsCommand: Command = {
     );
     const dnsListen = values.listen ?? (values.corefile ? undefined : agentConfig.dns.listen);
     let dnsConfig = await loadDnsConfig({ corefile: values.corefile, listen: dnsListen });
+    if (values.workers !== undefined) dnsConfig.workers = parseWorkers(values.workers);
     // The Corefile's `kubernetes { kubeconfig FILE }`, unless the command line names a source.
     if (dnsConfig.kubeconfig && !values.kubeconfig && !values.manifests) {
       agentConfig = buildConfig({}, { kubeconfig: dnsConfig.kubeconfig, logLevel: values['log-level'], proxyMode: 'none', dns: true });
@@ -103,7 +111,8 @@ export const dnsCommand: Command = {
       let next: typeof dnsConfig;
       try {
         next = parseCorefile(text, values.corefile!);
-        if (dnsListen) next.listen = dnsListen.split(',').map((l) => parseListen(l, 'listen'));
+        // --listen wins over the Corefile; its port 0 stays the port already bound.
+        if (dnsListen) next.listen = dns.server.addresses().map((a) => ({ host: a.address, port: a.port }));
       } catch (err) {
         log.error({ err }, 'Corefile changed but does not parse; keeping the running configuration');
         return;
