@@ -3,6 +3,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { DnsHandler } from './handler.ts';
 import type { ListenAddress } from './config.ts';
+import { UdpLocalSockets, isWildcard } from './udp-local-sockets.ts';
 
 export interface DnsServerOptions {
   handler: DnsHandler;
@@ -32,6 +33,7 @@ export class DnsServer {
   readonly #udp: dgram.Socket[] = [];
   readonly #tcp: net.Server[] = [];
   readonly #conns = new Set<net.Socket>();
+  readonly #perAddress: UdpLocalSockets[] = [];
 
   constructor(opts: DnsServerOptions) {
     this.#opts = opts;
@@ -41,8 +43,10 @@ export class DnsServer {
     try {
       for (const addr of this.#opts.listen) {
         const udp = await this.#bindUdp(addr);
+        const port = udp.address().port;
         // Tests ask for port 0: TCP then takes the port UDP got.
-        await this.#bindTcp({ host: addr.host, port: udp.address().port });
+        await this.#bindTcp({ host: addr.host, port });
+        if (isWildcard(addr.host)) await this.#bindEachLocalAddress(addr.host, port);
       }
     } catch (err) {
       await this.stop();
@@ -56,6 +60,8 @@ export class DnsServer {
   }
 
   async stop(): Promise<void> {
+    await Promise.all(this.#perAddress.map((p) => p.stop()));
+    this.#perAddress.length = 0;
     for (const c of this.#conns) c.destroy();
     this.#conns.clear();
     await Promise.all([
@@ -70,9 +76,23 @@ export class DnsServer {
     this.#opts.onError?.(err, where);
   }
 
+  /** UDP replies must leave from the address the query went to: see udp-local-sockets.ts. */
+  async #bindEachLocalAddress(host: string, port: number): Promise<void> {
+    const sockets = new UdpLocalSockets({
+      family: net.isIPv6(host) ? 'IPv6' : 'IPv4',
+      port,
+      reusePort: this.#opts.reusePort ?? false,
+      onSocket: (sock) => sock.on('message', (msg, rinfo) => this.#onDatagram(sock, msg, rinfo)),
+      onError: (err) => this.#error(err, 'udp per-address'),
+    });
+    this.#perAddress.push(sockets);
+    await sockets.start();
+  }
+
   #bindUdp(addr: ListenAddress): Promise<dgram.Socket> {
     const type = net.isIPv6(addr.host) ? 'udp6' : 'udp4';
-    const sock = dgram.createSocket({ type, reusePort: this.#opts.reusePort ?? false });
+    // reuseAddr lets the per-address sockets share the wildcard's port.
+    const sock = dgram.createSocket({ type, reuseAddr: isWildcard(addr.host), reusePort: this.#opts.reusePort ?? false });
     return new Promise((resolve, reject) => {
       sock.once('error', reject);
       sock.bind(addr.port, addr.host, () => {
