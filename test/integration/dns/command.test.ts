@@ -47,7 +47,7 @@ t.test('netlet dns --manifests', async (t) => {
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   await writeFile(join(dir, 'cluster.yaml'), manifest('10.96.7.7'));
 
-  const child = spawn(process.execPath, [netlet, 'dns', '--manifests', dir, '--listen', '127.0.0.1:0', '--health', '127.0.0.1:0', '--ready', '127.0.0.1:0', '--metrics', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [netlet, 'dns', '--manifests', dir, '--listen', '127.0.0.1:0', '--health', '127.0.0.1:0', '--ready', '127.0.0.1:0', '--metrics', '127.0.0.1:0', '--workers', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => void child.kill('SIGKILL'));
   let log = '';
   child.stderr.on('data', (d: Buffer) => (log += d.toString()));
@@ -76,4 +76,12 @@ t.test('netlet dns --manifests', async (t) => {
   child.kill('SIGTERM');
   const code = await new Promise((r) => child.once('exit', r));
   t.equal(code, 0, 'exits cleanly on SIGTERM');
+});
+
+t.test('netlet dns rejects a bad --workers by name', async (t) => {
+  const child = spawn(process.execPath, [netlet, 'dns', '--workers', '0', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  t.equal(await new Promise((r) => child.once('exit', r)), 2);
+  t.match(err, /workers/);
 });
