@@ -73,6 +73,8 @@ export class Reflector {
   #loop: Promise<void> | undefined;
   #rv = '';
   #listed = false;
+  /** The last LIST got 404: the resource (a CRD) is not installed. */
+  #notServed = false;
   /** Events received by the current (or last) watch. */
   #watchEvents = 0;
 
@@ -141,15 +143,20 @@ export class Reflector {
           needList = true;
           continue;
         }
-        this.#onError?.(err, phase);
-        if (phase === 'list' && err instanceof ApiError && err.status === 404 && !this.#listed) {
-          // A CRD (IPAMBlock) that is not installed: the kind is empty, not broken.
-          this.#log.warn({ path: this.#path }, 'resource not served by the API server; treating it as empty and retrying');
+        if (phase === 'list' && err instanceof ApiError && err.status === 404) {
+          // A CRD (IPAMBlock) that is not installed: the API's answer is "none
+          // of these", so the kind is empty and synced, not broken; keep
+          // checking in case the CRD is installed later.
+          if (!this.#notServed) this.#log.warn({ path: this.#path }, 'resource not served by the API server; treating it as empty and retrying');
+          this.#notServed = true;
           this.#store.replaceAll(this.resource.kind, []);
+          this.#listed = true;
           this.#store.markSynced(this.resource.kind);
+          this.#onListed?.();
           await sleep(this.#backoff.next(), signal);
           continue;
         }
+        this.#onError?.(err, phase);
         if (phase === 'watch') {
           this.#metrics?.watchRestarts.inc({ resource: this.resource.resource });
           // A watch that worked for a while before failing starts the backoff over.
@@ -195,6 +202,8 @@ export class Reflector {
     this.#store.replaceAll(kind, objects as never[]);
     this.#rv = rv;
     this.#listed = true;
+    if (this.#notServed) this.#log.info('resource is served now');
+    this.#notServed = false;
     this.#store.markSynced(kind);
     this.#metrics?.lastSync.set({ resource: this.resource.resource }, Date.now() / 1000);
     this.#log.debug({ count: objects.length, rv }, 'listed');
