@@ -1,0 +1,175 @@
+// Cluster DNS under dnsperf: netlet (`netlet dns --corefile`, manifests
+// with 10,000 services and 50,000 pods) against dnsmasq serving the same
+// 10,000 names from an --addn-hosts file, on the same machine in the same
+// run; plus external names forwarded by netlet to a local dnsmasq and
+// then served from netlet's cache. Prints a Markdown table.
+//
+// Run: npx node bench/dnsperf.ts [seconds per run, default 10]
+// Needs dnsperf and dnsmasq (Debian packages dnsperf, dnsmasq-base).
+
+import { spawn, execFileSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const SECONDS = Number(process.argv[2] ?? 10);
+const SERVICES = 10_000;
+const PODS = 50_000;
+const NAMESPACES = 100;
+const EXTERNAL = 1000;
+const netlet = fileURLToPath(new URL('../bin/netlet.js', import.meta.url));
+
+async function freePort(): Promise<number> {
+  const u = dgram.createSocket('udp4');
+  await new Promise<void>((r) => u.bind(0, '127.0.0.1', () => r()));
+  const p = u.address().port;
+  u.close();
+  return p;
+}
+
+const ip = (base: string, i: number) => `${base}.${(i >> 8) & 255}.${i & 255}`;
+const svcName = (i: number) => `svc-${i}.ns-${i % NAMESPACES}.svc.cluster.local`;
+
+async function writeManifests(dir: string): Promise<void> {
+  const files = 100;
+  for (let f = 0; f < files; f++) {
+    const docs: string[] = [];
+    if (f === 0) for (let n = 0; n < NAMESPACES; n++) docs.push(`apiVersion: v1\nkind: Namespace\nmetadata: {name: ns-${n}}\n`);
+    for (let i = f * (SERVICES / files); i < (f + 1) * (SERVICES / files); i++) {
+      docs.push(`apiVersion: v1\nkind: Service\nmetadata: {name: svc-${i}, namespace: ns-${i % NAMESPACES}}\nspec:\n  clusterIP: ${ip('10.96', i)}\n  ports: [{name: http, port: 80, protocol: TCP}]\n`);
+    }
+    for (let i = f * (PODS / files); i < (f + 1) * (PODS / files); i++) {
+      docs.push(`apiVersion: v1\nkind: Pod\nmetadata: {name: pod-${i}, namespace: ns-${i % NAMESPACES}}\nspec: {nodeName: node-${i % 50}}\nstatus: {phase: Running, podIP: ${ip(`10.${64 + (i >> 16)}`, i & 0xffff)}, podIPs: [{ip: ${ip(`10.${64 + (i >> 16)}`, i & 0xffff)}}]}\n`);
+    }
+    await writeFile(join(dir, `f${f}.yaml`), docs.join('---\n'));
+  }
+}
+
+function run(cmd: string, args: string[]): ChildProcess {
+  const c = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  c.stderr!.resume();
+  return c;
+}
+
+function dig(port: number, name: string): string {
+  try {
+    return execFileSync('dig', ['@127.0.0.1', '-p', String(port), '+short', '+time=1', '+tries=1', name], { encoding: 'utf8' }).trim();
+  } catch {
+    return '';
+  }
+}
+
+async function waitFor(what: string, probe: () => boolean, ms = 180_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (probe()) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** utime+stime of a process in seconds (/proc/PID/stat fields 14 and 15, clock ticks of 1/100 s). */
+async function cpuSeconds(pid: number): Promise<number> {
+  const f = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+async function rssMb(pid: number): Promise<number> {
+  const m = /VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+interface Result {
+  qps: number;
+  avgMs: number;
+  p99Ms: number | null;
+  lost: string;
+  cores: number;
+}
+
+async function dnsperf(port: number, file: string, pid: number, extra: string[], wantP99: boolean): Promise<Result> {
+  const cpu0 = await cpuSeconds(pid);
+  const t0 = performance.now();
+  const args = ['-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(SECONDS), '-c', '8', '-q', '200', ...extra];
+  if (wantP99) args.push('-v');
+  const out = await new Promise<string>((resolve, reject) => {
+    const c = spawn('dnsperf', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    c.stdout.on('data', (d: Buffer) => chunks.push(d));
+    c.on('error', reject);
+    c.on('exit', () => resolve(Buffer.concat(chunks).toString()));
+  });
+  const wall = (performance.now() - t0) / 1000;
+  const cores = ((await cpuSeconds(pid)) - cpu0) / wall;
+  const qps = Number(/Queries per second:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+  const avgMs = Number(/Average Latency \(s\):\s+([\d.]+)/.exec(out)?.[1] ?? NaN) * 1000;
+  const lost = /Queries lost:\s+(\d+ \([\d.]+%\))/.exec(out)?.[1] ?? '?';
+  let p99Ms: number | null = null;
+  if (wantP99) {
+    // -v: one line per answered query ending in its latency in seconds.
+    const lat = out.split('\n').map((l) => /^> \S+ .* ([\d.]+)$/.exec(l)?.[1]).filter(Boolean).map(Number).sort((a, b) => a - b);
+    if (lat.length) p99Ms = lat[Math.floor(lat.length * 0.99)] * 1000;
+  }
+  return { qps, avgMs, p99Ms, lost, cores };
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'netlet-bench-dnsperf-'));
+const procs: ChildProcess[] = [];
+try {
+  const manifests = join(dir, 'manifests');
+  await (await import('node:fs/promises')).mkdir(manifests);
+  await writeManifests(manifests);
+  const hostsFile = join(dir, 'svc.hosts');
+  await writeFile(hostsFile, Array.from({ length: SERVICES }, (_, i) => `${ip('10.96', i)} ${svcName(i)}`).join('\n') + '\n');
+  const clusterQueries = join(dir, 'cluster.txt');
+  await writeFile(clusterQueries, Array.from({ length: SERVICES }, (_, i) => `${svcName(i)} A`).join('\n') + '\n');
+  const externalQueries = join(dir, 'external.txt');
+  await writeFile(externalQueries, Array.from({ length: EXTERNAL }, (_, i) => `e${i}.ext.test A`).join('\n') + '\n');
+
+  // dnsmasq twice over: the C baseline for the 10k names, and the upstream for external names.
+  const dnsmasqPort = await freePort();
+  const dnsmasq = run('dnsmasq', ['--no-daemon', '--conf-file=/dev/null', '--pid-file=', `--port=${dnsmasqPort}`, '--listen-address=127.0.0.1', '--bind-interfaces',
+    '--no-resolv', '--no-hosts', `--addn-hosts=${hostsFile}`, '--address=/ext.test/192.0.2.7', '--cache-size=10000', '--user=root', '--group=root']);
+  procs.push(dnsmasq);
+  await waitFor('dnsmasq', () => dig(dnsmasqPort, svcName(1)) === ip('10.96', 1), 20_000);
+
+  const port = await freePort();
+  const corefile = join(dir, 'Corefile');
+  await writeFile(corefile, `.:${port} {\n    errors\n    kubernetes cluster.local in-addr.arpa ip6.arpa {\n        pods verified\n        fallthrough in-addr.arpa ip6.arpa\n        ttl 30\n    }\n    forward . 127.0.0.1:${dnsmasqPort}\n    cache 30\n    loadbalance\n}\n`);
+  const loadStart = performance.now();
+  const dns = run(process.execPath, [netlet, 'dns', '--corefile', corefile, '--manifests', manifests, '--listen', `127.0.0.1:${port}`, '--log-level', 'warn']);
+  procs.push(dns);
+  await waitFor('netlet to serve the last service', () => dig(port, svcName(SERVICES - 1)) === ip('10.96', SERVICES - 1));
+  const loadS = (performance.now() - loadStart) / 1000;
+  const rssIdle = await rssMb(dns.pid!);
+  // Warm the forwarder's cache with every external name once.
+  for (let i = 0; i < EXTERNAL; i += 1) if (i % 100 === 0) dig(port, `e${i}.ext.test`);
+  await dnsperf(port, externalQueries, dns.pid!, ['-l', '2'], false);
+
+  const rows: Array<[string, Result, Result | null]> = [];
+  const netletCluster = await dnsperf(port, clusterQueries, dns.pid!, [], false);
+  const dnsmasqCluster = await dnsperf(dnsmasqPort, clusterQueries, dnsmasq.pid!, [], false);
+  rows.push(['10k cluster names, max rate', netletCluster, dnsmasqCluster]);
+  const netletExternal = await dnsperf(port, externalQueries, dns.pid!, [], false);
+  const dnsmasqExternal = await dnsperf(dnsmasqPort, externalQueries, dnsmasq.pid!, [], false);
+  rows.push(['1k external names via forward+cache, max rate', netletExternal, dnsmasqExternal]);
+  const netlet10k = await dnsperf(port, clusterQueries, dns.pid!, ['-Q', '10000'], true);
+  const dnsmasq10k = await dnsperf(dnsmasqPort, clusterQueries, dnsmasq.pid!, ['-Q', '10000'], true);
+  rows.push(['10k cluster names at 10k QPS', netlet10k, dnsmasq10k]);
+  const rssLoaded = await rssMb(dns.pid!);
+
+  const f = (n: number | null, d = 0) => (n === null || Number.isNaN(n) ? '–' : n.toFixed(d));
+  console.log(`dnsperf ${SECONDS} s per run, -c 8 -q 200, on 127.0.0.1; ${SERVICES} services, ${PODS} pods (pods verified); machine shared with other work.\n`);
+  console.log('| workload | netlet QPS | netlet cores used | netlet QPS per core | netlet avg ms | netlet p99 ms | netlet lost | dnsmasq QPS | dnsmasq avg ms | dnsmasq p99 ms | netlet / dnsmasq |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const [name, n, d] of rows) {
+    console.log(`| ${name} | ${f(n.qps)} | ${f(n.cores, 2)} | ${f(n.qps / Math.max(n.cores, 0.01))} | ${f(n.avgMs, 3)} | ${f(n.p99Ms, 3)} | ${n.lost} | ${f(d?.qps ?? null)} | ${f(d?.avgMs ?? null, 3)} | ${f(d?.p99Ms ?? null, 3)} | ${d ? (n.qps / d.qps).toFixed(2) : '–'} |`);
+  }
+  console.log(`\n| netlet memory | value |\n|---|---:|\n| load to first answer for the last service | ${loadS.toFixed(1)} s |\n| RSS after load (10k services, 50k pods) | ${rssIdle.toFixed(0)} MB |\n| RSS after the runs | ${rssLoaded.toFixed(0)} MB |`);
+} finally {
+  for (const p of procs) p.kill('SIGKILL');
+  await rm(dir, { recursive: true, force: true });
+}
