@@ -209,3 +209,36 @@ for (const mode of ['bridge', 'routed'] as const) {
     t.equal(del.code, 0, 'DEL');
   });
 }
+
+t.test('chaining: the reference bandwidth plugin works on netlet-cni’s result', { skip: rootSkip() }, async (t) => {
+  const lab = new Lab('cnb');
+  const { plugin, cleanup } = installPlugin();
+  const dataDir = mkdtempSync(join(tmpdir(), 'netlet-cni-ipam-'));
+  t.teardown(async () => {
+    await lab.cleanup();
+    cleanup();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  const node = await lab.netns('node');
+  const pod = await lab.netns('pod');
+  const conf = netconf('bridge', dataDir, '10.209.0.0/16');
+  const env = { containerID: 'bw', netns: `/run/netns/${pod.name}`, ifname: 'eth0' };
+  const add = await runPlugin(plugin, node.name, { command: 'ADD', ...env, conf });
+  t.equal(add.code, 0, 'netlet-cni ADD');
+  // What the runtime does next in a conflist: the next plugin gets this result as prevResult.
+  const bw = await runPlugin('/usr/lib/cni/bandwidth', node.name, {
+    command: 'ADD',
+    ...env,
+    conf: {
+      cniVersion: '1.0.0',
+      name: conf.name,
+      type: 'bandwidth',
+      runtimeConfig: { bandwidth: { ingressRate: 8_000_000, ingressBurst: 1_000_000 } },
+      prevResult: add.json,
+    },
+  });
+  t.equal(bw.code, 0, `bandwidth ADD accepts the result: ${bw.stdout}`);
+  const hostVeth = add.json.interfaces.find((i: { sandbox?: string; name: string }) => !i.sandbox && /^nlt[0-9a-f]{12}$/.test(i.name)).name;
+  t.match(await node.exec('tc', ['qdisc', 'show', 'dev', hostVeth]), /tbf/, 'it shaped the host veth it found through the result');
+  t.same(bw.json.ips, add.json.ips, 'and passed the addresses on');
+});
