@@ -3,7 +3,9 @@
 // same text (the floor), for the nft and the legacy backend. Each size runs in
 // a throwaway network namespace (never the host's tables).
 //
-//   npx node bench/iptables-sync.ts [--sizes 1000,10000,30000] [--modes nft,legacy] [--monolithic-max 10000]
+//   npx node bench/iptables-sync.ts [--sizes 1000,10000,30000] [--modes nft,legacy] [--monolithic-max 10000] [--json FILE]
+//
+// --json FILE also writes the measured rows as JSON (bench/run.ts draws its sync-time chart from them).
 //
 // Columns: full = first full sync into an empty namespace; resync = full sync
 // over the same rules (what syncPeriod does); partial = one endpoint of one
@@ -12,7 +14,7 @@
 // restore = the same input unchunked (the quadratic path, see backend.ts).
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -156,6 +158,7 @@ async function main(): Promise<void> {
       sizes: { type: 'string', default: '1000,10000,30000' },
       modes: { type: 'string', default: 'legacy,nft' },
       'monolithic-max': { type: 'string', default: '10000' },
+      json: { type: 'string' },
     },
   });
   if (values.child) {
@@ -206,6 +209,7 @@ async function main(): Promise<void> {
     ),
   ];
   process.stdout.write(out.join('\n') + '\n');
+  if (values.json) writeFileSync(values.json, JSON.stringify(rows, null, 2) + '\n');
 }
 
 await main();
