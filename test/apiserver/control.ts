@@ -13,6 +13,7 @@
 //   POST   /_test/reset-stats
 //   POST   /_test/seed           {"objects":[…]} created or replaced, status included
 //   POST   /_test/outage         {"ms":N}: connections cut, port closed for N ms, then back
+//   POST   /_test/tokens         {"tokens":[…]}: the accepted bearer tokens from now on
 //   GET    /_test/healthz
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -78,6 +79,13 @@ export async function serveControl(core: ApiCore, req: IncomingMessage, res: Ser
         reply(res, 200, { ok: true });
         res.on('finish', () => setTimeout(() => void server.outage!(Number(b.ms ?? 1000)), 10));
         return;
+      }
+      case 'POST /_test/tokens': {
+        const b = await readJSON(req);
+        const server = core as Partial<{ setTokens(...t: string[]): void }>;
+        if (!server.setTokens || !Array.isArray(b.tokens)) return reply(res, 400, { error: 'body must be {"tokens":[…]}' });
+        server.setTokens(...b.tokens);
+        return reply(res, 200, { ok: true });
       }
       case 'GET /_test/healthz':
         return reply(res, 200, { ok: true });

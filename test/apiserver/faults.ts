@@ -54,6 +54,11 @@ export interface LoggedRequest extends RequestInfo {
   method: string;
   code: number;
   at: number;
+  userAgent?: string;
+  /** The bearer token presented, if any (a test server: tests check which token a client used). */
+  bearer?: string;
+  /** True when the TLS client certificate verified against the client CA. */
+  clientCert?: boolean;
 }
 
 export class Faults {
@@ -126,10 +131,10 @@ export class RequestStats {
     this.#logLimit = logLimit;
   }
 
-  record(req: RequestInfo, method: string): LoggedRequest {
+  record(req: RequestInfo, method: string, extra: Partial<LoggedRequest> = {}): LoggedRequest {
     const k = req.resource ? `${req.verb} ${req.resource}` : req.verb;
     this.#counts.set(k, (this.#counts.get(k) ?? 0) + 1);
-    const entry: LoggedRequest = { ...req, method, code: 0, at: Date.now() };
+    const entry: LoggedRequest = { ...req, method, code: 0, at: Date.now(), ...extra };
     this.#log.push(entry);
     if (this.#log.length > this.#logLimit) this.#log.splice(0, this.#log.length - this.#logLimit);
     return entry;

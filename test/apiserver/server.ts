@@ -41,18 +41,20 @@ export interface ApiServerOptions extends CoreOptions {
   token?: string;
 }
 
+const bearerOf = (req: IncomingMessage): string | undefined => /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+
 const pem = (v: string): string => (v.includes('-----BEGIN') ? v : readFileSync(v, 'utf8'));
 
 export class ApiServer extends ApiCore {
   readonly #server: http.Server;
-  readonly #token: string | undefined;
+  #tokens: string[];
   readonly #clientCertAuth: boolean;
   #url = '';
   #host = '127.0.0.1';
 
   constructor(o: ApiServerOptions = {}) {
     super(o);
-    this.#token = o.token;
+    this.#tokens = o.token ? [o.token] : [];
     this.#clientCertAuth = !!o.tls?.clientCA;
     const handler = (req: IncomingMessage, res: ServerResponse): void => void this.#handle(req, res);
     if (o.tls) {
@@ -105,7 +107,7 @@ export class ApiServer extends ApiCore {
 
   /** Writes a kubeconfig for this server (its token unless another is given) and returns the path. */
   writeKubeconfig(path: string, o: Omit<KubeconfigOptions, 'server'> = {}): Promise<string> {
-    return writeKubeconfig(path, { token: this.#token, ...o, server: this.url });
+    return writeKubeconfig(path, { token: this.#tokens[0], ...o, server: this.url });
   }
 
   /** Stops listening and cuts every connection (open watches included). */
@@ -117,12 +119,24 @@ export class ApiServer extends ApiCore {
     });
   }
 
+  /**
+   * Replaces the accepted bearer tokens (none: no token auth). Rotating a
+   * service account token is this: accept old and new for a while, then only
+   * the new one.
+   */
+  setTokens(...tokens: string[]): void {
+    this.#tokens = tokens;
+  }
+
+  get tokens(): string[] {
+    return [...this.#tokens];
+  }
+
   #authenticated(req: IncomingMessage): boolean {
-    if (!this.#token && !this.#clientCertAuth) return true;
-    const auth = req.headers.authorization;
-    if (this.#token && auth === `Bearer ${this.#token}`) return true;
+    if (this.#tokens.length === 0 && !this.#clientCertAuth) return true;
+    const bearer = bearerOf(req);
+    if (bearer !== undefined && this.#tokens.includes(bearer)) return true;
     if (this.#clientCertAuth && (req.socket as TLSSocket).authorized) return true;
-    // With only client-cert auth configured and no token, anonymous requests are refused as well.
     return false;
   }
 
@@ -136,7 +150,11 @@ export class ApiServer extends ApiCore {
       const info: RequestInfo = rp
         ? { verb: verbOf(req.method ?? 'GET', rp, url.searchParams), resource: rp.info.plural, namespace: rp.namespace, name: rp.name, url: req.url ?? '/' }
         : { verb: 'discovery', resource: '', namespace: '', name: '', url: req.url ?? '/' };
-      entry = this.stats.record(info, req.method ?? 'GET');
+      entry = this.stats.record(info, req.method ?? 'GET', {
+        userAgent: req.headers['user-agent'],
+        bearer: bearerOf(req),
+        clientCert: (req.socket as TLSSocket).authorized === true,
+      });
       if (!this.#authenticated(req)) throw new ApiError(unauthorized());
       const wait = this.faults.stallFor(info);
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));

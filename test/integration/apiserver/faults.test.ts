@@ -177,3 +177,19 @@ t.test('outage: connections cut, port refused, then the same server is back on t
   await new Promise((r) => setTimeout(r, 400));
   t.equal((await fetch(`${url}/api/v1/services`)).status, 200);
 });
+
+t.test('token rotation: setTokens changes the accepted tokens; the log shows which one a client sent', async (t) => {
+  const api = await startApiServer({ token: 'old' });
+  t.teardown(() => api.close());
+  const get = (token: string): Promise<number> =>
+    fetch(`${api.url}/api/v1/nodes`, { headers: { authorization: `Bearer ${token}`, 'user-agent': 'netlet-test/1' } }).then((r) => r.status);
+  t.equal(await get('old'), 200);
+  t.equal(await get('new'), 401);
+  api.setTokens('old', 'new');
+  t.same([await get('old'), await get('new')], [200, 200], 'both during the overlap');
+  t.same(await (await post(`${api.url}/_test/tokens`, { tokens: ['new'] })).json(), { ok: true });
+  t.same([await get('old'), await get('new')], [401, 200], 'then only the new one');
+  t.same(api.tokens, ['new']);
+  t.match(api.stats.log().at(-1), { bearer: 'new', userAgent: 'netlet-test/1', code: 200, clientCert: false });
+  t.match(api.stats.log().at(-2), { bearer: 'old', code: 401 });
+});
