@@ -86,6 +86,11 @@ t.test("the DaemonSet's ports and probes match the agent's defaults", async (t) 
   t.equal(agent.securityContext.privileged, false, 'capabilities, not blanket privilege');
   t.ok(agent.securityContext.capabilities.add.includes('NET_ADMIN'));
   t.ok(spec.initContainers.some((c: any) => c.command.includes('install-cni')), 'init container installs the CNI plugin');
+  for (const e of agent.env.filter((e: any) => e.valueFrom?.configMapKeyRef)) {
+    const ref = e.valueFrom.configMapKeyRef;
+    t.ok(find('ConfigMap', ref.name).data[ref.key], `${e.name} comes from ${ref.name}/${ref.key}, which exists`);
+  }
+  t.ok(agent.env.some((e: any) => e.name === 'KUBERNETES_SERVICE_HOST'), 'the API server is reached without the kubernetes ClusterIP');
 });
 
 t.test('the DNS Service is compatible with kube-dns', async (t) => {
