@@ -1,11 +1,18 @@
 // 200 concurrent ADDs of the real plugin against the real IPAM, in one node
-// namespace: every one succeeds and no address is handed out twice.
+// namespace: every one succeeds and no address is handed out twice. Half
+// run as separate Node.js processes (the launcher), half through the C shim
+// into one `netlet cni-server`, so the IPAM lock is contended both between
+// processes and inside one.
 import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Lab, rootSkip } from '../../helpers/netns.ts';
 import type { Netns } from '../../helpers/netns.ts';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { eventually } from '../../helpers/netns.ts';
+import { installCni } from '../../../src/cni/install.ts';
 import { installPlugin, runPlugin } from './plugin-harness.ts';
 
 t.setTimeout(600_000);
@@ -20,6 +27,10 @@ t.test('200 concurrent ADDs get 200 distinct addresses', { skip: rootSkip() }, a
     rmSync(dataDir, { recursive: true, force: true });
   });
   const node = await lab.netns('node');
+  const socket = join(dataDir, 'cni.sock');
+  const fast = installCni({ binDir: join(dataDir, 'fastbin'), confDir: join(dataDir, 'net.d'), cacheDir: join(dataDir, 'cache'), agentSocket: socket }).plugin;
+  lab.track(spawn('nsenter', [`--net=/run/netns/${node.name}`, process.execPath, 'bin/netlet.js', 'cni-server', '--socket', socket], { stdio: 'ignore' }));
+  await eventually(() => existsSync(socket), 30_000);
   const pods: Netns[] = [];
   for (let i = 0; i < 200; i++) pods.push(await lab.netns(`p${i}`));
   const conf = {
@@ -31,7 +42,7 @@ t.test('200 concurrent ADDs get 200 distinct addresses', { skip: rootSkip() }, a
     ipam: { type: 'netlet-ipam', pools: [{ cidr: '10.205.0.0/16', blockSize: 26 }], dataDir, blocksFile: join(dataDir, 'blocks.json'), nodeName: 'node-a', lockTimeout: '120s' },
   };
   const replies = await Promise.all(
-    pods.map((p, i) => runPlugin(plugin, node.name, { command: 'ADD', containerID: `conc${i}`, netns: `/run/netns/${p.name}`, ifname: 'eth0', conf })),
+    pods.map((p, i) => runPlugin(i % 2 ? fast : plugin, node.name, { command: 'ADD', containerID: `conc${i}`, netns: `/run/netns/${p.name}`, ifname: 'eth0', conf })),
   );
   const failed = replies.filter((r) => r.code !== 0);
   t.equal(failed.length, 0, `every ADD succeeds${failed.length ? `: ${failed[0].stdout}` : ''}`);
