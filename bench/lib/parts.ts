@@ -75,7 +75,7 @@ export const PARTS: Part[] = [
     args: (m) => by(m, ['--allocs', '10000', '--disk', '100', '--procs', '5'], []),
     timeoutSeconds: 180,
   },
-  { name: 'DNS codec', group: 'dns', script: 'bench/dns-codec.ts', args: () => [], timeoutSeconds: 120 },
+  { name: 'DNS codec', group: 'dns', script: 'bench/dns-codec.ts', args: (m) => by(m, ['--warmup', '50'], ['--warmup', '200'], []), timeoutSeconds: 180 },
   { name: 'DNS zone index', group: 'dns', script: 'bench/dns-index.ts', nodeFlags: ['--expose-gc'], args: () => [], timeoutSeconds: 120 },
   { name: 'DNS server (dnsperf)', group: 'dns', script: 'bench/dns-server.ts', args: (m) => [m === 'quick' ? '3' : '8'], timeoutSeconds: 120 },
   { name: 'DNS through the agent (dnsperf)', group: 'dns', script: 'bench/dnsperf.ts', args: () => [], timeoutSeconds: 180 },
