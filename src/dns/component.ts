@@ -23,7 +23,7 @@ export class DnsComponent implements Component {
     this.#dns = new ClusterDns({
       store,
       config,
-      forwarder: await loadForwarder(config, log),
+      forwarder: await loadForwarder(config, log, metrics),
       observe: await loadMetrics(metrics),
       onError: (err, where) => {
         log.warn({ err, where }, 'dns error');
