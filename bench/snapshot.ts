@@ -1,7 +1,9 @@
 // Snapshot write and read times at cluster sizes (REFERENCE.md's scale:
 // 10,000 Services). Writes go through the atomic temp+fsync+rename path.
-// Run: npx node bench/snapshot.ts
+// Run: npx node bench/snapshot.ts [--sizes 1000x10,10000x10,10000x100]
+// (--sizes: services×endpoints rows; the 10000×100 row alone writes 225 MB and takes about a minute.)
 
+import { parseArgs } from 'node:util';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
@@ -37,7 +39,8 @@ const dir = await mkdtemp(join(tmpdir(), 'netlet-bench-snapshot-'));
 try {
   console.log('| services × endpoints | objects | file MB | write ms | longest event-loop stall during write, ms | read + check ms |');
   console.log('|---|---:|---:|---:|---:|---:|');
-  for (const [services, eps] of [[1000, 10], [10000, 10], [10000, 100]] as const) {
+  const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1000x10,10000x10,10000x100' } } });
+  for (const [services, eps] of values.sizes.split(',').map((r) => r.split('x').map(Number))) {
     const objects = cluster(services, eps);
     const file = join(dir, `s-${services}-${eps}.json`);
     await writeSnapshot(file, objects); // warm up

@@ -52,7 +52,13 @@ export const PARTS: Part[] = [
     timeoutSeconds: 300,
   },
   { name: 'watch event decoding', group: 'watch', script: 'bench/convert.ts', args: () => [], timeoutSeconds: 120 },
-  { name: 'snapshot write/read', group: 'state', script: 'bench/snapshot.ts', args: () => [], timeoutSeconds: 120 },
+  {
+    name: 'snapshot write/read',
+    group: 'state',
+    script: 'bench/snapshot.ts',
+    args: (m) => by(m, ['--sizes', '1000x10'], ['--sizes', '1000x10,10000x10'], []),
+    timeoutSeconds: 180,
+  },
   { name: 'manifest folder', group: 'state', script: 'bench/manifests.ts', args: () => [], timeoutSeconds: 120 },
   {
     name: 'test API server',
