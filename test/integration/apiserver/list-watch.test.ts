@@ -285,3 +285,56 @@ t.test('firstResourceVersion starts the counter elsewhere', async (t) => {
   const w = await openWatch(`${api.url}/api/v1/namespaces?watch=1&resourceVersion=500`);
   t.match(await w.next(), { type: 'ERROR', object: { code: 410 } }, 'a resourceVersion from before the first write is too old');
 });
+
+t.test('LIST + WATCH reproduce the server state for every selector under random churn', async (t) => {
+  const api = await startApiServer({ bookmarkIntervalMs: 0 });
+  t.teardown(() => api.close());
+  let seed = 42;
+  const rand = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'n1' } });
+  const names: string[] = [];
+  for (let i = 0; i < 40; i++) {
+    const ns = i % 2 ? 'n1' : 'default';
+    api.create(svc(ns, `s${i}`, { grp: rand(2) ? 'a' : 'b' }));
+    names.push(`${ns}/s${i}`);
+  }
+  const views: [string, string][] = [
+    ['all', '/api/v1/services'],
+    ['grp=a', '/api/v1/services?labelSelector=grp%3Da'],
+    ['grp!=a', '/api/v1/services?labelSelector=grp!%3Da'],
+    ['namespace n1', '/api/v1/namespaces/n1/services'],
+    ['n1 and grp=b', '/api/v1/namespaces/n1/services?labelSelector=grp%3Db'],
+    ['field name', '/api/v1/services?fieldSelector=metadata.name!%3Ds3'],
+  ];
+  const key = (o: any): string => `${o.metadata.namespace}/${o.metadata.name}`;
+  const starts = [];
+  for (const [, path] of views) {
+    const list = (await getJSON(api, path)).body;
+    const state = new Map<string, string>(list.items.map((o: any) => [key(o), o.metadata.resourceVersion]));
+    const sep = path.includes('?') ? '&' : '?';
+    starts.push({ state, watch: await openWatch(`${api.url}${path}${sep}watch=1&resourceVersion=${list.metadata.resourceVersion}`) });
+  }
+  for (let op = 0; op < 400; op++) {
+    const k = names[rand(names.length)];
+    const [ns, name] = k.split('/');
+    const cur = api.get('services', ns, name);
+    const r = rand(10);
+    if (!cur) api.create(svc(ns, name, { grp: rand(2) ? 'a' : 'b' }));
+    else if (r < 2) api.delete('services', ns, name);
+    else if (r < 6) api.update({ ...cur, metadata: { ...cur.metadata, labels: { grp: cur.metadata.labels.grp === 'a' ? 'b' : 'a' } } });
+    else api.update({ ...cur, spec: { ...cur.spec, ports: [{ port: 1000 + op }] } });
+  }
+  api.dropWatches({ graceful: true });
+  for (let v = 0; v < views.length; v++) {
+    const { state, watch } = starts[v];
+    for (const ev of await watch.rest()) {
+      if (ev.type === 'DELETED') state.delete(key(ev.object));
+      else state.set(key(ev.object), ev.object.metadata.resourceVersion);
+    }
+    const truth = (await getJSON(api, views[v][1])).body.items.map((o: any) => [key(o), o.metadata.resourceVersion]);
+    t.same([...state].sort(), truth.sort(), `${views[v][0]}: list + watch events == the server's list`);
+  }
+});
