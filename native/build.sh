@@ -11,4 +11,5 @@ if [ -f /usr/include/node/node_api.h ]; then
   set -- --nodedir=/usr
 fi
 node-gyp rebuild "$@"
-${CC:-cc} -O2 -Wall -o build/Release/netlet-cni-shim cni-shim.c
+# Static, so the copy the DaemonSet puts on a host runs whatever its C library.
+${CC:-cc} -O2 -Wall -static -o build/Release/netlet-cni-shim cni-shim.c

@@ -20,6 +20,10 @@ const HELP = `usage: netlet install-cni [options]
   --data-dir DIR       IPAM allocation state (default /var/lib/netlet/ipam)
   --portmap            chain the reference portmap plugin after netlet-cni
   --node PATH          Node.js ≥ 24 binary for the launcher (default: this one)
+  --host-root DIR      installing from a container: the host's root is mounted at DIR
+                       (e.g. /host); the plugin's runtime is copied to the host and the
+                       launcher names host paths. --bin-dir/--conf-dir are as seen here
+  --runtime-dir PATH   host path of that copy (default /opt/netlet/cni)
   --agent-socket PATH  install the fast path: a small C client that hands calls to
                        'netlet cni-server' (or the agent) on PATH, falling back to Node
   -h, --help           this help
@@ -47,6 +51,8 @@ export const installCniCommand: Command = {
           portmap: { type: 'boolean' },
           node: { type: 'string' },
           'agent-socket': { type: 'string' },
+          'host-root': { type: 'string' },
+          'runtime-dir': { type: 'string' },
           help: { type: 'boolean', short: 'h' },
         },
       }));
@@ -74,7 +80,15 @@ export const installCniCommand: Command = {
             dataDir: values['data-dir'],
             portmap: values.portmap,
           });
-    const out = installCni({ binDir: values['bin-dir'], confDir: values['conf-dir'], nodePath: values.node, conflist, agentSocket: values['agent-socket'] });
+    const out = installCni({
+      binDir: values['bin-dir'],
+      confDir: values['conf-dir'],
+      nodePath: values.node,
+      conflist,
+      agentSocket: values['agent-socket'],
+      hostRoot: values['host-root'],
+      runtimeDir: values['runtime-dir'],
+    });
     process.stdout.write(`installed ${out.plugin}${out.conflist ? ` and ${out.conflist}` : ''}\n`);
     return 0;
   },

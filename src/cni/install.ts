@@ -7,7 +7,7 @@
 // (dist/netlet-cni.mjs next to its node_modules, which hold the `netlink`
 // package and the setns addon). It turns on V8's compile cache first, which
 // roughly halves the plugin's start-up after the first run.
-import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConflist } from './config.ts';
@@ -32,6 +32,17 @@ export interface InstallOptions {
    * it as netlet-cni-node for when no agent answers.
    */
   agentSocket?: string;
+  /**
+   * Installing from a container onto its host (the DaemonSet's init
+   * container): where the host's root is mounted, e.g. "/host". The plugin's
+   * runtime (Node.js, the bundle, the setns addon, the `netlink` package) is
+   * then copied to `<hostRoot><runtimeDir>` and the launcher names it by its
+   * path on the host, since the container's own paths do not exist there.
+   * binDir and confDir are given as seen from the container (/host/opt/cni/bin).
+   */
+  hostRoot?: string;
+  /** Host path of the copied runtime; default /opt/netlet/cni. */
+  runtimeDir?: string;
 }
 
 const projectRoot = (): string => resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -62,12 +73,43 @@ function writeAtomic(path: string, text: string, mode: number): void {
   renameSync(tmp, path);
 }
 
+/**
+ * Copies what the plugin needs at run time into `dir` (laid out like the
+ * project, so the bundle finds node_modules/netlink and native/ as usual),
+ * replacing an older copy. Returns the node binary and bundle inside it.
+ */
+export function copyRuntime(dir: string, nodePath: string, bundlePath: string): { node: string; bundle: string } {
+  const root = projectRoot();
+  const staging = `${dir}.tmp-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(join(staging, 'dist'), { recursive: true });
+  copyFileSync(nodePath, join(staging, 'node'));
+  chmodSync(join(staging, 'node'), 0o755);
+  copyFileSync(bundlePath, join(staging, 'dist', 'netlet-cni.mjs'));
+  cpSync(join(root, 'native', 'build', 'Release', 'netlet_setns.node'), join(staging, 'native', 'build', 'Release', 'netlet_setns.node'));
+  for (const pkg of ['netlink', 'node-gyp-build']) {
+    cpSync(join(root, 'node_modules', pkg), join(staging, 'node_modules', pkg), {
+      recursive: true,
+      filter: (src) => !src.includes(`${pkg}/node_modules/@types`),
+    });
+  }
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(staging, dir);
+  return { node: join(dir, 'node'), bundle: join(dir, 'dist', 'netlet-cni.mjs') };
+}
+
 export function installCni(opts: InstallOptions): { plugin: string; conflist?: string } {
-  const nodePath = opts.nodePath ?? process.execPath;
+  let nodePath = opts.nodePath ?? process.execPath;
   const major = Number(/^v?(\d+)/.exec(process.version)?.[1]);
   if (!opts.nodePath && major < 24) throw new Error(`netlet-cni needs Node.js 24 or newer; ${nodePath} is ${process.version}`);
-  const bundlePath = resolve(opts.bundlePath ?? defaultBundlePath());
+  let bundlePath = resolve(opts.bundlePath ?? defaultBundlePath());
   if (!existsSync(bundlePath)) throw new Error(`${bundlePath} is missing: run 'npm run build' first`);
+  if (opts.hostRoot) {
+    const runtimeDir = opts.runtimeDir ?? '/opt/netlet/cni';
+    copyRuntime(join(opts.hostRoot, runtimeDir), nodePath, bundlePath);
+    nodePath = join(runtimeDir, 'node');
+    bundlePath = join(runtimeDir, 'dist', 'netlet-cni.mjs');
+  }
   mkdirSync(opts.binDir, { recursive: true });
   const plugin = join(opts.binDir, 'netlet-cni');
   const launcher = launcherScript(nodePath, bundlePath, opts.cacheDir ?? '/var/cache/netlet/cni');

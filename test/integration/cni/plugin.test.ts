@@ -242,3 +242,24 @@ t.test('chaining: the reference bandwidth plugin works on netlet-cni’s result'
   t.match(await node.exec('tc', ['qdisc', 'show', 'dev', hostVeth]), /tbf/, 'it shaped the host veth it found through the result');
   t.same(bw.json.ips, add.json.ips, 'and passed the addresses on');
 });
+
+t.test('a runtime copied for the host (DaemonSet install) is self-contained', { skip: rootSkip() }, async (t) => {
+  const lab = new Lab('cnh');
+  const dir = mkdtempSync(join(tmpdir(), 'netlet-cni-hostroot-'));
+  t.teardown(async () => {
+    await lab.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  installPlugin().cleanup(); // builds the bundle
+  const { installCni } = await import('../../../src/cni/install.ts');
+  // hostRoot "/" with a runtime directory of its own: the launcher must need
+  // nothing from this checkout, only the copy.
+  const { plugin } = installCni({ binDir: join(dir, 'bin'), confDir: join(dir, 'net.d'), hostRoot: '/', runtimeDir: join(dir, 'runtime'), cacheDir: join(dir, 'cache') });
+  const launcher = (await import('node:fs')).readFileSync(plugin, 'utf8');
+  t.match(launcher.split('\n')[0], `#!${join(dir, 'runtime', 'node')}`, 'the shebang names the copied Node');
+  t.notMatch(launcher, process.cwd(), 'nothing points back into the checkout');
+  const node = await lab.netns('node');
+  const pod = await lab.netns('pod');
+  const add = await runPlugin(plugin, node.name, { command: 'ADD', containerID: 'hr', netns: `/run/netns/${pod.name}`, ifname: 'eth0', conf: netconf('bridge', join(dir, 'ipam'), '10.210.0.0/16') });
+  t.equal(add.code, 0, `ADD through the copied runtime: ${add.stdout}`);
+});
