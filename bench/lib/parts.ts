@@ -78,7 +78,7 @@ export const PARTS: Part[] = [
     name: 'IPAM',
     group: 'ipam',
     script: 'bench/ipam.ts',
-    args: (m) => by(m, ['--allocs', '10000', '--disk', '100', '--procs', '5'], []),
+    args: (m) => by(m, ['--allocs', '10000', '--disk', '100', '--procs', '5'], ['--disk', '200', '--procs', '10'], []),
     timeoutSeconds: 180,
   },
   { name: 'DNS codec', group: 'dns', script: 'bench/dns-codec.ts', args: (m) => by(m, ['--warmup', '50'], ['--warmup', '200'], []), timeoutSeconds: 180 },
