@@ -4,74 +4,26 @@ import type { CacheEvents } from './cache-forwarder.ts';
 import type { CacheKind } from './cache.ts';
 import type { Observation } from './handler.ts';
 import type { ForwardEvents } from './forward/upstream-forwarder.ts';
-import { rcodeName, typeName } from './wire/constants.ts';
+import { rcodeName } from './wire/constants.ts';
+import { DnsRequestStats, TIME_BUCKETS } from './metrics-dns.ts';
+import type { DnsMetricLabels } from './metrics-dns.ts';
 
 // CoreDNS 1.11's metric names and labels (plugin/metrics, plugin/cache,
 // plugin/forward), so dashboards and alerts written for CoreDNS work.
 
-/** CoreDNS plugin.TimeBuckets: 0.25 ms doubling 16 times. */
-const TIME_BUCKETS = Array.from({ length: 16 }, (_, i) => 0.00025 * 2 ** i);
-
-/** CoreDNS counts these types by name and the rest as "other" (plugin/metrics/vars monitored types). */
-const MONITORED = new Set(['A', 'AAAA', 'MX', 'SOA', 'CNAME', 'PTR', 'TXT', 'NS', 'SRV', 'DS', 'DNSKEY', 'RRSIG', 'NSEC', 'NSEC3', 'HTTPS', 'IXFR', 'AXFR', 'ANY']);
-
-function typeLabel(qtype: number): string {
-  const n = typeName(qtype);
-  return MONITORED.has(n) ? n : 'other';
+/**
+ * The server's `observe` hook: coredns_dns_requests_total,
+ * coredns_dns_responses_total and coredns_dns_request_duration_seconds
+ * (accumulated outside prom-client, see metrics-dns.ts).
+ */
+export function createDnsMetrics(registry: Registry, labels: DnsMetricLabels = { server: 'dns://:53', zone: '.', family: '1' }): (o: Observation) => void {
+  const stats = new DnsRequestStats(labels);
+  stats.register(registry);
+  return stats.observe;
 }
 
 function metric<T>(registry: Registry, name: string, make: () => T): T {
   return (registry.getSingleMetric(name) as T | undefined) ?? make();
-}
-
-export interface DnsMetricLabels {
-  /** "dns://:53", CoreDNS's server label. */
-  server: string;
-  /** The server block's zone ("." for kubeadm's Corefile): CoreDNS labels requests by it, not by the cluster zone. */
-  zone: string;
-  /** "1" IPv4, "2" IPv6, as CoreDNS's family label. */
-  family: string;
-}
-
-/**
- * The server's `observe` hook: coredns_dns_requests_total,
- * coredns_dns_responses_total and coredns_dns_request_duration_seconds.
- * Label children are looked up once per combination and kept, so a query
- * costs a Map lookup and three increments.
- */
-export function createDnsMetrics(registry: Registry, labels: DnsMetricLabels = { server: 'dns://:53', zone: '.', family: '1' }): (o: Observation) => void {
-  const requests = metric(registry, 'coredns_dns_requests_total', () => new Counter({
-    name: 'coredns_dns_requests_total', help: 'Counter of DNS requests made per zone, protocol and family.',
-    labelNames: ['server', 'zone', 'view', 'proto', 'family', 'type'], registers: [registry],
-  }));
-  const responses = metric(registry, 'coredns_dns_responses_total', () => new Counter({
-    name: 'coredns_dns_responses_total', help: 'Counter of response status codes.',
-    labelNames: ['server', 'zone', 'view', 'rcode', 'plugin'], registers: [registry],
-  }));
-  const duration = metric(registry, 'coredns_dns_request_duration_seconds', () => new Histogram({
-    name: 'coredns_dns_request_duration_seconds', help: 'Histogram of the time (in seconds) each request took per zone.',
-    labelNames: ['server', 'zone', 'view', 'type'], buckets: TIME_BUCKETS, registers: [registry],
-  }));
-  const children = new Map<string, { req: { inc(): void }; res: { inc(): void }; dur: { observe(v: number): void } }>();
-  const { server, zone, family } = labels;
-  return (o) => {
-    const key = `${o.proto}|${o.qtype}|${o.rcode}|${o.fromCache ? 'c' : o.forwarded ? 'f' : o.zone === null ? 'n' : 'k'}`;
-    let c = children.get(key);
-    if (!c) {
-      const type = typeLabel(o.qtype);
-      // The plugin that wrote the response: kubernetes for the zones, forward beyond them, cache for a hit.
-      const plugin = o.fromCache ? 'cache' : o.forwarded ? 'forward' : o.zone === null || o.zone === '.' ? '' : 'kubernetes';
-      c = {
-        req: requests.labels({ server, zone, view: '', proto: o.proto, family, type }),
-        res: responses.labels({ server, zone, view: '', rcode: rcodeName(o.rcode), plugin }),
-        dur: duration.labels({ server, zone, view: '', type }),
-      };
-      children.set(key, c);
-    }
-    c.req.inc();
-    c.res.inc();
-    c.dur.observe(o.durationMs / 1000);
-  };
 }
 
 /** coredns_cache_* for the forwarder's cache; `sizes` is read at scrape time. */
