@@ -22,6 +22,12 @@ export interface ForwardOptions {
   /** Per-attempt read timeout. */
   timeoutMs: number;
   forceTcp: boolean;
+  /**
+   * The server hands the forwarder the query bytes only, not the client's
+   * transport, so every query starts over UDP (TCP after a truncated reply):
+   * that is what `prefer_udp` asks for, and it is netlet's behaviour with or
+   * without it. CoreDNS without it sends TCP clients' queries over TCP.
+   */
   preferUdp: boolean;
   /** An idle upstream socket is closed after this long. */
   expireMs: number;
