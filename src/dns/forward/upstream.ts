@@ -81,7 +81,8 @@ export class Upstream {
   }
 
   #onReply(msg: Buffer, rinfo: dgram.RemoteInfo): void {
-    if (msg.length < 12 || rinfo.port !== this.address.port) return;
+    // Only the upstream's own address and port (RFC 5452 §9.1: match the reply's source to where the query went).
+    if (msg.length < 12 || rinfo.port !== this.address.port || rinfo.address !== this.address.host.split('%')[0]) return;
     const p = this.#pending.get(msg.readUInt16BE(0));
     if (!p) return; // late reply to a query that timed out, or spoofed
     this.#pending.delete(msg.readUInt16BE(0));
