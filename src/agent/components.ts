@@ -1,3 +1,4 @@
+import { ConfigError } from '../errors.ts';
 import type { AgentContext, Component } from './component.ts';
 
 /**
@@ -7,7 +8,11 @@ import type { AgentContext, Component } from './component.ts';
  */
 export async function createComponents(ctx: AgentContext): Promise<Component[]> {
   const components: Component[] = [];
-  void ctx;
+  if (ctx.config.proxy.mode === 'ipvs') {
+    // Accepted by the schema because KubeProxyConfiguration files name it; refused
+    // here rather than silently running without a service proxy.
+    throw new ConfigError('proxy.mode', 'the IPVS backend is not part of this version of netlet; use iptables (or none)');
+  }
   if (ctx.config.proxy.mode === 'iptables') {
     const { ProxierComponent } = await import('../proxier/component.ts');
     const { createIptablesBackend } = await import('../iptables/index.ts');
@@ -17,5 +22,6 @@ export async function createComponents(ctx: AgentContext): Promise<Component[]> 
   }
   if (ctx.config.routes.enabled) components.push(new (await import('../routes/component.ts')).RoutesComponent(ctx));
   if (ctx.config.dns.enabled) components.push(new (await import('../dns/component.ts')).DnsComponent(ctx));
+  if (ctx.config.cni.serve) components.push(new (await import('../cni/component.ts')).CniServerComponent(ctx, ctx.config.cni.socket));
   return components;
 }

@@ -74,6 +74,13 @@ export const configSchema: Section = {
         clusterDomain: { type: 'string', default: 'cluster.local', doc: 'The cluster zone.' },
       },
     },
+    cni: {
+      doc: 'The CNI fast path: netlet-cni calls handed to the agent over a local socket.',
+      fields: {
+        serve: { type: 'boolean', default: false, doc: 'Answer netlet-cni calls (installed with `netlet install-cni --agent-socket`) in the agent.' },
+        socket: { type: 'string', default: '/run/netlet/cni.sock', doc: 'The Unix socket the CNI shim connects to.' },
+      },
+    },
     routes: {
       doc: "Routes to other nodes' pod blocks.",
       fields: {
@@ -111,6 +118,7 @@ export interface AgentConfig {
     };
   };
   dns: { enabled: boolean; corefile: string; listen: string; clusterDomain: string };
+  cni: { serve: boolean; socket: string };
   routes: { enabled: boolean; mode: 'direct' };
 }
 
