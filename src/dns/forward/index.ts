@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { isMainThread } from 'node:worker_threads';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../agent/log.ts';
 import type { DnsConfig } from '../config.ts';
@@ -95,7 +96,10 @@ export function createForwarder(config: DnsConfig, log: Logger, registry?: Regis
     head = hosts;
   }
   let loop: LoopDetector | null = null;
-  if (config.loop) {
+  // Worker threads (dns-workers.ts) leave the probe to the main thread: a
+  // worker's process.exit would end only that worker, and the main thread's
+  // probe, bouncing through a loop, reaches its socket often enough.
+  if (config.loop && isMainThread) {
     const onLoop = parts.onLoop ?? ((message: string) => {
       log.fatal({ plugin: 'loop' }, message);
       process.exit(1);
