@@ -4,6 +4,10 @@ import t from 'tap';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { parseConflist } from '../../../src/cni/config.ts';
 import { buildConfig, configSchema } from '../../../src/agent/config.ts';
 import { defaults } from '../../../src/agent/schema.ts';
 
@@ -108,4 +112,26 @@ t.test('the DNS Service is compatible with kube-dns', async (t) => {
   t.equal(c.livenessProbe.httpGet.path, '/health');
   t.equal(c.readinessProbe.httpGet.port, 8181);
   t.equal(c.readinessProbe.httpGet.path, '/ready');
+});
+
+t.test('the init container installs the conflist of the ConfigMap, and it is valid', async (t) => {
+  const cm = find('ConfigMap', 'netlet-config');
+  const conflistText: string = cm.data['10-netlet.conflist'];
+  const conflist = JSON.parse(conflistText);
+  const netconf = parseConflist(conflist);
+  t.equal(netconf.type, 'netlet-cni');
+  t.equal((netconf.ipam as { datastore: string }).datastore, 'kubernetes', 'nodes claim blocks through the API, never the same one');
+
+  // Run the init container's own command, with /host and the ConfigMap mount moved to a temp dir.
+  const root = mkdtempSync(join(tmpdir(), 'netlet-deploy-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  writeFileSync(join(root, '10-netlet.conflist'), conflistText);
+  const init = find('DaemonSet', 'netlet').spec.template.spec.initContainers.find((c: any) => c.name === 'install-cni');
+  const [, ...args] = init.command as string[];
+  const rebased = args.map((a) => a.replace(/^\/host(?=\/|$)/, join(root, 'host')).replace('/etc/netlet/', `${root}/`).replace(/^\/run\/netlet\//, `${root}/run/`));
+  const bin = new URL('../../../bin/netlet.js', import.meta.url).pathname;
+  const r = spawnSync(process.execPath, [bin, ...rebased], { encoding: 'utf8' });
+  t.equal(r.status, 0, `install-cni exits 0 ${r.stderr}`);
+  const written = JSON.parse(readFileSync(join(root, 'host/etc/cni/net.d/10-netlet.conflist'), 'utf8'));
+  t.same(written, conflist, 'the written conflist is the ConfigMap one');
 });
