@@ -32,6 +32,13 @@
 // 2,500. Legacy rewrites the whole table in the kernel on every restore, so
 // chunking would multiply its cost: legacy gets one restore.
 //
+// What stays superlinear: appending rules to one chain. KUBE-SERVICES holds
+// one rule per service VIP and must be written whole in one restore; alone it
+// took 0.5 s at 8,000 rules and 2.0 s at 16,000 (inserting at the head
+// instead was slower still). At 20,000 services the chunks took 4.6 CPU s in
+// all (flat, ~50 ms each) and the last restore 6.1 s; at 30,000 the full sync
+// costs ~40 CPU s, twice the whole-table restore.
+//
 // Partial syncs stay one restore, and leave out the shared chains whose rules
 // did not change (an endpoint change then writes only that service's chains).
 
