@@ -142,6 +142,8 @@ t.test('IPv6 ClusterIP', { skip: rootSkip() }, async (t) => {
     clusterEndpoints: [local('fd00:244:1::2'), local('fd00:244:2::2')],
   });
   await driver.sync(planSet(v6), { full: true });
+  // The first packets may wait for IPv6 neighbour discovery on the fresh veths.
+  await eventually(() => get(topo.cpod, 'http://[fd00:96::10]/'), 10_000, 200);
   const got = await bodies(topo, topo.cpod, 'http://[fd00:96::10]/', 20);
   t.same(pods(got), ['pod1', 'pod2'], 'both IPv6 endpoints reached through ip6tables');
   t.ok(got.every((b) => b.endsWith(' fd00:244:3::2')), `pod source kept (${got[0]})`);
