@@ -11,7 +11,7 @@
 // A part that fails or times out is reported as failed; the others still run.
 
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runChild, stopAll } from './lib/child.ts';
 import { machineFacts } from './lib/machine.ts';
@@ -46,7 +46,9 @@ mkdirSync(outDir, { recursive: true });
 rmSync(join(outDir, 'iptables-sync.json'), { force: true });
 
 const say = (s: string) => process.stderr.write(`${s}\n`);
-const commandOf = (p: Part) => ['npx node', ...(p.nodeFlags ?? []), p.script, ...p.args(mode, outDir)].join(' ');
+// Shown in the report as a reader would type it, from the project folder.
+const commandOf = (p: Part) =>
+  ['npx node', ...(p.nodeFlags ?? []), p.script, ...p.args(mode, outDir).map((a) => (a.startsWith(`${ROOT}/`) ? relative(ROOT, a) : a))].join(' ');
 
 // A Node start reads NODE_EXTRA_CA_CERTS (~47 ms each); a cluster node has none, and the CNI part times process starts.
 const env = { ...process.env };
@@ -72,7 +74,8 @@ async function runPart(p: Part): Promise<PartResult> {
     onStderr: (s) => process.stderr.write(s.replace(/^(?=.)/gm, '    ')),
   });
   if (!r.ok && p.cleanupArgs) await runChild(process.execPath, [p.script, ...p.cleanupArgs], { timeoutMs: 60_000, cwd: ROOT, env });
-  const result = judge({ name: p.name, command, status: r.ok ? 'ok' : 'failed', reason: r.reason || undefined, seconds: r.seconds, stdout: r.stdout, stderr: r.stderr });
+  const reason = !r.ok && interrupted ? 'interrupted' : r.reason || undefined;
+  const result = judge({ name: p.name, command, status: r.ok ? 'ok' : 'failed', reason, seconds: r.seconds, stdout: r.stdout, stderr: r.stderr });
   say(`  ${result.status}${result.reason ? ` (${result.reason})` : ''} in ${r.seconds.toFixed(1)} s`);
   return result;
 }

@@ -51,5 +51,5 @@ export function syncChart(points: SyncPoint[]): string {
       series.push({ name: `${backend}: ${LABELS[what]}`, color: COLORS[what], dashed: backend !== 'nft', points: mine.map((p) => [p.services, p[what]]) });
     }
   }
-  return lineChart({ title: 'netlet proxy sync time (iptables backend, 3 endpoints per service)', xLabel: 'services', yLabel: 'seconds (wall)', series });
+  return lineChart({ title: 'netlet proxy sync time (iptables backend, 3 endpoints per service)', xLabel: 'services', yLabel: 'seconds, wall clock', series });
 }
