@@ -6,9 +6,11 @@ import type { Command } from '../cli.ts';
 const HELP = `usage: netlet cleanup [--kube-proxy]
 
 Removes the service proxy's iptables chains and the jumps to them (nat,
-filter and mangle tables; IPv4 and IPv6; the nft and the legacy backend).
-netlet's chains have kube-proxy's names, so this also removes what
-kube-proxy's iptables mode left. Every other rule is left alone.
+filter and mangle tables; IPv4 and IPv6; the nft and the legacy backend),
+and the routes to other nodes' pod blocks netlet installed (its own route
+protocol only). netlet's chains have kube-proxy's names, so this also
+removes what kube-proxy's iptables mode left. Every other rule and route is
+left alone.
 
   --kube-proxy   also remove the chains kube-proxy's IPVS mode keeps in iptables
                  (KUBE-NODE-PORT, KUBE-LOAD-BALANCER, nat KUBE-FIREWALL,
@@ -39,6 +41,15 @@ export const cleanupCommand: Command = {
       } else {
         process.stdout.write(`${what}: removed ${r.removedChains} chain${r.removedChains === 1 ? '' : 's'}\n`);
       }
+    }
+    try {
+      const { removeNodeRoutes } = await import('../../routes/cleanup.ts');
+      const { silentLogger } = await import('../log.ts');
+      const removed = await removeNodeRoutes(silentLogger);
+      process.stdout.write(`routes: removed ${removed} route${removed === 1 ? '' : 's'} to other nodes\n`);
+    } catch (err) {
+      failed = true;
+      process.stderr.write(`routes: ${(err as Error).message}\n`);
     }
     return failed ? 1 : 0;
   },
