@@ -37,10 +37,19 @@ if (values.help) {
   process.stdout.write(readFileSync(import.meta.filename, 'utf8').split('\n\n')[0].replace(/^\/\/ ?/gm, '') + '\n');
   process.exit(0);
 }
-if (values.quick && values.full) throw new Error('--quick and --full exclude each other');
+if (values.quick && values.full) {
+  process.stderr.write('--quick and --full exclude each other\n');
+  process.exit(2);
+}
 const mode: Mode = values.quick ? 'quick' : values.full ? 'full' : 'default';
 const outDir = resolve(values.out!);
-const parts = selectParts(values.only);
+let parts: Part[];
+try {
+  parts = selectParts(values.only);
+} catch (err) {
+  process.stderr.write(`${(err as Error).message}\n`);
+  process.exit(2);
+}
 mkdirSync(outDir, { recursive: true });
 // The chart must never be drawn from an earlier run's numbers.
 rmSync(join(outDir, 'iptables-sync.json'), { force: true });
