@@ -173,3 +173,23 @@ t.test('recovery: deleted chains come back on the next sync; bad input loses not
   t.equal(rules(after), rules(before), 'the failed restore changed nothing');
   t.match(await get(topo.cpod, 'http://10.96.0.10/'), /^pod[12] /, 'still served');
 });
+
+t.test('netlet trace reads the live rules (iptables-save format) and agrees with real traffic', { skip: rootSkip() }, async (t) => {
+  const topo = await buildTopology('ipt');
+  t.teardown(() => topo.lab.cleanup());
+  const driver = new Driver(topo, 'nft');
+  await driver.sync(planSet(web, empty, onlyLocal), { full: true });
+  const netlet = new URL('../../../bin/netlet.js', import.meta.url).pathname;
+  const traceJson = async (src: string, dst: string) => {
+    const out = await topo.node.exec(process.execPath, [netlet, 'trace', src, dst, '--json', '--local-addresses', NODE_IP]);
+    return (JSON.parse(out) as { outcomes: { verdict: string; endpoint?: string; masqueraded: boolean }[] }).outcomes
+      .map((o) => `${o.verdict}${o.endpoint ? ` ${o.endpoint}` : ''}${o.masqueraded ? ' masq' : ''}`)
+      .sort();
+  };
+  t.same(await traceJson('10.244.3.2', '10.96.0.10:80'), ['dnat 10.244.1.2:8080', 'dnat 10.244.2.2:8080'], 'ClusterIP from a pod');
+  t.same(await traceJson(EXT_IP, `${NODE_IP}:30084`), ['dnat 10.244.1.2:8080'], 'Local-policy NodePort from outside');
+  t.same(await traceJson('10.244.3.2', '10.96.0.12:80'), ['reject'], 'no endpoints');
+  t.same(pods(await bodies(topo, topo.ext, `http://${NODE_IP}:30084/`, 5)), ['pod1'], 'and the kernel agrees on the Local NodePort');
+  const words = await topo.node.exec(process.execPath, [netlet, 'trace', EXT_IP, `${NODE_IP}:30080`, '--local-addresses', NODE_IP]);
+  t.match(words, /DNAT to 10\.244\.1\.2:8080, source masqueraded/, 'the path in words');
+});
