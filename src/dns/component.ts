@@ -4,7 +4,7 @@ import { ClusterDns } from './cluster-dns.ts';
 import type { DnsConfig } from './config.ts';
 import { CorefileWatcher } from './corefile-reload.ts';
 import { startDnsHttp, stopDnsHttp } from './http-endpoints.ts';
-import { loadDnsConfig, loadForwarder, loadMetrics } from './optional-parts.ts';
+import { loadDnsConfig, loadForwarder, loadMetrics } from './load-parts.ts';
 
 /**
  * The agent's cluster DNS (`--dns`, or dns.enabled in the config file). With

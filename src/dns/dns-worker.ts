@@ -6,7 +6,7 @@ import { silentLogger } from '../agent/log.ts';
 import { ClusterDns } from './cluster-dns.ts';
 import type { FromWorker, ToWorker, WorkerData } from './dns-workers.ts';
 import type { Observation } from './handler.ts';
-import { loadForwarder } from './optional-parts.ts';
+import { loadForwarder } from './load-parts.ts';
 
 const port = parentPort;
 if (!port) throw new Error('dns-worker.ts runs as a worker thread');

@@ -3,7 +3,7 @@ import { Registry } from 'prom-client';
 import { ConfigError, NetletError } from '../../errors.ts';
 import { ObjectStore } from '../../k8s/store.ts';
 import { ClusterDns } from '../../dns/cluster-dns.ts';
-import { loadDnsConfig, loadForwarder, loadMetrics } from '../../dns/optional-parts.ts';
+import { loadDnsConfig, loadForwarder, loadMetrics } from '../../dns/load-parts.ts';
 import type { Command } from '../cli.ts';
 import type { AgentContext } from '../component.ts';
 import { buildConfig } from '../config.ts';

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { absoluteZone, defaultDnsConfig, parseListen } from '../../../src/dns/config.ts';
-import { loadDnsConfig } from '../../../src/dns/optional-parts.ts';
+import { loadDnsConfig } from '../../../src/dns/load-parts.ts';
 import { ConfigError } from '../../../src/errors.ts';
 
 t.test('listen addresses', async (t) => {
