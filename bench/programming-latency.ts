@@ -1,0 +1,383 @@
+// Network programming latency of the whole agent: API write of one
+// EndpointSlice change → the new endpoint's KUBE-SEP chain in the kernel, at
+// 10,000 ClusterIP services × 3 endpoints, beside the floor for that change
+// (iptables-restore alone on exactly the text the backend sends for it) and
+// the agent's memory. Everything runs inside one throwaway network namespace
+// (the "node"): the test API server, the agent, the probes.
+//
+//   npx node bench/programming-latency.ts [--services 10000] [--changes 50] [--gap-ms 400]
+//        [--min-sync-period 0s] [--modes nft,legacy] [--probe-ms 15]
+//
+// Per change the script replaces one endpoint IP of a random service's slice
+// with a PUT whose endpoints.kubernetes.io/last-change-trigger-time is the
+// moment of the write, and measures three ways:
+//   histogram = the agent's kubeproxy_network_programming_duration_seconds
+//               (sum/count delta per change, so exact values, not buckets)
+//   probe     = an outside poller running `iptables -t nat -S KUBE-SEP-<hash>`
+//               on the one expected chain every --probe-ms (cheap, unlike
+//               iptables-save); resolution = interval + one probe's cost
+//   sync end  = the agent's debug log line of the sync that applied it
+// and splits the time with the agent's log (sync duration, applyMs) and a
+// second watcher of the API (delivery of the event over a watch).
+
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs, promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { Lab } from '../test/helpers/netns.ts';
+import { openWatch } from '../test/apiserver/watch-client.ts';
+import { buildConfig } from '../src/agent/config.ts';
+import { silentLogger } from '../src/agent/log.ts';
+import { convertObject } from '../src/k8s/convert/index.ts';
+import { IptablesBackend } from '../src/iptables/backend.ts';
+import { KUBE_PROXY_CANARY, sepChain } from '../src/iptables/chain-names.ts';
+import { restore } from '../src/iptables/restore.ts';
+import { toolsFor } from '../src/iptables/tools.ts';
+import type { IptablesMode } from '../src/iptables/tools.ts';
+import { buildPlans } from '../src/proxier/plan-builder.ts';
+import { planKey } from '../src/proxier/plan.ts';
+import type { PlanSet } from '../src/proxier/plan.ts';
+
+const execFileP = promisify(execFile);
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const NODE = 'pl-node';
+const CLUSTER_CIDR = '10.128.0.0/10';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
+interface Options { services: number; changes: number; gapMs: number; minSyncPeriod: string; probeMs: number; mode: IptablesMode }
+
+// ---- the cluster: N services × 3 endpoints, one slice each, every 1000th with an endpoint on this node ----
+
+const nsOf = (i: number) => `ns${i % 100}`;
+const epIP = (n: number) => `10.${128 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
+const vip = (i: number) => `10.96.${((i + 10) >> 8) & 255}.${(i + 10) & 255}`;
+
+function service(i: number): any {
+  return {
+    apiVersion: 'v1', kind: 'Service', metadata: { name: `svc${i}`, namespace: nsOf(i) },
+    spec: { type: 'ClusterIP', clusterIP: vip(i), clusterIPs: [vip(i)], ipFamilies: ['IPv4'], ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }] },
+  };
+}
+
+function slice(i: number, ips: string[], triggerTime?: string): any {
+  return {
+    apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+    metadata: {
+      name: `svc${i}-pl`, namespace: nsOf(i), labels: { 'kubernetes.io/service-name': `svc${i}` },
+      ...(triggerTime ? { annotations: { 'endpoints.kubernetes.io/last-change-trigger-time': triggerTime } } : {}),
+    },
+    addressType: 'IPv4', ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+    endpoints: ips.map((ip, e) => ({ addresses: [ip], conditions: { ready: true, serving: true, terminating: false }, nodeName: e === 0 && i % 1000 === 0 ? NODE : `node-${(i + e) % 50}` })),
+  };
+}
+
+const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: NODE }, status: { addresses: [{ type: 'InternalIP', address: '192.168.100.1' }] } };
+
+// ---- small measuring helpers ----
+
+function pct(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+}
+
+function memOf(pid: number): { rssMb: number; hwmMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+  return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
+}
+
+async function timeCommand(cmd: string, args: string[], rounds: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const t0 = performance.now();
+    await execFileP(cmd, args).catch(() => undefined);
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+interface SyncLine { time: number; full: boolean; changed: number; ms: number; applyMs: number }
+
+/** The agent's debug log on stderr: keeps the "proxy rules synced" lines. */
+function followAgentLog(agent: ChildProcess, lines: SyncLine[], tail: string[]): void {
+  let buf = '';
+  agent.stderr!.on('data', (d: Buffer) => {
+    buf += d.toString('utf8');
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      tail.push(line);
+      if (tail.length > 40) tail.shift();
+      if (!line.includes('"proxy rules synced"')) continue;
+      const j = JSON.parse(line);
+      lines.push({ time: j.time, full: j.full, changed: j.changed, ms: j.ms, applyMs: j.applyMs });
+    }
+  });
+}
+
+async function waitFor<T>(probe: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+async function programmingSumCount(): Promise<[number, number]> {
+  const text = await (await fetch('http://127.0.0.1:10249/metrics')).text();
+  const v = (suffix: string) => Number(new RegExp(`^kubeproxy_network_programming_duration_seconds_${suffix}\\{ip_family="IPv4"\\} (\\S+)`, 'm').exec(text)?.[1] ?? 0);
+  return [v('sum'), v('count')];
+}
+
+// ---- the child: runs inside the node namespace ----
+
+interface ChangeResult { histogramMs: number; probeMs: number; syncEndMs: number; watchMs: number; waitMs: number; renderMs: number; applyMs: number; overlappedFull: boolean }
+
+async function child(o: Options) {
+  const dir = mkdtempSync(join(tmpdir(), 'nlpl-'));
+  const procs: ChildProcess[] = [];
+  try {
+    const ips = Array.from({ length: o.services }, (_, i) => [0, 1, 2].map((e) => epIP(i * 3 + e)));
+    const objects: any[] = [node, ...Array.from({ length: 100 }, (_, n) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `ns${n}` } }))];
+    for (let i = 0; i < o.services; i++) objects.push(service(i), slice(i, ips[i]));
+    writeFileSync(join(dir, 'seed.json'), JSON.stringify(objects));
+    const kubeconfig = join(dir, 'kubeconfig');
+    const api = spawn(process.execPath, [join(ROOT, 'test/apiserver/main.ts'), '--listen', '127.0.0.1:0', '--seed', join(dir, 'seed.json'), '--kubeconfig', kubeconfig], { stdio: ['ignore', 'pipe', 'inherit'] });
+    procs.push(api);
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      api.stdout!.on('data', (d) => {
+        out += d;
+        const m = /listening (\S+)/.exec(out);
+        if (m) resolve(m[1]);
+      });
+      api.once('exit', (c) => reject(new Error(`API server exited (${c})`)));
+    });
+
+    writeFileSync(join(dir, 'agent.yaml'), [
+      'healthzBindAddress: 127.0.0.1:10256', 'metricsBindAddress: 127.0.0.1:10249', 'proxy:', `  clusterCIDR: ${CLUSTER_CIDR}`,
+      `  iptables: {minSyncPeriod: ${o.minSyncPeriod}}`,
+      // Leave every conntrack sysctl alone: nf_conntrack_max and its hash size are host-wide.
+      '  conntrack: {maxPerCore: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}', '',
+    ].join('\n'));
+    const started = Date.now();
+    const agent = spawn(process.execPath, [join(ROOT, 'bin/netlet.js'), 'agent', '--config', join(dir, 'agent.yaml'), '--kubeconfig', kubeconfig, '--node-name', NODE, '--proxy-mode', 'iptables', '--log-level', 'debug'], {
+      stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NETLET_IPTABLES_MODE: o.mode },
+    });
+    procs.push(agent);
+    const syncs: SyncLine[] = [];
+    const tail: string[] = [];
+    followAgentLog(agent, syncs, tail);
+    agent.once('exit', (c) => process.stderr.write(`agent exited (${c}):\n${tail.join('\n')}\n`));
+    const first = await waitFor(() => syncs.find((s) => s.full), 300_000, 'the first full sync');
+    const firstSyncS = (first.time - started) / 1000;
+    const memFirst = memOf(agent.pid!);
+    process.stderr.write(`${o.mode} ${o.services}: first full sync ${firstSyncS.toFixed(1)} s after start (${(first.ms / 1000).toFixed(1)} s in the backend)\n`);
+
+    // A second watcher from now on: how long the API takes to deliver the event.
+    const rv = ((await (await fetch(`${url}/apis/discovery.k8s.io/v1/endpointslices?limit=1`)).json()) as any).metadata.resourceVersion;
+    const watch = await openWatch(`${url}/apis/discovery.k8s.io/v1/endpointslices?watch=1&resourceVersion=${rv}&allowWatchBookmarks=false`);
+
+    const results: ChangeResult[] = [];
+    const changedSvc = new Set<number>();
+    const iptables = `iptables-${o.mode}`;
+    for (let k = 0; k < o.changes; k++) {
+      let i: number;
+      do i = Math.floor(Math.random() * o.services); while (changedSvc.has(i));
+      changedSvc.add(i);
+      const newIP = `10.250.${k >> 8}.${(k & 255) + 1}`;
+      ips[i] = [newIP, ...ips[i].slice(1)];
+      const chain = sepChain(`${nsOf(i)}/svc${i}:http`, 'tcp', `${newIP}:8080`);
+      const [sum0, count0] = await programmingSumCount();
+      const syncsBefore = syncs.length;
+
+      const t0 = Date.now();
+      const body = JSON.stringify(slice(i, ips[i], new Date(t0).toISOString()));
+      const put = fetch(`${url}/apis/discovery.k8s.io/v1/namespaces/${nsOf(i)}/endpointslices/svc${i}-pl`, { method: 'PUT', body, headers: { 'content-type': 'application/json' } });
+      const watched = (async () => {
+        for (;;) {
+          const ev = await watch.next(30_000);
+          if (ev?.object?.metadata?.name === `svc${i}-pl`) return Date.now();
+        }
+      })();
+      const probed = (async () => {
+        for (;;) {
+          const ok = await execFileP(iptables, ['-w', '5', '-t', 'nat', '-S', chain]).then(() => true, () => false);
+          if (ok) return Date.now();
+          if (Date.now() - t0 > 30_000) throw new Error(`${chain} never appeared`);
+          await sleep(o.probeMs);
+        }
+      })();
+      const res = await put;
+      if (!res.ok) throw new Error(`PUT failed: ${res.status} ${await res.text()}`);
+      const [tWatch, tProbe] = await Promise.all([watched, probed]);
+      const line = await waitFor(() => syncs.slice(syncsBefore).find((s) => s.time >= t0 && (s.changed > 0 || s.full)), 30_000, 'the sync log line');
+      await sleep(20); // the histogram is observed just after the log line
+      const [sum1, count1] = await programmingSumCount();
+      const syncStart = line.time - line.ms;
+      results.push({
+        histogramMs: count1 - count0 === 1 ? (sum1 - sum0) * 1000 : NaN,
+        probeMs: tProbe - t0, syncEndMs: line.time - t0, watchMs: tWatch - t0,
+        waitMs: syncStart - t0, renderMs: line.ms - line.applyMs, applyMs: line.applyMs,
+        overlappedFull: syncs.slice(syncsBefore).some((s) => s.full),
+      });
+      await sleep(o.gapMs - (Date.now() - t0));
+    }
+    watch.close();
+    const memAfter = memOf(agent.pid!);
+    const fullDuringChanges = syncs.filter((s) => s.full).length - 1;
+    agent.removeAllListeners('exit');
+    agent.kill('SIGTERM');
+    await new Promise((r) => agent.once('exit', r));
+
+    const objectsNow = [...Array.from({ length: o.services }, (_, i) => [service(i), slice(i, ips[i])])];
+    const floor = await measureFloor(o, dir, objectsNow);
+    return { mode: o.mode, services: o.services, minSyncPeriod: o.minSyncPeriod, firstSyncS, memFirst, memAfter, fullDuringChanges, results, ...floor };
+  } finally {
+    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The floor: the backend in this process over the rules the agent left,
+ * with the same plans; its iptables-restore goes through a wrapper that keeps
+ * each input, so one endpoint change (and the change back) gives exactly the
+ * text the backend sends. Then iptables-restore alone on those two texts,
+ * alternately (each one a real change), several times.
+ */
+async function measureFloor(o: Options, dir: string, pairs: any[][]) {
+  const real = toolsFor(o.mode, 4);
+  const wrapDir = join(dir, 'wrap');
+  const inputs = join(dir, 'inputs');
+  execFileSync('mkdir', ['-p', wrapDir, inputs]);
+  const which = (c: string) => execFileSync('sh', ['-c', `command -v ${c}`], { encoding: 'utf8' }).trim();
+  const wrapper = join(wrapDir, `iptables-${o.mode}-restore`);
+  writeFileSync(wrapper, `#!/bin/sh\nf=$(mktemp "${inputs}/in.XXXXXX")\ncat > "$f"\nexec ${which(real.restore)} "$@" < "$f"\n`);
+  chmodSync(wrapper, 0o755);
+  // The canary check runs `iptables-<mode>` beside the restore tool.
+  symlinkSync(which(`iptables-${o.mode}`), join(wrapDir, `iptables-${o.mode}`));
+  const tools = { ...real, restore: wrapper };
+
+  const config = buildConfig({ proxy: { clusterCIDR: CLUSTER_CIDR } });
+  const ctx = { nodeName: NODE, node: convertObject('Node', node), masqueradeAll: false, clusterCIDRs: [CLUSTER_CIDR] };
+  const plans: PlanSet = new Map();
+  const planOf = (svc: any, sl: any) => buildPlans(convertObject('Service', svc), [convertObject('EndpointSlice', sl)], 4, ctx);
+  for (const [svc, sl] of pairs) for (const p of planOf(svc, sl)) plans.set(planKey(p), p);
+  const backend = new IptablesBackend({ tools, log: silentLogger, config });
+  await backend.sync({ family: 4, plans, changed: new Set(), full: true, nodePortAddresses: [] });
+
+  const i = 7 % o.services;
+  const [svc, sl] = pairs[i];
+  const captured: string[] = [];
+  const partialMs: number[] = [];
+  for (const ip of ['10.251.0.1', sl.endpoints[0].addresses[0]]) {
+    const changed = structuredClone(sl);
+    changed.endpoints[0].addresses = [ip];
+    const [p] = planOf(svc, changed);
+    plans.set(planKey(p), p);
+    rmSync(inputs, { recursive: true });
+    execFileSync('mkdir', ['-p', inputs]);
+    const t0 = performance.now();
+    await backend.sync({ family: 4, plans, changed: new Set([planKey(p)]), full: false, nodePortAddresses: [] });
+    partialMs.push(performance.now() - t0);
+    const files = readdirSync(inputs);
+    if (files.length !== 1) throw new Error(`expected one restore for a partial sync, saw ${files.length}`);
+    captured.push(readFileSync(join(inputs, files[0]), 'utf8'));
+  }
+  const floorMs: number[] = [];
+  for (let r = 0; r < 10; r++) {
+    for (const text of captured) {
+      const t0 = performance.now();
+      await restore(real, text);
+      floorMs.push(performance.now() - t0);
+    }
+  }
+  const canaryMs = await timeCommand(`iptables-${o.mode}`, ['-w', '5', '-t', 'nat', '-S', KUBE_PROXY_CANARY], 10);
+  const probeCostMs = await timeCommand(`iptables-${o.mode}`, ['-w', '5', '-t', 'nat', '-S', sepChain('ns1/svc1:http', 'tcp', '10.9.9.9:8080')], 10);
+  return { floorMs, canaryMs, probeCostMs, partialInputLines: captured[0].split('\n').length, inProcessPartialMs: partialMs };
+}
+
+// ---- the parent: one namespace per backend, a table ----
+
+type Row = Awaited<ReturnType<typeof child>>;
+
+const f0 = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : '–');
+const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '–');
+const trio = (v: number[]) => `${f0(pct(v, 50))} / ${f0(pct(v, 99))} / ${f0(Math.max(...v))}`;
+
+function table(rows: Row[]): string {
+  const out = [
+    '| backend | services | changes | API→rules, agent histogram p50 / p99 / max (ms) | API→chain seen by probe p50 / p99 / max (ms) | API→sync end, agent log p50 / p99 / max (ms) | floor: restore alone p50 (ms) | histogram p50 / floor | histogram p99 / floor | agent RSS / VmHWM after first sync | after the changes | first full sync |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of rows) {
+    const h = r.results.map((c) => c.histogramMs).filter(Number.isFinite);
+    const floor = pct(r.floorMs, 50);
+    out.push(`| ${r.mode} | ${r.services} | ${r.results.length} | ${trio(h)} | ${trio(r.results.map((c) => c.probeMs))} | ${trio(r.results.map((c) => c.syncEndMs))} | ${f1(floor)} | ${(pct(h, 50) / floor).toFixed(1)} | ${(pct(h, 99) / floor).toFixed(1)} | ${f0(r.memFirst.rssMb)} / ${f0(r.memFirst.hwmMb)} MB | ${f0(r.memAfter.rssMb)} / ${f0(r.memAfter.hwmMb)} MB | ${r.firstSyncS.toFixed(1)} s |`);
+  }
+  out.push('', 'Where the time goes (medians per change, ms; the agent\'s own timestamps):', '');
+  out.push('| backend | API write → event at a 2nd watcher | API write → sync starts (delivery, decode, runner, plan rebuild) | sync: render + bookkeeping | sync: applyMs (canary check + restore) | canary check alone | restore alone (floor) | in-process partial sync | restore input lines | probe cost | full syncs during the changes (changes caught) |');
+  out.push('|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    const med = (k: keyof ChangeResult) => f1(pct(r.results.map((c) => Number(c[k])), 50));
+    out.push(`| ${r.mode} | ${med('watchMs')} | ${med('waitMs')} | ${med('renderMs')} | ${med('applyMs')} | ${f1(pct(r.canaryMs, 50))} | ${f1(pct(r.floorMs, 50))} | ${f1(pct(r.inProcessPartialMs, 50))} | ${r.partialInputLines} | ${f1(pct(r.probeCostMs, 50))} | ${r.fullDuringChanges} (${r.results.filter((c) => c.overlappedFull).length}) |`);
+  }
+  return out.join('\n');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      child: { type: 'string' },
+      services: { type: 'string', default: '10000' },
+      changes: { type: 'string', default: '50' },
+      'gap-ms': { type: 'string', default: '400' },
+      'min-sync-period': { type: 'string', default: '0s' },
+      'probe-ms': { type: 'string', default: '15' },
+      modes: { type: 'string', default: 'nft,legacy' },
+    },
+  });
+  if (values.child) {
+    process.stdout.write(JSON.stringify(await child(JSON.parse(values.child) as Options)) + '\n');
+    return;
+  }
+  const base = { services: Number(values.services), changes: Number(values.changes), gapMs: Number(values['gap-ms']), minSyncPeriod: values['min-sync-period']!, probeMs: Number(values['probe-ms']) };
+  for (const [k, v] of Object.entries(base)) {
+    if (typeof v === 'number' && !(v > 0)) {
+      process.stderr.write(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be a positive number\n`);
+      process.exit(2);
+    }
+  }
+  const modes = values.modes!.split(',');
+  if (modes.some((m) => m !== 'nft' && m !== 'legacy')) {
+    process.stderr.write('--modes takes nft and/or legacy\n');
+    process.exit(2);
+  }
+  const rows: Row[] = [];
+  for (const mode of modes as IptablesMode[]) {
+    const lab = new Lab('pl');
+    try {
+      const ns = await lab.netns('node');
+      const c = lab.track(ns.spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', JSON.stringify({ ...base, mode })], { stdio: ['ignore', 'pipe', 'inherit'] }));
+      let out = '';
+      c.stdout!.on('data', (d) => (out += d));
+      const code = await new Promise<number | null>((r) => c.once('exit', r));
+      if (code !== 0) throw new Error(`${mode}: the measuring child failed (${code})`);
+      rows.push(JSON.parse(out));
+    } finally {
+      await lab.cleanup();
+    }
+  }
+  process.stdout.write(`minSyncPeriod ${base.minSyncPeriod}, syncPeriod 30s (default), ${base.changes} changes ${base.gapMs} ms apart, probe every ${base.probeMs} ms.\n\n`);
+  process.stdout.write(table(rows) + '\n');
+}
+
+await main();
