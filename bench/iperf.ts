@@ -9,9 +9,11 @@
 //   external → NodePort         ext    → 198.51.100.1:30201 → web-1
 // Each path run is preceded by a run over the raw veth (two bare namespaces,
 // one veth pair), so every ratio compares two runs taken seconds apart under
-// the same machine load. All traffic stays inside the bench's namespaces.
+// the same machine load; --repeat such pairs per path give medians, as one
+// pair on a busy 2-core machine can be off by ±40%. All traffic stays inside
+// the bench's namespaces.
 //
-//   npx node bench/iperf.ts [--seconds 5] [--down]
+//   npx node bench/iperf.ts [--seconds 3] [--repeat 3] [--down]
 //
 // --down removes a bench cluster left by an interrupted run.
 
@@ -30,8 +32,11 @@ const IPERF_SERVICE_IP = '10.96.0.120';
 const IPERF_NODE_PORT = 30201;
 const RAW = { a: `${DEMO_PREFIX}-rawa`, b: `${DEMO_PREFIX}-rawb`, aIP: '203.0.113.1', bIP: '203.0.113.2' };
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, down: { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: { seconds: { type: 'string', default: '3' }, repeat: { type: 'string', default: '3' }, down: { type: 'boolean' } },
+});
 const seconds = Number(values.seconds);
+const repeat = Number(values.repeat);
 const log = (s: string) => process.stderr.write(`iperf: ${s}\n`);
 const pod = (name: string) => PODS.find((p) => p.name === name)!;
 
@@ -98,16 +103,33 @@ interface Path {
   port: number;
 }
 
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
 async function measure(paths: Path[]): Promise<string> {
   const rows: (string | number)[][] = [];
-  const g = (r: IperfResult) => r.gbps.toFixed(2);
   for (const p of paths) {
-    const raw = await iperf3(RAW.a, RAW.bIP, IPERF_PORT, seconds);
-    const through = await iperf3(p.from, p.host, p.port, seconds);
-    log(`${p.name}: ${g(through)} Gbit/s (raw veth ${g(raw)})`);
-    rows.push([p.name, g(through), g(raw), `${((100 * through.gbps) / raw.gbps).toFixed(0)}%`, through.retransmits]);
+    const pairs: { raw: IperfResult; through: IperfResult }[] = [];
+    for (let i = 0; i < repeat; i++) {
+      const raw = await iperf3(RAW.a, RAW.bIP, IPERF_PORT, seconds);
+      const through = await iperf3(p.from, p.host, p.port, seconds);
+      pairs.push({ raw, through });
+    }
+    const ratios = pairs.map((x) => x.through.gbps / x.raw.gbps);
+    const gbps = median(pairs.map((x) => x.through.gbps));
+    log(`${p.name}: ${pairs.map((x) => `${x.through.gbps.toFixed(1)}/${x.raw.gbps.toFixed(1)}`).join(' ')} Gbit/s (path/raw)`);
+    rows.push([
+      p.name,
+      gbps.toFixed(2),
+      median(pairs.map((x) => x.raw.gbps)).toFixed(2),
+      `${(100 * median(ratios)).toFixed(0)}%`,
+      `${(100 * Math.min(...ratios)).toFixed(0)}–${(100 * Math.max(...ratios)).toFixed(0)}%`,
+      median(pairs.map((x) => x.through.retransmits)),
+    ]);
   }
-  return renderTable(['path', 'Gbit/s', 'raw veth Gbit/s (run just before)', 'path / raw', 'retransmits'], rows);
+  return renderTable(['path', 'Gbit/s', 'raw veth Gbit/s', 'path / raw', 'path / raw, range', 'retransmits'], rows);
 }
 
 async function main(): Promise<number> {
@@ -131,7 +153,7 @@ async function main(): Promise<number> {
       { name: `external → NodePort ${EXTERNAL.nodeSide}:${IPERF_NODE_PORT} (→ web-1)`, from: EXTERNAL.netns, host: EXTERNAL.nodeSide, port: IPERF_NODE_PORT },
     ]);
     process.stdout.write(
-      `One TCP stream, iperf3 -t ${seconds} -O 1, receiver goodput. The raw veth is two bare namespaces joined by one veth pair, measured right before each path.\n\n${table}\n`,
+      `One TCP stream, iperf3 -t ${seconds} -O 1, receiver goodput; medians of ${repeat} pairs per path, each pair a raw veth run (two bare namespaces, one veth pair) right before the path run.\n\n${table}\n`,
     );
     return 0;
   } finally {

@@ -28,7 +28,7 @@ export const PARTS: Part[] = [
     name: 'iperf3 through netlet (data path)',
     group: 'iperf',
     script: 'bench/iperf.ts',
-    args: (m) => ['--seconds', m === 'quick' ? '2' : '5'],
+    args: (m) => by(m, ['--seconds', '2', '--repeat', '1'], ['--seconds', '3', '--repeat', '3'], ['--seconds', '5', '--repeat', '5']),
     timeoutSeconds: 240,
     cleanupArgs: ['--down'],
   },
