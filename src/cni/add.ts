@@ -34,18 +34,6 @@ export function openNetns(path: string): number {
   }
 }
 
-/** Moves the device `name` from `pod`'s namespace into this thread's own, setting its alias in the same request. */
-async function moveToNodeNetns(pod: Rtnl, name: string, alias: string): Promise<void> {
-  const nodeNs = openSync('/proc/thread-self/ns/net', 'r');
-  try {
-    await pod.setLink({}, { ifname: name, ifalias: alias, netNsFd: nodeNs });
-  } catch (err) {
-    throw new CniError(CniCode.internal, `cannot move ${name} to the node's namespace: ${(err as Error).message}`);
-  } finally {
-    closeSync(nodeNs);
-  }
-}
-
 export async function cmdAdd(env: CniEnv, conf: NetConf, ipam: Ipam): Promise<CniResult> {
   const undo = new UndoStack();
   const id = attachmentOf(env);
@@ -61,25 +49,15 @@ export async function cmdAdd(env: CniEnv, conf: NetConf, ipam: Ipam): Promise<Cn
     host = openRtnl();
     pod = openRtnl(env.netns);
     const hostName = hostVethName(id);
-    const alias = hostVethAlias(conf.name, id);
-    // A veth left by an earlier ADD of this attachment that died half-way (on the node, or still in the pod).
+    // A veth left by an earlier ADD of this attachment that died half-way.
     await deleteLink(host, hostName);
-    await deleteLink(pod, hostName);
-    // The host end is born in the pod's namespace and reaches the node only
-    // with its alias already on it, in one RTM_SETLINK (the kernel applies a
-    // message whole; a SIGKILL cannot split it). GC finds a killed ADD's veth
-    // by that alias, and the kernel ignores IFLA_IFALIAS in RTM_NEWLINK, so
-    // creating the pair on the node would leave a window where a killed ADD
-    // leaves an anonymous veth no GC can attribute. Killed before the move,
-    // both ends stay in the pod's namespace and die with it (or with DEL).
-    await createVeth(pod, { name: hostName, peerName: env.ifname, peerNetnsFd: netnsFd, mtu: conf.mtu });
+    await createVeth(host, { name: hostName, peerName: env.ifname, peerNetnsFd: netnsFd, mtu: conf.mtu });
     const hostSock = host;
-    const podSock = pod;
-    undo.push(async () => (await deleteLink(hostSock, hostName)) || deleteLink(podSock, hostName));
-    await moveToNodeNetns(pod, hostName, alias);
+    undo.push(() => deleteLink(hostSock, hostName));
     const hostVeth = await linkByName(host, hostName);
     const podIf = await linkByName(pod, env.ifname);
     if (!hostVeth || !podIf) throw new CniError(CniCode.internal, `veth ${hostName}/${env.ifname} vanished after creation`);
+    const alias = hostVethAlias(conf.name, id);
     const wiring = await modes[conf.mode].attach({ conf, host, pod, netnsPath: env.netns, hostVeth, podIf, allocs, alias });
     // Forwarding is a node-wide setting: written once, read on every ADD after that.
     ensureSysctl('net.ipv4.ip_forward', '1');

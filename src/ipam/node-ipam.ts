@@ -62,6 +62,10 @@ export class NodeIpam implements Ipam {
     return n;
   }
 
+  async attachments(): Promise<AttachmentId[]> {
+    return this.#store.read().attachments();
+  }
+
   /** See Allocator.verifyBlocks. */
   verifyBlocks(): Promise<{ reclaimed: string[]; lost: string[] }> {
     return this.#store.update((s) => this.#allocator.verifyBlocks(s));

@@ -33,4 +33,6 @@ export interface Ipam {
   lookup(id: AttachmentId): Promise<AllocatedAddress[]>;
   /** Release every allocation whose attachment is not in `valid` (CNI GC). Returns how many were released. */
   garbageCollect(valid: AttachmentId[]): Promise<number>;
+  /** Every attachment that holds an address (GC uses it to find the devices of the ones it releases). */
+  attachments?(): Promise<AttachmentId[]>;
 }

@@ -14,7 +14,9 @@
 // (b) GC with the completed pods as cni.dev/valid-attachments leaves exactly
 //     their allocations in the IPAM state and no host veth but theirs. A GC
 //     that released nothing (or too much) fails the state comparison; one
-//     that left the veths of killed ADDs fails the link comparison.
+//     that left the veths of killed ADDs fails the link comparison; so did
+//     one that found them only by their alias (an ADD killed between
+//     creating the veth and writing its alias left one behind in a first run).
 // (c) ADDs after GC succeed with addresses unused by the survivors: the state
 //     is still readable and the released addresses are not handed out twice.
 import t from 'tap';
