@@ -6,7 +6,7 @@
 
 import { join } from 'node:path';
 import { NetletError } from '../errors.ts';
-import { ensureDir, readFileIfExists, writeFileAtomic } from './atomic-file.ts';
+import { ensureDir, readFileIfExists, writeFileAtomic, writtenBeforeBoot } from './atomic-file.ts';
 import { withLock } from './lock.ts';
 import { IpamState } from './state.ts';
 import type { StateRecord } from './state.ts';
@@ -40,7 +40,8 @@ export class LocalStore {
     return withLock(join(this.dir, '.lock'), this.#lockTimeoutMs, async () => {
       const state = this.#load();
       const result = await op(state);
-      if (result.changed) writeFileAtomic(this.file, JSON.stringify(state.toRecord()));
+      // Not durable (no flush): see atomic-file.ts for why a power loss may lose this file's last writes.
+      if (result.changed) writeFileAtomic(this.file, JSON.stringify(state.toRecord()), { durable: false });
       return result.value;
     });
   }
@@ -50,6 +51,17 @@ export class LocalStore {
     return this.#load();
   }
 
+  /**
+   * A file torn before this boot is what a power loss leaves of a write
+   * that was not flushed (atomic-file.ts). Every pod it described died with
+   * the boot, so the node starts over with an empty state (its blocks come
+   * back from the claims store on the next ADD). A torn file written since
+   * the boot is not explained by a crash (renames are atomic) and stays an error.
+   */
+  #tornByPowerLoss(): boolean {
+    return writtenBeforeBoot(this.file);
+  }
+
   #load(): IpamState {
     const text = readFileIfExists(this.file);
     if (text === undefined) return new IpamState(this.node);
@@ -57,9 +69,13 @@ export class LocalStore {
     try {
       record = JSON.parse(text) as StateRecord;
     } catch (err) {
+      if (this.#tornByPowerLoss()) return new IpamState(this.node);
       throw new IpamStateError(this.file, `not valid JSON: ${(err as Error).message}`);
     }
-    if (!record || typeof record !== 'object' || !Array.isArray(record.blocks)) throw new IpamStateError(this.file, 'not an IPAM state document');
+    if (!record || typeof record !== 'object' || !Array.isArray(record.blocks)) {
+      if (this.#tornByPowerLoss()) return new IpamState(this.node);
+      throw new IpamStateError(this.file, 'not an IPAM state document');
+    }
     try {
       return IpamState.fromRecord(record);
     } catch (err) {
