@@ -35,7 +35,8 @@ export function ipToBuffer(ip: string): Buffer {
 }
 
 export function bufferToIp(buf: Buffer): string {
-  if (buf.length === 4) return Array.from(buf).join('.');
+  // Hot in conntrack dumps (one call per address): no iterator, no join.
+  if (buf.length === 4) return `${buf[0]}.${buf[1]}.${buf[2]}.${buf[3]}`;
   const groups: string[] = [];
   for (let i = 0; i < 16; i += 2) groups.push(buf.readUInt16BE(i).toString(16));
   // RFC 5952: compress the longest run of zero groups (length >= 2).

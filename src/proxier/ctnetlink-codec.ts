@@ -6,6 +6,7 @@
 
 import { isIPv4 } from 'node:net';
 import type { IPFamilyNumber } from './plan.ts';
+import { bufferToIp, ipToBuffer } from '../netlink/ip.ts';
 
 export const NETLINK_NETFILTER = 12;
 const NFNL_SUBSYS_CTNETLINK = 1;
@@ -75,48 +76,6 @@ function be16(v: number): Buffer {
   return b;
 }
 
-function ipBytes(ip: string): Buffer {
-  if (isIPv4(ip)) return Buffer.from(ip.split('.').map(Number));
-  // Expand "::" and embedded IPv4 into 8 groups.
-  let text = ip;
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4) {
-    const b = v4[1].split('.').map(Number);
-    text = text.slice(0, -v4[1].length) + `${((b[0] << 8) | b[1]).toString(16)}:${((b[2] << 8) | b[3]).toString(16)}`;
-  }
-  const [head, tail] = text.split('::');
-  const h = head ? head.split(':') : [];
-  const t = tail !== undefined && tail !== '' ? tail.split(':') : [];
-  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
-  const out = Buffer.alloc(16);
-  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
-  return out;
-}
-
-function ipText(b: Buffer): string {
-  // Hot path of a dump (one call per address): no iterator, no join.
-  if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(b.readUInt16BE(i).toString(16));
-  // RFC 5952 form: compress the longest run of zero groups.
-  let best = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== '0') {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === '0') j++;
-    if (j - i > bestLen && j - i > 1) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (best < 0) return groups.join(':');
-  return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
-}
 
 export function nlmsg(type: number, flags: number, seq: number, payload: Buffer): Buffer {
   const hdr = Buffer.alloc(16);
@@ -162,7 +121,7 @@ export function encodeDump(family: IPFamilyNumber, seq: number, protoNum?: numbe
 function encodeTuple(type: number, family: IPFamilyNumber, t: Tuple): Buffer {
   const [srcType, dstType] = family === 4 ? [CTA_IP_V4_SRC, CTA_IP_V4_DST] : [CTA_IP_V6_SRC, CTA_IP_V6_DST];
   return nested(type, [
-    nested(CTA_TUPLE_IP, [attr(srcType, ipBytes(t.src)), attr(dstType, ipBytes(t.dst))]),
+    nested(CTA_TUPLE_IP, [attr(srcType, ipToBuffer(t.src)), attr(dstType, ipToBuffer(t.dst))]),
     nested(CTA_TUPLE_PROTO, [attr(CTA_PROTO_NUM, u8(t.protoNum)), attr(CTA_PROTO_SRC_PORT, be16(t.srcPort)), attr(CTA_PROTO_DST_PORT, be16(t.dstPort))]),
   ]);
 }
@@ -192,7 +151,7 @@ function walkAttrs(buf: Buffer, start: number, end: number, visit: (type: number
 }
 
 function ipAt(buf: Buffer, from: number, to: number): string {
-  return ipText(buf.subarray(from, to));
+  return bufferToIp(buf.subarray(from, to));
 }
 
 function decodeTupleAt(buf: Buffer, start: number, end: number): Tuple | undefined {
