@@ -4,7 +4,6 @@
 // Written by hand because the `netlink` package covers rtnetlink and genl
 // but not nfnetlink; the format is small and fixed.
 
-import { isIPv4 } from 'node:net';
 import type { IPFamilyNumber } from './plan.ts';
 import { bufferToIp, ipToBuffer } from '../netlink/ip.ts';
 
