@@ -358,6 +358,10 @@ async function main(): Promise<void> {
     return;
   }
   const base = { services: Number(values.services), changes: Number(values.changes), gapMs: Number(values['gap-ms']), minSyncPeriod: values['min-sync-period']!, syncPeriod: values['sync-period']!, probeMs: Number(values['probe-ms']) };
+  if (base.changes > base.services) {
+    process.stderr.write('--changes must not exceed --services (each change picks a service not changed before)\n');
+    process.exit(2);
+  }
   const legacyProbeMs = Number(values['legacy-probe-ms']);
   if (!(legacyProbeMs >= 0)) {
     process.stderr.write('--legacy-probe-ms must be 0 (off) or a positive number\n');
