@@ -9,11 +9,12 @@
 // A third column is the fast path: the C shim handing each call to
 // `netlet cni-server` running in the node namespace (installCni agentSocket).
 //
-// --no-launcher leaves out the Node.js launcher column. Interleaved with it,
-// the next call's veth creation was measured at ~15 ms instead of ~0.5 ms
-// (inside the agent, right after each launcher ADD; cause not found), which
-// the fast path and the reference pay in turn: without it, the other two
-// columns show what they cost on their own.
+// --no-launcher leaves out the Node.js launcher column (the slow one).
+//
+// Each column has container IDs of its own: the host veth's name is derived
+// from the container ID and interface, so two columns sharing IDs in one
+// node namespace made each fast-path ADD find (and delete, ~20 ms of kernel
+// time) the launcher's veth of the same pod, which no runtime does.
 //
 // Unset NODE_EXTRA_CA_CERTS first (TESTING.md: it adds ~47 ms to every Node start).
 import { execFileSync, spawn } from 'node:child_process';
@@ -116,25 +117,25 @@ async function main(): Promise<void> {
 
   // One warm-up call each (first-run effects: bridge creation, V8 compile cache).
   const warmNs = netns('warm');
-  if (LAUNCHER) await run(node, { plugin, command: 'ADD', containerID: 'warm', netns: `/run/netns/${warmNs}`, conf: mine() });
+  if (LAUNCHER) await run(node, { plugin, command: 'ADD', containerID: 'warm-m', netns: `/run/netns/${warmNs}`, conf: mine() });
   const warmFast = netns('warmf');
-  await run(node, { plugin: fast, command: 'ADD', containerID: 'warm', netns: `/run/netns/${warmFast}`, conf: fastConf });
+  await run(node, { plugin: fast, command: 'ADD', containerID: 'warm-f', netns: `/run/netns/${warmFast}`, conf: fastConf });
   const warmRef = netns('warmr');
-  await run(node, { plugin: `${REF_DIR}/bridge`, command: 'ADD', containerID: 'warm', netns: `/run/netns/${warmRef}`, conf: ref });
+  await run(node, { plugin: `${REF_DIR}/bridge`, command: 'ADD', containerID: 'warm-r', netns: `/run/netns/${warmRef}`, conf: ref });
 
   const add = { mine: [] as number[], ref: [] as number[], fast: [] as number[] };
   const del = { mine: [] as number[], ref: [] as number[], fast: [] as number[] };
   for (const [i, p] of pods.entries()) {
-    if (LAUNCHER) add.mine.push(await run(node, { plugin, command: 'ADD', containerID: `c${i}`, netns: `/run/netns/${p.mine}`, conf: mine() }));
-    add.fast.push(await run(node, { plugin: fast, command: 'ADD', containerID: `c${i}`, netns: `/run/netns/${p.fast}`, conf: fastConf }));
-    add.ref.push(await run(node, { plugin: `${REF_DIR}/bridge`, command: 'ADD', containerID: `c${i}`, netns: `/run/netns/${p.ref}`, conf: ref }));
+    if (LAUNCHER) add.mine.push(await run(node, { plugin, command: 'ADD', containerID: `m${i}`, netns: `/run/netns/${p.mine}`, conf: mine() }));
+    add.fast.push(await run(node, { plugin: fast, command: 'ADD', containerID: `f${i}`, netns: `/run/netns/${p.fast}`, conf: fastConf }));
+    add.ref.push(await run(node, { plugin: `${REF_DIR}/bridge`, command: 'ADD', containerID: `r${i}`, netns: `/run/netns/${p.ref}`, conf: ref }));
   }
   const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
   const addWall = { mine: sum(add.mine), ref: sum(add.ref), fast: sum(add.fast) };
   for (const [i, p] of pods.entries()) {
-    if (LAUNCHER) del.mine.push(await run(node, { plugin, command: 'DEL', containerID: `c${i}`, netns: `/run/netns/${p.mine}`, conf: mine() }));
-    del.fast.push(await run(node, { plugin: fast, command: 'DEL', containerID: `c${i}`, netns: `/run/netns/${p.fast}`, conf: fastConf }));
-    del.ref.push(await run(node, { plugin: `${REF_DIR}/bridge`, command: 'DEL', containerID: `c${i}`, netns: `/run/netns/${p.ref}`, conf: ref }));
+    if (LAUNCHER) del.mine.push(await run(node, { plugin, command: 'DEL', containerID: `m${i}`, netns: `/run/netns/${p.mine}`, conf: mine() }));
+    del.fast.push(await run(node, { plugin: fast, command: 'DEL', containerID: `f${i}`, netns: `/run/netns/${p.fast}`, conf: fastConf }));
+    del.ref.push(await run(node, { plugin: `${REF_DIR}/bridge`, command: 'DEL', containerID: `r${i}`, netns: `/run/netns/${p.ref}`, conf: ref }));
   }
 
   const cold = { mine: [] as number[], ref: [] as number[], node: [] as number[], fast: [] as number[] };
