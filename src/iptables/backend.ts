@@ -148,12 +148,17 @@ export class IptablesBackend implements ProxyBackend {
       rewrite,
       previous: full ? new Map() : previous,
       ctx,
-      staleChains: (active) => {
+      staleChains: (isActive, rendered) => {
         const stale = new Set<string>();
         if (existingNat) {
-          for (const c of existingNat) if (isServiceChain(c) && !active.has(c)) stale.add(c);
+          for (const c of existingNat) if (isServiceChain(c) && !isActive(c)) stale.add(c);
         } else {
-          for (const key of req.changed) for (const c of previous.get(key)?.chains ?? []) if (!active.has(c)) stale.add(c);
+          // Chain names hash the plan key (service port name + protocol), so a
+          // changed plan's old chain can only still be in use by that plan.
+          for (const key of req.changed) {
+            const now = new Set(rendered.get(key)?.chains ?? []);
+            for (const c of previous.get(key)?.chains ?? []) if (!now.has(c)) stale.add(c);
+          }
         }
         return [...stale];
       },
