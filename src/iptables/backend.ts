@@ -53,7 +53,7 @@ import { LARGE_CLUSTER_ENDPOINTS, masqueradeMark } from './render-context.ts';
 import type { RenderContext } from './render-context.ts';
 import { missingJumps } from './render-fixed.ts';
 import { renderSync } from './render-sync.ts';
-import type { RenderedPlan } from './render-sync.ts';
+import type { RenderedPlan, SyncRender } from './render-sync.ts';
 import { chainExists, chainsOf, restore, rulesOf, save } from './restore.ts';
 import type { IptablesTools } from './tools.ts';
 
@@ -114,11 +114,6 @@ export class IptablesBackend implements ProxyBackend {
     const largeCluster = endpoints > LARGE_CLUSTER_ENDPOINTS;
     // Comments change in every service chain when the mode flips: rewrite all.
     let full = req.full || !this.#synced || largeCluster !== this.#largeCluster;
-    if (!full && !(await timed(() => chainExists(this.tools, 'nat', KUBE_PROXY_CANARY)))) {
-      this.#log.warn({ family: this.tools.family }, 'KUBE-PROXY-CANARY is gone (someone deleted our chains): full sync');
-      full = true;
-    }
-
     const ctx: RenderContext = {
       family: this.tools.family,
       masqMark: masqueradeMark(this.#config.proxy.iptables.masqueradeBit),
@@ -127,6 +122,45 @@ export class IptablesBackend implements ProxyBackend {
       largeCluster,
     };
 
+    let out: SyncRender;
+    if (full) {
+      out = await this.#render(req, true, ctx, timed);
+    } else {
+      // The canary check (one iptables process, ~10 ms at 10k services on nft)
+      // runs while the partial input renders; only a missing canary needs the
+      // full path, rendered again then.
+      const canary = timed(() => chainExists(this.tools, 'nat', KUBE_PROXY_CANARY));
+      canary.catch(() => {}); // awaited below; this only keeps a render error from leaving it unhandled
+      out = await this.#render(req, false, ctx, timed);
+      if (!(await canary)) {
+        this.#log.warn({ family: this.tools.family }, 'KUBE-PROXY-CANARY is gone (someone deleted our chains): full sync');
+        full = true;
+        out = await this.#render(req, true, ctx, timed);
+      }
+    }
+    const inputs = out.inputs;
+
+    try {
+      for (const text of inputs) await timed(() => restore(this.tools, text));
+    } catch (err) {
+      // Some chunks may have landed: forget what we think is there, the next (full) sync re-reads it.
+      this.#synced = false;
+      throw err;
+    }
+    this.#rendered = out.rendered;
+    this.#shared = out.shared;
+    this.#largeCluster = largeCluster;
+    this.#synced = true;
+    this.lastApplyMs = applyMs;
+    this.#log.debug(
+      { family: this.tools.family, full, plans: req.plans.size, written: out.writtenRules, deleted: out.deleted.length, restores: inputs.length, applyMs },
+      'iptables sync',
+    );
+    return { ruleCount: out.ruleCount, applyMs, rulesByTable: out.rulesByTable };
+  }
+
+  /** The restore inputs of one sync; a full one first reads the tables to adopt what is there. */
+  async #render(req: SyncRequest, full: boolean, ctx: RenderContext, timed: <T>(f: () => Promise<T>) => Promise<T>): Promise<SyncRender> {
     let rewrite: ReadonlySet<string>;
     const jumps = { nat: [] as string[], filter: [] as string[] };
     let existingNat: Set<string> | undefined;
@@ -143,7 +177,7 @@ export class IptablesBackend implements ProxyBackend {
     }
 
     const previous = this.#rendered;
-    const out = renderSync({
+    return renderSync({
       plans: req.plans,
       rewrite,
       previous: full ? new Map() : previous,
@@ -166,25 +200,6 @@ export class IptablesBackend implements ProxyBackend {
       chunkPlans: full ? this.#chunkPlans : 0,
       previousShared: full ? undefined : this.#shared,
     });
-    const inputs = out.inputs;
-
-    try {
-      for (const text of inputs) await timed(() => restore(this.tools, text));
-    } catch (err) {
-      // Some chunks may have landed: forget what we think is there, the next (full) sync re-reads it.
-      this.#synced = false;
-      throw err;
-    }
-    this.#rendered = out.rendered;
-    this.#shared = out.shared;
-    this.#largeCluster = largeCluster;
-    this.#synced = true;
-    this.lastApplyMs = applyMs;
-    this.#log.debug(
-      { family: this.tools.family, full, plans: req.plans.size, written: out.writtenRules, deleted: out.deleted.length, restores: inputs.length, applyMs },
-      'iptables sync',
-    );
-    return { ruleCount: out.ruleCount, applyMs, rulesByTable: out.rulesByTable };
   }
 
   async cleanup(): Promise<void> {
