@@ -330,7 +330,7 @@ function table(rows: Row[]): string {
     out.push(`| ${r.mode} | ${r.services} | ${r.results.length} (${h.length}) | ${trio(h)} | ${probe.length ? trio(probe) : 'off'} | ${trio(r.results.map((c) => c.syncEndMs))} | ${f1(floor)} | ${(pct(h, 50) / floor).toFixed(1)} | ${(pct(h, 99) / floor).toFixed(1)} | ${f0(r.memFirst.rssMb)} / ${f0(r.memFirst.hwmMb)} MB | ${f0(r.memAfter.rssMb)} / ${f0(r.memAfter.hwmMb)} MB | ${r.firstSyncS.toFixed(1)} s |`);
   }
   out.push('', 'Where the time goes (medians per change, ms; the agent\'s own timestamps):', '');
-  out.push('| backend | API write → event at a 2nd watcher | API write → sync starts (delivery, decode, runner, plan rebuild) | sync: render + bookkeeping | sync: applyMs (canary check + restore) | canary check alone | restore alone (floor) | restore input lines | probe cost | full syncs during the changes (changes caught) | histogram p50 / p99 / max of the changes no full sync caught |');
+  out.push('| backend | API write → event at a 2nd watcher | API write → sync starts (delivery, decode, runner, plan rebuild) | sync minus applyMs (render, bookkeeping; the canary check overlaps the render) | sync: applyMs (restore, canary check) | canary check alone | restore alone (floor) | restore input lines | probe cost | full syncs during the changes (changes caught) | histogram p50 / p99 / max of the changes no full sync caught |');
   out.push('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     const med = (k: keyof ChangeResult) => f1(pct(r.results.map((c) => Number(c[k])), 50));
