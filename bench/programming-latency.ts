@@ -330,7 +330,7 @@ function table(rows: Row[]): string {
     out.push(`| ${r.mode} | ${r.services} | ${r.results.length} (${h.length}) | ${trio(h)} | ${probe.length ? trio(probe) : 'off'} | ${trio(r.results.map((c) => c.syncEndMs))} | ${f1(floor)} | ${(pct(h, 50) / floor).toFixed(1)} | ${(pct(h, 99) / floor).toFixed(1)} | ${f0(r.memFirst.rssMb)} / ${f0(r.memFirst.hwmMb)} MB | ${f0(r.memAfter.rssMb)} / ${f0(r.memAfter.hwmMb)} MB | ${r.firstSyncS.toFixed(1)} s |`);
   }
   out.push('', 'Where the time goes (medians per change, ms; the agent\'s own timestamps):', '');
-  out.push('| backend | API write → event at a 2nd watcher | API write → sync starts (delivery, decode, runner, plan rebuild) | sync minus applyMs (render, bookkeeping; the canary check overlaps the render) | sync: applyMs (restore, canary check) | canary check alone | restore alone (floor) | restore input lines | probe cost | full syncs during the changes (changes caught) | histogram p50 / p99 / max of the changes no full sync caught |');
+  out.push('| backend | API write → event at a 2nd watcher | API write → sync starts (delivery, decode, runner, plan rebuild) | sync minus applyMs (render, bookkeeping; below 0 when the canary check beside the restore adds more than they take) | sync: applyMs (restore + the canary check running beside it) | canary check alone | restore alone (floor) | restore input lines | probe cost | full syncs during the changes (changes caught) | histogram p50 / p99 / max of the changes no full sync caught |');
   out.push('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     const med = (k: keyof ChangeResult) => f1(pct(r.results.map((c) => Number(c[k])), 50));
@@ -379,8 +379,14 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const rows: Row[] = [];
+  let current: Lab | undefined;
+  // A runner's time limit (SIGTERM) must not leave the namespace and its agent behind.
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(sig, () => void (current?.cleanup() ?? Promise.resolve()).finally(() => process.exit(1)));
+  }
   for (const mode of modes as IptablesMode[]) {
     const lab = new Lab('pl');
+    current = lab;
     try {
       const ns = await lab.netns('node');
       const c = lab.track(ns.spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', JSON.stringify({ ...base, legacyProbeMs, mode })], { stdio: ['ignore', 'pipe', 'inherit'] }));
