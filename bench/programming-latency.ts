@@ -135,6 +135,12 @@ async function waitFor<T>(probe: () => T | undefined, timeoutMs: number, what: s
   }
 }
 
+/** The agent's V8 heap in use (prom-client's default metrics), beside its RSS. */
+async function heapUsedMb(): Promise<number> {
+  const text = await (await fetch('http://127.0.0.1:10249/metrics')).text();
+  return Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? NaN) / (1 << 20);
+}
+
 async function programmingSumCount(): Promise<[number, number]> {
   const text = await (await fetch('http://127.0.0.1:10249/metrics')).text();
   const v = (suffix: string) => Number(new RegExp(`^kubeproxy_network_programming_duration_seconds_${suffix}\\{ip_family="IPv4"\\} (\\S+)`, 'm').exec(text)?.[1] ?? 0);
@@ -183,7 +189,7 @@ async function child(o: Options) {
     agent.once('exit', (c) => process.stderr.write(`agent exited (${c}):\n${tail.join('\n')}\n`));
     const first = await waitFor(() => syncs.find((s) => s.full), 300_000, 'the first full sync');
     const firstSyncS = (first.time - started) / 1000;
-    const memFirst = memOf(agent.pid!);
+    const memFirst = { ...memOf(agent.pid!), heapMb: await heapUsedMb() };
     process.stderr.write(`${o.mode} ${o.services}: first full sync ${firstSyncS.toFixed(1)} s after start (${(first.ms / 1000).toFixed(1)} s in the backend)\n`);
 
     // A second watcher from now on: how long the API takes to deliver the event.
@@ -239,7 +245,7 @@ async function child(o: Options) {
       await sleep(o.gapMs - (Date.now() - t0));
     }
     watch.close();
-    const memAfter = memOf(agent.pid!);
+    const memAfter = { ...memOf(agent.pid!), heapMb: await heapUsedMb() };
     const fullDuringChanges = syncs.filter((s) => s.full).length - 1;
     agent.removeAllListeners('exit');
     agent.kill('SIGTERM');
@@ -320,14 +326,14 @@ const trio = (v: number[]) => `${f0(pct(v, 50))} / ${f0(pct(v, 99))} / ${f0(Math
 
 function table(rows: Row[]): string {
   const out = [
-    '| backend | services | changes (histogram samples) | API→rules, agent histogram p50 / p99 / max (ms) | API→chain seen by probe p50 / p99 / max (ms) | API→sync end, agent log p50 / p99 / max (ms) | floor: restore alone p50 (ms) | histogram p50 / floor | histogram p99 / floor | agent RSS / VmHWM after first sync | after the changes | first full sync |',
+    '| backend | services | changes (histogram samples) | API→rules, agent histogram p50 / p99 / max (ms) | API→chain seen by probe p50 / p99 / max (ms) | API→sync end, agent log p50 / p99 / max (ms) | floor: restore alone p50 (ms) | histogram p50 / floor | histogram p99 / floor | agent RSS / VmHWM (V8 heap used) after first sync | after the changes | first full sync |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
     const h = r.results.map((c) => c.histogramMs).filter(Number.isFinite);
     const probe = r.results.map((c) => c.probeMs).filter(Number.isFinite);
     const floor = pct(r.floorMs, 50);
-    out.push(`| ${r.mode} | ${r.services} | ${r.results.length} (${h.length}) | ${trio(h)} | ${probe.length ? trio(probe) : 'off'} | ${trio(r.results.map((c) => c.syncEndMs))} | ${f1(floor)} | ${(pct(h, 50) / floor).toFixed(1)} | ${(pct(h, 99) / floor).toFixed(1)} | ${f0(r.memFirst.rssMb)} / ${f0(r.memFirst.hwmMb)} MB | ${f0(r.memAfter.rssMb)} / ${f0(r.memAfter.hwmMb)} MB | ${r.firstSyncS.toFixed(1)} s |`);
+    out.push(`| ${r.mode} | ${r.services} | ${r.results.length} (${h.length}) | ${trio(h)} | ${probe.length ? trio(probe) : 'off'} | ${trio(r.results.map((c) => c.syncEndMs))} | ${f1(floor)} | ${(pct(h, 50) / floor).toFixed(1)} | ${(pct(h, 99) / floor).toFixed(1)} | ${f0(r.memFirst.rssMb)} / ${f0(r.memFirst.hwmMb)} MB (${f0(r.memFirst.heapMb)}) | ${f0(r.memAfter.rssMb)} / ${f0(r.memAfter.hwmMb)} MB (${f0(r.memAfter.heapMb)}) | ${r.firstSyncS.toFixed(1)} s |`);
   }
   out.push('', 'Where the time goes (medians per change, ms; the agent\'s own timestamps):', '');
   out.push('| backend | API write → event at a 2nd watcher | API write → sync starts (delivery, decode, runner, plan rebuild) | sync minus applyMs (render, bookkeeping; below 0 when the canary check beside the restore adds more than they take) | sync: applyMs (restore + the canary check running beside it) | canary check alone | restore alone (floor) | restore input lines | probe cost | full syncs during the changes (changes caught) | histogram p50 / p99 / max of the changes no full sync caught |');
