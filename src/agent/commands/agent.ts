@@ -1,8 +1,7 @@
-import { parseArgs } from 'node:util';
 import type { Server } from 'node:http';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { NetletError } from '../../errors.ts';
 import { ObjectStore } from '../../k8s/store.ts';
+import { parseCommandLine } from '../cli.ts';
 import type { Command } from '../cli.ts';
 import type { AgentContext, Component } from '../component.ts';
 import { loadConfig } from '../config.ts';
@@ -28,26 +27,21 @@ const HELP = `usage: netlet agent [options]
 export const agentCommand: Command = {
   summary: 'run the node agent (service proxy, DNS, routes)',
   async run(argv: string[]): Promise<number> {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        options: {
-          config: { type: 'string' },
-          kubeconfig: { type: 'string' },
-          manifests: { type: 'string' },
-          snapshot: { type: 'string' },
-          'node-name': { type: 'string' },
-          'proxy-mode': { type: 'string' },
-          dns: { type: 'boolean' },
-          'log-level': { type: 'string' },
-          help: { type: 'boolean', short: 'h' },
-        },
-        strict: true,
-      }));
-    } catch (err) {
-      throw new NetletError('ERR_USAGE', `${(err as Error).message}\n${HELP}`);
-    }
+    const { values } = parseCommandLine(
+      argv,
+      {
+        config: { type: 'string' },
+        kubeconfig: { type: 'string' },
+        manifests: { type: 'string' },
+        snapshot: { type: 'string' },
+        'node-name': { type: 'string' },
+        'proxy-mode': { type: 'string' },
+        dns: { type: 'boolean' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      HELP,
+    );
     if (values.help) {
       process.stdout.write(HELP);
       return 0;

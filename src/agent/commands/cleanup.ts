@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
-import { NetletError } from '../../errors.ts';
 import { cleanupAll } from '../../iptables/cleanup.ts';
+import { parseCommandLine } from '../cli.ts';
 import type { Command } from '../cli.ts';
 
 const HELP = `usage: netlet cleanup [--kube-proxy]
@@ -21,12 +20,7 @@ left alone.
 export const cleanupCommand: Command = {
   summary: "remove netlet's (and kube-proxy's) kernel state",
   async run(argv: string[]): Promise<number> {
-    let values;
-    try {
-      ({ values } = parseArgs({ args: argv, options: { 'kube-proxy': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
-    } catch (err) {
-      throw new NetletError('ERR_USAGE', `${(err as Error).message}\n${HELP}`);
-    }
+    const { values } = parseCommandLine(argv, { 'kube-proxy': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, HELP);
     if (values.help) {
       process.stdout.write(HELP);
       return 0;

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { NetletError } from '../../errors.ts';
+import { parseCommandLine } from '../cli.ts';
 import type { Command } from '../cli.ts';
 import { DEMO_DIR, demoNamespaces, teardown } from '../demo/lab.ts';
 import { NODES, PODS } from '../demo/layout.ts';
@@ -42,12 +42,7 @@ function lastLogLines(): string {
 export const demoCommand: Command = {
   summary: 'a two-node cluster in network namespaces on this machine',
   async run(argv: string[]): Promise<number> {
-    let values;
-    try {
-      ({ values } = parseArgs({ args: argv, options: { keep: { type: 'boolean' }, down: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }));
-    } catch (err) {
-      throw new NetletError('ERR_USAGE', `${(err as Error).message}\n${HELP}`);
-    }
+    const { values } = parseCommandLine(argv, { keep: { type: 'boolean' }, down: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, HELP);
     if (values.help) {
       out(HELP);
       return 0;

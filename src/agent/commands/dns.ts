@@ -1,9 +1,9 @@
-import { parseArgs } from 'node:util';
 import { Registry } from 'prom-client';
-import { ConfigError, NetletError } from '../../errors.ts';
+import { ConfigError } from '../../errors.ts';
 import { ObjectStore } from '../../k8s/store.ts';
 import { ClusterDns } from '../../dns/cluster-dns.ts';
 import { loadDnsConfig, loadForwarder, loadMetrics } from '../../dns/load-parts.ts';
+import { parseCommandLine } from '../cli.ts';
 import type { Command } from '../cli.ts';
 import type { AgentContext } from '../component.ts';
 import { buildConfig } from '../config.ts';
@@ -39,27 +39,22 @@ function parseWorkers(text: string): number {
 export const dnsCommand: Command = {
   summary: 'serve cluster DNS (CoreDNS kubernetes plugin compatible)',
   async run(argv: string[]): Promise<number> {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        options: {
-          corefile: { type: 'string' },
-          kubeconfig: { type: 'string' },
-          manifests: { type: 'string' },
-          listen: { type: 'string' },
-          health: { type: 'string' },
-          ready: { type: 'string' },
-          metrics: { type: 'string' },
-          workers: { type: 'string' },
-          'log-level': { type: 'string' },
-          help: { type: 'boolean', short: 'h' },
-        },
-        strict: true,
-      }));
-    } catch (err) {
-      throw new NetletError('ERR_USAGE', `${(err as Error).message}\n${HELP}`);
-    }
+    const { values } = parseCommandLine(
+      argv,
+      {
+        corefile: { type: 'string' },
+        kubeconfig: { type: 'string' },
+        manifests: { type: 'string' },
+        listen: { type: 'string' },
+        health: { type: 'string' },
+        ready: { type: 'string' },
+        metrics: { type: 'string' },
+        workers: { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      HELP,
+    );
     if (values.help) {
       process.stdout.write(HELP);
       return 0;
