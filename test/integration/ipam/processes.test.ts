@@ -81,8 +81,10 @@ t.test('SIGKILL at random points during 100 allocations: no duplicate, GC reclai
   // milliseconds (lock, read, write, two fsyncs, rename) depending on the disk's load, so the window adapts
   // until a run gets a few allocations done before it dies: the kill then lands at a random point of one.
   let window = 20;
-  for (let round = 0; reported.length < 100 && round < 150; round++) {
-    const run = await runWorker(conf, `r${round}`, 0, 100 - reported.length, Math.random() * window);
+  // Keep going until enough kills have landed too: on a fast disk one run may finish all that is left
+  // before its kill fires, so runs ask for at most 20 and the loop does not stop at 100 alone.
+  for (let round = 0; (reported.length < 100 || kills < 5) && round < 150; round++) {
+    const run = await runWorker(conf, `r${round}`, 0, Math.min(20, Math.max(10, 100 - reported.length)), Math.random() * window);
     reported.push(...run.lines);
     if (run.signal === 'SIGKILL') kills++;
     else t.equal(run.code, 0, `round ${round} exited cleanly: ${run.stderr.slice(0, 200)}`);
