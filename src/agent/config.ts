@@ -34,8 +34,9 @@ export const configSchema: Section = {
           doc: 'iptables backend.',
           ignored: ['localhostNodePorts'],
           fields: {
-            syncPeriod: { type: 'duration', default: '30s', doc: 'Full resync period.' },
+            syncPeriod: { type: 'duration', default: '30s', doc: 'How often the canary chain is checked (rules flushed by someone else come back within it) and the longest wait before a failed sync is retried.' },
             minSyncPeriod: { type: 'duration', default: '1s', doc: 'Minimum interval between syncs.' },
+            fullSyncPeriod: { type: 'duration', default: '1h', doc: "Time between periodic full syncs (netlet's own key; kube-proxy fixes it at 1h). Partial syncs apply changes in between." },
             masqueradeAll: { type: 'boolean', default: false, doc: 'Same as proxy.masqueradeAll (kube-proxy keeps it here).' },
             masqueradeBit: { type: 'number', default: 14, min: 0, max: 31, doc: 'fwmark bit used to mark packets for masquerading.' },
           },
@@ -105,7 +106,7 @@ export interface AgentConfig {
     masqueradeAll: boolean;
     nodePortAddresses: string[];
     /** Durations in milliseconds. */
-    iptables: { syncPeriod: number; minSyncPeriod: number; masqueradeAll: boolean; masqueradeBit: number };
+    iptables: { syncPeriod: number; minSyncPeriod: number; fullSyncPeriod: number; masqueradeAll: boolean; masqueradeBit: number };
     ipvs: { syncPeriod: number; minSyncPeriod: number; scheduler: string; excludeCIDRs: string[]; strictARP: boolean };
     conntrack: {
       maxPerCore: number;

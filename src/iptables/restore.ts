@@ -82,9 +82,14 @@ export function rulesOf(saveText: string, chains: readonly string[]): string[] {
  * deletes the table's chains (a firewall reload, `iptables -X`); then the
  * shared chains' references may point nowhere and a full sync is needed.
  * One `iptables -S CHAIN`: lists a single chain, cheap at any table size.
+ * Exit 1 means no such chain; anything else (4: the xtables lock was not
+ * had in time) says nothing about the chain and throws, so a busy lock is
+ * never taken for a flush (kube-proxy's isResourceError does the same).
  */
 export async function chainExists(tools: IptablesTools, table: string, chain: string): Promise<boolean> {
   const cmd = tools.restore.replace(/-restore$/, '');
   const r = await run(cmd, ['-w', '5', '-t', table, '-S', chain], undefined);
-  return r.code === 0;
+  if (r.code === 0) return true;
+  if (r.code === 1) return false;
+  throw new NetletError('ERR_IPTABLES_CHECK', `${cmd} -t ${table} -S ${chain} failed (exit ${r.code}): ${r.stderr.trim() || 'no message'}`);
 }

@@ -11,7 +11,7 @@ export interface SyncRequest {
    * Ignored when `full` is set.
    */
   changed: ReadonlySet<string>;
-  /** Rewrite everything: at start, after a failure, and every syncPeriod. */
+  /** Rewrite everything: at start, after a failure, when the backend's state was found damaged, and every fullSyncPeriod. */
   full: boolean;
   /** This node's addresses that accept NodePorts (after nodePortAddresses filtering); empty means all. */
   nodePortAddresses: string[];
@@ -37,6 +37,13 @@ export interface SyncResult {
 export interface ProxyBackend {
   readonly name: string;
   sync(req: SyncRequest): Promise<SyncResult>;
+  /**
+   * Added by the proxy-latency engineer (optional, only added): whether the
+   * kernel still holds what the last sync wrote, checked cheaply (iptables:
+   * the canary chain). The proxier polls it every syncPeriod, off the sync
+   * path (kube-proxy's iptables Monitor), and queues a full sync when false.
+   */
+  intact?(): Promise<boolean>;
   /** Removes everything the backend owns from the kernel. */
   cleanup(): Promise<void>;
 }

@@ -92,6 +92,7 @@ export class ProxierComponent implements Component {
       clusterCIDRs: parseCIDRList(proxy.clusterCIDR),
       minSyncPeriodMs: periods.minSyncPeriod,
       syncPeriodMs: periods.syncPeriod,
+      fullSyncPeriodMs: proxy.mode === 'iptables' ? proxy.iptables.fullSyncPeriod : periods.syncPeriod,
       nodePortAddresses: (family, node) => {
         const addrs = nodePortAddressesFor(family, proxy.nodePortAddresses, node);
         if (addrs.length === 0 && proxy.nodePortAddresses.length > 0 && !warnedNoNodePortAddress) {

@@ -1,8 +1,11 @@
 // The backend-neutral service proxy: follows the store through a change
 // tracker, keeps one PlanSet per IP family (recomputing only the services
 // that changed), and hands each family's plans to its backend through the
-// bounded-frequency runner. Full syncs run at start, after a failure, and
-// every syncPeriod; in between only changed plan keys are rewritten.
+// bounded-frequency runner. Full syncs run at start, after a failure, when a
+// backend reports its kernel state damaged, and every fullSyncPeriod; in
+// between only changed plan keys are rewritten. Whether the kernel state is
+// intact is polled every syncPeriod apart from the syncs (kube-proxy's
+// iptables Monitor), so a change never waits for that check.
 // After a successful sync it deletes the UDP conntrack entries the change
 // made stale and updates the healthCheckNodePort servers.
 
@@ -14,6 +17,7 @@ import { BoundedFrequencyRunner, systemClock } from './bounded-frequency-runner.
 import type { Clock } from './bounded-frequency-runner.ts';
 import { ChangeTracker, isProxied } from './change-tracker.ts';
 import { deepEqual } from './deep-equal.ts';
+import { IntactMonitor } from './intact-monitor.ts';
 import type { ConntrackCleaner } from './conntrack-cleaner.ts';
 import type { HealthCheckService, HealthCheckServers } from './healthcheck-servers.ts';
 import { familyLabel } from './metrics.ts';
@@ -33,7 +37,14 @@ export interface ProxierOptions {
   masqueradeAll: boolean;
   clusterCIDRs: readonly string[];
   minSyncPeriodMs: number;
+  /** The periodic run, the integrity poll (ProxyBackend.intact) and the healthz timeout. */
   syncPeriodMs: number;
+  /**
+   * Time between periodic full syncs; defaults to syncPeriodMs. kube-proxy's
+   * iptables and nftables proxiers use a fixed hour (FullSyncPeriod) and
+   * rely on the canary poll to notice a flush in between.
+   */
+  fullSyncPeriodMs?: number;
   /** Addresses accepting NodePorts for a family; [] means all. */
   nodePortAddresses?: (family: IPFamilyNumber, node: Node | undefined) => string[];
   conntrack?: ConntrackCleaner;
@@ -54,6 +65,9 @@ interface FamilyState {
   /** When the oldest change not yet applied was queued; 0 when none. */
   oldestPending: number;
   consecutiveFailures: number;
+  /** Full syncs started or ended: an integrity check that saw one overlap it cannot be trusted. */
+  fullSyncEvents: number;
+  fullSyncRunning: boolean;
 }
 
 const SYNCED_KINDS = ['Service', 'EndpointSlice', 'Node'] as const;
@@ -77,6 +91,9 @@ export class Proxier {
   readonly #healthCheckServices = new Set<string>();
   #unsubscribeNode: (() => void) | undefined;
   #started = false;
+  /** When the first change not yet taken by a sync reached the proxier (wall clock), 0 when none. */
+  #firstQueuedAt = 0;
+  readonly #monitor: IntactMonitor;
 
   constructor(opts: ProxierOptions) {
     if (opts.backends.size === 0) throw new TypeError('proxier: at least one backend is needed');
@@ -98,6 +115,8 @@ export class Proxier {
       applied: undefined,
       oldestPending: 0,
       consecutiveFailures: 0,
+      fullSyncEvents: 0,
+      fullSyncRunning: false,
     }));
     this.#runner = new BoundedFrequencyRunner(() => this.syncProxyRules(), {
       name: 'sync-proxy-rules',
@@ -105,6 +124,18 @@ export class Proxier {
       maxIntervalMs: opts.syncPeriodMs,
       clock: this.#clock,
       onError: (err) => opts.log.error({ err }, 'proxy rule sync crashed'),
+    });
+    this.#monitor = new IntactMonitor({
+      clock: this.#clock,
+      periodMs: opts.syncPeriodMs,
+      log: opts.log,
+      families: this.#families,
+      onDamaged: (m) => {
+        const f = m as FamilyState;
+        f.needFull = true;
+        if (f.oldestPending === 0) f.oldestPending = this.#clock.now();
+        this.#runner.run();
+      },
     });
   }
 
@@ -131,7 +162,9 @@ export class Proxier {
     });
     // Not awaited: the agent's other components must not wait for the API server.
     void this.#opts.store.whenSynced(...SYNCED_KINDS).then(() => {
-      if (this.#started) this.#runner.start();
+      if (!this.#started) return;
+      this.#runner.start();
+      this.#monitor.start();
     });
   }
 
@@ -140,6 +173,7 @@ export class Proxier {
     this.#started = false;
     this.#tracker.close();
     this.#unsubscribeNode?.();
+    this.#monitor.stop();
     await this.#runner.stop();
     await this.#opts.healthChecks?.close();
     this.#opts.conntrack?.close();
@@ -172,6 +206,8 @@ export class Proxier {
     this.#node = this.#opts.store.get('Node', this.#opts.nodeName);
     this.#updatePendingGauges();
     const pending = this.#tracker.take();
+    const eventAt = this.#firstQueuedAt;
+    this.#firstQueuedAt = 0;
     for (const [svc, times] of pending.triggerTimes) {
       this.#triggerTimes.set(svc, [...(this.#triggerTimes.get(svc) ?? []), ...times]);
     }
@@ -188,13 +224,25 @@ export class Proxier {
     this.#updatePendingGauges();
 
     let allOk = true;
+    const fullPeriod = this.#opts.fullSyncPeriodMs ?? this.#opts.syncPeriodMs;
     for (const f of this.#families) {
-      const full = f.needFull || startedAt - f.lastFullAt >= this.#opts.syncPeriodMs;
+      const full = f.needFull || startedAt - f.lastFullAt >= fullPeriod;
       if (!full && f.changed.size === 0 && f.applied !== undefined) {
         f.oldestPending = 0;
         continue;
       }
-      if (!(await this.#syncFamily(f, full, startedAt))) allOk = false;
+      if (full) {
+        f.fullSyncEvents++;
+        f.fullSyncRunning = true;
+      }
+      try {
+        if (!(await this.#syncFamily(f, full, startedAt, eventAt))) allOk = false;
+      } finally {
+        if (full) {
+          f.fullSyncEvents++;
+          f.fullSyncRunning = false;
+        }
+      }
     }
     if (allOk) {
       this.#observeProgramming();
@@ -202,7 +250,7 @@ export class Proxier {
     }
   }
 
-  async #syncFamily(f: FamilyState, full: boolean, startedAt: number): Promise<boolean> {
+  async #syncFamily(f: FamilyState, full: boolean, startedAt: number, eventAt: number): Promise<boolean> {
     const { log, metrics } = this.#opts;
     const fam = familyLabel(f.family);
     const changed = new Set(f.changed);
@@ -256,7 +304,8 @@ export class Proxier {
     f.consecutiveFailures = 0;
     f.oldestPending = 0;
     if (full) f.lastFullAt = startedAt;
-    log.debug({ family: fam, full, changed: changed.size, rules: result.ruleCount, applyMs: result.applyMs, ms: seconds * 1000 }, 'proxy rules synced');
+    // eventAt: when the first change this sync applies reached the proxier (0: none), for latency measurements.
+    log.debug({ family: fam, full, changed: changed.size, rules: result.ruleCount, applyMs: result.applyMs, ms: seconds * 1000, eventAt }, 'proxy rules synced');
 
     if (this.#opts.conntrack) {
       // Rules first, then conntrack: deleted flows must meet the new rules (kube-proxy's order).
@@ -268,6 +317,7 @@ export class Proxier {
 
   #queued(): void {
     const now = this.#clock.now();
+    if (this.#firstQueuedAt === 0) this.#firstQueuedAt = now;
     this.#opts.metrics.lastQueuedTimestamp.set(now / 1000);
     for (const f of this.#families) if (f.oldestPending === 0) f.oldestPending = now;
     this.#updatePendingGauges();

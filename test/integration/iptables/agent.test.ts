@@ -123,3 +123,24 @@ t.test('an agent restart under a continuous request loop loses no request', { sk
   t.ok(requests - during >= 10, `requests ran while the agent was down and restarting (${requests - during})`);
   t.equal(failures, 0, `no request failed (${requests} requests)`);
 });
+
+t.test('rules flushed by someone else come back within about syncPeriod, with no change to the cluster', { skip: rootSkip() }, async (t) => {
+  const { topo, dir } = await setup(t);
+  // syncPeriod is how often the canary is polled; fullSyncPeriod stays at its hour, so only the poll can bring the rules back.
+  const cfg = join(dir, '..', `${dir.split('/').pop()}-fast.yaml`);
+  await writeFile(cfg, `${CONFIG}  iptables: {syncPeriod: 2s, minSyncPeriod: 0s}\n`);
+  await startAgent(t, topo, dir, cfg);
+  await eventually(async () => (await curlCode(topo.cpod, 'http://10.96.0.10/', 1)).code === 0, 30_000, 200);
+
+  // A firewall reload: every nat chain flushed and deleted, our canary with them.
+  await topo.node.exec('iptables-nft', ['-t', 'nat', '-F']);
+  await topo.node.exec('iptables-nft', ['-t', 'nat', '-X']);
+  const flushedAt = Date.now();
+  t.not((await curlCode(topo.cpod, 'http://10.96.0.10/', 1)).code, 0, 'the service is down without its rules');
+  await eventually(async () => (await curlCode(topo.cpod, 'http://10.96.0.10/', 1)).code === 0, 15_000, 100);
+  const backAfter = Date.now() - flushedAt;
+  t.ok(backAfter < 10_000, `served again ${backAfter} ms after the flush (syncPeriod 2 s)`);
+  const nat = await topo.node.exec('iptables-nft-save', ['-t', 'nat']);
+  t.match(nat, /:KUBE-PROXY-CANARY /, 'the canary is back');
+  t.match(nat, /-A PREROUTING .*-j KUBE-SERVICES/, 'and the jump from PREROUTING');
+});

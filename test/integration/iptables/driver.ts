@@ -15,7 +15,7 @@ const family = process.argv[3] === '6' ? 6 : 4;
 const backend = new IptablesBackend({ tools: toolsFor(mode, family), log: silentLogger, config: buildConfig({}) });
 
 export interface DriverRequest {
-  op: 'sync' | 'cleanup';
+  op: 'sync' | 'cleanup' | 'intact';
   plans?: [string, ServicePortPlan][];
   changed?: string[];
   full?: boolean;
@@ -29,6 +29,8 @@ for await (const line of rl) {
     if (req.op === 'cleanup') {
       await backend.cleanup();
       process.stdout.write(JSON.stringify({ ok: true }) + '\n');
+    } else if (req.op === 'intact') {
+      process.stdout.write(JSON.stringify({ ok: true, result: { intact: await backend.intact() } }) + '\n');
     } else {
       const result = await backend.sync({
         family,

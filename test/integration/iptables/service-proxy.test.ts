@@ -157,12 +157,16 @@ t.test('recovery: deleted chains come back on the next sync; bad input loses not
   await driver.sync(plans, { full: true });
   t.match(await get(topo.cpod, 'http://10.96.0.10/'), /^pod[12] /, 'served');
 
-  // Someone wipes the nat table (a firewall reload). The next sync, even with nothing changed, notices the canary is gone.
+  // Someone wipes the nat table (a firewall reload). The canary check (polled by the
+  // proxier apart from syncs) notices, and the full sync it queues puts everything back.
+  t.equal(await driver.intact(), true, 'canary there after a sync');
   await topo.node.exec('iptables-nft', ['-t', 'nat', '-F']);
   await topo.node.exec('iptables-nft', ['-t', 'nat', '-X']);
   t.not((await curlCode(topo.cpod, 'http://10.96.0.10/', 1)).code, 0, 'the service is down without its rules');
-  await driver.sync(plans, { changed: [] });
-  t.match(await get(topo.cpod, 'http://10.96.0.10/'), /^pod[12] /, 'served again after the next (partial) sync turned full');
+  t.equal(await driver.intact(), false, 'the canary check sees the flush');
+  await driver.sync(plans, { full: true });
+  t.equal(await driver.intact(), true, 'canary back after the full sync');
+  t.match(await get(topo.cpod, 'http://10.96.0.10/'), /^pod[12] /, 'served again after the full sync');
 
   const before = await topo.node.exec('iptables-nft-save', ['-t', 'nat']);
   const bad = plan('default', 'bad', { clusterIP: '10.96.0.999', clusterEndpoints: [local('10.244.1.2')] });

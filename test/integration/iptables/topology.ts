@@ -95,11 +95,11 @@ export class Driver {
     this.#lines = createInterface({ input: this.#child.stdout! })[Symbol.asyncIterator]();
   }
 
-  async #call(req: DriverRequest): Promise<{ ruleCount?: number }> {
+  async #call(req: DriverRequest): Promise<{ ruleCount?: number; intact?: boolean }> {
     this.#child.stdin!.write(JSON.stringify(req) + '\n');
     const { value, done } = await this.#lines.next();
     if (done) throw new Error('driver exited');
-    const r = JSON.parse(value) as { ok: boolean; error?: string; result?: { ruleCount: number } };
+    const r = JSON.parse(value) as { ok: boolean; error?: string; result?: { ruleCount?: number; intact?: boolean } };
     if (!r.ok) throw new Error(r.error);
     return r.result ?? {};
   }
@@ -110,6 +110,11 @@ export class Driver {
 
   cleanup() {
     return this.#call({ op: 'cleanup' });
+  }
+
+  /** The backend's canary check (what the proxier polls every syncPeriod). */
+  async intact(): Promise<boolean> {
+    return (await this.#call({ op: 'intact' })).intact === true;
   }
 
   stop(): void {

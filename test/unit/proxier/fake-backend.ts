@@ -16,6 +16,9 @@ export class FakeBackend implements ProxyBackend {
   readonly syncs: RecordedSync[] = [];
   fail = 0;
   cleaned = false;
+  /** What intact() answers (a thrown error when 'error'); how often it was asked. */
+  intactAnswer: boolean | 'error' = true;
+  intactChecks = 0;
 
   constructor(name = 'iptables') {
     this.name = name;
@@ -35,6 +38,12 @@ export class FakeBackend implements ProxyBackend {
       nodePortAddresses: req.nodePortAddresses,
     });
     return { ruleCount: req.plans.size * 3, applyMs: 1, rulesByTable: { nat: req.plans.size * 2, filter: req.plans.size } };
+  }
+
+  async intact(): Promise<boolean> {
+    this.intactChecks++;
+    if (this.intactAnswer === 'error') throw new Error('iptables: Another app is currently holding the xtables lock');
+    return this.intactAnswer;
   }
 
   async cleanup(): Promise<void> {

@@ -15,7 +15,7 @@ import { FakeClock } from './fake-clock.ts';
 const MIN = 1000;
 const PERIOD = 30_000;
 
-function setup(opts: { families?: IPFamilyNumber[] } = {}) {
+function setup(opts: { families?: IPFamilyNumber[]; fullSyncPeriodMs?: number } = {}) {
   const store = new ObjectStore();
   const clock = new FakeClock();
   const registry = new Registry();
@@ -32,6 +32,7 @@ function setup(opts: { families?: IPFamilyNumber[] } = {}) {
     clusterCIDRs: ['10.244.0.0/16'],
     minSyncPeriodMs: MIN,
     syncPeriodMs: PERIOD,
+    fullSyncPeriodMs: opts.fullSyncPeriodMs,
     nodePortAddresses: () => ['192.168.1.10'],
     conntrack: new ConntrackCleaner(conntrack, silentLogger),
     healthChecks,
@@ -136,15 +137,56 @@ t.test('a failed sync retries, and the retry is full', async (t) => {
   await proxier.stop();
 });
 
-t.test('a full sync every syncPeriod, even without changes', async (t) => {
-  const { clock, backend, proxier, syncAll } = setup();
+t.test('a full sync every fullSyncPeriod (syncPeriod when unset), even without changes', async (t) => {
+  for (const [name, fullSyncPeriodMs, fullAfter] of [
+    ['unset: every syncPeriod', undefined, PERIOD],
+    ['kube-proxy: every hour', 3_600_000, 3_600_000],
+  ] as const) {
+    const { clock, backend, proxier, syncAll } = setup({ fullSyncPeriodMs });
+    syncAll();
+    await proxier.start();
+    await clock.advance(0);
+    await clock.advance(fullAfter - PERIOD);
+    t.equal(backend.syncs.length, 1, `${name}: no sync while nothing changed and the period has not passed`);
+    await clock.advance(PERIOD);
+    t.equal(backend.syncs.length, 2, `${name}: one more sync`);
+    t.equal(backend.last?.full, true, `${name}: and it is full`);
+    await proxier.stop();
+  }
+});
+
+t.test('the canary poll: every syncPeriod, apart from syncs; a missing canary queues a full sync at once', async (t) => {
+  const { store, clock, backend, proxier, syncAll } = setup({ fullSyncPeriodMs: 3_600_000 });
   syncAll();
   await proxier.start();
   await clock.advance(0);
+  t.equal(backend.intactChecks, 0, 'no check at the first sync');
+  store.upsert(service('ns', 'a'));
+  await clock.advance(MIN);
+  t.equal(backend.last?.full, false, 'a change is a partial sync');
+  t.equal(backend.intactChecks, 0, 'and it runs no check');
+  await clock.advance(PERIOD - MIN);
+  t.equal(backend.intactChecks, 1, 'checked once a syncPeriod');
+  t.equal(backend.syncs.length, 2, 'an intact state costs no sync');
+
+  backend.intactAnswer = 'error';
   await clock.advance(PERIOD);
-  t.equal(backend.syncs.length, 2);
-  t.equal(backend.last?.full, true);
+  t.equal(backend.intactChecks, 2, 'checked again');
+  t.equal(backend.syncs.length, 2, 'a check that fails (busy lock) is not taken for a flush');
+
+  backend.intactAnswer = false;
+  await clock.advance(PERIOD);
+  t.equal(backend.syncs.length, 3, 'canary gone: a sync right away');
+  t.equal(backend.last?.full, true, 'and it is full');
+  t.same(backend.last?.keys, ['ns/a:http/tcp'], 'with every plan');
+  backend.intactAnswer = true;
+  store.upsert(service('ns', 'b', { clusterIPs: ['10.96.0.2'] }));
+  await clock.advance(MIN);
+  t.equal(backend.last?.full, false, 'partial syncs again afterwards');
   await proxier.stop();
+  const checks = backend.intactChecks;
+  await clock.advance(3 * PERIOD);
+  t.equal(backend.intactChecks, checks, 'no checks after stop');
 });
 
 t.test('healthz: unhealthy when changes wait longer than 2×syncPeriod', async (t) => {
