@@ -3,7 +3,7 @@
 // names are kube-proxy's (pkg/proxy/iptables), so a node can move from
 // kube-proxy to netlet and back without leftovers: chains are the same.
 
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** Fixed chains, in the tables kube-proxy creates them in. */
 export const KUBE_SERVICES = 'KUBE-SERVICES';
@@ -35,7 +35,9 @@ const SERVICE_CHAIN_PREFIXES = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-EXT-', 'KUBE-FW-
  * base32, and 10 bytes need 8 lines, not a dependency.)
  */
 export function chainHash(s: string): string {
-  const digest = createHash('sha256').update(s).digest();
+  // The one-shot hash() costs about half of createHash().update().digest()
+  // (no Hash object): it runs ~40,000 times in a full sync at 10k services.
+  const digest = hash('sha256', s, 'buffer');
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
   let out = '';
   let bits = 0;
@@ -57,6 +59,15 @@ export const svcChain = (spn: string, proto: string): string => `KUBE-SVC-${chai
 export const svlChain = (spn: string, proto: string): string => `KUBE-SVL-${chainHash(spn + proto)}`;
 export const extChain = (spn: string, proto: string): string => `KUBE-EXT-${chainHash(spn + proto)}`;
 export const fwChain = (spn: string, proto: string): string => `KUBE-FW-${chainHash(spn + proto)}`;
+
+/**
+ * The four per-service-port chains at once: they share one hash
+ * (kube-proxy's portProtoHash), so a render hashes once instead of four times.
+ */
+export function servicePortChains(spn: string, proto: string): { svc: string; svl: string; ext: string; fw: string } {
+  const h = chainHash(spn + proto);
+  return { svc: `KUBE-SVC-${h}`, svl: `KUBE-SVL-${h}`, ext: `KUBE-EXT-${h}`, fw: `KUBE-FW-${h}` };
+}
 
 /** `endpoint` as Go's net.JoinHostPort writes it: "10.0.0.1:80", "[fd00::1]:80". */
 export const sepChain = (spn: string, proto: string, endpoint: string): string =>

@@ -12,11 +12,8 @@ import {
   KUBE_PROXY_FIREWALL,
   KUBE_SERVICES,
   endpointString,
-  extChain,
-  fwChain,
   sepChain,
-  svcChain,
-  svlChain,
+  servicePortChains,
 } from './chain-names.ts';
 import type { RenderContext } from './render-context.ts';
 
@@ -49,8 +46,7 @@ export function shapeOf(plan: ServicePortPlan): ServiceShape {
   const usesClusterChain = plan.clusterEndpoints.length > 0;
   const usesLocalChain = plan.localEndpoints.length > 0;
   const hasEndpoints = usesClusterChain || usesLocalChain;
-  const svc = svcChain(spn, proto);
-  const svl = svlChain(spn, proto);
+  const { svc, svl, ext, fw } = servicePortChains(spn, proto);
   // "Has endpoints for this kind of traffic" is "the chain it goes to exists".
   const hasInternalEndpoints = plan.internalPolicyLocal ? usesLocalChain : usesClusterChain;
   const hasExternalEndpoints = plan.externalPolicyLocal ? usesLocalChain : usesClusterChain;
@@ -60,8 +56,8 @@ export function shapeOf(plan: ServicePortPlan): ServiceShape {
     proto,
     svc,
     svl,
-    ext: extChain(spn, proto),
-    fw: fwChain(spn, proto),
+    ext,
+    fw,
     usesClusterChain,
     usesLocalChain,
     usesExtChain: hasEndpoints && externallyAccessible,
