@@ -1,19 +1,77 @@
-// Bundles the CNI plugin into one file: containerd starts it for every pod,
-// and loading one file is much faster than resolving a tree of modules
-// (ARCHITECTURE.md "The CNI binary starts fast").
+// Bundles netlet's programs with esbuild:
+//  - dist/netlet-cni.mjs: the CNI plugin. containerd starts it for every pod,
+//    and loading one file is much faster than resolving a tree of modules
+//    (ARCHITECTURE.md "The CNI binary starts fast").
+//  - dist/netlet.mjs: the `netlet` command line (agent, dns, cleanup, …),
+//    which bin/netlet.js runs when it is fresh (bin/runtime.js). Measured at
+//    10k services (README "Agent memory"): Node's type stripping keeps a
+//    stripped copy of every .ts module (~18 MB) and the module graph of
+//    hundreds of files costs more than one file, so the bundle is what an
+//    operator runs.
+//  - dist/dns-worker.mjs: the DNS worker thread, started by URL beside
+//    whichever module starts it (src/dns/dns-workers.ts), so it is a second
+//    entry point.
+// Each file is written through a temporary name and a rename: tests rebuild
+// while other processes may be loading the bundle.
+//
+// `node scripts/build.ts` builds all; `--only cni` builds just the plugin.
 import { build } from 'esbuild';
-import { existsSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
 
-const entry = 'src/cni/main.ts';
-if (existsSync(entry)) {
-  await build({
-    entryPoints: [entry],
+// Paths below are the project's, wherever this is started from.
+process.chdir(fileURLToPath(new URL('..', import.meta.url)));
+
+const { values } = parseArgs({ options: { only: { type: 'string' } } });
+
+// esbuild's ESM output has no `require`; bundled CommonJS packages (pino,
+// prom-client, undici) call it for Node's built-ins.
+const requireShim = "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";
+
+interface Target { name: string; entry: string; outfile: string }
+const targets: Target[] = [
+  { name: 'cni', entry: 'src/cni/main.ts', outfile: 'dist/netlet-cni.mjs' },
+  { name: 'cli', entry: 'src/agent/cli.ts', outfile: 'dist/netlet.mjs' },
+  { name: 'cli', entry: 'src/dns/dns-worker.ts', outfile: 'dist/dns-worker.mjs' },
+];
+// What bin/netlet.js checks before running dist/netlet.mjs (see there).
+const CLI_INPUTS = 'dist/netlet.inputs.json';
+
+function writeAtomic(path: string, contents: Uint8Array | string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, contents);
+  renameSync(tmp, path);
+}
+
+const cliSources = new Set<string>();
+const cliBundles: string[] = [];
+for (const t of targets) {
+  if (values.only && values.only !== t.name) continue;
+  const result = await build({
+    entryPoints: [t.entry],
     bundle: true,
     platform: 'node',
     target: 'node24',
     format: 'esm',
-    outfile: 'dist/netlet-cni.mjs',
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    outfile: t.outfile,
+    write: false,
+    metafile: true,
+    banner: { js: requireShim },
+    // `netlink`'s native binding finds itself from its own files
+    // (node-gyp-build + __dirname): Node loads it from node_modules.
+    external: ['netlink'],
     logLevel: 'warning',
   });
+  for (const f of result.outputFiles) writeAtomic(relative(process.cwd(), f.path), f.contents);
+  if (t.name === 'cli') {
+    cliBundles.push(t.outfile);
+    for (const p of Object.keys(result.metafile.inputs)) if (p.startsWith('src/')) cliSources.add(p);
+  }
 }
+// Written last, after both bundles: the project's own sources in them.
+// bin/netlet.js runs the sources instead when any of these is newer than a
+// bundle (a checkout being edited) or gone.
+if (cliBundles.length) writeAtomic(CLI_INPUTS, JSON.stringify({ bundles: cliBundles, sources: [...cliSources].sort() }) + '\n');

@@ -45,11 +45,12 @@ export interface InstallOptions {
   runtimeDir?: string;
 }
 
-const projectRoot = (): string => resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+// This file is src/cni/install.ts, or part of a bundle in dist/ (scripts/build.ts).
+const projectRoot = (): string =>
+  resolve(dirname(fileURLToPath(import.meta.url)), ...(import.meta.url.endsWith('.ts') ? ['..', '..'] : ['..']));
 export const defaultShimPath = (): string => join(projectRoot(), 'native', 'build', 'Release', 'netlet-cni-shim');
 
-export const defaultBundlePath = (): string =>
-  resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'netlet-cni.mjs');
+export const defaultBundlePath = (): string => join(projectRoot(), 'dist', 'netlet-cni.mjs');
 
 /** The launcher's text: a CommonJS file, so it needs no package.json beside it. */
 export function launcherScript(nodePath: string, bundlePath: string, cacheDir: string): string {

@@ -20,6 +20,14 @@ export interface WorkerData {
 }
 
 /**
+ * The worker's module beside this one: dns-worker.ts when the sources run,
+ * dist/dns-worker.mjs (its own entry point, scripts/build.ts) when this code
+ * is part of the bundle dist/netlet.mjs.
+ */
+const workerModule = (): URL =>
+  new URL(import.meta.url.endsWith('.ts') ? './dns-worker.ts' : './dns-worker.mjs', import.meta.url);
+
+/**
  * Extra threads answering DNS on the same addresses as the main thread
  * (SO_REUSEPORT: the kernel spreads datagrams and connections over the
  * sockets). Each has its own store mirror and zone index, fed the main
@@ -62,7 +70,7 @@ export class DnsWorkers {
     const data: WorkerData = { config: { ...config, listen, workers: 1 }, kinds: this.#kinds, observe: !!this.#observe };
     const started: Promise<void>[] = [];
     for (let i = 0; i < count; i++) {
-      const w = new Worker(new URL('./dns-worker.ts', import.meta.url), { workerData: data });
+      const w = new Worker(workerModule(), { workerData: data });
       this.#workers.push(w);
       started.push(
         new Promise((resolve, reject) => {

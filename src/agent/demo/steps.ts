@@ -12,7 +12,8 @@ import {
 import type { DemoPod } from './layout.ts';
 import { DEMO_DIR, addNetns, cable, inNetns, startDetached, writePodResolvConf } from './lab.ts';
 
-const NETLET = fileURLToPath(new URL('../../../bin/netlet.js', import.meta.url));
+// This file is src/agent/demo/steps.ts, or part of dist/netlet.mjs (scripts/build.ts).
+const NETLET = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../../bin/netlet.js' : '../bin/netlet.js', import.meta.url));
 const NODE = process.execPath;
 
 export async function buildTopology(): Promise<void> {
