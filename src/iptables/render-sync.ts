@@ -89,8 +89,11 @@ export function renderSync(input: SyncRenderInput): SyncRender {
       const top = renderTop(shape);
       const own = renderChains(shape, ctx);
       r = { top, chains: own.chains, chainRuleCount: own.rules.length };
-      for (const c of own.chains) current.chains.push(`:${c} - [0:0]`);
-      for (const l of own.rules) current.rules.push(l);
+      // One flat string per plan, not one per rule: the rule strings then die
+      // young, and the ~100k that a full sync at 10k services writes are never
+      // promoted and marked (that was ~40% of a full render's CPU, in GC).
+      if (own.chains.length > 0) current.chains.push(`:${own.chains.join(' - [0:0]\n:')} - [0:0]`);
+      if (own.rules.length > 0) current.rules.push(own.rules.join('\n'));
       writtenRules += own.rules.length;
       if (input.chunkPlans > 0 && ++plansInChunk >= input.chunkPlans) {
         chunks.push(current);
