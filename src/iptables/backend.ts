@@ -55,7 +55,7 @@ import type { RenderContext } from './render-context.ts';
 import { missingJumps } from './render-fixed.ts';
 import { renderSync } from './render-sync.ts';
 import type { RenderedPlan, SyncRender } from './render-sync.ts';
-import { chainExists, chainsOf, restore, rulesOf, save } from './restore.ts';
+import { chainExists, parseSave, restore, save } from './restore.ts';
 import type { IptablesTools } from './tools.ts';
 
 /** Plans per nft restore in a chunked full sync (see above). */
@@ -159,9 +159,10 @@ export class IptablesBackend implements ProxyBackend {
       // Adopt what is there (a restarted agent flushes nothing): read the
       // tables to find stale chains and missing jumps.
       const [natText, filterText] = await timed(() => Promise.all([save(this.tools, 'nat'), save(this.tools, 'filter')]));
-      existingNat = chainsOf(natText);
-      jumps.nat = missingJumps('nat', rulesOf(natText, ['PREROUTING', 'OUTPUT', 'POSTROUTING']));
-      jumps.filter = missingJumps('filter', rulesOf(filterText, ['INPUT', 'FORWARD', 'OUTPUT']));
+      const nat = parseSave(natText, ['PREROUTING', 'OUTPUT', 'POSTROUTING']);
+      existingNat = nat.chains;
+      jumps.nat = missingJumps('nat', nat.rules);
+      jumps.filter = missingJumps('filter', parseSave(filterText, ['INPUT', 'FORWARD', 'OUTPUT']).rules);
       rewrite = new Set(req.plans.keys());
     } else {
       rewrite = new Set([...req.changed].filter((k) => req.plans.has(k)));

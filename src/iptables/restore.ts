@@ -62,19 +62,39 @@ export async function save(tools: IptablesTools, table: string): Promise<string>
   return r.stdout;
 }
 
+/**
+ * One pass over `iptables-save -t TABLE` text: the chains it declares
+ * (`:NAME POLICY [p:b]`) and the `-A` lines of the given built-in chains.
+ * Walks the lines with indexOf rather than split('\n'): at 10k services the
+ * nat table is ~110,000 lines, and a full sync reads it every time.
+ */
+export function parseSave(saveText: string, builtins: readonly string[] = []): { chains: Set<string>; rules: string[] } {
+  const chains = new Set<string>();
+  const rules: string[] = [];
+  const prefixes = builtins.map((c) => `-A ${c} `);
+  for (let start = 0; start < saveText.length; ) {
+    let end = saveText.indexOf('\n', start);
+    if (end < 0) end = saveText.length;
+    const first = saveText.charCodeAt(start);
+    if (first === 58 /* ':' */) {
+      const space = saveText.indexOf(' ', start);
+      chains.add(saveText.slice(start + 1, space > start && space < end ? space : end));
+    } else if (first === 45 /* '-' */ && prefixes.some((p) => saveText.startsWith(p, start))) {
+      rules.push(saveText.slice(start, end));
+    }
+    start = end + 1;
+  }
+  return { chains, rules };
+}
+
 /** Chain names declared in iptables-save output (`:NAME POLICY [p:b]`). */
 export function chainsOf(saveText: string): Set<string> {
-  const chains = new Set<string>();
-  for (const line of saveText.split('\n')) {
-    if (line.startsWith(':')) chains.add(line.slice(1, line.indexOf(' ')));
-  }
-  return chains;
+  return parseSave(saveText).chains;
 }
 
 /** The `-A` lines of the given built-in chains. */
 export function rulesOf(saveText: string, chains: readonly string[]): string[] {
-  const prefixes = chains.map((c) => `-A ${c} `);
-  return saveText.split('\n').filter((l) => prefixes.some((p) => l.startsWith(p)));
+  return parseSave(saveText, chains).rules;
 }
 
 /**
