@@ -41,6 +41,8 @@
 //
 // Partial syncs stay one restore, and leave out the shared chains whose rules
 // did not change (an endpoint change then writes only that service's chains).
+// When the changed plans keep their shared-chain rules, renderPartial renders
+// only them instead of walking every plan (render-partial.ts).
 // Whether someone flushed our tables is checked apart from syncs (intact()).
 
 import type { Registry } from 'prom-client';
@@ -53,6 +55,7 @@ import { cleanupTables } from './cleanup.ts';
 import { LARGE_CLUSTER_ENDPOINTS, masqueradeMark } from './render-context.ts';
 import type { RenderContext } from './render-context.ts';
 import { missingJumps } from './render-fixed.ts';
+import { renderContextKey, renderPartial } from './render-partial.ts';
 import { renderSync } from './render-sync.ts';
 import type { RenderedPlan, SyncRender } from './render-sync.ts';
 import { chainExists, parseSave, restore, save } from './restore.ts';
@@ -82,6 +85,8 @@ export class IptablesBackend implements ProxyBackend {
   #shared = new Map<string, string>();
   #largeCluster = false;
   #synced = false;
+  /** The last successful sync's totals and render context (for renderPartial). */
+  #totals = { ruleCount: 0, filterRuleCount: 0, ctxKey: '' };
   /** Time spent in iptables-restore/-save during the last sync. */
   lastApplyMs = 0;
 
@@ -140,6 +145,7 @@ export class IptablesBackend implements ProxyBackend {
     await applyAll(out.inputs);
     this.#rendered = out.rendered;
     this.#shared = out.shared;
+    this.#totals = { ruleCount: out.ruleCount, filterRuleCount: out.rulesByTable.filter, ctxKey: renderContextKey(ctx) };
     this.#largeCluster = largeCluster;
     this.#synced = true;
     this.lastApplyMs = applyMs;
@@ -165,6 +171,9 @@ export class IptablesBackend implements ProxyBackend {
       jumps.filter = missingJumps('filter', parseSave(filterText, ['INPUT', 'FORWARD', 'OUTPUT']).rules);
       rewrite = new Set(req.plans.keys());
     } else {
+      // Updates #rendered in place: if this sync then fails, the next one is full and reads nothing from it.
+      const fast = renderPartial({ plans: req.plans, changed: req.changed, previous: this.#rendered, previousShared: this.#shared, previousTotals: this.#totals, ctx });
+      if (fast) return fast;
       rewrite = new Set([...req.changed].filter((k) => req.plans.has(k)));
     }
 
