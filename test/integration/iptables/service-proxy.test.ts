@@ -166,6 +166,12 @@ t.test('recovery: deleted chains come back on the next sync; bad input loses not
   t.equal(await driver.intact(), false, 'the canary check sees the flush');
   await driver.sync(plans, { full: true });
   t.equal(await driver.intact(), true, 'canary back after the full sync');
+  // Only filter's chains deleted (its jumps go with them) is noticed too.
+  await topo.node.exec('iptables-nft', ['-t', 'filter', '-F']);
+  await topo.node.exec('iptables-nft', ['-t', 'filter', '-X']);
+  t.equal(await driver.intact(), false, 'a flushed filter table is seen too');
+  await driver.sync(plans, { full: true });
+  t.equal(await driver.intact(), true, 'and repaired by the full sync');
   t.match(await get(topo.cpod, 'http://10.96.0.10/'), /^pod[12] /, 'served again after the full sync');
 
   const before = await topo.node.exec('iptables-nft-save', ['-t', 'nat']);
