@@ -3,24 +3,45 @@ import type { ObjectStore } from '../k8s/store.ts';
 import type { Kind } from '../k8s/objects.ts';
 import { canonicalIPv6 } from './reverse-names.ts';
 import { serviceRecords } from './service-records.ts';
-import type { NameRecords, ServiceRecordOptions } from './service-records.ts';
+import type { NameRecords, ServiceRecordOptions, ServiceRecords } from './service-records.ts';
+
+export interface ZoneIndexOptions extends ServiceRecordOptions {
+  podsVerified: boolean;
+  /** Services whose names are kept computed (least recently used first out); default 256. */
+  recordCacheSize?: number;
+}
+
+/** A value of the PTR and owned-address maps: one item as itself, several as an array (most services and IPs have one). */
+type OneOrMore = string | string[];
+
+const items = (v: OneOrMore | undefined): readonly string[] => (v === undefined ? [] : typeof v === 'string' ? [v] : v);
 
 /**
- * The cluster zone's names, built from the store once and then kept current
- * change by change: a Service or EndpointSlice event recomputes only that
- * service's names (CoreDNS's controller indexes the same way). Names are
- * relative to the cluster zone ("web.default.svc"); the resolver adds the
- * zone the query came in on.
+ * The cluster zone's names. Names are relative to the cluster zone
+ * ("web.default.svc"); the resolver adds the zone the query came in on.
+ *
+ * Every name of a service ends in "<service>.<namespace>.svc", so a name
+ * leads straight to its Service and EndpointSlices in the store: a
+ * service's names are computed from them when asked and kept in a bounded
+ * LRU, not stored for every service up front (at 10k services that map of
+ * names held ~5 KB per service). What cannot be found from a name is kept
+ * for every service: which services an IP belongs to (for PTR) and the IPs
+ * each service put there (to take them out again). A Service or
+ * EndpointSlice event recomputes only that service (CoreDNS's controller
+ * indexes the same way), so updates stay incremental.
  */
 export class ZoneIndex {
   readonly #store: ObjectStore;
-  readonly #opts: ServiceRecordOptions & { podsVerified: boolean };
-  /** Relative name → records; each service owns the names under its own. */
-  readonly #names = new Map<string, NameRecords>();
-  /** Service key → the names and PTRs it put in, to take them out again. */
-  readonly #owned = new Map<string, { names: string[]; ptrs: Array<[string, string]> }>();
-  /** IP → (service key → relative PTR targets); an endpoint may back several services. */
-  readonly #ptrs = new Map<string, Map<string, string[]>>();
+  readonly #opts: ZoneIndexOptions;
+  readonly #cacheSize: number;
+  /** Service key → its computed names and PTRs, least recently used first. */
+  readonly #records = new Map<string, ServiceRecords>();
+  /** Service key → the (canonical) IPs it has PTRs for; present for every service in the index. */
+  readonly #owned = new Map<string, OneOrMore>();
+  /** IP → keys of the services with a PTR for it, in the order they were (re)computed. */
+  readonly #ptrOwners = new Map<string, OneOrMore>();
+  /** Lowercased key → store key, only for the rare service whose key has capitals (DNS names are matched lowercase). */
+  readonly #mixedCase = new Map<string, string>();
   /** Namespace → number of services in it (a namespace with a service exists even without its Namespace object). */
   readonly #servicesPerNamespace = new Map<string, number>();
   readonly #listeners = new Set<() => void>();
@@ -28,9 +49,10 @@ export class ZoneIndex {
   #serial = Math.floor(Date.now() / 1000);
   #generation = 0;
 
-  constructor(store: ObjectStore, opts: ServiceRecordOptions & { podsVerified: boolean }) {
+  constructor(store: ObjectStore, opts: ZoneIndexOptions) {
     this.#store = store;
     this.#opts = opts;
+    this.#cacheSize = Math.max(1, opts.recordCacheSize ?? 256);
   }
 
   /** Builds from what the store holds and follows its changes. */
@@ -61,20 +83,34 @@ export class ZoneIndex {
     return this.#generation;
   }
 
-  get size(): number {
-    return this.#names.size;
+  /** Services in the index. */
+  get services(): number {
+    return this.#owned.size;
   }
 
+  /** Services whose names are computed and kept right now (bounded by recordCacheSize). */
+  get cachedServices(): number {
+    return this.#records.size;
+  }
+
+  /** The records of a relative name ("web.default.svc", "_http._tcp.web.default.svc", "host.web.default.svc"). */
   name(relative: string): NameRecords | undefined {
-    return this.#names.get(relative);
+    // The last three labels name the service: "<service>.<namespace>.svc".
+    if (!relative.endsWith('.svc')) return undefined;
+    const nsDot = relative.lastIndexOf('.', relative.length - 5);
+    if (nsDot <= 0) return undefined;
+    const svcDot = relative.lastIndexOf('.', nsDot - 1);
+    const key = `${relative.slice(nsDot + 1, -4)}/${relative.slice(svcDot + 1, nsDot)}`;
+    const records = this.#recordsOf(this.#mixedCase.get(key) ?? key);
+    return records?.names.get(relative);
   }
 
   /** Relative names pointing at `ip` (ClusterIPs and ready endpoint addresses). */
   ptr(ip: string): string[] {
-    const owners = this.#ptrs.get(ip);
-    if (!owners) return [];
     const out: string[] = [];
-    for (const targets of owners.values()) for (const t of targets) if (!out.includes(t)) out.push(t);
+    for (const key of items(this.#ptrOwners.get(ip))) {
+      for (const [pip, target] of this.#recordsOf(key)?.ptrs ?? []) if (pip === ip && !out.includes(target)) out.push(target);
+    }
     return out;
   }
 
@@ -109,39 +145,71 @@ export class ZoneIndex {
     }
   }
 
+  /** A service's records: from the LRU, else computed from the store (undefined when the service is not in the index). */
+  #recordsOf(key: string): ServiceRecords | undefined {
+    const hit = this.#records.get(key);
+    if (hit) {
+      // Most recently used goes last (Map keeps insertion order).
+      this.#records.delete(key);
+      this.#records.set(key, hit);
+      return hit;
+    }
+    if (!this.#owned.has(key)) return undefined;
+    return this.#compute(key);
+  }
+
+  #compute(key: string): ServiceRecords | undefined {
+    const svc = this.#store.get('Service', key);
+    if (!svc) return undefined;
+    const recs = serviceRecords(svc, this.#store.endpointSlicesFor(key), this.#opts);
+    recs.ptrs = recs.ptrs.map(([ip, target]) => [ip.includes(':') ? (canonicalIPv6(ip) ?? ip) : ip, target]);
+    this.#records.set(key, recs);
+    if (this.#records.size > this.#cacheSize) this.#records.delete(this.#records.keys().next().value!);
+    return recs;
+  }
+
   #recompute(serviceKey: string): void {
     this.#drop(serviceKey);
-    const svc = this.#store.get('Service', serviceKey);
-    if (!svc) return;
+    const recs = this.#compute(serviceKey);
+    if (!recs) return;
+    const svc = this.#store.get('Service', serviceKey)!;
     const ns = svc.meta.namespace;
     this.#servicesPerNamespace.set(ns, (this.#servicesPerNamespace.get(ns) ?? 0) + 1);
-    const recs = serviceRecords(svc, this.#store.endpointSlicesFor(serviceKey), this.#opts);
-    for (const [name, records] of recs.names) this.#names.set(name, records);
-    recs.ptrs = recs.ptrs.map(([ip, target]) => [ip.includes(':') ? (canonicalIPv6(ip) ?? ip) : ip, target]);
-    for (const [ip, target] of recs.ptrs) {
-      let owners = this.#ptrs.get(ip);
-      if (!owners) this.#ptrs.set(ip, (owners = new Map()));
-      const list = owners.get(serviceKey);
-      if (list) {
-        if (!list.includes(target)) list.push(target);
-      } else owners.set(serviceKey, [target]);
+    const lower = serviceKey.toLowerCase();
+    if (lower !== serviceKey) this.#mixedCase.set(lower, serviceKey);
+    const ips: string[] = [];
+    for (const [ip] of recs.ptrs) {
+      if (ips.includes(ip)) continue;
+      ips.push(ip);
+      const owners = this.#ptrOwners.get(ip);
+      if (owners === undefined) this.#ptrOwners.set(ip, serviceKey);
+      else if (typeof owners === 'string') this.#ptrOwners.set(ip, [owners, serviceKey]);
+      else owners.push(serviceKey);
     }
-    this.#owned.set(serviceKey, { names: [...recs.names.keys()], ptrs: recs.ptrs });
+    this.#owned.set(serviceKey, ips.length === 1 ? ips[0] : ips);
   }
 
   #drop(serviceKey: string): void {
+    this.#records.delete(serviceKey);
     const owned = this.#owned.get(serviceKey);
-    if (!owned) return;
+    if (owned === undefined) return;
     this.#owned.delete(serviceKey);
+    const lower = serviceKey.toLowerCase();
+    if (this.#mixedCase.get(lower) === serviceKey) this.#mixedCase.delete(lower);
     const ns = serviceKey.slice(0, serviceKey.indexOf('/'));
     const n = (this.#servicesPerNamespace.get(ns) ?? 1) - 1;
     if (n > 0) this.#servicesPerNamespace.set(ns, n);
     else this.#servicesPerNamespace.delete(ns);
-    for (const name of owned.names) this.#names.delete(name);
-    for (const [ip] of owned.ptrs) {
-      const owners = this.#ptrs.get(ip);
-      owners?.delete(serviceKey);
-      if (owners && owners.size === 0) this.#ptrs.delete(ip);
+    for (const ip of items(owned)) {
+      const owners = this.#ptrOwners.get(ip);
+      if (owners === undefined) continue;
+      if (typeof owners === 'string') {
+        if (owners === serviceKey) this.#ptrOwners.delete(ip);
+        continue;
+      }
+      const rest = owners.filter((k) => k !== serviceKey);
+      this.#ptrOwners.set(ip, rest.length === 1 ? rest[0] : rest);
+      if (rest.length === 0) this.#ptrOwners.delete(ip);
     }
   }
 
