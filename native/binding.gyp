@@ -5,6 +5,12 @@
       "sources": ["setns.c"],
       "defines": ["NAPI_VERSION=8"],
       "cflags": ["-O2", "-Wall"]
+    },
+    {
+      "target_name": "netlet_udp_batch",
+      "sources": ["udp-batch.c"],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags": ["-O2", "-Wall"]
     }
   ]
 }

@@ -65,6 +65,7 @@ export class ClusterDns {
       answerCacheSize: config.answerCacheSize,
       loadbalance: config.loadbalance,
       onError: (err) => opts.onError?.(err, 'answer'),
+      queryLog: config.log,
     });
     this.server = new DnsServer({ handler: this.handler, listen: config.listen, tcpIdleTimeoutMs: config.tcpIdleTimeoutMs,
       onError: opts.onError,
@@ -107,16 +108,18 @@ export class ClusterDns {
 }
 
 /**
- * CoreDNS's `log`: one line per query (name, type, rcode, protocol,
- * duration), riding on the same observation hook as metrics.
+ * CoreDNS's `log`: one line per query in CoreDNS's common log format
+ * (query-log.ts; built by the handler, also in worker threads), riding on
+ * the same observation hook as metrics.
  */
 function withQueryLog(observe: ((o: Observation) => void) | undefined, log: Logger | undefined): ((o: Observation) => void) | undefined {
   if (!log) return observe;
   return (o) => {
     observe?.(o);
+    if (!o.logLine) return;
     log.info(
-      { name: o.name, type: typeName(o.qtype), rcode: rcodeName(o.rcode), proto: o.proto, durationMs: Number(o.durationMs.toFixed(3)), cached: o.fromCache },
-      'dns query',
+      { plugin: 'log', name: o.name, type: typeName(o.qtype), rcode: rcodeName(o.rcode), proto: o.proto, durationMs: Number(o.durationMs.toFixed(3)), cached: o.fromCache },
+      o.logLine,
     );
   };
 }

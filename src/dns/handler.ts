@@ -8,6 +8,7 @@ import { finishReply, headerOnlyReply, truncateForeign } from './wire/response.t
 import { encodeMessage } from './wire/writer.ts';
 import { buildQuery, readAnswerAddresses } from './wire/answer-reader.ts';
 import type { EncodedMessage } from './wire/writer.ts';
+import { queryLogLine } from './query-log.ts';
 
 export type Proto = 'udp' | 'tcp';
 
@@ -25,6 +26,14 @@ export interface Observation {
   fromCache: boolean;
   /** Sent to the forwarder. */
   forwarded: boolean;
+  /** CoreDNS's `log` line for this query (query-log.ts), when the handler was asked for the query log. */
+  logLine?: string;
+}
+
+/** The client of a query, formatted only when the query log needs it. */
+export interface ClientAddress {
+  /** "127.0.0.1:53977" or "[::1]:53977". */
+  address(): string;
 }
 
 export interface HandlerOptions {
@@ -38,6 +47,8 @@ export interface HandlerOptions {
   loadbalance?: boolean;
   /** Told about an error answering a query (the query got SERVFAIL). */
   onError?: (err: Error) => void;
+  /** CoreDNS `log`: each observation carries its log line (Observation.logLine). */
+  queryLog?: boolean;
 }
 
 const MAX_TCP_MESSAGE = 65535;
@@ -56,6 +67,7 @@ export class DnsHandler {
   readonly answers: EncodedAnswers;
   readonly #loadbalance: boolean;
   readonly #onError: ((err: Error) => void) | null;
+  readonly #queryLog: boolean;
   #rotation = 0;
 
   constructor(opts: HandlerOptions) {
@@ -66,6 +78,12 @@ export class DnsHandler {
     this.answers = new EncodedAnswers(opts.answerCacheSize);
     this.#loadbalance = opts.loadbalance ?? false;
     this.#onError = opts.onError ?? null;
+    this.#queryLog = (opts.queryLog ?? false) && this.#observe !== null;
+  }
+
+  /** True when handle() wants the client's address (for the query log); servers skip formatting it otherwise. */
+  get wantsClient(): boolean {
+    return this.#queryLog;
   }
 
   /** Drops every encoded answer; the server calls this on each zone index change. */
@@ -73,57 +91,62 @@ export class DnsHandler {
     this.answers.clear();
   }
 
-  handle(packet: Buffer, proto: Proto): Buffer | null | Promise<Buffer | null> {
+  /**
+   * `packet` may be a view into a receive buffer that is reused once this
+   * returns: anything that keeps it for later (the forwarder) copies it.
+   */
+  handle(packet: Buffer, proto: Proto, client?: ClientAddress): Buffer | null | Promise<Buffer | null> {
     const start = this.#observe ? performance.now() : 0;
     const parsed = parseQuery(packet);
     if (parsed.kind === 'drop') return null;
     if (parsed.kind !== 'query') {
       const rcode = parsed.kind === 'formerr' ? Rcode.FORMERR : Rcode.NOTIMP;
       const reply = headerOnlyReply(parsed.id, parsed.flags, rcode);
-      this.#report(start, null, null, rcode, proto, false, false);
+      this.#report(start, null, null, rcode, proto, false, false, reply, 0, null);
       return reply;
     }
+    const from = this.#queryLog ? (client?.address() ?? '-') : null;
     const q = parsed.query;
     const maxSize = proto === 'tcp' ? MAX_TCP_MESSAGE : q.edns ? q.edns.udpSize : CLASSIC_UDP_SIZE;
 
     // RFC 6891 §6.1.3: we speak EDNS version 0 only.
-    if (q.edns && q.edns.version > 0) return this.#simple(q, packet, Rcode.BADVERS, maxSize, start, proto, null);
+    if (q.edns && q.edns.version > 0) return this.#simple(q, packet, Rcode.BADVERS, maxSize, start, proto, null, from);
 
     const key = EncodedAnswers.key(q.qtype, q.name);
     const cached = q.qclass === RRClass.IN ? this.answers.get(key) : undefined;
     if (cached) {
       const reply = finishReply(cached, q, packet, maxSize, this.#nextRotation());
-      this.#report(start, q, cached.zone, cached.rcode, proto, true, false);
+      this.#report(start, q, cached.zone, cached.rcode, proto, true, false, reply, packet.length, from);
       return reply;
     }
 
     const zone = this.#resolver.zoneOf(q.name);
-    if (zone === null) return this.#forward(q, packet, maxSize, start, proto);
-    if (q.qclass !== RRClass.IN && q.qclass !== RRClass.ANY) return this.#simple(q, packet, Rcode.NOTIMP, maxSize, start, proto, zone);
+    if (zone === null) return this.#forward(q, packet, maxSize, start, proto, from);
+    if (q.qclass !== RRClass.IN && q.qclass !== RRClass.ANY) return this.#simple(q, packet, Rcode.NOTIMP, maxSize, start, proto, zone, from);
     // Zone transfers are not offered (CoreDNS needs its transfer plugin for them).
-    if (q.qtype === RRType.AXFR || q.qtype === 251) return this.#simple(q, packet, Rcode.REFUSED, maxSize, start, proto, zone);
-    if (!this.#synced()) return this.#simple(q, packet, Rcode.SERVFAIL, maxSize, start, proto, zone);
+    if (q.qtype === RRType.AXFR || q.qtype === 251) return this.#simple(q, packet, Rcode.REFUSED, maxSize, start, proto, zone, from);
+    if (!this.#synced()) return this.#simple(q, packet, Rcode.SERVFAIL, maxSize, start, proto, zone, from);
 
     let res: Resolution | NotOurs;
     let msg: EncodedMessage;
     try {
       res = this.#resolver.resolve(q.name, q.qtype);
-      if (res.rcode === null) return this.#forward(q, packet, maxSize, start, proto);
-      if (res.chase && this.#forwarder) return this.#chase(q, packet, res, res.chase, maxSize, start, proto);
+      if (res.rcode === null) return this.#forward(q, packet, maxSize, start, proto, from);
+      if (res.chase && this.#forwarder) return this.#chase(q, Buffer.from(packet), res, res.chase, maxSize, start, proto, from);
       msg = this.#encode(q, packet, res);
     } catch (err) {
       // A bug or bad data must cost one answer (SERVFAIL), never the server.
       this.#onError?.(err as Error);
-      return this.#simple(q, packet, Rcode.SERVFAIL, maxSize, start, proto, zone);
+      return this.#simple(q, packet, Rcode.SERVFAIL, maxSize, start, proto, zone, from);
     }
     if (q.qclass === RRClass.IN) this.answers.set(key, { ...msg, zone: res.zone });
     const reply = finishReply(msg, q, packet, maxSize, this.#nextRotation());
-    this.#report(start, q, res.zone, res.rcode, proto, false, false);
+    this.#report(start, q, res.zone, res.rcode, proto, false, false, reply, packet.length, from);
     return reply;
   }
 
   /** ExternalName to a name outside our zones: the upstream's addresses for it after the CNAME (not cached here: they are the upstream's). */
-  async #chase(q: Query, packet: Buffer, res: Resolution, target: string, maxSize: number, start: number, proto: Proto): Promise<Buffer> {
+  async #chase(q: Query, packet: Buffer, res: Resolution, target: string, maxSize: number, start: number, proto: Proto, from: string | null): Promise<Buffer> {
     try {
       const reply = await this.#forwarder!.forward(buildQuery(q.id, target, q.qtype));
       const read = reply ? readAnswerAddresses(reply) : null;
@@ -132,8 +155,9 @@ export class DnsHandler {
       // The CNAME alone is still a correct answer; the client can chase it.
     }
     const msg = this.#encode(q, packet, res);
-    this.#report(start, q, res.zone, res.rcode, proto, false, true);
-    return finishReply(msg, q, packet, maxSize);
+    const reply = finishReply(msg, q, packet, maxSize);
+    this.#report(start, q, res.zone, res.rcode, proto, false, true, reply, packet.length, from);
+    return reply;
   }
 
   #encode(q: Query, packet: Buffer, res: Resolution): EncodedMessage {
@@ -150,7 +174,7 @@ export class DnsHandler {
     });
   }
 
-  #simple(q: Query, packet: Buffer, rcode: number, maxSize: number, start: number, proto: Proto, zone: string | null): Buffer {
+  #simple(q: Query, packet: Buffer, rcode: number, maxSize: number, start: number, proto: Proto, zone: string | null, from: string | null): Buffer {
     const msg = encodeMessage({
       id: q.id,
       queryFlags: q.flags,
@@ -163,19 +187,23 @@ export class DnsHandler {
       additional: [],
     });
     msg.rcode = rcode;
-    this.#report(start, q, zone, rcode, proto, false, false);
-    return finishReply(msg, q, packet, maxSize);
+    const reply = finishReply(msg, q, packet, maxSize);
+    this.#report(start, q, zone, rcode, proto, false, false, reply, packet.length, from);
+    return reply;
   }
 
-  #forward(q: Query, packet: Buffer, maxSize: number, start: number, proto: Proto): Buffer | Promise<Buffer | null> {
+  #forward(q: Query, view: Buffer, maxSize: number, start: number, proto: Proto, from: string | null): Buffer | Promise<Buffer | null> {
     const fwd = this.#forwarder;
-    if (!fwd) return this.#simple(q, packet, Rcode.REFUSED, maxSize, start, proto, '.');
-    const servfail = () => this.#simple(q, packet, Rcode.SERVFAIL, maxSize, start, proto, '.');
+    if (!fwd) return this.#simple(q, view, Rcode.REFUSED, maxSize, start, proto, '.', from);
+    // Kept past this call: a copy of its own (see handle()).
+    const packet = Buffer.from(view);
+    const servfail = () => this.#simple(q, packet, Rcode.SERVFAIL, maxSize, start, proto, '.', from);
     return fwd.forward(packet).then(
       (reply) => {
         if (!reply || reply.length < 12) return servfail();
-        this.#report(start, q, '.', reply[3] & 0xf, proto, false, true);
-        return truncateForeign(reply, q, maxSize);
+        const out = truncateForeign(reply, q, maxSize);
+        this.#report(start, q, '.', reply[3] & 0xf, proto, false, true, out, packet.length, from);
+        return out;
       },
       () => servfail(),
     );
@@ -187,12 +215,18 @@ export class DnsHandler {
     return this.#rotation;
   }
 
-  #report(start: number, q: Query | null, zone: string | null, rcode: number, proto: Proto, fromCache: boolean, forwarded: boolean): void {
+  #report(
+    start: number, q: Query | null, zone: string | null, rcode: number, proto: Proto, fromCache: boolean, forwarded: boolean,
+    reply: Buffer | null, querySize: number, from: string | null,
+  ): void {
     if (!this.#observe) return;
     try {
       const name = q?.name ?? '';
       const qtype = q?.qtype ?? 0;
-      this.#observe({ zone, name, qtype, rcode, durationMs: performance.now() - start, proto, fromCache, forwarded });
+      const durationMs = performance.now() - start;
+      const o: Observation = { zone, name, qtype, rcode, durationMs, proto, fromCache, forwarded };
+      if (from !== null && q) o.logLine = queryLogLine({ client: from, query: q, querySize, proto, rcode, reply, durationMs });
+      this.#observe(o);
     } catch {
       // A metrics hook must never cost an answer.
     }

@@ -1,8 +1,9 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import type { DnsHandler } from './handler.ts';
+import type { ClientAddress, DnsHandler } from './handler.ts';
 import type { ListenAddress } from './config.ts';
+import { BatchUdpSocket, udpBatchAddon } from './udp-batch.ts';
 import { UdpLocalSockets, isWildcard } from './udp-local-sockets.ts';
 
 export interface DnsServerOptions {
@@ -17,6 +18,17 @@ export interface DnsServerOptions {
   reusePort?: boolean;
   /** Called for socket errors that do not stop the server (logging). */
   onError?: (err: Error, where: string) => void;
+  /**
+   * 'batch': UDP through netlet's recvmmsg/sendmmsg addon (udp-batch.ts)
+   * when it is built, else node:dgram; 'dgram': node:dgram always.
+   */
+  udp?: 'batch' | 'dgram';
+}
+
+/** What the server needs of a UDP socket, node:dgram's or the batch addon's. */
+interface UdpSocket {
+  address(): AddressInfo;
+  close(done: () => void): void;
 }
 
 /** Most queries one TCP connection may have in flight (pipelined, RFC 7766 §6.2.1.1). */
@@ -30,7 +42,7 @@ const MAX_TCP_IN_FLIGHT = 64;
  */
 export class DnsServer {
   readonly #opts: DnsServerOptions;
-  readonly #udp: dgram.Socket[] = [];
+  readonly #udp: UdpSocket[] = [];
   readonly #tcp: net.Server[] = [];
   readonly #conns = new Set<net.Socket>();
   readonly #perAddress: UdpLocalSockets[] = [];
@@ -42,11 +54,13 @@ export class DnsServer {
   async start(): Promise<void> {
     try {
       for (const addr of this.#opts.listen) {
-        const udp = await this.#bindUdp(addr);
+        const batch = this.#opts.udp === 'dgram' ? null : udpBatchAddon();
+        const udp = batch ? this.#bindBatchUdp(addr) : await this.#bindUdp(addr);
         const port = udp.address().port;
         // Tests ask for port 0: TCP then takes the port UDP got.
         await this.#bindTcp({ host: addr.host, port });
-        if (isWildcard(addr.host)) await this.#bindEachLocalAddress(addr.host, port);
+        // The batch sockets reply from the query's address by IP_PKTINFO; dgram needs a socket per address.
+        if (isWildcard(addr.host) && !batch) await this.#bindEachLocalAddress(addr.host, port);
       }
     } catch (err) {
       await this.stop();
@@ -65,7 +79,7 @@ export class DnsServer {
     for (const c of this.#conns) c.destroy();
     this.#conns.clear();
     await Promise.all([
-      ...this.#udp.map((s) => new Promise<void>((r) => s.close(() => r()))),
+      ...this.#udp.map((s) => new Promise<void>((r) => s.close(r))),
       ...this.#tcp.map((s) => new Promise<void>((r) => s.close(() => r()))),
     ]);
     this.#udp.length = 0;
@@ -89,10 +103,34 @@ export class DnsServer {
     await sockets.start();
   }
 
+  #bindBatchUdp(addr: ListenAddress): UdpSocket {
+    const ipv6 = net.isIPv6(addr.host) || addr.host === '';
+    const host = addr.host === '' ? '::' : addr.host;
+    const sock = new BatchUdpSocket(udpBatchAddon()!, {
+      host,
+      port: addr.port,
+      ipv6,
+      reusePort: this.#opts.reusePort ?? false,
+      onDatagram: (packet, peer) => this.#opts.handler.handle(packet, 'udp', peer),
+      onError: (err) => this.#error(err, 'handler'),
+    });
+    const udp: UdpSocket = {
+      address: () => sock.address() as AddressInfo,
+      close: (done) => {
+        sock.close();
+        done();
+      },
+    };
+    this.#udp.push(udp);
+    return udp;
+  }
+
   #bindUdp(addr: ListenAddress): Promise<dgram.Socket> {
     const type = net.isIPv6(addr.host) ? 'udp6' : 'udp4';
     // reuseAddr lets the per-address sockets share the wildcard's port.
-    const sock = dgram.createSocket({ type, reuseAddr: isWildcard(addr.host), reusePort: this.#opts.reusePort ?? false });
+    // The lookup answers at once: replies go to the sender's IP literal, and
+    // dgram's default (dns.lookup) would defer every send by a tick.
+    const sock = dgram.createSocket({ type, reuseAddr: isWildcard(addr.host), reusePort: this.#opts.reusePort ?? false, lookup: literalLookup });
     return new Promise((resolve, reject) => {
       sock.once('error', reject);
       sock.bind(addr.port, addr.host, () => {
@@ -108,14 +146,15 @@ export class DnsServer {
   #onDatagram(sock: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
     let reply: Buffer | null | Promise<Buffer | null>;
     try {
-      reply = this.#opts.handler.handle(msg, 'udp');
+      reply = this.#opts.handler.handle(msg, 'udp', this.#opts.handler.wantsClient ? rinfoClient(rinfo) : undefined);
     } catch (err) {
       // The handler does not throw on input; if it ever does, the server keeps serving.
       this.#error(err as Error, 'handler');
       return;
     }
+    // No callback: dgram would queue one tick per send for it. A failed UDP send is a lost datagram; the client retries.
     const send = (b: Buffer | null) => {
-      if (b) sock.send(b, rinfo.port, rinfo.address, (err) => err && this.#error(err, 'udp send'));
+      if (b) sock.send(b, rinfo.port, rinfo.address);
     };
     if (reply instanceof Promise) reply.then(send, (err: Error) => this.#error(err, 'handler'));
     else send(reply);
@@ -174,7 +213,7 @@ export class DnsServer {
     };
     let reply: Buffer | null | Promise<Buffer | null>;
     try {
-      reply = this.#opts.handler.handle(msg, 'tcp');
+      reply = this.#opts.handler.handle(msg, 'tcp', this.#opts.handler.wantsClient ? tcpClient(c) : undefined);
     } catch (err) {
       this.#error(err as Error, 'handler');
       done();
@@ -185,3 +224,11 @@ export class DnsServer {
     else write(reply);
   }
 }
+
+function literalLookup(address: string, family: unknown, cb: (err: Error | null, address: string, family: number) => void): void {
+  cb(null, address, net.isIPv6(address) ? 6 : 4);
+}
+
+const hostPort = (address: string | undefined, port: number | undefined) => (address?.includes(':') ? `[${address}]:${port}` : `${address}:${port}`);
+const rinfoClient = (rinfo: dgram.RemoteInfo): ClientAddress => ({ address: () => hostPort(rinfo.address, rinfo.port) });
+const tcpClient = (c: net.Socket): ClientAddress => ({ address: () => hostPort(c.remoteAddress, c.remotePort) });
