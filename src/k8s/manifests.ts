@@ -281,11 +281,16 @@ export class ManifestSource {
    * kind and key, so it stays the same across edits.
    */
   #convert(kind: Kind, raw: unknown): AnyObject {
-    const obj = convertObject(kind, raw);
+    const json = JSON.stringify(raw);
+    // Converted from a JSON copy, as objects from the API are: the YAML
+    // parser's strings of 13 characters or more (IPs such as 10.64.100.100,
+    // long names) are slices of the whole file's text, and one kept in the
+    // store keeps that text alive (at 50k pods, ~5 MB of file texts).
+    const obj = convertObject(kind, JSON.parse(json));
     // Built with join(), not + or a template: V8 keeps those as a cons string
     // over a slice of the whole digest (~250 bytes per object instead of ~40;
     // 60k objects held ~25 MB more this way).
-    obj.meta.resourceVersion = ['m', createHash('sha256').update(JSON.stringify(raw)).digest('base64url').slice(0, 22)].join('');
+    obj.meta.resourceVersion = ['m', createHash('sha256').update(json).digest('base64url').slice(0, 22)].join('');
     if (!obj.meta.uid) obj.meta.uid = uidFor(kind, objectKey(obj.meta));
     return obj;
   }
