@@ -35,7 +35,10 @@ export class EncodedAnswers {
   set(key: string, msg: CachedReply): void {
     if (this.#max <= 0) return;
     if (this.#map.size >= this.#max) this.#map.clear();
-    this.#map.set(key, msg);
+    // The encoder writes into a 512-byte slice of Node's shared 8 KB pool and
+    // hands out a view of it: kept as is, every entry would hold 512 bytes
+    // (and its slab) for a ~100-byte answer. An exact-size copy is kept instead.
+    this.#map.set(key, { ...msg, bytes: Buffer.from(msg.bytes) });
   }
 
   clear(): void {
