@@ -39,9 +39,9 @@ export class CachingForwarder implements Forwarder {
     this.#prefetch = opts.prefetch;
   }
 
-  async forward(query: Buffer): Promise<Buffer | null> {
+  async forward(query: Buffer, proto?: 'udp' | 'tcp'): Promise<Buffer | null> {
     const q = questionOf(query);
-    if (!q) return this.#next.forward(query);
+    if (!q) return this.#next.forward(query, proto);
     const key = cacheKey(q.name, q.qtype, q.qclass, q.dnssecOk);
     const hit = this.cache.get(key);
     if (hit) {
@@ -54,7 +54,7 @@ export class CachingForwarder implements Forwarder {
       return reply;
     }
     this.#events.miss?.();
-    const reply = await this.#next.forward(query);
+    const reply = await this.#next.forward(query, proto);
     if (reply) this.cache.set(key, reply);
     return reply;
   }

@@ -15,7 +15,11 @@ import type { AddressInfo } from 'node:net';
  * to try its next nameserver instead of waiting.
  */
 export interface Forwarder {
-  forward(query: Buffer): Promise<Buffer | null>;
+  /**
+   * `proto` is the client's transport: `forward` asks upstreams over TCP
+   * for TCP clients, as CoreDNS does unless `prefer_udp` (UDP when absent).
+   */
+  forward(query: Buffer, proto?: 'udp' | 'tcp'): Promise<Buffer | null>;
   /** Called once the server's sockets are bound (the loop check probes them); optional. */
   start?(addresses: AddressInfo[]): void | Promise<void>;
   /** Stops health checks, reload timers and upstream sockets; optional. */

@@ -148,7 +148,7 @@ export class DnsHandler {
   /** ExternalName to a name outside our zones: the upstream's addresses for it after the CNAME (not cached here: they are the upstream's). */
   async #chase(q: Query, packet: Buffer, res: Resolution, target: string, maxSize: number, start: number, proto: Proto, from: string | null): Promise<Buffer> {
     try {
-      const reply = await this.#forwarder!.forward(buildQuery(q.id, target, q.qtype));
+      const reply = await this.#forwarder!.forward(buildQuery(q.id, target, q.qtype), proto);
       const read = reply ? readAnswerAddresses(reply) : null;
       if (read) res = { ...res, answer: [...res.answer, ...read.records] };
     } catch {
@@ -198,7 +198,7 @@ export class DnsHandler {
     // Kept past this call: a copy of its own (see handle()).
     const packet = Buffer.from(view);
     const servfail = () => this.#simple(q, packet, Rcode.SERVFAIL, maxSize, start, proto, '.', from);
-    return fwd.forward(packet).then(
+    return fwd.forward(packet, proto).then(
       (reply) => {
         if (!reply || reply.length < 12) return servfail();
         const out = truncateForeign(reply, q, maxSize);

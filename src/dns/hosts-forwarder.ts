@@ -73,11 +73,11 @@ export class HostsForwarder implements Forwarder {
     }
   }
 
-  async forward(query: Buffer): Promise<Buffer | null> {
+  async forward(query: Buffer, proto?: 'udp' | 'tcp'): Promise<Buffer | null> {
     const p = parseQuery(query);
-    if (p.kind !== 'query') return this.#pass(query);
+    if (p.kind !== 'query') return this.#pass(query, proto);
     const q = p.query;
-    if (!this.#config.zones.some((z) => isUnder(q.name, z))) return this.#pass(query);
+    if (!this.#config.zones.some((z) => isUnder(q.name, z))) return this.#pass(query, proto);
     let answer: ResourceRecord[] = [];
     let known = false;
     const ttl = this.#config.ttl;
@@ -112,7 +112,7 @@ export class HostsForwarder implements Forwarder {
     return finishReply(msg, q, query, 65535);
   }
 
-  #pass(query: Buffer): Promise<Buffer | null> {
-    return this.#next ? this.#next.forward(query) : Promise.resolve(null);
+  #pass(query: Buffer, proto?: 'udp' | 'tcp'): Promise<Buffer | null> {
+    return this.#next ? this.#next.forward(query, proto) : Promise.resolve(null);
   }
 }

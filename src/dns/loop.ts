@@ -39,7 +39,7 @@ export class LoopDetector implements Forwarder {
     this.#onLoop = onLoop;
   }
 
-  forward(query: Buffer): Promise<Buffer | null> {
+  forward(query: Buffer, proto?: 'udp' | 'tcp'): Promise<Buffer | null> {
     if (!this.#done || this.#seen > 0) {
       const p = parseQuery(query);
       if (p.kind === 'query' && p.query.qtype === HINFO && p.query.name === this.probeName && ++this.#seen > MAX_SEEN) {
@@ -48,7 +48,7 @@ export class LoopDetector implements Forwarder {
         return Promise.resolve(null);
       }
     }
-    return this.#next ? this.#next.forward(query) : Promise.resolve(null);
+    return this.#next ? this.#next.forward(query, proto) : Promise.resolve(null);
   }
 
   /** Starts probing our own first listen address (0.0.0.0 and :: mean loopback). */

@@ -43,8 +43,8 @@ export class ForwardChain implements Forwarder {
     this.loop = parts.loop;
   }
 
-  forward(query: Buffer): Promise<Buffer | null> {
-    return this.head.forward(query).catch(() => null);
+  forward(query: Buffer, proto?: 'udp' | 'tcp'): Promise<Buffer | null> {
+    return this.head.forward(query, proto).catch(() => null);
   }
 
   async start(addresses: AddressInfo[]): Promise<void> {

@@ -23,10 +23,9 @@ export interface ForwardOptions {
   timeoutMs: number;
   forceTcp: boolean;
   /**
-   * The server hands the forwarder the query bytes only, not the client's
-   * transport, so every query starts over UDP (TCP after a truncated reply):
-   * that is what `prefer_udp` asks for, and it is netlet's behaviour with or
-   * without it. CoreDNS without it sends TCP clients' queries over TCP.
+   * Ask upstreams over UDP also for TCP clients (TCP only after a truncated
+   * reply). Without it a TCP client's query goes upstream over TCP, as
+   * CoreDNS does (plugin/forward README).
    */
   preferUdp: boolean;
   /** An idle upstream socket is closed after this long. */

@@ -46,7 +46,7 @@ export class UpstreamForwarder implements Forwarder {
     this.#events = events;
   }
 
-  async forward(query: Buffer): Promise<Buffer | null> {
+  async forward(query: Buffer, proto: 'udp' | 'tcp' = 'udp'): Promise<Buffer | null> {
     const q = questionOf(query);
     if (!q) return null;
     if (!isUnder(q.name, this.#opts.from)) return rcodeReply(query, q.questionEnd, Rcode.REFUSED);
@@ -57,8 +57,10 @@ export class UpstreamForwarder implements Forwarder {
     }
     this.#inFlight++;
     try {
+      // plugin/forward README: the client's protocol, unless force_tcp or prefer_udp says otherwise.
+      const tcp = this.#opts.forceTcp || (proto === 'tcp' && !this.#opts.preferUdp);
       for (const u of this.#order()) {
-        const reply = await this.#tryOne(u, query);
+        const reply = await this.#tryOne(u, query, tcp);
         if (reply) return reply;
       }
       return null;
@@ -100,14 +102,14 @@ export class UpstreamForwarder implements Forwarder {
     return [all[Math.floor(Math.random() * all.length)]];
   }
 
-  async #tryOne(u: Upstream, query: Buffer): Promise<Buffer | null> {
+  async #tryOne(u: Upstream, query: Buffer, tcp: boolean): Promise<Buffer | null> {
     const to = u.address.label;
     const start = performance.now();
     this.#events.request?.(to);
     try {
-      let reply = await u.exchange(query, this.#opts.forceTcp, this.#opts.timeoutMs);
+      let reply = await u.exchange(query, tcp, this.#opts.timeoutMs);
       // RFC 7766 §5 / README prefer_udp: a truncated UDP reply is asked again over TCP.
-      if (!this.#opts.forceTcp && isTruncated(reply)) reply = await u.exchange(query, true, this.#opts.timeoutMs);
+      if (!tcp && isTruncated(reply)) reply = await u.exchange(query, true, this.#opts.timeoutMs);
       this.#markHealthy(u);
       this.#events.response?.(to, reply[3] & 0xf, performance.now() - start);
       return reply;

@@ -65,6 +65,21 @@ t.test('force_tcp uses TCP only', async (t) => {
   t.strictSame(u.seen.map((s) => s.proto), ['tcp']);
 });
 
+t.test("the upstream transport follows the client's, unless force_tcp or prefer_udp", async (t) => {
+  const rows: Array<{ name: string; over: Partial<ForwardOptions>; client: 'udp' | 'tcp'; want: Array<'udp' | 'tcp'> }> = [
+    { name: 'UDP client, defaults: UDP', over: {}, client: 'udp', want: ['udp'] },
+    { name: 'TCP client, defaults: TCP (CoreDNS forward)', over: {}, client: 'tcp', want: ['tcp'] },
+    { name: 'TCP client, prefer_udp: UDP', over: { preferUdp: true }, client: 'tcp', want: ['udp'] },
+    { name: 'UDP client, force_tcp: TCP', over: { forceTcp: true }, client: 'udp', want: ['tcp'] },
+  ];
+  for (const row of rows) {
+    const [u] = await upstreams(t, '192.0.2.9');
+    const f = forwarder(t, [u], opts(row.over));
+    t.strictSame(addressOf(await f.forward(buildQuery(7, 'p.example.test.', 1), row.client)), ['192.0.2.9'], `${row.name}: answered`);
+    t.strictSame(u.seen.map((s) => s.proto), row.want, row.name);
+  }
+});
+
 t.test('a failing upstream is skipped, marked down, and brought back by health checks', async (t) => {
   const [bad, good] = await upstreams(t, '192.0.2.66', '192.0.2.10');
   bad.mode = 'drop';
