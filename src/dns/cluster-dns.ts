@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client';
 import type { Logger } from '../agent/log.ts';
 import type { Kind } from '../k8s/objects.ts';
 import type { ObjectStore } from '../k8s/store.ts';
@@ -19,6 +20,8 @@ export interface ClusterDnsOptions {
   onError?: (err: Error, where: string) => void;
   /** Where `log` (one line per query) writes when the config turns it on. */
   log?: Logger;
+  /** Where worker threads' forward/cache metrics are summed (the registry the forwarder's metrics are in). */
+  registry?: Registry;
   /** Bind with SO_REUSEPORT (set for workers, and for the main thread when it has workers). */
   reusePort?: boolean;
 }
@@ -54,7 +57,7 @@ export class ClusterDns {
     this.#kinds = kindsNeeded(config);
     this.#config = config;
     this.#forwarder = opts.forwarder ?? null;
-    this.#workers = config.workers > 1 ? new DnsWorkers({ store, kinds: this.#kinds, observe, onError: opts.onError }) : null;
+    this.#workers = config.workers > 1 ? new DnsWorkers({ store, kinds: this.#kinds, observe, onError: opts.onError, registry: opts.registry }) : null;
     this.index = new ZoneIndex(store, { endpointPodNames: config.endpointPodNames, podsVerified: config.pods === 'verified' });
     this.resolver = new Resolver(this.index, { zones: config.zones, fallthrough: config.fallthrough, ttl: config.ttl, pods: config.pods });
     this.handler = new DnsHandler({

@@ -66,6 +66,7 @@ export class DnsComponent implements Component {
       store,
       config,
       forwarder: await loadForwarder(config, log, metrics),
+      registry: metrics,
       observe: this.#observe,
       onError: (err, where) => {
         log.warn({ err, where }, 'dns error');

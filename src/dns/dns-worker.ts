@@ -7,6 +7,7 @@ import { ClusterDns } from './cluster-dns.ts';
 import type { FromWorker, ToWorker, WorkerData } from './dns-workers.ts';
 import type { Observation } from './handler.ts';
 import { loadForwarder } from './load-parts.ts';
+import { WorkerMetricsRecorder } from './worker-metrics.ts';
 
 const port = parentPort;
 if (!port) throw new Error('dns-worker.ts runs as a worker thread');
@@ -14,13 +15,16 @@ const data = workerData as WorkerData;
 const store = new ObjectStore();
 const post = (m: FromWorker) => port.postMessage(m);
 
-// Observations go to the main thread's metrics in batches, not per query.
+// Observations, and forward/cache counts, go to the main thread's metrics in batches, not per query.
 let observations: Observation[] = [];
+const recorder = data.metrics ? new WorkerMetricsRecorder() : undefined;
 const flushObservations = () => {
   if (observations.length) post({ t: 'observations', list: observations });
   observations = [];
+  const batch = recorder?.take();
+  if (batch) post({ t: 'metrics', batch });
 };
-const timer = data.observe ? setInterval(flushObservations, 200) : null;
+const timer = data.observe || recorder ? setInterval(flushObservations, 200) : null;
 timer?.unref();
 
 port.on('message', (m: ToWorker) => {
@@ -34,7 +38,7 @@ const dns = new ClusterDns({
   store,
   config: data.config,
   reusePort: true,
-  forwarder: await loadForwarder(data.config, silentLogger),
+  forwarder: await loadForwarder(data.config, silentLogger, undefined, recorder),
   observe: data.observe ? (o) => observations.push(o) : undefined,
   onError: (err, where) => post({ t: 'error', message: err.message, where }),
 });

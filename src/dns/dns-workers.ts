@@ -3,6 +3,11 @@ import type { AnyObject, Kind } from '../k8s/objects.ts';
 import type { ObjectStore } from '../k8s/store.ts';
 import type { DnsConfig, ListenAddress } from './config.ts';
 import type { Observation } from './handler.ts';
+import type { Registry } from 'prom-client';
+import { cacheMetricLabels } from './forward/index.ts';
+import { setWorkerCacheSizes } from './metrics.ts';
+import { applyWorkerMetrics } from './worker-metrics.ts';
+import type { WorkerMetricsBatch } from './worker-metrics.ts';
 
 /** Messages from the main thread to a DNS worker. */
 export type ToWorker =
@@ -11,12 +16,18 @@ export type ToWorker =
   | { t: 'stop' };
 
 /** Messages from a DNS worker to the main thread. */
-export type FromWorker = { t: 'listening' } | { t: 'observations'; list: Observation[] } | { t: 'error'; message: string; where: string };
+export type FromWorker =
+  | { t: 'listening' }
+  | { t: 'observations'; list: Observation[] }
+  | { t: 'metrics'; batch: WorkerMetricsBatch }
+  | { t: 'error'; message: string; where: string };
 
 export interface WorkerData {
   config: DnsConfig;
   kinds: Kind[];
   observe: boolean;
+  /** The main thread exports metrics: the worker reports its forward/cache counts. */
+  metrics: boolean;
 }
 
 /**
@@ -40,15 +51,24 @@ export class DnsWorkers {
   readonly #workers: Worker[] = [];
   readonly #observe: ((o: Observation) => void) | undefined;
   readonly #onError: ((err: Error, where: string) => void) | undefined;
+  readonly #registry: Registry | undefined;
   #pending: ToWorker & { t: 'objects' } = { t: 'objects', upserts: [], removals: [] };
   #flushQueued = false;
   #unsubscribe: Array<() => void> = [];
 
-  constructor(opts: { store: ObjectStore; kinds: Kind[]; observe?: (o: Observation) => void; onError?: (err: Error, where: string) => void }) {
+  constructor(opts: {
+    store: ObjectStore;
+    kinds: Kind[];
+    observe?: (o: Observation) => void;
+    onError?: (err: Error, where: string) => void;
+    /** Where the workers' forward/cache metrics are summed (worker-metrics.ts). */
+    registry?: Registry;
+  }) {
     this.#store = opts.store;
     this.#kinds = opts.kinds;
     this.#observe = opts.observe;
     this.#onError = opts.onError;
+    this.#registry = opts.registry;
   }
 
   /** Starts `count` workers on `listen` (ports already resolved by the main thread's sockets). */
@@ -67,7 +87,8 @@ export class DnsWorkers {
         this.#broadcast({ t: 'synced', kind });
       }),
     );
-    const data: WorkerData = { config: { ...config, listen, workers: 1 }, kinds: this.#kinds, observe: !!this.#observe };
+    const data: WorkerData = { config: { ...config, listen, workers: 1 }, kinds: this.#kinds, observe: !!this.#observe, metrics: !!this.#registry };
+    const labels = cacheMetricLabels(config);
     const started: Promise<void>[] = [];
     for (let i = 0; i < count; i++) {
       const w = new Worker(workerModule(), { workerData: data });
@@ -78,6 +99,7 @@ export class DnsWorkers {
           w.on('message', (m: FromWorker) => {
             if (m.t === 'listening') resolve();
             else if (m.t === 'observations') for (const o of m.list) this.#observe?.(o);
+            else if (m.t === 'metrics' && this.#registry) applyWorkerMetrics(this.#registry, i, labels, m.batch);
             else if (m.t === 'error') this.#onError?.(new Error(m.message), m.where);
           });
         }),
@@ -95,6 +117,7 @@ export class DnsWorkers {
     for (const u of this.#unsubscribe) u();
     this.#unsubscribe = [];
     await Promise.all(this.#workers.map((w) => w.terminate()));
+    if (this.#registry) for (let i = 0; i < this.#workers.length; i++) setWorkerCacheSizes(this.#registry, i, null);
     this.#workers.length = 0;
   }
 

@@ -9,6 +9,7 @@ import { createForwarder } from './forward/index.ts';
 import type { Forwarder } from './forwarder.ts';
 import type { Observation } from './handler.ts';
 import { createDnsMetrics } from './metrics.ts';
+import type { WorkerMetricsRecorder } from './worker-metrics.ts';
 
 // What `netlet dns` and the agent's DNS component both build a server from:
 // the config (Corefile or kubeadm's defaults, plus command-line overrides),
@@ -41,8 +42,8 @@ export async function loadDnsConfig(src: DnsConfigSources): Promise<DnsConfig> {
 }
 
 /** The forwarder for names outside the cluster zones, or null when the config has no `forward` (the server then answers REFUSED). */
-export async function loadForwarder(config: DnsConfig, log: Logger, registry?: Registry): Promise<Forwarder | null> {
-  return createForwarder(config, log, registry);
+export async function loadForwarder(config: DnsConfig, log: Logger, registry?: Registry, recorder?: WorkerMetricsRecorder): Promise<Forwarder | null> {
+  return createForwarder(config, log, registry, { recorder });
 }
 
 /** The hook that feeds the coredns_* metrics. */

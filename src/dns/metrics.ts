@@ -26,26 +26,61 @@ function metric<T>(registry: Registry, name: string, make: () => T): T {
   return (registry.getSingleMetric(name) as T | undefined) ?? make();
 }
 
-/** coredns_cache_* for the forwarder's cache; `sizes` is read at scrape time. */
+function cacheCounters(registry: Registry) {
+  return {
+    hits: metric(registry, 'coredns_cache_hits_total', () => new Counter({
+      name: 'coredns_cache_hits_total', help: 'The count of cache hits.', labelNames: ['server', 'type', 'zones', 'view'], registers: [registry],
+    })),
+    misses: metric(registry, 'coredns_cache_misses_total', () => new Counter({
+      name: 'coredns_cache_misses_total', help: 'The count of cache misses. Deprecated, derive misses from cache hits/requests counters.',
+      labelNames: ['server', 'zones', 'view'], registers: [registry],
+    })),
+    requests: metric(registry, 'coredns_cache_requests_total', () => new Counter({
+      name: 'coredns_cache_requests_total', help: 'The count of cache requests.', labelNames: ['server', 'zones', 'view'], registers: [registry],
+    })),
+    prefetches: metric(registry, 'coredns_cache_prefetch_total', () => new Counter({
+      name: 'coredns_cache_prefetch_total', help: 'The number of times the cache has prefetched a cached item.', labelNames: ['server', 'zones', 'view'], registers: [registry],
+    })),
+  };
+}
+
+/** Worker threads' cache sizes by worker, added to coredns_cache_entries at scrape time (worker-metrics.ts). */
+const workerCacheSizes = new WeakMap<Registry, Map<number, { success: number; denial: number }>>();
+
+export function setWorkerCacheSizes(registry: Registry, worker: number, sizes: { success: number; denial: number } | null): void {
+  let m = workerCacheSizes.get(registry);
+  if (!m) workerCacheSizes.set(registry, (m = new Map()));
+  if (sizes) m.set(worker, sizes);
+  else m.delete(worker);
+}
+
+/** Adds a worker thread's cache counts (since its last report) to the cache counters. */
+export function addWorkerCacheCounts(
+  registry: Registry,
+  labels: { server: string; zones: string },
+  c: { success: number; denial: number; misses: number; prefetches: number },
+): void {
+  const { hits, misses, requests, prefetches } = cacheCounters(registry);
+  const base = { server: labels.server, zones: labels.zones, view: '' };
+  if (c.success) hits.labels({ ...base, type: 'success' }).inc(c.success);
+  if (c.denial) hits.labels({ ...base, type: 'denial' }).inc(c.denial);
+  if (c.misses) misses.labels(base).inc(c.misses);
+  if (c.success + c.denial + c.misses) requests.labels(base).inc(c.success + c.denial + c.misses);
+  if (c.prefetches) prefetches.labels(base).inc(c.prefetches);
+}
+
+/** coredns_cache_* for the forwarder's cache; `sizes` is read at scrape time (plus worker threads' caches). */
 export function createCacheMetrics(registry: Registry, server: string, zones: string, sizes: (kind: CacheKind) => number): CacheEvents {
-  const hits = metric(registry, 'coredns_cache_hits_total', () => new Counter({
-    name: 'coredns_cache_hits_total', help: 'The count of cache hits.', labelNames: ['server', 'type', 'zones', 'view'], registers: [registry],
-  }));
-  const misses = metric(registry, 'coredns_cache_misses_total', () => new Counter({
-    name: 'coredns_cache_misses_total', help: 'The count of cache misses. Deprecated, derive misses from cache hits/requests counters.',
-    labelNames: ['server', 'zones', 'view'], registers: [registry],
-  }));
-  const requests = metric(registry, 'coredns_cache_requests_total', () => new Counter({
-    name: 'coredns_cache_requests_total', help: 'The count of cache requests.', labelNames: ['server', 'zones', 'view'], registers: [registry],
-  }));
-  const prefetches = metric(registry, 'coredns_cache_prefetch_total', () => new Counter({
-    name: 'coredns_cache_prefetch_total', help: 'The number of times the cache has prefetched a cached item.', labelNames: ['server', 'zones', 'view'], registers: [registry],
-  }));
+  const { hits, misses, requests, prefetches } = cacheCounters(registry);
   registry.removeSingleMetric('coredns_cache_entries');
   new Gauge({
     name: 'coredns_cache_entries', help: 'The number of elements in the cache.', labelNames: ['server', 'type', 'zones', 'view'], registers: [registry],
     collect() {
-      for (const type of ['success', 'denial'] as const) this.set({ server, type, zones, view: '' }, sizes(type));
+      for (const type of ['success', 'denial'] as const) {
+        let n = sizes(type);
+        for (const w of workerCacheSizes.get(registry)?.values() ?? []) n += w[type];
+        this.set({ server, type, zones, view: '' }, n);
+      }
     },
   });
   const base = { server, zones, view: '' };
@@ -73,7 +108,7 @@ export function createCacheMetrics(registry: Registry, server: string, zones: st
  * dashboards use (coredns_forward_requests_total{to}, …_responses_total{to,rcode},
  * …_healthcheck_failures_total{to}) and 1.11's coredns_proxy_* successors.
  */
-export function createForwardMetrics(registry: Registry): ForwardEvents {
+export function createForwardMetrics(registry: Registry): ForwardEvents & { addRequests(to: string, n: number): void } {
   const counter = (name: string, help: string, labelNames: string[]) =>
     metric(registry, name, () => new Counter({ name, help, labelNames, registers: [registry] }));
   const requests = counter('coredns_forward_requests_total', 'Counter of requests made per upstream.', ['to']);
@@ -88,6 +123,7 @@ export function createForwardMetrics(registry: Registry): ForwardEvents {
   }));
   return {
     request: (to) => requests.labels({ to }).inc(),
+    addRequests: (to, n) => requests.labels({ to }).inc(n),
     response: (to, rcode, ms) => {
       responses.labels({ to, rcode: rcodeName(rcode) }).inc();
       proxyDuration.labels({ proxy_name: 'forward', to, rcode: rcodeName(rcode) }).observe(ms / 1000);

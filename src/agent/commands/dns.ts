@@ -80,6 +80,7 @@ export const dnsCommand: Command = {
       store: ctx.store,
       config,
       forwarder: await loadForwarder(config, log, metrics),
+      registry: metrics,
       observe,
       onError: (err, where) => log.warn({ err, where }, 'dns error'),
       log,

@@ -14,12 +14,15 @@ import { defaultForwardOptions } from './options.ts';
 import { UpstreamForwarder } from './upstream-forwarder.ts';
 import type { ForwardEvents } from './upstream-forwarder.ts';
 import { resolveUpstreams } from './upstream-list.ts';
+import type { WorkerMetricsRecorder } from '../worker-metrics.ts';
 
 export interface ForwarderParts {
   /** Called when `loop` sees its probe come back; the default logs and exits with status 1, as CoreDNS halts. */
   onLoop?: (message: string) => void;
   /** Reads resolv.conf-style files named in `forward` (tests inject one). */
   readFile?: (path: string) => string;
+  /** A worker thread's recorder (worker-metrics.ts), instead of metrics in a registry. */
+  recorder?: WorkerMetricsRecorder;
 }
 
 /**
@@ -65,6 +68,11 @@ export function cacheLimitsOf(config: DnsConfig): CacheLimits {
   return { ...defaultCacheLimits(), successTtl: config.cache.successTtl, denialTtl: config.cache.denialTtl };
 }
 
+/** The server/zones labels of the cache metrics for this config. */
+export function cacheMetricLabels(config: DnsConfig): { server: string; zones: string } {
+  return { server: serverLabel(config), zones: (config.forward ?? defaultForwardOptions()).from };
+}
+
 function serverLabel(config: DnsConfig): string {
   const l = config.listen[0];
   const host = !l || l.host === '0.0.0.0' || l.host === '::' ? '' : l.host;
@@ -75,7 +83,7 @@ export function createForwarder(config: DnsConfig, log: Logger, registry?: Regis
   const fwdOpts = config.forward ?? defaultForwardOptions();
   let upstream: UpstreamForwarder | null = null;
   if (config.upstreams.length > 0) {
-    const events: ForwardEvents = registry ? createForwardMetrics(registry) : {};
+    const events: ForwardEvents = parts.recorder ? { ...parts.recorder.forward } : registry ? createForwardMetrics(registry) : {};
     events.upstreamState = (to, down) => log.warn({ upstream: to }, down ? 'upstream marked down; health checks continue' : 'upstream healthy again');
     upstream = new UpstreamForwarder(resolveUpstreams(config.upstreams, parts.readFile), fwdOpts, events);
   }
@@ -84,10 +92,11 @@ export function createForwarder(config: DnsConfig, log: Logger, registry?: Regis
   if (head && config.cache.enabled) {
     const zones = fwdOpts.from;
     let sizes: (k: 'success' | 'denial') => number = () => 0;
-    const events = registry ? createCacheMetrics(registry, serverLabel(config), zones, (k) => sizes(k)) : {};
+    const events = parts.recorder ? parts.recorder.cache : registry ? createCacheMetrics(registry, serverLabel(config), zones, (k) => sizes(k)) : {};
     cache = new CachingForwarder(head, { limits: cacheLimitsOf(config), prefetch: config.cache.prefetch, events });
     const c = cache.cache;
     sizes = (k) => c.size(k);
+    if (parts.recorder) parts.recorder.cacheSizes = sizes;
     head = cache;
   }
   let hosts: HostsForwarder | null = null;
