@@ -4,7 +4,7 @@
 // run; plus external names forwarded by netlet to a local dnsmasq and
 // then served from netlet's cache. Prints a Markdown table.
 //
-// Run: npx node bench/dnsperf.ts [seconds per run, default 10] [pods, default 50000]
+// Run: npx node bench/dnsperf.ts [seconds per run, default 10] [pods, default 50000] [netlet threads, default 1]
 // Needs dnsperf and dnsmasq (Debian packages dnsperf, dnsmasq-base).
 
 import { spawn, execFileSync } from 'node:child_process';
@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 const SECONDS = Number(process.argv[2] ?? 10);
 const SERVICES = 10_000;
 const PODS = Number(process.argv[3] ?? 50_000);
+const WORKERS = Number(process.argv[4] ?? 1);
 const NAMESPACES = 100;
 const EXTERNAL = 1000;
 const netlet = fileURLToPath(new URL('../bin/netlet.js', import.meta.url));
@@ -140,7 +141,7 @@ try {
   const corefile = join(dir, 'Corefile');
   await writeFile(corefile, `.:${port} {\n    errors\n    kubernetes cluster.local in-addr.arpa ip6.arpa {\n        pods ${PODS > 0 ? 'verified' : 'insecure'}\n        fallthrough in-addr.arpa ip6.arpa\n        ttl 30\n    }\n    forward . 127.0.0.1:${dnsmasqPort}\n    cache 30\n    loadbalance\n}\n`);
   const loadStart = performance.now();
-  const dns = run(process.execPath, [netlet, 'dns', '--corefile', corefile, '--manifests', manifests, '--listen', `127.0.0.1:${port}`, '--log-level', 'warn']);
+  const dns = run(process.execPath, [netlet, 'dns', '--corefile', corefile, '--manifests', manifests, '--listen', `127.0.0.1:${port}`, '--log-level', 'warn', '--workers', String(WORKERS)]);
   procs.push(dns);
   await waitFor('netlet to serve the last service', () => dig(port, svcName(SERVICES - 1)) === ip('10.96', SERVICES - 1));
   const loadS = (performance.now() - loadStart) / 1000;
@@ -162,7 +163,7 @@ try {
   const rssLoaded = await rssMb(dns.pid!);
 
   const f = (n: number | null, d = 0) => (n === null || Number.isNaN(n) ? '–' : n.toFixed(d));
-  console.log(`dnsperf ${SECONDS} s per run, -c 8 -q 200, on 127.0.0.1; ${SERVICES} services, ${PODS} pods (pods ${PODS > 0 ? 'verified' : 'insecure'}); machine shared with other work.\n`);
+  console.log(`dnsperf ${SECONDS} s per run, -c 8 -q 200, on 127.0.0.1; ${SERVICES} services, ${PODS} pods (pods ${PODS > 0 ? 'verified' : 'insecure'}); netlet threads: ${WORKERS}; machine shared with other work.\n`);
   console.log('| workload | netlet QPS | netlet cores used | netlet QPS per core | netlet avg ms | netlet p99 ms | netlet lost | dnsmasq QPS | dnsmasq avg ms | dnsmasq p99 ms | netlet / dnsmasq |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const [name, n, d] of rows) {
