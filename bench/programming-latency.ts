@@ -7,7 +7,7 @@
 //
 //   npx node bench/programming-latency.ts [--services 10000] [--changes 200] [--gap-ms 400]
 //        [--min-sync-period 0s] [--sync-period 30s] [--full-sync-period 1h] [--modes nft,legacy]
-//        [--probe-ms 0] [--legacy-probe-ms 0] [--floor-rounds 50] [--label TEXT] [--json FILE]
+//        [--probe-ms 0] [--legacy-probe-ms 0] [--label TEXT] [--json FILE]
 //
 // The headline is event → rules: from the moment the watch event reached the
 // agent (its proxier saw the store change: "eventAt" in the agent's sync log;
@@ -59,7 +59,7 @@ const NODE = 'pl-node';
 const CLUSTER_CIDR = '10.128.0.0/10';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
-interface Options { services: number; changes: number; gapMs: number; minSyncPeriod: string; syncPeriod: string; fullSyncPeriod: string; probeMs: number; legacyProbeMs: number; floorRounds: number; mode: IptablesMode }
+interface Options { services: number; changes: number; gapMs: number; minSyncPeriod: string; syncPeriod: string; fullSyncPeriod: string; probeMs: number; legacyProbeMs: number; mode: IptablesMode }
 
 // ---- the cluster: N services × 3 endpoints, one slice each, every 1000th with an endpoint on this node ----
 
@@ -207,12 +207,14 @@ async function child(o: Options) {
     const memFirst = { ...memOf(agent.pid!), heapMb: await heapUsedMb() };
     process.stderr.write(`${o.mode} ${o.services}: first full sync ${firstSyncS.toFixed(1)} s after start (${(first.ms / 1000).toFixed(1)} s in the backend)\n`);
 
+    const floorSampler = await prepareFloor(o, dir, Array.from({ length: o.services }, (_, i) => [service(i), slice(i, ips[i])]));
+    const floorMs: number[] = [];
     // A second watcher from now on: how long the API takes to deliver the event.
     const rv = ((await (await fetch(`${url}/apis/discovery.k8s.io/v1/endpointslices?limit=1`)).json()) as any).metadata.resourceVersion;
     const watch = await openWatch(`${url}/apis/discovery.k8s.io/v1/endpointslices?watch=1&resourceVersion=${rv}&allowWatchBookmarks=false`);
 
     const results: ChangeResult[] = [];
-    const changedSvc = new Set<number>();
+    const changedSvc = new Set<number>([FLOOR_SERVICE % o.services]);
     const iptables = `iptables-${o.mode}`;
     for (let k = 0; k < o.changes; k++) {
       let i: number;
@@ -258,6 +260,7 @@ async function child(o: Options) {
         waitMs: syncStart - t0, renderMs: line.ms - line.applyMs, applyMs: line.applyMs,
         overlappedFull: syncs.slice(syncsBefore).some((s) => s.full),
       });
+      floorMs.push(await floorSampler.sample());
       await sleep(o.gapMs - (Date.now() - t0));
     }
     watch.close();
@@ -267,8 +270,7 @@ async function child(o: Options) {
     agent.kill('SIGTERM');
     await new Promise((r) => agent.once('exit', r));
 
-    const objectsNow = [...Array.from({ length: o.services }, (_, i) => [service(i), slice(i, ips[i])])];
-    const floor = await measureFloor(o, dir, objectsNow);
+    const floor = { floorMs, partialInputLines: floorSampler.partialInputLines, ...(await lookCosts(o)) };
     return { mode: o.mode, services: o.services, minSyncPeriod: o.minSyncPeriod, fullSyncPeriod: o.fullSyncPeriod, firstSyncS, memFirst, memAfter, fullDuringChanges, results, ...floor };
   } finally {
     for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
@@ -276,14 +278,19 @@ async function child(o: Options) {
   }
 }
 
+/** The service whose endpoint the floor samples flip; no API change picks it. */
+const FLOOR_SERVICE = 7;
+
 /**
- * The floor: the backend in this process over the rules the agent left,
- * with the same plans; its iptables-restore goes through a wrapper that keeps
- * each input, so one endpoint change (and the change back) gives exactly the
- * text the backend sends. Then iptables-restore alone on those two texts,
- * alternately (each one a real change), several times.
+ * The floor: a backend in this process over the rules the agent wrote, with
+ * the same plans; its iptables-restore goes through a wrapper that keeps each
+ * input, so one endpoint change of FLOOR_SERVICE (and the change back) gives
+ * exactly the text the backend sends for such a change. The samples are then
+ * iptables-restore alone on those two texts, alternately (each one a real
+ * change), one after each measured change: the machine is shared, so the
+ * floor must see the same load as the changes it is compared with.
  */
-async function measureFloor(o: Options, dir: string, pairs: any[][]) {
+async function prepareFloor(o: Options, dir: string, pairs: any[][]) {
   const real = toolsFor(o.mode, 4);
   const wrapDir = join(dir, 'wrap');
   const inputs = join(dir, 'inputs');
@@ -304,8 +311,7 @@ async function measureFloor(o: Options, dir: string, pairs: any[][]) {
   const backend = new IptablesBackend({ tools, log: silentLogger, config });
   await backend.sync({ family: 4, plans, changed: new Set(), full: true, nodePortAddresses: [] });
 
-  const i = 7 % o.services;
-  const [svc, sl] = pairs[i];
+  const [svc, sl] = pairs[FLOOR_SERVICE % o.services];
   const captured: string[] = [];
   for (const ip of ['10.251.0.1', sl.endpoints[0].addresses[0]]) {
     const changed = structuredClone(sl);
@@ -319,17 +325,21 @@ async function measureFloor(o: Options, dir: string, pairs: any[][]) {
     if (files.length !== 1) throw new Error(`expected one restore for a partial sync, saw ${files.length}`);
     captured.push(readFileSync(join(inputs, files[0]), 'utf8'));
   }
-  const floorMs: number[] = [];
-  for (let r = 0; r < o.floorRounds; r++) {
-    for (const text of captured) {
-      const t0 = performance.now();
-      await restore(real, text);
-      floorMs.push(performance.now() - t0);
-    }
-  }
+  let k = 0;
+  /** One floor sample: the restore alone, ms. */
+  const sample = async (): Promise<number> => {
+    const t0 = performance.now();
+    await restore(real, captured[k++ % 2]);
+    return performance.now() - t0;
+  };
+  return { sample, partialInputLines: captured[0].split('\n').length };
+}
+
+/** What one look costs, after the agent stopped: the canary check and the probe. */
+async function lookCosts(o: Options) {
   const canaryMs = await timeCommand(`iptables-${o.mode}`, ['-w', '5', '-t', 'nat', '-S', KUBE_PROXY_CANARY], 10);
   const probeCostMs = await timeCommand(`iptables-${o.mode}`, ['-w', '5', '-t', 'nat', '-S', sepChain('ns1/svc1:http', 'tcp', '10.9.9.9:8080')], 10);
-  return { floorMs, canaryMs, probeCostMs, partialInputLines: captured[0].split('\n').length };
+  return { canaryMs, probeCostMs };
 }
 
 // ---- the parent: one namespace per backend, a table ----
@@ -362,12 +372,12 @@ function table(rows: Row[], label: string): string {
     );
   }
   out.push('', "Where the time goes (medians over the changes no full sync caught, ms; the agent's own timestamps):", '');
-  out.push('| run | API write → event at a 2nd watcher (API server delivery) | event → sync starts (runner, plan rebuild) | sync: netlet\'s own work (sync minus applyMs) | sync: applyMs (iptables-restore) | netlet share of the sync | restore alone (floor) | restore input lines | canary check alone (polled apart, not per sync) | probe cost | full syncs during the changes |');
-  out.push('|---|---|---|---|---|---|---|---|---|---|---|');
+  out.push('| run | API write → event at a 2nd watcher (API server delivery) | event → sync starts (runner, plan rebuild) | sync: netlet\'s own work (sync minus applyMs) | sync: applyMs (iptables-restore) | netlet share of the sync | event → rules minus applyMs: what netlet adds, p50 / p99 | restore alone (floor) | restore input lines | canary check alone (polled apart, not per sync) | probe cost | full syncs during the changes |');
+  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     const quiet = r.results.filter((c) => !c.overlappedFull);
     const med = (f: (c: ChangeResult) => number) => pct(quiet.map(f).filter(Number.isFinite), 50);
-    out.push(`| ${tag}${r.mode} | ${f1(med((c) => c.watchMs))} | ${f1(med((c) => c.eventWaitMs))} | ${f1(med((c) => c.renderMs))} | ${f1(med((c) => c.applyMs))} | ${f0(100 * med((c) => c.renderMs / c.syncMs))}% | ${f1(pct(r.floorMs, 50))} | ${r.partialInputLines} | ${f1(pct(r.canaryMs, 50))} | ${f1(pct(r.probeCostMs, 50))} | ${r.fullDuringChanges} |`);
+    out.push(`| ${tag}${r.mode} | ${f1(med((c) => c.watchMs))} | ${f1(med((c) => c.eventWaitMs))} | ${f1(med((c) => c.renderMs))} | ${f1(med((c) => c.applyMs))} | ${f0(100 * med((c) => c.renderMs / c.syncMs))}% | ${f1(pct(quiet.map((c) => c.eventMs - c.applyMs).filter(Number.isFinite), 50))} / ${f1(pct(quiet.map((c) => c.eventMs - c.applyMs).filter(Number.isFinite), 99))} | ${f1(pct(r.floorMs, 50))} | ${r.partialInputLines} | ${f1(pct(r.canaryMs, 50))} | ${f1(pct(r.probeCostMs, 50))} | ${r.fullDuringChanges} |`);
   }
   return out.join('\n');
 }
@@ -382,7 +392,6 @@ async function main(): Promise<void> {
       'min-sync-period': { type: 'string', default: '0s' },
       'sync-period': { type: 'string', default: '30s' },
       'full-sync-period': { type: 'string', default: '' },
-      'floor-rounds': { type: 'string', default: '50' },
       label: { type: 'string', default: '' },
       json: { type: 'string' },
       // Off by default: every probe is an iptables process that competes with the restore it watches.
@@ -395,9 +404,9 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify(await child(JSON.parse(values.child) as Options)) + '\n');
     return;
   }
-  const base = { services: Number(values.services), changes: Number(values.changes), gapMs: Number(values['gap-ms']), minSyncPeriod: values['min-sync-period']!, syncPeriod: values['sync-period']!, fullSyncPeriod: values['full-sync-period']!, probeMs: Number(values['probe-ms']), floorRounds: Number(values['floor-rounds']) };
-  if (base.changes > base.services) {
-    process.stderr.write('--changes must not exceed --services (each change picks a service not changed before)\n');
+  const base = { services: Number(values.services), changes: Number(values.changes), gapMs: Number(values['gap-ms']), minSyncPeriod: values['min-sync-period']!, syncPeriod: values['sync-period']!, fullSyncPeriod: values['full-sync-period']!, probeMs: Number(values['probe-ms'])};
+  if (base.changes >= base.services) {
+    process.stderr.write('--changes must be fewer than --services (each change picks a service not changed before; one is kept for the floor)\n');
     process.exit(2);
   }
   const legacyProbeMs = Number(values['legacy-probe-ms']);
