@@ -12,6 +12,7 @@ import { createSources } from '../sources.ts';
 import { startDnsHttp, stopDnsHttp } from '../../dns/http-endpoints.ts';
 import { parseCorefile } from '../../dns/corefile.ts';
 import { CorefileWatcher } from '../../dns/corefile-reload.ts';
+import { keepYoungGenerationSmall } from '../../dns/young-generation.ts';
 
 const HELP = `usage: netlet dns [options]
 
@@ -59,6 +60,7 @@ export const dnsCommand: Command = {
       process.stdout.write(HELP);
       return 0;
     }
+    keepYoungGenerationSmall();
     let agentConfig = buildConfig(
       {},
       { kubeconfig: values.kubeconfig, manifests: values.manifests, logLevel: values['log-level'], proxyMode: 'none', dns: true },
