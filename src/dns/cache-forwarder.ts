@@ -39,20 +39,35 @@ export class CachingForwarder implements Forwarder {
     this.#prefetch = opts.prefetch;
   }
 
+  /**
+   * The cached reply for `query`, now (no promise: the server answers a hit
+   * within the same batch), or null on a miss. The reply is a copy: several
+   * hits on one entry may be waiting to be sent together.
+   */
+  lookup(query: Buffer): Buffer | null {
+    const q = questionOf(query);
+    if (!q) return null;
+    return this.#hit(query, q, cacheKey(q.name, q.qtype, q.qclass, q.dnssecOk));
+  }
+
+  #hit(query: Buffer, q: { questionEnd: number }, key: string): Buffer | null {
+    const hit = this.cache.get(key);
+    if (!hit) return null;
+    this.#events.hit?.(hit.kind);
+    const reply = Buffer.from(hit.reply);
+    reply.writeUInt16BE(query.readUInt16BE(0), 0);
+    // The question as the client wrote it (same length: only the case can differ).
+    if (reply.length >= q.questionEnd) query.copy(reply, 12, 12, q.questionEnd);
+    if (this.#prefetch > 0 && hit.hits >= this.#prefetch && hit.remainingS <= Math.max(1, hit.lifetimeS * PREFETCH_FRACTION)) this.#refresh(key, query);
+    return reply;
+  }
+
   async forward(query: Buffer, proto?: 'udp' | 'tcp'): Promise<Buffer | null> {
     const q = questionOf(query);
     if (!q) return this.#next.forward(query, proto);
     const key = cacheKey(q.name, q.qtype, q.qclass, q.dnssecOk);
-    const hit = this.cache.get(key);
-    if (hit) {
-      this.#events.hit?.(hit.kind);
-      const reply = hit.reply;
-      reply.writeUInt16BE(query.readUInt16BE(0), 0);
-      // The question as the client wrote it (same length: only the case can differ).
-      if (reply.length >= q.questionEnd) query.copy(reply, 12, 12, q.questionEnd);
-      if (this.#prefetch > 0 && hit.hits >= this.#prefetch && hit.remainingS <= Math.max(1, hit.lifetimeS * PREFETCH_FRACTION)) this.#refresh(key, query);
-      return reply;
-    }
+    const hit = this.#hit(query, q, key);
+    if (hit) return hit;
     this.#events.miss?.();
     const reply = await this.#next.forward(query, proto);
     if (reply) this.cache.set(key, reply);

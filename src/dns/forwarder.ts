@@ -20,6 +20,11 @@ export interface Forwarder {
    * for TCP clients, as CoreDNS does unless `prefer_udp` (UDP when absent).
    */
   forward(query: Buffer, proto?: 'udp' | 'tcp'): Promise<Buffer | null>;
+  /**
+   * A reply available now (a cache hit), or null: the server then calls
+   * forward(). Optional; lets a cached answer leave with its batch.
+   */
+  lookup?(query: Buffer): Buffer | null;
   /** Called once the server's sockets are bound (the loop check probes them); optional. */
   start?(addresses: AddressInfo[]): void | Promise<void>;
   /** Stops health checks, reload timers and upstream sockets; optional. */

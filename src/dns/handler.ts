@@ -195,6 +195,12 @@ export class DnsHandler {
   #forward(q: Query, view: Buffer, maxSize: number, start: number, proto: Proto, from: string | null): Buffer | Promise<Buffer | null> {
     const fwd = this.#forwarder;
     if (!fwd) return this.#simple(q, view, Rcode.REFUSED, maxSize, start, proto, '.', from);
+    const now = fwd.lookup?.(view);
+    if (now) {
+      const out = truncateForeign(now, q, maxSize);
+      this.#report(start, q, '.', now[3] & 0xf, proto, false, true, out, view.length, from);
+      return out;
+    }
     // Kept past this call: a copy of its own (see handle()).
     const packet = Buffer.from(view);
     const servfail = () => this.#simple(q, packet, Rcode.SERVFAIL, maxSize, start, proto, '.', from);

@@ -39,6 +39,11 @@ export class LoopDetector implements Forwarder {
     this.#onLoop = onLoop;
   }
 
+  /** True once probing is over and no probe came back: queries need no look. */
+  get quiet(): boolean {
+    return this.#done && this.#seen === 0;
+  }
+
   forward(query: Buffer, proto?: 'udp' | 'tcp'): Promise<Buffer | null> {
     if (!this.#done || this.#seen > 0) {
       const p = parseQuery(query);

@@ -50,6 +50,12 @@ export class ForwardChain implements Forwarder {
     return this.head.forward(query, proto).catch(() => null);
   }
 
+  /** A cache hit now, when nothing ahead of the cache (hosts, a loop probe under way) needs the query first. */
+  lookup(query: Buffer): Buffer | null {
+    if (!this.cache || this.hosts || (this.loop && !this.loop.quiet)) return null;
+    return this.cache.lookup(query);
+  }
+
   async start(addresses: AddressInfo[]): Promise<void> {
     await this.hosts?.start();
     this.loop?.start(addresses);
