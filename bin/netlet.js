@@ -52,6 +52,19 @@ function freshBundle() {
  */
 const LONG_RUNNING = new Set(['agent', 'dns', 'cni-server']);
 const NODE_FLAGS = '--max-semi-space-size=4';
+/**
+ * And glibc's malloc, read when the process starts: by default each thread
+ * that allocates (V8's GC helpers, libuv's pool) may get an arena of its
+ * own, which keeps freed memory; two arenas took the agent at 10k services
+ * from ~196 to ~189 MB. A value in the environment is kept.
+ */
+const MALLOC_ENV = { MALLOC_ARENA_MAX: '2' };
+
+/** The environment variables still missing from this process, for `command`. */
+function missingEnv(command) {
+  if (!LONG_RUNNING.has(command)) return {};
+  return Object.fromEntries(Object.entries(MALLOC_ENV).filter(([k]) => process.env[k] === undefined));
+}
 
 /** The flags still missing from this process, for `command`. */
 function missingNodeFlags(command) {
@@ -68,14 +81,18 @@ if (major < 24) {
     process.exit(1);
   }
   const flags = [...missingNodeFlags(process.argv[2]), ...process.execArgv];
-  const child = spawn(local, [...flags, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  const env = { ...process.env, ...missingEnv(process.argv[2]) };
+  const child = spawn(local, [...flags, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit', env });
   // Pass stop signals on, so a supervisor's SIGTERM stops the agent rather than orphaning it.
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(sig, () => child.kill(sig));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)));
 } else {
   const flags = missingNodeFlags(process.argv[2]);
+  const env = missingEnv(process.argv[2]);
   // execve(2), not a child: the same process (pid, signals, stdio) for supervisors and probes.
-  if (flags.length) process.execve(process.execPath, [process.execPath, ...flags, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)]);
+  if (flags.length || Object.keys(env).length) {
+    process.execve(process.execPath, [process.execPath, ...flags, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { ...process.env, ...env });
+  }
   const bundle = freshBundle();
   const { main } = await import(bundle ? bundle.href : '../src/agent/cli.ts');
   process.exitCode = await main(process.argv.slice(2));

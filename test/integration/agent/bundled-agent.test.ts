@@ -65,6 +65,7 @@ t.test('the bundled agent programs a service into iptables', { skip: rootSkip() 
   t.match(rules, /KUBE-SERVICES/);
   // bin/netlet.js re-executed itself (same pid) with the agent's V8 flags.
   t.ok(readFileSync(`/proc/${agent.pid}/cmdline`, 'utf8').split('\0').includes('--max-semi-space-size=4'), 'runs with its Node flags');
+  t.ok(readFileSync(`/proc/${agent.pid}/environ`, 'utf8').split('\0').includes('MALLOC_ARENA_MAX=2'), 'and two malloc arenas');
   agent.kill('SIGTERM');
   t.equal(await new Promise((r) => agent.once('exit', r)), 0, 'stops cleanly');
 });
@@ -105,7 +106,7 @@ t.test('bin/netlet.js runs the sources when one is newer than the bundle or gone
   for (const d of ['bin', 'dist', 'src/agent']) mkdirSync(join(root, d), { recursive: true });
   copyFileSync(NETLET, join(root, 'bin/netlet.js'));
   writeFileSync(join(root, 'package.json'), '{"type": "module"}\n');
-  const main = (who: string) => `export async function main(argv) { process.stdout.write(argv[0] === 'agent' ? process.execArgv.join(' ') : '${who}'); return 0; }\n`;
+  const main = (who: string) => `export async function main(argv) { process.stdout.write(argv[0] === 'agent' ? process.execArgv.join(' ') + '|' + (process.env.MALLOC_ARENA_MAX ?? '') : '${who}'); return 0; }\n`;
   writeFileSync(join(root, 'dist/netlet.mjs'), main('bundle'));
   writeFileSync(join(root, 'dist/dns-worker.mjs'), '');
   writeFileSync(join(root, 'src/agent/cli.ts'), main('sources'));
@@ -113,7 +114,7 @@ t.test('bin/netlet.js runs the sources when one is newer than the bundle or gone
   const inputs = { bundles: ['dist/netlet.mjs', 'dist/dns-worker.mjs'], sources: ['src/agent/cli.ts', 'src/agent/other.ts'] };
   const setTime = (path: string, s: number) => utimesSync(join(root, path), s, s);
   const runs = (env: Record<string, string> = {}, args: string[] = []) =>
-    spawnSync(process.execPath, [join(root, 'bin/netlet.js'), ...args], { encoding: 'utf8', env: { ...process.env, NETLET_RUNTIME: '', ...env } }).stdout;
+    spawnSync(process.execPath, [join(root, 'bin/netlet.js'), ...args], { encoding: 'utf8', env: { ...process.env, NETLET_RUNTIME: '', MALLOC_ARENA_MAX: undefined, ...env } }).stdout;
 
   t.equal(runs(), 'sources', 'never built');
   writeFileSync(join(root, 'dist/netlet.inputs.json'), JSON.stringify(inputs));
@@ -128,12 +129,12 @@ t.test('bin/netlet.js runs the sources when one is newer than the bundle or gone
   t.equal(runs(), 'sources', 'one of the bundles older than a source');
   setTime('dist/dns-worker.mjs', 2000);
   t.equal(runs({ NETLET_RUNTIME: 'sources' }), 'sources', 'NETLET_RUNTIME=sources forces the sources');
-  t.equal(runs({}, ['agent']), '--max-semi-space-size=4', 'the agent gets its Node flags');
-  t.equal(runs({ NETLET_NODE_FLAGS: '--max-semi-space-size=2 --optimize-for-size' }, ['agent']), '--max-semi-space-size=2 --optimize-for-size', 'NETLET_NODE_FLAGS replaces them');
-  t.equal(runs({ NETLET_NODE_FLAGS: '' }, ['agent']), '', 'NETLET_NODE_FLAGS="" gives none');
+  t.equal(runs({}, ['agent']), '--max-semi-space-size=4|2', 'the agent gets its Node flags and MALLOC_ARENA_MAX');
+  t.equal(runs({ NETLET_NODE_FLAGS: '--max-semi-space-size=2 --optimize-for-size' }, ['agent']), '--max-semi-space-size=2 --optimize-for-size|2', 'NETLET_NODE_FLAGS replaces the flags');
+  t.equal(runs({ NETLET_NODE_FLAGS: '', MALLOC_ARENA_MAX: '8' }, ['agent']), '|8', 'NETLET_NODE_FLAGS="" gives none; MALLOC_ARENA_MAX as given');
   // (NODE_OPTIONS is handled the same way, but tap rewrites it in the processes it spawns.)
-  const given = spawnSync(process.execPath, ['--max-semi-space-size=8', join(root, 'bin/netlet.js'), 'agent'], { encoding: 'utf8', env: { ...process.env, NETLET_RUNTIME: '' } });
-  t.equal(given.stdout, '--max-semi-space-size=8', 'a flag the operator gave stays as given');
+  const given = spawnSync(process.execPath, ['--max-semi-space-size=8', join(root, 'bin/netlet.js'), 'agent'], { encoding: 'utf8', env: { ...process.env, NETLET_RUNTIME: '', MALLOC_ARENA_MAX: '2' } });
+  t.equal(given.stdout, '--max-semi-space-size=8|2', 'a flag the operator gave stays as given');
   rmSync(join(root, 'src/agent/other.ts'));
   t.equal(runs(), 'sources', 'a source gone');
   rmSync(join(root, 'src'), { recursive: true });
