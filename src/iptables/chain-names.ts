@@ -38,21 +38,25 @@ export function chainHash(s: string): string {
   // The one-shot hash() costs about half of createHash().update().digest()
   // (no Hash object): it runs ~40,000 times in a full sync at 10k services.
   const digest = hash('sha256', s, 'buffer');
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let out = '';
+  // Character codes, then one flat string: `out += char` would build a rope
+  // of ~5 cons strings per name (V8 copies only below 13 characters), ~200
+  // bytes instead of ~32 for each of the 40,000 names kept between syncs.
+  const codes: number[] = [];
   let bits = 0;
   let value = 0;
   for (let i = 0; i < 10; i++) {
     value = (value << 8) | digest[i];
     bits += 8;
     while (bits >= 5) {
-      out += alphabet[(value >>> (bits - 5)) & 31];
+      codes.push(BASE32.charCodeAt((value >>> (bits - 5)) & 31));
       bits -= 5;
     }
     value &= (1 << bits) - 1;
   }
-  return out;
+  return String.fromCharCode(...codes);
 }
+
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
 /** `spn` is "namespace/name:portName" (or "namespace/name"), `proto` lower case. */
 export const svcChain = (spn: string, proto: string): string => `KUBE-SVC-${chainHash(spn + proto)}`;

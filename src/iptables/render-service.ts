@@ -150,7 +150,28 @@ export function renderTop(s: ServiceShape): TopRules {
       `-A ${KUBE_NODEPORTS} -m comment --comment "${spn} health check node port" -m tcp -p tcp --dport ${plan.healthCheckNodePort} -j ACCEPT`,
     );
   }
-  return out;
+  return kept(out);
+}
+
+/**
+ * The backend keeps every plan's TopRules and chain list between syncs
+ * (render-sync.ts RenderedPlan): 10,000 of them at 10k services. An array
+ * filled by push has room for 17 elements (152 bytes) however few it holds,
+ * and most of these lists are empty, so keep exact-size copies and one
+ * shared empty list (nothing writes to a render after it is made).
+ */
+const NONE: string[] = Object.freeze([]) as unknown as string[];
+const exact = (list: string[]): string[] => (list.length === 0 ? NONE : list.slice());
+
+function kept(top: TopRules): TopRules {
+  return {
+    natServices: exact(top.natServices),
+    natNodePorts: exact(top.natNodePorts),
+    filterServices: exact(top.filterServices),
+    filterExternal: exact(top.filterExternal),
+    filterNodePorts: exact(top.filterNodePorts),
+    filterFirewall: exact(top.filterFirewall),
+  };
 }
 
 /** The service's own nat chains and their rules. */
@@ -247,7 +268,7 @@ export function renderChains(s: ServiceShape, ctx: RenderContext): ChainRules {
     const affinity = plan.affinityTimeoutSeconds > 0 ? ` -m recent --name ${chain} --set` : '';
     rules.push(`${base}${affinity} -m ${proto} -p ${proto} -j DNAT --to-destination ${endpointString(ep.ip, ep.port)}`);
   }
-  return { chains, rules };
+  return { chains: exact(chains), rules };
 }
 
 const probabilities: string[] = [];

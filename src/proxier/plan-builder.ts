@@ -17,6 +17,18 @@ export interface PlanContext {
   clusterCIDRs: readonly string[];
 }
 
+// The proxier keeps every plan (10,000 and more at 10k services) until the
+// service changes, and nothing writes to a plan once built: empty lists are
+// one shared frozen array, and the clusterCIDRs of a family one array for all.
+const NONE: never[] = Object.freeze([]) as unknown as never[];
+const kept = <T>(list: T[]): T[] => (list.length === 0 ? NONE : list);
+const cidrsOfFamily = new Map<IPFamilyNumber, { from: readonly string[]; cidrs: string[] }>();
+function clusterCIDRsOf(all: readonly string[], family: IPFamilyNumber): string[] {
+  let known = cidrsOfFamily.get(family);
+  if (known?.from !== all) cidrsOfFamily.set(family, (known = { from: all, cidrs: kept(ofFamily(all, family)) }));
+  return known.cidrs;
+}
+
 /** Why a service has no plans, or '' when it has. */
 export function skipReason(svc: Service): string {
   if (svc.type === 'ExternalName') return 'ExternalName';
@@ -37,11 +49,11 @@ export function buildPlans(svc: Service, slices: readonly EndpointSlice[], famil
   const clusterIP = svc.clusterIPs.find((ip) => familyOf(ip) === family);
   if (!clusterIP) return [];
 
-  const externalIPs = ofFamily(svc.externalIPs, family);
-  const loadBalancerIPs = ofFamily(svc.loadBalancerIngressIPs, family);
+  const externalIPs = kept(ofFamily(svc.externalIPs, family));
+  const loadBalancerIPs = kept(ofFamily(svc.loadBalancerIngressIPs, family));
   // A mis-typed range is dropped here rather than breaking a whole restore.
-  const loadBalancerSourceRanges = ofFamily(svc.loadBalancerSourceRanges, family);
-  const clusterCIDRs = ofFamily(ctx.clusterCIDRs, family);
+  const loadBalancerSourceRanges = kept(ofFamily(svc.loadBalancerSourceRanges, family));
+  const clusterCIDRs = clusterCIDRsOf(ctx.clusterCIDRs, family);
   const nodeZone = ctx.node?.zone ?? '';
   const familySlices = slices
     .filter((s) => s.addressType === (family === 4 ? 'IPv4' : 'IPv6'))
@@ -59,6 +71,16 @@ export function buildPlans(svc: Service, slices: readonly EndpointSlice[], famil
       candidates,
       nodeZone,
     );
+    // One PlanEndpoint per endpoint, shared by the lists that hold it.
+    const planEndpoints = new Map<CandidateEndpoint, PlanEndpoint>();
+    const toPlan = (eps: readonly CandidateEndpoint[]): PlanEndpoint[] =>
+      eps.length === 0
+        ? NONE
+        : eps.map((ep) => {
+            let p = planEndpoints.get(ep);
+            if (!p) planEndpoints.set(ep, (p = toPlanEndpoint(ep)));
+            return p;
+          });
     plans.push({
       servicePortName: servicePortName(svc, port),
       namespace: svc.meta.namespace,
@@ -77,9 +99,9 @@ export function buildPlans(svc: Service, slices: readonly EndpointSlice[], famil
       affinityTimeoutSeconds: svc.sessionAffinity === 'ClientIP' ? svc.sessionAffinityTimeoutSeconds || 10800 : 0,
       externalPolicyLocal,
       internalPolicyLocal,
-      allEndpoints: sel.allEndpoints.map(toPlanEndpoint),
-      clusterEndpoints: sel.clusterEndpoints.map(toPlanEndpoint),
-      localEndpoints: sel.localEndpoints.map(toPlanEndpoint),
+      allEndpoints: toPlan(sel.allEndpoints),
+      clusterEndpoints: toPlan(sel.clusterEndpoints),
+      localEndpoints: toPlan(sel.localEndpoints),
       masqueradeAll: ctx.masqueradeAll,
       clusterCIDRs,
     });
