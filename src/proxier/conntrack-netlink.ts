@@ -4,7 +4,8 @@
 // match in user space, delete each match by its original tuple. No process
 // is spawned per entry, and nothing outside the filters is touched.
 
-import { RawNetlinkSocket } from 'netlink';
+import type { RawNetlinkSocket } from 'netlink';
+import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import {
   IPPROTO,
@@ -23,6 +24,13 @@ import type { ConntrackEntry } from './ctnetlink-codec.ts';
 import type { ConntrackFilter, ConntrackTable } from './conntrack-table.ts';
 import type { IPFamilyNumber } from './plan.ts';
 import { NetletError } from '../errors.ts';
+
+// Only the raw socket of the `netlink` package, through Node's resolver (as
+// src/netlink/socket.ts): the package index also loads its rtnetlink,
+// nl80211 and WireGuard codecs, whose source V8 keeps (~3 MB in the agent),
+// and its native binding finds itself from its own files, so a bundle must
+// not inline it.
+const { RawNetlinkSocket: RawSocket } = createRequire(import.meta.url)('netlink/dist/raw.js') as Pick<typeof import('netlink'), 'RawNetlinkSocket'>;
 
 const ENOENT = constants.errno.ENOENT;
 /** Deletions in flight at once: ACKs must fit the socket's receive buffer. */
@@ -73,7 +81,7 @@ export class NetlinkConntrackTable implements ConntrackTable {
   #kernelFilter = true;
 
   constructor() {
-    this.#socket = new RawNetlinkSocket(NETLINK_NETFILTER);
+    this.#socket = new RawSocket(NETLINK_NETFILTER);
     this.#socket.unref();
     this.#socket.on('message', (buf) => this.#receive(buf));
     this.#socket.on('error', (err) => this.#failAll(err));
