@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { ConfigError } from '../../errors.ts';
 import { ObjectStore } from '../../k8s/store.ts';
-import { ClusterDns } from '../../dns/cluster-dns.ts';
+import { ClusterDns, kindsNeeded } from '../../dns/cluster-dns.ts';
 import { loadDnsConfig, loadForwarder, loadMetrics } from '../../dns/load-parts.ts';
 import { parseCommandLine } from '../cli.ts';
 import type { Command } from '../cli.ts';
@@ -13,6 +13,7 @@ import { startDnsHttp, stopDnsHttp } from '../../dns/http-endpoints.ts';
 import { parseCorefile } from '../../dns/corefile.ts';
 import { CorefileWatcher } from '../../dns/corefile-reload.ts';
 import { keepYoungGenerationSmall } from '../../dns/young-generation.ts';
+import { releaseFreedHeap } from '../../dns/release-heap.ts';
 
 const HELP = `usage: netlet dns [options]
 
@@ -104,6 +105,8 @@ export const dnsCommand: Command = {
     });
     log.info({ http: http.map((s) => s.address()) }, 'health, ready and metrics endpoints up');
     await sources.start();
+    // Once the zones are built from a synced store, the load's garbage is gone: give its pages back.
+    void ctx.store.whenSynced(...kindsNeeded(dnsConfig)).then(() => releaseFreedHeap());
     // `reload`: a changed Corefile that parses replaces the DNS server (sockets rebound); one that does not is logged and ignored.
     const watcher = values.corefile && dnsConfig.reload ? new CorefileWatcher(values.corefile, dnsConfig.reload, async (text) => {
       let next: typeof dnsConfig;
@@ -119,6 +122,7 @@ export const dnsCommand: Command = {
       dnsConfig = next;
       dns = await newDns(next);
       await dns.start();
+      releaseFreedHeap();
       log.info({ listen: dns.server.addresses(), zones: next.zones }, 'Corefile reloaded');
     }) : null;
     await watcher?.start();
