@@ -35,12 +35,12 @@ export function watchedKinds(config: AgentConfig): Kind[] {
  * (or the default chain), one reflector per watched kind, the API metrics,
  * and the snapshot fallback when --snapshot is set.
  */
-export async function createApiSources(ctx: AgentContext): Promise<AgentSources> {
+export async function createApiSources(ctx: AgentContext, only?: readonly Kind[]): Promise<AgentSources> {
   const conn = await resolveConnection({ kubeconfig: ctx.config.kubeconfig || undefined });
   const log = ctx.log.child({ source: 'api' });
   const client = ApiClient.fromConnection(conn);
   const metrics = new ApiMetrics(ctx.metrics, ctx.store);
-  const kinds = watchedKinds(ctx.config);
+  const kinds = only ? [...only] : watchedKinds(ctx.config);
   const snapshot = ctx.config.snapshot ? snapshotAccess(ctx.config.snapshot, ctx.store, log, kinds) : undefined;
   const source = new ApiSource({ client, store: ctx.store, kinds, log, metrics, snapshot });
   log.info({ server: conn.server, from: conn.source, kinds }, 'using the API server');

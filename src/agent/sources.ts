@@ -1,5 +1,6 @@
 import { Gauge } from 'prom-client';
 import { ALL_KINDS } from '../k8s/objects.ts';
+import type { Kind } from '../k8s/objects.ts';
 import type { AgentContext } from './component.ts';
 
 /** Where the agent's store is filled from: API server, manifest folder, snapshot. */
@@ -12,15 +13,20 @@ export interface AgentSources {
   details(): Record<string, unknown>;
 }
 
-export async function createSources(ctx: AgentContext): Promise<AgentSources> {
+/**
+ * `kinds`: only these are watched and kept (`netlet dns` keeps no Pods
+ * unless `pods verified` needs them); default: what the configured
+ * components read.
+ */
+export async function createSources(ctx: AgentContext, kinds?: readonly Kind[]): Promise<AgentSources> {
   registerObjectGauge(ctx);
   if (ctx.config.manifests) {
     const { createManifestSources } = await import('./manifest-sources.ts');
-    return createManifestSources(ctx);
+    return createManifestSources(ctx, kinds);
   }
   // API server: --kubeconfig, or the default chain ($KUBECONFIG, in-cluster, ~/.kube/config).
   const { createApiSources } = await import('./api-sources.ts');
-  return createApiSources(ctx);
+  return createApiSources(ctx, kinds);
 }
 
 /** Objects in the store by kind, whichever source filled it (the API branch also has netlet_api_objects). */

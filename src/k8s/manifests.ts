@@ -25,6 +25,8 @@ export interface ManifestSourceOptions {
   rescanMs?: number;
   /** false where fs.watch does not work at all: only the periodic rescan then follows changes. */
   watch?: boolean;
+  /** Only these kinds are converted and kept (default: all); others are skipped like kinds netlet does not use. */
+  kinds?: readonly Kind[];
 }
 
 interface Defined {
@@ -53,6 +55,7 @@ export class ManifestSource {
   /** Store keys this source put there, per kind: only these are ever removed. */
   readonly #owned = new Map<Kind, Set<string>>(ALL_KINDS.map((k) => [k, new Set()]));
   readonly #watchEnabled: boolean;
+  readonly #kinds: ReadonlySet<Kind>;
   /** One plain (non-recursive) watcher per folder; see #syncWatchers for why not `recursive`. */
   readonly #watchers = new Map<string, FSWatcher>();
   #debounce: NodeJS.Timeout | undefined;
@@ -78,6 +81,7 @@ export class ManifestSource {
     this.#debounceMs = options.debounceMs ?? 100;
     this.#rescanMs = options.rescanMs ?? 5000;
     this.#watchEnabled = options.watch ?? true;
+    this.#kinds = new Set(options.kinds ?? ALL_KINDS);
   }
 
   /** Loads the folder once (all kinds are then synced) and starts following it. */
@@ -255,6 +259,7 @@ export class ManifestSource {
         }
         continue;
       }
+      if (!this.#kinds.has(kind)) continue;
       try {
         objects.push({ obj: this.#convert(kind, raw), file: name, document });
       } catch (err) {

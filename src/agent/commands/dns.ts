@@ -77,7 +77,11 @@ export const dnsCommand: Command = {
     const metrics = new Registry();
     const ctx: AgentContext = { config: agentConfig, log, store: new ObjectStore(), metrics, nodeName: agentConfig.nodeName };
 
-    const sources = await createSources(ctx);
+    // Only what the zones are built from: Pods only for `pods verified` (50k pods cost
+    // ~35 MB kept). With `reload` the mode may change at any time, so Pods are watched then.
+    const kinds = kindsNeeded(dnsConfig);
+    if (dnsConfig.reload && !kinds.includes('Pod')) kinds.push('Pod');
+    const sources = await createSources(ctx, kinds);
     const observe = await loadMetrics(metrics);
     const newDns = async (config: typeof dnsConfig) => new ClusterDns({
       store: ctx.store,
