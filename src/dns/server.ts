@@ -130,7 +130,8 @@ export class DnsServer {
     // reuseAddr lets the per-address sockets share the wildcard's port.
     // The lookup answers at once: replies go to the sender's IP literal, and
     // dgram's default (dns.lookup) would defer every send by a tick.
-    const sock = dgram.createSocket({ type, reuseAddr: isWildcard(addr.host), reusePort: this.#opts.reusePort ?? false, lookup: literalLookup });
+    // recvBufferSize: room for a burst, as the batch addon asks (udp-batch.c); capped by net.core.rmem_max.
+    const sock = dgram.createSocket({ type, reuseAddr: isWildcard(addr.host), reusePort: this.#opts.reusePort ?? false, lookup: literalLookup, recvBufferSize: 4 << 20 });
     return new Promise((resolve, reject) => {
       sock.once('error', reject);
       sock.bind(addr.port, addr.host, () => {
