@@ -183,10 +183,13 @@ export class IptablesBackend implements ProxyBackend {
       rewrite,
       previous: full ? new Map() : previous,
       ctx,
-      staleChains: (isActive, rendered) => {
+      staleChains: (_isActive, rendered) => {
         const stale = new Set<string>();
         if (existingNat) {
-          for (const c of existingNat) if (isServiceChain(c) && !isActive(c)) stale.add(c);
+          // What the tables hold minus what the plans use now: existingNat is this sync's own copy,
+          // and deleting the ~40,000 active names from it costs half of building a set of them.
+          for (const r of rendered.values()) for (const c of r.chains) existingNat.delete(c);
+          for (const c of existingNat) if (isServiceChain(c)) stale.add(c);
         } else {
           // Chain names hash the plan key (service port name + protocol), so a
           // changed plan's old chain can only still be in use by that plan.
