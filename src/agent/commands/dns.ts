@@ -12,7 +12,7 @@ import { createSources } from '../sources.ts';
 import { startDnsHttp, stopDnsHttp } from '../../dns/http-endpoints.ts';
 import { parseCorefile } from '../../dns/corefile.ts';
 import { CorefileWatcher } from '../../dns/corefile-reload.ts';
-import { keepYoungGenerationSmall } from '../../dns/young-generation.ts';
+import { keepHeapCloseToLive } from '../../dns/heap-growth.ts';
 import { releaseFreedHeap } from '../../dns/release-heap.ts';
 
 const HELP = `usage: netlet dns [options]
@@ -61,7 +61,7 @@ export const dnsCommand: Command = {
       process.stdout.write(HELP);
       return 0;
     }
-    keepYoungGenerationSmall();
+    keepHeapCloseToLive();
     let agentConfig = buildConfig(
       {},
       { kubeconfig: values.kubeconfig, manifests: values.manifests, logLevel: values['log-level'], proxyMode: 'none', dns: true },
