@@ -2,6 +2,7 @@ import { cacheKey, DnsCache } from './cache.ts';
 import type { CacheKind, CacheLimits } from './cache.ts';
 import type { Forwarder } from './forwarder.ts';
 import { questionOf } from './forward/message.ts';
+import type { Question } from './forward/message.ts';
 
 export interface CacheEvents {
   hit?(kind: CacheKind): void;
@@ -41,11 +42,10 @@ export class CachingForwarder implements Forwarder {
 
   /**
    * The cached reply for `query`, now (no promise: the server answers a hit
-   * within the same batch), or null on a miss. The reply is a copy: several
-   * hits on one entry may be waiting to be sent together.
+   * within the same batch), or null on a miss. `q` is the question when the
+   * caller has already read it.
    */
-  lookup(query: Buffer): Buffer | null {
-    const q = questionOf(query);
+  lookup(query: Buffer, q: Question | null = questionOf(query)): Buffer | null {
     if (!q) return null;
     return this.#hit(query, q, cacheKey(q.name, q.qtype, q.qclass, q.dnssecOk));
   }
@@ -54,7 +54,8 @@ export class CachingForwarder implements Forwarder {
     const hit = this.cache.get(key);
     if (!hit) return null;
     this.#events.hit?.(hit.kind);
-    const reply = Buffer.from(hit.reply);
+    // A copy of its own (DnsCache.get): hits sent together in one batch share no bytes.
+    const reply = hit.reply;
     reply.writeUInt16BE(query.readUInt16BE(0), 0);
     // The question as the client wrote it (same length: only the case can differ).
     if (reply.length >= q.questionEnd) query.copy(reply, 12, 12, q.questionEnd);

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import type { Question } from './forward/message.ts';
 
 /**
  * Where names outside the cluster zones go (and cluster names that fall
@@ -24,7 +25,7 @@ export interface Forwarder {
    * A reply available now (a cache hit), or null: the server then calls
    * forward(). Optional; lets a cached answer leave with its batch.
    */
-  lookup?(query: Buffer): Buffer | null;
+  lookup?(query: Buffer, question?: Question): Buffer | null;
   /** Called once the server's sockets are bound (the loop check probes them); optional. */
   start?(addresses: AddressInfo[]): void | Promise<void>;
   /** Stops health checks, reload timers and upstream sockets; optional. */

@@ -195,7 +195,7 @@ export class DnsHandler {
   #forward(q: Query, view: Buffer, maxSize: number, start: number, proto: Proto, from: string | null): Buffer | Promise<Buffer | null> {
     const fwd = this.#forwarder;
     if (!fwd) return this.#simple(q, view, Rcode.REFUSED, maxSize, start, proto, '.', from);
-    const now = fwd.lookup?.(view);
+    const now = fwd.lookup?.(view, { name: q.name, qtype: q.qtype, qclass: q.qclass, questionEnd: q.questionEnd, dnssecOk: q.edns?.dnssecOk ?? false });
     if (now) {
       const out = truncateForeign(now, q, maxSize);
       this.#report(start, q, '.', now[3] & 0xf, proto, false, true, out, view.length, from);

@@ -14,6 +14,7 @@ import { defaultForwardOptions } from './options.ts';
 import { UpstreamForwarder } from './upstream-forwarder.ts';
 import type { ForwardEvents } from './upstream-forwarder.ts';
 import { resolveUpstreams } from './upstream-list.ts';
+import type { Question } from './message.ts';
 import type { WorkerMetricsRecorder } from '../worker-metrics.ts';
 
 export interface ForwarderParts {
@@ -51,9 +52,9 @@ export class ForwardChain implements Forwarder {
   }
 
   /** A cache hit now, when nothing ahead of the cache (hosts, a loop probe under way) needs the query first. */
-  lookup(query: Buffer): Buffer | null {
+  lookup(query: Buffer, question?: Question): Buffer | null {
     if (!this.cache || this.hosts || (this.loop && !this.loop.quiet)) return null;
-    return this.cache.lookup(query);
+    return this.cache.lookup(query, question);
   }
 
   async start(addresses: AddressInfo[]): Promise<void> {

@@ -1,8 +1,16 @@
 import { FLAG_QR, FLAG_RA, FLAG_TC } from '../wire/constants.ts';
 import { parseQuery } from '../wire/query.ts';
 
+export interface Question {
+  name: string;
+  qtype: number;
+  qclass: number;
+  questionEnd: number;
+  dnssecOk: boolean;
+}
+
 /** The question of a query packet, or null when it cannot be read (such packets are not forwarded). */
-export function questionOf(query: Buffer): { name: string; qtype: number; qclass: number; questionEnd: number; dnssecOk: boolean } | null {
+export function questionOf(query: Buffer): Question | null {
   const p = parseQuery(query);
   if (p.kind !== 'query') return null;
   const q = p.query;
