@@ -26,6 +26,7 @@ import { planKey } from './plan.ts';
 import type { IPFamilyNumber, PlanSet, ServicePortPlan } from './plan.ts';
 import { buildPlans } from './plan-builder.ts';
 import type { PlanContext } from './plan-builder.ts';
+import { releaseFreedMemory } from './release-memory.ts';
 
 export interface ProxierOptions {
   store: ObjectStore;
@@ -224,6 +225,7 @@ export class Proxier {
     this.#updatePendingGauges();
 
     let allOk = true;
+    let anyFull = false;
     const fullPeriod = this.#opts.fullSyncPeriodMs ?? this.#opts.syncPeriodMs;
     for (const f of this.#families) {
       const full = f.needFull || startedAt - f.lastFullAt >= fullPeriod;
@@ -232,6 +234,7 @@ export class Proxier {
         continue;
       }
       if (full) {
+        anyFull = true;
         f.fullSyncEvents++;
         f.fullSyncRunning = true;
       }
@@ -247,6 +250,11 @@ export class Proxier {
     if (allOk) {
       this.#observeProgramming();
       await this.#syncHealthChecks();
+    }
+    if (anyFull) {
+      // A full sync's garbage back to the system (release-memory.ts); a no-op unless the heap grew a lot.
+      const released = releaseFreedMemory();
+      if (released) this.#opts.log.debug({ gcMs: Math.round(released.ms), releasedMB: Math.round(released.releasedBytes / 2 ** 20) }, 'gave the full sync memory back');
     }
   }
 
