@@ -38,6 +38,8 @@ interface Defined {
 /** What one file contributed at its last successful parse. */
 interface FileState {
   hash: string;
+  /** inode, size, mtime and ctime when last read: an unchanged file is not read again by a rescan. */
+  stamp: string;
   objects: Defined[];
 }
 
@@ -68,6 +70,7 @@ export class ManifestSource {
   /** A file's objects changed since the last apply. */
   #dirty = true;
   /** Files whose last read or parse failed (their previous objects are still served). */
+  #filesRead = 0;
   readonly #broken = new Map<string, 'read' | 'syntax'>();
   #invalidDocuments = 0;
   /** Duplicate definitions already warned about, so a rescan does not repeat them. */
@@ -108,6 +111,11 @@ export class ManifestSource {
   /** Completed scans; lets callers (and tests) know a reload has happened. */
   get scans(): number {
     return this.#scans;
+  }
+
+  /** Files read since start; a rescan of an unchanged folder reads none. */
+  get filesRead(): number {
+    return this.#filesRead;
   }
 
   /** Documents skipped as invalid since start (unknown kinds are not counted). */
@@ -209,8 +217,17 @@ export class ManifestSource {
   /** Re-parses a file whose content changed; on any error its previous objects stay. */
   async #readFile(file: string): Promise<void> {
     const name = this.#name(file);
+    // Reading and hashing every file each rescan cost ~40 ms of CPU per 5 s
+    // at 10k services + 50k pods (enough to show in DNS p99); a stat each is
+    // cheap. Any write moves ctime (nanoseconds), and a ConfigMap-style
+    // symlink swap changes the inode, so a matching stamp means unchanged.
+    const stat0 = await stat(file).catch(() => undefined);
+    const stamp = stat0 ? `${stat0.ino}:${stat0.size}:${stat0.mtimeMs}:${stat0.ctimeMs}` : '';
+    const known = this.#files.get(file);
+    if (stamp && known?.stamp === stamp && this.#broken.get(file) !== 'read') return;
     let text: string;
     try {
+      this.#filesRead++;
       text = await readFile(file, 'utf8');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
@@ -222,7 +239,10 @@ export class ManifestSource {
     if (this.#broken.get(file) === 'read') this.#broken.delete(file);
     const hash = createHash('sha256').update(text).digest('base64url');
     const before = this.#files.get(file);
-    if (before?.hash === hash) return;
+    if (before?.hash === hash) {
+      before.stamp = stamp;
+      return;
+    }
 
     let docs;
     try {
@@ -231,7 +251,7 @@ export class ManifestSource {
       if (!(err instanceof ManifestSyntaxError)) throw err;
       this.#log.error({ file: name, line: err.line }, `${err.message}; keeping the objects it defined before`);
       // Remember the hash so an unchanged broken file is not reported on every rescan.
-      this.#files.set(file, { hash, objects: before?.objects ?? [] });
+      this.#files.set(file, { hash, stamp, objects: before?.objects ?? [] });
       this.#broken.set(file, 'syntax');
       return;
     }
@@ -268,7 +288,7 @@ export class ManifestSource {
         this.#invalidDocuments++;
       }
     }
-    this.#files.set(file, { hash, objects });
+    this.#files.set(file, { hash, stamp, objects });
     this.#dirty = true;
   }
 

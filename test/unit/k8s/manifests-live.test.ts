@@ -117,3 +117,19 @@ t.test('the folder vanishing keeps the state and reports it', async (t) => {
   t.match(h.source.lastError, /cannot list/);
   t.ok(h.lines.some((l) => l.level === LEVEL.error && /cannot list/.test(l.msg)));
 });
+
+t.test('a rescan reads only files whose stat changed, and a same-size edit is still seen', async (t) => {
+  const h = await harness(t, { watch: false });
+  await writeFile(join(h.dir, 'a.yaml'), svc('a', '10.96.5.1'));
+  await writeFile(join(h.dir, 'b.yaml'), svc('b', '10.96.5.2'));
+  await h.source.rescan();
+  t.equal(h.store.count('Service'), 2);
+  const read = h.source.filesRead;
+  await h.source.rescan();
+  t.equal(h.source.filesRead, read, 'nothing read when nothing changed');
+
+  await writeFile(join(h.dir, 'a.yaml'), svc('a', '10.96.5.9')); // same length
+  await h.source.rescan();
+  t.equal(h.source.filesRead, read + 1, 'only the edited file is read');
+  t.equal(h.store.get('Service', 'live/a')?.clusterIPs[0], '10.96.5.9');
+});
