@@ -9,7 +9,10 @@ FROM node:24-bookworm-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/netlet
+# npm ci runs the package's install script, native/build.sh (both N-API
+# addons and the CNI shim), so native/ comes in before it.
 COPY package.json package-lock.json ./
+COPY native/ native/
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build && npm prune --omit=dev
