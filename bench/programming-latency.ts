@@ -248,7 +248,9 @@ async function child(o: Options) {
       if (!res.ok) throw new Error(`PUT failed: ${res.status} ${await res.text()}`);
       const [tWatch, tProbe] = await Promise.all([watched, probed]);
       // Long: a change caught by a full sync waits for it, and a full sync on a loaded machine can take a minute.
-      const line = await waitFor(() => syncs.slice(syncsBefore).find((s) => s.time >= t0 && (s.changed > 0 || s.full)), 120_000, 'the sync log line');
+      // The sync that took this change: its first event came after the write (a periodic full
+      // sync already running when the event arrived has an earlier or no eventAt).
+      const line = await waitFor(() => syncs.slice(syncsBefore).find((s) => s.eventAt >= t0 && (s.changed > 0 || s.full)), 120_000, 'the sync log line');
       // Observed after every family's sync (an IPv6 full sync may still run): wait for the count to move.
       let [sum1, count1] = await programmingSumCount();
       for (const deadline = Date.now() + 120_000; count1 === count0 && Date.now() < deadline; [sum1, count1] = await programmingSumCount()) await sleep(10);
