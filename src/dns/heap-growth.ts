@@ -14,9 +14,15 @@ import { setFlagsFromString } from 'node:v8';
  *   is what RSS keeps (after load ~250 → ~176 MB peak; after a dnsperf
  *   run ~200 → ~170 MB).
  *
- * Flags and not `--max-semi-space-size`: V8 reads that one only when the
- * heap is set up, before any of our code runs, while these two are read
- * each time it sizes a space.
+ * Flags set here and not `--max-semi-space-size`: V8 reads that one only
+ * when the heap is set up, before any of our code runs, while these two are
+ * read each time it sizes a space. bin/netlet.js also starts `dns` with
+ * --max-semi-space-size=4, which caps the young generation at 2 × 4 MB;
+ * this keeps it at 1 MB however netlet is started (e.g. `node
+ * dist/netlet.mjs dns`). With both, at 10k services / 50k pods (bundle):
+ * RSS after load ~127 MB, peak ~153 MB; without the growth limit the peak
+ * was ~231 MB (a container limit such as CoreDNS's default 170Mi would
+ * have been hit while loading), for ~20% less CPU to load.
  */
 export function keepHeapCloseToLive(): void {
   setFlagsFromString('--semi-space-growth-factor=1');
