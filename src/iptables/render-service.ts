@@ -160,6 +160,16 @@ export function renderTop(s: ServiceShape): TopRules {
  * and most of these lists are empty, so keep exact-size copies and one
  * shared empty list (nothing writes to a render after it is made).
  */
+/**
+ * Each endpoint's KUBE-SEP name, remembered for as long as its plan lives:
+ * a plan's PlanEndpoints belong to that one service port (plan-builder.ts),
+ * and plans of unchanged services are kept between syncs, so a periodic or
+ * canary-triggered full sync hashes only what changed (kube-proxy keeps the
+ * name on its endpoint info the same way). ~3 MB at 30k endpoints; the
+ * strings are the plan's own, only referenced.
+ */
+const sepChainOf = new WeakMap<PlanEndpoint, { spn: string; proto: string; chain: string }>();
+
 const NONE: string[] = Object.freeze([]) as unknown as string[];
 const exact = (list: string[]): string[] => (list.length === 0 ? NONE : list.slice());
 
@@ -234,7 +244,14 @@ export function renderChains(s: ServiceShape, ctx: RenderContext): ChainRules {
     const id = endpointString(ep.ip, ep.port);
     let e = endpointChains.get(id);
     if (!e) {
-      e = { ep, chain: sepChain(spn, proto, id) };
+      let memo = sepChainOf.get(ep);
+      // The same object under another service port (not something plan-builder
+      // does) must not get this one's name.
+      if (memo === undefined || memo.spn !== spn || memo.proto !== proto) {
+        memo = { spn, proto, chain: sepChain(spn, proto, id) };
+        sepChainOf.set(ep, memo);
+      }
+      e = { ep, chain: memo.chain };
       endpointChains.set(id, e);
     }
     return e.chain;

@@ -98,3 +98,17 @@ t.test('partial render leaves out shared chains whose rules did not change', asy
   const nothing = renderSync({ ...base, plans, rewrite: new Set(), previous: third.rendered, previousShared: third.shared });
   t.equal(nothing.inputs.length, 0, 'nothing changed: no restore at all');
 });
+
+t.test('KUBE-SEP names are kube-proxy\'s even when an endpoint object is seen again', async (t) => {
+  const { sepChain } = await import('../../../src/iptables/chain-names.ts');
+  const shared = ep('10.244.9.9', 8080);
+  const a = plan('default', 'alpha', { clusterIP: '10.96.9.1', clusterEndpoints: [shared] });
+  const b = plan('default', 'beta', { clusterIP: '10.96.9.2', clusterEndpoints: [shared] });
+  const sepOf = (text: string, spn: string) => new RegExp(`-A ${sepChain(spn, 'tcp', '10.244.9.9:8080')} `).test(text);
+  for (const round of ['first render', 'second render (remembered name)']) {
+    const alpha = renderFirstSync(planSet(a));
+    const beta = renderFirstSync(planSet(b));
+    t.ok(sepOf(alpha, a.servicePortName), `${round}: alpha's endpoint chain`);
+    t.ok(sepOf(beta, b.servicePortName), `${round}: beta's endpoint chain, not alpha's`);
+  }
+});
