@@ -4,8 +4,11 @@
 // run; plus external names forwarded by netlet to a local dnsmasq and
 // then served from netlet's cache. Prints a Markdown table.
 //
-// Run: npx node bench/dnsperf.ts [seconds per run, default 10] [pods, default 50000] [netlet threads, default 1]
+// Run: npx node bench/dnsperf.ts [seconds per run, default 10] [pods, default 50000] [netlet threads, default 1] [source: manifests (default) | api]
 // Needs dnsperf and dnsmasq (Debian packages dnsperf, dnsmasq-base).
+// With `api` the same objects are served by the test API server
+// (test/apiserver/main.ts, another process) and netlet runs `dns --kubeconfig`,
+// as it does in a cluster: list, then watch.
 
 import { spawn, execFileSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -19,6 +22,8 @@ const SECONDS = Number(process.argv[2] ?? 10);
 const SERVICES = 10_000;
 const PODS = Number(process.argv[3] ?? 50_000);
 const WORKERS = Number(process.argv[4] ?? 1);
+const SOURCE = process.argv[5] ?? 'manifests';
+if (SOURCE !== 'manifests' && SOURCE !== 'api') throw new Error(`source must be manifests or api, got ${SOURCE}`);
 const NAMESPACES = 100;
 const EXTERNAL = 1000;
 const netlet = fileURLToPath(new URL('../bin/netlet.js', import.meta.url));
@@ -33,6 +38,40 @@ async function freePort(): Promise<number> {
 
 const ip = (base: string, i: number) => `${base}.${(i >> 8) & 255}.${i & 255}`;
 const svcName = (i: number) => `svc-${i}.ns-${i % NAMESPACES}.svc.cluster.local`;
+
+const podIP = (i: number) => ip(`10.${64 + (i >> 16)}`, i & 0xffff);
+
+/** The same objects as writeManifests, as one JSON array for the test API server's --seed. */
+async function writeSeed(file: string): Promise<void> {
+  const objs: unknown[] = [];
+  for (let n = 0; n < NAMESPACES; n++) objs.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `ns-${n}` } });
+  for (let i = 0; i < SERVICES; i++) {
+    objs.push({ apiVersion: 'v1', kind: 'Service', metadata: { name: `svc-${i}`, namespace: `ns-${i % NAMESPACES}` },
+      spec: { clusterIP: ip('10.96', i), ports: [{ name: 'http', port: 80, protocol: 'TCP' }] } });
+  }
+  for (let i = 0; i < PODS; i++) {
+    objs.push({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `pod-${i}`, namespace: `ns-${i % NAMESPACES}` },
+      spec: { nodeName: `node-${i % 50}`, containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }] },
+      status: { phase: 'Running', podIP: podIP(i), podIPs: [{ ip: podIP(i) }] } });
+  }
+  await writeFile(file, JSON.stringify(objs));
+}
+
+/** Starts the test API server seeded from `seed`; resolves once it listens and has written `kubeconfig`. */
+async function startApiServer(seed: string, kubeconfig: string): Promise<ChildProcess> {
+  const main = fileURLToPath(new URL('../test/apiserver/main.ts', import.meta.url));
+  const c = spawn(process.execPath, [main, '--listen', '127.0.0.1:0', '--seed', seed, '--kubeconfig', kubeconfig, '--bookmark-ms', '60000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    c.on('exit', (code) => reject(new Error(`test API server exited with ${code}`)));
+    c.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('listening ')) resolve();
+    });
+  });
+  c.stdout!.resume();
+  return c;
+}
 
 async function writeManifests(dir: string): Promise<void> {
   const files = 100;
@@ -121,8 +160,14 @@ const dir = await mkdtemp(join(tmpdir(), 'netlet-bench-dnsperf-'));
 const procs: ChildProcess[] = [];
 try {
   const manifests = join(dir, 'manifests');
-  await (await import('node:fs/promises')).mkdir(manifests);
-  await writeManifests(manifests);
+  const kubeconfig = join(dir, 'kubeconfig');
+  if (SOURCE === 'api') {
+    await writeSeed(join(dir, 'seed.json'));
+    procs.push(await startApiServer(join(dir, 'seed.json'), kubeconfig));
+  } else {
+    await (await import('node:fs/promises')).mkdir(manifests);
+    await writeManifests(manifests);
+  }
   const hostsFile = join(dir, 'svc.hosts');
   await writeFile(hostsFile, Array.from({ length: SERVICES }, (_, i) => `${ip('10.96', i)} ${svcName(i)}`).join('\n') + '\n');
   const clusterQueries = join(dir, 'cluster.txt');
@@ -141,7 +186,8 @@ try {
   const corefile = join(dir, 'Corefile');
   await writeFile(corefile, `.:${port} {\n    errors\n    kubernetes cluster.local in-addr.arpa ip6.arpa {\n        pods ${PODS > 0 ? 'verified' : 'insecure'}\n        fallthrough in-addr.arpa ip6.arpa\n        ttl 30\n    }\n    forward . 127.0.0.1:${dnsmasqPort}\n    cache 30\n    loadbalance\n}\n`);
   const loadStart = performance.now();
-  const dns = run(process.execPath, [netlet, 'dns', '--corefile', corefile, '--manifests', manifests, '--listen', `127.0.0.1:${port}`, '--log-level', 'warn', '--workers', String(WORKERS)]);
+  const source = SOURCE === 'api' ? ['--kubeconfig', kubeconfig] : ['--manifests', manifests];
+  const dns = run(process.execPath, [netlet, 'dns', '--corefile', corefile, ...source, '--listen', `127.0.0.1:${port}`, '--log-level', 'warn', '--workers', String(WORKERS)]);
   procs.push(dns);
   await waitFor('netlet to serve the last service', () => dig(port, svcName(SERVICES - 1)) === ip('10.96', SERVICES - 1));
   const loadS = (performance.now() - loadStart) / 1000;
@@ -167,7 +213,7 @@ try {
   const rssPeak = await rssMb(dns.pid!, 'VmHWM');
 
   const f = (n: number | null, d = 0) => (n === null || Number.isNaN(n) ? '–' : n.toFixed(d));
-  console.log(`dnsperf ${SECONDS} s per run, -c 8 -q 200, on 127.0.0.1; ${SERVICES} services, ${PODS} pods (pods ${PODS > 0 ? 'verified' : 'insecure'}); netlet threads: ${WORKERS}; machine shared with other work.\n`);
+  console.log(`dnsperf ${SECONDS} s per run, -c 8 -q 200, on 127.0.0.1; ${SERVICES} services, ${PODS} pods (pods ${PODS > 0 ? 'verified' : 'insecure'}) from ${SOURCE === 'api' ? 'the test API server (dns --kubeconfig)' : 'a manifest folder (dns --manifests)'}; netlet threads: ${WORKERS}; machine shared with other work.\n`);
   console.log('| workload | netlet QPS | netlet cores used | netlet QPS per core | netlet avg ms | netlet p99 ms | netlet lost | dnsmasq QPS | dnsmasq avg ms | dnsmasq p99 ms | netlet / dnsmasq |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const [name, n, d] of rows) {

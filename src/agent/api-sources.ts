@@ -4,6 +4,7 @@ import { ApiClient } from '../k8s/client.ts';
 import { resolveConnection } from '../k8s/kubeconfig.ts';
 import { ALL_KINDS } from '../k8s/objects.ts';
 import type { Kind } from '../k8s/objects.ts';
+import type { LeanKind } from '../k8s/convert/index.ts';
 import { snapshotAccess } from '../k8s/snapshot-access.ts';
 import type { AgentContext } from './component.ts';
 import type { AgentConfig } from './config.ts';
@@ -35,14 +36,14 @@ export function watchedKinds(config: AgentConfig): Kind[] {
  * (or the default chain), one reflector per watched kind, the API metrics,
  * and the snapshot fallback when --snapshot is set.
  */
-export async function createApiSources(ctx: AgentContext, only?: readonly Kind[]): Promise<AgentSources> {
+export async function createApiSources(ctx: AgentContext, only?: readonly Kind[], lean?: readonly LeanKind[]): Promise<AgentSources> {
   const conn = await resolveConnection({ kubeconfig: ctx.config.kubeconfig || undefined });
   const log = ctx.log.child({ source: 'api' });
   const client = ApiClient.fromConnection(conn);
   const metrics = new ApiMetrics(ctx.metrics, ctx.store);
   const kinds = only ? [...only] : watchedKinds(ctx.config);
   const snapshot = ctx.config.snapshot ? snapshotAccess(ctx.config.snapshot, ctx.store, log, kinds) : undefined;
-  const source = new ApiSource({ client, store: ctx.store, kinds, log, metrics, snapshot });
+  const source = new ApiSource({ client, store: ctx.store, kinds, log, metrics, snapshot, lean });
   log.info({ server: conn.server, from: conn.source, kinds }, 'using the API server');
   return {
     start: () => source.start(),

@@ -2,6 +2,7 @@ import { Gauge } from 'prom-client';
 import { ManifestSource } from '../k8s/manifests.ts';
 import { SnapshotWriter } from '../k8s/snapshot.ts';
 import type { Kind } from '../k8s/objects.ts';
+import type { LeanKind } from '../k8s/convert/index.ts';
 import type { AgentContext } from './component.ts';
 import type { AgentSources } from './sources.ts';
 
@@ -10,10 +11,10 @@ import type { AgentSources } from './sources.ts';
  * stands in for an API server and is followed live. With --snapshot, the
  * state it yields is saved too, like the API branch does.
  */
-export function createManifestSources(ctx: AgentContext, kinds?: readonly Kind[]): AgentSources {
+export function createManifestSources(ctx: AgentContext, kinds?: readonly Kind[], lean?: readonly LeanKind[]): AgentSources {
   const dir = ctx.config.manifests;
   const log = ctx.log.child({ source: 'manifests' });
-  const source = new ManifestSource({ dir, store: ctx.store, log, kinds });
+  const source = new ManifestSource({ dir, store: ctx.store, log, kinds, lean });
   const writer = ctx.config.snapshot ? new SnapshotWriter({ file: ctx.config.snapshot, store: ctx.store, log }) : undefined;
   let started = false;
 

@@ -1,6 +1,7 @@
 import { Gauge } from 'prom-client';
 import { ALL_KINDS } from '../k8s/objects.ts';
 import type { Kind } from '../k8s/objects.ts';
+import type { LeanKind } from '../k8s/convert/index.ts';
 import type { AgentContext } from './component.ts';
 
 /** Where the agent's store is filled from: API server, manifest folder, snapshot. */
@@ -16,17 +17,18 @@ export interface AgentSources {
 /**
  * `kinds`: only these are watched and kept (`netlet dns` keeps no Pods
  * unless `pods verified` needs them); default: what the configured
- * components read.
+ * components read. `lean`: kinds kept in their lean form (convert/lean.ts),
+ * for a process whose consumers read only their names and addresses.
  */
-export async function createSources(ctx: AgentContext, kinds?: readonly Kind[]): Promise<AgentSources> {
+export async function createSources(ctx: AgentContext, kinds?: readonly Kind[], lean?: readonly LeanKind[]): Promise<AgentSources> {
   registerObjectGauge(ctx);
   if (ctx.config.manifests) {
     const { createManifestSources } = await import('./manifest-sources.ts');
-    return createManifestSources(ctx, kinds);
+    return createManifestSources(ctx, kinds, lean);
   }
   // API server: --kubeconfig, or the default chain ($KUBECONFIG, in-cluster, ~/.kube/config).
   const { createApiSources } = await import('./api-sources.ts');
-  return createApiSources(ctx, kinds);
+  return createApiSources(ctx, kinds, lean);
 }
 
 /** Objects in the store by kind, whichever source filled it (the API branch also has netlet_api_objects). */

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import { silentLogger } from './quiet-log.ts';
 import type { ApiClient } from './client.ts';
+import { converterFor } from './convert/index.ts';
+import type { LeanKind } from './convert/index.ts';
 import type { ApiMetrics } from './api-metrics.ts';
 import type { AnyObject, Kind } from './objects.ts';
 import { Reflector } from './reflector.ts';
@@ -27,6 +29,8 @@ export interface ApiSourceOptions {
   /** Field/label selectors per kind. */
   selectors?: Partial<Record<Kind, { fieldSelector?: string; labelSelector?: string }>>;
   snapshot?: SnapshotAccess;
+  /** Kinds kept in their lean form (convert/lean.ts): for consumers that read only names and addresses. */
+  lean?: readonly LeanKind[];
   /** Passed to every reflector (tests shorten timeouts and backoff here). */
   reflector?: Pick<ReflectorOptions, 'pageSize' | 'stallTimeoutMs' | 'watchTimeoutSeconds'> & { backoff?: () => ReflectorOptions['backoff'] };
 }
@@ -80,6 +84,8 @@ export class ApiSource {
             if (phase === 'list' && !this.#allListed()) this.#firstFailure?.(err);
           },
           onListed: () => this.#listed(),
+          convert: converterFor(kind, options.lean),
+          lean: options.lean?.includes(kind as LeanKind),
         }),
     );
   }

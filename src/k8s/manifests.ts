@@ -9,8 +9,11 @@ import { readFile, stat } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { ConfigError, InvalidObjectError } from '../errors.ts';
 import type { Logger } from '../agent/log.ts';
-import { API_VERSIONS, convertObject, kindOf } from './convert/index.ts';
+import { API_VERSIONS, converterFor, kindOf, sameLeanObject } from './convert/index.ts';
+import type { LeanKind } from './convert/index.ts';
 import { listManifestFiles, ManifestSyntaxError, parseManifests } from './manifest-files.ts';
+import { applyDefinitions } from './manifest-apply.ts';
+import type { FileDefinitions } from './manifest-apply.ts';
 import { ALL_KINDS, objectKey } from './objects.ts';
 import type { AnyObject, Kind } from './objects.ts';
 import type { ObjectStore } from './store.ts';
@@ -27,24 +30,18 @@ export interface ManifestSourceOptions {
   watch?: boolean;
   /** Only these kinds are converted and kept (default: all); others are skipped like kinds netlet does not use. */
   kinds?: readonly Kind[];
-}
-
-interface Defined {
-  obj: AnyObject;
-  file: string;
-  document: number;
+  /** Kinds kept in their lean form (convert/lean.ts): for consumers that read only names and addresses. */
+  lean?: readonly LeanKind[];
 }
 
 /** What one file contributed at its last successful parse. */
-interface FileState {
+interface FileState extends FileDefinitions {
   hash: string;
   /** inode, size, mtime and ctime when last read: an unchanged file is not read again by a rescan. */
   stamp: string;
-  objects: Defined[];
 }
 
-/** Namespaces and nodes first, so consumers see a service's namespace before the service. */
-const APPLY_ORDER: readonly Kind[] = ['Namespace', 'Node', 'IPAMBlock', 'Service', 'EndpointSlice', 'Pod'];
+const NO_OBJECTS: AnyObject[] = [];
 const KNOWN_KINDS = new Set<string>(ALL_KINDS);
 
 export class ManifestSource {
@@ -54,8 +51,15 @@ export class ManifestSource {
   readonly #debounceMs: number;
   readonly #rescanMs: number;
   readonly #files = new Map<string, FileState>();
-  /** Store keys this source put there, per kind: only these are ever removed. */
-  readonly #owned = new Map<Kind, Set<string>>(ALL_KINDS.map((k) => [k, new Set()]));
+  /**
+   * The files' object lists as of the last apply: their keys are what this
+   * source put in the store, and only those are ever removed. Derived from
+   * the lists instead of a set of keys (a string and an entry per object,
+   * ~70 bytes each); a list still in #files needs no look at all.
+   */
+  #applied: ReadonlyArray<readonly AnyObject[]> = [];
+  readonly #converters: ReadonlyMap<Kind, (raw: unknown) => AnyObject>;
+  readonly #lean: ReadonlySet<Kind>;
   readonly #watchEnabled: boolean;
   readonly #kinds: ReadonlySet<Kind>;
   /** One plain (non-recursive) watcher per folder; see #syncWatchers for why not `recursive`. */
@@ -85,6 +89,8 @@ export class ManifestSource {
     this.#rescanMs = options.rescanMs ?? 5000;
     this.#watchEnabled = options.watch ?? true;
     this.#kinds = new Set(options.kinds ?? ALL_KINDS);
+    this.#lean = new Set(options.lean ?? []);
+    this.#converters = new Map(ALL_KINDS.map((k) => [k, converterFor(k, options.lean)]));
   }
 
   /** Loads the folder once (all kinds are then synced) and starts following it. */
@@ -251,13 +257,15 @@ export class ManifestSource {
       if (!(err instanceof ManifestSyntaxError)) throw err;
       this.#log.error({ file: name, line: err.line }, `${err.message}; keeping the objects it defined before`);
       // Remember the hash so an unchanged broken file is not reported on every rescan.
-      this.#files.set(file, { hash, stamp, objects: before?.objects ?? [] });
+      this.#files.set(file, { hash, stamp, objects: before?.objects ?? NO_OBJECTS, documents: before?.documents ?? [] });
       this.#broken.set(file, 'syntax');
       return;
     }
     this.#broken.delete(file);
 
-    const objects: Defined[] = [];
+    const objects: AnyObject[] = [];
+    const documents: number[] = [];
+    const earlier = before ? byKindAndKey(before.objects) : undefined;
     for (const { document, item, raw } of docs) {
       const where = { file: name, document, ...(item !== undefined && { item }) };
       const r = raw as { apiVersion?: unknown; kind?: unknown } | null;
@@ -281,14 +289,22 @@ export class ManifestSource {
       }
       if (!this.#kinds.has(kind)) continue;
       try {
-        objects.push({ obj: this.#convert(kind, raw), file: name, document });
+        const obj = this.#convert(kind, raw);
+        // An object the edit left as it was stays the very object the store
+        // holds (the store would keep its earlier copy anyway, and the file
+        // then held a second one). A lean object carries no content hash
+        // (see #convert): its content is compared.
+        const prev = earlier?.get(`${kind} ${objectKey(obj.meta)}`);
+        const same = prev && (this.#lean.has(kind) ? sameLeanObject(prev, obj) : prev.meta.resourceVersion === obj.meta.resourceVersion);
+        objects.push(same ? prev : obj);
+        documents.push(document);
       } catch (err) {
         if (!(err instanceof InvalidObjectError)) throw err;
         this.#log.warn({ ...where, kind, object: err.ref, field: err.field }, `invalid manifest skipped: ${err.message}`);
         this.#invalidDocuments++;
       }
     }
-    this.#files.set(file, { hash, stamp, objects });
+    this.#files.set(file, { hash, stamp, objects, documents });
     this.#dirty = true;
   }
 
@@ -304,6 +320,10 @@ export class ManifestSource {
    * `kubectl get -o yaml`) is only part of that content: trusting it would
    * hide edits made without bumping it. A missing uid is derived from the
    * kind and key, so it stays the same across edits.
+   *
+   * A lean object gets neither (40 and 56 bytes a pod; convert/lean.ts):
+   * #readFile keeps the earlier equal object instead, which the store
+   * takes as no change.
    */
   #convert(kind: Kind, raw: unknown): AnyObject {
     const json = JSON.stringify(raw);
@@ -311,7 +331,8 @@ export class ManifestSource {
     // parser's strings of 13 characters or more (IPs such as 10.64.100.100,
     // long names) are slices of the whole file's text, and one kept in the
     // store keeps that text alive (at 50k pods, ~5 MB of file texts).
-    const obj = convertObject(kind, JSON.parse(json));
+    const obj = this.#converters.get(kind)!(JSON.parse(json));
+    if (this.#lean.has(kind)) return obj;
     // Built with join(), not + or a template: V8 keeps those as a cons string
     // over a slice of the whole digest (~250 bytes per object instead of ~40;
     // 60k objects held ~25 MB more this way).
@@ -322,46 +343,22 @@ export class ManifestSource {
 
   /** Makes the store hold exactly what the files define now. */
   #apply(): void {
-    const desired = new Map<Kind, Map<string, Defined>>(ALL_KINDS.map((k) => [k, new Map()]));
-    const duplicates = new Set<string>();
-    for (const { objects } of this.#files.values()) {
-      for (const d of objects) {
-        const byKey = desired.get(d.obj.kind)!;
-        const key = objectKey(d.obj.meta);
-        const earlier = byKey.get(key);
-        const dup = earlier && `${d.obj.kind} ${key} ${earlier.file}#${earlier.document} ${d.file}#${d.document}`;
-        if (dup) duplicates.add(dup);
-        if (earlier && dup && !this.#duplicates.has(dup)) {
-          this.#log.warn(
-            { kind: d.obj.kind, object: key, first: `${earlier.file}#${earlier.document}`, second: `${d.file}#${d.document}` },
-            `${d.obj.kind} ${key} is defined in ${earlier.file} and again in ${d.file}; the last one wins`,
-          );
-        }
-        byKey.set(key, d);
-      }
-    }
-    this.#duplicates = duplicates;
-    for (const kind of APPLY_ORDER) {
-      const owned = this.#owned.get(kind)!;
-      for (const [key, d] of desired.get(kind)!) {
-        this.#store.upsert(d.obj);
-        owned.add(key);
-      }
-    }
-    for (const kind of [...APPLY_ORDER].reverse()) {
-      const owned = this.#owned.get(kind)!;
-      const want = desired.get(kind)!;
-      for (const key of owned) {
-        if (want.has(key)) continue;
-        this.#store.remove(kind, key);
-        owned.delete(key);
-      }
-    }
+    const files = [...this.#files].map(([file, state]) => [this.#name(file), state] as const);
+    const done = applyDefinitions({ store: this.#store, log: this.#log, files, applied: this.#applied, warned: this.#duplicates });
+    this.#duplicates = done.duplicates;
+    this.#applied = done.applied;
   }
 
   #name(file: string): string {
     return relative(this.#dir, file) || file;
   }
+}
+
+/** A file's objects by "kind key", to find the earlier version of each. */
+function byKindAndKey(objects: readonly AnyObject[]): Map<string, AnyObject> {
+  const out = new Map<string, AnyObject>();
+  for (const obj of objects) out.set(`${obj.kind} ${objectKey(obj.meta)}`, obj);
+  return out;
 }
 
 /** A stable RFC 4122-shaped id from kind and key (the API would assign a random one). */

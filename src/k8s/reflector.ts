@@ -4,7 +4,7 @@ import { ApiError, apiErrorFromStatus } from './api-errors.ts';
 import type { StatusObject } from './api-errors.ts';
 import { Backoff, sleep } from './backoff.ts';
 import type { ApiClient, RawJson } from './client.ts';
-import { convertObject } from './convert/index.ts';
+import { convertObject, sameLeanObject } from './convert/index.ts';
 import type { ApiMetrics } from './api-metrics.ts';
 import { objectKey } from './objects.ts';
 import type { AnyObject } from './objects.ts';
@@ -29,6 +29,14 @@ export interface ReflectorOptions {
   onError?: (err: unknown, phase: 'list' | 'watch') => void;
   /** Called after every successful LIST (the store now holds the API's view of this kind). */
   onListed?: () => void;
+  /** Raw object → slim object; default the kind's full converter. */
+  convert?: (raw: unknown) => AnyObject;
+  /**
+   * `convert` makes lean objects (convert/lean.ts): they have no
+   * resourceVersion, so an object whose content is what the store holds is
+   * replaced by the held one (no change for the store, no event).
+   */
+  lean?: boolean;
 }
 
 /** client-go: minWatchTimeout 5 min, each watch asks for a random duration in [min, 2·min). */
@@ -68,6 +76,8 @@ export class Reflector {
   readonly #backoff: Backoff;
   readonly #onError: ReflectorOptions['onError'];
   readonly #onListed: ReflectorOptions['onListed'];
+  readonly #convert: (raw: unknown) => AnyObject;
+  readonly #lean: boolean;
   readonly #abort = new AbortController();
   readonly #path: string;
   #loop: Promise<void> | undefined;
@@ -90,6 +100,9 @@ export class Reflector {
     this.#backoff = options.backoff ?? new Backoff();
     this.#onError = options.onError;
     this.#onListed = options.onListed;
+    const kind = options.resource.kind;
+    this.#convert = options.convert ?? ((raw) => convertObject(kind, raw));
+    this.#lean = options.lean ?? false;
     this.#path = collectionPath(options.resource);
   }
 
@@ -184,7 +197,7 @@ export class Reflector {
       );
       for (const raw of page.items ?? []) {
         try {
-          objects.push(convertObject(kind, raw));
+          objects.push(this.#converted(raw));
         } catch (err) {
           invalid++;
           this.#rejected(raw, err, invalid <= MAX_INVALID_LOGGED);
@@ -247,7 +260,7 @@ export class Reflector {
       case 'ADDED':
       case 'MODIFIED':
         try {
-          this.#store.upsert(convertObject(kind, raw));
+          this.#store.upsert(this.#converted(raw));
         } catch (err) {
           this.#rejected(raw, err, true);
         }
@@ -272,6 +285,14 @@ export class Reflector {
     const rv = raw?.metadata?.resourceVersion;
     if (typeof rv === 'string' && rv) this.#rv = rv;
     return true;
+  }
+
+  /** The slim object of `raw`; for a lean kind, the one the store holds when that is the same. */
+  #converted(raw: RawJson): AnyObject {
+    const obj = this.#convert(raw);
+    if (!this.#lean) return obj;
+    const held = this.#store.get(this.resource.kind, objectKey(obj.meta));
+    return held && sameLeanObject(held, obj) ? held : obj;
   }
 
   #rejected(raw: RawJson, err: unknown, log: boolean): void {

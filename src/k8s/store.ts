@@ -96,6 +96,10 @@ export class ObjectStore {
     const key = objectKey(obj.meta);
     const map = this.#byKind(obj.kind);
     const previous = map.get(key);
+    // Objects are never changed in place (data flows one way), so the very
+    // object held is no change; a source keeps it for an unchanged lean
+    // object, which has no resourceVersion (convert/lean.ts).
+    if (previous === obj) return;
     if (previous && previous.meta.resourceVersion === obj.meta.resourceVersion && previous.meta.resourceVersion !== '') {
       return;
     }

@@ -77,11 +77,13 @@ export const dnsCommand: Command = {
     const metrics = new Registry();
     const ctx: AgentContext = { config: agentConfig, log, store: new ObjectStore(), metrics, nodeName: agentConfig.nodeName };
 
-    // Only what the zones are built from: Pods only for `pods verified` (50k pods cost
-    // ~35 MB kept). With `reload` the mode may change at any time, so Pods are watched then.
+    // Only what the zones are built from: Pods only for `pods verified`. With `reload`
+    // the mode may change at any time, so Pods are watched then. DNS reads a pod's
+    // namespace and IPs only (ZoneIndex.podExists), so pods are kept lean: 50k full
+    // pods cost ~35 MB kept.
     const kinds = kindsNeeded(dnsConfig);
     if (dnsConfig.reload && !kinds.includes('Pod')) kinds.push('Pod');
-    const sources = await createSources(ctx, kinds);
+    const sources = await createSources(ctx, kinds, ['Pod']);
     const observe = await loadMetrics(metrics);
     const newDns = async (config: typeof dnsConfig) => new ClusterDns({
       store: ctx.store,

@@ -7,10 +7,14 @@ import { convertEndpointSlice } from './endpointslice.ts';
 import { convertIPAMBlock } from './ipamblock.ts';
 import { convertNamespace } from './namespace.ts';
 import { convertNode } from './node.ts';
+import { leanConverters } from './lean.ts';
+import type { LeanKind } from './lean.ts';
 import { convertPod } from './pod.ts';
 import { convertService } from './service.ts';
 
 export { convertEndpointSlice, convertIPAMBlock, convertNamespace, convertNode, convertPod, convertService };
+export { convertLeanPod, sameLeanObject } from './lean.ts';
+export type { LeanKind } from './lean.ts';
 
 export const converters: { readonly [K in Kind]: (raw: unknown) => KindMap[K] } = {
   Service: convertService,
@@ -25,6 +29,12 @@ export function convertObject<K extends Kind>(kind: K, raw: unknown): KindMap[K]
 export function convertObject(kind: Kind, raw: unknown): AnyObject;
 export function convertObject(kind: Kind, raw: unknown): AnyObject {
   return converters[kind](raw);
+}
+
+/** The converter a source uses for `kind`: the lean one (lean.ts) when `lean` names the kind. */
+export function converterFor<K extends Kind>(kind: K, lean?: readonly LeanKind[]): (raw: unknown) => KindMap[K] {
+  if (lean?.includes(kind as LeanKind)) return leanConverters[kind as LeanKind] as unknown as (raw: unknown) => KindMap[K];
+  return converters[kind];
 }
 
 /** "apiVersion/kind" of the API types netlet reads → our Kind. */

@@ -3,34 +3,40 @@
 
 import type { Pod } from '../objects.ts';
 import { bool, fail, ip, list, meta, record, string } from './fields.ts';
-import type { Raw } from './fields.ts';
+import type { Ctx, Raw } from './fields.ts';
 
 export function convertPod(raw: unknown): Pod {
   const { meta: m, ctx } = meta('Pod', raw, true);
   const spec = record(ctx, (raw as Raw).spec, 'spec');
   const status = record(ctx, (raw as Raw).status, 'status');
-
-  // status.podIPs (dual-stack) supersedes status.podIP; its first entry equals podIP.
-  const podIPs: string[] = [];
-  const entries = list(ctx, status?.podIPs, 'status.podIPs');
-  for (let i = 0; i < entries.length; i++) {
-    const e = record(ctx, entries[i], `status.podIPs[${i}]`);
-    if (!e) fail(ctx, `status.podIPs[${i}]`, 'expected a mapping, got null');
-    podIPs.push(ip(ctx, e.ip, `status.podIPs[${i}].ip`));
-  }
-  if (podIPs.length === 0) {
-    const single = string(ctx, status?.podIP, 'status.podIP');
-    if (single) podIPs.push(ip(ctx, single, 'status.podIP'));
-  }
-
   return {
     kind: 'Pod',
     meta: m,
     nodeName: string(ctx, spec?.nodeName, 'spec.nodeName'),
-    podIPs,
+    podIPs: podIPsOf(ctx, status),
     hostNetwork: bool(ctx, spec?.hostNetwork, 'spec.hostNetwork', false),
     phase: string(ctx, status?.phase, 'status.phase'),
     hostname: string(ctx, spec?.hostname, 'spec.hostname'),
     subdomain: string(ctx, spec?.subdomain, 'spec.subdomain'),
   };
+}
+
+/**
+ * status.podIPs (dual-stack) supersedes status.podIP; its first entry equals
+ * podIP. The list is sized up front: an array grown by push keeps room for 17
+ * entries (V8's growth step), ~130 bytes more per pod kept.
+ */
+export function podIPsOf(ctx: Ctx, status: Raw | undefined): string[] {
+  const entries = list(ctx, status?.podIPs, 'status.podIPs');
+  if (entries.length > 0) {
+    const podIPs = new Array<string>(entries.length);
+    for (let i = 0; i < entries.length; i++) {
+      const e = record(ctx, entries[i], `status.podIPs[${i}]`);
+      if (!e) fail(ctx, `status.podIPs[${i}]`, 'expected a mapping, got null');
+      podIPs[i] = ip(ctx, e.ip, `status.podIPs[${i}].ip`);
+    }
+    return podIPs;
+  }
+  const single = string(ctx, status?.podIP, 'status.podIP');
+  return single ? [ip(ctx, single, 'status.podIP')] : [];
 }

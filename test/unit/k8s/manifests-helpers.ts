@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { ManifestSource } from '../../../src/k8s/manifests.ts';
 import { ObjectStore } from '../../../src/k8s/store.ts';
 import type { StoreChange } from '../../../src/k8s/store.ts';
+import type { LeanKind } from '../../../src/k8s/convert/index.ts';
 
 export const FIXTURE = new URL('../../fixtures/manifests/basic/', import.meta.url).pathname;
 
@@ -40,7 +41,7 @@ interface TestLike {
 
 export async function harness(
   t: TestLike,
-  opts: { fixture?: boolean; debounceMs?: number; rescanMs?: number; watch?: boolean; start?: boolean } = {},
+  opts: { fixture?: boolean; debounceMs?: number; rescanMs?: number; watch?: boolean; start?: boolean; lean?: LeanKind[] } = {},
 ): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'netlet-mf-'));
   if (opts.fixture) await cp(FIXTURE, dir, { recursive: true });
@@ -48,7 +49,7 @@ export async function harness(
   const changes: StoreChange[] = [];
   store.subscribe((c) => changes.push(c));
   const { log, lines } = memoryLogger();
-  const source = new ManifestSource({ dir, store, log, debounceMs: opts.debounceMs ?? 30, rescanMs: opts.rescanMs ?? 60_000, watch: opts.watch });
+  const source = new ManifestSource({ dir, store, log, debounceMs: opts.debounceMs ?? 30, rescanMs: opts.rescanMs ?? 60_000, watch: opts.watch, lean: opts.lean });
   t.teardown(async () => {
     await source.stop();
     await rm(dir, { recursive: true, force: true });

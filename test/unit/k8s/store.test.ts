@@ -73,3 +73,16 @@ t.test('whenSynced waits for every kind', async (t) => {
   await p;
   t.ok(store.isSynced('Service', 'EndpointSlice'));
 });
+
+t.test('objects without a resourceVersion (lean): the object held is no change, an equal new one is', async (t) => {
+  const store = new ObjectStore();
+  const changes = recording(store);
+  const p = pod('default', 'a', '10.64.0.1');
+  const lean = { ...p, meta: { ...p.meta, uid: '', resourceVersion: '' } };
+  store.upsert(lean);
+  store.upsert(lean);
+  store.replaceAll('Pod', [lean]);
+  store.upsert({ ...lean, podIPs: ['10.64.0.2'] });
+  t.same(changes.map((c) => [c.key, !!c.previous]), [['default/a', false], ['default/a', true]]);
+  t.same(store.podsByIP('10.64.0.2').map((x) => x.meta.name), ['a']);
+});
