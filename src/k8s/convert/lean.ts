@@ -3,10 +3,12 @@
 // pods: "has a pod in namespace N the IP A?" (CoreDNS plugin/kubernetes
 // README, `pods verified`). A full slim Pod with its uid, node name, phase
 // and the source's bookkeeping cost ~700 bytes per pod (36 MB at 50k pods);
-// the lean one keeps namespace, name and podIPs, and the other fields hold
-// shared empty values, so it is still a valid Pod for any reader of those
-// fields. Which kinds a source converts lean is the caller's choice (sources
-// take `lean`); the agent keeps full pods.
+// lean, ~390 bytes live in the V8 heap (heap snapshot, `netlet dns` at 10k
+// services / 50k pods: 45.4 MB against 25.8 MB without pods). The lean one
+// keeps namespace, name and podIPs, and the other fields hold shared empty
+// values, so it is still a valid Pod for any reader of those fields. Which
+// kinds a source converts lean is the caller's choice (sources take `lean`);
+// the agent keeps full pods.
 //
 // A lean object has no resourceVersion (or uid): what tells a source that it
 // is unchanged is its content (sameLeanObject), and the source then keeps
