@@ -4,7 +4,7 @@
 
 import { isIP as ipFamilyOf } from 'node:net';
 import type { Endpoint, EndpointPort, EndpointSlice } from '../objects.ts';
-import { bool, fail, list, mapValue, meta, optionalString, port, protocol, record, string } from './fields.ts';
+import { bool, fail, list, mapValue, meta, optionalString, port, protocol, record, sized, string } from './fields.ts';
 import type { Ctx, Raw } from './fields.ts';
 
 const ADDRESS_TYPES = ['IPv4', 'IPv6', 'FQDN'] as const;
@@ -40,7 +40,7 @@ export function convertEndpointSlice(raw: unknown): EndpointSlice {
     meta: m,
     serviceName: mapValue(ctx, labels, 'metadata.labels', 'kubernetes.io/service-name'),
     addressType: type,
-    ports,
+    ports: sized(ports),
     endpoints,
     triggerTimeMs: triggerTime(mapValue(ctx, annotations, 'metadata.annotations', 'endpoints.kubernetes.io/last-change-trigger-time')),
   };

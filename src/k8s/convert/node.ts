@@ -1,7 +1,7 @@
 // v1 Node → slim Node: pod CIDRs, addresses by type, zone, readiness, labels.
 
 import type { Node } from '../objects.ts';
-import { cidr, cidrList, fail, ip, list, meta, record, string, stringMap } from './fields.ts';
+import { cidr, cidrList, fail, ip, list, meta, record, sized, string, stringMap } from './fields.ts';
 import type { Raw } from './fields.ts';
 
 export function convertNode(raw: unknown): Node {
@@ -44,8 +44,8 @@ export function convertNode(raw: unknown): Node {
     kind: 'Node',
     meta: m,
     podCIDRs,
-    internalIPs,
-    externalIPs,
+    internalIPs: sized(internalIPs),
+    externalIPs: sized(externalIPs),
     hostname: hostname || labels['kubernetes.io/hostname'] || m.name,
     // The beta label is what clusters older than 1.17 still set.
     zone: labels['topology.kubernetes.io/zone'] || labels['failure-domain.beta.kubernetes.io/zone'] || '',

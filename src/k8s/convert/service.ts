@@ -5,7 +5,7 @@
 import type { IPFamily, Service, ServicePort, ServiceType } from '../objects.ts';
 import {
   bool, cidr, fail, int, ip, ipFamily, ipList, list, mapValue, meta, oneOf, optionalPort, optionalString,
-  port, protocol, record, string,
+  port, protocol, record, sized, string,
 } from './fields.ts';
 import type { Ctx, Raw } from './fields.ts';
 
@@ -26,13 +26,11 @@ export function convertService(raw: unknown): Service {
   const { clusterIPs, headless } = type === 'ExternalName' ? { clusterIPs: [], headless: false } : clusterIPsOf(ctx, spec);
 
   const rawFamilies = list(ctx, spec.ipFamilies, 'spec.ipFamilies');
-  const ipFamilies: IPFamily[] = [];
-  if (rawFamilies.length > 0) {
-    for (let i = 0; i < rawFamilies.length; i++) ipFamilies.push(ipFamily(ctx, rawFamilies[i], `spec.ipFamilies[${i}]`));
-  } else {
+  // map(), not push(): a kept list sized to its length (fields.ts `sized`).
+  const ipFamilies: IPFamily[] = rawFamilies.length > 0
+    ? rawFamilies.map((f, i) => ipFamily(ctx, f, `spec.ipFamilies[${i}]`))
     // Objects written before dual-stack (or by hand) lack ipFamilies: derive them.
-    for (const a of clusterIPs) ipFamilies.push(a.includes(':') ? 'IPv6' : 'IPv4');
-  }
+    : clusterIPs.map((a): IPFamily => (a.includes(':') ? 'IPv6' : 'IPv4'));
 
   const rawPorts = list(ctx, spec.ports, 'spec.ports');
   const ports: ServicePort[] = new Array(rawPorts.length);
@@ -86,7 +84,7 @@ export function convertService(raw: unknown): Service {
     ipFamilies,
     ports,
     externalIPs: ipList(ctx, spec.externalIPs, 'spec.externalIPs'),
-    loadBalancerIngressIPs,
+    loadBalancerIngressIPs: sized(loadBalancerIngressIPs),
     loadBalancerSourceRanges,
     externalName,
     sessionAffinity: affinity,
