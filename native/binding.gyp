@@ -11,6 +11,12 @@
       "sources": ["udp-batch.c"],
       "defines": ["NAPI_VERSION=8"],
       "cflags": ["-O2", "-Wall"]
+    },
+    {
+      "target_name": "netlet_malloc_trim",
+      "sources": ["malloc-trim.c"],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags": ["-O2", "-Wall"]
     }
   ]
 }

@@ -2,13 +2,10 @@
 // (native/udp-batch.c, built by node-gyp at npm install): one call into
 // JavaScript per batch of up to 64 datagrams instead of one per datagram,
 // and replies leave from the address their query went to (IP_PKTINFO).
-// Found by walking up from this file, so the same code works from src/dns/
-// and from the bundled dist/netlet.mjs and dist/dns-worker.mjs.
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
+// Found through findAddon, so the same code works from src/dns/ and from
+// the bundled dist/netlet.mjs and dist/dns-worker.mjs.
 import { constants } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { findAddon } from '../native-addon.ts';
 
 type Handle = { readonly __udpBatch: unique symbol };
 
@@ -21,7 +18,7 @@ interface UdpBatchAddon {
   constants: { BATCH: number; SLOT: number; REC: number };
 }
 
-const ADDON = join('native', 'build', 'Release', 'netlet_udp_batch.node');
+const ADDON = 'netlet_udp_batch';
 let addon: UdpBatchAddon | null | undefined;
 
 /** The addon, or null when it is not built (the server then uses node:dgram). */
@@ -29,18 +26,7 @@ export function udpBatchAddon(): UdpBatchAddon | null {
   if (addon !== undefined) return addon;
   addon = null;
   if (process.env.NETLET_DNS_UDP === 'dgram') return addon;
-  const require = createRequire(import.meta.url);
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, ADDON);
-    if (existsSync(candidate)) {
-      addon = require(candidate) as UdpBatchAddon;
-      break;
-    }
-    const up = dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
+  addon = findAddon<UdpBatchAddon>(ADDON) ?? null;
   return addon;
 }
 

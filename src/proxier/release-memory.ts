@@ -8,11 +8,9 @@
 // pages; a regular major GC took RSS only from 407 to 382 MB) took the same
 // agent to 162 MB, for a pause of ~0.2-0.6 s (shared 2-core machine) right
 // after a sync that itself took seconds.
-import { getHeapStatistics, setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { getHeapStatistics } from 'node:v8';
+import { collectAndReturnMemory } from '../return-memory.ts';
 
-type Gc = (options: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) => void;
-let gc: Gc | undefined;
 /** The heap's committed size after the last collection made here. */
 let committedAfter = 0;
 
@@ -27,14 +25,8 @@ export const MIN_GROWTH_BYTES = 32 * 1024 * 1024;
 export function releaseFreedMemory(minGrowth = MIN_GROWTH_BYTES): { ms: number; releasedBytes: number } | undefined {
   const before = getHeapStatistics().total_heap_size;
   if (before - committedAfter < minGrowth) return undefined;
-  if (!gc) {
-    // --expose-gc is read when a context is made: only this one context gets gc().
-    setFlagsFromString('--expose-gc');
-    gc = runInNewContext('gc') as Gc;
-    setFlagsFromString('--no-expose-gc');
-  }
   const t0 = performance.now();
-  gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+  collectAndReturnMemory();
   const ms = performance.now() - t0;
   committedAfter = getHeapStatistics().total_heap_size;
   return { ms, releasedBytes: before - committedAfter };

@@ -13,7 +13,7 @@ import { startDnsHttp, stopDnsHttp } from '../../dns/http-endpoints.ts';
 import { parseCorefile } from '../../dns/corefile.ts';
 import { CorefileWatcher } from '../../dns/corefile-reload.ts';
 import { keepHeapCloseToLive } from '../../dns/heap-growth.ts';
-import { releaseFreedHeap } from '../../dns/release-heap.ts';
+import { collectAndReturnMemory } from '../../return-memory.ts';
 
 const HELP = `usage: netlet dns [options]
 
@@ -113,7 +113,7 @@ export const dnsCommand: Command = {
     log.info({ http: http.map((s) => s.address()) }, 'health, ready and metrics endpoints up');
     await sources.start();
     // Once the zones are built from a synced store, the load's garbage is gone: give its pages back.
-    void ctx.store.whenSynced(...kindsNeeded(dnsConfig)).then(() => releaseFreedHeap());
+    void ctx.store.whenSynced(...kindsNeeded(dnsConfig)).then(() => collectAndReturnMemory());
     // `reload`: a changed Corefile that parses replaces the DNS server (sockets rebound); one that does not is logged and ignored.
     const watcher = values.corefile && dnsConfig.reload ? new CorefileWatcher(values.corefile, dnsConfig.reload, async (text) => {
       let next: typeof dnsConfig;
@@ -129,7 +129,7 @@ export const dnsCommand: Command = {
       dnsConfig = next;
       dns = await newDns(next);
       await dns.start();
-      releaseFreedHeap();
+      collectAndReturnMemory();
       log.info({ listen: dns.server.addresses(), zones: next.zones }, 'Corefile reloaded');
     }) : null;
     await watcher?.start();
