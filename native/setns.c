@@ -1,4 +1,4 @@
-// netlet's only native code: move the calling thread into another network
+// netlet's setns addon: move the calling thread into another network
 // namespace with setns(2). A network namespace belongs to a thread, and a
 // netlink socket stays in the namespace of the thread that created it; the
 // `netlink` package has no namespace option, so this is the missing piece.
@@ -13,15 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <node_api.h>
-
-static napi_value throw_errno(napi_env env, const char *what, int err) {
-  char msg[256];
-  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
-  char code[32];
-  snprintf(code, sizeof code, "ERRNO_%d", err);
-  napi_throw_error(env, code, msg);
-  return NULL;
-}
+#include "napi-errno.h"
 
 static int get_int_arg(napi_env env, napi_callback_info info, size_t want, int32_t *out) {
   size_t argc = 2;

@@ -27,6 +27,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <node_api.h>
+#include "napi-errno.h"
 #include <uv.h>
 
 // Datagrams per recvmmsg/sendmmsg call, and bytes per received datagram
@@ -62,15 +63,6 @@ typedef struct udp_s {
   struct iovec iov[BATCH];
   char ctrl[BATCH][CTRL_SIZE];
 } udp_t;
-
-static napi_value throw_errno(napi_env env, const char *what, int err) {
-  char msg[256];
-  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
-  char code[32];
-  snprintf(code, sizeof code, "ERRNO_%d", err);
-  napi_throw_error(env, code, msg);
-  return NULL;
-}
 
 static void on_closed(uv_handle_t *h) {
   udp_t *u = h->data;

@@ -1,36 +1,15 @@
 // workers: 2 with forward + cache: the worker thread's coredns_forward_* and
 // coredns_cache_* counts are summed into the main thread's registry (:9153).
 import t from 'tap';
-import dgram from 'node:dgram';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../../src/agent/log.ts';
 import { ClusterDns } from '../../../src/dns/cluster-dns.ts';
 import { loadForwarder } from '../../../src/dns/load-parts.ts';
-import { decodeReply, dnsConfig, query, syncedStore } from '../../unit/dns/dns-helpers.ts';
+import { dnsConfig, syncedStore } from '../../unit/dns/dns-helpers.ts';
 import { FakeUpstream } from '../../unit/dns/fake-upstream.ts';
 import { clusterObjects } from '../../unit/dns/fixture.ts';
 import { eventually } from '../../helpers/netns.ts';
-
-/** One query from each of `n` fresh sockets (different source ports: the kernel spreads them over both threads). */
-async function askFromMany(port: number, n: number, name: string): Promise<string[]> {
-  return Promise.all(
-    Array.from({ length: n }, (_, i) =>
-      new Promise<string>((resolve) => {
-        const s = dgram.createSocket('udp4');
-        const timer = setTimeout(() => {
-          s.close();
-          resolve('timeout');
-        }, 2000);
-        s.once('message', (m) => {
-          clearTimeout(timer);
-          s.close();
-          resolve(decodeReply(m).answer.join(','));
-        });
-        s.send(query(name, 'A', { id: i }), port, '127.0.0.1');
-      }),
-    ),
-  );
-}
+import { askFromMany } from './ask-from-many.ts';
 
 const value = (text: string, line: string): number => {
   const m = new RegExp(`^${line.replace(/[{}().|[\]]/g, '\\$&')} (\\S+)$`, 'm').exec(text);

@@ -1,33 +1,12 @@
 // workers: 2 — a second thread answers on the same port (SO_REUSEPORT) from
 // its own mirror of the store, and follows the store's changes.
 import t from 'tap';
-import dgram from 'node:dgram';
 import { ClusterDns } from '../../../src/dns/cluster-dns.ts';
-import { decodeReply, dnsConfig, query, syncedStore } from '../../unit/dns/dns-helpers.ts';
+import { dnsConfig, syncedStore } from '../../unit/dns/dns-helpers.ts';
 import { clusterObjects } from '../../unit/dns/fixture.ts';
 import { service } from '../../helpers/objects.ts';
 import { eventually } from '../../helpers/netns.ts';
-
-/** Asks from `n` fresh sockets (different source ports, so the kernel spreads them over both threads). */
-async function askFromMany(port: number, n: number, name: string): Promise<string[]> {
-  return Promise.all(
-    Array.from({ length: n }, (_, i) =>
-      new Promise<string>((resolve) => {
-        const s = dgram.createSocket('udp4');
-        const timer = setTimeout(() => {
-          s.close();
-          resolve('timeout');
-        }, 2000);
-        s.once('message', (m) => {
-          clearTimeout(timer);
-          s.close();
-          resolve(decodeReply(m).answer.join(','));
-        });
-        s.send(query(name, 'A', { id: i }), port, '127.0.0.1');
-      }),
-    ),
-  );
-}
+import { askFromMany } from './ask-from-many.ts';
 
 t.test('two threads answer on one port and both follow the store', async (t) => {
   const store = syncedStore(clusterObjects());
