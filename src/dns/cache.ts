@@ -1,4 +1,5 @@
 import { shapeOf } from './cache-message.ts';
+import { KeptBytes } from './kept-bytes.ts';
 
 export type CacheKind = 'success' | 'denial';
 
@@ -28,6 +29,8 @@ interface Entry {
   storedMs: number;
   lifetimeS: number;
   hits: number;
+  /** Asked for since it last reached the old end of the list: spared once by eviction. */
+  used: boolean;
 }
 
 /** A hit: the reply with TTLs aged, and how much of its life is left (for prefetch). */
@@ -44,13 +47,23 @@ export interface CacheHit {
  * smallest TTL clamped to [minTtl, max TTL of their kind]. Served copies
  * carry TTLs reduced by the time spent in the cache, and nothing is served
  * once its lifetime is over. Answers and denials have separate LRU lists so
- * a flood of NXDOMAINs cannot push out good answers. Hand-written: the LRU
- * is a Map in insertion order (no library needed for that).
+ * a flood of NXDOMAINs cannot push out good answers. Hand-written: each
+ * list is a Map in insertion order (no library needed for that).
+ *
+ * Eviction is second chance (CLOCK), an approximation of least recently
+ * used: a hit only marks its entry, and an oldest entry that was marked goes
+ * back to the new end instead of out. A strict LRU moved the entry on every
+ * hit (Map delete + set); at 100k hits/s that made the Map rehash its table
+ * every thousand hits, and those tables outlived V8's young generation:
+ * old-space garbage at query rate, a major GC every ~0.4 s and ~20 MB more
+ * heap kept while serving. (CoreDNS itself evicts a random entry.)
  */
 export class DnsCache {
   readonly #limits: CacheLimits;
   readonly #now: () => number;
   readonly #lists: Record<CacheKind, Map<string, Entry>> = { success: new Map(), denial: new Map() };
+  /** Entries' bytes, apart from the per-query garbage (kept-bytes.ts). */
+  readonly #kept = new KeptBytes();
 
   constructor(limits: CacheLimits, now: () => number = Date.now) {
     this.#limits = limits;
@@ -72,15 +85,15 @@ export class DnsCache {
     else lifetime = Math.min(shape.negativeTtl ?? lim.minTtl, lim.denialTtl);
     lifetime = Math.max(lifetime, Math.min(lim.minTtl, shape.kind === 'success' ? lim.successTtl : lim.denialTtl));
     if (lifetime <= 0) return null;
-    const copy = Buffer.from(reply);
+    const copy = this.#kept.copy(reply);
     const ttls = shape.ttlOffsets.map((o) => Math.min(copy.readUInt32BE(o), lifetime));
     const list = this.#lists[shape.kind];
     const other = this.#lists[shape.kind === 'success' ? 'denial' : 'success'];
     other.delete(key);
     list.delete(key);
-    list.set(key, { kind: shape.kind, reply: copy, ttlOffsets: shape.ttlOffsets, ttls, storedMs: this.#now(), lifetimeS: lifetime, hits: 0 });
+    list.set(key, { kind: shape.kind, reply: copy, ttlOffsets: shape.ttlOffsets, ttls, storedMs: this.#now(), lifetimeS: lifetime, hits: 0, used: false });
     const cap = shape.kind === 'success' ? lim.successCapacity : lim.denialCapacity;
-    while (list.size > cap) list.delete(list.keys().next().value!);
+    evictOver(list, cap, key);
     return shape.kind;
   }
 
@@ -101,9 +114,7 @@ export class DnsCache {
     const age = Math.floor(ageMs / 1000);
     const out = Buffer.from(e.reply);
     for (let i = 0; i < e.ttlOffsets.length; i++) out.writeUInt32BE(Math.max(0, e.ttls[i] - age), e.ttlOffsets[i]);
-    // Most recently used goes to the end of the LRU order.
-    list.delete(key);
-    list.set(key, e);
+    e.used = true;
     e.hits++;
     return { kind: e.kind, reply: out, remainingS: e.lifetimeS - ageMs / 1000, lifetimeS: e.lifetimeS, hits: e.hits };
   }
@@ -111,6 +122,25 @@ export class DnsCache {
   clear(): void {
     this.#lists.success.clear();
     this.#lists.denial.clear();
+    this.#kept.startOver();
+  }
+}
+
+/**
+ * Second chance: drops unmarked entries from the old end until `list` fits
+ * `cap`; marked ones move to the new end, unmarked, and so does `added`
+ * (the entry just stored, not yet asked for) while anything else is left.
+ */
+function evictOver(list: Map<string, Entry>, cap: number, added: string): void {
+  // Each entry is spared at most once per pass, so this ends within 2 × size steps.
+  while (list.size > cap) {
+    const [key, oldest] = list.entries().next().value!;
+    list.delete(key);
+    if (key === added && list.size > 0) list.set(key, oldest);
+    else if (oldest.used) {
+      oldest.used = false;
+      list.set(key, oldest);
+    }
   }
 }
 

@@ -1,3 +1,4 @@
+import { KeptBytes } from './kept-bytes.ts';
 import type { EncodedMessage } from './wire/writer.ts';
 
 /** An encoded reply and the zone that answered it (for metrics). */
@@ -14,6 +15,7 @@ export type CachedReply = EncodedMessage & { zone: string };
 export class EncodedAnswers {
   readonly #map = new Map<string, CachedReply>();
   readonly #max: number;
+  readonly #kept = new KeptBytes();
   hits = 0;
   misses = 0;
 
@@ -34,15 +36,16 @@ export class EncodedAnswers {
 
   set(key: string, msg: CachedReply): void {
     if (this.#max <= 0) return;
-    if (this.#map.size >= this.#max) this.#map.clear();
-    // The encoder writes into a 512-byte slice of Node's shared 8 KB pool and
-    // hands out a view of it: kept as is, every entry would hold 512 bytes
-    // (and its slab) for a ~100-byte answer. An exact-size copy is kept instead.
-    this.#map.set(key, { ...msg, bytes: Buffer.from(msg.bytes) });
+    if (this.#map.size >= this.#max) this.clear();
+    // The encoder writes into a 512-byte slice of Node's shared pool and hands
+    // out a view of it: kept as is, every entry would pin that pool's slab.
+    // An exact-size copy in slabs of kept bytes only is kept instead.
+    this.#map.set(key, { ...msg, bytes: this.#kept.copy(msg.bytes) });
   }
 
   clear(): void {
     this.#map.clear();
+    this.#kept.startOver();
   }
 
   get size(): number {

@@ -118,6 +118,22 @@ t.test('bounded per kind, least recently used evicted first', async (t) => {
   t.equal(cache.size('success'), 2, 'and do not push answers out');
 });
 
+t.test('eviction gives a used entry a second chance, and then takes the least recently used of those', async (t) => {
+  const cache = new DnsCache(limits({ successCapacity: 2, denialCapacity: 1 }));
+  const put = (n: string) => cache.set(key(n), reply(n, RRType.A, Rcode.NOERROR, [rr.a(n, 60, '192.0.2.1')]));
+  put('1.example.test.');
+  put('2.example.test.');
+  cache.get(key('1.example.test.'));
+  cache.get(key('2.example.test.'));
+  put('3.example.test.');
+  t.equal(cache.get(key('1.example.test.')), undefined, 'both were used: the older one goes');
+  t.ok(cache.get(key('2.example.test.')));
+  t.ok(cache.get(key('3.example.test.')));
+  put('4.example.test.');
+  t.equal(cache.size('success'), 2);
+  t.ok(cache.get(key('4.example.test.')), 'the new entry is kept');
+});
+
 t.test('the key: name case-folded, type, class, DO bit', async (t) => {
   t.equal(cacheKey('a.example.test.', 1, 1, false), 'a.example.test.|1|1|0');
   t.not(cacheKey('a.example.test.', 1, 1, true), cacheKey('a.example.test.', 1, 1, false), 'DO bit');
