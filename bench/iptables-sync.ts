@@ -93,7 +93,7 @@ function makePlans(n: number): PlanSet {
       clusterIP: `10.${96 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`, port: 80,
       nodePort: i % 10 === 0 ? 30000 + (i % 2700) : 0,
       externalIPs: [], loadBalancerIPs: [], loadBalancerSourceRanges: [], healthCheckNodePort: 0, affinityTimeoutSeconds: 0,
-      externalPolicyLocal: false, internalPolicyLocal: false, allEndpoints: eps, clusterEndpoints: eps, localEndpoints: [],
+      externalPolicyLocal: false, internalPolicyLocal: false, allEndpoints: eps, clusterEndpoints: eps, localEndpoints: [], hasAnyEndpoints: true,
       masqueradeAll: false, clusterCIDRs: ['10.128.0.0/10'],
     };
     plans.set(planKey(p), p);

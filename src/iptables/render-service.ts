@@ -45,7 +45,11 @@ export function shapeOf(plan: ServicePortPlan): ServiceShape {
   // that policy is not in use), so "uses chain" is "has endpoints for it".
   const usesClusterChain = plan.clusterEndpoints.length > 0;
   const usesLocalChain = plan.localEndpoints.length > 0;
-  const hasEndpoints = usesClusterChain || usesLocalChain;
+  // Usable endpoints anywhere, not only from this node: a Local policy with
+  // endpoints on other nodes only gets DROP ("has no local endpoints"), and
+  // only a service without any usable endpoint gets REJECT (kube-proxy's
+  // hasEndpoints from CategorizeEndpoints).
+  const hasEndpoints = plan.hasAnyEndpoints || usesClusterChain || usesLocalChain;
   const { svc, svl, ext, fw } = servicePortChains(spn, proto);
   // "Has endpoints for this kind of traffic" is "the chain it goes to exists".
   const hasInternalEndpoints = plan.internalPolicyLocal ? usesLocalChain : usesClusterChain;

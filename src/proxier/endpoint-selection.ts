@@ -26,6 +26,11 @@ export interface Selection {
   localEndpoints: CandidateEndpoint[];
   /** The union of both, in the candidates' order (by IP:port). */
   allEndpoints: CandidateEndpoint[];
+  /**
+   * Some endpoint of the service is usable somewhere in the cluster, even if
+   * none is usable from this node (CategorizeEndpoints' hasAnyEndpoints).
+   */
+  hasAnyEndpoints: boolean;
 }
 
 /** Cluster endpoints are needed unless every kind of traffic the port receives is Local. */
@@ -58,7 +63,12 @@ export function selectEndpoints(svc: SelectionInput, endpoints: readonly Candida
     if (clusterEndpoints.length === 0) clusterEndpoints = endpoints.filter(isServingTerminating);
   }
 
+  // With Cluster endpoints in use, any usable endpoint anywhere lands in them.
+  let hasAnyEndpoints = clusterEndpoints.length > 0;
   if (usesLocalEndpoints(svc)) {
+    // A Local policy looks at every node's endpoints too: "usable elsewhere
+    // only" is told apart from "no endpoints at all" (DROP, not REJECT).
+    hasAnyEndpoints ||= endpoints.some((ep) => ep.ready || isServingTerminating(ep));
     const localReady = endpoints.filter((ep) => ep.isLocal && ep.ready);
     localEndpoints = localReady.length > 0 ? localReady : endpoints.filter((ep) => ep.isLocal && isServingTerminating(ep));
   }
@@ -70,7 +80,7 @@ export function selectEndpoints(svc: SelectionInput, endpoints: readonly Candida
     const chosen = new Set<CandidateEndpoint>([...clusterEndpoints, ...localEndpoints]);
     allEndpoints = endpoints.filter((ep) => chosen.has(ep));
   }
-  return { clusterEndpoints, localEndpoints, allEndpoints };
+  return { clusterEndpoints, localEndpoints, allEndpoints, hasAnyEndpoints };
 }
 
 /**

@@ -102,6 +102,7 @@ export function buildPlans(svc: Service, slices: readonly EndpointSlice[], famil
       allEndpoints: toPlan(sel.allEndpoints),
       clusterEndpoints: toPlan(sel.clusterEndpoints),
       localEndpoints: toPlan(sel.localEndpoints),
+      hasAnyEndpoints: sel.hasAnyEndpoints,
       masqueradeAll: ctx.masqueradeAll,
       clusterCIDRs,
     });

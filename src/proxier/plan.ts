@@ -62,6 +62,14 @@ export interface ServicePortPlan {
   clusterEndpoints: PlanEndpoint[];
   /** Endpoints on this node for Local policies, with the same fallback rule. */
   localEndpoints: PlanEndpoint[];
+  /**
+   * Added (Local-policy DROP vs REJECT): the service has a usable endpoint
+   * somewhere in the cluster, even when neither list above holds one (a Local
+   * policy whose endpoints all run on other nodes). Traffic with no endpoint
+   * here is then dropped ("has no local endpoints"); only a service with no
+   * usable endpoint at all is rejected, as kube-proxy does.
+   */
+  hasAnyEndpoints: boolean;
 
   /** True when every packet to the service is masqueraded (masqueradeAll). */
   masqueradeAll: boolean;

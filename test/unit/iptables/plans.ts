@@ -30,10 +30,13 @@ export function plan(ns: string, name: string, over: Partial<ServicePortPlan> = 
     allEndpoints: [],
     clusterEndpoints: [],
     localEndpoints: [],
+    hasAnyEndpoints: false,
     masqueradeAll: false,
     clusterCIDRs: ['10.244.0.0/16'],
     ...over,
   };
+  // Endpoints in either list are usable; a test gives hasAnyEndpoints only for endpoints elsewhere.
+  if (over.hasAnyEndpoints === undefined) p.hasAnyEndpoints = p.clusterEndpoints.length > 0 || p.localEndpoints.length > 0;
   // Keep allEndpoints the union when a test gives only the policy lists.
   if (!over.allEndpoints) {
     const all = new Map<string, PlanEndpoint>();

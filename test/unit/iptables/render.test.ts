@@ -32,6 +32,48 @@ t.test('kube-proxy rule text', async (t) => {
   t.ok(text.indexOf('*filter') < text.indexOf('*nat'), 'filter then nat');
 });
 
+t.test('no endpoint usable here: DROP when the service has endpoints elsewhere (Local policies), REJECT only without any', async (t) => {
+  const elsewhere = { hasAnyEndpoints: true };
+  const rows: { name: string; over: Parameters<typeof plan>[2]; want: string[]; not: RegExp[] }[] = [
+    {
+      name: 'internalTrafficPolicy Local, endpoints only on other nodes',
+      over: { internalPolicyLocal: true, ...elsewhere },
+      want: ['-A KUBE-SERVICES -m comment --comment "default/x:http has no local endpoints" -m tcp -p tcp -d 10.96.0.30 --dport 80 -j DROP'],
+      not: [/-j REJECT/, /^:KUBE-(SVC|SVL|EXT)-/m],
+    },
+    {
+      name: 'both policies Local, NodePort, endpoints only on other nodes: ClusterIP and NodePort dropped, in-cluster sources still go to the cluster endpoints',
+      over: { internalPolicyLocal: true, externalPolicyLocal: true, nodePort: 30090, clusterEndpoints: [ep('10.244.1.2', 8080)], ...elsewhere },
+      want: [
+        '-A KUBE-SERVICES -m comment --comment "default/x:http has no local endpoints" -m tcp -p tcp -d 10.96.0.30 --dport 80 -j DROP',
+        '-A KUBE-EXTERNAL-SERVICES -m comment --comment "default/x:http has no local endpoints" -m addrtype --dst-type LOCAL -m tcp -p tcp --dport 30090 -j DROP',
+        '-A KUBE-NODEPORTS -m comment --comment default/x:http -m tcp -p tcp --dport 30090 -j KUBE-EXT-',
+      ],
+      not: [/-j REJECT/],
+    },
+    {
+      name: 'internalTrafficPolicy Local, no usable endpoint anywhere',
+      over: { internalPolicyLocal: true, hasAnyEndpoints: false },
+      want: ['-A KUBE-SERVICES -m comment --comment "default/x:http has no endpoints" -m tcp -p tcp -d 10.96.0.30 --dport 80 -j REJECT'],
+      not: [/no local endpoints/],
+    },
+    {
+      name: 'externalTrafficPolicy Local, NodePort, no usable endpoint anywhere: both rejected',
+      over: { externalPolicyLocal: true, nodePort: 30091, hasAnyEndpoints: false },
+      want: [
+        '-A KUBE-SERVICES -m comment --comment "default/x:http has no endpoints" -m tcp -p tcp -d 10.96.0.30 --dport 80 -j REJECT',
+        '-A KUBE-EXTERNAL-SERVICES -m comment --comment "default/x:http has no endpoints" -m addrtype --dst-type LOCAL -m tcp -p tcp --dport 30091 -j REJECT',
+      ],
+      not: [/no local endpoints/, /^:KUBE-EXT-/m],
+    },
+  ];
+  for (const row of rows) {
+    const text = renderFirstSync(planSet(plan('default', 'x', { clusterIP: '10.96.0.30', ...row.over })));
+    for (const want of row.want) t.ok(text.includes(want), `${row.name}: ${want}`);
+    for (const not of row.not) t.notMatch(text, not, `${row.name}: no ${not}`);
+  }
+});
+
 t.test('masquerade bit', async (t) => {
   t.equal(masqueradeMark(14), '0x4000');
   t.equal(masqueradeMark(0), '0x1');

@@ -38,6 +38,9 @@ const plans = planSet(
   }),
   plan('default', 'nodelocal', { clusterIP: '10.96.0.15', internalPolicyLocal: true, localEndpoints: [local('10.244.2.3', 80)] }),
   plan('default', 'localnone', { clusterIP: '10.96.0.16', nodePort: 30083, externalPolicyLocal: true, clusterEndpoints: [ep('10.244.1.7', 80)], localEndpoints: [] }),
+  // internalTrafficPolicy Local with its endpoints on other nodes only, and one without usable endpoints anywhere.
+  plan('default', 'itp-elsewhere', { clusterIP: '10.96.0.18', internalPolicyLocal: true, hasAnyEndpoints: true }),
+  plan('default', 'itp-none', { clusterIP: '10.96.0.19', internalPolicyLocal: true, hasAnyEndpoints: false }),
   plan('default', 'dns', { clusterIP: '10.96.0.53', port: 53, protocol: 'udp', portName: 'dns', clusterEndpoints: [ep('10.244.1.8', 53)] }),
   plan('default', 'all-masq', { clusterIP: '10.96.0.17', masqueradeAll: true, clusterEndpoints: [ep('10.244.1.9', 80)] }),
 );
@@ -68,6 +71,8 @@ const rows: { name: string; src: string; dst: string; port: number; proto?: 'tcp
   { name: 'internalTrafficPolicy Local: node-local endpoint only', src: POD, dst: '10.96.0.15', port: 80, want: ['dnat 10.244.2.3:80'] },
   { name: 'external Local policy without local endpoints: dropped from outside', src: OUTSIDE, dst: NODE_IP, port: 30083, want: ['drop'] },
   { name: 'external Local policy without local endpoints: pods still served', src: POD, dst: NODE_IP, port: 30083, want: ['dnat 10.244.1.7:80'] },
+  { name: 'internalTrafficPolicy Local, endpoints only elsewhere: dropped, not rejected', src: POD, dst: '10.96.0.18', port: 80, want: ['drop'] },
+  { name: 'internalTrafficPolicy Local, no endpoints anywhere: rejected', src: POD, dst: '10.96.0.19', port: 80, want: ['reject'] },
   { name: 'UDP service', src: POD, dst: '10.96.0.53', port: 53, proto: 'udp', want: ['dnat 10.244.1.8:53'] },
   { name: 'wrong protocol: no service', src: POD, dst: '10.96.0.53', port: 53, proto: 'tcp', want: ['accept'] },
   { name: 'wrong port: no service', src: POD, dst: '10.96.0.10', port: 81, want: ['accept'] },

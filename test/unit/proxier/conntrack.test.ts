@@ -17,7 +17,7 @@ function plan(over: Partial<ServicePortPlan> = {}): ServicePortPlan {
     servicePortName: 'kube-system/dns:dns', namespace: 'kube-system', name: 'dns', portName: 'dns', protocol: 'udp', family: 4,
     clusterIP: '10.96.0.10', port: 53, nodePort: 0, externalIPs: [], loadBalancerIPs: [], loadBalancerSourceRanges: [], healthCheckNodePort: 0,
     affinityTimeoutSeconds: 0, externalPolicyLocal: false, internalPolicyLocal: false,
-    allEndpoints: [], clusterEndpoints: [], localEndpoints: [], masqueradeAll: false, clusterCIDRs: [], ...over,
+    allEndpoints: [], clusterEndpoints: [], localEndpoints: [], hasAnyEndpoints: false, masqueradeAll: false, clusterCIDRs: [], ...over,
   };
 }
 const withEps = (ips: string[], over: Partial<ServicePortPlan> = {}) => plan({ allEndpoints: ips.map(ep), clusterEndpoints: ips.map(ep), ...over });

@@ -24,6 +24,7 @@ function project(p: ServicePortPlan) {
     cluster: eps(p.clusterEndpoints),
     local: eps(p.localEndpoints),
     all: eps(p.allEndpoints),
+    anywhere: p.hasAnyEndpoints,
     masqueradeAll: p.masqueradeAll,
     clusterCIDRs: p.clusterCIDRs,
   };
@@ -123,6 +124,12 @@ const rows: Row[] = [
     want: [{ nodePort: 30080, etpLocal: true, itpLocal: false, cluster: ['10.1.0.1:8080*', '10.1.0.2:8080'], local: ['10.1.0.1:8080*'], healthCheckNodePort: 0 }],
   },
   {
+    name: 'NodePort, both policies Local, endpoints only on other nodes: cluster ones for in-cluster sources, none local',
+    svc: service('ns', 'nplocal', { type: 'NodePort', ports: [servicePort({ nodePort: 30085 })], externalTrafficPolicy: 'Local', internalTrafficPolicy: 'Local' }),
+    slices: [slice('nplocal', [there('10.1.0.2')])],
+    want: [{ etpLocal: true, itpLocal: true, cluster: ['10.1.0.2:8080'], local: [], anywhere: true }],
+  },
+  {
     name: 'ClusterIP with externalTrafficPolicy Local is not external: no local policy, no nodePort',
     svc: service('ns', 'cip', { ports: [servicePort({ nodePort: 30081 })], externalTrafficPolicy: 'Local' }),
     slices: [slice('cip', [here('10.1.0.1')])],
@@ -155,7 +162,31 @@ const rows: Row[] = [
     name: 'internalTrafficPolicy Local without external access: local endpoints only',
     svc: service('ns', 'itp', { internalTrafficPolicy: 'Local' }),
     slices: [slice('itp', [here('10.1.0.1'), there('10.1.0.2')])],
-    want: [{ itpLocal: true, cluster: [], local: ['10.1.0.1:8080*'], all: ['10.1.0.1:8080*'] }],
+    want: [{ itpLocal: true, cluster: [], local: ['10.1.0.1:8080*'], all: ['10.1.0.1:8080*'], anywhere: true }],
+  },
+  {
+    name: 'internalTrafficPolicy Local, endpoints only on other nodes: none here, but the service has endpoints (DROP, not REJECT)',
+    svc: service('ns', 'itpelsewhere', { internalTrafficPolicy: 'Local' }),
+    slices: [slice('itpelsewhere', [there('10.1.0.2'), there('10.1.0.3', { ready: false, serving: true, terminating: true })])],
+    want: [{ itpLocal: true, cluster: [], local: [], all: [], anywhere: true }],
+  },
+  {
+    name: 'internalTrafficPolicy Local, a serving+terminating endpoint elsewhere counts as usable',
+    svc: service('ns', 'itpterm', { internalTrafficPolicy: 'Local' }),
+    slices: [slice('itpterm', [there('10.1.0.3', { ready: false, serving: true, terminating: true })])],
+    want: [{ local: [], anywhere: true }],
+  },
+  {
+    name: 'internalTrafficPolicy Local, no usable endpoint anywhere (REJECT)',
+    svc: service('ns', 'itpnone', { internalTrafficPolicy: 'Local' }),
+    slices: [slice('itpnone', [there('10.1.0.2', { ready: false, serving: false }), here('10.1.0.4', { ready: false, serving: false, terminating: true })])],
+    want: [{ local: [], all: [], anywhere: false }],
+  },
+  {
+    name: 'Cluster policy, nothing ready or serving: no endpoints anywhere',
+    svc: service('ns', 'down'),
+    slices: [slice('down', [there('10.1.0.2', { ready: false, serving: false })])],
+    want: [{ cluster: [], anywhere: false }],
   },
   {
     name: 'no ready endpoint: serving+terminating ones are used (KEP-1669); not-serving ones never',
