@@ -92,7 +92,7 @@ function makePlans(n: number): PlanSet {
       servicePortName: `ns${i % 100}/svc${i}:http`, namespace: `ns${i % 100}`, name: `svc${i}`, portName: 'http', protocol: 'tcp', family: 4,
       clusterIP: `10.${96 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`, port: 80,
       nodePort: i % 10 === 0 ? 30000 + (i % 2700) : 0,
-      externalIPs: [], loadBalancerIPs: [], loadBalancerSourceRanges: [], healthCheckNodePort: 0, affinityTimeoutSeconds: 0,
+      externalIPs: [], loadBalancerIPs: [], loadBalancerSourceRanges: [], loadBalancerSourceRangesIncludeNode: false, healthCheckNodePort: 0, affinityTimeoutSeconds: 0,
       externalPolicyLocal: false, internalPolicyLocal: false, allEndpoints: eps, clusterEndpoints: eps, localEndpoints: [], hasAnyEndpoints: true,
       masqueradeAll: false, clusterCIDRs: ['10.128.0.0/10'],
     };

@@ -239,6 +239,14 @@ export function renderChains(s: ServiceShape, ctx: RenderContext): ChainRules {
     for (const cidr of plan.loadBalancerSourceRanges) {
       rules.push(`-A ${s.fw} -m comment --comment "${spn} loadbalancer IP" -s ${cidr} -j ${s.ext}`);
     }
+    // The node reaching its own LB IP: with the VIP a local address, the
+    // connection loops back with the VIP as its source, which no range
+    // names. Let it through when the ranges admit the node (kube-proxy's allowFromNode).
+    if (plan.loadBalancerSourceRangesIncludeNode) {
+      for (const ip of plan.loadBalancerIPs) {
+        rules.push(`-A ${s.fw} -m comment --comment "${spn} loadbalancer IP" -s ${ip} -j ${s.ext}`);
+      }
+    }
     // What falls off the end was not DNATed, so KUBE-PROXY-FIREWALL (filter) drops it.
     rules.push(`-A ${s.fw} -m comment --comment "other traffic to ${spn} will be dropped by KUBE-PROXY-FIREWALL"`);
   }

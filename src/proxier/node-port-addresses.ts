@@ -7,6 +7,7 @@ import IPCIDR from 'ip-cidr';
 import type { Node } from '../k8s/objects.ts';
 import { ConfigError } from '../errors.ts';
 import { familyOf, ofFamily } from './ip-family.ts';
+import { primaryNodeIP } from './node-ip.ts';
 import type { IPFamilyNumber } from './plan.ts';
 
 /** This host's (this namespace's) interface addresses. */
@@ -48,7 +49,7 @@ export function nodePortAddressesFor(
     for (const a of ofFamily(addresses, family)) if (c.contains(a)) out.add(a);
   }
   if (wantPrimary && node) {
-    const primary = ofFamily(node.internalIPs, family)[0] ?? ofFamily(node.externalIPs, family)[0];
+    const primary = primaryNodeIP(node, family);
     if (primary) out.add(primary);
   }
   return [...out].sort();

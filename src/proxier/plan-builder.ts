@@ -6,6 +6,7 @@ import type { EndpointSlice, Node, Service, ServicePort } from '../k8s/objects.t
 import { endpointId, selectEndpoints, sortCandidates } from './endpoint-selection.ts';
 import type { CandidateEndpoint } from './endpoint-selection.ts';
 import { familyOf, ofFamily } from './ip-family.ts';
+import { cidrsContain, nodeIPOf, primaryNodeIP } from './node-ip.ts';
 import type { IPFamilyNumber, PlanEndpoint, ServicePortPlan } from './plan.ts';
 
 export interface PlanContext {
@@ -27,6 +28,14 @@ function clusterCIDRsOf(all: readonly string[], family: IPFamilyNumber): string[
   let known = cidrsOfFamily.get(family);
   if (known?.from !== all) cidrsOfFamily.set(family, (known = { from: all, cidrs: kept(ofFamily(all, family)) }));
   return known.cidrs;
+}
+
+/**
+ * What of this node's Node object the plans depend on (its zone for topology,
+ * its IPs for loadBalancerSourceRanges): when it changes, every plan is rebuilt.
+ */
+export function nodeFactsKey(node: Node | undefined): string {
+  return `${node?.zone ?? ''}|${primaryNodeIP(node, 4) ?? ''}|${primaryNodeIP(node, 6) ?? ''}`;
 }
 
 /** Why a service has no plans, or '' when it has. */
@@ -52,7 +61,8 @@ export function buildPlans(svc: Service, slices: readonly EndpointSlice[], famil
   const externalIPs = kept(ofFamily(svc.externalIPs, family));
   const loadBalancerIPs = kept(ofFamily(svc.loadBalancerIngressIPs, family));
   // A mis-typed range is dropped here rather than breaking a whole restore.
-  const loadBalancerSourceRanges = kept(ofFamily(svc.loadBalancerSourceRanges, family));
+  const loadBalancerSourceRanges = loadBalancerIPs.length > 0 ? kept(ofFamily(svc.loadBalancerSourceRanges, family)) : NONE;
+  const loadBalancerSourceRangesIncludeNode = cidrsContain(loadBalancerSourceRanges, nodeIPOf(ctx.node, family));
   const clusterCIDRs = clusterCIDRsOf(ctx.clusterCIDRs, family);
   const nodeZone = ctx.node?.zone ?? '';
   const familySlices = slices
@@ -93,7 +103,8 @@ export function buildPlans(svc: Service, slices: readonly EndpointSlice[], famil
       nodePort,
       externalIPs,
       loadBalancerIPs,
-      loadBalancerSourceRanges: loadBalancerIPs.length > 0 ? loadBalancerSourceRanges : [],
+      loadBalancerSourceRanges,
+      loadBalancerSourceRangesIncludeNode,
       // The API allocates healthCheckNodePort only for Local LoadBalancers; kube-proxy serves it only then.
       healthCheckNodePort: externalPolicyLocal && (svc.type === 'LoadBalancer' || svc.type === 'NodePort') ? svc.healthCheckNodePort : 0,
       affinityTimeoutSeconds: svc.sessionAffinity === 'ClientIP' ? svc.sessionAffinityTimeoutSeconds || 10800 : 0,

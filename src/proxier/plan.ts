@@ -40,6 +40,13 @@ export interface ServicePortPlan {
   loadBalancerIPs: string[];
   /** CIDRs allowed to reach the load balancer IPs; empty means everyone. */
   loadBalancerSourceRanges: string[];
+  /**
+   * Added (LB source ranges and the node): one of loadBalancerSourceRanges
+   * holds this node's IP of the plan's family. The node reaching its own LB IP
+   * (often a local address, so the connection's source is the LB IP itself)
+   * is then let through the firewall too, as kube-proxy's allowFromNode does.
+   */
+  loadBalancerSourceRangesIncludeNode: boolean;
   /** 0 when none; only set for externalTrafficPolicy Local LoadBalancer/NodePort services. */
   healthCheckNodePort: number;
 

@@ -24,7 +24,7 @@ import { familyLabel } from './metrics.ts';
 import type { ProxierMetrics } from './metrics.ts';
 import { planKey } from './plan.ts';
 import type { IPFamilyNumber, PlanSet, ServicePortPlan } from './plan.ts';
-import { buildPlans } from './plan-builder.ts';
+import { buildPlans, nodeFactsKey } from './plan-builder.ts';
 import type { PlanContext } from './plan-builder.ts';
 import { releaseFreedMemory } from './release-memory.ts';
 
@@ -155,7 +155,7 @@ export class Proxier {
     this.#unsubscribeNode = this.#opts.store.subscribe((c) => {
       if (c.kind !== 'Node' || c.key !== this.#opts.nodeName) return;
       const cur = c.current as Node | undefined;
-      if ((cur?.zone ?? '') !== (this.#node?.zone ?? '')) {
+      if (nodeFactsKey(cur) !== nodeFactsKey(this.#node)) {
         this.#nodeChanged = true;
         this.#queued();
       }
@@ -213,7 +213,7 @@ export class Proxier {
       this.#triggerTimes.set(svc, [...(this.#triggerTimes.get(svc) ?? []), ...times]);
     }
     if (!this.#built || this.#nodeChanged) {
-      // Every plan from the store: at the first sync and when this node's zone moved (topology).
+      // Every plan from the store: at the first sync and when this node's zone (topology) or IPs (source ranges) moved.
       // A periodic full sync needs no rebuild: the tracker keeps the cached plans current,
       // and "full" is about rewriting the kernel state, not recomputing decisions.
       this.#built = true;

@@ -21,7 +21,7 @@ function udpPlan(name: string, clusterIP: string, endpoints: string[], family: 4
   const eps = endpoints.map(ep);
   return {
     servicePortName: `ns/${name}:dns`, namespace: 'ns', name, portName: 'dns', protocol: 'udp', family,
-    clusterIP, port: 53, nodePort: 0, externalIPs: [], loadBalancerIPs: [], loadBalancerSourceRanges: [], healthCheckNodePort: 0,
+    clusterIP, port: 53, nodePort: 0, externalIPs: [], loadBalancerIPs: [], loadBalancerSourceRanges: [], loadBalancerSourceRangesIncludeNode: false, healthCheckNodePort: 0,
     affinityTimeoutSeconds: 0, externalPolicyLocal: false, internalPolicyLocal: false,
     allEndpoints: eps, clusterEndpoints: eps, localEndpoints: [], hasAnyEndpoints: eps.length > 0, masqueradeAll: false, clusterCIDRs: [],
   };

@@ -23,6 +23,7 @@ export function plan(ns: string, name: string, over: Partial<ServicePortPlan> = 
     externalIPs: [],
     loadBalancerIPs: [],
     loadBalancerSourceRanges: [],
+    loadBalancerSourceRangesIncludeNode: false,
     healthCheckNodePort: 0,
     affinityTimeoutSeconds: 0,
     externalPolicyLocal: false,

@@ -4,7 +4,7 @@ import { ep, plan, planSet } from './plans.ts';
 import { renderSync } from '../../../src/iptables/render-sync.ts';
 import { masqueradeMark } from '../../../src/iptables/render-context.ts';
 import { missingJumps } from '../../../src/iptables/render-fixed.ts';
-import { svcChain } from '../../../src/iptables/chain-names.ts';
+import { servicePortChains, svcChain } from '../../../src/iptables/chain-names.ts';
 
 const web = plan('default', 'web', { clusterEndpoints: [ep('10.244.1.2', 8080), ep('10.244.1.3', 8080), ep('10.244.1.4', 8080)] });
 
@@ -72,6 +72,37 @@ t.test('no endpoint usable here: DROP when the service has endpoints elsewhere (
     for (const want of row.want) t.ok(text.includes(want), `${row.name}: ${want}`);
     for (const not of row.not) t.notMatch(text, not, `${row.name}: no ${not}`);
   }
+});
+
+t.test("loadBalancerSourceRanges: the LB IPs as sources are allowed only when the ranges hold the node's IP", async (t) => {
+  const lb = (name: string, includeNode: boolean) =>
+    plan('default', name, {
+      clusterIP: '10.96.0.40',
+      loadBalancerIPs: ['192.0.2.50', '192.0.2.51'],
+      loadBalancerSourceRanges: ['192.168.1.0/24'],
+      loadBalancerSourceRangesIncludeNode: includeNode,
+      clusterEndpoints: [ep('10.244.1.2', 8080)],
+    });
+  const { fw, ext } = servicePortChains('default/lbnode:http', 'tcp');
+  const withNode = renderFirstSync(planSet(lb('lbnode', true)));
+  const fwRules = withNode.split('\n').filter((l) => l.startsWith(`-A ${fw} `));
+  t.same(
+    fwRules,
+    [
+      `-A ${fw} -m comment --comment "default/lbnode:http loadbalancer IP" -s 192.168.1.0/24 -j ${ext}`,
+      `-A ${fw} -m comment --comment "default/lbnode:http loadbalancer IP" -s 192.0.2.50 -j ${ext}`,
+      `-A ${fw} -m comment --comment "default/lbnode:http loadbalancer IP" -s 192.0.2.51 -j ${ext}`,
+      `-A ${fw} -m comment --comment "other traffic to default/lbnode:http will be dropped by KUBE-PROXY-FIREWALL"`,
+    ],
+    'ranges, then each LB IP as a source, then the fall-through',
+  );
+  const without = renderFirstSync(planSet(lb('lbother', false)));
+  const other = servicePortChains('default/lbother:http', 'tcp');
+  t.same(
+    without.split('\n').filter((l) => l.startsWith(`-A ${other.fw} `)).map((l) => / -s (\S+)/.exec(l)?.[1] ?? 'end'),
+    ['192.168.1.0/24', 'end'],
+    'ranges that do not hold the node: no LB IP source rule',
+  );
 });
 
 t.test('masquerade bit', async (t) => {

@@ -29,6 +29,14 @@ const plans = planSet(
     clusterEndpoints: [ep('10.244.1.2', 8080), local('10.244.2.2', 8080)],
     localEndpoints: [local('10.244.2.2', 8080)],
   }),
+  // Source ranges holding the node's IP (192.168.1.10): the node reaching its own LB IP is let in.
+  plan('default', 'lb-node', {
+    clusterIP: '10.96.0.20',
+    loadBalancerIPs: ['192.0.2.201'],
+    loadBalancerSourceRanges: ['192.168.1.0/24'],
+    loadBalancerSourceRangesIncludeNode: true,
+    clusterEndpoints: [ep('10.244.1.10', 80)],
+  }),
   plan('default', 'empty', { clusterIP: '10.96.0.12', nodePort: 30082 }),
   plan('default', 'sticky', { clusterIP: '10.96.0.13', affinityTimeoutSeconds: 10800, clusterEndpoints: [ep('10.244.1.4', 80), ep('10.244.1.5', 80)] }),
   plan('default', 'draining', {
@@ -52,7 +60,8 @@ const OUTSIDE = '203.0.113.7';
 /** "dnat 10.244.1.2:8080" / "dnat … masq" / "reject" / "drop" / "accept". */
 const summary = (outs: Outcome[]) => outs.map((o) => [o.verdict, o.endpoint, o.masqueraded ? 'masq' : ''].filter(Boolean).join(' ')).sort();
 
-const rows: { name: string; src: string; dst: string; port: number; proto?: 'tcp' | 'udp'; want: string[] }[] = [
+/** `local`: more addresses of the node (an LB IP assigned to it) beside NODE_IP. */
+const rows: { name: string; src: string; dst: string; port: number; proto?: 'tcp' | 'udp'; local?: string[]; want: string[] }[] = [
   { name: 'pod to ClusterIP reaches every endpoint, source kept', src: POD, dst: '10.96.0.10', port: 80, want: ['dnat 10.244.1.2:8080', 'dnat 10.244.1.3:8080'] },
   { name: 'off-cluster source to ClusterIP is masqueraded', src: OUTSIDE, dst: '10.96.0.10', port: 80, want: ['dnat 10.244.1.2:8080 masq', 'dnat 10.244.1.3:8080 masq'] },
   { name: 'the node itself to ClusterIP is masqueraded', src: NODE_IP, dst: '10.96.0.10', port: 80, want: ['dnat 10.244.1.2:8080 masq', 'dnat 10.244.1.3:8080 masq'] },
@@ -62,6 +71,10 @@ const rows: { name: string; src: string; dst: string; port: number; proto?: 'tcp
   { name: 'LB from an allowed source, Local policy: local endpoint, source kept', src: '198.51.100.9', dst: '192.0.2.200', port: 80, want: ['dnat 10.244.2.2:8080'] },
   { name: 'LB from a denied source is dropped', src: OUTSIDE, dst: '192.0.2.200', port: 80, want: ['drop'] },
   { name: 'LB source ranges apply to pods too', src: POD, dst: '192.0.2.200', port: 80, want: ['drop'] },
+  { name: 'the node to its own LB IP (source: the LB IP), ranges holding the node: served', src: '192.0.2.201', dst: '192.0.2.201', port: 80, local: ['192.0.2.201'], want: ['dnat 10.244.1.10:80 masq'] },
+  { name: 'the node to its own LB IP (source: the LB IP), ranges without the node: dropped', src: '192.0.2.200', dst: '192.0.2.200', port: 80, local: ['192.0.2.200'], want: ['drop'] },
+  { name: 'LB with ranges holding the node: an outside source outside them is still dropped', src: OUTSIDE, dst: '192.0.2.201', port: 80, want: ['drop'] },
+  { name: 'LB with ranges holding the node: an allowed source reaches it', src: '192.168.1.77', dst: '192.0.2.201', port: 80, want: ['dnat 10.244.1.10:80 masq'] },
   { name: 'Local-policy NodePort from outside: local endpoint only', src: OUTSIDE, dst: NODE_IP, port: 30081, want: ['dnat 10.244.2.2:8080'] },
   { name: 'Local-policy NodePort from a pod short-circuits to Cluster', src: POD, dst: NODE_IP, port: 30081, want: ['dnat 10.244.1.2:8080', 'dnat 10.244.2.2:8080'] },
   { name: 'no endpoints: ClusterIP rejected', src: POD, dst: '10.96.0.12', port: 80, want: ['reject'] },
@@ -83,7 +96,7 @@ const rows: { name: string; src: string; dst: string; port: number; proto?: 'tcp
 
 for (const row of rows) {
   t.test(row.name, async (t) => {
-    const outs = trace(tables, { src: row.src, dst: row.dst, port: row.port, proto: row.proto ?? 'tcp' }, { localAddresses: [NODE_IP] });
+    const outs = trace(tables, { src: row.src, dst: row.dst, port: row.port, proto: row.proto ?? 'tcp' }, { localAddresses: [NODE_IP, ...(row.local ?? [])] });
     t.same(summary(outs), [...row.want].sort(), `${row.src} -> ${row.dst}:${row.port}`);
   });
 }

@@ -15,7 +15,7 @@ const ep = (ip: string): PlanEndpoint => ({ ip, port: 53, isLocal: false, ready:
 function plan(over: Partial<ServicePortPlan> = {}): ServicePortPlan {
   return {
     servicePortName: 'kube-system/dns:dns', namespace: 'kube-system', name: 'dns', portName: 'dns', protocol: 'udp', family: 4,
-    clusterIP: '10.96.0.10', port: 53, nodePort: 0, externalIPs: [], loadBalancerIPs: [], loadBalancerSourceRanges: [], healthCheckNodePort: 0,
+    clusterIP: '10.96.0.10', port: 53, nodePort: 0, externalIPs: [], loadBalancerIPs: [], loadBalancerSourceRanges: [], loadBalancerSourceRangesIncludeNode: false, healthCheckNodePort: 0,
     affinityTimeoutSeconds: 0, externalPolicyLocal: false, internalPolicyLocal: false,
     allEndpoints: [], clusterEndpoints: [], localEndpoints: [], hasAnyEndpoints: false, masqueradeAll: false, clusterCIDRs: [], ...over,
   };

@@ -244,6 +244,25 @@ t.test('a zone change of this node recomputes topology for every service', async
   await proxier.stop();
 });
 
+t.test("a new IP of this node rebuilds the plans whose source ranges hold it", async (t) => {
+  const { store, clock, backend, proxier, syncAll } = setup();
+  store.upsert(node('node-a', { internalIPs: ['192.168.1.10'] }));
+  store.upsert(
+    service('ns', 'lb', { type: 'LoadBalancer', ports: [servicePort({ nodePort: 30080 })], loadBalancerIngressIPs: ['203.0.113.9'], loadBalancerSourceRanges: ['192.168.2.0/24'] }),
+  );
+  store.upsert(endpointSlice('ns', 'lb', 'lb-1', [endpoint('10.1.0.1')]));
+  syncAll();
+  await proxier.start();
+  await clock.advance(0);
+  t.equal(backend.last?.plans.get('ns/lb:http/tcp')?.loadBalancerSourceRangesIncludeNode, false, 'node outside the ranges');
+  await clock.advance(5000);
+  store.upsert(node('node-a', { internalIPs: ['192.168.2.10'] }));
+  await clock.advance(0);
+  t.equal(backend.last?.plans.get('ns/lb:http/tcp')?.loadBalancerSourceRangesIncludeNode, true, 'node moved into them');
+  t.same(backend.last?.changed, ['ns/lb:http/tcp'], 'the plan is synced as changed');
+  await proxier.stop();
+});
+
 t.test('UDP conntrack: nothing on the first sync; none→some and removed endpoints after', async (t) => {
   const { store, clock, conntrack, proxier, syncAll } = setup();
   const dns = service('kube-system', 'dns', { clusterIPs: ['10.96.0.10'], ports: [servicePort({ name: 'dns', protocol: 'UDP', port: 53 })] });
