@@ -61,6 +61,9 @@ import type { RenderedPlan, SyncRender } from './render-sync.ts';
 import { chainExists, parseSave, restore, save } from './restore.ts';
 import type { IptablesTools } from './tools.ts';
 
+/** Where full syncs put KUBE-PROXY-CANARY (render-sync.ts), in the order intact() looks. */
+const CANARY_TABLES = ['mangle', 'nat', 'filter'] as const;
+
 /** Plans per nft restore in a chunked full sync (see above). */
 export const CHUNK_PLANS = 200;
 
@@ -207,16 +210,19 @@ export class IptablesBackend implements ProxyBackend {
   }
 
   /**
-   * Whether KUBE-PROXY-CANARY is still in the nat and the filter table (one
-   * `iptables -S` each, ~5 ms at 10k services on nft; legacy reads the whole
-   * table, ~200 ms for nat). It vanishes when someone deletes a table's chains
-   * (a firewall reload, `iptables -t nat -X`); then a full sync must put
-   * everything back. kube-proxy's Monitor watches a canary in mangle, nat and
-   * filter the same way. Before the first sync there is nothing to lose.
+   * Whether KUBE-PROXY-CANARY is still in the mangle, nat and filter tables
+   * (one `iptables -S` each, ~5 ms at 10k services on nft; legacy reads the
+   * whole table, ~200 ms for nat). It vanishes when someone deletes a table's
+   * chains (a firewall reload, `iptables -t nat -X`); then a full sync must
+   * put everything back. kube-proxy's Monitor keeps the same three canaries
+   * but polls only mangle's (the first table it is given) and treats nat and
+   * filter as following along; netlet notices any of the three going, so a
+   * reload of nat or filter alone is repaired too. Before the first sync there
+   * is nothing to lose.
    */
   async intact(): Promise<boolean> {
     if (!this.#synced) return true;
-    for (const table of ['nat', 'filter']) if (!(await chainExists(this.tools, table, KUBE_PROXY_CANARY))) return false;
+    for (const table of CANARY_TABLES) if (!(await chainExists(this.tools, table, KUBE_PROXY_CANARY))) return false;
     return true;
   }
 

@@ -124,7 +124,10 @@ export function renderSync(input: SyncRenderInput): SyncRender {
   // every rule of a chain it touches, so a chain is written whole, or (in a
   // partial sync, when its rules are the same as last time) not at all: the
   // common endpoint change then costs only the service's own chains.
-  const sharedChains: [table: 'filter' | 'nat', chain: string, rules: string[]][] = [
+  // KUBE-PROXY-CANARY in mangle, nat and filter, as kube-proxy's Monitor
+  // keeps it: written by every full sync, then left alone (intact() looks).
+  const sharedChains: [table: 'mangle' | 'filter' | 'nat', chain: string, rules: string[]][] = [
+    ['mangle', KUBE_PROXY_CANARY, []],
     ['filter', KUBE_SERVICES, filterServices],
     ['filter', KUBE_EXTERNAL_SERVICES, filterExternal],
     ['filter', KUBE_FORWARD, filterForward],
@@ -138,7 +141,11 @@ export function renderSync(input: SyncRenderInput): SyncRender {
     ['nat', KUBE_SERVICES, [...natServices, ...dispatch]],
   ];
   const shared = new Map<string, string>();
-  const write = { filter: { chains: [] as string[], rules: [] as string[] }, nat: { chains: [] as string[], rules: [] as string[] } };
+  const write = {
+    mangle: { chains: [] as string[], rules: [] as string[] },
+    filter: { chains: [] as string[], rules: [] as string[] },
+    nat: { chains: [] as string[], rules: [] as string[] },
+  };
   for (const [table, chain, rules] of sharedChains) {
     const key = `${table}/${chain}`;
     const text = rules.join('\n');
@@ -164,6 +171,7 @@ export function renderSync(input: SyncRenderInput): SyncRender {
   const ownChains = input.chunkPlans > 0 ? [] : current.chains;
   const ownRules = input.chunkPlans > 0 ? [] : current.rules;
 
+  const mangleSection = write.mangle.chains.length > 0 ? ['*mangle', ...write.mangle.chains, 'COMMIT'] : [];
   const filterSection =
     write.filter.chains.length + input.missingJumps.filter.length > 0
       ? ['*filter', ...write.filter.chains, ...write.filter.rules, ...input.missingJumps.filter, 'COMMIT']
@@ -198,7 +206,7 @@ export function renderSync(input: SyncRenderInput): SyncRender {
     });
   }
   // Nothing changed at all: no restore.
-  if (filterSection.length + natSection.length > 0) inputs.push([...filterSection, ...natSection, ''].join('\n'));
+  if (mangleSection.length + filterSection.length + natSection.length > 0) inputs.push([...mangleSection, ...filterSection, ...natSection, ''].join('\n'));
   return {
     inputs,
     rendered,

@@ -142,4 +142,9 @@ t.test('rules flushed by someone else come back within about syncPeriod, with no
   const nat = await topo.node.exec('iptables-nft-save', ['-t', 'nat']);
   t.match(nat, /:KUBE-PROXY-CANARY /, 'the canary is back');
   t.match(nat, /-A PREROUTING .*-j KUBE-SERVICES/, 'and the jump from PREROUTING');
+
+  // Only mangle's canary deleted (kube-proxy's Monitor watches that one first): noticed and put back too.
+  await topo.node.exec('iptables-nft', ['-t', 'mangle', '-X', 'KUBE-PROXY-CANARY']);
+  await eventually(async () => /:KUBE-PROXY-CANARY /.test(await topo.node.exec('iptables-nft-save', ['-t', 'mangle'])), 15_000, 200);
+  t.match(await topo.node.exec('iptables-nft-save', ['-t', 'mangle']), /:KUBE-PROXY-CANARY /, 'the mangle canary came back');
 });

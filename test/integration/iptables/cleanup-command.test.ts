@@ -23,6 +23,9 @@ COMMIT
 -A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD
 -A FORWARD -s 172.17.0.0/16 -j ACCEPT
 COMMIT
+*mangle
+:KUBE-PROXY-CANARY - [0:0]
+COMMIT
 `;
 
 t.test('netlet cleanup --kube-proxy removes kube-proxy leftovers and nothing else', { skip: rootSkip() }, async (t) => {
@@ -31,7 +34,7 @@ t.test('netlet cleanup --kube-proxy removes kube-proxy leftovers and nothing els
   const ns = await lab.netns('node');
   await ns.exec('iptables-legacy-restore', ['--noflush'], { input: LEFTOVERS });
   const out = await ns.exec(process.execPath, [NETLET, 'cleanup', '--kube-proxy']);
-  t.match(out, /iptables-legacy: removed 4 chains/, out);
+  t.match(out, /iptables-legacy: removed 5 chains/, out);
   const left = await ns.exec('iptables-legacy-save', []);
   t.notMatch(left, /KUBE-/, 'no KUBE chain or jump left');
   t.match(left, /-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER/, 'foreign nat rule kept');

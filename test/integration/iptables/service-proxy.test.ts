@@ -125,9 +125,11 @@ t.test('a restarted backend adopts the rules without a flush and removes stale o
   t.match(nat, /-A POSTROUTING -s 172\.17\.0\.0\/16 -j MASQUERADE/, 'a foreign rule survives');
   t.equal(nat.match(/-j KUBE-SERVICES/g)?.length, 2, 'jumps not duplicated (PREROUTING + OUTPUT)');
 
+  t.match(await topo.node.exec('iptables-nft-save', ['-t', 'mangle']), /:KUBE-PROXY-CANARY /, 'the full sync put the canary in mangle too');
   await second.cleanup();
   const after = await topo.node.exec('iptables-nft-save', ['-t', 'nat']);
   t.notMatch(after, /KUBE-/, 'cleanup removed every chain and jump of ours');
+  t.notMatch(await topo.node.exec('iptables-nft-save', ['-t', 'mangle']), /KUBE-PROXY-CANARY/, "and mangle's canary");
   t.match(after, /-A POSTROUTING -s 172\.17\.0\.0\/16 -j MASQUERADE/, 'and left the foreign rule');
 });
 
@@ -147,6 +149,17 @@ t.test('IPv6 ClusterIP', { skip: rootSkip() }, async (t) => {
   const got = await bodies(topo, topo.cpod, 'http://[fd00:96::10]/', 20);
   t.same(pods(got), ['pod1', 'pod2'], 'both IPv6 endpoints reached through ip6tables');
   t.ok(got.every((b) => b.endsWith(' fd00:244:3::2')), `pod source kept (${got[0]})`);
+  // The IPv6 canaries: in ip6tables' mangle, nat and filter, and a mangle flush is noticed.
+  for (const table of ['mangle', 'nat', 'filter']) {
+    t.match(await topo.node.exec('ip6tables-nft-save', ['-t', table]), /:KUBE-PROXY-CANARY /, `IPv6 canary in ${table}`);
+  }
+  t.equal(await driver.intact(), true, 'IPv6 rules intact');
+  await topo.node.exec('ip6tables-nft', ['-t', 'mangle', '-X', 'KUBE-PROXY-CANARY']);
+  t.equal(await driver.intact(), false, 'the IPv6 mangle canary gone is seen');
+  await driver.cleanup();
+  for (const table of ['mangle', 'nat', 'filter']) {
+    t.notMatch(await topo.node.exec('ip6tables-nft-save', ['-t', table]), /KUBE-/, `IPv6 cleanup leaves nothing of ours in ${table}`);
+  }
 });
 
 t.test('recovery: deleted chains come back on the next sync; bad input loses nothing', { skip: rootSkip() }, async (t) => {
@@ -172,6 +185,13 @@ t.test('recovery: deleted chains come back on the next sync; bad input loses not
   t.equal(await driver.intact(), false, 'a flushed filter table is seen too');
   await driver.sync(plans, { full: true });
   t.equal(await driver.intact(), true, 'and repaired by the full sync');
+  // kube-proxy's Monitor polls mangle's canary first; a mangle flush alone is seen as well.
+  await topo.node.exec('iptables-nft', ['-t', 'mangle', '-F']);
+  await topo.node.exec('iptables-nft', ['-t', 'mangle', '-X']);
+  t.equal(await driver.intact(), false, 'a flushed mangle table is seen too');
+  await driver.sync(plans, { full: true });
+  t.equal(await driver.intact(), true, 'and its canary put back by the full sync');
+  t.match(await topo.node.exec('iptables-nft-save', ['-t', 'mangle']), /:KUBE-PROXY-CANARY /, 'the mangle canary is there again');
   t.match(await get(topo.cpod, 'http://10.96.0.10/'), /^pod[12] /, 'served again after the full sync');
 
   const before = await topo.node.exec('iptables-nft-save', ['-t', 'nat']);

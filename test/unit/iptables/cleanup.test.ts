@@ -32,3 +32,9 @@ t.test('removes our chains and the jumps into them, nothing else', async (t) => 
 t.test('nothing of ours: no restore', async (t) => {
   t.equal(cleanupInput('filter', '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j ACCEPT\nCOMMIT\n'), '');
 });
+
+t.test("mangle: our canary goes, kubelet's chains stay", async (t) => {
+  const save = '*mangle\n:PREROUTING ACCEPT [0:0]\n:KUBE-IPTABLES-HINT - [0:0]\n:KUBE-KUBELET-CANARY - [0:0]\n:KUBE-PROXY-CANARY - [0:0]\nCOMMIT\n';
+  const input = cleanupInput('mangle', save);
+  t.same(input.split('\n'), ['*mangle', ':KUBE-PROXY-CANARY - [0:0]', '-X KUBE-PROXY-CANARY', 'COMMIT', '']);
+});

@@ -105,6 +105,18 @@ t.test("loadBalancerSourceRanges: the LB IPs as sources are allowed only when th
   );
 });
 
+t.test('KUBE-PROXY-CANARY: a full sync writes it in mangle, filter and nat; a partial sync leaves it be', async (t) => {
+  const plans = planSet(web);
+  const base = { ctx: ctx4, staleChains: () => [], missingJumps: { nat: [], filter: [] }, chunkPlans: 0 };
+  const full = renderSync({ ...base, plans, rewrite: new Set(plans.keys()), previous: new Map() });
+  const text = full.inputs.join('');
+  t.match(text, /^\*mangle\n:KUBE-PROXY-CANARY - \[0:0\]\nCOMMIT\n\*filter\n/, 'mangle first, with only the canary');
+  t.match(text, /\*filter\n[^*]*:KUBE-PROXY-CANARY - \[0:0\]/, 'in filter');
+  t.match(text, /\*nat\n[^*]*:KUBE-PROXY-CANARY - \[0:0\]/, 'in nat');
+  const partial = renderSync({ ...base, plans, rewrite: new Set(plans.keys()), previous: full.rendered, previousShared: full.shared });
+  t.notMatch(partial.inputs.join(''), /KUBE-PROXY-CANARY|\*mangle/, 'a partial sync does not touch the canaries');
+});
+
 t.test('masquerade bit', async (t) => {
   t.equal(masqueradeMark(14), '0x4000');
   t.equal(masqueradeMark(0), '0x1');
