@@ -6,17 +6,20 @@
 // between only changed plan keys are rewritten. Whether the kernel state is
 // intact is polled every syncPeriod apart from the syncs (kube-proxy's
 // iptables Monitor), so a change never waits for that check.
-// After a successful sync it deletes the UDP conntrack entries the change
-// made stale and updates the healthCheckNodePort servers.
+// One family's sync and its bookkeeping (metrics, what was applied, the UDP
+// conntrack entries the change made stale) are in family-sync.ts; after a
+// successful round the proxier updates the healthCheckNodePort servers.
 
 import type { Logger } from '../agent/log.ts';
 import type { Node } from '../k8s/objects.ts';
 import type { ObjectStore } from '../k8s/store.ts';
-import type { ProxyBackend, SyncResult } from './backend.ts';
+import type { ProxyBackend } from './backend.ts';
 import { BoundedFrequencyRunner, systemClock } from './bounded-frequency-runner.ts';
 import type { Clock } from './bounded-frequency-runner.ts';
 import { ChangeTracker, isProxied } from './change-tracker.ts';
 import { deepEqual } from './deep-equal.ts';
+import { newFamilyState, syncFamily } from './family-sync.ts';
+import type { FamilyState, FamilySyncDeps } from './family-sync.ts';
 import { IntactMonitor } from './intact-monitor.ts';
 import type { ConntrackCleaner } from './conntrack-cleaner.ts';
 import type { HealthCheckService, HealthCheckServers } from './healthcheck-servers.ts';
@@ -53,24 +56,6 @@ export interface ProxierOptions {
   clock?: Clock;
 }
 
-interface FamilyState {
-  family: IPFamilyNumber;
-  backend: ProxyBackend;
-  plans: PlanSet;
-  /** Keys changed since this family's last successful sync. */
-  changed: Set<string>;
-  needFull: boolean;
-  lastFullAt: number;
-  /** What the kernel holds after the last successful sync; undefined before the first. */
-  applied: PlanSet | undefined;
-  /** When the oldest change not yet applied was queued; 0 when none. */
-  oldestPending: number;
-  consecutiveFailures: number;
-  /** Full syncs started or ended: an integrity check that saw one overlap it cannot be trusted. */
-  fullSyncEvents: number;
-  fullSyncRunning: boolean;
-}
-
 const SYNCED_KINDS = ['Service', 'EndpointSlice', 'Node'] as const;
 
 const plansEqual = (a: ServicePortPlan, b: ServicePortPlan): boolean => deepEqual(a, b);
@@ -95,6 +80,7 @@ export class Proxier {
   /** When the first change not yet taken by a sync reached the proxier (wall clock), 0 when none. */
   #firstQueuedAt = 0;
   readonly #monitor: IntactMonitor;
+  readonly #familySyncDeps: FamilySyncDeps;
 
   constructor(opts: ProxierOptions) {
     if (opts.backends.size === 0) throw new TypeError('proxier: at least one backend is needed');
@@ -106,19 +92,7 @@ export class Proxier {
         this.#queued();
       },
     });
-    this.#families = [...opts.backends].map(([family, backend]) => ({
-      family,
-      backend,
-      plans: new Map(),
-      changed: new Set(),
-      needFull: true,
-      lastFullAt: -Infinity,
-      applied: undefined,
-      oldestPending: 0,
-      consecutiveFailures: 0,
-      fullSyncEvents: 0,
-      fullSyncRunning: false,
-    }));
+    this.#families = [...opts.backends].map(([family, backend]) => newFamilyState(family, backend));
     this.#runner = new BoundedFrequencyRunner(() => this.syncProxyRules(), {
       name: 'sync-proxy-rules',
       minIntervalMs: opts.minSyncPeriodMs,
@@ -126,6 +100,15 @@ export class Proxier {
       clock: this.#clock,
       onError: (err) => opts.log.error({ err }, 'proxy rule sync crashed'),
     });
+    this.#familySyncDeps = {
+      log: opts.log,
+      metrics: opts.metrics,
+      clock: this.#clock,
+      minSyncPeriodMs: opts.minSyncPeriodMs,
+      syncPeriodMs: opts.syncPeriodMs,
+      conntrack: opts.conntrack,
+      retryAfter: (delayMs) => this.#runner.retryAfter(delayMs),
+    };
     this.#monitor = new IntactMonitor({
       clock: this.#clock,
       periodMs: opts.syncPeriodMs,
@@ -239,7 +222,8 @@ export class Proxier {
         f.fullSyncRunning = true;
       }
       try {
-        if (!(await this.#syncFamily(f, full, startedAt, eventAt))) allOk = false;
+        const nodePortAddresses = () => this.#opts.nodePortAddresses?.(f.family, this.#node) ?? [];
+        if (!(await syncFamily(f, { full, startedAt, eventAt, nodePortAddresses }, this.#familySyncDeps))) allOk = false;
       } finally {
         if (full) {
           f.fullSyncEvents++;
@@ -256,71 +240,6 @@ export class Proxier {
       const released = releaseFreedMemory();
       if (released) this.#opts.log.debug({ gcMs: Math.round(released.ms), releasedMB: Math.round(released.releasedBytes / 2 ** 20) }, 'gave the full sync memory back');
     }
-  }
-
-  async #syncFamily(f: FamilyState, full: boolean, startedAt: number, eventAt: number): Promise<boolean> {
-    const { log, metrics } = this.#opts;
-    const fam = familyLabel(f.family);
-    const changed = new Set(f.changed);
-    const t0 = performance.now();
-    let result: SyncResult;
-    try {
-      result = await f.backend.sync({
-        family: f.family,
-        plans: f.plans,
-        changed,
-        full,
-        nodePortAddresses: this.#opts.nodePortAddresses?.(f.family, this.#node) ?? [],
-      });
-    } catch (err) {
-      f.needFull = true;
-      f.consecutiveFailures++;
-      if (f.oldestPending === 0) f.oldestPending = startedAt;
-      if (f.backend.name === 'iptables') metrics.restoreFailures.inc({ ip_family: fam });
-      // Back off from minSyncPeriod up to syncPeriod while the backend keeps failing.
-      const delay = Math.min(this.#opts.syncPeriodMs, Math.max(this.#opts.minSyncPeriodMs, 1000) * 2 ** (f.consecutiveFailures - 1));
-      log.error({ err, family: fam, full, retryInMs: delay }, 'proxy rule sync failed; a full sync is queued');
-      this.#runner.retryAfter(delay);
-      return false;
-    }
-    const seconds = (performance.now() - t0) / 1000;
-    metrics.syncDuration.observe({ ip_family: fam }, seconds);
-    (full ? metrics.syncFullDuration : metrics.syncPartialDuration).observe({ ip_family: fam }, seconds);
-    metrics.lastTimestamp.set({ ip_family: fam }, this.#clock.now() / 1000);
-    const byTable = result.rulesByTable ?? { all: result.ruleCount };
-    for (const [table, n] of Object.entries(byTable)) metrics.rulesTotal.set({ ip_family: fam, table }, n);
-
-    const previous = f.applied;
-    // Kept up to date per changed key; copied whole only on a full sync. The old
-    // plans of changed keys are saved first: the conntrack cleaner compares them.
-    let before: PlanSet | undefined;
-    if (full || !previous) {
-      f.applied = new Map(f.plans);
-      before = previous;
-    } else {
-      before = new Map();
-      for (const k of changed) {
-        const old = previous.get(k);
-        if (old) before.set(k, old);
-        const cur = f.plans.get(k);
-        if (cur) previous.set(k, cur);
-        else previous.delete(k);
-      }
-    }
-    for (const k of changed) f.changed.delete(k);
-    f.needFull = false;
-    f.consecutiveFailures = 0;
-    f.oldestPending = 0;
-    if (full) f.lastFullAt = startedAt;
-    // eventAt: when the first change this sync applies reached the proxier (0: none), for latency measurements.
-    log.debug({ family: fam, full, changed: changed.size, rules: result.ruleCount, applyMs: result.applyMs, ms: seconds * 1000, eventAt }, 'proxy rules synced');
-
-    if (this.#opts.conntrack) {
-      // Rules first, then conntrack: deleted flows must meet the new rules (kube-proxy's order).
-      const keys = full && before ? new Set([...before.keys(), ...f.plans.keys()]) : changed;
-      await this.#opts.conntrack.clean(f.family, before, f.plans, keys);
-    }
-    return true;
   }
 
   #queued(): void {

@@ -1,0 +1,130 @@
+// One IP family's sync, as the proxier runs it each round: hand the plans to
+// the backend, record the sync metrics, and account for what the kernel now
+// holds (the `applied` plans the conntrack cleaner compares against, the
+// pending changes, the failure backoff). The proxier decides when and how
+// (full or partial); this file does one sync and its bookkeeping.
+
+import type { Logger } from '../agent/log.ts';
+import type { ProxyBackend, SyncResult } from './backend.ts';
+import type { Clock } from './bounded-frequency-runner.ts';
+import type { ConntrackCleaner } from './conntrack-cleaner.ts';
+import { familyLabel } from './metrics.ts';
+import type { ProxierMetrics } from './metrics.ts';
+import type { IPFamilyNumber, PlanSet } from './plan.ts';
+
+export interface FamilyState {
+  family: IPFamilyNumber;
+  backend: ProxyBackend;
+  plans: PlanSet;
+  /** Keys changed since this family's last successful sync. */
+  changed: Set<string>;
+  needFull: boolean;
+  lastFullAt: number;
+  /** What the kernel holds after the last successful sync; undefined before the first. */
+  applied: PlanSet | undefined;
+  /** When the oldest change not yet applied was queued; 0 when none. */
+  oldestPending: number;
+  consecutiveFailures: number;
+  /** Full syncs started or ended: an integrity check that saw one overlap it cannot be trusted. */
+  fullSyncEvents: number;
+  fullSyncRunning: boolean;
+}
+
+export function newFamilyState(family: IPFamilyNumber, backend: ProxyBackend): FamilyState {
+  return {
+    family,
+    backend,
+    plans: new Map(),
+    changed: new Set(),
+    needFull: true,
+    lastFullAt: -Infinity,
+    applied: undefined,
+    oldestPending: 0,
+    consecutiveFailures: 0,
+    fullSyncEvents: 0,
+    fullSyncRunning: false,
+  };
+}
+
+/** What a family sync needs from the proxier. */
+export interface FamilySyncDeps {
+  log: Logger;
+  metrics: ProxierMetrics;
+  clock: Clock;
+  minSyncPeriodMs: number;
+  syncPeriodMs: number;
+  conntrack?: ConntrackCleaner;
+  /** Asks the runner for another round after `delayMs` (the failure backoff). */
+  retryAfter: (delayMs: number) => void;
+}
+
+export interface FamilySyncRound {
+  full: boolean;
+  /** When the round started (clock time): a failed sync's pending work dates from it. */
+  startedAt: number;
+  /** When the first change this sync applies reached the proxier (0: none), for latency measurements. */
+  eventAt: number;
+  /** Asked inside the sync's error handling, so a failure there is a failed sync like any other. */
+  nodePortAddresses: () => string[];
+}
+
+/** Syncs one family; false when the backend failed (a full sync is then queued with backoff). */
+export async function syncFamily(f: FamilyState, round: FamilySyncRound, deps: FamilySyncDeps): Promise<boolean> {
+  const { log, metrics } = deps;
+  const { full, startedAt, eventAt } = round;
+  const fam = familyLabel(f.family);
+  const changed = new Set(f.changed);
+  const t0 = performance.now();
+  let result: SyncResult;
+  try {
+    result = await f.backend.sync({ family: f.family, plans: f.plans, changed, full, nodePortAddresses: round.nodePortAddresses() });
+  } catch (err) {
+    f.needFull = true;
+    f.consecutiveFailures++;
+    if (f.oldestPending === 0) f.oldestPending = startedAt;
+    if (f.backend.name === 'iptables') metrics.restoreFailures.inc({ ip_family: fam });
+    // Back off from minSyncPeriod up to syncPeriod while the backend keeps failing.
+    const delay = Math.min(deps.syncPeriodMs, Math.max(deps.minSyncPeriodMs, 1000) * 2 ** (f.consecutiveFailures - 1));
+    log.error({ err, family: fam, full, retryInMs: delay }, 'proxy rule sync failed; a full sync is queued');
+    deps.retryAfter(delay);
+    return false;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  metrics.syncDuration.observe({ ip_family: fam }, seconds);
+  (full ? metrics.syncFullDuration : metrics.syncPartialDuration).observe({ ip_family: fam }, seconds);
+  metrics.lastTimestamp.set({ ip_family: fam }, deps.clock.now() / 1000);
+  const byTable = result.rulesByTable ?? { all: result.ruleCount };
+  for (const [table, n] of Object.entries(byTable)) metrics.rulesTotal.set({ ip_family: fam, table }, n);
+
+  const previous = f.applied;
+  // Kept up to date per changed key; copied whole only on a full sync. The old
+  // plans of changed keys are saved first: the conntrack cleaner compares them.
+  let before: PlanSet | undefined;
+  if (full || !previous) {
+    f.applied = new Map(f.plans);
+    before = previous;
+  } else {
+    before = new Map();
+    for (const k of changed) {
+      const old = previous.get(k);
+      if (old) before.set(k, old);
+      const cur = f.plans.get(k);
+      if (cur) previous.set(k, cur);
+      else previous.delete(k);
+    }
+  }
+  for (const k of changed) f.changed.delete(k);
+  f.needFull = false;
+  f.consecutiveFailures = 0;
+  f.oldestPending = 0;
+  if (full) f.lastFullAt = startedAt;
+  // eventAt: when the first change this sync applies reached the proxier (0: none), for latency measurements.
+  log.debug({ family: fam, full, changed: changed.size, rules: result.ruleCount, applyMs: result.applyMs, ms: seconds * 1000, eventAt }, 'proxy rules synced');
+
+  if (deps.conntrack) {
+    // Rules first, then conntrack: deleted flows must meet the new rules (kube-proxy's order).
+    const keys = full && before ? new Set([...before.keys(), ...f.plans.keys()]) : changed;
+    await deps.conntrack.clean(f.family, before, f.plans, keys);
+  }
+  return true;
+}
