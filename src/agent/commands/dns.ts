@@ -13,7 +13,7 @@ import { startDnsHttp, stopDnsHttp } from '../../dns/http-endpoints.ts';
 import { parseCorefile } from '../../dns/corefile.ts';
 import { CorefileWatcher } from '../../dns/corefile-reload.ts';
 import { keepHeapCloseToLive } from '../../dns/heap-growth.ts';
-import { collectAndReturnMemory } from '../../return-memory.ts';
+import { collectAndReturnMemory, trimMallocEvery } from '../../return-memory.ts';
 
 const HELP = `usage: netlet dns [options]
 
@@ -114,6 +114,8 @@ export const dnsCommand: Command = {
     await sources.start();
     // Once the zones are built from a synced store, the load's garbage is gone: give its pages back.
     void ctx.store.whenSynced(...kindsNeeded(dnsConfig)).then(() => collectAndReturnMemory());
+    // And what serving frees, as it goes (return-memory.ts).
+    const stopTrimming = trimMallocEvery(10_000);
     // `reload`: a changed Corefile that parses replaces the DNS server (sockets rebound); one that does not is logged and ignored.
     const watcher = values.corefile && dnsConfig.reload ? new CorefileWatcher(values.corefile, dnsConfig.reload, async (text) => {
       let next: typeof dnsConfig;
@@ -139,6 +141,7 @@ export const dnsCommand: Command = {
       process.once('SIGINT', () => resolve('SIGINT'));
     });
     log.info({ signal }, 'shutting down');
+    stopTrimming();
     watcher?.stop();
     if (dnsConfig.lameduckMs) {
       // health's lameduck: keep answering (and /health OK, /ready not) for a while (plugin/health README).
