@@ -1,5 +1,10 @@
 import { ALL_KINDS, objectKey } from './objects.ts';
 import type { AnyObject, EndpointSlice, IPAMBlock, Kind, KindMap, Pod } from './objects.ts';
+import { isPackablePod, isPacked, packPod, samePacked, unpackPod } from './packed-pod.ts';
+import type { PackedPod } from './packed-pod.ts';
+
+/** What the store holds per key: the object, or a lean pod's IPs (packed-pod.ts). */
+type Held = AnyObject | PackedPod;
 
 /**
  * One change to the store. `previous` is absent for an addition, `current`
@@ -48,6 +53,8 @@ class MultiIndex {
   }
 }
 
+const objectOf = (key: string, held: Held): AnyObject => (isPacked(held) ? unpackPod(key, held) : held);
+
 const sliceServiceKey = (s: EndpointSlice): string | undefined =>
   s.serviceName ? `${s.meta.namespace}/${s.serviceName}` : undefined;
 
@@ -58,7 +65,7 @@ const sliceServiceKey = (s: EndpointSlice): string | undefined =>
  * `remove` and `replaceAll`.
  */
 export class ObjectStore {
-  readonly #objects = new Map<Kind, Map<string, AnyObject>>(ALL_KINDS.map((k) => [k, new Map()]));
+  readonly #objects = new Map<Kind, Map<string, Held>>(ALL_KINDS.map((k) => [k, new Map()]));
   readonly #synced = new Set<Kind>();
   readonly #listeners = new Set<StoreListener>();
   readonly #syncListeners = new Set<SyncListener>();
@@ -67,11 +74,16 @@ export class ObjectStore {
   readonly #blocksByNode = new MultiIndex();
 
   get<K extends Kind>(kind: K, key: string): KindMap[K] | undefined {
-    return this.#byKind(kind).get(key) as KindMap[K] | undefined;
+    const held = this.#byKind(kind).get(key);
+    return held === undefined ? undefined : (objectOf(key, held) as KindMap[K]);
   }
 
   list<K extends Kind>(kind: K): IterableIterator<KindMap[K]> {
-    return this.#byKind(kind).values() as IterableIterator<KindMap[K]>;
+    const map = this.#byKind(kind);
+    if (kind !== 'Pod') return map.values() as IterableIterator<KindMap[K]>;
+    return (function* () {
+      for (const [key, held] of map) yield objectOf(key, held);
+    })() as IterableIterator<KindMap[K]>;
   }
 
   count(kind: Kind): number {
@@ -95,16 +107,21 @@ export class ObjectStore {
   upsert(obj: AnyObject): void {
     const key = objectKey(obj.meta);
     const map = this.#byKind(obj.kind);
-    const previous = map.get(key);
+    const had = map.get(key);
     // Objects are never changed in place (data flows one way), so the very
     // object held is no change; a source keeps it for an unchanged lean
     // object, which has no resourceVersion (convert/lean.ts).
-    if (previous === obj) return;
-    if (previous && previous.meta.resourceVersion === obj.meta.resourceVersion && previous.meta.resourceVersion !== '') {
+    if (had === obj) return;
+    const packed = isPackablePod(obj) ? packPod(obj) : undefined;
+    if (had !== undefined && isPacked(had)) {
+      // A lean pod is unchanged when its IPs are: it has no resourceVersion.
+      if (packed !== undefined && samePacked(had, packed)) return;
+    } else if (had && had.meta.resourceVersion === obj.meta.resourceVersion && had.meta.resourceVersion !== '') {
       return;
     }
+    const previous = had === undefined ? undefined : objectOf(key, had);
     if (previous) this.#unindex(previous, key);
-    map.set(key, obj);
+    map.set(key, packed ?? obj);
     this.#index(obj, key);
     this.#emit({ kind: obj.kind, key, previous, current: obj });
   }
@@ -112,8 +129,9 @@ export class ObjectStore {
   /** Remove one object by kind and key; emits a change if it was there. */
   remove(kind: Kind, key: string): void {
     const map = this.#byKind(kind);
-    const previous = map.get(key);
-    if (!previous) return;
+    const had = map.get(key);
+    if (had === undefined) return;
+    const previous = objectOf(key, had);
     map.delete(key);
     this.#unindex(previous, key);
     this.#emit({ kind, key, previous });
@@ -169,7 +187,7 @@ export class ObjectStore {
     return () => this.#listeners.delete(listener);
   }
 
-  #byKind(kind: Kind): Map<string, AnyObject> {
+  #byKind(kind: Kind): Map<string, Held> {
     const map = this.#objects.get(kind);
     if (!map) throw new TypeError(`unknown kind ${kind}`);
     return map;
@@ -179,8 +197,8 @@ export class ObjectStore {
     const map = this.#byKind(kind);
     const out: KindMap[K][] = [];
     for (const k of keys) {
-      const o = map.get(k);
-      if (o) out.push(o as KindMap[K]);
+      const held = map.get(k);
+      if (held !== undefined) out.push(objectOf(k, held) as KindMap[K]);
     }
     return out;
   }

@@ -33,7 +33,7 @@ export type LeanKind = 'Pod';
 const namespaces = new Map<string, string>();
 const MAX_NAMESPACES = 10_000;
 
-function internNamespace(ns: string): string {
+export function internNamespace(ns: string): string {
   const had = namespaces.get(ns);
   if (had !== undefined) return had;
   if (namespaces.size < MAX_NAMESPACES) namespaces.set(ns, ns);

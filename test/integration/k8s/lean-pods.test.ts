@@ -61,7 +61,7 @@ t.test('listed and watched pods are lean; services stay full', async (t) => {
   server.apply(rawPod('a', '10.64.0.11'));
   await eventually(() => store.podsByIP('10.64.0.11').length === 1, 10_000);
   t.same(changes.map((c) => c.key), ['shop/a'], 'only the pod whose IP moved changed');
-  t.equal(store.get('Pod', 'shop/b'), watched, 'the unchanged pod is the same object');
+  t.same(store.get('Pod', 'shop/b'), watched, 'the unchanged pod reads back the same');
 
   server.delete('pods', 'shop', 'a');
   await eventually(() => store.get('Pod', 'shop/a') === undefined, 10_000);

