@@ -12,8 +12,9 @@ import type { Logger } from '../agent/log.ts';
 import { API_VERSIONS, converterFor, kindOf, sameLeanObject } from './convert/index.ts';
 import type { LeanKind } from './convert/index.ts';
 import { listManifestFiles, ManifestSyntaxError, parseManifests } from './manifest-files.ts';
-import { applyDefinitions } from './manifest-apply.ts';
-import type { FileDefinitions } from './manifest-apply.ts';
+import { applyDefinitions, keyOfDefinition, kindOfDefinition, packDefinitions, PackedPodDefinition } from './manifest-apply.ts';
+import type { Definition, FileDefinitions } from './manifest-apply.ts';
+import { isPackablePod, packPod, samePacked } from './packed-pod.ts';
 import { ALL_KINDS, objectKey } from './objects.ts';
 import type { AnyObject, Kind } from './objects.ts';
 import type { ObjectStore } from './store.ts';
@@ -41,7 +42,7 @@ interface FileState extends FileDefinitions {
   stamp: string;
 }
 
-const NO_OBJECTS: AnyObject[] = [];
+const NO_OBJECTS: Definition[] = [];
 const KNOWN_KINDS = new Set<string>(ALL_KINDS);
 
 export class ManifestSource {
@@ -57,7 +58,7 @@ export class ManifestSource {
    * the lists instead of a set of keys (a string and an entry per object,
    * ~70 bytes each); a list still in #files needs no look at all.
    */
-  #applied: ReadonlyArray<readonly AnyObject[]> = [];
+  #applied: ReadonlyArray<readonly Definition[]> = [];
   readonly #converters: ReadonlyMap<Kind, (raw: unknown) => AnyObject>;
   readonly #lean: ReadonlySet<Kind>;
   readonly #watchEnabled: boolean;
@@ -263,7 +264,7 @@ export class ManifestSource {
     }
     this.#broken.delete(file);
 
-    const objects: AnyObject[] = [];
+    const objects: Definition[] = [];
     const documents: number[] = [];
     const earlier = before ? byKindAndKey(before.objects) : undefined;
     for (const { document, item, raw } of docs) {
@@ -295,8 +296,7 @@ export class ManifestSource {
         // then held a second one). A lean object carries no content hash
         // (see #convert): its content is compared.
         const prev = earlier?.get(`${kind} ${objectKey(obj.meta)}`);
-        const same = prev && (this.#lean.has(kind) ? sameLeanObject(prev, obj) : prev.meta.resourceVersion === obj.meta.resourceVersion);
-        objects.push(same ? prev : obj);
+        objects.push(prev !== undefined && sameDefinition(prev, obj, this.#lean.has(kind)) ? prev : obj);
         documents.push(document);
       } catch (err) {
         if (!(err instanceof InvalidObjectError)) throw err;
@@ -347,6 +347,8 @@ export class ManifestSource {
     const done = applyDefinitions({ store: this.#store, log: this.#log, files, applied: this.#applied, warned: this.#duplicates });
     this.#duplicates = done.duplicates;
     this.#applied = done.applied;
+    // Applied lean pods are kept packed from now on, as the store keeps them.
+    if (this.#lean.has('Pod')) for (const state of this.#files.values()) packDefinitions(state.objects);
   }
 
   #name(file: string): string {
@@ -355,10 +357,16 @@ export class ManifestSource {
 }
 
 /** A file's objects by "kind key", to find the earlier version of each. */
-function byKindAndKey(objects: readonly AnyObject[]): Map<string, AnyObject> {
-  const out = new Map<string, AnyObject>();
-  for (const obj of objects) out.set(`${obj.kind} ${objectKey(obj.meta)}`, obj);
+function byKindAndKey(objects: readonly Definition[]): Map<string, Definition> {
+  const out = new Map<string, Definition>();
+  for (const obj of objects) out.set(`${kindOfDefinition(obj)} ${keyOfDefinition(obj)}`, obj);
   return out;
+}
+
+/** `obj` as converted now defines what `prev` did: a lean one by content, a full one by its content hash. */
+function sameDefinition(prev: Definition, obj: AnyObject, lean: boolean): boolean {
+  if (prev instanceof PackedPodDefinition) return isPackablePod(obj) && samePacked(prev.ips, packPod(obj));
+  return lean ? sameLeanObject(prev, obj) : prev.meta.resourceVersion === obj.meta.resourceVersion;
 }
 
 /** A stable RFC 4122-shaped id from kind and key (the API would assign a random one). */

@@ -103,6 +103,12 @@ export class ObjectStore {
     return this.#resolve('IPAMBlock', this.#blocksByNode.get(node));
   }
 
+  /** True when the pod under `key` is held packed with exactly these IPs (packed-pod.ts). */
+  holdsPackedPod(key: string, ips: PackedPod): boolean {
+    const held = this.#byKind('Pod').get(key);
+    return held !== undefined && isPacked(held) && samePacked(held, ips);
+  }
+
   /** Add or replace one object; emits a change unless nothing changed. */
   upsert(obj: AnyObject): void {
     const key = objectKey(obj.meta);

@@ -64,3 +64,24 @@ t.test('a pod moved to another file is kept; a duplicate is not removed with its
   await h.source.rescan();
   t.same(keys(h.store, 'Pod'), ['shop/a']);
 });
+
+t.test('pods defined twice with different IPs: the last file wins, and the other takes over when it goes (files keep applied pods packed)', async (t) => {
+  const h = await harness(t, { start: false, lean: ['Pod'] });
+  await writeFile(join(h.dir, 'a.yaml'), pod('x', '10.64.0.1'));
+  await h.source.start();
+  // a.yaml's pod is packed by now; b.yaml (later in order) defines it again.
+  await writeFile(join(h.dir, 'b.yaml'), pod('x', '10.64.0.2'));
+  await h.source.rescan();
+  t.same(h.store.get('Pod', 'shop/x')?.podIPs, ['10.64.0.2'], 'the last definition wins');
+  await writeFile(join(h.dir, 'b.yaml'), pod('x', '10.64.0.3'));
+  await h.source.rescan();
+  t.same(h.store.get('Pod', 'shop/x')?.podIPs, ['10.64.0.3'], 'an edit of the winner is applied');
+  await rm(join(h.dir, 'b.yaml'));
+  await h.source.rescan();
+  t.same(h.store.get('Pod', 'shop/x')?.podIPs, ['10.64.0.1'], 'the packed definition left in a.yaml comes back with its own IP');
+  t.same(h.store.podsByIP('10.64.0.3'), []);
+  h.changes.length = 0;
+  await writeFile(join(h.dir, 'c.yaml'), svc('web', '10.96.0.10'));
+  await h.source.rescan();
+  t.same(h.changes.map((c) => c.key), ['shop/web'], 'another file’s edit re-applies the packed pod as no change');
+});
