@@ -199,6 +199,10 @@ export class Proxier {
       // Every plan from the store: at the first sync and when this node's zone (topology) or IPs (source ranges) moved.
       // A periodic full sync needs no rebuild: the tracker keeps the cached plans current,
       // and "full" is about rewriting the kernel state, not recomputing decisions.
+      // Before the first one, the load's garbage (the LIST pages, their
+      // parsed JSON) goes back first, so the sync's own burst does not add
+      // to it: a no-op unless the heap grew a lot (release-memory.ts).
+      if (!this.#built) releaseFreedMemory();
       this.#built = true;
       this.#nodeChanged = false;
       this.#rebuildAll();
