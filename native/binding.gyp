@@ -13,6 +13,12 @@
       "cflags": ["-O2", "-Wall"]
     },
     {
+      "target_name": "netlet_spawn",
+      "sources": ["spawn.c"],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags": ["-O2", "-Wall"]
+    },
+    {
       "target_name": "netlet_malloc_trim",
       "sources": ["malloc-trim.c"],
       "defines": ["NAPI_VERSION=8"],

@@ -3,6 +3,7 @@
 // so the same code works from src/ and from the bundles in dist/.
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
+import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,4 +19,18 @@ export function findAddon<T>(name: string): T | undefined {
     if (up === dir) return undefined;
     dir = up;
   }
+}
+
+/** The addons name errors ERRNO_<n>; callers (node:dgram and node:child_process users) expect EADDRINUSE, ENOENT and friends. */
+export function withErrnoName(err: NodeJS.ErrnoException): NodeJS.ErrnoException {
+  const m = /^ERRNO_(\d+)$/.exec(err.code ?? '');
+  if (!m) return err;
+  const errno = Number(m[1]);
+  const name = Object.entries(constants.errno).find(([, n]) => n === errno)?.[0];
+  if (name) {
+    err.code = name;
+    err.errno = -errno;
+    err.message = `${err.message} (${name})`;
+  }
+  return err;
 }

@@ -4,8 +4,7 @@
 // and replies leave from the address their query went to (IP_PKTINFO).
 // Found through findAddon, so the same code works from src/dns/ and from
 // the bundled dist/netlet.mjs and dist/dns-worker.mjs.
-import { constants } from 'node:os';
-import { findAddon } from '../native-addon.ts';
+import { findAddon, withErrnoName } from '../native-addon.ts';
 
 type Handle = { readonly __udpBatch: unique symbol };
 
@@ -144,16 +143,3 @@ export class BatchUdpSocket {
   }
 }
 
-/** The addon names errors ERRNO_<n>; callers (and node:dgram's users) expect EADDRINUSE and friends. */
-function withErrnoName(err: NodeJS.ErrnoException): NodeJS.ErrnoException {
-  const m = /^ERRNO_(\d+)$/.exec(err.code ?? '');
-  if (!m) return err;
-  const errno = Number(m[1]);
-  const name = Object.entries(constants.errno).find(([, n]) => n === errno)?.[0];
-  if (name) {
-    err.code = name;
-    err.errno = -errno;
-    err.message = `${err.message} (${name})`;
-  }
-  return err;
-}

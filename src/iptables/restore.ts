@@ -1,9 +1,9 @@
 // Runs iptables-restore / iptables-save. One process per restore, its input
 // on stdin (ARCHITECTURE.md: kernel work goes through iptables-restore, never
-// one `iptables` process per rule).
+// one `iptables` process per rule), started by posix_spawn (run-tool.ts).
 
-import { spawn } from 'node:child_process';
 import { NetletError } from '../errors.ts';
+import { runTool as run } from '../run-tool.ts';
 import type { IptablesTools } from './tools.ts';
 
 export class IptablesRestoreError extends NetletError {
@@ -26,21 +26,6 @@ export class IptablesSaveError extends NetletError {
   constructor(tool: string, stderr: string) {
     super('ERR_IPTABLES_SAVE', `${tool} failed: ${stderr.trim() || 'no message'}`);
   }
-}
-
-function run(cmd: string, args: string[], input: string | undefined): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
-    // EPIPE when the tool exits early on bad input: its stderr says why.
-    child.stdin.on('error', () => {});
-    child.stdin.end(input ?? '');
-  });
 }
 
 /**
