@@ -102,9 +102,12 @@ t.test('errors and truncated replies are not cached', async (t) => {
   t.equal(cache.size('success') + cache.size('denial'), 0);
 });
 
+/** Stores an answer for `n` in `cache`. */
+const answerIn = (cache: DnsCache) => (n: string) => cache.set(key(n), reply(n, RRType.A, Rcode.NOERROR, [rr.a(n, 60, '192.0.2.1')]));
+
 t.test('bounded per kind, least recently used evicted first', async (t) => {
   const cache = new DnsCache(limits({ successCapacity: 2, denialCapacity: 1 }));
-  const put = (n: string) => cache.set(key(n), reply(n, RRType.A, Rcode.NOERROR, [rr.a(n, 60, '192.0.2.1')]));
+  const put = answerIn(cache);
   put('1.example.test.');
   put('2.example.test.');
   cache.get(key('1.example.test.'));
@@ -119,8 +122,8 @@ t.test('bounded per kind, least recently used evicted first', async (t) => {
 });
 
 t.test('eviction gives a used entry a second chance, and then takes the least recently used of those', async (t) => {
-  const cache = new DnsCache(limits({ successCapacity: 2, denialCapacity: 1 }));
-  const put = (n: string) => cache.set(key(n), reply(n, RRType.A, Rcode.NOERROR, [rr.a(n, 60, '192.0.2.1')]));
+  const cache = new DnsCache(limits({ successCapacity: 2 }));
+  const put = answerIn(cache);
   put('1.example.test.');
   put('2.example.test.');
   cache.get(key('1.example.test.'));
