@@ -1,8 +1,13 @@
-import { KeptBytes } from './kept-bytes.ts';
 import type { EncodedMessage } from './wire/writer.ts';
 
 /** An encoded reply and the zone that answered it (for metrics). */
 export type CachedReply = EncodedMessage & { zone: string };
+
+/** Bytes of slab an entry takes before its message: length, rcode, zone, three counts, answer count. */
+const HEADER = 2 + 2 + 2 + 6 + 2;
+const SLAB_SIZE = 64 * 1024;
+/** A reply bigger than this gets a slab of its own rather than wasting a shared slab's tail. */
+const OWN_SLAB_OVER = SLAB_SIZE / 4;
 
 /**
  * Encoded replies by (qtype, lowercased qname), so a hot name is encoded
@@ -11,11 +16,31 @@ export type CachedReply = EncodedMessage & { zone: string };
  * possibly any answer changed. Bounded: when full it starts over, which
  * costs one re-encode per hot name and cannot grow under a flood of
  * random names.
+ *
+ * Why entries are packed into slabs by hand, with only a number per name on
+ * V8's heap: as objects (the reply, its Buffer, its answer offsets) 10k
+ * entries were ~5 MB of heap, and filling the cache while serving promoted
+ * each new entry together with the query garbage around it to the old
+ * generation, interleaved on the same pages: ~15 MB promoted in the second
+ * the cache filled, and old-space pages left part used after the next full
+ * GC. Here an entry is its bytes in a slab that holds nothing else (so it
+ * pins no slab of Node's shared Buffer pool either) and a small integer in
+ * a Map; a read builds the short-lived view the reply is written from.
+ *
+ * Entry layout in a slab: u16 message length, u16 rcode, u16 zone number,
+ * u16 × 3 section counts, u16 answer count, u16 × answers (offset after each
+ * answer record), then the message.
  */
 export class EncodedAnswers {
-  readonly #map = new Map<string, CachedReply>();
+  /** qtype → qname → handle (slab number × SLAB_SIZE + offset). */
+  readonly #byType = new Map<number, Map<string, number>>();
   readonly #max: number;
-  readonly #kept = new KeptBytes();
+  #size = 0;
+  #slabs: Buffer[] = [];
+  /** The slab small entries are being added to (-1: none yet), and how much of it is used. */
+  #shared = -1;
+  #used = 0;
+  readonly #zones: string[] = [];
   hits = 0;
   misses = 0;
 
@@ -23,32 +48,93 @@ export class EncodedAnswers {
     this.#max = max;
   }
 
-  static key(qtype: number, qname: string): string {
-    return `${qtype} ${qname}`;
+  get(qtype: number, qname: string): CachedReply | undefined {
+    const handle = this.#byType.get(qtype)?.get(qname);
+    if (handle === undefined) {
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
+    return this.#read(handle);
   }
 
-  get(key: string): CachedReply | undefined {
-    const m = this.#map.get(key);
-    if (m) this.hits++;
-    else this.misses++;
-    return m;
-  }
-
-  set(key: string, msg: CachedReply): void {
+  set(qtype: number, qname: string, msg: CachedReply): void {
     if (this.#max <= 0) return;
-    if (this.#map.size >= this.#max) this.clear();
-    // The encoder writes into a 512-byte slice of Node's shared pool and hands
-    // out a view of it: kept as is, every entry would pin that pool's slab.
-    // An exact-size copy in slabs of kept bytes only is kept instead.
-    this.#map.set(key, { ...msg, bytes: this.#kept.copy(msg.bytes) });
+    if (this.#size >= this.#max) this.clear();
+    let names = this.#byType.get(qtype);
+    if (!names) this.#byType.set(qtype, (names = new Map()));
+    if (!names.has(qname)) this.#size++;
+    names.set(qname, this.#write(msg));
   }
 
   clear(): void {
-    this.#map.clear();
-    this.#kept.startOver();
+    this.#byType.clear();
+    this.#size = 0;
+    // Replies already handed out keep their slab alive; new entries go to new slabs.
+    this.#slabs = [];
+    this.#shared = -1;
   }
 
   get size(): number {
-    return this.#map.size;
+    return this.#size;
+  }
+
+  #write(msg: CachedReply): number {
+    const length = HEADER + 2 * msg.answerEnds.length + msg.bytes.length;
+    let index: number;
+    let at = 0;
+    if (length > OWN_SLAB_OVER) {
+      index = this.#slabs.push(Buffer.allocUnsafeSlow(length)) - 1;
+    } else {
+      if (this.#shared < 0 || this.#used + length > SLAB_SIZE) {
+        this.#shared = this.#slabs.push(Buffer.allocUnsafeSlow(SLAB_SIZE)) - 1;
+        this.#used = 0;
+      }
+      index = this.#shared;
+      at = this.#used;
+      this.#used += length;
+    }
+    const slab = this.#slabs[index];
+    const handle = index * SLAB_SIZE + at;
+    slab.writeUInt16BE(msg.bytes.length, at);
+    slab.writeUInt16BE(msg.rcode, at + 2);
+    slab.writeUInt16BE(this.#zoneNumber(msg.zone), at + 4);
+    slab.writeUInt16BE(msg.ancount, at + 6);
+    slab.writeUInt16BE(msg.nscount, at + 8);
+    slab.writeUInt16BE(msg.arcount, at + 10);
+    slab.writeUInt16BE(msg.answerEnds.length, at + 12);
+    let p = at + HEADER;
+    for (const end of msg.answerEnds) {
+      slab.writeUInt16BE(end, p);
+      p += 2;
+    }
+    msg.bytes.copy(slab, p);
+    return handle;
+  }
+
+  #read(handle: number): CachedReply {
+    const slab = this.#slabs[Math.floor(handle / SLAB_SIZE)];
+    const at = handle % SLAB_SIZE;
+    const length = slab.readUInt16BE(at);
+    const answers = slab.readUInt16BE(at + 12);
+    const answerEnds = new Array<number>(answers);
+    let p = at + HEADER;
+    for (let i = 0; i < answers; i++, p += 2) answerEnds[i] = slab.readUInt16BE(p);
+    return {
+      bytes: slab.subarray(p, p + length),
+      answerEnds,
+      rcode: slab.readUInt16BE(at + 2),
+      zone: this.#zones[slab.readUInt16BE(at + 4)],
+      ancount: slab.readUInt16BE(at + 6),
+      nscount: slab.readUInt16BE(at + 8),
+      arcount: slab.readUInt16BE(at + 10),
+    };
+  }
+
+  #zoneNumber(zone: string): number {
+    const i = this.#zones.indexOf(zone);
+    if (i >= 0) return i;
+    this.#zones.push(zone);
+    return this.#zones.length - 1;
   }
 }

@@ -112,8 +112,7 @@ export class DnsHandler {
     // RFC 6891 §6.1.3: we speak EDNS version 0 only.
     if (q.edns && q.edns.version > 0) return this.#simple(q, packet, Rcode.BADVERS, maxSize, start, proto, null, from);
 
-    const key = EncodedAnswers.key(q.qtype, q.name);
-    const cached = q.qclass === RRClass.IN ? this.answers.get(key) : undefined;
+    const cached = q.qclass === RRClass.IN ? this.answers.get(q.qtype, q.name) : undefined;
     if (cached) {
       const reply = finishReply(cached, q, packet, maxSize, this.#nextRotation());
       this.#report(start, q, cached.zone, cached.rcode, proto, true, false, reply, packet.length, from);
@@ -139,7 +138,7 @@ export class DnsHandler {
       this.#onError?.(err as Error);
       return this.#simple(q, packet, Rcode.SERVFAIL, maxSize, start, proto, zone, from);
     }
-    if (q.qclass === RRClass.IN) this.answers.set(key, { ...msg, zone: res.zone });
+    if (q.qclass === RRClass.IN) this.answers.set(q.qtype, q.name, { ...msg, zone: res.zone });
     const reply = finishReply(msg, q, packet, maxSize, this.#nextRotation());
     this.#report(start, q, res.zone, res.rcode, proto, false, false, reply, packet.length, from);
     return reply;

@@ -2,12 +2,13 @@ import type { StoreChange } from '../k8s/store.ts';
 import type { ObjectStore } from '../k8s/store.ts';
 import type { Kind } from '../k8s/objects.ts';
 import { canonicalIPv6 } from './reverse-names.ts';
+import { RecentCache } from './recent-cache.ts';
 import { serviceRecords } from './service-records.ts';
 import type { NameRecords, ServiceRecordOptions, ServiceRecords } from './service-records.ts';
 
 export interface ZoneIndexOptions extends ServiceRecordOptions {
   podsVerified: boolean;
-  /** Services whose names are kept computed (least recently used first out); default 256. */
+  /** Services whose names are kept computed (the oldest computed first out); default 32. */
   recordCacheSize?: number;
 }
 
@@ -22,8 +23,9 @@ const items = (v: OneOrMore | undefined): readonly string[] => (v === undefined 
  *
  * Every name of a service ends in "<service>.<namespace>.svc", so a name
  * leads straight to its Service and EndpointSlices in the store: a
- * service's names are computed from them when asked and kept in a bounded
- * LRU, not stored for every service up front (at 10k services that map of
+ * service's names are computed from them when asked and the last few kept
+ * (recent-cache.ts; hot answers are kept encoded by the handler), not stored
+ * for every service up front (at 10k services that map of
  * names held ~5 KB per service). What cannot be found from a name is kept
  * for every service: which services an IP belongs to (for PTR) and the IPs
  * each service put there (to take them out again). A Service or
@@ -33,9 +35,8 @@ const items = (v: OneOrMore | undefined): readonly string[] => (v === undefined 
 export class ZoneIndex {
   readonly #store: ObjectStore;
   readonly #opts: ZoneIndexOptions;
-  readonly #cacheSize: number;
-  /** Service key → its computed names and PTRs, least recently used first. */
-  readonly #records = new Map<string, ServiceRecords>();
+  /** Service key → its computed names and PTRs, for the last few services asked for. */
+  readonly #records: RecentCache<ServiceRecords>;
   /** Service key → the (canonical) IPs it has PTRs for; present for every service in the index. */
   readonly #owned = new Map<string, OneOrMore>();
   /** IP → keys of the services with a PTR for it, in the order they were (re)computed. */
@@ -52,7 +53,7 @@ export class ZoneIndex {
   constructor(store: ObjectStore, opts: ZoneIndexOptions) {
     this.#store = store;
     this.#opts = opts;
-    this.#cacheSize = Math.max(1, opts.recordCacheSize ?? 256);
+    this.#records = new RecentCache(opts.recordCacheSize ?? 32);
   }
 
   /** Builds from what the store holds and follows its changes. */
@@ -145,15 +146,10 @@ export class ZoneIndex {
     }
   }
 
-  /** A service's records: from the LRU, else computed from the store (undefined when the service is not in the index). */
+  /** A service's records: kept from a recent query, else computed from the store (undefined when the service is not in the index). */
   #recordsOf(key: string): ServiceRecords | undefined {
     const hit = this.#records.get(key);
-    if (hit) {
-      // Most recently used goes last (Map keeps insertion order).
-      this.#records.delete(key);
-      this.#records.set(key, hit);
-      return hit;
-    }
+    if (hit) return hit;
     if (!this.#owned.has(key)) return undefined;
     return this.#compute(key);
   }
@@ -164,7 +160,6 @@ export class ZoneIndex {
     const recs = serviceRecords(svc, this.#store.endpointSlicesFor(key), this.#opts);
     recs.ptrs = recs.ptrs.map(([ip, target]) => [ip.includes(':') ? (canonicalIPv6(ip) ?? ip) : ip, target]);
     this.#records.set(key, recs);
-    if (this.#records.size > this.#cacheSize) this.#records.delete(this.#records.keys().next().value!);
     return recs;
   }
 
