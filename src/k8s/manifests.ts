@@ -12,7 +12,7 @@ import type { Logger } from '../agent/log.ts';
 import { API_VERSIONS, converterFor, kindOf, sameLeanObject } from './convert/index.ts';
 import type { LeanKind } from './convert/index.ts';
 import { listManifestFiles, ManifestSyntaxError, parseManifests } from './manifest-files.ts';
-import { applyDefinitions, keyOfDefinition, kindOfDefinition, packDefinitions, PackedPodDefinition } from './manifest-apply.ts';
+import { applyDefinitions, keyOfDefinition, kindOfDefinition, PackedPodDefinition } from './manifest-apply.ts';
 import type { Definition, FileDefinitions } from './manifest-apply.ts';
 import { isPackablePod, packPod, samePacked } from './packed-pod.ts';
 import { ALL_KINDS, objectKey } from './objects.ts';
@@ -296,7 +296,7 @@ export class ManifestSource {
         // then held a second one). A lean object carries no content hash
         // (see #convert): its content is compared.
         const prev = earlier?.get(`${kind} ${objectKey(obj.meta)}`);
-        objects.push(prev !== undefined && sameDefinition(prev, obj, this.#lean.has(kind)) ? prev : obj);
+        objects.push(prev !== undefined && sameDefinition(prev, obj, this.#lean.has(kind), this.#store) ? prev : obj);
         documents.push(document);
       } catch (err) {
         if (!(err instanceof InvalidObjectError)) throw err;
@@ -347,8 +347,6 @@ export class ManifestSource {
     const done = applyDefinitions({ store: this.#store, log: this.#log, files, applied: this.#applied, warned: this.#duplicates });
     this.#duplicates = done.duplicates;
     this.#applied = done.applied;
-    // Applied lean pods are kept packed from now on, as the store keeps them.
-    if (this.#lean.has('Pod')) for (const state of this.#files.values()) packDefinitions(state.objects);
   }
 
   #name(file: string): string {
@@ -364,7 +362,9 @@ function byKindAndKey(objects: readonly Definition[]): Map<string, Definition> {
 }
 
 /** `obj` as converted now defines what `prev` did: a lean one by content, a full one by its content hash. */
-function sameDefinition(prev: Definition, obj: AnyObject, lean: boolean): boolean {
+function sameDefinition(prev: Definition, obj: AnyObject, lean: boolean, store: ObjectStore): boolean {
+  // A bare key is a pod the store holds as this file defined it.
+  if (typeof prev === 'string') return isPackablePod(obj) && store.holdsPackedPod(prev, packPod(obj));
   if (prev instanceof PackedPodDefinition) return isPackablePod(obj) && samePacked(prev.ips, packPod(obj));
   return lean ? sameLeanObject(prev, obj) : prev.meta.resourceVersion === obj.meta.resourceVersion;
 }

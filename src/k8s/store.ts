@@ -109,9 +109,12 @@ export class ObjectStore {
     return held !== undefined && isPacked(held) && samePacked(held, ips);
   }
 
-  /** Add or replace one object; emits a change unless nothing changed. */
-  upsert(obj: AnyObject): void {
-    const key = objectKey(obj.meta);
+  /**
+   * Add or replace one object; emits a change unless nothing changed.
+   * `key` is objectKey(obj.meta), given by a caller that keeps the same
+   * string (the manifest source), so a new entry shares it.
+   */
+  upsert(obj: AnyObject, key: string = objectKey(obj.meta)): void {
     const map = this.#byKind(obj.kind);
     const had = map.get(key);
     // Objects are never changed in place (data flows one way), so the very

@@ -85,3 +85,22 @@ t.test('pods defined twice with different IPs: the last file wins, and the other
   await h.source.rescan();
   t.same(h.changes.map((c) => c.key), ['shop/web'], 'another file’s edit re-applies the packed pod as no change');
 });
+
+t.test('a pod another file starts to define in the same rescan as an edit of its own file keeps its own IPs for later', async (t) => {
+  const h = await harness(t, { start: false, lean: ['Pod'] });
+  await writeFile(join(h.dir, 'a.yaml'), [pod('x', '10.64.0.1'), pod('y', '10.64.0.5')].join('---\n'));
+  await h.source.start();
+  // One rescan: a.yaml changes y (x is kept as it was) and b.yaml defines x again.
+  await writeFile(join(h.dir, 'a.yaml'), [pod('x', '10.64.0.1'), pod('y', '10.64.0.6')].join('---\n'));
+  await writeFile(join(h.dir, 'b.yaml'), pod('x', '10.64.0.2'));
+  await h.source.rescan();
+  t.same(h.store.get('Pod', 'shop/x')?.podIPs, ['10.64.0.2'], 'the last definition wins');
+  t.same(h.store.get('Pod', 'shop/y')?.podIPs, ['10.64.0.6']);
+  await rm(join(h.dir, 'b.yaml'));
+  await h.source.rescan();
+  t.same(h.store.get('Pod', 'shop/x')?.podIPs, ['10.64.0.1'], 'a.yaml’s own definition comes back');
+  t.same(h.store.podsByIP('10.64.0.2'), []);
+  h.changes.length = 0;
+  await h.source.rescan();
+  t.same(h.changes, [], 'and a rescan of the unchanged folder emits nothing');
+});
