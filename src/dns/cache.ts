@@ -88,9 +88,22 @@ export class DnsCache {
     const copy = this.#kept.copy(reply);
     const ttls = shape.ttlOffsets.map((o) => Math.min(copy.readUInt32BE(o), lifetime));
     const list = this.#lists[shape.kind];
-    const other = this.#lists[shape.kind === 'success' ? 'denial' : 'success'];
-    other.delete(key);
-    list.delete(key);
+    const kept = list.get(key);
+    if (kept) {
+      // A refresh (the entry expired and was asked again, or prefetched):
+      // updated where it is, marked as used so eviction spares it once. A
+      // delete and re-add per refresh made the long-lived Map rebuild its
+      // table every few hundred refreshes (see the class comment).
+      kept.reply = copy;
+      kept.ttlOffsets = shape.ttlOffsets;
+      kept.ttls = ttls;
+      kept.storedMs = this.#now();
+      kept.lifetimeS = lifetime;
+      kept.hits = 0;
+      kept.used = true;
+      return shape.kind;
+    }
+    this.#lists[shape.kind === 'success' ? 'denial' : 'success'].delete(key);
     list.set(key, { kind: shape.kind, reply: copy, ttlOffsets: shape.ttlOffsets, ttls, storedMs: this.#now(), lifetimeS: lifetime, hits: 0, used: false });
     const cap = shape.kind === 'success' ? lim.successCapacity : lim.denialCapacity;
     evictOver(list, cap, key);
@@ -100,17 +113,11 @@ export class DnsCache {
   /** A fresh copy of the cached reply with aged TTLs, or undefined (absent or expired). */
   get(key: string): CacheHit | undefined {
     let e = this.#lists.success.get(key);
-    let list = this.#lists.success;
-    if (!e) {
-      e = this.#lists.denial.get(key);
-      list = this.#lists.denial;
-    }
+    if (!e) e = this.#lists.denial.get(key);
     if (!e) return undefined;
     const ageMs = this.#now() - e.storedMs;
-    if (ageMs >= e.lifetimeS * 1000 || ageMs < 0) {
-      list.delete(key);
-      return undefined;
-    }
+    // An expired entry stays until it is refreshed in place or evicted.
+    if (ageMs >= e.lifetimeS * 1000 || ageMs < 0) return undefined;
     const age = Math.floor(ageMs / 1000);
     const out = Buffer.from(e.reply);
     for (let i = 0; i < e.ttlOffsets.length; i++) out.writeUInt32BE(Math.max(0, e.ttls[i] - age), e.ttlOffsets[i]);

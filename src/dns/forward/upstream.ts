@@ -65,7 +65,12 @@ export class Upstream {
 
   #socket(): dgram.Socket {
     if (this.#udp) return this.#udp;
-    const sock = dgram.createSocket(net.isIPv6(this.address.host.split('%')[0]) ? 'udp6' : 'udp4');
+    // Room for a burst of replies (as the server's sockets have): with the
+    // default 208 KiB, 1000 cache misses forwarded at once lost ~70% of the
+    // replies while the event loop was busy with the clients' queries, and
+    // each loss cost a 2 s timeout and a health-check round. Capped by
+    // net.core.rmem_max.
+    const sock = dgram.createSocket({ type: net.isIPv6(this.address.host.split('%')[0]) ? 'udp6' : 'udp4', recvBufferSize: 4 << 20 });
     sock.on('message', (msg, rinfo) => this.#onReply(msg, rinfo));
     sock.on('error', () => {
       // ICMP port unreachable and the like: the pending queries time out and count as failures.

@@ -188,3 +188,21 @@ t.test('prefetch refreshes a popular entry near its end', async (t) => {
   c.advance(10);
   t.strictSame(ttls((await fwd.forward(q()))!), [90], 'the refreshed entry is served after the old one would have expired');
 });
+
+t.test('an expired entry asked again is refreshed where it is, and eviction spares it once', async (t) => {
+  let now = 0;
+  const cache = new DnsCache({ ...defaultCacheLimits(), successCapacity: 2 }, () => now);
+  const a = reply('a.example.test.', RRType.A, Rcode.NOERROR, [rr.a('a.example.test.', 10, '192.0.2.1')]);
+  cache.set(key('a.example.test.'), a);
+  now += 1000;
+  cache.set(key('b.example.test.'), reply('b.example.test.', RRType.A, Rcode.NOERROR, [rr.a('b.example.test.', 60, '192.0.2.2')]));
+  now += 10_000;
+  t.equal(cache.get(key('a.example.test.')), undefined, 'a expired');
+  cache.set(key('a.example.test.'), reply('a.example.test.', RRType.A, Rcode.NOERROR, [rr.a('a.example.test.', 10, '192.0.2.9')]));
+  t.equal(cache.size('success'), 2, 'the refresh took no second entry');
+  t.strictSame(ttls(cache.get(key('a.example.test.'))!.reply), [10], 'served fresh, with its full TTL');
+  cache.set(key('c.example.test.'), reply('c.example.test.', RRType.A, Rcode.NOERROR, [rr.a('c.example.test.', 60, '192.0.2.3')]));
+  t.ok(cache.get(key('a.example.test.')), 'the refreshed entry, oldest in the list, was spared');
+  t.equal(cache.get(key('b.example.test.')), undefined, 'the next oldest went');
+  t.ok(cache.get(key('c.example.test.')));
+});
