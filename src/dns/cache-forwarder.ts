@@ -63,16 +63,20 @@ export class CachingForwarder implements Forwarder {
     return reply;
   }
 
-  async forward(query: Buffer, proto?: 'udp' | 'tcp'): Promise<Buffer | null> {
-    const q = questionOf(query);
+  // Not an async function: a miss waits for the upstream with as little held
+  // as can be (one promise, one closure). A burst of misses all wait at once,
+  // and what they hold outlives V8's young generation.
+  forward(query: Buffer, proto?: 'udp' | 'tcp', question: Question | null = questionOf(query)): Promise<Buffer | null> {
+    const q = question;
     if (!q) return this.#next.forward(query, proto);
     const key = cacheKey(q.name, q.qtype, q.qclass, q.dnssecOk);
     const hit = this.#hit(query, q, key);
-    if (hit) return hit;
+    if (hit) return Promise.resolve(hit);
     this.#events.miss?.();
-    const reply = await this.#next.forward(query, proto);
-    if (reply) this.cache.set(key, reply);
-    return reply;
+    return this.#next.forward(query, proto, q).then((reply) => {
+      if (reply) this.cache.set(key, reply);
+      return reply;
+    });
   }
 
   #refresh(key: string, query: Buffer): void {

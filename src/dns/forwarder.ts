@@ -19,8 +19,10 @@ export interface Forwarder {
   /**
    * `proto` is the client's transport: `forward` asks upstreams over TCP
    * for TCP clients, as CoreDNS does unless `prefer_udp` (UDP when absent).
+   * `question` is the query's, when the caller has read it already (each
+   * step would read it again otherwise).
    */
-  forward(query: Buffer, proto?: 'udp' | 'tcp'): Promise<Buffer | null>;
+  forward(query: Buffer, proto?: 'udp' | 'tcp', question?: Question | null): Promise<Buffer | null>;
   /**
    * A reply available now (a cache hit), or null: the server then calls
    * forward(). Optional; lets a cached answer leave with its batch.

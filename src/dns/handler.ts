@@ -194,7 +194,8 @@ export class DnsHandler {
   #forward(q: Query, view: Buffer, maxSize: number, start: number, proto: Proto, from: string | null): Buffer | Promise<Buffer | null> {
     const fwd = this.#forwarder;
     if (!fwd) return this.#simple(q, view, Rcode.REFUSED, maxSize, start, proto, '.', from);
-    const now = fwd.lookup?.(view, { name: q.name, qtype: q.qtype, qclass: q.qclass, questionEnd: q.questionEnd, dnssecOk: q.edns?.dnssecOk ?? false });
+    const question = { name: q.name, qtype: q.qtype, qclass: q.qclass, questionEnd: q.questionEnd, dnssecOk: q.edns?.dnssecOk ?? false };
+    const now = fwd.lookup?.(view, question);
     if (now) {
       const out = truncateForeign(now, q, maxSize);
       this.#report(start, q, '.', now[3] & 0xf, proto, false, true, out, view.length, from);
@@ -203,7 +204,7 @@ export class DnsHandler {
     // Kept past this call: a copy of its own (see handle()).
     const packet = Buffer.from(view);
     const servfail = () => this.#simple(q, packet, Rcode.SERVFAIL, maxSize, start, proto, '.', from);
-    return fwd.forward(packet, proto).then(
+    return fwd.forward(packet, proto, question).then(
       (reply) => {
         if (!reply || reply.length < 12) return servfail();
         const out = truncateForeign(reply, q, maxSize);

@@ -9,6 +9,7 @@ import { Rcode, RRType } from './wire/constants.ts';
 import { parseQuery } from './wire/query.ts';
 import { finishReply } from './wire/response.ts';
 import { encodeMessage } from './wire/writer.ts';
+import type { Question } from './forward/message.ts';
 
 function isUnder(name: string, zone: string): boolean {
   return zone === '.' || name === zone || name.endsWith(`.${zone}`);
@@ -73,11 +74,11 @@ export class HostsForwarder implements Forwarder {
     }
   }
 
-  async forward(query: Buffer, proto?: 'udp' | 'tcp'): Promise<Buffer | null> {
+  async forward(query: Buffer, proto?: 'udp' | 'tcp', question?: Question | null): Promise<Buffer | null> {
     const p = parseQuery(query);
     if (p.kind !== 'query') return this.#pass(query, proto);
     const q = p.query;
-    if (!this.#config.zones.some((z) => isUnder(q.name, z))) return this.#pass(query, proto);
+    if (!this.#config.zones.some((z) => isUnder(q.name, z))) return this.#pass(query, proto, question);
     let answer: ResourceRecord[] = [];
     let known = false;
     const ttl = this.#config.ttl;
@@ -96,7 +97,7 @@ export class HostsForwarder implements Forwarder {
     if (answer.length === 0) {
       const fall = this.#config.fallthrough;
       // README: fallthrough passes names (and, for a known name, nothing else) on; otherwise known → NODATA, unknown → NXDOMAIN.
-      if (!known && fall !== null && (fall.length === 0 || fall.some((z) => isUnder(q.name, z)))) return this.#pass(query);
+      if (!known && fall !== null && (fall.length === 0 || fall.some((z) => isUnder(q.name, z)))) return this.#pass(query, proto, question);
     }
     const msg = encodeMessage({
       id: q.id,
@@ -112,7 +113,7 @@ export class HostsForwarder implements Forwarder {
     return finishReply(msg, q, query, 65535);
   }
 
-  #pass(query: Buffer, proto?: 'udp' | 'tcp'): Promise<Buffer | null> {
-    return this.#next ? this.#next.forward(query, proto) : Promise.resolve(null);
+  #pass(query: Buffer, proto?: 'udp' | 'tcp', question?: Question | null): Promise<Buffer | null> {
+    return this.#next ? this.#next.forward(query, proto, question) : Promise.resolve(null);
   }
 }

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Forwarder } from './forwarder.ts';
 import { buildQuery } from './wire/answer-reader.ts';
 import { parseQuery } from './wire/query.ts';
+import type { Question } from './forward/message.ts';
 
 /** RFC 1035 §3.2.2 */
 const HINFO = 13;
@@ -44,7 +45,7 @@ export class LoopDetector implements Forwarder {
     return this.#done && this.#seen === 0;
   }
 
-  forward(query: Buffer, proto?: 'udp' | 'tcp'): Promise<Buffer | null> {
+  forward(query: Buffer, proto?: 'udp' | 'tcp', question?: Question | null): Promise<Buffer | null> {
     if (!this.#done || this.#seen > 0) {
       const p = parseQuery(query);
       if (p.kind === 'query' && p.query.qtype === HINFO && p.query.name === this.probeName && ++this.#seen > MAX_SEEN) {
@@ -53,7 +54,7 @@ export class LoopDetector implements Forwarder {
         return Promise.resolve(null);
       }
     }
-    return this.#next ? this.#next.forward(query, proto) : Promise.resolve(null);
+    return this.#next ? this.#next.forward(query, proto, question) : Promise.resolve(null);
   }
 
   /** Starts probing our own first listen address (0.0.0.0 and :: mean loopback). */

@@ -47,8 +47,12 @@ export class ForwardChain implements Forwarder {
     this.loop = parts.loop;
   }
 
-  forward(query: Buffer, proto?: 'udp' | 'tcp'): Promise<Buffer | null> {
-    return this.head.forward(query, proto).catch(() => null);
+  forward(query: Buffer, proto?: 'udp' | 'tcp', question?: Question | null): Promise<Buffer | null> {
+    try {
+      return this.head.forward(query, proto, question).catch(() => null);
+    } catch {
+      return Promise.resolve(null);
+    }
   }
 
   /** A cache hit now, when nothing ahead of the cache (hosts, a loop probe under way) needs the query first. */

@@ -33,6 +33,9 @@ export class Upstream {
   fails = 0;
   readonly #expireMs: number;
   #udp: dgram.Socket | null = null;
+  /** Settles when the UDP socket is connected to the upstream (sends wait for it). */
+  #connecting: Promise<void> | null = null;
+  #connected = false;
   #lastUsed = 0;
   #expiry: NodeJS.Timeout | null = null;
   readonly #pending = new Map<number, Pending>();
@@ -56,6 +59,8 @@ export class Upstream {
     this.#expiry = null;
     this.#udp?.close();
     this.#udp = null;
+    this.#connecting = null;
+    this.#connected = false;
     for (const p of this.#pending.values()) {
       clearTimeout(p.timer);
       p.reject(new ExchangeError('network', 'forwarder closed'));
@@ -77,6 +82,23 @@ export class Upstream {
     });
     sock.unref();
     this.#udp = sock;
+    // Connected, as CoreDNS's sockets are: a send then skips Node's address
+    // lookup (~1 KB of allocation per query), and the kernel drops datagrams
+    // from anywhere but the upstream. The first sends wait for the connect.
+    this.#connecting = new Promise<void>((resolve, reject) => {
+      sock.once('connect', resolve);
+      try {
+        sock.connect(this.address.port, this.address.host);
+      } catch (err) {
+        reject(err as Error);
+      }
+    });
+    this.#connecting.then(
+      () => {
+        if (this.#udp === sock) this.#connected = true;
+      },
+      () => {},
+    );
     // CoreDNS `expire`: a socket idle this long is closed (and a new one, with a new source port, opened on next use).
     this.#expiry = setInterval(() => {
       if (this.#pending.size === 0 && performance.now() - this.#lastUsed > this.#expireMs) this.close();
@@ -112,14 +134,23 @@ export class Upstream {
         reject(new ExchangeError('timeout', `no reply from ${this.address.label} in ${timeoutMs} ms`));
       }, timeoutMs);
       this.#pending.set(wireId, { clientId: query.readUInt16BE(0), resolve, reject, timer });
-      sock.send(out, this.address.port, this.address.host, (err) => {
+      const sent = (err: Error | null) => {
         if (!err) return;
         const p = this.#pending.get(wireId);
         if (!p) return;
         this.#pending.delete(wireId);
         clearTimeout(p.timer);
         reject(new ExchangeError('network', `send to ${this.address.label}: ${err.message}`));
-      });
+      };
+      const send = () => {
+        try {
+          sock.send(out, sent);
+        } catch (err) {
+          sent(err as Error); // closed meanwhile
+        }
+      };
+      if (this.#connected) send();
+      else this.#connecting!.then(send, sent);
     });
   }
 
