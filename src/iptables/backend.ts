@@ -56,7 +56,7 @@ import { LARGE_CLUSTER_ENDPOINTS, masqueradeMark } from './render-context.ts';
 import type { RenderContext } from './render-context.ts';
 import { missingJumps } from './render-fixed.ts';
 import { renderContextKey, renderPartial } from './render-partial.ts';
-import { renderSync } from './render-sync.ts';
+import { renderSyncSteps } from './render-sync.ts';
 import type { RenderedPlan, SyncRender } from './render-sync.ts';
 import { chainExists, parseSave, restore, save } from './restore.ts';
 import type { IptablesTools } from './tools.ts';
@@ -131,21 +131,32 @@ export class IptablesBackend implements ProxyBackend {
       largeCluster,
     };
 
-    const applyAll = async (inputs: string[]): Promise<void> => {
-      try {
-        for (const text of inputs) await timed(() => restore(this.tools, text));
-      } catch (err) {
-        // Some chunks may have landed: forget what we think is there, the next (full) sync re-reads it.
-        this.#synced = false;
-        throw err;
-      }
-    };
-
     // No canary check here: the proxier polls intact() every syncPeriod, off
     // the sync path (kube-proxy's iptables Monitor), so an endpoint change
     // costs one iptables-restore and nothing beside it.
-    const out = await this.#render(req, full, ctx, timed);
-    await applyAll(out.inputs);
+    const steps = await this.#render(req, full, ctx, timed);
+    let out: SyncRender;
+    let restores = 0;
+    try {
+      // A full sync's chunks are applied as they are rendered (render-sync.ts), then the rest.
+      for (let step = steps.next(); ; step = steps.next()) {
+        if (step.done) {
+          out = step.value;
+          break;
+        }
+        const text = step.value;
+        await timed(() => restore(this.tools, text));
+        restores++;
+      }
+      for (const text of out.inputs) {
+        await timed(() => restore(this.tools, text));
+        restores++;
+      }
+    } catch (err) {
+      // Some chunks may have landed: forget what we think is there, the next (full) sync re-reads it.
+      this.#synced = false;
+      throw err;
+    }
     this.#rendered = out.rendered;
     this.#shared = out.shared;
     this.#totals = { ruleCount: out.ruleCount, filterRuleCount: out.rulesByTable.filter, ctxKey: renderContextKey(ctx) };
@@ -153,14 +164,14 @@ export class IptablesBackend implements ProxyBackend {
     this.#synced = true;
     this.lastApplyMs = applyMs;
     this.#log.debug(
-      { family: this.tools.family, full, plans: req.plans.size, written: out.writtenRules, deleted: out.deleted.length, restores: out.inputs.length, applyMs },
+      { family: this.tools.family, full, plans: req.plans.size, written: out.writtenRules, deleted: out.deleted.length, restores, applyMs },
       'iptables sync',
     );
     return { ruleCount: out.ruleCount, applyMs, rulesByTable: out.rulesByTable };
   }
 
-  /** The restore inputs of one sync; a full one first reads the tables to adopt what is there. */
-  async #render(req: SyncRequest, full: boolean, ctx: RenderContext, timed: <T>(f: () => Promise<T>) => Promise<T>): Promise<SyncRender> {
+  /** The restore inputs of one sync, as they are rendered (renderSyncSteps); a full one first reads the tables to adopt what is there. */
+  async #render(req: SyncRequest, full: boolean, ctx: RenderContext, timed: <T>(f: () => Promise<T>) => Promise<T>): Promise<Generator<string, SyncRender, void>> {
     let rewrite: ReadonlySet<string>;
     const jumps = { nat: [] as string[], filter: [] as string[] };
     let existingNat: Set<string> | undefined;
@@ -176,12 +187,14 @@ export class IptablesBackend implements ProxyBackend {
     } else {
       // Updates #rendered in place: if this sync then fails, the next one is full and reads nothing from it.
       const fast = renderPartial({ plans: req.plans, changed: req.changed, previous: this.#rendered, previousShared: this.#shared, previousTotals: this.#totals, ctx });
-      if (fast) return fast;
+      if (fast) return (function* (): Generator<string, SyncRender, void> {
+        return fast;
+      })();
       rewrite = new Set([...req.changed].filter((k) => req.plans.has(k)));
     }
 
     const previous = this.#rendered;
-    return renderSync({
+    return renderSyncSteps({
       plans: req.plans,
       rewrite,
       previous: full ? new Map() : previous,

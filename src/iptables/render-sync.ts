@@ -67,7 +67,25 @@ export interface SyncRenderInput {
   previousShared?: ReadonlyMap<string, string>;
 }
 
+/** All of one sync's restore inputs at once (partial syncs, tests). */
 export function renderSync(input: SyncRenderInput): SyncRender {
+  const steps = renderSyncSteps(input);
+  const early: string[] = [];
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return { ...step.value, inputs: [...early, ...step.value.inputs] };
+    early.push(step.value);
+  }
+}
+
+/**
+ * The same, as it is rendered: yields each chunk's restore input as soon as
+ * its plans are rendered and returns the rest (the final input in
+ * `inputs`). A full sync applies each chunk before the next is rendered, so
+ * only one chunk's text is alive at a time: rendered whole first, the
+ * chunks of a full sync at 10k services were ~35 MB of the agent's peak.
+ */
+export function* renderSyncSteps(input: SyncRenderInput): Generator<string, SyncRender, void> {
   const { plans, rewrite, previous, ctx } = input;
   const rendered = new Map<string, RenderedPlan>();
   const natServices: string[] = [];
@@ -76,9 +94,18 @@ export function renderSync(input: SyncRenderInput): SyncRender {
   const filterExternal: string[] = [];
   const filterNodePorts: string[] = [];
   const filterFirewall: string[] = [];
-  const chunks: { chains: string[]; rules: string[] }[] = [];
   let current = { chains: [] as string[], rules: [] as string[] };
   let plansInChunk = 0;
+  let chunksYielded = 0;
+  const natFixed = natFixedRules(ctx);
+  // Service chains jump to KUBE-MARK-MASQ, which must exist (and mark) before
+  // the first of them is loaded; rewriting it in the same transaction keeps it whole.
+  const chunkInput = (c: { chains: string[]; rules: string[] }): string => {
+    const first = chunksYielded++ === 0;
+    const decl = first ? [`:${KUBE_MARK_MASQ} - [0:0]`] : [];
+    const rule = first ? natFixed.filter((l) => l.startsWith(`-A ${KUBE_MARK_MASQ} `)) : [];
+    return ['*nat', ...decl, ...c.chains, ...rule, ...c.rules, 'COMMIT', ''].join('\n');
+  };
   let ruleCount = 0;
   let writtenRules = 0;
 
@@ -96,9 +123,10 @@ export function renderSync(input: SyncRenderInput): SyncRender {
       if (own.rules.length > 0) current.rules.push(own.rules.join('\n'));
       writtenRules += own.rules.length;
       if (input.chunkPlans > 0 && ++plansInChunk >= input.chunkPlans) {
-        chunks.push(current);
+        const text = chunkInput(current);
         current = { chains: [], rules: [] };
         plansInChunk = 0;
+        yield text;
       }
     } else {
       r = previous.get(key)!;
@@ -116,7 +144,6 @@ export function renderSync(input: SyncRenderInput): SyncRender {
 
   const filterForward = filterForwardRules(ctx);
   const filterRuleCount = filterServices.length + filterExternal.length + filterForward.length + filterNodePorts.length + filterFirewall.length;
-  const natFixed = natFixedRules(ctx);
   const dispatch = nodePortsDispatch(ctx);
   ruleCount += filterRuleCount + natFixed.length + natServices.length + dispatch.length + natNodePorts.length;
 
@@ -193,18 +220,8 @@ export function renderSync(input: SyncRenderInput): SyncRender {
         ]
       : [];
 
+  if (input.chunkPlans > 0 && current.chains.length > 0) yield chunkInput(current);
   const inputs: string[] = [];
-  if (input.chunkPlans > 0) {
-    if (current.chains.length > 0) chunks.push(current);
-    // Service chains jump to KUBE-MARK-MASQ, which must exist (and mark) before
-    // the first of them is loaded; rewriting it in the same transaction keeps it whole.
-    const markMasq = natFixed.filter((l) => l.startsWith(`-A ${KUBE_MARK_MASQ} `));
-    chunks.forEach((c, i) => {
-      const decl = i === 0 ? [`:${KUBE_MARK_MASQ} - [0:0]`] : [];
-      const rule = i === 0 ? markMasq : [];
-      inputs.push(['*nat', ...decl, ...c.chains, ...rule, ...c.rules, 'COMMIT', ''].join('\n'));
-    });
-  }
   // Nothing changed at all: no restore.
   if (mangleSection.length + filterSection.length + natSection.length > 0) inputs.push([...mangleSection, ...filterSection, ...natSection, ''].join('\n'));
   return {

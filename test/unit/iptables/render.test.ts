@@ -1,7 +1,7 @@
 import t from 'tap';
 import { renderFirstSync, ctx4 } from './render-helpers.ts';
 import { ep, plan, planSet } from './plans.ts';
-import { renderSync } from '../../../src/iptables/render-sync.ts';
+import { renderSync, renderSyncSteps } from '../../../src/iptables/render-sync.ts';
 import { masqueradeMark } from '../../../src/iptables/render-context.ts';
 import { missingJumps } from '../../../src/iptables/render-fixed.ts';
 import { servicePortChains, svcChain } from '../../../src/iptables/chain-names.ts';
@@ -158,6 +158,34 @@ t.test('chunked full sync keeps references valid', async (t) => {
   t.match(out.inputs[0], /^\*nat\n:KUBE-MARK-MASQ - \[0:0\]/, 'the first chunk brings KUBE-MARK-MASQ');
   t.notMatch(out.inputs[0], /KUBE-SERVICES/, 'chunks do not touch the shared chains');
   t.match(out.inputs[2], /-A KUBE-SERVICES .*cluster IP/, 'the last restore wires them');
+});
+
+t.test('a chunk is handed out before the plans after it are rendered (one chunk alive at a time)', async (t) => {
+  const plans = planSet(web, plan('default', 'b', { clusterIP: '10.96.0.21', clusterEndpoints: [ep('10.244.3.4', 80)] }));
+  const seen: string[] = [];
+  // A plan set that notes when the renderer reaches each plan.
+  const noting = new Map([...plans].map(([k, p]) => [k, p]));
+  const iterate = noting[Symbol.iterator].bind(noting);
+  Object.defineProperty(noting, Symbol.iterator, {
+    value: function* () {
+      for (const entry of iterate()) {
+        seen.push(`render ${entry[0]}`);
+        yield entry;
+      }
+    },
+  });
+  const steps = renderSyncSteps({ plans: noting, rewrite: new Set(plans.keys()), previous: new Map(), ctx: ctx4, staleChains: () => [], missingJumps: { nat: [], filter: [] }, chunkPlans: 1 });
+  for (let s = steps.next(); !s.done; s = steps.next()) seen.push(`chunk ${s.value.match(/^-A (KUBE-SVC-\S+)/m)?.[1] ?? ''}`);
+  const [a, b] = [...plans.keys()];
+  t.equal(seen.length, 4);
+  t.strictSame([seen[0], seen[2]], [`render ${a}`, `render ${b}`]);
+  t.match(seen[1], /^chunk KUBE-SVC-/, 'the first plan’s chunk comes out before the second plan is rendered');
+  const whole = renderSync({ plans, rewrite: new Set(plans.keys()), previous: new Map(), ctx: ctx4, staleChains: () => [], missingJumps: { nat: [], filter: [] }, chunkPlans: 1 });
+  const again = renderSyncSteps({ plans, rewrite: new Set(plans.keys()), previous: new Map(), ctx: ctx4, staleChains: () => [], missingJumps: { nat: [], filter: [] }, chunkPlans: 1 });
+  const texts: string[] = [];
+  let last = again.next();
+  for (; !last.done; last = again.next()) texts.push(last.value);
+  t.strictSame([...texts, ...last.value.inputs], whole.inputs, 'the same inputs, in the same order, as rendering all at once');
 });
 
 t.test('partial render leaves out shared chains whose rules did not change', async (t) => {
