@@ -7,6 +7,7 @@
 // nothing. node:child_process stays the fallback, with the same result.
 import { spawn } from 'node:child_process';
 import { Socket } from 'node:net';
+import type { Writable } from 'node:stream';
 import { constants } from 'node:os';
 import { findAddon, withErrnoName } from './native-addon.ts';
 
@@ -34,13 +35,34 @@ export function toolSpawnMethod(): 'posix_spawn' | 'fork' {
   return spawnAddon() ? 'posix_spawn' : 'fork';
 }
 
-/** Runs `cmd args` (looked up in PATH) with `input` on stdin. Rejects only when it cannot be started (ENOENT and the like). */
-export function runTool(cmd: string, args: string[], input = ''): Promise<ToolResult> {
-  const a = spawnAddon();
-  return a ? runSpawned(a, cmd, args, input) : runForked(cmd, args, input);
+/** A tool started with its stdin open: write its input in pieces, then `end()`. */
+export interface RunningTool {
+  /**
+   * Writes one piece of the input. Resolves at once while the pipe takes it,
+   * else when it has drained, so a caller that awaits each write holds at
+   * most one piece: the rest is already in the tool. Resolves false when the
+   * tool takes no more (it exited early on bad input: its exit code and
+   * stderr say why).
+   */
+  write(text: string): Promise<boolean>;
+  /** Closes stdin and waits for the tool to exit. */
+  end(): Promise<ToolResult>;
 }
 
-async function runSpawned(a: SpawnAddon, cmd: string, args: string[], input: string): Promise<ToolResult> {
+/** Runs `cmd args` (looked up in PATH) with `input` on stdin. Rejects only when it cannot be started (ENOENT and the like). */
+export function runTool(cmd: string, args: string[], input = ''): Promise<ToolResult> {
+  const tool = startTool(cmd, args);
+  if (input) void tool.write(input);
+  return tool.end();
+}
+
+/** Starts `cmd args` (looked up in PATH) for input written in pieces. Throws only when it cannot be started. */
+export function startTool(cmd: string, args: string[]): RunningTool {
+  const a = spawnAddon();
+  return a ? startSpawned(a, cmd, args) : startForked(cmd, args);
+}
+
+function startSpawned(a: SpawnAddon, cmd: string, args: string[]): RunningTool {
   let started: ReturnType<SpawnAddon['spawn']>;
   try {
     started = a.spawn(cmd, args);
@@ -49,11 +71,43 @@ async function runSpawned(a: SpawnAddon, cmd: string, args: string[], input: str
   }
   const [pid, inFd, outFd, errFd] = started;
   const stdin = new Socket({ fd: inFd, readable: false, writable: true });
+  const result = Promise.all([readAll(outFd), readAll(errFd), a.wait(pid)]).then(([stdout, stderr, [code, signal]]) => ({
+    code: signal ? 128 + signal : code,
+    stdout,
+    stderr,
+  }));
+  return feeding(stdin, result);
+}
+
+/** write/end over a tool's stdin, with backpressure; `result` settles when the tool has exited. */
+function feeding(stdin: Writable, result: Promise<ToolResult>): RunningTool {
+  let closed = false;
   // EPIPE when the tool exits early on bad input: its stderr says why.
-  stdin.on('error', () => {});
-  stdin.end(input);
-  const [stdout, stderr, [code, signal]] = await Promise.all([readAll(outFd), readAll(errFd), a.wait(pid)]);
-  return { code: signal ? 128 + signal : code, stdout, stderr };
+  stdin.on('error', () => {
+    closed = true;
+  });
+  stdin.on('close', () => {
+    closed = true;
+  });
+  return {
+    write(text: string): Promise<boolean> {
+      if (closed) return Promise.resolve(false);
+      if (stdin.write(text)) return Promise.resolve(true);
+      return new Promise((resolve) => {
+        const done = () => {
+          stdin.off('drain', done);
+          stdin.off('close', done);
+          resolve(!closed);
+        };
+        stdin.on('drain', done);
+        stdin.on('close', done);
+      });
+    },
+    end(): Promise<ToolResult> {
+      if (!closed) stdin.end();
+      return result;
+    },
+  };
 }
 
 function readAll(fd: number): Promise<string> {
@@ -66,13 +120,13 @@ function readAll(fd: number): Promise<string> {
   });
 }
 
-function runForked(cmd: string, args: string[], input: string): Promise<ToolResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
+function startForked(cmd: string, args: string[]): RunningTool {
+  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout.on('data', (b: Buffer) => out.push(b));
+  child.stderr.on('data', (b: Buffer) => err.push(b));
+  const result = new Promise<ToolResult>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) =>
       resolve({
@@ -81,7 +135,6 @@ function runForked(cmd: string, args: string[], input: string): Promise<ToolResu
         stderr: Buffer.concat(err).toString('utf8'),
       }),
     );
-    child.stdin.on('error', () => {});
-    child.stdin.end(input);
   });
+  return feeding(child.stdin, result);
 }
