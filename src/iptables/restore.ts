@@ -3,19 +3,23 @@
 // one `iptables` process per rule), started by posix_spawn (run-tool.ts).
 
 import { NetletError } from '../errors.ts';
-import { runTool as run } from '../run-tool.ts';
+import { runTool as run, startTool } from '../run-tool.ts';
+import type { RunningTool } from '../run-tool.ts';
 import type { IptablesTools } from './tools.ts';
 
 export class IptablesRestoreError extends NetletError {
   readonly line: number;
   readonly context: string;
 
-  constructor(tool: string, stderr: string, input: string) {
-    // iptables-restore names the failing line: "line 1234 failed" (legacy), "line 12: …" (nft).
-    const m = /line (\d+)/.exec(stderr);
+  /** `input` is what was written, or its part that starts at line `firstLine` (a stream keeps only its last pieces). */
+  constructor(tool: string, stderr: string, input: string, firstLine = 1) {
+    // iptables-restore names the failing line: "line 1234 failed" or
+    // "Error occurred at line: 1234" (legacy), "line 12: …" (nft).
+    const m = /line:? (\d+)/.exec(stderr);
     const line = m ? Number(m[1]) : 0;
-    const lines = input.split('\n');
-    const context = line > 0 ? lines.slice(Math.max(0, line - 3), line + 2).join('\n') : '';
+    const at = line - firstLine;
+    const lines = at >= 0 ? input.split('\n') : [];
+    const context = at >= 0 && at < lines.length ? lines.slice(Math.max(0, at - 2), at + 3).join('\n') : '';
     super('ERR_IPTABLES_RESTORE', `${tool} failed: ${stderr.trim() || 'no message'}${context ? `\naround line ${line}:\n${context}` : ''}`);
     this.line = line;
     this.context = context;
@@ -36,8 +40,52 @@ export class IptablesSaveError extends NetletError {
  * start from zero anyway; kube-proxy dropped it for that reason, kubernetes#110328).
  */
 export async function restore(tools: IptablesTools, input: string): Promise<void> {
-  const r = await run(tools.restore, ['-w', '5', '--noflush'], input);
+  const r = await run(tools.restore, RESTORE_ARGS, input);
   if (r.code !== 0) throw new IptablesRestoreError(tools.restore, r.stderr, input);
+}
+
+const RESTORE_ARGS = ['-w', '5', '--noflush'];
+
+/** Pieces a RestoreStream keeps for an error's context. */
+const KEPT_PIECES = 4;
+
+/**
+ * One `iptables-restore --noflush` whose input is written as it is rendered
+ * (a legacy full sync, render-sync.ts): the tool parses one piece while the
+ * next is rendered, and the whole input (12 MB at 10k services) is never
+ * held at once. Each piece must end with a newline. Only the last pieces
+ * are kept, for the error's context: iptables-restore stops reading at the
+ * line it fails on, so that line is among the last written.
+ */
+export class RestoreStream {
+  readonly #cmd: string;
+  readonly #tool: RunningTool;
+  #recent: { firstLine: number; text: string }[] = [];
+  #linesWritten = 0;
+  #stopped = false;
+
+  constructor(tools: IptablesTools) {
+    this.#cmd = tools.restore;
+    this.#tool = startTool(tools.restore, RESTORE_ARGS);
+  }
+
+  /** Resolves when the tool has room for more (await it before rendering the next piece). */
+  async write(piece: string): Promise<void> {
+    // Once the tool has stopped reading, the pieces it failed on stay the kept ones.
+    if (this.#stopped) return;
+    this.#recent.push({ firstLine: this.#linesWritten + 1, text: piece });
+    if (this.#recent.length > KEPT_PIECES) this.#recent.shift();
+    for (let i = piece.indexOf('\n'); i >= 0; i = piece.indexOf('\n', i + 1)) this.#linesWritten++;
+    if (!(await this.#tool.write(piece))) this.#stopped = true;
+  }
+
+  /** Closes the input and waits for the restore; throws IptablesRestoreError when it failed. */
+  async end(): Promise<void> {
+    const r = await this.#tool.end();
+    if (r.code === 0) return;
+    const first = this.#recent[0]?.firstLine ?? 1;
+    throw new IptablesRestoreError(this.#cmd, r.stderr, this.#recent.map((p) => p.text).join(''), first);
+  }
 }
 
 /** `iptables-save -t TABLE` text. */
