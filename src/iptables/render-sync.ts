@@ -65,28 +65,51 @@ export interface SyncRenderInput {
    * text); a chain whose rules are unchanged is left out. Absent on full syncs.
    */
   previousShared?: ReadonlyMap<string, string>;
+  /**
+   * Yield the one restore input of a full sync in pieces as its plans are
+   * rendered (chunkPlans 0, no previousShared): see renderSyncSteps.
+   */
+  stream?: boolean;
+}
+
+/** Part of a restore input; `ends` closes it, and the next piece starts another restore. */
+export interface RestorePiece {
+  text: string;
+  ends: boolean;
 }
 
 /** All of one sync's restore inputs at once (partial syncs, tests). */
 export function renderSync(input: SyncRenderInput): SyncRender {
   const steps = renderSyncSteps(input);
   const early: string[] = [];
+  let open = '';
   for (;;) {
     const step = steps.next();
     if (step.done) return { ...step.value, inputs: [...early, ...step.value.inputs] };
-    early.push(step.value);
+    open += step.value.text;
+    if (step.value.ends) {
+      early.push(open);
+      open = '';
+    }
   }
 }
 
 /**
- * The same, as it is rendered: yields each chunk's restore input as soon as
- * its plans are rendered and returns the rest (the final input in
- * `inputs`). A full sync applies each chunk before the next is rendered, so
- * only one chunk's text is alive at a time: rendered whole first, the
- * chunks of a full sync at 10k services were ~35 MB of the agent's peak.
+ * The same, as it is rendered. Chunked (nft): yields each chunk's restore
+ * input whole as soon as its plans are rendered, and returns the final
+ * input in `inputs`; the backend applies each chunk before the next is
+ * rendered, so only one chunk's text is alive at a time (rendered whole
+ * first, the chunks of a full sync at 10k services were ~35 MB of the
+ * agent's peak). Streamed (legacy full syncs): yields the one input in
+ * pieces of about STREAM_PIECE_PLANS plans, laid out so that it can be
+ * written before the shared chains are known: KUBE-MARK-MASQ first (the
+ * service chains jump to it), each plan's chains declared just before its
+ * rules, then the shared chains, the missing jumps and the deletions, then
+ * filter and mangle. Otherwise nothing is yielded and `inputs` holds it all.
  */
-export function* renderSyncSteps(input: SyncRenderInput): Generator<string, SyncRender, void> {
+export function* renderSyncSteps(input: SyncRenderInput): Generator<RestorePiece, SyncRender, void> {
   const { plans, rewrite, previous, ctx } = input;
+  const stream = input.stream === true && input.chunkPlans === 0 && input.previousShared === undefined;
   const rendered = new Map<string, RenderedPlan>();
   const natServices: string[] = [];
   const natNodePorts: string[] = [];
@@ -98,16 +121,23 @@ export function* renderSyncSteps(input: SyncRenderInput): Generator<string, Sync
   let plansInChunk = 0;
   let chunksYielded = 0;
   const natFixed = natFixedRules(ctx);
+  const markMasq = natFixed.filter((l) => l.startsWith(`-A ${KUBE_MARK_MASQ} `));
   // Service chains jump to KUBE-MARK-MASQ, which must exist (and mark) before
   // the first of them is loaded; rewriting it in the same transaction keeps it whole.
   const chunkInput = (c: { chains: string[]; rules: string[] }): string => {
     const first = chunksYielded++ === 0;
     const decl = first ? [`:${KUBE_MARK_MASQ} - [0:0]`] : [];
-    const rule = first ? natFixed.filter((l) => l.startsWith(`-A ${KUBE_MARK_MASQ} `)) : [];
+    const rule = first ? markMasq : [];
     return ['*nat', ...decl, ...c.chains, ...rule, ...c.rules, 'COMMIT', ''].join('\n');
   };
+  /** A streamed input's plans rendered since the last piece. */
+  let pending: string[] = [];
   let ruleCount = 0;
   let writtenRules = 0;
+  if (stream) {
+    yield { text: ['*nat', `:${KUBE_MARK_MASQ} - [0:0]`, ...markMasq, ''].join('\n'), ends: false };
+    writtenRules += markMasq.length;
+  }
 
   for (const [key, plan] of plans) {
     let r: RenderedPlan | undefined;
@@ -116,17 +146,30 @@ export function* renderSyncSteps(input: SyncRenderInput): Generator<string, Sync
       const top = renderTop(shape);
       const own = renderChains(shape, ctx);
       r = { top, chains: own.chains, chainRuleCount: own.rules.length };
-      // One flat string per plan, not one per rule: the rule strings then die
-      // young, and the ~100k that a full sync at 10k services writes are never
-      // promoted and marked (that was ~40% of a full render's CPU, in GC).
-      if (own.chains.length > 0) current.chains.push(`:${own.chains.join(' - [0:0]\n:')} - [0:0]`);
-      if (own.rules.length > 0) current.rules.push(own.rules.join('\n'));
       writtenRules += own.rules.length;
-      if (input.chunkPlans > 0 && ++plansInChunk >= input.chunkPlans) {
-        const text = chunkInput(current);
-        current = { chains: [], rules: [] };
-        plansInChunk = 0;
-        yield text;
+      if (stream) {
+        // One string per plan, declarations then rules, and the plan's
+        // strings die young (written out with the piece).
+        if (own.chains.length > 0) pending.push(`:${own.chains.join(' - [0:0]\n:')} - [0:0]\n`);
+        if (own.rules.length > 0) pending.push(`${own.rules.join('\n')}\n`);
+        if (++plansInChunk >= STREAM_PIECE_PLANS) {
+          const text = pending.join('');
+          pending = [];
+          plansInChunk = 0;
+          yield { text, ends: false };
+        }
+      } else {
+        // One flat string per plan, not one per rule: the rule strings then die
+        // young, and the ~100k that a full sync at 10k services writes are never
+        // promoted and marked (that was ~40% of a full render's CPU, in GC).
+        if (own.chains.length > 0) current.chains.push(`:${own.chains.join(' - [0:0]\n:')} - [0:0]`);
+        if (own.rules.length > 0) current.rules.push(own.rules.join('\n'));
+        if (input.chunkPlans > 0 && ++plansInChunk >= input.chunkPlans) {
+          const text = chunkInput(current);
+          current = { chains: [], rules: [] };
+          plansInChunk = 0;
+          yield { text, ends: true };
+        }
       }
     } else {
       r = previous.get(key)!;
@@ -141,6 +184,7 @@ export function* renderSyncSteps(input: SyncRenderInput): Generator<string, Sync
     for (const l of t.filterFirewall) filterFirewall.push(l);
     ruleCount += r.chainRuleCount;
   }
+  if (pending.length > 0) yield { text: pending.join(''), ends: false };
 
   const filterForward = filterForwardRules(ctx);
   const filterRuleCount = filterServices.length + filterExternal.length + filterForward.length + filterNodePorts.length + filterFirewall.length;
@@ -162,7 +206,7 @@ export function* renderSyncSteps(input: SyncRenderInput): Generator<string, Sync
     ['filter', KUBE_PROXY_FIREWALL, filterFirewall],
     ['filter', KUBE_PROXY_CANARY, []],
     ['nat', KUBE_POSTROUTING, natFixed.filter((l) => l.startsWith(`-A ${KUBE_POSTROUTING} `))],
-    ['nat', KUBE_MARK_MASQ, natFixed.filter((l) => l.startsWith(`-A ${KUBE_MARK_MASQ} `))],
+    ['nat', KUBE_MARK_MASQ, markMasq],
     ['nat', KUBE_PROXY_CANARY, []],
     ['nat', KUBE_NODEPORTS, natNodePorts],
     ['nat', KUBE_SERVICES, [...natServices, ...dispatch]],
@@ -178,6 +222,8 @@ export function* renderSyncSteps(input: SyncRenderInput): Generator<string, Sync
     const text = rules.join('\n');
     shared.set(key, text);
     if (input.previousShared?.get(key) === text) continue;
+    // A streamed input wrote KUBE-MARK-MASQ first.
+    if (stream && chain === KUBE_MARK_MASQ) continue;
     write[table].chains.push(`:${chain} - [0:0]`);
     for (const l of rules) write[table].rules.push(l);
     writtenRules += rules.length;
@@ -195,35 +241,32 @@ export function* renderSyncSteps(input: SyncRenderInput): Generator<string, Sync
     return active.has(chain);
   };
   const deletes = input.staleChains(isActive, rendered);
-  const ownChains = input.chunkPlans > 0 ? [] : current.chains;
-  const ownRules = input.chunkPlans > 0 ? [] : current.rules;
+  const ownChains = input.chunkPlans > 0 || stream ? [] : current.chains;
+  const ownRules = input.chunkPlans > 0 || stream ? [] : current.rules;
 
   const mangleSection = write.mangle.chains.length > 0 ? ['*mangle', ...write.mangle.chains, 'COMMIT'] : [];
   const filterSection =
     write.filter.chains.length + input.missingJumps.filter.length > 0
       ? ['*filter', ...write.filter.chains, ...write.filter.rules, ...input.missingJumps.filter, 'COMMIT']
       : [];
+  // The stale chains are flushed by their chain line, so `-X` can delete them.
+  const flushStale = deletes.map((c) => `:${c} - [0:0]`);
+  const deleteStale = deletes.map((c) => `-X ${c}`);
+  if (stream) {
+    // The rest of the nat input opened above: the shared chains may be
+    // declared (flushed) after the plans' chains, it is one transaction.
+    const natTail = [...write.nat.chains, ...flushStale, ...natFixedFirst, ...natShared, ...input.missingJumps.nat, ...deleteStale, 'COMMIT'];
+    yield { text: [...natTail, ...filterSection, ...mangleSection, ''].join('\n'), ends: true };
+  }
   const natSection =
-    write.nat.chains.length + ownChains.length + deletes.length + input.missingJumps.nat.length > 0
-      ? [
-          '*nat',
-          ...write.nat.chains,
-          // A chain line flushes the stale chain, so `-X` below can delete it.
-          ...deletes.map((c) => `:${c} - [0:0]`),
-          ...ownChains,
-          ...natFixedFirst,
-          ...ownRules,
-          ...natShared,
-          ...input.missingJumps.nat,
-          ...deletes.map((c) => `-X ${c}`),
-          'COMMIT',
-        ]
+    !stream && write.nat.chains.length + ownChains.length + deletes.length + input.missingJumps.nat.length > 0
+      ? ['*nat', ...write.nat.chains, ...flushStale, ...ownChains, ...natFixedFirst, ...ownRules, ...natShared, ...input.missingJumps.nat, ...deleteStale, 'COMMIT']
       : [];
 
-  if (input.chunkPlans > 0 && current.chains.length > 0) yield chunkInput(current);
+  if (input.chunkPlans > 0 && current.chains.length > 0) yield { text: chunkInput(current), ends: true };
   const inputs: string[] = [];
-  // Nothing changed at all: no restore.
-  if (mangleSection.length + filterSection.length + natSection.length > 0) inputs.push([...mangleSection, ...filterSection, ...natSection, ''].join('\n'));
+  // Nothing changed at all (or it was streamed): no restore.
+  if (!stream && mangleSection.length + filterSection.length + natSection.length > 0) inputs.push([...mangleSection, ...filterSection, ...natSection, ''].join('\n'));
   return {
     inputs,
     rendered,
@@ -234,3 +277,9 @@ export function* renderSyncSteps(input: SyncRenderInput): Generator<string, Sync
     rulesByTable: { nat: ruleCount - filterRuleCount, filter: filterRuleCount },
   };
 }
+
+/**
+ * Plans per piece of a streamed input (~120 KB at 3 endpoints each): big
+ * enough that writes are few, small enough that a piece dies young.
+ */
+const STREAM_PIECE_PLANS = 100;

@@ -95,42 +95,72 @@ t.test('partial sync rewrites only the changed service', { skip: rootSkip() }, a
   t.equal(nat.match(/^:KUBE-SEP-/gm)?.length, 3, 'the removed endpoint chain is deleted (2 web + 1 sticky left)');
 });
 
-t.test('a restarted backend adopts the rules without a flush and removes stale ones', { skip: rootSkip() }, async (t) => {
+// Legacy's full sync writes its one restore as it is rendered (render-sync.ts, streamed).
+for (const mode of ['nft', 'legacy'] as const) {
+  t.test(`${mode}: a restarted backend adopts the rules without a flush and removes stale ones`, { skip: rootSkip() }, async (t) => {
+    const topo = await buildTopology('ipt');
+    t.teardown(() => topo.lab.cleanup());
+    await topo.node.exec(`iptables-${mode}`, ['-t', 'nat', '-A', 'POSTROUTING', '-s', '172.17.0.0/16', '-j', 'MASQUERADE']);
+    const first = new Driver(topo, mode);
+    await first.sync(planSet(web, sticky), { full: true });
+    first.stop();
+
+    // Requests keep flowing while the second instance starts and resyncs.
+    let failures = 0;
+    let done = 0;
+    let running = true;
+    const loop = (async () => {
+      while (running) {
+        if ((await curlCode(topo.cpod, 'http://10.96.0.10/', 2)).code !== 0) failures++;
+        done++;
+      }
+    })();
+    const second = new Driver(topo, mode);
+    await second.sync(planSet(web), { full: true });
+    await eventually(() => done >= 5, 10_000);
+    running = false;
+    await loop;
+    t.equal(failures, 0, `no request failed across the restart (${done} requests)`);
+
+    const nat = await topo.node.exec(`iptables-${mode}-save`, ['-t', 'nat']);
+    t.notMatch(nat, new RegExp(svcChain('default/sticky:http', 'tcp')), "the service that went away while the agent was down lost its chains");
+    t.match(nat, /-A POSTROUTING -s 172\.17\.0\.0\/16 -j MASQUERADE/, 'a foreign rule survives');
+    t.equal(nat.match(/-j KUBE-SERVICES/g)?.length, 2, 'jumps not duplicated (PREROUTING + OUTPUT)');
+
+    t.match(await topo.node.exec(`iptables-${mode}-save`, ['-t', 'mangle']), /:KUBE-PROXY-CANARY /, 'the full sync put the canary in mangle too');
+    await second.cleanup();
+    const after = await topo.node.exec(`iptables-${mode}-save`, ['-t', 'nat']);
+    t.notMatch(after, /KUBE-/, 'cleanup removed every chain and jump of ours');
+    t.notMatch(await topo.node.exec(`iptables-${mode}-save`, ['-t', 'mangle']), /KUBE-PROXY-CANARY/, "and mangle's canary");
+    t.match(after, /-A POSTROUTING -s 172\.17\.0\.0\/16 -j MASQUERADE/, 'and left the foreign rule');
+  });
+}
+
+t.test('legacy: a streamed full sync that fails applies none of it and shows the line', { skip: rootSkip() }, async (t) => {
   const topo = await buildTopology('ipt');
   t.teardown(() => topo.lab.cleanup());
-  await topo.node.exec('iptables-nft', ['-t', 'nat', '-A', 'POSTROUTING', '-s', '172.17.0.0/16', '-j', 'MASQUERADE']);
-  const first = new Driver(topo, 'nft');
-  await first.sync(planSet(web, sticky), { full: true });
-  first.stop();
+  const driver = new Driver(topo, 'legacy');
+  // Enough plans that the input goes out in several pieces before the bad one.
+  const fillers = Array.from({ length: 300 }, (_, i) => plan('default', `f${i}`, { clusterIP: `10.96.${2 + (i >> 8)}.${i & 255}`, clusterEndpoints: [local('10.244.1.2')] }));
+  const plans = planSet(web, ...fillers);
+  await driver.sync(plans, { full: true });
+  t.match(await get(topo.cpod, 'http://10.96.0.10/'), /^pod[12] /, 'served');
+  const before = await topo.node.exec('iptables-legacy-save', ['-t', 'nat']);
 
-  // Requests keep flowing while the second instance starts and resyncs.
-  let failures = 0;
-  let done = 0;
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      if ((await curlCode(topo.cpod, 'http://10.96.0.10/', 2)).code !== 0) failures++;
-      done++;
-    }
-  })();
-  const second = new Driver(topo, 'nft');
-  await second.sync(planSet(web), { full: true });
-  await eventually(() => done >= 5, 10_000);
-  running = false;
-  await loop;
-  t.equal(failures, 0, `no request failed across the restart (${done} requests)`);
-
-  const nat = await topo.node.exec('iptables-nft-save', ['-t', 'nat']);
-  t.notMatch(nat, new RegExp(svcChain('default/sticky:http', 'tcp')), "the service that went away while the agent was down lost its chains");
-  t.match(nat, /-A POSTROUTING -s 172\.17\.0\.0\/16 -j MASQUERADE/, 'a foreign rule survives');
-  t.equal(nat.match(/-j KUBE-SERVICES/g)?.length, 2, 'jumps not duplicated (PREROUTING + OUTPUT)');
-
-  t.match(await topo.node.exec('iptables-nft-save', ['-t', 'mangle']), /:KUBE-PROXY-CANARY /, 'the full sync put the canary in mangle too');
-  await second.cleanup();
-  const after = await topo.node.exec('iptables-nft-save', ['-t', 'nat']);
-  t.notMatch(after, /KUBE-/, 'cleanup removed every chain and jump of ours');
-  t.notMatch(await topo.node.exec('iptables-nft-save', ['-t', 'mangle']), /KUBE-PROXY-CANARY/, "and mangle's canary");
-  t.match(after, /-A POSTROUTING -s 172\.17\.0\.0\/16 -j MASQUERADE/, 'and left the foreign rule');
+  const bad = plan('default', 'zbad', { clusterIP: '10.96.0.999', clusterEndpoints: [local('10.244.1.2')] });
+  plans.set(planKey(bad), bad);
+  await t.rejects(
+    driver.sync(plans, { full: true }),
+    /iptables-legacy-restore failed[\s\S]*around line \d+:[\s\S]*-d 10\.96\.0\.999/,
+    'the error quotes the lines around the one that failed',
+  );
+  const after = await topo.node.exec('iptables-legacy-save', ['-t', 'nat']);
+  const rules = (s: string) => s.split('\n').filter((l) => l.startsWith('-A')).join('\n');
+  t.equal(rules(after), rules(before), 'the failed restore changed nothing');
+  t.match(await get(topo.cpod, 'http://10.96.0.10/'), /^pod[12] /, 'still served');
+  plans.delete(planKey(bad));
+  await driver.sync(plans, { full: true });
+  t.equal(rules(await topo.node.exec('iptables-legacy-save', ['-t', 'nat'])), rules(before), 'the next full sync writes the same rules again');
 });
 
 t.test('IPv6 ClusterIP', { skip: rootSkip() }, async (t) => {

@@ -175,7 +175,7 @@ t.test('a chunk is handed out before the plans after it are rendered (one chunk 
     },
   });
   const steps = renderSyncSteps({ plans: noting, rewrite: new Set(plans.keys()), previous: new Map(), ctx: ctx4, staleChains: () => [], missingJumps: { nat: [], filter: [] }, chunkPlans: 1 });
-  for (let s = steps.next(); !s.done; s = steps.next()) seen.push(`chunk ${s.value.match(/^-A (KUBE-SVC-\S+)/m)?.[1] ?? ''}`);
+  for (let s = steps.next(); !s.done; s = steps.next()) seen.push(`chunk ${s.value.text.match(/^-A (KUBE-SVC-\S+)/m)?.[1] ?? ''}`);
   const [a, b] = [...plans.keys()];
   t.equal(seen.length, 4);
   t.strictSame([seen[0], seen[2]], [`render ${a}`, `render ${b}`]);
@@ -184,7 +184,7 @@ t.test('a chunk is handed out before the plans after it are rendered (one chunk 
   const again = renderSyncSteps({ plans, rewrite: new Set(plans.keys()), previous: new Map(), ctx: ctx4, staleChains: () => [], missingJumps: { nat: [], filter: [] }, chunkPlans: 1 });
   const texts: string[] = [];
   let last = again.next();
-  for (; !last.done; last = again.next()) texts.push(last.value);
+  for (; !last.done; last = again.next()) texts.push(last.value.text);
   t.strictSame([...texts, ...last.value.inputs], whole.inputs, 'the same inputs, in the same order, as rendering all at once');
 });
 
@@ -224,4 +224,59 @@ t.test('KUBE-SEP names are kube-proxy\'s even when an endpoint object is seen ag
     t.ok(sepOf(alpha, a.servicePortName), `${round}: alpha's endpoint chain`);
     t.ok(sepOf(beta, b.servicePortName), `${round}: beta's endpoint chain, not alpha's`);
   }
+});
+
+t.test('a streamed full sync (legacy): written as rendered, every chain declared before it is used', async (t) => {
+  const many = Array.from({ length: 250 }, (_, i) =>
+    plan('default', `s${i}`, { clusterIP: `10.96.1.${i}`, nodePort: i % 50 === 0 ? 30000 + i : 0, clusterEndpoints: [ep(`10.244.4.${i}`, 80), ep(`10.244.5.${i}`, 80)] }),
+  );
+  const plans = planSet(...many);
+  const base = { plans, rewrite: new Set(plans.keys()), previous: new Map(), ctx: ctx4, missingJumps: { nat: missingJumps('nat', []), filter: missingJumps('filter', []) }, chunkPlans: 0 };
+  const staleChains = () => ['KUBE-SVC-GONE', 'KUBE-SEP-GONE'];
+  let rendered = 0;
+  const counting = new Map(plans);
+  const iterate = counting[Symbol.iterator].bind(counting);
+  Object.defineProperty(counting, Symbol.iterator, {
+    value: function* () {
+      for (const entry of iterate()) {
+        rendered++;
+        yield entry;
+      }
+    },
+  });
+  const steps = renderSyncSteps({ ...base, plans: counting, staleChains, stream: true });
+  const pieces: { text: string; ends: boolean; renderedBefore: number }[] = [];
+  let last = steps.next();
+  for (; !last.done; last = steps.next()) pieces.push({ ...last.value, renderedBefore: rendered });
+  t.equal(last.value.inputs.length, 0, 'nothing left for a separate restore');
+  t.ok(pieces.length >= 4, `in pieces (${pieces.length})`);
+  t.ok(pieces[1].renderedBefore < plans.size, 'the first plans are handed out before the last is rendered');
+  t.same(pieces.map((p) => p.ends), [...pieces.slice(1).map(() => false), true], 'one restore: only the last piece ends it');
+  t.ok(pieces.every((p) => p.text.endsWith('\n')), 'every piece ends with a newline');
+
+  const text = pieces.map((p) => p.text).join('');
+  t.match(text, /^\*nat\n:KUBE-MARK-MASQ - \[0:0\]\n-A KUBE-MARK-MASQ /, 'KUBE-MARK-MASQ first');
+  t.match(text, /:KUBE-SVC-GONE - \[0:0\]\n:KUBE-SEP-GONE - \[0:0\][\s\S]*-X KUBE-SVC-GONE\n-X KUBE-SEP-GONE\nCOMMIT\n\*filter\n[\s\S]*COMMIT\n\*mangle\n:KUBE-PROXY-CANARY - \[0:0\]\nCOMMIT\n$/, 'stale chains flushed, then deleted at the end of nat; then filter, then mangle');
+  // A rule may only name chains declared before it in its table (or built in).
+  const builtins = new Set(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']);
+  let declared = new Set<string>();
+  const unknown: string[] = [];
+  for (const line of text.split('\n')) {
+    if (line.startsWith('*')) declared = new Set();
+    else if (line.startsWith(':')) declared.add(line.slice(1).split(' ')[0]);
+    else if (line.startsWith('-A ') || line.startsWith('-X ')) {
+      const chain = line.split(' ')[1];
+      const jump = / -j (KUBE-\S+)/.exec(line)?.[1];
+      for (const c of [chain, jump]) if (c && !builtins.has(c) && !declared.has(c)) unknown.push(line);
+    }
+  }
+  t.same(unknown, [], 'no rule names a chain before its declaration');
+
+  const whole = renderSync({ ...base, staleChains });
+  const sorted = (s: string) => s.split('\n').filter((l) => l !== '').sort();
+  t.same(sorted(text), sorted(whole.inputs.join('')), 'the same lines as the input rendered whole');
+  const again = renderSync({ ...base, staleChains, stream: true });
+  t.equal(again.inputs.join(''), text, 'renderSync joins the pieces into that one input');
+  t.equal(again.writtenRules, whole.writtenRules, 'rules written counted once');
+  t.equal(again.ruleCount, whole.ruleCount);
 });
