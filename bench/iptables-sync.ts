@@ -7,6 +7,9 @@
 //
 // --json FILE also writes the measured rows as JSON (bench/run.ts draws its sync-time chart from them).
 //
+// The backend runs in a child process started with the agent's Node flags and
+// malloc settings (bin/runtime-flags.js), as `netlet agent` runs.
+//
 // Columns: full = first full sync into an empty namespace; resync = full sync
 // over the same rules (what fullSyncPeriod does); partial = one endpoint of one
 // service replaced (the mean of PARTIALS such syncs, each on another service);
@@ -21,6 +24,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { MALLOC_ENV, NODE_FLAGS } from '../bin/runtime-flags.js';
 import { IptablesBackend } from '../src/iptables/backend.ts';
 import { CHUNK_PLANS } from '../src/iptables/backend.ts';
 import { toolsFor } from '../src/iptables/tools.ts';
@@ -187,9 +191,11 @@ async function main(): Promise<void> {
       execFileSync('ip', ['netns', 'add', ns]);
       try {
         const mono = mode === 'nft' && n <= Number(values['monolithic-max']) ? '1' : '0';
-        const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, fileURLToPath(import.meta.url), '--child', `${mode}:${n}:${mono}`], {
+        // The backend runs with the agent's Node flags and malloc settings, as `netlet agent` starts it.
+        const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, ...NODE_FLAGS.split(' '), fileURLToPath(import.meta.url), '--child', `${mode}:${n}:${mono}`], {
           encoding: 'utf8',
           maxBuffer: 1 << 20,
+          env: { ...process.env, ...MALLOC_ENV },
         });
         if (r.status !== 0) throw new Error(`child failed: ${r.stderr}`);
         const row = JSON.parse(r.stdout) as ChildResult;
