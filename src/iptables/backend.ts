@@ -212,6 +212,7 @@ export class IptablesBackend implements ProxyBackend {
       plans: req.plans,
       rewrite,
       previous: full ? new Map() : previous,
+      reuse: full ? previous : undefined,
       ctx,
       staleChains: (_isActive, rendered) => {
         const stale = new Set<string>();

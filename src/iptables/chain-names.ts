@@ -35,15 +35,25 @@ const SERVICE_CHAIN_PREFIXES = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-EXT-', 'KUBE-FW-
  * base32, and 10 bytes need 8 lines, not a dependency.)
  */
 export function chainHash(s: string): string {
+  return hashedName('', s);
+}
+
+/**
+ * `prefix` + chainHash(s), as one flat string. Character codes, then one
+ * String.fromCharCode: `prefix + hash` would be a rope (V8 joins strings of
+ * 13+ characters as cons strings), and so would `out += char`. The backend
+ * keeps ~40,000 names between syncs at 10k services and looks each up in
+ * sets on every full sync: a rope is bigger, and is flattened (copied) the
+ * first time it is hashed or compared.
+ */
+function hashedName(prefix: string, s: string): string {
   // The one-shot hash() costs about half of createHash().update().digest()
   // (no Hash object): it runs ~40,000 times in a full sync at 10k services.
   // As a 'binary' (latin1) string, one character per byte, it costs a third
   // of the same digest as a Buffer, whose allocation is most of a call here.
   const digest = hash('sha256', s, 'binary');
-  // Character codes, then one flat string: `out += char` would build a rope
-  // of ~5 cons strings per name (V8 copies only below 13 characters), ~200
-  // bytes instead of ~32 for each of the 40,000 names kept between syncs.
   const codes: number[] = [];
+  for (let i = 0; i < prefix.length; i++) codes.push(prefix.charCodeAt(i));
   let bits = 0;
   let value = 0;
   for (let i = 0; i < 10; i++) {
@@ -61,23 +71,32 @@ export function chainHash(s: string): string {
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
 /** `spn` is "namespace/name:portName" (or "namespace/name"), `proto` lower case. */
-export const svcChain = (spn: string, proto: string): string => `KUBE-SVC-${chainHash(spn + proto)}`;
-export const svlChain = (spn: string, proto: string): string => `KUBE-SVL-${chainHash(spn + proto)}`;
-export const extChain = (spn: string, proto: string): string => `KUBE-EXT-${chainHash(spn + proto)}`;
-export const fwChain = (spn: string, proto: string): string => `KUBE-FW-${chainHash(spn + proto)}`;
+export const svcChain = (spn: string, proto: string): string => hashedName('KUBE-SVC-', spn + proto);
+export const svlChain = (spn: string, proto: string): string => hashedName('KUBE-SVL-', spn + proto);
+export const extChain = (spn: string, proto: string): string => hashedName('KUBE-EXT-', spn + proto);
+export const fwChain = (spn: string, proto: string): string => hashedName('KUBE-FW-', spn + proto);
 
 /**
  * The four per-service-port chains at once: they share one hash
- * (kube-proxy's portProtoHash), so a render hashes once instead of four times.
+ * (kube-proxy's portProtoHash), so a render hashes once instead of four
+ * times. Each name is flat (see hashedName).
  */
 export function servicePortChains(spn: string, proto: string): { svc: string; svl: string; ext: string; fw: string } {
-  const h = chainHash(spn + proto);
-  return { svc: `KUBE-SVC-${h}`, svl: `KUBE-SVL-${h}`, ext: `KUBE-EXT-${h}`, fw: `KUBE-FW-${h}` };
+  const svc = hashedName('KUBE-SVC-', spn + proto);
+  const h = svc.slice(9);
+  return { svc, svl: flat('KUBE-SVL-', h), ext: flat('KUBE-EXT-', h), fw: flat('KUBE-FW-', h) };
+}
+
+/** `a + b` as a flat string (see hashedName). */
+function flat(a: string, b: string): string {
+  const codes: number[] = [];
+  for (let i = 0; i < a.length; i++) codes.push(a.charCodeAt(i));
+  for (let i = 0; i < b.length; i++) codes.push(b.charCodeAt(i));
+  return String.fromCharCode(...codes);
 }
 
 /** `endpoint` as Go's net.JoinHostPort writes it: "10.0.0.1:80", "[fd00::1]:80". */
-export const sepChain = (spn: string, proto: string, endpoint: string): string =>
-  `KUBE-SEP-${chainHash(spn + proto + endpoint)}`;
+export const sepChain = (spn: string, proto: string, endpoint: string): string => hashedName('KUBE-SEP-', spn + proto + endpoint);
 
 export function endpointString(ip: string, port: number): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;

@@ -10,7 +10,7 @@
 
 import type { PlanSet } from '../proxier/plan.ts';
 import type { RenderContext } from './render-context.ts';
-import { renderChains, renderTop, shapeOf } from './render-service.ts';
+import { renderChains, renderTop, sameTop, shapeOf } from './render-service.ts';
 import type { TopRules } from './render-service.ts';
 import type { RenderedPlan, SyncRender } from './render-sync.ts';
 
@@ -29,18 +29,6 @@ export interface PartialRenderInput {
 /** What of the context shows in the shared chains; equal keys render equal shared chains for equal plans. */
 export function renderContextKey(ctx: RenderContext): string {
   return JSON.stringify([ctx.family, ctx.masqMark, ctx.nodePortAddresses, ctx.tcpBeLiberal, ctx.largeCluster]);
-}
-
-const TOP_KEYS = ['natServices', 'natNodePorts', 'filterServices', 'filterExternal', 'filterNodePorts', 'filterFirewall'] as const;
-
-function sameTop(a: TopRules, b: TopRules): boolean {
-  for (const k of TOP_KEYS) {
-    const x = a[k];
-    const y = b[k];
-    if (x.length !== y.length) return false;
-    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
-  }
-  return true;
 }
 
 export function renderPartial(input: PartialRenderInput): SyncRender | undefined {

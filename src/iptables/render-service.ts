@@ -157,6 +157,20 @@ export function renderTop(s: ServiceShape): TopRules {
   return kept(out);
 }
 
+const TOP_KEYS = ['natServices', 'natNodePorts', 'filterServices', 'filterExternal', 'filterNodePorts', 'filterFirewall'] as const;
+
+/** Whether two renders put the same rules in the shared chains. */
+export function sameTop(a: TopRules, b: TopRules): boolean {
+  for (const k of TOP_KEYS) if (!sameList(a[k], b[k])) return false;
+  return true;
+}
+
+export function sameList(x: readonly string[], y: readonly string[]): boolean {
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
 /**
  * The backend keeps every plan's TopRules and chain list between syncs
  * (render-sync.ts RenderedPlan): 10,000 of them at 10k services. An array

@@ -14,8 +14,8 @@ import {
 } from './chain-names.ts';
 import type { RenderContext } from './render-context.ts';
 import { filterForwardRules, natFixedRules, nodePortsDispatch } from './render-fixed.ts';
-import { renderChains, renderTop, shapeOf } from './render-service.ts';
-import type { TopRules } from './render-service.ts';
+import { renderChains, renderTop, sameList, sameTop, shapeOf } from './render-service.ts';
+import type { ChainRules, TopRules } from './render-service.ts';
 
 /** What a plan rendered to, kept between syncs so unchanged plans are not rendered again. */
 export interface RenderedPlan {
@@ -65,6 +65,13 @@ export interface SyncRenderInput {
    * text); a chain whose rules are unchanged is left out. Absent on full syncs.
    */
   previousShared?: ReadonlyMap<string, string>;
+  /**
+   * Renders kept from an earlier sync: a plan that renders the same again
+   * keeps the earlier objects, and the new ones die young. A full sync
+   * re-renders every plan, and without this all 10k renders (~7 MB at 10k
+   * services) were new objects the GC copied twice to keep.
+   */
+  reuse?: ReadonlyMap<string, RenderedPlan>;
   /**
    * Yield the one restore input of a full sync in pieces as its plans are
    * rendered (chunkPlans 0, no previousShared): see renderSyncSteps.
@@ -145,7 +152,8 @@ export function* renderSyncSteps(input: SyncRenderInput): Generator<RestorePiece
       const shape = shapeOf(plan);
       const top = renderTop(shape);
       const own = renderChains(shape, ctx);
-      r = { top, chains: own.chains, chainRuleCount: own.rules.length };
+      const before = input.reuse?.get(key);
+      r = before && sameRender(before, top, own) ? before : { top, chains: own.chains, chainRuleCount: own.rules.length };
       writtenRules += own.rules.length;
       if (stream) {
         // One string per plan, declarations then rules, and the plan's
@@ -283,3 +291,7 @@ export function* renderSyncSteps(input: SyncRenderInput): Generator<RestorePiece
  * enough that writes are few, small enough that a piece dies young.
  */
 const STREAM_PIECE_PLANS = 100;
+
+function sameRender(r: RenderedPlan, top: TopRules, own: ChainRules): boolean {
+  return r.chainRuleCount === own.rules.length && sameList(r.chains, own.chains) && sameTop(r.top, top);
+}

@@ -96,28 +96,37 @@ export async function save(tools: IptablesTools, table: string): Promise<string>
 }
 
 /**
- * One pass over `iptables-save -t TABLE` text: the chains it declares
- * (`:NAME POLICY [p:b]`) and the `-A` lines of the given built-in chains.
- * Walks the lines with indexOf rather than split('\n'): at 10k services the
- * nat table is ~110,000 lines, and a full sync reads it every time.
+ * The chains `iptables-save -t TABLE` text declares (`:NAME POLICY [p:b]`)
+ * and the `-A` lines of the given built-in chains. Jumps from one wanted
+ * line to the next with indexOf (a fast search in V8) instead of walking
+ * every line: at 10k services the nat table is ~150,000 lines, of which a
+ * full sync needs the ~41,000 chain names and a handful of rules.
  */
 export function parseSave(saveText: string, builtins: readonly string[] = []): { chains: Set<string>; rules: string[] } {
   const chains = new Set<string>();
-  const rules: string[] = [];
-  const prefixes = builtins.map((c) => `-A ${c} `);
-  for (let start = 0; start < saveText.length; ) {
-    let end = saveText.indexOf('\n', start);
-    if (end < 0) end = saveText.length;
-    const first = saveText.charCodeAt(start);
-    if (first === 58 /* ':' */) {
-      const space = saveText.indexOf(' ', start);
-      chains.add(saveText.slice(start + 1, space > start && space < end ? space : end));
-    } else if (first === 45 /* '-' */ && prefixes.some((p) => saveText.startsWith(p, start))) {
-      rules.push(saveText.slice(start, end));
+  const chainAt = (start: number) => {
+    const end = lineEnd(saveText, start);
+    const space = saveText.indexOf(' ', start);
+    chains.add(saveText.slice(start, space >= 0 && space < end ? space : end));
+  };
+  if (saveText.startsWith(':')) chainAt(1);
+  for (let at = saveText.indexOf('\n:'); at >= 0; at = saveText.indexOf('\n:', at + 2)) chainAt(at + 2);
+  const found: [at: number, rule: string][] = [];
+  for (const chain of builtins) {
+    const prefix = `-A ${chain} `;
+    if (saveText.startsWith(prefix)) found.push([0, saveText.slice(0, lineEnd(saveText, 0))]);
+    for (let at = saveText.indexOf(`\n${prefix}`); at >= 0; at = saveText.indexOf(`\n${prefix}`, at + 1)) {
+      found.push([at + 1, saveText.slice(at + 1, lineEnd(saveText, at + 1))]);
     }
-    start = end + 1;
   }
-  return { chains, rules };
+  // In the order iptables-save wrote them.
+  found.sort((a, b) => a[0] - b[0]);
+  return { chains, rules: found.map(([, rule]) => rule) };
+}
+
+function lineEnd(text: string, from: number): number {
+  const end = text.indexOf('\n', from);
+  return end < 0 ? text.length : end;
 }
 
 /** Chain names declared in iptables-save output (`:NAME POLICY [p:b]`). */

@@ -280,3 +280,19 @@ t.test('a streamed full sync (legacy): written as rendered, every chain declared
   t.equal(again.writtenRules, whole.writtenRules, 'rules written counted once');
   t.equal(again.ruleCount, whole.ruleCount);
 });
+
+t.test('a full render keeps the earlier render of a plan that renders the same (reuse)', async (t) => {
+  const other = plan('default', 'other', { clusterIP: '10.96.0.20', clusterEndpoints: [ep('10.244.3.3', 80)] });
+  const plans = planSet(web, other);
+  const base = { rewrite: new Set(plans.keys()), previous: new Map(), ctx: ctx4, staleChains: () => [], missingJumps: { nat: [], filter: [] }, chunkPlans: 0 };
+  const first = renderSync({ ...base, plans });
+  const moved = plan('default', 'other', { clusterIP: '10.96.0.20', clusterEndpoints: [ep('10.244.3.4', 80)] });
+  const next = planSet(web, moved);
+  const again = renderSync({ ...base, plans: next, reuse: first.rendered });
+  const [webKey, otherKey] = [...next.keys()];
+  t.equal(again.rendered.get(webKey), first.rendered.get(webKey), 'unchanged plan: the same object as before');
+  t.not(again.rendered.get(otherKey), first.rendered.get(otherKey), 'changed plan: a new render');
+  t.notSame(again.rendered.get(otherKey)!.chains, first.rendered.get(otherKey)!.chains, 'with its new endpoint chain');
+  const fresh = renderSync({ ...base, plans: next });
+  t.equal(again.inputs.join(''), fresh.inputs.join(''), 'and the same text as without reuse');
+});
