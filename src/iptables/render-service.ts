@@ -84,6 +84,19 @@ export interface TopRules {
   filterFirewall: string[];
 }
 
+/**
+ * A template literal made as one flat string. These lines are kept between
+ * syncs (RenderedPlan.top); a plain template makes a rope of cons strings
+ * (~10 nodes for one of them), bigger than its text and copied flat anyway
+ * the first time it is searched or joined, which leaves the rope behind as
+ * old-generation garbage. join() writes its result flat at once.
+ */
+function line(strings: TemplateStringsArray, ...values: (string | number)[]): string {
+  const parts: (string | number)[] = [strings[0]];
+  for (let i = 0; i < values.length; i++) parts.push(values[i], strings[i + 1]);
+  return parts.join('');
+}
+
 export function renderTop(s: ServiceShape): TopRules {
   const { plan, spn, proto } = s;
   const out: TopRules = { natServices: [], natNodePorts: [], filterServices: [], filterExternal: [], filterNodePorts: [], filterFirewall: [] };
@@ -108,50 +121,50 @@ export function renderTop(s: ServiceShape): TopRules {
   }
 
   if (s.hasInternalEndpoints) {
-    out.natServices.push(`-A ${KUBE_SERVICES} -m comment --comment "${spn} cluster IP" ${match(plan.clusterIP, plan.port)} -j ${s.internalChain}`);
+    out.natServices.push(line`-A ${KUBE_SERVICES} -m comment --comment "${spn} cluster IP" ${match(plan.clusterIP, plan.port)} -j ${s.internalChain}`);
   } else {
-    out.filterServices.push(`-A ${KUBE_SERVICES} -m comment --comment ${internalComment} ${match(plan.clusterIP, plan.port)} -j ${internalTarget}`);
+    out.filterServices.push(line`-A ${KUBE_SERVICES} -m comment --comment ${internalComment} ${match(plan.clusterIP, plan.port)} -j ${internalTarget}`);
   }
 
   for (const ip of plan.externalIPs) {
     if (s.hasEndpoints) {
-      out.natServices.push(`-A ${KUBE_SERVICES} -m comment --comment "${spn} external IP" ${match(ip, plan.port)} -j ${s.ext}`);
+      out.natServices.push(line`-A ${KUBE_SERVICES} -m comment --comment "${spn} external IP" ${match(ip, plan.port)} -j ${s.ext}`);
     }
     if (!s.hasExternalEndpoints) {
-      out.filterExternal.push(`-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${externalComment} ${match(ip, plan.port)} -j ${externalTarget}`);
+      out.filterExternal.push(line`-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${externalComment} ${match(ip, plan.port)} -j ${externalTarget}`);
     }
   }
 
   for (const ip of plan.loadBalancerIPs) {
     if (s.hasEndpoints) {
       const target = s.usesFwChain ? s.fw : s.ext;
-      out.natServices.push(`-A ${KUBE_SERVICES} -m comment --comment "${spn} loadbalancer IP" ${match(ip, plan.port)} -j ${target}`);
+      out.natServices.push(line`-A ${KUBE_SERVICES} -m comment --comment "${spn} loadbalancer IP" ${match(ip, plan.port)} -j ${target}`);
     }
     if (s.usesFwChain) {
-      out.filterFirewall.push(`-A ${KUBE_PROXY_FIREWALL} -m comment --comment "${spn} traffic not accepted by ${s.fw}" ${match(ip, plan.port)} -j DROP`);
+      out.filterFirewall.push(line`-A ${KUBE_PROXY_FIREWALL} -m comment --comment "${spn} traffic not accepted by ${s.fw}" ${match(ip, plan.port)} -j DROP`);
     }
   }
   if (!s.hasExternalEndpoints) {
     for (const ip of plan.loadBalancerIPs) {
-      out.filterExternal.push(`-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${externalComment} ${match(ip, plan.port)} -j ${externalTarget}`);
+      out.filterExternal.push(line`-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${externalComment} ${match(ip, plan.port)} -j ${externalTarget}`);
     }
   }
 
   if (plan.nodePort !== 0) {
     if (s.hasEndpoints) {
       // NodePorts are not subject to loadBalancerSourceRanges (kube-proxy keeps it so).
-      out.natNodePorts.push(`-A ${KUBE_NODEPORTS} -m comment --comment ${spn} -m ${proto} -p ${proto} --dport ${plan.nodePort} -j ${s.ext}`);
+      out.natNodePorts.push(line`-A ${KUBE_NODEPORTS} -m comment --comment ${spn} -m ${proto} -p ${proto} --dport ${plan.nodePort} -j ${s.ext}`);
     }
     if (!s.hasExternalEndpoints) {
       out.filterExternal.push(
-        `-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${externalComment} -m addrtype --dst-type LOCAL -m ${proto} -p ${proto} --dport ${plan.nodePort} -j ${externalTarget}`,
+        line`-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${externalComment} -m addrtype --dst-type LOCAL -m ${proto} -p ${proto} --dport ${plan.nodePort} -j ${externalTarget}`,
       );
     }
   }
 
   if (plan.healthCheckNodePort !== 0) {
     out.filterNodePorts.push(
-      `-A ${KUBE_NODEPORTS} -m comment --comment "${spn} health check node port" -m tcp -p tcp --dport ${plan.healthCheckNodePort} -j ACCEPT`,
+      line`-A ${KUBE_NODEPORTS} -m comment --comment "${spn} health check node port" -m tcp -p tcp --dport ${plan.healthCheckNodePort} -j ACCEPT`,
     );
   }
   return kept(out);

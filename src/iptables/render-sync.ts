@@ -103,12 +103,13 @@ export function renderSync(input: SyncRenderInput): SyncRender {
 
 /**
  * The same, as it is rendered. Chunked (nft): yields each chunk's restore
- * input whole as soon as its plans are rendered, and returns the final
- * input in `inputs`; the backend applies each chunk before the next is
- * rendered, so only one chunk's text is alive at a time (rendered whole
- * first, the chunks of a full sync at 10k services were ~35 MB of the
- * agent's peak). Streamed (legacy full syncs): yields the one input in
- * pieces of about STREAM_PIECE_PLANS plans, laid out so that it can be
+ * input as soon as its plans are rendered, in pieces of about PIECE_CHARS
+ * (the last one ends it), and returns the final input in `inputs`; the
+ * backend applies each chunk before the next is rendered, so only one
+ * chunk's text is alive at a time (rendered whole first, the chunks of a
+ * full sync at 10k services were ~35 MB of the agent's peak). Streamed
+ * (legacy full syncs): yields the one input in pieces of about
+ * PIECE_CHARS, laid out so that it can be
  * written before the shared chains are known: KUBE-MARK-MASQ first (the
  * service chains jump to it), each plan's chains declared just before its
  * rules, then the shared chains, the missing jumps and the deletions, then
@@ -131,14 +132,15 @@ export function* renderSyncSteps(input: SyncRenderInput): Generator<RestorePiece
   const markMasq = natFixed.filter((l) => l.startsWith(`-A ${KUBE_MARK_MASQ} `));
   // Service chains jump to KUBE-MARK-MASQ, which must exist (and mark) before
   // the first of them is loaded; rewriting it in the same transaction keeps it whole.
-  const chunkInput = (c: { chains: string[]; rules: string[] }): string => {
+  const chunkInput = (c: { chains: string[]; rules: string[] }): Generator<RestorePiece> => {
     const first = chunksYielded++ === 0;
     const decl = first ? [`:${KUBE_MARK_MASQ} - [0:0]`] : [];
     const rule = first ? markMasq : [];
-    return ['*nat', ...decl, ...c.chains, ...rule, ...c.rules, 'COMMIT', ''].join('\n');
+    return piecesOf(['*nat', ...decl, ...c.chains, ...rule, ...c.rules, 'COMMIT']);
   };
-  /** A streamed input's plans rendered since the last piece. */
+  /** A streamed input's plans rendered since the last piece, and their length. */
   let pending: string[] = [];
+  let pendingChars = 0;
   let ruleCount = 0;
   let writtenRules = 0;
   if (stream) {
@@ -158,12 +160,14 @@ export function* renderSyncSteps(input: SyncRenderInput): Generator<RestorePiece
       if (stream) {
         // One string per plan, declarations then rules, and the plan's
         // strings die young (written out with the piece).
-        if (own.chains.length > 0) pending.push(`:${own.chains.join(' - [0:0]\n:')} - [0:0]\n`);
-        if (own.rules.length > 0) pending.push(`${own.rules.join('\n')}\n`);
-        if (++plansInChunk >= STREAM_PIECE_PLANS) {
+        for (const text of [own.chains.length > 0 ? `:${own.chains.join(' - [0:0]\n:')} - [0:0]\n` : '', own.rules.length > 0 ? `${own.rules.join('\n')}\n` : '']) {
+          pending.push(text);
+          pendingChars += text.length;
+        }
+        if (pendingChars >= PIECE_CHARS) {
           const text = pending.join('');
           pending = [];
-          plansInChunk = 0;
+          pendingChars = 0;
           yield { text, ends: false };
         }
       } else {
@@ -173,10 +177,10 @@ export function* renderSyncSteps(input: SyncRenderInput): Generator<RestorePiece
         if (own.chains.length > 0) current.chains.push(`:${own.chains.join(' - [0:0]\n:')} - [0:0]`);
         if (own.rules.length > 0) current.rules.push(own.rules.join('\n'));
         if (input.chunkPlans > 0 && ++plansInChunk >= input.chunkPlans) {
-          const text = chunkInput(current);
+          const pieces = chunkInput(current);
           current = { chains: [], rules: [] };
           plansInChunk = 0;
-          yield { text, ends: true };
+          yield* pieces;
         }
       }
     } else {
@@ -271,7 +275,7 @@ export function* renderSyncSteps(input: SyncRenderInput): Generator<RestorePiece
       ? ['*nat', ...write.nat.chains, ...flushStale, ...ownChains, ...natFixedFirst, ...ownRules, ...natShared, ...input.missingJumps.nat, ...deleteStale, 'COMMIT']
       : [];
 
-  if (input.chunkPlans > 0 && current.chains.length > 0) yield { text: chunkInput(current), ends: true };
+  if (input.chunkPlans > 0 && current.chains.length > 0) yield* chunkInput(current);
   const inputs: string[] = [];
   // Nothing changed at all (or it was streamed): no restore.
   if (!stream && mangleSection.length + filterSection.length + natSection.length > 0) inputs.push([...mangleSection, ...filterSection, ...natSection, ''].join('\n'));
@@ -287,10 +291,29 @@ export function* renderSyncSteps(input: SyncRenderInput): Generator<RestorePiece
 }
 
 /**
- * Plans per piece of a streamed input (~120 KB at 3 endpoints each): big
- * enough that writes are few, small enough that a piece dies young.
+ * The size of a restore input's pieces, in characters (bytes: the rules are
+ * ASCII but for comments). A string of 128 KiB or more is made in V8's
+ * large-object space, which is old generation: whole chunks (~240 KB at
+ * 200 plans) went there at once, and at 10k services a full sync left
+ * ~12 MB of them behind as garbage only a major GC frees, most of the
+ * agent's heap growth during its first sync. Pieces this small die young.
  */
-const STREAM_PIECE_PLANS = 100;
+const PIECE_CHARS = 32 * 1024;
+
+/** `lines` as one input (each line ending in a newline), in pieces of about PIECE_CHARS; the last one ends it. */
+function* piecesOf(lines: readonly string[]): Generator<RestorePiece> {
+  let from = 0;
+  let chars = 0;
+  for (let i = 0; i < lines.length; i++) {
+    chars += lines[i].length + 1;
+    const last = i === lines.length - 1;
+    if (chars >= PIECE_CHARS || last) {
+      yield { text: [...lines.slice(from, i + 1), ''].join('\n'), ends: last };
+      from = i + 1;
+      chars = 0;
+    }
+  }
+}
 
 function sameRender(r: RenderedPlan, top: TopRules, own: ChainRules): boolean {
   return r.chainRuleCount === own.rules.length && sameList(r.chains, own.chains) && sameTop(r.top, top);
