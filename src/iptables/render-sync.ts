@@ -268,7 +268,7 @@ export function* renderSyncSteps(input: SyncRenderInput): Generator<RestorePiece
     // The rest of the nat input opened above: the shared chains may be
     // declared (flushed) after the plans' chains, it is one transaction.
     const natTail = [...write.nat.chains, ...flushStale, ...natFixedFirst, ...natShared, ...input.missingJumps.nat, ...deleteStale, 'COMMIT'];
-    yield { text: [...natTail, ...filterSection, ...mangleSection, ''].join('\n'), ends: true };
+    yield* piecesOf([...natTail, ...filterSection, ...mangleSection]);
   }
   const natSection =
     !stream && write.nat.chains.length + ownChains.length + deletes.length + input.missingJumps.nat.length > 0
@@ -278,7 +278,12 @@ export function* renderSyncSteps(input: SyncRenderInput): Generator<RestorePiece
   if (input.chunkPlans > 0 && current.chains.length > 0) yield* chunkInput(current);
   const inputs: string[] = [];
   // Nothing changed at all (or it was streamed): no restore.
-  if (!stream && mangleSection.length + filterSection.length + natSection.length > 0) inputs.push([...mangleSection, ...filterSection, ...natSection, ''].join('\n'));
+  const last = stream ? [] : [...mangleSection, ...filterSection, ...natSection];
+  if (last.length > 0) {
+    // A chunked sync's last input holds every KUBE-SERVICES rule (~1.6 MB at 10k services): in pieces too.
+    if (input.chunkPlans > 0) yield* piecesOf(last);
+    else inputs.push([...last, ''].join('\n'));
+  }
   return {
     inputs,
     rendered,

@@ -177,7 +177,7 @@ t.test('a chunk is handed out before the plans after it are rendered (one chunk 
   const steps = renderSyncSteps({ plans: noting, rewrite: new Set(plans.keys()), previous: new Map(), ctx: ctx4, staleChains: () => [], missingJumps: { nat: [], filter: [] }, chunkPlans: 1 });
   for (let s = steps.next(); !s.done; s = steps.next()) seen.push(`chunk ${s.value.text.match(/^-A (KUBE-SVC-\S+)/m)?.[1] ?? ''}`);
   const [a, b] = [...plans.keys()];
-  t.equal(seen.length, 4);
+  t.equal(seen.length, 5, 'two plans, their two chunks, then the shared chains');
   t.strictSame([seen[0], seen[2]], [`render ${a}`, `render ${b}`]);
   t.match(seen[1], /^chunk KUBE-SVC-/, 'the first plan’s chunk comes out before the second plan is rendered');
   const whole = renderSync({ plans, rewrite: new Set(plans.keys()), previous: new Map(), ctx: ctx4, staleChains: () => [], missingJumps: { nat: [], filter: [] }, chunkPlans: 1 });
