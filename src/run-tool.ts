@@ -50,7 +50,7 @@ export interface RunningTool {
 }
 
 /** Runs `cmd args` (looked up in PATH) with `input` on stdin. Rejects only when it cannot be started (ENOENT and the like). */
-export function runTool(cmd: string, args: string[], input = ''): Promise<ToolResult> {
+export async function runTool(cmd: string, args: string[], input = ''): Promise<ToolResult> {
   const tool = startTool(cmd, args);
   if (input) void tool.write(input);
   return tool.end();

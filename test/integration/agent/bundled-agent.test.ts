@@ -9,7 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Lab, eventually, rootSkip, sh } from '../../helpers/netns.ts';
 
@@ -105,6 +105,7 @@ t.test('bin/netlet.js runs the sources when one is newer than the bundle or gone
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
   for (const d of ['bin', 'dist', 'src/agent']) mkdirSync(join(root, d), { recursive: true });
   copyFileSync(NETLET, join(root, 'bin/netlet.js'));
+  copyFileSync(join(dirname(NETLET), 'runtime-flags.js'), join(root, 'bin/runtime-flags.js'));
   writeFileSync(join(root, 'package.json'), '{"type": "module"}\n');
   const main = (who: string) => `export async function main(argv) { process.stdout.write(argv[0] === 'agent' ? process.execArgv.join(' ') + '|' + (process.env.MALLOC_ARENA_MAX ?? '') : '${who}'); return 0; }\n`;
   writeFileSync(join(root, 'dist/netlet.mjs'), main('bundle'));
