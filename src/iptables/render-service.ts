@@ -278,8 +278,8 @@ export function renderChains(s: ServiceShape, ctx: RenderContext): ChainRules {
     rules.push(`-A ${s.fw} -m comment --comment "other traffic to ${spn} will be dropped by KUBE-PROXY-FIREWALL"`);
   }
 
-  const endpointChains = new Map<string, { ep: PlanEndpoint; chain: string }>();
-  const chainOf = (ep: PlanEndpoint) => {
+  const endpointChains = new Map<string, { ep: PlanEndpoint; id: string; chain: string }>();
+  const sepOf = (ep: PlanEndpoint) => {
     const id = endpointString(ep.ip, ep.port);
     let e = endpointChains.get(id);
     if (!e) {
@@ -290,39 +290,41 @@ export function renderChains(s: ServiceShape, ctx: RenderContext): ChainRules {
         memo = { spn, proto, chain: sepChain(spn, proto, id) };
         sepChainOf.set(ep, memo);
       }
-      e = { ep, chain: memo.chain };
+      e = { ep, id, chain: memo.chain };
       endpointChains.set(id, e);
     }
-    return e.chain;
+    return e;
   };
+  // Made only when comments are on: above LARGE_CLUSTER_ENDPOINTS they are
+  // left out, and building them anyway was a string per endpoint for nothing.
+  const toEndpoint = (id: string) => (ctx.largeCluster ? '' : ` -m comment --comment "${spn} -> ${id}"`);
 
   const writeServiceToEndpoints = (chain: string, endpoints: PlanEndpoint[]) => {
     chains.push(chain);
     if (plan.affinityTimeoutSeconds > 0) {
       for (const ep of endpoints) {
-        const sep = chainOf(ep);
-        rules.push(
-          `-A ${chain}${comment(`"${spn} -> ${endpointString(ep.ip, ep.port)}"`)} -m recent --name ${sep} --rcheck --seconds ${plan.affinityTimeoutSeconds} --reap -j ${sep}`,
-        );
+        const sep = sepOf(ep);
+        rules.push(`-A ${chain}${toEndpoint(sep.id)} -m recent --name ${sep.chain} --rcheck --seconds ${plan.affinityTimeoutSeconds} --reap -j ${sep.chain}`);
       }
     }
     const n = endpoints.length;
-    endpoints.forEach((ep, i) => {
-      const sep = chainOf(ep);
+    for (let i = 0; i < n; i++) {
+      const sep = sepOf(endpoints[i]);
       const stat = i < n - 1 ? ` -m statistic --mode random --probability ${probability(n - i)}` : '';
-      rules.push(`-A ${chain}${comment(`"${spn} -> ${endpointString(ep.ip, ep.port)}"`)}${stat} -j ${sep}`);
-    });
+      rules.push(`-A ${chain}${toEndpoint(sep.id)}${stat} -j ${sep.chain}`);
+    }
   };
   if (s.usesClusterChain) writeServiceToEndpoints(s.svc, plan.clusterEndpoints);
   if (s.usesLocalChain) writeServiceToEndpoints(s.svl, plan.localEndpoints);
 
-  for (const { ep, chain } of endpointChains.values()) {
+  const ownComment = comment(spn);
+  for (const { ep, id, chain } of endpointChains.values()) {
     chains.push(chain);
-    const base = `-A ${chain}${comment(spn)}`;
+    const base = `-A ${chain}${ownComment}`;
     // Hairpin: a pod reaching itself through the service must be masqueraded or the reply skips the DNAT.
     rules.push(`${base} -s ${ep.ip} -j ${KUBE_MARK_MASQ}`);
     const affinity = plan.affinityTimeoutSeconds > 0 ? ` -m recent --name ${chain} --set` : '';
-    rules.push(`${base}${affinity} -m ${proto} -p ${proto} -j DNAT --to-destination ${endpointString(ep.ip, ep.port)}`);
+    rules.push(`${base}${affinity} -m ${proto} -p ${proto} -j DNAT --to-destination ${id}`);
   }
   return { chains: exact(chains), rules };
 }
