@@ -35,40 +35,50 @@ const SERVICE_CHAIN_PREFIXES = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-EXT-', 'KUBE-FW-
  * base32, and 10 bytes need 8 lines, not a dependency.)
  */
 export function chainHash(s: string): string {
-  return hashedName('', s);
+  writeHash(0, s);
+  return NAME.toString('latin1', 0, HASH_CHARS);
 }
 
 /**
- * `prefix` + chainHash(s), as one flat string. Character codes, then one
- * String.fromCharCode: `prefix + hash` would be a rope (V8 joins strings of
- * 13+ characters as cons strings), and so would `out += char`. The backend
- * keeps ~40,000 names between syncs at 10k services and looks each up in
- * sets on every full sync: a rope is bigger, and is flattened (copied) the
- * first time it is hashed or compared.
+ * `prefix` + chainHash(s), as one flat string: the name's bytes are written
+ * into NAME and read back as one latin1 string. `prefix + hash` would be a
+ * rope (V8 joins strings of 13+ characters as cons strings), and so would
+ * `out += char`. The backend keeps ~40,000 names between syncs at 10k
+ * services and looks each up in sets on every full sync: a rope is bigger,
+ * and is flattened (copied) the first time it is hashed or compared.
  */
 function hashedName(prefix: string, s: string): string {
+  writeHash(prefix.length, s);
+  NAME.write(prefix, 0, 'latin1');
+  return NAME.toString('latin1', 0, prefix.length + HASH_CHARS);
+}
+
+/** Scratch space for one chain name (at most 29 characters: "KUBE-SEP-" and 16, or a 13-character prefix). */
+const NAME = Buffer.alloc(64);
+const HASH_CHARS = 16;
+
+/** chainHash(s) into NAME at `at`. */
+function writeHash(at: number, s: string): void {
   // The one-shot hash() costs about half of createHash().update().digest()
   // (no Hash object): it runs ~40,000 times in a full sync at 10k services.
   // As a 'binary' (latin1) string, one character per byte, it costs a third
   // of the same digest as a Buffer, whose allocation is most of a call here.
   const digest = hash('sha256', s, 'binary');
-  const codes: number[] = [];
-  for (let i = 0; i < prefix.length; i++) codes.push(prefix.charCodeAt(i));
   let bits = 0;
   let value = 0;
+  let out = at;
   for (let i = 0; i < 10; i++) {
     value = (value << 8) | digest.charCodeAt(i);
     bits += 8;
     while (bits >= 5) {
-      codes.push(BASE32.charCodeAt((value >>> (bits - 5)) & 31));
+      NAME[out++] = BASE32[(value >>> (bits - 5)) & 31];
       bits -= 5;
     }
     value &= (1 << bits) - 1;
   }
-  return String.fromCharCode(...codes);
 }
 
-const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+const BASE32 = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZ234567', 'latin1');
 
 /** `spn` is "namespace/name:portName" (or "namespace/name"), `proto` lower case. */
 export const svcChain = (spn: string, proto: string): string => hashedName('KUBE-SVC-', spn + proto);
@@ -82,17 +92,14 @@ export const fwChain = (spn: string, proto: string): string => hashedName('KUBE-
  * times. Each name is flat (see hashedName).
  */
 export function servicePortChains(spn: string, proto: string): { svc: string; svl: string; ext: string; fw: string } {
-  const svc = hashedName('KUBE-SVC-', spn + proto);
-  const h = svc.slice(9);
-  return { svc, svl: flat('KUBE-SVL-', h), ext: flat('KUBE-EXT-', h), fw: flat('KUBE-FW-', h) };
-}
-
-/** `a + b` as a flat string (see hashedName). */
-function flat(a: string, b: string): string {
-  const codes: number[] = [];
-  for (let i = 0; i < a.length; i++) codes.push(a.charCodeAt(i));
-  for (let i = 0; i < b.length; i++) codes.push(b.charCodeAt(i));
-  return String.fromCharCode(...codes);
+  // The prefixes are 9 characters but FW's 8: the hash goes at 9 and FW's name starts at 1.
+  writeHash(9, spn + proto);
+  const name = (prefix: string) => {
+    const from = 9 - prefix.length;
+    NAME.write(prefix, from, 'latin1');
+    return NAME.toString('latin1', from, 9 + HASH_CHARS);
+  };
+  return { svc: name('KUBE-SVC-'), svl: name('KUBE-SVL-'), ext: name('KUBE-EXT-'), fw: name('KUBE-FW-') };
 }
 
 /** `endpoint` as Go's net.JoinHostPort writes it: "10.0.0.1:80", "[fd00::1]:80". */
