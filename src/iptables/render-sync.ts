@@ -158,11 +158,16 @@ export function* renderSyncSteps(input: SyncRenderInput): Generator<RestorePiece
       r = before && sameRender(before, top, own) ? before : { top, chains: own.chains, chainRuleCount: own.rules.length };
       writtenRules += own.rules.length;
       if (stream) {
-        // One string per plan, declarations then rules, and the plan's
-        // strings die young (written out with the piece).
-        for (const text of [own.chains.length > 0 ? `:${own.chains.join(' - [0:0]\n:')} - [0:0]\n` : '', own.rules.length > 0 ? `${own.rules.join('\n')}\n` : '']) {
-          pending.push(text);
-          pendingChars += text.length;
+        // The plan's declarations, then its rules, as parts of the next
+        // piece: joined once with it (a piece is ~25 plans, gone before a
+        // scavenge finds it), not once per plan and again per piece.
+        for (const c of own.chains) {
+          pending.push(':', c, ' - [0:0]\n');
+          pendingChars += c.length + 10;
+        }
+        for (const rule of own.rules) {
+          pending.push(rule, '\n');
+          pendingChars += rule.length + 1;
         }
         if (pendingChars >= PIECE_CHARS) {
           const text = pending.join('');
