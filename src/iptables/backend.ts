@@ -51,6 +51,7 @@ import type { AgentConfig } from '../agent/config.ts';
 import type { ProxyBackend, SyncRequest, SyncResult } from '../proxier/backend.ts';
 import type { IPFamilyNumber } from '../proxier/plan.ts';
 import { KUBE_PROXY_CANARY, isServiceChain } from './chain-names.ts';
+import { ActiveChains } from './active-chains.ts';
 import { cleanupTables } from './cleanup.ts';
 import { LARGE_CLUSTER_ENDPOINTS, masqueradeMark } from './render-context.ts';
 import type { RenderContext } from './render-context.ts';
@@ -58,7 +59,7 @@ import { missingJumps } from './render-fixed.ts';
 import { renderContextKey, renderPartial } from './render-partial.ts';
 import { renderSyncSteps } from './render-sync.ts';
 import type { RenderedPlan, RestorePiece, SyncRender } from './render-sync.ts';
-import { RestoreStream, chainExists, parseSave, restore, save } from './restore.ts';
+import { RestoreStream, chainExists, parseSave, restore, saveBytes } from './restore.ts';
 import type { IptablesTools } from './tools.ts';
 
 /** Where full syncs put KUBE-PROXY-CANARY (render-sync.ts), in the order intact() looks. */
@@ -84,6 +85,8 @@ export class IptablesBackend implements ProxyBackend {
   readonly #chunkPlans: number;
   /** What each plan rendered to at the last successful sync. */
   #rendered = new Map<string, RenderedPlan>();
+  /** Every chain #rendered uses (active-chains.ts). */
+  readonly #active = new ActiveChains();
   /** The shared chains' rules as the kernel holds them since the last successful sync. */
   #shared = new Map<string, string>();
   #largeCluster = false;
@@ -165,6 +168,7 @@ export class IptablesBackend implements ProxyBackend {
         restores++;
       }
     } catch (err) {
+      this.#active.forget();
       // An input cut short has no COMMIT: iptables-restore applies none of it.
       await stream?.end().catch(() => {});
       // Some chunks may have landed: forget what we think is there, the next (full) sync re-reads it.
@@ -188,22 +192,27 @@ export class IptablesBackend implements ProxyBackend {
   async #render(req: SyncRequest, full: boolean, ctx: RenderContext, timed: <T>(f: () => Promise<T>) => Promise<T>): Promise<Generator<RestorePiece, SyncRender, void>> {
     let rewrite: ReadonlySet<string>;
     const jumps = { nat: [] as string[], filter: [] as string[] };
-    let existingNat: Set<string> | undefined;
+    let unknownChains: Set<string> | undefined;
     if (full) {
       // Adopt what is there (a restarted agent flushes nothing): read the
-      // tables to find stale chains and missing jumps.
-      const [natText, filterText] = await timed(() => Promise.all([save(this.tools, 'nat'), save(this.tools, 'filter')]));
-      const nat = parseSave(natText, ['PREROUTING', 'OUTPUT', 'POSTROUTING']);
-      existingNat = nat.chains;
+      // tables to find stale chains and missing jumps. Of the chains, only
+      // those the last sync did not use are kept (all of them after a restart).
+      const [natText, filterText] = await timed(() => Promise.all([saveBytes(this.tools, 'nat'), saveBytes(this.tools, 'filter')]));
+      const nat = parseSave(natText, ['PREROUTING', 'OUTPUT', 'POSTROUTING'], (c) => isServiceChain(c) && !this.#active.has(c));
+      unknownChains = nat.chains;
       jumps.nat = missingJumps('nat', nat.rules);
       jumps.filter = missingJumps('filter', parseSave(filterText, ['INPUT', 'FORWARD', 'OUTPUT']).rules);
       rewrite = new Set(req.plans.keys());
     } else {
       // Updates #rendered in place: if this sync then fails, the next one is full and reads nothing from it.
+      const before = new Map([...req.changed].map((k) => [k, this.#rendered.get(k)]));
       const fast = renderPartial({ plans: req.plans, changed: req.changed, previous: this.#rendered, previousShared: this.#shared, previousTotals: this.#totals, ctx });
-      if (fast) return (function* (): Generator<RestorePiece, SyncRender, void> {
-        return fast;
-      })();
+      if (fast) {
+        this.#active.update(before, fast.rendered, req.changed);
+        return (function* (): Generator<RestorePiece, SyncRender, void> {
+          return fast;
+        })();
+      }
       rewrite = new Set([...req.changed].filter((k) => req.plans.has(k)));
     }
 
@@ -215,20 +224,11 @@ export class IptablesBackend implements ProxyBackend {
       reuse: full ? previous : undefined,
       ctx,
       staleChains: (_isActive, rendered) => {
-        const stale = new Set<string>();
-        if (existingNat) {
-          // What the tables hold minus what the plans use now: existingNat is this sync's own copy,
-          // and deleting the ~40,000 active names from it costs half of building a set of them.
-          for (const r of rendered.values()) for (const c of r.chains) existingNat.delete(c);
-          for (const c of existingNat) if (isServiceChain(c)) stale.add(c);
-        } else {
-          // Chain names hash the plan key (service port name + protocol), so a
-          // changed plan's old chain can only still be in use by that plan.
-          for (const key of req.changed) {
-            const now = new Set(rendered.get(key)?.chains ?? []);
-            for (const c of previous.get(key)?.chains ?? []) if (!now.has(c)) stale.add(c);
-          }
-        }
+        // The chains the last sync used that this one does not (a partial
+        // sync compares only the changed plans'), and in a full sync the
+        // ones the tables hold that neither uses.
+        const stale = new Set(this.#active.update(previous, rendered, full ? undefined : req.changed));
+        for (const c of unknownChains ?? []) if (!this.#active.has(c)) stale.add(c);
         return [...stale];
       },
       missingJumps: jumps,
@@ -260,6 +260,7 @@ export class IptablesBackend implements ProxyBackend {
   async cleanup(): Promise<void> {
     await cleanupTables(this.tools);
     this.#rendered.clear();
+    this.#active.forget();
     this.#synced = false;
   }
 }

@@ -3,7 +3,7 @@
 // one `iptables` process per rule), started by posix_spawn (run-tool.ts).
 
 import { NetletError } from '../errors.ts';
-import { runTool as run, startTool } from '../run-tool.ts';
+import { runTool as run, runToolForBytes as runForBytes, startTool } from '../run-tool.ts';
 import type { RunningTool } from '../run-tool.ts';
 import type { IptablesTools } from './tools.ts';
 
@@ -90,43 +90,77 @@ export class RestoreStream {
 
 /** `iptables-save -t TABLE` text. */
 export async function save(tools: IptablesTools, table: string): Promise<string> {
-  const r = await run(tools.save, ['-t', table], undefined);
+  return (await saveBytes(tools, table)).toString('utf8');
+}
+
+/**
+ * The same as bytes, for parseSave: at 10k services the nat table is 12 MB,
+ * read on every full sync. Made a string, it was a 12 MB object in V8's old
+ * generation at once (large-object space) every time, enough to bring on a
+ * major GC in the middle of the sync.
+ */
+export async function saveBytes(tools: IptablesTools, table: string): Promise<Buffer> {
+  const r = await runForBytes(tools.save, ['-t', table]);
   if (r.code !== 0) throw new IptablesSaveError(tools.save, r.stderr);
   return r.stdout;
 }
 
+const NEWLINE = 0x0a;
+const COLON = 0x3a;
+/** Where a chain line starts: "\n:NAME POLICY [p:b]". */
+const CHAIN_LINE = Buffer.from('\n:');
+
 /**
- * The chains `iptables-save -t TABLE` text declares (`:NAME POLICY [p:b]`)
- * and the `-A` lines of the given built-in chains. Jumps from one wanted
- * line to the next with indexOf (a fast search in V8) instead of walking
- * every line: at 10k services the nat table is ~150,000 lines, of which a
- * full sync needs the ~41,000 chain names and a handful of rules.
+ * The chains `iptables-save -t TABLE` output declares (`:NAME POLICY
+ * [p:b]`; those `keepChain` accepts) and the `-A` lines of the given
+ * built-in chains. Searches the
+ * bytes (Buffer.indexOf) from one wanted line to the next instead of
+ * walking every line: at 10k services the nat table is ~150,000 lines, of
+ * which a full sync needs the ~41,000 chain names and a handful of rules.
  */
-export function parseSave(saveText: string, builtins: readonly string[] = []): { chains: Set<string>; rules: string[] } {
+export function parseSave(
+  saved: Buffer | string,
+  builtins: readonly string[] = [],
+  keepChain: (name: string) => boolean = () => true,
+): { chains: Set<string>; rules: string[] } {
+  const buf = typeof saved === 'string' ? Buffer.from(saved, 'utf8') : saved;
   const chains = new Set<string>();
-  const chainAt = (start: number) => {
-    const end = lineEnd(saveText, start);
-    const space = saveText.indexOf(' ', start);
-    chains.add(saveText.slice(start, space >= 0 && space < end ? space : end));
+  // iptables-save writes a table's chain lines together: each run of them is
+  // decoded as one string (~1.2 MB of the 12 MB at 10k services) and cut there.
+  const runAfter = (from: number) => {
+    const at = buf.indexOf(CHAIN_LINE, from);
+    return at < 0 ? -1 : at + 1;
   };
-  if (saveText.startsWith(':')) chainAt(1);
-  for (let at = saveText.indexOf('\n:'); at >= 0; at = saveText.indexOf('\n:', at + 2)) chainAt(at + 2);
+  for (let at = buf[0] === COLON ? 0 : runAfter(0); at >= 0; ) {
+    let end = at;
+    while (end < buf.length && buf[end] === COLON) {
+      const next = buf.indexOf(NEWLINE, end);
+      end = next < 0 ? buf.length : next + 1;
+    }
+    const run = buf.toString('latin1', at, end);
+    for (let line = 0; line < run.length; ) {
+      const eol = run.indexOf('\n', line);
+      const lineEnd = eol < 0 ? run.length : eol;
+      const space = run.indexOf(' ', line);
+      const name = run.slice(line + 1, space >= 0 && space < lineEnd ? space : lineEnd);
+      if (keepChain(name)) chains.add(name);
+      line = lineEnd + 1;
+    }
+    at = runAfter(end - 1);
+  }
   const found: [at: number, rule: string][] = [];
   for (const chain of builtins) {
-    const prefix = `-A ${chain} `;
-    if (saveText.startsWith(prefix)) found.push([0, saveText.slice(0, lineEnd(saveText, 0))]);
-    for (let at = saveText.indexOf(`\n${prefix}`); at >= 0; at = saveText.indexOf(`\n${prefix}`, at + 1)) {
-      found.push([at + 1, saveText.slice(at + 1, lineEnd(saveText, at + 1))]);
-    }
+    const prefix = Buffer.from(`\n-A ${chain} `);
+    const lineAt = (start: number) => {
+      const end = buf.indexOf(NEWLINE, start);
+      found.push([start, buf.toString('utf8', start, end < 0 ? buf.length : end)]);
+    };
+    if (buf.subarray(0, prefix.length - 1).equals(prefix.subarray(1))) lineAt(0);
+    for (let at = buf.indexOf(prefix); at >= 0; at = buf.indexOf(prefix, at + 1)) lineAt(at + 1);
   }
   // In the order iptables-save wrote them.
   found.sort((a, b) => a[0] - b[0]);
   return { chains, rules: found.map(([, rule]) => rule) };
-}
-
-function lineEnd(text: string, from: number): number {
-  const end = text.indexOf('\n', from);
-  return end < 0 ? text.length : end;
 }
 
 /** Chain names declared in iptables-save output (`:NAME POLICY [p:b]`). */

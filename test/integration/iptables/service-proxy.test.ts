@@ -136,6 +136,23 @@ for (const mode of ['nft', 'legacy'] as const) {
   });
 }
 
+for (const mode of ['nft', 'legacy'] as const) {
+  t.test(`${mode}: a periodic full sync deletes the chains of services gone since, and chains nobody uses`, { skip: rootSkip() }, async (t) => {
+    const topo = await buildTopology('ipt');
+    t.teardown(() => topo.lab.cleanup());
+    const driver = new Driver(topo, mode);
+    await driver.sync(planSet(web, sticky), { full: true });
+    // Left by someone else (or an older netlet) while this one runs.
+    await topo.node.exec(`iptables-${mode}`, ['-t', 'nat', '-N', 'KUBE-SEP-LEFTOVER0000000']);
+    await driver.sync(planSet(web), { full: true });
+    const nat = await topo.node.exec(`iptables-${mode}-save`, ['-t', 'nat']);
+    t.notMatch(nat, new RegExp(svcChain('default/sticky:http', 'tcp')), "the removed service's chains are gone");
+    t.notMatch(nat, /KUBE-SEP-LEFTOVER/, 'so is the chain no plan uses');
+    t.equal(nat.match(/^:KUBE-SEP-/gm)?.length, 2, "web's two endpoint chains stay");
+    t.match(await get(topo.cpod, 'http://10.96.0.10/'), /^pod[12] /, 'web still served');
+  });
+}
+
 t.test('legacy: a streamed full sync that fails applies none of it and shows the line', { skip: rootSkip() }, async (t) => {
   const topo = await buildTopology('ipt');
   t.teardown(() => topo.lab.cleanup());
