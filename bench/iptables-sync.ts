@@ -73,6 +73,9 @@ interface ChildResult {
   services: number;
   full: Measured;
   resync: Measured;
+  /** Every run's netlet share (%), of the full syncs and of the resyncs. */
+  fullShares: number[];
+  resyncShares: number[];
   partial: Measured;
   floor: Measured;
   render: Measured;
@@ -84,13 +87,18 @@ interface ChildResult {
 /** Partial syncs measured per size (their mean is reported). */
 const PARTIALS = 10;
 /** Runs of the full sync and of the resync per size up to 10k services (the median is reported). */
-const SAMPLES = 3;
+const SAMPLES = 5;
+
+const sharePercent = (m: Measured) => Math.round((100 * m.selfCpuMs) / Math.max(1, m.selfCpuMs + m.childCpuMs));
 
 /** The run whose netlet share is the median. */
 function median(runs: Measured[]): Measured {
-  const shareOf = (m: Measured) => m.selfCpuMs / Math.max(1, m.selfCpuMs + m.childCpuMs);
-  return [...runs].sort((a, b) => shareOf(a) - shareOf(b))[runs.length >> 1];
+  return [...runs].sort((a, b) => sharePercent(a) - sharePercent(b))[runs.length >> 1];
 }
+
+/** The median run's share, and the range over the runs when there were several. */
+const shareSpread = (median: Measured, all: number[]) =>
+  all.length > 1 ? `${share(median)} (${Math.min(...all)}–${Math.max(...all)}%)` : share(median);
 
 function endpoint(i: number, e: number): PlanEndpoint {
   const n = i * 3 + e;
@@ -190,7 +198,7 @@ async function child(mode: IptablesMode, n: number, monolithicRun: boolean): Pro
       for (const text of one) await restore(tools, text);
     });
   }
-  return { mode, services: n, full, resync, partial, floor, render: renderM, monolithic, rules, peakRssMb: process.resourceUsage().maxRSS / 1024 };
+  return { mode, services: n, full, resync, fullShares: fulls.map(sharePercent), resyncShares: resyncs.map(sharePercent), partial, floor, render: renderM, monolithic, rules, peakRssMb: process.resourceUsage().maxRSS / 1024 };
 }
 
 const s = (ms: number) => (ms / 1000).toFixed(2);
@@ -235,7 +243,7 @@ async function main(): Promise<void> {
   }
   const cpu = (m: Measured) => m.selfCpuMs + m.childCpuMs;
   const out = [
-    `Wall time, then CPU time (netlet + iptables children) in brackets. floor = iptables-restore alone on the same input. partial = the mean of ${PARTIALS} one-endpoint changes. netlet share = netlet CPU / (netlet + iptables) CPU of that sync.`,
+    `Wall time, then CPU time (netlet + iptables children) in brackets. floor = iptables-restore alone on the same input. partial = the mean of ${PARTIALS} one-endpoint changes. netlet share = netlet CPU / (netlet + iptables) CPU of that sync; full and resync up to 10k services: the median of ${SAMPLES} runs, and their range.`,
     '',
     '| backend | services | rules | full sync | floor | full / floor (CPU) | netlet share: full | resync | netlet share: resync | partial sync | netlet share: partial | render alone (CPU) | render / full (CPU) | nft unchunked --noflush | peak RSS |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
@@ -245,9 +253,9 @@ async function main(): Promise<void> {
         `${s(r.full.ms)} s [${s(cpu(r.full))}]`,
         `${s(r.floor.ms)} s [${s(r.floor.childCpuMs)}]`,
         (cpu(r.full) / Math.max(1, r.floor.childCpuMs)).toFixed(2),
-        share(r.full),
+        shareSpread(r.full, r.fullShares),
         `${s(r.resync.ms)} s [${s(cpu(r.resync))}]`,
-        share(r.resync),
+        shareSpread(r.resync, r.resyncShares),
         `${(r.partial.ms / 1000).toFixed(3)} s [${(cpu(r.partial) / 1000).toFixed(3)}]`,
         share(r.partial),
         `${s(r.render.selfCpuMs)} s`,
