@@ -191,16 +191,6 @@ export function sameList(x: readonly string[], y: readonly string[]): boolean {
  * and most of these lists are empty, so keep exact-size copies and one
  * shared empty list (nothing writes to a render after it is made).
  */
-/**
- * Each endpoint's KUBE-SEP name, remembered for as long as its plan lives:
- * a plan's PlanEndpoints belong to that one service port (plan-builder.ts),
- * and plans of unchanged services are kept between syncs, so a periodic or
- * canary-triggered full sync hashes only what changed (kube-proxy keeps the
- * name on its endpoint info the same way). ~3 MB at 30k endpoints; the
- * strings are the plan's own, only referenced.
- */
-const sepChainOf = new WeakMap<PlanEndpoint, { spn: string; proto: string; chain: string }>();
-
 const NONE: string[] = Object.freeze([]) as unknown as string[];
 const exact = (list: string[]): string[] => (list.length === 0 ? NONE : list.slice());
 
@@ -283,14 +273,11 @@ export function renderChains(s: ServiceShape, ctx: RenderContext): ChainRules {
     const id = endpointString(ep.ip, ep.port);
     let e = endpointChains.get(id);
     if (!e) {
-      let memo = sepChainOf.get(ep);
-      // The same object under another service port (not something plan-builder
-      // does) must not get this one's name.
-      if (memo === undefined || memo.spn !== spn || memo.proto !== proto) {
-        memo = { spn, proto, chain: sepChain(spn, proto, id) };
-        sepChainOf.set(ep, memo);
-      }
-      e = { ep, id, chain: memo.chain };
+      // Hashed on every render, not remembered per endpoint: a hash costs
+      // ~0.5 µs (chain-names.ts), and a WeakMap of 30k endpoints at 10k
+      // services held ~3 MB and cost a first full sync more than the
+      // hashing it saved a later one.
+      e = { ep, id, chain: sepChain(spn, proto, id) };
       endpointChains.set(id, e);
     }
     return e;
