@@ -43,7 +43,7 @@ export function renderPartial(input: PartialRenderInput): SyncRender | undefined
     const top = renderTop(shape);
     if (!sameTop(top, before.top)) return undefined;
     const own = renderChains(shape, ctx);
-    redone.push([key, { top, chains: own.chains, chainRuleCount: own.rules.length }, own.rules]);
+    redone.push([key, { top, chains: own.chains, chainRuleCount: own.rules.length, plan }, own.rules]);
   }
 
   let ruleCount = input.previousTotals.ruleCount;

@@ -211,8 +211,15 @@ export interface ChainRules {
   rules: string[];
 }
 
-export function renderChains(s: ServiceShape, ctx: RenderContext): ChainRules {
+/**
+ * `earlier`: the chains this same plan object rendered to before (a full
+ * sync renders every plan again): its KUBE-SEP names, in the order its
+ * endpoints first appear, are taken instead of hashed again. The same plan
+ * has the same endpoints in the same order, so the names line up.
+ */
+export function renderChains(s: ServiceShape, ctx: RenderContext, earlier?: readonly string[]): ChainRules {
   const { plan, spn, proto } = s;
+  const earlierSeps = earlier?.filter((c) => c.startsWith('KUBE-SEP-'));
   const chains: string[] = [];
   const rules: string[] = [];
   const comment = (text: string) => (ctx.largeCluster ? '' : ` -m comment --comment ${text}`);
@@ -273,11 +280,10 @@ export function renderChains(s: ServiceShape, ctx: RenderContext): ChainRules {
     const id = endpointString(ep.ip, ep.port);
     let e = endpointChains.get(id);
     if (!e) {
-      // Hashed on every render, not remembered per endpoint: a hash costs
-      // ~0.5 µs (chain-names.ts), and a WeakMap of 30k endpoints at 10k
-      // services held ~3 MB and cost a first full sync more than the
-      // hashing it saved a later one.
-      e = { ep, id, chain: sepChain(spn, proto, id) };
+      // Not remembered per endpoint: a WeakMap of the 30k endpoints at 10k
+      // services held ~3 MB and cost a first full sync more than the hashing
+      // it saved; the earlier render of the same plan has them all.
+      e = { ep, id, chain: earlierSeps?.[endpointChains.size] ?? sepChain(spn, proto, id) };
       endpointChains.set(id, e);
     }
     return e;

@@ -1,7 +1,7 @@
 // Assembles one sync's iptables-restore input from per-plan renders. Pure: the
 // backend decides which plans to re-render and which chains are stale.
 
-import type { PlanSet } from '../proxier/plan.ts';
+import type { PlanSet, ServicePortPlan } from '../proxier/plan.ts';
 import {
   KUBE_EXTERNAL_SERVICES,
   KUBE_FORWARD,
@@ -24,6 +24,8 @@ export interface RenderedPlan {
   chains: string[];
   /** Rules in those chains (for the rule-count metric when they are not rewritten). */
   chainRuleCount: number;
+  /** The plan it was rendered from: rendering the same object again can take its chain names (renderChains). */
+  plan: ServicePortPlan;
 }
 
 export interface SyncRender {
@@ -153,9 +155,10 @@ export function* renderSyncSteps(input: SyncRenderInput): Generator<RestorePiece
     if (rewrite.has(key) || !previous.has(key)) {
       const shape = shapeOf(plan);
       const top = renderTop(shape);
-      const own = renderChains(shape, ctx);
       const before = input.reuse?.get(key);
-      r = before && sameRender(before, top, own) ? before : { top, chains: own.chains, chainRuleCount: own.rules.length };
+      const own = renderChains(shape, ctx, before?.plan === plan ? before.chains : undefined);
+      r = before && sameRender(before, top, own) ? before : { top, chains: own.chains, chainRuleCount: own.rules.length, plan };
+      r.plan = plan;
       writtenRules += own.rules.length;
       if (stream) {
         // The plan's declarations, then its rules, as parts of the next

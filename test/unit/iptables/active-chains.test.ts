@@ -6,6 +6,7 @@ const render = (...chains: string[]): RenderedPlan => ({
   top: { natServices: [], natNodePorts: [], filterServices: [], filterExternal: [], filterNodePorts: [], filterFirewall: [] },
   chains,
   chainRuleCount: chains.length,
+  plan: {} as RenderedPlan['plan'],
 });
 
 t.test('built from the first render, then kept up to date by what changed', async (t) => {

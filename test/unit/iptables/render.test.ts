@@ -2,6 +2,7 @@ import t from 'tap';
 import { renderFirstSync, ctx4 } from './render-helpers.ts';
 import { ep, plan, planSet } from './plans.ts';
 import { renderSync, renderSyncSteps } from '../../../src/iptables/render-sync.ts';
+import { renderChains, shapeOf } from '../../../src/iptables/render-service.ts';
 import { masqueradeMark } from '../../../src/iptables/render-context.ts';
 import { missingJumps } from '../../../src/iptables/render-fixed.ts';
 import { servicePortChains, svcChain } from '../../../src/iptables/chain-names.ts';
@@ -295,4 +296,13 @@ t.test('a full render keeps the earlier render of a plan that renders the same (
   t.notSame(again.rendered.get(otherKey)!.chains, first.rendered.get(otherKey)!.chains, 'with its new endpoint chain');
   const fresh = renderSync({ ...base, plans: next });
   t.equal(again.inputs.join(''), fresh.inputs.join(''), 'and the same text as without reuse');
+});
+
+t.test("rendering the same plan again takes its earlier KUBE-SEP names, in its endpoints' order", async (t) => {
+  const p = plan('default', 'named', { clusterIP: '10.96.0.30', clusterEndpoints: [ep('10.244.6.1', 80), ep('10.244.6.2', 80)] });
+  const own = renderChains(shapeOf(p), ctx4, ['KUBE-SVC-WHATEVER', 'KUBE-SEP-EARLIER1', 'KUBE-SEP-EARLIER2']);
+  t.same(own.chains.filter((c) => c.startsWith('KUBE-SEP-')), ['KUBE-SEP-EARLIER1', 'KUBE-SEP-EARLIER2']);
+  t.match(own.rules.join('\n'), /-j KUBE-SEP-EARLIER1\n.*-j KUBE-SEP-EARLIER2/);
+  const fresh = renderChains(shapeOf(p), ctx4);
+  t.same(renderChains(shapeOf(p), ctx4, fresh.chains), fresh, 'given its own earlier chains, the same render');
 });
