@@ -30,7 +30,8 @@
 // cost ~4 CPU seconds (chunks of 100-250 plans), the same as the linear
 // whole-table restore, against ~7.5 s with chunks of 1,000 and ~17 s with
 // 2,500. Legacy rewrites the whole table in the kernel on every restore, so
-// chunking would multiply its cost: legacy gets one restore.
+// chunking would multiply its cost: legacy gets one restore, written to it
+// as it is rendered (render-sync.ts, streamed).
 //
 // What stays superlinear: appending rules to one chain. KUBE-SERVICES holds
 // one rule per service VIP and must be written whole in one restore; alone it
