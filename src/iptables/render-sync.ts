@@ -110,12 +110,12 @@ export function renderSync(input: SyncRenderInput): SyncRender {
  * backend applies each chunk before the next is rendered, so only one
  * chunk's text is alive at a time (rendered whole first, the chunks of a
  * full sync at 10k services were ~35 MB of the agent's peak). Streamed
- * (legacy full syncs): yields the one input in pieces of about
- * PIECE_CHARS, laid out so that it can be
- * written before the shared chains are known: KUBE-MARK-MASQ first (the
- * service chains jump to it), each plan's chains declared just before its
- * rules, then the shared chains, the missing jumps and the deletions, then
- * filter and mangle. Otherwise nothing is yielded and `inputs` holds it all.
+ * (legacy full syncs): yields the one input in pieces of about PIECE_CHARS,
+ * laid out so that it can be written before the shared chains are known:
+ * KUBE-MARK-MASQ first (the service chains jump to it), each plan's chains
+ * declared just before its rules, then the shared chains, the missing jumps
+ * and the deletions, then filter and mangle. Otherwise nothing is yielded
+ * and `inputs` holds it all.
  */
 export function* renderSyncSteps(input: SyncRenderInput): Generator<RestorePiece, SyncRender, void> {
   const { plans, rewrite, previous, ctx } = input;
@@ -158,6 +158,7 @@ export function* renderSyncSteps(input: SyncRenderInput): Generator<RestorePiece
       const before = input.reuse?.get(key);
       const own = renderChains(shape, ctx, before?.plan === plan ? before.chains : undefined);
       r = before && sameRender(before, top, own) ? before : { top, chains: own.chains, chainRuleCount: own.rules.length, plan };
+      // A kept render now stands for this plan object (an equal new one, after a rebuild).
       r.plan = plan;
       writtenRules += own.rules.length;
       if (stream) {
