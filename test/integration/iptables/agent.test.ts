@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import { eventually, rootSkip } from '../../helpers/netns.ts';
-import { buildTopology, curlCode, get } from './topology.ts';
+import { buildTopology, curlCode, get, requestLoop } from './topology.ts';
 import type { Topology } from './topology.ts';
 
 const NETLET = fileURLToPath(new URL('../../../bin/netlet.js', import.meta.url));
@@ -98,29 +98,20 @@ t.test('an agent restart under a continuous request loop loses no request', { sk
   const first = await startAgent(t, topo, dir, cfg);
   await eventually(async () => (await curlCode(topo.cpod, 'http://10.96.0.10/', 1)).code === 0, 30_000, 200);
 
-  let failures = 0;
-  let requests = 0;
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      if ((await curlCode(topo.cpod, 'http://10.96.0.10/', 2)).code !== 0) failures++;
-      requests++;
-    }
-  })();
-  await eventually(() => requests >= 5, 10_000, 50);
+  const loop = requestLoop(topo.cpod, 'http://10.96.0.10/');
+  await eventually(() => loop.requests >= 5, 10_000, 50);
   first.kill('SIGTERM');
   await new Promise((r) => first.once('exit', r));
-  const during = requests;
+  const during = loop.requests;
   const second = await startAgent(t, topo, dir, cfg);
   // Until the new agent's first full sync and for a while after.
   await eventually(async () => (await topo.node.exec('curl', ['-s', 'http://127.0.0.1:20249/metrics'], { allowFail: true })).includes('kubeproxy_sync_full_proxy_rules_duration_seconds_count'), 30_000, 200);
-  const synced = requests;
-  await eventually(() => requests >= synced + 10, 20_000, 50);
-  running = false;
-  await loop;
+  const synced = loop.requests;
+  await eventually(() => loop.requests >= synced + 10, 20_000, 50);
+  await loop.stop();
   second.kill('SIGTERM');
-  t.ok(requests - during >= 10, `requests ran while the agent was down and restarting (${requests - during})`);
-  t.equal(failures, 0, `no request failed (${requests} requests)`);
+  t.ok(loop.requests - during >= 10, `requests ran while the agent was down and restarting (${loop.requests - during})`);
+  t.equal(loop.failures, 0, `no request failed (${loop.requests} requests)`);
 });
 
 t.test('rules flushed by someone else come back within about syncPeriod, with no change to the cluster', { skip: rootSkip() }, async (t) => {

@@ -7,7 +7,7 @@ import { rootSkip, eventually } from '../../helpers/netns.ts';
 import { ep, plan, planSet } from '../../unit/iptables/plans.ts';
 import { planKey } from '../../../src/proxier/plan.ts';
 import { svcChain } from '../../../src/iptables/chain-names.ts';
-import { Driver, EXT_IP, NODE_IP, buildTopology, curlCode, get } from './topology.ts';
+import { Driver, EXT_IP, NODE_IP, buildTopology, curlCode, get, requestLoop } from './topology.ts';
 import type { Topology } from './topology.ts';
 
 const local = (ip: string, port = 8080) => ep(ip, port, { isLocal: true, nodeName: 'node1' });
@@ -106,21 +106,12 @@ for (const mode of ['nft', 'legacy'] as const) {
     first.stop();
 
     // Requests keep flowing while the second instance starts and resyncs.
-    let failures = 0;
-    let done = 0;
-    let running = true;
-    const loop = (async () => {
-      while (running) {
-        if ((await curlCode(topo.cpod, 'http://10.96.0.10/', 2)).code !== 0) failures++;
-        done++;
-      }
-    })();
+    const loop = requestLoop(topo.cpod, 'http://10.96.0.10/');
     const second = new Driver(topo, mode);
     await second.sync(planSet(web), { full: true });
-    await eventually(() => done >= 5, 10_000);
-    running = false;
-    await loop;
-    t.equal(failures, 0, `no request failed across the restart (${done} requests)`);
+    await eventually(() => loop.requests >= 5, 10_000);
+    await loop.stop();
+    t.equal(loop.failures, 0, `no request failed across the restart (${loop.requests} requests)`);
 
     const nat = await topo.node.exec(`iptables-${mode}-save`, ['-t', 'nat']);
     t.notMatch(nat, new RegExp(svcChain('default/sticky:http', 'tcp')), "the service that went away while the agent was down lost its chains");

@@ -85,6 +85,30 @@ export async function curlCode(from: Netns, url: string, timeoutS = 2): Promise<
 }
 
 /** A backend driver process in the node namespace. */
+/** Requests `url` from `from` back to back until stopped; counts them and the ones that failed. */
+export function requestLoop(from: Netns, url: string): { readonly requests: number; readonly failures: number; stop(): Promise<void> } {
+  let running = true;
+  const counts = { requests: 0, failures: 0 };
+  const loop = (async () => {
+    while (running) {
+      if ((await curlCode(from, url, 2)).code !== 0) counts.failures++;
+      counts.requests++;
+    }
+  })();
+  return {
+    get requests() {
+      return counts.requests;
+    },
+    get failures() {
+      return counts.failures;
+    },
+    async stop() {
+      running = false;
+      await loop;
+    },
+  };
+}
+
 export class Driver {
   readonly #child: ChildProcess;
   readonly #lines: AsyncIterator<string>;
