@@ -53,8 +53,8 @@ function hashedName(prefix: string, s: string): string {
   return NAME.toString('latin1', 0, prefix.length + HASH_CHARS);
 }
 
-/** Scratch space for one chain name (at most 29 characters: "KUBE-SEP-" and 16, or a 13-character prefix). */
-const NAME = Buffer.alloc(64);
+/** Scratch space for one chain name: a prefix of at most 9 characters ("KUBE-SEP-") and the 16 of the hash. */
+const NAME = Buffer.alloc(32);
 const HASH_CHARS = 16;
 
 /** chainHash(s) into NAME at `at`. */
