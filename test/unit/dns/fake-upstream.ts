@@ -29,8 +29,23 @@ export class FakeUpstream {
   }
 
   async start(): Promise<void> {
-    await new Promise<void>((r) => this.#udp.bind(0, '127.0.0.1', () => r()));
-    this.port = this.#udp.address().port;
+    // UDP and TCP on the same port: the UDP socket picks a free one, which
+    // another test may hold on TCP (tests run in parallel); then pick again.
+    for (let attempt = 1; ; attempt++) {
+      await new Promise<void>((r) => this.#udp.bind(0, '127.0.0.1', () => r()));
+      this.port = this.#udp.address().port;
+      const listening = await new Promise<boolean>((resolve, reject) => {
+        const failed = (err: NodeJS.ErrnoException) => (err.code === 'EADDRINUSE' && attempt < 20 ? resolve(false) : reject(err));
+        this.#tcp.once('error', failed);
+        this.#tcp.listen(this.port, '127.0.0.1', () => {
+          this.#tcp.off('error', failed);
+          resolve(true);
+        });
+      });
+      if (listening) break;
+      await new Promise<void>((r) => this.#udp.close(() => r()));
+      this.#udp = dgram.createSocket('udp4');
+    }
     this.#udp.on('message', (msg, rinfo) => {
       const reply = this.#answer(msg, 'udp');
       if (reply) setTimeout(() => this.#udp.send(reply, rinfo.port, rinfo.address), this.delayMs);
@@ -49,7 +64,6 @@ export class FakeUpstream {
         c.end(frame);
       });
     });
-    await new Promise<void>((r) => this.#tcp.listen(this.port, '127.0.0.1', () => r()));
   }
 
   async stop(): Promise<void> {
