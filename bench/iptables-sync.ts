@@ -33,8 +33,8 @@ import type { IptablesMode } from '../src/iptables/tools.ts';
 import { restore } from '../src/iptables/restore.ts';
 import { renderSync } from '../src/iptables/render-sync.ts';
 import { missingJumps } from '../src/iptables/render-fixed.ts';
-import { buildConfig } from '../src/agent/config.ts';
-import { silentLogger } from '../src/agent/log.ts';
+import { buildConfig, iptablesBackendOptions } from '../src/agent/config.ts';
+import { silentLogger } from '../src/base/log.ts';
 import { planKey } from '../src/proxier/plan.ts';
 import type { PlanEndpoint, PlanSet, ServicePortPlan } from '../src/proxier/plan.ts';
 
@@ -134,7 +134,7 @@ async function child(mode: IptablesMode, n: number, monolithicRun: boolean): Pro
   const config = buildConfig({});
   const tools = toolsFor(mode, 4);
   let plans = makePlans(n);
-  const newBackend = () => new IptablesBackend({ tools, log: silentLogger, config });
+  const newBackend = () => new IptablesBackend({ tools, log: silentLogger, ...iptablesBackendOptions(config) });
   let rules = 0;
   const sync = (backend: IptablesBackend, full: boolean, changed: string[] = []) =>
     measure(async () => {

@@ -5,7 +5,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger } from '../src/agent/log.ts';
+import { silentLogger } from '../src/base/log.ts';
 import { ManifestSource } from '../src/k8s/manifests.ts';
 import { ObjectStore } from '../src/k8s/store.ts';
 

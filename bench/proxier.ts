@@ -4,11 +4,11 @@
 // Run: npx node bench/proxier.ts
 
 import { Registry } from 'prom-client';
-import { silentLogger } from '../src/agent/log.ts';
+import { silentLogger } from '../src/base/log.ts';
 import type { EndpointSlice, Service } from '../src/k8s/objects.ts';
 import { ObjectStore } from '../src/k8s/store.ts';
 import type { ProxyBackend, SyncRequest } from '../src/proxier/backend.ts';
-import type { Clock } from '../src/proxier/bounded-frequency-runner.ts';
+import type { Clock } from '../src/base/bounded-frequency-runner.ts';
 import { ProxierMetrics } from '../src/proxier/metrics.ts';
 import { Proxier } from '../src/proxier/proxier.ts';
 

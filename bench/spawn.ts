@@ -13,7 +13,7 @@ const RUNS = Number(values.runs);
 
 if (values.child) {
   const [mb] = values.child.split(':').map(Number);
-  const { runTool, toolSpawnMethod } = await import('../src/run-tool.ts');
+  const { runTool, toolSpawnMethod } = await import('../src/base/run-tool.ts');
   // Resident memory as an agent holds it: many small objects, some buffers.
   const keep: unknown[] = [];
   for (let i = 0; i < mb / 2; i++) keep.push(Buffer.alloc(1 << 20, 1));

@@ -8,7 +8,7 @@ import type { LeanKind } from '../k8s/convert/index.ts';
 import { snapshotAccess } from '../k8s/snapshot-access.ts';
 import type { AgentContext } from './component.ts';
 import type { AgentConfig } from './config.ts';
-import type { AgentSources } from './sources.ts';
+import type { AgentSources } from './agent-sources.ts';
 
 /**
  * The kinds the configured consumers read; each one costs a watch, memory and

@@ -1,24 +1,5 @@
-import { parseArgs } from 'node:util';
-import type { ParseArgsConfig } from 'node:util';
-import { NetletError } from '../errors.ts';
-
-/** A subcommand: parses its own arguments, returns the process exit code. */
-export interface Command {
-  summary: string;
-  run(argv: string[]): Promise<number>;
-}
-
-/**
- * Every subcommand's flag parsing: strict, and a bad flag is a usage error
- * that carries the command's help text (printed by main without a stack).
- */
-export function parseCommandLine<const O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O, help: string) {
-  try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals: false });
-  } catch (err) {
-    throw new NetletError('ERR_USAGE', `${(err as Error).message}\n${help}`);
-  }
-}
+import type { Command } from './command.ts';
+import { NetletError } from '../base/errors.ts';
 
 // Subcommands load lazily so `netlet version` does not pay for the proxy,
 // DNS or CNI code. The names are stable (ARCHITECTURE.md "Command line").
@@ -29,8 +10,8 @@ const commands: Record<string, () => Promise<Command>> = {
   version: async () => (await import('./commands/version.ts')).versionCommand,
   cleanup: async () => (await import('./commands/cleanup.ts')).cleanupCommand,
   trace: async () => (await import('./commands/trace.ts')).traceCommand,
-  'install-cni': async () => (await import('../cni/install-command.ts')).installCniCommand,
-  'cni-server': async () => (await import('../cni/server-command.ts')).cniServerCommand,
+  'install-cni': async () => (await import('./commands/install-cni.ts')).installCniCommand,
+  'cni-server': async () => (await import('./commands/cni-server.ts')).cniServerCommand,
 };
 
 function usage(): string {

@@ -1,4 +1,5 @@
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../base/errors.ts';
+import { iptablesBackendOptions, proxierOptions } from './config.ts';
 import type { AgentContext, Component } from './component.ts';
 
 /**
@@ -17,11 +18,14 @@ export async function createComponents(ctx: AgentContext): Promise<Component[]> 
     const { ProxierComponent } = await import('../proxier/component.ts');
     const { createIptablesBackend } = await import('../iptables/index.ts');
     const backendFactory = (family: 4 | 6) =>
-      createIptablesBackend({ family, log: ctx.log.child({ backend: 'iptables' }), config: ctx.config, metrics: ctx.metrics });
-    components.push(new ProxierComponent(ctx, { backendFactory }));
+      createIptablesBackend({ family, log: ctx.log.child({ backend: 'iptables' }),
+        ...iptablesBackendOptions(ctx.config),
+        metrics: ctx.metrics,
+       });
+    components.push(new ProxierComponent(ctx, { proxy: proxierOptions(ctx.config), backendFactory }));
   }
-  if (ctx.config.routes.enabled) components.push(new (await import('../routes/component.ts')).RoutesComponent(ctx));
-  if (ctx.config.dns.enabled) components.push(new (await import('../dns/component.ts')).DnsComponent(ctx));
+  if (ctx.config.routes.enabled) components.push(new (await import('../routes/component.ts')).RoutesComponent(ctx, { mode: ctx.config.routes.mode }));
+  if (ctx.config.dns.enabled) components.push(new (await import('../dns/component.ts')).DnsComponent(ctx, ctx.config.dns));
   if (ctx.config.cni.serve) components.push(new (await import('../cni/component.ts')).CniServerComponent(ctx, ctx.config.cni.socket));
   return components;
 }

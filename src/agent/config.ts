@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError } from '../errors.ts';
-import { validate } from './schema.ts';
-import type { Section } from './schema.ts';
+import { ConfigError } from '../base/errors.ts';
+import { validate } from '../base/config-schema.ts';
+import type { Section } from '../base/config-schema.ts';
+import type { ProxyOptions } from '../proxier/component.ts';
 
 // kube-proxy's defaults (REFERENCE.md) so an existing KubeProxyConfiguration
 // keeps its meaning; CoreDNS's for the DNS section.
@@ -187,4 +188,24 @@ export async function loadConfig(file: string | undefined, overrides: ConfigOver
     }
   }
   return buildConfig(doc, overrides, warn);
+}
+
+/** What the iptables backend reads of the config. */
+export function iptablesBackendOptions(config: AgentConfig): { masqueradeBit: number; tcpBeLiberal: boolean } {
+  return { masqueradeBit: config.proxy.iptables.masqueradeBit, tcpBeLiberal: config.proxy.conntrack.tcpBeLiberal };
+}
+
+/** What the proxier reads of the config: the proxy section, with the sync periods of the configured mode. */
+export function proxierOptions(config: AgentConfig): ProxyOptions {
+  const { proxy } = config;
+  const periods = proxy.mode === 'ipvs' ? proxy.ipvs : proxy.iptables;
+  return {
+    masqueradeAll: proxy.masqueradeAll,
+    clusterCIDR: proxy.clusterCIDR,
+    nodePortAddresses: proxy.nodePortAddresses,
+    conntrack: proxy.conntrack,
+    minSyncPeriod: periods.minSyncPeriod,
+    syncPeriod: periods.syncPeriod,
+    fullSyncPeriod: proxy.mode === 'iptables' ? proxy.iptables.fullSyncPeriod : periods.syncPeriod,
+  };
 }

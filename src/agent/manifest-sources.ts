@@ -4,7 +4,7 @@ import { SnapshotWriter } from '../k8s/snapshot.ts';
 import type { Kind } from '../k8s/objects.ts';
 import type { LeanKind } from '../k8s/convert/index.ts';
 import type { AgentContext } from './component.ts';
-import type { AgentSources } from './sources.ts';
+import type { AgentSources } from './agent-sources.ts';
 
 /**
  * The manifest branch of the agent's sources (--manifests DIR): the folder

@@ -3,16 +3,9 @@ import { ALL_KINDS } from '../k8s/objects.ts';
 import type { Kind } from '../k8s/objects.ts';
 import type { LeanKind } from '../k8s/convert/index.ts';
 import type { AgentContext } from './component.ts';
+import type { AgentSources } from './agent-sources.ts';
 
-/** Where the agent's store is filled from: API server, manifest folder, snapshot. */
-export interface AgentSources {
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  /** False when the store cannot be trusted (e.g. never synced). */
-  healthy(): boolean;
-  /** Extra health fields, e.g. { offline: true } when serving from a snapshot. */
-  details(): Record<string, unknown>;
-}
+export type { AgentSources };
 
 /**
  * `kinds`: only these are watched and kept (`netlet dns` keeps no Pods

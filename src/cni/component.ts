@@ -4,16 +4,16 @@
 // socket path when the config asks for it, e.g.
 //   if (ctx.config.cni.serve) components.push(new CniServerComponent(ctx, ctx.config.cni.socket));
 import type { Server } from 'node:net';
-import type { AgentContext, Component } from '../agent/component.ts';
+import type { Component, ComponentContext } from '../base/component.ts';
 import { DEFAULT_CNI_SOCKET, startCniServer } from './server.ts';
 
 export class CniServerComponent implements Component {
   readonly name = 'cni-server';
-  readonly #ctx: AgentContext;
+  readonly #ctx: ComponentContext;
   readonly #socketPath: string;
   #server: Server | undefined;
 
-  constructor(ctx: AgentContext, socketPath = DEFAULT_CNI_SOCKET) {
+  constructor(ctx: ComponentContext, socketPath = DEFAULT_CNI_SOCKET) {
     this.#ctx = ctx;
     this.#socketPath = socketPath;
   }

@@ -1,6 +1,6 @@
 // CNI error codes as data (CNI SPEC.md "Error codes"). A CniError is printed
 // as {cniVersion, code, msg, details} on stdout with a non-zero exit status.
-import { NetletError } from '../errors.ts';
+import { NetletError } from '../base/errors.ts';
 
 export const CniCode = {
   incompatibleVersion: 1,

@@ -1,7 +1,7 @@
 // One plugin invocation as a function: environment and stdin in, stdout text
 // and exit status out. main.ts wires it to the process; tests call it directly.
 import { hostname } from 'node:os';
-import { NetletError, ConfigError } from '../errors.ts';
+import { NetletError, ConfigError } from '../base/errors.ts';
 import type { Ipam } from '../ipam/types.ts';
 import { parseEnv } from './env.ts';
 import { decodeJson, parseNetConf, versionOf } from './config.ts';

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
-import type { AgentContext, Component } from '../agent/component.ts';
+import type { Component, ComponentContext } from '../base/component.ts';
+import type { ObjectStore } from '../k8s/store.ts';
 import { ClusterDns } from './cluster-dns.ts';
 import type { DnsConfig } from './config.ts';
 import { CorefileWatcher } from './corefile-reload.ts';
@@ -12,23 +13,37 @@ import { loadDnsConfig, loadForwarder, loadMetrics } from './load-parts.ts';
  * dns` does: the health/ready/prometheus endpoints and `reload`. Without one,
  * the agent's own /healthz and /metrics cover it and no extra port is opened.
  */
+export type DnsContext = ComponentContext & { store: ObjectStore };
+
+/** The dns section of the agent config. */
+export interface DnsComponentOptions {
+  /** A Corefile to read; undefined means the built-in default. */
+  corefile?: string;
+  /** UDP and TCP address(es) to answer on, comma separated. */
+  listen: string;
+  clusterDomain: string;
+}
+
 export class DnsComponent implements Component {
   readonly name = 'dns';
-  readonly #ctx: AgentContext;
+  readonly #ctx: DnsContext;
+  readonly #options: DnsComponentOptions;
   #dns: ClusterDns | null = null;
   #http: Server[] = [];
   #watcher: CorefileWatcher | null = null;
   #observe: Awaited<ReturnType<typeof loadMetrics>> | undefined;
 
-  constructor(ctx: AgentContext) {
+  constructor(ctx: DnsContext, options: DnsComponentOptions) {
     this.#ctx = ctx;
+    this.#options = options;
   }
 
   async start(): Promise<void> {
-    const { config: agentConfig, log: parentLog } = this.#ctx;
+    const { log: parentLog } = this.#ctx;
+    const { listen, clusterDomain } = this.#options;
     const log = parentLog.child({ component: 'dns' });
-    const corefile = agentConfig.dns.corefile || undefined;
-    const config = await loadDnsConfig({ corefile, listen: agentConfig.dns.listen, clusterDomain: agentConfig.dns.clusterDomain });
+    const corefile = this.#options.corefile || undefined;
+    const config = await loadDnsConfig({ corefile, listen, clusterDomain });
     // Registered once: a reload reuses them (a registry refuses a name twice).
     this.#observe = await loadMetrics(this.#ctx.metrics);
     this.#dns = await this.#startDns(config);
@@ -46,7 +61,7 @@ export class DnsComponent implements Component {
       this.#watcher = new CorefileWatcher(corefile, config.reload, async () => {
         let next: DnsConfig;
         try {
-          next = await loadDnsConfig({ corefile, listen: agentConfig.dns.listen, clusterDomain: agentConfig.dns.clusterDomain });
+          next = await loadDnsConfig({ corefile, listen, clusterDomain });
         } catch (err) {
           log.error({ err }, 'Corefile changed but does not parse; keeping the running configuration');
           return;

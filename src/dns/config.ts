@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../base/errors.ts';
 import type { CacheLimits } from './cache.ts';
 import type { ForwardOptions } from './forward/options.ts';
 import type { HostsConfig } from './hosts.ts';

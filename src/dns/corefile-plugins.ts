@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../base/errors.ts';
 import { defaultCacheLimits } from './cache.ts';
 import { absoluteZone, parseListen } from './config.ts';
 import type { DnsConfig, PodsMode } from './config.ts';

@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../base/errors.ts';
 import { absoluteZone, defaultDnsConfig } from './config.ts';
 import type { DnsConfig } from './config.ts';
 import { PLUGINS } from './corefile-plugins.ts';

@@ -2,7 +2,7 @@
 // thread, its own zone index and SO_REUSEPORT sockets on the same addresses.
 import { parentPort, workerData } from 'node:worker_threads';
 import { ObjectStore } from '../k8s/store.ts';
-import { silentLogger } from '../agent/log.ts';
+import { silentLogger } from '../base/log.ts';
 import { ClusterDns } from './cluster-dns.ts';
 import type { FromWorker, ToWorker, WorkerData } from './dns-workers.ts';
 import type { Observation } from './handler.ts';

@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import type { Logger } from '../agent/log.ts';
+import type { Logger } from '../base/log.ts';
 import type { Forwarder } from './forwarder.ts';
 import { HostsTable } from './hosts.ts';
 import type { HostsConfig } from './hosts.ts';

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { Registry } from 'prom-client';
-import { createMetricsServer, listen } from '../agent/http-servers.ts';
+import { createMetricsServer, listen } from '../base/http-servers.ts';
 
 // CoreDNS's HTTP side for `netlet dns`, on CoreDNS's ports so probes and
 // scrape configs carry over: `health` (:8080 /health, 200 "OK" while the

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Registry } from 'prom-client';
-import type { Logger } from '../agent/log.ts';
-import { ConfigError } from '../errors.ts';
+import type { Logger } from '../base/log.ts';
+import { ConfigError } from '../base/errors.ts';
 import { absoluteZone, defaultDnsConfig, parseListen } from './config.ts';
 import type { DnsConfig } from './config.ts';
 import { parseCorefile } from './corefile.ts';

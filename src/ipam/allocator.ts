@@ -9,7 +9,7 @@
 import { Block } from './block.ts';
 import type { BlockClaims, ClaimedBlock } from './claims.ts';
 import type { Family } from './cidr.ts';
-import { NetletError } from '../errors.ts';
+import { NetletError } from '../base/errors.ts';
 import type { Pool } from './pool.ts';
 import type { IpamState } from './state.ts';
 import type { AllocatedAddress, AllocationOwner, AttachmentId } from './types.ts';

@@ -5,7 +5,9 @@
 
 import { isIPv4, isIPv6 } from 'node:net';
 
-export type Family = 4 | 6;
+import type { Family } from '../base/family.ts';
+
+export type { Family };
 
 export interface Cidr {
   family: Family;

@@ -8,7 +8,7 @@
 
 import { ApiClient, ApiError, resourcePath } from '../k8s/client.ts';
 import type { ListResult, Query, RawJson } from '../k8s/client.ts';
-import { NetletError } from '../errors.ts';
+import { NetletError } from '../base/errors.ts';
 import type { BlockClaims, ClaimedBlock } from './claims.ts';
 import type { IpamConfig } from './config.ts';
 import { poolBlocks } from './pool.ts';

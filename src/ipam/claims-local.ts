@@ -5,7 +5,7 @@
 // "nodes" are namespaces on one host).
 
 import { dirname } from 'node:path';
-import { NetletError } from '../errors.ts';
+import { NetletError } from '../base/errors.ts';
 import { ensureDir, readFileIfExists, writeFileAtomic } from './atomic-file.ts';
 import type { BlockClaims, ClaimedBlock } from './claims.ts';
 import { withLock } from './lock.ts';

@@ -23,8 +23,8 @@
 // name and data directory).
 
 import { join } from 'node:path';
-import { ConfigError } from '../errors.ts';
-import { parseDuration } from '../agent/schema.ts';
+import { ConfigError } from '../base/errors.ts';
+import { parseDuration } from '../base/config-schema.ts';
 import { CidrError, parseCidr } from './cidr.ts';
 import { DEFAULT_BLOCK_SIZE, findOverlap } from './pool.ts';
 import type { Pool } from './pool.ts';

@@ -1,7 +1,7 @@
 // Entry point of the IPAM room: builds the node's Ipam from the `ipam`
 // section of a CNI network config (see config.ts for the format).
 
-import type { Logger } from '../agent/log.ts';
+import type { Logger } from '../base/log.ts';
 import { Allocator } from './allocator.ts';
 import type { BlockClaims } from './claims.ts';
 import { LocalFileClaims } from './claims-local.ts';

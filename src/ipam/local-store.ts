@@ -5,7 +5,7 @@
 // is a leak (held by no pod), which CNI GC reclaims, never a duplicate.
 
 import { join } from 'node:path';
-import { NetletError } from '../errors.ts';
+import { NetletError } from '../base/errors.ts';
 import { ensureDir, readFileIfExists, writeFileAtomic, writtenBeforeBoot } from './atomic-file.ts';
 import { withLock } from './lock.ts';
 import { IpamState } from './state.ts';

@@ -20,7 +20,7 @@
 // process whose other operation holds the lock and awaits I/O.
 
 import { DatabaseSync } from 'node:sqlite';
-import { NetletError } from '../errors.ts';
+import { NetletError } from '../base/errors.ts';
 
 export class LockTimeoutError extends NetletError {
   constructor(what: string, ms: number) {

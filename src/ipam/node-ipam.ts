@@ -1,7 +1,7 @@
 // The Ipam the CNI plugin calls: each operation runs the allocator on the
 // node's state under the local store's lock.
 
-import type { Logger } from '../agent/log.ts';
+import type { Logger } from '../base/log.ts';
 
 /** The part of a logger IPAM uses; pino's Logger fits. */
 export type IpamLog = Pick<Logger, 'debug' | 'info' | 'warn'>;

@@ -47,10 +47,9 @@
 // Whether someone flushed our tables is checked apart from syncs (intact()).
 
 import type { Registry } from 'prom-client';
-import type { Logger } from '../agent/log.ts';
-import type { AgentConfig } from '../agent/config.ts';
+import type { Logger } from '../base/log.ts';
 import type { ProxyBackend, SyncRequest, SyncResult } from '../proxier/backend.ts';
-import type { IPFamilyNumber } from '../proxier/plan.ts';
+import type { Family } from '../proxier/plan.ts';
 import { KUBE_PROXY_CANARY, isServiceChain } from './chain-names.ts';
 import { ActiveChains } from './active-chains.ts';
 import { cleanupTables } from './cleanup.ts';
@@ -72,7 +71,10 @@ export const CHUNK_PLANS = 200;
 export interface IptablesBackendOptions {
   tools: IptablesTools;
   log: Logger;
-  config: AgentConfig;
+  /** proxy.iptables.masqueradeBit: the fwmark bit of KUBE-MARK-MASQ. */
+  masqueradeBit: number;
+  /** proxy.conntrack.tcpBeLiberal: when set, the INVALID-drop rule is left out (as kube-proxy does). */
+  tcpBeLiberal: boolean;
   metrics?: Registry;
   /** Override the chunk size (0 = never chunk), for the benchmark. */
   chunkPlans?: number;
@@ -82,7 +84,8 @@ export class IptablesBackend implements ProxyBackend {
   readonly name = 'iptables';
   readonly tools: IptablesTools;
   readonly #log: Logger;
-  readonly #config: AgentConfig;
+  readonly #masqueradeBit: number;
+  readonly #tcpBeLiberal: boolean;
   readonly #chunkPlans: number;
   /** What each plan rendered to at the last successful sync. */
   #rendered = new Map<string, RenderedPlan>();
@@ -100,11 +103,12 @@ export class IptablesBackend implements ProxyBackend {
   constructor(opts: IptablesBackendOptions) {
     this.tools = opts.tools;
     this.#log = opts.log;
-    this.#config = opts.config;
+    this.#masqueradeBit = opts.masqueradeBit;
+    this.#tcpBeLiberal = opts.tcpBeLiberal;
     this.#chunkPlans = opts.chunkPlans ?? (opts.tools.mode === 'nft' ? CHUNK_PLANS : 0);
   }
 
-  get family(): IPFamilyNumber {
+  get family(): Family {
     return this.tools.family;
   }
 
@@ -129,9 +133,9 @@ export class IptablesBackend implements ProxyBackend {
     const full = req.full || !this.#synced || largeCluster !== this.#largeCluster;
     const ctx: RenderContext = {
       family: this.tools.family,
-      masqMark: masqueradeMark(this.#config.proxy.iptables.masqueradeBit),
+      masqMark: masqueradeMark(this.#masqueradeBit),
       nodePortAddresses: req.nodePortAddresses,
-      tcpBeLiberal: this.#config.proxy.conntrack.tcpBeLiberal,
+      tcpBeLiberal: this.#tcpBeLiberal,
       largeCluster,
     };
 

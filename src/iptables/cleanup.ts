@@ -8,7 +8,7 @@ import { isOwnedChain } from './chain-names.ts';
 import { restore, save } from './restore.ts';
 import { toolsFor } from './tools.ts';
 import type { IptablesMode, IptablesTools } from './tools.ts';
-import type { IPFamilyNumber } from '../proxier/plan.ts';
+import type { Family } from '../proxier/plan.ts';
 
 const TABLES = ['nat', 'filter', 'mangle'] as const;
 
@@ -55,7 +55,7 @@ export async function cleanupTables(tools: IptablesTools, opts: { kubeProxy?: bo
 
 export interface CleanupReport {
   mode: IptablesMode;
-  family: IPFamilyNumber;
+  family: Family;
   removedChains: number;
   error?: string;
 }

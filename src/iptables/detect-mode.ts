@@ -8,7 +8,7 @@
 // 3. else nft, the default of current distributions.
 
 import { spawn } from 'node:child_process';
-import type { IPFamilyNumber } from '../proxier/plan.ts';
+import type { Family } from '../proxier/plan.ts';
 import { toolsFor } from './tools.ts';
 import type { IptablesMode } from './tools.ts';
 
@@ -29,7 +29,7 @@ export interface ModeEvidence {
   reason: string;
 }
 
-export async function detectMode(family: IPFamilyNumber = 4): Promise<ModeEvidence> {
+export async function detectMode(family: Family = 4): Promise<ModeEvidence> {
   const modes: IptablesMode[] = ['legacy', 'nft'];
   const mangle = await Promise.all(modes.map((m) => saveOutput(toolsFor(m, family).save, ['-t', 'mangle'])));
   for (let i = 0; i < modes.length; i++) {

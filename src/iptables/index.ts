@@ -1,10 +1,9 @@
 // The iptables backend's entry point for the proxier.
 
 import type { Registry } from 'prom-client';
-import type { AgentConfig } from '../agent/config.ts';
-import type { Logger } from '../agent/log.ts';
+import type { Logger } from '../base/log.ts';
 import type { ProxyBackend } from '../proxier/backend.ts';
-import type { IPFamilyNumber } from '../proxier/plan.ts';
+import type { Family } from '../proxier/plan.ts';
 import { IptablesBackend } from './backend.ts';
 import { detectMode, modeOverride } from './detect-mode.ts';
 import { toolsFor } from './tools.ts';
@@ -14,9 +13,10 @@ export { IptablesBackend } from './backend.ts';
 export type { IptablesMode } from './tools.ts';
 
 export interface CreateIptablesBackendOptions {
-  family: IPFamilyNumber;
+  family: Family;
   log: Logger;
-  config: AgentConfig;
+  masqueradeBit: number;
+  tcpBeLiberal: boolean;
   metrics?: Registry;
   /** Skip detection (tests, benchmarks); else NETLET_IPTABLES_MODE, else detected. */
   mode?: IptablesMode;
@@ -29,5 +29,5 @@ export async function createIptablesBackend(opts: CreateIptablesBackendOptions):
     opts.log.info({ family: opts.family, mode: found.mode, reason: found.reason }, 'iptables backend detected');
     mode = found.mode;
   }
-  return new IptablesBackend({ tools: toolsFor(mode, opts.family), log: opts.log, config: opts.config, metrics: opts.metrics });
+  return new IptablesBackend({ tools: toolsFor(mode, opts.family), log: opts.log, masqueradeBit: opts.masqueradeBit, tcpBeLiberal: opts.tcpBeLiberal, metrics: opts.metrics });
 }

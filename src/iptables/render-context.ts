@@ -1,8 +1,8 @@
-import type { IPFamilyNumber } from '../proxier/plan.ts';
+import type { Family } from '../proxier/plan.ts';
 
 /** What the renderer needs besides the plans; no policy, only node facts and config. */
 export interface RenderContext {
-  family: IPFamilyNumber;
+  family: Family;
   /** The masquerade mark as iptables prints it, e.g. "0x4000" (bit 14). */
   masqMark: string;
   /** Node addresses that accept NodePorts; empty means every local address. */
@@ -24,6 +24,6 @@ export function masqueradeMark(bit: number): string {
 }
 
 /** The loopback range NodePorts are not offered on. */
-export function hostLoopback(family: IPFamilyNumber): string {
+export function hostLoopback(family: Family): string {
   return family === 6 ? '::1/128' : '127.0.0.0/8';
 }

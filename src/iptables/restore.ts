@@ -2,9 +2,9 @@
 // on stdin (ARCHITECTURE.md: kernel work goes through iptables-restore, never
 // one `iptables` process per rule), started by posix_spawn (run-tool.ts).
 
-import { NetletError } from '../errors.ts';
-import { runTool as run, runToolForBytes as runForBytes, startTool } from '../run-tool.ts';
-import type { RunningTool } from '../run-tool.ts';
+import { NetletError } from '../base/errors.ts';
+import { runTool as run, runToolForBytes as runForBytes, startTool } from '../base/run-tool.ts';
+import type { RunningTool } from '../base/run-tool.ts';
 import type { IptablesTools } from './tools.ts';
 
 export class IptablesRestoreError extends NetletError {

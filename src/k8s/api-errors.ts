@@ -1,4 +1,4 @@
-import { NetletError } from '../errors.ts';
+import { NetletError } from '../base/errors.ts';
 
 /**
  * A `Status` failure returned by the API server. `status` is the HTTP code

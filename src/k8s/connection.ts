@@ -1,4 +1,4 @@
-import { NetletError } from '../errors.ts';
+import { NetletError } from '../base/errors.ts';
 import type { TokenSource } from './token-source.ts';
 
 /** Everything needed to talk to one API server, whichever way it was found. */

@@ -2,7 +2,7 @@
 // step of a scan in manifests.ts): which definition each key gets, the
 // upserts in dependency order, and the removals.
 
-import type { Logger } from '../agent/log.ts';
+import type { Logger } from '../base/log.ts';
 import { ALL_KINDS, objectKey } from './objects.ts';
 import type { AnyObject, Kind } from './objects.ts';
 import type { ObjectStore } from './store.ts';

@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { NetletError } from '../errors.ts';
-import type { Logger } from '../agent/log.ts';
+import { NetletError } from '../base/errors.ts';
+import type { Logger } from '../base/log.ts';
 import { ALL_KINDS } from './objects.ts';
 import type { AnyObject, Kind } from './objects.ts';
 import type { ObjectStore } from './store.ts';

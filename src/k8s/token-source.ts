@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../base/errors.ts';
 
 /** Where a bearer token comes from; the client asks before every request. */
 export interface TokenSource {

@@ -1,7 +1,7 @@
 // The `netlink` package reports a kernel NLMSG_ERROR as a plain Error whose
 // message is "Request rejected: <ERRNO NAME>". These helpers turn that back
 // into the errno name callers match on.
-import { NetletError } from '../errors.ts';
+import { NetletError } from '../base/errors.ts';
 
 export function errnoOf(err: unknown): string | undefined {
   if (err instanceof NetlinkError) return err.errno;

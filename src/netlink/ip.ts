@@ -1,17 +1,13 @@
 // Address text <-> the byte buffers netlink carries. Kept here, small and
 // dependency-free, because the CNI binary loads it on every call.
 import { isIPv4, isIPv6 } from 'node:net';
+import { familyOfAddress } from '../base/family.ts';
+import type { Family } from '../base/family.ts';
 
-export type Family = 4 | 6;
+export type { Family };
 
 export const AF_INET = 2;
 export const AF_INET6 = 10;
-
-export function familyOf(ip: string): Family {
-  if (isIPv4(ip)) return 4;
-  if (isIPv6(ip)) return 6;
-  throw new TypeError(`not an IP address: '${ip}'`);
-}
 
 export const afOf = (family: Family): number => (family === 4 ? AF_INET : AF_INET6);
 
@@ -69,7 +65,7 @@ export interface Cidr {
 export function parseCidr(text: string): Cidr {
   const [ip, len, extra] = text.split('/');
   if (extra !== undefined) throw new TypeError(`not a CIDR: '${text}'`);
-  const family = familyOf(ip);
+  const family = familyOfAddress(ip);
   const max = family === 4 ? 32 : 128;
   const prefix = len === undefined ? max : Number(len);
   if (!Number.isInteger(prefix) || prefix < 0 || prefix > max || (len !== undefined && !/^\d+$/.test(len))) {

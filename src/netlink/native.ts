@@ -1,7 +1,7 @@
 // Loads netlet's setns(2) addon (native/setns.c, built by node-gyp at npm
 // install), through findAddon, so the same code works from src/netlink/ and
 // from the bundled dist/netlet-cni.mjs.
-import { findAddon } from '../native-addon.ts';
+import { findAddon } from '../base/native-addon.ts';
 
 export interface SetnsAddon {
   /** Moves the calling thread into the network namespace `fd` refers to. */

@@ -5,7 +5,8 @@
 // used by routed mode); these are the per-address tools.
 import type { Rtnl } from './socket.ts';
 import { isErrno, request } from './errors.ts';
-import { afOf, bufferToIp, familyOf, formatMac, ipToBuffer } from './ip.ts';
+import { familyOfAddress } from '../base/family.ts';
+import { afOf, bufferToIp, formatMac, ipToBuffer } from './ip.ts';
 
 const NLM_F_CREATE = 0x400;
 const NLM_F_REPLACE = 0x100;
@@ -26,7 +27,7 @@ const macToBuffer = (mac: string): Buffer => Buffer.from(mac.split(':').map((h) 
 export async function replaceNeighbour(sock: Rtnl, ifindex: number, ip: string, mac: string): Promise<void> {
   await request(`neighbour ${ip} lladdr ${mac} dev #${ifindex}`, () =>
     sock.newNeighbor(
-      { family: afOf(familyOf(ip)), ifindex, state: { permanent: true } },
+      { family: afOf(familyOfAddress(ip)), ifindex, state: { permanent: true } },
       { dst: ipToBuffer(ip), lladdr: macToBuffer(mac) },
       { flags: NLM_F_CREATE | NLM_F_REPLACE },
     ),
@@ -36,13 +37,13 @@ export async function replaceNeighbour(sock: Rtnl, ifindex: number, ip: string, 
 /** Answers ARP/NDP for `ip` on the device (a proxy entry, `ip neigh add proxy`). */
 export async function addProxyNeighbour(sock: Rtnl, ifindex: number, ip: string): Promise<void> {
   await request(`proxy neighbour ${ip} dev #${ifindex}`, () =>
-    sock.newNeighbor({ family: afOf(familyOf(ip)), ifindex, flags: { proxy: true } }, { dst: ipToBuffer(ip) }, { flags: NLM_F_CREATE | NLM_F_REPLACE }),
+    sock.newNeighbor({ family: afOf(familyOfAddress(ip)), ifindex, flags: { proxy: true } }, { dst: ipToBuffer(ip) }, { flags: NLM_F_CREATE | NLM_F_REPLACE }),
   );
 }
 
 export async function deleteNeighbour(sock: Rtnl, ifindex: number, ip: string, opts: { proxy?: boolean } = {}): Promise<boolean> {
   try {
-    await sock.delNeighbor({ family: afOf(familyOf(ip)), ifindex, flags: opts.proxy ? { proxy: true } : {} }, { dst: ipToBuffer(ip) });
+    await sock.delNeighbor({ family: afOf(familyOfAddress(ip)), ifindex, flags: opts.proxy ? { proxy: true } : {} }, { dst: ipToBuffer(ip) });
     return true;
   } catch (err) {
     if (isErrno(err, 'ENOENT', 'ESRCH', 'ENODEV')) return false;

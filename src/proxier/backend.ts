@@ -1,8 +1,8 @@
-import type { IPFamilyNumber, PlanSet } from './plan.ts';
+import type { Family, PlanSet } from './plan.ts';
 
 /** One sync handed by the proxier to a backend (iptables, ipvs). */
 export interface SyncRequest {
-  family: IPFamilyNumber;
+  family: Family;
   /** Every current plan of this family, keyed by planKey(). */
   plans: PlanSet;
   /**

@@ -4,28 +4,45 @@
 // sysctls once at start as kube-proxy does.
 
 import { existsSync } from 'node:fs';
-import { NetletError } from '../errors.ts';
-import type { AgentContext, Component } from '../agent/component.ts';
+import { NetletError } from '../base/errors.ts';
+import type { Component, ComponentContext } from '../base/component.ts';
+import type { ObjectStore } from '../k8s/store.ts';
 import type { ProxyBackend } from './backend.ts';
-import type { Clock } from './bounded-frequency-runner.ts';
+import type { Clock } from '../base/bounded-frequency-runner.ts';
 import { ConntrackCleaner } from './conntrack-cleaner.ts';
 import { NetlinkConntrackTable } from './conntrack-netlink.ts';
 import { applyConntrackSysctls } from './conntrack-sysctls.ts';
+import type { ConntrackConfig } from './conntrack-sysctls.ts';
 import type { ConntrackTable } from './conntrack-table.ts';
 import { HttpHealthCheckServers } from './healthcheck-servers.ts';
 import type { HealthCheckServers } from './healthcheck-servers.ts';
 import { parseCIDRList } from './ip-family.ts';
 import { ProxierMetrics } from './metrics.ts';
 import { nodePortAddressesFor, validateNodePortAddresses } from './node-port-addresses.ts';
-import type { IPFamilyNumber } from './plan.ts';
+import type { Family } from './plan.ts';
 import { Proxier } from './proxier.ts';
 
-export type BackendFactory = (family: IPFamilyNumber, ctx: AgentContext) => ProxyBackend | Promise<ProxyBackend>;
+export type BackendFactory = (family: Family) => ProxyBackend | Promise<ProxyBackend>;
+
+export type ProxierContext = ComponentContext & { store: ObjectStore };
+
+/** The proxy section of the config, as the proxier reads it (durations in ms). */
+export interface ProxyOptions {
+  masqueradeAll: boolean;
+  /** Pod CIDR(s), comma separated. */
+  clusterCIDR: string;
+  nodePortAddresses: string[];
+  conntrack: ConntrackConfig;
+  minSyncPeriod: number;
+  syncPeriod: number;
+  fullSyncPeriod: number;
+}
 
 export interface ProxierComponentDeps {
+  proxy: ProxyOptions;
   backendFactory: BackendFactory;
   /** Defaults to IPv4, plus IPv6 when the kernel has it enabled. */
-  families?: IPFamilyNumber[];
+  families?: Family[];
   /** Defaults to ctnetlink; null turns UDP conntrack cleanup off. */
   conntrackTable?: ConntrackTable | null;
   /** Defaults to real HTTP listeners. */
@@ -36,18 +53,18 @@ export interface ProxierComponentDeps {
 }
 
 /** IPv6 is usable when the kernel exposes it (kube-proxy also checks for ip6tables; the backend factory does that). */
-export function detectFamilies(): IPFamilyNumber[] {
+export function detectFamilies(): Family[] {
   return existsSync('/proc/net/if_inet6') ? [4, 6] : [4];
 }
 
 export class ProxierComponent implements Component {
   readonly name = 'proxier';
-  readonly #ctx: AgentContext;
+  readonly #ctx: ProxierContext;
   readonly #deps: ProxierComponentDeps;
   #proxier: Proxier | undefined;
 
-  constructor(ctx: AgentContext, deps: ProxierComponentDeps) {
-    validateNodePortAddresses(ctx.config.proxy.nodePortAddresses);
+  constructor(ctx: ProxierContext, deps: ProxierComponentDeps) {
+    validateNodePortAddresses(deps.proxy.nodePortAddresses);
     this.#ctx = ctx;
     this.#deps = deps;
   }
@@ -57,14 +74,14 @@ export class ProxierComponent implements Component {
   }
 
   async start(): Promise<void> {
-    const { config, log, metrics, store, nodeName } = this.#ctx;
-    const proxy = config.proxy;
+    const { log, metrics, store, nodeName } = this.#ctx;
+    const proxy = this.#deps.proxy;
     if (this.#deps.applySysctls !== false) await applyConntrackSysctls(proxy.conntrack, log);
 
-    const backends = new Map<IPFamilyNumber, Awaited<ReturnType<BackendFactory>>>();
+    const backends = new Map<Family, Awaited<ReturnType<BackendFactory>>>();
     for (const family of this.#deps.families ?? detectFamilies()) {
       try {
-        backends.set(family, await this.#deps.backendFactory(family, this.#ctx));
+        backends.set(family, await this.#deps.backendFactory(family));
       } catch (err) {
         // A node without ip6tables still proxies IPv4 (kube-proxy runs single-stack then).
         if (family === 4) throw err;
@@ -72,7 +89,6 @@ export class ProxierComponent implements Component {
       }
     }
     if (backends.size === 0) throw new NetletError('ERR_PROXY_BACKEND', 'no IP family can be proxied on this node');
-    const periods = proxy.mode === 'ipvs' ? proxy.ipvs : proxy.iptables;
     let conntrack: ConntrackCleaner | undefined;
     if (this.#deps.conntrackTable !== null) {
       try {
@@ -90,9 +106,9 @@ export class ProxierComponent implements Component {
       metrics: new ProxierMetrics(metrics),
       masqueradeAll: proxy.masqueradeAll,
       clusterCIDRs: parseCIDRList(proxy.clusterCIDR),
-      minSyncPeriodMs: periods.minSyncPeriod,
-      syncPeriodMs: periods.syncPeriod,
-      fullSyncPeriodMs: proxy.mode === 'iptables' ? proxy.iptables.fullSyncPeriod : periods.syncPeriod,
+      minSyncPeriodMs: proxy.minSyncPeriod,
+      syncPeriodMs: proxy.syncPeriod,
+      fullSyncPeriodMs: proxy.fullSyncPeriod,
       nodePortAddresses: (family, node) => {
         const addrs = nodePortAddressesFor(family, proxy.nodePortAddresses, node);
         if (addrs.length === 0 && proxy.nodePortAddresses.length > 0 && !warnedNoNodePortAddress) {

@@ -9,10 +9,10 @@
 // sync compares against what this process has applied, which starts empty,
 // and "none to some" then only covers services that had no endpoints.
 
-import type { Logger } from '../agent/log.ts';
+import type { Logger } from '../base/log.ts';
 import { describeFilter } from './conntrack-table.ts';
 import type { ConntrackFilter, ConntrackTable } from './conntrack-table.ts';
-import type { IPFamilyNumber, PlanSet, ServicePortPlan } from './plan.ts';
+import type { Family, PlanSet, ServicePortPlan } from './plan.ts';
 
 /** The addresses a plan's port is reached on: ClusterIP, external IPs, LB IPs. */
 function serviceIPs(p: ServicePortPlan): string[] {
@@ -61,7 +61,7 @@ export class ConntrackCleaner {
    * `current` made stale, for the plan keys given. Never throws: a failed
    * cleanup is logged and costs at most one stale UDP flow.
    */
-  async clean(family: IPFamilyNumber, applied: PlanSet | undefined, current: PlanSet, keys: Iterable<string>): Promise<number> {
+  async clean(family: Family, applied: PlanSet | undefined, current: PlanSet, keys: Iterable<string>): Promise<number> {
     if (!applied) return 0; // first sync of this process: nothing is known to be stale (no flush on restart)
     const filters: ConntrackFilter[] = [];
     for (const key of keys) filters.push(...staleConntrackFilters(applied.get(key), current.get(key)));

@@ -22,8 +22,8 @@ import {
 } from './ctnetlink-codec.ts';
 import type { ConntrackEntry } from './ctnetlink-codec.ts';
 import type { ConntrackFilter, ConntrackTable } from './conntrack-table.ts';
-import type { IPFamilyNumber } from './plan.ts';
-import { NetletError } from '../errors.ts';
+import type { Family } from './plan.ts';
+import { NetletError } from '../base/errors.ts';
 
 // Only the raw socket of the `netlink` package, through Node's resolver (as
 // src/netlink/socket.ts): the package index also loads its rtnetlink,
@@ -87,7 +87,7 @@ export class NetlinkConntrackTable implements ConntrackTable {
     this.#socket.on('error', (err) => this.#failAll(err));
   }
 
-  deleteMatching(family: IPFamilyNumber, filters: readonly ConntrackFilter[]): Promise<number> {
+  deleteMatching(family: Family, filters: readonly ConntrackFilter[]): Promise<number> {
     const op = this.#queue.then(async () => {
       // One protocol (UDP in practice) lets the kernel filter the dump.
       const protocols = new Set(filters.map((f) => f.protocol));
@@ -101,7 +101,7 @@ export class NetlinkConntrackTable implements ConntrackTable {
   }
 
   /** Every entry of one family (a ctnetlink dump), of one L4 protocol when given. */
-  async list(family: IPFamilyNumber, protoNum?: number): Promise<ConntrackEntry[]> {
+  async list(family: Family, protoNum?: number): Promise<ConntrackEntry[]> {
     if (protoNum !== undefined && this.#kernelFilter) {
       try {
         return await this.#dump(family, protoNum);
@@ -114,7 +114,7 @@ export class NetlinkConntrackTable implements ConntrackTable {
     return this.#dump(family, undefined);
   }
 
-  #dump(family: IPFamilyNumber, protoNum: number | undefined): Promise<ConntrackEntry[]> {
+  #dump(family: Family, protoNum: number | undefined): Promise<ConntrackEntry[]> {
     return new Promise((resolve, reject) => {
       const entries: ConntrackEntry[] = [];
       const seq = this.#nextSeq();
@@ -151,7 +151,7 @@ export class NetlinkConntrackTable implements ConntrackTable {
    * datagram (netlink processes every message of a datagram and ACKs each),
    * so a large cleanup costs a few syscalls rather than one per entry.
    */
-  async #deleteAll(family: IPFamilyNumber, entries: ConntrackEntry[]): Promise<number> {
+  async #deleteAll(family: Family, entries: ConntrackEntry[]): Promise<number> {
     let deleted = 0;
     for (let i = 0; i < entries.length; i += DELETE_WINDOW) {
       const seqs: number[] = [];

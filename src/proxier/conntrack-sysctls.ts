@@ -10,10 +10,18 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import type { Logger } from '../agent/log.ts';
-import type { AgentConfig } from '../agent/config.ts';
+import type { Logger } from '../base/log.ts';
 
-export type ConntrackConfig = AgentConfig['proxy']['conntrack'];
+/** The proxy.conntrack section of the config (durations in ms). */
+export interface ConntrackConfig {
+  maxPerCore: number;
+  min: number;
+  tcpEstablishedTimeout: number;
+  tcpCloseWaitTimeout: number;
+  tcpBeLiberal: boolean;
+  udpTimeout: number;
+  udpStreamTimeout: number;
+}
 
 export interface SysctlPaths {
   /** Normally /proc/sys. */

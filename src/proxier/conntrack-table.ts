@@ -3,7 +3,7 @@
 // (conntrack-netlink.ts); FakeConntrackTable records what was asked for the
 // unit tests.
 
-import type { IPFamilyNumber } from './plan.ts';
+import type { Family } from './plan.ts';
 
 /**
  * Matches conntrack entries of one L4 protocol. Every field given must match;
@@ -20,7 +20,7 @@ export interface ConntrackFilter {
 
 export interface ConntrackTable {
   /** Deletes every entry of `family` matching any of `filters`; returns how many went. */
-  deleteMatching(family: IPFamilyNumber, filters: readonly ConntrackFilter[]): Promise<number>;
+  deleteMatching(family: Family, filters: readonly ConntrackFilter[]): Promise<number>;
   close(): void;
 }
 
@@ -33,11 +33,11 @@ export function describeFilter(f: ConntrackFilter): string {
 }
 
 export class FakeConntrackTable implements ConntrackTable {
-  readonly calls: { family: IPFamilyNumber; filters: ConntrackFilter[] }[] = [];
+  readonly calls: { family: Family; filters: ConntrackFilter[] }[] = [];
   /** Makes the next call throw, to test that failures are contained. */
   failNext: Error | undefined;
 
-  async deleteMatching(family: IPFamilyNumber, filters: readonly ConntrackFilter[]): Promise<number> {
+  async deleteMatching(family: Family, filters: readonly ConntrackFilter[]): Promise<number> {
     if (this.failNext) {
       const err = this.failNext;
       this.failNext = undefined;

@@ -4,7 +4,7 @@
 // Written by hand because the `netlink` package covers rtnetlink and genl
 // but not nfnetlink; the format is small and fixed.
 
-import type { IPFamilyNumber } from './plan.ts';
+import type { Family } from './plan.ts';
 import { bufferToIp, ipToBuffer } from '../netlink/ip.ts';
 
 export const NETLINK_NETFILTER = 12;
@@ -56,7 +56,7 @@ export interface ConntrackEntry {
 }
 
 export const ctMsgType = (msg: number): number => (NFNL_SUBSYS_CTNETLINK << 8) | msg;
-const afOf = (family: IPFamilyNumber): number => (family === 4 ? AF_INET : AF_INET6);
+const afOf = (family: Family): number => (family === 4 ? AF_INET : AF_INET6);
 
 function attr(type: number, payload: Buffer): Buffer {
   const len = 4 + payload.length;
@@ -86,7 +86,7 @@ export function nlmsg(type: number, flags: number, seq: number, payload: Buffer)
   return Buffer.concat([hdr, payload]);
 }
 
-function nfgenmsg(family: IPFamilyNumber): Buffer {
+function nfgenmsg(family: Family): Buffer {
   // version NFNETLINK_V0, res_id 0
   return Buffer.from([afOf(family), 0, 0, 0]);
 }
@@ -108,7 +108,7 @@ function u32(v: number): Buffer {
  * ship every TCP entry to user space to find a few UDP ones. Older kernels
  * ignore the filter; callers match in user space anyway.
  */
-export function encodeDump(family: IPFamilyNumber, seq: number, protoNum?: number): Buffer {
+export function encodeDump(family: Family, seq: number, protoNum?: number): Buffer {
   const parts = [nfgenmsg(family)];
   if (protoNum !== undefined) {
     parts.push(nested(CTA_TUPLE_ORIG, [nested(CTA_TUPLE_PROTO, [attr(CTA_PROTO_NUM, u8(protoNum))])]));
@@ -117,7 +117,7 @@ export function encodeDump(family: IPFamilyNumber, seq: number, protoNum?: numbe
   return nlmsg(ctMsgType(IPCTNL_MSG_CT_GET), NLM_F_REQUEST | NLM_F_DUMP, seq, Buffer.concat(parts));
 }
 
-function encodeTuple(type: number, family: IPFamilyNumber, t: Tuple): Buffer {
+function encodeTuple(type: number, family: Family, t: Tuple): Buffer {
   const [srcType, dstType] = family === 4 ? [CTA_IP_V4_SRC, CTA_IP_V4_DST] : [CTA_IP_V6_SRC, CTA_IP_V6_DST];
   return nested(type, [
     nested(CTA_TUPLE_IP, [attr(srcType, ipToBuffer(t.src)), attr(dstType, ipToBuffer(t.dst))]),
@@ -126,7 +126,7 @@ function encodeTuple(type: number, family: IPFamilyNumber, t: Tuple): Buffer {
 }
 
 /** Deletes exactly one entry, named by its original tuple (and zone). */
-export function encodeDelete(family: IPFamilyNumber, seq: number, entry: ConntrackEntry): Buffer {
+export function encodeDelete(family: Family, seq: number, entry: ConntrackEntry): Buffer {
   const tuple = entry.rawOrig ? attr(CTA_TUPLE_ORIG | NLA_F_NESTED, entry.rawOrig) : encodeTuple(CTA_TUPLE_ORIG, family, entry.orig);
   const parts = [nfgenmsg(family), tuple];
   if (entry.zone) parts.push(attr(CTA_ZONE, be16(entry.zone)));

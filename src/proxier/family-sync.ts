@@ -4,16 +4,16 @@
 // pending changes, the failure backoff). The proxier decides when and how
 // (full or partial); this file does one sync and its bookkeeping.
 
-import type { Logger } from '../agent/log.ts';
+import type { Logger } from '../base/log.ts';
 import type { ProxyBackend, SyncResult } from './backend.ts';
-import type { Clock } from './bounded-frequency-runner.ts';
+import type { Clock } from '../base/bounded-frequency-runner.ts';
 import type { ConntrackCleaner } from './conntrack-cleaner.ts';
 import { familyLabel } from './metrics.ts';
 import type { ProxierMetrics } from './metrics.ts';
-import type { IPFamilyNumber, PlanSet } from './plan.ts';
+import type { Family, PlanSet } from './plan.ts';
 
 export interface FamilyState {
-  family: IPFamilyNumber;
+  family: Family;
   backend: ProxyBackend;
   plans: PlanSet;
   /** Keys changed since this family's last successful sync. */
@@ -30,7 +30,7 @@ export interface FamilyState {
   fullSyncRunning: boolean;
 }
 
-export function newFamilyState(family: IPFamilyNumber, backend: ProxyBackend): FamilyState {
+export function newFamilyState(family: Family, backend: ProxyBackend): FamilyState {
   return {
     family,
     backend,

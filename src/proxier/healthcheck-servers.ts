@@ -6,7 +6,7 @@
 
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
-import type { Logger } from '../agent/log.ts';
+import type { Logger } from '../base/log.ts';
 
 export interface HealthCheckService {
   port: number;

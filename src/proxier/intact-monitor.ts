@@ -5,15 +5,15 @@
 // sit beside every restore an endpoint change waits for. A flushed table is
 // then rewritten within about one syncPeriod by a full sync.
 
-import type { Logger } from '../agent/log.ts';
+import type { Logger } from '../base/log.ts';
 import type { ProxyBackend } from './backend.ts';
-import type { Clock } from './bounded-frequency-runner.ts';
+import type { Clock } from '../base/bounded-frequency-runner.ts';
 import { familyLabel } from './metrics.ts';
-import type { IPFamilyNumber } from './plan.ts';
+import type { Family } from './plan.ts';
 
 /** What the monitor reads of one family's sync state (the proxier's FamilyState). */
 export interface MonitoredFamily {
-  readonly family: IPFamilyNumber;
+  readonly family: Family;
   readonly backend: ProxyBackend;
   /** Nothing to check before the first successful sync. */
   readonly applied: unknown;

@@ -1,15 +1,7 @@
-import { isIPv4, isIPv6 } from 'node:net';
-import type { IPFamilyNumber } from './plan.ts';
+import { familyOf } from '../base/family.ts';
+import type { Family } from '../base/family.ts';
 
-/** 4, 6, or 0 when `ip` is not an address (a CIDR's address part counts). */
-export function familyOf(ipOrCidr: string): IPFamilyNumber | 0 {
-  const ip = ipOrCidr.split('/')[0];
-  if (isIPv4(ip)) return 4;
-  if (isIPv6(ip)) return 6;
-  return 0;
-}
-
-export function ofFamily(values: readonly string[], family: IPFamilyNumber): string[] {
+export function ofFamily(values: readonly string[], family: Family): string[] {
   return values.filter((v) => familyOf(v) === family);
 }
 

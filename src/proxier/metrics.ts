@@ -4,9 +4,9 @@
 
 import { Counter, Gauge, Histogram, exponentialBuckets, linearBuckets } from 'prom-client';
 import type { Registry } from 'prom-client';
-import type { IPFamilyNumber } from './plan.ts';
+import type { Family } from './plan.ts';
 
-export const familyLabel = (f: IPFamilyNumber): string => (f === 4 ? 'IPv4' : 'IPv6');
+export const familyLabel = (f: Family): string => (f === 4 ? 'IPv4' : 'IPv6');
 
 export class ProxierMetrics {
   readonly syncDuration: Histogram<'ip_family'>;

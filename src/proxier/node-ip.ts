@@ -5,17 +5,18 @@
 
 import { BlockList } from 'node:net';
 import type { Node } from '../k8s/objects.ts';
-import { familyOf, ofFamily } from './ip-family.ts';
-import type { IPFamilyNumber } from './plan.ts';
+import { familyOf } from '../base/family.ts';
+import { ofFamily } from './ip-family.ts';
+import type { Family } from './plan.ts';
 
 /** The node's primary address of `family` from its Node object, if it has one. */
-export function primaryNodeIP(node: Node | undefined, family: IPFamilyNumber): string | undefined {
+export function primaryNodeIP(node: Node | undefined, family: Family): string | undefined {
   if (!node) return undefined;
   return ofFamily(node.internalIPs, family)[0] ?? ofFamily(node.externalIPs, family)[0];
 }
 
 /** kube-proxy's node IP: the primary one, or loopback when the Node object has none (its default). */
-export function nodeIPOf(node: Node | undefined, family: IPFamilyNumber): string {
+export function nodeIPOf(node: Node | undefined, family: Family): string {
   return primaryNodeIP(node, family) ?? (family === 6 ? '::1' : '127.0.0.1');
 }
 

@@ -5,10 +5,11 @@
 import { networkInterfaces } from 'node:os';
 import IPCIDR from 'ip-cidr';
 import type { Node } from '../k8s/objects.ts';
-import { ConfigError } from '../errors.ts';
-import { familyOf, ofFamily } from './ip-family.ts';
+import { ConfigError } from '../base/errors.ts';
+import { familyOf } from '../base/family.ts';
+import { ofFamily } from './ip-family.ts';
 import { primaryNodeIP } from './node-ip.ts';
-import type { IPFamilyNumber } from './plan.ts';
+import type { Family } from './plan.ts';
 
 /** This host's (this namespace's) interface addresses. */
 export function localAddresses(): string[] {
@@ -35,7 +36,7 @@ export function validateNodePortAddresses(entries: readonly string[]): void {
  * the caller warns (the seam cannot express "none").
  */
 export function nodePortAddressesFor(
-  family: IPFamilyNumber,
+  family: Family,
   entries: readonly string[],
   node: Node | undefined,
   addresses: readonly string[] = localAddresses(),

@@ -5,9 +5,10 @@
 import type { EndpointSlice, Node, Service, ServicePort } from '../k8s/objects.ts';
 import { endpointId, selectEndpoints, sortCandidates } from './endpoint-selection.ts';
 import type { CandidateEndpoint } from './endpoint-selection.ts';
-import { familyOf, ofFamily } from './ip-family.ts';
+import { familyOf } from '../base/family.ts';
+import { ofFamily } from './ip-family.ts';
 import { cidrsContain, nodeIPOf, primaryNodeIP } from './node-ip.ts';
-import type { IPFamilyNumber, PlanEndpoint, ServicePortPlan } from './plan.ts';
+import type { Family, PlanEndpoint, ServicePortPlan } from './plan.ts';
 
 export interface PlanContext {
   nodeName: string;
@@ -23,8 +24,8 @@ export interface PlanContext {
 // one shared frozen array, and the clusterCIDRs of a family one array for all.
 const NONE: never[] = Object.freeze([]) as unknown as never[];
 const kept = <T>(list: T[]): T[] => (list.length === 0 ? NONE : list);
-const cidrsOfFamily = new Map<IPFamilyNumber, { from: readonly string[]; cidrs: string[] }>();
-function clusterCIDRsOf(all: readonly string[], family: IPFamilyNumber): string[] {
+const cidrsOfFamily = new Map<Family, { from: readonly string[]; cidrs: string[] }>();
+function clusterCIDRsOf(all: readonly string[], family: Family): string[] {
   let known = cidrsOfFamily.get(family);
   if (known?.from !== all) cidrsOfFamily.set(family, (known = { from: all, cidrs: kept(ofFamily(all, family)) }));
   return known.cidrs;
@@ -53,7 +54,7 @@ export function servicePortName(svc: Service, port: ServicePort): string {
 }
 
 /** Every plan of `svc` for `family`; [] when the service has no ClusterIP of that family. */
-export function buildPlans(svc: Service, slices: readonly EndpointSlice[], family: IPFamilyNumber, ctx: PlanContext): ServicePortPlan[] {
+export function buildPlans(svc: Service, slices: readonly EndpointSlice[], family: Family, ctx: PlanContext): ServicePortPlan[] {
   if (skipReason(svc)) return [];
   const clusterIP = svc.clusterIPs.find((ip) => familyOf(ip) === family);
   if (!clusterIP) return [];

@@ -5,7 +5,9 @@
 
 import type { Protocol } from '../k8s/objects.ts';
 
-export type IPFamilyNumber = 4 | 6;
+import type { Family } from '../base/family.ts';
+
+export type { Family };
 
 export interface PlanEndpoint {
   ip: string;
@@ -30,7 +32,7 @@ export interface ServicePortPlan {
   portName: string;
   /** Lower case, as in chain-name hashing and iptables `-p`. */
   protocol: Lowercase<Protocol>;
-  family: IPFamilyNumber;
+  family: Family;
 
   clusterIP: string;
   port: number;

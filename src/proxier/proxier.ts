@@ -10,12 +10,12 @@
 // conntrack entries the change made stale) are in family-sync.ts; after a
 // successful round the proxier updates the healthCheckNodePort servers.
 
-import type { Logger } from '../agent/log.ts';
+import type { Logger } from '../base/log.ts';
 import type { Node } from '../k8s/objects.ts';
 import type { ObjectStore } from '../k8s/store.ts';
 import type { ProxyBackend } from './backend.ts';
-import { BoundedFrequencyRunner, systemClock } from './bounded-frequency-runner.ts';
-import type { Clock } from './bounded-frequency-runner.ts';
+import { BoundedFrequencyRunner, systemClock } from '../base/bounded-frequency-runner.ts';
+import type { Clock } from '../base/bounded-frequency-runner.ts';
 import { ChangeTracker, isProxied } from './change-tracker.ts';
 import { deepEqual } from './deep-equal.ts';
 import { newFamilyState, syncFamily } from './family-sync.ts';
@@ -26,7 +26,7 @@ import type { HealthCheckService, HealthCheckServers } from './healthcheck-serve
 import { familyLabel } from './metrics.ts';
 import type { ProxierMetrics } from './metrics.ts';
 import { planKey } from './plan.ts';
-import type { IPFamilyNumber, PlanSet, ServicePortPlan } from './plan.ts';
+import type { Family, PlanSet, ServicePortPlan } from './plan.ts';
 import { buildPlans, nodeFactsKey } from './plan-builder.ts';
 import type { PlanContext } from './plan-builder.ts';
 import { MIN_GROWTH_BYTES, releaseFreedMemory } from './release-memory.ts';
@@ -35,7 +35,7 @@ export interface ProxierOptions {
   store: ObjectStore;
   nodeName: string;
   /** One backend per IP family the node runs. */
-  backends: ReadonlyMap<IPFamilyNumber, ProxyBackend>;
+  backends: ReadonlyMap<Family, ProxyBackend>;
   log: Logger;
   metrics: ProxierMetrics;
   masqueradeAll: boolean;
@@ -50,7 +50,7 @@ export interface ProxierOptions {
    */
   fullSyncPeriodMs?: number;
   /** Addresses accepting NodePorts for a family; [] means all. */
-  nodePortAddresses?: (family: IPFamilyNumber, node: Node | undefined) => string[];
+  nodePortAddresses?: (family: Family, node: Node | undefined) => string[];
   conntrack?: ConntrackCleaner;
   healthChecks?: HealthCheckServers;
   clock?: Clock;
@@ -67,7 +67,7 @@ export class Proxier {
   readonly #runner: BoundedFrequencyRunner;
   readonly #families: FamilyState[];
   /** Plans per service key and family, so a partial sync rebuilds only what changed. */
-  readonly #servicePlans = new Map<string, Map<IPFamilyNumber, ServicePortPlan[]>>();
+  readonly #servicePlans = new Map<string, Map<Family, ServicePortPlan[]>>();
   /** Trigger times of the changes taken but not yet applied in every family. */
   #triggerTimes = new Map<string, number[]>();
   #node: Node | undefined;
@@ -174,7 +174,7 @@ export class Proxier {
   }
 
   /** The current plans of a family (for `netlet trace`, tests and debugging). */
-  plans(family: IPFamilyNumber): PlanSet | undefined {
+  plans(family: Family): PlanSet | undefined {
     return this.#families.find((f) => f.family === family)?.plans;
   }
 
@@ -285,7 +285,7 @@ export class Proxier {
     const svc = store.get('Service', svcKey);
     const ctx = this.#planContext();
     const old = this.#servicePlans.get(svcKey);
-    const next = new Map<IPFamilyNumber, ServicePortPlan[]>();
+    const next = new Map<Family, ServicePortPlan[]>();
     for (const f of this.#families) {
       let plans: ServicePortPlan[] = [];
       if (isProxied(svc)) {

@@ -9,7 +9,7 @@
 // agent to 162 MB, for a pause of ~0.2-0.6 s (shared 2-core machine) right
 // after a sync that itself took seconds.
 import { getHeapStatistics } from 'node:v8';
-import { collectAndReturnMemory } from '../return-memory.ts';
+import { collectAndReturnMemory } from '../base/return-memory.ts';
 
 /** The heap's committed size after the last collection made here. */
 let committedAfter = 0;

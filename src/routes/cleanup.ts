@@ -1,7 +1,7 @@
 // For `netlet cleanup`: removes every inter-node route netlet installed (the
 // routes of NODE_ROUTES_PROTOCOL in the main table), and nothing else.
 
-import type { Logger } from '../agent/log.ts';
+import type { Logger } from '../base/log.ts';
 import { RouteSyncer } from './route-syncer.ts';
 import type { RouteTable } from './route-table.ts';
 

@@ -6,14 +6,19 @@
 // someone else deleted. Stopping leaves the routes in place.
 
 import { Counter, Gauge } from 'prom-client';
-import type { AgentContext, Component } from '../agent/component.ts';
+import type { Component, ComponentContext } from '../base/component.ts';
+import type { ObjectStore } from '../k8s/store.ts';
 import { routeMode } from './modes.ts';
 import type { RouteMode } from './modes.ts';
 import { planRoutes } from './route-planner.ts';
 import { RouteSyncer } from './route-syncer.ts';
 import type { RouteTable } from './route-table.ts';
 
+export type RoutesContext = ComponentContext & { store: ObjectStore };
+
 export interface RoutesComponentOptions {
+  /** routes.mode: how other nodes' blocks are reached (default direct). */
+  mode?: string;
   /** The table to program; default: the main table of the agent's network namespace, over netlink. */
   table?: RouteTable;
   /** Full resync period (ms). */
@@ -24,9 +29,9 @@ export interface RoutesComponentOptions {
 
 export class RoutesComponent implements Component {
   readonly name = 'routes';
-  readonly #ctx: AgentContext;
+  readonly #ctx: RoutesContext;
   readonly #mode: RouteMode;
-  readonly #opts: Required<Omit<RoutesComponentOptions, 'table'>>;
+  readonly #opts: Required<Omit<RoutesComponentOptions, 'table' | 'mode'>>;
   #table: RouteTable | undefined;
   readonly #ownsTable: boolean;
   #syncer: RouteSyncer | undefined;
@@ -43,9 +48,9 @@ export class RoutesComponent implements Component {
   readonly #installed: Gauge;
   readonly #syncErrors: Counter;
 
-  constructor(ctx: AgentContext, opts: RoutesComponentOptions = {}) {
+  constructor(ctx: RoutesContext, opts: RoutesComponentOptions = {}) {
     this.#ctx = ctx;
-    this.#mode = routeMode(ctx.config.routes.mode);
+    this.#mode = routeMode(opts.mode ?? 'direct');
     this.#table = opts.table;
     this.#ownsTable = !opts.table;
     this.#opts = { resyncMs: opts.resyncMs ?? 30_000, debounceMs: opts.debounceMs ?? 50 };

@@ -4,6 +4,7 @@
 // route the same blocks through a tunnel device with `onlink` next hops, and
 // a BGP speaker replaces the planner's source, not the syncer.
 
+import { familyOf } from '../base/family.ts';
 import type { Node } from '../k8s/objects.ts';
 import type { Family, NodeRoute } from './route-table.ts';
 
@@ -13,11 +14,9 @@ export interface RouteMode {
   routeTo(dst: string, family: Family, node: Node): NodeRoute | { skip: string };
 }
 
-const familyOfIp = (ip: string): Family => (ip.includes(':') ? 6 : 4);
-
 /** The node's first InternalIP of a family: what kubelet reports and what host-gw routes use. */
 export function nodeAddress(node: Node, family: Family): string | undefined {
-  return node.internalIPs.find((ip) => familyOfIp(ip) === family);
+  return node.internalIPs.find((ip) => familyOf(ip) === family);
 }
 
 export const directMode: RouteMode = {

@@ -3,6 +3,7 @@
 // without netlet blocks, each other node's spec.podCIDRs — a route to that
 // node, and a blackhole for each of this node's own blocks.
 
+import { familyOf } from '../base/family.ts';
 import type { IPAMBlock, Node } from '../k8s/objects.ts';
 import type { RouteMode } from './modes.ts';
 import { BLACKHOLE_METRIC } from './route-table.ts';
@@ -21,8 +22,6 @@ export interface RoutePlan {
   /** Where the routed prefixes came from. */
   source: 'blocks' | 'podCIDRs';
 }
-
-const familyOf = (cidr: string): Family => (cidr.includes(':') ? 6 : 4);
 
 /**
  * Block claims win when the cluster has any: with netlet's block IPAM the
@@ -57,6 +56,10 @@ export function planRoutes(input: PlanInput, mode: RouteMode): RoutePlan {
     }
     seen.set(dst, node);
     const family = familyOf(dst);
+    if (family === 0) {
+      skipped.push({ dst, node, reason: `${dst} is not a CIDR` });
+      continue;
+    }
     if (node === input.nodeName) {
       routes.push({ dst, family, type: 'blackhole', metric: BLACKHOLE_METRIC });
       continue;

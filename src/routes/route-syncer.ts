@@ -5,7 +5,7 @@
 // protocols are never listed, so never removed. A failure on one route does
 // not stop the others; the sync reports it and the caller retries.
 
-import type { Logger } from '../agent/log.ts';
+import type { Logger } from '../base/log.ts';
 import { describeRoute, sameRoute } from './route-table.ts';
 import type { NodeRoute, RouteTable } from './route-table.ts';
 

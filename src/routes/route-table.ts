@@ -4,7 +4,9 @@
 // routes, the kernel's connected routes, BIRD's), as Calico's Felix keeps to
 // its own protocol number (80).
 
-export type Family = 4 | 6;
+import type { Family } from '../base/family.ts';
+
+export type { Family };
 
 /**
  * rtm_protocol of inter-node routes: 88, free in iproute2's rt_protos

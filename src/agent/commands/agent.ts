@@ -1,13 +1,13 @@
 import type { Server } from 'node:http';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { ObjectStore } from '../../k8s/store.ts';
-import { parseCommandLine } from '../cli.ts';
-import type { Command } from '../cli.ts';
+import { parseCommandLine } from '../command.ts';
+import type { Command } from '../command.ts';
 import type { AgentContext, Component } from '../component.ts';
 import { loadConfig } from '../config.ts';
-import { createHealthServer, createMetricsServer, listen } from '../http-servers.ts';
-import type { HealthState } from '../http-servers.ts';
-import { createLogger } from '../log.ts';
+import { createHealthServer, createMetricsServer, listen } from '../../base/http-servers.ts';
+import type { HealthState } from '../../base/http-servers.ts';
+import { createLogger } from '../../base/log.ts';
 import { createComponents } from '../components.ts';
 import { createSources } from '../sources.ts';
 

@@ -1,6 +1,6 @@
 import { cleanupAll } from '../../iptables/cleanup.ts';
-import { parseCommandLine } from '../cli.ts';
-import type { Command } from '../cli.ts';
+import { parseCommandLine } from '../command.ts';
+import type { Command } from '../command.ts';
 
 const HELP = `usage: netlet cleanup [--kube-proxy]
 
@@ -38,7 +38,7 @@ export const cleanupCommand: Command = {
     }
     try {
       const { removeNodeRoutes } = await import('../../routes/cleanup.ts');
-      const { silentLogger } = await import('../log.ts');
+      const { silentLogger } = await import('../../base/log.ts');
       const removed = await removeNodeRoutes(silentLogger);
       process.stdout.write(`routes: removed ${removed} route${removed === 1 ? '' : 's'} to other nodes\n`);
     } catch (err) {

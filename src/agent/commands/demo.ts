@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { NetletError } from '../../errors.ts';
-import { parseCommandLine } from '../cli.ts';
-import type { Command } from '../cli.ts';
+import { NetletError } from '../../base/errors.ts';
+import { parseCommandLine } from '../command.ts';
+import type { Command } from '../command.ts';
 import { DEMO_DIR, demoNamespaces, teardown } from '../demo/lab.ts';
 import { NODES, PODS } from '../demo/layout.ts';
 import { attachPods, buildTopology, checks, startAgents, startWebServers, waitForAgents, writeManifests } from '../demo/steps.ts';

@@ -1,19 +1,19 @@
 import { Registry } from 'prom-client';
-import { ConfigError } from '../../errors.ts';
+import { ConfigError } from '../../base/errors.ts';
 import { ObjectStore } from '../../k8s/store.ts';
 import { ClusterDns, kindsNeeded } from '../../dns/cluster-dns.ts';
 import { loadDnsConfig, loadForwarder, loadMetrics } from '../../dns/load-parts.ts';
-import { parseCommandLine } from '../cli.ts';
-import type { Command } from '../cli.ts';
+import { parseCommandLine } from '../command.ts';
+import type { Command } from '../command.ts';
 import type { AgentContext } from '../component.ts';
 import { buildConfig } from '../config.ts';
-import { createLogger } from '../log.ts';
+import { createLogger } from '../../base/log.ts';
 import { createSources } from '../sources.ts';
 import { startDnsHttp, stopDnsHttp } from '../../dns/http-endpoints.ts';
 import { parseCorefile } from '../../dns/corefile.ts';
 import { CorefileWatcher } from '../../dns/corefile-reload.ts';
 import { keepHeapCloseToLive } from '../../dns/heap-growth.ts';
-import { collectAndReturnMemory, trimMallocEvery } from '../../return-memory.ts';
+import { collectAndReturnMemory, trimMallocEvery } from '../../base/return-memory.ts';
 
 const HELP = `usage: netlet dns [options]
 

@@ -1,7 +1,7 @@
 import { networkInterfaces } from 'node:os';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
-import { NetletError } from '../../errors.ts';
+import { NetletError } from '../../base/errors.ts';
 import { detectMode, modeOverride } from '../../iptables/detect-mode.ts';
 import { save } from '../../iptables/restore.ts';
 import { toolsFor } from '../../iptables/tools.ts';
@@ -10,7 +10,7 @@ import { describeTrace } from '../../iptables/trace/describe.ts';
 import { parseSave } from '../../iptables/trace/parse.ts';
 import { trace } from '../../iptables/trace/tracer.ts';
 import type { Packet } from '../../iptables/trace/tracer.ts';
-import type { Command } from '../cli.ts';
+import type { Command } from '../command.ts';
 
 const HELP = `usage: netlet trace SRC DST:PORT[/tcp|udp|sctp] [options]
 

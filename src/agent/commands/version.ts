@@ -1,5 +1,5 @@
 import pkg from '../../../package.json' with { type: 'json' };
-import type { Command } from '../cli.ts';
+import type { Command } from '../command.ts';
 
 // A JSON import rather than a read by relative path: the bundle
 // (dist/netlet.mjs) carries the version inside itself.

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { isMainThread } from 'node:worker_threads';
 import type { Registry } from 'prom-client';
-import type { Logger } from '../../agent/log.ts';
+import type { Logger } from '../../base/log.ts';
 import type { DnsConfig } from '../config.ts';
 import type { Forwarder } from '../forwarder.ts';
 import { CachingForwarder } from '../cache-forwarder.ts';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { ConfigError } from '../../errors.ts';
+import { ConfigError } from '../../base/errors.ts';
 
 export interface UpstreamAddress {
   host: string;

@@ -3,14 +3,15 @@
 
 import { BlockList, isIPv6 } from 'node:net';
 
-const familyOf = (ip: string): 'ipv4' | 'ipv6' => (isIPv6(ip) ? 'ipv6' : 'ipv4');
+/** BlockList's name of the family. */
+const blockListType = (ip: string): 'ipv4' | 'ipv6' => (isIPv6(ip) ? 'ipv6' : 'ipv4');
 
 /** `cidr` may be a bare address (iptables-save prints /32, restore input may omit it). */
 export function inCidr(ip: string, cidr: string): boolean {
   const slash = cidr.indexOf('/');
   const net = slash < 0 ? cidr : cidr.slice(0, slash);
-  const type = familyOf(net);
-  if (familyOf(ip) !== type) return false;
+  const type = blockListType(net);
+  if (blockListType(ip) !== type) return false;
   const prefix = slash < 0 ? (type === 'ipv6' ? 128 : 32) : Number(cidr.slice(slash + 1));
   const list = new BlockList();
   list.addSubnet(net, prefix, type);

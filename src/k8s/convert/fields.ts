@@ -6,7 +6,7 @@
 // what the slim objects keep.
 
 import { isIP } from 'node:net';
-import { InvalidObjectError } from '../../errors.ts';
+import { InvalidObjectError } from '../../base/errors.ts';
 import type { IPFamily, ObjectMeta, Protocol } from '../objects.ts';
 
 export type Raw = Record<string, unknown>;

@@ -2,7 +2,7 @@
 // coredns_cache_* counts are summed into the main thread's registry (:9153).
 import t from 'tap';
 import { Registry } from 'prom-client';
-import { silentLogger } from '../../../src/agent/log.ts';
+import { silentLogger } from '../../../src/base/log.ts';
 import { ClusterDns } from '../../../src/dns/cluster-dns.ts';
 import { loadForwarder } from '../../../src/dns/load-parts.ts';
 import { dnsConfig, syncedStore } from '../../unit/dns/dns-helpers.ts';

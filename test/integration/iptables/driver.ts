@@ -6,13 +6,13 @@
 import { createInterface } from 'node:readline';
 import { IptablesBackend } from '../../../src/iptables/backend.ts';
 import { toolsFor } from '../../../src/iptables/tools.ts';
-import { buildConfig } from '../../../src/agent/config.ts';
-import { silentLogger } from '../../../src/agent/log.ts';
+import { buildConfig, iptablesBackendOptions } from '../../../src/agent/config.ts';
+import { silentLogger } from '../../../src/base/log.ts';
 import type { ServicePortPlan } from '../../../src/proxier/plan.ts';
 
 const mode = process.argv[2] === 'legacy' ? 'legacy' : 'nft';
 const family = process.argv[3] === '6' ? 6 : 4;
-const backend = new IptablesBackend({ tools: toolsFor(mode, family), log: silentLogger, config: buildConfig({}) });
+const backend = new IptablesBackend({ tools: toolsFor(mode, family), log: silentLogger, ...iptablesBackendOptions(buildConfig({})) });
 
 export interface DriverRequest {
   op: 'sync' | 'cleanup' | 'intact';

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { buildConfig } from '../../../src/agent/config.ts';
-import { createHealthServer } from '../../../src/agent/http-servers.ts';
+import { createHealthServer } from '../../../src/base/http-servers.ts';
 import { createSources } from '../../../src/agent/sources.ts';
 import type { AgentContext } from '../../../src/agent/component.ts';
 import { ALL_KINDS } from '../../../src/k8s/objects.ts';

@@ -1,17 +1,17 @@
 // Runs inside a test namespace (`ip netns exec NS npx node conntrack-child.ts JSON`)
 // because a netlink socket belongs to the namespace of the thread that opens it.
 // Prints the result as JSON on stdout.
-import { silentLogger } from '../../../src/agent/log.ts';
+import { silentLogger } from '../../../src/base/log.ts';
 import { ConntrackCleaner } from '../../../src/proxier/conntrack-cleaner.ts';
 import { NetlinkConntrackTable } from '../../../src/proxier/conntrack-netlink.ts';
 import type { ConntrackFilter } from '../../../src/proxier/conntrack-table.ts';
 import { planKey } from '../../../src/proxier/plan.ts';
-import type { IPFamilyNumber, ServicePortPlan } from '../../../src/proxier/plan.ts';
+import type { Family, ServicePortPlan } from '../../../src/proxier/plan.ts';
 
 type Request =
-  | { op: 'list'; family: IPFamilyNumber; protoNum?: number }
-  | { op: 'delete'; family: IPFamilyNumber; filters: ConntrackFilter[] }
-  | { op: 'clean'; family: IPFamilyNumber; applied: ServicePortPlan[]; current: ServicePortPlan[] };
+  | { op: 'list'; family: Family; protoNum?: number }
+  | { op: 'delete'; family: Family; filters: ConntrackFilter[] }
+  | { op: 'clean'; family: Family; applied: ServicePortPlan[]; current: ServicePortPlan[] };
 
 const req = JSON.parse(process.argv[2]) as Request;
 const table = new NetlinkConntrackTable();

@@ -1,6 +1,6 @@
 // Serves healthCheckNodePorts from inside a test namespace until killed.
 // argv: JSON [["ns/name", {port, localEndpoints}], …]; prints "ready" once listening.
-import { silentLogger } from '../../../src/agent/log.ts';
+import { silentLogger } from '../../../src/base/log.ts';
 import { HttpHealthCheckServers } from '../../../src/proxier/healthcheck-servers.ts';
 import type { HealthCheckService } from '../../../src/proxier/healthcheck-servers.ts';
 

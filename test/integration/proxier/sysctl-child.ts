@@ -1,5 +1,5 @@
 // Applies the conntrack sysctls from inside a test namespace and prints the outcomes as JSON.
-import { silentLogger } from '../../../src/agent/log.ts';
+import { silentLogger } from '../../../src/base/log.ts';
 import { applyConntrackSysctls } from '../../../src/proxier/conntrack-sysctls.ts';
 import type { ConntrackConfig } from '../../../src/proxier/conntrack-sysctls.ts';
 

@@ -5,7 +5,7 @@
 import t from 'tap';
 import { Registry } from 'prom-client';
 import { buildConfig } from '../../../src/agent/config.ts';
-import { silentLogger } from '../../../src/agent/log.ts';
+import { silentLogger } from '../../../src/base/log.ts';
 import type { IPAMBlock } from '../../../src/k8s/objects.ts';
 import { ObjectStore } from '../../../src/k8s/store.ts';
 import { removeNodeRoutes } from '../../../src/routes/cleanup.ts';
@@ -44,7 +44,7 @@ t.test('routes between two node namespaces', { skip: rootSkip(), timeout: 60_000
   const config = buildConfig({ routes: { enabled: true } }, { nodeName: 'a' });
   const table = new NetlinkRouteTable(`/var/run/netns/${a.name}`);
   t.teardown(() => table.close());
-  const comp = new RoutesComponent({ config, log: silentLogger, store, metrics: new Registry(), nodeName: 'a' }, { table, debounceMs: 5 });
+  const comp = new RoutesComponent({ log: silentLogger, store, metrics: new Registry(), nodeName: 'a' }, { mode: config.routes.mode, table, debounceMs: 5 });
   await comp.start();
   t.teardown(() => comp.stop());
 

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { buildConfig } from '../../../src/agent/config.ts';
-import { parseDuration } from '../../../src/agent/schema.ts';
+import { parseDuration } from '../../../src/base/config-schema.ts';
 
 t.test('defaults follow kube-proxy', async (t) => {
   const c = buildConfig({}, { nodeName: 'n1' });

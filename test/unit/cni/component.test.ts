@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CniServerComponent } from '../../../src/cni/component.ts';
-import { silentLogger } from '../../../src/agent/log.ts';
+import { silentLogger } from '../../../src/base/log.ts';
 import type { AgentContext } from '../../../src/agent/component.ts';
 
 function call(socket: string, env: Record<string, string>, stdin: string): Promise<Buffer> {

@@ -3,7 +3,7 @@
 import t from 'tap';
 import { runCni, toCniError } from '../../../src/cni/run.ts';
 import type { Ipam } from '../../../src/ipam/types.ts';
-import { ConfigError, NetletError } from '../../../src/errors.ts';
+import { ConfigError, NetletError } from '../../../src/base/errors.ts';
 
 class FakeIpam implements Ipam {
   released: string[] = [];

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { parseConflist } from '../../../src/cni/config.ts';
 import { buildConfig, configSchema } from '../../../src/agent/config.ts';
-import { defaults } from '../../../src/agent/schema.ts';
+import { defaults } from '../../../src/base/config-schema.ts';
 
 const DEPLOY = new URL('../../../deploy/', import.meta.url).pathname;
 

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { absoluteZone, defaultDnsConfig, parseListen } from '../../../src/dns/config.ts';
 import { loadDnsConfig } from '../../../src/dns/load-parts.ts';
-import { ConfigError } from '../../../src/errors.ts';
+import { ConfigError } from '../../../src/base/errors.ts';
 
 t.test('listen addresses', async (t) => {
   const rows: Array<[string, { host: string; port: number }]> = [

@@ -5,7 +5,7 @@ import type { ForwardOptions } from '../../../src/dns/forward/options.ts';
 import { UpstreamForwarder } from '../../../src/dns/forward/upstream-forwarder.ts';
 import { nameserversOf, parseUpstreamAddress, resolveUpstreams } from '../../../src/dns/forward/upstream-list.ts';
 import { readAnswerAddresses, buildQuery } from '../../../src/dns/wire/answer-reader.ts';
-import { ConfigError } from '../../../src/errors.ts';
+import { ConfigError } from '../../../src/base/errors.ts';
 import { FakeUpstream } from './fake-upstream.ts';
 
 const opts = (over: Partial<ForwardOptions> = {}): ForwardOptions => ({ ...defaultForwardOptions(), timeoutMs: 300, healthCheckMs: 50, ...over });

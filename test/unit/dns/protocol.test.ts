@@ -271,7 +271,7 @@ t.test('an error while answering costs one SERVFAIL, not the server', async (t) 
 
 t.test('log: one line per query when the config asks', async (t) => {
   const lines: Array<Record<string, unknown>> = [];
-  const log = { info: (o: Record<string, unknown>) => lines.push(o) } as unknown as import('../../../src/agent/log.ts').Logger;
+  const log = { info: (o: Record<string, unknown>) => lines.push(o) } as unknown as import('../../../src/base/log.ts').Logger;
   const on = new ClusterDns({ store: syncedStore(clusterObjects()), config: dnsConfig({ log: true }), log });
   on.index.start();
   await ask(on, `svc1.testns.${Z}`, 'A');

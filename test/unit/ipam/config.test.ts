@@ -1,6 +1,6 @@
 import t from 'tap';
 import type * as Tap from 'tap';
-import { ConfigError } from '../../../src/errors.ts';
+import { ConfigError } from '../../../src/base/errors.ts';
 import { parseIpamConfig } from '../../../src/ipam/config.ts';
 
 const defaults = { nodeName: 'node-a' };

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { convertObject } from '../../../src/k8s/convert/index.ts';
-import { InvalidObjectError } from '../../../src/errors.ts';
+import { InvalidObjectError } from '../../../src/base/errors.ts';
 import type { Kind } from '../../../src/k8s/objects.ts';
 
 const md = { name: 'x', namespace: 'shop' };

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { convertLeanPod, converterFor, convertPod } from '../../../src/k8s/convert/index.ts';
-import { InvalidObjectError } from '../../../src/errors.ts';
+import { InvalidObjectError } from '../../../src/base/errors.ts';
 
 // The lean Pod (convert/lean.ts) keeps what `pods verified` reads: namespace,
 // name and the IPs; the rest holds empty values (no uid, no resourceVersion).

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError } from '../../../src/errors.ts';
+import { ConfigError } from '../../../src/base/errors.ts';
 import { ManifestSource } from '../../../src/k8s/manifests.ts';
 import { ALL_KINDS } from '../../../src/k8s/objects.ts';
 import { ObjectStore } from '../../../src/k8s/store.ts';

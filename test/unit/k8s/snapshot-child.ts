@@ -3,7 +3,7 @@
 // after each completed write of generation N.
 import { ObjectStore } from '../../../src/k8s/store.ts';
 import { SnapshotWriter } from '../../../src/k8s/snapshot.ts';
-import { silentLogger } from '../../../src/agent/log.ts';
+import { silentLogger } from '../../../src/base/log.ts';
 import { ALL_KINDS } from '../../../src/k8s/objects.ts';
 import { service } from '../../helpers/objects.ts';
 

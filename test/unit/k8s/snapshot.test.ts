@@ -4,7 +4,7 @@ import { watch } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger } from '../../../src/agent/log.ts';
+import { silentLogger } from '../../../src/base/log.ts';
 import { ALL_KINDS } from '../../../src/k8s/objects.ts';
 import type { AnyObject } from '../../../src/k8s/objects.ts';
 import { readSnapshot, SnapshotError, SnapshotWriter, writeSnapshot } from '../../../src/k8s/snapshot.ts';

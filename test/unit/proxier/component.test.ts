@@ -1,13 +1,14 @@
 import t from 'tap';
 import { Registry } from 'prom-client';
-import { buildConfig } from '../../../src/agent/config.ts';
+import { buildConfig, proxierOptions } from '../../../src/agent/config.ts';
 import type { AgentContext } from '../../../src/agent/component.ts';
-import { silentLogger } from '../../../src/agent/log.ts';
+import { silentLogger } from '../../../src/base/log.ts';
 import { ObjectStore } from '../../../src/k8s/store.ts';
 import { ProxierComponent } from '../../../src/proxier/component.ts';
+import type { ProxierComponentDeps } from '../../../src/proxier/component.ts';
 import { FakeConntrackTable } from '../../../src/proxier/conntrack-table.ts';
 import { FakeHealthCheckServers } from '../../../src/proxier/healthcheck-servers.ts';
-import type { IPFamilyNumber } from '../../../src/proxier/plan.ts';
+import type { Family } from '../../../src/proxier/plan.ts';
 import { service } from '../../helpers/objects.ts';
 import { FakeBackend } from './fake-backend.ts';
 import { FakeClock } from './fake-clock.ts';
@@ -16,15 +17,15 @@ function ctx(doc: Record<string, unknown> = {}): AgentContext {
   return { config: buildConfig({ nodeName: 'node-a', ...doc }), log: silentLogger, store: new ObjectStore(), metrics: new Registry(), nodeName: 'node-a' };
 }
 
-function deps(backends: Map<IPFamilyNumber, FakeBackend>, failing: IPFamilyNumber[] = [], clock = new FakeClock()) {
+function deps(backends: Map<Family, FakeBackend>, failing: Family[] = [], clock = new FakeClock()) {
   return {
-    backendFactory: (family: IPFamilyNumber) => {
+    backendFactory: (family: Family) => {
       if (failing.includes(family)) throw new Error(`no ip${family === 6 ? '6' : ''}tables`);
       const b = new FakeBackend();
       backends.set(family, b);
       return b;
     },
-    families: [4, 6] as IPFamilyNumber[],
+    families: [4, 6] as Family[],
     conntrackTable: new FakeConntrackTable(),
     healthChecks: new FakeHealthCheckServers(),
     applySysctls: false,
@@ -32,13 +33,15 @@ function deps(backends: Map<IPFamilyNumber, FakeBackend>, failing: IPFamilyNumbe
   };
 }
 
+const proxierComponent = (c: AgentContext, d: Omit<ProxierComponentDeps, 'proxy'>) => new ProxierComponent(c, { proxy: proxierOptions(c.config), ...d });
+
 const syncAll = (c: AgentContext) => (['Service', 'EndpointSlice', 'Node'] as const).forEach((k) => c.store.markSynced(k));
 
 t.test('runs one backend per family and syncs both', async (t) => {
   const c = ctx();
-  const backends = new Map<IPFamilyNumber, FakeBackend>();
+  const backends = new Map<Family, FakeBackend>();
   const clock = new FakeClock();
-  const comp = new ProxierComponent(c, deps(backends, [], clock));
+  const comp = proxierComponent(c, deps(backends, [], clock));
   c.store.upsert(service('ns', 'ds', { clusterIPs: ['10.96.0.1', 'fd00::1'], ipFamilies: ['IPv4', 'IPv6'] }));
   await comp.start();
   syncAll(c);
@@ -52,23 +55,23 @@ t.test('runs one backend per family and syncs both', async (t) => {
 
 t.test('a node without IPv6 support proxies IPv4 only', async (t) => {
   const c = ctx();
-  const backends = new Map<IPFamilyNumber, FakeBackend>();
-  const comp = new ProxierComponent(c, deps(backends, [6]));
+  const backends = new Map<Family, FakeBackend>();
+  const comp = proxierComponent(c, deps(backends, [6]));
   await comp.start();
   t.same([...backends.keys()], [4]);
   await comp.stop();
 });
 
 t.test('no IPv4 backend is fatal, with the backend error', async (t) => {
-  const comp = new ProxierComponent(ctx(), deps(new Map(), [4]));
+  const comp = proxierComponent(ctx(), deps(new Map(), [4]));
   await t.rejects(comp.start(), /no iptables/);
 });
 
 t.test('sync periods come from the configured mode', async (t) => {
   const c = ctx({ proxy: { mode: 'ipvs', ipvs: { syncPeriod: '10s', minSyncPeriod: '0s' }, iptables: { syncPeriod: '1h' } } });
-  const backends = new Map<IPFamilyNumber, FakeBackend>();
+  const backends = new Map<Family, FakeBackend>();
   const clock = new FakeClock();
-  const comp = new ProxierComponent(c, { ...deps(backends, [], clock), families: [4] });
+  const comp = proxierComponent(c, { ...deps(backends, [], clock), families: [4] });
   await comp.start();
   syncAll(c);
   await clock.advance(0);
@@ -79,7 +82,7 @@ t.test('sync periods come from the configured mode', async (t) => {
 });
 
 t.test('a bad nodePortAddresses entry is a config error naming the key', async (t) => {
-  t.throws(() => new ProxierComponent(ctx({ proxy: { nodePortAddresses: ['10.0.0.0/33'] } }), deps(new Map())), {
+  t.throws(() => proxierComponent(ctx({ proxy: { nodePortAddresses: ['10.0.0.0/33'] } }), deps(new Map())), {
     code: 'ERR_CONFIG',
     message: /proxy\.nodePortAddresses/,
   });

@@ -2,7 +2,7 @@ import t from 'tap';
 import { mkdtemp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger } from '../../../src/agent/log.ts';
+import { silentLogger } from '../../../src/base/log.ts';
 import { staleConntrackFilters, ConntrackCleaner } from '../../../src/proxier/conntrack-cleaner.ts';
 import { FakeConntrackTable } from '../../../src/proxier/conntrack-table.ts';
 import { compileFilters, matches } from '../../../src/proxier/conntrack-netlink.ts';

@@ -1,6 +1,6 @@
 // A hand-driven clock for the runner and the proxier: timers fire only when
 // the test advances time, so no test sleeps.
-import type { Clock } from '../../../src/proxier/bounded-frequency-runner.ts';
+import type { Clock } from '../../../src/base/bounded-frequency-runner.ts';
 
 export class FakeClock implements Clock {
   #now: number;

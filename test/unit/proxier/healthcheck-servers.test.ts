@@ -1,7 +1,7 @@
 import t from 'tap';
 import { createServer } from 'node:net';
 import { request } from 'undici';
-import { silentLogger } from '../../../src/agent/log.ts';
+import { silentLogger } from '../../../src/base/log.ts';
 import { HttpHealthCheckServers, healthCheckResponse } from '../../../src/proxier/healthcheck-servers.ts';
 
 async function freePort(): Promise<number> {

@@ -2,7 +2,7 @@ import t from 'tap';
 import { buildPlans } from '../../../src/proxier/plan-builder.ts';
 import type { PlanContext } from '../../../src/proxier/plan-builder.ts';
 import { planKey } from '../../../src/proxier/plan.ts';
-import type { IPFamilyNumber, ServicePortPlan } from '../../../src/proxier/plan.ts';
+import type { Family, ServicePortPlan } from '../../../src/proxier/plan.ts';
 import type { EndpointSlice, Node, Service } from '../../../src/k8s/objects.ts';
 import { endpoint, endpointSlice, node, service, servicePort } from '../../helpers/objects.ts';
 
@@ -37,7 +37,7 @@ interface Row {
   svc: Service;
   slices?: EndpointSlice[];
   node?: Node;
-  family?: IPFamilyNumber;
+  family?: Family;
   ctx?: Partial<PlanContext>;
   /** One entry per expected plan, only the fields that matter to the row. */
   want: Partial<Projection>[];

@@ -1,13 +1,13 @@
 import t from 'tap';
 import { Registry } from 'prom-client';
-import { silentLogger } from '../../../src/agent/log.ts';
+import { silentLogger } from '../../../src/base/log.ts';
 import { ObjectStore } from '../../../src/k8s/store.ts';
 import { ConntrackCleaner } from '../../../src/proxier/conntrack-cleaner.ts';
 import { FakeConntrackTable } from '../../../src/proxier/conntrack-table.ts';
 import { FakeHealthCheckServers } from '../../../src/proxier/healthcheck-servers.ts';
 import { ProxierMetrics } from '../../../src/proxier/metrics.ts';
 import { Proxier } from '../../../src/proxier/proxier.ts';
-import type { IPFamilyNumber } from '../../../src/proxier/plan.ts';
+import type { Family } from '../../../src/proxier/plan.ts';
 import { endpoint, endpointSlice, node, service, servicePort } from '../../helpers/objects.ts';
 import { FakeBackend } from './fake-backend.ts';
 import { FakeClock } from './fake-clock.ts';
@@ -15,11 +15,11 @@ import { FakeClock } from './fake-clock.ts';
 const MIN = 1000;
 const PERIOD = 30_000;
 
-function setup(opts: { families?: IPFamilyNumber[]; fullSyncPeriodMs?: number } = {}) {
+function setup(opts: { families?: Family[]; fullSyncPeriodMs?: number } = {}) {
   const store = new ObjectStore();
   const clock = new FakeClock();
   const registry = new Registry();
-  const backends = new Map<IPFamilyNumber, FakeBackend>((opts.families ?? [4]).map((f) => [f, new FakeBackend()]));
+  const backends = new Map<Family, FakeBackend>((opts.families ?? [4]).map((f) => [f, new FakeBackend()]));
   const conntrack = new FakeConntrackTable();
   const healthChecks = new FakeHealthCheckServers();
   const proxier = new Proxier({

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { Registry } from 'prom-client';
 import { buildConfig } from '../../../src/agent/config.ts';
-import { silentLogger } from '../../../src/agent/log.ts';
+import { silentLogger } from '../../../src/base/log.ts';
 import { createComponents } from '../../../src/agent/components.ts';
 import type { IPAMBlock } from '../../../src/k8s/objects.ts';
 import { ObjectStore } from '../../../src/k8s/store.ts';

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { silentLogger } from '../../../src/agent/log.ts';
+import { silentLogger } from '../../../src/base/log.ts';
 import { MemoryRouteTable } from '../../../src/routes/memory-route-table.ts';
 import { RouteSyncer } from '../../../src/routes/route-syncer.ts';
 import { NODE_ROUTES_PROTOCOL, describeRoute } from '../../../src/routes/route-table.ts';

@@ -1,9 +1,9 @@
 // `netlet install-cni`: puts the plugin and its conflist in place.
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../errors.ts';
-import type { Command } from '../agent/cli.ts';
-import { defaultConflist, installCni } from './install.ts';
+import { ConfigError } from '../../base/errors.ts';
+import type { Command } from '../command.ts';
+import { defaultConflist, installCni } from '../../cni/install.ts';
 
 const HELP = `usage: netlet install-cni [options]
 

@@ -1,9 +1,9 @@
 // `netlet cni-server`: serves netlet-cni calls for the shim (server.ts)
 // until SIGTERM/SIGINT. The agent can run the same server as a component.
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../errors.ts';
-import type { Command } from '../agent/cli.ts';
-import { DEFAULT_CNI_SOCKET, startCniServer } from './server.ts';
+import { ConfigError } from '../../base/errors.ts';
+import type { Command } from '../command.ts';
+import { DEFAULT_CNI_SOCKET, startCniServer } from '../../cni/server.ts';
 
 export const cniServerCommand: Command = {
   summary: 'serve netlet-cni calls on a Unix socket (the fast path of the plugin)',
@@ -18,7 +18,7 @@ export const cniServerCommand: Command = {
       process.stdout.write(`usage: netlet cni-server [--socket PATH]   (default ${DEFAULT_CNI_SOCKET})\n`);
       return 0;
     }
-    const { createIpam } = await import('../ipam/index.ts');
+    const { createIpam } = await import('../../ipam/index.ts');
     const server = await startCniServer({
       socketPath: values.socket,
       createIpam,

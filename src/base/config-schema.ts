@@ -4,7 +4,7 @@
 // README. (A JSON-schema library would need the same table plus a separate
 // defaults pass and produces less readable errors for YAML users.)
 
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from './errors.ts';
 
 export type FieldType = 'string' | 'number' | 'boolean' | 'duration' | 'stringList';
 

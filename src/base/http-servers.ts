@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { Registry } from 'prom-client';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from './errors.ts';
 
 /** "host:port" or "[v6]:port" → listen arguments. */
 export function parseBindAddress(key: string, addr: string): { host: string; port: number } {

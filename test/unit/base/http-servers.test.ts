@@ -1,8 +1,8 @@
 import t from 'tap';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConfigError } from '../../../src/errors.ts';
-import { listen, parseBindAddress } from '../../../src/agent/http-servers.ts';
+import { ConfigError } from '../../../src/base/errors.ts';
+import { listen, parseBindAddress } from '../../../src/base/http-servers.ts';
 
 t.test('bind addresses kube-proxy accepts', async (t) => {
   const rows: [string, string, number][] = [

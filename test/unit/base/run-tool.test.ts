@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 const here = fileURLToPath(import.meta.url);
 
 if (process.argv[2] === '--child') {
-  const { runTool, toolSpawnMethod } = await import('../../../src/run-tool.ts');
+  const { runTool, toolSpawnMethod } = await import('../../../src/base/run-tool.ts');
   const results = {
     method: toolSpawnMethod(),
     cat: await runTool('cat', [], 'line one\nline two\n'),

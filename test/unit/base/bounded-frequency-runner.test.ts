@@ -1,6 +1,6 @@
 import t from 'tap';
-import { BoundedFrequencyRunner } from '../../../src/proxier/bounded-frequency-runner.ts';
-import { FakeClock, settle } from './fake-clock.ts';
+import { BoundedFrequencyRunner } from '../../../src/base/bounded-frequency-runner.ts';
+import { FakeClock, settle } from '../proxier/fake-clock.ts';
 
 function setup(min = 1000, max = 30_000) {
   const clock = new FakeClock(0);
