@@ -5,6 +5,7 @@ import { ConfigError } from '../base/errors.ts';
 import { validate } from '../base/config-schema.ts';
 import type { Section } from '../base/config-schema.ts';
 import type { ProxyOptions } from '../proxier/component.ts';
+import type { ConntrackConfig } from '../proxier/conntrack-sysctls.ts';
 
 // kube-proxy's defaults (REFERENCE.md) so an existing KubeProxyConfiguration
 // keeps its meaning; CoreDNS's for the DNS section.
@@ -109,15 +110,7 @@ export interface AgentConfig {
     /** Durations in milliseconds. */
     iptables: { syncPeriod: number; minSyncPeriod: number; fullSyncPeriod: number; masqueradeAll: boolean; masqueradeBit: number };
     ipvs: { syncPeriod: number; minSyncPeriod: number; scheduler: string; excludeCIDRs: string[]; strictARP: boolean };
-    conntrack: {
-      maxPerCore: number;
-      min: number;
-      tcpEstablishedTimeout: number;
-      tcpCloseWaitTimeout: number;
-      tcpBeLiberal: boolean;
-      udpTimeout: number;
-      udpStreamTimeout: number;
-    };
+    conntrack: ConntrackConfig;
   };
   dns: { enabled: boolean; corefile: string; listen: string; clusterDomain: string };
   cni: { serve: boolean; socket: string };
