@@ -43,7 +43,8 @@ export function assertUniqueSourceNames(sources: ReadonlyArray<{ name: string }>
 
 export function mergeClaims(inputs: readonly SourcedClaims[]): MergedClaims {
   assertUniqueSourceNames(inputs.map((i) => i.source));
-  const ranked = rankSources(inputs.map((i) => ({ ...i.source, input: i })));
+  // Name and priority copied by hand: a source may define them as getters, which a spread would lose.
+  const ranked = rankSources(inputs.map((input) => ({ name: input.source.name, priority: input.source.priority, input })));
   const claims: MergedClaim[] = [];
   const skipped: SkippedPrefix[] = [];
   const conflicts: SkippedPrefix[] = [];

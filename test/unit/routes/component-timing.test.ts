@@ -8,23 +8,14 @@ import t from 'tap';
 import type { Test } from 'tap';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../../src/base/log.ts';
-import type { IPAMBlock } from '../../../src/k8s/objects.ts';
 import { ObjectStore } from '../../../src/k8s/store.ts';
 import { RoutesComponent } from '../../../src/routes/component.ts';
 import { MemoryRouteTable } from '../../../src/routes/memory-route-table.ts';
 import { NODE_ROUTES_PROTOCOL, describeRoute } from '../../../src/routes/route-table.ts';
 import { node } from '../../helpers/objects.ts';
 import { FakeClock } from '../proxier/fake-clock.ts';
-import { RecordingMode } from './fakes.ts';
+import { block, RecordingMode } from './fakes.ts';
 
-let rv = 100;
-const block = (cidr: string, owner: string): IPAMBlock => ({
-  kind: 'IPAMBlock',
-  meta: { namespace: '', name: cidr.replace(/[.:/]/g, '-'), uid: `u-${cidr}`, resourceVersion: String(rv++) },
-  cidr,
-  node: owner,
-  pool: 'default',
-});
 
 /** A recording mode that notes when each sync began (ensureDevices is its first step). */
 class TimedMode extends RecordingMode {

@@ -1,14 +1,25 @@
 // Stand-ins for the routes tests: a "learned" route source (what a BGP
 // speaker will be), a mode that records its hook calls, and a memory table
 // that writes its adds and removes to the same journal, so a test can check
-// the order of hooks and route changes.
+// the order of hooks and route changes. And an IPAMBlock maker.
+import { familyOf } from '../../../src/base/family.ts';
+import type { IPAMBlock } from '../../../src/k8s/objects.ts';
 import { MemoryRouteTable } from '../../../src/routes/memory-route-table.ts';
 import type { RouteMode } from '../../../src/routes/modes.ts';
 import type { Peer } from '../../../src/routes/peer.ts';
 import type { RouteClaim, RouteSource, SourceClaims } from '../../../src/routes/route-source.ts';
 import { describeRoute } from '../../../src/routes/route-table.ts';
 import type { NodeRoute } from '../../../src/routes/route-table.ts';
-import { familyOf } from '../../../src/base/family.ts';
+
+let rv = 100;
+/** An IPAMBlock of `owner`. */
+export const block = (cidr: string, owner: string): IPAMBlock => ({
+  kind: 'IPAMBlock',
+  meta: { namespace: '', name: cidr.replace(/[.:/]/g, '-'), uid: `u-${cidr}`, resourceVersion: String(rv++) },
+  cidr,
+  node: owner,
+  pool: 'default',
+});
 
 export class LearnedSource implements RouteSource {
   readonly name: string;

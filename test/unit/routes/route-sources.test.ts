@@ -6,21 +6,12 @@
 import t from 'tap';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../../src/base/log.ts';
-import type { IPAMBlock } from '../../../src/k8s/objects.ts';
 import { ObjectStore } from '../../../src/k8s/store.ts';
 import { RoutesComponent } from '../../../src/routes/component.ts';
 import { NODE_ROUTES_PROTOCOL, describeRoute } from '../../../src/routes/route-table.ts';
 import { node } from '../../helpers/objects.ts';
-import { JournaledTable, LearnedSource, RecordingMode } from './fakes.ts';
+import { block, JournaledTable, LearnedSource, RecordingMode } from './fakes.ts';
 
-let rv = 100;
-const block = (cidr: string, owner: string): IPAMBlock => ({
-  kind: 'IPAMBlock',
-  meta: { namespace: '', name: cidr.replace(/[.:/]/g, '-'), uid: `u-${cidr}`, resourceVersion: String(rv++) },
-  cidr,
-  node: owner,
-  pool: 'default',
-});
 const settled = () => new Promise((r) => setTimeout(r, 5));
 
 function setup() {
