@@ -29,17 +29,23 @@ export interface RoutePlan {
 
 const byPrefixThenNode = (a: SkippedPrefix, b: SkippedPrefix): number => (a.dst === b.dst ? a.node.localeCompare(b.node) : a.dst.localeCompare(b.dst));
 
+/** Claims (one source's, or merged ones naming their source) and what was skipped before routing them. */
+export interface ClaimsToRoute {
+  claims: ReadonlyArray<RouteClaim & { source?: string }>;
+  skipped: readonly SkippedPrefix[];
+}
+
 /**
  * Routes for claims through `mode`. A peer named by several claims is listed
  * once, as its first claim describes it (merged claims come best source
  * first). `skipped` (the claims' own skips and the mode's) comes out in
  * prefix order, so an unchanged plan reports the same way twice.
  */
-export function routesFor(claims: ReadonlyArray<RouteClaim & { source?: string }>, skippedBefore: readonly SkippedPrefix[], mode: RouteMode): RoutePlan {
+export function routesFor(input: ClaimsToRoute, mode: RouteMode): RoutePlan {
   const routes: NodeRoute[] = [];
-  const skipped = [...skippedBefore];
+  const skipped = [...input.skipped];
   const peers = new Map<string, Peer>();
-  for (const claim of claims) {
+  for (const claim of input.claims) {
     const { dst, family, node, peer, source } = claim;
     if (!peer) {
       routes.push({ dst, family, type: 'blackhole', metric: BLACKHOLE_METRIC });
@@ -58,12 +64,11 @@ export function routesFor(claims: ReadonlyArray<RouteClaim & { source?: string }
 
 /** The store's plan alone: its claims (store-claims.ts) through `mode`. */
 export function planRoutes(input: PlanInput, mode: RouteMode): RoutePlan & { source: StoreClaims['basis'] } {
-  const { claims, skipped, basis } = claimsFromStore(input);
-  return { ...routesFor(claims, skipped, mode), source: basis };
+  const claims = claimsFromStore(input);
+  return { ...routesFor(claims, mode), source: claims.basis };
 }
 
 /** What every source claims now, merged (conflicts go to the better source) and routed through `mode`. */
 export function planFromSources(sources: readonly RouteSource[], mode: RouteMode): RoutePlan {
-  const merged = mergeClaims(sources.map((s) => ({ source: s, ...s.claims() })));
-  return routesFor(merged.claims, merged.skipped, mode);
+  return routesFor(mergeClaims(sources.map((s) => ({ source: s, ...s.claims() }))), mode);
 }
