@@ -1,46 +1,69 @@
 // The agent's routes component: keeps this node's routes to other nodes'
-// blocks (and the blackholes for its own) in step with the store. Nothing is
-// applied before Nodes and IPAMBlocks have been synced once (an empty store
-// would otherwise delete every route); after that, each change to a Node or
-// an IPAMBlock schedules a sync, and a periodic full sync repairs routes
-// someone else deleted. Stopping leaves the routes in place.
+// prefixes (and the blackholes for its own) in step with its route sources
+// — the store's Nodes and IPAMBlocks, plus any source given in the options.
+// Nothing is applied before every source is ready (the store: Nodes and
+// IPAMBlocks synced once; an empty store would otherwise delete every
+// route); after that, each change a source reports schedules a sync, changes
+// within the debounce window are merged into one, and a periodic full sync
+// repairs routes someone else deleted. The timing is the shared bounded
+// runner's (base/bounded-frequency-runner.ts). Stopping leaves the routes in
+// place.
 
 import { Counter, Gauge } from 'prom-client';
+import { BoundedFrequencyRunner } from '../base/bounded-frequency-runner.ts';
+import type { Clock } from '../base/bounded-frequency-runner.ts';
 import type { Component, ComponentContext } from '../base/component.ts';
 import type { ObjectStore } from '../k8s/store.ts';
+import { applyRoutePlan } from './apply-plan.ts';
+import { assertUniqueSourceNames } from './merge-claims.ts';
 import { routeMode } from './modes.ts';
 import type { RouteMode } from './modes.ts';
-import { planRoutes } from './route-planner.ts';
+import { planFromSources } from './route-planner.ts';
+import type { RouteSource, SkippedPrefix } from './route-source.ts';
 import { RouteSyncer } from './route-syncer.ts';
 import type { RouteTable } from './route-table.ts';
+import { StoreRouteSource } from './store-route-source.ts';
 
 export type RoutesContext = ComponentContext & { store: ObjectStore };
 
 export interface RoutesComponentOptions {
-  /** routes.mode: how other nodes' blocks are reached (default direct). */
-  mode?: string;
+  /** routes.mode: how other nodes' prefixes are reached (default direct), by name or as a built mode. */
+  mode?: string | RouteMode;
+  /** Sources beside the store's (routes learned over BGP; a fake in tests). */
+  sources?: RouteSource[];
   /** The table to program; default: the main table of the agent's network namespace, over netlink. */
   table?: RouteTable;
   /** Full resync period (ms). */
   resyncMs?: number;
   /** Changes arriving within this window are merged into one sync (ms). */
   debounceMs?: number;
+  /** For tests that drive time by hand. */
+  clock?: Clock;
 }
+
+/** healthy() turns false after this many syncs in a row failed as a whole. */
+const FAILED_SYNCS_UNHEALTHY = 3;
+/** Ceiling of the retry delay after a failed sync (ms). */
+const FAILED_SYNC_RETRY_MAX_MS = 30_000;
 
 export class RoutesComponent implements Component {
   readonly name = 'routes';
   readonly #ctx: RoutesContext;
   readonly #mode: RouteMode;
-  readonly #opts: Required<Omit<RoutesComponentOptions, 'table' | 'mode'>>;
+  readonly #sources: RouteSource[];
+  readonly #resyncMs: number;
+  readonly #debounceMs: number;
+  readonly #clock: Clock | undefined;
   #table: RouteTable | undefined;
   readonly #ownsTable: boolean;
   #syncer: RouteSyncer | undefined;
-  #unsubscribe: (() => void) | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  #resync: NodeJS.Timeout | undefined;
+  #runner: BoundedFrequencyRunner | undefined;
+  #unwatch: Array<() => void> = [];
+  /** The sync in progress, for idle(). */
   #running: Promise<void> | undefined;
-  #again = false;
-  #synced = false;
+  /** A sync was asked for (start, a change) and has not begun yet, for idle(). */
+  #requested = false;
+  #started = false;
   #stopped = false;
   #failures = 0;
   #routeErrorStreak = 0;
@@ -50,10 +73,15 @@ export class RoutesComponent implements Component {
 
   constructor(ctx: RoutesContext, opts: RoutesComponentOptions = {}) {
     this.#ctx = ctx;
-    this.#mode = routeMode(opts.mode ?? 'direct');
+    const mode = opts.mode ?? 'direct';
+    this.#mode = typeof mode === 'string' ? routeMode(mode) : mode;
+    this.#sources = [new StoreRouteSource(ctx.store, ctx.nodeName), ...(opts.sources ?? [])];
+    assertUniqueSourceNames(this.#sources);
     this.#table = opts.table;
     this.#ownsTable = !opts.table;
-    this.#opts = { resyncMs: opts.resyncMs ?? 30_000, debounceMs: opts.debounceMs ?? 50 };
+    this.#resyncMs = opts.resyncMs ?? 30_000;
+    this.#debounceMs = opts.debounceMs ?? 50;
+    this.#clock = opts.clock;
     this.#installed = new Gauge({ name: 'netlet_routes_desired', help: 'Routes to other nodes\' blocks and blackholes this node should have.', registers: [ctx.metrics] });
     this.#syncErrors = new Counter({ name: 'netlet_routes_sync_errors_total', help: 'Routes that could not be added or removed.', registers: [ctx.metrics] });
   }
@@ -62,82 +90,89 @@ export class RoutesComponent implements Component {
     const { NetlinkRouteTable } = await import('./netlink-route-table.ts');
     this.#table ??= new NetlinkRouteTable();
     this.#syncer = new RouteSyncer(this.#table, this.#ctx.log);
-    this.#unsubscribe = this.#ctx.store.subscribe((change) => {
-      if (change.kind === 'Node' || change.kind === 'IPAMBlock') this.#schedule(this.#opts.debounceMs);
+    const runner = new BoundedFrequencyRunner(() => this.#syncOnce(), {
+      name: 'routes',
+      // minInterval is the debounce window: a burst of changes after a sync waits it out and becomes one sync.
+      minIntervalMs: this.#debounceMs,
+      maxIntervalMs: this.#resyncMs,
+      clock: this.#clock,
+      onError: (err) => this.#ctx.log.error({ err }, 'routes: sync crashed'),
     });
-    void this.#ctx.store.whenSynced('Node', 'IPAMBlock').then(() => {
-      this.#synced = true;
-      this.#schedule(0);
+    this.#runner = runner;
+    this.#unwatch = this.#sources.map((s) => s.watch(() => this.#request()));
+    void Promise.all(this.#sources.map((s) => s.ready())).then(() => {
+      if (this.#stopped) return;
+      this.#started = true;
+      this.#requested = true;
+      runner.start();
     });
-    this.#resync = setInterval(() => this.#schedule(0), this.#opts.resyncMs);
-    this.#resync.unref();
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    this.#unsubscribe?.();
-    clearTimeout(this.#timer);
-    clearInterval(this.#resync);
-    await this.#running;
+    for (const unwatch of this.#unwatch) unwatch();
+    await this.#runner?.stop();
     if (this.#ownsTable) this.#table?.close();
   }
 
   healthy(): boolean {
-    return this.#failures < 3;
+    return this.#failures < FAILED_SYNCS_UNHEALTHY;
   }
 
-  /** Resolves when no sync is pending or running (for tests and orderly shutdown). */
+  /** Resolves when no sync is pending or running (for tests and orderly shutdown); retries of failures do not count. */
   async idle(): Promise<void> {
-    while (this.#running || this.#timer) {
-      await (this.#running ?? new Promise((r) => setTimeout(r, this.#opts.debounceMs)));
+    while (this.#running || this.#requested) {
+      await (this.#running ?? new Promise((r) => setTimeout(r, this.#debounceMs)));
     }
   }
 
-  #schedule(delayMs: number): void {
-    if (!this.#synced || this.#stopped) return;
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
-    if (this.#timer) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#running = this.#sync().finally(() => {
-        this.#running = undefined;
-        if (this.#again) {
-          this.#again = false;
-          this.#schedule(0);
-        }
-      });
-    }, delayMs);
+  /** A source changed: sync after the debounce window (retryAfter keeps the soonest, so later changes join this sync). */
+  #request(): void {
+    if (!this.#started || this.#stopped) return;
+    this.#requested = true;
+    this.#runner!.retryAfter(this.#debounceMs);
+  }
+
+  #syncOnce(): Promise<void> {
+    this.#requested = false;
+    const running = this.#sync().finally(() => {
+      if (this.#running === running) this.#running = undefined;
+    });
+    this.#running = running;
+    return running;
   }
 
   async #sync(): Promise<void> {
-    const { store, nodeName, log } = this.#ctx;
-    const plan = planRoutes({ nodeName, nodes: store.list('Node'), blocks: store.list('IPAMBlock') }, this.#mode);
-    this.#installed.set(plan.routes.length);
-    const skipped = JSON.stringify(plan.skipped);
-    if (skipped !== this.#lastSkipped) {
-      this.#lastSkipped = skipped;
-      for (const s of plan.skipped) log.warn(s, 'routes: no route for a prefix');
-    }
+    const { log } = this.#ctx;
     try {
-      const r = await this.#syncer!.sync(plan.routes);
+      // Inside the try: a source whose claims() throws fails the sync like a failing table does (counted, retried).
+      const plan = planFromSources(this.#sources, this.#mode);
+      this.#installed.set(plan.routes.length);
+      this.#reportSkipped(plan.skipped);
+      const r = await applyRoutePlan(plan, this.#mode, this.#syncer!);
       this.#failures = 0;
       if (r.errors.length) {
         this.#syncErrors.inc(r.errors.length);
         // Retry sooner than the next full resync (a next hop may just not be reachable yet), backing off
         // so that a route that cannot work (a node on another subnet in direct mode) does not flood the log.
         this.#routeErrorStreak++;
-        setTimeout(() => this.#schedule(0), Math.min(1000 * 2 ** (this.#routeErrorStreak - 1), this.#opts.resyncMs)).unref();
+        this.#runner!.retryAfter(Math.min(1000 * 2 ** (this.#routeErrorStreak - 1), this.#resyncMs));
       } else {
         this.#routeErrorStreak = 0;
       }
-      if (r.added || r.removed) log.info({ added: r.added, removed: r.removed, errors: r.errors.length, source: plan.source }, 'routes: synced');
+      if (r.added || r.removed) log.info({ added: r.added, removed: r.removed, errors: r.errors.length, peers: plan.peers.length }, 'routes: synced');
     } catch (err) {
       this.#failures++;
       log.error({ err: (err as Error).message }, 'routes: sync failed');
-      setTimeout(() => this.#schedule(0), Math.min(1000 * 2 ** this.#failures, 30_000)).unref();
+      this.#runner!.retryAfter(Math.min(1000 * 2 ** this.#failures, FAILED_SYNC_RETRY_MAX_MS));
     }
+  }
+
+  /** Logs the prefixes without a route when that list changed, not on every sync. */
+  #reportSkipped(skipped: readonly SkippedPrefix[]): void {
+    const text = JSON.stringify(skipped);
+    if (text === this.#lastSkipped) return;
+    this.#lastSkipped = text;
+    for (const s of skipped) this.#ctx.log.warn(s, 'routes: no route for a prefix');
   }
 }

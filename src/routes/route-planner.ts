@@ -1,13 +1,17 @@
-// The routes this node should have, computed from the store alone (pure, so
-// it is tested with tables): for each other node's block — or, in a cluster
-// without netlet blocks, each other node's spec.podCIDRs — a route to that
-// node, and a blackhole for each of this node's own blocks.
+// The routes this node should have, from claims (pure, so it is tested with
+// tables): a blackhole for each of this node's own prefixes, and the mode's
+// route to each other node's prefix. planRoutes is the store's plan alone;
+// planFromSources merges every source first (merge-claims.ts).
 
-import { familyOf } from '../base/family.ts';
 import type { IPAMBlock, Node } from '../k8s/objects.ts';
+import { mergeClaims } from './merge-claims.ts';
 import type { RouteMode } from './modes.ts';
+import type { Peer } from './peer.ts';
+import type { RouteClaim, RouteSource, SkippedPrefix } from './route-source.ts';
 import { BLACKHOLE_METRIC } from './route-table.ts';
-import type { Family, NodeRoute } from './route-table.ts';
+import type { NodeRoute } from './route-table.ts';
+import { claimsFromStore } from './store-claims.ts';
+import type { StoreClaims } from './store-claims.ts';
 
 export interface PlanInput {
   nodeName: string;
@@ -17,61 +21,54 @@ export interface PlanInput {
 
 export interface RoutePlan {
   routes: NodeRoute[];
-  /** Why a node's block or podCIDR got no route (no InternalIP of its family, owner unknown, duplicate). */
-  skipped: Array<{ dst: string; node: string; reason: string }>;
-  /** Where the routed prefixes came from. */
-  source: 'blocks' | 'podCIDRs';
+  /** Why a prefix got no route (no address of its family, owner unknown, duplicate, lost to another source). */
+  skipped: SkippedPrefix[];
+  /** The peers the routes go to, once each: what a tunnel mode keeps neighbour and FDB entries for. */
+  peers: Peer[];
+}
+
+const byPrefixThenNode = (a: SkippedPrefix, b: SkippedPrefix): number => (a.dst === b.dst ? a.node.localeCompare(b.node) : a.dst.localeCompare(b.dst));
+
+/** Claims (one source's, or merged ones naming their source) and what was skipped before routing them. */
+export interface ClaimsToRoute {
+  claims: ReadonlyArray<RouteClaim & { source?: string }>;
+  skipped: readonly SkippedPrefix[];
 }
 
 /**
- * Block claims win when the cluster has any: with netlet's block IPAM the
- * controller manager's podCIDRs (if it allocates them at all) say nothing
- * about where pods are, and routing them too would send part of a pool to
- * the wrong node. A cluster with no IPAMBlock objects uses podCIDRs (the
- * flannel/kube-router model, netlet-cni in podCIDR mode).
+ * Routes for claims through `mode`. A peer named by several claims is listed
+ * once, as its first claim describes it (merged claims come best source
+ * first). `skipped` (the claims' own skips and the mode's) comes out in
+ * prefix order, so an unchanged plan reports the same way twice.
  */
-export function planRoutes(input: PlanInput, mode: RouteMode): RoutePlan {
-  const nodes = new Map<string, Node>();
-  for (const n of input.nodes) nodes.set(n.meta.name, n);
-  const blocks = [...input.blocks];
-  const source: RoutePlan['source'] = blocks.length > 0 ? 'blocks' : 'podCIDRs';
-
-  const prefixes: Array<{ dst: string; node: string }> = [];
-  if (source === 'blocks') {
-    for (const b of blocks) prefixes.push({ dst: b.cidr, node: b.node });
-  } else {
-    for (const n of nodes.values()) for (const c of n.podCIDRs) prefixes.push({ dst: c, node: n.meta.name });
-  }
-  // Deterministic output, and a deterministic winner when two nodes claim one prefix (a podCIDR misconfiguration).
-  prefixes.sort((a, b) => (a.dst === b.dst ? a.node.localeCompare(b.node) : a.dst.localeCompare(b.dst)));
-
+export function routesFor(input: ClaimsToRoute, mode: RouteMode): RoutePlan {
   const routes: NodeRoute[] = [];
-  const skipped: RoutePlan['skipped'] = [];
-  const seen = new Map<string, string>();
-  for (const { dst, node } of prefixes) {
-    const first = seen.get(dst);
-    if (first !== undefined) {
-      skipped.push({ dst, node, reason: `also claimed by node ${first}` });
-      continue;
-    }
-    seen.set(dst, node);
-    const family = familyOf(dst);
-    if (family === 0) {
-      skipped.push({ dst, node, reason: `${dst} is not a CIDR` });
-      continue;
-    }
-    if (node === input.nodeName) {
+  const skipped = [...input.skipped];
+  const peers = new Map<string, Peer>();
+  for (const claim of input.claims) {
+    const { dst, family, node, peer, source } = claim;
+    if (!peer) {
       routes.push({ dst, family, type: 'blackhole', metric: BLACKHOLE_METRIC });
       continue;
     }
-    const owner = nodes.get(node);
-    if (!owner) {
-      skipped.push({ dst, node, reason: `node ${node} is not known` });
+    const r = mode.routeTo(dst, family, peer);
+    if ('skip' in r) {
+      skipped.push(source === undefined ? { dst, node, reason: r.skip } : { dst, node, reason: r.skip, source });
       continue;
     }
-    const r = mode.routeTo(dst, family, owner);
-    if ('skip' in r) skipped.push({ dst, node, reason: r.skip });
-    else routes.push(r);
+    routes.push(r);
+    if (!peers.has(peer.name)) peers.set(peer.name, peer);
   }
-  return { routes, skipped, source };
+  return { routes, skipped: skipped.sort(byPrefixThenNode), peers: [...peers.values()] };
+}
+
+/** The store's plan alone: its claims (store-claims.ts) through `mode`. */
+export function planRoutes(input: PlanInput, mode: RouteMode): RoutePlan & { source: StoreClaims['basis'] } {
+  const claims = claimsFromStore(input);
+  return { ...routesFor(claims, mode), source: claims.basis };
+}
+
+/** What every source claims now, merged (conflicts go to the better source) and routed through `mode`. */
+export function planFromSources(sources: readonly RouteSource[], mode: RouteMode): RoutePlan {
+  return routesFor(mergeClaims(sources.map((s) => ({ source: s, ...s.claims() }))), mode);
 }

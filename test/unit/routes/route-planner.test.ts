@@ -1,9 +1,12 @@
 import t from 'tap';
 import type { IPAMBlock } from '../../../src/k8s/objects.ts';
 import { directMode } from '../../../src/routes/modes.ts';
-import { planRoutes } from '../../../src/routes/route-planner.ts';
+import { ObjectStore } from '../../../src/k8s/store.ts';
+import { planFromSources, planRoutes } from '../../../src/routes/route-planner.ts';
 import { BLACKHOLE_METRIC, describeRoute } from '../../../src/routes/route-table.ts';
+import { StoreRouteSource } from '../../../src/routes/store-route-source.ts';
 import { node } from '../../helpers/objects.ts';
+import { LearnedSource } from './fakes.ts';
 
 let rv = 1;
 const block = (cidr: string, owner: string): IPAMBlock => ({
@@ -92,3 +95,16 @@ for (const r of rows) {
     t.equal(plan.source, r.source, 'source');
   });
 }
+
+t.test('planFromSources: a peer is listed once, as the best source describes it', async (t) => {
+  const store = new ObjectStore();
+  store.upsert(a);
+  store.upsert(b);
+  store.upsert(block('10.244.0.64/26', 'b'));
+  store.upsert(block('10.244.0.128/26', 'b'));
+  const learned = new LearnedSource();
+  learned.learn('10.96.0.0/24', { name: 'b', addresses: { 4: '192.168.0.99' } });
+  const plan = planFromSources([learned, new StoreRouteSource(store, 'a')], directMode);
+  t.same(plan.routes.map(describeRoute), ['10.244.0.128/26 via 192.168.0.2', '10.244.0.64/26 via 192.168.0.2', '10.96.0.0/24 via 192.168.0.99'], "each claim is routed as its own source describes the peer");
+  t.same(plan.peers, [{ name: 'b', addresses: { 4: '192.168.0.2', 6: 'fd00::2' } }], "one peer b, from the store (it ranks first)");
+});

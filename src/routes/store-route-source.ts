@@ -1,0 +1,41 @@
+// Today's route source: the store's Nodes and IPAMBlocks (store-claims.ts
+// decides which node each prefix belongs to).
+
+import type { ObjectStore } from '../k8s/store.ts';
+import type { RouteSource } from './route-source.ts';
+import { claimsFromStore } from './store-claims.ts';
+import type { StoreClaims } from './store-claims.ts';
+
+/**
+ * The store ranks before any other source: it is the cluster's own record of
+ * which node holds a block, so a prefix a BGP peer announces for the same
+ * destination loses to it (a learned-routes source should use a higher
+ * number, e.g. 20).
+ */
+export const STORE_SOURCE_PRIORITY = 10;
+
+export class StoreRouteSource implements RouteSource {
+  readonly name = 'store';
+  readonly priority = STORE_SOURCE_PRIORITY;
+  readonly #store: ObjectStore;
+  readonly #nodeName: string;
+
+  constructor(store: ObjectStore, nodeName: string) {
+    this.#store = store;
+    this.#nodeName = nodeName;
+  }
+
+  ready(): Promise<void> {
+    return this.#store.whenSynced('Node', 'IPAMBlock');
+  }
+
+  claims(): StoreClaims {
+    return claimsFromStore({ nodeName: this.#nodeName, nodes: this.#store.list('Node'), blocks: this.#store.list('IPAMBlock') });
+  }
+
+  watch(onChange: () => void): () => void {
+    return this.#store.subscribe((change) => {
+      if (change.kind === 'Node' || change.kind === 'IPAMBlock') onChange();
+    });
+  }
+}
