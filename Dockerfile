@@ -4,7 +4,7 @@
 # has only what the agent execs or reads. `netlet <command>` (bin/netlet.js)
 # runs the bundle dist/netlet.mjs, built after every source here and so never
 # stale, and starts agent/dns with their Node flags and MALLOC_ARENA_MAX
-# (README "Agent memory"; NETLET_NODE_FLAGS to change them).
+# (docs/design/agent-memory.md; NETLET_NODE_FLAGS to change them).
 FROM node:24-bookworm-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
     && rm -rf /var/lib/apt/lists/*

@@ -8,7 +8,7 @@
  * as a full sync at 10k services, and keeps those pages: 4 MB semi-spaces
  * took the bundled agent at 10k services from 283 to 198 MB RSS after its
  * first sync (1 MB saved nothing more), at the cost of more, shorter
- * scavenges (README "Agent memory"). NETLET_NODE_FLAGS
+ * scavenges (docs/design/agent-memory.md#node-flags). NETLET_NODE_FLAGS
  * replaces the list ("" for none); a flag the operator already gave
  * (command line or NODE_OPTIONS) is left as given.
  */
