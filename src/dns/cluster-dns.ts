@@ -36,7 +36,7 @@ export function kindsNeeded(config: DnsConfig): Kind[] {
 /**
  * The cluster DNS server put together: zone index over the store, resolver,
  * packet handler with its encoded-answer cache, and the UDP/TCP sockets.
- * Used by both `netlet dns` and the agent's DNS component.
+ * Run by the DNS component (component.ts), in the agent and in `netlet dns`.
  */
 export class ClusterDns {
   readonly index: ZoneIndex;

@@ -21,6 +21,8 @@ export interface DnsConfigSources {
   listen?: string;
   /** The agent's dns.clusterDomain; replaces the default cluster zone when no Corefile is given. */
   clusterDomain?: string;
+  /** --workers, wins over the config's 1 (a Corefile has no directive for it). */
+  workers?: number;
 }
 
 /** The DnsConfig from a Corefile, or kubeadm's defaults, with command-line overrides applied. */
@@ -37,7 +39,13 @@ export async function loadDnsConfig(src: DnsConfigSources): Promise<DnsConfig> {
   } else if (src.clusterDomain) {
     config.zones = [absoluteZone(src.clusterDomain), ...config.zones.filter((z) => z.endsWith('.arpa.'))];
   }
+  return withOverrides(config, src);
+}
+
+/** `config` with what the command line (or the agent's options) says in place of the Corefile's. */
+export function withOverrides(config: DnsConfig, src: DnsConfigSources): DnsConfig {
   if (src.listen) config.listen = src.listen.split(',').map((l) => parseListen(l, 'listen'));
+  if (src.workers !== undefined) config.workers = src.workers;
   return config;
 }
 
