@@ -5,9 +5,9 @@ import { collectAndReturnMemory, trimMallocEvery } from '../base/return-memory.t
 import type { Kind } from '../k8s/objects.ts';
 import type { ObjectStore } from '../k8s/store.ts';
 import { ClusterDns, kindsNeeded } from './cluster-dns.ts';
-import type { DnsConfig } from './config.ts';
-import { parseCorefile } from './corefile.ts';
-import { CorefileWatcher } from './corefile-reload.ts';
+import type { DnsConfig } from './corefile/config.ts';
+import { parseCorefile } from './corefile/parse.ts';
+import { CorefileWatcher } from './corefile/reload.ts';
 import { startDnsHttp, stopDnsHttp } from './http-endpoints.ts';
 import { loadDnsConfig, loadForwarder, loadMetrics, withOverrides } from './load-parts.ts';
 
@@ -32,7 +32,7 @@ export interface DnsComponentOptions {
   listen?: string;
   /** The cluster zone when no Corefile is given (default cluster.local). */
   clusterDomain?: string;
-  /** Threads answering queries (dns-workers.ts), at start and after every reload; default 1. */
+  /** Threads answering queries (workers/dns-workers.ts), at start and after every reload; default 1. */
   workers?: number;
   /** Addresses that win over the Corefile's health, ready and prometheus ('' turns one off). */
   endpoints?: { health?: string; ready?: string; prometheus?: string };

@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { DnsComponent, kindsToWatch } from '../../../src/dns/component.ts';
 import type { DnsComponentOptions } from '../../../src/dns/component.ts';
-import { defaultDnsConfig } from '../../../src/dns/config.ts';
+import { defaultDnsConfig } from '../../../src/dns/corefile/config.ts';
 import { decodeReply, query, syncedStore } from './dns-helpers.ts';
 import type { Reply } from './dns-helpers.ts';
 import { clusterObjects } from './fixture.ts';
