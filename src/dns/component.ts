@@ -106,20 +106,23 @@ export class DnsComponent implements Component {
     this.#log.info({ listen: this.#dns.server.addresses(), zones: config.zones }, 'cluster DNS serving');
     try {
       await this.#startEndpoints(config);
+      this.#returnMemoryOnceSynced(config);
+      await this.#watchCorefile(config);
     } catch (err) {
-      await this.#dns.stop();
-      this.#dns = null;
+      // A caller that sees start fail does not call stop: nothing may stay open.
+      await this.#close();
       throw err;
     }
-    this.#returnMemoryOnceSynced(config);
+  }
+
+  async #watchCorefile(config: DnsConfig): Promise<void> {
     const corefile = this.#corefile;
-    if (corefile && config.reload) {
-      this.#watcher = new CorefileWatcher(corefile, config.reload, (text) => {
-        this.#reloading = this.#reload(text, corefile);
-        return this.#reloading;
-      });
-      await this.#watcher.start();
-    }
+    if (!corefile || !config.reload) return;
+    this.#watcher = new CorefileWatcher(corefile, config.reload, (text) => {
+      this.#reloading = this.#reload(text, corefile);
+      return this.#reloading;
+    });
+    await this.#watcher.start();
   }
 
   async #startEndpoints(config: DnsConfig): Promise<void> {
@@ -188,10 +191,7 @@ export class DnsComponent implements Component {
    * sockets close (CoreDNS plugin/health).
    */
   async stop(): Promise<void> {
-    this.#stopTrimming?.();
-    this.#stopTrimming = null;
     this.#watcher?.stop();
-    this.#watcher = null;
     // A reload under way finishes first, or its new server would outlive the stop.
     await this.#reloading.catch(() => {});
     const lameduckMs = this.#config?.lameduckMs;
@@ -200,6 +200,14 @@ export class DnsComponent implements Component {
       this.#log.info({ lameduckMs }, 'lameduck');
       await new Promise((r) => setTimeout(r, lameduckMs));
     }
+    await this.#close();
+  }
+
+  async #close(): Promise<void> {
+    this.#stopTrimming?.();
+    this.#stopTrimming = null;
+    this.#watcher?.stop();
+    this.#watcher = null;
     await stopDnsHttp(this.#http);
     this.#http = [];
     await this.#dns?.stop();

@@ -118,6 +118,22 @@ t.test('reload: the edited Corefile is served on the port already bound; a broke
   t.match((await ask(port, 'svc1.testns.svc.cluster.local')).answer[0], / 42 IN A /, 'the running configuration kept');
 });
 
+t.test('a start that fails on its endpoints leaves nothing open', async (t) => {
+  const { createServer } = await import('node:net');
+  const taken = createServer();
+  await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise((r) => taken.close(r)));
+  const busy = (taken.address() as { port: number }).port;
+  const { dns, lines } = component({ listen: '127.0.0.1:0', defaultEndpoints: true, endpoints: { health: `127.0.0.1:${busy}`, ready: '', prometheus: '' } });
+  await t.rejects(dns.start());
+  t.equal(dns.healthy(), false, 'the DNS server was stopped');
+  const port = servedPort(lines);
+  const again = component({ listen: `127.0.0.1:${port}` });
+  await again.dns.start();
+  t.equal(servedPort(again.lines), port, 'its port is free again');
+  await again.dns.stop();
+});
+
 t.test('kindsToWatch adds Pods when reload may turn on pods verified', async (t) => {
   t.same(kindsToWatch(defaultDnsConfig()), ['Service', 'EndpointSlice', 'Namespace']);
   t.same(kindsToWatch({ ...defaultDnsConfig(), reload: { intervalMs: 30_000, jitterMs: 15_000 } }), ['Service', 'EndpointSlice', 'Namespace', 'Pod']);
