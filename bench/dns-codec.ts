@@ -11,7 +11,7 @@ import dns2 from 'dns2';
 import { parseArgs } from 'node:util';
 import { ObjectStore } from '../src/k8s/store.ts';
 import { ClusterDns } from '../src/dns/cluster-dns.ts';
-import { defaultDnsConfig } from '../src/dns/config.ts';
+import { defaultDnsConfig } from '../src/dns/corefile/config.ts';
 import { parseQuery } from '../src/dns/wire/query.ts';
 import { finishReply } from '../src/dns/wire/response.ts';
 import { encodeMessage } from '../src/dns/wire/writer.ts';

@@ -6,8 +6,8 @@
 // Run: npx node --expose-gc bench/dns-index.ts
 
 import { ObjectStore } from '../src/k8s/store.ts';
-import { ZoneIndex } from '../src/dns/zone-index.ts';
-import { serviceRecords } from '../src/dns/service-records.ts';
+import { ZoneIndex } from '../src/dns/zone/zone-index.ts';
+import { serviceRecords } from '../src/dns/zone/service-records.ts';
 import type { Namespace } from '../src/k8s/objects.ts';
 import { endpoint, endpointSlice, service } from '../test/helpers/objects.ts';
 

@@ -16,8 +16,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ObjectStore } from '../src/k8s/store.ts';
 import { ClusterDns } from '../src/dns/cluster-dns.ts';
-import { defaultDnsConfig } from '../src/dns/config.ts';
-import { udpBatchAddon } from '../src/dns/udp-batch.ts';
+import { defaultDnsConfig } from '../src/dns/corefile/config.ts';
+import { udpBatchAddon } from '../src/dns/transport/udp-batch.ts';
 import type { Namespace } from '../src/k8s/objects.ts';
 import { endpoint, endpointSlice, service } from '../test/helpers/objects.ts';
 

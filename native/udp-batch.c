@@ -34,7 +34,7 @@
 // (a query larger than this is reported truncated: length -1).
 #define BATCH 64
 #define SLOT 4096
-// Per slot, what a reply needs to go back (the layout src/dns/udp-batch.ts reads):
+// Per slot, what a reply needs to go back (the layout src/dns/transport/udp-batch.ts reads):
 //   0..27  the peer's sockaddr_in / sockaddr_in6
 //   28     its length (int32)
 //   32     0, or IPPROTO_IP / IPPROTO_IPV6 when a destination address was seen

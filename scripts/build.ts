@@ -9,7 +9,7 @@
 //    hundreds of files costs more than one file, so the bundle is what an
 //    operator runs.
 //  - dist/dns-worker.mjs: the DNS worker thread, started by URL beside
-//    whichever module starts it (src/dns/dns-workers.ts), so it is a second
+//    whichever module starts it (src/dns/workers/dns-workers.ts), so it is a second
 //    entry point.
 // Each file is written through a temporary name and a rename: tests rebuild
 // while other processes may be loading the bundle.
@@ -52,7 +52,7 @@ interface Target { name: string; entry: string; outfile: string }
 const targets: Target[] = [
   { name: 'cni', entry: 'src/cni/main.ts', outfile: 'dist/netlet-cni.mjs' },
   { name: 'cli', entry: 'src/agent/cli.ts', outfile: 'dist/netlet.mjs' },
-  { name: 'cli', entry: 'src/dns/dns-worker.ts', outfile: 'dist/dns-worker.mjs' },
+  { name: 'cli', entry: 'src/dns/workers/dns-worker.ts', outfile: 'dist/dns-worker.mjs' },
 ];
 // What bin/netlet.js checks before running dist/netlet.mjs (see there).
 const CLI_INPUTS = 'dist/netlet.inputs.json';

@@ -25,7 +25,10 @@ export async function createComponents(ctx: AgentContext): Promise<Component[]> 
     components.push(new ProxierComponent(ctx, { proxy: proxierOptions(ctx.config), backendFactory }));
   }
   if (ctx.config.routes.enabled) components.push(new (await import('../routes/component.ts')).RoutesComponent(ctx, { mode: ctx.config.routes.mode }));
-  if (ctx.config.dns.enabled) components.push(new (await import('../dns/component.ts')).DnsComponent(ctx, ctx.config.dns));
+  if (ctx.config.dns.enabled) {
+    const { corefile, listen, clusterDomain } = ctx.config.dns;
+    components.push(new (await import('../dns/component.ts')).DnsComponent(ctx, { corefile, listen, clusterDomain }));
+  }
   if (ctx.config.cni.serve) components.push(new (await import('../cni/component.ts')).CniServerComponent(ctx, ctx.config.cni.socket));
   return components;
 }

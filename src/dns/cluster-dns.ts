@@ -2,14 +2,14 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../base/log.ts';
 import type { Kind } from '../k8s/objects.ts';
 import type { ObjectStore } from '../k8s/store.ts';
-import type { DnsConfig } from './config.ts';
-import type { Forwarder } from './forwarder.ts';
-import { DnsHandler } from './handler.ts';
-import type { Observation } from './handler.ts';
-import { Resolver } from './resolve.ts';
-import { DnsServer } from './server.ts';
-import { DnsWorkers } from './dns-workers.ts';
-import { ZoneIndex } from './zone-index.ts';
+import type { DnsConfig } from './corefile/config.ts';
+import type { Forwarder } from './forward/forwarder.ts';
+import { DnsHandler } from './answer/handler.ts';
+import type { Observation } from './answer/handler.ts';
+import { Resolver } from './zone/resolve.ts';
+import { DnsServer } from './transport/server.ts';
+import { DnsWorkers } from './workers/dns-workers.ts';
+import { ZoneIndex } from './zone/zone-index.ts';
 import { rcodeName, typeName } from './wire/constants.ts';
 
 export interface ClusterDnsOptions {
@@ -36,7 +36,7 @@ export function kindsNeeded(config: DnsConfig): Kind[] {
 /**
  * The cluster DNS server put together: zone index over the store, resolver,
  * packet handler with its encoded-answer cache, and the UDP/TCP sockets.
- * Used by both `netlet dns` and the agent's DNS component.
+ * Run by the DNS component (component.ts), in the agent and in `netlet dns`.
  */
 export class ClusterDns {
   readonly index: ZoneIndex;
@@ -112,7 +112,7 @@ export class ClusterDns {
 
 /**
  * CoreDNS's `log`: one line per query in CoreDNS's common log format
- * (query-log.ts; built by the handler, also in worker threads), riding on
+ * (answer/query-log.ts; built by the handler, also in worker threads), riding on
  * the same observation hook as metrics.
  */
 function withQueryLog(observe: ((o: Observation) => void) | undefined, log: Logger | undefined): ((o: Observation) => void) | undefined {

@@ -1,82 +1,175 @@
 import type { Server } from 'node:http';
 import type { Component, ComponentContext } from '../base/component.ts';
+import type { Logger } from '../base/log.ts';
+import { collectAndReturnMemory, trimMallocEvery } from '../base/return-memory.ts';
+import type { Kind } from '../k8s/objects.ts';
 import type { ObjectStore } from '../k8s/store.ts';
-import { ClusterDns } from './cluster-dns.ts';
-import type { DnsConfig } from './config.ts';
-import { CorefileWatcher } from './corefile-reload.ts';
+import { ClusterDns, kindsNeeded } from './cluster-dns.ts';
+import type { DnsConfig } from './corefile/config.ts';
+import { parseCorefile } from './corefile/parse.ts';
+import { CorefileWatcher } from './corefile/reload.ts';
 import { startDnsHttp, stopDnsHttp } from './http-endpoints.ts';
-import { loadDnsConfig, loadForwarder, loadMetrics } from './load-parts.ts';
+import { loadDnsConfig, loadForwarder, loadMetrics, withOverrides } from './load-parts.ts';
 
 /**
- * The agent's cluster DNS (`--dns`, or dns.enabled in the config file). With
- * a Corefile it also runs what the Corefile asks of the process, as `netlet
- * dns` does: the health/ready/prometheus endpoints and `reload`. Without one,
- * the agent's own /healthz and /metrics cover it and no extra port is opened.
+ * Cluster DNS as one component, run by the agent (`--dns`, or dns.enabled in
+ * the config file) and by `netlet dns` alike: the server over the store, the
+ * health/ready/prometheus endpoints, `reload` and `health { lameduck }`.
+ * What only a DNS-only process wants (giving memory back, CoreDNS's ports
+ * without a Corefile) is an option; signals, sources and exit stay with the
+ * caller.
  */
 export type DnsContext = ComponentContext & { store: ObjectStore };
 
-/** The dns section of the agent config. */
 export interface DnsComponentOptions {
-  /** A Corefile to read; undefined means the built-in default. */
+  /** A Corefile to read; undefined or '' means the built-in default. */
   corefile?: string;
-  /** UDP and TCP address(es) to answer on, comma separated. */
-  listen: string;
-  clusterDomain: string;
+  /**
+   * UDP and TCP address(es) to answer on, comma separated; wins over the
+   * Corefile. A reload keeps the addresses already bound (port 0 stays the
+   * port clients were given).
+   */
+  listen?: string;
+  /** The cluster zone when no Corefile is given (default cluster.local). */
+  clusterDomain?: string;
+  /** Threads answering queries (workers/dns-workers.ts), at start and after every reload; default 1. */
+  workers?: number;
+  /** Addresses that win over the Corefile's health, ready and prometheus ('' turns one off). */
+  endpoints?: { health?: string; ready?: string; prometheus?: string };
+  /**
+   * Without a Corefile, still open the default Corefile's endpoints (:8080,
+   * :8181, :9153), as CoreDNS would. The agent says no: its own /healthz and
+   * /metrics cover DNS there and it opens no extra port.
+   */
+  defaultEndpoints?: boolean;
+  /**
+   * Give the load's memory back once the zones are built, after each reload,
+   * and malloc's free memory every 10 s (base/return-memory.ts). For a
+   * process that serves DNS alone; the agent's other parts have their own.
+   */
+  returnMemory?: boolean;
+}
+
+/** How often malloc's free memory is returned while serving (returnMemory). */
+const TRIM_EVERY_MS = 10_000;
+
+/**
+ * The kinds a store must hold for `config`: what the zones are built from,
+ * and Pods when `reload` is on (the next Corefile may turn on `pods verified`).
+ */
+export function kindsToWatch(config: DnsConfig): Kind[] {
+  const kinds = kindsNeeded(config);
+  if (config.reload && !kinds.includes('Pod')) kinds.push('Pod');
+  return kinds;
 }
 
 export class DnsComponent implements Component {
   readonly name = 'dns';
   readonly #ctx: DnsContext;
   readonly #options: DnsComponentOptions;
+  readonly #log: Logger;
+  readonly #corefile: string | undefined;
+  #config: DnsConfig | null = null;
   #dns: ClusterDns | null = null;
   #http: Server[] = [];
   #watcher: CorefileWatcher | null = null;
+  #reloading: Promise<void> = Promise.resolve();
+  #stopTrimming: (() => void) | null = null;
+  #lameduck = false;
   #observe: Awaited<ReturnType<typeof loadMetrics>> | undefined;
 
   constructor(ctx: DnsContext, options: DnsComponentOptions) {
     this.#ctx = ctx;
     this.#options = options;
+    this.#log = ctx.log.child({ component: 'dns' });
+    this.#corefile = options.corefile || undefined;
   }
 
-  async start(): Promise<void> {
-    const { log: parentLog } = this.#ctx;
-    const { listen, clusterDomain } = this.#options;
-    const log = parentLog.child({ component: 'dns' });
-    const corefile = this.#options.corefile || undefined;
-    const config = await loadDnsConfig({ corefile, listen, clusterDomain });
-    // Registered once: a reload reuses them (a registry refuses a name twice).
-    this.#observe = await loadMetrics(this.#ctx.metrics);
-    this.#dns = await this.#startDns(config);
-    log.info({ listen: this.#dns.server.addresses(), zones: config.zones }, 'cluster DNS serving');
-    if (!corefile) return;
+  /**
+   * Reads the Corefile (or the defaults) with the options applied. `start`
+   * serves what this read; a caller calls it first to pick its sources
+   * (`kindsToWatch`, the Corefile's kubeconfig).
+   */
+  async load(): Promise<DnsConfig> {
+    const { listen, clusterDomain, workers } = this.#options;
+    this.#config ??= await loadDnsConfig({ corefile: this.#corefile, listen, clusterDomain, workers });
+    return this.#config;
+  }
 
-    this.#http = await startDnsHttp({
-      health: config.health,
-      ready: config.ready,
-      prometheus: config.prometheus,
-      isReady: () => this.ready(),
-      registry: this.#ctx.metrics,
-    });
-    if (config.reload) {
-      this.#watcher = new CorefileWatcher(corefile, config.reload, async () => {
-        let next: DnsConfig;
-        try {
-          next = await loadDnsConfig({ corefile, listen, clusterDomain });
-        } catch (err) {
-          log.error({ err }, 'Corefile changed but does not parse; keeping the running configuration');
-          return;
-        }
-        await this.#dns?.stop();
-        this.#dns = await this.#startDns(next);
-        log.info({ listen: this.#dns.server.addresses(), zones: next.zones }, 'Corefile reloaded');
-      });
-      await this.#watcher.start();
+  /** Sockets first, then the endpoints: queries get SERVFAIL (not silence) until the store syncs. */
+  async start(): Promise<void> {
+    const config = await this.load();
+    // Registered once: a reload reuses them (a registry refuses a name twice).
+    this.#observe ??= await loadMetrics(this.#ctx.metrics);
+    this.#lameduck = false;
+    this.#dns = await this.#startDns(config);
+    this.#log.info({ listen: this.#dns.server.addresses(), zones: config.zones }, 'cluster DNS serving');
+    try {
+      await this.#startEndpoints(config);
+      this.#returnMemoryOnceSynced(config);
+      await this.#watchCorefile(config);
+    } catch (err) {
+      // A caller that sees start fail does not call stop: nothing may stay open.
+      await this.#close();
+      throw err;
     }
   }
 
+  async #watchCorefile(config: DnsConfig): Promise<void> {
+    const corefile = this.#corefile;
+    if (!corefile || !config.reload) return;
+    this.#watcher = new CorefileWatcher(corefile, config.reload, (text) => {
+      this.#reloading = this.#reload(text, corefile);
+      return this.#reloading;
+    });
+    await this.#watcher.start();
+  }
+
+  async #startEndpoints(config: DnsConfig): Promise<void> {
+    if (!this.#corefile && !this.#options.defaultEndpoints) return;
+    const addresses = { health: config.health, ready: config.ready, prometheus: config.prometheus };
+    for (const [key, value] of Object.entries(this.#options.endpoints ?? {})) {
+      if (value !== undefined) addresses[key as keyof typeof addresses] = value;
+    }
+    this.#http = await startDnsHttp({ ...addresses, isReady: () => this.ready(), registry: this.#ctx.metrics });
+    if (this.#http.length) this.#log.info({ http: this.#http.map((s) => s.address()) }, 'health, ready and metrics endpoints up');
+  }
+
+  #returnMemoryOnceSynced(config: DnsConfig): void {
+    if (!this.#options.returnMemory) return;
+    // Once the zones are built from a synced store, the load's garbage is gone: give its pages back.
+    void this.#ctx.store.whenSynced(...kindsNeeded(config)).then(() => {
+      if (this.#dns) collectAndReturnMemory();
+    });
+    // And what serving frees, as it goes.
+    this.#stopTrimming = trimMallocEvery(TRIM_EVERY_MS);
+  }
+
+  /**
+   * `reload`: a changed Corefile that parses replaces the server (sockets
+   * rebound, the options applied again); one that does not is logged and
+   * the running configuration kept. `text` is what the watcher just
+   * summed, not a second read that could see a newer edit.
+   */
+  async #reload(text: string, corefile: string): Promise<void> {
+    let next: DnsConfig;
+    try {
+      next = withOverrides(parseCorefile(text, corefile), { workers: this.#options.workers });
+    } catch (err) {
+      this.#log.error({ err }, 'Corefile changed but does not parse; keeping the running configuration');
+      return;
+    }
+    if (this.#options.listen && this.#dns) next.listen = this.#dns.server.addresses().map((a) => ({ host: a.address, port: a.port }));
+    await this.#dns?.stop();
+    this.#config = next;
+    this.#dns = await this.#startDns(next);
+    if (this.#options.returnMemory) collectAndReturnMemory();
+    this.#log.info({ listen: this.#dns.server.addresses(), zones: next.zones }, 'Corefile reloaded');
+  }
+
   async #startDns(config: DnsConfig): Promise<ClusterDns> {
-    const { log: parentLog, store, metrics } = this.#ctx;
-    const log = parentLog.child({ component: 'dns' });
+    const { store, metrics } = this.#ctx;
+    const log = this.#log;
     const dns = new ClusterDns({
       store,
       config,
@@ -92,7 +185,27 @@ export class DnsComponent implements Component {
     return dns;
   }
 
+  /**
+   * With `health { lameduck D }`, keeps answering for D first (/health OK,
+   * /ready not), so that clients and load balancers move away before the
+   * sockets close (CoreDNS plugin/health).
+   */
   async stop(): Promise<void> {
+    this.#watcher?.stop();
+    // A reload under way finishes first, or its new server would outlive the stop.
+    await this.#reloading.catch(() => {});
+    const lameduckMs = this.#config?.lameduckMs;
+    if (lameduckMs && this.#dns) {
+      this.#lameduck = true;
+      this.#log.info({ lameduckMs }, 'lameduck');
+      await new Promise((r) => setTimeout(r, lameduckMs));
+    }
+    await this.#close();
+  }
+
+  async #close(): Promise<void> {
+    this.#stopTrimming?.();
+    this.#stopTrimming = null;
     this.#watcher?.stop();
     this.#watcher = null;
     await stopDnsHttp(this.#http);
@@ -105,8 +218,8 @@ export class DnsComponent implements Component {
     return this.#dns !== null;
   }
 
-  /** For a /ready endpoint: the store has synced what the zones need. */
+  /** For /ready: the store has synced what the zones need, and no stop is under way. */
   ready(): boolean {
-    return this.#dns?.ready() ?? false;
+    return !this.#lameduck && (this.#dns?.ready() ?? false);
   }
 }

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { Registry } from 'prom-client';
 import { createMetricsServer, listen } from '../base/http-servers.ts';
 
-// CoreDNS's HTTP side for `netlet dns`, on CoreDNS's ports so probes and
+// CoreDNS's HTTP side of the DNS component, on CoreDNS's ports so probes and
 // scrape configs carry over: `health` (:8080 /health, 200 "OK" while the
 // process serves), `ready` (:8181 /ready, 200 once the zones are built
 // from a synced store, 503 before) and `prometheus` (:9153 /metrics).

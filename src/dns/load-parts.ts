@@ -2,16 +2,16 @@ import { readFile } from 'node:fs/promises';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../base/log.ts';
 import { ConfigError } from '../base/errors.ts';
-import { absoluteZone, defaultDnsConfig, parseListen } from './config.ts';
-import type { DnsConfig } from './config.ts';
-import { parseCorefile } from './corefile.ts';
-import { createForwarder } from './forward/index.ts';
-import type { Forwarder } from './forwarder.ts';
-import type { Observation } from './handler.ts';
-import { createDnsMetrics } from './metrics.ts';
-import type { WorkerMetricsRecorder } from './worker-metrics.ts';
+import { absoluteZone, defaultDnsConfig, parseListen } from './corefile/config.ts';
+import type { DnsConfig } from './corefile/config.ts';
+import { parseCorefile } from './corefile/parse.ts';
+import { createForwarder } from './forward-chain.ts';
+import type { Forwarder } from './forward/forwarder.ts';
+import type { Observation } from './answer/handler.ts';
+import { createDnsMetrics } from './metrics/coredns-metrics.ts';
+import type { WorkerMetricsRecorder } from './metrics/worker-metrics.ts';
 
-// What `netlet dns` and the agent's DNS component both build a server from:
+// What a DNS server is built from, in the component and in worker threads:
 // the config (Corefile or kubeadm's defaults, plus command-line overrides),
 // the forwarder and the coredns_* metrics hook.
 
@@ -21,6 +21,8 @@ export interface DnsConfigSources {
   listen?: string;
   /** The agent's dns.clusterDomain; replaces the default cluster zone when no Corefile is given. */
   clusterDomain?: string;
+  /** --workers, wins over the config's 1 (a Corefile has no directive for it). */
+  workers?: number;
 }
 
 /** The DnsConfig from a Corefile, or kubeadm's defaults, with command-line overrides applied. */
@@ -37,7 +39,13 @@ export async function loadDnsConfig(src: DnsConfigSources): Promise<DnsConfig> {
   } else if (src.clusterDomain) {
     config.zones = [absoluteZone(src.clusterDomain), ...config.zones.filter((z) => z.endsWith('.arpa.'))];
   }
+  return withOverrides(config, src);
+}
+
+/** `config` with what the command line (or the agent's options) says in place of the Corefile's. */
+export function withOverrides(config: DnsConfig, src: DnsConfigSources): DnsConfig {
   if (src.listen) config.listen = src.listen.split(',').map((l) => parseListen(l, 'listen'));
+  if (src.workers !== undefined) config.workers = src.workers;
   return config;
 }
 

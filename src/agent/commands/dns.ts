@@ -1,19 +1,14 @@
 import { Registry } from 'prom-client';
 import { ConfigError } from '../../base/errors.ts';
+import { createLogger } from '../../base/log.ts';
 import { ObjectStore } from '../../k8s/store.ts';
-import { ClusterDns, kindsNeeded } from '../../dns/cluster-dns.ts';
-import { loadDnsConfig, loadForwarder, loadMetrics } from '../../dns/load-parts.ts';
+import { DnsComponent, kindsToWatch } from '../../dns/component.ts';
+import { keepHeapCloseToLive } from '../../dns/heap-growth.ts';
 import { parseCommandLine } from '../command.ts';
 import type { Command } from '../command.ts';
 import type { AgentContext } from '../component.ts';
 import { buildConfig } from '../config.ts';
-import { createLogger } from '../../base/log.ts';
 import { createSources } from '../sources.ts';
-import { startDnsHttp, stopDnsHttp } from '../../dns/http-endpoints.ts';
-import { parseCorefile } from '../../dns/corefile.ts';
-import { CorefileWatcher } from '../../dns/corefile-reload.ts';
-import { keepHeapCloseToLive } from '../../dns/heap-growth.ts';
-import { collectAndReturnMemory, trimMallocEvery } from '../../base/return-memory.ts';
 
 const HELP = `usage: netlet dns [options]
 
@@ -62,94 +57,45 @@ export const dnsCommand: Command = {
       return 0;
     }
     keepHeapCloseToLive();
-    let agentConfig = buildConfig(
-      {},
-      { kubeconfig: values.kubeconfig, manifests: values.manifests, logLevel: values['log-level'], proxyMode: 'none', dns: true },
-    );
-    const dnsListen = values.listen ?? (values.corefile ? undefined : agentConfig.dns.listen);
-    let dnsConfig = await loadDnsConfig({ corefile: values.corefile, listen: dnsListen });
-    if (values.workers !== undefined) dnsConfig.workers = parseWorkers(values.workers);
-    // The Corefile's `kubernetes { kubeconfig FILE }`, unless the command line names a source.
-    if (dnsConfig.kubeconfig && !values.kubeconfig && !values.manifests) {
-      agentConfig = buildConfig({}, { kubeconfig: dnsConfig.kubeconfig, logLevel: values['log-level'], proxyMode: 'none', dns: true });
-    }
+    const sourceOverrides = { kubeconfig: values.kubeconfig, manifests: values.manifests, logLevel: values['log-level'], proxyMode: 'none', dns: true } as const;
+    let agentConfig = buildConfig({}, sourceOverrides);
     const log = createLogger({ level: agentConfig.logLevel });
     const metrics = new Registry();
-    const ctx: AgentContext = { config: agentConfig, log, store: new ObjectStore(), metrics, nodeName: agentConfig.nodeName };
+    const store = new ObjectStore();
+    // The agent's DNS component, with what a DNS-only process adds: CoreDNS's
+    // ports without a Corefile, the command line's addresses, memory return.
+    const dns = new DnsComponent(
+      { log, metrics, store, nodeName: agentConfig.nodeName },
+      {
+        corefile: values.corefile,
+        listen: values.listen,
+        workers: values.workers === undefined ? undefined : parseWorkers(values.workers),
+        endpoints: { health: values.health, ready: values.ready, prometheus: values.metrics },
+        defaultEndpoints: true,
+        returnMemory: true,
+      },
+    );
+    const dnsConfig = await dns.load();
+    // The Corefile's `kubernetes { kubeconfig FILE }`, unless the command line names a source.
+    if (dnsConfig.kubeconfig && !values.kubeconfig && !values.manifests) {
+      agentConfig = buildConfig({}, { ...sourceOverrides, kubeconfig: dnsConfig.kubeconfig });
+    }
+    const ctx: AgentContext = { config: agentConfig, log, store, metrics, nodeName: agentConfig.nodeName };
 
-    // Only what the zones are built from: Pods only for `pods verified`. With `reload`
-    // the mode may change at any time, so Pods are watched then. DNS reads a pod's
+    // Only what the zones are built from (kindsToWatch). DNS reads a pod's
     // namespace and IPs only (ZoneIndex.podExists), so pods are kept lean: at 10k
     // services / 50k pods (bench/dnsperf.ts) RSS after load 123 → 108 MB from
     // manifests, 131 → 118 MB from the API; V8 heap live ~390 bytes a pod.
-    const kinds = kindsNeeded(dnsConfig);
-    if (dnsConfig.reload && !kinds.includes('Pod')) kinds.push('Pod');
-    const sources = await createSources(ctx, kinds, ['Pod']);
-    const observe = await loadMetrics(metrics);
-    const newDns = async (config: typeof dnsConfig) => new ClusterDns({
-      store: ctx.store,
-      config,
-      forwarder: await loadForwarder(config, log, metrics),
-      registry: metrics,
-      observe,
-      onError: (err, where) => log.warn({ err, where }, 'dns error'),
-      log,
-    });
-    let dns = await newDns(dnsConfig);
-    let lameduck = false;
-    // Sockets first: queries get SERVFAIL (not silence) until the store syncs.
+    const sources = await createSources(ctx, kindsToWatch(dnsConfig), ['Pod']);
+    // Sockets before sources: queries get SERVFAIL (not silence) until the store syncs.
     await dns.start();
-    log.info({ listen: dns.server.addresses(), zones: dnsConfig.zones }, 'cluster DNS serving');
-    const http = await startDnsHttp({
-      health: values.health ?? dnsConfig.health,
-      ready: values.ready ?? dnsConfig.ready,
-      prometheus: values.metrics ?? dnsConfig.prometheus,
-      isReady: () => !lameduck && dns.ready(),
-      registry: metrics,
-    }).catch(async (err: unknown) => {
-      await dns.stop();
-      throw err;
-    });
-    log.info({ http: http.map((s) => s.address()) }, 'health, ready and metrics endpoints up');
     await sources.start();
-    // Once the zones are built from a synced store, the load's garbage is gone: give its pages back.
-    void ctx.store.whenSynced(...kindsNeeded(dnsConfig)).then(() => collectAndReturnMemory());
-    // And what serving frees, as it goes (return-memory.ts).
-    const stopTrimming = trimMallocEvery(10_000);
-    // `reload`: a changed Corefile that parses replaces the DNS server (sockets rebound); one that does not is logged and ignored.
-    const watcher = values.corefile && dnsConfig.reload ? new CorefileWatcher(values.corefile, dnsConfig.reload, async (text) => {
-      let next: typeof dnsConfig;
-      try {
-        next = parseCorefile(text, values.corefile!);
-        // --listen wins over the Corefile; its port 0 stays the port already bound.
-        if (dnsListen) next.listen = dns.server.addresses().map((a) => ({ host: a.address, port: a.port }));
-      } catch (err) {
-        log.error({ err }, 'Corefile changed but does not parse; keeping the running configuration');
-        return;
-      }
-      await dns.stop();
-      dnsConfig = next;
-      dns = await newDns(next);
-      await dns.start();
-      collectAndReturnMemory();
-      log.info({ listen: dns.server.addresses(), zones: next.zones }, 'Corefile reloaded');
-    }) : null;
-    await watcher?.start();
 
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
       process.once('SIGTERM', () => resolve('SIGTERM'));
       process.once('SIGINT', () => resolve('SIGINT'));
     });
     log.info({ signal }, 'shutting down');
-    stopTrimming();
-    watcher?.stop();
-    if (dnsConfig.lameduckMs) {
-      // health's lameduck: keep answering (and /health OK, /ready not) for a while (plugin/health README).
-      lameduck = true;
-      log.info({ lameduckMs: dnsConfig.lameduckMs }, 'lameduck');
-      await new Promise((r) => setTimeout(r, dnsConfig.lameduckMs));
-    }
-    await stopDnsHttp(http);
     await dns.stop();
     await sources.stop();
     return 0;

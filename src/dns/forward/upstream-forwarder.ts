@@ -1,4 +1,4 @@
-import type { Forwarder } from '../forwarder.ts';
+import type { Forwarder } from './forwarder.ts';
 import { Rcode } from '../wire/constants.ts';
 import { healthCheckQuery, isTruncated, questionOf, rcodeReply } from './message.ts';
 import type { Question } from './message.ts';
@@ -6,7 +6,7 @@ import type { ForwardOptions } from './options.ts';
 import { ExchangeError, Upstream } from './upstream.ts';
 import type { UpstreamAddress } from './upstream-list.ts';
 
-/** Where the forwarder reports what it did; the prometheus side lives in src/dns/metrics*. */
+/** Where the forwarder reports what it did; the prometheus side lives in src/dns/metrics/. */
 export interface ForwardEvents {
   request?(to: string): void;
   response?(to: string, rcode: number, durationMs: number): void;

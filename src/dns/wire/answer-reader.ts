@@ -1,5 +1,5 @@
-import { rr } from '../records.ts';
-import type { ResourceRecord } from '../records.ts';
+import { rr } from './records.ts';
+import type { ResourceRecord } from './records.ts';
 import { HEADER_SIZE, RRClass, RRType } from './constants.ts';
 
 // Reads the A, AAAA and CNAME records of a reply from elsewhere (an

@@ -1,5 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
-import type { ResourceRecord } from '../records.ts';
+import type { ResourceRecord } from './records.ts';
 import { FLAG_AA, FLAG_QR, FLAG_RA, HEADER_SIZE, RRClass, RRType } from './constants.ts';
 
 // A hand-written encoder: bench/dns-codec.ts measured it against dns2 on the

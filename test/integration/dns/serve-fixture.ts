@@ -3,7 +3,7 @@
 // clients from another process or namespace. Prints "listening PORT" once
 // both sockets are bound. Usage: serve-fixture.ts HOST:PORT [WORKERS]
 import { ClusterDns } from '../../../src/dns/cluster-dns.ts';
-import { parseListen } from '../../../src/dns/config.ts';
+import { parseListen } from '../../../src/dns/corefile/config.ts';
 import { dnsConfig, syncedStore } from '../../unit/dns/dns-helpers.ts';
 import { clusterObjects } from '../../unit/dns/fixture.ts';
 import { endpoint, endpointSlice, service } from '../../helpers/objects.ts';

@@ -3,12 +3,12 @@
 // address (for the `log` plugin) as CoreDNS writes it.
 import t from 'tap';
 import dgram from 'node:dgram';
-import { DnsHandler } from '../../../src/dns/handler.ts';
-import type { Observation } from '../../../src/dns/handler.ts';
-import { Resolver } from '../../../src/dns/resolve.ts';
-import { DnsServer } from '../../../src/dns/server.ts';
-import { BatchUdpSocket, udpBatchAddon } from '../../../src/dns/udp-batch.ts';
-import { ZoneIndex } from '../../../src/dns/zone-index.ts';
+import { DnsHandler } from '../../../src/dns/answer/handler.ts';
+import type { Observation } from '../../../src/dns/answer/handler.ts';
+import { Resolver } from '../../../src/dns/zone/resolve.ts';
+import { DnsServer } from '../../../src/dns/transport/server.ts';
+import { BatchUdpSocket, udpBatchAddon } from '../../../src/dns/transport/udp-batch.ts';
+import { ZoneIndex } from '../../../src/dns/zone/zone-index.ts';
 import { decodeReply, dnsConfig, query, syncedStore } from '../../unit/dns/dns-helpers.ts';
 import { clusterObjects } from '../../unit/dns/fixture.ts';
 

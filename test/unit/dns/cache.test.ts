@@ -1,9 +1,9 @@
 import t from 'tap';
-import { CachingForwarder } from '../../../src/dns/cache-forwarder.ts';
-import { cacheKey, DnsCache, defaultCacheLimits } from '../../../src/dns/cache.ts';
-import type { CacheLimits } from '../../../src/dns/cache.ts';
-import { rr } from '../../../src/dns/records.ts';
-import type { ResourceRecord } from '../../../src/dns/records.ts';
+import { CachingForwarder } from '../../../src/dns/cache/caching-forwarder.ts';
+import { cacheKey, DnsCache, defaultCacheLimits } from '../../../src/dns/cache/dns-cache.ts';
+import type { CacheLimits } from '../../../src/dns/cache/dns-cache.ts';
+import { rr } from '../../../src/dns/wire/records.ts';
+import type { ResourceRecord } from '../../../src/dns/wire/records.ts';
 import { Rcode, RRType } from '../../../src/dns/wire/constants.ts';
 import { buildQuery } from '../../../src/dns/wire/answer-reader.ts';
 import { encodeMessage } from '../../../src/dns/wire/writer.ts';

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { absoluteZone, defaultDnsConfig, parseListen } from '../../../src/dns/config.ts';
+import { absoluteZone, defaultDnsConfig, parseListen } from '../../../src/dns/corefile/config.ts';
 import { loadDnsConfig } from '../../../src/dns/load-parts.ts';
 import { ConfigError } from '../../../src/base/errors.ts';
 

@@ -2,7 +2,7 @@ import t from 'tap';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CorefileWatcher } from '../../../src/dns/corefile-reload.ts';
+import { CorefileWatcher } from '../../../src/dns/corefile/reload.ts';
 
 t.test('reload sees a changed Corefile once, and not an unchanged one', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'dnf-reload-'));

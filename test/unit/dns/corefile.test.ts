@@ -1,7 +1,7 @@
 import t from 'tap';
-import { parseCorefile } from '../../../src/dns/corefile.ts';
-import type { DnsConfig } from '../../../src/dns/config.ts';
-import { parseDuration } from '../../../src/dns/corefile-syntax.ts';
+import { parseCorefile } from '../../../src/dns/corefile/parse.ts';
+import type { DnsConfig } from '../../../src/dns/corefile/config.ts';
+import { parseDuration } from '../../../src/dns/corefile/syntax.ts';
 import { ConfigError } from '../../../src/base/errors.ts';
 
 const KUBEADM = `.:53 {

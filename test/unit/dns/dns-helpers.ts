@@ -6,8 +6,8 @@ import { ObjectStore } from '../../../src/k8s/store.ts';
 import type { AnyObject, Kind } from '../../../src/k8s/objects.ts';
 import { ALL_KINDS } from '../../../src/k8s/objects.ts';
 import { ClusterDns } from '../../../src/dns/cluster-dns.ts';
-import { defaultDnsConfig } from '../../../src/dns/config.ts';
-import type { DnsConfig } from '../../../src/dns/config.ts';
+import { defaultDnsConfig } from '../../../src/dns/corefile/config.ts';
+import type { DnsConfig } from '../../../src/dns/corefile/config.ts';
 import { RRType, rcodeName, typeName } from '../../../src/dns/wire/constants.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

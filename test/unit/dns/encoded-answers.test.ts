@@ -1,6 +1,6 @@
 import t from 'tap';
-import { EncodedAnswers } from '../../../src/dns/encoded-answers.ts';
-import type { CachedReply } from '../../../src/dns/encoded-answers.ts';
+import { EncodedAnswers } from '../../../src/dns/answer/encoded-answers.ts';
+import type { CachedReply } from '../../../src/dns/answer/encoded-answers.ts';
 
 const reply = (text: string, more: Partial<CachedReply> = {}): CachedReply => ({
   bytes: Buffer.from(text),

@@ -3,7 +3,7 @@
 // everything, truncate UDP replies, or hold replies back.
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { rr } from '../../../src/dns/records.ts';
+import { rr } from '../../../src/dns/wire/records.ts';
 import { Rcode } from '../../../src/dns/wire/constants.ts';
 import { parseQuery } from '../../../src/dns/wire/query.ts';
 import { encodeMessage } from '../../../src/dns/wire/writer.ts';

@@ -2,12 +2,12 @@
 // copy with its own query's ID and spelling, so replies sent together do not
 // share bytes.
 import t from 'tap';
-import { CachingForwarder } from '../../../src/dns/cache-forwarder.ts';
-import { defaultCacheLimits } from '../../../src/dns/cache.ts';
+import { CachingForwarder } from '../../../src/dns/cache/caching-forwarder.ts';
+import { defaultCacheLimits } from '../../../src/dns/cache/dns-cache.ts';
 import { ClusterDns } from '../../../src/dns/cluster-dns.ts';
-import type { Forwarder } from '../../../src/dns/forwarder.ts';
-import { ForwardChain } from '../../../src/dns/forward/index.ts';
-import { rr } from '../../../src/dns/records.ts';
+import type { Forwarder } from '../../../src/dns/forward/forwarder.ts';
+import { ForwardChain } from '../../../src/dns/forward-chain.ts';
+import { rr } from '../../../src/dns/wire/records.ts';
 import { parseQuery } from '../../../src/dns/wire/query.ts';
 import { encodeMessage } from '../../../src/dns/wire/writer.ts';
 import { decodeReply, dnsConfig, query, syncedStore } from './dns-helpers.ts';

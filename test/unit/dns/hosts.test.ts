@@ -2,10 +2,10 @@ import t from 'tap';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HostsForwarder } from '../../../src/dns/hosts-forwarder.ts';
-import type { HostsConfig } from '../../../src/dns/hosts.ts';
-import { reverseName } from '../../../src/dns/hosts-reverse.ts';
-import { LoopDetector } from '../../../src/dns/loop.ts';
+import { HostsForwarder } from '../../../src/dns/hosts/hosts-forwarder.ts';
+import type { HostsConfig } from '../../../src/dns/hosts/hosts-table.ts';
+import { reverseName } from '../../../src/dns/hosts/reverse-name.ts';
+import { LoopDetector } from '../../../src/dns/forward/loop-detector.ts';
 import { buildQuery, readName } from '../../../src/dns/wire/answer-reader.ts';
 import { decodeReply as decode } from './dns-helpers.ts';
 

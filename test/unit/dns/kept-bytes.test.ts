@@ -1,5 +1,5 @@
 import t from 'tap';
-import { KeptBytes } from '../../../src/dns/kept-bytes.ts';
+import { KeptBytes } from '../../../src/dns/cache/kept-bytes.ts';
 
 t.test('copies are exact, independent of their source, and share slabs only with each other', async (t) => {
   const kept = new KeptBytes(1024);

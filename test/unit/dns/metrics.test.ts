@@ -1,7 +1,7 @@
 import t from 'tap';
 import { Registry } from 'prom-client';
-import { createCacheMetrics, createDnsMetrics, createForwardMetrics } from '../../../src/dns/metrics.ts';
-import type { Observation } from '../../../src/dns/handler.ts';
+import { createCacheMetrics, createDnsMetrics, createForwardMetrics } from '../../../src/dns/metrics/coredns-metrics.ts';
+import type { Observation } from '../../../src/dns/answer/handler.ts';
 
 const obs = (o: Partial<Observation>): Observation =>
   ({ zone: 'cluster.local.', qtype: 1, rcode: 0, durationMs: 0.4, proto: 'udp', fromCache: false, forwarded: false, ...o }) as Observation;

@@ -6,7 +6,7 @@ import { ask, decodeReply, inProcessDns, query, syncedStore } from './dns-helper
 import { clusterObjects } from './fixture.ts';
 import { ObjectStore } from '../../../src/k8s/store.ts';
 import { endpoint, endpointSlice, pod, service } from '../../helpers/objects.ts';
-import type { Forwarder } from '../../../src/dns/forwarder.ts';
+import type { Forwarder } from '../../../src/dns/forward/forwarder.ts';
 import { ClusterDns } from '../../../src/dns/cluster-dns.ts';
 import { dnsConfig } from './dns-helpers.ts';
 
@@ -255,14 +255,14 @@ t.test('addresses that are not IPs in the store are left out, never encoded', as
 });
 
 t.test('an error while answering costs one SERVFAIL, not the server', async (t) => {
-  const { DnsHandler } = await import('../../../src/dns/handler.ts');
+  const { DnsHandler } = await import('../../../src/dns/answer/handler.ts');
   const errors: string[] = [];
   const broken = {
     zoneOf: () => 'cluster.local.',
     resolve: () => {
       throw new Error('boom');
     },
-  } as unknown as import('../../../src/dns/resolve.ts').Resolver;
+  } as unknown as import('../../../src/dns/zone/resolve.ts').Resolver;
   const handler = new DnsHandler({ resolver: broken, synced: () => true, answerCacheSize: 10, onError: (e) => errors.push(e.message) });
   const reply = await handler.handle(query(`svc1.testns.${Z}`, 'A'), 'udp');
   t.equal(decodeReply(reply!).rcode, 'SERVFAIL');

@@ -2,8 +2,8 @@
 // the client's transport handed to the forwarder.
 import t from 'tap';
 import { ClusterDns } from '../../../src/dns/cluster-dns.ts';
-import type { Forwarder } from '../../../src/dns/forwarder.ts';
-import type { Observation } from '../../../src/dns/handler.ts';
+import type { Forwarder } from '../../../src/dns/forward/forwarder.ts';
+import type { Observation } from '../../../src/dns/answer/handler.ts';
 import { dnsConfig, query, syncedStore } from './dns-helpers.ts';
 import { clusterObjects } from './fixture.ts';
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { RecentCache } from '../../../src/dns/recent-cache.ts';
+import { RecentCache } from '../../../src/dns/zone/recent-cache.ts';
 
 t.test('keeps the last N values set, the oldest overwritten first', async (t) => {
   const c = new RecentCache<number>(3);

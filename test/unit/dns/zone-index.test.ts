@@ -1,7 +1,7 @@
 // The zone index is built once and then patched per change: a change to one
 // service recomputes that service's names only.
 import t from 'tap';
-import { ZoneIndex } from '../../../src/dns/zone-index.ts';
+import { ZoneIndex } from '../../../src/dns/zone/zone-index.ts';
 import { endpoint, endpointSlice, service } from '../../helpers/objects.ts';
 import { syncedStore } from './dns-helpers.ts';
 import { clusterObjects } from './fixture.ts';

@@ -1,12 +1,12 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
-import type { CacheEvents } from './cache-forwarder.ts';
-import type { CacheKind } from './cache.ts';
-import type { Observation } from './handler.ts';
-import type { ForwardEvents } from './forward/upstream-forwarder.ts';
-import { rcodeName } from './wire/constants.ts';
-import { DnsRequestStats, TIME_BUCKETS } from './metrics-dns.ts';
-import type { DnsMetricLabels } from './metrics-dns.ts';
+import type { CacheEvents } from '../cache/caching-forwarder.ts';
+import type { CacheKind } from '../cache/dns-cache.ts';
+import type { Observation } from '../answer/handler.ts';
+import type { ForwardEvents } from '../forward/upstream-forwarder.ts';
+import { rcodeName } from '../wire/constants.ts';
+import { DnsRequestStats, TIME_BUCKETS } from './query-metrics.ts';
+import type { DnsMetricLabels } from './query-metrics.ts';
 
 // CoreDNS 1.11's metric names and labels (plugin/metrics, plugin/cache,
 // plugin/forward), so dashboards and alerts written for CoreDNS work.
@@ -14,7 +14,7 @@ import type { DnsMetricLabels } from './metrics-dns.ts';
 /**
  * The server's `observe` hook: coredns_dns_requests_total,
  * coredns_dns_responses_total and coredns_dns_request_duration_seconds
- * (accumulated outside prom-client, see metrics-dns.ts).
+ * (accumulated outside prom-client, see query-metrics.ts).
  */
 export function createDnsMetrics(registry: Registry, labels: DnsMetricLabels = { server: 'dns://:53', zone: '.', family: '1' }): (o: Observation) => void {
   const stats = new DnsRequestStats(labels);

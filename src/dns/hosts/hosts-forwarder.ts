@@ -1,15 +1,15 @@
 import { readFile, stat } from 'node:fs/promises';
-import type { Logger } from '../base/log.ts';
-import type { Forwarder } from './forwarder.ts';
-import { HostsTable } from './hosts.ts';
-import type { HostsConfig } from './hosts.ts';
-import { rr } from './records.ts';
-import type { ResourceRecord } from './records.ts';
-import { Rcode, RRType } from './wire/constants.ts';
-import { parseQuery } from './wire/query.ts';
-import { finishReply } from './wire/response.ts';
-import { encodeMessage } from './wire/writer.ts';
-import type { Question } from './forward/message.ts';
+import type { Logger } from '../../base/log.ts';
+import type { Forwarder } from '../forward/forwarder.ts';
+import { HostsTable } from './hosts-table.ts';
+import type { HostsConfig } from './hosts-table.ts';
+import { rr } from '../wire/records.ts';
+import type { ResourceRecord } from '../wire/records.ts';
+import { Rcode, RRType } from '../wire/constants.ts';
+import { parseQuery } from '../wire/query.ts';
+import { finishReply } from '../wire/response.ts';
+import { encodeMessage } from '../wire/writer.ts';
+import type { Question } from '../forward/message.ts';
 
 function isUnder(name: string, zone: string): boolean {
   return zone === '.' || name === zone || name.endsWith(`.${zone}`);

@@ -1,14 +1,14 @@
 import { isIP } from 'node:net';
-import { ConfigError } from '../base/errors.ts';
-import { defaultCacheLimits } from './cache.ts';
+import { ConfigError } from '../../base/errors.ts';
+import { defaultCacheLimits } from '../cache/dns-cache.ts';
 import { absoluteZone, parseListen } from './config.ts';
 import type { DnsConfig, PodsMode } from './config.ts';
-import type { Directive } from './corefile-syntax.ts';
-import { parseDuration } from './corefile-syntax.ts';
-import { defaultForwardOptions } from './forward/options.ts';
-import type { ForwardPolicy } from './forward/options.ts';
-import { parseUpstreamAddress } from './forward/upstream-list.ts';
-import type { HostsConfig } from './hosts.ts';
+import type { Directive } from './syntax.ts';
+import { parseDuration } from './syntax.ts';
+import { defaultForwardOptions } from '../forward/options.ts';
+import type { ForwardPolicy } from '../forward/options.ts';
+import { parseUpstreamAddress } from '../forward/upstream-list.ts';
+import type { HostsConfig } from '../hosts/hosts-table.ts';
 
 // One function per supported plugin: each reads its directive into the
 // DnsConfig and rejects, by name and line, what netlet does not do.

@@ -1,5 +1,5 @@
-import { rcodeName, typeName } from './wire/constants.ts';
-import type { Query } from './wire/query.ts';
+import { rcodeName, typeName } from '../wire/constants.ts';
+import type { Query } from '../wire/query.ts';
 
 // CoreDNS's `log` plugin line in its default ("common") format
 // (plugin/log README):

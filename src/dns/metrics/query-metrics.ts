@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
-import type { Observation } from './handler.ts';
-import { rcodeName, typeName } from './wire/constants.ts';
+import type { Observation } from '../answer/handler.ts';
+import { rcodeName, typeName } from '../wire/constants.ts';
 
 // coredns_dns_requests_total, coredns_dns_responses_total and
 // coredns_dns_request_duration_seconds without prom-client on the hot path:

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { reverseName } from './hosts-reverse.ts';
+import { reverseName } from './reverse-name.ts';
 
 /** The `hosts` plugin's configuration (CoreDNS plugin/hosts README). */
 export interface HostsConfig {

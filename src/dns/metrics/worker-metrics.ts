@@ -1,10 +1,10 @@
 import type { Registry } from 'prom-client';
-import type { CacheEvents } from './cache-forwarder.ts';
-import type { CacheKind } from './cache.ts';
-import type { ForwardEvents } from './forward/upstream-forwarder.ts';
-import { createForwardMetrics, addWorkerCacheCounts, setWorkerCacheSizes } from './metrics.ts';
+import type { CacheEvents } from '../cache/caching-forwarder.ts';
+import type { CacheKind } from '../cache/dns-cache.ts';
+import type { ForwardEvents } from '../forward/upstream-forwarder.ts';
+import { createForwardMetrics, addWorkerCacheCounts, setWorkerCacheSizes } from './coredns-metrics.ts';
 
-// The forward and cache metrics of DNS worker threads (dns-workers.ts),
+// The forward and cache metrics of DNS worker threads (workers/dns-workers.ts),
 // summed into the main thread's coredns_forward_* / coredns_proxy_* /
 // coredns_cache_* so that :9153 shows the whole server, as one CoreDNS
 // process does. A worker counts events in plain numbers and posts what

@@ -1,11 +1,11 @@
 import { isIPv4, isIPv6 } from 'node:net';
-import { rr } from './records.ts';
-import type { ResourceRecord } from './records.ts';
+import { rr } from '../wire/records.ts';
+import type { ResourceRecord } from '../wire/records.ts';
 import { addressFromReverseName } from './reverse-names.ts';
 import type { NameRecords } from './service-records.ts';
-import { Rcode, RRType } from './wire/constants.ts';
+import { Rcode, RRType } from '../wire/constants.ts';
 import type { ZoneIndex } from './zone-index.ts';
-import type { PodsMode } from './config.ts';
+import type { PodsMode } from '../corefile/config.ts';
 
 /** What the kubernetes zones answer for one question. */
 export interface Resolution {

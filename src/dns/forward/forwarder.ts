@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import type { Question } from './forward/message.ts';
+import type { Question } from './message.ts';
 
 /**
  * Where names outside the cluster zones go (and cluster names that fall

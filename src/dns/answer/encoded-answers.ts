@@ -1,4 +1,4 @@
-import type { EncodedMessage } from './wire/writer.ts';
+import type { EncodedMessage } from '../wire/writer.ts';
 
 /** An encoded reply and the zone that answered it (for metrics). */
 export type CachedReply = EncodedMessage & { zone: string };

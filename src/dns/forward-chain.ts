@@ -1,28 +1,28 @@
 import type { AddressInfo } from 'node:net';
 import { isMainThread } from 'node:worker_threads';
 import type { Registry } from 'prom-client';
-import type { Logger } from '../../base/log.ts';
-import type { DnsConfig } from '../config.ts';
-import type { Forwarder } from '../forwarder.ts';
-import { CachingForwarder } from '../cache-forwarder.ts';
-import { defaultCacheLimits } from '../cache.ts';
-import type { CacheLimits } from '../cache.ts';
-import { HostsForwarder } from '../hosts-forwarder.ts';
-import { LoopDetector } from '../loop.ts';
-import { createCacheMetrics, createForwardMetrics } from '../metrics.ts';
-import { defaultForwardOptions } from './options.ts';
-import { UpstreamForwarder } from './upstream-forwarder.ts';
-import type { ForwardEvents } from './upstream-forwarder.ts';
-import { resolveUpstreams } from './upstream-list.ts';
-import type { Question } from './message.ts';
-import type { WorkerMetricsRecorder } from '../worker-metrics.ts';
+import type { Logger } from '../base/log.ts';
+import type { DnsConfig } from './corefile/config.ts';
+import type { Forwarder } from './forward/forwarder.ts';
+import { CachingForwarder } from './cache/caching-forwarder.ts';
+import { defaultCacheLimits } from './cache/dns-cache.ts';
+import type { CacheLimits } from './cache/dns-cache.ts';
+import { HostsForwarder } from './hosts/hosts-forwarder.ts';
+import { LoopDetector } from './forward/loop-detector.ts';
+import { createCacheMetrics, createForwardMetrics } from './metrics/coredns-metrics.ts';
+import { defaultForwardOptions } from './forward/options.ts';
+import { UpstreamForwarder } from './forward/upstream-forwarder.ts';
+import type { ForwardEvents } from './forward/upstream-forwarder.ts';
+import { resolveUpstreams } from './forward/upstream-list.ts';
+import type { Question } from './forward/message.ts';
+import type { WorkerMetricsRecorder } from './metrics/worker-metrics.ts';
 
 export interface ForwarderParts {
   /** Called when `loop` sees its probe come back; the default logs and exits with status 1, as CoreDNS halts. */
   onLoop?: (message: string) => void;
   /** Reads resolv.conf-style files named in `forward` (tests inject one). */
   readFile?: (path: string) => string;
-  /** A worker thread's recorder (worker-metrics.ts), instead of metrics in a registry. */
+  /** A worker thread's recorder (metrics/worker-metrics.ts), instead of metrics in a registry. */
   recorder?: WorkerMetricsRecorder;
 }
 
@@ -116,7 +116,7 @@ export function createForwarder(config: DnsConfig, log: Logger, registry?: Regis
     head = hosts;
   }
   let loop: LoopDetector | null = null;
-  // Worker threads (dns-workers.ts) leave the probe to the main thread: a
+  // Worker threads (workers/dns-workers.ts) leave the probe to the main thread: a
   // worker's process.exit would end only that worker, and the main thread's
   // probe, bouncing through a loop, reaches its socket often enough.
   if (config.loop && isMainThread) {

@@ -1,13 +1,13 @@
 import { Worker } from 'node:worker_threads';
-import type { AnyObject, Kind } from '../k8s/objects.ts';
-import type { ObjectStore } from '../k8s/store.ts';
-import type { DnsConfig, ListenAddress } from './config.ts';
-import type { Observation } from './handler.ts';
+import type { AnyObject, Kind } from '../../k8s/objects.ts';
+import type { ObjectStore } from '../../k8s/store.ts';
+import type { DnsConfig, ListenAddress } from '../corefile/config.ts';
+import type { Observation } from '../answer/handler.ts';
 import type { Registry } from 'prom-client';
-import { cacheMetricLabels } from './forward/index.ts';
-import { setWorkerCacheSizes } from './metrics.ts';
-import { applyWorkerMetrics } from './worker-metrics.ts';
-import type { WorkerMetricsBatch } from './worker-metrics.ts';
+import { cacheMetricLabels } from '../forward-chain.ts';
+import { setWorkerCacheSizes } from '../metrics/coredns-metrics.ts';
+import { applyWorkerMetrics } from '../metrics/worker-metrics.ts';
+import type { WorkerMetricsBatch } from '../metrics/worker-metrics.ts';
 
 /** Messages from the main thread to a DNS worker. */
 export type ToWorker =
@@ -61,7 +61,7 @@ export class DnsWorkers {
     kinds: Kind[];
     observe?: (o: Observation) => void;
     onError?: (err: Error, where: string) => void;
-    /** Where the workers' forward/cache metrics are summed (worker-metrics.ts). */
+    /** Where the workers' forward/cache metrics are summed (metrics/worker-metrics.ts). */
     registry?: Registry;
   }) {
     this.#store = opts.store;

@@ -1,4 +1,4 @@
-import { HEADER_SIZE, Rcode, RRType, FLAG_TC } from './wire/constants.ts';
+import { HEADER_SIZE, Rcode, RRType, FLAG_TC } from '../wire/constants.ts';
 
 /** What the cache needs to know about an upstream's reply. */
 export interface ReplyShape {

@@ -1,4 +1,4 @@
-import { ConfigError } from '../base/errors.ts';
+import { ConfigError } from '../../base/errors.ts';
 
 // The Corefile's syntax (Caddyfile style, coredns corefile(5)): server
 // blocks `KEYS { directives }`, one directive per line, `#` comments,

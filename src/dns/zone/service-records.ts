@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { EndpointSlice, Service } from '../k8s/objects.ts';
+import type { EndpointSlice, Service } from '../../k8s/objects.ts';
 
 // What one Service contributes to the zone, computed from the Service and
 // its EndpointSlices alone, so a change to one service recomputes only its

@@ -1,8 +1,8 @@
-import { ConfigError } from '../base/errors.ts';
+import { ConfigError } from '../../base/errors.ts';
 import { absoluteZone, defaultDnsConfig } from './config.ts';
 import type { DnsConfig } from './config.ts';
-import { PLUGINS } from './corefile-plugins.ts';
-import { parseCorefileSyntax } from './corefile-syntax.ts';
+import { PLUGINS } from './plugins.ts';
+import { parseCorefileSyntax } from './syntax.ts';
 
 /**
  * A Corefile (the subset a cluster uses: kubeadm's, plus hosts and the

@@ -2,9 +2,9 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Forwarder } from './forwarder.ts';
-import { buildQuery } from './wire/answer-reader.ts';
-import { parseQuery } from './wire/query.ts';
-import type { Question } from './forward/message.ts';
+import { buildQuery } from '../wire/answer-reader.ts';
+import { parseQuery } from '../wire/query.ts';
+import type { Question } from './message.ts';
 
 /** RFC 1035 §3.2.2 */
 const HINFO = 13;

@@ -1,7 +1,7 @@
-import { ConfigError } from '../base/errors.ts';
-import type { CacheLimits } from './cache.ts';
-import type { ForwardOptions } from './forward/options.ts';
-import type { HostsConfig } from './hosts.ts';
+import { ConfigError } from '../../base/errors.ts';
+import type { CacheLimits } from '../cache/dns-cache.ts';
+import type { ForwardOptions } from '../forward/options.ts';
+import type { HostsConfig } from '../hosts/hosts-table.ts';
 
 /** CoreDNS `pods` modes (plugin/kubernetes README). */
 export type PodsMode = 'disabled' | 'insecure' | 'verified';
@@ -13,7 +13,7 @@ export interface ListenAddress {
 
 /**
  * Everything the DNS server is configured with. The Corefile parser
- * (src/dns/corefile*) produces one of these; `defaultDnsConfig()` is kubeadm's default
+ * (src/dns/corefile/) produces one of these; `defaultDnsConfig()` is kubeadm's default
  * Corefile with the plugin's own ttl (5; kubeadm writes ttl 30). Zones are absolute, lowercase,
  * with the trailing dot.
  */
@@ -31,7 +31,7 @@ export interface DnsConfig {
   fallthrough: string[];
   /** `forward . ADDR…`: upstream addresses for the forwarder (used by src/dns/forward/). */
   upstreams: string[];
-  /** `cache`: seconds (0 disables), for the second-level cache (src/dns/cache*). */
+  /** `cache`: seconds (0 disables), for the second-level cache (src/dns/cache/). */
   cache: { enabled: boolean; successTtl: number; denialTtl: number; prefetch: number };
   /** host:port of /health, /ready, /metrics; '' when off. */
   health: string;
@@ -54,11 +54,11 @@ export interface DnsConfig {
   workers: number;
   /** `forward` knobs (src/dns/forward/options.ts); absent: CoreDNS's defaults. */
   forward?: ForwardOptions;
-  /** `cache` capacities and TTL bounds (src/dns/cache.ts); absent: CoreDNS's defaults capped by `cache`'s TTLs. */
+  /** `cache` capacities and TTL bounds (src/dns/cache/dns-cache.ts); absent: CoreDNS's defaults capped by `cache`'s TTLs. */
   cacheLimits?: CacheLimits;
-  /** `hosts` (src/dns/hosts.ts); absent or null: no hosts plugin. */
+  /** `hosts` (src/dns/hosts/); absent or null: no hosts plugin. */
   hosts?: HostsConfig | null;
-  /** `loop`: probe for a forwarding loop at start and halt if one is seen (src/dns/loop.ts). */
+  /** `loop`: probe for a forwarding loop at start and halt if one is seen (src/dns/forward/loop-detector.ts). */
   loop?: boolean;
   /** `reload [INTERVAL] [JITTER]`: re-read the Corefile when it changes. */
   reload?: { intervalMs: number; jitterMs: number } | null;

@@ -1,8 +1,8 @@
-import { cacheKey, DnsCache } from './cache.ts';
-import type { CacheKind, CacheLimits } from './cache.ts';
-import type { Forwarder } from './forwarder.ts';
-import { questionOf } from './forward/message.ts';
-import type { Question } from './forward/message.ts';
+import { cacheKey, DnsCache } from './dns-cache.ts';
+import type { CacheKind, CacheLimits } from './dns-cache.ts';
+import type { Forwarder } from '../forward/forwarder.ts';
+import { questionOf } from '../forward/message.ts';
+import type { Question } from '../forward/message.ts';
 
 export interface CacheEvents {
   hit?(kind: CacheKind): void;

@@ -1,6 +1,6 @@
-import type { StoreChange } from '../k8s/store.ts';
-import type { ObjectStore } from '../k8s/store.ts';
-import type { Kind } from '../k8s/objects.ts';
+import type { StoreChange } from '../../k8s/store.ts';
+import type { ObjectStore } from '../../k8s/store.ts';
+import type { Kind } from '../../k8s/objects.ts';
 import { canonicalIPv6 } from './reverse-names.ts';
 import { RecentCache } from './recent-cache.ts';
 import { serviceRecords } from './service-records.ts';

@@ -1,4 +1,4 @@
-import { shapeOf } from './cache-message.ts';
+import { shapeOf } from './reply-shape.ts';
 import { KeptBytes } from './kept-bytes.ts';
 
 export type CacheKind = 'success' | 'denial';

@@ -1,4 +1,4 @@
-import { RRType } from './wire/constants.ts';
+import { RRType } from './constants.ts';
 
 // The records the zone index holds and the handler answers with. Names are
 // absolute, lowercase, in presentation form with the trailing dot.

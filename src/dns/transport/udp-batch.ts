@@ -4,7 +4,7 @@
 // and replies leave from the address their query went to (IP_PKTINFO).
 // Found through findAddon, so the same code works from src/dns/ and from
 // the bundled dist/netlet.mjs and dist/dns-worker.mjs.
-import { findAddon, withErrnoName } from '../base/native-addon.ts';
+import { findAddon, withErrnoName } from '../../base/native-addon.ts';
 
 type Handle = { readonly __udpBatch: unique symbol };
 

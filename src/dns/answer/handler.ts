@@ -1,13 +1,13 @@
-import type { Forwarder } from './forwarder.ts';
+import type { Forwarder } from '../forward/forwarder.ts';
 import { EncodedAnswers } from './encoded-answers.ts';
-import type { NotOurs, Resolution, Resolver } from './resolve.ts';
-import { CLASSIC_UDP_SIZE, Rcode, RRClass, RRType } from './wire/constants.ts';
-import { parseQuery } from './wire/query.ts';
-import type { Query } from './wire/query.ts';
-import { finishReply, headerOnlyReply, truncateForeign } from './wire/response.ts';
-import { encodeMessage } from './wire/writer.ts';
-import { buildQuery, readAnswerAddresses } from './wire/answer-reader.ts';
-import type { EncodedMessage } from './wire/writer.ts';
+import type { NotOurs, Resolution, Resolver } from '../zone/resolve.ts';
+import { CLASSIC_UDP_SIZE, Rcode, RRClass, RRType } from '../wire/constants.ts';
+import { parseQuery } from '../wire/query.ts';
+import type { Query } from '../wire/query.ts';
+import { finishReply, headerOnlyReply, truncateForeign } from '../wire/response.ts';
+import { encodeMessage } from '../wire/writer.ts';
+import { buildQuery, readAnswerAddresses } from '../wire/answer-reader.ts';
+import type { EncodedMessage } from '../wire/writer.ts';
 import { queryLogLine } from './query-log.ts';
 
 export type Proto = 'udp' | 'tcp';

@@ -1,8 +1,8 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import type { ClientAddress, DnsHandler } from './handler.ts';
-import type { ListenAddress } from './config.ts';
+import type { ClientAddress, DnsHandler } from '../answer/handler.ts';
+import type { ListenAddress } from '../corefile/config.ts';
 import { BatchUdpSocket, udpBatchAddon } from './udp-batch.ts';
 import { UdpLocalSockets, isWildcard } from './udp-local-sockets.ts';
 
@@ -13,7 +13,7 @@ export interface DnsServerOptions {
   tcpIdleTimeoutMs: number;
   /**
    * SO_REUSEPORT on every socket, so that worker threads can bind the same
-   * addresses and the kernel spreads queries over them (dns-workers.ts).
+   * addresses and the kernel spreads queries over them (workers/dns-workers.ts).
    */
   reusePort?: boolean;
   /** Called for socket errors that do not stop the server (logging). */

@@ -1,13 +1,13 @@
 // A DNS worker thread (see dns-workers.ts): a store mirror fed by the main
 // thread, its own zone index and SO_REUSEPORT sockets on the same addresses.
 import { parentPort, workerData } from 'node:worker_threads';
-import { ObjectStore } from '../k8s/store.ts';
-import { silentLogger } from '../base/log.ts';
-import { ClusterDns } from './cluster-dns.ts';
+import { ObjectStore } from '../../k8s/store.ts';
+import { silentLogger } from '../../base/log.ts';
+import { ClusterDns } from '../cluster-dns.ts';
 import type { FromWorker, ToWorker, WorkerData } from './dns-workers.ts';
-import type { Observation } from './handler.ts';
-import { loadForwarder } from './load-parts.ts';
-import { WorkerMetricsRecorder } from './worker-metrics.ts';
+import type { Observation } from '../answer/handler.ts';
+import { loadForwarder } from '../load-parts.ts';
+import { WorkerMetricsRecorder } from '../metrics/worker-metrics.ts';
 
 const port = parentPort;
 if (!port) throw new Error('dns-worker.ts runs as a worker thread');

@@ -1,0 +1,141 @@
+// The DNS component that both the agent and `netlet dns` run: endpoints by
+// option, lameduck on stop, and reload keeping the bound port.
+import t from 'tap';
+import type { Test } from 'tap';
+import dgram from 'node:dgram';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { DnsComponent, kindsToWatch } from '../../../src/dns/component.ts';
+import type { DnsComponentOptions } from '../../../src/dns/component.ts';
+import { defaultDnsConfig } from '../../../src/dns/corefile/config.ts';
+import { decodeReply, query, syncedStore } from './dns-helpers.ts';
+import type { Reply } from './dns-helpers.ts';
+import { clusterObjects } from './fixture.ts';
+
+/** A component over the fixture cluster, with its log lines kept as objects. */
+function component(options: DnsComponentOptions) {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
+      done();
+    },
+  });
+  const log = pino({ level: 'info' }, sink);
+  const dns = new DnsComponent({ log, metrics: new Registry(), store: syncedStore(clusterObjects()), nodeName: 'n1' }, options);
+  const logged = (msg: string) => lines.filter((l) => l.msg === msg);
+  return { dns, lines, logged };
+}
+
+async function ask(port: number, name: string): Promise<Reply> {
+  const sock = dgram.createSocket('udp4');
+  try {
+    return await new Promise<Reply>((resolve, reject) => {
+      sock.once('message', (m) => resolve(decodeReply(m)));
+      sock.once('error', reject);
+      sock.send(query(name, 'A'), port, '127.0.0.1');
+      setTimeout(() => reject(new Error(`no reply for ${name}`)), 2000).unref();
+    });
+  } finally {
+    sock.close();
+  }
+}
+
+const servedPort = (lines: Array<Record<string, unknown>>) =>
+  ((lines.findLast((l) => l.msg === 'cluster DNS serving' || l.msg === 'Corefile reloaded')?.listen as Array<{ port: number }>) ?? [])[0]?.port;
+const httpPorts = (lines: Array<Record<string, unknown>>) =>
+  ((lines.find((l) => l.msg === 'health, ready and metrics endpoints up')?.http as Array<{ port: number }>) ?? []).map((a) => a.port);
+const get = async (port: number, path: string) => {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`);
+  return `${res.status} ${await res.text()}`;
+};
+
+async function corefileIn(t: Test, text: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'netlet-dns-component-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'Corefile');
+  await writeFile(file, text);
+  return file;
+}
+
+t.test('without a Corefile: no endpoints for the agent, the given ones with defaultEndpoints', async (t) => {
+  const agent = component({ listen: '127.0.0.1:0', clusterDomain: 'cluster.local' });
+  await agent.dns.start();
+  t.teardown(() => agent.dns.stop());
+  t.equal((await ask(servedPort(agent.lines), 'svc1.testns.svc.cluster.local')).answer[0], 'svc1.testns.svc.cluster.local. 5 IN A 10.0.0.1');
+  t.same(agent.logged('health, ready and metrics endpoints up'), [], 'the agent opens no extra port');
+  t.ok(agent.dns.healthy());
+  t.ok(agent.dns.ready());
+
+  const alone = component({ listen: '127.0.0.1:0', defaultEndpoints: true, endpoints: { health: '127.0.0.1:0', ready: '127.0.0.1:0', prometheus: '' } });
+  await alone.dns.start();
+  t.teardown(() => alone.dns.stop());
+  const [health, ready] = httpPorts(alone.lines);
+  t.equal(await get(health, '/health'), '200 OK');
+  t.equal(await get(ready, '/ready'), '200 OK');
+  t.equal(httpPorts(alone.lines).length, 2, "'' turns prometheus off");
+});
+
+t.test('lameduck: answers and /health go on, /ready does not, for the Corefile duration', async (t) => {
+  const corefile = await corefileIn(t, '.:53 {\n  health 127.0.0.1:0 {\n    lameduck 400ms\n  }\n  ready 127.0.0.1:0\n  kubernetes cluster.local\n}\n');
+  const { dns, lines, logged } = component({ corefile, listen: '127.0.0.1:0' });
+  await dns.start();
+  const port = servedPort(lines);
+  const [health, ready] = httpPorts(lines);
+  t.equal(await get(ready, '/ready'), '200 OK');
+  const started = Date.now();
+  const stopped = dns.stop();
+  t.equal(await get(ready, '/ready'), '503 kubernetes', 'not ready during lameduck');
+  t.equal(await get(health, '/health'), '200 OK', 'still healthy');
+  t.equal((await ask(port, 'svc1.testns.svc.cluster.local')).rcode, 'NOERROR', 'still answering');
+  await stopped;
+  t.ok(Date.now() - started >= 390, 'stop waited for the lameduck');
+  t.equal(logged('lameduck').length, 1);
+  t.equal(dns.healthy(), false);
+});
+
+t.test('reload: the edited Corefile is served on the port already bound; a broken edit is ignored', async (t) => {
+  const text = (ttl: number) => `.:53 {\n  reload 2s 1s\n  kubernetes cluster.local {\n    ttl ${ttl}\n  }\n}\n`;
+  const corefile = await corefileIn(t, text(5));
+  const { dns, lines, logged } = component({ corefile, listen: '127.0.0.1:0' });
+  await dns.start();
+  t.teardown(() => dns.stop());
+  const port = servedPort(lines);
+  t.match((await ask(port, 'svc1.testns.svc.cluster.local')).answer[0], / 5 IN A /);
+  await writeFile(corefile, text(42));
+  const deadline = Date.now() + 10_000;
+  while (logged('Corefile reloaded').length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  t.equal(servedPort(lines), port, 'same port after the reload');
+  t.match((await ask(port, 'svc1.testns.svc.cluster.local')).answer[0], / 42 IN A /, 'the new TTL');
+
+  await writeFile(corefile, 'not { a Corefile');
+  const deadline2 = Date.now() + 10_000;
+  while (logged('Corefile changed but does not parse; keeping the running configuration').length === 0 && Date.now() < deadline2) await new Promise((r) => setTimeout(r, 100));
+  t.match((await ask(port, 'svc1.testns.svc.cluster.local')).answer[0], / 42 IN A /, 'the running configuration kept');
+});
+
+t.test('a start that fails on its endpoints leaves nothing open', async (t) => {
+  const { createServer } = await import('node:net');
+  const taken = createServer();
+  await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise((r) => taken.close(r)));
+  const busy = (taken.address() as { port: number }).port;
+  const { dns, lines } = component({ listen: '127.0.0.1:0', defaultEndpoints: true, endpoints: { health: `127.0.0.1:${busy}`, ready: '', prometheus: '' } });
+  await t.rejects(dns.start());
+  t.equal(dns.healthy(), false, 'the DNS server was stopped');
+  const port = servedPort(lines);
+  const again = component({ listen: `127.0.0.1:${port}` });
+  await again.dns.start();
+  t.equal(servedPort(again.lines), port, 'its port is free again');
+  await again.dns.stop();
+});
+
+t.test('kindsToWatch adds Pods when reload may turn on pods verified', async (t) => {
+  t.same(kindsToWatch(defaultDnsConfig()), ['Service', 'EndpointSlice', 'Namespace']);
+  t.same(kindsToWatch({ ...defaultDnsConfig(), reload: { intervalMs: 30_000, jitterMs: 15_000 } }), ['Service', 'EndpointSlice', 'Namespace', 'Pod']);
+  t.same(kindsToWatch({ ...defaultDnsConfig(), pods: 'verified' }), ['Service', 'EndpointSlice', 'Namespace', 'Pod']);
+});
