@@ -228,7 +228,7 @@ try {
   const dnsmasq10k = await dnsperf(dnsmasqPort, clusterQueries, dnsmasq.pid!, ['-Q', '10000'], true);
   rows.push(['10k cluster names at 10k QPS', netlet10k, dnsmasq10k]);
   const rssLoaded = await rssMb(dns.pid!);
-  // The peak matters as much: V8 keeps the pages of a freed peak resident (src/return-memory.ts).
+  // The peak matters as much: V8 keeps the pages of a freed peak resident (src/base/return-memory.ts).
   const rssPeak = await rssMb(dns.pid!, 'VmHWM');
 
   const f = (n: number | null, d = 0) => (n === null || Number.isNaN(n) ? '–' : n.toFixed(d));
