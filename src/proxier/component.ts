@@ -10,7 +10,7 @@ import type { ObjectStore } from '../k8s/store.ts';
 import type { ProxyBackend } from './backend.ts';
 import type { Clock } from '../base/bounded-frequency-runner.ts';
 import { ConntrackCleaner } from './conntrack-cleaner.ts';
-import { NetlinkConntrackTable } from './conntrack-netlink.ts';
+import { NetlinkConntrackTable } from '../netlink/conntrack.ts';
 import { applyConntrackSysctls } from './conntrack-sysctls.ts';
 import type { ConntrackConfig } from './conntrack-sysctls.ts';
 import type { ConntrackTable } from './conntrack-table.ts';

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { silentLogger } from '../../../src/base/log.ts';
 import { staleConntrackFilters, ConntrackCleaner } from '../../../src/proxier/conntrack-cleaner.ts';
 import { FakeConntrackTable } from '../../../src/proxier/conntrack-table.ts';
-import { compileFilters, matches } from '../../../src/proxier/conntrack-netlink.ts';
-import { decodeEntry, encodeDelete, splitMessages } from '../../../src/proxier/ctnetlink-codec.ts';
-import type { ConntrackEntry } from '../../../src/proxier/ctnetlink-codec.ts';
+import { compileFilters, matches } from '../../../src/netlink/conntrack.ts';
+import { decodeEntry, encodeDelete, splitMessages } from '../../../src/netlink/ctnetlink-codec.ts';
+import type { ConntrackEntry } from '../../../src/netlink/ctnetlink-codec.ts';
 import { applyConntrackSysctls, conntrackMax, desiredSysctls } from '../../../src/proxier/conntrack-sysctls.ts';
 import type { PlanEndpoint, ServicePortPlan } from '../../../src/proxier/plan.ts';
 
