@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { NetlinkConntrackTable } from '../src/proxier/conntrack-netlink.ts';
+import { NetlinkConntrackTable } from '../src/netlink/conntrack.ts';
 
 const SIZES = [5_000, 20_000];
 

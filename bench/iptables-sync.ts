@@ -36,6 +36,8 @@ import { missingJumps } from '../src/iptables/render-fixed.ts';
 import { buildConfig, iptablesBackendOptions } from '../src/agent/config.ts';
 import { silentLogger } from '../src/base/log.ts';
 import { planKey } from '../src/proxier/plan.ts';
+import { planDecisions } from '../src/proxier/plan-builder.ts';
+import type { PlanDecisions } from '../src/proxier/plan-builder.ts';
 import type { PlanEndpoint, PlanSet, ServicePortPlan } from '../src/proxier/plan.ts';
 
 /**
@@ -109,14 +111,15 @@ function makePlans(n: number): PlanSet {
   const plans: PlanSet = new Map();
   for (let i = 0; i < n; i++) {
     const eps = [0, 1, 2].map((e) => endpoint(i, e));
-    const p: ServicePortPlan = {
+    const facts = {
       servicePortName: `ns${i % 100}/svc${i}:http`, namespace: `ns${i % 100}`, name: `svc${i}`, portName: 'http', protocol: 'tcp', family: 4,
       clusterIP: `10.${96 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`, port: 80,
       nodePort: i % 10 === 0 ? 30000 + (i % 2700) : 0,
       externalIPs: [], loadBalancerIPs: [], loadBalancerSourceRanges: [], loadBalancerSourceRangesIncludeNode: false, healthCheckNodePort: 0, affinityTimeoutSeconds: 0,
-      externalPolicyLocal: false, internalPolicyLocal: false, allEndpoints: eps, clusterEndpoints: eps, localEndpoints: [], hasAnyEndpoints: true,
+      internalTraffic: 'cluster', externalTraffic: 'cluster', allEndpoints: eps, clusterEndpoints: eps, localEndpoints: [], hasAnyEndpoints: true,
       masqueradeAll: false, clusterCIDRs: ['10.128.0.0/10'],
-    };
+    } satisfies Omit<ServicePortPlan, keyof PlanDecisions>;
+    const p: ServicePortPlan = { ...facts, ...planDecisions(facts) };
     plans.set(planKey(p), p);
   }
   return plans;

@@ -1,6 +1,6 @@
-import { ConfigError } from '../base/errors.ts';
-import { iptablesBackendOptions, proxierOptions } from './config.ts';
+import { proxierOptions } from './config.ts';
 import type { AgentContext, Component } from './component.ts';
+import { configuredBackend } from './proxy-backends.ts';
 
 /**
  * The consumers the config asks for, in the order they start (Felix's habit:
@@ -9,20 +9,11 @@ import type { AgentContext, Component } from './component.ts';
  */
 export async function createComponents(ctx: AgentContext): Promise<Component[]> {
   const components: Component[] = [];
-  if (ctx.config.proxy.mode === 'ipvs') {
-    // Accepted by the schema because KubeProxyConfiguration files name it; refused
-    // here rather than silently running without a service proxy.
-    throw new ConfigError('proxy.mode', 'the IPVS backend is not part of this version of netlet; use iptables (or none)');
-  }
-  if (ctx.config.proxy.mode === 'iptables') {
+  // The proxy.mode's backend (agent/proxy-backends.ts); a mode netlet has no backend for is a ConfigError naming proxy.mode.
+  const backend = await configuredBackend(ctx.config, { log: ctx.log, metrics: ctx.metrics });
+  if (backend) {
     const { ProxierComponent } = await import('../proxier/component.ts');
-    const { createIptablesBackend } = await import('../iptables/index.ts');
-    const backendFactory = (family: 4 | 6) =>
-      createIptablesBackend({ family, log: ctx.log.child({ backend: 'iptables' }),
-        ...iptablesBackendOptions(ctx.config),
-        metrics: ctx.metrics,
-       });
-    components.push(new ProxierComponent(ctx, { proxy: proxierOptions(ctx.config), backendFactory }));
+    components.push(new ProxierComponent(ctx, { proxy: proxierOptions(ctx.config), backend }));
   }
   if (ctx.config.routes.enabled) components.push(new (await import('../routes/component.ts')).RoutesComponent(ctx, { mode: ctx.config.routes.mode }));
   if (ctx.config.dns.enabled) {

@@ -188,17 +188,16 @@ export function iptablesBackendOptions(config: AgentConfig): { masqueradeBit: nu
   return { masqueradeBit: config.proxy.iptables.masqueradeBit, tcpBeLiberal: config.proxy.conntrack.tcpBeLiberal };
 }
 
-/** What the proxier reads of the config: the proxy section, with the sync periods of the configured mode. */
+/**
+ * What the proxier reads of the config: the proxy section. The sync periods
+ * are the backend's own (its config section, agent/proxy-backends.ts).
+ */
 export function proxierOptions(config: AgentConfig): ProxyOptions {
   const { proxy } = config;
-  const periods = proxy.mode === 'ipvs' ? proxy.ipvs : proxy.iptables;
   return {
     masqueradeAll: proxy.masqueradeAll,
     clusterCIDR: proxy.clusterCIDR,
     nodePortAddresses: proxy.nodePortAddresses,
     conntrack: proxy.conntrack,
-    minSyncPeriod: periods.minSyncPeriod,
-    syncPeriod: periods.syncPeriod,
-    fullSyncPeriod: proxy.mode === 'iptables' ? proxy.iptables.fullSyncPeriod : periods.syncPeriod,
   };
 }

@@ -48,6 +48,7 @@
 
 import type { Registry } from 'prom-client';
 import type { Logger } from '../base/log.ts';
+import { BackendSyncError } from '../proxier/backend.ts';
 import type { ProxyBackend, SyncRequest, SyncResult } from '../proxier/backend.ts';
 import type { Family } from '../proxier/plan.ts';
 import { KUBE_PROXY_CANARY, isServiceChain } from './chain-names.ts';
@@ -113,6 +114,17 @@ export class IptablesBackend implements ProxyBackend {
   }
 
   async sync(req: SyncRequest): Promise<SyncResult> {
+    try {
+      return await this.#sync(req);
+    } catch (err) {
+      // Whatever failed (the iptables-save before a full sync, a restore, or
+      // a render the restore would have refused), the sync did not load its
+      // rules: counted as a restore failure, as netlet always has.
+      throw err instanceof BackendSyncError ? err : new BackendSyncError('restore', (err as Error).message, { cause: err });
+    }
+  }
+
+  async #sync(req: SyncRequest): Promise<SyncResult> {
     if (req.family !== this.tools.family) {
       throw new Error(`iptables backend for IPv${this.tools.family} got an IPv${req.family} sync`);
     }

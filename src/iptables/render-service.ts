@@ -4,7 +4,7 @@
 // since iptables-restore must get every rule of a chain it touches), and the
 // service's own chains (written only when the service changed, KEP-3453).
 
-import type { PlanEndpoint, ServicePortPlan } from '../proxier/plan.ts';
+import type { NoEndpointsAction, PlanEndpoint, ServicePortPlan } from '../proxier/plan.ts';
 import {
   KUBE_EXTERNAL_SERVICES,
   KUBE_MARK_MASQ,
@@ -17,7 +17,11 @@ import {
 } from './chain-names.ts';
 import type { RenderContext } from './render-context.ts';
 
-/** The per-plan facts both halves need; computed once per render. */
+/**
+ * A plan's chain names, computed once per render for both halves. The plan
+ * decides (plan.ts); this only names: which chain each endpoint set and each
+ * kind of traffic goes to.
+ */
 export interface ServiceShape {
   plan: ServicePortPlan;
   spn: string;
@@ -26,13 +30,12 @@ export interface ServiceShape {
   svl: string;
   ext: string;
   fw: string;
+  /** KUBE-SVC holds the cluster endpoints, KUBE-SVL the local ones; a chain exists only for a list with endpoints. */
   usesClusterChain: boolean;
   usesLocalChain: boolean;
-  usesExtChain: boolean;
-  usesFwChain: boolean;
-  hasEndpoints: boolean;
-  hasInternalEndpoints: boolean;
-  hasExternalEndpoints: boolean;
+  /** Internal (external) traffic has endpoints in its set: it jumps to internalChain (externalPolicyChain). */
+  internalReachesEndpoints: boolean;
+  externalReachesEndpoints: boolean;
   internalChain: string;
   externalPolicyChain: string;
 }
@@ -40,20 +43,7 @@ export interface ServiceShape {
 export function shapeOf(plan: ServicePortPlan): ServiceShape {
   const spn = plan.servicePortName;
   const proto = plan.protocol;
-  const externallyAccessible = plan.nodePort !== 0 || plan.externalIPs.length > 0 || plan.loadBalancerIPs.length > 0;
-  // The plan already holds the endpoint lists each policy uses (empty when
-  // that policy is not in use), so "uses chain" is "has endpoints for it".
-  const usesClusterChain = plan.clusterEndpoints.length > 0;
-  const usesLocalChain = plan.localEndpoints.length > 0;
-  // Usable endpoints anywhere, not only from this node: a Local policy with
-  // endpoints on other nodes only gets DROP ("has no local endpoints"), and
-  // only a service without any usable endpoint gets REJECT (kube-proxy's
-  // hasEndpoints from CategorizeEndpoints).
-  const hasEndpoints = plan.hasAnyEndpoints || usesClusterChain || usesLocalChain;
   const { svc, svl, ext, fw } = servicePortChains(spn, proto);
-  // "Has endpoints for this kind of traffic" is "the chain it goes to exists".
-  const hasInternalEndpoints = plan.internalPolicyLocal ? usesLocalChain : usesClusterChain;
-  const hasExternalEndpoints = plan.externalPolicyLocal ? usesLocalChain : usesClusterChain;
   return {
     plan,
     spn,
@@ -62,16 +52,18 @@ export function shapeOf(plan: ServicePortPlan): ServiceShape {
     svl,
     ext,
     fw,
-    usesClusterChain,
-    usesLocalChain,
-    usesExtChain: hasEndpoints && externallyAccessible,
-    usesFwChain: hasEndpoints && plan.loadBalancerIPs.length > 0 && plan.loadBalancerSourceRanges.length > 0,
-    hasEndpoints,
-    hasInternalEndpoints,
-    hasExternalEndpoints,
-    internalChain: plan.internalPolicyLocal ? svl : svc,
-    externalPolicyChain: plan.externalPolicyLocal ? svl : svc,
+    usesClusterChain: plan.clusterEndpoints.length > 0,
+    usesLocalChain: plan.localEndpoints.length > 0,
+    internalReachesEndpoints: plan.noEndpoints.internal === 'none',
+    externalReachesEndpoints: plan.noEndpoints.external === 'none',
+    internalChain: plan.internalTraffic === 'local' ? svl : svc,
+    externalPolicyChain: plan.externalTraffic === 'local' ? svl : svc,
   };
+}
+
+/** The filter rule's target and comment for traffic the plan rejects or drops. */
+function noEndpointsRule(spn: string, action: NoEndpointsAction): { target: string; comment: string } {
+  return action === 'reject' ? { target: 'REJECT', comment: `"${spn} has no endpoints"` } : { target: 'DROP', comment: `"${spn} has no local endpoints"` };
 }
 
 /** Rules this plan adds to the shared chains. */
@@ -102,62 +94,47 @@ export function renderTop(s: ServiceShape): TopRules {
   const out: TopRules = { natServices: [], natNodePorts: [], filterServices: [], filterExternal: [], filterNodePorts: [], filterFirewall: [] };
   const match = (ip: string, port: number) => `-m ${proto} -p ${proto} -d ${ip} --dport ${port}`;
 
-  let internalTarget = '';
-  let internalComment = '';
-  let externalTarget = '';
-  let externalComment = '';
-  if (!s.hasEndpoints) {
-    internalTarget = externalTarget = 'REJECT';
-    internalComment = externalComment = `"${spn} has no endpoints"`;
-  } else {
-    if (!s.hasInternalEndpoints) {
-      internalTarget = 'DROP';
-      internalComment = `"${spn} has no local endpoints"`;
-    }
-    if (!s.hasExternalEndpoints) {
-      externalTarget = 'DROP';
-      externalComment = `"${spn} has no local endpoints"`;
-    }
-  }
-
-  if (s.hasInternalEndpoints) {
+  if (s.internalReachesEndpoints) {
     out.natServices.push(line`-A ${KUBE_SERVICES} -m comment --comment "${spn} cluster IP" ${match(plan.clusterIP, plan.port)} -j ${s.internalChain}`);
   } else {
-    out.filterServices.push(line`-A ${KUBE_SERVICES} -m comment --comment ${internalComment} ${match(plan.clusterIP, plan.port)} -j ${internalTarget}`);
+    const no = noEndpointsRule(spn, plan.noEndpoints.internal);
+    out.filterServices.push(line`-A ${KUBE_SERVICES} -m comment --comment ${no.comment} ${match(plan.clusterIP, plan.port)} -j ${no.target}`);
   }
 
+  // Only made when some external traffic meets it.
+  const externalNo = s.externalReachesEndpoints ? undefined : noEndpointsRule(spn, plan.noEndpoints.external);
   for (const ip of plan.externalIPs) {
-    if (s.hasEndpoints) {
+    if (plan.externalEntry) {
       out.natServices.push(line`-A ${KUBE_SERVICES} -m comment --comment "${spn} external IP" ${match(ip, plan.port)} -j ${s.ext}`);
     }
-    if (!s.hasExternalEndpoints) {
-      out.filterExternal.push(line`-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${externalComment} ${match(ip, plan.port)} -j ${externalTarget}`);
+    if (externalNo) {
+      out.filterExternal.push(line`-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${externalNo.comment} ${match(ip, plan.port)} -j ${externalNo.target}`);
     }
   }
 
   for (const ip of plan.loadBalancerIPs) {
-    if (s.hasEndpoints) {
-      const target = s.usesFwChain ? s.fw : s.ext;
+    if (plan.externalEntry) {
+      const target = plan.firewall ? s.fw : s.ext;
       out.natServices.push(line`-A ${KUBE_SERVICES} -m comment --comment "${spn} loadbalancer IP" ${match(ip, plan.port)} -j ${target}`);
     }
-    if (s.usesFwChain) {
+    if (plan.firewall) {
       out.filterFirewall.push(line`-A ${KUBE_PROXY_FIREWALL} -m comment --comment "${spn} traffic not accepted by ${s.fw}" ${match(ip, plan.port)} -j DROP`);
     }
   }
-  if (!s.hasExternalEndpoints) {
+  if (externalNo) {
     for (const ip of plan.loadBalancerIPs) {
-      out.filterExternal.push(line`-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${externalComment} ${match(ip, plan.port)} -j ${externalTarget}`);
+      out.filterExternal.push(line`-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${externalNo.comment} ${match(ip, plan.port)} -j ${externalNo.target}`);
     }
   }
 
   if (plan.nodePort !== 0) {
-    if (s.hasEndpoints) {
+    if (plan.externalEntry) {
       // NodePorts are not subject to loadBalancerSourceRanges (kube-proxy keeps it so).
       out.natNodePorts.push(line`-A ${KUBE_NODEPORTS} -m comment --comment ${spn} -m ${proto} -p ${proto} --dport ${plan.nodePort} -j ${s.ext}`);
     }
-    if (!s.hasExternalEndpoints) {
+    if (externalNo) {
       out.filterExternal.push(
-        line`-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${externalComment} -m addrtype --dst-type LOCAL -m ${proto} -p ${proto} --dport ${plan.nodePort} -j ${externalTarget}`,
+        line`-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${externalNo.comment} -m addrtype --dst-type LOCAL -m ${proto} -p ${proto} --dport ${plan.nodePort} -j ${externalNo.target}`,
       );
     }
   }
@@ -226,7 +203,7 @@ export function renderChains(s: ServiceShape, ctx: RenderContext, earlier?: read
   const notLocal = plan.clusterCIDRs.length > 0 ? ` ! -s ${plan.clusterCIDRs[0]}` : '';
 
   // Internal traffic: masquerade all, or what comes from outside the pod network.
-  if (s.hasInternalEndpoints) {
+  if (s.internalReachesEndpoints) {
     const args = `-m comment --comment "${spn} cluster IP" -m ${proto} -p ${proto} -d ${plan.clusterIP} --dport ${plan.port}`;
     if (plan.masqueradeAll) {
       rules.push(`-A ${s.internalChain} ${args} -j ${KUBE_MARK_MASQ}`);
@@ -237,9 +214,9 @@ export function renderChains(s: ServiceShape, ctx: RenderContext, earlier?: read
     }
   }
 
-  if (s.usesExtChain) {
+  if (plan.externalEntry) {
     chains.push(s.ext);
-    if (!plan.externalPolicyLocal) {
+    if (plan.externalTraffic === 'cluster') {
       rules.push(`-A ${s.ext} -m comment --comment "masquerade traffic for ${spn} external destinations" -j ${KUBE_MARK_MASQ}`);
     } else {
       // Pods reaching an external address of the service are treated as if
@@ -255,10 +232,10 @@ export function renderChains(s: ServiceShape, ctx: RenderContext, earlier?: read
         rules.push(`-A ${s.ext} -m comment --comment "route LOCAL traffic for ${spn} external destinations" -m addrtype --src-type LOCAL -j ${s.svc}`);
       }
     }
-    if (s.hasExternalEndpoints) rules.push(`-A ${s.ext} -j ${s.externalPolicyChain}`);
+    if (s.externalReachesEndpoints) rules.push(`-A ${s.ext} -j ${s.externalPolicyChain}`);
   }
 
-  if (s.usesFwChain) {
+  if (plan.firewall) {
     chains.push(s.fw);
     for (const cidr of plan.loadBalancerSourceRanges) {
       rules.push(`-A ${s.fw} -m comment --comment "${spn} loadbalancer IP" -s ${cidr} -j ${s.ext}`);

@@ -1,3 +1,9 @@
+// The contract between the proxier and a dataplane (iptables today; nftables
+// and IPVS later): one sync of one family's plans at a time. What the agent
+// and the commands ask of a backend as a whole (its sync periods, trace,
+// cleanup) is in backend-kind.ts.
+
+import { NetletError } from '../base/errors.ts';
 import type { Family, PlanSet } from './plan.ts';
 
 /** One sync handed by the proxier to a backend (iptables, ipvs). */
@@ -13,7 +19,11 @@ export interface SyncRequest {
   changed: ReadonlySet<string>;
   /** Rewrite everything: at start, after a failure, when the backend's state was found damaged, and every fullSyncPeriod. */
   full: boolean;
-  /** This node's addresses that accept NodePorts (after nodePortAddresses filtering); empty means all. */
+  /**
+   * This node's addresses that accept NodePorts (after nodePortAddresses
+   * filtering); empty means every local address except loopback (netlet
+   * never offers NodePorts on localhost, see iptables/render-fixed.ts).
+   */
   nodePortAddresses: string[];
 }
 
@@ -31,10 +41,33 @@ export interface SyncResult {
 }
 
 /**
+ * How kube-proxy's metrics count a failed sync: 'restore' when loading the
+ * rules into the kernel failed (kubeproxy_sync_proxy_rules_iptables_restore_failures_total,
+ * counted by kube-proxy's iptables and IPVS modes alike).
+ */
+export type SyncFailureKind = 'restore';
+
+/**
+ * What a backend throws for a failed sync the metrics count, so the proxier
+ * counts by what failed and never by which backend runs. Any other error
+ * fails the sync just the same, uncounted.
+ */
+export class BackendSyncError extends NetletError {
+  readonly kind: SyncFailureKind;
+
+  constructor(kind: SyncFailureKind, message: string, options?: { cause?: unknown }) {
+    super('ERR_PROXY_SYNC', message, options);
+    this.kind = kind;
+  }
+}
+
+/**
  * A dataplane that renders plans. It decides nothing about policy (that is in
- * the plan) and throws on failure; the proxier then schedules a full sync.
+ * the plan) and throws on failure (a BackendSyncError when the failure is
+ * one the metrics count); the proxier then schedules a full sync.
  */
 export interface ProxyBackend {
+  /** For logs only: the proxier never branches on it. */
   readonly name: string;
   sync(req: SyncRequest): Promise<SyncResult>;
   /**

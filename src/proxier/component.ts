@@ -1,16 +1,17 @@
-// The proxier as an agent component: picks the sync periods of the
-// configured mode, one backend per IP family the node can run, the conntrack
-// cleaner and the healthCheckNodePort servers, and sets the conntrack
-// sysctls once at start as kube-proxy does.
+// The proxier as an agent component: one backend per IP family the node can
+// run (from the configured backend, which also brings its sync periods), the
+// conntrack cleaner and the healthCheckNodePort servers, and sets the
+// conntrack sysctls once at start as kube-proxy does.
 
 import { existsSync } from 'node:fs';
 import { NetletError } from '../base/errors.ts';
 import type { Component, ComponentContext } from '../base/component.ts';
 import type { ObjectStore } from '../k8s/store.ts';
 import type { ProxyBackend } from './backend.ts';
+import type { ConfiguredBackend } from './backend-kind.ts';
 import type { Clock } from '../base/bounded-frequency-runner.ts';
 import { ConntrackCleaner } from './conntrack-cleaner.ts';
-import { NetlinkConntrackTable } from './conntrack-netlink.ts';
+import { NetlinkConntrackTable } from '../netlink/conntrack.ts';
 import { applyConntrackSysctls } from './conntrack-sysctls.ts';
 import type { ConntrackConfig } from './conntrack-sysctls.ts';
 import type { ConntrackTable } from './conntrack-table.ts';
@@ -22,8 +23,6 @@ import { nodePortAddressesFor, validateNodePortAddresses } from './node-port-add
 import type { Family } from './plan.ts';
 import { Proxier } from './proxier.ts';
 
-export type BackendFactory = (family: Family) => ProxyBackend | Promise<ProxyBackend>;
-
 export type ProxierContext = ComponentContext & { store: ObjectStore };
 
 /** The proxy section of the config, as the proxier reads it (durations in ms). */
@@ -33,14 +32,12 @@ export interface ProxyOptions {
   clusterCIDR: string;
   nodePortAddresses: string[];
   conntrack: ConntrackConfig;
-  minSyncPeriod: number;
-  syncPeriod: number;
-  fullSyncPeriod: number;
 }
 
 export interface ProxierComponentDeps {
   proxy: ProxyOptions;
-  backendFactory: BackendFactory;
+  /** The configured backend: its sync periods and one backend per family. */
+  backend: ConfiguredBackend;
   /** Defaults to IPv4, plus IPv6 when the kernel has it enabled. */
   families?: Family[];
   /** Defaults to ctnetlink; null turns UDP conntrack cleanup off. */
@@ -78,10 +75,10 @@ export class ProxierComponent implements Component {
     const proxy = this.#deps.proxy;
     if (this.#deps.applySysctls !== false) await applyConntrackSysctls(proxy.conntrack, log);
 
-    const backends = new Map<Family, Awaited<ReturnType<BackendFactory>>>();
+    const backends = new Map<Family, ProxyBackend>();
     for (const family of this.#deps.families ?? detectFamilies()) {
       try {
-        backends.set(family, await this.#deps.backendFactory(family));
+        backends.set(family, await this.#deps.backend.create(family));
       } catch (err) {
         // A node without ip6tables still proxies IPv4 (kube-proxy runs single-stack then).
         if (family === 4) throw err;
@@ -97,6 +94,7 @@ export class ProxierComponent implements Component {
         log.warn({ err }, 'cannot open ctnetlink; stale UDP conntrack entries will not be cleaned');
       }
     }
+    const { periods } = this.#deps.backend;
     let warnedNoNodePortAddress = false;
     const proxier: Proxier = new Proxier({
       store,
@@ -106,9 +104,9 @@ export class ProxierComponent implements Component {
       metrics: new ProxierMetrics(metrics),
       masqueradeAll: proxy.masqueradeAll,
       clusterCIDRs: parseCIDRList(proxy.clusterCIDR),
-      minSyncPeriodMs: proxy.minSyncPeriod,
-      syncPeriodMs: proxy.syncPeriod,
-      fullSyncPeriodMs: proxy.fullSyncPeriod,
+      minSyncPeriodMs: periods.minSyncPeriod,
+      syncPeriodMs: periods.syncPeriod,
+      fullSyncPeriodMs: periods.fullSyncPeriod,
       nodePortAddresses: (family, node) => {
         const addrs = nodePortAddressesFor(family, proxy.nodePortAddresses, node);
         if (addrs.length === 0 && proxy.nodePortAddresses.length > 0 && !warnedNoNodePortAddress) {

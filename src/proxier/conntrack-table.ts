@@ -1,22 +1,12 @@
 // The conntrack table as the proxier needs it: delete the UDP entries that
 // match a filter. The real implementation speaks ctnetlink
-// (conntrack-netlink.ts); FakeConntrackTable records what was asked for the
+// (netlink/conntrack.ts); FakeConntrackTable records what was asked for the
 // unit tests.
 
+import type { ConntrackFilter } from '../netlink/conntrack.ts';
 import type { Family } from './plan.ts';
 
-/**
- * Matches conntrack entries of one L4 protocol. Every field given must match;
- * `origDst`/`origDstPort` are the original direction's destination (the
- * service IP and port, or the NodePort), `replySrc` the reply direction's
- * source, which after DNAT is the endpoint.
- */
-export interface ConntrackFilter {
-  protocol: 'udp' | 'tcp' | 'sctp';
-  origDst?: string;
-  origDstPort?: number;
-  replySrc?: string;
-}
+export type { ConntrackFilter };
 
 export interface ConntrackTable {
   /** Deletes every entry of `family` matching any of `filters`; returns how many went. */

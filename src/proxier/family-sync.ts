@@ -5,6 +5,7 @@
 // (full or partial); this file does one sync and its bookkeeping.
 
 import type { Logger } from '../base/log.ts';
+import { BackendSyncError } from './backend.ts';
 import type { ProxyBackend, SyncResult } from './backend.ts';
 import type { Clock } from '../base/bounded-frequency-runner.ts';
 import type { ConntrackCleaner } from './conntrack-cleaner.ts';
@@ -82,7 +83,7 @@ export async function syncFamily(f: FamilyState, round: FamilySyncRound, deps: F
     f.needFull = true;
     f.consecutiveFailures++;
     if (f.oldestPending === 0) f.oldestPending = startedAt;
-    if (f.backend.name === 'iptables') metrics.restoreFailures.inc({ ip_family: fam });
+    if (err instanceof BackendSyncError && err.kind === 'restore') metrics.restoreFailures.inc({ ip_family: fam });
     // Back off from minSyncPeriod up to syncPeriod while the backend keeps failing.
     const delay = Math.min(deps.syncPeriodMs, Math.max(deps.minSyncPeriodMs, 1000) * 2 ** (f.consecutiveFailures - 1));
     log.error({ err, family: fam, full, retryInMs: delay }, 'proxy rule sync failed; a full sync is queued');

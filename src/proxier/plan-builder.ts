@@ -8,7 +8,7 @@ import type { CandidateEndpoint } from './endpoint-selection.ts';
 import { familyOf } from '../base/family.ts';
 import { ofFamily } from './ip-family.ts';
 import { cidrsContain, nodeIPOf, primaryNodeIP } from './node-ip.ts';
-import type { Family, PlanEndpoint, ServicePortPlan } from './plan.ts';
+import type { EndpointSet, Family, NoEndpointsAction, PlanEndpoint, ServicePortPlan } from './plan.ts';
 
 export interface PlanContext {
   nodeName: string;
@@ -73,7 +73,7 @@ export function buildPlans(svc: Service, slices: readonly EndpointSlice[], famil
   const plans: ServicePortPlan[] = [];
   for (const port of svc.ports) {
     const nodePort = svc.type === 'NodePort' || svc.type === 'LoadBalancer' ? port.nodePort : 0;
-    const externallyAccessible = nodePort !== 0 || externalIPs.length > 0 || loadBalancerIPs.length > 0;
+    const externallyAccessible = isExternallyAccessible({ nodePort, externalIPs, loadBalancerIPs });
     const externalPolicyLocal = externallyAccessible && svc.externalTrafficPolicy === 'Local';
     const internalPolicyLocal = svc.internalTrafficPolicy === 'Local';
     const candidates = endpointsForPort(familySlices, port, ctx.nodeName);
@@ -92,6 +92,22 @@ export function buildPlans(svc: Service, slices: readonly EndpointSlice[], famil
             if (!p) planEndpoints.set(ep, (p = toPlanEndpoint(ep)));
             return p;
           });
+    const internalTraffic: EndpointSet = internalPolicyLocal ? 'local' : 'cluster';
+    const externalTraffic: EndpointSet = externalPolicyLocal ? 'local' : 'cluster';
+    const clusterEndpoints = toPlan(sel.clusterEndpoints);
+    const localEndpoints = toPlan(sel.localEndpoints);
+    const decided = planDecisions({
+      nodePort,
+      externalIPs,
+      loadBalancerIPs,
+      loadBalancerSourceRanges,
+      internalTraffic,
+      externalTraffic,
+      clusterEndpoints,
+      localEndpoints,
+      hasAnyEndpoints: sel.hasAnyEndpoints,
+    });
+    // Written out field by field: every plan then has the same shape.
     plans.push({
       servicePortName: servicePortName(svc, port),
       namespace: svc.meta.namespace,
@@ -109,11 +125,15 @@ export function buildPlans(svc: Service, slices: readonly EndpointSlice[], famil
       // The API allocates healthCheckNodePort only for Local LoadBalancers; kube-proxy serves it only then.
       healthCheckNodePort: externalPolicyLocal && (svc.type === 'LoadBalancer' || svc.type === 'NodePort') ? svc.healthCheckNodePort : 0,
       affinityTimeoutSeconds: svc.sessionAffinity === 'ClientIP' ? svc.sessionAffinityTimeoutSeconds || 10800 : 0,
-      externalPolicyLocal,
-      internalPolicyLocal,
+      externallyAccessible: decided.externallyAccessible,
+      internalTraffic,
+      externalTraffic,
+      noEndpoints: decided.noEndpoints,
+      externalEntry: decided.externalEntry,
+      firewall: decided.firewall,
       allEndpoints: toPlan(sel.allEndpoints),
-      clusterEndpoints: toPlan(sel.clusterEndpoints),
-      localEndpoints: toPlan(sel.localEndpoints),
+      clusterEndpoints,
+      localEndpoints,
       hasAnyEndpoints: sel.hasAnyEndpoints,
       masqueradeAll: ctx.masqueradeAll,
       clusterCIDRs,
@@ -121,6 +141,49 @@ export function buildPlans(svc: Service, slices: readonly EndpointSlice[], famil
   }
   return plans;
 }
+
+/** Reachable from outside the pod network: by a NodePort, an external IP or a load balancer IP. */
+export function isExternallyAccessible(p: Pick<ServicePortPlan, 'nodePort' | 'externalIPs' | 'loadBalancerIPs'>): boolean {
+  return p.nodePort !== 0 || p.externalIPs.length > 0 || p.loadBalancerIPs.length > 0;
+}
+
+/** The plan fields that say what happens to the traffic, made from the other fields by planDecisions. */
+export type PlanDecisions = Pick<ServicePortPlan, 'externallyAccessible' | 'noEndpoints' | 'externalEntry' | 'firewall'>;
+
+/** What planDecisions reads of a plan. */
+export type DecisionFacts = Pick<
+  ServicePortPlan,
+  'nodePort' | 'externalIPs' | 'loadBalancerIPs' | 'loadBalancerSourceRanges' | 'internalTraffic' | 'externalTraffic' | 'clusterEndpoints' | 'localEndpoints' | 'hasAnyEndpoints'
+>;
+
+/**
+ * Every decision a renderer needs beyond the endpoint lists, in kube-proxy's
+ * terms (syncProxyRules): traffic whose endpoint set is empty is rejected
+ * when the service has no usable endpoint anywhere, else dropped; the
+ * external entry and the firewall exist only for a service with usable
+ * endpoints. Exported so that hand-built plans (tests, benchmarks) decide
+ * the same way.
+ */
+export function planDecisions(f: DecisionFacts): PlanDecisions {
+  const externallyAccessible = isExternallyAccessible(f);
+  // Endpoints in either list are usable; hasAnyEndpoints adds those only on other nodes.
+  const hasEndpoints = f.hasAnyEndpoints || f.clusterEndpoints.length > 0 || f.localEndpoints.length > 0;
+  const whenEmpty = (set: EndpointSet): NoEndpointsAction => {
+    if ((set === 'local' ? f.localEndpoints : f.clusterEndpoints).length > 0) return 'none';
+    return hasEndpoints ? 'drop' : 'reject';
+  };
+  return {
+    externallyAccessible,
+    noEndpoints: noEndpointsOf(whenEmpty(f.internalTraffic), externallyAccessible ? whenEmpty(f.externalTraffic) : 'none'),
+    externalEntry: hasEndpoints && externallyAccessible,
+    firewall: hasEndpoints && f.loadBalancerIPs.length > 0 && f.loadBalancerSourceRanges.length > 0,
+  };
+}
+
+// Nine possible values, kept by 10,000 and more plans: one frozen object each.
+const ACTIONS: readonly NoEndpointsAction[] = ['reject', 'drop', 'none'];
+const NO_ENDPOINTS = new Map(ACTIONS.flatMap((internal) => ACTIONS.map((external) => [`${internal}/${external}`, Object.freeze({ internal, external })] as const)));
+const noEndpointsOf = (internal: NoEndpointsAction, external: NoEndpointsAction): ServicePortPlan['noEndpoints'] => NO_ENDPOINTS.get(`${internal}/${external}`)!;
 
 /**
  * The endpoints of one service port from the slices of one family: the slice

@@ -9,6 +9,24 @@ import type { Family } from '../base/family.ts';
 
 export type { Family };
 
+/**
+ * Which of a plan's endpoint lists a kind of traffic is sent to: 'cluster'
+ * (clusterEndpoints, every node's) or 'local' (localEndpoints, this node's).
+ */
+export type EndpointSet = 'cluster' | 'local';
+
+/**
+ * What traffic gets when the endpoint set it uses holds no endpoint:
+ * - 'reject': the service has no usable endpoint anywhere; the client is
+ *   told at once (ICMP port unreachable: "connection refused");
+ * - 'drop': endpoints exist, but only on other nodes and the policy is
+ *   Local; the packet is dropped silently ("has no local endpoints"), as
+ *   kube-proxy does, so the client times out rather than being refused;
+ * - 'none': the set has endpoints; nothing is rejected or dropped, the
+ *   traffic goes to them.
+ */
+export type NoEndpointsAction = 'reject' | 'drop' | 'none';
+
 export interface PlanEndpoint {
   ip: string;
   port: number;
@@ -54,10 +72,48 @@ export interface ServicePortPlan {
 
   /** ClientIP affinity timeout in seconds, or 0 for no affinity. */
   affinityTimeoutSeconds: number;
-  /** externalTrafficPolicy: Local */
-  externalPolicyLocal: boolean;
-  /** internalTrafficPolicy: Local */
-  internalPolicyLocal: boolean;
+
+  // What a renderer does with the traffic: decided once in plan-builder.ts
+  // (planDecisions), so an iptables, nftables or IPVS renderer only writes
+  // these down in its own words.
+
+  /** Reachable from outside the pod network: a NodePort, external IPs or load balancer IPs. */
+  externallyAccessible: boolean;
+  /**
+   * Where traffic to the ClusterIP goes: 'local' for internalTrafficPolicy
+   * Local, else 'cluster'.
+   */
+  internalTraffic: EndpointSet;
+  /**
+   * Where external traffic (to the NodePort, external IPs and load balancer
+   * IPs) goes: 'local' for externalTrafficPolicy Local on an externally
+   * accessible service, else 'cluster'. 'cluster' traffic is masqueraded
+   * (an endpoint on another node must answer through this one). 'local'
+   * traffic keeps the client's source, but for two sources that are not
+   * clients from outside: pods (from clusterCIDRs) and the node itself (a
+   * local source address) reaching an external address are sent to the
+   * cluster endpoints, as if they had gone out to the load balancer and come
+   * back, and the node's own connections are masqueraded (kube-proxy's
+   * short-circuit).
+   */
+  externalTraffic: EndpointSet;
+  /** What internal and external traffic get when their endpoint set is empty (external: 'none' when not externally accessible). */
+  noEndpoints: { readonly internal: NoEndpointsAction; readonly external: NoEndpointsAction };
+  /**
+   * External traffic enters through the service's own external entry
+   * (iptables: its KUBE-EXT chain), which applies externalTraffic's
+   * masquerade and short-circuit before an endpoint is picked. False when
+   * the service is not externally accessible or has no usable endpoint
+   * anywhere: its external traffic then only meets noEndpoints.external.
+   */
+  externalEntry: boolean;
+  /**
+   * Traffic to the load balancer IPs passes the loadBalancerSourceRanges
+   * firewall first (iptables: its KUBE-FW chain; what no range admits is
+   * dropped). False without load balancer IPs, without ranges, or without
+   * any usable endpoint (then noEndpoints applies instead).
+   */
+  firewall: boolean;
 
   /**
    * Every endpoint that needs its own endpoint chain/real server: the union of
@@ -72,11 +128,9 @@ export interface ServicePortPlan {
   /** Endpoints on this node for Local policies, with the same fallback rule. */
   localEndpoints: PlanEndpoint[];
   /**
-   * Added (Local-policy DROP vs REJECT): the service has a usable endpoint
-   * somewhere in the cluster, even when neither list above holds one (a Local
-   * policy whose endpoints all run on other nodes). Traffic with no endpoint
-   * here is then dropped ("has no local endpoints"); only a service with no
-   * usable endpoint at all is rejected, as kube-proxy does.
+   * The service has a usable endpoint somewhere in the cluster, even when
+   * neither list above holds one (a Local policy whose endpoints all run on
+   * other nodes): what tells 'drop' from 'reject' in noEndpoints.
    */
   hasAnyEndpoints: boolean;
 

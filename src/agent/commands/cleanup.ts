@@ -1,6 +1,6 @@
-import { cleanupAll } from '../../iptables/cleanup.ts';
 import { parseCommandLine } from '../command.ts';
 import type { Command } from '../command.ts';
+import { proxyBackendKind, runnableModes } from '../proxy-backends.ts';
 
 const HELP = `usage: netlet cleanup [--kube-proxy]
 
@@ -25,15 +25,18 @@ export const cleanupCommand: Command = {
       process.stdout.write(HELP);
       return 0;
     }
-    const reports = await cleanupAll({ kubeProxy: values['kube-proxy'] });
     let failed = false;
-    for (const r of reports) {
-      const what = `${r.family === 6 ? 'ip6tables' : 'iptables'}-${r.mode}`;
-      if (r.error) {
-        failed = true;
-        process.stderr.write(`${what}: ${r.error}\n`);
-      } else {
-        process.stdout.write(`${what}: removed ${r.removedChains} chain${r.removedChains === 1 ? '' : 's'}\n`);
+    // Every backend netlet has, not only the configured one: a node that
+    // changed proxy.mode still holds the rules of the one it ran before.
+    for (const mode of runnableModes()) {
+      const backend = await proxyBackendKind(mode);
+      for (const r of await backend.cleanup({ kubeProxy: values['kube-proxy'] ?? false })) {
+        if (r.error) {
+          failed = true;
+          process.stderr.write(`${r.what}: ${r.error}\n`);
+        } else {
+          process.stdout.write(`${r.what}: removed ${r.removed} ${r.unit}${r.removed === 1 ? '' : 's'}\n`);
+        }
       }
     }
     try {

@@ -2,15 +2,9 @@ import { networkInterfaces } from 'node:os';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { NetletError } from '../../base/errors.ts';
-import { detectMode, modeOverride } from '../../iptables/detect-mode.ts';
-import { save } from '../../iptables/restore.ts';
-import { toolsFor } from '../../iptables/tools.ts';
-import type { IptablesMode } from '../../iptables/tools.ts';
-import { describeTrace } from '../../iptables/trace/describe.ts';
-import { parseSave } from '../../iptables/trace/parse.ts';
-import { trace } from '../../iptables/trace/tracer.ts';
-import type { Packet } from '../../iptables/trace/tracer.ts';
+import type { TracePacket } from '../../proxier/backend-kind.ts';
 import type { Command } from '../command.ts';
+import { proxyBackendKind } from '../proxy-backends.ts';
 
 const HELP = `usage: netlet trace SRC DST:PORT[/tcp|udp|sctp] [options]
 
@@ -19,6 +13,7 @@ node's live iptables rules: which endpoints it can be DNATed to (every one a
 random or affinity rule can pick), whether its source is masqueraded, or
 whether it is dropped or rejected. IPv6: [fd00::1]:80.
 
+  --proxy-mode MODE         the proxy backend whose rules to read (default: iptables)
   --mode nft|legacy         iptables backend to read (default: detected)
   --local-addresses A,B     this node's addresses (default: the interfaces' addresses)
   --from-file FILE          read iptables-save output from FILE instead of the kernel
@@ -27,14 +22,14 @@ whether it is dropped or rejected. IPv6: [fd00::1]:80.
   -h, --help                this help
 `;
 
-export function parseDestination(spec: string): Omit<Packet, 'src'> {
+export function parseDestination(spec: string): Omit<TracePacket, 'src'> {
   const m = /^(?:\[([^\]]+)\]|([^:/]+)):(\d+)(?:\/(tcp|udp|sctp))?$/i.exec(spec);
   if (!m) throw new NetletError('ERR_USAGE', `destination ${JSON.stringify(spec)} is not ADDRESS:PORT[/tcp|udp|sctp]`);
   const dst = m[1] ?? m[2];
   const port = Number(m[3]);
   if (!isIP(dst)) throw new NetletError('ERR_USAGE', `${JSON.stringify(dst)} is not an IP address`);
   if (port < 1 || port > 65535) throw new NetletError('ERR_USAGE', `port ${port} is out of range`);
-  return { dst, port, proto: (m[4]?.toLowerCase() ?? 'tcp') as Packet['proto'] };
+  return { dst, port, proto: (m[4]?.toLowerCase() ?? 'tcp') as TracePacket['proto'] };
 }
 
 function interfaceAddresses(): string[] {
@@ -50,6 +45,7 @@ export const traceCommand: Command = {
         args: argv,
         allowPositionals: true,
         options: {
+          'proxy-mode': { type: 'string' },
           mode: { type: 'string' },
           'local-addresses': { type: 'string' },
           'from-file': { type: 'string' },
@@ -74,22 +70,17 @@ export const traceCommand: Command = {
     const family = isIP(dst.dst) === 6 ? 6 : 4;
     if (isIP(src) !== family) throw new NetletError('ERR_USAGE', 'source and destination are of different IP families');
 
-    let text: string;
+    const backend = await proxyBackendKind(values['proxy-mode'] ?? 'iptables');
+    let rulesText: string | undefined;
     if (values['from-file']) {
       const { readFile } = await import('node:fs/promises');
-      text = await readFile(values['from-file'], 'utf8');
-    } else {
-      const m = values.mode;
-      if (m !== undefined && m !== 'nft' && m !== 'legacy') throw new NetletError('ERR_USAGE', `--mode must be nft or legacy, got ${JSON.stringify(m)}`);
-      const mode: IptablesMode = (m as IptablesMode | undefined) ?? modeOverride() ?? (await detectMode(family)).mode;
-      const tools = toolsFor(mode, family);
-      text = (await save(tools, 'nat')) + (await save(tools, 'filter'));
+      rulesText = await readFile(values['from-file'], 'utf8');
     }
     const local = values['local-addresses'] ? values['local-addresses'].split(',').map((s) => s.trim()) : interfaceAddresses();
-    const pkt: Packet = { src, ...dst };
-    const outcomes = trace(parseSave(text), pkt, { localAddresses: local });
-    if (values.json) process.stdout.write(JSON.stringify({ packet: pkt, outcomes }, null, 2) + '\n');
-    else process.stdout.write(describeTrace(pkt, outcomes, values.verbose) + '\n');
+    const pkt: TracePacket = { src, ...dst };
+    const report = await backend.trace({ packet: pkt, localAddresses: local, flavour: values.mode, rulesText });
+    if (values.json) process.stdout.write(JSON.stringify({ packet: pkt, outcomes: report.outcomes }, null, 2) + '\n');
+    else process.stdout.write(report.describe(values.verbose ?? false) + '\n');
     return 0;
   },
 };

@@ -23,7 +23,7 @@ const sticky = plan('default', 'sticky', { clusterIP: '10.96.0.13', affinityTime
 const onlyLocal = plan('default', 'onlylocal', {
   clusterIP: '10.96.0.14',
   nodePort: 30084,
-  externalPolicyLocal: true,
+  externalTraffic: 'local',
   // 10.244.9.9 is on another node: Cluster traffic could go there, Local never.
   clusterEndpoints: [local('10.244.1.2'), ep('10.244.9.9', 8080)],
   localEndpoints: [local('10.244.1.2')],

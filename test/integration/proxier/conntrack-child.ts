@@ -3,7 +3,7 @@
 // Prints the result as JSON on stdout.
 import { silentLogger } from '../../../src/base/log.ts';
 import { ConntrackCleaner } from '../../../src/proxier/conntrack-cleaner.ts';
-import { NetlinkConntrackTable } from '../../../src/proxier/conntrack-netlink.ts';
+import { NetlinkConntrackTable } from '../../../src/netlink/conntrack.ts';
 import type { ConntrackFilter } from '../../../src/proxier/conntrack-table.ts';
 import { planKey } from '../../../src/proxier/plan.ts';
 import type { Family, ServicePortPlan } from '../../../src/proxier/plan.ts';

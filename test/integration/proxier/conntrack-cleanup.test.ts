@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { Lab, rootSkip } from '../../helpers/netns.ts';
 import type { Netns } from '../../helpers/netns.ts';
 import type { PlanEndpoint, ServicePortPlan } from '../../../src/proxier/plan.ts';
+import { planDecisions } from '../../../src/proxier/plan-builder.ts';
+import type { PlanDecisions } from '../../../src/proxier/plan-builder.ts';
 
 const CHILD = fileURLToPath(new URL('./conntrack-child.ts', import.meta.url));
 const NODE_BIN = process.execPath;
@@ -19,12 +21,13 @@ async function child(ns: Netns, req: unknown): Promise<unknown> {
 const ep = (ip: string): PlanEndpoint => ({ ip, port: 53, isLocal: true, ready: true, serving: true, terminating: false, nodeName: 'n', zone: '' });
 function udpPlan(name: string, clusterIP: string, endpoints: string[], family: 4 | 6 = 4): ServicePortPlan {
   const eps = endpoints.map(ep);
-  return {
+  const facts = {
     servicePortName: `ns/${name}:dns`, namespace: 'ns', name, portName: 'dns', protocol: 'udp', family,
     clusterIP, port: 53, nodePort: 0, externalIPs: [], loadBalancerIPs: [], loadBalancerSourceRanges: [], loadBalancerSourceRangesIncludeNode: false, healthCheckNodePort: 0,
-    affinityTimeoutSeconds: 0, externalPolicyLocal: false, internalPolicyLocal: false,
+    affinityTimeoutSeconds: 0, internalTraffic: 'cluster', externalTraffic: 'cluster',
     allEndpoints: eps, clusterEndpoints: eps, localEndpoints: [], hasAnyEndpoints: eps.length > 0, masqueradeAll: false, clusterCIDRs: [],
-  };
+  } satisfies Omit<ServicePortPlan, keyof PlanDecisions>;
+  return { ...facts, ...planDecisions(facts) };
 }
 
 async function flows(ns: Netns, family: 4 | 6 = 4): Promise<string[]> {

@@ -3,6 +3,7 @@
 
 import type { PlanEndpoint, PlanSet, ServicePortPlan } from '../../../src/proxier/plan.ts';
 import { planKey } from '../../../src/proxier/plan.ts';
+import { planDecisions } from '../../../src/proxier/plan-builder.ts';
 
 export function ep(ip: string, port: number, over: Partial<PlanEndpoint> = {}): PlanEndpoint {
   return { ip, port, isLocal: false, ready: true, serving: true, terminating: false, nodeName: 'node2', zone: '', ...over };
@@ -26,8 +27,13 @@ export function plan(ns: string, name: string, over: Partial<ServicePortPlan> = 
     loadBalancerSourceRangesIncludeNode: false,
     healthCheckNodePort: 0,
     affinityTimeoutSeconds: 0,
-    externalPolicyLocal: false,
-    internalPolicyLocal: false,
+    // Made from the other fields below, as the plan builder makes them.
+    externallyAccessible: false,
+    noEndpoints: { internal: 'reject', external: 'none' },
+    externalEntry: false,
+    firewall: false,
+    internalTraffic: 'cluster',
+    externalTraffic: 'cluster',
     allEndpoints: [],
     clusterEndpoints: [],
     localEndpoints: [],
@@ -44,7 +50,8 @@ export function plan(ns: string, name: string, over: Partial<ServicePortPlan> = 
     for (const e of [...p.clusterEndpoints, ...p.localEndpoints]) all.set(`${e.ip}:${e.port}`, e);
     p.allEndpoints = [...all.values()];
   }
-  return p;
+  // Decided from the facts as the plan builder decides, whatever `over` copied from another plan.
+  return { ...p, ...planDecisions(p) };
 }
 
 export function planSet(...plans: ServicePortPlan[]): PlanSet {

@@ -15,7 +15,7 @@ import { ctx4 } from './render-helpers.ts';
 const web = plan('default', 'web', { clusterIP: '10.96.0.10', nodePort: 30080, clusterEndpoints: [ep('10.244.1.2', 8080), ep('10.244.2.2', 8080)] });
 const api = plan('default', 'api', { clusterIP: '10.96.0.11', affinityTimeoutSeconds: 300, clusterEndpoints: [ep('10.244.1.3', 8443)] });
 const local = plan('default', 'local', {
-  clusterIP: '10.96.0.12', nodePort: 30082, externalPolicyLocal: true,
+  clusterIP: '10.96.0.12', nodePort: 30082, externalTraffic: 'local',
   clusterEndpoints: [ep('10.244.1.4', 80, { isLocal: true }), ep('10.244.2.4', 80)], localEndpoints: [ep('10.244.1.4', 80, { isLocal: true })],
 });
 

@@ -38,13 +38,13 @@ t.test('no endpoint usable here: DROP when the service has endpoints elsewhere (
   const rows: { name: string; over: Parameters<typeof plan>[2]; want: string[]; not: RegExp[] }[] = [
     {
       name: 'internalTrafficPolicy Local, endpoints only on other nodes',
-      over: { internalPolicyLocal: true, ...elsewhere },
+      over: { internalTraffic: 'local', ...elsewhere },
       want: ['-A KUBE-SERVICES -m comment --comment "default/x:http has no local endpoints" -m tcp -p tcp -d 10.96.0.30 --dport 80 -j DROP'],
       not: [/-j REJECT/, /^:KUBE-(SVC|SVL|EXT)-/m],
     },
     {
       name: 'both policies Local, NodePort, endpoints only on other nodes: ClusterIP and NodePort dropped, in-cluster sources still go to the cluster endpoints',
-      over: { internalPolicyLocal: true, externalPolicyLocal: true, nodePort: 30090, clusterEndpoints: [ep('10.244.1.2', 8080)], ...elsewhere },
+      over: { internalTraffic: 'local', externalTraffic: 'local', nodePort: 30090, clusterEndpoints: [ep('10.244.1.2', 8080)], ...elsewhere },
       want: [
         '-A KUBE-SERVICES -m comment --comment "default/x:http has no local endpoints" -m tcp -p tcp -d 10.96.0.30 --dport 80 -j DROP',
         '-A KUBE-EXTERNAL-SERVICES -m comment --comment "default/x:http has no local endpoints" -m addrtype --dst-type LOCAL -m tcp -p tcp --dport 30090 -j DROP',
@@ -54,13 +54,13 @@ t.test('no endpoint usable here: DROP when the service has endpoints elsewhere (
     },
     {
       name: 'internalTrafficPolicy Local, no usable endpoint anywhere',
-      over: { internalPolicyLocal: true, hasAnyEndpoints: false },
+      over: { internalTraffic: 'local', hasAnyEndpoints: false },
       want: ['-A KUBE-SERVICES -m comment --comment "default/x:http has no endpoints" -m tcp -p tcp -d 10.96.0.30 --dport 80 -j REJECT'],
       not: [/no local endpoints/],
     },
     {
       name: 'externalTrafficPolicy Local, NodePort, no usable endpoint anywhere: both rejected',
-      over: { externalPolicyLocal: true, nodePort: 30091, hasAnyEndpoints: false },
+      over: { externalTraffic: 'local', nodePort: 30091, hasAnyEndpoints: false },
       want: [
         '-A KUBE-SERVICES -m comment --comment "default/x:http has no endpoints" -m tcp -p tcp -d 10.96.0.30 --dport 80 -j REJECT',
         '-A KUBE-EXTERNAL-SERVICES -m comment --comment "default/x:http has no endpoints" -m addrtype --dst-type LOCAL -m tcp -p tcp --dport 30091 -j REJECT',

@@ -24,7 +24,7 @@ const plans = planSet(
     nodePort: 30081,
     loadBalancerIPs: ['192.0.2.200'],
     loadBalancerSourceRanges: ['198.51.100.0/24'],
-    externalPolicyLocal: true,
+    externalTraffic: 'local',
     healthCheckNodePort: 32001,
     clusterEndpoints: [ep('10.244.1.2', 8080), local('10.244.2.2', 8080)],
     localEndpoints: [local('10.244.2.2', 8080)],
@@ -44,11 +44,11 @@ const plans = planSet(
     // The proxier's terminating fallback: no ready endpoint, a serving+terminating one is used.
     clusterEndpoints: [ep('10.244.1.6', 80, { ready: false, serving: true, terminating: true })],
   }),
-  plan('default', 'nodelocal', { clusterIP: '10.96.0.15', internalPolicyLocal: true, localEndpoints: [local('10.244.2.3', 80)] }),
-  plan('default', 'localnone', { clusterIP: '10.96.0.16', nodePort: 30083, externalPolicyLocal: true, clusterEndpoints: [ep('10.244.1.7', 80)], localEndpoints: [] }),
+  plan('default', 'nodelocal', { clusterIP: '10.96.0.15', internalTraffic: 'local', localEndpoints: [local('10.244.2.3', 80)] }),
+  plan('default', 'localnone', { clusterIP: '10.96.0.16', nodePort: 30083, externalTraffic: 'local', clusterEndpoints: [ep('10.244.1.7', 80)], localEndpoints: [] }),
   // internalTrafficPolicy Local with its endpoints on other nodes only, and one without usable endpoints anywhere.
-  plan('default', 'itp-elsewhere', { clusterIP: '10.96.0.18', internalPolicyLocal: true, hasAnyEndpoints: true }),
-  plan('default', 'itp-none', { clusterIP: '10.96.0.19', internalPolicyLocal: true, hasAnyEndpoints: false }),
+  plan('default', 'itp-elsewhere', { clusterIP: '10.96.0.18', internalTraffic: 'local', hasAnyEndpoints: true }),
+  plan('default', 'itp-none', { clusterIP: '10.96.0.19', internalTraffic: 'local', hasAnyEndpoints: false }),
   plan('default', 'dns', { clusterIP: '10.96.0.53', port: 53, protocol: 'udp', portName: 'dns', clusterEndpoints: [ep('10.244.1.8', 53)] }),
   plan('default', 'all-masq', { clusterIP: '10.96.0.17', masqueradeAll: true, clusterEndpoints: [ep('10.244.1.9', 80)] }),
 );

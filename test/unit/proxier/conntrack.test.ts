@@ -5,20 +5,23 @@ import { join } from 'node:path';
 import { silentLogger } from '../../../src/base/log.ts';
 import { staleConntrackFilters, ConntrackCleaner } from '../../../src/proxier/conntrack-cleaner.ts';
 import { FakeConntrackTable } from '../../../src/proxier/conntrack-table.ts';
-import { compileFilters, matches } from '../../../src/proxier/conntrack-netlink.ts';
-import { decodeEntry, encodeDelete, splitMessages } from '../../../src/proxier/ctnetlink-codec.ts';
-import type { ConntrackEntry } from '../../../src/proxier/ctnetlink-codec.ts';
+import { compileFilters, matches } from '../../../src/netlink/conntrack.ts';
+import { decodeEntry, encodeDelete, splitMessages } from '../../../src/netlink/ctnetlink-codec.ts';
+import type { ConntrackEntry } from '../../../src/netlink/ctnetlink-codec.ts';
 import { applyConntrackSysctls, conntrackMax, desiredSysctls } from '../../../src/proxier/conntrack-sysctls.ts';
 import type { PlanEndpoint, ServicePortPlan } from '../../../src/proxier/plan.ts';
+import { planDecisions } from '../../../src/proxier/plan-builder.ts';
+import type { PlanDecisions } from '../../../src/proxier/plan-builder.ts';
 
 const ep = (ip: string): PlanEndpoint => ({ ip, port: 53, isLocal: false, ready: true, serving: true, terminating: false, nodeName: 'n', zone: '' });
 function plan(over: Partial<ServicePortPlan> = {}): ServicePortPlan {
-  return {
+  const facts = {
     servicePortName: 'kube-system/dns:dns', namespace: 'kube-system', name: 'dns', portName: 'dns', protocol: 'udp', family: 4,
     clusterIP: '10.96.0.10', port: 53, nodePort: 0, externalIPs: [], loadBalancerIPs: [], loadBalancerSourceRanges: [], loadBalancerSourceRangesIncludeNode: false, healthCheckNodePort: 0,
-    affinityTimeoutSeconds: 0, externalPolicyLocal: false, internalPolicyLocal: false,
+    affinityTimeoutSeconds: 0, internalTraffic: 'cluster', externalTraffic: 'cluster',
     allEndpoints: [], clusterEndpoints: [], localEndpoints: [], hasAnyEndpoints: false, masqueradeAll: false, clusterCIDRs: [], ...over,
-  };
+  } satisfies Omit<ServicePortPlan, keyof PlanDecisions>;
+  return { ...facts, ...planDecisions(facts) };
 }
 const withEps = (ips: string[], over: Partial<ServicePortPlan> = {}) => plan({ allEndpoints: ips.map(ep), clusterEndpoints: ips.map(ep), ...over });
 

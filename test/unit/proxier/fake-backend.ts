@@ -1,5 +1,6 @@
 // A backend that records every SyncRequest (copied, since the proxier keeps
 // mutating its PlanSet) and can be told to fail.
+import { BackendSyncError } from '../../../src/proxier/backend.ts';
 import type { ProxyBackend, SyncRequest, SyncResult } from '../../../src/proxier/backend.ts';
 
 export interface RecordedSync {
@@ -15,6 +16,8 @@ export class FakeBackend implements ProxyBackend {
   readonly name: string;
   readonly syncs: RecordedSync[] = [];
   fail = 0;
+  /** What a failing sync throws: by default a restore failure, as the iptables backend reports one. */
+  failure = (): Error => new BackendSyncError('restore', 'iptables-restore: line 7 failed');
   cleaned = false;
   /** What intact() answers (a thrown error when 'error'); how often it was asked. */
   intactAnswer: boolean | 'error' = true;
@@ -27,7 +30,7 @@ export class FakeBackend implements ProxyBackend {
   async sync(req: SyncRequest): Promise<SyncResult> {
     if (this.fail > 0) {
       this.fail--;
-      throw new Error('iptables-restore: line 7 failed');
+      throw this.failure();
     }
     this.syncs.push({
       family: req.family,

@@ -137,6 +137,22 @@ t.test('a failed sync retries, and the retry is full', async (t) => {
   await proxier.stop();
 });
 
+t.test('a failure the backend does not report as a restore failure is retried but not counted as one', async (t) => {
+  const { store, clock, backend, proxier, syncAll, registry } = setup();
+  syncAll();
+  await proxier.start();
+  await clock.advance(0);
+  backend.fail = 1;
+  backend.failure = () => new Error('netlink: EBUSY');
+  store.upsert(service('ns', 'a'));
+  await clock.advance(MIN);
+  const failures = await registry.getSingleMetric('kubeproxy_sync_proxy_rules_iptables_restore_failures_total')!.get();
+  t.same(failures.values, [], 'no restore failure counted');
+  await clock.advance(1000);
+  t.equal(backend.last?.full, true, 'retried with a full sync all the same');
+  await proxier.stop();
+});
+
 t.test('a full sync every fullSyncPeriod (syncPeriod when unset), even without changes', async (t) => {
   for (const [name, fullSyncPeriodMs, fullAfter] of [
     ['unset: every syncPeriod', undefined, PERIOD],

@@ -21,16 +21,28 @@ import {
   splitMessages,
 } from './ctnetlink-codec.ts';
 import type { ConntrackEntry } from './ctnetlink-codec.ts';
-import type { ConntrackFilter, ConntrackTable } from './conntrack-table.ts';
-import type { Family } from './plan.ts';
+import type { Family } from '../base/family.ts';
 import { NetletError } from '../base/errors.ts';
 
 // Only the raw socket of the `netlink` package, through Node's resolver (as
-// src/netlink/socket.ts): the package index also loads its rtnetlink,
+// socket.ts): the package index also loads its rtnetlink,
 // nl80211 and WireGuard codecs, whose source V8 keeps (~3 MB in the agent),
 // and its native binding finds itself from its own files, so a bundle must
 // not inline it.
 const { RawNetlinkSocket: RawSocket } = createRequire(import.meta.url)('netlink/dist/raw.js') as Pick<typeof import('netlink'), 'RawNetlinkSocket'>;
+
+/**
+ * Matches conntrack entries of one L4 protocol. Every field given must match;
+ * `origDst`/`origDstPort` are the original direction's destination (the
+ * service IP and port, or the NodePort), `replySrc` the reply direction's
+ * source, which after DNAT is the endpoint.
+ */
+export interface ConntrackFilter {
+  protocol: 'udp' | 'tcp' | 'sctp';
+  origDst?: string;
+  origDstPort?: number;
+  replySrc?: string;
+}
 
 const ENOENT = constants.errno.ENOENT;
 /** Deletions in flight at once: ACKs must fit the socket's receive buffer. */
@@ -71,7 +83,8 @@ interface Pending {
   onMessage(type: number, payload: Buffer): boolean; // true when finished
 }
 
-export class NetlinkConntrackTable implements ConntrackTable {
+/** The proxier's ConntrackTable (proxier/conntrack-table.ts), over ctnetlink. */
+export class NetlinkConntrackTable {
   readonly #socket: RawNetlinkSocket;
   readonly #pending = new Map<number, Pending>();
   #seq = 1;

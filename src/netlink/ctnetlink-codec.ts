@@ -4,8 +4,8 @@
 // Written by hand because the `netlink` package covers rtnetlink and genl
 // but not nfnetlink; the format is small and fixed.
 
-import type { Family } from './plan.ts';
-import { bufferToIp, ipToBuffer } from '../netlink/ip.ts';
+import type { Family } from '../base/family.ts';
+import { bufferToIp, ipToBuffer } from './ip.ts';
 
 export const NETLINK_NETFILTER = 12;
 const NFNL_SUBSYS_CTNETLINK = 1;
