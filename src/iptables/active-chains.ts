@@ -1,12 +1,6 @@
-// The per-service chains the backend's renders use, kept between syncs.
-//
-// A full sync deletes the chains the tables hold that no plan uses any more
-// (stale ones). Finding them used to mean a set of every chain name in the
-// nat table (~41,000 at 10k services) made anew each full sync, and each
-// name in use taken out of it: ~7 MB of objects the GC had to promote and
-// ~30 ms per sync. Kept here and updated by what changed, the set makes a
-// periodic full sync look up each name the tables hold once, and keep only
-// the ones it does not know.
+// The per-service chains the backend's renders use, kept between syncs and
+// updated by what changed: a full sync then finds the stale chains by looking
+// up each name the tables hold once (docs/design/iptables-sync.md#stale-chains).
 
 import type { RenderedPlan } from './render-sync.ts';
 

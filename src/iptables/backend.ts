@@ -1,50 +1,9 @@
 // The iptables ProxyBackend: renders plans with kube-proxy's layout and
 // applies them with iptables-restore --noflush, rewriting only the chains of
-// changed plans (KEP-3453 partial syncs).
-//
-// Why the nft full restore is so slow, and what netlet does about it
-// ------------------------------------------------------------------
-// Measured here (iptables 1.8.9; bench/iptables-sync.ts and the experiments
-// in the report): the time of `iptables-nft-restore --noflush` is user-space
-// CPU and grows with (rules in one input) × (chains that input and the cache
-// hold): 2,000 kube-proxy-style services took 1.0 s, 4,000 took 3.9 s, 5,000
-// took 41 CPU seconds in netlet's layout. Jumps, statistic matches and
-// comments do not change the shape; the order of the input does: declaring
-// the chains in reverse order doubled the time, and interleaving each
-// chain's declaration with its rules made it 8× slower, so each rule pays a
-// walk whose length depends on how many chains came before it in the same
-// restore. Without --noflush the same load is linear (4.1 s at 10,000), but
-// such a restore replaces the whole table and so must carry every foreign
-// rule too: whatever another agent adds between our iptables-save and the
-// restore (a CNI plugin's portmap or masquerade rules, Docker's) would be
-// silently deleted. That is not a correct way.
-//
-// The correct way that avoids the slow path: keep --noflush and bound the
-// quadratic term by splitting a full sync's per-service chains into restores
-// of CHUNK_PLANS plans each, then one last restore writes the shared chains
-// (KUBE-SERVICES, …), the missing jumps and the deletions. Each restore is
-// atomic, and a chunk holds only chains nothing references yet, or rewrites
-// of one service's chains that keep every reference valid, so the rules are
-// consistent at every step (services are updated one chunk after another,
-// as a series of partial syncs would). At 10,000 services the restores then
-// cost ~4 CPU seconds (chunks of 100-250 plans), the same as the linear
-// whole-table restore, against ~7.5 s with chunks of 1,000 and ~17 s with
-// 2,500. Legacy rewrites the whole table in the kernel on every restore, so
-// chunking would multiply its cost: legacy gets one restore, written to it
-// as it is rendered (render-sync.ts, streamed).
-//
-// What stays superlinear: appending rules to one chain. KUBE-SERVICES holds
-// one rule per service VIP and must be written whole in one restore; alone it
-// took 0.5 s at 8,000 rules and 2.0 s at 16,000 (inserting at the head
-// instead was slower still). At 20,000 services the chunks took 4.6 CPU s in
-// all (flat, ~50 ms each) and the last restore 6.1 s; at 30,000 the full sync
-// costs ~40 CPU s, twice the whole-table restore.
-//
-// Partial syncs stay one restore, and leave out the shared chains whose rules
-// did not change (an endpoint change then writes only that service's chains).
-// When the changed plans keep their shared-chain rules, renderPartial renders
-// only them instead of walking every plan (render-partial.ts).
-// Whether someone flushed our tables is checked apart from syncs (intact()).
+// changed plans (KEP-3453 partial syncs; docs/design/iptables-sync.md#partial-syncs).
+// A full sync goes in restores of CHUNK_PLANS plans on nft, whose restore time
+// grows with rules × chains in one input, and as one streamed restore on
+// legacy (docs/design/iptables-sync.md#why-nft-restores-are-chunked).
 
 import type { Registry } from 'prom-client';
 import type { Logger } from '../base/log.ts';
@@ -66,7 +25,7 @@ import type { IptablesTools } from './tools.ts';
 /** Where full syncs put KUBE-PROXY-CANARY (render-sync.ts), in the order intact() looks. */
 const CANARY_TABLES = ['mangle', 'nat', 'filter'] as const;
 
-/** Plans per nft restore in a chunked full sync (see above). */
+/** Plans per nft restore in a chunked full sync (docs/design/iptables-sync.md#why-nft-restores-are-chunked). */
 export const CHUNK_PLANS = 200;
 
 export interface IptablesBackendOptions {
@@ -252,7 +211,8 @@ export class IptablesBackend implements ProxyBackend {
       chunkPlans: full ? this.#chunkPlans : 0,
       previousShared: full ? undefined : this.#shared,
       // Legacy's one restore of a full sync is written as it is rendered. Not
-      // nft's: declaring chains between rules makes its restore ~8× slower (above).
+      // nft's: declaring chains between rules makes its restore ~8× slower
+      // (docs/design/iptables-sync.md#why-nft-restores-are-chunked).
       stream: full && this.tools.mode === 'legacy',
     });
   }

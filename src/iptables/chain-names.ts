@@ -1,7 +1,7 @@
 // Every iptables chain name netlet writes comes from this module, and cleanup
-// only touches the names it says are netlet's (STYLE.md "For netlet" 5). The
-// names are kube-proxy's (pkg/proxy/iptables), so a node can move from
-// kube-proxy to netlet and back without leftovers: chains are the same.
+// only touches the names it says are netlet's. The names are kube-proxy's
+// (pkg/proxy/iptables), so a node can move from kube-proxy to netlet and back
+// without leftovers: chains are the same.
 
 import { hash } from 'node:crypto';
 
@@ -39,31 +39,35 @@ export function chainHash(s: string): string {
   return NAME.toString('latin1', 0, HASH_CHARS);
 }
 
-/**
- * `prefix` + chainHash(s), as one flat string: the name's bytes are written
- * into NAME and read back as one latin1 string. `prefix + hash` would be a
- * rope (V8 joins strings of 13+ characters as cons strings), and so would
- * `out += char`. The backend keeps ~40,000 names between syncs at 10k
- * services and looks each up in sets on every full sync: a rope is bigger,
- * and is flattened (copied) the first time it is hashed or compared.
- */
+/** `prefix` + chainHash(s). */
 function hashedName(prefix: string, s: string): string {
   writeHash(prefix.length, s);
-  NAME.write(prefix, 0, 'latin1');
-  return NAME.toString('latin1', 0, prefix.length + HASH_CHARS);
+  return readName(prefix, prefix.length);
 }
 
-/** Scratch space for one chain name: a prefix of at most 9 characters ("KUBE-SEP-") and the 16 of the hash. */
+/**
+ * Scratch space for one chain name: a prefix of at most 9 characters
+ * ("KUBE-SEP-") and the 16 of the hash. Names are written here and read back
+ * as one flat string, not a rope (docs/design/iptables-sync.md#chain-names).
+ */
 const NAME = Buffer.alloc(32);
 const HASH_CHARS = 16;
 
+/** The name whose hash writeHash put at `hashAt`, with `prefix` written just before it. */
+function readName(prefix: string, hashAt: number): string {
+  const from = hashAt - prefix.length;
+  NAME.write(prefix, from, 'latin1');
+  return NAME.toString('latin1', from, hashAt + HASH_CHARS);
+}
+
+/** sha256 of `s`, one character per byte: the cheapest form of the digest (docs/design/iptables-sync.md#chain-names). */
+function sha256Chars(s: string): string {
+  return hash('sha256', s, 'binary');
+}
+
 /** chainHash(s) into NAME at `at`. */
 function writeHash(at: number, s: string): void {
-  // The one-shot hash() costs about half of createHash().update().digest()
-  // (no Hash object): it runs ~40,000 times in a full sync at 10k services.
-  // As a 'binary' (latin1) string, one character per byte, it costs a third
-  // of the same digest as a Buffer, whose allocation is most of a call here.
-  const digest = hash('sha256', s, 'binary');
+  const digest = sha256Chars(s);
   let bits = 0;
   let value = 0;
   let out = at;
@@ -89,17 +93,12 @@ export const fwChain = (spn: string, proto: string): string => hashedName('KUBE-
 /**
  * The four per-service-port chains at once: they share one hash
  * (kube-proxy's portProtoHash), so a render hashes once instead of four
- * times. Each name is flat (see hashedName).
+ * times (docs/design/iptables-sync.md#chain-names).
  */
 export function servicePortChains(spn: string, proto: string): { svc: string; svl: string; ext: string; fw: string } {
   // The prefixes are 9 characters but FW's 8: the hash goes at 9 and FW's name starts at 1.
   writeHash(9, spn + proto);
-  const name = (prefix: string) => {
-    const from = 9 - prefix.length;
-    NAME.write(prefix, from, 'latin1');
-    return NAME.toString('latin1', from, 9 + HASH_CHARS);
-  };
-  return { svc: name('KUBE-SVC-'), svl: name('KUBE-SVL-'), ext: name('KUBE-EXT-'), fw: name('KUBE-FW-') };
+  return { svc: readName('KUBE-SVC-', 9), svl: readName('KUBE-SVL-', 9), ext: readName('KUBE-EXT-', 9), fw: readName('KUBE-FW-', 9) };
 }
 
 /** `endpoint` as Go's net.JoinHostPort writes it: "10.0.0.1:80", "[fd00::1]:80". */

@@ -2,9 +2,8 @@
 // keep their rules in the shared chains (an endpoint change: KUBE-SERVICES
 // still jumps to the same KUBE-SVC chain) and the render context is the same,
 // the shared chains are exactly as the last sync left them, so only the
-// changed plans' own chains are rendered. renderSync would walk all plans to
-// rebuild and compare the shared chains: ~7 ms at 10k services, about a
-// tenth of the nft restore such a change waits for. Anything else (a plan
+// changed plans' own chains are rendered, not every plan as renderSync would
+// (docs/design/iptables-sync.md#partial-syncs). Anything else (a plan
 // added or removed, a ClusterIP or NodePort changed, new node addresses)
 // returns undefined and goes the renderSync way.
 

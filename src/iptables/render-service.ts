@@ -77,11 +77,8 @@ export interface TopRules {
 }
 
 /**
- * A template literal made as one flat string. These lines are kept between
- * syncs (RenderedPlan.top); a plain template makes a rope of cons strings
- * (~10 nodes for one of them), bigger than its text and copied flat anyway
- * the first time it is searched or joined, which leaves the rope behind as
- * old-generation garbage. join() writes its result flat at once.
+ * A template literal made as one flat string, not a rope: these lines are
+ * kept between syncs (docs/design/v8-heap.md#flat-strings-not-ropes).
  */
 function line(strings: TemplateStringsArray, ...values: (string | number)[]): string {
   const parts: (string | number)[] = [strings[0]];
@@ -162,11 +159,8 @@ export function sameList(x: readonly string[], y: readonly string[]): boolean {
 }
 
 /**
- * The backend keeps every plan's TopRules and chain list between syncs
- * (render-sync.ts RenderedPlan): 10,000 of them at 10k services. An array
- * filled by push has room for 17 elements (152 bytes) however few it holds,
- * and most of these lists are empty, so keep exact-size copies and one
- * shared empty list (nothing writes to a render after it is made).
+ * Renders are kept between syncs and never written to: their lists are
+ * exact-size copies, empty ones one shared list (docs/design/iptables-sync.md#kept-renders).
  */
 const NONE: string[] = Object.freeze([]) as unknown as string[];
 const exact = (list: string[]): string[] => (list.length === 0 ? NONE : list.slice());
@@ -191,8 +185,9 @@ export interface ChainRules {
 /**
  * `earlier`: the chains this same plan object rendered to before (a full
  * sync renders every plan again): its KUBE-SEP names, in the order its
- * endpoints first appear, are taken instead of hashed again. The same plan
- * has the same endpoints in the same order, so the names line up.
+ * endpoints first appear, are taken instead of hashed again
+ * (docs/design/iptables-sync.md#chain-names). The same plan has the same
+ * endpoints in the same order, so the names line up.
  */
 export function renderChains(s: ServiceShape, ctx: RenderContext, earlier?: readonly string[]): ChainRules {
   const { plan, spn, proto } = s;
@@ -257,16 +252,13 @@ export function renderChains(s: ServiceShape, ctx: RenderContext, earlier?: read
     const id = endpointString(ep.ip, ep.port);
     let e = endpointChains.get(id);
     if (!e) {
-      // Not remembered per endpoint: a WeakMap of the 30k endpoints at 10k
-      // services held ~3 MB and cost a first full sync more than the hashing
-      // it saved; the earlier render of the same plan has them all.
+      // The n-th endpoint met has the earlier render's n-th KUBE-SEP name.
       e = { ep, id, chain: earlierSeps?.[endpointChains.size] ?? sepChain(spn, proto, id) };
       endpointChains.set(id, e);
     }
     return e;
   };
-  // Made only when comments are on: above LARGE_CLUSTER_ENDPOINTS they are
-  // left out, and building them anyway was a string per endpoint for nothing.
+  // Built only when comments are on (docs/design/iptables-sync.md#rule-text).
   const toEndpoint = (id: string) => (ctx.largeCluster ? '' : ` -m comment --comment "${spn} -> ${id}"`);
 
   const writeServiceToEndpoints = (chain: string, endpoints: PlanEndpoint[]) => {

@@ -54,9 +54,7 @@ export interface SyncRenderInput {
   ctx: RenderContext;
   /**
    * The stale nat chains to flush and delete. `isActive(chain)`: whether a
-   * plan now uses it (the set of every chain is built on the first call
-   * only: 40,000 entries at 10,000 services, over half of a partial sync's
-   * render time); `rendered`: what each plan renders to now.
+   * plan now uses it (see isActiveIn); `rendered`: what each plan renders to now.
    */
   staleChains: (isActive: (chain: string) => boolean, rendered: ReadonlyMap<string, RenderedPlan>) => string[];
   missingJumps: { nat: readonly string[]; filter: readonly string[] };
@@ -67,12 +65,7 @@ export interface SyncRenderInput {
    * text); a chain whose rules are unchanged is left out. Absent on full syncs.
    */
   previousShared?: ReadonlyMap<string, string>;
-  /**
-   * Renders kept from an earlier sync: a plan that renders the same again
-   * keeps the earlier objects, and the new ones die young. A full sync
-   * re-renders every plan, and without this all 10k renders (~7 MB at 10k
-   * services) were new objects the GC copied twice to keep.
-   */
+  /** Renders from an earlier sync, kept for a plan that renders the same again (see keepEarlierIfSame). */
   reuse?: ReadonlyMap<string, RenderedPlan>;
   /**
    * Yield the one restore input of a full sync in pieces as its plans are
@@ -107,15 +100,15 @@ export function renderSync(input: SyncRenderInput): SyncRender {
  * The same, as it is rendered. Chunked (nft): yields each chunk's restore
  * input as soon as its plans are rendered, in pieces of about PIECE_CHARS
  * (the last one ends it), and returns the final input in `inputs`; the
- * backend applies each chunk before the next is rendered, so only one
- * chunk's text is alive at a time (rendered whole first, the chunks of a
- * full sync at 10k services were ~35 MB of the agent's peak). Streamed
+ * backend applies each chunk before the next is rendered
+ * (docs/design/iptables-sync.md#why-nft-restores-are-chunked). Streamed
  * (legacy full syncs): yields the one input in pieces of about PIECE_CHARS,
  * laid out so that it can be written before the shared chains are known:
  * KUBE-MARK-MASQ first (the service chains jump to it), each plan's chains
  * declared just before its rules, then the shared chains, the missing jumps
- * and the deletions, then filter and mangle. Otherwise nothing is yielded
- * and `inputs` holds it all.
+ * and the deletions, then filter and mangle
+ * (docs/design/iptables-sync.md#legacy-full-syncs-are-streamed). Otherwise
+ * nothing is yielded and `inputs` holds it all.
  */
 export function* renderSyncSteps(input: SyncRenderInput): Generator<RestorePiece, SyncRender, void> {
   const { plans, rewrite, previous, ctx } = input;
@@ -157,22 +150,10 @@ export function* renderSyncSteps(input: SyncRenderInput): Generator<RestorePiece
       const top = renderTop(shape);
       const before = input.reuse?.get(key);
       const own = renderChains(shape, ctx, before?.plan === plan ? before.chains : undefined);
-      r = before && sameRender(before, top, own) ? before : { top, chains: own.chains, chainRuleCount: own.rules.length, plan };
-      // A kept render now stands for this plan object (an equal new one, after a rebuild).
-      r.plan = plan;
+      r = keepEarlierIfSame(before, plan, top, own);
       writtenRules += own.rules.length;
       if (stream) {
-        // The plan's declarations, then its rules, as parts of the next
-        // piece: joined once with it (a piece is ~25 plans, gone before a
-        // scavenge finds it), not once per plan and again per piece.
-        for (const c of own.chains) {
-          pending.push(':', c, ' - [0:0]\n');
-          pendingChars += c.length + 10;
-        }
-        for (const rule of own.rules) {
-          pending.push(rule, '\n');
-          pendingChars += rule.length + 1;
-        }
+        pendingChars += addPlanLines(pending, own);
         if (pendingChars >= PIECE_CHARS) {
           const text = pending.join('');
           pending = [];
@@ -180,11 +161,7 @@ export function* renderSyncSteps(input: SyncRenderInput): Generator<RestorePiece
           yield { text, ends: false };
         }
       } else {
-        // One flat string per plan, not one per rule: the rule strings then die
-        // young, and the ~100k that a full sync at 10k services writes are never
-        // promoted and marked (that was ~40% of a full render's CPU, in GC).
-        if (own.chains.length > 0) current.chains.push(`:${own.chains.join(' - [0:0]\n:')} - [0:0]`);
-        if (own.rules.length > 0) current.rules.push(own.rules.join('\n'));
+        addPlanText(current, own);
         if (input.chunkPlans > 0 && ++plansInChunk >= input.chunkPlans) {
           const pieces = chunkInput(current);
           current = { chains: [], rules: [] };
@@ -253,15 +230,7 @@ export function* renderSyncSteps(input: SyncRenderInput): Generator<RestorePiece
   const natFixedFirst = write.nat.rules.filter((l) => l.startsWith(`-A ${KUBE_MARK_MASQ} `) || l.startsWith(`-A ${KUBE_POSTROUTING} `));
   const natShared = write.nat.rules.slice(natFixedFirst.length);
 
-  let active: Set<string> | undefined;
-  const isActive = (chain: string): boolean => {
-    if (!active) {
-      active = new Set();
-      for (const r of rendered.values()) for (const c of r.chains) active.add(c);
-    }
-    return active.has(chain);
-  };
-  const deletes = input.staleChains(isActive, rendered);
+  const deletes = input.staleChains(isActiveIn(rendered), rendered);
   const ownChains = input.chunkPlans > 0 || stream ? [] : current.chains;
   const ownRules = input.chunkPlans > 0 || stream ? [] : current.rules;
 
@@ -289,7 +258,7 @@ export function* renderSyncSteps(input: SyncRenderInput): Generator<RestorePiece
   // Nothing changed at all (or it was streamed): no restore.
   const last = stream ? [] : [...mangleSection, ...filterSection, ...natSection];
   if (last.length > 0) {
-    // A chunked sync's last input holds every KUBE-SERVICES rule (~1.6 MB at 10k services): in pieces too.
+    // A chunked sync's last input holds every KUBE-SERVICES rule: in pieces too.
     if (input.chunkPlans > 0) yield* piecesOf(last);
     else inputs.push([...last, ''].join('\n'));
   }
@@ -306,11 +275,8 @@ export function* renderSyncSteps(input: SyncRenderInput): Generator<RestorePiece
 
 /**
  * The size of a restore input's pieces, in characters (bytes: the rules are
- * ASCII but for comments). A string of 128 KiB or more is made in V8's
- * large-object space, which is old generation: whole chunks (~240 KB at
- * 200 plans) went there at once, and at 10k services a full sync left
- * ~12 MB of them behind as garbage only a major GC frees, most of the
- * agent's heap growth during its first sync. Pieces this small die young.
+ * ASCII but for comments): well under the 128 KiB at which V8 makes a string
+ * in old generation, so they die young (docs/design/iptables-sync.md#restore-input-in-pieces).
  */
 const PIECE_CHARS = 32 * 1024;
 
@@ -329,6 +295,61 @@ function* piecesOf(lines: readonly string[]): Generator<RestorePiece> {
   }
 }
 
+/**
+ * `earlier` when `plan` rendered the same again, now standing for `plan` (an
+ * equal new plan object, after a rebuild), else a new render. Keeping the
+ * earlier objects lets the new ones die young (docs/design/iptables-sync.md#kept-renders).
+ */
+function keepEarlierIfSame(earlier: RenderedPlan | undefined, plan: ServicePortPlan, top: TopRules, own: ChainRules): RenderedPlan {
+  if (!earlier || !sameRender(earlier, top, own)) return { top, chains: own.chains, chainRuleCount: own.rules.length, plan };
+  earlier.plan = plan;
+  return earlier;
+}
+
 function sameRender(r: RenderedPlan, top: TopRules, own: ChainRules): boolean {
   return r.chainRuleCount === own.rules.length && sameList(r.chains, own.chains) && sameTop(r.top, top);
+}
+
+/**
+ * Adds a plan's chain declarations and rules, newline-ended, to the parts of
+ * a streamed piece, to be joined once with it; returns their length in
+ * characters (docs/design/iptables-sync.md#restore-input-in-pieces).
+ */
+function addPlanLines(parts: string[], own: ChainRules): number {
+  let chars = 0;
+  for (const c of own.chains) {
+    parts.push(':', c, ' - [0:0]\n');
+    chars += c.length + 10;
+  }
+  for (const rule of own.rules) {
+    parts.push(rule, '\n');
+    chars += rule.length + 1;
+  }
+  return chars;
+}
+
+/**
+ * Adds a plan's chain declarations and its rules to a chunk, as one string
+ * each rather than one per rule, so the rule strings die young
+ * (docs/design/iptables-sync.md#rule-text).
+ */
+function addPlanText(chunk: { chains: string[]; rules: string[] }, own: ChainRules): void {
+  if (own.chains.length > 0) chunk.chains.push(`:${own.chains.join(' - [0:0]\n:')} - [0:0]`);
+  if (own.rules.length > 0) chunk.rules.push(own.rules.join('\n'));
+}
+
+/**
+ * Whether a plan in `rendered` uses a chain. The set of every chain is built
+ * at the first question, so a caller that never asks pays nothing for it
+ * (docs/design/iptables-sync.md#partial-syncs).
+ */
+function isActiveIn(rendered: ReadonlyMap<string, RenderedPlan>): (chain: string) => boolean {
+  let active: Set<string> | undefined;
+  return (chain) => {
+    if (!active) {
+      active = new Set();
+      for (const r of rendered.values()) for (const c of r.chains) active.add(c);
+    }
+    return active.has(chain);
+  };
 }

@@ -1,6 +1,6 @@
 // Runs iptables-restore / iptables-save. One process per restore, its input
-// on stdin (ARCHITECTURE.md: kernel work goes through iptables-restore, never
-// one `iptables` process per rule), started by posix_spawn (run-tool.ts).
+// on stdin (never one `iptables` process per rule), started by posix_spawn
+// (src/base/run-tool.ts; docs/design/agent-memory.md#starting-tools-with-posix_spawn).
 
 import { NetletError } from '../base/errors.ts';
 import { runTool as run, runToolForBytes as runForBytes, startTool } from '../base/run-tool.ts';
@@ -51,11 +51,11 @@ const KEPT_PIECES = 4;
 
 /**
  * One `iptables-restore --noflush` whose input is written as it is rendered
- * (a legacy full sync, render-sync.ts): the tool parses one piece while the
- * next is rendered, and the whole input (12 MB at 10k services) is never
- * held at once. Each piece must end with a newline. Only the last pieces
- * are kept, for the error's context: iptables-restore stops reading at the
- * line it fails on, so that line is among the last written.
+ * (a legacy full sync, render-sync.ts), never held whole
+ * (docs/design/iptables-sync.md#legacy-full-syncs-are-streamed). Each piece
+ * must end with a newline. Only the last pieces are kept, for the error's
+ * context: iptables-restore stops reading at the line it fails on, so that
+ * line is among the last written.
  */
 export class RestoreStream {
   readonly #cmd: string;
@@ -94,10 +94,8 @@ export async function save(tools: IptablesTools, table: string): Promise<string>
 }
 
 /**
- * The same as bytes, for parseSave: at 10k services the nat table is 12 MB,
- * read on every full sync. Made a string, it was a 12 MB object in V8's old
- * generation at once (large-object space) every time, enough to bring on a
- * major GC in the middle of the sync.
+ * The same as bytes, for parseSave: the nat table, read on every full sync,
+ * would be one large string (docs/design/iptables-sync.md#reading-iptables-save-as-bytes).
  */
 export async function saveBytes(tools: IptablesTools, table: string): Promise<Buffer> {
   const r = await runForBytes(tools.save, ['-t', table]);
@@ -113,10 +111,8 @@ const CHAIN_LINE = Buffer.from('\n:');
 /**
  * The chains `iptables-save -t TABLE` output declares (`:NAME POLICY
  * [p:b]`; those `keepChain` accepts) and the `-A` lines of the given
- * built-in chains. Searches the
- * bytes (Buffer.indexOf) from one wanted line to the next instead of
- * walking every line: at 10k services the nat table is ~150,000 lines, of
- * which a full sync needs the ~41,000 chain names and a handful of rules.
+ * built-in chains. Both search the bytes from one wanted line to the next
+ * rather than walk every line (docs/design/iptables-sync.md#reading-iptables-save-as-bytes).
  */
 export function parseSave(
   saved: Buffer | string,
@@ -124,9 +120,14 @@ export function parseSave(
   keepChain: (name: string) => boolean = () => true,
 ): { chains: Set<string>; rules: string[] } {
   const buf = typeof saved === 'string' ? Buffer.from(saved, 'utf8') : saved;
+  return { chains: declaredChains(buf, keepChain), rules: builtinRules(buf, builtins) };
+}
+
+/** The chains `buf` declares that `keepChain` accepts. */
+function declaredChains(buf: Buffer, keepChain: (name: string) => boolean): Set<string> {
   const chains = new Set<string>();
   // iptables-save writes a table's chain lines together: each run of them is
-  // decoded as one string (~1.2 MB of the 12 MB at 10k services) and cut there.
+  // decoded as one string and cut there.
   const runAfter = (from: number) => {
     const at = buf.indexOf(CHAIN_LINE, from);
     return at < 0 ? -1 : at + 1;
@@ -148,6 +149,11 @@ export function parseSave(
     }
     at = runAfter(end - 1);
   }
+  return chains;
+}
+
+/** The `-A` lines of the `builtins` chains, in the order iptables-save wrote them. */
+function builtinRules(buf: Buffer, builtins: readonly string[]): string[] {
   const found: [at: number, rule: string][] = [];
   for (const chain of builtins) {
     const prefix = Buffer.from(`\n-A ${chain} `);
@@ -158,9 +164,8 @@ export function parseSave(
     if (buf.subarray(0, prefix.length - 1).equals(prefix.subarray(1))) lineAt(0);
     for (let at = buf.indexOf(prefix); at >= 0; at = buf.indexOf(prefix, at + 1)) lineAt(at + 1);
   }
-  // In the order iptables-save wrote them.
   found.sort((a, b) => a[0] - b[0]);
-  return { chains, rules: found.map(([, rule]) => rule) };
+  return found.map(([, rule]) => rule);
 }
 
 /** Chain names declared in iptables-save output (`:NAME POLICY [p:b]`). */

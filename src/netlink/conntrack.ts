@@ -25,10 +25,8 @@ import type { Family } from '../base/family.ts';
 import { NetletError } from '../base/errors.ts';
 
 // Only the raw socket of the `netlink` package, through Node's resolver (as
-// socket.ts): the package index also loads its rtnetlink,
-// nl80211 and WireGuard codecs, whose source V8 keeps (~3 MB in the agent),
-// and its native binding finds itself from its own files, so a bundle must
-// not inline it.
+// socket.ts): its index loads codecs the agent never uses, and its native
+// binding must not be bundled (docs/design/agent-memory.md#loading-less-code).
 const { RawNetlinkSocket: RawSocket } = createRequire(import.meta.url)('netlink/dist/raw.js') as Pick<typeof import('netlink'), 'RawNetlinkSocket'>;
 
 /**

@@ -19,12 +19,12 @@ export interface PlanContext {
   clusterCIDRs: readonly string[];
 }
 
-// The proxier keeps every plan (10,000 and more at 10k services) until the
-// service changes, and nothing writes to a plan once built: empty lists are
-// one shared frozen array, and the clusterCIDRs of a family one array for all.
+// Plans are kept until their service changes and never written to: empty lists
+// share one frozen array (docs/design/v8-heap.md#shared-empty-lists).
 const NONE: never[] = Object.freeze([]) as unknown as never[];
 const kept = <T>(list: T[]): T[] => (list.length === 0 ? NONE : list);
 const cidrsOfFamily = new Map<Family, { from: readonly string[]; cidrs: string[] }>();
+/** The clusterCIDRs of `family`: one array shared by every plan. */
 function clusterCIDRsOf(all: readonly string[], family: Family): string[] {
   let known = cidrsOfFamily.get(family);
   if (known?.from !== all) cidrsOfFamily.set(family, (known = { from: all, cidrs: kept(ofFamily(all, family)) }));

@@ -1,7 +1,7 @@
 // The backend-neutral plan: everything kube-proxy decides per service port,
-// computed once in proxier/ as plain data. iptables/ and ipvs/ only render and
-// apply it (ARCHITECTURE.md "One plan, many renderers"), so no backend decides
-// policy and the decisions are testable without a kernel.
+// computed once in proxier/ as plain data. A backend (iptables/) only renders
+// and applies it (docs/design/layout.md#floors), so no backend decides policy
+// and the decisions are testable without a kernel.
 
 import type { Protocol } from '../k8s/objects.ts';
 

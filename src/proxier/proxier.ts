@@ -29,7 +29,7 @@ import { planKey } from './plan.ts';
 import type { Family, PlanSet, ServicePortPlan } from './plan.ts';
 import { buildPlans, nodeFactsKey } from './plan-builder.ts';
 import type { PlanContext } from './plan-builder.ts';
-import { MIN_GROWTH_BYTES, releaseFreedMemory } from './release-memory.ts';
+import { releaseFullSyncGarbage, releaseLoadGarbage, releasePlanBuildGarbage } from './release-memory.ts';
 
 export interface ProxierOptions {
   store: ObjectStore;
@@ -199,17 +199,12 @@ export class Proxier {
       // Every plan from the store: at the first sync and when this node's zone (topology) or IPs (source ranges) moved.
       // A periodic full sync needs no rebuild: the tracker keeps the cached plans current,
       // and "full" is about rewriting the kernel state, not recomputing decisions.
-      // Before the first one, the load's garbage (the LIST pages, their
-      // parsed JSON) goes back first, so the sync's own burst does not add
-      // to it: a no-op unless the heap grew a lot (release-memory.ts).
       const first = !this.#built;
-      if (first) releaseFreedMemory();
+      if (first) releaseLoadGarbage();
       this.#built = true;
       this.#nodeChanged = false;
       this.#rebuildAll();
-      // And the garbage of building every plan (~14 MB of RSS at 10k
-      // services), before the sync adds its own.
-      if (first) releaseFreedMemory(MIN_GROWTH_BYTES / 4);
+      if (first) releasePlanBuildGarbage();
     } else {
       for (const svc of pending.services) this.#rebuildService(svc);
     }
@@ -244,8 +239,7 @@ export class Proxier {
       await this.#syncHealthChecks();
     }
     if (anyFull) {
-      // A full sync's garbage back to the system (release-memory.ts); a no-op unless the heap grew a lot.
-      const released = releaseFreedMemory();
+      const released = releaseFullSyncGarbage();
       if (released) this.#opts.log.debug({ gcMs: Math.round(released.ms), releasedMB: Math.round(released.releasedBytes / 2 ** 20) }, 'gave the full sync memory back');
     }
   }

@@ -1,13 +1,5 @@
-// Gives the memory of a full sync's garbage back to the system. A full sync
-// at 10k services allocates a few hundred MB of short-lived text (rendered
-// rules, restore inputs, iptables-save output) in a burst, and V8 keeps the
-// pages it grew into: measured right after the first sync of an agent at
-// 10k services, 396 MB RSS of which ~230 MB were garbage or free pages. Its
-// memory reducer gives them back only after a quiet spell that a busy node
-// may not have. One "last resort" collection (compacting, returning free
-// pages; a regular major GC took RSS only from 407 to 382 MB) took the same
-// agent to 162 MB, for a pause of ~0.2-0.6 s (shared 2-core machine) right
-// after a sync that itself took seconds.
+// Gives a burst's garbage back to the system with one compacting GC, only
+// when the heap grew enough to be worth the pause (docs/design/agent-memory.md#returning-memory-after-a-burst).
 import { getHeapStatistics } from 'node:v8';
 import { collectAndReturnMemory } from '../base/return-memory.ts';
 
@@ -30,4 +22,19 @@ export function releaseFreedMemory(minGrowth = MIN_GROWTH_BYTES): { ms: number; 
   const ms = performance.now() - t0;
   committedAfter = getHeapStatistics().total_heap_size;
   return { ms, releasedBytes: before - committedAfter };
+}
+
+/** The load's garbage (LIST pages, their parsed JSON), before the first sync adds its own. */
+export function releaseLoadGarbage(): void {
+  releaseFreedMemory();
+}
+
+/** The garbage of building every plan: a lower bar, so the first sync starts from a compact heap. */
+export function releasePlanBuildGarbage(): void {
+  releaseFreedMemory(MIN_GROWTH_BYTES / 4);
+}
+
+/** A full sync's garbage (rendered rules, restore inputs, iptables-save output). */
+export function releaseFullSyncGarbage(): { ms: number; releasedBytes: number } | undefined {
+  return releaseFreedMemory();
 }
