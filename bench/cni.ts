@@ -16,7 +16,8 @@
 // node namespace made each fast-path ADD find (and delete, ~20 ms of kernel
 // time) the launcher's veth of the same pod, which no runtime does.
 //
-// Unset NODE_EXTRA_CA_CERTS first (TESTING.md: it adds ~47 ms to every Node start).
+// Unset NODE_EXTRA_CA_CERTS first: it adds ~47 ms to every Node start
+// (docs/design/cni-speed.md#measuring).
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// Snapshot write and read times at cluster sizes (REFERENCE.md's scale:
+// Snapshot write and read times at cluster sizes (netlet's reference scale:
 // 10,000 Services). Writes go through the atomic temp+fsync+rename path.
 // Run: npx node bench/snapshot.ts [--sizes 1000x10,10000x10,10000x100]
 // (--sizes: services×endpoints rows; the 10000×100 row alone writes 225 MB and takes about a minute.)

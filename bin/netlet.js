@@ -2,8 +2,8 @@
 // netlet's command line. Runs the bundle dist/netlet.mjs (npm run build) when
 // it is fresh, else the TypeScript sources through Node 24's type stripping.
 // The bundle is what the image ships and operators run: it costs the agent
-// less memory and start-up than the module tree of .ts files (docs/design/
-// agent-memory.md#the-bundle). Fresh means no source it was built from
+// less memory and start-up than the module tree of .ts files
+// (docs/design/agent-memory.md#the-bundle). Fresh means no source it was built from
 // (dist/netlet.inputs.json) is newer than it or gone: in a checkout being
 // edited the sources run, so nobody runs yesterday's code by mistake.
 // NETLET_RUNTIME=sources|bundle forces one (bundle: fail if it is missing).

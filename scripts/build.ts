@@ -1,13 +1,11 @@
 // Bundles netlet's programs with esbuild:
 //  - dist/netlet-cni.mjs: the CNI plugin. containerd starts it for every pod,
 //    and loading one file is much faster than resolving a tree of modules
-//    (ARCHITECTURE.md "The CNI binary starts fast").
+//    (docs/design/cni-speed.md#one-file-compile-cache).
 //  - dist/netlet.mjs: the `netlet` command line (agent, dns, cleanup, …),
-//    which bin/netlet.js runs when it is fresh (bin/runtime.js). Measured at
-//    10k services (README "Agent memory"): Node's type stripping keeps a
-//    stripped copy of every .ts module (~18 MB) and the module graph of
-//    hundreds of files costs more than one file, so the bundle is what an
-//    operator runs.
+//    which bin/netlet.js runs when it is fresh. It costs the agent less memory
+//    than the .ts sources, so it is what an operator runs
+//    (docs/design/agent-memory.md#the-bundle).
 //  - dist/dns-worker.mjs: the DNS worker thread, started by URL beside
 //    whichever module starts it (src/dns/workers/dns-workers.ts), so it is a second
 //    entry point.
@@ -32,8 +30,7 @@ const requireShim = "import { createRequire as __cr } from 'node:module'; const 
 
 // The CLI's bundles lose their comments and spaces, and every character
 // outside ASCII is escaped: V8 keeps the source of every script it loaded,
-// and one non-ASCII character (a "→" in a comment) makes it keep the whole
-// file as UTF-16. At 2.3 MB that was 4.6 MB of the agent's heap, now ~1.5 MB.
+// as UTF-16 if one character is not ASCII (docs/design/v8-heap.md#script-source-kept-by-v8).
 // esbuild's charset 'ascii' leaves regular expression literals alone (a "µs"
 // in a duration pattern), so asciiOnly escapes what remains. License
 // comments go to dist/*.LEGAL.txt. Stack traces map back to src/ through the

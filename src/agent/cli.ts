@@ -2,7 +2,7 @@ import type { Command } from './command.ts';
 import { NetletError } from '../base/errors.ts';
 
 // Subcommands load lazily so `netlet version` does not pay for the proxy,
-// DNS or CNI code. The names are stable (ARCHITECTURE.md "Command line").
+// DNS or CNI code. The names are stable (README.md "Command line").
 const commands: Record<string, () => Promise<Command>> = {
   agent: async () => (await import('./commands/agent.ts')).agentCommand,
   dns: async () => (await import('./commands/dns.ts')).dnsCommand,

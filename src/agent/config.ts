@@ -7,8 +7,8 @@ import type { Section } from '../base/config-schema.ts';
 import type { ProxyOptions } from '../proxier/component.ts';
 import type { ConntrackConfig } from '../proxier/conntrack-sysctls.ts';
 
-// kube-proxy's defaults (REFERENCE.md) so an existing KubeProxyConfiguration
-// keeps its meaning; CoreDNS's for the DNS section.
+// kube-proxy's defaults (its pkg/proxy/apis/config/v1alpha1/defaults.go) so an
+// existing KubeProxyConfiguration keeps its meaning; CoreDNS's for the DNS section.
 export const configSchema: Section = {
   doc: 'netlet agent configuration',
   fields: {

@@ -15,7 +15,7 @@ export interface ComponentContext {
 
 /**
  * A consumer of the store run by the agent. `stop` must leave kernel state in
- * place (ARCHITECTURE.md: a restarted agent adopts what it finds).
+ * place: a restarted agent adopts what it finds (docs/design/layout.md#data-flows-one-way).
  */
 export interface Component {
   readonly name: string;

@@ -1,5 +1,5 @@
 // One base error class with a stable `code` that callers and tests can match
-// on, instead of parsing messages (the undici/pino habit, see STYLE.md).
+// on, instead of parsing messages (as undici's and pino's errors do).
 export class NetletError extends Error {
   readonly code: string;
 

@@ -1,16 +1,8 @@
 // Gives memory back to the system after a burst of allocation (loading a
-// cluster, a full sync at 10k services), for the long-running commands.
-//
-// - V8 keeps the old-space pages a burst grew into, mapped and resident in a
-//   pool for reuse; only a "last resort" collection (compacting, returning
-//   free pages) gives them back — a regular major GC does not.
-// - glibc keeps the freed malloc memory of the burst (Buffers of LIST
-//   responses and iptables-save output, zlib, the YAML of a manifest folder);
-//   malloc_trim(3) returns it (native/malloc-trim.c; netlet dns at 10k
-//   services / 50k pods: RSS 122 → 103 MB by that step alone).
-//
-// The collection stops the process for one full GC (~0.1–0.6 s at those
-// sizes), so callers run it once after such a burst, never per change.
+// cluster, a full sync), for the long-running commands: a compacting major GC
+// returns V8's pooled pages, malloc_trim(3) glibc's free memory. It stops the
+// process for one full GC, so callers run it once after a burst, never per
+// change (docs/design/agent-memory.md#returning-memory-after-a-burst).
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { findAddon } from './native-addon.ts';
@@ -25,12 +17,8 @@ function trimMalloc(): boolean {
 }
 
 /**
- * Returns glibc's free memory every `everyMs`, while serving. Unlike the
- * collection above this stops nothing for long: malloc_trim(3) walks the
- * free lists of two arenas (MALLOC_ARENA_MAX, bin/netlet.js): 0.2–1.9 ms
- * per call in `netlet dns` under dnsperf. What it gives back is what serving freed: the 64 KiB
- * slabs of Node's Buffer pool and the compilers' zones. `netlet dns` at
- * 10k services / 50k pods after dnsperf runs: [heap] 18 → 13 MB.
+ * Returns glibc's free memory every `everyMs`, while serving; a call is cheap,
+ * unlike the collection (docs/design/dns-memory.md#returning-memory).
  */
 export function trimMallocEvery(everyMs: number): () => void {
   const timer = setInterval(trimMalloc, everyMs);
@@ -39,16 +27,17 @@ export function trimMallocEvery(everyMs: number): () => void {
 }
 
 export function collectAndReturnMemory(): void {
-  if (!gc) {
-    // --expose-gc is read when a context is made: only this one context gets
-    // gc(); the flag goes back off at once so later contexts stay without it.
-    setFlagsFromString('--expose-gc');
-    try {
-      gc = runInNewContext('gc') as Gc;
-    } finally {
-      setFlagsFromString('--no-expose-gc');
-    }
-  }
+  gc ??= scopedExposedGc();
   gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
   trimMalloc();
+}
+
+/** V8's gc(), from one context made with --expose-gc on for that moment only, so no other context gets it (docs/design/agent-memory.md#returning-memory-after-a-burst). */
+function scopedExposedGc(): Gc {
+  setFlagsFromString('--expose-gc');
+  try {
+    return runInNewContext('gc') as Gc;
+  } finally {
+    setFlagsFromString('--no-expose-gc');
+  }
 }

@@ -1,10 +1,10 @@
 // Runs a short-lived tool (iptables-restore, iptables-save, iptables) with
 // its input on stdin, and collects its exit code, stdout and stderr.
 //
-// Through posix_spawn (native/spawn.c) when the addon is built: Node's
-// child_process forks, which copies the page table of the whole agent (at
-// 10k services 130-180 MB resident) on every sync; posix_spawn copies
-// nothing. node:child_process stays the fallback, with the same result.
+// Started with posix_spawn (native/spawn.c) when the addon is built, because
+// child_process's fork copies the whole agent's page table on every sync;
+// node:child_process is the fallback, with the same result
+// (docs/design/agent-memory.md#starting-tools-with-posix_spawn).
 import { spawn } from 'node:child_process';
 import { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
@@ -56,7 +56,7 @@ export async function runTool(cmd: string, args: string[], input = ''): Promise<
   return tool.end();
 }
 
-/** Runs `cmd args` with nothing on stdin and hands its stdout over as bytes (iptables-save at 10k services: 12 MB, parsed without making it a string). */
+/** Runs `cmd args` with nothing on stdin and hands its stdout over as bytes, so a large output is never one string (docs/design/iptables-sync.md#reading-iptables-save-as-bytes). */
 export async function runToolForBytes(cmd: string, args: string[]): Promise<ToolBytesResult> {
   const { stdin, result } = start(cmd, args);
   stdin.on('error', () => {}); // the exit code tells

@@ -44,8 +44,8 @@ export interface DnsComponentOptions {
   defaultEndpoints?: boolean;
   /**
    * Give the load's memory back once the zones are built, after each reload,
-   * and malloc's free memory every 10 s (base/return-memory.ts). For a
-   * process that serves DNS alone; the agent's other parts have their own.
+   * and malloc's free memory every 10 s (docs/design/dns-memory.md#returning-memory).
+   * For a process that serves DNS alone; the agent's other parts have their own.
    */
   returnMemory?: boolean;
 }

@@ -4,28 +4,22 @@
 // and the page cache outlives the killed process. No flush is needed for that.
 //
 // Power loss is different: a filesystem may commit the rename before the data
-// and leave an empty or torn file behind (ext4 and btrfs flush the data first
-// when a rename replaces a file; XFS does not). `durable` flushes the data
-// (fdatasync) before the rename to rule that out, at the cost of one disk
-// flush, 2 ms idle to 13 ms on a busy disk. The block claims file asks for it:
-// losing a claim could let another node take the block. The node's
-// allocation state (local-store.ts) does not: it is written on every ADD and
-// DEL, and after a power loss none of the pods it describes exists any more
-// (each sandbox after the reboot is a new ADD), so what the file held is
-// stale anyway; local-store.ts starts over from a torn file written before
-// the current boot, and re-adopts the node's blocks from the claims.
-//
-// The directory is deliberately not fsynced after the rename. That would only
-// make the rename itself survive a power loss; losing it brings back the
-// previous state, which is harmless for the same reason.
+// and leave an empty or torn file behind. `durable` flushes the data
+// (fdatasync) before the rename to rule that out, at the cost of a disk flush.
+// The block claims file asks for it: losing a claim could let another node
+// take the block. The node's allocation state (local-store.ts), written on
+// every ADD and DEL, does not: after a power loss none of the pods it
+// describes exists any more, and local-store.ts starts over from a torn file
+// written before the current boot. Nor is the directory fsynced
+// (docs/design/cni-speed.md#small-work-per-call).
 //
 // Callers hold the lock of the file (lock.ts), so one fixed temporary name
 // suffices and a leftover from a killed run is simply overwritten.
 
 import { closeSync, fdatasyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 
-// Synchronous calls: the plugin does one small operation per process, and
-// the few microseconds of a blocked event loop are cheaper than promise hops.
+// Synchronous calls: one small operation per process, where promise hops cost
+// more than a blocked event loop (docs/design/cni-speed.md#small-work-per-call).
 
 export function writeFileAtomic(file: string, data: string, opts: { durable?: boolean } = {}): void {
   const tmp = `${file}.tmp`;

@@ -1,7 +1,7 @@
-// IPv4/IPv6 address and prefix arithmetic on bigint. Written by hand because
-// the allocator only needs parse, format and "the n-th subnet / address", and
-// it does that on every ADD: plain bigints are cheaper than the object graph
-// ip-cidr builds per address, and one representation covers both families.
+// IPv4/IPv6 address and prefix arithmetic on bigint: parse, format and "the
+// n-th subnet / address", all the allocator needs on every ADD. By hand, as
+// plain bigints are cheaper than an IP library's objects per address and cover
+// both families (docs/design/cni-speed.md#small-work-per-call).
 
 import { isIPv4, isIPv6 } from 'node:net';
 

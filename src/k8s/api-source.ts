@@ -37,7 +37,7 @@ export interface ApiSourceOptions {
 
 /**
  * Fills the store from the API server, one reflector per kind, with the
- * offline fallback (ARCHITECTURE.md: an edge node that lost its API server
+ * offline fallback (docs/api-access.md: an edge node that lost its API server
  * keeps serving its last known state). When the first LIST fails and a
  * snapshot exists, the kinds not yet listed are loaded from it and marked
  * synced, and the source reports itself offline; the reflectors keep

@@ -10,10 +10,9 @@ import { isPackablePod, packPod, unpackPod } from './packed-pod.ts';
 import type { PackedPod } from './packed-pod.ts';
 
 /**
- * A lean pod as a file keeps it once applied: its key and IPs, 40 bytes
- * against ~230 for the Pod (its meta, IP list and name). The store holds
- * the same packed form (packed-pod.ts); at 50k pods in a folder the files'
- * Pod objects were ~12 MB of `netlet dns`'s heap.
+ * A lean pod as a file keeps it once applied: its key and IPs, the packed
+ * form the store holds too (packed-pod.ts), far smaller than the Pod
+ * (docs/design/dns-memory.md#manifest-definitions).
  */
 export class PackedPodDefinition {
   readonly key: string;
@@ -29,9 +28,8 @@ export class PackedPodDefinition {
  * What a file defines, per document: the object; or a lean pod, once
  * applied, as its bare key when it is the definition the store holds (the
  * store has its IPs, under this very string), else packed with its own IPs
- * (a duplicate that lost, which may take over later). At 50k pods the bare
- * key saves ~3.4 MB of `netlet dns`'s heap over a packed definition each
- * (its object, and a second copy of the key string).
+ * (a duplicate that lost, which may take over later). The bare key saves an
+ * object and a second copy of the key per pod (docs/design/dns-memory.md#manifest-definitions).
  */
 export type Definition = AnyObject | PackedPodDefinition | string;
 
@@ -40,7 +38,7 @@ export const keyOfDefinition = (d: Definition): string => (typeof d === 'string'
 
 /**
  * The objects one file defines and the document each came from, side by
- * side: a record per object cost ~50 bytes more each (3 MB at 60k objects).
+ * side rather than a record per object (docs/design/dns-memory.md#manifest-definitions).
  */
 export interface FileDefinitions {
   objects: Definition[];
@@ -55,8 +53,8 @@ export interface ApplyInput {
   /**
    * The files' object lists as of the last apply: their keys are what the
    * source put in the store, and only those are ever removed. Derived from
-   * the lists rather than kept as a set of keys (a string and an entry per
-   * object, ~70 bytes each); a list still current needs no look at all.
+   * the lists rather than kept as a set of keys, which costs an entry per
+   * object (docs/design/dns-memory.md#manifest-definitions).
    */
   applied: ReadonlyArray<readonly Definition[]>;
   /** Duplicate definitions warned about already. */

@@ -8,6 +8,7 @@ import type { FSWatcher } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { ConfigError, InvalidObjectError } from '../base/errors.ts';
+import { flatString } from '../base/flat-string.ts';
 import type { Logger } from '../base/log.ts';
 import { API_VERSIONS, converterFor, kindOf, sameLeanObject } from './convert/index.ts';
 import type { LeanKind } from './convert/index.ts';
@@ -55,8 +56,8 @@ export class ManifestSource {
   /**
    * The files' object lists as of the last apply: their keys are what this
    * source put in the store, and only those are ever removed. Derived from
-   * the lists instead of a set of keys (a string and an entry per object,
-   * ~70 bytes each); a list still in #files needs no look at all.
+   * the lists rather than kept as a set of keys, which costs an entry per
+   * object (docs/design/dns-memory.md#manifest-definitions).
    */
   #applied: ReadonlyArray<readonly Definition[]> = [];
   readonly #converters: ReadonlyMap<Kind, (raw: unknown) => AnyObject>;
@@ -224,10 +225,10 @@ export class ManifestSource {
   /** Re-parses a file whose content changed; on any error its previous objects stay. */
   async #readFile(file: string): Promise<void> {
     const name = this.#name(file);
-    // Reading and hashing every file each rescan cost ~40 ms of CPU per 5 s
-    // at 10k services + 50k pods (enough to show in DNS p99); a stat each is
-    // cheap. Any write moves ctime (nanoseconds), and a ConfigMap-style
-    // symlink swap changes the inode, so a matching stamp means unchanged.
+    // Only a file whose stamp changed is read and hashed again: doing it for
+    // every file each rescan shows in the DNS p99 (docs/design/dns-memory.md#manifest-folder-rescans).
+    // Any write moves ctime (nanoseconds), and a ConfigMap-style symlink swap
+    // changes the inode, so a matching stamp means unchanged.
     const stat0 = await stat(file).catch(() => undefined);
     const stamp = stat0 ? `${stat0.ino}:${stat0.size}:${stat0.mtimeMs}:${stat0.ctimeMs}` : '';
     const known = this.#files.get(file);
@@ -321,22 +322,16 @@ export class ManifestSource {
    * hide edits made without bumping it. A missing uid is derived from the
    * kind and key, so it stays the same across edits.
    *
-   * A lean object gets neither (40 and 56 bytes a pod; convert/lean.ts):
-   * #readFile keeps the earlier equal object instead, which the store
-   * takes as no change.
+   * A lean object gets neither (convert/lean.ts): #readFile keeps the
+   * earlier equal object instead, which the store takes as no change.
    */
   #convert(kind: Kind, raw: unknown): AnyObject {
     const json = JSON.stringify(raw);
-    // Converted from a JSON copy, as objects from the API are: the YAML
-    // parser's strings of 13 characters or more (IPs such as 10.64.100.100,
-    // long names) are slices of the whole file's text, and one kept in the
-    // store keeps that text alive (at 50k pods, ~5 MB of file texts).
+    // Converted from a JSON copy, as objects from the API are: a YAML string
+    // kept in the store would keep the whole file's text alive (docs/design/dns-memory.md#manifest-definitions).
     const obj = this.#converters.get(kind)!(JSON.parse(json));
     if (this.#lean.has(kind)) return obj;
-    // Built with join(), not + or a template: V8 keeps those as a cons string
-    // over a slice of the whole digest (~250 bytes per object instead of ~40;
-    // 60k objects held ~25 MB more this way).
-    obj.meta.resourceVersion = ['m', createHash('sha256').update(json).digest('base64url').slice(0, 22)].join('');
+    obj.meta.resourceVersion = flatString('m', createHash('sha256').update(json).digest('base64url').slice(0, 22));
     if (!obj.meta.uid) obj.meta.uid = uidFor(kind, objectKey(obj.meta));
     return obj;
   }
@@ -372,6 +367,5 @@ function sameDefinition(prev: Definition, obj: AnyObject, lean: boolean, store: 
 /** A stable RFC 4122-shaped id from kind and key (the API would assign a random one). */
 function uidFor(kind: Kind, key: string): string {
   const h = createHash('sha256').update(`${kind}/${key}`).digest('hex');
-  // join(): one flat string (see #convert), not a tree of cons and sliced strings over the digest.
-  return [h.slice(0, 8), '-', h.slice(8, 12), '-5', h.slice(13, 16), '-', ((parseInt(h[16], 16) & 3) | 8).toString(16), h.slice(17, 20), '-', h.slice(20, 32)].join('');
+  return flatString(h.slice(0, 8), '-', h.slice(8, 12), '-5', h.slice(13, 16), '-', ((parseInt(h[16], 16) & 3) | 8).toString(16), h.slice(17, 20), '-', h.slice(20, 32));
 }

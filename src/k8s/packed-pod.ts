@@ -2,9 +2,8 @@
 //
 // A lean pod carries namespace, name and podIPs; every other field holds an
 // empty value. Namespace and name are the store key, so the IPs are all
-// there is left to keep. As objects (Pod, meta, podIPs array, name string)
-// 50k lean pods held ~20 MB of `netlet dns`'s heap at 10k services / 50k
-// pods; as a bare IP string per pod ~8 MB. Readers still get a Pod: it is
+// there is left to keep, a fraction of the Pod's objects
+// (docs/design/dns-memory.md#packed-pods). Readers still get a Pod: it is
 // rebuilt on read (`pods verified` asks for a few per query at most).
 //
 // Packing is lossless by construction: only a pod whose other fields are all

@@ -1,5 +1,5 @@
 // The last known cluster state on disk: what an edge node serves when its API
-// server is unreachable at start (ARCHITECTURE.md). The writer follows the
+// server is unreachable at start (docs/api-access.md). The writer follows the
 // store and rewrites the file atomically, so a crash or power loss leaves
 // either the old snapshot or the new one, never a mix.
 

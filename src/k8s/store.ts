@@ -9,7 +9,7 @@ type Held = AnyObject | PackedPod;
 /**
  * One change to the store. `previous` is absent for an addition, `current`
  * for a deletion. Consumers derive kernel state from these; they never write
- * back (ARCHITECTURE.md: data flows one way).
+ * back (docs/design/layout.md#data-flows-one-way).
  */
 export interface StoreChange<K extends Kind = Kind> {
   kind: K;
@@ -24,7 +24,7 @@ export type SyncListener = (kind: Kind) => void;
 /**
  * Secondary indexes: one key of an object → the store keys that have it.
  * Most index keys have one object (a pod IP, mostly), kept as the bare
- * string: a Set per key cost ~180 bytes each, 9 MB at 50k pods.
+ * string rather than a Set (docs/design/dns-memory.md#store-indexes).
  */
 class MultiIndex {
   readonly #map = new Map<string, string | Set<string>>();

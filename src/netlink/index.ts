@@ -1,4 +1,4 @@
-// The shared rtnetlink layer (ARCHITECTURE.md "netlink/"): one import for
+// The shared rtnetlink layer (docs/design/layout.md#floors): one import for
 // callers outside this folder.
 export * from './socket.ts';
 export * from './links.ts';

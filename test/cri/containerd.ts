@@ -1,4 +1,4 @@
-// A private containerd for tests (TESTING.md "A real container runtime"):
+// A private containerd for tests, a real container runtime:
 // its own root, state, socket and CNI directories, running inside a "node"
 // network namespace so pod networking never touches the host's; plus a CRI
 // client over gRPC with the hand-written runtime.v1 proto beside this file.

@@ -1,4 +1,4 @@
-// Throwaway network namespaces for integration tests (TESTING.md). Every test
+// Throwaway network namespaces for integration tests. Every test
 // makes its own namespaces under a unique prefix and removes them in teardown,
 // also when it fails, so the host's own rules and routes are never touched.
 // Tests use the command-line tools here only to build and observe the

@@ -83,9 +83,8 @@ export const dnsCommand: Command = {
     const ctx: AgentContext = { config: agentConfig, log, store, metrics, nodeName: agentConfig.nodeName };
 
     // Only what the zones are built from (kindsToWatch). DNS reads a pod's
-    // namespace and IPs only (ZoneIndex.podExists), so pods are kept lean: at 10k
-    // services / 50k pods (bench/dnsperf.ts) RSS after load 123 → 108 MB from
-    // manifests, 131 → 118 MB from the API; V8 heap live ~390 bytes a pod.
+    // namespace and IPs only (ZoneIndex.podExists), so pods are kept lean
+    // (docs/design/dns-memory.md#lean-pods).
     const sources = await createSources(ctx, kindsToWatch(dnsConfig), ['Pod']);
     // Sockets before sources: queries get SERVFAIL (not silence) until the store syncs.
     await dns.start();

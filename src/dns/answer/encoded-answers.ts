@@ -9,6 +9,11 @@ const SLAB_SIZE = 64 * 1024;
 /** A reply bigger than this gets a slab of its own rather than wasting a shared slab's tail. */
 const OWN_SLAB_OVER = SLAB_SIZE / 4;
 
+/** An entry's handle: its slab's number and its offset in that slab, as one number. */
+const handleOf = (slab: number, offset: number): number => slab * SLAB_SIZE + offset;
+const slabOf = (handle: number): number => Math.floor(handle / SLAB_SIZE);
+const offsetOf = (handle: number): number => handle % SLAB_SIZE;
+
 /**
  * Encoded replies by (qtype, lowercased qname), so a hot name is encoded
  * once and each later query only patches its ID, flags and question in
@@ -17,22 +22,17 @@ const OWN_SLAB_OVER = SLAB_SIZE / 4;
  * costs one re-encode per hot name and cannot grow under a flood of
  * random names.
  *
- * Why entries are packed into slabs by hand, with only a number per name on
- * V8's heap: as objects (the reply, its Buffer, its answer offsets) 10k
- * entries were ~5 MB of heap, and filling the cache while serving promoted
- * each new entry together with the query garbage around it to the old
- * generation, interleaved on the same pages: ~15 MB promoted in the second
- * the cache filled, and old-space pages left part used after the next full
- * GC. Here an entry is its bytes in a slab that holds nothing else (so it
- * pins no slab of Node's shared Buffer pool either) and a small integer in
- * a Map; a read builds the short-lived view the reply is written from.
+ * An entry is its bytes in a slab that holds nothing else and a number in a
+ * Map, not objects, so filling the cache while serving promotes no query
+ * garbage (docs/design/dns-memory.md#encoded-answers); a read builds the
+ * short-lived view the reply is written from.
  *
  * Entry layout in a slab: u16 message length, u16 rcode, u16 zone number,
  * u16 × 3 section counts, u16 answer count, u16 × answers (offset after each
  * answer record), then the message.
  */
 export class EncodedAnswers {
-  /** qtype → qname → handle (slab number × SLAB_SIZE + offset). */
+  /** qtype → qname → handle (handleOf). */
   readonly #byType = new Map<number, Map<string, number>>();
   readonly #max: number;
   #size = 0;
@@ -95,7 +95,7 @@ export class EncodedAnswers {
       this.#used += length;
     }
     const slab = this.#slabs[index];
-    const handle = index * SLAB_SIZE + at;
+    const handle = handleOf(index, at);
     slab.writeUInt16BE(msg.bytes.length, at);
     slab.writeUInt16BE(msg.rcode, at + 2);
     slab.writeUInt16BE(this.#zoneNumber(msg.zone), at + 4);
@@ -113,8 +113,8 @@ export class EncodedAnswers {
   }
 
   #read(handle: number): CachedReply {
-    const slab = this.#slabs[Math.floor(handle / SLAB_SIZE)];
-    const at = handle % SLAB_SIZE;
+    const slab = this.#slabs[slabOf(handle)];
+    const at = offsetOf(handle);
     const length = slab.readUInt16BE(at);
     const answers = slab.readUInt16BE(at + 12);
     const answerEnds = new Array<number>(answers);

@@ -63,9 +63,8 @@ export class CachingForwarder implements Forwarder {
     return reply;
   }
 
-  // Not an async function: a miss waits for the upstream with as little held
-  // as can be (one promise, one closure). A burst of misses all wait at once,
-  // and what they hold outlives V8's young generation.
+  // Not an async function: a burst of misses waits at once, each holding one
+  // promise and one closure (docs/design/dns-memory.md#forwarded-queries).
   forward(query: Buffer, proto?: 'udp' | 'tcp', question: Question | null = questionOf(query)): Promise<Buffer | null> {
     const q = question;
     if (!q) return this.#next.forward(query, proto);

@@ -52,11 +52,10 @@ export interface CacheHit {
  *
  * Eviction is second chance (CLOCK), an approximation of least recently
  * used: a hit only marks its entry, and an oldest entry that was marked goes
- * back to the new end instead of out. A strict LRU moved the entry on every
- * hit (Map delete + set); at 100k hits/s that made the Map rehash its table
- * every thousand hits, and those tables outlived V8's young generation:
- * old-space garbage at query rate, a major GC every ~0.4 s and ~20 MB more
- * heap kept while serving. (CoreDNS itself evicts a random entry.)
+ * back to the new end instead of out: a strict LRU's Map delete + set per
+ * hit made old-space garbage at query rate
+ * (docs/design/dns-memory.md#response-cache-eviction). (CoreDNS itself
+ * evicts a random entry.)
  */
 export class DnsCache {
   readonly #limits: CacheLimits;

@@ -1,14 +1,9 @@
 /**
  * Copies of small Buffers that are kept for a long time (encoded answers,
- * cached replies), packed into slabs used for nothing else.
- *
- * Why by hand: `Buffer.from(small)` takes a slice of Node's shared
- * allocation pool (64 KiB slabs in Node 24), which every short-lived Buffer
- * of a query also comes from. One kept 100-byte answer then pins a whole
- * slab full of garbage: at 10k services the 10k encoded answers held 101
- * slabs (6.5 MB) after a dnsperf run. Here a slab only holds kept copies,
- * so its bytes stay live until the copies in it are dropped, and it is
- * freed when the last of them is. No npm package does this small job.
+ * cached replies), packed into slabs used for nothing else, so that no kept
+ * copy pins a slab of Node's shared pool full of query garbage
+ * (docs/design/dns-memory.md#kept-bytes-in-their-own-slabs). A slab is freed
+ * when the last copy in it is dropped.
  */
 export class KeptBytes {
   readonly #slabSize: number;

@@ -70,11 +70,8 @@ export class Upstream {
 
   #socket(): dgram.Socket {
     if (this.#udp) return this.#udp;
-    // Room for a burst of replies (as the server's sockets have): with the
-    // default 208 KiB, 1000 cache misses forwarded at once lost ~70% of the
-    // replies while the event loop was busy with the clients' queries, and
-    // each loss cost a 2 s timeout and a health-check round. Capped by
-    // net.core.rmem_max.
+    // 4 MiB: room for a burst of replies, or they are lost while the event loop
+    // is busy (docs/design/dns-memory.md#socket-receive-buffers).
     const sock = dgram.createSocket({ type: net.isIPv6(this.address.host.split('%')[0]) ? 'udp6' : 'udp4', recvBufferSize: 4 << 20 });
     sock.on('message', (msg, rinfo) => this.#onReply(msg, rinfo));
     sock.on('error', () => {
@@ -82,9 +79,9 @@ export class Upstream {
     });
     sock.unref();
     this.#udp = sock;
-    // Connected, as CoreDNS's sockets are: a send then skips Node's address
-    // lookup (~1 KB of allocation per query), and the kernel drops datagrams
-    // from anywhere but the upstream. The first sends wait for the connect.
+    // Connected, as CoreDNS's sockets are: a send skips Node's address lookup
+    // (docs/design/dns-memory.md#forwarded-queries), and the kernel drops
+    // datagrams from anywhere but the upstream. The first sends wait for the connect.
     this.#connecting = new Promise<void>((resolve, reject) => {
       sock.once('connect', resolve);
       try {

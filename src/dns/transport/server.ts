@@ -128,9 +128,8 @@ export class DnsServer {
   #bindUdp(addr: ListenAddress): Promise<dgram.Socket> {
     const type = net.isIPv6(addr.host) ? 'udp6' : 'udp4';
     // reuseAddr lets the per-address sockets share the wildcard's port.
-    // The lookup answers at once: replies go to the sender's IP literal, and
-    // dgram's default (dns.lookup) would defer every send by a tick.
-    // recvBufferSize: room for a burst, as the batch addon asks (udp-batch.c); capped by net.core.rmem_max.
+    // The lookup answers at once (replies go to the sender's IP literal) and the
+    // 4 MiB receive buffer holds a burst (docs/design/dns-memory.md#socket-receive-buffers).
     const sock = dgram.createSocket({ type, reuseAddr: isWildcard(addr.host), reusePort: this.#opts.reusePort ?? false, lookup: literalLookup, recvBufferSize: 4 << 20 });
     return new Promise((resolve, reject) => {
       sock.once('error', reject);

@@ -1,7 +1,8 @@
 // UDP sockets served in batches by netlet's recvmmsg/sendmmsg addon
 // (native/udp-batch.c, built by node-gyp at npm install): one call into
 // JavaScript per batch of up to 64 datagrams instead of one per datagram,
-// and replies leave from the address their query went to (IP_PKTINFO).
+// and replies leave from the address their query went to (IP_PKTINFO)
+// (docs/design/dns-memory.md#socket-receive-buffers).
 // Found through findAddon, so the same code works from src/dns/ and from
 // the bundled dist/netlet.mjs and dist/dns-worker.mjs.
 import { findAddon, withErrnoName } from '../../base/native-addon.ts';

@@ -1,4 +1,4 @@
-// DNS numbers as data (STYLE.md: rcodes are data, not strings spread around).
+// DNS numbers as data: rcodes and types are these constants, not strings spread around.
 // Values from RFC 1035 §3.2.2/§4.1.1, RFC 3596 (AAAA), RFC 2782 (SRV),
 // RFC 6891 (OPT, BADVERS).
 

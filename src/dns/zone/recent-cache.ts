@@ -2,16 +2,9 @@
  * The last few values computed, by key: a fixed ring of slots, the oldest
  * overwritten first, found by a linear scan (it is meant to stay small).
  *
- * Why not a Map used as an LRU: deleting and re-adding keys at query rate
- * makes a long-lived Map rebuild its hash table every few hundred
- * operations, and each table it leaves behind (in the old generation, where
- * the long-lived Map's tables are) still points at the newer one and at the
- * values that were in it. V8's scavenges take old objects' pointers as
- * roots, dead or not, so those values survived into the old generation in a
- * chain until the next full GC: filling `netlet dns`'s encoded answers for
- * 10k services promoted ~10 MB of dead service records that way, and left
- * old-space pages part used. The slots here are one array for the process's
- * life, and a value overwritten soon after it was made dies young.
+ * Not a Map used as an LRU: its deletes and re-adds at query rate leave old
+ * hash tables that promote dead values; these slots are one array for the
+ * process's life (docs/design/dns-memory.md#zone-index-ring).
  */
 export class RecentCache<V> {
   readonly #keys: Array<string | undefined>;

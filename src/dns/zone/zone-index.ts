@@ -25,8 +25,8 @@ const items = (v: OneOrMore | undefined): readonly string[] => (v === undefined 
  * leads straight to its Service and EndpointSlices in the store: a
  * service's names are computed from them when asked and the last few kept
  * (recent-cache.ts; hot answers are kept encoded by the handler), not stored
- * for every service up front (at 10k services that map of
- * names held ~5 KB per service). What cannot be found from a name is kept
+ * for every service up front (docs/design/dns-memory.md#zone-index-ring).
+ * What cannot be found from a name is kept
  * for every service: which services an IP belongs to (for PTR) and the IPs
  * each service put there (to take them out again). A Service or
  * EndpointSlice event recomputes only that service (CoreDNS's controller

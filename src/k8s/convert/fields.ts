@@ -135,8 +135,7 @@ export function cidrList(c: Ctx, v: unknown, field: string): string[] {
 
 /**
  * `a` in an array of its own length, for a list grown by push that is kept:
- * V8 grows an empty array to room for 17 on the first push (~130 bytes more
- * for a one-item list, per object kept in the store).
+ * a pushed-to array has spare room (docs/design/v8-heap.md#arrays-sized-to-their-length).
  */
 export function sized<T>(a: T[]): T[] {
   return a.length === 0 ? [] : a.slice();

@@ -1,10 +1,8 @@
 // Lean conversions, for a process whose consumers read only the names and
 // addresses of a kind. `netlet dns` with `pods verified` asks one thing of
 // pods: "has a pod in namespace N the IP A?" (CoreDNS plugin/kubernetes
-// README, `pods verified`). A full slim Pod with its uid, node name, phase
-// and the source's bookkeeping cost ~700 bytes per pod (36 MB at 50k pods);
-// lean, ~390 bytes live in the V8 heap (heap snapshot, `netlet dns` at 10k
-// services / 50k pods: 45.4 MB against 25.8 MB without pods). The lean one
+// README, `pods verified`), so a lean pod costs about half a full slim one
+// (docs/design/dns-memory.md#lean-pods). The lean one
 // keeps namespace, name and podIPs, and the other fields hold shared empty
 // values, so it is still a valid Pod for any reader of those fields. Which
 // kinds a source converts lean is the caller's choice (sources take `lean`);
@@ -25,10 +23,9 @@ import { podIPsOf } from './pod.ts';
 export type LeanKind = 'Pod';
 
 /**
- * Namespace names, one string each: JSON.parse shares only string values of
- * up to 10 characters (V8's JsonParser), so "kube-system" or "monitoring"
- * would otherwise be a string per pod. Bounded: past the cap (a cluster has
- * hundreds of namespaces) names are kept as they come.
+ * Namespace names, one string each: JSON.parse would make a string per pod
+ * (docs/design/v8-heap.md#strings-from-the-json-parser). Bounded: past the
+ * cap (a cluster has hundreds of namespaces) names are kept as they come.
  */
 const namespaces = new Map<string, string>();
 const MAX_NAMESPACES = 10_000;

@@ -23,8 +23,8 @@ export function convertPod(raw: unknown): Pod {
 
 /**
  * status.podIPs (dual-stack) supersedes status.podIP; its first entry equals
- * podIP. The list is sized up front: an array grown by push keeps room for 17
- * entries (V8's growth step), ~130 bytes more per pod kept.
+ * podIP. The list is sized up front, as kept lists are
+ * (docs/design/v8-heap.md#arrays-sized-to-their-length).
  */
 export function podIPsOf(ctx: Ctx, status: Raw | undefined): string[] {
   const entries = list(ctx, status?.podIPs, 'status.podIPs');

@@ -26,7 +26,7 @@ export function convertService(raw: unknown): Service {
   const { clusterIPs, headless } = type === 'ExternalName' ? { clusterIPs: [], headless: false } : clusterIPsOf(ctx, spec);
 
   const rawFamilies = list(ctx, spec.ipFamilies, 'spec.ipFamilies');
-  // map(), not push(): a kept list sized to its length (fields.ts `sized`).
+  // map(), not push(): a kept list sized to its length (docs/design/v8-heap.md#arrays-sized-to-their-length).
   const ipFamilies: IPFamily[] = rawFamilies.length > 0
     ? rawFamilies.map((f, i) => ipFamily(ctx, f, `spec.ipFamilies[${i}]`))
     // Objects written before dual-stack (or by hand) lack ipFamilies: derive them.

@@ -1,4 +1,4 @@
-// The floors of src/ (ARCHITECTURE.md "Rooms"): base/ at the bottom imports
+// The floors of src/ (docs/design/layout.md): base/ at the bottom imports
 // no other room, agent/ at the top is imported by none, and no module reaches
 // itself through its imports (static, type-only or dynamic). A failing row
 // names the importing file and what it imports.

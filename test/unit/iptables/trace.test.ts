@@ -1,5 +1,6 @@
 // Render hand-built plans, then trace packets through the rendered rules:
-// kube-proxy's own testing habit (STYLE.md), rows of
+// kube-proxy's own testing habit (its pkg/proxy/iptables/proxier_test.go
+// traces packets through its rules the same way), rows of
 // {source, destination, port} → {endpoints, masqueraded?}.
 
 import t from 'tap';
