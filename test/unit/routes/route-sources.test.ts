@@ -4,6 +4,7 @@
 // destination both claim follows the merge rule (the store ranks first), and
 // the mode's hooks run before the routes they are for.
 import t from 'tap';
+import type * as Tap from 'tap';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../../src/base/log.ts';
 import { ObjectStore } from '../../../src/k8s/store.ts';
@@ -14,7 +15,7 @@ import { block, JournaledTable, LearnedSource, RecordingMode } from './fakes.ts'
 
 const settled = () => new Promise((r) => setTimeout(r, 5));
 
-function setup() {
+function setup(t: Tap.Test) {
   const journal: string[] = [];
   const store = new ObjectStore();
   const table = new JournaledTable(journal);
@@ -32,22 +33,28 @@ function setup() {
     store.markSynced('Node');
     store.markSynced('IPAMBlock');
   };
-  return { journal, store, table, mode, learned, comp, routes, fillStore, logged };
+  /** Lets the sources' changes reach the table. */
+  const applied = async () => {
+    await settled();
+    await comp.idle();
+  };
+  const start = async () => {
+    await comp.start();
+    t.teardown(() => comp.stop());
+  };
+  return { journal, store, table, mode, learned, comp, routes, fillStore, logged, applied, start };
 }
 
 t.test('two sources programme one table; each one\'s routes follow it alone', async (t) => {
-  const { store, learned, comp, routes, fillStore, mode } = setup();
-  await comp.start();
-  t.teardown(() => comp.stop());
+  const { store, learned, comp, applied, start, routes, fillStore, mode } = setup(t);
+  await start();
   fillStore();
   learned.learn('10.96.0.0/24', { name: 'x', addresses: { 4: '192.168.0.9' } });
-  await settled();
-  await comp.idle();
+  await applied();
   t.same(routes(), [], 'nothing is applied while one source is not ready (the store alone would delete the learned routes)');
 
   learned.markReady();
-  await settled();
-  await comp.idle();
+  await applied();
   t.same(routes(), [
     '10.244.0.64/26 via 192.168.0.2 dev fake0 onlink',
     '10.96.0.0/24 via 192.168.0.9 dev fake0 onlink',
@@ -56,28 +63,24 @@ t.test('two sources programme one table; each one\'s routes follow it alone', as
   t.same(mode.neighbours, ['b 192.168.0.2', 'x 192.168.0.9'], "the mode keeps entries for both sources' peers");
 
   learned.withdraw('10.96.0.0/24');
-  await settled();
-  await comp.idle();
+  await applied();
   t.same(routes(), ['10.244.0.64/26 via 192.168.0.2 dev fake0 onlink', 'blackhole 10.244.0.0/26 metric 4096'], "a withdrawn learned route goes; the store's stay");
   t.same(mode.neighbours, ['b 192.168.0.2'], 'and so do the entries of its peer');
 
   learned.learn('10.96.1.0/24', { name: 'x', addresses: { 4: '192.168.0.9' } });
   store.remove('IPAMBlock', block('10.244.0.64/26', 'b').meta.name);
-  await settled();
-  await comp.idle();
+  await applied();
   t.same(routes(), ['10.96.1.0/24 via 192.168.0.9 dev fake0 onlink', 'blackhole 10.244.0.0/26 metric 4096'], "a block removed from the store goes; the learned route stays");
 });
 
 t.test('a destination both sources claim follows the merge rule: the store ranks first', async (t) => {
-  const { learned, comp, routes, fillStore, store, logged } = setup();
-  await comp.start();
-  t.teardown(() => comp.stop());
+  const { learned, comp, applied, start, routes, fillStore, store, logged } = setup(t);
+  await start();
   fillStore();
   learned.learn('10.244.0.64/26', { name: 'x', addresses: { 4: '192.168.0.9' } });
   learned.learn('10.244.0.0/26', { name: 'x', addresses: { 4: '192.168.0.9' } });
   learned.markReady();
-  await settled();
-  await comp.idle();
+  await applied();
   t.same(routes(), ['10.244.0.64/26 via 192.168.0.2 dev fake0 onlink', 'blackhole 10.244.0.0/26 metric 4096'], "the store's routes win both destinations");
   t.same(
     logged.map((l) => { const s = l as { dst: string; source: string; reason: string }; return `${s.source} ${s.dst}: ${s.reason}`; }),
@@ -89,19 +92,16 @@ t.test('a destination both sources claim follows the merge rule: the store ranks
   );
 
   store.remove('IPAMBlock', block('10.244.0.64/26', 'b').meta.name);
-  await settled();
-  await comp.idle();
+  await applied();
   t.same(routes(), ['10.244.0.64/26 via 192.168.0.9 dev fake0 onlink', 'blackhole 10.244.0.0/26 metric 4096'], 'once the store lets go, the learned claim takes the destination');
 });
 
 t.test("the mode's hooks run on every sync, devices then neighbours, before any route changes", async (t) => {
-  const { learned, comp, fillStore, journal } = setup();
-  await comp.start();
-  t.teardown(() => comp.stop());
+  const { learned, comp, applied, start, fillStore, journal } = setup(t);
+  await start();
   fillStore();
   learned.markReady();
-  await settled();
-  await comp.idle();
+  await applied();
   t.same(journal, [
     'ensureDevices',
     'syncNeighbours b',
@@ -110,26 +110,22 @@ t.test("the mode's hooks run on every sync, devices then neighbours, before any 
   ]);
   journal.length = 0;
   learned.learn('10.96.0.0/24', { name: 'x', addresses: { 4: '192.168.0.9' } });
-  await settled();
-  await comp.idle();
+  await applied();
   t.same(journal, ['ensureDevices', 'syncNeighbours b,x', 'add 10.96.0.0/24 via 192.168.0.9 dev fake0 onlink'], 'a new peer gets its entries before its route');
   journal.length = 0;
   learned.withdraw('10.96.0.0/24');
-  await settled();
-  await comp.idle();
+  await applied();
   t.same(journal, ['ensureDevices', 'syncNeighbours b', 'remove 10.96.0.0/24 via 192.168.0.9 dev fake0 onlink'], 'a peer that left: its entries, then its route');
 });
 
 t.test('a failing device hook fails the sync before any route is touched', async (t) => {
-  const { learned, comp, fillStore, journal, mode, routes, table } = setup();
+  const { learned, comp, applied, start, fillStore, journal, mode, routes, table } = setup(t);
   table.routes.push({ dst: '10.9.9.0/24', family: 4, type: 'unicast', gateway: '192.168.0.99', protocol: NODE_ROUTES_PROTOCOL });
   mode.failDevices = new Error('cannot create fake0');
-  await comp.start();
-  t.teardown(() => comp.stop());
+  await start();
   fillStore();
   learned.markReady();
-  await settled();
-  await comp.idle();
+  await applied();
   t.same(journal, ['ensureDevices'], 'no neighbours, no routes');
   t.same(routes(), ['10.9.9.0/24 via 192.168.0.99'], 'the installed routes are left as they were');
   t.ok(comp.healthy(), 'one failed sync is not yet unhealthy');
