@@ -28,7 +28,7 @@ export const configSchema: Section = {
         'healthzBindAddress', 'metricsBindAddress', 'hostnameOverride', 'kubeconfig',
       ],
       fields: {
-        mode: { type: 'string', default: 'iptables', oneOf: ['iptables', 'ipvs', 'none', ''], doc: 'Proxy backend; "" means iptables, as in kube-proxy.' },
+        mode: { type: 'string', default: 'iptables', oneOf: ['iptables', 'ipvs', 'none', ''], doc: 'Proxy backend; "" means iptables, as in kube-proxy. ipvs is accepted so KubeProxyConfiguration files load, and refused at start (not in this version).' },
         clusterCIDR: { type: 'string', default: '', doc: 'Pod CIDR(s), comma separated; traffic to services from outside them is masqueraded.' },
         masqueradeAll: { type: 'boolean', default: false, doc: 'Masquerade all traffic to services.' },
         nodePortAddresses: { type: 'stringList', default: [], doc: 'CIDRs (or "primary") of node addresses that accept NodePorts; empty means all.' },
@@ -44,7 +44,7 @@ export const configSchema: Section = {
           },
         },
         ipvs: {
-          doc: 'IPVS backend.',
+          doc: 'IPVS backend (not in this version: read so KubeProxyConfiguration files load; proxy.mode ipvs is refused at start).',
           ignored: ['tcpTimeout', 'tcpFinTimeout', 'udpTimeout'],
           fields: {
             syncPeriod: { type: 'duration', default: '30s', doc: 'Full resync period.' },
