@@ -199,7 +199,7 @@ export class IptablesBackend implements ProxyBackend {
       previous: full ? new Map() : previous,
       reuse: full ? previous : undefined,
       ctx,
-      staleChains: (_isActive, rendered) => {
+      staleChains: (rendered) => {
         // The chains the last sync used that this one does not (a partial
         // sync compares only the changed plans'), and in a full sync the
         // ones the tables hold that neither uses.

@@ -52,11 +52,8 @@ export interface SyncRenderInput {
   rewrite: ReadonlySet<string>;
   previous: ReadonlyMap<string, RenderedPlan>;
   ctx: RenderContext;
-  /**
-   * The stale nat chains to flush and delete. `isActive(chain)`: whether a
-   * plan now uses it (see isActiveIn); `rendered`: what each plan renders to now.
-   */
-  staleChains: (isActive: (chain: string) => boolean, rendered: ReadonlyMap<string, RenderedPlan>) => string[];
+  /** The stale nat chains to flush and delete, given what each plan renders to now. */
+  staleChains: (rendered: ReadonlyMap<string, RenderedPlan>) => string[];
   missingJumps: { nat: readonly string[]; filter: readonly string[] };
   /** Split service chains into restores of at most this many plans (0: one restore). */
   chunkPlans: number;
@@ -230,7 +227,7 @@ export function* renderSyncSteps(input: SyncRenderInput): Generator<RestorePiece
   const natFixedFirst = write.nat.rules.filter((l) => l.startsWith(`-A ${KUBE_MARK_MASQ} `) || l.startsWith(`-A ${KUBE_POSTROUTING} `));
   const natShared = write.nat.rules.slice(natFixedFirst.length);
 
-  const deletes = input.staleChains(isActiveIn(rendered), rendered);
+  const deletes = input.staleChains(rendered);
   const ownChains = input.chunkPlans > 0 || stream ? [] : current.chains;
   const ownRules = input.chunkPlans > 0 || stream ? [] : current.rules;
 
@@ -336,20 +333,4 @@ function addPlanLines(parts: string[], own: ChainRules): number {
 function addPlanText(chunk: { chains: string[]; rules: string[] }, own: ChainRules): void {
   if (own.chains.length > 0) chunk.chains.push(`:${own.chains.join(' - [0:0]\n:')} - [0:0]`);
   if (own.rules.length > 0) chunk.rules.push(own.rules.join('\n'));
-}
-
-/**
- * Whether a plan in `rendered` uses a chain. The set of every chain is built
- * at the first question, so a caller that never asks pays nothing for it
- * (docs/design/iptables-sync.md#partial-syncs).
- */
-function isActiveIn(rendered: ReadonlyMap<string, RenderedPlan>): (chain: string) => boolean {
-  let active: Set<string> | undefined;
-  return (chain) => {
-    if (!active) {
-      active = new Set();
-      for (const r of rendered.values()) for (const c of r.chains) active.add(c);
-    }
-    return active.has(chain);
-  };
 }

@@ -24,7 +24,7 @@ function both(before: PlanSet, after: PlanSet, changed: string[], ctx: RenderCon
   const first = renderSync({ plans: before, rewrite: new Set(before.keys()), previous: new Map(), ctx: ctxBefore, staleChains: () => [], missingJumps: { nat: [], filter: [] }, chunkPlans: 0 });
   const slow = renderSync({
     plans: after, rewrite: new Set(changed.filter((k) => after.has(k))), previous: first.rendered, ctx,
-    staleChains: (_isActive, rendered) => changed.flatMap((k) => (first.rendered.get(k)?.chains ?? []).filter((c) => !(rendered.get(k)?.chains ?? []).includes(c))),
+    staleChains: (rendered) => changed.flatMap((k) => (first.rendered.get(k)?.chains ?? []).filter((c) => !(rendered.get(k)?.chains ?? []).includes(c))),
     missingJumps: { nat: [], filter: [] }, chunkPlans: 0, previousShared: first.shared,
   });
   const previous = new Map<string, RenderedPlan>(first.rendered);
