@@ -7,7 +7,7 @@ import { collectAndReturnMemory } from '../base/return-memory.ts';
 let committedAfter = 0;
 
 /** Below this much growth since the last time, the pause is not worth it (small clusters, IPVS's 30 s full syncs). */
-export const MIN_GROWTH_BYTES = 32 * 1024 * 1024;
+const MIN_GROWTH_BYTES = 32 * 1024 * 1024;
 
 /**
  * Collects all garbage and returns free pages if the V8 heap grew by
