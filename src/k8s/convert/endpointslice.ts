@@ -4,7 +4,7 @@
 
 import { isIP as ipFamilyOf } from 'node:net';
 import type { Endpoint, EndpointPort, EndpointSlice } from '../objects.ts';
-import { bool, fail, list, mapValue, meta, optionalString, port, protocol, record, sized, string } from './fields.ts';
+import { bool, describe, dnsLabel, dnsSubdomain, fail, ip, labelOf, list, mapValue, meta, optionalString, port, protocol, record, sized, string } from './fields.ts';
 import type { Ctx, Raw } from './fields.ts';
 
 const ADDRESS_TYPES = ['IPv4', 'IPv6', 'FQDN'] as const;
@@ -38,7 +38,7 @@ export function convertEndpointSlice(raw: unknown): EndpointSlice {
   return {
     kind: 'EndpointSlice',
     meta: m,
-    serviceName: mapValue(ctx, labels, 'metadata.labels', 'kubernetes.io/service-name'),
+    serviceName: labelOf(ctx, labels, 'kubernetes.io/service-name'),
     addressType: type,
     ports: sized(ports),
     endpoints,
@@ -55,7 +55,7 @@ function endpointPort(ctx: Ctx, v: unknown, field: string): EndpointPort | undef
   if (!p) return fail(ctx, field, 'expected a mapping, got null');
   if (p.port === undefined || p.port === null) return undefined;
   const out: EndpointPort = {
-    name: string(ctx, p.name, `${field}.name`),
+    name: dnsLabel(ctx, p.name, `${field}.name`),
     protocol: protocol(ctx, p.protocol, `${field}.protocol`),
     port: port(ctx, p.port, `${field}.port`),
   };
@@ -95,26 +95,25 @@ function endpoint(ctx: Ctx, v: unknown, field: string, family: 0 | 4 | 6, sliceN
     ready,
     serving,
     terminating,
-    hostname: string(ctx, e.hostname, `${field}.hostname`),
-    nodeName: string(ctx, e.nodeName, `${field}.nodeName`),
+    hostname: dnsLabel(ctx, e.hostname, `${field}.hostname`),
+    nodeName: dnsSubdomain(ctx, e.nodeName, `${field}.nodeName`),
     zone: string(ctx, e.zone, `${field}.zone`),
     zoneHints,
   };
   const ref = record(ctx, e.targetRef, `${field}.targetRef`);
   if (ref && ref.kind === 'Pod') {
-    const name = string(ctx, ref.name, `${field}.targetRef.name`);
-    if (name) out.targetPod = { namespace: string(ctx, ref.namespace, `${field}.targetRef.namespace`) || sliceNamespace, name };
+    const name = dnsSubdomain(ctx, ref.name, `${field}.targetRef.name`);
+    if (name) out.targetPod = { namespace: dnsLabel(ctx, ref.namespace, `${field}.targetRef.namespace`) || sliceNamespace, name };
   }
   return out;
 }
 
 /** An address of the slice's addressType; family 0 is FQDN. */
 function address(ctx: Ctx, v: unknown, field: string, family: 0 | 4 | 6): string {
-  if (typeof v !== 'string' || v === '') return fail(ctx, field, `expected an address, got ${JSON.stringify(v)}`);
-  if (family === 0) return v;
-  const f = ipFamilyOf(v);
-  if (f === 0) fail(ctx, field, `invalid IP address ${JSON.stringify(v)}`);
-  if (f !== family) fail(ctx, field, `${v} is not an IPv${family} address (addressType IPv${family})`);
+  if (typeof v !== 'string' || v === '') return fail(ctx, field, `expected an address, got ${describe(v)}`);
+  if (family === 0) return dnsSubdomain(ctx, v, field);
+  ip(ctx, v, field);
+  if (ipFamilyOf(v) !== family) fail(ctx, field, `${v} is not an IPv${family} address (addressType IPv${family})`);
   return v;
 }
 

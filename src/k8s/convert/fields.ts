@@ -7,7 +7,8 @@
 
 import { isIP } from 'node:net';
 import { InvalidObjectError } from '../../base/errors.ts';
-import type { IPFamily, ObjectMeta, Protocol } from '../objects.ts';
+import type { IPFamily, Kind, ObjectMeta, Protocol } from '../objects.ts';
+import { dns1035LabelProblem, dns1123LabelProblem, dns1123SubdomainProblem, ianaSvcNameProblem, labelValueProblem } from './names.ts';
 
 export type Raw = Record<string, unknown>;
 
@@ -23,7 +24,7 @@ export function fail(c: Ctx, field: string, reason: string): never {
   throw new InvalidObjectError(c.kind, c.ref, field, reason);
 }
 
-function describe(v: unknown): string {
+export function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
@@ -99,10 +100,14 @@ export function ipFamily(c: Ctx, v: unknown, field: string): IPFamily {
   return fail(c, field, `expected IPv4 or IPv6, got ${describe(v)}`);
 }
 
-/** An IP address; `family` 4 or 6 restricts it. */
+/**
+ * An IP address; `family` 4 or 6 restricts it. A zone ("fe80::5%eth0"),
+ * which node:net accepts, is refused as the API server refuses it: iptables
+ * cannot parse it, and it is not an address of a service or endpoint.
+ */
 export function ip(c: Ctx, v: unknown, field: string, family?: 4 | 6): string {
   if (typeof v !== 'string') fail(c, field, `expected an IP address, got ${describe(v)}`);
-  const f = isIP(v);
+  const f = v.includes('%') ? 0 : isIP(v);
   if (f === 0) fail(c, field, `invalid IP address ${describe(v)}`);
   if (family !== undefined && f !== family) fail(c, field, `${v} is not an IPv${family} address`);
   return v;
@@ -119,7 +124,7 @@ export function ipList(c: Ctx, v: unknown, field: string): string[] {
 export function cidr(c: Ctx, v: unknown, field: string): string {
   if (typeof v !== 'string') fail(c, field, `expected a CIDR, got ${describe(v)}`);
   const slash = v.indexOf('/');
-  const family = slash > 0 ? isIP(v.slice(0, slash)) : 0;
+  const family = slash > 0 && !v.includes('%') ? isIP(v.slice(0, slash)) : 0;
   const bits = v.slice(slash + 1);
   const prefix = /^\d{1,3}$/.test(bits) ? Number(bits) : -1;
   if (family === 0 || prefix < 0 || prefix > (family === 4 ? 32 : 128)) fail(c, field, `invalid CIDR ${describe(v)}`);
@@ -132,6 +137,25 @@ export function cidrList(c: Ctx, v: unknown, field: string): string[] {
   for (let i = 0; i < items.length; i++) out[i] = cidr(c, items[i], `${field}[${i}]`);
   return out;
 }
+
+/** A name checked by one of names.ts's rules; the empty string passes (callers decide whether one is required). */
+function named(problem: (v: string) => string): (c: Ctx, v: unknown, field: string) => string {
+  return (c, v, field) => {
+    const s = string(c, v, field);
+    const reason = s ? problem(s) : '';
+    if (reason) fail(c, field, `${describe(s)} ${reason}`);
+    return s;
+  };
+}
+
+/** Service port names, hostnames, namespaces. */
+export const dnsLabel = named(dns1123LabelProblem);
+/** Node, Pod, EndpointSlice names; node names in endpoints and pods. */
+export const dnsSubdomain = named(dns1123SubdomainProblem);
+/** A named targetPort. */
+export const ianaSvcName = named(ianaSvcNameProblem);
+/** A label's value (e.g. kubernetes.io/service-name). */
+export const labelValue = named(labelValueProblem);
 
 /**
  * `a` in an array of its own length, for a list grown by push that is kept:
@@ -147,6 +171,7 @@ export function stringMap(c: Ctx, v: unknown, field: string): Record<string, str
   if (!m) return {};
   for (const k in m) {
     if (typeof m[k] !== 'string') fail(c, `${field}.${k}`, `expected a string, got ${describe(m[k])}`);
+    labelValue(c, m[k], `${field}.${k}`);
   }
   return m as Record<string, string>;
 }
@@ -160,6 +185,25 @@ export function mapValue(c: Ctx, m: Raw | undefined, field: string, key: string)
   return v;
 }
 
+/** The same for a label, whose value must be a label value. */
+export function labelOf(c: Ctx, m: Raw | undefined, key: string): string {
+  return labelValue(c, mapValue(c, m, 'metadata.labels', key), `metadata.labels.${key}`);
+}
+
+/**
+ * The API server's rule for each kind's name: a Service's is a DNS-1035
+ * label (it becomes a DNS name), a Namespace's a DNS-1123 label, the
+ * others' DNS-1123 subdomains. Namespaces of namespaced kinds are DNS-1123 labels.
+ */
+const NAME_RULES: { readonly [K in Kind]: (v: string) => string } = {
+  Service: dns1035LabelProblem,
+  Namespace: dns1123LabelProblem,
+  EndpointSlice: dns1123SubdomainProblem,
+  Node: dns1123SubdomainProblem,
+  Pod: dns1123SubdomainProblem,
+  IPAMBlock: dns1123SubdomainProblem,
+};
+
 export interface Converted {
   meta: ObjectMeta;
   ctx: Ctx;
@@ -172,15 +216,22 @@ export interface Converted {
  * (what kubectl does with a manifest that names none); cluster-scoped kinds
  * always get ''.
  */
-export function meta(kind: string, raw: unknown, namespaced: boolean): Converted {
+export function meta(kind: Kind, raw: unknown, namespaced: boolean): Converted {
   const top: Ctx = { kind, ref: '' };
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail(top, '<root>', `expected an object, got ${describe(raw)}`);
   const m = record(top, (raw as Raw).metadata, 'metadata');
   if (!m) fail(top, 'metadata', 'required');
   const name = string(top, m.name, 'metadata.name');
   const namespace = namespaced ? string(top, m.namespace, 'metadata.namespace') || 'default' : '';
-  const ctx: Ctx = { kind, ref: namespaced ? `${namespace}/${name}` : name };
+  // An invalid name or namespace is quoted in the error's ref: it may hold
+  // newlines or anything else a log line or a terminal should not get raw.
+  const nsProblem = namespace ? dns1123LabelProblem(namespace) : '';
+  const nameProblem = name ? NAME_RULES[kind](name) : '';
+  const shown = (v: string, problem: string) => (problem ? describe(v) : v);
+  const ctx: Ctx = { kind, ref: namespaced ? `${shown(namespace, nsProblem)}/${shown(name, nameProblem)}` : shown(name, nameProblem) };
+  if (nsProblem) fail(ctx, 'metadata.namespace', `${describe(namespace)} ${nsProblem}`);
   if (!name) fail(ctx, 'metadata.name', 'required');
+  if (nameProblem) fail(ctx, 'metadata.name', `${describe(name)} ${nameProblem}`);
   const uid = string(ctx, m.uid, 'metadata.uid');
   const resourceVersion = string(ctx, m.resourceVersion, 'metadata.resourceVersion');
   return {

@@ -1,7 +1,7 @@
 // netlet.io/v1 IPAMBlock → slim IPAMBlock: one block of a pool claimed by one node.
 
 import type { IPAMBlock } from '../objects.ts';
-import { cidr, fail, meta, record, string } from './fields.ts';
+import { cidr, dnsSubdomain, fail, meta, record, string } from './fields.ts';
 import type { Raw } from './fields.ts';
 
 export function convertIPAMBlock(raw: unknown): IPAMBlock {
@@ -9,7 +9,7 @@ export function convertIPAMBlock(raw: unknown): IPAMBlock {
   const spec = record(ctx, (raw as Raw).spec, 'spec');
   if (!spec) fail(ctx, 'spec', 'required');
   if (spec.cidr === undefined || spec.cidr === null) fail(ctx, 'spec.cidr', 'required');
-  const node = string(ctx, spec.node, 'spec.node');
+  const node = dnsSubdomain(ctx, spec.node, 'spec.node');
   // A block without an owner would be routed nowhere; claims always name the node.
   if (!node) fail(ctx, 'spec.node', 'required');
   return {

@@ -2,7 +2,7 @@
 // proxier (local endpoints, hostNetwork) need.
 
 import type { Pod } from '../objects.ts';
-import { bool, fail, ip, list, meta, record, string } from './fields.ts';
+import { bool, dnsLabel, dnsSubdomain, fail, ip, list, meta, record, string } from './fields.ts';
 import type { Ctx, Raw } from './fields.ts';
 
 export function convertPod(raw: unknown): Pod {
@@ -12,12 +12,12 @@ export function convertPod(raw: unknown): Pod {
   return {
     kind: 'Pod',
     meta: m,
-    nodeName: string(ctx, spec?.nodeName, 'spec.nodeName'),
+    nodeName: dnsSubdomain(ctx, spec?.nodeName, 'spec.nodeName'),
     podIPs: podIPsOf(ctx, status),
     hostNetwork: bool(ctx, spec?.hostNetwork, 'spec.hostNetwork', false),
     phase: string(ctx, status?.phase, 'status.phase'),
-    hostname: string(ctx, spec?.hostname, 'spec.hostname'),
-    subdomain: string(ctx, spec?.subdomain, 'spec.subdomain'),
+    hostname: dnsLabel(ctx, spec?.hostname, 'spec.hostname'),
+    subdomain: dnsLabel(ctx, spec?.subdomain, 'spec.subdomain'),
   };
 }
 

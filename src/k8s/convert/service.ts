@@ -4,8 +4,8 @@
 
 import type { IPFamily, Service, ServicePort, ServiceType } from '../objects.ts';
 import {
-  bool, cidr, fail, int, ip, ipFamily, ipList, list, mapValue, meta, oneOf, optionalPort, optionalString,
-  port, protocol, record, sized, string,
+  bool, cidr, dnsLabel, dnsSubdomain, fail, ianaSvcName, int, ip, ipFamily, ipList, labelOf, list, mapValue, meta, oneOf,
+  optionalPort, optionalString, port, protocol, record, sized, string,
 } from './fields.ts';
 import type { Ctx, Raw } from './fields.ts';
 
@@ -35,6 +35,7 @@ export function convertService(raw: unknown): Service {
   const rawPorts = list(ctx, spec.ports, 'spec.ports');
   const ports: ServicePort[] = new Array(rawPorts.length);
   for (let i = 0; i < rawPorts.length; i++) ports[i] = servicePort(ctx, rawPorts[i], `spec.ports[${i}]`);
+  distinctPorts(ctx, ports);
 
   const affinity = oneOf(ctx, spec.sessionAffinity, 'spec.sessionAffinity', AFFINITIES, 'None');
   const affinityConfig = record(ctx, spec.sessionAffinityConfig, 'spec.sessionAffinityConfig');
@@ -68,6 +69,7 @@ export function convertService(raw: unknown): Service {
     externalName = string(ctx, spec.externalName, 'spec.externalName');
     if (!externalName) fail(ctx, 'spec.externalName', 'required for type ExternalName');
     if (externalName.endsWith('.')) externalName = externalName.slice(0, -1);
+    dnsSubdomain(ctx, externalName, 'spec.externalName');
   }
 
   // The older beta annotation is still honoured by kube-proxy when the new one is absent.
@@ -95,7 +97,7 @@ export function convertService(raw: unknown): Service {
     publishNotReadyAddresses: bool(ctx, spec.publishNotReadyAddresses, 'spec.publishNotReadyAddresses', false),
     trafficDistribution: string(ctx, spec.trafficDistribution, 'spec.trafficDistribution'),
     topologyMode,
-    serviceProxyName: mapValue(ctx, labels, 'metadata.labels', 'service.kubernetes.io/service-proxy-name'),
+    serviceProxyName: labelOf(ctx, labels, 'service.kubernetes.io/service-proxy-name'),
   };
 }
 
@@ -125,7 +127,7 @@ function servicePort(ctx: Ctx, v: unknown, field: string): ServicePort {
   if (!p) return fail(ctx, field, 'expected a mapping, got null');
   const number = port(ctx, p.port, `${field}.port`);
   const out: ServicePort = {
-    name: string(ctx, p.name, `${field}.name`),
+    name: dnsLabel(ctx, p.name, `${field}.name`),
     protocol: protocol(ctx, p.protocol, `${field}.protocol`),
     port: number,
     targetPort: targetPort(ctx, p.targetPort, `${field}.targetPort`, number),
@@ -142,7 +144,28 @@ function targetPort(ctx: Ctx, v: unknown, field: string, servicePortNumber: numb
   if (typeof v === 'string') {
     // An all-digit string cannot be a port name (IANA service names need a
     // letter), so a quoted "8080" in a manifest is read as the number meant.
-    return /^\d+$/.test(v) ? port(ctx, Number(v), field) : v;
+    return /^\d+$/.test(v) ? port(ctx, Number(v), field) : ianaSvcName(ctx, v, field);
   }
   return port(ctx, v, field);
+}
+
+/**
+ * The API server's rules for a Service's ports: with more than one, each
+ * has a name and the names differ, and no two share port and protocol. Two
+ * ports of one name and protocol would be one service port twice: the same
+ * chain names, which iptables-restore refuses for the whole input.
+ */
+function distinctPorts(ctx: Ctx, ports: readonly ServicePort[]): void {
+  if (ports.length < 2) return;
+  const names = new Set<string>();
+  const numbers = new Set<string>();
+  for (let i = 0; i < ports.length; i++) {
+    const p = ports[i];
+    if (!p.name) fail(ctx, `spec.ports[${i}].name`, 'required when a Service has more than one port');
+    if (names.has(p.name)) fail(ctx, `spec.ports[${i}].name`, `duplicate port name ${JSON.stringify(p.name)}`);
+    names.add(p.name);
+    const key = `${p.port}/${p.protocol}`;
+    if (numbers.has(key)) fail(ctx, `spec.ports[${i}]`, `duplicate port ${key}`);
+    numbers.add(key);
+  }
 }
