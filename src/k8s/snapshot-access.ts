@@ -14,6 +14,9 @@ export function snapshotAccess(file: string, store: ObjectStore, log: Logger, ki
     async load() {
       try {
         const snap = await readSnapshot(file);
+        for (const err of snap.rejected) {
+          log.warn({ snapshot: file, kind: err.kind, object: err.ref, field: err.field }, `invalid snapshot object skipped: ${err.message}`);
+        }
         return { time: snap.savedAt, objects: snap.objects };
       } catch (err) {
         if ((err as { code?: string }).code === 'ERR_SNAPSHOT_MISSING') return undefined;

@@ -6,8 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { NetletError } from '../base/errors.ts';
+import { InvalidObjectError, NetletError } from '../base/errors.ts';
 import type { Logger } from '../base/log.ts';
+import { checkSlim } from './convert/slim.ts';
 import { ALL_KINDS } from './objects.ts';
 import type { AnyObject, Kind } from './objects.ts';
 import type { ObjectStore } from './store.ts';
@@ -28,7 +29,10 @@ export class SnapshotError extends NetletError {
 
 export interface Snapshot {
   savedAt: Date;
+  /** The objects that passed checkSlim. */
   objects: AnyObject[];
+  /** One error per object that did not (a hand-edited name, an address with a zone): each is left out alone. */
+  rejected: InvalidObjectError[];
 }
 
 // Per kind, fields whose type must be right for consumers not to crash on a
@@ -45,7 +49,12 @@ const SHAPES: { readonly [K in Kind]: readonly [string, 'string' | 'number' | 'b
 
 const typeOf = (v: unknown): string => (Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v);
 
-/** Reads and checks a snapshot. Throws SnapshotError; on any problem nothing is returned. */
+/**
+ * Reads and checks a snapshot. Throws SnapshotError when the file cannot be
+ * trusted (damaged, another format, a field of the wrong type); then nothing
+ * is returned. An object whose values break the API server's rules is left
+ * out alone and reported in `rejected`.
+ */
 export async function readSnapshot(file: string): Promise<Snapshot> {
   let text: string;
   try {
@@ -74,6 +83,8 @@ export async function readSnapshot(file: string): Promise<Snapshot> {
   if (typeof d.count === 'number' && d.count !== d.objects.length) corrupt(`holds ${d.objects.length} objects, its header says ${d.count}`);
 
   const kinds = new Set<string>(ALL_KINDS);
+  const objects: AnyObject[] = [];
+  const rejected: InvalidObjectError[] = [];
   for (let i = 0; i < d.objects.length; i++) {
     const o = d.objects[i] as Record<string, unknown>;
     if (typeOf(o) !== 'object') corrupt(`objects[${i}] is not an object`);
@@ -85,10 +96,17 @@ export async function readSnapshot(file: string): Promise<Snapshot> {
     }
     if (!meta.name) corrupt(`objects[${i}] (${String(o.kind)}) has no name`);
     for (const [field, type] of SHAPES[o.kind as Kind]) {
-      if (typeOf(o[field]) !== type) corrupt(`objects[${i}] (${String(o.kind)} ${String(meta.name)}) ${field} is ${typeOf(o[field])}, not ${type}`);
+      if (typeOf(o[field]) !== type) corrupt(`objects[${i}] (${String(o.kind)} ${JSON.stringify(meta.name)}) ${field} is ${typeOf(o[field])}, not ${type}`);
+    }
+    try {
+      checkSlim(o as unknown as AnyObject);
+      objects.push(o as unknown as AnyObject);
+    } catch (err) {
+      if (!(err instanceof InvalidObjectError)) throw err;
+      rejected.push(err);
     }
   }
-  return { savedAt, objects: d.objects as AnyObject[] };
+  return { savedAt, objects, rejected };
 }
 
 /**

@@ -109,7 +109,7 @@ function endpoint(ctx: Ctx, v: unknown, field: string, family: 0 | 4 | 6, sliceN
 }
 
 /** An address of the slice's addressType; family 0 is FQDN. */
-function address(ctx: Ctx, v: unknown, field: string, family: 0 | 4 | 6): string {
+export function address(ctx: Ctx, v: unknown, field: string, family: 0 | 4 | 6): string {
   if (typeof v !== 'string' || v === '') return fail(ctx, field, `expected an address, got ${describe(v)}`);
   if (family === 0) return dnsSubdomain(ctx, v, field);
   ip(ctx, v, field);

@@ -223,15 +223,7 @@ export function meta(kind: Kind, raw: unknown, namespaced: boolean): Converted {
   if (!m) fail(top, 'metadata', 'required');
   const name = string(top, m.name, 'metadata.name');
   const namespace = namespaced ? string(top, m.namespace, 'metadata.namespace') || 'default' : '';
-  // An invalid name or namespace is quoted in the error's ref: it may hold
-  // newlines or anything else a log line or a terminal should not get raw.
-  const nsProblem = namespace ? dns1123LabelProblem(namespace) : '';
-  const nameProblem = name ? NAME_RULES[kind](name) : '';
-  const shown = (v: string, problem: string) => (problem ? describe(v) : v);
-  const ctx: Ctx = { kind, ref: namespaced ? `${shown(namespace, nsProblem)}/${shown(name, nameProblem)}` : shown(name, nameProblem) };
-  if (nsProblem) fail(ctx, 'metadata.namespace', `${describe(namespace)} ${nsProblem}`);
-  if (!name) fail(ctx, 'metadata.name', 'required');
-  if (nameProblem) fail(ctx, 'metadata.name', `${describe(name)} ${nameProblem}`);
+  const ctx = namedCtx(kind, namespace, name, namespaced);
   const uid = string(ctx, m.uid, 'metadata.uid');
   const resourceVersion = string(ctx, m.resourceVersion, 'metadata.resourceVersion');
   return {
@@ -240,4 +232,22 @@ export function meta(kind: Kind, raw: unknown, namespaced: boolean): Converted {
     labels: record(ctx, m.labels, 'metadata.labels'),
     annotations: record(ctx, m.annotations, 'metadata.annotations'),
   };
+}
+
+/**
+ * The context naming an object, after checking its name and namespace by
+ * the API server's rules (throws when they break them). An invalid name or
+ * namespace is quoted in the error's ref: it may hold newlines or anything
+ * else a log line or a terminal should not get raw.
+ */
+export function namedCtx(kind: Kind, namespace: string, name: string, namespaced: boolean): Ctx {
+  const nsProblem = namespace ? dns1123LabelProblem(namespace) : '';
+  const nameProblem = name ? NAME_RULES[kind](name) : '';
+  const shown = (v: string, problem: string) => (problem ? describe(v) : v);
+  const ctx: Ctx = { kind, ref: namespaced ? `${shown(namespace, nsProblem)}/${shown(name, nameProblem)}` : shown(name, nameProblem) };
+  if (namespaced && !namespace) fail(ctx, 'metadata.namespace', 'required');
+  if (nsProblem) fail(ctx, 'metadata.namespace', `${describe(namespace)} ${nsProblem}`);
+  if (!name) fail(ctx, 'metadata.name', 'required');
+  if (nameProblem) fail(ctx, 'metadata.name', `${describe(name)} ${nameProblem}`);
+  return ctx;
 }

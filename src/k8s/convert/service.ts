@@ -9,13 +9,13 @@ import {
 } from './fields.ts';
 import type { Ctx, Raw } from './fields.ts';
 
-const SERVICE_TYPES: readonly ServiceType[] = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'];
-const POLICIES = ['Cluster', 'Local'] as const;
-const AFFINITIES = ['None', 'ClientIP'] as const;
+export const SERVICE_TYPES: readonly ServiceType[] = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'];
+export const POLICIES = ['Cluster', 'Local'] as const;
+export const AFFINITIES = ['None', 'ClientIP'] as const;
 
 /** core/v1 DefaultClientIPServiceAffinitySeconds; the API caps it at one day. */
 const DEFAULT_AFFINITY_SECONDS = 10800;
-const MAX_AFFINITY_SECONDS = 86400;
+export const MAX_AFFINITY_SECONDS = 86400;
 
 export function convertService(raw: unknown): Service {
   const { meta: m, ctx, labels, annotations } = meta('Service', raw, true);
@@ -139,7 +139,7 @@ function servicePort(ctx: Ctx, v: unknown, field: string): ServicePort {
 }
 
 /** IntOrString: a number 1-65535 or a port name; absent/0 defaults to the service port. */
-function targetPort(ctx: Ctx, v: unknown, field: string, servicePortNumber: number): number | string {
+export function targetPort(ctx: Ctx, v: unknown, field: string, servicePortNumber: number): number | string {
   if (v === undefined || v === null || v === 0 || v === '') return servicePortNumber;
   if (typeof v === 'string') {
     // An all-digit string cannot be a port name (IANA service names need a
@@ -155,7 +155,7 @@ function targetPort(ctx: Ctx, v: unknown, field: string, servicePortNumber: numb
  * ports of one name and protocol would be one service port twice: the same
  * chain names, which iptables-restore refuses for the whole input.
  */
-function distinctPorts(ctx: Ctx, ports: readonly ServicePort[]): void {
+export function distinctPorts(ctx: Ctx, ports: readonly ServicePort[]): void {
   if (ports.length < 2) return;
   const names = new Set<string>();
   const numbers = new Set<string>();

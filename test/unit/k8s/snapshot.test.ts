@@ -115,7 +115,7 @@ t.test('a corrupt snapshot is refused with an error naming the problem', async (
     { name: 'unknown kind', content: JSON.stringify({ ...good, objects: [{ ...good.objects[0], kind: 'Deployment' }] }), reason: /objects\[0\] has unknown kind "Deployment"/ },
     { name: 'no meta', content: JSON.stringify({ ...good, objects: [{ kind: 'Pod' }] }), reason: /objects\[0\] \(Pod\) has no meta/ },
     { name: 'meta name a number', content: JSON.stringify({ ...good, objects: [{ ...good.objects[0], meta: { ...good.objects[0].meta, name: 5 } }] }), reason: /meta\.name is number/ },
-    { name: 'a field of the wrong type', content: JSON.stringify({ ...good, objects: [{ ...good.objects[0], clusterIPs: '10.0.0.1' }] }), reason: /objects\[0\] \(Service b\) clusterIPs is string, not array/ },
+    { name: 'a field of the wrong type', content: JSON.stringify({ ...good, objects: [{ ...good.objects[0], clusterIPs: '10.0.0.1' }] }), reason: /objects\[0\] \(Service "b"\) clusterIPs is string, not array/ },
   ];
   for (const row of rows) {
     const file = join(dir, `${row.name.replaceAll(' ', '-')}.json`);
@@ -170,4 +170,35 @@ t.test('a writer killed mid-write leaves the previous snapshot intact', async (t
   t.same(await readdir(dir), ['state.json']);
   t.equal((await readSnapshot(file)).objects.length, 6);
   t.ok((await readFile(file, 'utf8')).startsWith('{"format":"netlet-snapshot"'));
+});
+
+// Issue 13 (points 2, 3): a hand-edited snapshot is checked like any other
+// source. Each row breaks one field of one object: that object is left out
+// with an error naming it and the field, and the good ones are read.
+t.test('an invalid object in a snapshot is left out alone, with an error naming it', async (t) => {
+  const dir = await tempDir(t);
+  const INJECTION = 'y\nCOMMIT\n*filter\n-A INPUT -s 6.6.6.7/32 -j ACCEPT\nCOMMIT\n*nat\n#';
+  const good = service('shop', 'web');
+  const svc = good as Extract<AnyObject, { kind: 'Service' }>;
+  const slice = endpointSlice('shop', 'web', 'web-1', [endpoint('10.1.0.1')]);
+  const rows: { name: string; bad: AnyObject; field: string }[] = [
+    { name: 'service name with a newline (rule injection)', bad: { ...svc, meta: { ...svc.meta, name: INJECTION } }, field: 'metadata.name' },
+    { name: 'namespace with a newline', bad: { ...svc, meta: { ...svc.meta, namespace: INJECTION } }, field: 'metadata.namespace' },
+    { name: 'port name with a quote', bad: { ...svc, ports: [{ ...svc.ports[0], name: 'a"b' }] }, field: 'ports[0].name' },
+    { name: 'port 0', bad: { ...svc, ports: [{ ...svc.ports[0], port: 0 }] }, field: 'ports[0].port' },
+    { name: 'protocol icmp', bad: { ...svc, ports: [{ ...svc.ports[0], protocol: 'ICMP' as 'TCP' }] }, field: 'ports[0].protocol' },
+    { name: 'clusterIP with a zone', bad: { ...svc, clusterIPs: ['fe80::5%eth0'] }, field: 'clusterIPs[0]' },
+    { name: 'endpoint fe80::5%eth0', bad: { ...slice, addressType: 'IPv6', endpoints: [{ ...slice.endpoints[0], addresses: ['fe80::5%eth0'] }] } as AnyObject, field: 'endpoints[0].addresses[0]' },
+    { name: 'slice service name with a space', bad: { ...slice, serviceName: 'a b' }, field: 'serviceName' },
+  ];
+  for (const row of rows) {
+    const file = join(dir, `${row.name.replaceAll(/\W/g, '-')}.json`);
+    const objects = [good, row.bad, node('n1')];
+    await writeFile(file, JSON.stringify({ format: 'netlet-snapshot', version: 1, savedAt: '2024-05-01T00:00:00.000Z', count: 3, objects }));
+    const snap = await readSnapshot(file);
+    t.same(snap.objects.map((o) => `${o.kind} ${o.meta.name}`), ['Service web', 'Node n1'], `${row.name}: the good objects are read`);
+    t.equal(snap.rejected.length, 1, `${row.name}: one rejected`);
+    t.equal(snap.rejected[0]?.field, row.field, `${row.name}: names the field`);
+    t.equal(snap.rejected[0]?.kind, row.bad.kind, `${row.name}: names the kind`);
+  }
 });

@@ -1,0 +1,126 @@
+// Checks a slim object read back from a snapshot with the rules its raw form
+// met at conversion (fields.ts, names.ts). A snapshot is written by netlet
+// but can be edited by hand, and its strings reach rule text and DNS
+// answers like any other object's: one that breaks the rules is refused
+// alone, with an InvalidObjectError naming it and the field.
+
+import type { AnyObject, EndpointSlice, IPAMBlock, Node, Pod, Service } from '../objects.ts';
+import { address } from './endpointslice.ts';
+import {
+  bool, cidr, dnsLabel, dnsSubdomain, fail, int, ip, ipFamily, labelValue, list, namedCtx, oneOf, optionalPort, port,
+  protocol, record, string, stringMap,
+} from './fields.ts';
+import type { Ctx } from './fields.ts';
+import { AFFINITIES, MAX_AFFINITY_SECONDS, POLICIES, SERVICE_TYPES, distinctPorts, targetPort } from './service.ts';
+
+const NAMESPACED = new Set(['Service', 'EndpointSlice', 'Pod']);
+
+/** Throws InvalidObjectError when `obj` breaks a rule its conversion enforces. */
+export function checkSlim(obj: AnyObject): void {
+  const ctx = namedCtx(obj.kind, obj.meta.namespace, obj.meta.name, NAMESPACED.has(obj.kind));
+  switch (obj.kind) {
+    case 'Service':
+      return checkService(ctx, obj);
+    case 'EndpointSlice':
+      return checkSlice(ctx, obj);
+    case 'Node':
+      return checkNode(ctx, obj);
+    case 'Pod':
+      return checkPod(ctx, obj);
+    case 'IPAMBlock':
+      return checkBlock(ctx, obj);
+    case 'Namespace':
+      return;
+    default:
+      return fail(ctx, 'kind', 'unknown kind');
+  }
+}
+
+function eachOf(ctx: Ctx, v: unknown, field: string, check: (item: unknown, field: string) => unknown): void {
+  const items = list(ctx, v, field);
+  for (let i = 0; i < items.length; i++) check(items[i], `${field}[${i}]`);
+}
+
+function checkService(ctx: Ctx, s: Service): void {
+  oneOf(ctx, s.type, 'type', SERVICE_TYPES, 'ClusterIP');
+  eachOf(ctx, s.clusterIPs, 'clusterIPs', (v, f) => ip(ctx, v, f));
+  eachOf(ctx, s.ipFamilies, 'ipFamilies', (v, f) => ipFamily(ctx, v, f));
+  eachOf(ctx, s.externalIPs, 'externalIPs', (v, f) => ip(ctx, v, f));
+  eachOf(ctx, s.loadBalancerIngressIPs, 'loadBalancerIngressIPs', (v, f) => ip(ctx, v, f));
+  eachOf(ctx, s.loadBalancerSourceRanges, 'loadBalancerSourceRanges', (v, f) => cidr(ctx, v, f));
+  eachOf(ctx, s.ports, 'ports', (v, f) => {
+    const p = record(ctx, v, f);
+    if (!p) return fail(ctx, f, 'expected a mapping, got null');
+    dnsLabel(ctx, p.name, `${f}.name`);
+    protocol(ctx, p.protocol, `${f}.protocol`);
+    const number = port(ctx, p.port, `${f}.port`);
+    if (p.targetPort === undefined || p.targetPort === null) fail(ctx, `${f}.targetPort`, 'required');
+    targetPort(ctx, p.targetPort, `${f}.targetPort`, number);
+    optionalPort(ctx, p.nodePort, `${f}.nodePort`);
+    string(ctx, p.appProtocol, `${f}.appProtocol`);
+  });
+  distinctPorts(ctx, s.ports);
+  if (s.externalName) dnsSubdomain(ctx, s.externalName, 'externalName');
+  oneOf(ctx, s.sessionAffinity, 'sessionAffinity', AFFINITIES, 'None');
+  int(ctx, s.sessionAffinityTimeoutSeconds, 'sessionAffinityTimeoutSeconds', 0, 1, MAX_AFFINITY_SECONDS);
+  oneOf(ctx, s.externalTrafficPolicy, 'externalTrafficPolicy', POLICIES, 'Cluster');
+  oneOf(ctx, s.internalTrafficPolicy, 'internalTrafficPolicy', POLICIES, 'Cluster');
+  optionalPort(ctx, s.healthCheckNodePort, 'healthCheckNodePort');
+  bool(ctx, s.publishNotReadyAddresses, 'publishNotReadyAddresses', false);
+  string(ctx, s.trafficDistribution, 'trafficDistribution');
+  string(ctx, s.topologyMode, 'topologyMode');
+  labelValue(ctx, s.serviceProxyName, 'serviceProxyName');
+}
+
+function checkSlice(ctx: Ctx, s: EndpointSlice): void {
+  labelValue(ctx, s.serviceName, 'serviceName');
+  const type = oneOf(ctx, s.addressType, 'addressType', ['IPv4', 'IPv6', 'FQDN'] as const, 'IPv4');
+  const family = type === 'IPv4' ? 4 : type === 'IPv6' ? 6 : 0;
+  eachOf(ctx, s.ports, 'ports', (v, f) => {
+    const p = record(ctx, v, f);
+    if (!p) return fail(ctx, f, 'expected a mapping, got null');
+    dnsLabel(ctx, p.name, `${f}.name`);
+    protocol(ctx, p.protocol, `${f}.protocol`);
+    port(ctx, p.port, `${f}.port`);
+  });
+  eachOf(ctx, s.endpoints, 'endpoints', (v, f) => {
+    const e = record(ctx, v, f);
+    if (!e) return fail(ctx, f, 'expected a mapping, got null');
+    const addresses = list(ctx, e.addresses, `${f}.addresses`);
+    if (addresses.length === 0) fail(ctx, `${f}.addresses`, 'at least one address is required');
+    for (let i = 0; i < addresses.length; i++) address(ctx, addresses[i], `${f}.addresses[${i}]`, family);
+    for (const c of ['ready', 'serving', 'terminating']) bool(ctx, e[c], `${f}.${c}`, false);
+    dnsLabel(ctx, e.hostname, `${f}.hostname`);
+    dnsSubdomain(ctx, e.nodeName, `${f}.nodeName`);
+    string(ctx, e.zone, `${f}.zone`);
+    eachOf(ctx, e.zoneHints, `${f}.zoneHints`, (z, zf) => string(ctx, z, zf));
+    const pod = record(ctx, e.targetPod, `${f}.targetPod`);
+    if (pod) {
+      dnsLabel(ctx, pod.namespace, `${f}.targetPod.namespace`);
+      dnsSubdomain(ctx, pod.name, `${f}.targetPod.name`);
+    }
+  });
+}
+
+function checkNode(ctx: Ctx, n: Node): void {
+  eachOf(ctx, n.podCIDRs, 'podCIDRs', (v, f) => cidr(ctx, v, f));
+  eachOf(ctx, n.internalIPs, 'internalIPs', (v, f) => ip(ctx, v, f));
+  eachOf(ctx, n.externalIPs, 'externalIPs', (v, f) => ip(ctx, v, f));
+  string(ctx, n.hostname, 'hostname');
+  string(ctx, n.zone, 'zone');
+  stringMap(ctx, n.labels, 'labels');
+}
+
+function checkPod(ctx: Ctx, p: Pod): void {
+  dnsSubdomain(ctx, p.nodeName, 'nodeName');
+  eachOf(ctx, p.podIPs, 'podIPs', (v, f) => ip(ctx, v, f));
+  dnsLabel(ctx, p.hostname, 'hostname');
+  dnsLabel(ctx, p.subdomain, 'subdomain');
+}
+
+function checkBlock(ctx: Ctx, b: IPAMBlock): void {
+  cidr(ctx, b.cidr, 'cidr');
+  const node = dnsSubdomain(ctx, b.node, 'node');
+  if (!node) fail(ctx, 'node', 'required');
+  string(ctx, b.pool, 'pool');
+}
