@@ -3,9 +3,11 @@
 // dump), JSON arrays. Pure parsing; which objects netlet keeps is decided by
 // the caller (src/k8s/manifests.ts).
 
-import { readdir, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { Lexer, parseAllDocuments, visit } from 'yaml';
+import type { Document } from 'yaml';
+import { NetletError } from '../base/errors.ts';
 
 /** One raw object found in a file, with where it came from. */
 export interface RawDocument {
@@ -26,6 +28,52 @@ export class ManifestSyntaxError extends Error {
     this.line = line;
   }
 }
+
+/**
+ * A file larger than the limit is not read at all. Parsing costs far more
+ * than the text: a 50 MB YAML file took the agent from 85 MB to 1.97 GB
+ * (issue 13), whatever its kinds, so the size is checked before the first
+ * byte is read.
+ */
+export class ManifestTooLargeError extends NetletError {
+  readonly file: string;
+  readonly size: number;
+
+  constructor(file: string, size: number, limit: number) {
+    super('ERR_MANIFEST_TOO_LARGE', `${file}: ${size} bytes is more than the ${limit} a manifest file may have; not read (split it into several files)`);
+    this.file = file;
+    this.size = size;
+  }
+}
+
+/**
+ * The default per-file limit, checked before reading. A manifest file is a
+ * few kilobytes; a JSON dump of a cluster of a few thousand services fits.
+ * JSON.parse costs a few times the text; YAML costs far more and is bounded
+ * by MAX_YAML_TOKENS as well.
+ */
+export const MAX_MANIFEST_FILE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The YAML parser builds a tree of about 130 bytes per lexer token for
+ * ordinary manifests and up to ~550 for hostile ones (measured with this
+ * parser at 4 MiB: 2.2 M tokens of Services took 288 MB more RSS; 1 M empty
+ * documents, 2.1 M tokens, 1.1 GB; 2 M flow scalars, 6.3 M tokens, 2.2 GB).
+ * 300,000 tokens bound one file at ~160 MB at worst, inside the DaemonSet's
+ * 384Mi with the agent's ~85 MB, and hold ~600 KB of ordinary YAML (about
+ * 3,000 Services with their slices in one file). Counting them costs a
+ * lexer pass over the text, no tree: a larger file is refused before it is
+ * parsed. Larger clusters split their files or write JSON.
+ */
+export const MAX_YAML_TOKENS = 300_000;
+
+/**
+ * How many alias expansions a document may make (the yaml package's
+ * maxAliasCount: nested aliases times their uses). Manifests use aliases
+ * rarely, to share a label map or a port list; an alias bomb ("billion
+ * laughs") needs millions. The parser's own default is also 100.
+ */
+export const MAX_ALIAS_COUNT = 100;
 
 const EXTENSIONS = ['.yaml', '.yml', '.json'];
 
@@ -65,11 +113,40 @@ export async function listManifestFiles(dir: string): Promise<{ files: string[];
 }
 
 /**
+ * The file's text, read only when it holds at most `maxBytes`: its size is
+ * checked before reading, and a file that grows meanwhile is cut at one byte
+ * past the limit and refused the same. Throws ManifestTooLargeError.
+ */
+export async function readManifestFile(file: string, name: string, maxBytes: number): Promise<string> {
+  const fh = await open(file, 'r');
+  try {
+    const { size } = await fh.stat();
+    if (size > maxBytes) throw new ManifestTooLargeError(name, size, maxBytes);
+    const buf = Buffer.allocUnsafe(Math.min(size, maxBytes) + 1);
+    let filled = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, filled, buf.length - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+      if (filled === buf.length) {
+        if (filled > maxBytes) throw new ManifestTooLargeError(name, filled, maxBytes);
+        break;
+      }
+    }
+    return buf.toString('utf8', 0, filled);
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
  * Parses a file's text. A syntax error anywhere throws ManifestSyntaxError:
  * the caller then keeps what it had from this file (a half-edited file must
- * not delete the objects it defined).
+ * not delete the objects it defined). So does any other failure of the
+ * parser (an alias bomb, an alias to its own ancestor, nesting too deep for
+ * the stack): one hostile file must not stop the process that reads it.
  */
-export function parseManifests(file: string, text: string): RawDocument[] {
+export function parseManifests(file: string, text: string, maxYamlTokens = MAX_YAML_TOKENS): RawDocument[] {
   const values: unknown[] = [];
   if (file.endsWith('.json')) {
     try {
@@ -78,13 +155,26 @@ export function parseManifests(file: string, text: string): RawDocument[] {
       throw new ManifestSyntaxError(file, `invalid JSON: ${(err as Error).message}`);
     }
   } else {
+    let tokens = 0;
+    for (const _ of new Lexer().lex(text)) {
+      if (++tokens > maxYamlTokens) {
+        throw new ManifestSyntaxError(file, `more than ${maxYamlTokens} YAML tokens, more than a manifest file may cost to parse; not read (split it into several files, or write JSON)`);
+      }
+    }
     // Kubernetes' YAML reader accepts merge keys (<<); so do we.
     const docs = parseAllDocuments(text, { merge: true, prettyErrors: false });
     if (!Array.isArray(docs)) return []; // an empty stream
     for (const doc of docs) {
       const err = doc.errors[0];
       if (err) throw new ManifestSyntaxError(file, `invalid YAML: ${err.message.split('\n')[0]}`, lineOf(text, err.pos[0]));
-      values.push(doc.toJS({ maxAliasCount: 1000 }));
+      if (aliasesAnAncestor(doc)) throw new ManifestSyntaxError(file, 'invalid YAML: an alias refers to a node that contains it (a circular document)');
+      try {
+        values.push(doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }));
+      } catch (err) {
+        // ReferenceError for too many aliases ("excessive alias count") or an
+        // unresolved one, RangeError for a stack overflow.
+        throw new ManifestSyntaxError(file, `invalid YAML: ${(err as Error).message.split('\n')[0]}`);
+      }
     }
   }
   const out: RawDocument[] = [];
@@ -95,6 +185,26 @@ export function parseManifests(file: string, text: string): RawDocument[] {
     else out.push({ document, raw: value });
   });
   return out;
+}
+
+/**
+ * An alias inside the node it refers to (`&a [*a]`) makes a circular value,
+ * which no JSON (and no API object) can hold. Found by walking the tree
+ * once: aliases are not expanded, so a bomb costs no more than its text.
+ */
+function aliasesAnAncestor(doc: Document.Parsed): boolean {
+  let found = false;
+  visit(doc, {
+    Alias(_key, node, path) {
+      const target = node.resolve(doc);
+      if (target && path.includes(target)) {
+        found = true;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
 }
 
 /** 1-based line of a character offset. */

@@ -5,14 +5,14 @@
 import { createHash } from 'node:crypto';
 import { watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { ConfigError, InvalidObjectError } from '../base/errors.ts';
 import { flatString } from '../base/flat-string.ts';
 import type { Logger } from '../base/log.ts';
 import { API_VERSIONS, converterFor, kindOf, sameLeanObject } from './convert/index.ts';
 import type { LeanKind } from './convert/index.ts';
-import { listManifestFiles, ManifestSyntaxError, parseManifests } from './manifest-files.ts';
+import { listManifestFiles, MAX_MANIFEST_FILE_BYTES, MAX_YAML_TOKENS, ManifestSyntaxError, ManifestTooLargeError, parseManifests, readManifestFile } from './manifest-files.ts';
 import { applyDefinitions, keyOfDefinition, kindOfDefinition, PackedPodDefinition } from './manifest-apply.ts';
 import type { Definition, FileDefinitions } from './manifest-apply.ts';
 import { isPackablePod, packPod, samePacked } from './packed-pod.ts';
@@ -34,6 +34,10 @@ export interface ManifestSourceOptions {
   kinds?: readonly Kind[];
   /** Kinds kept in their lean form (convert/lean.ts): for consumers that read only names and addresses. */
   lean?: readonly LeanKind[];
+  /** A larger file is refused unread (manifest-files.ts MAX_MANIFEST_FILE_BYTES; tests lower it). */
+  maxFileBytes?: number;
+  /** A YAML file of more lexer tokens is refused unparsed (manifest-files.ts MAX_YAML_TOKENS; tests lower it). */
+  maxYamlTokens?: number;
 }
 
 /** What one file contributed at its last successful parse. */
@@ -77,7 +81,9 @@ export class ManifestSource {
   #dirty = true;
   /** Files whose last read or parse failed (their previous objects are still served). */
   #filesRead = 0;
-  readonly #broken = new Map<string, 'read' | 'syntax'>();
+  readonly #broken = new Map<string, 'read' | 'syntax' | 'size'>();
+  readonly #maxFileBytes: number;
+  readonly #maxYamlTokens: number;
   #invalidDocuments = 0;
   /** Duplicate definitions already warned about, so a rescan does not repeat them. */
   #duplicates = new Set<string>();
@@ -92,6 +98,8 @@ export class ManifestSource {
     this.#watchEnabled = options.watch ?? true;
     this.#kinds = new Set(options.kinds ?? ALL_KINDS);
     this.#lean = new Set(options.lean ?? []);
+    this.#maxFileBytes = options.maxFileBytes ?? MAX_MANIFEST_FILE_BYTES;
+    this.#maxYamlTokens = options.maxYamlTokens ?? MAX_YAML_TOKENS;
     this.#converters = new Map(ALL_KINDS.map((k) => [k, converterFor(k, options.lean)]));
   }
 
@@ -236,8 +244,15 @@ export class ManifestSource {
     let text: string;
     try {
       this.#filesRead++;
-      text = await readFile(file, 'utf8');
+      text = await readManifestFile(file, name, this.#maxFileBytes);
     } catch (err) {
+      if (err instanceof ManifestTooLargeError) {
+        // Reported once per version of the file (its stamp), like a syntax error.
+        if (this.#broken.get(file) !== 'size' || known?.stamp !== stamp) this.#log.error({ file: name, bytes: err.size, limit: this.#maxFileBytes }, `${err.message}; keeping the objects it defined before`);
+        this.#files.set(file, { hash: '', stamp, objects: known?.objects ?? NO_OBJECTS, documents: known?.documents ?? [] });
+        this.#broken.set(file, 'size');
+        return;
+      }
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') this.#forget(file); // removed between listing and reading
       else if (!this.#broken.has(file)) this.#log.error({ file: name, code }, `cannot read manifest file; keeping its objects: ${(err as Error).message}`);
@@ -254,7 +269,7 @@ export class ManifestSource {
 
     let docs;
     try {
-      docs = parseManifests(name, text);
+      docs = parseManifests(name, text, this.#maxYamlTokens);
     } catch (err) {
       if (!(err instanceof ManifestSyntaxError)) throw err;
       this.#log.error({ file: name, line: err.line }, `${err.message}; keeping the objects it defined before`);
@@ -300,8 +315,13 @@ export class ManifestSource {
         objects.push(prev !== undefined && sameDefinition(prev, obj, this.#lean.has(kind), this.#store) ? prev : obj);
         documents.push(document);
       } catch (err) {
-        if (!(err instanceof InvalidObjectError)) throw err;
-        this.#log.warn({ ...where, kind, object: err.ref, field: err.field }, `invalid manifest skipped: ${err.message}`);
+        if (err instanceof InvalidObjectError) {
+          this.#log.warn({ ...where, kind, object: err.ref, field: err.field }, `invalid manifest skipped: ${err.message}`);
+        } else {
+          // Not a converter's error: the document itself defeats the copy in
+          // #convert (nesting too deep for JSON.stringify). Still only this document.
+          this.#log.warn({ ...where, kind }, `manifest document cannot be read; skipped: ${(err as Error).message}`);
+        }
         this.#invalidDocuments++;
       }
     }

@@ -41,7 +41,10 @@ interface TestLike {
 
 export async function harness(
   t: TestLike,
-  opts: { fixture?: boolean; debounceMs?: number; rescanMs?: number; watch?: boolean; start?: boolean; lean?: LeanKind[] } = {},
+  opts: {
+    fixture?: boolean; debounceMs?: number; rescanMs?: number; watch?: boolean; start?: boolean; lean?: LeanKind[];
+    maxFileBytes?: number; maxYamlTokens?: number;
+  } = {},
 ): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'netlet-mf-'));
   if (opts.fixture) await cp(FIXTURE, dir, { recursive: true });
@@ -49,7 +52,7 @@ export async function harness(
   const changes: StoreChange[] = [];
   store.subscribe((c) => changes.push(c));
   const { log, lines } = memoryLogger();
-  const source = new ManifestSource({ dir, store, log, debounceMs: opts.debounceMs ?? 30, rescanMs: opts.rescanMs ?? 60_000, watch: opts.watch, lean: opts.lean });
+  const source = new ManifestSource({ dir, store, log, debounceMs: opts.debounceMs ?? 30, rescanMs: opts.rescanMs ?? 60_000, watch: opts.watch, lean: opts.lean, maxFileBytes: opts.maxFileBytes, maxYamlTokens: opts.maxYamlTokens });
   t.teardown(async () => {
     await source.stop();
     await rm(dir, { recursive: true, force: true });
