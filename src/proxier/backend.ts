@@ -54,10 +54,17 @@ export type SyncFailureKind = 'restore';
  */
 export class BackendSyncError extends NetletError {
   readonly kind: SyncFailureKind;
+  /**
+   * The plan (planKey) whose rules made the sync fail, when the backend can
+   * tell (iptables: the line iptables-restore refused, or rule text the
+   * renderer would not write). The proxier then syncs again without it.
+   */
+  readonly planKey: string | undefined;
 
-  constructor(kind: SyncFailureKind, message: string, options?: { cause?: unknown }) {
+  constructor(kind: SyncFailureKind, message: string, options?: { cause?: unknown; planKey?: string }) {
     super('ERR_PROXY_SYNC', message, options);
     this.kind = kind;
+    this.planKey = options?.planKey;
   }
 }
 

@@ -11,7 +11,7 @@ import type { Clock } from '../base/bounded-frequency-runner.ts';
 import type { ConntrackCleaner } from './conntrack-cleaner.ts';
 import { familyLabel } from './metrics.ts';
 import type { ProxierMetrics } from './metrics.ts';
-import type { Family, PlanSet } from './plan.ts';
+import type { Family, PlanSet, ServicePortPlan } from './plan.ts';
 
 export interface FamilyState {
   family: Family;
@@ -29,6 +29,11 @@ export interface FamilyState {
   /** Full syncs started or ended: an integrity check that saw one overlap it cannot be trusted. */
   fullSyncEvents: number;
   fullSyncRunning: boolean;
+  /**
+   * Plans left out because the backend could not load them (by key, the
+   * plan object that failed): tried again once the key's plan changes.
+   */
+  excluded: Map<string, ServicePortPlan>;
 }
 
 export function newFamilyState(family: Family, backend: ProxyBackend): FamilyState {
@@ -44,6 +49,7 @@ export function newFamilyState(family: Family, backend: ProxyBackend): FamilySta
     consecutiveFailures: 0,
     fullSyncEvents: 0,
     fullSyncRunning: false,
+    excluded: new Map(),
   };
 }
 
@@ -69,16 +75,50 @@ export interface FamilySyncRound {
   nodePortAddresses: () => string[];
 }
 
-/** Syncs one family; false when the backend failed (a full sync is then queued with backoff). */
+/**
+ * How many plans one round may leave out before it gives up and fails like
+ * any other sync: each costs a full sync, and so many bad objects at once
+ * more likely mean a broken backend than bad input.
+ */
+const MAX_EXCLUSIONS_PER_ROUND = 8;
+
+/**
+ * Syncs one family; false when the backend failed (a full sync is then
+ * queued with backoff). A failure the backend traces to one plan
+ * (BackendSyncError.planKey) leaves that plan out, logged and counted, and
+ * syncs the rest again at once: one bad object must not stop the others.
+ */
 export async function syncFamily(f: FamilyState, round: FamilySyncRound, deps: FamilySyncDeps): Promise<boolean> {
   const { log, metrics } = deps;
-  const { full, startedAt, eventAt } = round;
+  const { startedAt, eventAt } = round;
+  let full = round.full;
   const fam = familyLabel(f.family);
   const changed = new Set(f.changed);
+  // A plan that changed since it was left out is tried again.
+  for (const [key, plan] of f.excluded) if (f.plans.get(key) !== plan) f.excluded.delete(key);
   const t0 = performance.now();
   let result: SyncResult;
+  let plans = f.plans;
   try {
-    result = await f.backend.sync({ family: f.family, plans: f.plans, changed, full, nodePortAddresses: round.nodePortAddresses() });
+    for (let exclusions = 0; ; exclusions++) {
+      plans = withoutExcluded(f.plans, f.excluded);
+      try {
+        result = await f.backend.sync({ family: f.family, plans, changed, full, nodePortAddresses: round.nodePortAddresses() });
+        break;
+      } catch (err) {
+        const key = err instanceof BackendSyncError ? err.planKey : undefined;
+        const plan = key !== undefined ? plans.get(key) : undefined;
+        if (key === undefined || !plan || exclusions >= MAX_EXCLUSIONS_PER_ROUND) throw err;
+        f.excluded.set(key, plan);
+        metrics.restoreFailures.inc({ ip_family: fam });
+        log.error(
+          { err, family: fam, service: plan.servicePortName, protocol: plan.protocol, plan: key },
+          `the proxy rules of service port ${plan.servicePortName} (${plan.protocol}) cannot be loaded; it is left out until it changes, and the rest is programmed`,
+        );
+        // The failed sync may have left part of its input: the retry rewrites everything.
+        full = true;
+      }
+    }
   } catch (err) {
     f.needFull = true;
     f.consecutiveFailures++;
@@ -88,8 +128,10 @@ export async function syncFamily(f: FamilyState, round: FamilySyncRound, deps: F
     const delay = Math.min(deps.syncPeriodMs, Math.max(deps.minSyncPeriodMs, 1000) * 2 ** (f.consecutiveFailures - 1));
     log.error({ err, family: fam, full, retryInMs: delay }, 'proxy rule sync failed; a full sync is queued');
     deps.retryAfter(delay);
+    metrics.excludedServicePorts.set({ ip_family: fam }, f.excluded.size);
     return false;
   }
+  metrics.excludedServicePorts.set({ ip_family: fam }, f.excluded.size);
   const seconds = (performance.now() - t0) / 1000;
   metrics.syncDuration.observe({ ip_family: fam }, seconds);
   (full ? metrics.syncFullDuration : metrics.syncPartialDuration).observe({ ip_family: fam }, seconds);
@@ -102,14 +144,14 @@ export async function syncFamily(f: FamilyState, round: FamilySyncRound, deps: F
   // plans of changed keys are saved first: the conntrack cleaner compares them.
   let before: PlanSet | undefined;
   if (full || !previous) {
-    f.applied = new Map(f.plans);
+    f.applied = new Map(plans);
     before = previous;
   } else {
     before = new Map();
     for (const k of changed) {
       const old = previous.get(k);
       if (old) before.set(k, old);
-      const cur = f.plans.get(k);
+      const cur = plans.get(k);
       if (cur) previous.set(k, cur);
       else previous.delete(k);
     }
@@ -124,8 +166,16 @@ export async function syncFamily(f: FamilyState, round: FamilySyncRound, deps: F
 
   if (deps.conntrack) {
     // Rules first, then conntrack: deleted flows must meet the new rules (kube-proxy's order).
-    const keys = full && before ? new Set([...before.keys(), ...f.plans.keys()]) : changed;
-    await deps.conntrack.clean(f.family, before, f.plans, keys);
+    const keys = full && before ? new Set([...before.keys(), ...plans.keys()]) : changed;
+    await deps.conntrack.clean(f.family, before, plans, keys);
   }
   return true;
+}
+
+/** `plans` without the excluded ones (the same map when there are none: the common case copies nothing). */
+function withoutExcluded(plans: PlanSet, excluded: ReadonlyMap<string, ServicePortPlan>): PlanSet {
+  if (excluded.size === 0) return plans;
+  const out: PlanSet = new Map(plans);
+  for (const key of excluded.keys()) out.delete(key);
+  return out;
 }

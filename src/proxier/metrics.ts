@@ -21,6 +21,7 @@ export class ProxierMetrics {
   readonly serviceChangesTotal: Counter;
   readonly restoreFailures: Counter<'ip_family'>;
   readonly rulesTotal: Gauge<'ip_family' | 'table'>;
+  readonly excludedServicePorts: Gauge<'ip_family'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -83,6 +84,14 @@ export class ProxierMetrics {
     this.serviceChangesTotal = new Counter({
       name: 'kubeproxy_sync_proxy_rules_service_changes_total',
       help: 'Cumulative proxy rules Service changes',
+      registers,
+    });
+    // netlet's own: service ports left out of the rules because the backend
+    // could not load them (family-sync.ts); each is named in the log.
+    this.excludedServicePorts = new Gauge({
+      name: 'netlet_proxy_excluded_service_ports',
+      help: 'Service ports left out of the proxy rules because the backend could not load their rules',
+      labelNames: ['ip_family'],
       registers,
     });
     this.restoreFailures = new Counter({

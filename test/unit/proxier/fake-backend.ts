@@ -22,6 +22,8 @@ export class FakeBackend implements ProxyBackend {
   /** What intact() answers (a thrown error when 'error'); how often it was asked. */
   intactAnswer: boolean | 'error' = true;
   intactChecks = 0;
+  /** Plan keys whose rules this backend cannot load: a sync holding one fails and names it, as the iptables backend does. */
+  readonly refuses = new Set<string>();
 
   constructor(name = 'iptables') {
     this.name = name;
@@ -31,6 +33,9 @@ export class FakeBackend implements ProxyBackend {
     if (this.fail > 0) {
       this.fail--;
       throw this.failure();
+    }
+    for (const key of this.refuses) {
+      if (req.plans.has(key)) throw new BackendSyncError('restore', `iptables-restore: a rule of ${key} failed`, { planKey: key });
     }
     this.syncs.push({
       family: req.family,
