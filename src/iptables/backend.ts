@@ -18,8 +18,10 @@ import type { RenderContext } from './render-context.ts';
 import { missingJumps } from './render-fixed.ts';
 import { renderContextKey, renderPartial } from './render-partial.ts';
 import { renderSyncSteps } from './render-sync.ts';
+import { planWritingLine } from './failed-line.ts';
+import { UnsafeRuleTextError } from './rule-text.ts';
 import type { RenderedPlan, RestorePiece, SyncRender } from './render-sync.ts';
-import { RestoreStream, chainExists, parseSave, restore, saveBytes } from './restore.ts';
+import { IptablesRestoreError, RestoreStream, chainExists, parseSave, restore, saveBytes } from './restore.ts';
 import type { IptablesTools } from './tools.ts';
 
 /** Where full syncs put KUBE-PROXY-CANARY (render-sync.ts), in the order intact() looks. */
@@ -57,6 +59,8 @@ export class IptablesBackend implements ProxyBackend {
   #synced = false;
   /** The last successful sync's totals and render context (for renderPartial). */
   #totals = { ruleCount: 0, filterRuleCount: 0, ctxKey: '' };
+  /** The render context of the sync running or last run: a failed line is traced with it. */
+  #ctx: RenderContext | undefined;
   /** Time spent in iptables-restore/-save during the last sync. */
   lastApplyMs = 0;
 
@@ -78,9 +82,25 @@ export class IptablesBackend implements ProxyBackend {
     } catch (err) {
       // Whatever failed (the iptables-save before a full sync, a restore, or
       // a render the restore would have refused), the sync did not load its
-      // rules: counted as a restore failure, as netlet always has.
-      throw err instanceof BackendSyncError ? err : new BackendSyncError('restore', (err as Error).message, { cause: err });
+      // rules: counted as a restore failure, as netlet always has. A render
+      // may have stopped half-way: the next sync rewrites everything.
+      this.#synced = false;
+      if (err instanceof BackendSyncError) throw err;
+      throw new BackendSyncError('restore', (err as Error).message, { cause: err, planKey: this.#planAt(err, req) });
     }
+  }
+
+  /**
+   * The plan a failure comes from, when one can be named: a plan the
+   * renderer refused (rule-text.ts), or the writer of the line
+   * iptables-restore refused (failed-line.ts). The proxier leaves it out.
+   */
+  #planAt(err: unknown, req: SyncRequest): string | undefined {
+    if (err instanceof UnsafeRuleTextError) return err.planKey;
+    if (!(err instanceof IptablesRestoreError) || !err.failedLine || !this.#ctx) return undefined;
+    const key = planWritingLine(req.plans, err.failedLine, this.#ctx);
+    this.#log.debug({ family: this.tools.family, line: err.line, plan: key }, 'traced the refused restore line');
+    return key;
   }
 
   async #sync(req: SyncRequest): Promise<SyncResult> {
@@ -109,6 +129,7 @@ export class IptablesBackend implements ProxyBackend {
       tcpBeLiberal: this.#tcpBeLiberal,
       largeCluster,
     };
+    this.#ctx = ctx;
 
     // No canary check here: the proxier polls intact() every syncPeriod, off
     // the sync path (kube-proxy's iptables Monitor), so an endpoint change

@@ -16,6 +16,7 @@ import {
   servicePortChains,
 } from './chain-names.ts';
 import type { RenderContext } from './render-context.ts';
+import { assertRuleSafe } from './rule-text.ts';
 
 /**
  * A plan's chain names, computed once per render for both halves. The plan
@@ -40,7 +41,9 @@ export interface ServiceShape {
   externalPolicyChain: string;
 }
 
+/** Throws UnsafeRuleTextError (rule-text.ts) for a plan whose values cannot be written into rules. */
 export function shapeOf(plan: ServicePortPlan): ServiceShape {
+  assertRuleSafe(plan);
   const spn = plan.servicePortName;
   const proto = plan.protocol;
   const { svc, svl, ext, fw } = servicePortChains(spn, proto);

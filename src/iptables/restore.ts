@@ -10,6 +10,8 @@ import type { IptablesTools } from './tools.ts';
 export class IptablesRestoreError extends NetletError {
   readonly line: number;
   readonly context: string;
+  /** The text of the line iptables-restore names, '' when it is not among what was kept (backend.ts traces it to its plan). */
+  readonly failedLine: string;
 
   /** `input` is what was written, or its part that starts at line `firstLine` (a stream keeps only its last pieces). */
   constructor(tool: string, stderr: string, input: string, firstLine = 1) {
@@ -23,6 +25,7 @@ export class IptablesRestoreError extends NetletError {
     super('ERR_IPTABLES_RESTORE', `${tool} failed: ${stderr.trim() || 'no message'}${context ? `\naround line ${line}:\n${context}` : ''}`);
     this.line = line;
     this.context = context;
+    this.failedLine = at >= 0 && at < lines.length ? lines[at] : '';
   }
 }
 

@@ -1,0 +1,66 @@
+// What of a plan may be written into iptables-restore input. The input is
+// line-based and iptables-restore splits a line at spaces outside double
+// quotes, so one newline, quote or backslash in a name wrote its own lines
+// (issue 13: a Service name added an ACCEPT rule to filter INPUT). Objects
+// are validated at conversion (src/k8s/convert/); this is the renderer's own
+// check, so that no string reaches the rule text unchecked whatever path a
+// plan came by: a plan that breaks it is refused by name before any of its
+// text is written.
+
+import { NetletError } from '../base/errors.ts';
+import { planKey } from '../proxier/plan.ts';
+import type { ServicePortPlan } from '../proxier/plan.ts';
+
+/** A plan with a value that cannot be written into rule text; names the plan and the field. */
+export class UnsafeRuleTextError extends NetletError {
+  readonly planKey: string;
+  readonly field: string;
+
+  constructor(plan: ServicePortPlan, field: string, value: unknown) {
+    const shown = JSON.stringify(typeof value === 'string' && value.length > 64 ? `${value.slice(0, 64)}…` : value) ?? String(value);
+    super('ERR_UNSAFE_RULE_TEXT', `service port ${JSON.stringify(planKey(plan))}: ${field} ${shown} cannot be written into iptables rules`);
+    this.planKey = planKey(plan);
+    this.field = field;
+  }
+}
+
+/**
+ * "namespace/name:port" from names the API allows: letters, digits, '-',
+ * '.', '/', ':' only, so it sits safely inside a quoted comment or stands
+ * alone as one. 200 keeps the longest comment it is part of under
+ * xt_comment's 256 characters (API names make at most 191).
+ */
+const SERVICE_PORT_NAME = /^[A-Za-z0-9][-A-Za-z0-9._/:]{0,199}$/;
+/** An address or CIDR as iptables reads it: hex digits, '.', ':' and a prefix length. */
+const ADDRESS = /^[0-9A-Fa-f.:]{2,45}(\/\d{1,3})?$/;
+const PROTOCOLS = new Set(['tcp', 'udp', 'sctp']);
+
+const isPort = (n: unknown, min: number): boolean => Number.isInteger(n) && (n as number) >= min && (n as number) <= 65535;
+
+/** Throws UnsafeRuleTextError when a string or number of `plan` could not be written safely. */
+export function assertRuleSafe(plan: ServicePortPlan): void {
+  const refuse = (field: string, value: unknown): never => {
+    throw new UnsafeRuleTextError(plan, field, value);
+  };
+  if (typeof plan.servicePortName !== 'string' || !SERVICE_PORT_NAME.test(plan.servicePortName)) refuse('servicePortName', plan.servicePortName);
+  if (!PROTOCOLS.has(plan.protocol)) refuse('protocol', plan.protocol);
+  if (!ADDRESS.test(plan.clusterIP)) refuse('clusterIP', plan.clusterIP);
+  if (!isPort(plan.port, 1)) refuse('port', plan.port);
+  if (!isPort(plan.nodePort, 0)) refuse('nodePort', plan.nodePort);
+  if (!isPort(plan.healthCheckNodePort, 0)) refuse('healthCheckNodePort', plan.healthCheckNodePort);
+  if (!Number.isInteger(plan.affinityTimeoutSeconds) || plan.affinityTimeoutSeconds < 0) refuse('affinityTimeoutSeconds', plan.affinityTimeoutSeconds);
+  const addresses: [string, readonly string[]][] = [
+    ['externalIPs', plan.externalIPs],
+    ['loadBalancerIPs', plan.loadBalancerIPs],
+    ['loadBalancerSourceRanges', plan.loadBalancerSourceRanges],
+    ['clusterCIDRs', plan.clusterCIDRs],
+  ];
+  for (const [field, list] of addresses) {
+    for (let i = 0; i < list.length; i++) if (!ADDRESS.test(list[i])) refuse(`${field}[${i}]`, list[i]);
+  }
+  const endpoints = plan.allEndpoints;
+  for (let i = 0; i < endpoints.length; i++) {
+    if (!ADDRESS.test(endpoints[i].ip)) refuse(`endpoints[${i}].ip`, endpoints[i].ip);
+    if (!isPort(endpoints[i].port, 1)) refuse(`endpoints[${i}].port`, endpoints[i].port);
+  }
+}
