@@ -42,6 +42,7 @@ for await (const line of rl) {
       process.stdout.write(JSON.stringify({ ok: true, result }) + '\n');
     }
   } catch (err) {
-    process.stdout.write(JSON.stringify({ ok: false, error: (err as Error).message }) + '\n');
+    // planKey: the plan the backend traced the failure to (BackendSyncError), if any.
+    process.stdout.write(JSON.stringify({ ok: false, error: (err as Error).message, planKey: (err as { planKey?: string }).planKey }) + '\n');
   }
 }

@@ -123,8 +123,8 @@ export class Driver {
     this.#child.stdin!.write(JSON.stringify(req) + '\n');
     const { value, done } = await this.#lines.next();
     if (done) throw new Error('driver exited');
-    const r = JSON.parse(value) as { ok: boolean; error?: string; result?: { ruleCount?: number; intact?: boolean } };
-    if (!r.ok) throw new Error(r.error);
+    const r = JSON.parse(value) as { ok: boolean; error?: string; planKey?: string; result?: { ruleCount?: number; intact?: boolean } };
+    if (!r.ok) throw Object.assign(new Error(r.error), { planKey: r.planKey });
     return r.result ?? {};
   }
 
