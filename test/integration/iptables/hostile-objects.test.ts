@@ -105,15 +105,26 @@ async function assertOnlyTheGoodIsProgrammed(t: Tap.Test, topo: Topology): Promi
   t.notMatch(nat, /10\.96\.1\.\d/, 'no hostile service has rules');
 }
 
-t.test('hostile names in the manifest folder: each refused by name, the good service programmed, filter INPUT untouched', { skip: rootSkip() }, async (t) => {
-  const topo = await buildTopology('iph');
-  t.teardown(() => topo.lab.cleanup());
+async function manifestFolder(files: Record<string, string>): Promise<string[]> {
   const dir = await mkdtemp(join(tmpdir(), 'nliph-'));
   const cfg = join(dir, '..', `${dir.split('/').pop()}.yaml`);
   await writeFile(cfg, CONFIG);
-  await writeFile(join(dir, 'good.yaml'), GOOD);
-  await writeFile(join(dir, 'hostile.yaml'), HOSTILE);
-  const { log } = await startAgent(t, topo, ['--config', cfg, '--manifests', dir]);
+  for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
+  return ['--config', cfg, '--manifests', dir];
+}
+
+t.test('a Service name that injects rules through the manifest folder is refused; filter INPUT gains nothing', { skip: rootSkip() }, async (t) => {
+  const topo = await buildTopology('iph');
+  t.teardown(() => topo.lab.cleanup());
+  const { log } = await startAgent(t, topo, await manifestFolder({ 'good.yaml': GOOD, 'injection.yaml': hostileService(1, INJECTION, 'default', 'http') }));
+  await assertOnlyTheGoodIsProgrammed(t, topo);
+  t.ok(log().split('\n').some((l) => l.includes('invalid manifest skipped') && l.includes('injection.yaml') && l.includes('metadata.name')), 'a log line names it');
+});
+
+t.test('hostile names in the manifest folder: each refused by name, the good service programmed, filter INPUT untouched', { skip: rootSkip() }, async (t) => {
+  const topo = await buildTopology('iph');
+  t.teardown(() => topo.lab.cleanup());
+  const { log } = await startAgent(t, topo, await manifestFolder({ 'good.yaml': GOOD, 'hostile.yaml': HOSTILE }));
   await assertOnlyTheGoodIsProgrammed(t, topo);
   const skipped = log().split('\n').filter((l) => l.includes('invalid manifest skipped'));
   t.ok(skipped.some((l) => l.includes('hostile.yaml') && l.includes('y\\\\nCOMMIT') && l.includes('metadata.name')), 'a log line names the injected Service name (escaped) and the field');
