@@ -17,7 +17,7 @@ export function convertEndpointSlice(raw: unknown): EndpointSlice {
   const addressType = r.addressType;
   if (addressType === undefined || addressType === null) fail(ctx, 'addressType', 'required');
   if (!(ADDRESS_TYPES as readonly unknown[]).includes(addressType)) {
-    fail(ctx, 'addressType', `must be one of ${ADDRESS_TYPES.join(', ')}, got ${JSON.stringify(addressType)}`);
+    fail(ctx, 'addressType', `must be one of ${ADDRESS_TYPES.join(', ')}, got ${describe(addressType)}`);
   }
   const type = addressType as AddressType;
   const family = type === 'IPv4' ? 4 : type === 'IPv6' ? 6 : 0;
