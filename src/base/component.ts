@@ -23,4 +23,6 @@ export interface Component {
   stop(): Promise<void>;
   /** For /healthz: false when the component has stopped doing its job (e.g. syncs stalled). */
   healthy(): boolean;
+  /** For the /healthz body: what an operator should see at once though the component is healthy (e.g. service ports left out). */
+  details?(): Record<string, unknown>;
 }

@@ -137,4 +137,9 @@ export class ProxierComponent implements Component {
   healthy(): boolean {
     return this.#proxier?.healthy() ?? true;
   }
+
+  details(): Record<string, unknown> {
+    const excluded = this.#proxier?.excludedServicePorts() ?? [];
+    return excluded.length > 0 ? { excludedServicePorts: excluded } : {};
+  }
 }

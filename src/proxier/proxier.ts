@@ -173,6 +173,17 @@ export class Proxier {
     return this.#families.every((f) => f.oldestPending === 0 || now - f.oldestPending < timeout);
   }
 
+  /**
+   * The service ports left out of the rules because the backend could not
+   * load them (family-sync.ts), as "ns/name:port (tcp, IPv4)": shown in the
+   * /healthz body from the sync that left them out on.
+   */
+  excludedServicePorts(): string[] {
+    const out: string[] = [];
+    for (const f of this.#families) for (const p of f.excluded.values()) out.push(`${p.servicePortName} (${p.protocol}, IPv${f.family})`);
+    return out.sort();
+  }
+
   /** The current plans of a family (for `netlet trace`, tests and debugging). */
   plans(family: Family): PlanSet | undefined {
     return this.#families.find((f) => f.family === family)?.plans;

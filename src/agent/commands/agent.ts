@@ -83,7 +83,7 @@ export async function runAgent(ctx: AgentContext): Promise<number> {
       return ok;
     },
     lastUpdated: () => lastHealthy,
-    details: () => sources.details(),
+    details: () => Object.assign({}, sources.details(), ...components.map((c) => c.details?.() ?? {})),
   };
 
   // Listen for the stop signal first: a SIGTERM during start-up (a pod deleted

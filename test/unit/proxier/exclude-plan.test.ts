@@ -42,6 +42,7 @@ t.test('a plan the backend cannot load is left out, named in the log and counted
   t.equal(named.length, 1, 'one error line names the service port');
   t.equal(await excluded(), 1, 'netlet_proxy_excluded_service_ports counts it');
   t.equal(proxier.healthy(), true, 'the rest is programmed: healthy');
+  t.same(proxier.excludedServicePorts(), ['ns/bad:http (tcp, IPv4)'], 'and the /healthz body lists it from this sync on');
 
   // Later changes to the others are not frozen by it.
   store.upsert(service('ns', 'a', { clusterIPs: ['10.96.0.1'], ports: [servicePort({ port: 81 })] }));
@@ -55,6 +56,7 @@ t.test('a plan the backend cannot load is left out, named in the log and counted
   await clock.advance(1000);
   t.same(backend.last?.keys, ['ns/a:http/tcp', 'ns/bad:http/tcp', 'ns/c:http/tcp'], 'an edited object is tried again');
   t.equal(await excluded(), 0);
+  t.same(proxier.excludedServicePorts(), []);
   await proxier.stop();
 });
 
