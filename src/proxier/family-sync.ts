@@ -73,6 +73,12 @@ export interface FamilySyncRound {
   eventAt: number;
   /** Asked inside the sync's error handling, so a failure there is a failed sync like any other. */
   nodePortAddresses: () => string[];
+  /**
+   * The periodic full sync (fullSyncPeriod): plans left out are tried again
+   * even unchanged, in case what refused them was passing (a kernel module
+   * loaded since).
+   */
+  periodic?: boolean;
 }
 
 /**
@@ -94,8 +100,8 @@ export async function syncFamily(f: FamilyState, round: FamilySyncRound, deps: F
   let full = round.full;
   const fam = familyLabel(f.family);
   const changed = new Set(f.changed);
-  // A plan that changed since it was left out is tried again.
-  for (const [key, plan] of f.excluded) if (f.plans.get(key) !== plan) f.excluded.delete(key);
+  // A plan that changed since it was left out is tried again; at the periodic full sync, every one.
+  for (const [key, plan] of f.excluded) if (round.periodic || f.plans.get(key) !== plan) f.excluded.delete(key);
   const t0 = performance.now();
   let result: SyncResult;
   let plans = f.plans;

@@ -225,7 +225,8 @@ export class Proxier {
     let anyFull = false;
     const fullPeriod = this.#opts.fullSyncPeriodMs ?? this.#opts.syncPeriodMs;
     for (const f of this.#families) {
-      const full = f.needFull || startedAt - f.lastFullAt >= fullPeriod;
+      const periodic = startedAt - f.lastFullAt >= fullPeriod;
+      const full = f.needFull || periodic;
       if (!full && f.changed.size === 0 && f.applied !== undefined) {
         f.oldestPending = 0;
         continue;
@@ -237,7 +238,7 @@ export class Proxier {
       }
       try {
         const nodePortAddresses = () => this.#opts.nodePortAddresses?.(f.family, this.#node) ?? [];
-        if (!(await syncFamily(f, { full, startedAt, eventAt, nodePortAddresses }, this.#familySyncDeps))) allOk = false;
+        if (!(await syncFamily(f, { full, startedAt, eventAt, nodePortAddresses, periodic }, this.#familySyncDeps))) allOk = false;
       } finally {
         if (full) {
           f.fullSyncEvents++;

@@ -60,6 +60,23 @@ t.test('a plan the backend cannot load is left out, named in the log and counted
   await proxier.stop();
 });
 
+t.test('a plan left out is tried again, unchanged, at the periodic full sync', async (t) => {
+  const { store, clock, backend, proxier, lines } = setup();
+  store.upsert(service('ns', 'a', { clusterIPs: ['10.96.0.1'] }));
+  store.upsert(service('ns', 'bad', { clusterIPs: ['10.96.0.2'] }));
+  backend.refuses.add('ns/bad:http/tcp');
+  await proxier.start();
+  await clock.advance(0);
+  t.same(backend.last?.keys, ['ns/a:http/tcp']);
+  await clock.advance(30_000);
+  t.equal(lines.filter((l) => l.service === 'ns/bad:http').length, 2, 'still refused at the periodic full sync: left out and named again');
+  backend.refuses.clear();
+  await clock.advance(30_000);
+  t.same(backend.last?.keys, ['ns/a:http/tcp', 'ns/bad:http/tcp'], 'loadable again: back at the next periodic full sync');
+  t.same(proxier.excludedServicePorts(), []);
+  await proxier.stop();
+});
+
 t.test('a failure that names no plan still fails the sync (nothing is left out)', async (t) => {
   const { store, clock, backend, proxier, excluded } = setup();
   store.upsert(service('ns', 'a'));
