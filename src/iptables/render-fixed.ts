@@ -3,6 +3,7 @@
 // (that would need every rule of PREROUTING, INPUT, …, which are not ours):
 // a full sync checks them in iptables-save output and inserts the missing ones.
 
+import { assertRuleAddresses } from './rule-text.ts';
 import {
   KUBE_EXTERNAL_SERVICES,
   KUBE_FORWARD,
@@ -85,6 +86,7 @@ export function natFixedRules(ctx: RenderContext): string[] {
  * so loopback is excluded as kube-proxy does with that option off.
  */
 export function nodePortsDispatch(ctx: RenderContext): string[] {
+  assertRuleAddresses('nodePortAddresses', ctx.nodePortAddresses);
   const comment = '-m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain"';
   if (ctx.nodePortAddresses.length === 0) {
     return [`-A ${KUBE_SERVICES} ${comment} -m addrtype --dst-type LOCAL ! -d ${hostLoopback(ctx.family)} -j ${KUBE_NODEPORTS}`];

@@ -37,6 +37,19 @@ const PROTOCOLS = new Set(['tcp', 'udp', 'sctp']);
 
 const isPort = (n: unknown, min: number): boolean => Number.isInteger(n) && (n as number) >= min && (n as number) <= 65535;
 
+/**
+ * Node addresses (from the Node object or config) that go into the fixed
+ * rules: checked as a plan's are. Not any plan's, so a bad one fails the
+ * sync as a whole (with ERR_UNSAFE_RULE_TEXT naming it) rather than being left out.
+ */
+export function assertRuleAddresses(field: string, addresses: readonly string[]): void {
+  for (let i = 0; i < addresses.length; i++) {
+    if (!ADDRESS.test(addresses[i])) {
+      throw new NetletError('ERR_UNSAFE_RULE_TEXT', `${field}[${i}] ${JSON.stringify(String(addresses[i]).slice(0, 64))} cannot be written into iptables rules`);
+    }
+  }
+}
+
 /** Throws UnsafeRuleTextError when a string or number of `plan` could not be written safely. */
 export function assertRuleSafe(plan: ServicePortPlan): void {
   const refuse = (field: string, value: unknown): never => {

@@ -54,6 +54,11 @@ t.test('a plan whose values would break the rule text is refused by name, per fi
   t.doesNotThrow(() => renderFirstSync(planSet(good, plan('shop', 'v6', { family: 6, clusterIP: 'fd00::10', clusterEndpoints: [ep('fd00::1:2', 80)] }))), 'IPv6 addresses pass');
 });
 
+t.test('a node address that would break the rule text fails the render, named', async (t) => {
+  t.throws(() => renderFirstSync(planSet(good), { ...ctx4, nodePortAddresses: ['192.168.1.1 -j ACCEPT'] }), { code: 'ERR_UNSAFE_RULE_TEXT', message: /nodePortAddresses\[0\]/ });
+  t.doesNotThrow(() => renderFirstSync(planSet(good), { ...ctx4, nodePortAddresses: ['192.168.1.1'] }));
+});
+
 t.test('every line of a good render is traced to the plan that wrote it; shared lines to none', async (t) => {
   const other = plan('shop', 'api', { clusterIP: '10.96.0.11', nodePort: 30080, clusterEndpoints: [ep('10.244.1.5', 9090)] });
   const plans = planSet(good, other);
