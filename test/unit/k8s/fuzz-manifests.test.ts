@@ -18,6 +18,10 @@ import { ManifestSyntaxError, parseManifests } from '../../../src/k8s/manifest-f
 import { readSnapshot, SnapshotError } from '../../../src/k8s/snapshot.ts';
 import type { AnyObject, Kind } from '../../../src/k8s/objects.ts';
 import { harness, keys, LEVEL } from './manifests-helpers.ts';
+import { buildPlans } from '../../../src/proxier/plan-builder.ts';
+import type { EndpointSlice, Service } from '../../../src/k8s/objects.ts';
+import { renderFirstSync } from '../iptables/render-helpers.ts';
+import { planSet } from '../iptables/plans.ts';
 
 const SEED = Number(process.env.NETLET_FUZZ_SEED ?? Date.now() % 2 ** 31);
 t.comment(`fuzz seed ${SEED} (replay with NETLET_FUZZ_SEED=${SEED})`);
@@ -226,4 +230,37 @@ t.test('snapshot: a mutated object is refused alone (or the file as damaged); ne
     }
   }
   t.ok(runs > 20, `${runs} snapshots`);
+});
+
+t.test('whatever conversion keeps, the proxier plans and iptables renders without refusing it', async (t) => {
+  const end = performance.now() + BUDGET_MS;
+  let runs = 0;
+  let rendered = 0;
+  const ctx = { nodeName: 'node-1', node: undefined, masqueradeAll: false, clusterCIDRs: ['10.244.0.0/16'] };
+  while (performance.now() < end) {
+    runs++;
+    const rawSvc = validRaw('Service', 'web', runs);
+    const rawSlice = validRaw('EndpointSlice', 'web-1', runs);
+    let svc: Service;
+    let slice: EndpointSlice;
+    try {
+      svc = convertObject('Service', random() < 0.5 ? mutate(rawSvc) : rawSvc);
+      slice = convertObject('EndpointSlice', random() < 0.5 ? mutate(rawSlice) : rawSlice);
+    } catch (err) {
+      if (!(err instanceof InvalidObjectError)) throw err;
+      continue;
+    }
+    for (const family of [4, 6] as const) {
+      const plans = buildPlans(svc, [slice], family, ctx);
+      if (plans.length === 0) continue;
+      try {
+        renderFirstSync(planSet(...plans), { family, masqMark: '0x4000', nodePortAddresses: [], tcpBeLiberal: false, largeCluster: false });
+        rendered++;
+      } catch (err) {
+        t.fail(`a converted object the renderer refuses: ${(err as Error).message} (seed ${SEED})`);
+        return;
+      }
+    }
+  }
+  t.ok(rendered > 10, `${rendered} renders of ${runs} mutated pairs`);
 });
