@@ -82,11 +82,13 @@ export interface FamilySyncRound {
 }
 
 /**
- * How many plans one round may leave out before it gives up and fails like
- * any other sync: each costs a full sync, and so many bad objects at once
- * more likely mean a broken backend than bad input.
+ * How many plans a family may have left out at once. Past it, a failing
+ * sync fails like any other (logged, retried, /healthz unhealthy after
+ * 2×syncPeriod): so many bad objects more likely mean a broken backend or
+ * kernel than bad input, and leaving out plan after plan would empty the
+ * rules quietly. Each exclusion also costs a full sync.
  */
-const MAX_EXCLUSIONS_PER_ROUND = 8;
+export const MAX_EXCLUDED_PLANS = 8;
 
 /**
  * Syncs one family; false when the backend failed (a full sync is then
@@ -106,7 +108,7 @@ export async function syncFamily(f: FamilyState, round: FamilySyncRound, deps: F
   let result: SyncResult;
   let plans = f.plans;
   try {
-    for (let exclusions = 0; ; exclusions++) {
+    for (;;) {
       plans = withoutExcluded(f.plans, f.excluded);
       try {
         result = await f.backend.sync({ family: f.family, plans, changed, full, nodePortAddresses: round.nodePortAddresses() });
@@ -114,7 +116,7 @@ export async function syncFamily(f: FamilyState, round: FamilySyncRound, deps: F
       } catch (err) {
         const key = err instanceof BackendSyncError ? err.planKey : undefined;
         const plan = key !== undefined ? plans.get(key) : undefined;
-        if (key === undefined || !plan || exclusions >= MAX_EXCLUSIONS_PER_ROUND) throw err;
+        if (key === undefined || !plan || f.excluded.size >= MAX_EXCLUDED_PLANS) throw err;
         f.excluded.set(key, plan);
         metrics.restoreFailures.inc({ ip_family: fam });
         log.error(

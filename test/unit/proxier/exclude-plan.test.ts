@@ -9,6 +9,7 @@ import { memoryLogger } from '../k8s/manifests-helpers.ts';
 import { ObjectStore } from '../../../src/k8s/store.ts';
 import { ProxierMetrics } from '../../../src/proxier/metrics.ts';
 import { Proxier } from '../../../src/proxier/proxier.ts';
+import { MAX_EXCLUDED_PLANS } from '../../../src/proxier/family-sync.ts';
 import { service, servicePort } from '../../helpers/objects.ts';
 import { FakeBackend } from './fake-backend.ts';
 import { FakeClock } from './fake-clock.ts';
@@ -74,6 +75,20 @@ t.test('a plan left out is tried again, unchanged, at the periodic full sync', a
   await clock.advance(30_000);
   t.same(backend.last?.keys, ['ns/a:http/tcp', 'ns/bad:http/tcp'], 'loadable again: back at the next periodic full sync');
   t.same(proxier.excludedServicePorts(), []);
+  await proxier.stop();
+});
+
+t.test('past MAX_EXCLUDED_PLANS left out, a failing sync fails as a whole (a broken backend must not empty the rules quietly)', async (t) => {
+  const { store, clock, backend, proxier, excluded } = setup();
+  store.upsert(service('ns', 'good', { clusterIPs: ['10.96.1.1'] }));
+  for (let i = 0; i < MAX_EXCLUDED_PLANS + 2; i++) {
+    store.upsert(service('ns', `bad-${i}`, { clusterIPs: [`10.96.0.${i + 1}`] }));
+    backend.refuses.add(`ns/bad-${i}:http/tcp`);
+  }
+  await proxier.start();
+  await clock.advance(0);
+  t.equal(backend.syncs.length, 0, 'no sync succeeded');
+  t.equal(await excluded(), MAX_EXCLUDED_PLANS, 'no more than the cap left out');
   await proxier.stop();
 });
 
