@@ -26,7 +26,7 @@ t.test('serves calls on its socket', async (t) => {
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const socket = join(dir, 'cni.sock');
   const ctx = { log: silentLogger, nodeName: 'node-a' } as unknown as AgentContext;
-  const comp = new CniServerComponent(ctx, socket);
+  const comp = new CniServerComponent(ctx, { socket });
   t.equal(comp.healthy(), false, 'not healthy before start');
   await comp.start();
   t.equal(comp.healthy(), true);
