@@ -7,6 +7,7 @@
 // that was released and claimed again by another node in between is left alone.
 
 import { ApiClient, ApiError, resourcePath } from '../k8s/client.ts';
+import { describeApiFailure } from '../k8s/api-failure.ts';
 import type { ListResult, Query, RawJson } from '../k8s/client.ts';
 import { NetletError } from '../base/errors.ts';
 import type { ClusterConnection } from '../k8s/connection.ts';
@@ -88,7 +89,7 @@ export class KubernetesClaims implements BlockClaims {
     try {
       current = (await (await this.#api()).get(`${IPAMBLOCKS_PATH}/${blockObjectName(block.cidr)}`)) as RawBlock;
     } catch (err) {
-      throw claimError('reclaim', block.cidr, err);
+      throw claimError('reclaim', 'get', block.cidr, err);
     }
     return current.spec?.node === this.#node ? 'ours' : 'taken';
   }
@@ -107,7 +108,7 @@ export class KubernetesClaims implements BlockClaims {
       return true;
     } catch (err) {
       if (err instanceof ApiError && err.isAlreadyExists) return false;
-      throw claimError('claim', block.cidr, err);
+      throw claimError('claim', 'create', block.cidr, err);
     }
   }
 
@@ -119,7 +120,7 @@ export class KubernetesClaims implements BlockClaims {
       current = (await api.get(path)) as RawBlock;
     } catch (err) {
       if (err instanceof ApiError && err.isNotFound) return false;
-      throw claimError('release', block.cidr, err);
+      throw claimError('release', 'get', block.cidr, err);
     }
     if (current.spec?.node !== this.#node) return false;
     try {
@@ -128,7 +129,7 @@ export class KubernetesClaims implements BlockClaims {
     } catch (err) {
       // Gone already, or changed since we read it (no longer provably ours): leave it.
       if (err instanceof ApiError && (err.isNotFound || err.status === 409)) return false;
-      throw claimError('release', block.cidr, err);
+      throw claimError('release', 'delete', block.cidr, err);
     }
   }
 
@@ -142,7 +143,7 @@ export class KubernetesClaims implements BlockClaims {
       try {
         page = await api.list(IPAMBLOCKS_PATH, query);
       } catch (err) {
-        throw claimError('list', '', err);
+        throw claimError('list', 'list', '', err);
       }
       items.push(...(page.items as RawBlock[]));
       cont = page.metadata.continue || undefined;
@@ -151,9 +152,12 @@ export class KubernetesClaims implements BlockClaims {
   }
 }
 
-function claimError(verb: string, cidr: string, cause: unknown): NetletError {
+/** `step`: what the claims were doing; `verb`: the API verb that failed (a 403/401 names it, as RBAC rules do). */
+function claimError(step: string, verb: string, cidr: string, cause: unknown): NetletError {
   const what = cidr ? ` ${cidr}` : '';
-  return new NetletError('ERR_IPAM_CLAIMS', `IPAM block claims: ${verb}${what} failed: ${(cause as Error).message}`, { cause });
+  const why = describeApiFailure(cause, verb, 'ipamblocks.netlet.io');
+  const detail = why.kind === 'forbidden' || why.kind === 'unauthorized' ? `${why.headline}: ` : '';
+  return new NetletError('ERR_IPAM_CLAIMS', `IPAM block claims: ${step}${what} failed: ${detail}${(cause as Error).message}`, { cause });
 }
 
 /**
