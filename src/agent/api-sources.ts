@@ -46,6 +46,7 @@ export async function createApiSources(ctx: AgentContext, only?: readonly Kind[]
   const source = new ApiSource({ client, store: ctx.store, kinds, log, metrics, snapshot, lean });
   log.info({ server: conn.server, from: conn.source, kinds }, 'using the API server');
   return {
+    connection: conn,
     start: () => source.start(),
     async stop() {
       await source.stop();

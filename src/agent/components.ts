@@ -1,3 +1,4 @@
+import type { ClusterConnection } from '../k8s/connection.ts';
 import { proxierOptions } from './config.ts';
 import type { AgentContext, Component } from './component.ts';
 import { configuredBackend } from './proxy-backends.ts';
@@ -7,7 +8,7 @@ import { configuredBackend } from './proxy-backends.ts';
  * a fixed, documented order). Each lives in its own room and is loaded only
  * when enabled.
  */
-export async function createComponents(ctx: AgentContext): Promise<Component[]> {
+export async function createComponents(ctx: AgentContext, from: { connection?: ClusterConnection } = {}): Promise<Component[]> {
   const components: Component[] = [];
   // The proxy.mode's backend (agent/proxy-backends.ts); a mode netlet has no backend for is a ConfigError naming proxy.mode.
   const backend = await configuredBackend(ctx.config, { log: ctx.log, metrics: ctx.metrics });
@@ -20,6 +21,10 @@ export async function createComponents(ctx: AgentContext): Promise<Component[]> 
     const { corefile, listen, clusterDomain } = ctx.config.dns;
     components.push(new (await import('../dns/component.ts')).DnsComponent(ctx, { corefile, listen, clusterDomain }));
   }
-  if (ctx.config.cni.serve) components.push(new (await import('../cni/component.ts')).CniServerComponent(ctx, ctx.config.cni.socket));
+  if (ctx.config.cni.serve) {
+    // Block claims made for the CNI calls use the agent's own connection (its --kubeconfig), not a default chain of their own.
+    const { CniServerComponent } = await import('../cni/component.ts');
+    components.push(new CniServerComponent(ctx, { socket: ctx.config.cni.socket, connection: from.connection }));
+  }
   return components;
 }

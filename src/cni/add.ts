@@ -19,6 +19,7 @@ import type { NetConf } from './config.ts';
 import { CniCode, CniError } from './errors.ts';
 import { UndoStack, attachmentOf, hostVethAlias, hostVethName, ownerOf } from './attachment.ts';
 import { mergeResults } from './result.ts';
+import { refuseOwnNetns } from './own-netns.ts';
 import type { CniResult } from './result.ts';
 import { bridgeMode } from './bridge-mode.ts';
 import { routedMode } from './routed-mode.ts';
@@ -43,6 +44,8 @@ export async function cmdAdd(env: CniEnv, conf: NetConf, ipam: Ipam): Promise<Cn
   let pod: Rtnl | undefined;
   try {
     netnsFd = openNetns(env.netns);
+    // Before anything is allocated or created: the node's own namespace is never a pod's.
+    refuseOwnNetns(netnsFd, env.netns);
     const allocs = await ipam.allocate(ownerOf(env));
     undo.push(() => ipam.release(id));
     if (allocs.length === 0) throw new CniError(CniCode.internal, 'IPAM returned no address');

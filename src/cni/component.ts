@@ -1,34 +1,47 @@
 // The agent component that serves netlet-cni's fast path (server.ts): the
 // node's C shim hands each CNI call to the agent, which runs it warm.
-// Wiring (agent config + components.ts) is the agent's: create it with the
-// socket path when the config asks for it, e.g.
-//   if (ctx.config.cni.serve) components.push(new CniServerComponent(ctx, ctx.config.cni.socket));
+// Wiring (agent config + components.ts) is the agent's: it creates this with
+// the socket path and the agent's own API connection, so IPAM block claims
+// made for a call use the agent's identity (its --kubeconfig), not whatever
+// $KUBECONFIG or ~/.kube/config the agent's process happens to see.
 import type { Server } from 'node:net';
 import type { Component, ComponentContext } from '../base/component.ts';
+import type { ClusterConnection } from '../k8s/connection.ts';
 import { DEFAULT_CNI_SOCKET, startCniServer } from './server.ts';
+
+export interface CniServerOptions {
+  socket?: string;
+  /** The agent's API connection; absent (a manifest folder) leaves the IPAM config's kubeconfig or the default chain. */
+  connection?: ClusterConnection;
+}
 
 export class CniServerComponent implements Component {
   readonly name = 'cni-server';
   readonly #ctx: ComponentContext;
   readonly #socketPath: string;
+  readonly #connection: ClusterConnection | undefined;
   #server: Server | undefined;
 
-  constructor(ctx: ComponentContext, socketPath = DEFAULT_CNI_SOCKET) {
+  constructor(ctx: ComponentContext, options: CniServerOptions = {}) {
     this.#ctx = ctx;
-    this.#socketPath = socketPath;
+    this.#socketPath = options.socket ?? DEFAULT_CNI_SOCKET;
+    this.#connection = options.connection;
   }
 
   async start(): Promise<void> {
     const { createIpam } = await import('../ipam/index.ts');
     const log = this.#ctx.log.child({ component: this.name });
+    const connection = this.#connection;
     this.#server = await startCniServer({
       socketPath: this.#socketPath,
-      createIpam: (conf, opts) => createIpam(conf, { ...opts, log }),
+      createIpam: (conf, opts) => createIpam(conf, { ...opts, log, connection }),
       // When the network config names no node, the agent's own name (--node-name) is used.
       nodeName: this.#ctx.nodeName,
       onError: (err) => log.warn({ err }, 'cni-server: connection failed'),
+      // The runtime shows the error to the user; the node's operator sees it here.
+      onCallFailed: (call, err) => log.warn({ ...call, code: err.cniCode, err: err.message, cause: causeCode(err) }, 'cni-server: CNI call failed'),
     });
-    log.info({ socket: this.#socketPath }, 'cni-server: serving netlet-cni calls');
+    log.info({ socket: this.#socketPath, api: connection?.source }, 'cni-server: serving netlet-cni calls');
   }
 
   async stop(): Promise<void> {
@@ -40,4 +53,10 @@ export class CniServerComponent implements Component {
   healthy(): boolean {
     return this.#server?.listening ?? false;
   }
+}
+
+/** The stable code of what made the call fail (e.g. ERR_API_FORBIDDEN), when it has one. */
+function causeCode(err: Error): string | undefined {
+  const code = (err.cause as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
 }

@@ -14,6 +14,8 @@ export type CreateIpam = (ipamConf: unknown, opts: { nodeName: string }) => Prom
 export interface Outcome {
   stdout: string;
   exitCode: number;
+  /** The error printed on stdout, for a caller that logs failures (the agent's CNI server). */
+  error?: CniError;
 }
 
 /** Maps any failure to the CNI error the runtime will show. */
@@ -34,6 +36,7 @@ export function toCniError(err: unknown): CniError {
 /** `nodeName`: when the network config names none (default: the host name; the agent passes its own). */
 export async function runCni(env: NodeJS.ProcessEnv, stdin: string, createIpam: CreateIpam, opts: { nodeName?: string } = {}): Promise<Outcome> {
   let version = LATEST_VERSION;
+  let opened: Ipam | undefined;
   try {
     const cniEnv = parseEnv(env);
     if (cniEnv.command === 'VERSION') {
@@ -45,6 +48,7 @@ export async function runCni(env: NodeJS.ProcessEnv, stdin: string, createIpam: 
     version = versionOf(raw) ?? version;
     const conf = parseNetConf(raw, cniEnv.command);
     const ipam = await createIpam(conf.ipam, { nodeName: conf.nodeName || opts.nodeName || hostname() });
+    opened = ipam;
     const out = await (async () => {
       switch (cniEnv.command) {
         case 'ADD': {
@@ -76,6 +80,9 @@ export async function runCni(env: NodeJS.ProcessEnv, stdin: string, createIpam: 
     return { stdout: out === undefined ? '' : JSON.stringify(out), exitCode: 0 };
   } catch (err) {
     const cniErr = toCniError(err);
-    return { stdout: JSON.stringify(errorJson(cniErr, version)), exitCode: 1 };
+    return { stdout: JSON.stringify(errorJson(cniErr, version)), exitCode: 1, error: cniErr };
+  } finally {
+    // API connections of block claims: a resident server must not keep one per call.
+    await opened?.close?.().catch(() => undefined);
   }
 }

@@ -47,23 +47,52 @@ export function encodeReply(exitCode: number, stdout: string): Buffer {
   return Buffer.concat([Buffer.from([exitCode & 0xff]), Buffer.from(stdout ? stdout + '\n' : '')]);
 }
 
-async function serve(conn: Socket, createIpam: CreateIpam, nodeName: string | undefined): Promise<void> {
+/** Which call failed, for the server's log: what the runtime passed. */
+export interface FailedCall {
+  command: string;
+  containerID: string;
+  netns: string;
+  ifname: string;
+}
+
+export interface CniServerOptions {
+  socketPath?: string;
+  createIpam: CreateIpam;
+  nodeName?: string;
+  /** A connection that broke (not a CNI failure: the runtime never got an answer). */
+  onError?: (err: Error) => void;
+  /** A call answered with a CNI error: the runtime shows it to the user, the server's owner logs it. */
+  onCallFailed?: (call: FailedCall, err: CniError) => void;
+}
+
+const failedCall = (env: Record<string, string>): FailedCall => ({
+  command: env.CNI_COMMAND ?? '',
+  containerID: env.CNI_CONTAINERID ?? '',
+  netns: env.CNI_NETNS ?? '',
+  ifname: env.CNI_IFNAME ?? '',
+});
+
+async function serve(conn: Socket, opts: CniServerOptions): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const chunk of conn) chunks.push(chunk as Buffer);
   let reply: Buffer;
+  let env: Record<string, string> = {};
   try {
-    const { env, stdin } = decodeRequest(Buffer.concat(chunks));
-    const { stdout, exitCode } = await runCni(env, stdin, createIpam, { nodeName });
+    const request = decodeRequest(Buffer.concat(chunks));
+    env = request.env;
+    const { stdout, exitCode, error } = await runCni(env, request.stdin, opts.createIpam, { nodeName: opts.nodeName });
     reply = encodeReply(exitCode, stdout);
+    if (error) opts.onCallFailed?.(failedCall(env), error);
   } catch (err) {
     const e = err instanceof CniError ? err : new CniError(CniCode.internal, (err as Error).message);
     reply = encodeReply(1, JSON.stringify(errorJson(e, LATEST_VERSION)));
+    opts.onCallFailed?.(failedCall(env), e);
   }
   conn.end(reply);
 }
 
 /** Listens on `socketPath` (mode 0600, replacing a stale socket) and serves CNI calls until closed. */
-export async function startCniServer(opts: { socketPath?: string; createIpam: CreateIpam; nodeName?: string; onError?: (err: Error) => void }): Promise<Server> {
+export async function startCniServer(opts: CniServerOptions): Promise<Server> {
   const path = opts.socketPath ?? DEFAULT_CNI_SOCKET;
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   rmSync(path, { force: true });
@@ -72,7 +101,7 @@ export async function startCniServer(opts: { socketPath?: string; createIpam: Cr
     conn.on('error', (err) => opts.onError?.(err));
     // A client that never finishes its request must not hold a connection forever.
     conn.setTimeout(REQUEST_TIMEOUT_MS, () => conn.destroy());
-    serve(conn, opts.createIpam, opts.nodeName).catch((err) => {
+    serve(conn, opts).catch((err) => {
       opts.onError?.(err as Error);
       conn.destroy();
     });

@@ -7,8 +7,10 @@
 // that was released and claimed again by another node in between is left alone.
 
 import { ApiClient, ApiError, resourcePath } from '../k8s/client.ts';
+import { describeApiFailure } from '../k8s/api-failure.ts';
 import type { ListResult, Query, RawJson } from '../k8s/client.ts';
 import { NetletError } from '../base/errors.ts';
+import type { ClusterConnection } from '../k8s/connection.ts';
 import type { BlockClaims, ClaimedBlock } from './claims.ts';
 import type { IpamConfig } from './config.ts';
 import { poolBlocks } from './pool.ts';
@@ -56,8 +58,9 @@ export class KubernetesClaims implements BlockClaims {
     if (client) await (await client.catch(() => undefined))?.close?.();
   }
 
-  static fromConfig(cfg: IpamConfig): KubernetesClaims {
-    return new KubernetesClaims(cfg.nodeName, () => connectApi(cfg.kubeconfig));
+  /** `connection`: the hosting process's own (the agent's); the config's kubeconfig wins over it. */
+  static fromConfig(cfg: IpamConfig, connection?: ClusterConnection): KubernetesClaims {
+    return new KubernetesClaims(cfg.nodeName, () => connectApi(cfg.kubeconfig, connection));
   }
 
   async owned(): Promise<ClaimedBlock[]> {
@@ -86,7 +89,7 @@ export class KubernetesClaims implements BlockClaims {
     try {
       current = (await (await this.#api()).get(`${IPAMBLOCKS_PATH}/${blockObjectName(block.cidr)}`)) as RawBlock;
     } catch (err) {
-      throw claimError('reclaim', block.cidr, err);
+      throw claimError('reclaim', 'get', block.cidr, err);
     }
     return current.spec?.node === this.#node ? 'ours' : 'taken';
   }
@@ -105,7 +108,7 @@ export class KubernetesClaims implements BlockClaims {
       return true;
     } catch (err) {
       if (err instanceof ApiError && err.isAlreadyExists) return false;
-      throw claimError('claim', block.cidr, err);
+      throw claimError('claim', 'create', block.cidr, err);
     }
   }
 
@@ -117,7 +120,7 @@ export class KubernetesClaims implements BlockClaims {
       current = (await api.get(path)) as RawBlock;
     } catch (err) {
       if (err instanceof ApiError && err.isNotFound) return false;
-      throw claimError('release', block.cidr, err);
+      throw claimError('release', 'get', block.cidr, err);
     }
     if (current.spec?.node !== this.#node) return false;
     try {
@@ -126,7 +129,7 @@ export class KubernetesClaims implements BlockClaims {
     } catch (err) {
       // Gone already, or changed since we read it (no longer provably ours): leave it.
       if (err instanceof ApiError && (err.isNotFound || err.status === 409)) return false;
-      throw claimError('release', block.cidr, err);
+      throw claimError('release', 'delete', block.cidr, err);
     }
   }
 
@@ -140,7 +143,7 @@ export class KubernetesClaims implements BlockClaims {
       try {
         page = await api.list(IPAMBLOCKS_PATH, query);
       } catch (err) {
-        throw claimError('list', '', err);
+        throw claimError('list', 'list', '', err);
       }
       items.push(...(page.items as RawBlock[]));
       cont = page.metadata.continue || undefined;
@@ -149,23 +152,44 @@ export class KubernetesClaims implements BlockClaims {
   }
 }
 
-function claimError(verb: string, cidr: string, cause: unknown): NetletError {
+/** `step`: what the claims were doing; `verb`: the API verb that failed (a 403/401 names it, as RBAC rules do). */
+function claimError(step: string, verb: string, cidr: string, cause: unknown): NetletError {
   const what = cidr ? ` ${cidr}` : '';
-  return new NetletError('ERR_IPAM_CLAIMS', `IPAM block claims: ${verb}${what} failed: ${(cause as Error).message}`, { cause });
+  const why = describeApiFailure(cause, verb, 'ipamblocks.netlet.io');
+  const detail = why.kind === 'forbidden' || why.kind === 'unauthorized' ? `${why.headline}: ` : '';
+  return new NetletError('ERR_IPAM_CLAIMS', `IPAM block claims: ${step}${what} failed: ${detail}${(cause as Error).message}`, { cause });
 }
 
-/** An ApiClient from the kubeconfig (or the default chain). */
-async function connectApi(kubeconfig: string): Promise<ApiClient> {
-  const { resolveConnection } = await import('../k8s/kubeconfig.ts');
-  const conn = await resolveConnection({ kubeconfig });
-  return new ApiClient({ server: conn.server, ca: conn.ca, cert: conn.cert, key: conn.key, token: conn.token, insecureSkipTLSVerify: conn.insecureSkipTLSVerify, requestTimeoutMs: 10_000 });
+/**
+ * An ApiClient from, in order: the IPAM config's kubeconfig, the hosting
+ * process's connection (the agent's, for its CNI server), the default chain.
+ */
+async function connectApi(kubeconfig: string, hosting: ClusterConnection | undefined): Promise<ApiClient> {
+  const conn = !kubeconfig && hosting ? hosting : await resolveOwnConnection(kubeconfig);
+  return ApiClient.fromConnection(conn, { requestTimeoutMs: 10_000 });
+}
+
+async function resolveOwnConnection(kubeconfig: string): Promise<ClusterConnection> {
+  const { KubeconfigError, resolveConnection } = await import('../k8s/kubeconfig.ts');
+  try {
+    return await resolveConnection({ kubeconfig });
+  } catch (err) {
+    // The default chain's message speaks to a command line (--kubeconfig, --manifests); the plugin has none.
+    if (!(err instanceof KubeconfigError) || err.code !== 'ERR_KUBECONFIG_NOT_FOUND') throw err;
+    throw new KubeconfigError(
+      'NOT_FOUND',
+      'IPAM datastore "kubernetes" has no API server config: set "kubeconfig" in the network config\'s ipam section, ' +
+        'or answer CNI calls from the agent (cni.serve), which uses its own connection',
+      { cause: err },
+    );
+  }
 }
 
 /** podCIDR mode without podCIDRs in the config: read this node's Node object. */
-export function kubernetesPodCidrSource(cfg: IpamConfig): () => Promise<string[]> {
+export function kubernetesPodCidrSource(cfg: IpamConfig, connection?: ClusterConnection): () => Promise<string[]> {
   return async () => {
     let node: RawJson;
-    const client = await connectApi(cfg.kubeconfig);
+    const client = await connectApi(cfg.kubeconfig, connection);
     try {
       node = await client.get(resourcePath({ group: '', version: 'v1', resource: 'nodes', name: cfg.nodeName }));
     } catch (err) {

@@ -12,7 +12,8 @@
 //     "datastore": "local",             // where block claims (blocks mode) or the Node (podCIDR mode) live:
 //                                       // "local" (a file, standalone/demo/edge) | "kubernetes" (IPAMBlock objects)
 //     "blocksFile": "/var/lib/netlet/ipam/blocks.json", // local claims file; share it between nodes on one machine
-//     "kubeconfig": "/etc/netlet/kubeconfig",           // datastore kubernetes; "" = $KUBECONFIG, in-cluster, ~/.kube/config
+//     "kubeconfig": "/etc/netlet/kubeconfig",           // datastore kubernetes; "" = the agent's own connection when
+//                                       // the agent answers the call (cni.serve), else $KUBECONFIG, in-cluster, ~/.kube/config
 //     "podCIDRs": ["10.244.1.0/24"],    // podCIDR mode: the node's podCIDRs; when absent, read from the Node object
 //     "dataDir": "/var/lib/netlet/ipam",// where this node's allocations are kept
 //     "nodeName": "node-a",             // defaults to the plugin's node name

@@ -2,6 +2,7 @@
 // section of a CNI network config (see config.ts for the format).
 
 import type { Logger } from '../base/log.ts';
+import type { ClusterConnection } from '../k8s/connection.ts';
 import { Allocator } from './allocator.ts';
 import type { BlockClaims } from './claims.ts';
 import { LocalFileClaims } from './claims-local.ts';
@@ -25,6 +26,12 @@ export interface CreateIpamOptions {
   log?: Logger;
   /** Default data directory (the config's dataDir wins); /var/lib/netlet/ipam when neither is given. */
   dataDir?: string;
+  /**
+   * The API connection of the process that hosts the IPAM (the agent's CNI
+   * server: the agent's own identity). The config's `kubeconfig` wins; with
+   * neither, the default chain ($KUBECONFIG, in-cluster, ~/.kube/config).
+   */
+  connection?: ClusterConnection;
 }
 
 /**
@@ -35,23 +42,23 @@ export interface CreateIpamOptions {
 export async function createIpam(ipamConf: unknown, opts: CreateIpamOptions): Promise<NodeIpam> {
   const cfg = parseIpamConfig(ipamConf, { nodeName: opts.nodeName, dataDir: opts.dataDir });
   const log = opts.log ?? quietLog;
-  const claims = await createClaims(cfg);
+  const claims = await createClaims(cfg, opts.connection);
   const store = new LocalStore(cfg.dataDir, cfg.nodeName, cfg.lockTimeoutMs);
   return new NodeIpam(store, new Allocator(cfg.pools, claims), log);
 }
 
-async function createClaims(cfg: IpamConfig): Promise<BlockClaims> {
+async function createClaims(cfg: IpamConfig, connection: ClusterConnection | undefined): Promise<BlockClaims> {
   if (cfg.mode === 'podCIDR') {
     if (cfg.podCIDRs.length > 0) {
       const given = cfg.podCIDRs;
       return new PodCidrClaims(async () => given);
     }
     const { kubernetesPodCidrSource } = await import('./claims-kubernetes.ts');
-    return new PodCidrClaims(kubernetesPodCidrSource(cfg));
+    return new PodCidrClaims(kubernetesPodCidrSource(cfg, connection));
   }
   if (cfg.datastore === 'kubernetes') {
     const { KubernetesClaims } = await import('./claims-kubernetes.ts');
-    return KubernetesClaims.fromConfig(cfg);
+    return KubernetesClaims.fromConfig(cfg, connection);
   }
   return new LocalFileClaims(cfg.blocksFile, cfg.nodeName, cfg.lockTimeoutMs);
 }

@@ -35,4 +35,6 @@ export interface Ipam {
   garbageCollect(valid: AttachmentId[]): Promise<number>;
   /** Every attachment that holds an address (GC uses it to find the devices of the ones it releases). */
   attachments?(): Promise<AttachmentId[]>;
+  /** Drops what it holds open (API connections); called once the call is done. */
+  close?(): Promise<void>;
 }

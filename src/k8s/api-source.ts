@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import { silentLogger } from './quiet-log.ts';
 import type { ApiClient } from './client.ts';
+import { describeApiFailure } from './api-failure.ts';
+import type { ApiFailure } from './api-failure.ts';
 import { converterFor } from './convert/index.ts';
 import type { LeanKind } from './convert/index.ts';
 import type { ApiMetrics } from './api-metrics.ts';
@@ -57,7 +59,9 @@ export class ApiSource {
   #offline = false;
   #snapshotTime: Date | undefined;
   #writer: { stop(): Promise<void> } | undefined;
-  #firstFailure: ((err: unknown) => void) | undefined;
+  #firstFailure: ((failure: { err: unknown; why: ApiFailure }) => void) | undefined;
+  /** The API failed at start: its recovery is worth an info line once every kind is listed. */
+  #failedAtStart = false;
   #fallback: Promise<void> | undefined;
   #stopped = false;
 
@@ -81,7 +85,7 @@ export class ApiSource {
           watchTimeoutSeconds: r.watchTimeoutSeconds,
           backoff: r.backoff?.(),
           onError: (err, phase) => {
-            if (phase === 'list' && !this.#allListed()) this.#firstFailure?.(err);
+            if (phase === 'list' && !this.#allListed()) this.#firstFailure?.({ err, why: describeApiFailure(err, phase, rbacName(kind)) });
           },
           onListed: () => this.#listed(),
           convert: converterFor(kind, options.lean),
@@ -100,11 +104,12 @@ export class ApiSource {
    * or, when the API cannot be reached, after the snapshot (if any) is loaded.
    */
   async start(): Promise<void> {
-    const failed = new Promise<unknown>((resolve) => (this.#firstFailure = resolve));
+    const failed = new Promise<{ err: unknown; why: ApiFailure }>((resolve) => (this.#firstFailure = resolve));
     for (const r of this.#reflectors) r.start();
     const outcome = await Promise.race([this.#store.whenSynced(...this.#kinds).then(() => 'synced' as const), failed]);
     this.#firstFailure = undefined;
     if (outcome === 'synced') return;
+    this.#failedAtStart = true;
     this.#fallback = this.#loadSnapshot(outcome);
     await this.#fallback;
   }
@@ -130,21 +135,24 @@ export class ApiSource {
     return this.#reflectors.every((r) => r.listed);
   }
 
-  async #loadSnapshot(cause: unknown): Promise<void> {
+  async #loadSnapshot(failure: { err: unknown; why: ApiFailure }): Promise<void> {
+    const cause = failure.err;
     const reason = (cause as Error)?.message ?? String(cause);
+    // "API server unreachable", "forbidden by RBAC: list services (…)", "unauthorized: …": what to fix differs.
+    const { headline, fields } = failure.why;
     if (!this.#snapshot) {
-      this.#log.error({ err: reason }, 'API server unreachable at start and no snapshot configured; waiting for it');
+      this.#log.error({ err: reason, ...fields }, `${headline} at start; no snapshot configured; waiting for it`);
       return;
     }
     let saved: Awaited<ReturnType<SnapshotAccess['load']>>;
     try {
       saved = await this.#snapshot.load();
     } catch (err) {
-      this.#log.error({ err: (err as Error).message, snapshot: this.#snapshot.path }, 'API server unreachable and the snapshot cannot be read; waiting for the API');
+      this.#log.error({ err: (err as Error).message, cause: reason, ...fields, snapshot: this.#snapshot.path }, `${headline} and the snapshot cannot be read; waiting for the API`);
       return;
     }
     if (!saved) {
-      this.#log.error({ err: reason, snapshot: this.#snapshot.path }, 'API server unreachable at start and there is no snapshot yet; waiting for it');
+      this.#log.error({ err: reason, ...fields, snapshot: this.#snapshot.path }, `${headline} at start; there is no snapshot yet; waiting for it`);
       return;
     }
     if (this.#stopped || this.#allListed()) return;
@@ -162,8 +170,8 @@ export class ApiSource {
     this.#snapshotTime = saved.time;
     this.#metrics?.offline.set(1);
     this.#log.warn(
-      { err: reason, snapshot: this.#snapshot.path, snapshotTime: saved.time.toISOString(), kinds: loaded },
-      'API server unreachable: serving the last known state from the snapshot (offline); still retrying the API',
+      { err: reason, ...fields, snapshot: this.#snapshot.path, snapshotTime: saved.time.toISOString(), kinds: loaded },
+      `${headline}: serving the last known state from the snapshot (offline); still retrying the API`,
     );
   }
 
@@ -174,7 +182,16 @@ export class ApiSource {
       this.#snapshotTime = undefined;
       this.#metrics?.offline.set(0);
       this.#log.info('API server reachable again: the snapshot is replaced by the live state (online)');
+    } else if (this.#failedAtStart) {
+      this.#log.info({ kinds: this.#kinds }, 'API server answers now: every kind is listed (synced)');
     }
+    this.#failedAtStart = false;
     if (this.#snapshot && !this.#writer && !this.#stopped) this.#writer = this.#snapshot.startWriting();
   }
+}
+
+/** The resource as RBAC rules name it ("services", "endpointslices.discovery.k8s.io"). */
+function rbacName(kind: Kind): string {
+  const spec = resourceSpec(kind);
+  return spec.group ? `${spec.resource}.${spec.group}` : spec.resource;
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { silentLogger } from './quiet-log.ts';
 import { ApiError, apiErrorFromStatus } from './api-errors.ts';
+import { describeApiFailure } from './api-failure.ts';
 import type { StatusObject } from './api-errors.ts';
 import { Backoff, sleep } from './backoff.ts';
 import type { ApiClient, RawJson } from './client.ts';
@@ -87,6 +88,11 @@ export class Reflector {
   #notServed = false;
   /** Events received by the current (or last) watch. */
   #watchEvents = 0;
+  /** Failed LIST/WATCH attempts since the last success, and when the first of them was. */
+  #failures = 0;
+  #failingSince = 0;
+  /** The resource as RBAC rules name it: "services", "endpointslices.discovery.k8s.io". */
+  readonly #rbacName: string;
 
   constructor(options: ReflectorOptions) {
     this.resource = options.resource;
@@ -104,6 +110,7 @@ export class Reflector {
     this.#convert = options.convert ?? ((raw) => convertObject(kind, raw));
     this.#lean = options.lean ?? false;
     this.#path = collectionPath(options.resource);
+    this.#rbacName = options.resource.group ? `${options.resource.resource}.${options.resource.group}` : options.resource.resource;
   }
 
   /** The last resourceVersion seen (list, event or bookmark). */
@@ -135,6 +142,7 @@ export class Reflector {
           await this.#list();
           needList = false;
           this.#backoff.reset();
+          this.#recovered('list');
         }
         phase = 'watch';
         const { events, ms } = await this.#watch();
@@ -176,7 +184,13 @@ export class Reflector {
           if (this.#watchEvents > 0) this.#backoff.reset();
         }
         const delay = Math.max(this.#backoff.next(), retryAfterMs(err));
-        this.#log.warn({ phase, err: (err as Error).message, code: (err as { code?: string }).code, retryInMs: Math.round(delay) }, `${phase} failed`);
+        if (this.#failures++ === 0) this.#failingSince = Date.now();
+        // Says which it is (RBAC, credentials, no answer): each is fixed somewhere else.
+        const why = describeApiFailure(err, phase, this.#rbacName);
+        this.#log.warn(
+          { phase, err: (err as Error).message, code: (err as { code?: string }).code, retryInMs: Math.round(delay), ...why.fields },
+          why.kind === 'unreachable' ? `${phase} failed` : `${phase} failed: ${why.headline}`,
+        );
         await sleep(delay, signal);
       }
     }
@@ -241,6 +255,7 @@ export class Reflector {
     let stamped = 0;
     for await (const ev of stream) {
       if (!this.#apply(ev?.type, ev?.object)) continue;
+      if (events === 0) this.#recovered('watch');
       events++;
       this.#watchEvents = events;
       // Bookmarks count: the store is known current up to now. At most one gauge write a second.
@@ -251,6 +266,16 @@ export class Reflector {
       }
     }
     return { events, ms: Date.now() - started };
+  }
+
+  /** After failures, the first LIST or watch event that works again is worth an info line (a warning said it broke). */
+  #recovered(phase: 'list' | 'watch'): void {
+    if (this.#failures === 0) return;
+    this.#log.info(
+      { phase, failures: this.#failures, downForMs: Date.now() - this.#failingSince },
+      `${phase} of ${this.#rbacName} works again after ${this.#failures} failed attempt${this.#failures === 1 ? '' : 's'}`,
+    );
+    this.#failures = 0;
   }
 
   /** Applies one event; false when it was not a watch event at all (ignored). */

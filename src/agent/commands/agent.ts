@@ -74,7 +74,7 @@ export const agentCommand: Command = {
 export async function runAgent(ctx: AgentContext): Promise<number> {
   const { config, log } = ctx;
   const sources = await createSources(ctx);
-  const components: Component[] = await createComponents(ctx);
+  const components: Component[] = await createComponents(ctx, { connection: sources.connection });
   let lastHealthy = Date.now();
   const health: HealthState = {
     healthy: () => {

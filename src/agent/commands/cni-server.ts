@@ -23,6 +23,8 @@ export const cniServerCommand: Command = {
       socketPath: values.socket,
       createIpam,
       onError: (err) => process.stderr.write(`netlet cni-server: ${err.message}\n`),
+      onCallFailed: (call, err) =>
+        process.stderr.write(`netlet cni-server: ${call.command} of ${call.containerID || '-'} (netns ${call.netns || '-'}) failed: code ${err.cniCode}: ${err.message}\n`),
     });
     process.stderr.write(`netlet cni-server: listening on ${values.socket}\n`);
     await new Promise<void>((resolve) => {

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CniServerComponent } from '../../../src/cni/component.ts';
+import { pino } from 'pino';
 import { silentLogger } from '../../../src/base/log.ts';
 import type { AgentContext } from '../../../src/agent/component.ts';
 
@@ -26,7 +27,7 @@ t.test('serves calls on its socket', async (t) => {
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const socket = join(dir, 'cni.sock');
   const ctx = { log: silentLogger, nodeName: 'node-a' } as unknown as AgentContext;
-  const comp = new CniServerComponent(ctx, socket);
+  const comp = new CniServerComponent(ctx, { socket });
   t.equal(comp.healthy(), false, 'not healthy before start');
   await comp.start();
   t.equal(comp.healthy(), true);
@@ -38,4 +39,23 @@ t.test('serves calls on its socket', async (t) => {
   t.equal(JSON.parse(bad.subarray(1).toString()).code, 4, 'and the CNI error');
   await comp.stop();
   t.equal(comp.healthy(), false, 'stopped');
+});
+
+t.test('a failed call is logged at warn, naming the container, its netns and the error', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'netlet-cni-comp-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const socket = join(dir, 'cni.sock');
+  const lines: Array<Record<string, unknown>> = [];
+  const log = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+  const comp = new CniServerComponent({ log, nodeName: 'node-a' } as unknown as AgentContext, { socket });
+  await comp.start();
+  t.teardown(() => comp.stop());
+  const env = { CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'c-bad', CNI_NETNS: '/run/netns/pod-x', CNI_IFNAME: 'eth0' };
+  const reply = await call(socket, env, '{"cniVersion":"1.0.0","name":"n","type":"netlet-cni","mode":"mesh","ipam":{}}');
+  t.equal(reply[0], 1);
+  const failed = lines.find((l) => l.msg === 'cni-server: CNI call failed');
+  t.match(failed, { level: 40, command: 'ADD', containerID: 'c-bad', netns: '/run/netns/pod-x', ifname: 'eth0', code: 7, err: /mode/ });
+  const ok = await call(socket, { CNI_COMMAND: 'VERSION' }, '');
+  t.equal(ok[0], 0);
+  t.equal(lines.filter((l) => l.msg === 'cni-server: CNI call failed').length, 1, 'a call that works is not logged');
 });

@@ -89,8 +89,22 @@ t.test("release deletes with a precondition, and never another node's block", as
 t.test('other API errors become ERR_IPAM_CLAIMS naming the step', async (t) => {
   const { api } = fakeApi();
   api.create = async () => {
-    throw new ApiError(403, 'Forbidden', 'ipamblocks is forbidden');
+    throw new ApiError(500, 'InternalError', 'etcdserver: request timed out');
   };
   const claims = new KubernetesClaims('n1', async () => api);
-  await t.rejects(claims.claim([pool]), { code: 'ERR_IPAM_CLAIMS', message: /claim 10\.0\.0\.0\/28 failed: ipamblocks is forbidden/ });
+  await t.rejects(claims.claim([pool]), { code: 'ERR_IPAM_CLAIMS', message: /claim 10\.0\.0\.0\/28 failed: etcdserver: request timed out/ });
+});
+
+t.test('a 403 on a claim says RBAC, with the verb and the resource', async (t) => {
+  const { api } = fakeApi();
+  api.create = async () => {
+    throw new ApiError(403, 'Forbidden', 'ipamblocks.netlet.io is forbidden: User "system:serviceaccount:netlet-system:netlet" cannot create resource "ipamblocks"');
+  };
+  const claims = new KubernetesClaims('node-a', async () => api);
+  const err = await claims.claim([pool]).then(
+    () => undefined,
+    (e: Error & { code?: string }) => e,
+  );
+  t.equal(err?.code, 'ERR_IPAM_CLAIMS');
+  t.match(err?.message, /forbidden by RBAC: create ipamblocks\.netlet\.io/);
 });
