@@ -70,7 +70,7 @@ export class ClusterDns {
       onError: (err) => opts.onError?.(err, 'answer'),
       queryLog: config.log,
     });
-    this.server = new DnsServer({ handler: this.handler, listen: config.listen, tcpIdleTimeoutMs: config.tcpIdleTimeoutMs,
+    this.server = new DnsServer({ handler: this.handler, listen: config.listen, tcpIdleTimeoutMs: config.tcpIdleTimeoutMs, tcpLimits: config.tcpLimits,
       onError: opts.onError,
       reusePort: opts.reusePort || config.workers > 1,
     });
