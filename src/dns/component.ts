@@ -100,7 +100,7 @@ export class DnsComponent implements Component {
   async start(): Promise<void> {
     const config = await this.load();
     // Registered once: a reload reuses them (a registry refuses a name twice).
-    this.#observe ??= await loadMetrics(this.#ctx.metrics);
+    this.#observe ??= await loadMetrics(this.#ctx.metrics, config);
     this.#lameduck = false;
     this.#dns = await this.#startDns(config);
     this.#log.info({ listen: this.#dns.server.addresses(), zones: config.zones }, 'cluster DNS serving');

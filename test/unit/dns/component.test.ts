@@ -139,3 +139,21 @@ t.test('kindsToWatch adds Pods when reload may turn on pods verified', async (t)
   t.same(kindsToWatch({ ...defaultDnsConfig(), reload: { intervalMs: 30_000, jitterMs: 15_000 } }), ['Service', 'EndpointSlice', 'Namespace', 'Pod']);
   t.same(kindsToWatch({ ...defaultDnsConfig(), pods: 'verified' }), ['Service', 'EndpointSlice', 'Namespace', 'Pod']);
 });
+
+t.test("coredns_* metrics carry the server block's port in their server label, as CoreDNS's do", async (t) => {
+  // A port free on 0.0.0.0 now, for the Corefile's `.:PORT` (bound on every address, as CoreDNS would).
+  const probe = dgram.createSocket('udp4');
+  await new Promise<void>((r) => probe.bind(0, '0.0.0.0', () => r()));
+  const port = probe.address().port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const corefile = await corefileIn(t, `.:${port} {\n  kubernetes cluster.local\n  forward . 127.0.0.1:9\n  cache 30\n}\n`);
+  const registry = new Registry();
+  const dns = new DnsComponent({ log: pino({ level: 'silent' }), metrics: registry, store: syncedStore(clusterObjects()), nodeName: 'n1' }, { corefile });
+  await dns.start();
+  t.teardown(() => dns.stop());
+  t.equal((await ask(port, 'svc1.testns.svc.cluster.local')).rcode, 'NOERROR');
+  const text = await registry.metrics();
+  t.match(text, new RegExp(`coredns_dns_requests_total\\{server="dns://:${port}",zone="\\.",`), 'requests');
+  t.match(text, new RegExp(`coredns_dns_responses_total\\{server="dns://:${port}",`), 'responses');
+  t.notMatch(text, /server="dns:\/\/:53"/, 'no :53 label anywhere');
+});
