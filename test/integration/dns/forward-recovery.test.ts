@@ -45,9 +45,9 @@ function startResponder(): Promise<dgram.Socket> {
   return new Promise((r) => s.bind(53, UPSTREAM, () => r(s)));
 }
 
-/** After closed sockets' handles are gone (uv_close finishes on a later turn). */
+/** Once what the last queries made is garbage: closed sockets' handles, timers of the read timeout (300 ms) and a health check. */
 const heapUsed = async () => {
-  await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 500));
   gc();
   gc();
   return process.memoryUsage().heapUsed;
