@@ -122,7 +122,8 @@ export class DnsServer {
       address: () => sock.address() as AddressInfo,
       close: (done) => {
         sock.close();
-        done();
+        // The addon closes the fd in libuv's close callback, at the end of this loop turn: done once it is free to bind again.
+        setImmediate(() => setImmediate(done));
       },
     };
     this.#udp.push(udp);
