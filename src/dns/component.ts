@@ -80,6 +80,7 @@ export class DnsComponent implements Component {
   #observe: Awaited<ReturnType<typeof loadMetrics>> | undefined;
   /** A start waiting to join another process (#joinOnceSynced); stop waits for it once synced. */
   #serving: Promise<void> | null = null;
+  #keepAlive: NodeJS.Timeout | null = null;
   #stopping = false;
 
   constructor(ctx: DnsContext, options: DnsComponentOptions) {
@@ -131,8 +132,8 @@ export class DnsComponent implements Component {
    * start: the caller starts the sources after it, and the zones need them.
    */
   async #joinOnceSynced(config: DnsConfig): Promise<void> {
-    // Nothing else may hold the event loop yet (the sources start after us).
-    const keepAlive = setInterval(() => {}, 60_000);
+    // Nothing else may hold the event loop yet (the sources start after us); stop clears it too.
+    this.#keepAlive = setInterval(() => {}, 60_000);
     try {
       await this.#ctx.store.whenSynced(...kindsNeeded(config));
       if (this.#stopping) return;
@@ -140,8 +141,13 @@ export class DnsComponent implements Component {
     } catch (err) {
       this.#log.error({ err }, 'cannot serve cluster DNS beside the process before this one');
     } finally {
-      clearInterval(keepAlive);
+      this.#endKeepAlive();
     }
+  }
+
+  #endKeepAlive(): void {
+    if (this.#keepAlive) clearInterval(this.#keepAlive);
+    this.#keepAlive = null;
   }
 
   async #serve(config: DnsConfig): Promise<void> {
@@ -238,6 +244,7 @@ export class DnsComponent implements Component {
     // A join still waiting for the store ends with the stop; one binding now is waited for.
     if (this.#serving && this.#config && this.#ctx.store.isSynced(...kindsNeeded(this.#config))) await this.#serving;
     this.#serving = null;
+    this.#endKeepAlive();
     this.#watcher?.stop();
     // A reload under way finishes first, or its new server would outlive the stop.
     await this.#reloading.catch(() => {});
