@@ -11,13 +11,13 @@ export function parseBindAddress(key: string, addr: string): { host: string; por
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
 }
 
-export async function listen(server: Server, key: string, addr: string): Promise<Server> {
+export async function listen(server: Server, key: string, addr: string, opts: { reusePort?: boolean } = {}): Promise<Server> {
   const { host, port } = parseBindAddress(key, addr);
   await new Promise<void>((resolve, reject) => {
     // EADDRINUSE/EADDRNOTAVAIL are the operator's to fix: name the key, no stack.
     const fail = (err: NodeJS.ErrnoException) => reject(new ConfigError(key, `cannot listen on ${addr}: ${err.code ?? err.message}`));
     server.once('error', fail);
-    server.listen(port, host, () => {
+    server.listen({ port, host, reusePort: opts.reusePort ?? false }, () => {
       server.off('error', fail);
       resolve();
     });

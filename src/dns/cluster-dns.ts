@@ -22,7 +22,11 @@ export interface ClusterDnsOptions {
   log?: Logger;
   /** Where worker threads' forward/cache metrics are summed (the registry the forwarder's metrics are in). */
   registry?: Registry;
-  /** Bind with SO_REUSEPORT (set for workers, and for the main thread when it has workers). */
+  /**
+   * Bind with SO_REUSEPORT; default true. Worker threads share the port
+   * through it, and so does a restarted process with the one it replaces,
+   * which serves until the new one answers (component.ts).
+   */
   reusePort?: boolean;
 }
 
@@ -70,9 +74,9 @@ export class ClusterDns {
       onError: (err) => opts.onError?.(err, 'answer'),
       queryLog: config.log,
     });
-    this.server = new DnsServer({ handler: this.handler, listen: config.listen, tcpIdleTimeoutMs: config.tcpIdleTimeoutMs,
+    this.server = new DnsServer({ handler: this.handler, listen: config.listen, tcpIdleTimeoutMs: config.tcpIdleTimeoutMs, tcpLimits: config.tcpLimits,
       onError: opts.onError,
-      reusePort: opts.reusePort || config.workers > 1,
+      reusePort: opts.reusePort ?? true,
     });
   }
 

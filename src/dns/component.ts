@@ -10,6 +10,7 @@ import { parseCorefile } from './corefile/parse.ts';
 import { CorefileWatcher } from './corefile/reload.ts';
 import { startDnsHttp, stopDnsHttp } from './http-endpoints.ts';
 import { loadDnsConfig, loadForwarder, loadMetrics, withOverrides } from './load-parts.ts';
+import { servedElsewhere } from './transport/served-elsewhere.ts';
 
 /**
  * Cluster DNS as one component, run by the agent (`--dns`, or dns.enabled in
@@ -77,6 +78,10 @@ export class DnsComponent implements Component {
   #stopTrimming: (() => void) | null = null;
   #lameduck = false;
   #observe: Awaited<ReturnType<typeof loadMetrics>> | undefined;
+  /** A start waiting to join another process (#joinOnceSynced); stop waits for it once synced. */
+  #serving: Promise<void> | null = null;
+  #keepAlive: NodeJS.Timeout | null = null;
+  #stopping = false;
 
   constructor(ctx: DnsContext, options: DnsComponentOptions) {
     this.#ctx = ctx;
@@ -96,12 +101,56 @@ export class DnsComponent implements Component {
     return this.#config;
   }
 
-  /** Sockets first, then the endpoints: queries get SERVFAIL (not silence) until the store syncs. */
+  /**
+   * Sockets first, then the endpoints: queries get SERVFAIL (not silence)
+   * until the store syncs. Unless another process serves the addresses (an
+   * overlapping restart, see #joinOnceSynced): then start returns at once
+   * and the sockets are bound once the zones are synced.
+   */
   async start(): Promise<void> {
     const config = await this.load();
     // Registered once: a reload reuses them (a registry refuses a name twice).
-    this.#observe ??= await loadMetrics(this.#ctx.metrics);
+    this.#observe ??= await loadMetrics(this.#ctx.metrics, config);
     this.#lameduck = false;
+    this.#stopping = false;
+    const busy = [];
+    for (const addr of config.listen) if (await servedElsewhere(addr)) busy.push(addr);
+    if (busy.length > 0) {
+      this.#log.info({ listen: busy }, 'another process serves these addresses; joining it once the zones are synced');
+      this.#serving = this.#joinOnceSynced(config);
+      return;
+    }
+    await this.#serve(config);
+  }
+
+  /**
+   * A restart that overlaps the process it replaces (a DaemonSet with
+   * maxSurge, a supervisor that starts the new before stopping the old):
+   * that one still answers, so this one binds beside it (SO_REUSEPORT, see
+   * cluster-dns.ts) only once its zones are synced, rather than answering
+   * SERVFAIL to the queries the kernel hands it meanwhile. Not awaited by
+   * start: the caller starts the sources after it, and the zones need them.
+   */
+  async #joinOnceSynced(config: DnsConfig): Promise<void> {
+    // Nothing else may hold the event loop yet (the sources start after us); stop clears it too.
+    this.#keepAlive = setInterval(() => {}, 60_000);
+    try {
+      await this.#ctx.store.whenSynced(...kindsNeeded(config));
+      if (this.#stopping) return;
+      await this.#serve(config);
+    } catch (err) {
+      this.#log.error({ err }, 'cannot serve cluster DNS beside the process before this one');
+    } finally {
+      this.#endKeepAlive();
+    }
+  }
+
+  #endKeepAlive(): void {
+    if (this.#keepAlive) clearInterval(this.#keepAlive);
+    this.#keepAlive = null;
+  }
+
+  async #serve(config: DnsConfig): Promise<void> {
     this.#dns = await this.#startDns(config);
     this.#log.info({ listen: this.#dns.server.addresses(), zones: config.zones }, 'cluster DNS serving');
     try {
@@ -191,6 +240,11 @@ export class DnsComponent implements Component {
    * sockets close (CoreDNS plugin/health).
    */
   async stop(): Promise<void> {
+    this.#stopping = true;
+    // A join still waiting for the store ends with the stop; one binding now is waited for.
+    if (this.#serving && this.#config && this.#ctx.store.isSynced(...kindsNeeded(this.#config))) await this.#serving;
+    this.#serving = null;
+    this.#endKeepAlive();
     this.#watcher?.stop();
     // A reload under way finishes first, or its new server would outlive the stop.
     await this.#reloading.catch(() => {});

@@ -16,6 +16,7 @@ import type { ForwardEvents } from './forward/upstream-forwarder.ts';
 import { resolveUpstreams } from './forward/upstream-list.ts';
 import type { Question } from './forward/message.ts';
 import type { WorkerMetricsRecorder } from './metrics/worker-metrics.ts';
+import { serverLabel } from './server-label.ts';
 
 export interface ForwarderParts {
   /** Called when `loop` sees its probe come back; the default logs and exits with status 1, as CoreDNS halts. */
@@ -82,12 +83,6 @@ export function cacheLimitsOf(config: DnsConfig): CacheLimits {
 /** The server/zones labels of the cache metrics for this config. */
 export function cacheMetricLabels(config: DnsConfig): { server: string; zones: string } {
   return { server: serverLabel(config), zones: (config.forward ?? defaultForwardOptions()).from };
-}
-
-function serverLabel(config: DnsConfig): string {
-  const l = config.listen[0];
-  const host = !l || l.host === '0.0.0.0' || l.host === '::' ? '' : l.host;
-  return `dns://${host}:${l?.port ?? 53}`;
 }
 
 export function createForwarder(config: DnsConfig, log: Logger, registry?: Registry, parts: ForwarderParts = {}): ForwardChain | null {

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { Registry } from 'prom-client';
-import { createMetricsServer, listen } from '../base/http-servers.ts';
+import { createMetricsServer, listen as listenOn } from '../base/http-servers.ts';
 
 // CoreDNS's HTTP side of the DNS component, on CoreDNS's ports so probes and
 // scrape configs carry over: `health` (:8080 /health, 200 "OK" while the
@@ -30,6 +30,8 @@ function textServer(path: string, answer: () => [number, string]): Server {
 /** Starts the endpoints whose address is not ''; returns the servers to close. */
 export async function startDnsHttp(opts: DnsHttpOptions): Promise<Server[]> {
   const servers: Server[] = [];
+  // SO_REUSEPORT, as the DNS sockets: a restart that overlaps the process it replaces binds beside it (component.ts).
+  const listen = (server: Server, key: string, addr: string) => listenOn(server, key, addr, { reusePort: true });
   try {
     if (opts.health) servers.push(await listen(textServer('/health', () => [200, 'OK']), 'health', opts.health));
     if (opts.ready) {

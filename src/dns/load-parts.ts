@@ -9,6 +9,7 @@ import { createForwarder } from './forward-chain.ts';
 import type { Forwarder } from './forward/forwarder.ts';
 import type { Observation } from './answer/handler.ts';
 import { createDnsMetrics } from './metrics/coredns-metrics.ts';
+import { serverLabel } from './server-label.ts';
 import type { WorkerMetricsRecorder } from './metrics/worker-metrics.ts';
 
 // What a DNS server is built from, in the component and in worker threads:
@@ -54,7 +55,7 @@ export async function loadForwarder(config: DnsConfig, log: Logger, registry?: R
   return createForwarder(config, log, registry, { recorder });
 }
 
-/** The hook that feeds the coredns_* metrics. */
-export async function loadMetrics(registry: Registry): Promise<(o: Observation) => void> {
-  return createDnsMetrics(registry);
+/** The hook that feeds the coredns_* metrics, labelled with the config's server address (server-label.ts). */
+export async function loadMetrics(registry: Registry, config: DnsConfig): Promise<(o: Observation) => void> {
+  return createDnsMetrics(registry, { server: serverLabel(config), zone: '.', family: '1' });
 }

@@ -43,8 +43,10 @@ export interface DnsConfig {
   log: boolean;
   /** `errors`: log SERVFAILs and handler errors. */
   errors: boolean;
-  /** TCP connections idle longer than this are closed (ms). */
+  /** A TCP connection must bring a whole query within this long of going idle, or it is closed (ms). */
   tcpIdleTimeoutMs: number;
+  /** Caps on TCP connections per server (src/dns/transport/tcp-admission.ts); absent: its defaults. */
+  tcpLimits?: { maxConnections: number; maxPerSource: number };
   /** Encoded answers kept for reuse; 0 disables that cache. */
   answerCacheSize: number;
   /**

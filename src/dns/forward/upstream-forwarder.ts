@@ -28,7 +28,9 @@ function isUnder(name: string, zone: string): boolean {
  * the next. An upstream that fails starts a health-check loop (`. IN NS`
  * every health_check interval; any reply at all counts as healthy) that
  * runs until it answers again; more than max_fails failures in a row mark
- * it down. With all upstreams down one is tried at random anyway.
+ * it down. With all upstreams down one is tried at random anyway. A check
+ * that succeeds renews the upstream's shared socket (upstream.ts), so
+ * forwarding is back within one health-check interval of the upstream.
  */
 export class UpstreamForwarder implements Forwarder {
   readonly upstreams: Upstream[];
@@ -150,7 +152,9 @@ export class UpstreamForwarder implements Forwarder {
         if (this.#stopped) return;
         try {
           // Any reply, whatever its rcode, means the upstream is there (README).
-          await u.exchange(healthCheckQuery(this.#opts.healthCheckDomain, this.#opts.healthCheckRecursion), this.#opts.forceTcp, Math.min(this.#opts.timeoutMs, 1000));
+          await u.probe(healthCheckQuery(this.#opts.healthCheckDomain, this.#opts.healthCheckRecursion), this.#opts.forceTcp, Math.min(this.#opts.timeoutMs, 1000));
+          // The check got through on a fresh socket while queries failed on the shared one: queries get a fresh one too.
+          u.renew();
           this.#markHealthy(u);
           this.#checking.delete(u);
         } catch {

@@ -1,44 +1,33 @@
-import dgram from 'node:dgram';
 import net from 'node:net';
 import type { UpstreamAddress } from './upstream-list.ts';
+import { ExchangeError, UpstreamSocket } from './upstream-socket.ts';
 
-/** Why an exchange with one upstream produced no reply. */
-export class ExchangeError extends Error {
-  readonly reason: 'timeout' | 'network';
-  constructor(reason: 'timeout' | 'network', message: string) {
-    super(message);
-    this.reason = reason;
-  }
-}
-
-interface Pending {
-  clientId: number;
-  resolve: (b: Buffer) => void;
-  reject: (e: Error) => void;
-  timer: NodeJS.Timeout;
-}
+export { ExchangeError } from './upstream-socket.ts';
 
 const MAX_TCP_REPLY = 65535;
 
 /**
- * One upstream server: a UDP socket shared by all queries to it (each
- * query gets a fresh random ID on the wire, restored to the client's on
- * the way back, so concurrent clients that chose the same ID cannot get
- * each other's answers), and a TCP connection per query for the rare
+ * One upstream server: a connected UDP socket shared by all queries to it
+ * (upstream-socket.ts), and a TCP connection per query for the rare
  * truncated reply or `force_tcp`.
+ *
+ * The shared socket's life cycle, as CoreDNS's forward plugin has it: made
+ * on first use; closed when it errs while connecting (the next query makes
+ * a new one), when idle for `expire`, or when a health check succeeds after
+ * failures (a socket that failed while a fresh one got through is not
+ * trusted again). Health checks go over a socket of their own, made and
+ * closed per check, so they neither keep the shared socket from expiring nor
+ * depend on it.
  */
 export class Upstream {
   readonly address: UpstreamAddress;
   /** Failures in a row (exchanges and health checks); a success resets it. */
   fails = 0;
   readonly #expireMs: number;
-  #udp: dgram.Socket | null = null;
-  /** Settles when the UDP socket is connected to the upstream (sends wait for it). */
-  #connecting: Promise<void> | null = null;
-  #connected = false;
-  #lastUsed = 0;
+  #socket: UpstreamSocket | null = null;
+  /** Sockets closing, each once its last query settles (renew()), and health-check sockets. */
+  readonly #others = new Set<UpstreamSocket>();
   #expiry: NodeJS.Timeout | null = null;
-  readonly #pending = new Map<number, Pending>();
 
   constructor(address: UpstreamAddress, opts: { expireMs: number }) {
     this.address = address;
@@ -51,104 +40,66 @@ export class Upstream {
   }
 
   exchange(query: Buffer, tcp: boolean, timeoutMs: number): Promise<Buffer> {
-    return tcp ? this.#exchangeTcp(query, timeoutMs) : this.#exchangeUdp(query, timeoutMs);
+    return tcp ? this.#exchangeTcp(query, timeoutMs) : this.#shared().exchange(query, timeoutMs);
+  }
+
+  /** A health check's exchange: over a socket made for it and closed after (UDP), or a TCP connection. */
+  probe(query: Buffer, tcp: boolean, timeoutMs: number): Promise<Buffer> {
+    if (tcp) return this.#exchangeTcp(query, timeoutMs);
+    const sock = new UpstreamSocket(this.address, (s) => this.#others.delete(s));
+    this.#others.add(sock);
+    const done = sock.exchange(query, timeoutMs);
+    sock.retire();
+    return done;
+  }
+
+  /** The next query gets a new socket; the current one closes once its queries settle. */
+  renew(): void {
+    const old = this.#socket;
+    if (!old) return;
+    this.#socket = null;
+    if (this.#expiry) clearInterval(this.#expiry);
+    this.#expiry = null;
+    this.#others.add(old);
+    old.retire();
+  }
+
+  /** Queries sent to this upstream over UDP and not yet answered or failed. */
+  inFlight(): number {
+    let n = this.#socket?.inFlight ?? 0;
+    for (const s of this.#others) n += s.inFlight;
+    return n;
+  }
+
+  /** Whether a shared socket is open now (tests, metrics). */
+  hasSocket(): boolean {
+    return this.#socket !== null;
   }
 
   close(): void {
-    if (this.#expiry) clearInterval(this.#expiry);
-    this.#expiry = null;
-    this.#udp?.close();
-    this.#udp = null;
-    this.#connecting = null;
-    this.#connected = false;
-    for (const p of this.#pending.values()) {
-      clearTimeout(p.timer);
-      p.reject(new ExchangeError('network', 'forwarder closed'));
-    }
-    this.#pending.clear();
+    const reason = new ExchangeError('network', 'forwarder closed');
+    this.#socket?.close(reason);
+    for (const s of [...this.#others]) s.close(reason);
   }
 
-  #socket(): dgram.Socket {
-    if (this.#udp) return this.#udp;
-    // 4 MiB: room for a burst of replies, or they are lost while the event loop
-    // is busy (docs/design/dns-memory.md#socket-receive-buffers).
-    const sock = dgram.createSocket({ type: net.isIPv6(this.address.host.split('%')[0]) ? 'udp6' : 'udp4', recvBufferSize: 4 << 20 });
-    sock.on('message', (msg, rinfo) => this.#onReply(msg, rinfo));
-    sock.on('error', () => {
-      // ICMP port unreachable and the like: the pending queries time out and count as failures.
-    });
-    sock.unref();
-    this.#udp = sock;
-    // Connected, as CoreDNS's sockets are: a send skips Node's address lookup
-    // (docs/design/dns-memory.md#forwarded-queries), and the kernel drops
-    // datagrams from anywhere but the upstream. The first sends wait for the connect.
-    this.#connecting = new Promise<void>((resolve, reject) => {
-      sock.once('connect', resolve);
-      try {
-        sock.connect(this.address.port, this.address.host);
-      } catch (err) {
-        reject(err as Error);
-      }
-    });
-    this.#connecting.then(
-      () => {
-        if (this.#udp === sock) this.#connected = true;
-      },
-      () => {},
-    );
+  #shared(): UpstreamSocket {
+    if (this.#socket) return this.#socket;
+    const sock = new UpstreamSocket(this.address, (s) => this.#closed(s));
+    this.#socket = sock;
     // CoreDNS `expire`: a socket idle this long is closed (and a new one, with a new source port, opened on next use).
     this.#expiry = setInterval(() => {
-      if (this.#pending.size === 0 && performance.now() - this.#lastUsed > this.#expireMs) this.close();
-    }, Math.max(this.#expireMs, 1000));
+      if (sock.inFlight === 0 && performance.now() - sock.lastUsed > this.#expireMs) sock.close();
+    }, Math.max(this.#expireMs / 2, 500));
     this.#expiry.unref();
     return sock;
   }
 
-  #onReply(msg: Buffer, rinfo: dgram.RemoteInfo): void {
-    // Only the upstream's own address and port (RFC 5452 §9.1: match the reply's source to where the query went).
-    if (msg.length < 12 || rinfo.port !== this.address.port || rinfo.address !== this.address.host.split('%')[0]) return;
-    const p = this.#pending.get(msg.readUInt16BE(0));
-    if (!p) return; // late reply to a query that timed out, or spoofed
-    this.#pending.delete(msg.readUInt16BE(0));
-    clearTimeout(p.timer);
-    msg.writeUInt16BE(p.clientId, 0);
-    p.resolve(msg);
-  }
-
-  #exchangeUdp(query: Buffer, timeoutMs: number): Promise<Buffer> {
-    const sock = this.#socket();
-    this.#lastUsed = performance.now();
-    let wireId = (Math.random() * 0x10000) | 0;
-    for (let i = 0; this.#pending.has(wireId); i++) {
-      if (i > 64) return Promise.reject(new ExchangeError('network', 'too many queries in flight to one upstream'));
-      wireId = (Math.random() * 0x10000) | 0;
-    }
-    const out = Buffer.from(query);
-    out.writeUInt16BE(wireId, 0);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(wireId);
-        reject(new ExchangeError('timeout', `no reply from ${this.address.label} in ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#pending.set(wireId, { clientId: query.readUInt16BE(0), resolve, reject, timer });
-      const sent = (err: Error | null) => {
-        if (!err) return;
-        const p = this.#pending.get(wireId);
-        if (!p) return;
-        this.#pending.delete(wireId);
-        clearTimeout(p.timer);
-        reject(new ExchangeError('network', `send to ${this.address.label}: ${err.message}`));
-      };
-      const send = () => {
-        try {
-          sock.send(out, sent);
-        } catch (err) {
-          sent(err as Error); // closed meanwhile
-        }
-      };
-      if (this.#connected) send();
-      else this.#connecting!.then(send, sent);
-    });
+  #closed(s: UpstreamSocket): void {
+    this.#others.delete(s);
+    if (this.#socket !== s) return;
+    this.#socket = null;
+    if (this.#expiry) clearInterval(this.#expiry);
+    this.#expiry = null;
   }
 
   #exchangeTcp(query: Buffer, timeoutMs: number): Promise<Buffer> {

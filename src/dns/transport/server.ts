@@ -5,12 +5,17 @@ import type { ClientAddress, DnsHandler } from '../answer/handler.ts';
 import type { ListenAddress } from '../corefile/config.ts';
 import { BatchUdpSocket, udpBatchAddon } from './udp-batch.ts';
 import { UdpLocalSockets, isWildcard } from './udp-local-sockets.ts';
+import { DEFAULT_TCP_LIMITS, TcpAdmission } from './tcp-admission.ts';
+import type { TcpLimits } from './tcp-admission.ts';
+import { serveTcpConnection } from './tcp-connection.ts';
 
 export interface DnsServerOptions {
   handler: DnsHandler;
   listen: ListenAddress[];
-  /** TCP connections with no complete query for this long are closed. */
+  /** A TCP connection must bring a whole query within this long of going idle (tcp-connection.ts). */
   tcpIdleTimeoutMs: number;
+  /** Caps on TCP connections, in all and per source address; absent: DEFAULT_TCP_LIMITS. */
+  tcpLimits?: TcpLimits;
   /**
    * SO_REUSEPORT on every socket, so that worker threads can bind the same
    * addresses and the kernel spreads queries over them (workers/dns-workers.ts).
@@ -31,9 +36,6 @@ interface UdpSocket {
   close(done: () => void): void;
 }
 
-/** Most queries one TCP connection may have in flight (pipelined, RFC 7766 §6.2.1.1). */
-const MAX_TCP_IN_FLIGHT = 64;
-
 /**
  * Answers on UDP and TCP (RFC 1035 §4.2, RFC 7766): one socket pair per
  * listen address. UDP replies that do not fit the client's size come back
@@ -46,9 +48,11 @@ export class DnsServer {
   readonly #tcp: net.Server[] = [];
   readonly #conns = new Set<net.Socket>();
   readonly #perAddress: UdpLocalSockets[] = [];
+  readonly #admission: TcpAdmission;
 
   constructor(opts: DnsServerOptions) {
     this.#opts = opts;
+    this.#admission = new TcpAdmission(opts.tcpLimits ?? DEFAULT_TCP_LIMITS);
   }
 
   async start(): Promise<void> {
@@ -118,7 +122,8 @@ export class DnsServer {
       address: () => sock.address() as AddressInfo,
       close: (done) => {
         sock.close();
-        done();
+        // The addon closes the fd in libuv's close callback, at the end of this loop turn: done once it is free to bind again.
+        setImmediate(() => setImmediate(done));
       },
     };
     this.#udp.push(udp);
@@ -174,54 +179,28 @@ export class DnsServer {
   }
 
   #onConnection(c: net.Socket): void {
-    this.#conns.add(c);
-    c.setNoDelay(true);
-    c.setTimeout(this.#opts.tcpIdleTimeoutMs, () => c.destroy());
-    c.on('close', () => this.#conns.delete(c));
-    c.on('error', () => c.destroy());
-    let pending: Buffer = Buffer.alloc(0);
-    let inFlight = 0;
-    c.on('data', (chunk: Buffer) => {
-      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-      while (pending.length >= 2) {
-        const len = pending.readUInt16BE(0);
-        if (pending.length < 2 + len) break;
-        const msg = pending.subarray(2, 2 + len);
-        pending = pending.subarray(2 + len);
-        if (++inFlight > MAX_TCP_IN_FLIGHT) {
-          c.destroy();
-          return;
-        }
-        this.#answerTcp(c, msg, () => inFlight--);
-      }
-    });
-  }
-
-  #answerTcp(c: net.Socket, msg: Buffer, done: () => void): void {
-    const write = (b: Buffer | null) => {
-      done();
-      if (!b) {
-        // RFC 7766 §6.2.4 lets a server close on a message it cannot reply to.
-        c.end();
-        return;
-      }
-      if (c.destroyed) return;
-      const frame = Buffer.allocUnsafe(2 + b.length);
-      frame.writeUInt16BE(b.length, 0);
-      b.copy(frame, 2);
-      c.write(frame);
-    };
-    let reply: Buffer | null | Promise<Buffer | null>;
-    try {
-      reply = this.#opts.handler.handle(msg, 'tcp', this.#opts.handler.wantsClient ? tcpClient(c) : undefined);
-    } catch (err) {
-      this.#error(err as Error, 'handler');
-      done();
+    const source = c.remoteAddress ?? '';
+    // Past a cap the connection is closed at once, before it costs more than its descriptor.
+    if (!this.#admission.admit(source)) {
       c.destroy();
       return;
     }
-    if (reply instanceof Promise) reply.then(write, () => write(null));
-    else write(reply);
+    this.#conns.add(c);
+    c.on('close', () => {
+      this.#conns.delete(c);
+      this.#admission.release(source);
+    });
+    serveTcpConnection(c, {
+      readTimeoutMs: this.#opts.tcpIdleTimeoutMs,
+      answer: (msg) => {
+        try {
+          return this.#opts.handler.handle(msg, 'tcp', this.#opts.handler.wantsClient ? tcpClient(c) : undefined);
+        } catch (err) {
+          this.#error(err as Error, 'handler');
+          throw err;
+        }
+      },
+    });
   }
 }
 

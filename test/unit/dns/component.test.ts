@@ -15,9 +15,10 @@ import { defaultDnsConfig } from '../../../src/dns/corefile/config.ts';
 import { decodeReply, query, syncedStore } from './dns-helpers.ts';
 import type { Reply } from './dns-helpers.ts';
 import { clusterObjects } from './fixture.ts';
+import { ObjectStore } from '../../../src/k8s/store.ts';
 
 /** A component over the fixture cluster, with its log lines kept as objects. */
-function component(options: DnsComponentOptions) {
+function component(options: DnsComponentOptions, store: ObjectStore = syncedStore(clusterObjects())) {
   const lines: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -26,7 +27,7 @@ function component(options: DnsComponentOptions) {
     },
   });
   const log = pino({ level: 'info' }, sink);
-  const dns = new DnsComponent({ log, metrics: new Registry(), store: syncedStore(clusterObjects()), nodeName: 'n1' }, options);
+  const dns = new DnsComponent({ log, metrics: new Registry(), store, nodeName: 'n1' }, options);
   const logged = (msg: string) => lines.filter((l) => l.msg === msg);
   return { dns, lines, logged };
 }
@@ -138,4 +139,52 @@ t.test('kindsToWatch adds Pods when reload may turn on pods verified', async (t)
   t.same(kindsToWatch(defaultDnsConfig()), ['Service', 'EndpointSlice', 'Namespace']);
   t.same(kindsToWatch({ ...defaultDnsConfig(), reload: { intervalMs: 30_000, jitterMs: 15_000 } }), ['Service', 'EndpointSlice', 'Namespace', 'Pod']);
   t.same(kindsToWatch({ ...defaultDnsConfig(), pods: 'verified' }), ['Service', 'EndpointSlice', 'Namespace', 'Pod']);
+});
+
+t.test("coredns_* metrics carry the server block's port in their server label, as CoreDNS's do", async (t) => {
+  // A port free on 0.0.0.0 now, for the Corefile's `.:PORT` (bound on every address, as CoreDNS would).
+  const probe = dgram.createSocket('udp4');
+  await new Promise<void>((r) => probe.bind(0, '0.0.0.0', () => r()));
+  const port = probe.address().port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const corefile = await corefileIn(t, `.:${port} {\n  kubernetes cluster.local\n  forward . 127.0.0.1:9\n  cache 30\n}\n`);
+  const registry = new Registry();
+  const dns = new DnsComponent({ log: pino({ level: 'silent' }), metrics: registry, store: syncedStore(clusterObjects()), nodeName: 'n1' }, { corefile });
+  await dns.start();
+  t.teardown(() => dns.stop());
+  t.equal((await ask(port, 'svc1.testns.svc.cluster.local')).rcode, 'NOERROR');
+  const text = await registry.metrics();
+  t.match(text, new RegExp(`coredns_dns_requests_total\\{server="dns://:${port}",zone="\\.",`), 'requests');
+  t.match(text, new RegExp(`coredns_dns_responses_total\\{server="dns://:${port}",`), 'responses');
+  t.notMatch(text, /server="dns:\/\/:53"/, 'no :53 label anywhere');
+});
+
+t.test('beside another process on its address: joins once the zones are synced; a stop before that ends the wait', async (t) => {
+  // The process before this one: a SO_REUSEPORT socket on the UDP port, as netlet's are.
+  const before = dgram.createSocket({ type: 'udp4', reusePort: true });
+  await new Promise<void>((r) => before.bind(0, '127.0.0.1', () => r()));
+  let beforeOpen = true;
+  t.teardown(() => void (beforeOpen && before.close()));
+  const port = before.address().port;
+
+  const never = component({ listen: `127.0.0.1:${port}` }, new ObjectStore());
+  await never.dns.start();
+  t.equal(never.logged('another process serves these addresses; joining it once the zones are synced').length, 1, 'a store that never syncs: waiting');
+  await never.dns.stop();
+  t.equal(never.dns.healthy(), false, 'a stop while waiting ends the wait (and the process can exit)');
+
+  const store = new ObjectStore();
+  for (const o of clusterObjects()) store.upsert(o);
+  const joining = component({ listen: `127.0.0.1:${port}` }, store);
+  await joining.dns.start();
+  t.teardown(() => joining.dns.stop());
+  t.equal(joining.logged('another process serves these addresses; joining it once the zones are synced').length, 1);
+  t.equal(joining.dns.healthy(), false, 'not bound while the zones are not synced');
+  for (const kind of ['Service', 'EndpointSlice', 'Namespace'] as const) store.markSynced(kind);
+  const deadline = Date.now() + 5000;
+  while (!servedPort(joining.lines) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  t.equal(servedPort(joining.lines), port, 'serves beside it once synced');
+  before.close();
+  beforeOpen = false;
+  t.equal((await ask(port, 'svc1.testns.svc.cluster.local')).rcode, 'NOERROR', 'and answers when the other one is gone');
 });
