@@ -1,0 +1,288 @@
+// The nftables ProxyBackend: plans → netlet's own table (`ip netlet`, `ip6
+// netlet`), one `nft -f` transaction per sync. A full sync (at start, after
+// a failure, when intact() found the table changed, every fullSyncPeriod)
+// lists the table, rewrites its fixed chains and refills its shared maps in
+// one transaction (never deleting the table: a restarted agent adopts it,
+// and the affinity sets keep their clients) and deletes what no plan uses. A
+// partial sync writes only the changed plans' elements and own chains.
+
+import type { Logger } from '../base/log.ts';
+import { BackendSyncError } from '../proxier/backend.ts';
+import type { ProxyBackend, SyncRequest, SyncResult } from '../proxier/backend.ts';
+import type { Family, PlanSet } from '../proxier/plan.ts';
+import { NftError, applyScript, listChain, listTable, systemNft } from './nft.ts';
+import type { NftRunner } from './nft.ts';
+import { fixedChains, fixedDeclarations, pickChains, pickDeclarations, pickSetNames, sharedSetNames } from './render-fixed.ts';
+import type { FixedContext } from './render-fixed.ts';
+import { renderPlan } from './render-plan.ts';
+import type { Element, OwnChain, PlanRender, RenderContext } from './render-plan.ts';
+import { changeText, emptyChange, isEmpty } from './transaction.ts';
+import type { TableChange } from './transaction.ts';
+import { HAIRPIN, SERVICES, TABLE, wordsFor } from './words.ts';
+import type { FamilyWords } from './words.ts';
+
+export interface NftablesBackendOptions {
+  family: Family;
+  log: Logger;
+  /** The fwmark bit that marks packets for masquerading (kube-proxy's masqueradeBit). */
+  masqueradeBit: number;
+  /** proxy.conntrack.tcpBeLiberal: when set, INVALID packets are not dropped. */
+  tcpBeLiberal: boolean;
+  nft?: NftRunner;
+}
+
+/** The mark as nft prints it: "0x00004000". */
+export function nftMark(bit: number): string {
+  return `0x${(1 << bit >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+export class NftablesBackend implements ProxyBackend {
+  readonly name = 'nftables';
+  readonly #w: FamilyWords;
+  readonly #log: Logger;
+  readonly #nft: NftRunner;
+  readonly #ctx: RenderContext;
+  readonly #tcpBeLiberal: boolean;
+  /** What each plan rendered to at the last successful sync. */
+  #rendered = new Map<string, PlanRender>();
+  /** How many plans put each hairpin element in (endpoints shared by services). */
+  #hairpin = new Map<string, number>();
+  /** How many plans use each masquerade class. */
+  #classes = new Map<string, number>();
+  /** Endpoint counts whose pick chains and maps exist. */
+  #picks = new Set<number>();
+  /** The fixed chains' text as last written. */
+  #fixedText = '';
+  #ruleCount = 0;
+  #synced = false;
+
+  constructor(opts: NftablesBackendOptions) {
+    this.#w = wordsFor(opts.family);
+    this.#log = opts.log;
+    this.#nft = opts.nft ?? systemNft;
+    this.#ctx = { words: this.#w, masqMark: nftMark(opts.masqueradeBit) };
+    this.#tcpBeLiberal = opts.tcpBeLiberal;
+  }
+
+  async sync(req: SyncRequest): Promise<SyncResult> {
+    if (req.family !== this.#w.family) throw new Error(`nftables backend for IPv${this.#w.family} got an IPv${req.family} sync`);
+    const full = req.full || !this.#synced;
+    try {
+      const t0 = performance.now();
+      const written = full ? await this.#fullSync(req) : await this.#partialSync(req);
+      const applyMs = performance.now() - t0;
+      this.#log.debug({ family: this.#w.family, full, plans: req.plans.size, written, applyMs }, 'nftables sync');
+      return { ruleCount: this.#ruleCount, applyMs, rulesByTable: { [TABLE]: this.#ruleCount } };
+    } catch (err) {
+      // Whatever landed or not, the next sync is full and reads the table again.
+      this.#synced = false;
+      if (err instanceof NftError) throw new BackendSyncError('restore', err.message, { cause: err });
+      throw err;
+    }
+  }
+
+  #fixedContext(nodePortAddresses: readonly string[], classes: Map<string, number>): FixedContext {
+    const masqClasses = [...classes.keys()].filter((c) => classes.get(c)! > 0).sort();
+    return { words: this.#w, masqMark: this.#ctx.masqMark, nodePortAddresses, tcpBeLiberal: this.#tcpBeLiberal, masqClasses };
+  }
+
+  /** Renders a plan, or keeps the earlier render of the same plan object. */
+  #render(key: string, plans: PlanSet): PlanRender | undefined {
+    const plan = plans.get(key);
+    if (!plan) return undefined;
+    const earlier = this.#rendered.get(key);
+    return earlier?.plan === plan ? earlier : renderPlan(plan, this.#ctx);
+  }
+
+  async #fullSync(req: SyncRequest): Promise<number> {
+    const rendered = new Map<string, PlanRender>();
+    for (const key of req.plans.keys()) rendered.set(key, this.#render(key, req.plans)!);
+    const hairpin = new Map<string, number>();
+    const classes = new Map<string, number>();
+    const picks = new Set<number>();
+    const change = emptyChange();
+    for (const r of rendered.values()) {
+      countIn(classes, r.masqClass, 1);
+      for (const n of r.picks) picks.add(n);
+      for (const e of r.elements) {
+        // Each hairpin element once, however many plans share the endpoint.
+        if (e.set === HAIRPIN && countIn(hairpin, e.key, 1) > 1) continue;
+        change.addElements.push(e);
+      }
+      for (const c of r.chains) {
+        change.newChains.push(c.name);
+        change.rewriteChains.push(c);
+      }
+      change.newSets.push(...r.sets);
+    }
+    const fixed = this.#fixedContext(req.nodePortAddresses, classes);
+    const fixedRules = fixedChains(fixed);
+    change.declare.push(...fixedDeclarations(fixed));
+    const sortedPicks = [...picks].sort((a, b) => a - b);
+    for (const n of sortedPicks) change.declare.push(...pickDeclarations(n, this.#w));
+    change.rewriteChains.unshift(...fixedRules, ...sortedPicks.flatMap((n) => pickChains(n, fixed)));
+    const wantedSets = [...sharedSetNames(fixed), ...sortedPicks.flatMap(pickSetNames)];
+    change.flushSets.push(...wantedSets);
+
+    // Adopt: what the table holds that no plan wants any more goes, in the same transaction.
+    const listing = await listTable(this.#nft, this.#w);
+    const wantedChains = new Set(change.rewriteChains.map((c) => c.name));
+    const wantedAll = new Set([...wantedSets.map((s) => s.name), ...change.newSets.map((s) => s.name)]);
+    for (const c of listing.chains) {
+      if (wantedChains.has(c)) continue;
+      change.flushChains.push(c);
+      change.deleteChains.push(c);
+    }
+    for (const name of listing.sets) if (!wantedAll.has(name)) change.deleteSets.push({ kind: 'set', name });
+    for (const name of listing.maps) if (!wantedAll.has(name)) change.deleteSets.push({ kind: 'map', name });
+
+    await applyScript(this.#nft, changeText(this.#w, change));
+    this.#rendered = rendered;
+    this.#hairpin = hairpin;
+    this.#classes = classes;
+    this.#picks = picks;
+    this.#fixedText = chainsText(fixedRules);
+    this.#ruleCount = countRules(rendered.values(), fixedRules);
+    this.#synced = true;
+    return change.addElements.length;
+  }
+
+  async #partialSync(req: SyncRequest): Promise<number> {
+    const change = emptyChange();
+    const hairpin = new Map(this.#hairpin);
+    const classes = new Map(this.#classes);
+    const picks = new Set(this.#picks);
+    const after = new Map<string, PlanRender | undefined>();
+    for (const key of req.changed) {
+      const before = this.#rendered.get(key);
+      const now = this.#render(key, req.plans);
+      after.set(key, now);
+      if (before === now) continue;
+      countIn(classes, before?.masqClass ?? '', -1);
+      countIn(classes, now?.masqClass ?? '', 1);
+      diffElements(before?.elements ?? [], now?.elements ?? [], hairpin, change);
+      diffChains(before?.chains ?? [], now?.chains ?? [], change);
+      const setsBefore = new Set(before?.sets.map((s) => s.name));
+      const setsNow = new Set(now?.sets.map((s) => s.name));
+      for (const s of now?.sets ?? []) if (!setsBefore.has(s.name)) change.newSets.push(s);
+      for (const s of before?.sets ?? []) if (!setsNow.has(s.name)) change.deleteSets.push({ kind: 'set', name: s.name });
+      for (const n of now?.picks ?? []) {
+        if (picks.has(n)) continue;
+        picks.add(n);
+        change.declare.push(...pickDeclarations(n, this.#w));
+      }
+    }
+    const fixed = this.#fixedContext(req.nodePortAddresses, classes);
+    const newPicks = [...picks].filter((n) => !this.#picks.has(n));
+    const pickRules = newPicks.flatMap((n) => pickChains(n, fixed));
+    const fixedRules = fixedChains(fixed);
+    const fixedText = chainsText(fixedRules);
+    // A class nobody uses keeps its set until the next full sync deletes it.
+    if (fixedText !== this.#fixedText) change.declare.unshift(...fixedDeclarations(fixed));
+    change.rewriteChains.unshift(...(fixedText !== this.#fixedText ? fixedRules : []), ...pickRules);
+    if (isEmpty(change)) return 0;
+
+    await applyScript(this.#nft, changeText(this.#w, change));
+    for (const [key, r] of after) {
+      if (r) this.#rendered.set(key, r);
+      else this.#rendered.delete(key);
+    }
+    this.#hairpin = hairpin;
+    this.#classes = classes;
+    this.#picks = picks;
+    this.#fixedText = fixedText;
+    this.#ruleCount = countRules(this.#rendered.values(), fixedRules);
+    return change.addElements.length + change.deleteElements.length;
+  }
+
+  /**
+   * Whether the table still holds what the last sync wrote: its services
+   * chain with the rule every service goes through, and the hook that leads
+   * there. A deleted table (`nft flush ruleset`, a firewall reload) or
+   * flushed chains are seen; then the proxier queues a full sync. Two short
+   * `nft list chain` calls, whatever the number of services.
+   */
+  async intact(): Promise<boolean> {
+    if (!this.#synced) return true;
+    const services = await listChain(this.#nft, this.#w, SERVICES);
+    if (!services?.includes('vmap @service-ips')) return false;
+    const hook = await listChain(this.#nft, this.#w, 'nat-prerouting');
+    return hook?.includes(`jump ${SERVICES}`) ?? false;
+  }
+
+  async cleanup(): Promise<void> {
+    const listing = await listTable(this.#nft, this.#w);
+    if (listing.exists) await applyScript(this.#nft, `delete table ${this.#w.ip} ${TABLE}\n`);
+    this.#rendered.clear();
+    this.#synced = false;
+  }
+}
+
+/** Adds `by` to `key`'s count ('' is no key); returns the new count. */
+function countIn(counts: Map<string, number>, key: string, by: number): number {
+  if (!key) return 0;
+  const n = (counts.get(key) ?? 0) + by;
+  if (n === 0) counts.delete(key);
+  else counts.set(key, n);
+  return n;
+}
+
+const elementId = (e: Element): string => `${e.set}\n${e.key}`;
+
+/** The element changes of one plan; hairpin elements are counted, since plans share them. */
+function diffElements(before: readonly Element[], now: readonly Element[], hairpin: Map<string, number>, change: TableChange): void {
+  const nowById = new Map(now.map((e) => [elementId(e), e]));
+  const beforeById = new Map(before.map((e) => [elementId(e), e]));
+  for (const [id, e] of beforeById) {
+    const next = nowById.get(id);
+    if (next && next.value === e.value) continue;
+    if (e.set === HAIRPIN) {
+      if (!next && countIn(hairpin, e.key, -1) === 0) change.deleteElements.push(e);
+      continue;
+    }
+    change.deleteElements.push(e);
+  }
+  for (const [id, e] of nowById) {
+    const prev = beforeById.get(id);
+    if (prev && prev.value === e.value) continue;
+    if (e.set === HAIRPIN) {
+      if (!prev && countIn(hairpin, e.key, 1) === 1) change.addElements.push(e);
+      continue;
+    }
+    change.addElements.push(e);
+  }
+}
+
+function diffChains(before: readonly OwnChain[], now: readonly OwnChain[], change: TableChange): void {
+  const beforeByName = new Map(before.map((c) => [c.name, c]));
+  const nowNames = new Set(now.map((c) => c.name));
+  for (const c of now) {
+    const prev = beforeByName.get(c.name);
+    if (!prev) change.newChains.push(c.name);
+    if (!prev || !sameRules(prev.rules, c.rules)) change.rewriteChains.push(c);
+  }
+  for (const c of before) {
+    if (nowNames.has(c.name)) continue;
+    change.flushChains.push(c.name);
+    change.deleteChains.push(c.name);
+  }
+}
+
+function sameRules(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((r, i) => r === b[i]);
+}
+
+function chainsText(chains: readonly OwnChain[]): string {
+  return chains.map((c) => `${c.name}:\n${c.rules.join('\n')}`).join('\n');
+}
+
+/** Rules and elements the table holds, for kubeproxy_sync_proxy_rules_iptables_total's nftables counterpart. */
+function countRules(renders: Iterable<PlanRender>, fixed: readonly OwnChain[]): number {
+  let n = 0;
+  for (const c of fixed) n += c.rules.length;
+  for (const r of renders) {
+    n += r.elements.length;
+    for (const c of r.chains) n += c.rules.length;
+  }
+  return n;
+}

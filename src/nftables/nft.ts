@@ -1,0 +1,59 @@
+// Running `nft`: one `nft -f -` per sync (one kernel transaction), and the
+// terse listing a full sync reads to adopt what a previous agent left.
+
+import { NetletError } from '../base/errors.ts';
+import { runTool } from '../base/run-tool.ts';
+import { TABLE } from './words.ts';
+import type { FamilyWords } from './words.ts';
+
+/** What netlet runs nft through; a test can give its own. */
+export interface NftRunner {
+  /** Runs `nft args` with `input` on stdin. */
+  run(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }>;
+}
+
+export const systemNft: NftRunner = { run: (args, input = '') => runTool('nft', args, input) };
+
+/** nft refused an input or a command: its message names the line. */
+export class NftError extends NetletError {
+  constructor(message: string) {
+    super('ERR_NFT', message);
+  }
+}
+
+/** Applies one `nft -f` input as one transaction; throws NftError with nft's message (and the lines it names) on failure. */
+export async function applyScript(nft: NftRunner, script: string): Promise<void> {
+  const r = await nft.run(['-f', '-'], script);
+  if (r.code !== 0) throw new NftError(`nft -f failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(0, 12).join('\n')}`);
+}
+
+export interface TableListing {
+  exists: boolean;
+  chains: Set<string>;
+  sets: Set<string>;
+  maps: Set<string>;
+}
+
+/** The chains and sets of netlet's table in one family, without set contents (`nft -t`). */
+export async function listTable(nft: NftRunner, w: FamilyWords, table = TABLE): Promise<TableListing> {
+  const r = await nft.run(['-t', 'list', 'table', w.ip, table]);
+  if (r.code !== 0) {
+    if (/No such file or directory/.test(r.stderr)) return { exists: false, chains: new Set(), sets: new Set(), maps: new Set() };
+    throw new NftError(`nft list table ${w.ip} ${table} failed (exit ${r.code}): ${r.stderr.trim()}`);
+  }
+  return parseListing(r.stdout);
+}
+
+export function parseListing(text: string): TableListing {
+  const chains = new Set<string>();
+  const sets = new Set<string>();
+  const maps = new Set<string>();
+  for (const m of text.matchAll(/^\t(chain|set|map) (\S+) \{/gm)) (m[1] === 'chain' ? chains : m[1] === 'set' ? sets : maps).add(m[2]);
+  return { exists: true, chains, sets, maps };
+}
+
+/** The rules of one chain as `nft list chain` prints them, or undefined when the chain (or table) is gone. */
+export async function listChain(nft: NftRunner, w: FamilyWords, chain: string): Promise<string | undefined> {
+  const r = await nft.run(['list', 'chain', w.ip, TABLE, chain]);
+  return r.code === 0 ? r.stdout : undefined;
+}
