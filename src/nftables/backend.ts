@@ -19,7 +19,7 @@ import type { Element, OwnChain, PlanRender, RenderContext } from './render-plan
 import { changeText, emptyChange, isEmpty } from './transaction.ts';
 import type { TableChange } from './transaction.ts';
 import { HAIRPIN, SERVICES, TABLE, wordsFor } from './words.ts';
-import type { FamilyWords } from './words.ts';
+import type { FamilyWords, PickGroup } from './words.ts';
 
 export interface NftablesBackendOptions {
   family: Family;
@@ -49,8 +49,8 @@ export class NftablesBackend implements ProxyBackend {
   #hairpin = new Map<string, number>();
   /** How many plans use each masquerade class. */
   #classes = new Map<string, number>();
-  /** Endpoint counts whose pick chains and maps exist. */
-  #picks = new Set<number>();
+  /** The pick groups whose chains and maps exist. */
+  #picks = new Set<PickGroup>();
   /** The fixed chains' text as last written. */
   #fixedText = '';
   #ruleCount = 0;
@@ -99,7 +99,7 @@ export class NftablesBackend implements ProxyBackend {
     for (const key of req.plans.keys()) rendered.set(key, this.#render(key, req.plans)!);
     const hairpin = new Map<string, number>();
     const classes = new Map<string, number>();
-    const picks = new Set<number>();
+    const picks = new Set<PickGroup>();
     const change = emptyChange();
     for (const r of rendered.values()) {
       countIn(classes, r.masqClass, 1);
@@ -118,7 +118,7 @@ export class NftablesBackend implements ProxyBackend {
     const fixed = this.#fixedContext(req.nodePortAddresses, classes);
     const fixedRules = fixedChains(fixed);
     change.declare.push(...fixedDeclarations(fixed));
-    const sortedPicks = [...picks].sort((a, b) => a - b);
+    const sortedPicks = [...picks].sort();
     for (const n of sortedPicks) change.declare.push(...pickDeclarations(n, this.#w));
     change.rewriteChains.unshift(...fixedRules, ...sortedPicks.flatMap((n) => pickChains(n, fixed)));
     const wantedSets = [...sharedSetNames(fixed), ...sortedPicks.flatMap(pickSetNames)];

@@ -32,7 +32,7 @@ import {
   pickChain,
   tableRef,
 } from './words.ts';
-import type { FamilyWords } from './words.ts';
+import type { FamilyWords, PickGroup } from './words.ts';
 
 export interface FixedContext {
   words: FamilyWords;
@@ -148,42 +148,49 @@ export function fixedChains(ctx: FixedContext): OwnChain[] {
   ];
 }
 
-/** Declarations of the maps and chains that pick one of `n` endpoints. */
-export function pickDeclarations(n: number, w: FamilyWords): string[] {
+/** The protocol and endpoint count of a pick group. */
+function partsOf(g: PickGroup): { proto: string; n: number } {
+  const dash = g.indexOf('-');
+  return { proto: g.slice(0, dash), n: Number(g.slice(dash + 1)) };
+}
+
+/** Declarations of the maps and chains that pick one of N endpoints of one protocol. */
+export function pickDeclarations(g: PickGroup, w: FamilyWords): string[] {
   const t = tableRef(w);
+  const { proto } = partsOf(g);
   // typeof, not type: the numgen index is an integer nft will not name in a concatenated `type`.
-  const value = `${w.ip} daddr . th dport`;
+  const value = `${w.ip} daddr . ${proto} dport`;
   return [
-    `add map ${t} ${endpointsMap(n)} { typeof ${w.ip} daddr . meta l4proto . th dport . numgen random mod 1 : ${value}; }`,
-    `add map ${t} ${nodePortEndpointsMap(n)} { typeof meta l4proto . th dport . numgen random mod 1 : ${value}; }`,
-    `add chain ${t} ${pickChain(n)}`,
-    `add chain ${t} ${masqPickChain(n)}`,
-    `add chain ${t} ${nodePortPickChain(n)}`,
+    `add map ${t} ${endpointsMap(g)} { typeof ${w.ip} daddr . ${proto} dport . numgen random mod 1 : ${value}; }`,
+    `add map ${t} ${nodePortEndpointsMap(g)} { typeof ${proto} dport . numgen random mod 1 : ${value}; }`,
+    `add chain ${t} ${pickChain(g)}`,
+    `add chain ${t} ${masqPickChain(g)}`,
+    `add chain ${t} ${nodePortPickChain(g)}`,
   ];
 }
 
-export function pickSetNames(n: number): SetRef[] {
+export function pickSetNames(g: PickGroup): SetRef[] {
   return [
-    { kind: 'map', name: endpointsMap(n) },
-    { kind: 'map', name: nodePortEndpointsMap(n) },
+    { kind: 'map', name: endpointsMap(g) },
+    { kind: 'map', name: nodePortEndpointsMap(g) },
   ];
 }
 
 /**
- * The pick chains of `n` endpoints: the ClusterIP's (no masquerade here; the
+ * The pick chains of one group: the ClusterIP's (no masquerade here; the
  * services chain marked what must be), an external address's (Cluster policy:
  * masqueraded) and a NodePort's (keyed by port alone: any node address).
  */
-export function pickChains(n: number, ctx: FixedContext): OwnChain[] {
+export function pickChains(g: PickGroup, ctx: FixedContext): OwnChain[] {
   const w = ctx.words;
+  const { proto, n } = partsOf(g);
   const markMasq = `meta mark set meta mark or ${ctx.masqMark}`;
-  // A port in a DNAT needs a transport protocol match first.
-  const l4 = 'meta l4proto { tcp, udp, sctp }';
+  // The protocol match also lets the DNAT carry a port.
   const index = `numgen random mod ${n}`;
-  const dnatVip = `${l4} dnat ${w.ip} to ${w.ip} daddr . meta l4proto . th dport . ${index} map @${endpointsMap(n)}`;
+  const dnatVip = `meta l4proto ${proto} dnat ${w.ip} to ${w.ip} daddr . ${proto} dport . ${index} map @${endpointsMap(g)}`;
   return [
-    { name: pickChain(n), rules: [dnatVip] },
-    { name: masqPickChain(n), rules: [markMasq, dnatVip] },
-    { name: nodePortPickChain(n), rules: [markMasq, `${l4} dnat ${w.ip} to meta l4proto . th dport . ${index} map @${nodePortEndpointsMap(n)}`] },
+    { name: pickChain(g), rules: [dnatVip] },
+    { name: masqPickChain(g), rules: [markMasq, dnatVip] },
+    { name: nodePortPickChain(g), rules: [markMasq, `meta l4proto ${proto} dnat ${w.ip} to ${proto} dport . ${index} map @${nodePortEndpointsMap(g)}`] },
   ];
 }

@@ -2,8 +2,9 @@
 // decides (proxier/plan.ts); this only writes it down:
 //
 // - Most services are only elements of shared maps: `service-ips` sends a
-//   VIP to `pick-N`, a chain shared by every service with N endpoints, which
-//   DNATs to `numgen random mod N` looked up in `endpoints-N`. No service
+//   VIP to `pick-tcp-N`, a chain shared by every TCP service with N
+//   endpoints, which DNATs to `numgen random mod N` looked up in
+//   `endpoints-tcp-N`. No service
 //   has a kernel object of its own, so a full load is linear in services
 //   (the kernel walks a table's sets and bindings for each set added:
 //   kube-proxy's per-service anonymous maps make its load quadratic).
@@ -33,9 +34,10 @@ import {
   nodePortEndpointsMap,
   nodePortPickChain,
   pickChain,
+  pickGroup,
   serviceId,
 } from './words.ts';
-import type { FamilyWords } from './words.ts';
+import type { FamilyWords, PickGroup } from './words.ts';
 
 /** One element of a shared set or map: `value` is '' in a set. */
 export interface Element {
@@ -61,8 +63,8 @@ export interface PlanRender {
   elements: Element[];
   chains: OwnChain[];
   sets: AffinitySet[];
-  /** Endpoint counts whose shared pick chains and maps the elements point into. */
-  picks: number[];
+  /** The shared pick chains and maps (protocol, endpoint count) the elements point into. */
+  picks: PickGroup[];
   /** The CIDR whose masq-outside set holds this plan's ClusterIP, or ''. */
   masqClass: string;
 }
@@ -87,7 +89,7 @@ export function renderPlan(plan: ServicePortPlan, ctx: RenderContext): PlanRende
   const elements: Element[] = [];
   const chains: OwnChain[] = [];
   const sets: AffinitySet[] = [];
-  const picks: number[] = [];
+  const picks: PickGroup[] = [];
   const add = (set: string, key: string, value = '') => elements.push({ set, key, value });
   const vip = (ip: string) => `${ip} . ${proto} . ${port}`;
   const nodePortKey = `${proto} . ${plan.nodePort}`;
@@ -98,9 +100,13 @@ export function renderPlan(plan: ServicePortPlan, ctx: RenderContext): PlanRende
   const svc = `svc_${id}`;
   const svl = `svl_${id}`;
   const ext = `ext_${id}`;
-  const pick = (n: number) => {
-    if (!picks.includes(n)) picks.push(n);
+  const pick = (n: number): PickGroup => {
+    const g = pickGroup(proto, n);
+    if (!picks.includes(g)) picks.push(g);
+    return g;
   };
+  // Endpoint map keys hold no protocol: each protocol has its own maps.
+  const vipPort = (ip: string) => `${ip} . ${port}`;
 
   // Masquerading of traffic to the ClusterIP: everything, or from outside the pod network.
   let masqClass = '';
@@ -118,10 +124,9 @@ export function renderPlan(plan: ServicePortPlan, ctx: RenderContext): PlanRende
   if (!internalReaches) add(NO_ENDPOINT_SERVICES, vip(plan.clusterIP), verdictFor(plan.noEndpoints.internal));
   else if (own) add(SERVICE_IPS, vip(plan.clusterIP), `goto ${plan.internalTraffic === 'local' ? svl : svc}`);
   else {
-    const n = internalList.length;
-    pick(n);
-    add(SERVICE_IPS, vip(plan.clusterIP), `goto ${pickChain(n)}`);
-    internalList.forEach((ep, i) => add(endpointsMap(n), `${vip(plan.clusterIP)} . ${i}`, endpointValue(ep)));
+    const g = pick(internalList.length);
+    add(SERVICE_IPS, vip(plan.clusterIP), `goto ${pickChain(g)}`);
+    internalList.forEach((ep, i) => add(endpointsMap(g), `${vipPort(plan.clusterIP)} . ${i}`, endpointValue(ep)));
   }
 
   // External traffic: external IPs, load balancer IPs, the NodePort.
@@ -133,9 +138,9 @@ export function renderPlan(plan: ServicePortPlan, ctx: RenderContext): PlanRende
     if (enters) {
       if (own) add(SERVICE_IPS, vip(ip), `goto ${ext}`);
       else {
-        pick(n);
-        add(SERVICE_IPS, vip(ip), `goto ${masqPickChain(n)}`);
-        plan.clusterEndpoints.forEach((ep, i) => add(endpointsMap(n), `${vip(ip)} . ${i}`, endpointValue(ep)));
+        const g = pick(n);
+        add(SERVICE_IPS, vip(ip), `goto ${masqPickChain(g)}`);
+        plan.clusterEndpoints.forEach((ep, i) => add(endpointsMap(g), `${vipPort(ip)} . ${i}`, endpointValue(ep)));
       }
     }
     if (externalNo) add(NO_ENDPOINT_SERVICES, vip(ip), externalNo);
@@ -154,9 +159,9 @@ export function renderPlan(plan: ServicePortPlan, ctx: RenderContext): PlanRende
     if (enters) {
       if (own) add(SERVICE_NODEPORTS, nodePortKey, `goto ${ext}`);
       else {
-        pick(n);
-        add(SERVICE_NODEPORTS, nodePortKey, `goto ${nodePortPickChain(n)}`);
-        plan.clusterEndpoints.forEach((ep, i) => add(nodePortEndpointsMap(n), `${nodePortKey} . ${i}`, endpointValue(ep)));
+        const g = pick(n);
+        add(SERVICE_NODEPORTS, nodePortKey, `goto ${nodePortPickChain(g)}`);
+        plan.clusterEndpoints.forEach((ep, i) => add(nodePortEndpointsMap(g), `${plan.nodePort} . ${i}`, endpointValue(ep)));
       }
     }
     if (externalNo) add(NO_ENDPOINT_NODEPORTS, nodePortKey, externalNo);

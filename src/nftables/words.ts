@@ -40,12 +40,19 @@ export const SERVICES = 'services';
 export const NODEPORTS = 'nodeports';
 export const REJECT_PACKET = 'reject-packet';
 
-/** Per endpoint count N: the maps and chains that pick one of N endpoints. */
-export const pickChain = (n: number): string => `pick-${n}`;
-export const masqPickChain = (n: number): string => `masq-pick-${n}`;
-export const nodePortPickChain = (n: number): string => `nodeport-masq-pick-${n}`;
-export const endpointsMap = (n: number): string => `endpoints-${n}`;
-export const nodePortEndpointsMap = (n: number): string => `nodeport-endpoints-${n}`;
+/**
+ * Per protocol and endpoint count N: the maps and chains that pick one of N
+ * endpoints. One set per protocol, not one keyed by `meta l4proto . th
+ * dport`: nft 1.0.6 reads such a `typeof` map back wrong and then refuses
+ * any later rule with a port in the table ("conflicting protocols specified").
+ */
+export type PickGroup = `${'tcp' | 'udp' | 'sctp'}-${number}`;
+export const pickGroup = (proto: 'tcp' | 'udp' | 'sctp', n: number): PickGroup => `${proto}-${n}`;
+export const pickChain = (g: PickGroup): string => `pick-${g}`;
+export const masqPickChain = (g: PickGroup): string => `masq-pick-${g}`;
+export const nodePortPickChain = (g: PickGroup): string => `nodeport-masq-pick-${g}`;
+export const endpointsMap = (g: PickGroup): string => `endpoints-${g}`;
+export const nodePortEndpointsMap = (g: PickGroup): string => `nodeport-endpoints-${g}`;
 
 /** The set of ClusterIP keys whose traffic from outside `cidr` is masqueraded. */
 export function masqOutsideSet(cidr: string): string {
