@@ -104,3 +104,32 @@ t.test('IPv6: ClusterIP, NodePort and no endpoints', { skip: rootSkip() }, async
   t.equal((await curlCode(topo.cpod, 'http://[fd00:96::12]/', 3)).code, 7, 'IPv6 no endpoints: refused');
   t.match(await topo.node.exec('nft', ['list', 'tables']), /table ip6 netlet/, 'in its own ip6 table');
 });
+
+t.test('the node reaching its own LB IP through source ranges that admit it; SCTP rules load', { skip: rootSkip() }, async (t) => {
+  const topo = await buildTopology('nft');
+  t.teardown(() => topo.lab.cleanup());
+  await topo.node.ip('addr', 'add', '192.0.2.210/32', 'dev', 'lo');
+  const driver = new NftDriver(topo);
+  const own = plan('default', 'own-lb', {
+    clusterIP: '10.96.0.40',
+    loadBalancerIPs: ['192.0.2.210'],
+    loadBalancerSourceRanges: ['10.0.0.0/8', `${NODE_IP}/32`],
+    loadBalancerSourceRangesIncludeNode: true,
+    clusterEndpoints: [local('10.244.1.2')],
+  });
+  const notAdmitted = plan('default', 'other-lb', {
+    clusterIP: '10.96.0.41',
+    loadBalancerIPs: ['192.0.2.210'],
+    port: 81,
+    loadBalancerSourceRanges: ['10.0.0.0/8'],
+    clusterEndpoints: [local('10.244.1.2')],
+  });
+  // No SCTP in this kernel's modules to send traffic with; the rules must still load.
+  const sctp = plan('default', 'sig', { protocol: 'sctp', port: 3868, clusterIP: '10.96.0.42', nodePort: 30868, clusterEndpoints: [local('10.244.1.2', 3868)] });
+  await driver.sync(planSet(own, notAdmitted, sctp), { full: true });
+  t.match(await get(topo.node, 'http://192.0.2.210/'), /^pod1 /, 'the node reaches its own LB IP (its source is the LB IP, admitted with the node)');
+  t.equal((await curlCode(topo.node, 'http://192.0.2.210:81/', 1)).code, 28, 'not when the ranges do not admit the node');
+  const text = await topo.node.exec('nft', ['list', 'table', 'ip', 'netlet']);
+  t.match(text, /10\.96\.0\.42 \. sctp \. 3868 : goto pick-sctp-1/, 'SCTP ClusterIP element');
+  t.match(text, /dnat ip to ip daddr \. sctp dport \. numgen random mod 1 map @endpoints-sctp-1/, 'SCTP pick chain');
+});
