@@ -64,3 +64,21 @@ t.test('data path through nftables', { skip: rootSkip() }, async (t) => {
   t.same(pods(localBodies), ['pod1'], 'Local policy: only the local endpoint answers');
   t.ok(localBodies.every((b) => b.endsWith(` ${EXT_IP}`)), 'Local policy keeps the client source address');
 });
+
+t.test('netlet trace --proxy-mode nftables reads the live table and agrees with real traffic', { skip: rootSkip() }, async (t) => {
+  const topo = await buildTopology('nft');
+  t.teardown(() => topo.lab.cleanup());
+  const driver = new NftDriver(topo);
+  await driver.sync(planSet(web, empty, onlyLocal), { full: true });
+  const netlet = new URL('../../../bin/netlet.js', import.meta.url).pathname;
+  const trace = (src: string, dst: string, ...more: string[]) => topo.node.exec(process.execPath, [netlet, 'trace', src, dst, '--proxy-mode', 'nftables', '--local-addresses', NODE_IP, ...more]);
+  const traceJson = async (src: string, dst: string) =>
+    (JSON.parse(await trace(src, dst, '--json')) as { outcomes: { verdict: string; endpoint?: string; masqueraded: boolean }[] }).outcomes
+      .map((o) => `${o.verdict}${o.endpoint ? ` ${o.endpoint}` : ''}${o.masqueraded ? ' masq' : ''}`)
+      .sort();
+  t.same(await traceJson('10.244.3.2', '10.96.0.10:80'), ['dnat 10.244.1.2:8080', 'dnat 10.244.2.2:8080'], 'ClusterIP from a pod');
+  t.same(await traceJson(EXT_IP, `${NODE_IP}:30084`), ['dnat 10.244.1.2:8080'], 'Local-policy NodePort from outside');
+  t.same(await traceJson('10.244.3.2', '10.96.0.12:80'), ['reject'], 'no endpoints');
+  t.same(pods(await bodies(topo.ext, `http://${NODE_IP}:30084/`, 5)), ['pod1'], 'and the kernel agrees on the Local NodePort');
+  t.match(await trace(EXT_IP, `${NODE_IP}:30080`), /DNAT to 10\.244\.1\.2:8080, source masqueraded/, 'the path in words');
+});
