@@ -18,7 +18,7 @@ whether it is dropped or rejected. IPv6: [fd00::1]:80.
   --mode nft|legacy         iptables backend to read (default: detected)
   --local-addresses A,B     this node's addresses (default: the interfaces' addresses)
   --from-file FILE          read the rules from FILE instead of the kernel: iptables-save
-                            output, or `nft -j list table ip netlet` for nftables
+                            output, or the JSON of nft -j list table for nftables
   --json                    print the outcomes as JSON
   -v, --verbose             print every matching rule
   -h, --help                this help
