@@ -23,6 +23,12 @@ export interface TableChange {
   /** Shared sets and maps emptied before `addElements` fill them (a full sync). */
   flushSets: SetRef[];
   deleteElements: Element[];
+  /**
+   * Elements to remove that the kernel may not hold (someone deleted them):
+   * added, then deleted, which succeeds either way (nft 1.0.6 has no
+   * `destroy`, which needs 1.0.8).
+   */
+  removeElements: Element[];
   /** Chains whose rules are replaced (flushed, then written). */
   rewriteChains: OwnChain[];
   /** Chains emptied before they are deleted, so nothing they reference is in use. */
@@ -33,7 +39,7 @@ export interface TableChange {
 }
 
 export function emptyChange(): TableChange {
-  return { declare: [], newChains: [], newSets: [], flushSets: [], deleteElements: [], rewriteChains: [], flushChains: [], addElements: [], deleteChains: [], deleteSets: [] };
+  return { declare: [], newChains: [], newSets: [], flushSets: [], deleteElements: [], removeElements: [], rewriteChains: [], flushChains: [], addElements: [], deleteChains: [], deleteSets: [] };
 }
 
 /** Elements per `add element` statement: big enough to be few, small enough to keep each line short. */
@@ -42,7 +48,7 @@ const ELEMENTS_PER_STATEMENT = 1000;
 /** Whether the change writes nothing. */
 export function isEmpty(c: TableChange): boolean {
   return (
-    c.declare.length + c.newChains.length + c.newSets.length + c.flushSets.length + c.deleteElements.length + c.rewriteChains.length + c.flushChains.length + c.addElements.length + c.deleteChains.length + c.deleteSets.length ===
+    c.declare.length + c.newChains.length + c.newSets.length + c.flushSets.length + c.deleteElements.length + c.removeElements.length + c.rewriteChains.length + c.flushChains.length + c.addElements.length + c.deleteChains.length + c.deleteSets.length ===
     0
   );
 }
@@ -55,6 +61,8 @@ export function* changeLines(w: FamilyWords, c: TableChange): Generator<string> 
   for (const s of c.newSets) yield `add set ${t} ${s.name} { type ${w.addrType}; flags dynamic,timeout; timeout ${s.timeoutSeconds}s; }\n`;
   for (const s of c.flushSets) yield `flush ${s.kind} ${t} ${s.name}\n`;
   yield* elementLines(`delete element ${t}`, c.deleteElements, false);
+  yield* elementLines(`add element ${t}`, c.removeElements, true);
+  yield* elementLines(`delete element ${t}`, c.removeElements, false);
   for (const ch of c.rewriteChains) yield `flush chain ${t} ${ch.name}\n`;
   for (const name of c.flushChains) yield `flush chain ${t} ${name}\n`;
   for (const ch of c.rewriteChains) for (const r of ch.rules) yield `add rule ${t} ${ch.name} ${r}\n`;

@@ -177,3 +177,15 @@ t.test('nodePortAddresses and tcpBeLiberal change the fixed rules', async (t) =>
   await backend.sync({ family: 6, plans: planSet(v6), changed: new Set(), full: false, nodePortAddresses: [] });
   t.match(nft.last, /^add rule ip6 netlet services fib daddr type local ip6 daddr != ::1 jump nodeports$/m, 'a partial sync rewrites the fixed chains when their text changed');
 });
+
+t.test('a later full sync adds over what is there and removes only what the last one wrote and no plan wants', async (t) => {
+  const { nft, sync } = setup();
+  await sync(planSet(web, other), { full: true });
+  t.match(nft.last, /^flush map ip netlet service-ips$/m, 'the first full sync of a process empties the shared maps (it cannot know them)');
+  await sync(planSet(web), { full: true });
+  const s = nft.last;
+  t.notMatch(s, /^flush (map|set) /m, 'a later one does not');
+  t.match(s, /^add element ip netlet service-ips \{ 10\.96\.0\.11 \. tcp \. 80 : goto pick-tcp-1 \}\ndelete element ip netlet service-ips \{ 10\.96\.0\.11 \. tcp \. 80 \}$/m, "the gone service's element is added then deleted: that works whether or not the kernel still holds it");
+  t.match(s, /^add element ip netlet service-ips \{ 10\.96\.0\.10 \. tcp \. 80 : goto pick-tcp-2 \}$/m, 'every wanted element is added again (a no-op where present)');
+  t.notMatch(s, /delete element ip netlet hairpin \{[^}]*10\.244\.1\.2 \. 10\.244\.1\.2/, 'a hairpin element web still uses stays');
+});
