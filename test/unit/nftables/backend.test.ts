@@ -185,7 +185,9 @@ t.test('a later full sync adds over what is there and removes only what the last
   await sync(planSet(web), { full: true });
   const s = nft.last;
   t.notMatch(s, /^flush (map|set) /m, 'a later one does not');
-  t.match(s, /^add element ip netlet service-ips \{ 10\.96\.0\.11 \. tcp \. 80 : goto pick-tcp-1 \}\ndelete element ip netlet service-ips \{ 10\.96\.0\.11 \. tcp \. 80 \}$/m, "the gone service's element is added then deleted: that works whether or not the kernel still holds it");
+  const added = s.indexOf('add element ip netlet service-ips { 10.96.0.11 . tcp . 80 : goto pick-tcp-1 }\n');
+  const deleted = s.indexOf('delete element ip netlet service-ips { 10.96.0.11 . tcp . 80 }\n');
+  t.ok(added >= 0 && deleted > added, "the gone service's element is added then deleted: that works whether or not the kernel still holds it");
   t.match(s, /^add element ip netlet service-ips \{ 10\.96\.0\.10 \. tcp \. 80 : goto pick-tcp-2 \}$/m, 'every wanted element is added again (a no-op where present)');
   t.notMatch(s, /delete element ip netlet hairpin \{[^}]*10\.244\.1\.2 \. 10\.244\.1\.2/, 'a hairpin element web still uses stays');
 });
