@@ -3,7 +3,15 @@
 
 import type { Family } from '../proxier/plan.ts';
 
-/** netlet's own table in each family; kube-proxy's nftables mode keeps `kube-proxy` (cleanup.ts removes both). */
+/**
+ * netlet's own table in each family. Not kube-proxy's `kube-proxy`: its
+ * nftables mode owns that table whole (it deletes what it does not know
+ * and its layout differs), so sharing the name would have each undo the
+ * other. The iptables mode keeps kube-proxy's names because iptables
+ * chains are shared ground and a takeover there is chain by chain; in
+ * nftables a table is the unit of ownership. `netlet cleanup --kube-proxy`
+ * removes kube-proxy's tables when migrating (cleanup.ts).
+ */
 export const TABLE = 'netlet';
 export const KUBE_PROXY_TABLE = 'kube-proxy';
 
