@@ -181,6 +181,13 @@ export function renderPlan(plan: ServicePortPlan, ctx: RenderContext): PlanRende
 
 const endpointValue = (ep: PlanEndpoint): string => `${ep.ip} . ${ep.port}`;
 
+/**
+ * An endpoint's affinity set. Its timeout is in its name: a set keeps the
+ * timeout it was made with, so a new timeout makes a new set (its clients
+ * start afresh, as they would after the change anyway).
+ */
+const affinitySet = (id: string, epId: string, timeoutSeconds: number): string => `aff_${id}_${epId}_${timeoutSeconds}s`;
+
 function renderOwnChains(
   plan: ServicePortPlan,
   ctx: RenderContext,
@@ -213,7 +220,7 @@ function renderOwnChains(
     if (plan.affinityTimeoutSeconds === 0) return dnat;
     const chain = `sep_${id}_${epId}`;
     if (!endpointChains.has(chain)) {
-      const set = `aff_${id}_${epId}`;
+      const set = affinitySet(id, epId, plan.affinityTimeoutSeconds);
       endpointChains.set(chain, set);
       sets.push({ name: set, timeoutSeconds: plan.affinityTimeoutSeconds });
       // Each new connection renews the client's entry, as kube-proxy's `recent --set` does.
@@ -225,7 +232,7 @@ function renderOwnChains(
     const rules: string[] = [];
     const targets = endpoints.map(toEndpoint);
     if (plan.affinityTimeoutSeconds > 0) {
-      endpoints.forEach((ep, i) => rules.push(`${w.ip} saddr @aff_${id}_${endpointId(ep.ip, ep.port)} ${targets[i]}`));
+      endpoints.forEach((ep, i) => rules.push(`${w.ip} saddr @${affinitySet(id, endpointId(ep.ip, ep.port), plan.affinityTimeoutSeconds)} ${targets[i]}`));
     }
     // Each rule takes 1/(endpoints left) of what reaches it: an even spread, with no anonymous map.
     const count = endpoints.length;

@@ -116,7 +116,7 @@ t.test('a partial sync with a new endpoint count adds its pick group; a new serv
   t.match(s, /^add map ip netlet endpoints-tcp-3 /m);
   t.match(s, /^add rule ip netlet pick-tcp-3 /m);
   t.match(s, /^add chain ip netlet svc_default_sticky_http_tcp$/m);
-  t.match(s, /^add set ip netlet aff_default_sticky_http_tcp_10-244-1-2-8080 \{ type ipv4_addr; flags dynamic,timeout; timeout 30s; \}$/m);
+  t.match(s, /^add set ip netlet aff_default_sticky_http_tcp_10-244-1-2-8080_30s \{ type ipv4_addr; flags dynamic,timeout; timeout 30s; \}$/m);
   t.notMatch(s, /nat-prerouting/, 'the fixed chains are not rewritten');
   t.ok(s.indexOf('add chain ip netlet svc_') < s.indexOf('goto svc_default_sticky_http_tcp'), 'chains exist before elements point to them');
 

@@ -114,13 +114,13 @@ const rows: Row[] = [
     not: [/pick/],
     chains: {
       svc_default_sticky_http_tcp: [
-        'ip saddr @aff_default_sticky_http_tcp_10-244-1-2-8080 goto sep_default_sticky_http_tcp_10-244-1-2-8080',
-        'ip saddr @aff_default_sticky_http_tcp_10-244-2-2-8080 goto sep_default_sticky_http_tcp_10-244-2-2-8080',
+        'ip saddr @aff_default_sticky_http_tcp_10-244-1-2-8080_600s goto sep_default_sticky_http_tcp_10-244-1-2-8080',
+        'ip saddr @aff_default_sticky_http_tcp_10-244-2-2-8080_600s goto sep_default_sticky_http_tcp_10-244-2-2-8080',
         'numgen random mod 2 == 0 goto sep_default_sticky_http_tcp_10-244-1-2-8080',
         'goto sep_default_sticky_http_tcp_10-244-2-2-8080',
       ],
-      'sep_default_sticky_http_tcp_10-244-1-2-8080': ['update @aff_default_sticky_http_tcp_10-244-1-2-8080 { ip saddr } meta l4proto tcp dnat ip to 10.244.1.2:8080'],
-      'sep_default_sticky_http_tcp_10-244-2-2-8080': ['update @aff_default_sticky_http_tcp_10-244-2-2-8080 { ip saddr } meta l4proto tcp dnat ip to 10.244.2.2:8080'],
+      'sep_default_sticky_http_tcp_10-244-1-2-8080': ['update @aff_default_sticky_http_tcp_10-244-1-2-8080_600s { ip saddr } meta l4proto tcp dnat ip to 10.244.1.2:8080'],
+      'sep_default_sticky_http_tcp_10-244-2-2-8080': ['update @aff_default_sticky_http_tcp_10-244-2-2-8080_600s { ip saddr } meta l4proto tcp dnat ip to 10.244.2.2:8080'],
     },
   },
   {
@@ -153,7 +153,7 @@ const rows: Row[] = [
     plan: plan('default', 'v6', { family: 6, clusterIP: 'fd00:96::10', clusterCIDRs: ['fd00:244::/32'], affinityTimeoutSeconds: 60, clusterEndpoints: [local('fd00:244:1::2')] }),
     elements: ['masq-outside-fd00-244---32 fd00:96::10 . tcp . 80', 'service-ips fd00:96::10 . tcp . 80 : goto svc_default_v6_http_tcp', 'hairpin fd00:244:1::2 . fd00:244:1::2'],
     chains: {
-      'sep_default_v6_http_tcp_fd00-244-1--2-8080': ['update @aff_default_v6_http_tcp_fd00-244-1--2-8080 { ip6 saddr } meta l4proto tcp dnat ip6 to [fd00:244:1::2]:8080'],
+      'sep_default_v6_http_tcp_fd00-244-1--2-8080': ['update @aff_default_v6_http_tcp_fd00-244-1--2-8080_60s { ip6 saddr } meta l4proto tcp dnat ip6 to [fd00:244:1::2]:8080'],
     },
   },
 ];
@@ -182,6 +182,11 @@ t.test('own chains only for affinity and a Local external policy', async (t) => 
 t.test('an endpoint shared by two lists has one affinity set and one chain', async (t) => {
   const r = renderPlan(plan('default', 's', { affinityTimeoutSeconds: 5, nodePort: 30000, externalTraffic: 'local', clusterEndpoints: two, localEndpoints: [two[0]] }), ctx4);
   t.equal(r.sets.length, 2, 'one set per endpoint');
-  t.same(r.sets[0], { name: 'aff_default_s_http_tcp_10-244-1-2-8080', timeoutSeconds: 5 });
+  t.same(r.sets[0], { name: 'aff_default_s_http_tcp_10-244-1-2-8080_5s', timeoutSeconds: 5 });
   t.equal(r.chains.filter((c) => c.name.startsWith('sep_')).length, 2);
+});
+
+t.test('a new affinity timeout makes new affinity sets (a set keeps the timeout it was made with)', async (t) => {
+  const names = (timeout: number) => renderPlan(plan('default', 's', { affinityTimeoutSeconds: timeout, clusterEndpoints: two }), ctx4).sets.map((s) => s.name);
+  t.notSame(names(10), names(20));
 });
