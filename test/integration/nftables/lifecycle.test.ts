@@ -58,6 +58,7 @@ t.test('a restarted backend adopts the table without a flush, under a request lo
 
   const text = await table(topo);
   t.notMatch(text, /sticky/, 'the service that went away while the agent was down lost its chains and sets');
+  t.notMatch(text, /10\.96\.0\.13/, 'and its elements');
   t.equal(text.match(/jump services/g)?.length, 2, 'hooks not duplicated (prerouting + output)');
   t.match(await topo.node.exec('nft', ['list', 'table', 'ip', 'foreign']), /172\.17\.0\.0\/16 masquerade/, "the foreign table is untouched");
   // A second full sync over the same table writes the same thing.
