@@ -6,7 +6,9 @@
 //
 // Columns: full = the backend's first full sync into an empty namespace
 // (render + one `nft -f`); floor = `nft -f` alone of the same input;
-// resync = a full sync over its own result (fullSyncPeriod); partial = one
+// resync = a full sync over its own result (fullSyncPeriod); restart = a
+// new backend's first full sync over that table (a restarted agent adopting
+// it: reads the maps back, removes what no plan wants); partial = one
 // endpoint of one service replaced (p50 / p99 over PARTIALS syncs, each
 // another service), from the backend's sync() call to nft's exit;
 // kube-proxy layout = the same services in kube-proxy's nftables layout (a
@@ -145,6 +147,7 @@ interface ChildResult {
   full: Measured;
   floor: Measured;
   resync: Measured;
+  restart: Measured;
   partialP50: number;
   partialP99: number;
   anchor?: Measured;
@@ -169,6 +172,9 @@ async function child(n: number, anchor: boolean, connects: number): Promise<Chil
   const full = await measure(async () => (rules = (await sync(true)).ruleCount));
   const input = lastScript;
   const resync = await measure(() => sync(true));
+  // A restarted agent: a new backend's first full sync over the table the last one left.
+  const restarted = new NftablesBackend({ family: 4, log: silentLogger, masqueradeBit: 14, tcpBeLiberal: false });
+  const restart = await measure(() => restarted.sync({ family: 4, plans, changed: new Set(), full: true, nodePortAddresses: [] }));
   const partials: number[] = [];
   for (let k = 0; k < PARTIALS; k++) {
     const i = Math.floor((k * n) / PARTIALS);
@@ -219,6 +225,7 @@ async function child(n: number, anchor: boolean, connects: number): Promise<Chil
     full,
     floor,
     resync,
+    restart,
     partialP50: percentile(partials, 50),
     partialP99: percentile(partials, 99),
     anchor: anchorM,
@@ -268,11 +275,11 @@ async function main(): Promise<void> {
   const out = [
     `Wall time, CPU time (this process + nft) in brackets. partial: p50 / p99 of ${PARTIALS} one-endpoint changes, sync() to nft's exit. connect: p50 / p99.`,
     '',
-    '| services | elements + rules | nft -f input | full sync | floor (nft -f alone) | full / floor | resync | partial sync | kube-proxy layout, nft -f | connect, 1 service | connect, N services | peak RSS |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| services | elements + rules | nft -f input | full sync | floor (nft -f alone) | full / floor (CPU) | resync | restart (adopt) | partial sync | kube-proxy layout, nft -f | connect, 1 service | connect, N services | peak RSS |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map((r) =>
       [
-        '', r.services, r.elementsAndRules, `${r.inputMb.toFixed(1)} MB`, s(r.full), s(r.floor), (r.full.ms / r.floor.ms).toFixed(2), s(r.resync),
+        '', r.services, r.elementsAndRules, `${r.inputMb.toFixed(1)} MB`, s(r.full), s(r.floor), (r.full.cpuMs / r.floor.cpuMs).toFixed(2), s(r.resync), s(r.restart),
         `${r.partialP50.toFixed(1)} / ${r.partialP99.toFixed(1)} ms`, r.anchor ? s(r.anchor) : '-', us(r.connect1), us(r.connectN), `${Math.round(r.peakRssMb)} MB`, '',
       ].join(' | ').trim(),
     ),
