@@ -54,6 +54,8 @@ export class NftablesBackend implements ProxyBackend {
   #picks = new Set<PickGroup>();
   /** The fixed chains' text as last written. */
   #fixedText = '';
+  /** Elements and rules the plans' renders put in the table, kept up to date by partial syncs. */
+  #planCount = 0;
   #ruleCount = 0;
   /** The last sync succeeded: a partial sync may build on #rendered. */
   #synced = false;
@@ -187,7 +189,9 @@ export class NftablesBackend implements ProxyBackend {
     this.#classes = classes;
     this.#picks = picks;
     this.#fixedText = chainsText(fixedRules);
-    this.#ruleCount = countRules(rendered.values(), fixedRules);
+    this.#planCount = 0;
+    for (const r of rendered.values()) this.#planCount += renderCount(r);
+    this.#ruleCount = this.#planCount + countFixed(fixedRules);
     this.#synced = true;
     this.#adopted = true;
     return change.addElements.length;
@@ -199,11 +203,13 @@ export class NftablesBackend implements ProxyBackend {
     const classes = new Map(this.#classes);
     const picks = new Set(this.#picks);
     const after = new Map<string, PlanRender | undefined>();
+    let countDelta = 0;
     for (const key of req.changed) {
       const before = this.#rendered.get(key);
       const now = this.#render(key, req.plans);
       after.set(key, now);
       if (before === now) continue;
+      countDelta += renderCount(now) - renderCount(before);
       countIn(classes, before?.masqClass ?? '', -1);
       countIn(classes, now?.masqClass ?? '', 1);
       diffElements(before?.elements ?? [], now?.elements ?? [], hairpin, change);
@@ -237,7 +243,8 @@ export class NftablesBackend implements ProxyBackend {
     this.#classes = classes;
     this.#picks = picks;
     this.#fixedText = fixedText;
-    this.#ruleCount = countRules(this.#rendered.values(), fixedRules);
+    this.#planCount += countDelta;
+    this.#ruleCount = this.#planCount + countFixed(fixedRules);
     return change.addElements.length + change.deleteElements.length;
   }
 
@@ -324,13 +331,16 @@ function chainsText(chains: readonly OwnChain[]): string {
   return chains.map((c) => `${c.name}:\n${c.rules.join('\n')}`).join('\n');
 }
 
-/** Rules and elements the table holds, for kubeproxy_sync_proxy_rules_iptables_total's nftables counterpart. */
-function countRules(renders: Iterable<PlanRender>, fixed: readonly OwnChain[]): number {
+/** Elements and own-chain rules of one render, for kubeproxy_sync_proxy_rules_iptables_total's count. */
+function renderCount(r: PlanRender | undefined): number {
+  if (!r) return 0;
+  let n = r.elements.length;
+  for (const c of r.chains) n += c.rules.length;
+  return n;
+}
+
+function countFixed(fixed: readonly OwnChain[]): number {
   let n = 0;
   for (const c of fixed) n += c.rules.length;
-  for (const r of renders) {
-    n += r.elements.length;
-    for (const c of r.chains) n += c.rules.length;
-  }
   return n;
 }

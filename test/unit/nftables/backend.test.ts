@@ -203,3 +203,15 @@ t.test('a later full sync adds over what is there and removes only what the last
   t.match(s, /^add element ip netlet service-ips \{ 10\.96\.0\.10 \. tcp \. 80 : goto pick-tcp-2 \}$/m, 'every wanted element is added again (a no-op where present)');
   t.notMatch(s, /delete element ip netlet hairpin \{[^}]*10\.244\.1\.2 \. 10\.244\.1\.2/, 'a hairpin element web still uses stays');
 });
+
+t.test('the rule count a partial sync keeps is the one a full sync of the same plans finds', async (t) => {
+  const { sync } = setup();
+  const plans = planSet(web, other);
+  await sync(plans, { full: true });
+  const sticky = plan('default', 'sticky', { clusterIP: '10.96.0.31', affinityTimeoutSeconds: 30, clusterEndpoints: [local('10.244.1.2'), local('10.244.2.2')] });
+  plans.set(planKey(sticky), sticky);
+  plans.delete(planKey(other));
+  const partial = await sync(plans, { changed: [planKey(sticky), planKey(other)] });
+  const full = await sync(plans, { full: true });
+  t.equal(partial.ruleCount, full.ruleCount);
+});
