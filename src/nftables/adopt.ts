@@ -4,21 +4,39 @@
 // (10k services: reading 0.6 s, against ~2 s more kernel work for a refill).
 
 import { NftError } from './nft.ts';
-import type { NftRunner } from './nft.ts';
+import type { NftRunner, TableListing } from './nft.ts';
 import type { Element } from './render-plan.ts';
 import { parseTableJson } from './trace/table-json.ts';
+import type { NftTable } from './trace/table-json.ts';
 import { TABLE } from './words.ts';
 import type { FamilyWords } from './words.ts';
 
-/** The elements of `sets` the kernel holds; a set whose elements cannot be written back as nft text is left out (the caller empties it instead). */
-export async function readElements(nft: NftRunner, w: FamilyWords, sets: ReadonlySet<string>): Promise<Map<string, Element[]>> {
+/** The table as a restart finds it: its chains, sets and maps, and the elements of the shared ones. */
+export interface HeldTable {
+  listing: TableListing;
+  /** Elements of the sets asked for; a set whose elements cannot be written back as nft text is left out (the caller empties it instead). */
+  elements: Map<string, Element[]>;
+}
+
+/** One `nft -j list table` (nft lists elements anyway, so a terse listing would cost as much again). */
+export async function readTable(nft: NftRunner, w: FamilyWords, sets: ReadonlySet<string>): Promise<HeldTable> {
   const r = await nft.run(['-j', 'list', 'table', w.ip, TABLE]);
-  if (r.code !== 0) throw new NftError(`nft -j list table ${w.ip} ${TABLE} failed (exit ${r.code}): ${r.stderr.trim()}`);
-  return elementsOf(r.stdout, sets);
+  if (r.code !== 0) {
+    if (/No such file or directory/.test(r.stderr)) return { listing: { exists: false, chains: new Set(), sets: new Set(), maps: new Set() }, elements: new Map() };
+    throw new NftError(`nft -j list table ${w.ip} ${TABLE} failed (exit ${r.code}): ${r.stderr.trim()}`);
+  }
+  const table = parseTableJson(r.stdout);
+  return {
+    listing: { exists: true, chains: new Set(table.chains.keys()), sets: new Set(table.sets.keys()), maps: new Set(table.maps.keys()) },
+    elements: heldElements(table, sets),
+  };
 }
 
 export function elementsOf(json: string, sets: ReadonlySet<string>): Map<string, Element[]> {
-  const table = parseTableJson(json);
+  return heldElements(parseTableJson(json), sets);
+}
+
+function heldElements(table: NftTable, sets: ReadonlySet<string>): Map<string, Element[]> {
   const out = new Map<string, Element[]>();
   for (const [set, keys] of table.sets) {
     if (!sets.has(set)) continue;

@@ -11,10 +11,10 @@ import { BackendSyncError } from '../proxier/backend.ts';
 import type { ProxyBackend, SyncRequest, SyncResult } from '../proxier/backend.ts';
 import type { Family, PlanSet } from '../proxier/plan.ts';
 import { NftError, applyScript, listChain, listTable, systemNft } from './nft.ts';
-import type { NftRunner } from './nft.ts';
+import type { NftRunner, TableListing } from './nft.ts';
 import { fixedChains, fixedDeclarations, pickChains, pickDeclarations, pickSetNames, sharedSetNames } from './render-fixed.ts';
 import type { FixedContext } from './render-fixed.ts';
-import { readElements } from './adopt.ts';
+import { readTable } from './adopt.ts';
 import { renderPlan } from './render-plan.ts';
 import type { Element, OwnChain, PlanRender, RenderContext } from './render-plan.ts';
 import { changeText, emptyChange, isEmpty } from './transaction.ts';
@@ -144,19 +144,21 @@ export class NftablesBackend implements ProxyBackend {
     for (const n of sortedPicks) change.declare.push(...pickDeclarations(n, this.#w));
     change.rewriteChains.unshift(...fixedRules, ...sortedPicks.flatMap((n) => pickChains(n, fixed)));
     const wantedSets = [...sharedSetNames(fixed), ...sortedPicks.flatMap(pickSetNames)];
-    const listing = await listTable(this.#nft, this.#w);
-    if (!this.#adopted && listing.exists) {
-      // A restart: read what the shared sets hold and remove what no plan wants.
-      const held = await readElements(this.#nft, this.#w, new Set(wantedSets.map((s) => s.name)));
+    let listing: TableListing;
+    if (!this.#adopted) {
+      // A restart (or the first start): read what the shared sets hold and remove what no plan wants.
+      const held = await readTable(this.#nft, this.#w, new Set(wantedSets.map((s) => s.name)));
+      listing = held.listing;
       for (const ref of wantedSets) {
-        const elements = held.get(ref.name);
+        const elements = held.elements.get(ref.name);
         if (!elements) {
           if (listing.sets.has(ref.name) || listing.maps.has(ref.name)) change.flushSets.push(ref);
           continue;
         }
         for (const e of elements) if (!wanted.has(elementValueId(e))) change.removeElements.push(e);
       }
-    } else if (this.#adopted) {
+    } else {
+      listing = await listTable(this.#nft, this.#w);
       // What the last sync wrote and no plan wants now (or wants with another value).
       const removed = new Set<string>();
       for (const r of this.#rendered.values()) {

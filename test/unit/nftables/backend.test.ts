@@ -15,8 +15,8 @@ class FakeNft implements NftRunner {
   scripts: string[] = [];
   /** What `nft -t list table` prints; undefined: no table. */
   listing: string | undefined;
-  /** What `nft -j list table` prints. */
-  json = '{"nftables": []}';
+  /** What `nft -j list table` prints; undefined: no table. */
+  json: string | undefined;
   failNext = false;
 
   async run(args: string[], input = '') {
@@ -28,7 +28,7 @@ class FakeNft implements NftRunner {
       this.scripts.push(input);
       return { code: 0, stdout: '', stderr: '' };
     }
-    if (args[0] === '-j') return { code: 0, stdout: this.json, stderr: '' };
+    if (args[0] === '-j') return this.json === undefined ? { code: 1, stdout: '', stderr: 'Error: No such file or directory' } : { code: 0, stdout: this.json, stderr: '' };
     if (args.includes('list') && args.includes('table')) {
       return this.listing === undefined ? { code: 1, stdout: '', stderr: 'Error: No such file or directory' } : { code: 0, stdout: this.listing, stderr: '' };
     }
@@ -131,26 +131,16 @@ t.test('a partial sync with a new endpoint count adds its pick group; a new serv
 
 t.test('a full sync adopts the table: what no plan wants goes, in the same transaction', async (t) => {
   const { nft, sync } = setup();
-  nft.listing = [
-    'table ip netlet {',
-    '\tmap service-ips {',
-    '\t}',
-    '\tmap endpoints-tcp-7 {',
-    '\t}',
-    '\tset aff_default_gone_http_tcp_10-1-1-1-80 {',
-    '\t}',
-    '\tchain services {',
-    '\t}',
-    '\tchain pick-tcp-7 {',
-    '\t}',
-    '\tchain svc_default_gone_http_tcp {',
-    '\t}',
-    '}',
-  ].join('\n');
+  const named = (kind: string, name: string, more: object = {}) => ({ [kind]: { family: 'ip', table: 'netlet', name, ...more } });
   nft.json = JSON.stringify({
     nftables: [
-      { map: { name: 'service-ips', elem: [[{ concat: ['10.96.0.10', 'tcp', 80] }, { goto: { target: 'pick-tcp-2' } }], [{ concat: ['10.96.0.99', 'tcp', 80] }, { goto: { target: 'pick-tcp-7' } }]] } },
-      { set: { name: 'hairpin', elem: [{ concat: ['10.244.1.2', '10.244.1.2'] }, { concat: ['10.9.9.9', '10.9.9.9'] }] } },
+      named('map', 'service-ips', { elem: [[{ concat: ['10.96.0.10', 'tcp', 80] }, { goto: { target: 'pick-tcp-2' } }], [{ concat: ['10.96.0.99', 'tcp', 80] }, { goto: { target: 'pick-tcp-7' } }]] }),
+      named('set', 'hairpin', { elem: [{ concat: ['10.244.1.2', '10.244.1.2'] }, { concat: ['10.9.9.9', '10.9.9.9'] }] }),
+      named('map', 'endpoints-tcp-7'),
+      named('set', 'aff_default_gone_http_tcp_10-1-1-1-80_5s'),
+      named('chain', 'services'),
+      named('chain', 'pick-tcp-7'),
+      named('chain', 'svc_default_gone_http_tcp'),
     ],
   });
   await sync(planSet(web), { full: true });
@@ -160,7 +150,7 @@ t.test('a full sync adopts the table: what no plan wants goes, in the same trans
   t.ok(added >= 0 && s.indexOf('delete element ip netlet service-ips { 10.96.0.99 . tcp . 80 }\n') > added, 'an element no plan wants is removed (added, then deleted)');
   t.match(s, /^delete element ip netlet hairpin \{ 10\.9\.9\.9 \. 10\.9\.9\.9 \}$/m, 'so is a hairpin element of an endpoint gone');
   t.notMatch(s, /delete element ip netlet service-ips \{ 10\.96\.0\.10 /, 'a wanted one stays');
-  for (const want of ['flush chain ip netlet pick-tcp-7', 'delete chain ip netlet pick-tcp-7', 'delete chain ip netlet svc_default_gone_http_tcp', 'delete map ip netlet endpoints-tcp-7', 'delete set ip netlet aff_default_gone_http_tcp_10-1-1-1-80']) {
+  for (const want of ['flush chain ip netlet pick-tcp-7', 'delete chain ip netlet pick-tcp-7', 'delete chain ip netlet svc_default_gone_http_tcp', 'delete map ip netlet endpoints-tcp-7', 'delete set ip netlet aff_default_gone_http_tcp_10-1-1-1-80_5s']) {
     t.match(s, new RegExp(`^${want.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'), want);
   }
   t.notMatch(s, /delete (chain|map) ip netlet (services|service-ips)$/m, 'what is wanted stays');
