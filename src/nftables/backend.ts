@@ -1,10 +1,12 @@
 // The nftables ProxyBackend: plans → netlet's own table (`ip netlet`, `ip6
 // netlet`), one `nft -f` transaction per sync. A full sync (at start, after
 // a failure, when intact() found the table changed, every fullSyncPeriod)
-// lists the table, rewrites its fixed chains and refills its shared maps in
-// one transaction (never deleting the table: a restarted agent adopts it,
-// and the affinity sets keep their clients) and deletes what no plan uses. A
-// partial sync writes only the changed plans' elements and own chains.
+// lists the table, rewrites its fixed chains, adds every element over what
+// the shared maps hold and removes the ones no plan wants, and deletes the
+// chains and sets no plan uses, all in one transaction. It never deletes
+// the table or empties a map: a restarted agent adopts the table, and the
+// affinity sets keep their clients. A partial sync writes only the changed
+// plans' elements and own chains.
 
 import type { Logger } from '../base/log.ts';
 import { BackendSyncError } from '../proxier/backend.ts';
