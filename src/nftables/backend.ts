@@ -19,7 +19,7 @@ import type { FixedContext } from './render-fixed.ts';
 import { readTable } from './adopt.ts';
 import { renderPlan } from './render-plan.ts';
 import type { Element, OwnChain, PlanRender, RenderContext } from './render-plan.ts';
-import { changeText, emptyChange, isEmpty } from './transaction.ts';
+import { changeLines, emptyChange, isEmpty } from './transaction.ts';
 import type { TableChange } from './transaction.ts';
 import { HAIRPIN, SERVICES, TABLE, wordsFor } from './words.ts';
 import type { FamilyWords, PickGroup } from './words.ts';
@@ -187,7 +187,7 @@ export class NftablesBackend implements ProxyBackend {
     const deletedSets = new Set(change.deleteSets.map((s) => s.name));
     change.removeElements = change.removeElements.filter((e) => !deletedSets.has(e.set) && wantedAll.has(e.set));
 
-    await applyScript(this.#nft, changeText(this.#w, change));
+    await applyScript(this.#nft, changeLines(this.#w, change));
     this.#rendered = rendered;
     this.#hairpin = hairpin;
     this.#classes = classes;
@@ -238,7 +238,7 @@ export class NftablesBackend implements ProxyBackend {
     change.rewriteChains.unshift(...(fixedText !== this.#fixedText ? fixedRules : []), ...pickRules);
     if (isEmpty(change)) return 0;
 
-    await applyScript(this.#nft, changeText(this.#w, change));
+    await applyScript(this.#nft, changeLines(this.#w, change));
     for (const [key, r] of after) {
       if (r) this.#rendered.set(key, r);
       else this.#rendered.delete(key);

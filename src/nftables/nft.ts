@@ -2,7 +2,7 @@
 // terse listing a full sync reads to adopt what a previous agent left.
 
 import { NetletError } from '../base/errors.ts';
-import { runTool } from '../base/run-tool.ts';
+import { runTool, startTool } from '../base/run-tool.ts';
 import { TABLE } from './words.ts';
 import type { FamilyWords } from './words.ts';
 
@@ -10,9 +10,41 @@ import type { FamilyWords } from './words.ts';
 export interface NftRunner {
   /** Runs `nft args` with `input` on stdin. */
   run(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }>;
+  /**
+   * Runs `nft args` with `pieces` written to stdin one after the other, so a
+   * full sync's input (3 MB at 10k services) is never one string
+   * (docs/design/v8-heap.md#no-large-strings). Without it, the pieces are joined.
+   */
+  runPieces?(args: string[], pieces: Iterable<string>): Promise<{ code: number; stdout: string; stderr: string }>;
 }
 
-export const systemNft: NftRunner = { run: (args, input = '') => runTool('nft', args, input) };
+export const systemNft: NftRunner = {
+  run: (args, input = '') => runTool('nft', args, input),
+  async runPieces(args, pieces) {
+    const tool = startTool('nft', args);
+    for (const piece of pieces) if (!(await tool.write(piece))) break; // nft stopped reading: its stderr says why
+    return tool.end();
+  },
+};
+
+/** Characters per piece written to nft: young-generation strings, well under V8's large-object size. */
+export const PIECE_CHARS = 32 * 1024;
+
+/** Lines gathered into pieces of about PIECE_CHARS. */
+export function* inPieces(lines: Iterable<string>): Generator<string> {
+  let piece: string[] = [];
+  let size = 0;
+  for (const line of lines) {
+    piece.push(line);
+    size += line.length;
+    if (size >= PIECE_CHARS) {
+      yield piece.join('');
+      piece = [];
+      size = 0;
+    }
+  }
+  if (piece.length > 0) yield piece.join('');
+}
 
 /** nft refused an input or a command: its message names the line. */
 export class NftError extends NetletError {
@@ -21,9 +53,15 @@ export class NftError extends NetletError {
   }
 }
 
-/** Applies one `nft -f` input as one transaction; throws NftError with nft's message (and the lines it names) on failure. */
-export async function applyScript(nft: NftRunner, script: string): Promise<void> {
-  const r = await nft.run(['-f', '-'], script);
+/** Applies one `nft -f` input (a string, or lines written in pieces) as one transaction; throws NftError with nft's message (and the lines it names) on failure. */
+export async function applyScript(nft: NftRunner, script: string | Iterable<string>): Promise<void> {
+  const args = ['-f', '-'];
+  const r =
+    typeof script === 'string'
+      ? await nft.run(args, script)
+      : nft.runPieces
+        ? await nft.runPieces(args, inPieces(script))
+        : await nft.run(args, [...script].join(''));
   if (r.code !== 0) throw new NftError(`nft -f failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(0, 12).join('\n')}`);
 }
 

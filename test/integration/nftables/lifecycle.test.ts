@@ -92,3 +92,20 @@ t.test('intact(): a flushed or deleted table is seen and a full sync repairs it;
   t.notMatch(tables, /netlet/, 'cleanup removed the table');
   t.match(tables, /table ip foreign/, 'and left the foreign one');
 });
+
+t.test('bad input: nft refuses the whole transaction, nothing changes, the next full sync is clean', { skip: rootSkip() }, async (t) => {
+  const topo = await buildTopology('nft');
+  t.teardown(() => topo.lab.cleanup());
+  const driver = new NftDriver(topo);
+  const plans = planSet(web);
+  await driver.sync(plans, { full: true });
+  const before = await table(topo);
+  const bad = plan('default', 'bad', { clusterIP: '10.96.0.999', clusterEndpoints: [local('10.244.1.2')] });
+  plans.set(planKey(bad), bad);
+  await t.rejects(driver.sync(plans, { changed: [planKey(bad)] }), /nft -f failed[\s\S]*10\.96\.0\.999/, "nft's message names the bad element");
+  t.equal(await table(topo), before, 'the failed transaction changed nothing');
+  t.match(await get(topo.cpod, 'http://10.96.0.10/'), /^pod[12] /, 'still served');
+  plans.delete(planKey(bad));
+  await driver.sync(plans, { full: true });
+  t.equal(await table(topo), before, 'the next full sync writes the same table');
+});
