@@ -37,3 +37,12 @@ t.test('the path names the chains and rules', async (t) => {
   const [o] = traceTable(table, { src: '192.168.100.2', dst: NODE, port: 30084, proto: 'tcp' }, [NODE]);
   t.same(o.path, ['nat-prerouting #1', 'services #4', 'nodeports #1', 'ext_default_lp_http_tcp #4', 'svl_default_lp_http_tcp #2', 'sep_default_lp_http_tcp_10-244-1-2-8080 #1']);
 });
+
+t.test('IPv6 (fixtures/table-v6.json: web6 with two endpoints and NodePort 30100, empty6 without endpoints)', async (t) => {
+  const v6 = parseTableJson(readFileSync(new URL('./fixtures/table-v6.json', import.meta.url), 'utf8'));
+  const node6 = 'fd00:100::1';
+  const trace = (pkt: TracePacket) => traceTable(v6, pkt, [node6]).map(summary).sort();
+  t.same(trace({ src: 'fd00:244:3::2', dst: 'fd00:96::10', port: 80, proto: 'tcp' }), ['dnat [fd00:244:1::2]:8080', 'dnat [fd00:244:2::2]:8080'], 'ClusterIP from a pod');
+  t.same(trace({ src: 'fd00:100::2', dst: node6, port: 30100, proto: 'tcp' }), ['dnat [fd00:244:1::2]:8080 masq', 'dnat [fd00:244:2::2]:8080 masq'], 'NodePort from outside');
+  t.same(trace({ src: 'fd00:244:3::2', dst: 'fd00:96::12', port: 80, proto: 'tcp' }), ['reject'], 'no endpoints');
+});
