@@ -12,7 +12,7 @@ import type { Logger } from '../base/log.ts';
 import { BackendSyncError } from '../proxier/backend.ts';
 import type { ProxyBackend, SyncRequest, SyncResult } from '../proxier/backend.ts';
 import type { Family, PlanSet } from '../proxier/plan.ts';
-import { NftError, applyScript, listChain, listTable, systemNft } from './nft.ts';
+import { NftError, applyScript, listChain, listTable, setExists, systemNft } from './nft.ts';
 import type { NftRunner, TableListing } from './nft.ts';
 import { fixedChains, fixedDeclarations, pickChains, pickDeclarations, pickSetNames, sharedSetNames } from './render-fixed.ts';
 import type { FixedContext } from './render-fixed.ts';
@@ -21,7 +21,7 @@ import { renderPlan } from './render-plan.ts';
 import type { Element, OwnChain, PlanRender, RenderContext } from './render-plan.ts';
 import { changeLines, emptyChange, isEmpty } from './transaction.ts';
 import type { TableChange } from './transaction.ts';
-import { HAIRPIN, SERVICES, TABLE, wordsFor } from './words.ts';
+import { CANARY, HAIRPIN, SERVICES, TABLE, wordsFor } from './words.ts';
 import type { FamilyWords, PickGroup } from './words.ts';
 
 export interface NftablesBackendOptions {
@@ -32,7 +32,12 @@ export interface NftablesBackendOptions {
   /** proxy.conntrack.tcpBeLiberal: when set, INVALID packets are not dropped. */
   tcpBeLiberal: boolean;
   nft?: NftRunner;
+  /** How many intact() polls look at the rules once (RULE_CHECK_EVERY); 1 in tests: every poll. */
+  ruleCheckEvery?: number;
 }
+
+/** intact() lists the rules on one poll in this many (every 5 minutes at the default syncPeriod of 30 s). */
+export const RULE_CHECK_EVERY = 10;
 
 /** The mark as nft prints it: "0x00004000". */
 export function nftMark(bit: number): string {
@@ -67,6 +72,9 @@ export class NftablesBackend implements ProxyBackend {
    * not empty the shared maps to know what they hold.
    */
   #adopted = false;
+  readonly #ruleCheckEvery: number;
+  /** intact() polls left before it lists the rules again; 0 after a full sync. */
+  #pollsUntilRuleCheck = 0;
 
   constructor(opts: NftablesBackendOptions) {
     this.#w = wordsFor(opts.family);
@@ -74,6 +82,7 @@ export class NftablesBackend implements ProxyBackend {
     this.#nft = opts.nft ?? systemNft;
     this.#ctx = { words: this.#w, masqMark: nftMark(opts.masqueradeBit) };
     this.#tcpBeLiberal = opts.tcpBeLiberal;
+    this.#ruleCheckEvery = opts.ruleCheckEvery ?? RULE_CHECK_EVERY;
   }
 
   async sync(req: SyncRequest): Promise<SyncResult> {
@@ -198,6 +207,7 @@ export class NftablesBackend implements ProxyBackend {
     this.#ruleCount = this.#planCount + countFixed(fixedRules);
     this.#synced = true;
     this.#adopted = true;
+    this.#pollsUntilRuleCheck = 0;
     return change.addElements.length;
   }
 
@@ -253,14 +263,20 @@ export class NftablesBackend implements ProxyBackend {
   }
 
   /**
-   * Whether the table still holds what the last sync wrote: its services
-   * chain with the rule every service goes through, and the hook that leads
-   * there. A deleted table (`nft flush ruleset`, a firewall reload) or
-   * flushed chains are seen; then the proxier queues a full sync. Two short
-   * `nft list chain` calls, whatever the number of services.
+   * Whether the table still holds what the last sync wrote. Every poll: the
+   * canary set is there (one `nft list set`, ~3 ms whatever the number of
+   * services), so a deleted table (`nft flush ruleset`, a firewall reload)
+   * is seen within syncPeriod. Every RULE_CHECK_EVERY polls (and the first
+   * after a full sync): the services chain and the hook still hold their
+   * rules, which sees `nft flush table` too; nft 1.0.6 reads every set's
+   * elements to list any chain (~0.5 s per chain at 10k services), so that
+   * is not done on every poll. Then the proxier queues a full sync.
    */
   async intact(): Promise<boolean> {
     if (!this.#synced) return true;
+    if (!(await setExists(this.#nft, this.#w, CANARY))) return false;
+    if (this.#pollsUntilRuleCheck-- > 0) return true;
+    this.#pollsUntilRuleCheck = this.#ruleCheckEvery - 1;
     const services = await listChain(this.#nft, this.#w, SERVICES);
     if (!services?.includes('vmap @service-ips')) return false;
     const hook = await listChain(this.#nft, this.#w, 'nat-prerouting');

@@ -95,3 +95,8 @@ export async function listChain(nft: NftRunner, w: FamilyWords, chain: string): 
   const r = await nft.run(['list', 'chain', w.ip, TABLE, chain]);
   return r.code === 0 ? r.stdout : undefined;
 }
+
+/** Whether a set exists in netlet's table: `nft list set` reads only that set (~3 ms), unlike `list chain`. */
+export async function setExists(nft: NftRunner, w: FamilyWords, set: string): Promise<boolean> {
+  return (await nft.run(['list', 'set', w.ip, TABLE, set])).code === 0;
+}

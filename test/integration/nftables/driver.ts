@@ -9,7 +9,7 @@ import { silentLogger } from '../../../src/base/log.ts';
 import type { ServicePortPlan } from '../../../src/proxier/plan.ts';
 
 const family = process.argv[2] === '6' ? 6 : 4;
-const backend = new NftablesBackend({ family, log: silentLogger, masqueradeBit: 14, tcpBeLiberal: false });
+const backend = new NftablesBackend({ family, log: silentLogger, masqueradeBit: 14, tcpBeLiberal: false, ruleCheckEvery: 1 });
 
 export interface DriverRequest {
   op: 'sync' | 'cleanup' | 'intact';

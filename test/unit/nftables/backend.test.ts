@@ -19,7 +19,10 @@ class FakeNft implements NftRunner {
   json: string | undefined;
   failNext = false;
 
+  calls: string[] = [];
+
   async run(args: string[], input = '') {
+    this.calls.push(args.join(' '));
     if (args[0] === '-f') {
       if (this.failNext) {
         this.failNext = false;
@@ -204,4 +207,17 @@ t.test('the rule count a partial sync keeps is the one a full sync of the same p
   const partial = await sync(plans, { changed: [planKey(sticky), planKey(other)] });
   const full = await sync(plans, { full: true });
   t.equal(partial.ruleCount, full.ruleCount);
+});
+
+t.test('intact(): the canary set on every poll, the rules on the first after a full sync and one poll in RULE_CHECK_EVERY', async (t) => {
+  const { nft, sync, backend } = setup();
+  await sync(planSet(web), { full: true });
+  nft.calls = [];
+  for (let i = 0; i < 11; i++) t.equal(await backend.intact(), true);
+  t.equal(nft.calls.filter((c) => c.startsWith('list set ip netlet canary')).length, 11, 'the canary every poll');
+  t.equal(nft.calls.filter((c) => c === 'list chain ip netlet services').length, 2, 'the rules on polls 1 and 11');
+  nft.calls = [];
+  await sync(planSet(web), { full: true });
+  await backend.intact();
+  t.ok(nft.calls.includes('list chain ip netlet services'), 'and again on the first poll after a full sync');
 });
