@@ -46,7 +46,7 @@ export const configSchema: Section = {
         nftables: {
           doc: "nftables backend (kube-proxy's nftables section).",
           fields: {
-            syncPeriod: { type: 'duration', default: '30s', doc: 'How often the table is checked (a table deleted or flushed by someone else comes back within it) and the longest wait before a failed sync is retried.' },
+            syncPeriod: { type: 'duration', default: '30s', doc: 'How often the table is checked (a table deleted by someone else comes back within it; rules flushed from it, within ten of it) and the longest wait before a failed sync is retried.' },
             minSyncPeriod: { type: 'duration', default: '1s', doc: 'Minimum interval between syncs.' },
             fullSyncPeriod: { type: 'duration', default: '1h', doc: "Time between periodic full syncs (netlet's own key). Partial syncs apply changes in between." },
             masqueradeAll: { type: 'boolean', default: false, doc: 'Same as proxy.masqueradeAll (kube-proxy keeps it here).' },
