@@ -12,16 +12,16 @@ import type { Logger } from '../base/log.ts';
 import { BackendSyncError } from '../proxier/backend.ts';
 import type { ProxyBackend, SyncRequest, SyncResult } from '../proxier/backend.ts';
 import type { Family, PlanSet } from '../proxier/plan.ts';
-import { NftError, applyScript, listChain, listTable, setExists, systemNft } from './nft.ts';
+import { NftError, applyScript, listChain, listChains, listTable, setExists, systemNft } from './nft.ts';
 import type { NftRunner, TableListing } from './nft.ts';
-import { fixedChains, fixedDeclarations, pickChains, pickDeclarations, pickSetNames, sharedSetNames } from './render-fixed.ts';
+import { fixedChains, fixedDeclarations, masqClassDeclaration, pickChains, pickDeclarations, pickSetNames, sharedSetNames } from './render-fixed.ts';
 import type { FixedContext } from './render-fixed.ts';
 import { readTable } from './adopt.ts';
 import { renderPlan } from './render-plan.ts';
 import type { Element, OwnChain, PlanRender, RenderContext } from './render-plan.ts';
-import { changeLines, emptyChange, isEmpty } from './transaction.ts';
-import type { TableChange } from './transaction.ts';
-import { CANARY, HAIRPIN, SERVICES, TABLE, wordsFor } from './words.ts';
+import { affinitySetDeclaration, changeLines, emptyChange, isEmpty } from './transaction.ts';
+import type { SetRef, TableChange } from './transaction.ts';
+import { CANARY, HAIRPIN, SERVICES, TABLE, masqOutsideSet, wordsFor } from './words.ts';
 import type { FamilyWords, PickGroup } from './words.ts';
 
 export interface NftablesBackendOptions {
@@ -154,7 +154,7 @@ export class NftablesBackend implements ProxyBackend {
     const sortedPicks = [...picks].sort();
     for (const n of sortedPicks) change.declare.push(...pickDeclarations(n, this.#w));
     change.rewriteChains.unshift(...fixedRules, ...sortedPicks.flatMap((n) => pickChains(n, fixed)));
-    const wantedSets = [...sharedSetNames(fixed), ...sortedPicks.flatMap(pickSetNames)];
+    const wantedSets = [...sharedSetNames(fixed), ...sortedPicks.flatMap((g) => pickSetNames(g))];
     let listing: TableListing;
     if (!this.#adopted) {
       // A restart (or the first start): read what the shared sets hold and remove what no plan wants.
@@ -169,7 +169,18 @@ export class NftablesBackend implements ProxyBackend {
         for (const e of elements) if (!wanted.has(elementValueId(e))) change.removeElements.push(e);
       }
     } else {
-      listing = await listTable(this.#nft, this.#w);
+      // The chains only (reading the sets would read every element): what
+      // the last sync made is known, so are the sets it leaves behind.
+      listing = await listChains(this.#nft, this.#w);
+      if (listing.exists) {
+        const now = new Set([...wantedSets.map((s) => s.name), ...change.newSets.map((s) => s.name)]);
+        const before: SetRef[] = [
+          ...[...this.#picks].flatMap((g) => pickSetNames(g, this.#w)),
+          ...[...this.#classes.keys()].map((cidr) => ({ kind: 'set' as const, name: masqOutsideSet(cidr), declaration: masqClassDeclaration(cidr, this.#w) })),
+          ...[...this.#rendered.values()].flatMap((r) => r.sets.map((a) => ({ kind: 'set' as const, name: a.name, declaration: affinitySetDeclaration(this.#w, a) }))),
+        ];
+        for (const ref of before) if (!now.has(ref.name)) change.deleteSets.push(ref);
+      }
       // What the last sync wrote and no plan wants now (or wants with another value).
       const removed = new Set<string>();
       for (const r of this.#rendered.values()) {

@@ -90,6 +90,34 @@ export function parseListing(text: string): TableListing {
   return { exists: true, chains, sets, maps };
 }
 
+/**
+ * The chains of netlet's table, from `nft list chains` (~4 ms at 10k
+ * services: it reads no set, unlike any listing of rules or of the table);
+ * `exists` false when the table is gone. Sets and maps are not listed.
+ */
+export async function listChains(nft: NftRunner, w: FamilyWords): Promise<TableListing> {
+  const r = await nft.run(['list', 'chains', w.ip]);
+  if (r.code !== 0) throw new NftError(`nft list chains ${w.ip} failed (exit ${r.code}): ${r.stderr.trim()}`);
+  return parseChainList(r.stdout, w);
+}
+
+export function parseChainList(text: string, w: FamilyWords): TableListing {
+  const chains = new Set<string>();
+  let exists = false;
+  let ours = false;
+  for (const line of text.split('\n')) {
+    const table = /^table (\S+) (\S+) \{/.exec(line);
+    if (table) {
+      ours = table[1] === w.ip && table[2] === TABLE;
+      exists ||= ours;
+      continue;
+    }
+    const chain = ours ? /^\tchain (\S+) \{/.exec(line) : null;
+    if (chain) chains.add(chain[1]);
+  }
+  return { exists, chains, sets: new Set(), maps: new Set() };
+}
+
 /** The rules of one chain as `nft list chain` prints them, or undefined when the chain (or table) is gone. */
 export async function listChain(nft: NftRunner, w: FamilyWords, chain: string): Promise<string | undefined> {
   const r = await nft.run(['list', 'chain', w.ip, TABLE, chain]);

@@ -98,14 +98,18 @@ export function sharedSetNames(ctx: FixedContext): SetRef[] {
 export function fixedDeclarations(ctx: FixedContext): string[] {
   const w = ctx.words;
   const t = tableRef(w);
-  const vip = `${w.addrType} . inet_proto . inet_service`;
   return [
     `add table ${t}`,
     ...BASE_CHAINS.map((c) => `add chain ${t} ${c.name} { type ${c.type} hook ${c.hook} priority ${c.priority}; policy accept; }`),
     ...REGULAR_CHAINS.map((c) => `add chain ${t} ${c}`),
     ...sharedSets(w).map(([, body]) => `add ${body.replace(/^(map|set) /, `$1 ${t} `)}`),
-    ...ctx.masqClasses.map((cidr) => `add set ${t} ${masqOutsideSet(cidr)} { type ${vip}; }`),
+    ...ctx.masqClasses.map((cidr) => masqClassDeclaration(cidr, w)),
   ];
+}
+
+/** The `add set` statement of one masquerade class's set. */
+export function masqClassDeclaration(cidr: string, w: FamilyWords): string {
+  return `add set ${tableRef(w)} ${masqOutsideSet(cidr)} { type ${w.addrType} . inet_proto . inet_service; }`;
 }
 
 /** The rules of every fixed chain. */
@@ -171,10 +175,12 @@ export function pickDeclarations(g: PickGroup, w: FamilyWords): string[] {
   ];
 }
 
-export function pickSetNames(g: PickGroup): SetRef[] {
+/** The maps of one pick group, each with its declaration. */
+export function pickSetNames(g: PickGroup, w?: FamilyWords): SetRef[] {
+  const [endpoints, nodePorts] = w ? pickDeclarations(g, w) : [];
   return [
-    { kind: 'map', name: endpointsMap(g) },
-    { kind: 'map', name: nodePortEndpointsMap(g) },
+    { kind: 'map', name: endpointsMap(g), declaration: endpoints },
+    { kind: 'map', name: nodePortEndpointsMap(g), declaration: nodePorts },
   ];
 }
 

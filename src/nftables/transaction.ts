@@ -12,6 +12,16 @@ import type { FamilyWords } from './words.ts';
 export interface SetRef {
   kind: 'set' | 'map';
   name: string;
+  /**
+   * Its `add` statement, written just before a deletion of a set that may
+   * be gone already: the add makes it exist, so the delete cannot fail.
+   */
+  declaration?: string;
+}
+
+/** The `add set` statement of an affinity set. */
+export function affinitySetDeclaration(w: FamilyWords, s: AffinitySet): string {
+  return `add set ${tableRef(w)} ${s.name} { type ${w.addrType}; flags dynamic,timeout; timeout ${s.timeoutSeconds}s; }`;
 }
 
 export interface TableChange {
@@ -58,7 +68,7 @@ export function* changeLines(w: FamilyWords, c: TableChange): Generator<string> 
   const t = tableRef(w);
   for (const d of c.declare) yield `${d}\n`;
   for (const name of c.newChains) yield `add chain ${t} ${name}\n`;
-  for (const s of c.newSets) yield `add set ${t} ${s.name} { type ${w.addrType}; flags dynamic,timeout; timeout ${s.timeoutSeconds}s; }\n`;
+  for (const s of c.newSets) yield `${affinitySetDeclaration(w, s)}\n`;
   for (const s of c.flushSets) yield `flush ${s.kind} ${t} ${s.name}\n`;
   yield* elementLines(`delete element ${t}`, c.deleteElements, false);
   yield* elementLines(`add element ${t}`, c.removeElements, true);
@@ -68,7 +78,10 @@ export function* changeLines(w: FamilyWords, c: TableChange): Generator<string> 
   for (const ch of c.rewriteChains) for (const r of ch.rules) yield `add rule ${t} ${ch.name} ${r}\n`;
   yield* elementLines(`add element ${t}`, c.addElements, true);
   for (const name of c.deleteChains) yield `delete chain ${t} ${name}\n`;
-  for (const s of c.deleteSets) yield `delete ${s.kind} ${t} ${s.name}\n`;
+  for (const s of c.deleteSets) {
+    if (s.declaration) yield `${s.declaration}\n`;
+    yield `delete ${s.kind} ${t} ${s.name}\n`;
+  }
 }
 
 /** `verb set { a, b, … }` statements, elements grouped by set in their first order. */

@@ -109,3 +109,17 @@ t.test('bad input: nft refuses the whole transaction, nothing changes, the next 
   await driver.sync(plans, { full: true });
   t.equal(await table(topo), before, 'the next full sync writes the same table');
 });
+
+t.test('a periodic full sync removes the services gone since, their sets and unused pick maps', { skip: rootSkip() }, async (t) => {
+  const topo = await buildTopology('nft');
+  t.teardown(() => topo.lab.cleanup());
+  const driver = new NftDriver(topo);
+  const three = plan('default', 'three', { clusterIP: '10.96.0.32', clusterEndpoints: [local('10.244.1.2'), local('10.244.2.2'), local('10.244.3.2')] });
+  await driver.sync(planSet(web, sticky, three), { full: true });
+  t.match(await table(topo), /map endpoints-tcp-3 /);
+  await driver.sync(planSet(web), { full: true });
+  const text = await table(topo);
+  t.notMatch(text, /sticky|10\.96\.0\.13|10\.96\.0\.32/, "the gone services' chains, sets and elements");
+  t.notMatch(text, /endpoints-tcp-3|pick-tcp-3/, 'the pick group no service uses');
+  t.match(await get(topo.cpod, 'http://10.96.0.10/'), /^pod[12] /, 'web still served');
+});

@@ -221,3 +221,17 @@ t.test('intact(): the canary set on every poll, the rules on the first after a f
   await backend.intact();
   t.ok(nft.calls.includes('list chain ip netlet services'), 'and again on the first poll after a full sync');
 });
+
+t.test('a later full sync lists only the chains, and deletes the sets it knows it left, adding each first', async (t) => {
+  const { nft, sync } = setup();
+  const sticky = plan('default', 'sticky', { clusterIP: '10.96.0.31', affinityTimeoutSeconds: 30, clusterEndpoints: [local('10.244.1.2'), local('10.244.2.2'), local('10.244.3.2')] });
+  const three = plan('default', 'three', { clusterIP: '10.96.0.32', clusterEndpoints: [local('10.244.1.2'), local('10.244.2.2'), local('10.244.3.2')] });
+  await sync(planSet(web, sticky, three), { full: true });
+  nft.calls = [];
+  await sync(planSet(web), { full: true });
+  t.notOk(nft.calls.some((c) => c.includes('list table')), 'no listing of the table (it reads every element)');
+  t.ok(nft.calls.includes('list chains ip'), 'the chains only');
+  const s = nft.last;
+  t.match(s, /^add set ip netlet aff_default_sticky_http_tcp_10-244-1-2-8080_30s \{ type ipv4_addr; flags dynamic,timeout; timeout 30s; \}\ndelete set ip netlet aff_default_sticky_http_tcp_10-244-1-2-8080_30s$/m, 'a gone affinity set: added, then deleted');
+  t.match(s, /^add map ip netlet endpoints-tcp-3 \{ typeof [^}]*\}\ndelete map ip netlet endpoints-tcp-3$/m, 'a pick group no plan uses: its maps go');
+});
