@@ -23,12 +23,12 @@ export const configSchema: Section = {
       doc: "Service proxy; accepts kube-proxy's KubeProxyConfiguration fields that apply.",
       ignored: [
         'apiVersion', 'kind', 'bindAddress', 'bindAddressHardFail', 'clientConnection', 'configSyncPeriod',
-        'detectLocalMode', 'detectLocal', 'enableProfiling', 'featureGates', 'logging', 'nftables', 'oomScoreAdj',
+        'detectLocalMode', 'detectLocal', 'enableProfiling', 'featureGates', 'logging', 'oomScoreAdj',
         'portRange', 'showHiddenMetricsForVersion', 'udpIdleTimeout', 'winkernel', 'windowsRunAsService',
         'healthzBindAddress', 'metricsBindAddress', 'hostnameOverride', 'kubeconfig',
       ],
       fields: {
-        mode: { type: 'string', default: 'iptables', oneOf: ['iptables', 'ipvs', 'none', ''], doc: 'Proxy backend; "" means iptables, as in kube-proxy. ipvs is accepted so KubeProxyConfiguration files load, and refused at start (not in this version).' },
+        mode: { type: 'string', default: 'iptables', oneOf: ['iptables', 'nftables', 'ipvs', 'none', ''], doc: 'Proxy backend; "" means iptables, as in kube-proxy. ipvs is accepted so KubeProxyConfiguration files load, and refused at start (not in this version).' },
         clusterCIDR: { type: 'string', default: '', doc: 'Pod CIDR(s), comma separated; traffic to services from outside them is masqueraded.' },
         masqueradeAll: { type: 'boolean', default: false, doc: 'Masquerade all traffic to services.' },
         nodePortAddresses: { type: 'stringList', default: [], doc: 'CIDRs (or "primary") of node addresses that accept NodePorts; empty means all.' },
@@ -39,6 +39,16 @@ export const configSchema: Section = {
             syncPeriod: { type: 'duration', default: '30s', doc: 'How often the canary chain is checked (rules flushed by someone else come back within it) and the longest wait before a failed sync is retried.' },
             minSyncPeriod: { type: 'duration', default: '1s', doc: 'Minimum interval between syncs.' },
             fullSyncPeriod: { type: 'duration', default: '1h', doc: "Time between periodic full syncs (netlet's own key; kube-proxy fixes it at 1h). Partial syncs apply changes in between." },
+            masqueradeAll: { type: 'boolean', default: false, doc: 'Same as proxy.masqueradeAll (kube-proxy keeps it here).' },
+            masqueradeBit: { type: 'number', default: 14, min: 0, max: 31, doc: 'fwmark bit used to mark packets for masquerading.' },
+          },
+        },
+        nftables: {
+          doc: "nftables backend (kube-proxy's nftables section).",
+          fields: {
+            syncPeriod: { type: 'duration', default: '30s', doc: 'How often the table is checked (a table deleted by someone else comes back within it; rules flushed from it, within ten of it) and the longest wait before a failed sync is retried.' },
+            minSyncPeriod: { type: 'duration', default: '1s', doc: 'Minimum interval between syncs.' },
+            fullSyncPeriod: { type: 'duration', default: '1h', doc: "Time between periodic full syncs (netlet's own key). Partial syncs apply changes in between." },
             masqueradeAll: { type: 'boolean', default: false, doc: 'Same as proxy.masqueradeAll (kube-proxy keeps it here).' },
             masqueradeBit: { type: 'number', default: 14, min: 0, max: 31, doc: 'fwmark bit used to mark packets for masquerading.' },
           },
@@ -103,12 +113,13 @@ export interface AgentConfig {
   healthzBindAddress: string;
   metricsBindAddress: string;
   proxy: {
-    mode: 'iptables' | 'ipvs' | 'none';
+    mode: 'iptables' | 'nftables' | 'ipvs' | 'none';
     clusterCIDR: string;
     masqueradeAll: boolean;
     nodePortAddresses: string[];
     /** Durations in milliseconds. */
     iptables: { syncPeriod: number; minSyncPeriod: number; fullSyncPeriod: number; masqueradeAll: boolean; masqueradeBit: number };
+    nftables: { syncPeriod: number; minSyncPeriod: number; fullSyncPeriod: number; masqueradeAll: boolean; masqueradeBit: number };
     ipvs: { syncPeriod: number; minSyncPeriod: number; scheduler: string; excludeCIDRs: string[]; strictARP: boolean };
     conntrack: ConntrackConfig;
   };
@@ -150,6 +161,7 @@ export function buildConfig(doc: unknown, overrides: ConfigOverrides = {}, warn:
   const cfg = validate(configSchema, input, warn) as unknown as AgentConfig;
   if ((cfg.proxy.mode as string) === '') cfg.proxy.mode = 'iptables';
   if (cfg.proxy.iptables.masqueradeAll) cfg.proxy.masqueradeAll = true;
+  if (cfg.proxy.nftables.masqueradeAll) cfg.proxy.masqueradeAll = true;
 
   if (overrides.nodeName) cfg.nodeName = overrides.nodeName;
   if (overrides.kubeconfig) cfg.kubeconfig = overrides.kubeconfig;
@@ -186,6 +198,11 @@ export async function loadConfig(file: string | undefined, overrides: ConfigOver
 /** What the iptables backend reads of the config. */
 export function iptablesBackendOptions(config: AgentConfig): { masqueradeBit: number; tcpBeLiberal: boolean } {
   return { masqueradeBit: config.proxy.iptables.masqueradeBit, tcpBeLiberal: config.proxy.conntrack.tcpBeLiberal };
+}
+
+/** What the nftables backend reads of the config. */
+export function nftablesBackendOptions(config: AgentConfig): { masqueradeBit: number; tcpBeLiberal: boolean } {
+  return { masqueradeBit: config.proxy.nftables.masqueradeBit, tcpBeLiberal: config.proxy.conntrack.tcpBeLiberal };
 }
 
 /**

@@ -5,7 +5,7 @@
 
 import { ConfigError } from '../base/errors.ts';
 import type { BackendEnv, ConfiguredBackend, ProxyBackendKind } from '../proxier/backend-kind.ts';
-import { iptablesBackendOptions } from './config.ts';
+import { iptablesBackendOptions, nftablesBackendOptions } from './config.ts';
 import type { AgentConfig } from './config.ts';
 
 interface ProxyMode<Options> {
@@ -30,8 +30,15 @@ const PROXY_MODES: Readonly<Record<string, ProxyMode<unknown> | RefusedMode>> = 
       return { ...iptablesBackendOptions(config), periods: { minSyncPeriod, syncPeriod, fullSyncPeriod } };
     },
   }),
+  nftables: mode({
+    load: async () => (await import('../nftables/kind.ts')).nftablesKind,
+    options: (config) => {
+      const { minSyncPeriod, syncPeriod, fullSyncPeriod } = config.proxy.nftables;
+      return { ...nftablesBackendOptions(config), periods: { minSyncPeriod, syncPeriod, fullSyncPeriod } };
+    },
+  }),
   // Refused at start rather than silently running without a service proxy.
-  ipvs: { refused: 'the IPVS backend is not part of this version of netlet; use iptables (or none)' },
+  ipvs: { refused: 'the IPVS backend is not part of this version of netlet; use iptables or nftables (or none)' },
 };
 
 function proxyMode(name: string): ProxyMode<unknown> {

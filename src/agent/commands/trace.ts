@@ -9,14 +9,16 @@ import { proxyBackendKind } from '../proxy-backends.ts';
 const HELP = `usage: netlet trace SRC DST:PORT[/tcp|udp|sctp] [options]
 
 Explains where a new connection from SRC to DST:PORT goes through this
-node's live iptables rules: which endpoints it can be DNATed to (every one a
+node's live iptables rules (or, with --proxy-mode nftables, netlet's nftables
+table): which endpoints it can be DNATed to (every one a
 random or affinity rule can pick), whether its source is masqueraded, or
 whether it is dropped or rejected. IPv6: [fd00::1]:80.
 
-  --proxy-mode MODE         the proxy backend whose rules to read (default: iptables)
+  --proxy-mode MODE         the proxy backend whose rules to read: iptables (default) or nftables
   --mode nft|legacy         iptables backend to read (default: detected)
   --local-addresses A,B     this node's addresses (default: the interfaces' addresses)
-  --from-file FILE          read iptables-save output from FILE instead of the kernel
+  --from-file FILE          read the rules from FILE instead of the kernel: iptables-save
+                            output, or the JSON of nft -j list table for nftables
   --json                    print the outcomes as JSON
   -v, --verbose             print every matching rule
   -h, --help                this help

@@ -11,5 +11,5 @@ t.test('every key is listed with its default', async (t) => {
   const ref = configReference();
   t.match(ref, /\| `proxy\.iptables\.syncPeriod` \| duration \| `30s` \|/);
   t.match(ref, /\| `healthzBindAddress` \| string \| `0\.0\.0\.0:10256` \|/);
-  t.match(ref, /\| `proxy\.mode` \| iptables \\\| ipvs \\\| none \|/);
+  t.match(ref, /\| `proxy\.mode` \| iptables \\\| nftables \\\| ipvs \\\| none \|/);
 });

@@ -24,7 +24,17 @@ t.test('mode ipvs: refused with a ConfigError naming proxy.mode', async (t) => {
 });
 
 t.test('the modes netlet runs (cleanup cleans each)', async (t) => {
-  t.same(runnableModes(), ['iptables']);
+  t.same(runnableModes(), ['iptables', 'nftables']);
+});
+
+t.test("nftables: the sync periods of proxy.nftables, kube-proxy's nftables section read as it is", async (t) => {
+  const config = buildConfig({ kind: 'KubeProxyConfiguration', mode: 'nftables', nftables: { minSyncPeriod: '3s', syncPeriod: '45s', masqueradeAll: true, masqueradeBit: 12 } }, { nodeName: 'n' });
+  t.equal(config.proxy.mode, 'nftables');
+  t.equal(config.proxy.masqueradeAll, true, 'nftables.masqueradeAll is proxy.masqueradeAll');
+  t.same((await configuredBackend(config, env))?.periods, { minSyncPeriod: 3000, syncPeriod: 45_000, fullSyncPeriod: 3_600_000 });
+  t.equal(buildConfig({}, { nodeName: 'n', proxyMode: 'nftables' }).proxy.mode, 'nftables', '--proxy-mode nftables');
+  const backend = await (await configuredBackend(config, env))!.create(4);
+  t.equal(backend.name, 'nftables');
 });
 
 t.test('iptables trace: rules given as iptables-save text; a bad --mode is a usage error', async (t) => {

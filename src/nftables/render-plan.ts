@@ -1,0 +1,244 @@
+// One service port plan → what it adds to netlet's nftables table. The plan
+// decides (proxier/plan.ts); this only writes it down:
+//
+// - Most services are only elements of shared maps: `service-ips` sends a
+//   VIP to `pick-tcp-N`, a chain shared by every TCP service with N
+//   endpoints, which DNATs to `numgen random mod N` looked up in
+//   `endpoints-tcp-N`. No service
+//   has a kernel object of its own, so a full load is linear in services
+//   (the kernel walks a table's sets and bindings for each set added:
+//   kube-proxy's per-service anonymous maps make its load quadratic).
+// - Services with ClientIP affinity or a Local external policy need rules
+//   that look at the packet's source (affinity sets, pods and the node going
+//   to the cluster endpoints): they get chains of their own (svc_, svl_,
+//   ext_, sep_), with plain rules and no anonymous sets.
+// - Rejects, drops, the source-range firewall, masquerading and hairpin are
+//   elements of shared sets read by fixed rules (render-fixed.ts).
+
+import type { NoEndpointsAction, PlanEndpoint, ServicePortPlan } from '../proxier/plan.ts';
+import { outermostRanges } from './source-ranges.ts';
+import {
+  FIREWALL_ALLOW,
+  FIREWALL_IPS,
+  HAIRPIN,
+  MASQ_ALL,
+  NO_ENDPOINT_NODEPORTS,
+  NO_ENDPOINT_SERVICES,
+  REJECT_PACKET,
+  SERVICE_IPS,
+  SERVICE_NODEPORTS,
+  endpointId,
+  endpointsMap,
+  masqOutsideSet,
+  masqPickChain,
+  nodePortEndpointsMap,
+  nodePortPickChain,
+  pickChain,
+  pickGroup,
+  serviceId,
+} from './words.ts';
+import type { FamilyWords, PickGroup } from './words.ts';
+
+/** One element of a shared set or map: `value` is '' in a set. */
+export interface Element {
+  set: string;
+  key: string;
+  value: string;
+}
+
+/** One of a service's own chains and its rules (without the `add rule` prefix). */
+export interface OwnChain {
+  name: string;
+  rules: string[];
+}
+
+/** A per-endpoint affinity set: the clients sent to that endpoint lately. */
+export interface AffinitySet {
+  name: string;
+  timeoutSeconds: number;
+}
+
+export interface PlanRender {
+  plan: ServicePortPlan;
+  elements: Element[];
+  chains: OwnChain[];
+  sets: AffinitySet[];
+  /** The shared pick chains and maps (protocol, endpoint count) the elements point into. */
+  picks: PickGroup[];
+  /** The CIDR whose masq-outside set holds this plan's ClusterIP, or ''. */
+  masqClass: string;
+}
+
+const verdictFor = (action: NoEndpointsAction): string => (action === 'reject' ? `goto ${REJECT_PACKET}` : 'drop');
+
+/** Whether the plan needs chains of its own: rules on the source address that a shared map cannot hold. */
+export function needsOwnChains(plan: ServicePortPlan): boolean {
+  return plan.affinityTimeoutSeconds > 0 || plan.externalTraffic === 'local';
+}
+
+/** What the rendering needs besides the plan: node facts and config, no policy. */
+export interface RenderContext {
+  words: FamilyWords;
+  /** The masquerade mark as nft prints it, e.g. "0x00004000". */
+  masqMark: string;
+}
+
+export function renderPlan(plan: ServicePortPlan, ctx: RenderContext): PlanRender {
+  const w = ctx.words;
+  const { protocol: proto, port } = plan;
+  const elements: Element[] = [];
+  const chains: OwnChain[] = [];
+  const sets: AffinitySet[] = [];
+  const picks: PickGroup[] = [];
+  const add = (set: string, key: string, value = '') => elements.push({ set, key, value });
+  const vip = (ip: string) => `${ip} . ${proto} . ${port}`;
+  const nodePortKey = `${proto} . ${plan.nodePort}`;
+  const internalReaches = plan.noEndpoints.internal === 'none';
+  const externalReaches = plan.noEndpoints.external === 'none';
+  const own = needsOwnChains(plan);
+  const id = serviceId(plan.namespace, plan.name, plan.portName, proto);
+  const svc = `svc_${id}`;
+  const svl = `svl_${id}`;
+  const ext = `ext_${id}`;
+  const pick = (n: number): PickGroup => {
+    const g = pickGroup(proto, n);
+    if (!picks.includes(g)) picks.push(g);
+    return g;
+  };
+  // Endpoint map keys hold no protocol: each protocol has its own maps.
+  const vipPort = (ip: string) => `${ip} . ${port}`;
+
+  // Masquerading of traffic to the ClusterIP: everything, or from outside the pod network.
+  let masqClass = '';
+  if (internalReaches) {
+    if (plan.masqueradeAll) add(MASQ_ALL, vip(plan.clusterIP));
+    else if (plan.clusterCIDRs.length > 0) {
+      // One CIDR per family decides, as in the iptables mode and kube-proxy's cluster-CIDR detector.
+      masqClass = plan.clusterCIDRs[0];
+      add(masqOutsideSet(masqClass), vip(plan.clusterIP));
+    }
+  }
+
+  // Traffic to the ClusterIP.
+  const internalList = plan.internalTraffic === 'local' ? plan.localEndpoints : plan.clusterEndpoints;
+  if (!internalReaches) add(NO_ENDPOINT_SERVICES, vip(plan.clusterIP), verdictFor(plan.noEndpoints.internal));
+  else if (own) add(SERVICE_IPS, vip(plan.clusterIP), `goto ${plan.internalTraffic === 'local' ? svl : svc}`);
+  else {
+    const g = pick(internalList.length);
+    add(SERVICE_IPS, vip(plan.clusterIP), `goto ${pickChain(g)}`);
+    internalList.forEach((ep, i) => add(endpointsMap(g), `${vipPort(plan.clusterIP)} . ${i}`, endpointValue(ep)));
+  }
+
+  // External traffic: external IPs, load balancer IPs, the NodePort.
+  const externalNo = externalReaches ? '' : verdictFor(plan.noEndpoints.external);
+  // Without chains of its own, external traffic follows the Cluster policy: masqueraded, to the cluster endpoints.
+  const enters = plan.externalEntry && (own || externalReaches);
+  const n = plan.clusterEndpoints.length;
+  const externalVip = (ip: string) => {
+    if (enters) {
+      if (own) add(SERVICE_IPS, vip(ip), `goto ${ext}`);
+      else {
+        const g = pick(n);
+        add(SERVICE_IPS, vip(ip), `goto ${masqPickChain(g)}`);
+        plan.clusterEndpoints.forEach((ep, i) => add(endpointsMap(g), `${vipPort(ip)} . ${i}`, endpointValue(ep)));
+      }
+    }
+    if (externalNo) add(NO_ENDPOINT_SERVICES, vip(ip), externalNo);
+  };
+  for (const ip of plan.externalIPs) externalVip(ip);
+  for (const ip of plan.loadBalancerIPs) {
+    externalVip(ip);
+    if (plan.firewall) {
+      add(FIREWALL_IPS, vip(ip));
+      // The node reaching its own LB IP comes from the LB IP (kube-proxy's allowFromNode).
+      const ranges = plan.loadBalancerSourceRangesIncludeNode ? [...plan.loadBalancerSourceRanges, ip] : plan.loadBalancerSourceRanges;
+      for (const range of outermostRanges(ranges, plan.family)) add(FIREWALL_ALLOW, `${vip(ip)} . ${range}`);
+    }
+  }
+  if (plan.nodePort !== 0) {
+    if (enters) {
+      if (own) add(SERVICE_NODEPORTS, nodePortKey, `goto ${ext}`);
+      else {
+        const g = pick(n);
+        add(SERVICE_NODEPORTS, nodePortKey, `goto ${nodePortPickChain(g)}`);
+        plan.clusterEndpoints.forEach((ep, i) => add(nodePortEndpointsMap(g), `${plan.nodePort} . ${i}`, endpointValue(ep)));
+      }
+    }
+    if (externalNo) add(NO_ENDPOINT_NODEPORTS, nodePortKey, externalNo);
+  }
+
+  // Hairpin: a pod reaching itself through the service is masqueraded, or its reply would skip the DNAT.
+  const seen = new Set<string>();
+  for (const ep of plan.allEndpoints) {
+    if (seen.has(ep.ip)) continue;
+    seen.add(ep.ip);
+    add(HAIRPIN, `${ep.ip} . ${ep.ip}`);
+  }
+
+  if (own) renderOwnChains(plan, ctx, { id, svc, svl, ext, externalReaches }, chains, sets);
+  return { plan, elements, chains, sets, picks, masqClass };
+}
+
+const endpointValue = (ep: PlanEndpoint): string => `${ep.ip} . ${ep.port}`;
+
+/**
+ * An endpoint's affinity set. Its timeout is in its name: a set keeps the
+ * timeout it was made with, so a new timeout makes a new set (its clients
+ * start afresh, as they would after the change anyway).
+ */
+const affinitySet = (id: string, epId: string, timeoutSeconds: number): string => `aff_${id}_${epId}_${timeoutSeconds}s`;
+
+function renderOwnChains(
+  plan: ServicePortPlan,
+  ctx: RenderContext,
+  names: { id: string; svc: string; svl: string; ext: string; externalReaches: boolean },
+  chains: OwnChain[],
+  sets: AffinitySet[],
+): void {
+  const w = ctx.words;
+  const { id, svc, svl, ext } = names;
+  const usesCluster = plan.clusterEndpoints.length > 0;
+  const mark = `meta mark set meta mark or ${ctx.masqMark}`;
+  if (plan.externalEntry) {
+    const rules: string[] = [];
+    if (plan.externalTraffic === 'cluster') rules.push(mark);
+    else {
+      // Pods reaching an external address are treated as if they had gone out and come back: Cluster policy.
+      if (usesCluster) for (const cidr of plan.clusterCIDRs) rules.push(`${w.ip} saddr ${cidr} goto ${svc}`);
+      // The node itself (its source often the external IP itself): masqueraded, to the cluster endpoints.
+      rules.push(`fib saddr type local ${mark}`);
+      if (usesCluster) rules.push(`fib saddr type local goto ${svc}`);
+    }
+    if (names.externalReaches) rules.push(`goto ${plan.externalTraffic === 'local' ? svl : svc}`);
+    chains.push({ name: ext, rules });
+  }
+
+  const endpointChains = new Map<string, string>();
+  const toEndpoint = (ep: PlanEndpoint): string => {
+    const epId = endpointId(ep.ip, ep.port);
+    const dnat = `meta l4proto ${plan.protocol} dnat ${w.ip} to ${w.family === 6 ? `[${ep.ip}]` : ep.ip}:${ep.port}`;
+    if (plan.affinityTimeoutSeconds === 0) return dnat;
+    const chain = `sep_${id}_${epId}`;
+    if (!endpointChains.has(chain)) {
+      const set = affinitySet(id, epId, plan.affinityTimeoutSeconds);
+      endpointChains.set(chain, set);
+      sets.push({ name: set, timeoutSeconds: plan.affinityTimeoutSeconds });
+      // Each new connection renews the client's entry, as kube-proxy's `recent --set` does.
+      chains.push({ name: chain, rules: [`update @${set} { ${w.ip} saddr } ${dnat}`] });
+    }
+    return `goto ${chain}`;
+  };
+  const listChain = (name: string, endpoints: PlanEndpoint[]) => {
+    const rules: string[] = [];
+    const targets = endpoints.map(toEndpoint);
+    if (plan.affinityTimeoutSeconds > 0) {
+      endpoints.forEach((ep, i) => rules.push(`${w.ip} saddr @${affinitySet(id, endpointId(ep.ip, ep.port), plan.affinityTimeoutSeconds)} ${targets[i]}`));
+    }
+    // Each rule takes 1/(endpoints left) of what reaches it: an even spread, with no anonymous map.
+    const count = endpoints.length;
+    targets.forEach((target, i) => rules.push(i < count - 1 ? `numgen random mod ${count - i} == 0 ${target}` : target));
+    chains.push({ name, rules });
+  };
+  if (usesCluster) listChain(svc, plan.clusterEndpoints);
+  if (plan.localEndpoints.length > 0) listChain(svl, plan.localEndpoints);
+}

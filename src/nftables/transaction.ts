@@ -1,0 +1,107 @@
+// One sync as one `nft -f` input, so the kernel applies it as one transaction:
+// a packet meets the rules before it or after it, never half of it. The
+// statements go in the order that keeps every reference valid: declarations,
+// element deletions, chain rewrites, element additions, then the chains and
+// sets nothing points to any more.
+
+import type { AffinitySet, Element, OwnChain } from './render-plan.ts';
+import { tableRef } from './words.ts';
+import type { FamilyWords } from './words.ts';
+
+/** A named set or map (nft's commands name the kind). */
+export interface SetRef {
+  kind: 'set' | 'map';
+  name: string;
+  /**
+   * Its `add` statement, written just before a deletion of a set that may
+   * be gone already: the add makes it exist, so the delete cannot fail.
+   */
+  declaration?: string;
+}
+
+/** The `add set` statement of an affinity set. */
+export function affinitySetDeclaration(w: FamilyWords, s: AffinitySet): string {
+  return `add set ${tableRef(w)} ${s.name} { type ${w.addrType}; flags dynamic,timeout; timeout ${s.timeoutSeconds}s; }`;
+}
+
+export interface TableChange {
+  /** `add` statements of fixed and shared objects (no-ops when they exist). */
+  declare: string[];
+  /** A service's own chains and affinity sets to create. */
+  newChains: string[];
+  newSets: AffinitySet[];
+  /** Shared sets and maps emptied before `addElements` fill them (a full sync). */
+  flushSets: SetRef[];
+  deleteElements: Element[];
+  /**
+   * Elements to remove that the kernel may not hold (someone deleted them):
+   * added, then deleted, which succeeds either way (nft 1.0.6 has no
+   * `destroy`, which needs 1.0.8).
+   */
+  removeElements: Element[];
+  /** Chains whose rules are replaced (flushed, then written). */
+  rewriteChains: OwnChain[];
+  /** Chains emptied before they are deleted, so nothing they reference is in use. */
+  flushChains: string[];
+  addElements: Element[];
+  deleteChains: string[];
+  deleteSets: SetRef[];
+}
+
+export function emptyChange(): TableChange {
+  return { declare: [], newChains: [], newSets: [], flushSets: [], deleteElements: [], removeElements: [], rewriteChains: [], flushChains: [], addElements: [], deleteChains: [], deleteSets: [] };
+}
+
+/** Elements per `add element` statement: big enough to be few, small enough to keep each line short. */
+const ELEMENTS_PER_STATEMENT = 1000;
+
+/** Whether the change writes nothing. */
+export function isEmpty(c: TableChange): boolean {
+  return (
+    c.declare.length + c.newChains.length + c.newSets.length + c.flushSets.length + c.deleteElements.length + c.removeElements.length + c.rewriteChains.length + c.flushChains.length + c.addElements.length + c.deleteChains.length + c.deleteSets.length ===
+    0
+  );
+}
+
+/** The `nft -f` input of a change, as lines (each ends with "\n"). */
+export function* changeLines(w: FamilyWords, c: TableChange): Generator<string> {
+  const t = tableRef(w);
+  for (const d of c.declare) yield `${d}\n`;
+  for (const name of c.newChains) yield `add chain ${t} ${name}\n`;
+  for (const s of c.newSets) yield `${affinitySetDeclaration(w, s)}\n`;
+  for (const s of c.flushSets) yield `flush ${s.kind} ${t} ${s.name}\n`;
+  yield* elementLines(`delete element ${t}`, c.deleteElements, false);
+  yield* elementLines(`add element ${t}`, c.removeElements, true);
+  yield* elementLines(`delete element ${t}`, c.removeElements, false);
+  for (const ch of c.rewriteChains) yield `flush chain ${t} ${ch.name}\n`;
+  for (const name of c.flushChains) yield `flush chain ${t} ${name}\n`;
+  for (const ch of c.rewriteChains) for (const r of ch.rules) yield `add rule ${t} ${ch.name} ${r}\n`;
+  yield* elementLines(`add element ${t}`, c.addElements, true);
+  for (const name of c.deleteChains) yield `delete chain ${t} ${name}\n`;
+  for (const s of c.deleteSets) {
+    if (s.declaration) yield `${s.declaration}\n`;
+    yield `delete ${s.kind} ${t} ${s.name}\n`;
+  }
+}
+
+/** `verb set { a, b, … }` statements, elements grouped by set in their first order. */
+function* elementLines(verb: string, elements: readonly Element[], withValues: boolean): Generator<string> {
+  const bySet = new Map<string, string[]>();
+  for (const e of elements) {
+    let list = bySet.get(e.set);
+    if (!list) bySet.set(e.set, (list = []));
+    list.push(withValues && e.value ? `${e.key} : ${e.value}` : e.key);
+  }
+  for (const [set, list] of bySet) {
+    for (let i = 0; i < list.length; i += ELEMENTS_PER_STATEMENT) {
+      yield `${verb} ${set} { ${list.slice(i, i + ELEMENTS_PER_STATEMENT).join(', ')} }\n`;
+    }
+  }
+}
+
+/** The whole input as one string (tests, small syncs). */
+export function changeText(w: FamilyWords, c: TableChange): string {
+  let out = '';
+  for (const l of changeLines(w, c)) out += l;
+  return out;
+}

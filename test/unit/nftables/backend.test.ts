@@ -1,0 +1,237 @@
+// The nftables backend's transactions, with a fake nft: what a full sync, a
+// partial sync and an adopting full sync write, and what a failure does.
+
+import t from 'tap';
+import { NftablesBackend } from '../../../src/nftables/backend.ts';
+import type { NftRunner } from '../../../src/nftables/nft.ts';
+import { silentLogger } from '../../../src/base/log.ts';
+import { planKey } from '../../../src/proxier/plan.ts';
+import type { PlanSet } from '../../../src/proxier/plan.ts';
+import { ep, plan, planSet } from '../iptables/plans.ts';
+
+const local = (ip: string, port = 8080) => ep(ip, port, { isLocal: true, nodeName: 'node1' });
+
+class FakeNft implements NftRunner {
+  scripts: string[] = [];
+  /** What `nft -t list table` prints; undefined: no table. */
+  listing: string | undefined;
+  /** What `nft -j list table` prints; undefined: no table. */
+  json: string | undefined;
+  failNext = false;
+
+  calls: string[] = [];
+
+  async run(args: string[], input = '') {
+    this.calls.push(args.join(' '));
+    if (args[0] === '-f') {
+      if (this.failNext) {
+        this.failNext = false;
+        return { code: 1, stdout: '', stderr: '/dev/stdin:3:1-10: Error: Could not process rule: No such file or directory' };
+      }
+      this.scripts.push(input);
+      return { code: 0, stdout: '', stderr: '' };
+    }
+    if (args[0] === '-j') return this.json === undefined ? { code: 1, stdout: '', stderr: 'Error: No such file or directory' } : { code: 0, stdout: this.json, stderr: '' };
+    if (args.includes('list') && args.includes('table')) {
+      return this.listing === undefined ? { code: 1, stdout: '', stderr: 'Error: No such file or directory' } : { code: 0, stdout: this.listing, stderr: '' };
+    }
+    return { code: 0, stdout: 'table ip netlet {\n\tchain services {\n\t\tip daddr . meta l4proto . th dport vmap @service-ips\n\t\tjump services\n\t}\n}\n', stderr: '' };
+  }
+
+  get last(): string {
+    return this.scripts[this.scripts.length - 1];
+  }
+}
+
+function setup() {
+  const nft = new FakeNft();
+  const backend = new NftablesBackend({ family: 4, log: silentLogger, masqueradeBit: 14, tcpBeLiberal: false, nft });
+  const sync = (plans: PlanSet, opts: { full?: boolean; changed?: string[]; nodePortAddresses?: string[] } = {}) =>
+    backend.sync({ family: 4, plans, changed: new Set(opts.changed ?? []), full: opts.full ?? false, nodePortAddresses: opts.nodePortAddresses ?? [] });
+  return { nft, backend, sync };
+}
+
+const web = plan('default', 'web', { clusterEndpoints: [local('10.244.1.2'), local('10.244.2.2')] });
+const other = plan('default', 'other', { clusterIP: '10.96.0.11', clusterEndpoints: [local('10.244.1.2')] });
+
+t.test('a full sync: one transaction with the table, hooks, maps and elements', async (t) => {
+  const { nft, sync } = setup();
+  const result = await sync(planSet(web, other), { full: true });
+  t.equal(nft.scripts.length, 1, 'one nft -f');
+  const s = nft.last;
+  for (const want of [
+    'add table ip netlet',
+    'add chain ip netlet nat-prerouting { type nat hook prerouting priority -100; policy accept; }',
+    'add chain ip netlet nat-output { type nat hook output priority -100; policy accept; }',
+    'add rule ip netlet services ip daddr . meta l4proto . th dport vmap @service-ips',
+    'add rule ip netlet services fib daddr type local ip daddr != 127.0.0.0/8 jump nodeports',
+    'add rule ip netlet pick-tcp-2 meta l4proto tcp dnat ip to ip daddr . tcp dport . numgen random mod 2 map @endpoints-tcp-2',
+    'add element ip netlet service-ips { 10.96.0.10 . tcp . 80 : goto pick-tcp-2, 10.96.0.11 . tcp . 80 : goto pick-tcp-1 }',
+    'add rule ip netlet filter-forward ct state invalid drop',
+  ]) {
+    t.ok(s.includes(`${want}\n`), want);
+  }
+  t.equal(s.match(/add element ip netlet hairpin \{ [^}]*\}/)?.[0], 'add element ip netlet hairpin { 10.244.1.2 . 10.244.1.2, 10.244.2.2 . 10.244.2.2 }', 'an endpoint shared by two services is one hairpin element');
+  t.notMatch(s, /^(flush|delete) table/m, 'never flushes or deletes the table');
+  t.ok(s.indexOf('add map ip netlet service-ips') < s.indexOf('vmap @service-ips'), 'maps declared before the rules that read them');
+  t.ok(result.ruleCount > 0);
+});
+
+t.test('a partial sync writes only the changed plan: its elements, no fixed chain', async (t) => {
+  const { nft, sync } = setup();
+  const plans = planSet(web, other);
+  await sync(plans, { full: true });
+  const changed = plan('default', 'web', { clusterEndpoints: [local('10.244.2.2'), local('10.244.3.2')] });
+  plans.set(planKey(changed), changed);
+  await sync(plans, { changed: [planKey(changed)] });
+  t.equal(nft.scripts.length, 2);
+  t.equal(
+    nft.last,
+    [
+      'delete element ip netlet endpoints-tcp-2 { 10.96.0.10 . 80 . 0, 10.96.0.10 . 80 . 1 }',
+      'add element ip netlet endpoints-tcp-2 { 10.96.0.10 . 80 . 0 : 10.244.2.2 . 8080, 10.96.0.10 . 80 . 1 : 10.244.3.2 . 8080 }',
+      'add element ip netlet hairpin { 10.244.3.2 . 10.244.3.2 }',
+      '',
+    ].join('\n'),
+    "the endpoints' elements only; 10.244.1.2 keeps its hairpin element (the other service uses it)",
+  );
+
+  // The service goes: its elements go, the shared hairpin element of 10.244.1.2 stays while "other" uses it.
+  plans.delete(planKey(web));
+  await sync(plans, { changed: [planKey(web)] });
+  t.match(nft.last, /delete element ip netlet service-ips \{ 10\.96\.0\.10 \. tcp \. 80 \}/);
+  t.match(nft.last, /delete element ip netlet hairpin \{ 10\.244\.2\.2 \. 10\.244\.2\.2, 10\.244\.3\.2 \. 10\.244\.3\.2 \}/);
+  t.notMatch(nft.last, /10\.244\.1\.2 \. 10\.244\.1\.2/);
+
+  // Nothing changed: nothing run.
+  await sync(plans, { changed: [] });
+  t.equal(nft.scripts.length, 3, 'an empty change runs no nft');
+});
+
+t.test('a partial sync with a new endpoint count adds its pick group; a new service with affinity adds its chains', async (t) => {
+  const { nft, sync } = setup();
+  const plans = planSet(web);
+  await sync(plans, { full: true });
+  const three = plan('default', 'three', { clusterIP: '10.96.0.30', clusterEndpoints: [local('10.244.1.2'), local('10.244.2.2'), local('10.244.3.2')] });
+  const sticky = plan('default', 'sticky', { clusterIP: '10.96.0.31', affinityTimeoutSeconds: 30, clusterEndpoints: [local('10.244.1.2')] });
+  plans.set(planKey(three), three);
+  plans.set(planKey(sticky), sticky);
+  await sync(plans, { changed: [planKey(three), planKey(sticky)] });
+  const s = nft.last;
+  t.match(s, /^add map ip netlet endpoints-tcp-3 /m);
+  t.match(s, /^add rule ip netlet pick-tcp-3 /m);
+  t.match(s, /^add chain ip netlet svc_default_sticky_http_tcp$/m);
+  t.match(s, /^add set ip netlet aff_default_sticky_http_tcp_10-244-1-2-8080_30s \{ type ipv4_addr; flags dynamic,timeout; timeout 30s; \}$/m);
+  t.notMatch(s, /nat-prerouting/, 'the fixed chains are not rewritten');
+  t.ok(s.indexOf('add chain ip netlet svc_') < s.indexOf('goto svc_default_sticky_http_tcp'), 'chains exist before elements point to them');
+
+  plans.delete(planKey(sticky));
+  await sync(plans, { changed: [planKey(sticky)] });
+  const d = nft.last;
+  t.ok(d.indexOf('delete element ip netlet service-ips') < d.indexOf('delete chain ip netlet svc_default_sticky_http_tcp'), 'elements go before the chain they point to');
+  t.ok(d.indexOf('flush chain ip netlet svc_default_sticky_http_tcp') < d.indexOf('delete set ip netlet aff_'), 'the chain is emptied before the set it reads goes');
+});
+
+t.test('a full sync adopts the table: what no plan wants goes, in the same transaction', async (t) => {
+  const { nft, sync } = setup();
+  const named = (kind: string, name: string, more: object = {}) => ({ [kind]: { family: 'ip', table: 'netlet', name, ...more } });
+  nft.json = JSON.stringify({
+    nftables: [
+      named('map', 'service-ips', { elem: [[{ concat: ['10.96.0.10', 'tcp', 80] }, { goto: { target: 'pick-tcp-2' } }], [{ concat: ['10.96.0.99', 'tcp', 80] }, { goto: { target: 'pick-tcp-7' } }]] }),
+      named('set', 'hairpin', { elem: [{ concat: ['10.244.1.2', '10.244.1.2'] }, { concat: ['10.9.9.9', '10.9.9.9'] }] }),
+      named('map', 'endpoints-tcp-7'),
+      named('set', 'aff_default_gone_http_tcp_10-1-1-1-80_5s'),
+      named('chain', 'services'),
+      named('chain', 'pick-tcp-7'),
+      named('chain', 'svc_default_gone_http_tcp'),
+    ],
+  });
+  await sync(planSet(web), { full: true });
+  const s = nft.last;
+  t.notMatch(s, /^flush (map|set) /m, 'a restart does not empty the shared maps: it reads them');
+  const added = s.indexOf('add element ip netlet service-ips { 10.96.0.99 . tcp . 80 : goto pick-tcp-7 }\n');
+  t.ok(added >= 0 && s.indexOf('delete element ip netlet service-ips { 10.96.0.99 . tcp . 80 }\n') > added, 'an element no plan wants is removed (added, then deleted)');
+  t.match(s, /^delete element ip netlet hairpin \{ 10\.9\.9\.9 \. 10\.9\.9\.9 \}$/m, 'so is a hairpin element of an endpoint gone');
+  t.notMatch(s, /delete element ip netlet service-ips \{ 10\.96\.0\.10 /, 'a wanted one stays');
+  for (const want of ['flush chain ip netlet pick-tcp-7', 'delete chain ip netlet pick-tcp-7', 'delete chain ip netlet svc_default_gone_http_tcp', 'delete map ip netlet endpoints-tcp-7', 'delete set ip netlet aff_default_gone_http_tcp_10-1-1-1-80_5s']) {
+    t.match(s, new RegExp(`^${want.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'), want);
+  }
+  t.notMatch(s, /delete (chain|map) ip netlet (services|service-ips)$/m, 'what is wanted stays');
+  t.ok(s.indexOf('flush chain ip netlet pick-tcp-7') < s.indexOf('delete map ip netlet endpoints-tcp-7'), 'a chain is emptied before the map it reads is deleted');
+});
+
+t.test('a failed sync is a BackendSyncError and the next sync is full', async (t) => {
+  const { nft, sync, backend } = setup();
+  const plans = planSet(web);
+  await sync(plans, { full: true });
+  nft.failNext = true;
+  const changed = plan('default', 'web', { clusterEndpoints: [local('10.244.2.2')] });
+  plans.set(planKey(changed), changed);
+  await t.rejects(sync(plans, { changed: [planKey(changed)] }), { code: 'ERR_PROXY_SYNC', kind: 'restore', message: /nft -f failed[\s\S]*No such file/ });
+  await sync(plans, { changed: [] });
+  t.match(nft.last, /^add table ip netlet$/m, 'the next sync, though asked partial, is full');
+  t.equal(await backend.intact(), true, 'intact reads the services chain');
+});
+
+t.test('nodePortAddresses and tcpBeLiberal change the fixed rules', async (t) => {
+  const nft = new FakeNft();
+  const backend = new NftablesBackend({ family: 6, log: silentLogger, masqueradeBit: 14, tcpBeLiberal: true, nft });
+  const v6 = plan('default', 'v6', { family: 6, clusterIP: 'fd00::10', nodePort: 30000, clusterCIDRs: ['fd00:244::/32'], clusterEndpoints: [local('fd00:244::2')] });
+  await backend.sync({ family: 6, plans: planSet(v6), changed: new Set(), full: true, nodePortAddresses: ['fd00:1::1', 'fd00:2::1'] });
+  t.match(nft.last, /^add rule ip6 netlet services ip6 daddr \{ fd00:1::1, fd00:2::1 \} jump nodeports$/m);
+  t.notMatch(nft.last, /ct state invalid drop/, 'no INVALID drop with be_liberal');
+  await backend.sync({ family: 6, plans: planSet(v6), changed: new Set(), full: false, nodePortAddresses: [] });
+  t.match(nft.last, /^add rule ip6 netlet services fib daddr type local ip6 daddr != ::1 jump nodeports$/m, 'a partial sync rewrites the fixed chains when their text changed');
+});
+
+t.test('a later full sync adds over what is there and removes only what the last one wrote and no plan wants', async (t) => {
+  const { nft, sync } = setup();
+  await sync(planSet(web, other), { full: true });
+  await sync(planSet(web), { full: true });
+  const s = nft.last;
+  t.notMatch(s, /^flush (map|set) /m, 'the shared maps are never emptied');
+  const added = s.indexOf('add element ip netlet service-ips { 10.96.0.11 . tcp . 80 : goto pick-tcp-1 }\n');
+  const deleted = s.indexOf('delete element ip netlet service-ips { 10.96.0.11 . tcp . 80 }\n');
+  t.ok(added >= 0 && deleted > added, "the gone service's element is added then deleted: that works whether or not the kernel still holds it");
+  t.match(s, /^add element ip netlet service-ips \{ 10\.96\.0\.10 \. tcp \. 80 : goto pick-tcp-2 \}$/m, 'every wanted element is added again (a no-op where present)');
+  t.notMatch(s, /delete element ip netlet hairpin \{[^}]*10\.244\.1\.2 \. 10\.244\.1\.2/, 'a hairpin element web still uses stays');
+});
+
+t.test('the rule count a partial sync keeps is the one a full sync of the same plans finds', async (t) => {
+  const { sync } = setup();
+  const plans = planSet(web, other);
+  await sync(plans, { full: true });
+  const sticky = plan('default', 'sticky', { clusterIP: '10.96.0.31', affinityTimeoutSeconds: 30, clusterEndpoints: [local('10.244.1.2'), local('10.244.2.2')] });
+  plans.set(planKey(sticky), sticky);
+  plans.delete(planKey(other));
+  const partial = await sync(plans, { changed: [planKey(sticky), planKey(other)] });
+  const full = await sync(plans, { full: true });
+  t.equal(partial.ruleCount, full.ruleCount);
+});
+
+t.test('intact(): the canary set on every poll, the rules on the first after a full sync and one poll in RULE_CHECK_EVERY', async (t) => {
+  const { nft, sync, backend } = setup();
+  await sync(planSet(web), { full: true });
+  nft.calls = [];
+  for (let i = 0; i < 11; i++) t.equal(await backend.intact(), true);
+  t.equal(nft.calls.filter((c) => c.startsWith('list set ip netlet canary')).length, 11, 'the canary every poll');
+  t.equal(nft.calls.filter((c) => c === 'list chain ip netlet services').length, 2, 'the rules on polls 1 and 11');
+  nft.calls = [];
+  await sync(planSet(web), { full: true });
+  await backend.intact();
+  t.ok(nft.calls.includes('list chain ip netlet services'), 'and again on the first poll after a full sync');
+});
+
+t.test('a later full sync lists only the chains, and deletes the sets it knows it left, adding each first', async (t) => {
+  const { nft, sync } = setup();
+  const sticky = plan('default', 'sticky', { clusterIP: '10.96.0.31', affinityTimeoutSeconds: 30, clusterEndpoints: [local('10.244.1.2'), local('10.244.2.2'), local('10.244.3.2')] });
+  const three = plan('default', 'three', { clusterIP: '10.96.0.32', clusterEndpoints: [local('10.244.1.2'), local('10.244.2.2'), local('10.244.3.2')] });
+  await sync(planSet(web, sticky, three), { full: true });
+  nft.calls = [];
+  await sync(planSet(web), { full: true });
+  t.notOk(nft.calls.some((c) => c.includes('list table')), 'no listing of the table (it reads every element)');
+  t.ok(nft.calls.includes('list chains ip'), 'the chains only');
+  const s = nft.last;
+  t.match(s, /^add set ip netlet aff_default_sticky_http_tcp_10-244-1-2-8080_30s \{ type ipv4_addr; flags dynamic,timeout; timeout 30s; \}\ndelete set ip netlet aff_default_sticky_http_tcp_10-244-1-2-8080_30s$/m, 'a gone affinity set: added, then deleted');
+  t.match(s, /^add map ip netlet endpoints-tcp-3 \{ typeof [^}]*\}\ndelete map ip netlet endpoints-tcp-3$/m, 'a pick group no plan uses: its maps go');
+});
