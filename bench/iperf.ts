@@ -85,10 +85,10 @@ async function build(): Promise<Map<string, string>> {
   const manifests = writeManifests(ips);
   writeFileSync(`${manifests}/iperf.json`, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: iperfManifests(ips.get('web-1')!) }));
   log('starting agents and iperf3 servers');
-  startAgents(manifests);
+  startAgents(manifests, 'iptables');
   startDetached(pod('web-1').netns, 'iperf3-web-1', 'iperf3', ['-s', '-p', String(IPERF_PORT)]);
   startDetached(RAW.b, 'iperf3-raw', 'iperf3', ['-s', '-p', String(IPERF_PORT)]);
-  await waitForAgents();
+  await waitForAgents('iptables');
   await waitFor('iperf Service rules on node1', async () => {
     const nat = await inNetns(NODES[0].netns, 'iptables-save', ['-t', 'nat']);
     return nat.includes(`${IPERF_SERVICE_IP}/32`) && nat.includes(`--dport ${IPERF_NODE_PORT}`);

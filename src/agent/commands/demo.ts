@@ -3,18 +3,20 @@ import { NetletError } from '../../base/errors.ts';
 import { parseCommandLine } from '../command.ts';
 import type { Command } from '../command.ts';
 import { DEMO_DIR, demoNamespaces, teardown } from '../demo/lab.ts';
-import { NODES, PODS } from '../demo/layout.ts';
+import { DEMO_PROXY_MODES, NODES, PODS } from '../demo/layout.ts';
+import type { DemoProxyMode } from '../demo/layout.ts';
 import { attachPods, buildTopology, checks, startAgents, startWebServers, waitForAgents, writeManifests } from '../demo/steps.ts';
 
-const HELP = `usage: netlet demo [--keep | --down]
+const HELP = `usage: netlet demo [--proxy-mode iptables|nftables] [--keep | --down]
 
 Builds a two-node cluster in network namespaces on this machine (root
 needed): pods get their network from netlet-cni, each node runs a netlet
 agent from a manifest folder, then the demo checks services, NodePorts and
 DNS from inside the pods, and removes everything again.
 
-  --keep    leave the cluster running for exploring (remove it with --down)
-  --down    remove a kept (or interrupted) demo
+  --proxy-mode MODE  the agents' service proxy: iptables (default) or nftables
+  --keep             leave the cluster running for exploring (remove it with --down)
+  --down             remove a kept (or interrupted) demo
 `;
 
 const out = (s: string) => process.stdout.write(s);
@@ -42,10 +44,18 @@ function lastLogLines(): string {
 export const demoCommand: Command = {
   summary: 'a two-node cluster in network namespaces on this machine',
   async run(argv: string[]): Promise<number> {
-    const { values } = parseCommandLine(argv, { keep: { type: 'boolean' }, down: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, HELP);
+    const { values } = parseCommandLine(
+      argv,
+      { 'proxy-mode': { type: 'string', default: 'iptables' }, keep: { type: 'boolean' }, down: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      HELP,
+    );
     if (values.help) {
       out(HELP);
       return 0;
+    }
+    const proxyMode = values['proxy-mode'] as DemoProxyMode;
+    if (!DEMO_PROXY_MODES.includes(proxyMode)) {
+      throw new NetletError('ERR_USAGE', `--proxy-mode must be ${DEMO_PROXY_MODES.join(' or ')}, got ${JSON.stringify(proxyMode)}\n${HELP}`);
     }
     if (process.getuid?.() !== 0) throw new NetletError('ERR_USAGE', 'the demo makes network namespaces: run it as root');
     if (values.down) {
@@ -70,10 +80,10 @@ export const demoCommand: Command = {
       for (const [pod, ip] of ips) out(`    ${pod.padEnd(8)} ${ip}\n`);
       await step(t0, 'starting an HTTP server in each web pod', startWebServers);
       const manifests = writeManifests(ips);
-      await step(t0, `starting a netlet agent on each node (--manifests ${manifests})`, () => startAgents(manifests));
-      await step(t0, 'waiting for the agents: healthy, service rules in the kernel, DNS ready', waitForAgents);
+      await step(t0, `starting a netlet agent on each node (--manifests ${manifests})`, () => startAgents(manifests, proxyMode));
+      await step(t0, 'waiting for the agents: healthy, service rules in the kernel, DNS ready', () => waitForAgents(proxyMode));
       out('\nchecks:\n');
-      for (const c of checks(ips)) {
+      for (const c of checks(ips, proxyMode)) {
         try {
           const detail = await c.run();
           out(`  ✓ ${c.name}: ${detail}\n`);
@@ -95,7 +105,7 @@ export const demoCommand: Command = {
           `\nthe demo keeps running${failed ? ' (as it failed, for a look)' : ''}. Try:\n` +
             `  ip netns exec ${PODS[3].netns} curl -s http://10.96.0.100/\n` +
             `  ip netns exec ${PODS[3].netns} dig web.default.svc.cluster.local\n` +
-            `  ip netns exec ${NODES[0].netns} iptables-save -t nat | grep KUBE-SVC\n` +
+            (proxyMode === 'nftables' ? `  ip netns exec ${NODES[0].netns} nft list table ip netlet\n` : `  ip netns exec ${NODES[0].netns} iptables-save -t nat | grep KUBE-SVC\n`) +
             `logs: ${DEMO_DIR}/logs/   remove it: netlet demo --down\n`,
         );
       } else {

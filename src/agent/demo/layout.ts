@@ -157,11 +157,15 @@ export function clusterManifests(podIPs: Map<string, string>): object[] {
 }
 
 /** The agent config for one demo node: kube-proxy defaults plus the demo's cluster CIDR, routes and DNS. */
-export function agentConfig(corefile: string): object {
+/** The proxy modes the demo can run its agents in. */
+export const DEMO_PROXY_MODES = ['iptables', 'nftables'] as const;
+export type DemoProxyMode = (typeof DEMO_PROXY_MODES)[number];
+
+export function agentConfig(corefile: string, proxyMode: DemoProxyMode): object {
   return {
     healthzBindAddress: '0.0.0.0:10256',
     metricsBindAddress: '127.0.0.1:10249',
-    proxy: { mode: 'iptables', clusterCIDR: CLUSTER_CIDR, iptables: { minSyncPeriod: '100ms' } },
+    proxy: { mode: proxyMode, clusterCIDR: CLUSTER_CIDR, [proxyMode]: { minSyncPeriod: '100ms' } },
     dns: { enabled: true, corefile, listen: '0.0.0.0:53' },
     routes: { enabled: true, mode: 'direct' },
   };

@@ -9,7 +9,7 @@ import {
   APP_PORT, DNS_SERVICE_IP, DEMO_COREFILE, EXTERNAL, NODE_PORT, NODES, PODS, WEB_SERVICE_IP,
   agentConfig, clusterManifests, cniConflist, webPods,
 } from './layout.ts';
-import type { DemoPod } from './layout.ts';
+import type { DemoPod, DemoProxyMode } from './layout.ts';
 import { DEMO_DIR, addNetns, cable, inNetns, startDetached, writePodResolvConf } from './lab.ts';
 
 // This file is src/agent/demo/steps.ts, or part of dist/netlet.mjs (scripts/build.ts).
@@ -67,11 +67,11 @@ export function writeManifests(ips: Map<string, string>): string {
   return dir;
 }
 
-export function startAgents(manifests: string): void {
+export function startAgents(manifests: string, proxyMode: DemoProxyMode): void {
   writeFileSync(`${DEMO_DIR}/Corefile`, DEMO_COREFILE);
   for (const n of NODES) {
     const cfg = `${DEMO_DIR}/agent-${n.name}.json`;
-    writeFileSync(cfg, JSON.stringify(agentConfig(`${DEMO_DIR}/Corefile`)));
+    writeFileSync(cfg, JSON.stringify(agentConfig(`${DEMO_DIR}/Corefile`, proxyMode)));
     startDetached(n.netns, `agent-${n.name}`, NODE, [NETLET, 'agent', '--config', cfg, '--manifests', manifests, '--node-name', n.name]);
   }
 }
@@ -92,13 +92,20 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 }
 
 /** Waits until every agent is healthy and has programmed the web service. */
-export async function waitForAgents(): Promise<void> {
+/** What a node's service rules look like in each mode, as an operator would list them. */
+const SERVICE_RULES: Record<DemoProxyMode, [string, string[]]> = {
+  iptables: ['iptables-save', ['-t', 'nat']],
+  nftables: ['nft', ['list', 'table', 'ip', 'netlet']],
+};
+
+export async function waitForAgents(proxyMode: DemoProxyMode): Promise<void> {
+  const [lister, listArgs] = SERVICE_RULES[proxyMode];
   for (const n of NODES) {
     await until(`agent on ${n.name} healthy`, async () =>
       (await inNetns(n.netns, 'curl', ['-sf', 'http://127.0.0.1:10256/healthz'])) ? true : undefined,
     );
     await until(`service rules on ${n.name}`, async () =>
-      (await inNetns(n.netns, 'iptables-save', ['-t', 'nat'])).includes(`${WEB_SERVICE_IP}/32`) ? true : undefined,
+      (await inNetns(n.netns, lister, listArgs)).includes(WEB_SERVICE_IP) ? true : undefined,
     );
     await until(`DNS on ${n.name} answering`, async () =>
       (await inNetns(n.netns, 'dig', ['+short', '+time=1', '@127.0.0.1', 'web.default.svc.cluster.local'])).trim() === WEB_SERVICE_IP ? true : undefined,
@@ -133,7 +140,7 @@ async function dig(pod: DemoPod, name: string, type: string): Promise<string> {
   return out.split('\n').filter((l) => l && !l.startsWith(';')).join('\n');
 }
 
-export function checks(ips: Map<string, string>): Check[] {
+export function checks(ips: Map<string, string>, proxyMode: DemoProxyMode): Check[] {
   const client = PODS.find((p) => p.name === 'client')!;
   const web = webPods();
   const expect = (cond: boolean, detail: string) => {
@@ -201,7 +208,7 @@ export function checks(ips: Map<string, string>): Check[] {
     {
       name: `netlet trace ${ips.get('client')} → ${WEB_SERVICE_IP}:80/tcp on node2`,
       run: async () => {
-        const out = await inNetns(NODES[1].netns, NODE, [NETLET, 'trace', ips.get('client')!, `${WEB_SERVICE_IP}:80/tcp`]);
+        const out = await inNetns(NODES[1].netns, NODE, [NETLET, 'trace', '--proxy-mode', proxyMode, ips.get('client')!, `${WEB_SERVICE_IP}:80/tcp`]);
         const hits = web.filter((p) => out.includes(ips.get(p.name)!));
         return expect(hits.length === web.length, `\n${out.trimEnd().replace(/^/gm, '      ')}`);
       },

@@ -53,6 +53,25 @@ t.test('netlet demo passes every check, and --down leaves nothing behind', { ski
   t.equal(after.iptables, before.iptables, "the host's iptables rules are as they were");
 });
 
+t.test('netlet demo --proxy-mode nftables passes every check, its trace included', { skip: rootSkip(), timeout: 180_000 }, async (t) => {
+  const demo = spawnSync(process.execPath, [NETLET, 'demo', '--proxy-mode', 'nftables'], { encoding: 'utf8', timeout: 150_000 });
+  t.teardown(() => {
+    spawnSync(process.execPath, [NETLET, 'demo', '--down'], { encoding: 'utf8' });
+  });
+  if (demo.status !== 0) t.comment(`demo output:\n${demo.stdout}\n${demo.stderr}`);
+  t.equal(demo.status, 0, 'the demo exits 0');
+  t.match(demo.stdout, /all checks passed/);
+  t.match(demo.stdout, /✓ netlet trace /, 'the trace check read the nftables rules');
+  t.ok(demo.stdout.split('\n').filter((l) => l.includes('✓')).length >= 9, 'every check ran');
+  t.equal(hostState().netns, '', 'no demo namespace left');
+});
+
+t.test('netlet demo refuses a proxy mode it cannot run, by name', { skip: rootSkip() }, async (t) => {
+  const demo = spawnSync(process.execPath, [NETLET, 'demo', '--proxy-mode', 'ipvs'], { encoding: 'utf8', timeout: 30_000 });
+  t.equal(demo.status, 2);
+  t.match(demo.stderr, /--proxy-mode must be iptables or nftables, got "ipvs"/);
+});
+
 t.test('an interrupted demo cleans up after itself', { skip: rootSkip(), timeout: 120_000 }, async (t) => {
   const { spawn } = await import('node:child_process');
   const child = spawn(process.execPath, [NETLET, 'demo'], { stdio: ['ignore', 'pipe', 'pipe'] });
