@@ -43,6 +43,14 @@ export const PARTS: Part[] = [
     timeoutSeconds: 600,
   },
   {
+    name: 'nftables sync (full, resync, restart, partial; nft -f floor; kube-proxy layout; first-packet cost)',
+    group: 'proxy',
+    script: 'bench/nftables-sync.ts',
+    // kube-proxy's layout grows quadratically: loaded up to 1k by default (44 s at 10k with --full).
+    args: (m) => by(m, ['--sizes', '1000', '--anchor-max', '1000'], ['--sizes', '1000,10000', '--anchor-max', '1000'], ['--sizes', '1000,10000,30000', '--anchor-max', '10000']),
+    timeoutSeconds: 600,
+  },
+  {
     name: 'network programming latency (watch event → rules, and API write → rules)',
     group: 'proxy',
     script: 'bench/programming-latency.ts',
