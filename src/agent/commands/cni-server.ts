@@ -10,18 +10,25 @@ export const cniServerCommand: Command = {
   async run(argv: string[]): Promise<number> {
     let values;
     try {
-      ({ values } = parseArgs({ args: argv, options: { socket: { type: 'string', default: DEFAULT_CNI_SOCKET }, help: { type: 'boolean', short: 'h' } } }));
+      ({ values } = parseArgs({ args: argv, options: { socket: { type: 'string', default: DEFAULT_CNI_SOCKET }, kubeconfig: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
     } catch (err) {
       throw new ConfigError('', (err as Error).message);
     }
     if (values.help) {
-      process.stdout.write(`usage: netlet cni-server [--socket PATH]   (default ${DEFAULT_CNI_SOCKET})\n`);
+      process.stdout.write(
+        `usage: netlet cni-server [--socket PATH] [--kubeconfig FILE]\n\n` +
+          `  --socket PATH      where the shim connects (default ${DEFAULT_CNI_SOCKET})\n` +
+          `  --kubeconfig FILE  the identity IPAM block claims use (a network config's own ipam.kubeconfig wins);\n` +
+          `                     default: $KUBECONFIG, the in-cluster config, then ~/.kube/config\n`,
+      );
       return 0;
     }
     const { createIpam } = await import('../../ipam/index.ts');
+    // Resolved once at start, as the agent does: a kubeconfig that cannot be read is an error now, not at the first ADD.
+    const connection = values.kubeconfig ? await (await import('../../k8s/kubeconfig.ts')).resolveConnection({ kubeconfig: values.kubeconfig }) : undefined;
     const server = await startCniServer({
       socketPath: values.socket,
-      createIpam,
+      createIpam: (conf, opts) => createIpam(conf, { ...opts, connection }),
       onError: (err) => process.stderr.write(`netlet cni-server: ${err.message}\n`),
       onCallFailed: (call, err) =>
         process.stderr.write(`netlet cni-server: ${call.command} of ${call.containerID || '-'} (netns ${call.netns || '-'}) failed: code ${err.cniCode}: ${err.message}\n`),

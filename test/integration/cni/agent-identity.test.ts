@@ -54,11 +54,14 @@ interface Scenario {
   name: string;
   /** What ~/.kube/config holds for the agent's process: nothing, or another identity. */
   homeKubeconfig: boolean;
+  /** The process serving the socket: the agent (cni.serve) or `netlet cni-server`. */
+  server: 'agent' | 'cni-server';
 }
 
 const scenarios: Scenario[] = [
-  { name: 'no ~/.kube/config (was: ERR_KUBECONFIG_NOT_FOUND, "pass --kubeconfig")', homeKubeconfig: false },
-  { name: 'a ~/.kube/config with another identity (was: silently used)', homeKubeconfig: true },
+  { name: 'no ~/.kube/config (was: ERR_KUBECONFIG_NOT_FOUND, "pass --kubeconfig")', homeKubeconfig: false, server: 'agent' },
+  { name: 'a ~/.kube/config with another identity (was: silently used)', homeKubeconfig: true, server: 'agent' },
+  { name: 'netlet cni-server --kubeconfig, with another identity in ~/.kube/config', homeKubeconfig: true, server: 'cni-server' },
 ];
 
 for (const s of scenarios) {
@@ -87,7 +90,11 @@ for (const s of scenarios) {
       ].join('\n'),
     );
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, NETLET_LOG_LEVEL: '' };
-    const agent: ChildProcess = spawn(NODE, [BIN, 'agent', '--config', config, '--kubeconfig', kubeconfig, '--node-name', 'node-a'], {
+    const args =
+      s.server === 'agent'
+        ? ['agent', '--config', config, '--kubeconfig', kubeconfig, '--node-name', 'node-a']
+        : ['cni-server', '--socket', socket, '--kubeconfig', kubeconfig];
+    const agent: ChildProcess = spawn(NODE, [BIN, ...args], {
       cwd: ROOT,
       env,
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -101,7 +108,7 @@ for (const s of scenarios) {
     });
     await eventually(() => {
       if (agent.exitCode !== null) throw new Error(`the agent exited (${agent.exitCode})`);
-      return existsSync(socket) && /serving netlet-cni calls/.test(logs);
+      return existsSync(socket) && /serving netlet-cni calls|listening on/.test(logs);
     }, 60_000).catch((err) => {
       throw new Error(`${(err as Error).message}; agent log:\n${logs}`);
     });
@@ -128,6 +135,12 @@ for (const s of scenarios) {
     t.same([...new Set(claims.map((r) => r.bearer))], ['agent-token'], 'every claim request used the agent\'s identity');
     t.equal(api.list('ipamblocks').length, 1, 'the claim is in the API');
 
+    if (s.server === 'cni-server') {
+      // `netlet cni-server` logs as plain lines on stderr: the command, the container, its netns, the code and the error.
+      await eventually(() => logs.includes('c-identity'), 10_000);
+      t.match(logs, `ADD of c-identity (netns ${notANetns}) failed: code ${reply.json.code}: ${reply.json.msg}`, 'the failed call is logged');
+      return;
+    }
     // The failed call in the agent's log: a warning naming the container, its netns and the error.
     const failed = await eventually(
       () =>
