@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
+import { freeUdpPort } from './lib/free-port.ts';
 
 const { values: args } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, qps: { type: 'string', default: '400' } } });
 const MINUTES = Number(args.minutes);
@@ -70,14 +71,6 @@ const ROW_S = RUN_S <= 180 ? 10 : 20;
 const LOST_AFTER_MS = 2000;
 const SERVICES = 1000;
 const netlet = fileURLToPath(new URL('../bin/netlet.js', import.meta.url));
-
-async function freePort(): Promise<number> {
-  const u = dgram.createSocket('udp4');
-  await new Promise<void>((r) => u.bind(0, '127.0.0.1', () => r()));
-  const p = u.address().port;
-  u.close();
-  return p;
-}
 
 function start(cmd: string, argv: string[]): ChildProcess {
   const c = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -207,7 +200,7 @@ try {
   const link = (state: 'up' | 'down') => execFileSync('ip', ['link', 'set', 'up0', state]);
   link('down');
 
-  const netletPort = await freePort();
+  const netletPort = await freeUdpPort();
   const corefile = join(dir, 'Corefile');
   // deploy/50-dns.yaml's Corefile, with the upstream in place of /etc/resolv.conf and no HTTP endpoints.
   await writeFile(corefile, `.:53 {
@@ -226,7 +219,7 @@ try {
   const dns = start(process.execPath, [netlet, 'dns', '--corefile', corefile, '--manifests', dir, '--listen', `127.0.0.1:${netletPort}`, '--log-level', 'warn']);
   children.push(dns);
 
-  const dnsmasqPort = await freePort();
+  const dnsmasqPort = await freeUdpPort();
   const dnsmasq = start('dnsmasq', ['--no-daemon', '--conf-file=/dev/null', '--pid-file=', `--port=${dnsmasqPort}`, '--listen-address=127.0.0.1', '--bind-interfaces',
     '--no-resolv', '--no-hosts', `--addn-hosts=${hosts}`, `--server=${UPSTREAM}#${upPort}`, '--cache-size=10000', '--dns-forward-max=1000', '--user=root', '--group=root']);
   children.push(dnsmasq);

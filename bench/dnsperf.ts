@@ -12,12 +12,12 @@
 
 import { spawn, execFileSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import dgram from 'node:dgram';
 import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freeUdpPort } from './lib/free-port.ts';
 
 const SECONDS = Number(process.argv[2] ?? 10);
 const SERVICES = 10_000;
@@ -36,14 +36,6 @@ const EXTERNAL = 1000;
  */
 const EXTERNAL_TTL = Number(process.env.NETLET_BENCH_EXTERNAL_TTL ?? 30);
 const netlet = fileURLToPath(new URL('../bin/netlet.js', import.meta.url));
-
-async function freePort(): Promise<number> {
-  const u = dgram.createSocket('udp4');
-  await new Promise<void>((r) => u.bind(0, '127.0.0.1', () => r()));
-  const p = u.address().port;
-  u.close();
-  return p;
-}
 
 const ip = (base: string, i: number) => `${base}.${(i >> 8) & 255}.${i & 255}`;
 const svcName = (i: number) => `svc-${i}.ns-${i % NAMESPACES}.svc.cluster.local`;
@@ -195,13 +187,13 @@ try {
   await writeFile(externalQueries, Array.from({ length: EXTERNAL }, (_, i) => `e${i}.ext.test A`).join('\n') + '\n');
 
   // dnsmasq twice over: the C baseline for the 10k names, and the upstream for external names.
-  const dnsmasqPort = await freePort();
+  const dnsmasqPort = await freeUdpPort();
   const dnsmasq = run('dnsmasq', ['--no-daemon', '--conf-file=/dev/null', '--pid-file=', `--port=${dnsmasqPort}`, '--listen-address=127.0.0.1', '--bind-interfaces',
     '--no-resolv', '--no-hosts', `--addn-hosts=${hostsFile}`, '--address=/ext.test/192.0.2.7', `--local-ttl=${EXTERNAL_TTL}`, '--cache-size=10000', '--user=root', '--group=root']);
   procs.push(dnsmasq);
   await waitFor('dnsmasq', () => dig(dnsmasqPort, svcName(1)) === ip('10.96', 1), 20_000);
 
-  const port = await freePort();
+  const port = await freeUdpPort();
   const corefile = join(dir, 'Corefile');
   await writeFile(corefile, `.:${port} {\n    errors\n    kubernetes cluster.local in-addr.arpa ip6.arpa {\n        pods ${PODS > 0 ? 'verified' : 'insecure'}\n        fallthrough in-addr.arpa ip6.arpa\n        ttl 30\n    }\n    forward . 127.0.0.1:${dnsmasqPort}\n    cache 30\n    loadbalance\n}\n`);
   const loadStart = performance.now();

@@ -6,11 +6,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSnapshot } from '../../../src/k8s/snapshot.ts';
 import { eventually } from '../../helpers/netns.ts';
+import { freePort } from '../../helpers/free-port.ts';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const BIN = join(ROOT, 'bin/netlet.js');
@@ -22,14 +22,6 @@ const NODE = join(ROOT, 'node_modules/.bin/node');
 
 // Each case starts a whole agent; on a loaded 2-core machine that takes a while.
 t.setTimeout(600_000);
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 interface TestLike {
   teardown(fn: () => unknown): void;

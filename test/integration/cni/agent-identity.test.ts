@@ -14,26 +14,18 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { startApiServer } from '../../apiserver/server.ts';
 import { writeKubeconfig } from '../../apiserver/kubeconfig.ts';
 import { eventually } from '../../helpers/netns.ts';
+import { freePort } from '../../helpers/free-port.ts';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const NODE = join(ROOT, 'node_modules/.bin/node');
 const BIN = join(ROOT, 'bin/netlet.js');
 
 t.setTimeout(240_000);
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /** One call in the shim's wire format (src/cni/server.ts): exit status and the CNI JSON. */
 function cniCall(socket: string, env: Record<string, string>, stdin: string): Promise<{ exit: number; json: any }> {

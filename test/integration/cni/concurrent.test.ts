@@ -4,28 +4,20 @@
 // into one `netlet cni-server`, so the IPAM lock is contended both between
 // processes and inside one.
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Lab, rootSkip } from '../../helpers/netns.ts';
+import { rootSkip } from '../../helpers/netns.ts';
 import type { Netns } from '../../helpers/netns.ts';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { eventually } from '../../helpers/netns.ts';
 import { installCni } from '../../../src/cni/install.ts';
-import { installPlugin, runPlugin } from './plugin-harness.ts';
+import { runPlugin } from './plugin-harness.ts';
+import { pluginLab } from './plugin-lab.ts';
 
 t.setTimeout(600_000);
 
 t.test('200 concurrent ADDs get 200 distinct addresses', { skip: rootSkip() }, async (t) => {
-  const lab = new Lab('cnc');
-  const { plugin, cleanup } = installPlugin();
-  const dataDir = mkdtempSync(join(tmpdir(), 'netlet-cni-ipam-'));
-  t.teardown(async () => {
-    await lab.cleanup();
-    cleanup();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const { lab, plugin, dataDir } = pluginLab(t, 'cnc', 'netlet-cni-ipam-');
   const node = await lab.netns('node');
   const socket = join(dataDir, 'cni.sock');
   const fast = installCni({ binDir: join(dataDir, 'fastbin'), confDir: join(dataDir, 'net.d'), cacheDir: join(dataDir, 'cache'), agentSocket: socket }).plugin;

@@ -2,21 +2,14 @@
 // handed that same namespace as CNI_NETNS, netlet-cni refuses with CNI code 4
 // and leaves the node as it was (no veth, no address allocated).
 import t from 'tap';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Lab, rootSkip } from '../../helpers/netns.ts';
-import { installPlugin, runPlugin } from './plugin-harness.ts';
+import { rootSkip } from '../../helpers/netns.ts';
+import { runPlugin } from './plugin-harness.ts';
+import { pluginLab } from './plugin-lab.ts';
 
 t.test('ADD into the node\'s own namespace is refused', { skip: rootSkip() }, async (t) => {
-  const lab = new Lab('cno');
-  const { plugin, cleanup } = installPlugin();
-  const dataDir = mkdtempSync(join(tmpdir(), 'netlet-cni-own-'));
-  t.teardown(async () => {
-    await lab.cleanup();
-    cleanup();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const { lab, plugin, dataDir } = pluginLab(t, 'cno', 'netlet-cni-own-');
   const node = await lab.netns('node');
   const conf = {
     cniVersion: '1.0.0',

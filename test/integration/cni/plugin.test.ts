@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Lab, rootSkip } from '../../helpers/netns.ts';
 import type { Netns } from '../../helpers/netns.ts';
 import { installPlugin, runPlugin } from './plugin-harness.ts';
+import { pluginLab } from './plugin-lab.ts';
 
 const ping = async (from: Netns, ip: string): Promise<boolean> =>
   /1 received/.test(await from.exec('ping', ['-c', '1', '-W', '2', ip], { allowFail: true }));
@@ -27,14 +28,7 @@ function netconf(mode: 'bridge' | 'routed', dataDir: string, pool: string, extra
 
 for (const mode of ['bridge', 'routed'] as const) {
   t.test(`${mode} mode: ADD, CHECK, DEL with the real binary`, { skip: rootSkip() }, async (t) => {
-    const lab = new Lab('cni');
-    const { plugin, cleanup } = installPlugin();
-    const dataDir = mkdtempSync(join(tmpdir(), 'netlet-cni-ipam-'));
-    t.teardown(async () => {
-      await lab.cleanup();
-      cleanup();
-      rmSync(dataDir, { recursive: true, force: true });
-    });
+    const { lab, plugin, dataDir } = pluginLab(t, 'cni', 'netlet-cni-ipam-');
     const node = await lab.netns('node');
     const uplink = await lab.netns('up');
     // The node's uplink and default route, as on a real node (routed mode's
@@ -115,14 +109,7 @@ for (const mode of ['bridge', 'routed'] as const) {
 }
 
 t.test('ADD undoes its side effects when a later step fails', { skip: rootSkip() }, async (t) => {
-  const lab = new Lab('cnu');
-  const { plugin, cleanup } = installPlugin();
-  const dataDir = mkdtempSync(join(tmpdir(), 'netlet-cni-ipam-'));
-  t.teardown(async () => {
-    await lab.cleanup();
-    cleanup();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const { lab, plugin, dataDir } = pluginLab(t, 'cnu', 'netlet-cni-ipam-');
   const node = await lab.netns('node');
   const pod = await lab.netns('pod');
   // eth0 already exists in the pod: the veth cannot be created after the address is allocated.
@@ -146,14 +133,7 @@ t.test('ADD undoes its side effects when a later step fails', { skip: rootSkip()
 });
 
 t.test('STATUS and GC', { skip: rootSkip() }, async (t) => {
-  const lab = new Lab('cng');
-  const { plugin, cleanup } = installPlugin();
-  const dataDir = mkdtempSync(join(tmpdir(), 'netlet-cni-ipam-'));
-  t.teardown(async () => {
-    await lab.cleanup();
-    cleanup();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const { lab, plugin, dataDir } = pluginLab(t, 'cng', 'netlet-cni-ipam-');
   const node = await lab.netns('node');
   const pods = [await lab.netns('p1'), await lab.netns('p2')];
   const conf = { ...netconf('bridge', dataDir, '10.204.0.0/16'), cniVersion: '1.1.0' };
@@ -177,14 +157,7 @@ t.test('STATUS and GC', { skip: rootSkip() }, async (t) => {
 
 for (const mode of ['bridge', 'routed'] as const) {
   t.test(`${mode} mode, dual-stack: one IPv4 and one IPv6 address, both reachable`, { skip: rootSkip() }, async (t) => {
-    const lab = new Lab('cn6');
-    const { plugin, cleanup } = installPlugin();
-    const dataDir = mkdtempSync(join(tmpdir(), 'netlet-cni-ipam-'));
-    t.teardown(async () => {
-      await lab.cleanup();
-      cleanup();
-      rmSync(dataDir, { recursive: true, force: true });
-    });
+    const { lab, plugin, dataDir } = pluginLab(t, 'cn6', 'netlet-cni-ipam-');
     const node = await lab.netns('node');
     const uplink = await lab.netns('up');
     await lab.link(node, uplink, '192.0.2.1/24', '192.0.2.254/24');
@@ -211,14 +184,7 @@ for (const mode of ['bridge', 'routed'] as const) {
 }
 
 t.test('chaining: the reference bandwidth plugin works on netlet-cni’s result', { skip: rootSkip() }, async (t) => {
-  const lab = new Lab('cnb');
-  const { plugin, cleanup } = installPlugin();
-  const dataDir = mkdtempSync(join(tmpdir(), 'netlet-cni-ipam-'));
-  t.teardown(async () => {
-    await lab.cleanup();
-    cleanup();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const { lab, plugin, dataDir } = pluginLab(t, 'cnb', 'netlet-cni-ipam-');
   const node = await lab.netns('node');
   const pod = await lab.netns('pod');
   const conf = netconf('bridge', dataDir, '10.209.0.0/16');

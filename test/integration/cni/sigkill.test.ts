@@ -23,12 +23,12 @@
 //     is still readable and the released addresses are not handed out twice.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Lab, rootSkip } from '../../helpers/netns.ts';
+import { rootSkip } from '../../helpers/netns.ts';
 import type { Netns } from '../../helpers/netns.ts';
-import { installPlugin, runPlugin } from './plugin-harness.ts';
+import { runPlugin } from './plugin-harness.ts';
+import { pluginLab } from './plugin-lab.ts';
 import type { CniReply } from './plugin-harness.ts';
 import { hostVethName } from '../../../src/cni/attachment.ts';
 
@@ -118,14 +118,7 @@ const podAddress = async (pod: Netns): Promise<string | undefined> =>
   /inet (\S+)/.exec(await pod.exec('ip', ['-o', '-4', 'addr', 'show', 'dev', 'eth0'], { allowFail: true }))?.[1];
 
 t.test(`SIGKILL at random points of ${PODS} ADDs of the real plugin: no duplicate, GC reclaims the leaks`, { skip: rootSkip() }, async (t) => {
-  const lab = new Lab('ck');
-  const { plugin, cleanup } = installPlugin();
-  const dataDir = mkdtempSync(join(tmpdir(), 'netlet-cni-sigkill-'));
-  t.teardown(async () => {
-    await lab.cleanup();
-    cleanup();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const { lab, plugin, dataDir } = pluginLab(t, 'ck', 'netlet-cni-sigkill-');
   const node = await lab.netns('node');
   const pods: Netns[] = [];
   for (let i = 0; i < PODS + 4; i++) pods.push(await lab.netns(`p${i}`));

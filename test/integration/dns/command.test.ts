@@ -7,20 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eventually, sh } from '../../helpers/netns.ts';
+import { webServiceManifest } from './web-manifest.ts';
 
 const netlet = fileURLToPath(new URL('../../../bin/netlet.js', import.meta.url));
 
-const manifest = (clusterIP: string) => `apiVersion: v1
-kind: Namespace
-metadata: {name: default}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: default}
-spec:
-  clusterIP: ${clusterIP}
-  ports: [{name: http, port: 80, protocol: TCP}]
----
+const manifest = (clusterIP: string) => `${webServiceManifest(clusterIP)}---
 apiVersion: v1
 kind: Service
 metadata: {name: db, namespace: default}

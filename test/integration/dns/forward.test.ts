@@ -9,18 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '../../helpers/netns.ts';
 import { dig, freePort, httpGet, netletBin, sample, servedPort, start, startDnsmasq } from './forward-dnsmasq.ts';
+import { webServiceManifest } from './web-manifest.ts';
 
-const MANIFEST = `apiVersion: v1
-kind: Namespace
-metadata: {name: default}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: default}
-spec:
-  clusterIP: 10.96.7.7
-  ports: [{name: http, port: 80, protocol: TCP}]
-`;
+const MANIFEST = webServiceManifest('10.96.7.7');
 
 const corefile = (o: { health: number; ready: number; metrics: number; good: number; bad: number; hostsLine: string }) => `.:53 {
     errors

@@ -5,6 +5,7 @@
 // stream of UDP queries runs through the whole hand-over; each must be
 // answered within 1 s. Loopback only.
 import t from 'tap';
+import type { Test } from 'tap';
 import dgram from 'node:dgram';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,18 +14,7 @@ import { freePort, netletBin, start } from './forward-dnsmasq.ts';
 import type { Proc } from './forward-dnsmasq.ts';
 import { eventually } from '../../helpers/netns.ts';
 import { query } from '../../unit/dns/dns-helpers.ts';
-
-const MANIFEST = `apiVersion: v1
-kind: Namespace
-metadata: {name: default}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: default}
-spec:
-  clusterIP: 10.96.7.7
-  ports: [{name: http, port: 80, protocol: TCP}]
-`;
+import { webServiceManifest } from './web-manifest.ts';
 
 /** Queries every 5 ms with a new ID; counts those answered with a record within 1 s. */
 function queryStream(port: number) {
@@ -53,24 +43,36 @@ function queryStream(port: number) {
 
 const serving = (p: Proc) => p.log().includes('cluster DNS serving');
 
-t.test('an overlapping restart of netlet dns loses no query', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'netlet-dns-overlap-'));
+/**
+ * A manifest folder with the Service web, and run(), which starts a
+ * `netlet dns` on it (killed at teardown). Every run listens on the same DNS
+ * port and the same health, ready and metrics ports, as a restarted
+ * DaemonSet pod does.
+ */
+async function dnsOnFixedPorts(t: Test, dirPrefix: string): Promise<{ port: number; run: () => Proc }> {
+  const dir = await mkdtemp(join(tmpdir(), dirPrefix));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
-  await writeFile(join(dir, 'cluster.yaml'), MANIFEST);
+  await writeFile(join(dir, 'cluster.yaml'), webServiceManifest('10.96.7.7'));
   const port = await freePort();
-  // Both on the same health, ready and metrics ports too.
   const http = ['--health', `127.0.0.1:${await freePort()}`, '--ready', `127.0.0.1:${await freePort()}`, '--metrics', `127.0.0.1:${await freePort()}`];
-  const run = () => start(process.execPath, [netletBin, 'dns', '--manifests', dir, '--listen', `127.0.0.1:${port}`, ...http]);
+  const run = () => {
+    const p = start(process.execPath, [netletBin, 'dns', '--manifests', dir, '--listen', `127.0.0.1:${port}`, ...http]);
+    t.teardown(() => void p.child.kill('SIGKILL'));
+    return p;
+  };
+  return { port, run };
+}
+
+t.test('an overlapping restart of netlet dns loses no query', async (t) => {
+  const { port, run } = await dnsOnFixedPorts(t, 'netlet-dns-overlap-');
 
   const old = run();
-  t.teardown(() => void old.child.kill('SIGKILL'));
   await eventually(() => serving(old), 20_000);
   const stream = queryStream(port);
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, 500));
 
   const next = run();
-  t.teardown(() => void next.child.kill('SIGKILL'));
   await eventually(() => serving(next) || next.child.exitCode !== null, 20_000);
   const nextServing = performance.now();
   t.ok(serving(next), `the new process serves beside the old one${serving(next) ? '' : `; its log: ${next.log()}`}`);
@@ -93,14 +95,8 @@ t.test('an overlapping restart of netlet dns loses no query', async (t) => {
 // starts, as a plain process restart does) still loses: reported, not
 // asserted, since it depends on the start-up time.
 t.test('a restart that does not overlap: the queries lost are reported', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'netlet-dns-restart-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  await writeFile(join(dir, 'cluster.yaml'), MANIFEST);
-  const port = await freePort();
-  const http = ['--health', `127.0.0.1:${await freePort()}`, '--ready', `127.0.0.1:${await freePort()}`, '--metrics', `127.0.0.1:${await freePort()}`];
-  const run = () => start(process.execPath, [netletBin, 'dns', '--manifests', dir, '--listen', `127.0.0.1:${port}`, ...http]);
+  const { port, run } = await dnsOnFixedPorts(t, 'netlet-dns-restart-');
   const old = run();
-  t.teardown(() => void old.child.kill('SIGKILL'));
   await eventually(() => serving(old), 20_000);
   const stream = queryStream(port);
   await new Promise((r) => setTimeout(r, 500));
@@ -108,7 +104,6 @@ t.test('a restart that does not overlap: the queries lost are reported', async (
   old.child.kill('SIGTERM');
   await old.exited;
   const next = run();
-  t.teardown(() => void next.child.kill('SIGKILL'));
   await eventually(() => serving(next), 20_000);
   const servingAfterMs = performance.now() - stoppedAt;
   await new Promise((r) => setTimeout(r, 500));

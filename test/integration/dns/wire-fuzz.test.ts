@@ -15,21 +15,10 @@ import { decodeReply, dnsConfig, query, syncedStore } from '../../unit/dns/dns-h
 import { FakeUpstream } from '../../unit/dns/fake-upstream.ts';
 import { clusterObjects } from '../../unit/dns/fixture.ts';
 import { replyProblem } from './wire-check.ts';
+import { mutatedQuery, rng } from '../../helpers/fuzz.ts';
 
 /** Time spent sending packets on each transport. */
 const BUDGET_MS = 2000;
-
-// mulberry32: a failure can be replayed from its seed.
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEEDS = [
   query('svc1.testns.svc.cluster.local.', 'A'),
@@ -43,25 +32,8 @@ const SEEDS = [
   query('mail.example.org.', 'AAAA', { udpSize: 1232 }),
 ];
 
-/** Noise, a cut, random counts, trailing junk or a pointer loop, or a few flipped bytes of a seed. */
-function mutated(r: () => number): Buffer {
-  const n = Math.floor(r() * 10);
-  if (n === 0) {
-    const b = Buffer.alloc(Math.floor(r() * 700));
-    for (let i = 0; i < b.length; i++) b[i] = Math.floor(r() * 256);
-    return b;
-  }
-  const base = Buffer.from(SEEDS[Math.floor(r() * SEEDS.length)]);
-  if (n === 1) return base.subarray(0, Math.floor(r() * base.length));
-  if (n === 2) {
-    for (let i = 2; i < 12; i++) base[i] = Math.floor(r() * 256);
-    return base;
-  }
-  if (n === 3) return Buffer.concat([base, Buffer.from([0xc0, 0x0c, 0xc0, 0x0e, 0, 41, 0x10, 0, 0, 0, 0, 0, 0, 0xff])]);
-  const flips = 1 + Math.floor(r() * 4);
-  for (let i = 0; i < flips; i++) base[Math.floor(r() * base.length)] = Math.floor(r() * 256);
-  return base;
-}
+/** Noise under 700 bytes, a cut, a scrambled header (flags and counts), trailing junk or a pointer loop, or a few flipped bytes of a seed. */
+const mutated = (r: () => number): Buffer => mutatedQuery(r, SEEDS, { noiseMax: 700, scrambleHeaderFrom: 2 });
 
 /** Each packet gets its own ID (its first two bytes), so a reply names its query. */
 function withId(b: Buffer, id: number): Buffer {

@@ -6,21 +6,12 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '../../helpers/netns.ts';
+import { freePort } from '../../helpers/free-port.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 const GOOD = `apiVersion: v1
 kind: Service

@@ -2,13 +2,12 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeKubeconfig } from '../../apiserver/kubeconfig.ts';
 import { startApiServer } from '../../apiserver/server.ts';
 import { eventually } from '../../helpers/netns.ts';
+import { freePort } from '../../helpers/free-port.ts';
 import { rawService, rawSlice } from './reflector-fixtures.ts';
 
 // The real `netlet agent` process (proxy off, DNS off): the first run writes
@@ -17,14 +16,6 @@ import { rawService, rawSlice } from './reflector-fixtures.ts';
 // server returns and the agent goes back online.
 
 const root = join(import.meta.dirname, '..', '..', '..');
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 function agent(args: string[]): { proc: ChildProcess; stderr: () => string; exited: Promise<number | null> } {
   const proc = spawn(process.execPath, [join(root, 'bin', 'netlet.js'), 'agent', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -6,19 +6,8 @@ import dgram from 'node:dgram';
 import { ClusterDns } from '../../../src/dns/cluster-dns.ts';
 import { ask, decodeReply, dnsConfig, inProcessDns, query, syncedStore } from './dns-helpers.ts';
 import { clusterObjects } from './fixture.ts';
+import { mutatedQuery, rng } from '../../helpers/fuzz.ts';
 import { readAnswerAddresses } from '../../../src/dns/wire/answer-reader.ts';
-
-// A small deterministic PRNG (mulberry32), so a failure can be replayed from its seed.
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const seeds = [
   query('svc1.testns.svc.cluster.local.', 'A'),
@@ -30,29 +19,8 @@ const seeds = [
   query('example.org.', 'AAAA'),
 ];
 
-function packet(r: () => number): Buffer {
-  const n = Math.floor(r() * 10);
-  if (n === 0) {
-    // Pure noise, sometimes shorter than a header.
-    const b = Buffer.alloc(Math.floor(r() * 600));
-    for (let i = 0; i < b.length; i++) b[i] = Math.floor(r() * 256);
-    return b;
-  }
-  const base = Buffer.from(seeds[Math.floor(r() * seeds.length)]);
-  if (n === 1) return base.subarray(0, Math.floor(r() * base.length)); // truncated
-  if (n === 2) {
-    // A header with random counts over a valid question.
-    for (let i = 4; i < 12; i++) base[i] = Math.floor(r() * 256);
-    return base;
-  }
-  if (n === 3) {
-    // Trailing garbage, or a pointer loop in an extra record.
-    return Buffer.concat([base, Buffer.from([0xc0, 0x0c, 0xc0, 0x0e, 0, 41, 0x10, 0, 0, 0, 0, 0, 0, 0xff])]);
-  }
-  const flips = 1 + Math.floor(r() * 4);
-  for (let i = 0; i < flips; i++) base[Math.floor(r() * base.length)] = Math.floor(r() * 256);
-  return base;
-}
+/** Noise under 600 bytes, a cut, random counts over a valid question, trailing junk or a pointer loop, or a few flipped bytes of a seed. */
+const packet = (r: () => number): Buffer => mutatedQuery(r, seeds, { noiseMax: 600, scrambleHeaderFrom: 4 });
 
 /** A reply must be a response with the query's ID and a sane header. */
 function checkReply(q: Buffer, reply: Buffer | null): string | null {
