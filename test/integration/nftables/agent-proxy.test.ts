@@ -4,12 +4,10 @@
 // 200 / 503 for a Local policy, kube-proxy's metrics.
 
 import t from 'tap';
-import { mkdtemp, rename, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rename, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { Lab, eventually, rootSkip } from '../../helpers/netns.ts';
-import { agentProxyManifests } from '../proxier/agent-proxy-cluster.ts';
+import { eventually, rootSkip } from '../../helpers/netns.ts';
+import { agentProxyLab, agentProxyManifests } from '../proxier/agent-proxy-cluster.ts';
 import { startAgent } from '../proxier/agent-process.ts';
 
 const UDP_SEND = fileURLToPath(new URL('../proxier/udp-send.ts', import.meta.url));
@@ -17,17 +15,7 @@ const UDP_SEND = fileURLToPath(new URL('../proxier/udp-send.ts', import.meta.url
 const manifests = (dnsEndpoint: string, lbLocal: boolean) => agentProxyManifests(dnsEndpoint, { web: false, lbLocal });
 
 t.test('agent, nftables: UDP conntrack cleanup after a partial sync, health check 200/503, metrics', { skip: rootSkip() }, async (t) => {
-  const lab = new Lab('nfp');
-  t.teardown(() => lab.cleanup());
-  const node = await lab.netns('node');
-  const pod = await lab.netns('pod');
-  const [nodeIf, podIf] = await lab.link(node, pod, '10.244.0.1/24', '10.244.0.2/24');
-  await pod.ip('addr', 'add', '10.244.0.3/24', 'dev', podIf);
-  await node.ip('route', 'add', '10.96.0.0/16', 'dev', nodeIf);
-
-  const dir = await mkdtemp(join(tmpdir(), 'nlnfp-agent-'));
-  const file = join(dir, 'cluster.yaml');
-  await writeFile(file, manifests('10.244.0.2', true));
+  const { lab, node, dir, file } = await agentProxyLab(t, 'nfp', manifests('10.244.0.2', true));
   const agent = startAgent(t, lab, node, ['--manifests', dir, '--node-name', 'node-a', '--proxy-mode', 'nftables', '--log-level', 'debug'], { tail: 4000 });
 
   const table = () => node.exec('nft', ['list', 'table', 'ip', 'netlet'], { allowFail: true });

@@ -5,12 +5,11 @@
 
 import t from 'tap';
 import type * as Tap from 'tap';
-import { rename, writeFile } from 'node:fs/promises';
 import { eventually, rootSkip } from '../../helpers/netns.ts';
-import { curlCode, get } from '../iptables/topology.ts';
+import { curlCode } from '../iptables/topology.ts';
 import type { Topology } from '../iptables/topology.ts';
 import { NETLET } from '../proxier/agent-process.ts';
-import { podOf, restartUnderRequestLoop, setupWebAgent, startWebAgent, webManifests, webServed } from '../proxier/web-agent.ts';
+import { bothPodsAnswer, podsAnswering, restartUnderRequestLoop, setWebEndpoints, setupWebAgent, startWebAgent } from '../proxier/web-agent.ts';
 
 const CONFIG = `
 healthzBindAddress: 127.0.0.1:20256
@@ -28,19 +27,13 @@ const setup = (t: Tap.Test) => setupWebAgent(t, 'nfa', CONFIG);
 t.test('agent: spread, an endpoint removed from its slice, a deleted table back within syncPeriod, no iptables rules', { skip: rootSkip() }, async (t) => {
   const { topo, dir, cfg, file } = await setup(t);
   await startAgent(t, topo, dir, cfg);
-  await eventually(async () => {
-    const seen = new Set<string>();
-    for (let i = 0; i < 12; i++) seen.add(podOf(await get(topo.cpod, 'http://10.96.0.10/')));
-    return seen.size === 2;
-  }, 30_000, 200);
+  await bothPodsAnswer(topo);
   t.pass('both endpoints answer through the ClusterIP');
   t.notMatch(await topo.node.exec('iptables-nft-save', []), /KUBE-/, 'no iptables rules in this mode');
 
-  await writeFile(`${file}.tmp`, webManifests(['10.244.2.2']));
-  await rename(`${file}.tmp`, file);
+  await setWebEndpoints(file, ['10.244.2.2']);
   await eventually(async () => !(await topo.node.exec('nft', ['list', 'table', 'ip', 'netlet'])).includes('10.244.1.2 . 8080'), 20_000, 100);
-  const after: string[] = [];
-  for (let i = 0; i < 20; i++) after.push(podOf(await get(topo.cpod, 'http://10.96.0.10/')));
+  const after = await podsAnswering(topo, 20);
   t.same([...new Set(after)], ['pod2'], 'every new connection goes to the remaining endpoint');
 
   await topo.node.exec('nft', ['delete', 'table', 'ip', 'netlet']);
@@ -53,14 +46,8 @@ t.test('agent: spread, an endpoint removed from its slice, a deleted table back 
 
 t.test('agent: a restart under a continuous request loop loses no request; netlet cleanup removes the tables', { skip: rootSkip() }, async (t) => {
   const { topo, dir, cfg } = await setup(t);
-  const first = await startAgent(t, topo, dir, cfg);
-  await webServed(topo, 30_000, 200);
-
-  const loop = await restartUnderRequestLoop(topo, first, () => startAgent(t, topo, dir, cfg));
-  const { during, second } = loop;
-  second.kill('SIGTERM');
-  await new Promise((r) => second.once('exit', r));
-  t.ok(loop.requests - during >= 10, `requests ran while the agent was down and restarting (${loop.requests - during})`);
+  const loop = await restartUnderRequestLoop(topo, () => startAgent(t, topo, dir, cfg), { awaitExit: true });
+  t.ok(loop.requests - loop.during >= 10, `requests ran while the agent was down and restarting (${loop.requests - loop.during})`);
   t.equal(loop.failures, 0, `no request failed (${loop.requests} requests)`);
 
   // kube-proxy's nftables tables, as its nftables mode leaves them.

@@ -6,6 +6,11 @@
 // healthCheckNodePort 32150, served by 10.244.0.9 on node-b and, when
 // lbLocal, by 10.244.0.2 on node-a.
 
+import type * as Tap from 'tap';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Lab } from '../../helpers/netns.ts';
 import { nodeYaml, serviceYaml, sliceYaml } from '../../helpers/manifest-yaml.ts';
 
 const LB = `apiVersion: v1
@@ -36,4 +41,24 @@ export function agentProxyManifests(dnsEndpoint: string, opts: { web: boolean; l
     LB,
     sliceYaml('default', 'lb', 'lb-1', http, [...(opts.lbLocal ? [{ ip: '10.244.0.2', nodeName: 'node-a' }] : []), { ip: '10.244.0.9', nodeName: 'node-b' }]),
   ].join('---\n');
+}
+
+/**
+ * A node namespace linked to a pod namespace (node 10.244.0.1, pod 10.244.0.2
+ * and .3, the service range routed to the pod link), and a manifest folder
+ * whose cluster.yaml (`file`) holds `manifests`.
+ */
+export async function agentProxyLab(t: Tap.Test, name: string, manifests: string) {
+  const lab = new Lab(name);
+  t.teardown(() => lab.cleanup());
+  const node = await lab.netns('node');
+  const pod = await lab.netns('pod');
+  const [nodeIf, podIf] = await lab.link(node, pod, '10.244.0.1/24', '10.244.0.2/24');
+  await pod.ip('addr', 'add', '10.244.0.3/24', 'dev', podIf);
+  await node.ip('route', 'add', '10.96.0.0/16', 'dev', nodeIf);
+
+  const dir = await mkdtemp(join(tmpdir(), `nl${name}-agent-`));
+  const file = join(dir, 'cluster.yaml');
+  await writeFile(file, manifests);
+  return { lab, node, pod, dir, file };
 }

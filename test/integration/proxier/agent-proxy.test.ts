@@ -3,29 +3,16 @@
 // follows an endpoint change with a partial sync, deletes the UDP conntrack
 // entry of the removed endpoint, and serves kube-proxy's metrics and healthz.
 import t from 'tap';
-import { mkdtemp, rename, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rename, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { Lab, eventually, rootSkip } from '../../helpers/netns.ts';
-import { agentProxyManifests } from './agent-proxy-cluster.ts';
+import { eventually, rootSkip } from '../../helpers/netns.ts';
+import { agentProxyLab, agentProxyManifests } from './agent-proxy-cluster.ts';
 import { startAgent } from './agent-process.ts';
-
 
 const manifests = (endpointIP: string) => agentProxyManifests(endpointIP, { web: true, lbLocal: true });
 
 t.test('agent: rules, partial sync on endpoint change, UDP conntrack cleanup, metrics', { skip: rootSkip() }, async (t) => {
-  const lab = new Lab('pc');
-  t.teardown(() => lab.cleanup());
-  const node = await lab.netns('node');
-  const pod = await lab.netns('pod');
-  const [nodeIf, podIf] = await lab.link(node, pod, '10.244.0.1/24', '10.244.0.2/24');
-  await pod.ip('addr', 'add', '10.244.0.3/24', 'dev', podIf);
-  await node.ip('route', 'add', '10.96.0.0/16', 'dev', nodeIf);
-
-  const dir = await mkdtemp(join(tmpdir(), 'nlpc-agent-'));
-  const file = join(dir, 'cluster.yaml');
-  await writeFile(file, manifests('10.244.0.2'));
+  const { lab, node, pod, dir, file } = await agentProxyLab(t, 'pc', manifests('10.244.0.2'));
   const agent = startAgent(t, lab, node, ['--manifests', dir, '--node-name', 'node-a', '--log-level', 'debug'], { env: { ...process.env, NETLET_IPTABLES_MODE: 'nft' }, tail: 4000 });
 
   const nat = () => node.exec('iptables-save', ['-t', 'nat']);

@@ -4,13 +4,13 @@
 // folder; the agent started with a config file beside it.
 
 import type * as Tap from 'tap';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { eventually } from '../../helpers/netns.ts';
 import { nodeYaml, serviceYaml, sliceYaml } from '../../helpers/manifest-yaml.ts';
-import { buildTopology, curlCode, requestLoop } from '../iptables/topology.ts';
+import { buildTopology, curlCode, get, requestLoop } from '../iptables/topology.ts';
 import type { Topology } from '../iptables/topology.ts';
 import { startAgent } from './agent-process.ts';
 import type { AgentOptions } from './agent-process.ts';
@@ -43,11 +43,16 @@ export function startWebAgent(t: Tap.Test, topo: Topology, dir: string, cfg: str
 }
 
 /**
- * Stops the running agent `first` under a continuous request loop to web,
- * starts the next with `start`, waits for its first full sync and 10 more
- * requests. `during` is the requests counted when the first had exited.
+ * Starts an agent with `start` and waits until web is served; then, under a
+ * continuous request loop to web, stops it, starts the next, waits for its
+ * first full sync and 10 more requests, and stops that one too (and, with
+ * awaitExit, waits for it to exit). `during` is the requests counted when the
+ * first had exited.
  */
-export async function restartUnderRequestLoop(topo: Topology, first: ChildProcess, start: () => ChildProcess) {
+export async function restartUnderRequestLoop(topo: Topology, start: () => ChildProcess, opts: { awaitExit?: boolean } = {}) {
+  const first = start();
+  await webServed(topo, 30_000, 200);
+
   const loop = requestLoop(topo.cpod, 'http://10.96.0.10/');
   await eventually(() => loop.requests >= 5, 10_000, 50);
   first.kill('SIGTERM');
@@ -59,9 +64,32 @@ export async function restartUnderRequestLoop(topo: Topology, first: ChildProces
   const synced = loop.requests;
   await eventually(() => loop.requests >= synced + 10, 20_000, 50);
   await loop.stop();
-  return { second, during, requests: loop.requests, failures: loop.failures };
+  second.kill('SIGTERM');
+  if (opts.awaitExit) await new Promise((r) => second.once('exit', r));
+  return { during, requests: loop.requests, failures: loop.failures };
+}
+
+/** The pods that answered `n` requests to web, in order. */
+export async function podsAnswering(topo: Topology, n: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) out.push(podOf(await get(topo.cpod, 'http://10.96.0.10/')));
+  return out;
 }
 
 /** Waits until web answers through its ClusterIP. */
 export const webServed = (topo: Topology, timeoutMs: number, intervalMs: number) =>
   eventually(async () => (await curlCode(topo.cpod, 'http://10.96.0.10/', 1)).code === 0, timeoutMs, intervalMs);
+
+/** Waits until a round of 12 requests to web is answered by both pods. */
+export const bothPodsAnswer = (topo: Topology) =>
+  eventually(async () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 12; i++) seen.add(podOf(await get(topo.cpod, 'http://10.96.0.10/')));
+    return seen.size === 2;
+  }, 30_000, 200);
+
+/** Rewrites the manifest `file` with web's endpoints (written beside it and renamed over it, so the agent never reads half a file). */
+export async function setWebEndpoints(file: string, endpoints: string[]): Promise<void> {
+  await writeFile(`${file}.tmp`, webManifests(endpoints));
+  await rename(`${file}.tmp`, file);
+}
