@@ -20,12 +20,10 @@
 // render = building that input without applying it; nft --noflush in one
 // restore = the same input unchunked (the quadratic path, see backend.ts).
 
-import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { MALLOC_ENV, NODE_FLAGS } from '../bin/runtime-flags.js';
 import { IptablesBackend } from '../src/iptables/backend.ts';
 import { CHUNK_PLANS } from '../src/iptables/backend.ts';
 import { toolsFor } from '../src/iptables/tools.ts';
@@ -35,40 +33,8 @@ import { renderSync } from '../src/iptables/render-sync.ts';
 import { missingJumps } from '../src/iptables/render-fixed.ts';
 import { buildConfig, iptablesBackendOptions } from '../src/agent/config.ts';
 import { silentLogger } from '../src/base/log.ts';
-import { planKey } from '../src/proxier/plan.ts';
-import { planDecisions } from '../src/proxier/plan-builder.ts';
-import type { PlanDecisions } from '../src/proxier/plan-builder.ts';
-import type { PlanEndpoint, PlanSet, ServicePortPlan } from '../src/proxier/plan.ts';
-
-/**
- * CPU seconds used so far by this process and by its waited-for children
- * (iptables-restore/-save): /proc/self/stat cutime+cstime, in clock ticks of
- * 10 ms. The machine is shared, so wall time alone says more about the other
- * load than about netlet; CPU time does not.
- */
-function cpuMs(): { self: number; children: number } {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // After the command name: field 3 is index 0, so cutime (16) and cstime (17) are 13 and 14.
-  const children = (Number(fields[13]) + Number(fields[14])) * 10;
-  const u = process.cpuUsage();
-  return { self: (u.user + u.system) / 1000, children };
-}
-
-interface Measured {
-  ms: number;
-  selfCpuMs: number;
-  childCpuMs: number;
-}
-
-async function measure(f: () => Promise<unknown>): Promise<Measured> {
-  const c0 = cpuMs();
-  const t0 = performance.now();
-  await f();
-  const ms = performance.now() - t0;
-  const c1 = cpuMs();
-  return { ms, selfCpuMs: c1.self - c0.self, childCpuMs: c1.children - c0.children };
-}
+import { benchEndpoint, benchPlans, measure, runChildInNetns } from './lib/sync-bench.ts';
+import type { Measured } from './lib/sync-bench.ts';
 
 interface ChildResult {
   mode: IptablesMode;
@@ -102,28 +68,8 @@ function median(runs: Measured[]): Measured {
 const shareSpread = (median: Measured, all: number[]) =>
   all.length > 1 ? `${share(median)} (${Math.min(...all)}–${Math.max(...all)}%)` : share(median);
 
-function endpoint(i: number, e: number): PlanEndpoint {
-  const n = i * 3 + e;
-  return { ip: `10.${128 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`, port: 8080, isLocal: false, ready: true, serving: true, terminating: false, nodeName: 'n2', zone: '' };
-}
-
-function makePlans(n: number): PlanSet {
-  const plans: PlanSet = new Map();
-  for (let i = 0; i < n; i++) {
-    const eps = [0, 1, 2].map((e) => endpoint(i, e));
-    const facts = {
-      servicePortName: `ns${i % 100}/svc${i}:http`, namespace: `ns${i % 100}`, name: `svc${i}`, portName: 'http', protocol: 'tcp', family: 4,
-      clusterIP: `10.${96 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`, port: 80,
-      nodePort: i % 10 === 0 ? 30000 + (i % 2700) : 0,
-      externalIPs: [], loadBalancerIPs: [], loadBalancerSourceRanges: [], loadBalancerSourceRangesIncludeNode: false, healthCheckNodePort: 0, affinityTimeoutSeconds: 0,
-      internalTraffic: 'cluster', externalTraffic: 'cluster', allEndpoints: eps, clusterEndpoints: eps, localEndpoints: [], hasAnyEndpoints: true,
-      masqueradeAll: false, clusterCIDRs: ['10.128.0.0/10'],
-    } satisfies Omit<ServicePortPlan, keyof PlanDecisions>;
-    const p: ServicePortPlan = { ...facts, ...planDecisions(facts) };
-    plans.set(planKey(p), p);
-  }
-  return plans;
-}
+const endpoint = benchEndpoint;
+const makePlans = (n: number) => benchPlans(n, (i) => (i % 10 === 0 ? 30000 + (i % 2700) : 0));
 
 function flushOurTables(mode: IptablesMode): void {
   // Inside the throwaway namespace only.
@@ -225,23 +171,11 @@ async function main(): Promise<void> {
   const rows: ChildResult[] = [];
   for (const mode of values.modes!.split(',') as IptablesMode[]) {
     for (const n of values.sizes!.split(',').map(Number)) {
-      const ns = `nlbench${randomBytes(3).toString('hex')}`;
-      execFileSync('ip', ['netns', 'add', ns]);
-      try {
-        const mono = mode === 'nft' && n <= Number(values['monolithic-max']) ? '1' : '0';
-        // The backend runs with the agent's Node flags and malloc settings, as `netlet agent` starts it.
-        const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, ...NODE_FLAGS.split(' '), fileURLToPath(import.meta.url), '--child', `${mode}:${n}:${mono}`], {
-          encoding: 'utf8',
-          maxBuffer: 1 << 20,
-          env: { ...process.env, ...MALLOC_ENV },
-        });
-        if (r.status !== 0) throw new Error(`child failed: ${r.stderr}`);
-        const row = JSON.parse(r.stdout) as ChildResult;
-        rows.push(row);
-        process.stderr.write(`${mode} ${n}: full ${s(row.full.ms)} s\n`);
-      } finally {
-        execFileSync('ip', ['netns', 'del', ns]);
-      }
+      const mono = mode === 'nft' && n <= Number(values['monolithic-max']) ? '1' : '0';
+      // The backend runs with the agent's Node flags and malloc settings, as `netlet agent` starts it.
+      const row = runChildInNetns<ChildResult>('nlbench', fileURLToPath(import.meta.url), `${mode}:${n}:${mono}`);
+      rows.push(row);
+      process.stderr.write(`${mode} ${n}: full ${s(row.full.ms)} s\n`);
     }
   }
   const cpu = (m: Measured) => m.selfCpuMs + m.childCpuMs;

@@ -21,69 +21,29 @@
 //
 // The child runs with the agent's Node flags and malloc settings (bin/runtime-flags.js).
 
-import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { connect, createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { MALLOC_ENV, NODE_FLAGS } from '../bin/runtime-flags.js';
 import { NftablesBackend } from '../src/nftables/backend.ts';
 import { systemNft } from '../src/nftables/nft.ts';
 import type { NftRunner } from '../src/nftables/nft.ts';
 import { silentLogger } from '../src/base/log.ts';
 import { planKey } from '../src/proxier/plan.ts';
-import { planDecisions } from '../src/proxier/plan-builder.ts';
-import type { PlanDecisions } from '../src/proxier/plan-builder.ts';
-import type { PlanEndpoint, PlanSet, ServicePortPlan } from '../src/proxier/plan.ts';
+import type { PlanEndpoint } from '../src/proxier/plan.ts';
+import { benchEndpoint, benchPlan, benchPlans, measure, runChildInNetns } from './lib/sync-bench.ts';
+import type { Measured } from './lib/sync-bench.ts';
 
 const PARTIALS = 40;
 
-function cpuMs(): number {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const children = (Number(fields[13]) + Number(fields[14])) * 10;
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000 + children;
-}
+/** CPU of this process and its nft children. */
+const cpu = (m: Measured) => m.selfCpuMs + m.childCpuMs;
 
-interface Measured {
-  ms: number;
-  cpuMs: number;
-}
-
-async function measure(f: () => Promise<unknown>): Promise<Measured> {
-  const c0 = cpuMs();
-  const t0 = performance.now();
-  await f();
-  return { ms: performance.now() - t0, cpuMs: cpuMs() - c0 };
-}
-
-function endpoint(i: number, e: number): PlanEndpoint {
-  const n = i * 3 + e;
-  return { ip: `10.${128 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`, port: 8080, isLocal: false, ready: true, serving: true, terminating: false, nodeName: 'n2', zone: '' };
-}
-
-function makePlan(i: number, eps: PlanEndpoint[]): ServicePortPlan {
-  const facts = {
-    servicePortName: `ns${i % 100}/svc${i}:http`, namespace: `ns${i % 100}`, name: `svc${i}`, portName: 'http', protocol: 'tcp', family: 4,
-    clusterIP: `10.${96 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`, port: 80,
-    nodePort: i % 10 === 0 ? 30000 + (i / 10) : 0,
-    externalIPs: [], loadBalancerIPs: [], loadBalancerSourceRanges: [], loadBalancerSourceRangesIncludeNode: false, healthCheckNodePort: 0, affinityTimeoutSeconds: 0,
-    internalTraffic: 'cluster', externalTraffic: 'cluster', allEndpoints: eps, clusterEndpoints: eps, localEndpoints: [], hasAnyEndpoints: true,
-    masqueradeAll: false, clusterCIDRs: ['10.128.0.0/10'],
-  } satisfies Omit<ServicePortPlan, keyof PlanDecisions>;
-  return { ...facts, ...planDecisions(facts) };
-}
-
-function makePlans(n: number): PlanSet {
-  const plans: PlanSet = new Map();
-  for (let i = 0; i < n; i++) {
-    const p = makePlan(i, [0, 1, 2].map((e) => endpoint(i, e)));
-    plans.set(planKey(p), p);
-  }
-  return plans;
-}
+/** One NodePort in ten: service i has 30000 + i/10. */
+const nodePortOf = (i: number) => (i % 10 === 0 ? 30000 + i / 10 : 0);
+const makePlan = (i: number, eps: PlanEndpoint[]) => benchPlan(i, eps, nodePortOf(i));
+const makePlans = (n: number) => benchPlans(n, nodePortOf);
+const endpoint = benchEndpoint;
 
 /** kube-proxy's nftables layout for the same services (read for its shape, written here): the anchor. */
 function kubeProxyLayout(n: number): string {
@@ -236,7 +196,7 @@ async function child(n: number, anchor: boolean, connects: number): Promise<Chil
   };
 }
 
-const s = (m: Measured) => `${(m.ms / 1000).toFixed(2)} s [${(m.cpuMs / 1000).toFixed(2)}]`;
+const s = (m: Measured) => `${(m.ms / 1000).toFixed(2)} s [${(cpu(m) / 1000).toFixed(2)}]`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -254,22 +214,10 @@ async function main(): Promise<void> {
   }
   const rows: ChildResult[] = [];
   for (const n of values.sizes!.split(',').map(Number)) {
-    const ns = `nlnftb${randomBytes(3).toString('hex')}`;
-    execFileSync('ip', ['netns', 'add', ns]);
-    try {
-      const anchor = n <= Number(values['anchor-max']) ? 1 : 0;
-      const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, ...NODE_FLAGS.split(' '), fileURLToPath(import.meta.url), '--child', `${n}:${anchor}:${values.connects}`], {
-        encoding: 'utf8',
-        maxBuffer: 1 << 20,
-        env: { ...process.env, ...MALLOC_ENV },
-      });
-      if (r.status !== 0) throw new Error(`child failed: ${r.stderr}`);
-      const row = JSON.parse(r.stdout) as ChildResult;
-      rows.push(row);
-      process.stderr.write(`${n}: full ${s(row.full)}\n`);
-    } finally {
-      execFileSync('ip', ['netns', 'del', ns]);
-    }
+    const anchor = n <= Number(values['anchor-max']) ? 1 : 0;
+    const row = runChildInNetns<ChildResult>('nlnftb', fileURLToPath(import.meta.url), `${n}:${anchor}:${values.connects}`);
+    rows.push(row);
+    process.stderr.write(`${n}: full ${s(row.full)}\n`);
   }
   const us = (x?: [number, number]) => (x ? `${Math.round(x[0])} / ${Math.round(x[1])} µs` : '-');
   const out = [
@@ -279,7 +227,7 @@ async function main(): Promise<void> {
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map((r) =>
       [
-        '', r.services, r.elementsAndRules, `${r.inputMb.toFixed(1)} MB`, s(r.full), s(r.floor), (r.full.cpuMs / r.floor.cpuMs).toFixed(2), s(r.resync), s(r.restart),
+        '', r.services, r.elementsAndRules, `${r.inputMb.toFixed(1)} MB`, s(r.full), s(r.floor), (cpu(r.full) / cpu(r.floor)).toFixed(2), s(r.resync), s(r.restart),
         `${r.partialP50.toFixed(1)} / ${r.partialP99.toFixed(1)} ms`, r.anchor ? s(r.anchor) : '-', us(r.connect1), us(r.connectN), `${Math.round(r.peakRssMb)} MB`, '',
       ].join(' | ').trim(),
     ),

@@ -1,5 +1,6 @@
 // Outcomes of a trace in words, for `netlet trace`.
 
+import { describeOutcome, traceHeading } from '../../proxier/trace-outcome.ts';
 import type { Outcome, Packet } from './tracer.ts';
 
 /** The service rules' comments along a path; the fixed chains' ("kubernetes service portals", …) say nothing about this packet. */
@@ -13,18 +14,8 @@ function comments(path: readonly string[]): string[] {
   return out;
 }
 
-export function describeOutcome(o: Outcome): string {
-  const masq = o.masqueraded ? ', source masqueraded (SNAT to the node)' : ', source kept';
-  switch (o.verdict) {
-    case 'dnat': return `DNAT to ${o.endpoint}${masq}`;
-    case 'accept': return `accepted without DNAT${o.masqueraded ? ', source masqueraded' : ''} (no service rule matched)`;
-    case 'drop': return 'dropped';
-    case 'reject': return 'rejected (ICMP port unreachable: the client sees "connection refused")';
-  }
-}
-
 export function describeTrace(pkt: Packet, outcomes: readonly Outcome[], verbose = false): string {
-  const lines = [`${pkt.src} -> ${pkt.dst}:${pkt.port}/${pkt.proto}: ${outcomes.length} possible outcome${outcomes.length === 1 ? '' : 's'}`];
+  const lines = [traceHeading(pkt, outcomes.length)];
   for (const o of outcomes) {
     lines.push(`  - ${describeOutcome(o)}`);
     const why = comments(o.path);

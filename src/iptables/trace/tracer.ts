@@ -7,28 +7,18 @@
 
 import { inCidr, isLocalAddress } from './address.ts';
 import type { Chain, Cond, Rule, Table, Tables, Tri } from './parse.ts';
+import type { TracePacket } from '../../proxier/backend-kind.ts';
+import type { TraceOutcome, TraceVerdict } from '../../proxier/trace-outcome.ts';
 
-export interface Packet {
-  src: string;
-  dst: string;
-  port: number;
-  proto: 'tcp' | 'udp' | 'sctp';
-}
+export type Packet = TracePacket;
 
 export interface TraceOptions {
   /** This node's addresses (addrtype LOCAL); loopback is always local. */
   localAddresses: readonly string[];
 }
 
-export type Verdict = 'dnat' | 'accept' | 'drop' | 'reject';
-
-export interface Outcome {
-  verdict: Verdict;
-  /** "ip:port" after DNAT (dnat only). */
-  endpoint?: string;
-  masqueraded: boolean;
-  /** The rules that matched, in order, as "table/chain: rule". */
-  path: string[];
+/** Endpoint "ip:port" (IPv6 unbracketed); path "table/chain: rule". */
+export interface Outcome extends TraceOutcome {
   /** Matches the tracer could not evaluate and assumed true on this path. */
   assumptions: string[];
 }
@@ -184,7 +174,7 @@ export function trace(tables: Tables, pkt: Packet, opts: TraceOptions): Outcome[
   return dedupe(outcomes);
 }
 
-function outcome(verdict: Verdict, s: State, masqueraded: boolean): Outcome {
+function outcome(verdict: TraceVerdict, s: State, masqueraded: boolean): Outcome {
   return { verdict, endpoint: verdict === 'dnat' ? s.dnat : undefined, masqueraded, path: s.path, assumptions: [...new Set(s.assumptions)] };
 }
 

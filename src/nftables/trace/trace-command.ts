@@ -8,6 +8,7 @@ import { systemNft } from '../nft.ts';
 import { TABLE, wordsFor } from '../words.ts';
 import { parseTableJson } from './table-json.ts';
 import { traceTable } from './tracer.ts';
+import { describeOutcome, traceHeading } from '../../proxier/trace-outcome.ts';
 import type { Outcome } from './tracer.ts';
 
 export async function traceNftables(req: TraceRequest): Promise<TraceReport> {
@@ -22,23 +23,8 @@ export async function traceNftables(req: TraceRequest): Promise<TraceReport> {
   return { outcomes, describe: (verbose) => describe(req, outcomes, verbose) };
 }
 
-function describeOutcome(o: Outcome): string {
-  const masq = o.masqueraded ? ', source masqueraded (SNAT to the node)' : ', source kept';
-  switch (o.verdict) {
-    case 'dnat':
-      return `DNAT to ${o.endpoint}${masq}`;
-    case 'accept':
-      return `accepted without DNAT${o.masqueraded ? ', source masqueraded' : ''} (no service rule matched)`;
-    case 'drop':
-      return 'dropped';
-    case 'reject':
-      return 'rejected (ICMP port unreachable: the client sees "connection refused")';
-  }
-}
-
 function describe(req: TraceRequest, outcomes: readonly Outcome[], verbose: boolean): string {
-  const p = req.packet;
-  const lines = [`${p.src} -> ${p.dst}:${p.port}/${p.proto}: ${outcomes.length} possible outcome${outcomes.length === 1 ? '' : 's'}`];
+  const lines = [traceHeading(req.packet, outcomes.length)];
   for (const o of outcomes) {
     lines.push(`  - ${describeOutcome(o)}`);
     if (verbose) lines.push(`      via: ${o.path.join(' -> ')}`);

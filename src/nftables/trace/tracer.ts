@@ -11,18 +11,11 @@
 import { parseIp } from '../../ipam/cidr.ts';
 import { CidrError, containsIp, parseCidr } from '../../ipam/cidr.ts';
 import type { TracePacket } from '../../proxier/backend-kind.ts';
+import type { TraceOutcome } from '../../proxier/trace-outcome.ts';
 import type { NftExpr, NftTable, TracedRule } from './table-json.ts';
 
-export type Verdict = 'dnat' | 'accept' | 'drop' | 'reject';
-
-export interface Outcome {
-  verdict: Verdict;
-  /** "ip:port" ("[ip]:port" for IPv6) after DNAT (dnat only). */
-  endpoint?: string;
-  masqueraded: boolean;
-  /** The rules that acted on the packet, in order, as "chain #n". */
-  path: string[];
-}
+/** Endpoint "[ip]:port" for IPv6; path "chain #n". */
+export type Outcome = TraceOutcome;
 
 interface State {
   src: string;

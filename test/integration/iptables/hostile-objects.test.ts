@@ -12,15 +12,14 @@ import type * as Tap from 'tap';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { eventually, rootSkip } from '../../helpers/netns.ts';
 import { endpoint, endpointSlice, node, service, servicePort } from '../../helpers/objects.ts';
 import { planKey } from '../../../src/proxier/plan.ts';
 import { ep, plan, planSet } from '../../unit/iptables/plans.ts';
 import { Driver, buildTopology, get } from './topology.ts';
 import type { Topology } from './topology.ts';
+import { startAgent as startAgent_ } from '../proxier/agent-process.ts';
 
-const NETLET = fileURLToPath(new URL('../../../bin/netlet.js', import.meta.url));
 const INJECTION = 'y\nCOMMIT\n*filter\n-A INPUT -s 6.6.6.7/32 -j ACCEPT\nCOMMIT\n*nat\n#';
 
 const CONFIG = `
@@ -79,19 +78,8 @@ const HOSTILE = [
   hostileService(9, 'zoned', 'default', 'http', 'fe80::5%eth0'),
 ].join('---\n');
 
-async function startAgent(t: Tap.Test, topo: Topology, args: string[]): Promise<{ log: () => string }> {
-  const agent = topo.lab.track(
-    topo.node.spawn(process.execPath, [NETLET, 'agent', ...args, '--node-name', 'node1', '--proxy-mode', 'iptables'], {
-      env: { ...process.env, NETLET_IPTABLES_MODE: 'nft' },
-    }),
-  );
-  let log = '';
-  agent.stderr?.on('data', (d) => (log += d));
-  agent.stdout?.on('data', (d) => (log += d));
-  t.teardown(() => {
-    if (!t.passing()) t.comment(log.slice(-3000));
-  });
-  return { log: () => log };
+function startAgent(t: Tap.Test, topo: Topology, args: string[]): { log: () => string } {
+  return startAgent_(t, topo.lab, topo.node, [...args, '--node-name', 'node1', '--proxy-mode', 'iptables'], { env: { ...process.env, NETLET_IPTABLES_MODE: 'nft' }, stdout: true });
 }
 
 async function assertOnlyTheGoodIsProgrammed(t: Tap.Test, topo: Topology): Promise<void> {

@@ -4,38 +4,11 @@
 
 import t from 'tap';
 import { rootSkip, eventually } from '../../helpers/netns.ts';
-import { ep, plan, planSet } from '../../unit/iptables/plans.ts';
+import { plan, planSet } from '../../unit/iptables/plans.ts';
 import { planKey } from '../../../src/proxier/plan.ts';
 import { svcChain } from '../../../src/iptables/chain-names.ts';
-import { Driver, EXT_IP, NODE_IP, buildTopology, curlCode, get, requestLoop } from './topology.ts';
-import type { Topology } from './topology.ts';
-
-const local = (ip: string, port = 8080) => ep(ip, port, { isLocal: true, nodeName: 'node1' });
-
-const web = plan('default', 'web', {
-  clusterIP: '10.96.0.10',
-  nodePort: 30080,
-  externalIPs: ['192.0.2.100'],
-  clusterEndpoints: [local('10.244.1.2'), local('10.244.2.2')],
-});
-const empty = plan('default', 'empty', { clusterIP: '10.96.0.12', nodePort: 30082 });
-const sticky = plan('default', 'sticky', { clusterIP: '10.96.0.13', affinityTimeoutSeconds: 600, clusterEndpoints: [local('10.244.1.2'), local('10.244.2.2')] });
-const onlyLocal = plan('default', 'onlylocal', {
-  clusterIP: '10.96.0.14',
-  nodePort: 30084,
-  externalTraffic: 'local',
-  // 10.244.9.9 is on another node: Cluster traffic could go there, Local never.
-  clusterEndpoints: [local('10.244.1.2'), ep('10.244.9.9', 8080)],
-  localEndpoints: [local('10.244.1.2')],
-});
-
-async function bodies(topo: Topology, from: Topology['cpod'], url: string, n: number): Promise<string[]> {
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) out.push(await get(from, url));
-  return out;
-}
-
-const pods = (list: string[]) => [...new Set(list.map((b) => b.split(' ')[0]))].sort();
+import { Driver, buildTopology, curlCode, get, requestLoop } from './topology.ts';
+import { bodies, checkDataPath, checkTrace, empty, local, onlyLocal, pods, sticky, web } from '../proxier/data-path.ts';
 
 for (const mode of ['nft', 'legacy'] as const) {
   t.test(`data path through ${mode} rules`, { skip: rootSkip() }, async (t) => {
@@ -45,29 +18,7 @@ for (const mode of ['nft', 'legacy'] as const) {
     const plans = planSet(web, empty, sticky, onlyLocal);
     await driver.sync(plans, { full: true });
 
-    const fromPod = await bodies(topo, topo.cpod, 'http://10.96.0.10/', 30);
-    t.same(pods(fromPod), ['pod1', 'pod2'], 'ClusterIP: load spread over every endpoint');
-    t.ok(fromPod.every((b) => b.endsWith(' 10.244.3.2')), 'pod source kept (no masquerade inside the cluster CIDR)');
-
-    const nodePort = await bodies(topo, topo.ext, `http://${NODE_IP}:30080/`, 10);
-    t.ok(nodePort.length === 10 && pods(nodePort).length >= 1, 'NodePort reaches the backends');
-    t.ok(nodePort.every((b) => !b.endsWith(` ${EXT_IP}`)), 'NodePort with Cluster policy masquerades the external source');
-
-    t.match(await get(topo.ext, 'http://192.0.2.100/'), /^pod[12] /, 'externalIP reaches a backend');
-
-    const refused = await curlCode(topo.cpod, 'http://10.96.0.12/', 5);
-    t.equal(refused.code, 7, 'no endpoints: connection refused (curl exit 7), not a timeout');
-    t.ok(refused.ms < 2000, `refused at once (${refused.ms} ms)`);
-    t.equal((await curlCode(topo.ext, `http://${NODE_IP}:30082/`, 5)).code, 7, 'no endpoints on the NodePort: refused');
-
-    if (mode === 'nft') {
-      const stickyBodies = await bodies(topo, topo.cpod, 'http://10.96.0.13/', 15);
-      t.equal(pods(stickyBodies).length, 1, `session affinity sticks to one pod (${pods(stickyBodies)})`);
-
-      const localBodies = await bodies(topo, topo.ext, `http://${NODE_IP}:30084/`, 10);
-      t.same(pods(localBodies), ['pod1'], 'Local policy: only the local endpoint answers');
-      t.ok(localBodies.every((b) => b.endsWith(` ${EXT_IP}`)), 'Local policy keeps the client source address');
-    }
+    await checkDataPath(t, topo, { stickyAndLocal: mode === 'nft' });
   });
 }
 
@@ -77,7 +28,7 @@ t.test('partial sync rewrites only the changed service', { skip: rootSkip() }, a
   const driver = new Driver(topo, 'nft');
   const plans = planSet(web, sticky);
   await driver.sync(plans, { full: true });
-  await bodies(topo, topo.cpod, 'http://10.96.0.10/', 5);
+  await bodies(topo.cpod, 'http://10.96.0.10/', 5);
 
   const webChain = svcChain('default/web:http', 'tcp');
   const countersOf = async (chain: string) =>
@@ -90,7 +41,7 @@ t.test('partial sync rewrites only the changed service', { skip: rootSkip() }, a
   plans.set(planKey(changed), changed);
   await driver.sync(plans, { changed: [planKey(changed)] });
   t.same(await countersOf(webChain), before, 'the unchanged service chain was not rewritten (its counters survive)');
-  t.same(pods(await bodies(topo, topo.cpod, 'http://10.96.0.13/', 6)), ['pod2'], 'the changed service uses its new endpoint only');
+  t.same(pods(await bodies(topo.cpod, 'http://10.96.0.13/', 6)), ['pod2'], 'the changed service uses its new endpoint only');
   const nat = await topo.node.exec('iptables-nft-save', ['-t', 'nat']);
   t.equal(nat.match(/^:KUBE-SEP-/gm)?.length, 3, 'the removed endpoint chain is deleted (2 web + 1 sticky left)');
 });
@@ -184,7 +135,7 @@ t.test('IPv6 ClusterIP', { skip: rootSkip() }, async (t) => {
   await driver.sync(planSet(v6), { full: true });
   // The first packets may wait for IPv6 neighbour discovery on the fresh veths.
   await eventually(() => get(topo.cpod, 'http://[fd00:96::10]/'), 10_000, 200);
-  const got = await bodies(topo, topo.cpod, 'http://[fd00:96::10]/', 20);
+  const got = await bodies(topo.cpod, 'http://[fd00:96::10]/', 20);
   t.same(pods(got), ['pod1', 'pod2'], 'both IPv6 endpoints reached through ip6tables');
   t.ok(got.every((b) => b.endsWith(' fd00:244:3::2')), `pod source kept (${got[0]})`);
   // The IPv6 canaries: in ip6tables' mangle, nat and filter, and a mangle flush is noticed.
@@ -247,17 +198,5 @@ t.test('netlet trace reads the live rules (iptables-save format) and agrees with
   t.teardown(() => topo.lab.cleanup());
   const driver = new Driver(topo, 'nft');
   await driver.sync(planSet(web, empty, onlyLocal), { full: true });
-  const netlet = new URL('../../../bin/netlet.js', import.meta.url).pathname;
-  const traceJson = async (src: string, dst: string) => {
-    const out = await topo.node.exec(process.execPath, [netlet, 'trace', src, dst, '--json', '--local-addresses', NODE_IP]);
-    return (JSON.parse(out) as { outcomes: { verdict: string; endpoint?: string; masqueraded: boolean }[] }).outcomes
-      .map((o) => `${o.verdict}${o.endpoint ? ` ${o.endpoint}` : ''}${o.masqueraded ? ' masq' : ''}`)
-      .sort();
-  };
-  t.same(await traceJson('10.244.3.2', '10.96.0.10:80'), ['dnat 10.244.1.2:8080', 'dnat 10.244.2.2:8080'], 'ClusterIP from a pod');
-  t.same(await traceJson(EXT_IP, `${NODE_IP}:30084`), ['dnat 10.244.1.2:8080'], 'Local-policy NodePort from outside');
-  t.same(await traceJson('10.244.3.2', '10.96.0.12:80'), ['reject'], 'no endpoints');
-  t.same(pods(await bodies(topo, topo.ext, `http://${NODE_IP}:30084/`, 5)), ['pod1'], 'and the kernel agrees on the Local NodePort');
-  const words = await topo.node.exec(process.execPath, [netlet, 'trace', EXT_IP, `${NODE_IP}:30080`, '--local-addresses', NODE_IP]);
-  t.match(words, /DNAT to 10\.244\.1\.2:8080, source masqueraded/, 'the path in words');
+  await checkTrace(t, topo, []);
 });

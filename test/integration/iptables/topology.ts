@@ -7,12 +7,9 @@
 //
 // Each pod runs a tiny HTTP server answering "<name> <client address>".
 
-import { createInterface } from 'node:readline';
-import type { ChildProcess } from 'node:child_process';
 import { Lab, eventually } from '../../helpers/netns.ts';
 import type { Netns } from '../../helpers/netns.ts';
-import type { PlanSet } from '../../../src/proxier/plan.ts';
-import type { DriverRequest } from './driver.ts';
+import { BackendDriver } from '../proxier/backend-driver.ts';
 
 export const NODE_IP = '192.168.100.1';
 export const EXT_IP = '192.168.100.2';
@@ -109,39 +106,9 @@ export function requestLoop(from: Netns, url: string): { readonly requests: numb
   };
 }
 
-export class Driver {
-  readonly #child: ChildProcess;
-  readonly #lines: AsyncIterator<string>;
-
+/** An iptables backend process (driver.ts) in the topology's node namespace. */
+export class Driver extends BackendDriver {
   constructor(topo: Topology, mode: 'nft' | 'legacy', family: 4 | 6 = 4) {
-    const driver = new URL('./driver.ts', import.meta.url).pathname;
-    this.#child = topo.lab.track(topo.node.spawn(process.execPath, [driver, mode, String(family)]));
-    this.#lines = createInterface({ input: this.#child.stdout! })[Symbol.asyncIterator]();
-  }
-
-  async #call(req: DriverRequest): Promise<{ ruleCount?: number; intact?: boolean }> {
-    this.#child.stdin!.write(JSON.stringify(req) + '\n');
-    const { value, done } = await this.#lines.next();
-    if (done) throw new Error('driver exited');
-    const r = JSON.parse(value) as { ok: boolean; error?: string; planKey?: string; result?: { ruleCount?: number; intact?: boolean } };
-    if (!r.ok) throw Object.assign(new Error(r.error), { planKey: r.planKey });
-    return r.result ?? {};
-  }
-
-  sync(plans: PlanSet, opts: { full?: boolean; changed?: string[]; nodePortAddresses?: string[] } = {}) {
-    return this.#call({ op: 'sync', plans: [...plans], full: opts.full ?? false, changed: opts.changed ?? [], nodePortAddresses: opts.nodePortAddresses ?? [] });
-  }
-
-  cleanup() {
-    return this.#call({ op: 'cleanup' });
-  }
-
-  /** The backend's canary check (what the proxier polls every syncPeriod). */
-  async intact(): Promise<boolean> {
-    return (await this.#call({ op: 'intact' })).intact === true;
-  }
-
-  stop(): void {
-    this.#child.kill('SIGKILL');
+    super(topo, new URL('./driver.ts', import.meta.url), [mode, String(family)]);
   }
 }

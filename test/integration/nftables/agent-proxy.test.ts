@@ -4,75 +4,19 @@
 // 200 / 503 for a Local policy, kube-proxy's metrics.
 
 import t from 'tap';
-import { mkdtemp, rename, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rename, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { Lab, eventually, rootSkip } from '../../helpers/netns.ts';
+import { eventually, rootSkip } from '../../helpers/netns.ts';
+import { agentProxyLab, agentProxyManifests } from '../proxier/agent-proxy-cluster.ts';
+import { startAgent } from '../proxier/agent-process.ts';
 
-const NETLET = fileURLToPath(new URL('../../../bin/netlet.js', import.meta.url));
 const UDP_SEND = fileURLToPath(new URL('../proxier/udp-send.ts', import.meta.url));
 
-const manifests = (dnsEndpoint: string, lbLocal: boolean) => `
-apiVersion: v1
-kind: Node
-metadata: {name: node-a}
-status: {addresses: [{type: InternalIP, address: 10.244.0.1}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: dns, namespace: kube-system}
-spec:
-  clusterIP: 10.96.0.10
-  clusterIPs: [10.96.0.10]
-  ports: [{name: dns, port: 53, protocol: UDP, targetPort: 53}]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: dns-1, namespace: kube-system, labels: {kubernetes.io/service-name: dns}}
-addressType: IPv4
-ports: [{name: dns, port: 53, protocol: UDP}]
-endpoints: [{addresses: [${dnsEndpoint}], conditions: {ready: true}, nodeName: node-a}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: lb, namespace: default}
-spec:
-  type: LoadBalancer
-  clusterIP: 10.96.0.30
-  clusterIPs: [10.96.0.30]
-  externalTrafficPolicy: Local
-  healthCheckNodePort: 32150
-  ports: [{name: http, port: 80, protocol: TCP, targetPort: 8080, nodePort: 30150}]
-status: {loadBalancer: {ingress: [{ip: 203.0.113.50}]}}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: lb-1, namespace: default, labels: {kubernetes.io/service-name: lb}}
-addressType: IPv4
-ports: [{name: http, port: 8080, protocol: TCP}]
-endpoints:
-${lbLocal ? '- {addresses: [10.244.0.2], conditions: {ready: true}, nodeName: node-a}\n' : ''}- {addresses: [10.244.0.9], conditions: {ready: true}, nodeName: node-b}
-`;
+const manifests = (dnsEndpoint: string, lbLocal: boolean) => agentProxyManifests(dnsEndpoint, { web: false, lbLocal });
 
 t.test('agent, nftables: UDP conntrack cleanup after a partial sync, health check 200/503, metrics', { skip: rootSkip() }, async (t) => {
-  const lab = new Lab('nfp');
-  t.teardown(() => lab.cleanup());
-  const node = await lab.netns('node');
-  const pod = await lab.netns('pod');
-  const [nodeIf, podIf] = await lab.link(node, pod, '10.244.0.1/24', '10.244.0.2/24');
-  await pod.ip('addr', 'add', '10.244.0.3/24', 'dev', podIf);
-  await node.ip('route', 'add', '10.96.0.0/16', 'dev', nodeIf);
-
-  const dir = await mkdtemp(join(tmpdir(), 'nlnfp-agent-'));
-  const file = join(dir, 'cluster.yaml');
-  await writeFile(file, manifests('10.244.0.2', true));
-  const agent = lab.track(node.spawn(process.execPath, [NETLET, 'agent', '--manifests', dir, '--node-name', 'node-a', '--proxy-mode', 'nftables', '--log-level', 'debug']));
-  let log = '';
-  agent.stderr?.on('data', (d) => (log += d));
-  t.teardown(() => {
-    if (!t.passing()) t.comment(log.slice(-4000));
-  });
+  const { lab, node, dir, file } = await agentProxyLab(t, 'nfp', manifests('10.244.0.2', true));
+  const agent = startAgent(t, lab, node, ['--manifests', dir, '--node-name', 'node-a', '--proxy-mode', 'nftables', '--log-level', 'debug'], { tail: 4000 });
 
   const table = () => node.exec('nft', ['list', 'table', 'ip', 'netlet'], { allowFail: true });
   await eventually(async () => (await table()).includes('10.244.0.2 . 53'), 20_000, 200);
@@ -91,7 +35,7 @@ t.test('agent, nftables: UDP conntrack cleanup after a partial sync, health chec
   t.notOk((await table()).includes('10.244.0.2 . 53'), 'the removed endpoint is gone from the table');
   await eventually(async () => !(await ct()).includes('sport=40111'), 10_000, 100);
   t.pass('the stale UDP flow to the removed endpoint was deleted');
-  t.match(log, /"full":false/, 'the endpoint change was a partial sync');
+  t.match(agent.log(), /"full":false/, 'the endpoint change was a partial sync');
   t.match(await eventually(async () => ((await hc()).startsWith('HTTP/1.1 503') ? hc() : Promise.reject(new Error('still 200'))), 10_000, 200), /^HTTP\/1\.1 503 /, 'and 503 once the local endpoint is gone');
 
   const metrics = await node.exec('curl', ['-s', 'http://127.0.0.1:10249/metrics']);

@@ -3,95 +3,17 @@
 // follows an endpoint change with a partial sync, deletes the UDP conntrack
 // entry of the removed endpoint, and serves kube-proxy's metrics and healthz.
 import t from 'tap';
-import { mkdtemp, rename, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rename, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { Lab, eventually, rootSkip } from '../../helpers/netns.ts';
+import { eventually, rootSkip } from '../../helpers/netns.ts';
+import { agentProxyLab, agentProxyManifests } from './agent-proxy-cluster.ts';
+import { startAgent } from './agent-process.ts';
 
-const NETLET = fileURLToPath(new URL('../../../bin/netlet.js', import.meta.url));
-
-const manifests = (endpointIP: string) => `
-apiVersion: v1
-kind: Node
-metadata: {name: node-a}
-status: {addresses: [{type: InternalIP, address: 10.244.0.1}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: dns, namespace: kube-system}
-spec:
-  clusterIP: 10.96.0.10
-  clusterIPs: [10.96.0.10]
-  ports: [{name: dns, port: 53, protocol: UDP, targetPort: 53}]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: dns-1, namespace: kube-system, labels: {kubernetes.io/service-name: dns}}
-addressType: IPv4
-ports: [{name: dns, port: 53, protocol: UDP}]
-endpoints: [{addresses: [${endpointIP}], conditions: {ready: true}, nodeName: node-a}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: default}
-spec:
-  clusterIP: 10.96.0.20
-  clusterIPs: [10.96.0.20]
-  ports: [{name: http, port: 80, protocol: TCP, targetPort: web}]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: web-1, namespace: default, labels: {kubernetes.io/service-name: web}}
-addressType: IPv4
-ports: [{name: http, port: 8080, protocol: TCP}]
-endpoints: [{addresses: [10.244.0.2], conditions: {ready: true}, nodeName: node-a}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: lb, namespace: default}
-spec:
-  type: LoadBalancer
-  clusterIP: 10.96.0.30
-  clusterIPs: [10.96.0.30]
-  externalTrafficPolicy: Local
-  healthCheckNodePort: 32150
-  ports: [{name: http, port: 80, protocol: TCP, targetPort: 8080, nodePort: 30150}]
-status: {loadBalancer: {ingress: [{ip: 203.0.113.50}]}}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: lb-1, namespace: default, labels: {kubernetes.io/service-name: lb}}
-addressType: IPv4
-ports: [{name: http, port: 8080, protocol: TCP}]
-endpoints:
-- {addresses: [10.244.0.2], conditions: {ready: true}, nodeName: node-a}
-- {addresses: [10.244.0.9], conditions: {ready: true}, nodeName: node-b}
-`;
+const manifests = (endpointIP: string) => agentProxyManifests(endpointIP, { web: true, lbLocal: true });
 
 t.test('agent: rules, partial sync on endpoint change, UDP conntrack cleanup, metrics', { skip: rootSkip() }, async (t) => {
-  const lab = new Lab('pc');
-  t.teardown(() => lab.cleanup());
-  const node = await lab.netns('node');
-  const pod = await lab.netns('pod');
-  const [nodeIf, podIf] = await lab.link(node, pod, '10.244.0.1/24', '10.244.0.2/24');
-  await pod.ip('addr', 'add', '10.244.0.3/24', 'dev', podIf);
-  await node.ip('route', 'add', '10.96.0.0/16', 'dev', nodeIf);
-
-  const dir = await mkdtemp(join(tmpdir(), 'nlpc-agent-'));
-  const file = join(dir, 'cluster.yaml');
-  await writeFile(file, manifests('10.244.0.2'));
-  const agent = lab.track(
-    node.spawn(process.execPath, [NETLET, 'agent', '--manifests', dir, '--node-name', 'node-a', '--log-level', 'debug'], {
-      env: { ...process.env, NETLET_IPTABLES_MODE: 'nft' },
-    }),
-  );
-  let log = '';
-  agent.stderr?.on('data', (d) => (log += d));
-  t.teardown(() => {
-    if (t.passing()) return;
-    t.comment(log.slice(-4000));
-  });
+  const { lab, node, pod, dir, file } = await agentProxyLab(t, 'pc', manifests('10.244.0.2'));
+  const agent = startAgent(t, lab, node, ['--manifests', dir, '--node-name', 'node-a', '--log-level', 'debug'], { env: { ...process.env, NETLET_IPTABLES_MODE: 'nft' }, tail: 4000 });
 
   const nat = () => node.exec('iptables-save', ['-t', 'nat']);
   await eventually(async () => (await nat()).includes('--to-destination 10.244.0.2:53'), 20_000, 200);
@@ -114,7 +36,7 @@ t.test('agent: rules, partial sync on endpoint change, UDP conntrack cleanup, me
   t.notOk((await nat()).includes('10.244.0.2:53'), 'the removed endpoint is gone from the rules');
   await eventually(async () => !(await ct()).includes('sport=40111'), 10_000, 100);
   t.pass('the stale UDP flow to the removed endpoint was deleted');
-  t.match(log, /"full":false/, 'the endpoint change was a partial sync');
+  t.match(agent.log(), /"full":false/, 'the endpoint change was a partial sync');
 
   const metrics = await node.exec('curl', ['-s', 'http://127.0.0.1:10249/metrics']);
   t.match(metrics, /kubeproxy_sync_proxy_rules_duration_seconds_count\{ip_family="IPv4"\} [2-9]/);
