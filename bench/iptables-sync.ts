@@ -31,7 +31,7 @@ import type { IptablesMode } from '../src/iptables/tools.ts';
 import { restore } from '../src/iptables/restore.ts';
 import { renderSync } from '../src/iptables/render-sync.ts';
 import { missingJumps } from '../src/iptables/render-fixed.ts';
-import { buildConfig, iptablesBackendOptions } from '../src/agent/config.ts';
+import { buildConfig, ruleBackendOptions } from '../src/agent/config.ts';
 import { silentLogger } from '../src/base/log.ts';
 import { benchEndpoint, benchPlans, measure, runChildInNetns } from './lib/sync-bench.ts';
 import type { Measured } from './lib/sync-bench.ts';
@@ -83,7 +83,7 @@ async function child(mode: IptablesMode, n: number, monolithicRun: boolean): Pro
   const config = buildConfig({});
   const tools = toolsFor(mode, 4);
   let plans = makePlans(n);
-  const newBackend = () => new IptablesBackend({ tools, log: silentLogger, ...iptablesBackendOptions(config) });
+  const newBackend = () => new IptablesBackend({ tools, log: silentLogger, ...ruleBackendOptions(config, 'iptables') });
   let rules = 0;
   const sync = (backend: IptablesBackend, full: boolean, changed: string[] = []) =>
     measure(async () => {

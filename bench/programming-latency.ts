@@ -41,7 +41,7 @@ import { parseArgs, promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { Lab } from '../test/helpers/netns.ts';
 import { openWatch } from '../test/apiserver/watch-client.ts';
-import { buildConfig, iptablesBackendOptions } from '../src/agent/config.ts';
+import { buildConfig, ruleBackendOptions } from '../src/agent/config.ts';
 import { silentLogger } from '../src/base/log.ts';
 import { convertObject } from '../src/k8s/convert/index.ts';
 import { IptablesBackend } from '../src/iptables/backend.ts';
@@ -310,7 +310,7 @@ async function prepareFloor(o: Options, dir: string, pairs: any[][]) {
   const plans: PlanSet = new Map();
   const planOf = (svc: any, sl: any) => buildPlans(convertObject('Service', svc), [convertObject('EndpointSlice', sl)], 4, ctx);
   for (const [svc, sl] of pairs) for (const p of planOf(svc, sl)) plans.set(planKey(p), p);
-  const backend = new IptablesBackend({ tools, log: silentLogger, ...iptablesBackendOptions(config) });
+  const backend = new IptablesBackend({ tools, log: silentLogger, ...ruleBackendOptions(config, 'iptables') });
   await backend.sync({ family: 4, plans, changed: new Set(), full: true, nodePortAddresses: [] });
 
   const [svc, sl] = pairs[FLOOR_SERVICE % o.services];

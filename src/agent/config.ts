@@ -4,8 +4,20 @@ import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../base/errors.ts';
 import { validate } from '../base/config-schema.ts';
 import type { Section } from '../base/config-schema.ts';
+import type { RuleBackendOptions } from '../proxier/backend-kind.ts';
 import type { ProxyOptions } from '../proxier/component.ts';
 import type { ConntrackConfig } from '../proxier/conntrack-sysctls.ts';
+
+/** The keys kube-proxy's iptables: and nftables: sections share, with kube-proxy's defaults. */
+function ruleBackendFields(syncPeriodDoc: string, fullSyncPeriodDoc: string): Section['fields'] {
+  return {
+    syncPeriod: { type: 'duration', default: '30s', doc: syncPeriodDoc },
+    minSyncPeriod: { type: 'duration', default: '1s', doc: 'Minimum interval between syncs.' },
+    fullSyncPeriod: { type: 'duration', default: '1h', doc: fullSyncPeriodDoc },
+    masqueradeAll: { type: 'boolean', default: false, doc: 'Same as proxy.masqueradeAll (kube-proxy keeps it here).' },
+    masqueradeBit: { type: 'number', default: 14, min: 0, max: 31, doc: 'fwmark bit used to mark packets for masquerading.' },
+  };
+}
 
 // kube-proxy's defaults (its pkg/proxy/apis/config/v1alpha1/defaults.go) so an
 // existing KubeProxyConfiguration keeps its meaning; CoreDNS's for the DNS section.
@@ -35,23 +47,17 @@ export const configSchema: Section = {
         iptables: {
           doc: 'iptables backend.',
           ignored: ['localhostNodePorts'],
-          fields: {
-            syncPeriod: { type: 'duration', default: '30s', doc: 'How often the canary chain is checked (rules flushed by someone else come back within it) and the longest wait before a failed sync is retried.' },
-            minSyncPeriod: { type: 'duration', default: '1s', doc: 'Minimum interval between syncs.' },
-            fullSyncPeriod: { type: 'duration', default: '1h', doc: "Time between periodic full syncs (netlet's own key; kube-proxy fixes it at 1h). Partial syncs apply changes in between." },
-            masqueradeAll: { type: 'boolean', default: false, doc: 'Same as proxy.masqueradeAll (kube-proxy keeps it here).' },
-            masqueradeBit: { type: 'number', default: 14, min: 0, max: 31, doc: 'fwmark bit used to mark packets for masquerading.' },
-          },
+          fields: ruleBackendFields(
+            'How often the canary chain is checked (rules flushed by someone else come back within it) and the longest wait before a failed sync is retried.',
+            "Time between periodic full syncs (netlet's own key; kube-proxy fixes it at 1h). Partial syncs apply changes in between.",
+          ),
         },
         nftables: {
           doc: "nftables backend (kube-proxy's nftables section).",
-          fields: {
-            syncPeriod: { type: 'duration', default: '30s', doc: 'How often the table is checked (a table deleted by someone else comes back within it; rules flushed from it, within ten of it) and the longest wait before a failed sync is retried.' },
-            minSyncPeriod: { type: 'duration', default: '1s', doc: 'Minimum interval between syncs.' },
-            fullSyncPeriod: { type: 'duration', default: '1h', doc: "Time between periodic full syncs (netlet's own key). Partial syncs apply changes in between." },
-            masqueradeAll: { type: 'boolean', default: false, doc: 'Same as proxy.masqueradeAll (kube-proxy keeps it here).' },
-            masqueradeBit: { type: 'number', default: 14, min: 0, max: 31, doc: 'fwmark bit used to mark packets for masquerading.' },
-          },
+          fields: ruleBackendFields(
+            'How often the table is checked (a table deleted by someone else comes back within it; rules flushed from it, within ten of it) and the longest wait before a failed sync is retried.',
+            "Time between periodic full syncs (netlet's own key). Partial syncs apply changes in between.",
+          ),
         },
         ipvs: {
           doc: 'IPVS backend (not in this version: read so KubeProxyConfiguration files load; proxy.mode ipvs is refused at start).',
@@ -104,6 +110,15 @@ export const configSchema: Section = {
   },
 };
 
+/** proxy.iptables and proxy.nftables (durations in ms). */
+export interface RuleBackendSection {
+  syncPeriod: number;
+  minSyncPeriod: number;
+  fullSyncPeriod: number;
+  masqueradeAll: boolean;
+  masqueradeBit: number;
+}
+
 export interface AgentConfig {
   nodeName: string;
   kubeconfig: string;
@@ -118,8 +133,8 @@ export interface AgentConfig {
     masqueradeAll: boolean;
     nodePortAddresses: string[];
     /** Durations in milliseconds. */
-    iptables: { syncPeriod: number; minSyncPeriod: number; fullSyncPeriod: number; masqueradeAll: boolean; masqueradeBit: number };
-    nftables: { syncPeriod: number; minSyncPeriod: number; fullSyncPeriod: number; masqueradeAll: boolean; masqueradeBit: number };
+    iptables: RuleBackendSection;
+    nftables: RuleBackendSection;
     ipvs: { syncPeriod: number; minSyncPeriod: number; scheduler: string; excludeCIDRs: string[]; strictARP: boolean };
     conntrack: ConntrackConfig;
   };
@@ -160,8 +175,7 @@ export function buildConfig(doc: unknown, overrides: ConfigOverrides = {}, warn:
   }
   const cfg = validate(configSchema, input, warn) as unknown as AgentConfig;
   if ((cfg.proxy.mode as string) === '') cfg.proxy.mode = 'iptables';
-  if (cfg.proxy.iptables.masqueradeAll) cfg.proxy.masqueradeAll = true;
-  if (cfg.proxy.nftables.masqueradeAll) cfg.proxy.masqueradeAll = true;
+  if (cfg.proxy.iptables.masqueradeAll || cfg.proxy.nftables.masqueradeAll) cfg.proxy.masqueradeAll = true;
 
   if (overrides.nodeName) cfg.nodeName = overrides.nodeName;
   if (overrides.kubeconfig) cfg.kubeconfig = overrides.kubeconfig;
@@ -195,14 +209,10 @@ export async function loadConfig(file: string | undefined, overrides: ConfigOver
   return buildConfig(doc, overrides, warn);
 }
 
-/** What the iptables backend reads of the config. */
-export function iptablesBackendOptions(config: AgentConfig): { masqueradeBit: number; tcpBeLiberal: boolean } {
-  return { masqueradeBit: config.proxy.iptables.masqueradeBit, tcpBeLiberal: config.proxy.conntrack.tcpBeLiberal };
-}
-
-/** What the nftables backend reads of the config. */
-export function nftablesBackendOptions(config: AgentConfig): { masqueradeBit: number; tcpBeLiberal: boolean } {
-  return { masqueradeBit: config.proxy.nftables.masqueradeBit, tcpBeLiberal: config.proxy.conntrack.tcpBeLiberal };
+/** What the iptables or nftables backend reads of the config: its own section and conntrack's tcpBeLiberal. */
+export function ruleBackendOptions(config: AgentConfig, section: 'iptables' | 'nftables'): RuleBackendOptions {
+  const { minSyncPeriod, syncPeriod, fullSyncPeriod, masqueradeBit } = config.proxy[section];
+  return { masqueradeBit, tcpBeLiberal: config.proxy.conntrack.tcpBeLiberal, periods: { minSyncPeriod, syncPeriod, fullSyncPeriod } };
 }
 
 /**

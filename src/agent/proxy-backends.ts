@@ -5,7 +5,7 @@
 
 import { ConfigError } from '../base/errors.ts';
 import type { BackendEnv, ConfiguredBackend, ProxyBackendKind } from '../proxier/backend-kind.ts';
-import { iptablesBackendOptions, nftablesBackendOptions } from './config.ts';
+import { ruleBackendOptions } from './config.ts';
 import type { AgentConfig } from './config.ts';
 
 interface ProxyMode<Options> {
@@ -25,17 +25,11 @@ const mode = <Options>(m: ProxyMode<Options>): ProxyMode<unknown> => m as ProxyM
 const PROXY_MODES: Readonly<Record<string, ProxyMode<unknown> | RefusedMode>> = {
   iptables: mode({
     load: async () => (await import('../iptables/kind.ts')).iptablesKind,
-    options: (config) => {
-      const { minSyncPeriod, syncPeriod, fullSyncPeriod } = config.proxy.iptables;
-      return { ...iptablesBackendOptions(config), periods: { minSyncPeriod, syncPeriod, fullSyncPeriod } };
-    },
+    options: (config) => ruleBackendOptions(config, 'iptables'),
   }),
   nftables: mode({
     load: async () => (await import('../nftables/kind.ts')).nftablesKind,
-    options: (config) => {
-      const { minSyncPeriod, syncPeriod, fullSyncPeriod } = config.proxy.nftables;
-      return { ...nftablesBackendOptions(config), periods: { minSyncPeriod, syncPeriod, fullSyncPeriod } };
-    },
+    options: (config) => ruleBackendOptions(config, 'nftables'),
   }),
   // Refused at start rather than silently running without a service proxy.
   ipvs: { refused: 'the IPVS backend is not part of this version of netlet; use iptables or nftables (or none)' },

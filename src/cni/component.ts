@@ -55,8 +55,15 @@ export class CniServerComponent implements Component {
   }
 }
 
-/** The stable code of what made the call fail (e.g. ERR_API_FORBIDDEN), when it has one. */
+/**
+ * The stable code of what made the call fail, when it has one: the innermost
+ * code of the cause chain (a failed claim's ERR_IPAM_CLAIMS wraps the API's
+ * ERR_API_FORBIDDEN, and the root is what the operator fixes).
+ */
 function causeCode(err: Error): string | undefined {
-  const code = (err.cause as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' ? code : undefined;
+  let code: string | undefined;
+  for (let e = err.cause as { code?: unknown; cause?: unknown } | undefined; e && typeof e === 'object'; e = e.cause as typeof e) {
+    if (typeof e.code === 'string') code = e.code;
+  }
+  return code;
 }

@@ -6,10 +6,7 @@
 
 import type { PlanSet } from '../proxier/plan.ts';
 import type { RenderContext } from './render-context.ts';
-import { renderChains, renderTop, shapeOf } from './render-service.ts';
-import type { TopRules } from './render-service.ts';
-
-const TOP_KEYS: readonly (keyof TopRules)[] = ['natServices', 'natNodePorts', 'filterServices', 'filterExternal', 'filterNodePorts', 'filterFirewall'];
+import { TOP_KEYS, renderChains, renderTop, shapeOf } from './render-service.ts';
 
 /**
  * The key of the plan whose rules or chain declarations include `line`, or

@@ -4,7 +4,7 @@
 
 import { isIP } from 'node:net';
 import { NetletError } from '../base/errors.ts';
-import type { CleanupReport, ProxyBackendKind, SyncPeriods, TraceReport, TraceRequest } from '../proxier/backend-kind.ts';
+import type { CleanupReport, ProxyBackendKind, RuleBackendOptions, TraceReport, TraceRequest } from '../proxier/backend-kind.ts';
 import { cleanupAll } from './cleanup.ts';
 import { detectMode, modeOverride } from './detect-mode.ts';
 import { createIptablesBackend } from './index.ts';
@@ -12,15 +12,7 @@ import { save } from './restore.ts';
 import { toolsFor } from './tools.ts';
 import type { IptablesMode } from './tools.ts';
 
-/** What the iptables backend reads of its config section (proxy.iptables, and conntrack's tcpBeLiberal). */
-export interface IptablesOptions {
-  masqueradeBit: number;
-  tcpBeLiberal: boolean;
-  /** proxy.iptables.minSyncPeriod, syncPeriod and fullSyncPeriod. */
-  periods: SyncPeriods;
-}
-
-export const iptablesKind: ProxyBackendKind<IptablesOptions> = {
+export const iptablesKind: ProxyBackendKind<RuleBackendOptions> = {
   configure(options, env) {
     const log = env.log.child({ backend: 'iptables' });
     return {

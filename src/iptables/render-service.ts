@@ -4,6 +4,7 @@
 // since iptables-restore must get every rule of a chain it touches), and the
 // service's own chains (written only when the service changed, KEP-3453).
 
+import { sameList } from '../base/same-list.ts';
 import type { NoEndpointsAction, PlanEndpoint, ServicePortPlan } from '../proxier/plan.ts';
 import {
   KUBE_EXTERNAL_SERVICES,
@@ -147,17 +148,12 @@ export function renderTop(s: ServiceShape): TopRules {
   return kept(out);
 }
 
-const TOP_KEYS = ['natServices', 'natNodePorts', 'filterServices', 'filterExternal', 'filterNodePorts', 'filterFirewall'] as const;
+/** Every list of TopRules: the shared chains a plan adds rules to. */
+export const TOP_KEYS = ['natServices', 'natNodePorts', 'filterServices', 'filterExternal', 'filterNodePorts', 'filterFirewall'] as const;
 
 /** Whether two renders put the same rules in the shared chains. */
 export function sameTop(a: TopRules, b: TopRules): boolean {
   for (const k of TOP_KEYS) if (!sameList(a[k], b[k])) return false;
-  return true;
-}
-
-export function sameList(x: readonly string[], y: readonly string[]): boolean {
-  if (x.length !== y.length) return false;
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
   return true;
 }
 

@@ -14,7 +14,8 @@ import {
 } from './chain-names.ts';
 import type { RenderContext } from './render-context.ts';
 import { filterForwardRules, natFixedRules, nodePortsDispatch } from './render-fixed.ts';
-import { renderChains, renderTop, sameList, sameTop, shapeOf } from './render-service.ts';
+import { sameList } from '../base/same-list.ts';
+import { renderChains, renderTop, sameTop, shapeOf } from './render-service.ts';
 import type { ChainRules, TopRules } from './render-service.ts';
 
 /** What a plan rendered to, kept between syncs so unchanged plans are not rendered again. */

@@ -50,6 +50,11 @@ export function assertRuleAddresses(field: string, addresses: readonly string[])
   }
 }
 
+/** One address list of a plan; runs for every plan a sync renders, so it builds nothing. */
+function checkAddresses(plan: ServicePortPlan, field: string, list: readonly string[]): void {
+  for (let i = 0; i < list.length; i++) if (!ADDRESS.test(list[i])) throw new UnsafeRuleTextError(plan, `${field}[${i}]`, list[i]);
+}
+
 /** Throws UnsafeRuleTextError when a string or number of `plan` could not be written safely. */
 export function assertRuleSafe(plan: ServicePortPlan): void {
   const refuse = (field: string, value: unknown): never => {
@@ -62,15 +67,10 @@ export function assertRuleSafe(plan: ServicePortPlan): void {
   if (!isPort(plan.nodePort, 0)) refuse('nodePort', plan.nodePort);
   if (!isPort(plan.healthCheckNodePort, 0)) refuse('healthCheckNodePort', plan.healthCheckNodePort);
   if (!Number.isInteger(plan.affinityTimeoutSeconds) || plan.affinityTimeoutSeconds < 0) refuse('affinityTimeoutSeconds', plan.affinityTimeoutSeconds);
-  const addresses: [string, readonly string[]][] = [
-    ['externalIPs', plan.externalIPs],
-    ['loadBalancerIPs', plan.loadBalancerIPs],
-    ['loadBalancerSourceRanges', plan.loadBalancerSourceRanges],
-    ['clusterCIDRs', plan.clusterCIDRs],
-  ];
-  for (const [field, list] of addresses) {
-    for (let i = 0; i < list.length; i++) if (!ADDRESS.test(list[i])) refuse(`${field}[${i}]`, list[i]);
-  }
+  checkAddresses(plan, 'externalIPs', plan.externalIPs);
+  checkAddresses(plan, 'loadBalancerIPs', plan.loadBalancerIPs);
+  checkAddresses(plan, 'loadBalancerSourceRanges', plan.loadBalancerSourceRanges);
+  checkAddresses(plan, 'clusterCIDRs', plan.clusterCIDRs);
   const endpoints = plan.allEndpoints;
   for (let i = 0; i < endpoints.length; i++) {
     if (!ADDRESS.test(endpoints[i].ip)) refuse(`endpoints[${i}].ip`, endpoints[i].ip);

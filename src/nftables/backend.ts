@@ -8,6 +8,7 @@
 // affinity sets keep their clients. A partial sync writes only the changed
 // plans' elements and own chains.
 
+import { sameList } from '../base/same-list.ts';
 import type { Logger } from '../base/log.ts';
 import { BackendSyncError } from '../proxier/backend.ts';
 import type { ProxyBackend, SyncRequest, SyncResult } from '../proxier/backend.ts';
@@ -155,6 +156,8 @@ export class NftablesBackend implements ProxyBackend {
     for (const n of sortedPicks) change.declare.push(...pickDeclarations(n, this.#w));
     change.rewriteChains.unshift(...fixedRules, ...sortedPicks.flatMap((n) => pickChains(n, fixed)));
     const wantedSets = [...sharedSetNames(fixed), ...sortedPicks.flatMap((g) => pickSetNames(g))];
+    // Every set and map this sync keeps: the shared ones and the plans' own.
+    const wantedAll = new Set([...wantedSets.map((s) => s.name), ...change.newSets.map((s) => s.name)]);
     let listing: TableListing;
     if (!this.#adopted) {
       // A restart (or the first start): read what the shared sets hold and remove what no plan wants.
@@ -173,13 +176,12 @@ export class NftablesBackend implements ProxyBackend {
       // the last sync made is known, so are the sets it leaves behind.
       listing = await listChains(this.#nft, this.#w);
       if (listing.exists) {
-        const now = new Set([...wantedSets.map((s) => s.name), ...change.newSets.map((s) => s.name)]);
         const before: SetRef[] = [
           ...[...this.#picks].flatMap((g) => pickSetNames(g, this.#w)),
           ...[...this.#classes.keys()].map((cidr) => ({ kind: 'set' as const, name: masqOutsideSet(cidr), declaration: masqClassDeclaration(cidr, this.#w) })),
           ...[...this.#rendered.values()].flatMap((r) => r.sets.map((a) => ({ kind: 'set' as const, name: a.name, declaration: affinitySetDeclaration(this.#w, a) }))),
         ];
-        for (const ref of before) if (!now.has(ref.name)) change.deleteSets.push(ref);
+        for (const ref of before) if (!wantedAll.has(ref.name)) change.deleteSets.push(ref);
       }
       // What the last sync wrote and no plan wants now (or wants with another value).
       const removed = new Set<string>();
@@ -195,7 +197,6 @@ export class NftablesBackend implements ProxyBackend {
 
     // Adopt: what the table holds that no plan wants any more goes, in the same transaction.
     const wantedChains = new Set(change.rewriteChains.map((c) => c.name));
-    const wantedAll = new Set([...wantedSets.map((s) => s.name), ...change.newSets.map((s) => s.name)]);
     for (const c of listing.chains) {
       if (wantedChains.has(c)) continue;
       change.flushChains.push(c);
@@ -345,17 +346,13 @@ function diffChains(before: readonly OwnChain[], now: readonly OwnChain[], chang
   for (const c of now) {
     const prev = beforeByName.get(c.name);
     if (!prev) change.newChains.push(c.name);
-    if (!prev || !sameRules(prev.rules, c.rules)) change.rewriteChains.push(c);
+    if (!prev || !sameList(prev.rules, c.rules)) change.rewriteChains.push(c);
   }
   for (const c of before) {
     if (nowNames.has(c.name)) continue;
     change.flushChains.push(c.name);
     change.deleteChains.push(c.name);
   }
-}
-
-function sameRules(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((r, i) => r === b[i]);
 }
 
 function chainsText(chains: readonly OwnChain[]): string {

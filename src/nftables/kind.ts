@@ -2,19 +2,11 @@
 // loads it: its sync periods and a backend per family, `netlet cleanup` of
 // its tables (and kube-proxy's), and `netlet trace` over the live table.
 
-import type { CleanupReport, ProxyBackendKind, SyncPeriods, TraceReport, TraceRequest } from '../proxier/backend-kind.ts';
+import type { CleanupReport, ProxyBackendKind, RuleBackendOptions, TraceReport, TraceRequest } from '../proxier/backend-kind.ts';
 import { NftablesBackend } from './backend.ts';
 import { cleanupTables } from './cleanup.ts';
 
-/** What the nftables backend reads of its config section (proxy.nftables, and conntrack's tcpBeLiberal). */
-export interface NftablesOptions {
-  masqueradeBit: number;
-  tcpBeLiberal: boolean;
-  /** proxy.nftables.minSyncPeriod, syncPeriod and fullSyncPeriod. */
-  periods: SyncPeriods;
-}
-
-export const nftablesKind: ProxyBackendKind<NftablesOptions> = {
+export const nftablesKind: ProxyBackendKind<RuleBackendOptions> = {
   configure(options, env) {
     const log = env.log.child({ backend: 'nftables' });
     return {

@@ -82,7 +82,7 @@ export async function listTable(nft: NftRunner, w: FamilyWords, table = TABLE): 
   return parseListing(r.stdout);
 }
 
-export function parseListing(text: string): TableListing {
+function parseListing(text: string): TableListing {
   const chains = new Set<string>();
   const sets = new Set<string>();
   const maps = new Set<string>();
@@ -101,7 +101,7 @@ export async function listChains(nft: NftRunner, w: FamilyWords): Promise<TableL
   return parseChainList(r.stdout, w);
 }
 
-export function parseChainList(text: string, w: FamilyWords): TableListing {
+function parseChainList(text: string, w: FamilyWords): TableListing {
   const chains = new Set<string>();
   let exists = false;
   let ours = false;

@@ -99,9 +99,3 @@ function* elementLines(verb: string, elements: readonly Element[], withValues: b
   }
 }
 
-/** The whole input as one string (tests, small syncs). */
-export function changeText(w: FamilyWords, c: TableChange): string {
-  let out = '';
-  for (const l of changeLines(w, c)) out += l;
-  return out;
-}

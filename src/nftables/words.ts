@@ -84,7 +84,3 @@ export function endpointId(ip: string, port: number): string {
   return `${ip.replace(/[.:]/g, '-')}-${port}`;
 }
 
-/** Whether a chain or set name is one of a service's own (svc_, svl_, ext_, sep_, aff_). */
-export function isServiceObject(name: string): boolean {
-  return /^(svc|svl|ext|sep|aff)_/.test(name);
-}

@@ -19,6 +19,19 @@ export interface SyncPeriods {
   fullSyncPeriod: number;
 }
 
+/**
+ * What a rule-writing backend (iptables, nftables) reads of the config: its
+ * own section (kube-proxy's iptables: and nftables: sections have the same
+ * keys) and conntrack's tcpBeLiberal.
+ */
+export interface RuleBackendOptions {
+  /** The fwmark bit of packets to masquerade. */
+  masqueradeBit: number;
+  /** When set, the INVALID-drop rule is left out (as kube-proxy does). */
+  tcpBeLiberal: boolean;
+  periods: SyncPeriods;
+}
+
 /** A backend set up from its config, ready for the proxier. */
 export interface ConfiguredBackend {
   readonly periods: SyncPeriods;

@@ -27,11 +27,6 @@ export interface MergedClaims {
   skipped: SkippedPrefix[];
 }
 
-/** Best first: lower priority, then name. */
-export function rankSources<S extends { name: string; priority: number }>(sources: readonly S[]): S[] {
-  return [...sources].sort((a, b) => a.priority - b.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-}
-
 /** Source names must be unique: reports and conflict records name sources. */
 export function assertUniqueSourceNames(sources: ReadonlyArray<{ name: string }>): void {
   const seen = new Set<string>();
@@ -43,13 +38,14 @@ export function assertUniqueSourceNames(sources: ReadonlyArray<{ name: string }>
 
 export function mergeClaims(inputs: readonly SourcedClaims[]): MergedClaims {
   assertUniqueSourceNames(inputs.map((i) => i.source));
-  // Name and priority copied by hand: a source may define them as getters, which a spread would lose.
-  const ranked = rankSources(inputs.map((input) => ({ name: input.source.name, priority: input.source.priority, input })));
+  // Best first: lower priority, then name.
+  const ranked = [...inputs].sort((a, b) => a.source.priority - b.source.priority || (a.source.name < b.source.name ? -1 : a.source.name > b.source.name ? 1 : 0));
   const claims: MergedClaim[] = [];
   const skipped: SkippedPrefix[] = [];
   const conflicts: SkippedPrefix[] = [];
   const winners = new Map<string, MergedClaim>();
-  for (const { name, input } of ranked) {
+  for (const input of ranked) {
+    const { name } = input.source;
     for (const s of input.skipped) skipped.push({ ...s, source: s.source ?? name });
     for (const claim of input.claims) {
       const key = `${claim.family}|${claim.dst}`;

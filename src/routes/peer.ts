@@ -23,7 +23,7 @@ export interface Peer {
 }
 
 /** The node's first InternalIP of a family: what kubelet reports and what host-gw routes use. */
-export function nodeAddress(node: Node, family: Family): string | undefined {
+function nodeAddress(node: Node, family: Family): string | undefined {
   return node.internalIPs.find((ip) => familyOf(ip) === family);
 }
 

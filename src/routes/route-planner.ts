@@ -3,21 +3,15 @@
 // route to each other node's prefix. planRoutes is the store's plan alone;
 // planFromSources merges every source first (merge-claims.ts).
 
-import type { IPAMBlock, Node } from '../k8s/objects.ts';
 import { mergeClaims } from './merge-claims.ts';
 import type { RouteMode } from './modes.ts';
 import type { Peer } from './peer.ts';
+import { byPrefixThenNode } from './route-source.ts';
 import type { RouteClaim, RouteSource, SkippedPrefix } from './route-source.ts';
 import { BLACKHOLE_METRIC } from './route-table.ts';
 import type { NodeRoute } from './route-table.ts';
 import { claimsFromStore } from './store-claims.ts';
-import type { StoreClaims } from './store-claims.ts';
-
-export interface PlanInput {
-  nodeName: string;
-  nodes: Iterable<Node>;
-  blocks: Iterable<IPAMBlock>;
-}
+import type { StoreClaims, StoreInput } from './store-claims.ts';
 
 export interface RoutePlan {
   routes: NodeRoute[];
@@ -26,8 +20,6 @@ export interface RoutePlan {
   /** The peers the routes go to, once each: what a tunnel mode keeps neighbour and FDB entries for. */
   peers: Peer[];
 }
-
-const byPrefixThenNode = (a: SkippedPrefix, b: SkippedPrefix): number => (a.dst === b.dst ? a.node.localeCompare(b.node) : a.dst.localeCompare(b.dst));
 
 /** Claims (one source's, or merged ones naming their source) and what was skipped before routing them. */
 export interface ClaimsToRoute {
@@ -63,7 +55,7 @@ export function routesFor(input: ClaimsToRoute, mode: RouteMode): RoutePlan {
 }
 
 /** The store's plan alone: its claims (store-claims.ts) through `mode`. */
-export function planRoutes(input: PlanInput, mode: RouteMode): RoutePlan & { source: StoreClaims['basis'] } {
+export function planRoutes(input: StoreInput, mode: RouteMode): RoutePlan & { source: StoreClaims['basis'] } {
   const claims = claimsFromStore(input);
   return { ...routesFor(claims, mode), source: claims.basis };
 }

@@ -27,6 +27,10 @@ export interface SkippedPrefix {
   source?: string;
 }
 
+/** Prefix order, then node: a deterministic order for reports and for which of two nodes claiming one prefix wins. */
+export const byPrefixThenNode = (a: { dst: string; node: string }, b: { dst: string; node: string }): number =>
+  a.dst === b.dst ? a.node.localeCompare(b.node) : a.dst.localeCompare(b.dst);
+
 export interface SourceClaims {
   claims: RouteClaim[];
   /** What the source itself could not claim (an unknown owner, a duplicate, not a CIDR). */

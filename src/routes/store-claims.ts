@@ -5,6 +5,7 @@
 import { familyOf } from '../base/family.ts';
 import type { IPAMBlock, Node } from '../k8s/objects.ts';
 import { peerOfNode } from './peer.ts';
+import { byPrefixThenNode } from './route-source.ts';
 import type { RouteClaim, SourceClaims } from './route-source.ts';
 
 export interface StoreInput {
@@ -38,7 +39,7 @@ export function claimsFromStore(input: StoreInput): StoreClaims {
     for (const n of nodes.values()) for (const c of n.podCIDRs) prefixes.push({ dst: c, node: n.meta.name });
   }
   // Deterministic output, and a deterministic winner when two nodes claim one prefix (a podCIDR misconfiguration).
-  prefixes.sort((a, b) => (a.dst === b.dst ? a.node.localeCompare(b.node) : a.dst.localeCompare(b.dst)));
+  prefixes.sort(byPrefixThenNode);
 
   const claims: RouteClaim[] = [];
   const skipped: StoreClaims['skipped'] = [];

@@ -156,11 +156,11 @@ export function clusterManifests(podIPs: Map<string, string>): object[] {
   ];
 }
 
-/** The agent config for one demo node: kube-proxy defaults plus the demo's cluster CIDR, routes and DNS. */
 /** The proxy modes the demo can run its agents in. */
 export const DEMO_PROXY_MODES = ['iptables', 'nftables'] as const;
 export type DemoProxyMode = (typeof DEMO_PROXY_MODES)[number];
 
+/** The agent config for one demo node: kube-proxy defaults plus the demo's cluster CIDR, routes and DNS. */
 export function agentConfig(corefile: string, proxyMode: DemoProxyMode): object {
   return {
     healthzBindAddress: '0.0.0.0:10256',

@@ -10,6 +10,7 @@ import {
   agentConfig, clusterManifests, cniConflist, webPods,
 } from './layout.ts';
 import type { DemoPod, DemoProxyMode } from './layout.ts';
+import { TABLE } from '../../nftables/words.ts';
 import { DEMO_DIR, addNetns, cable, inNetns, startDetached, writePodResolvConf } from './lab.ts';
 
 // This file is src/agent/demo/steps.ts, or part of dist/netlet.mjs (scripts/build.ts).
@@ -91,13 +92,13 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-/** Waits until every agent is healthy and has programmed the web service. */
 /** What a node's service rules look like in each mode, as an operator would list them. */
 const SERVICE_RULES: Record<DemoProxyMode, [string, string[]]> = {
   iptables: ['iptables-save', ['-t', 'nat']],
-  nftables: ['nft', ['list', 'table', 'ip', 'netlet']],
+  nftables: ['nft', ['list', 'table', 'ip', TABLE]],
 };
 
+/** Waits until every agent is healthy and has programmed the web service. */
 export async function waitForAgents(proxyMode: DemoProxyMode): Promise<void> {
   const [lister, listArgs] = SERVICE_RULES[proxyMode];
   for (const n of NODES) {

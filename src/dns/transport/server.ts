@@ -42,6 +42,9 @@ interface UdpSocket {
  * truncated with TC set, and the client retries over TCP, where every
  * message carries a 2-byte length and a connection may carry many queries.
  */
+/** How many ports a server asked for port 0 tries before a TCP bind that keeps failing is an error. */
+const PORT_ZERO_ATTEMPTS = 5;
+
 export class DnsServer {
   readonly #opts: DnsServerOptions;
   readonly #udp: UdpSocket[] = [];
@@ -59,16 +62,33 @@ export class DnsServer {
     try {
       for (const addr of this.#opts.listen) {
         const batch = this.#opts.udp === 'dgram' ? null : udpBatchAddon();
-        const udp = batch ? this.#bindBatchUdp(addr) : await this.#bindUdp(addr);
-        const port = udp.address().port;
-        // Tests ask for port 0: TCP then takes the port UDP got.
-        await this.#bindTcp({ host: addr.host, port });
+        const port = await this.#bindPair(addr, batch !== null);
         // The batch sockets reply from the query's address by IP_PKTINFO; dgram needs a socket per address.
         if (isWildcard(addr.host) && !batch) await this.#bindEachLocalAddress(addr.host, port);
       }
     } catch (err) {
       await this.stop();
       throw err;
+    }
+  }
+
+  /**
+   * A UDP and a TCP socket on one port. Asked for port 0 (tests), UDP picks
+   * the port and TCP takes the same one, which another program may hold on
+   * TCP only: then both are given up and another port is tried.
+   */
+  async #bindPair(addr: ListenAddress, batch: boolean): Promise<number> {
+    for (let attempt = 1; ; attempt++) {
+      const udp = batch ? this.#bindBatchUdp(addr) : await this.#bindUdp(addr);
+      const port = udp.address().port;
+      try {
+        await this.#bindTcp({ host: addr.host, port });
+        return port;
+      } catch (err) {
+        if (addr.port !== 0 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt === PORT_ZERO_ATTEMPTS) throw err;
+        this.#udp.splice(this.#udp.indexOf(udp), 1);
+        await new Promise<void>((r) => udp.close(r));
+      }
     }
   }
 

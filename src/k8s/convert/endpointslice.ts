@@ -2,7 +2,6 @@
 // path of the reflector (every pod change produces one), so it reads each
 // field once and keeps loops index-based.
 
-import { isIP as ipFamilyOf } from 'node:net';
 import type { Endpoint, EndpointPort, EndpointSlice } from '../objects.ts';
 import { bool, describe, dnsLabel, dnsSubdomain, fail, ip, labelOf, list, mapValue, meta, optionalString, port, protocol, record, sized, string } from './fields.ts';
 import type { Ctx, Raw } from './fields.ts';
@@ -112,9 +111,7 @@ function endpoint(ctx: Ctx, v: unknown, field: string, family: 0 | 4 | 6, sliceN
 export function address(ctx: Ctx, v: unknown, field: string, family: 0 | 4 | 6): string {
   if (typeof v !== 'string' || v === '') return fail(ctx, field, `expected an address, got ${describe(v)}`);
   if (family === 0) return dnsSubdomain(ctx, v, field);
-  ip(ctx, v, field);
-  if (ipFamilyOf(v) !== family) fail(ctx, field, `${v} is not an IPv${family} address (addressType IPv${family})`);
-  return v;
+  return ip(ctx, v, field, family);
 }
 
 /**
