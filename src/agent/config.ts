@@ -91,6 +91,11 @@ export const configSchema: Section = {
         corefile: { type: 'string', default: '', doc: 'A Corefile to read; empty means the built-in default.' },
         listen: { type: 'string', default: '0.0.0.0:53', doc: 'UDP and TCP address to answer on.' },
         clusterDomain: { type: 'string', default: 'cluster.local', doc: 'The cluster zone.' },
+        lameduck: {
+          type: 'duration',
+          default: '5s',
+          doc: 'On SIGTERM, how long the agent keeps answering DNS after it has stopped writing kernel state (/healthz then answers 503), so that the agent started beside it (a DaemonSet with maxSurge) takes the queries over; as CoreDNS health lameduck.',
+        },
       },
     },
     cni: {
@@ -138,7 +143,7 @@ export interface AgentConfig {
     ipvs: { syncPeriod: number; minSyncPeriod: number; scheduler: string; excludeCIDRs: string[]; strictARP: boolean };
     conntrack: ConntrackConfig;
   };
-  dns: { enabled: boolean; corefile: string; listen: string; clusterDomain: string };
+  dns: { enabled: boolean; corefile: string; listen: string; clusterDomain: string; /** ms */ lameduck: number };
   cni: { serve: boolean; socket: string };
   routes: { enabled: boolean; mode: 'direct' };
 }
