@@ -103,6 +103,11 @@ export const configSchema: Section = {
       fields: {
         serve: { type: 'boolean', default: false, doc: 'Answer netlet-cni calls (installed with `netlet install-cni --agent-socket`) in the agent.' },
         socket: { type: 'string', default: '/run/netlet/cni.sock', doc: 'The Unix socket the CNI shim connects to.' },
+        kubeconfig: {
+          type: 'string',
+          default: '',
+          doc: "Where the agent writes its own API identity as a kubeconfig (mode 0600, rewritten when its token rotates), so that netlet-cni, when the agent is down, claims IPAM blocks as the agent does; netlet-cni reads /run/netlet/kubeconfig (or $NETLET_AGENT_KUBECONFIG). Empty writes none. Not with --manifests.",
+        },
       },
     },
     routes: {
@@ -144,7 +149,7 @@ export interface AgentConfig {
     conntrack: ConntrackConfig;
   };
   dns: { enabled: boolean; corefile: string; listen: string; clusterDomain: string; /** ms */ lameduck: number };
-  cni: { serve: boolean; socket: string };
+  cni: { serve: boolean; socket: string; kubeconfig: string };
   routes: { enabled: boolean; mode: 'direct' };
 }
 
