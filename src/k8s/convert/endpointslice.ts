@@ -51,9 +51,10 @@ export function convertEndpointSlice(raw: unknown): EndpointSlice {
 
 /**
  * The API allows a port without a number ("all ports"), which kube-proxy
- * cannot program and skips; so do we (returns undefined).
+ * cannot program and skips; so do we (returns undefined). The slim
+ * EndpointPort has the same fields: slim.ts checks a snapshot's with this too.
  */
-function endpointPort(ctx: Ctx, v: unknown, field: string): EndpointPort | undefined {
+export function endpointPort(ctx: Ctx, v: unknown, field: string): EndpointPort | undefined {
   const p = record(ctx, v, field);
   if (!p) return fail(ctx, field, 'expected a mapping, got null');
   if (p.port === undefined || p.port === null) return undefined;
