@@ -19,7 +19,7 @@ import { kubeconfigOf } from '../k8s/kubeconfig-export.ts';
 const CHECK_EVERY_MS = 60_000;
 
 /** Writes `conn` as a kubeconfig to `file` now and whenever its token changes, until stop(). */
-export async function publishIdentity(conn: ClusterConnection, file: string, log: Logger): Promise<{ stop(): void }> {
+export async function publishIdentity(conn: ClusterConnection, file: string, log: Logger, everyMs = CHECK_EVERY_MS): Promise<{ stop(): void }> {
   let written = '';
   const write = async () => {
     try {
@@ -34,7 +34,7 @@ export async function publishIdentity(conn: ClusterConnection, file: string, log
     }
   };
   await write();
-  const timer = setInterval(() => void write(), CHECK_EVERY_MS);
+  const timer = setInterval(() => void write(), everyMs);
   timer.unref();
   return { stop: () => clearInterval(timer) };
 }
