@@ -24,10 +24,14 @@ export const LEASE_DIR = '/run/netlet';
 /** How often a waiting agent tries again: a hand-over then takes at most this long after the old agent stops writing. */
 const RETRY_MS = 50;
 
+/** The lease file of the network namespace whose inode is `netnsInode`. */
+export function leaseFileFor(netnsInode: number, dir = LEASE_DIR): string {
+  return join(dir, `writer-netns-${netnsInode}.lock`);
+}
+
 /** The lease file of the network namespace this process runs in. */
 export async function leaseFile(dir = LEASE_DIR): Promise<string> {
-  const { ino } = await stat('/proc/self/ns/net');
-  return join(dir, `writer-netns-${ino}.lock`);
+  return leaseFileFor((await stat('/proc/self/ns/net')).ino, dir);
 }
 
 /**
