@@ -9,6 +9,7 @@ import { snapshotAccess } from '../k8s/snapshot-access.ts';
 import type { AgentContext } from './component.ts';
 import type { AgentConfig } from './config.ts';
 import type { AgentSources } from './agent-sources.ts';
+import { publishIdentity } from './publish-identity.ts';
 
 /**
  * The kinds the configured consumers read; each one costs a watch, memory and
@@ -45,10 +46,16 @@ export async function createApiSources(ctx: AgentContext, only?: readonly Kind[]
   const snapshot = ctx.config.snapshot ? snapshotAccess(ctx.config.snapshot, ctx.store, log, kinds) : undefined;
   const source = new ApiSource({ client, store: ctx.store, kinds, log, metrics, snapshot, lean });
   log.info({ server: conn.server, from: conn.source, kinds }, 'using the API server');
+  let published: { stop(): void } | undefined;
   return {
     connection: conn,
-    start: () => source.start(),
+    async start() {
+      // Before the watches: netlet-cni may need it while the store still fills.
+      if (ctx.config.cni.kubeconfig) published = await publishIdentity(conn, ctx.config.cni.kubeconfig, log);
+      await source.start();
+    },
     async stop() {
+      published?.stop();
       await source.stop();
       await client.close();
     },

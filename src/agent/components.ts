@@ -28,3 +28,14 @@ export async function createComponents(ctx: AgentContext, from: { connection?: C
   }
   return components;
 }
+
+/**
+ * Whether a component writes the node's kernel tables (service rules,
+ * routes): such components run only while the agent holds the writer lease
+ * (writer-lease.ts). DNS writes nothing; the CNI server writes only the
+ * pods' namespaces it is asked to, one call at a time under IPAM's locks,
+ * and the new agent's server takes the socket over as it starts.
+ */
+export function writesKernel(c: Component): boolean {
+  return c.name === 'proxier' || c.name === 'routes';
+}

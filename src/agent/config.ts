@@ -91,6 +91,11 @@ export const configSchema: Section = {
         corefile: { type: 'string', default: '', doc: 'A Corefile to read; empty means the built-in default.' },
         listen: { type: 'string', default: '0.0.0.0:53', doc: 'UDP and TCP address to answer on.' },
         clusterDomain: { type: 'string', default: 'cluster.local', doc: 'The cluster zone.' },
+        lameduck: {
+          type: 'duration',
+          default: '5s',
+          doc: 'On SIGTERM, how long the agent keeps answering DNS after it has stopped writing kernel state (/healthz then answers 503), so that the agent started beside it (a DaemonSet with maxSurge) takes the queries over; as CoreDNS health lameduck.',
+        },
       },
     },
     cni: {
@@ -98,6 +103,11 @@ export const configSchema: Section = {
       fields: {
         serve: { type: 'boolean', default: false, doc: 'Answer netlet-cni calls (installed with `netlet install-cni --agent-socket`) in the agent.' },
         socket: { type: 'string', default: '/run/netlet/cni.sock', doc: 'The Unix socket the CNI shim connects to.' },
+        kubeconfig: {
+          type: 'string',
+          default: '',
+          doc: "Where the agent writes its own API identity as a kubeconfig (mode 0600, rewritten when its token rotates), so that netlet-cni, when the agent is down, claims IPAM blocks as the agent does; netlet-cni reads /run/netlet/kubeconfig (or $NETLET_AGENT_KUBECONFIG). Empty writes none. Not with --manifests.",
+        },
       },
     },
     routes: {
@@ -138,8 +148,8 @@ export interface AgentConfig {
     ipvs: { syncPeriod: number; minSyncPeriod: number; scheduler: string; excludeCIDRs: string[]; strictARP: boolean };
     conntrack: ConntrackConfig;
   };
-  dns: { enabled: boolean; corefile: string; listen: string; clusterDomain: string };
-  cni: { serve: boolean; socket: string };
+  dns: { enabled: boolean; corefile: string; listen: string; clusterDomain: string; /** ms */ lameduck: number };
+  cni: { serve: boolean; socket: string; kubeconfig: string };
   routes: { enabled: boolean; mode: 'direct' };
 }
 

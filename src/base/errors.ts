@@ -15,12 +15,14 @@ export class InvalidObjectError extends NetletError {
   readonly kind: string;
   readonly ref: string;
   readonly field: string;
+  readonly reason: string;
 
   constructor(kind: string, ref: string, field: string, reason: string) {
     super('ERR_INVALID_OBJECT', `${kind} ${ref || '<unnamed>'}: ${field}: ${reason}`);
     this.kind = kind;
     this.ref = ref;
     this.field = field;
+    this.reason = reason;
   }
 }
 

@@ -12,7 +12,7 @@
 // the runtime's netns files (CNI_NETNS paths, e.g. /var/run/netns).
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
-import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { runCni } from './run.ts';
 import type { CreateIpam } from './run.ts';
@@ -91,11 +91,23 @@ async function serve(conn: Socket, opts: CniServerOptions): Promise<void> {
   conn.end(reply);
 }
 
-/** Listens on `socketPath` (mode 0600, replacing a stale socket) and serves CNI calls until closed. */
+/**
+ * Listens on `socketPath` (mode 0600, replacing a stale socket, or the
+ * socket of an agent still running beside this one) and serves CNI calls
+ * until closed.
+ *
+ * The socket is bound under a name of its own and renamed over
+ * `socketPath`: an agent started beside the old one (an overlapping
+ * restart, deploy/30-daemonset.yaml) takes new calls at once, and the old
+ * one's close cannot remove the new one's socket, as closing a socket bound
+ * at `socketPath` would (libuv unlinks the path it bound). Closing removes
+ * `socketPath` only while it is still this server's.
+ */
 export async function startCniServer(opts: CniServerOptions): Promise<Server> {
   const path = opts.socketPath ?? DEFAULT_CNI_SOCKET;
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  rmSync(path, { force: true });
+  const own = `${path}.${process.pid}`;
+  rmSync(own, { force: true });
   // allowHalfOpen: the client half-closes after its request; the reply still has to go out.
   const server = createServer({ allowHalfOpen: true }, (conn) => {
     conn.on('error', (err) => opts.onError?.(err));
@@ -108,12 +120,18 @@ export async function startCniServer(opts: CniServerOptions): Promise<Server> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(path, () => {
+    server.listen(own, () => {
       server.off('error', reject);
       resolve();
     });
   });
   // Only root (the runtime) may ask for pod networking.
-  chmodSync(path, 0o600);
+  chmodSync(own, 0o600);
+  const { ino, dev } = statSync(own);
+  renameSync(own, path);
+  server.once('close', () => {
+    const now = statSync(path, { throwIfNoEntry: false });
+    if (now && now.ino === ino && now.dev === dev) rmSync(path, { force: true });
+  });
   return server;
 }

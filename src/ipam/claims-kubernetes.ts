@@ -6,6 +6,7 @@
 // deletes the object with a uid + resourceVersion precondition, so a block
 // that was released and claimed again by another node in between is left alone.
 
+import { existsSync } from 'node:fs';
 import { ApiClient, ApiError, resourcePath } from '../k8s/client.ts';
 import { describeApiFailure } from '../k8s/api-failure.ts';
 import type { ListResult, Query, RawJson } from '../k8s/client.ts';
@@ -161,8 +162,18 @@ function claimError(step: string, verb: string, cidr: string, cause: unknown): N
 }
 
 /**
+ * Where netlet-cni finds the agent's identity, written by the agent
+ * (agent/publish-identity.ts, its cni.kubeconfig; deploy/ sets this path).
+ * $NETLET_AGENT_KUBECONFIG names another one.
+ */
+export const AGENT_KUBECONFIG = '/run/netlet/kubeconfig';
+
+/**
  * An ApiClient from, in order: the IPAM config's kubeconfig, the hosting
- * process's connection (the agent's, for its CNI server), the default chain.
+ * process's connection (the agent's, for its CNI server), the identity the
+ * agent wrote for the plugin (when the plugin runs without the agent), the
+ * default chain. So the plugin claims blocks as the agent does, whether the
+ * agent answers the call or not.
  */
 async function connectApi(kubeconfig: string, hosting: ClusterConnection | undefined): Promise<ApiClient> {
   const conn = !kubeconfig && hosting ? hosting : await resolveOwnConnection(kubeconfig);
@@ -170,7 +181,11 @@ async function connectApi(kubeconfig: string, hosting: ClusterConnection | undef
 }
 
 async function resolveOwnConnection(kubeconfig: string): Promise<ClusterConnection> {
-  const { KubeconfigError, resolveConnection } = await import('../k8s/kubeconfig.ts');
+  const { KubeconfigError, loadKubeconfigFile, resolveConnection } = await import('../k8s/kubeconfig.ts');
+  if (!kubeconfig) {
+    const agents = process.env.NETLET_AGENT_KUBECONFIG || AGENT_KUBECONFIG;
+    if (existsSync(agents)) return loadKubeconfigFile(agents);
+  }
   try {
     return await resolveConnection({ kubeconfig });
   } catch (err) {
@@ -179,7 +194,7 @@ async function resolveOwnConnection(kubeconfig: string): Promise<ClusterConnecti
     throw new KubeconfigError(
       'NOT_FOUND',
       'IPAM datastore "kubernetes" has no API server config: set "kubeconfig" in the network config\'s ipam section, ' +
-        'or answer CNI calls from the agent (cni.serve), which uses its own connection',
+        `or let the agent write its identity (cni.kubeconfig: ${AGENT_KUBECONFIG}) and answer CNI calls (cni.serve)`,
       { cause: err },
     );
   }

@@ -18,6 +18,7 @@ import type { RenderContext } from './render-context.ts';
 import { missingJumps } from './render-fixed.ts';
 import { renderContextKey, renderPartial } from './render-partial.ts';
 import { renderSyncSteps } from './render-sync.ts';
+import { planRefusedAtCommit } from './commit-bisect.ts';
 import { planWritingLine } from './failed-line.ts';
 import { UnsafeRuleTextError } from './rule-text.ts';
 import type { RenderedPlan, RestorePiece, SyncRender } from './render-sync.ts';
@@ -86,21 +87,25 @@ export class IptablesBackend implements ProxyBackend {
       // may have stopped half-way: the next sync rewrites everything.
       this.#synced = false;
       if (err instanceof BackendSyncError) throw err;
-      throw new BackendSyncError('restore', (err as Error).message, { cause: err, planKey: this.#planAt(err, req) });
+      throw new BackendSyncError('restore', (err as Error).message, { cause: err, planKey: await this.#planAt(err, req) });
     }
   }
 
   /**
    * The plan a failure comes from, when one can be named: a plan the
-   * renderer refused (rule-text.ts), or the writer of the line
-   * iptables-restore refused (failed-line.ts). The proxier leaves it out.
+   * renderer refused (rule-text.ts), the writer of the line
+   * iptables-restore refused (failed-line.ts), or, when no plan wrote that
+   * line (a kernel refusal reported at COMMIT), the plan a bisection in a
+   * namespace of its own finds (commit-bisect.ts). The proxier leaves it out.
    */
-  #planAt(err: unknown, req: SyncRequest): string | undefined {
+  async #planAt(err: unknown, req: SyncRequest): Promise<string | undefined> {
     if (err instanceof UnsafeRuleTextError) return err.planKey;
-    if (!(err instanceof IptablesRestoreError) || !err.failedLine || !this.#ctx) return undefined;
-    const key = planWritingLine(req.plans, err.failedLine, this.#ctx);
+    if (!(err instanceof IptablesRestoreError) || !this.#ctx) return undefined;
+    const key = err.failedLine ? planWritingLine(req.plans, err.failedLine, this.#ctx) : undefined;
     this.#log.debug({ family: this.tools.family, line: err.line, plan: key }, 'traced the refused restore line');
-    return key;
+    // A lock held by another writer is no plan's doing; bisecting would only wait for it again.
+    if (key !== undefined || req.plans.size === 0 || /xtables lock/i.test(err.message)) return key;
+    return planRefusedAtCommit(this.tools, req.plans, this.#ctx, this.#log);
   }
 
   async #sync(req: SyncRequest): Promise<SyncResult> {

@@ -3,11 +3,12 @@
 // dump), JSON arrays. Pure parsing; which objects netlet keeps is decided by
 // the caller (src/k8s/manifests.ts).
 
-import { open, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Lexer, parseAllDocuments, visit } from 'yaml';
 import type { Document } from 'yaml';
 import { NetletError } from '../base/errors.ts';
+import { FileTooLargeError, readAtMost } from '../base/read-at-most.ts';
 
 /** One raw object found in a file, with where it came from. */
 export interface RawDocument {
@@ -112,30 +113,13 @@ export async function listManifestFiles(dir: string): Promise<{ files: string[];
   return { files: files.sort(), dirs };
 }
 
-/**
- * The file's text, read only when it holds at most `maxBytes`: its size is
- * checked before reading, and a file that grows meanwhile is cut at one byte
- * past the limit and refused the same. Throws ManifestTooLargeError.
- */
+/** The file's text when it holds at most `maxBytes` (base/read-at-most.ts); throws ManifestTooLargeError. */
 export async function readManifestFile(file: string, name: string, maxBytes: number): Promise<string> {
-  const fh = await open(file, 'r');
   try {
-    const { size } = await fh.stat();
-    if (size > maxBytes) throw new ManifestTooLargeError(name, size, maxBytes);
-    const buf = Buffer.allocUnsafe(Math.min(size, maxBytes) + 1);
-    let filled = 0;
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, filled, buf.length - filled, filled);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
-      if (filled === buf.length) {
-        if (filled > maxBytes) throw new ManifestTooLargeError(name, filled, maxBytes);
-        break;
-      }
-    }
-    return buf.toString('utf8', 0, filled);
-  } finally {
-    await fh.close();
+    return await readAtMost(file, maxBytes);
+  } catch (err) {
+    if (err instanceof FileTooLargeError) throw new ManifestTooLargeError(name, err.size, maxBytes);
+    throw err;
   }
 }
 

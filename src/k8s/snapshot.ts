@@ -4,10 +4,11 @@
 // either the old snapshot or the new one, never a mix.
 
 import { randomBytes } from 'node:crypto';
-import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { open, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { InvalidObjectError, NetletError } from '../base/errors.ts';
 import type { Logger } from '../base/log.ts';
+import { FileTooLargeError, readAtMost } from '../base/read-at-most.ts';
 import { checkSlim } from './convert/slim.ts';
 import { ALL_KINDS } from './objects.ts';
 import type { AnyObject, Kind } from './objects.ts';
@@ -17,11 +18,25 @@ const FORMAT = 'netlet-snapshot';
 /** Bump when the slim objects change incompatibly; an older agent then refuses the file instead of misreading it. */
 export const SNAPSHOT_VERSION = 1;
 
-/** ERR_SNAPSHOT_MISSING when there is no file, ERR_SNAPSHOT_CORRUPT when it cannot be trusted. */
+/**
+ * The largest snapshot read or written. Parsing holds the text and then the
+ * objects (several times the text), so a file of any size would cost the
+ * agent any memory (issue 13), like a manifest file (manifest-files.ts).
+ * A snapshot takes ~200 bytes per endpoint (bench/snapshot.ts: 225 MB at
+ * 10,000 Services × 100 endpoints with 100k Pods); 64 MiB holds about twice
+ * Kubernetes' scalability envelope (150k Pods), whose store alone is more
+ * than the DaemonSet's 384Mi memory limit would have left anyway.
+ */
+export const MAX_SNAPSHOT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * ERR_SNAPSHOT_MISSING when there is no file, ERR_SNAPSHOT_CORRUPT when it
+ * cannot be trusted, ERR_SNAPSHOT_TOO_LARGE past MAX_SNAPSHOT_BYTES.
+ */
 export class SnapshotError extends NetletError {
   readonly file: string;
 
-  constructor(code: 'ERR_SNAPSHOT_MISSING' | 'ERR_SNAPSHOT_CORRUPT', file: string, reason: string, options?: { cause?: unknown }) {
+  constructor(code: 'ERR_SNAPSHOT_MISSING' | 'ERR_SNAPSHOT_CORRUPT' | 'ERR_SNAPSHOT_TOO_LARGE', file: string, reason: string, options?: { cause?: unknown }) {
     super(code, `snapshot ${file}: ${reason}`, options);
     this.file = file;
   }
@@ -55,11 +70,14 @@ const typeOf = (v: unknown): string => (Array.isArray(v) ? 'array' : v === null 
  * is returned. An object whose values break the API server's rules is left
  * out alone and reported in `rejected`.
  */
-export async function readSnapshot(file: string): Promise<Snapshot> {
+export async function readSnapshot(file: string, maxBytes = MAX_SNAPSHOT_BYTES): Promise<Snapshot> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readAtMost(file, maxBytes);
   } catch (err) {
+    if (err instanceof FileTooLargeError) {
+      throw new SnapshotError('ERR_SNAPSHOT_TOO_LARGE', file, `${err.size} bytes is more than the ${maxBytes} a snapshot may have; not read`);
+    }
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new SnapshotError('ERR_SNAPSHOT_MISSING', file, 'no such file', { cause: err });
     throw new SnapshotError('ERR_SNAPSHOT_CORRUPT', file, `cannot read: ${(err as Error).message}`, { cause: err });
@@ -115,22 +133,32 @@ export async function readSnapshot(file: string): Promise<Snapshot> {
  * file, fsync the folder so the rename itself survives a power loss.
  * Objects are serialized in chunks of about 1 MB with a write between
  * them, so a large cluster's snapshot never blocks the event loop (DNS
- * answers, health checks) for the whole serialization.
+ * answers, health checks) for the whole serialization. A state of more than
+ * `maxBytes` is not written (ERR_SNAPSHOT_TOO_LARGE): the reader would
+ * refuse it, and the previous file is left as it was.
  */
-export async function writeSnapshot(file: string, objects: readonly AnyObject[], savedAt = new Date()): Promise<void> {
+export async function writeSnapshot(file: string, objects: readonly AnyObject[], savedAt = new Date(), maxBytes = MAX_SNAPSHOT_BYTES): Promise<void> {
   const header = JSON.stringify({ format: FORMAT, version: SNAPSHOT_VERSION, savedAt: savedAt.toISOString(), count: objects.length });
   const tmp = join(dirname(file), `.${basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   const fh = await open(tmp, 'wx', 0o600);
   try {
     let chunk = `${header.slice(0, -1)},"objects":[`;
+    let bytes = 0;
+    const write = async (text: string) => {
+      bytes += Buffer.byteLength(text);
+      if (bytes > maxBytes) {
+        throw new SnapshotError('ERR_SNAPSHOT_TOO_LARGE', file, `the state of ${objects.length} objects takes more than the ${maxBytes} bytes a snapshot may have; not written (the previous snapshot, if any, is kept)`);
+      }
+      await fh.write(text);
+    };
     for (let i = 0; i < objects.length; i++) {
       chunk += (i === 0 ? '' : ',') + JSON.stringify(objects[i]);
       if (chunk.length >= CHUNK_CHARS) {
-        await fh.write(chunk);
+        await write(chunk);
         chunk = '';
       }
     }
-    await fh.write(chunk + ']}');
+    await write(chunk + ']}');
     await fh.sync();
   } catch (err) {
     await fh.close().catch(() => {});
@@ -166,6 +194,8 @@ export interface SnapshotWriterOptions {
    * a partial one. Defaults to every kind.
    */
   requireSynced?: readonly Kind[];
+  /** A larger state is not written (MAX_SNAPSHOT_BYTES; tests lower it). */
+  maxBytes?: number;
 }
 
 /** Keeps `file` in step with the store. */
@@ -175,6 +205,7 @@ export class SnapshotWriter {
   readonly #log: Logger;
   readonly #debounceMs: number;
   readonly #requireSynced: readonly Kind[];
+  readonly #maxBytes: number;
   #unsubscribe: (() => void) | undefined;
   #unsubscribeSync: (() => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -190,6 +221,7 @@ export class SnapshotWriter {
     this.#log = options.log;
     this.#debounceMs = options.debounceMs ?? 1000;
     this.#requireSynced = options.requireSynced ?? ALL_KINDS;
+    this.#maxBytes = options.maxBytes ?? MAX_SNAPSHOT_BYTES;
   }
 
   /** Completed writes. */
@@ -245,7 +277,7 @@ export class SnapshotWriter {
     for (const kind of ALL_KINDS) for (const o of this.#store.list(kind)) objects.push(o);
     const started = performance.now();
     try {
-      await writeSnapshot(this.#file, objects);
+      await writeSnapshot(this.#file, objects, new Date(), this.#maxBytes);
       this.#writes++;
       this.#lastError = undefined;
       this.#log.debug({ file: this.#file, objects: objects.length, ms: Math.round(performance.now() - started) }, 'snapshot written');

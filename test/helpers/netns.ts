@@ -8,6 +8,9 @@ import { execFile, execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
+import { rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { leaseFileFor } from '../../src/agent/writer-lease.ts';
 
 const execFileP = promisify(execFile);
 
@@ -119,7 +122,10 @@ export class Lab {
       } catch {
         // namespace already gone
       }
+      // An agent run in the namespace left its writer lease file (agent/writer-lease.ts), named after the namespace's inode.
+      const ino = statSync(join('/run/netns', ns.name), { throwIfNoEntry: false })?.ino;
       await sh('ip', ['netns', 'del', ns.name], { allowFail: true });
+      if (ino) for (const f of [leaseFileFor(ino), `${leaseFileFor(ino)}-journal`]) rmSync(f, { force: true });
     }
   }
 }

@@ -8,7 +8,8 @@ import { loadConfig } from '../config.ts';
 import { createHealthServer, createMetricsServer, listen } from '../../base/http-servers.ts';
 import type { HealthState } from '../../base/http-servers.ts';
 import { createLogger } from '../../base/log.ts';
-import { createComponents } from '../components.ts';
+import { createComponents, writesKernel } from '../components.ts';
+import { acquireWriterLease } from '../writer-lease.ts';
 import { createSources } from '../sources.ts';
 
 const HELP = `usage: netlet agent [options]
@@ -70,48 +71,90 @@ export const agentCommand: Command = {
   },
 };
 
-/** Runs until SIGTERM/SIGINT; then stops everything and leaves kernel state in place. */
+/**
+ * Runs until SIGTERM/SIGINT; then stops everything and leaves kernel state
+ * in place. Built to overlap the agent it replaces (a DaemonSet with
+ * maxSurge, deploy/30-daemonset.yaml): its health and metrics ports and
+ * DNS bind beside the old agent's (SO_REUSEPORT), its kernel writers wait
+ * for the writer lease (writer-lease.ts), and on SIGTERM it stops its
+ * writers and drops the lease at once, then keeps answering DNS for
+ * dns.lameduck with /healthz saying it is going.
+ */
 export async function runAgent(ctx: AgentContext): Promise<number> {
   const { config, log } = ctx;
   const sources = await createSources(ctx);
   const components: Component[] = await createComponents(ctx, { connection: sources.connection });
+  const writers = components.filter(writesKernel);
+  const others = components.filter((c) => !writesKernel(c));
+  const started: Component[] = [];
+  let waitingForLease = false;
+  let going = false;
   let lastHealthy = Date.now();
   const health: HealthState = {
+    // Only started components count: one waiting for the lease does no job yet, and the agent before it does that job meanwhile.
     healthy: () => {
-      const ok = components.every((c) => c.healthy()) && sources.healthy();
+      const ok = !going && started.every((c) => c.healthy()) && sources.healthy();
       if (ok) lastHealthy = Date.now();
       return ok;
     },
     lastUpdated: () => lastHealthy,
-    details: () => Object.assign({}, sources.details(), ...components.map((c) => c.details?.() ?? {})),
+    details: () =>
+      Object.assign(
+        {},
+        sources.details(),
+        ...started.map((c) => c.details?.() ?? {}),
+        going ? { stopping: true } : {},
+        waitingForLease ? { waitingFor: 'the agent before this one to stop writing kernel state' } : {},
+      ),
   };
 
   // Listen for the stop signal first: a SIGTERM during start-up (a pod deleted
   // while its API server is unreachable) must still end the agent cleanly.
+  let signalled = false;
   const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
+    const on = (signal: NodeJS.Signals) => {
+      signalled = true;
+      resolve(signal);
+    };
+    process.once('SIGTERM', on);
+    process.once('SIGINT', on);
   });
   const servers: Server[] = [];
-  const started: Component[] = [];
-  const shutdown = async (): Promise<void> => {
-    for (const c of [...started].reverse()) {
+  let unlock: (() => Promise<void>) | undefined;
+  const stopAll = async (list: Component[]): Promise<void> => {
+    for (const c of [...list].reverse()) {
+      if (!started.includes(c)) continue;
       await c.stop().catch((err: unknown) => log.error({ err, component: c.name }, 'stop failed'));
+      started.splice(started.indexOf(c), 1);
     }
+  };
+  const stopWriting = async (): Promise<void> => {
+    await stopAll(writers);
+    await unlock?.().catch((err: unknown) => log.error({ err }, 'dropping the writer lease failed'));
+    if (unlock) log.info('kernel writers stopped; the writer lease is free for the next agent');
+    unlock = undefined;
+  };
+  const shutdown = async (): Promise<void> => {
+    await stopWriting();
+    await stopAll(others);
     await sources.stop().catch((err: unknown) => log.error({ err }, 'stopping the sources failed'));
     await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
   };
 
   let signal: NodeJS.Signals | undefined;
   try {
-    servers.push(await listen(createHealthServer(health), 'healthzBindAddress', config.healthzBindAddress));
-    servers.push(await listen(createMetricsServer(ctx.metrics, health), 'metricsBindAddress', config.metricsBindAddress));
+    servers.push(await listen(createHealthServer(health), 'healthzBindAddress', config.healthzBindAddress, { reusePort: true }));
+    servers.push(await listen(createMetricsServer(ctx.metrics, health), 'metricsBindAddress', config.metricsBindAddress, { reusePort: true }));
     signal = await Promise.race([sources.start().then(() => undefined), stopSignal]);
-    for (const c of signal ? [] : components) {
-      await c.start();
-      started.push(c);
-      log.info({ component: c.name }, 'started');
+    // DNS first: it writes no kernel state, so it needs no lease and serves beside an agent that still holds it.
+    for (const c of signal ? [] : others) await startComponent(c, started, log);
+    if (!signal && writers.length > 0) {
+      waitingForLease = true;
+      unlock = await acquireWriterLease(log, () => signalled);
+      waitingForLease = false;
     }
+    for (const c of signalled ? [] : writers) await startComponent(c, started, log);
+    if (signalled) signal ??= await stopSignal;
   } catch (err) {
     // Without this the open servers would keep the process alive after the error is printed.
     await shutdown();
@@ -122,6 +165,19 @@ export async function runAgent(ctx: AgentContext): Promise<number> {
     signal = await stopSignal;
   }
   log.info({ signal }, 'shutting down; kernel state is left in place');
+  going = true;
+  await stopWriting();
+  const lameduckMs = config.dns.lameduck;
+  if (lameduckMs > 0 && started.some((c) => c.name === 'dns')) {
+    log.info({ lameduckMs }, 'lameduck: still answering DNS while the agent after this one takes over');
+    await new Promise((r) => setTimeout(r, lameduckMs));
+  }
   await shutdown();
   return 0;
+}
+
+async function startComponent(c: Component, started: Component[], log: AgentContext['log']): Promise<void> {
+  await c.start();
+  started.push(c);
+  log.info({ component: c.name }, 'started');
 }

@@ -3,7 +3,7 @@
 // field once and keeps loops index-based.
 
 import type { Endpoint, EndpointPort, EndpointSlice } from '../objects.ts';
-import { bool, describe, dnsLabel, dnsSubdomain, fail, ip, labelOf, list, mapValue, meta, optionalString, port, protocol, record, sized, string } from './fields.ts';
+import { bool, describe, dnsLabel, dnsSubdomain, fail, ip, labelOf, list, mapValue, meta, optionalString, port, protocol, record, rethrowWithin, sized, string } from './fields.ts';
 import type { Ctx, Raw } from './fields.ts';
 
 const ADDRESS_TYPES = ['IPv4', 'IPv6', 'FQDN'] as const;
@@ -31,7 +31,11 @@ export function convertEndpointSlice(raw: unknown): EndpointSlice {
   const rawEndpoints = list(ctx, r.endpoints, 'endpoints');
   const endpoints: Endpoint[] = new Array(rawEndpoints.length);
   for (let i = 0; i < rawEndpoints.length; i++) {
-    endpoints[i] = endpoint(ctx, rawEndpoints[i], `endpoints[${i}]`, family, m.namespace);
+    try {
+      endpoints[i] = endpoint(ctx, rawEndpoints[i], family, m.namespace);
+    } catch (err) {
+      rethrowWithin(ctx, `endpoints[${i}]`, err);
+    }
   }
 
   return {
@@ -47,9 +51,10 @@ export function convertEndpointSlice(raw: unknown): EndpointSlice {
 
 /**
  * The API allows a port without a number ("all ports"), which kube-proxy
- * cannot program and skips; so do we (returns undefined).
+ * cannot program and skips; so do we (returns undefined). The slim
+ * EndpointPort has the same fields: slim.ts checks a snapshot's with this too.
  */
-function endpointPort(ctx: Ctx, v: unknown, field: string): EndpointPort | undefined {
+export function endpointPort(ctx: Ctx, v: unknown, field: string): EndpointPort | undefined {
   const p = record(ctx, v, field);
   if (!p) return fail(ctx, field, 'expected a mapping, got null');
   if (p.port === undefined || p.port === null) return undefined;
@@ -63,29 +68,35 @@ function endpointPort(ctx: Ctx, v: unknown, field: string): EndpointPort | undef
   return out;
 }
 
-function endpoint(ctx: Ctx, v: unknown, field: string, family: 0 | 4 | 6, sliceNamespace: string): Endpoint {
-  const e = record(ctx, v, field);
-  if (!e) return fail(ctx, field, 'expected a mapping, got null');
+/**
+ * One endpoint. Its field names are relative to the endpoint (the caller
+ * adds "endpoints[i]" to a failure's): built per endpoint, the paths cost as
+ * much as the checks themselves. Names that repeat across a slice's
+ * endpoints (node names, the namespace) are checked once per slice.
+ */
+function endpoint(ctx: Ctx, v: unknown, family: 0 | 4 | 6, sliceNamespace: string): Endpoint {
+  const e = record(ctx, v, '');
+  if (!e) return fail(ctx, '', 'expected a mapping, got null');
 
-  const rawAddresses = list(ctx, e.addresses, `${field}.addresses`);
-  if (rawAddresses.length === 0) fail(ctx, `${field}.addresses`, 'at least one address is required');
+  const rawAddresses = list(ctx, e.addresses, 'addresses');
+  if (rawAddresses.length === 0) fail(ctx, 'addresses', 'at least one address is required');
   const addresses: string[] = new Array(rawAddresses.length);
-  for (let i = 0; i < rawAddresses.length; i++) addresses[i] = address(ctx, rawAddresses[i], `${field}.addresses[${i}]`, family);
+  for (let i = 0; i < rawAddresses.length; i++) addresses[i] = address(ctx, rawAddresses[i], i === 0 ? 'addresses[0]' : `addresses[${i}]`, family);
 
   // EndpointConditions (discovery/v1): an unknown ready state counts as ready,
   // serving defaults to ready, terminating to false.
-  const conditions = record(ctx, e.conditions, `${field}.conditions`);
-  const ready = bool(ctx, conditions?.ready, `${field}.conditions.ready`, true);
-  const serving = bool(ctx, conditions?.serving, `${field}.conditions.serving`, ready);
-  const terminating = bool(ctx, conditions?.terminating, `${field}.conditions.terminating`, false);
+  const conditions = record(ctx, e.conditions, 'conditions');
+  const ready = bool(ctx, conditions?.ready, 'conditions.ready', true);
+  const serving = bool(ctx, conditions?.serving, 'conditions.serving', ready);
+  const terminating = bool(ctx, conditions?.terminating, 'conditions.terminating', false);
 
-  const hints = record(ctx, e.hints, `${field}.hints`);
-  const forZones = list(ctx, hints?.forZones, `${field}.hints.forZones`);
+  const hints = record(ctx, e.hints, 'hints');
+  const forZones = list(ctx, hints?.forZones, 'hints.forZones');
   const zoneHints: string[] = new Array(forZones.length);
   for (let i = 0; i < forZones.length; i++) {
-    const z = record(ctx, forZones[i], `${field}.hints.forZones[${i}]`);
-    const name = string(ctx, z?.name, `${field}.hints.forZones[${i}].name`);
-    if (!name) fail(ctx, `${field}.hints.forZones[${i}].name`, 'required');
+    const z = record(ctx, forZones[i], `hints.forZones[${i}]`);
+    const name = string(ctx, z?.name, `hints.forZones[${i}].name`);
+    if (!name) fail(ctx, `hints.forZones[${i}].name`, 'required');
     zoneHints[i] = name;
   }
 
@@ -94,15 +105,15 @@ function endpoint(ctx: Ctx, v: unknown, field: string, family: 0 | 4 | 6, sliceN
     ready,
     serving,
     terminating,
-    hostname: dnsLabel(ctx, e.hostname, `${field}.hostname`),
-    nodeName: dnsSubdomain(ctx, e.nodeName, `${field}.nodeName`),
-    zone: string(ctx, e.zone, `${field}.zone`),
+    hostname: dnsLabel(ctx, e.hostname, 'hostname'),
+    nodeName: dnsSubdomain(ctx, e.nodeName, 'nodeName'),
+    zone: string(ctx, e.zone, 'zone'),
     zoneHints,
   };
-  const ref = record(ctx, e.targetRef, `${field}.targetRef`);
+  const ref = record(ctx, e.targetRef, 'targetRef');
   if (ref && ref.kind === 'Pod') {
-    const name = dnsSubdomain(ctx, ref.name, `${field}.targetRef.name`);
-    if (name) out.targetPod = { namespace: dnsLabel(ctx, ref.namespace, `${field}.targetRef.namespace`) || sliceNamespace, name };
+    const name = dnsSubdomain(ctx, ref.name, 'targetRef.name');
+    if (name) out.targetPod = { namespace: (ref.namespace === sliceNamespace ? sliceNamespace : dnsLabel(ctx, ref.namespace, 'targetRef.namespace')) || sliceNamespace, name };
   }
   return out;
 }

@@ -24,6 +24,17 @@ export function fail(c: Ctx, field: string, reason: string): never {
   throw new InvalidObjectError(c.kind, c.ref, field, reason);
 }
 
+/**
+ * Rethrows `err`, an error from converting a part of an object whose field
+ * names were given relative to `prefix` (e.g. "endpoints[3]"), with the
+ * whole path. A hot loop thus builds a field path only for the part that
+ * fails, not for every field of every item it checks.
+ */
+export function rethrowWithin(c: Ctx, prefix: string, err: unknown): never {
+  if (!(err instanceof InvalidObjectError)) throw err;
+  return fail(c, err.field ? `${prefix}.${err.field}` : prefix, err.reason);
+}
+
 export function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';

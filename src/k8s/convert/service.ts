@@ -122,7 +122,8 @@ function clusterIPsOf(ctx: Ctx, spec: Raw): { clusterIPs: string[]; headless: bo
   return { clusterIPs, headless: false };
 }
 
-function servicePort(ctx: Ctx, v: unknown, field: string): ServicePort {
+/** One of spec.ports; the slim ServicePort has the same fields, so slim.ts checks a snapshot's with this too. */
+export function servicePort(ctx: Ctx, v: unknown, field: string): ServicePort {
   const p = record(ctx, v, field);
   if (!p) return fail(ctx, field, 'expected a mapping, got null');
   const number = port(ctx, p.port, `${field}.port`);

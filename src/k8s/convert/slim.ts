@@ -2,16 +2,19 @@
 // met at conversion (fields.ts, names.ts). A snapshot is written by netlet
 // but can be edited by hand, and its strings reach rule text and DNS
 // answers like any other object's: one that breaks the rules is refused
-// alone, with an InvalidObjectError naming it and the field.
+// alone, with an InvalidObjectError naming it and the field. Where a slim
+// part has its raw form's fields (a Service's ports, a slice's ports, an
+// endpoint's addresses), it is checked by the converter's own function, so
+// those rules have one source.
 
 import type { AnyObject, EndpointSlice, IPAMBlock, Node, Pod, Service } from '../objects.ts';
-import { address } from './endpointslice.ts';
+import { address, endpointPort } from './endpointslice.ts';
 import {
-  bool, cidr, dnsLabel, dnsSubdomain, fail, int, ip, ipFamily, labelValue, list, namedCtx, oneOf, optionalPort, port,
-  protocol, record, string, stringMap,
+  bool, cidr, dnsLabel, dnsSubdomain, fail, int, ip, ipFamily, labelValue, list, namedCtx, oneOf, optionalPort, record,
+  string, stringMap,
 } from './fields.ts';
 import type { Ctx } from './fields.ts';
-import { AFFINITIES, MAX_AFFINITY_SECONDS, POLICIES, SERVICE_TYPES, distinctPorts, targetPort } from './service.ts';
+import { AFFINITIES, MAX_AFFINITY_SECONDS, POLICIES, SERVICE_TYPES, distinctPorts, servicePort } from './service.ts';
 
 const NAMESPACED = new Set(['Service', 'EndpointSlice', 'Pod']);
 
@@ -49,15 +52,10 @@ function checkService(ctx: Ctx, s: Service): void {
   eachOf(ctx, s.loadBalancerIngressIPs, 'loadBalancerIngressIPs', (v, f) => ip(ctx, v, f));
   eachOf(ctx, s.loadBalancerSourceRanges, 'loadBalancerSourceRanges', (v, f) => cidr(ctx, v, f));
   eachOf(ctx, s.ports, 'ports', (v, f) => {
+    // A converted port always has its targetPort (the conversion defaults it); the rest are the conversion's own rules.
     const p = record(ctx, v, f);
-    if (!p) return fail(ctx, f, 'expected a mapping, got null');
-    dnsLabel(ctx, p.name, `${f}.name`);
-    protocol(ctx, p.protocol, `${f}.protocol`);
-    const number = port(ctx, p.port, `${f}.port`);
-    if (p.targetPort === undefined || p.targetPort === null) fail(ctx, `${f}.targetPort`, 'required');
-    targetPort(ctx, p.targetPort, `${f}.targetPort`, number);
-    optionalPort(ctx, p.nodePort, `${f}.nodePort`);
-    string(ctx, p.appProtocol, `${f}.appProtocol`);
+    if (p && (p.targetPort === undefined || p.targetPort === null)) fail(ctx, `${f}.targetPort`, 'required');
+    servicePort(ctx, v, f);
   });
   distinctPorts(ctx, s.ports);
   if (s.externalName) dnsSubdomain(ctx, s.externalName, 'externalName');
@@ -77,11 +75,10 @@ function checkSlice(ctx: Ctx, s: EndpointSlice): void {
   const type = oneOf(ctx, s.addressType, 'addressType', ['IPv4', 'IPv6', 'FQDN'] as const, 'IPv4');
   const family = type === 'IPv4' ? 4 : type === 'IPv6' ? 6 : 0;
   eachOf(ctx, s.ports, 'ports', (v, f) => {
+    // The conversion leaves a port without a number out (endpointPort's undefined): a kept one has it.
     const p = record(ctx, v, f);
-    if (!p) return fail(ctx, f, 'expected a mapping, got null');
-    dnsLabel(ctx, p.name, `${f}.name`);
-    protocol(ctx, p.protocol, `${f}.protocol`);
-    port(ctx, p.port, `${f}.port`);
+    if (p && (p.port === undefined || p.port === null)) fail(ctx, `${f}.port`, 'required');
+    endpointPort(ctx, v, f);
   });
   eachOf(ctx, s.endpoints, 'endpoints', (v, f) => {
     const e = record(ctx, v, f);

@@ -150,3 +150,68 @@ for (const s of scenarios) {
     t.equal(failed.err, reply.json.msg, 'and the error');
   });
 }
+
+// Issue 13: when the agent is down, netlet-cni claims blocks itself (the
+// launcher behind the shim). It used the network config's ipam.kubeconfig or
+// the default chain (here ~/.kube/config, another identity); now the agent
+// writes its identity (cni.kubeconfig) where the plugin finds it, and the
+// plugin's claims carry the agent's token though the agent has stopped.
+t.test("netlet-cni without the agent claims blocks with the identity the agent wrote", async (t) => {
+  const { installPlugin } = await import('./plugin-harness.ts');
+  const { execFile } = await import('node:child_process');
+  const { stat } = await import('node:fs/promises');
+  const api = await startApiServer({ token: 'agent-token' });
+  t.teardown(() => api.close());
+  api.setTokens('agent-token', 'home-token');
+  const dir = t.testdir();
+  const kubeconfig = await writeKubeconfig(join(dir, 'agent.kubeconfig'), { server: api.url, token: 'agent-token' });
+  const home = join(dir, 'home');
+  await mkdir(join(home, '.kube'), { recursive: true });
+  await writeKubeconfig(join(home, '.kube', 'config'), { server: api.url, token: 'home-token' });
+  const published = join(dir, 'run', 'kubeconfig');
+  const config = join(dir, 'netlet.yaml');
+  await writeFile(
+    config,
+    [`healthzBindAddress: 127.0.0.1:${await freePort()}`, `metricsBindAddress: 127.0.0.1:${await freePort()}`, 'proxy: {mode: none}', `cni: {kubeconfig: ${published}}`, ''].join('\n'),
+  );
+  const agent: ChildProcess = spawn(NODE, [BIN, 'agent', '--config', config, '--kubeconfig', kubeconfig, '--node-name', 'node-a'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: home, NETLET_LOG_LEVEL: '' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let logs = '';
+  agent.stderr!.on('data', (b: Buffer) => (logs += b.toString()));
+  const exited = new Promise((r) => agent.once('exit', r));
+  t.teardown(async () => {
+    if (agent.exitCode === null && agent.signalCode === null) agent.kill('SIGKILL');
+    await exited;
+  });
+  await eventually(() => existsSync(published) && logs.includes('API identity is written'), 60_000).catch((err) => {
+    throw new Error(`${(err as Error).message}; agent log:\n${logs}`);
+  });
+  t.equal((await stat(published)).mode & 0o777, 0o600, 'only root may read it');
+  agent.kill('SIGTERM');
+  t.equal(await exited, 0, 'the agent is down');
+
+  const { plugin, cleanup } = installPlugin();
+  t.teardown(cleanup);
+  const notANetns = join(dir, 'not-a-netns');
+  await writeFile(notANetns, '');
+  const conf = {
+    cniVersion: '1.0.0',
+    name: 'netlet-identity',
+    type: 'netlet-cni',
+    ipam: { type: 'netlet-ipam', datastore: 'kubernetes', nodeName: 'node-a', pools: [{ cidr: '10.211.0.0/16' }], dataDir: join(dir, 'ipam') },
+  };
+  api.resetStats();
+  const env = { PATH: process.env.PATH, HOME: home, NETLET_AGENT_KUBECONFIG: published, CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'c-fallback', CNI_NETNS: notANetns, CNI_IFNAME: 'eth0', CNI_PATH: '/usr/lib/cni' };
+  const reply = await new Promise<{ code: number; out: string }>((resolve) => {
+    const child = execFile(plugin, [], { env }, (err, stdout) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout }));
+    child.stdin!.end(JSON.stringify(conf));
+  });
+  t.equal(reply.code, 1, `the ADD fails (its netns is a plain file): ${reply.out}`);
+  t.notMatch(reply.out, /kubeconfig|KUBECONFIG/, 'not for want of a kubeconfig');
+  const claims = api.stats.log().filter((r) => r.resource === 'ipamblocks');
+  t.ok(claims.some((r) => r.verb === 'create' && r.code === 201), 'the plugin claimed a block itself');
+  t.same([...new Set(claims.map((r) => r.bearer))], ['agent-token'], "every claim request used the agent's identity, not ~/.kube/config's");
+});

@@ -92,7 +92,8 @@ t.test('each ClusterRole grants exactly the API calls its processes make', async
 
   // The agent as deploy/ configures it, with --dns on top (the agent may serve DNS itself).
   const agentYaml = parseYaml(find('ConfigMap', 'netlet-config').data['agent.yaml']);
-  const agentCtx = context(buildConfig({ ...agentYaml, snapshot: '' }, { kubeconfig: agentKubeconfig, nodeName: 'node-a', dns: true }));
+  // Its identity for netlet-cni written under the test's folder, not the node's /run/netlet.
+  const agentCtx = context(buildConfig({ ...agentYaml, snapshot: '', cni: { ...agentYaml.cni, kubeconfig: join(dir, 'agent-identity') } }, { kubeconfig: agentKubeconfig, nodeName: 'node-a', dns: true }));
   const agentSources = await createSources(agentCtx);
   await listAndWatch(api, agentSources, 6);
 

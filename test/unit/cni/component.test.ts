@@ -2,7 +2,7 @@
 // socket (a VERSION call needs no kernel), and stops cleanly.
 import t from 'tap';
 import { connect } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CniServerComponent } from '../../../src/cni/component.ts';
@@ -58,4 +58,25 @@ t.test('a failed call is logged at warn, naming the container, its netns and the
   const ok = await call(socket, { CNI_COMMAND: 'VERSION' }, '');
   t.equal(ok[0], 0);
   t.equal(lines.filter((l) => l.msg === 'cni-server: CNI call failed').length, 1, 'a call that works is not logged');
+});
+
+// An overlapping agent restart (deploy/'s maxSurge): the new agent's server
+// takes the socket over while the old one still runs. The old one's stop
+// must not remove the new one's socket (a listening Unix socket used to be
+// unlinked by path when it closed), and the last one to stop removes it.
+t.test('an overlapping server takes the socket over; the old one stopping leaves it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'netlet-cni-comp-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const socket = join(dir, 'cni.sock');
+  const ctx = { log: silentLogger, nodeName: 'node-a' } as unknown as AgentContext;
+  const old = new CniServerComponent(ctx, { socket });
+  await old.start();
+  const next = new CniServerComponent(ctx, { socket });
+  await next.start();
+  await old.stop();
+  t.ok(existsSync(socket), 'the socket is still there');
+  const reply = await call(socket, { CNI_COMMAND: 'VERSION' }, '{"cniVersion":"0.4.0"}');
+  t.equal(reply[0], 0, 'and the new server answers on it');
+  await next.stop();
+  t.notOk(existsSync(socket), 'the last server to stop removes it');
 });

@@ -70,7 +70,14 @@ t.test("the DaemonSet's ports and probes match the agent's defaults", async (t) 
   t.equal(agent.livenessProbe.httpGet.path, '/livez');
   t.equal(agent.readinessProbe.httpGet.port, healthzPort);
   t.equal(agent.readinessProbe.httpGet.path, '/healthz');
-  t.same(agent.ports.map((p: any) => p.containerPort).sort(), [healthzPort, metricsPort].sort());
+  t.ok(metricsPort > 0);
+  // On the host network a declared port is a hostPort: the surge pod of an overlapping update could not be scheduled beside the old one.
+  t.equal(agent.ports, undefined, 'no ports list (each would be a hostPort)');
+  t.same(ds.spec.updateStrategy, { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } }, 'the new agent starts beside the old one');
+  t.ok(ds.spec.minReadySeconds > 0, 'and has time to sync before the old one stops');
+  t.ok(spec.terminationGracePeriodSeconds * 1000 > cfg.dns.lameduck, 'the lameduck fits in the grace period');
+  const { AGENT_KUBECONFIG } = await import('../../../src/ipam/claims-kubernetes.ts');
+  t.equal(cfg.cni.kubeconfig, AGENT_KUBECONFIG, "the agent writes its identity where netlet-cni looks for it");
   t.equal(spec.hostNetwork, true);
   t.equal(spec.priorityClassName, 'system-node-critical');
   t.same(spec.tolerations, [{ operator: 'Exists' }], 'tolerates every taint');

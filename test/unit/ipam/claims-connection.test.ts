@@ -11,8 +11,10 @@ import { parseIpamConfig } from '../../../src/ipam/config.ts';
 t.test('no kubeconfig anywhere: the error names the ipam section, not a command-line flag', async (t) => {
   const home = join(t.testdir(), 'home');
   mkdirSync(home);
-  const saved = { HOME: process.env.HOME, KUBECONFIG: process.env.KUBECONFIG, KUBERNETES_SERVICE_HOST: process.env.KUBERNETES_SERVICE_HOST };
+  const saved = { HOME: process.env.HOME, KUBECONFIG: process.env.KUBECONFIG, KUBERNETES_SERVICE_HOST: process.env.KUBERNETES_SERVICE_HOST, NETLET_AGENT_KUBECONFIG: process.env.NETLET_AGENT_KUBECONFIG };
   process.env.HOME = home;
+  // No identity written by an agent either (this machine may hold one at the default path).
+  process.env.NETLET_AGENT_KUBECONFIG = join(home, 'no-agent-kubeconfig');
   delete process.env.KUBECONFIG;
   delete process.env.KUBERNETES_SERVICE_HOST;
   t.teardown(() => {

@@ -1,13 +1,13 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { watch } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../../src/base/log.ts';
 import { ALL_KINDS } from '../../../src/k8s/objects.ts';
 import type { AnyObject } from '../../../src/k8s/objects.ts';
-import { readSnapshot, SnapshotError, SnapshotWriter, writeSnapshot } from '../../../src/k8s/snapshot.ts';
+import { MAX_SNAPSHOT_BYTES, readSnapshot, SnapshotError, SnapshotWriter, writeSnapshot } from '../../../src/k8s/snapshot.ts';
 import { ObjectStore } from '../../../src/k8s/store.ts';
 import { eventually } from '../../helpers/netns.ts';
 import { endpoint, endpointSlice, node, pod, service } from '../../helpers/objects.ts';
@@ -201,4 +201,45 @@ t.test('an invalid object in a snapshot is left out alone, with an error naming 
     t.equal(snap.rejected[0]?.field, row.field, `${row.name}: names the field`);
     t.equal(snap.rejected[0]?.kind, row.bad.kind, `${row.name}: names the kind`);
   }
+});
+
+// Issue 13: the snapshot is size-bounded like a manifest file. A file past
+// the bound is refused by its size, before a byte is read (a sparse file of
+// the default bound + 1 costs no disk and would cost the reader its whole
+// size, then more to parse); a state past it is not written, and the
+// previous snapshot stays whole.
+t.test('a snapshot past the size bound is neither read nor written', async (t) => {
+  const dir = await tempDir(t);
+  const huge = join(dir, 'huge.json');
+  await writeFile(huge, '');
+  await truncate(huge, MAX_SNAPSHOT_BYTES + 1);
+  const rssBefore = process.memoryUsage().rss;
+  const err = await readSnapshot(huge).then(() => undefined, (e: unknown) => e);
+  t.equal((err as SnapshotError)?.code, 'ERR_SNAPSHOT_TOO_LARGE', 'refused as too large');
+  t.match((err as Error).message, `${MAX_SNAPSHOT_BYTES + 1} bytes is more than the ${MAX_SNAPSHOT_BYTES}`, 'says its size and the bound');
+  t.match((err as Error).message, huge, 'names the file');
+  t.ok(process.memoryUsage().rss - rssBefore < 16 * 1024 * 1024, 'not read into memory');
+
+  const file = join(dir, 'state.json');
+  await writeSnapshot(file, sample());
+  const before = await readFile(file, 'utf8');
+  const many: AnyObject[] = [];
+  for (let i = 0; i < 200; i++) many.push(service('shop', `svc-${i}`));
+  const tooLarge = await writeSnapshot(file, many, new Date(), 20_000).then(() => undefined, (e: unknown) => e);
+  t.equal((tooLarge as SnapshotError)?.code, 'ERR_SNAPSHOT_TOO_LARGE', 'writeSnapshot refuses a state past its bound');
+  t.match((tooLarge as Error).message, /state of 200 objects takes more than the 20000 bytes/, 'says how many objects and the bound');
+
+  const writer = new SnapshotWriter({ file, store: syncedStore(many), log: silentLogger, debounceMs: 10_000, maxBytes: 20_000 });
+  await writer.start();
+  await writer.flush();
+  await writer.stop();
+  t.equal((writer.lastError as SnapshotError)?.code, 'ERR_SNAPSHOT_TOO_LARGE', 'the writer reports it');
+  t.equal(writer.writes, 0, 'nothing written');
+  t.equal(await readFile(file, 'utf8'), before, 'the previous snapshot is intact');
+  t.same(await readdir(dir), ['huge.json', 'state.json'], 'no temp file left');
+  const small = new SnapshotWriter({ file, store: syncedStore(sample()), log: silentLogger, debounceMs: 10_000, maxBytes: 20_000 });
+  await small.start();
+  await small.flush();
+  await small.stop();
+  t.equal(small.writes, 1, 'a state within the bound is written');
 });
