@@ -11,6 +11,7 @@ import { DnsServer } from './transport/server.ts';
 import { DnsWorkers } from './workers/dns-workers.ts';
 import { ZoneIndex } from './zone/zone-index.ts';
 import { rcodeName, typeName } from './wire/constants.ts';
+import { cacheLimitsOf } from './forward-chain.ts';
 
 export interface ClusterDnsOptions {
   store: ObjectStore;
@@ -28,6 +29,8 @@ export interface ClusterDnsOptions {
    * which serves until the new one answers (component.ts).
    */
   reusePort?: boolean;
+  /** The clock cached answers age by (ms); Date.now by default (tests move their own). */
+  now?: () => number;
 }
 
 /** The kinds the zones are built from; Pods only when `pods verified` needs them. */
@@ -73,6 +76,8 @@ export class ClusterDns {
       loadbalance: config.loadbalance,
       onError: (err) => opts.onError?.(err, 'answer'),
       queryLog: config.log,
+      cache: config.cache.enabled ? cacheLimitsOf(config) : null,
+      now: opts.now,
     });
     this.server = new DnsServer({ handler: this.handler, listen: config.listen, tcpIdleTimeoutMs: config.tcpIdleTimeoutMs, tcpLimits: config.tcpLimits,
       onError: opts.onError,
