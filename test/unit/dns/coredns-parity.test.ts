@@ -41,7 +41,7 @@ interface Row {
   before?: Step[];
   ask: Step;
   /** What the reply must hold; fields left out are not checked. */
-  want: Partial<Pick<Reply, 'rcode' | 'answer' | 'authority' | 'additional' | 'optSize'>> & { ra?: boolean; aa?: boolean; upstreamAsked?: number };
+  want: Partial<Pick<Reply, 'rcode' | 'answer' | 'authority' | 'additional' | 'optSize'>> & { ra?: boolean; aa?: boolean; upstreamAsked?: number; servedStale?: number };
 }
 
 /** kubeadm's `cache 30` with these properties. */
@@ -78,13 +78,15 @@ function server(over: Partial<DnsConfig> = {}, local = LOCAL) {
   const up = new RecursiveUpstream();
   upstreamNames(up);
   const config = dnsConfig({ fallthrough: [], ttl: 30, ...cache30(), ...over });
-  const cache = new CachingForwarder(up, { limits: cacheLimitsOf(config), now });
+  const stale = { served: 0 };
+  const cache = new CachingForwarder(up, { limits: cacheLimitsOf(config), now, events: { servedStale: () => stale.served++ } });
   const chain = new ForwardChain({ head: cache, upstream: null, cache, hosts: null, loop: null });
   const dns = new ClusterDns({ store: syncedStore(parityObjects()), config, forwarder: chain, now, localAddresses: () => local });
   dns.index.start();
   const start = nowMs;
   return {
     up,
+    stale,
     async ask(step: Step): Promise<Reply> {
       if (step.at !== undefined) nowMs = start + step.at * 1000;
       if (step.upstreamFails !== undefined) up.failing = step.upstreamFails;
@@ -112,6 +114,7 @@ function runTable(t: Tap.Test, title: string, rows: Row[]): void {
       // Let refreshes started in the background (prefetch, serve_stale) reach the upstream.
       await new Promise((r) => setImmediate(r));
       if (w.upstreamAsked !== undefined) t.equal(s.up.asked.length, w.upstreamAsked, `${row.name}: questions the upstream got`);
+      if (w.servedStale !== undefined) t.equal(s.stale.served, w.servedStale, `${row.name}: coredns_cache_served_stale_total`);
     }
   });
 }
@@ -298,7 +301,7 @@ runTable(t, 'cache properties: prefetch, serve_stale, servfail, disable', [
     config: cache30({ serveStale: { upToS: 3600, verify: false } }),
     before: [{ at: 0, qname: 'www.example.com.', qtype: 'A' }],
     ask: { at: 40, qname: 'www.example.com.', qtype: 'A' },
-    want: { answer: ['www.example.com. 0 IN A 192.0.2.80'], upstreamAsked: 2 },
+    want: { answer: ['www.example.com. 0 IN A 192.0.2.80'], upstreamAsked: 2, servedStale: 1 },
   },
   {
     name: 'serve_stale (immediate): after the refresh, fresh again',
@@ -319,14 +322,14 @@ runTable(t, 'cache properties: prefetch, serve_stale, servfail, disable', [
     config: cache30({ serveStale: { upToS: 3600, verify: true } }),
     before: [{ at: 0, qname: 'www.example.com.', qtype: 'A' }],
     ask: { at: 40, qname: 'www.example.com.', qtype: 'A' },
-    want: { answer: ['www.example.com. 30 IN A 192.0.2.80'], upstreamAsked: 2 },
+    want: { answer: ['www.example.com. 30 IN A 192.0.2.80'], upstreamAsked: 2, servedStale: 0 },
   },
   {
     name: 'serve_stale verify: the upstream fails, the stale entry is sent',
     config: cache30({ serveStale: { upToS: 3600, verify: true } }),
     before: [{ at: 0, qname: 'www.example.com.', qtype: 'A' }],
     ask: { at: 40, qname: 'www.example.com.', qtype: 'A', upstreamFails: true },
-    want: { rcode: 'NOERROR', answer: ['www.example.com. 0 IN A 192.0.2.80'], upstreamAsked: 2 },
+    want: { rcode: 'NOERROR', answer: ['www.example.com. 0 IN A 192.0.2.80'], upstreamAsked: 2, servedStale: 1 },
   },
   {
     name: 'servfail: an upstream SERVFAIL is kept 5 s',
