@@ -11,6 +11,8 @@ import { DnsServer } from './transport/server.ts';
 import { DnsWorkers } from './workers/dns-workers.ts';
 import { ZoneIndex } from './zone/zone-index.ts';
 import { rcodeName, typeName } from './wire/constants.ts';
+import { cacheLimitsOf } from './forward-chain.ts';
+import { serverAddresses } from './server-addresses.ts';
 
 export interface ClusterDnsOptions {
   store: ObjectStore;
@@ -28,6 +30,10 @@ export interface ClusterDnsOptions {
    * which serves until the new one answers (component.ts).
    */
   reusePort?: boolean;
+  /** The clock cached answers age by (ms); Date.now by default (tests move their own). */
+  now?: () => number;
+  /** This server's own addresses, which name the apex NS; by default from the listen addresses or the interfaces (server-addresses.ts). */
+  localAddresses?: () => readonly string[];
 }
 
 /** The kinds the zones are built from; Pods only when `pods verified` needs them. */
@@ -63,7 +69,10 @@ export class ClusterDns {
     this.#forwarder = opts.forwarder ?? null;
     this.#workers = config.workers > 1 ? new DnsWorkers({ store, kinds: this.#kinds, observe, onError: opts.onError, registry: opts.registry }) : null;
     this.index = new ZoneIndex(store, { endpointPodNames: config.endpointPodNames, podsVerified: config.pods === 'verified' });
-    this.resolver = new Resolver(this.index, { zones: config.zones, fallthrough: config.fallthrough, ttl: config.ttl, pods: config.pods });
+    this.resolver = new Resolver(this.index, {
+      zones: config.zones, fallthrough: config.fallthrough, ttl: config.ttl, pods: config.pods,
+      localAddresses: opts.localAddresses ?? (() => serverAddresses(config.listen)),
+    });
     this.handler = new DnsHandler({
       resolver: this.resolver,
       synced: () => this.ready(),
@@ -73,6 +82,8 @@ export class ClusterDns {
       loadbalance: config.loadbalance,
       onError: (err) => opts.onError?.(err, 'answer'),
       queryLog: config.log,
+      cache: config.cache.enabled ? cacheLimitsOf(config) : null,
+      now: opts.now,
     });
     this.server = new DnsServer({ handler: this.handler, listen: config.listen, tcpIdleTimeoutMs: config.tcpIdleTimeoutMs, tcpLimits: config.tcpLimits,
       onError: opts.onError,
