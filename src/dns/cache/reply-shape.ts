@@ -1,4 +1,5 @@
 import { FLAG_TC, HEADER_SIZE, Rcode, RRType } from '../wire/constants.ts';
+import { skipName } from '../wire/query.ts';
 import type { ReplyClass } from './cache-settings.ts';
 
 /** What the cache needs to know about an upstream's reply. */
@@ -15,18 +16,6 @@ export interface ReplyShape {
 }
 
 const NOT_CACHEABLE: ReplyShape = { cls: null, ttlOffsets: [], minTtl: null, optStart: -1, optEnd: -1 };
-
-/** Skips a possibly compressed name; -1 when it runs off the end. */
-function skipName(buf: Buffer, pos: number): number {
-  for (;;) {
-    if (pos >= buf.length) return -1;
-    const len = buf[pos];
-    if (len === 0) return pos + 1;
-    if ((len & 0xc0) === 0xc0) return pos + 2 <= buf.length ? pos + 2 : -1;
-    if (len & 0xc0) return -1;
-    pos += len + 1;
-  }
-}
 
 /**
  * Walks every section of a reply once. The class follows CoreDNS's

@@ -85,8 +85,8 @@ export function readQuestionName(buf: Buffer, offset: number): { name: string; e
   return { name, end: pos };
 }
 
-/** Skips a possibly compressed name; returns the offset after it, or -1. */
-function skipName(buf: Buffer, offset: number): number {
+/** Skips a possibly compressed name; returns the offset after it, or -1 when it runs off the end or is malformed. */
+export function skipName(buf: Buffer, offset: number): number {
   let pos = offset;
   for (;;) {
     if (pos >= buf.length) return -1;

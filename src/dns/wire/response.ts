@@ -1,4 +1,5 @@
 import { FLAG_QR, FLAG_TC, HEADER_SIZE, RRType } from './constants.ts';
+import { skipName } from './query.ts';
 import type { Edns, Query } from './query.ts';
 import type { EncodedMessage } from './writer.ts';
 
@@ -115,18 +116,6 @@ export function headerOnlyReply(id: number, queryFlags: number, rcode: number): 
   out.writeUInt16BE(id, 0);
   out.writeUInt16BE(FLAG_QR | (queryFlags & 0x7900) | (rcode & 0xf), 2);
   return out;
-}
-
-/** Offset just past a possibly compressed name, or -1. */
-function skipName(buf: Buffer, pos: number): number {
-  for (;;) {
-    if (pos >= buf.length) return -1;
-    const len = buf[pos];
-    if (len === 0) return pos + 1;
-    if ((len & 0xc0) === 0xc0) return pos + 2 <= buf.length ? pos + 2 : -1;
-    if (len & 0xc0) return -1;
-    pos += len + 1;
-  }
 }
 
 /** Where the OPT record of a reply starts and ends, or null when it has none (or cannot be read). */
