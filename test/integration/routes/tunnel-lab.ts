@@ -6,9 +6,13 @@
 //   subnet B 192.168.42.0/24 (a veth to the router):    n2 .20
 //
 // Each node runs the routes component in-process on its own namespace and
-// gets a pod attached by the real netlet-cni. The router counts, with nft,
-// what crosses it: VXLAN (UDP 4789), IPIP (IP protocol 4) and plain pod
-// packets, routed (ip family) or bridged within subnet A (bridge family).
+// gets a pod attached by the real netlet-cni. What crosses the links is
+// counted: VXLAN (UDP 4789), IPIP (IP protocol 4) and plain pod packets,
+// routed by the router between the subnets, and bridged inside subnet A.
+// On the host kernel nft counts both in the router (ip and bridge
+// families); UML's kernel has neither nft ip tables nor br_netfilter, so
+// there iptables-legacy counts in the router's raw PREROUTING (routed) and
+// in n3's (what reached n3 from n1 over subnet A).
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../../src/base/log.ts';
 import type { ObjectStore } from '../../../src/k8s/store.ts';
@@ -34,9 +38,12 @@ export interface TunnelLab {
   nodes: Record<'n1' | 'n2' | 'n3', LabNode>;
   /** Every link of the lab (router and nodes), for changing the underlay MTU. */
   links: Array<{ ns: Netns; dev: string }>;
+  counters: CounterKind;
 }
 
-export async function buildTunnelLab(lab: Lab): Promise<TunnelLab> {
+export type CounterKind = 'nft' | 'iptables-legacy';
+
+export async function buildTunnelLab(lab: Lab, counters: CounterKind = 'nft'): Promise<TunnelLab> {
   const router = await lab.netns('r');
   await router.ip('link', 'add', 'br-a', 'type', 'bridge');
   await router.ip('addr', 'add', '192.168.41.1/24', 'dev', 'br-a');
@@ -59,6 +66,15 @@ export async function buildTunnelLab(lab: Lab): Promise<TunnelLab> {
     n2: await make('n2', '192.168.42.20', '10.246.2.0/24', false),
     n3: await make('n3', '192.168.41.30', '10.246.3.0/24', true),
   };
+  if (counters === 'iptables-legacy') {
+    const rules = [
+      ['-p', 'udp', '--dport', '4789'],
+      ['-p', '4'],
+      ['-d', POD_CIDR],
+    ];
+    for (const ns of [router, nodes.n3.ns]) for (const r of rules) await ns.exec('iptables-legacy', ['-t', 'raw', '-A', 'PREROUTING', ...r]);
+    return { router, nodes, links, counters };
+  }
   await router.exec('nft', ['-f', '-'], {
     input: ['ip', 'bridge']
       .map(
@@ -80,14 +96,23 @@ export async function buildTunnelLab(lab: Lab): Promise<TunnelLab> {
       )
       .join(''),
   });
-  return { router, nodes, links };
+  return { router, nodes, links, counters };
 }
 
 export type Counts = Record<'routed' | 'bridged', Record<'vxlan' | 'ipip' | 'plain', number>>;
 
-/** Packets the router saw: routed between the subnets, and bridged inside subnet A. */
-export async function routerCounts(router: Netns): Promise<Counts> {
+/** Packets the router routed between the subnets, and those bridged inside subnet A. */
+export async function routerCounts(tl: TunnelLab): Promise<Counts> {
+  const { router } = tl;
   const out = { routed: { vxlan: 0, ipip: 0, plain: 0 }, bridged: { vxlan: 0, ipip: 0, plain: 0 } };
+  if (tl.counters === 'iptables-legacy') {
+    for (const [ns, key] of [[router, 'routed'], [tl.nodes.n3.ns, 'bridged']] as const) {
+      const lines = (await ns.exec('iptables-legacy', ['-t', 'raw', '-L', 'PREROUTING', '-v', '-n', '-x'])).split('\n').slice(2).filter((l) => l.trim());
+      // In the order the rules were added: UDP 4789, protocol 4, pod destinations.
+      [out[key].vxlan, out[key].ipip, out[key].plain] = lines.map((l) => Number(l.trim().split(/\s+/)[0]));
+    }
+    return out;
+  }
   for (const [family, key] of [['ip', 'routed'], ['bridge', 'bridged']] as const) {
     const json = JSON.parse(await router.exec('nft', ['-j', 'list', 'counters', 'table', family, 'count'])) as { nftables: Array<{ counter?: { name: string; packets: number } }> };
     for (const e of json.nftables) if (e.counter) out[key][e.counter.name as 'vxlan'] = e.counter.packets;

@@ -31,7 +31,8 @@ t.test('vxlan mode across subnets', { skip: rootSkip(), timeout: 180_000 }, asyn
   t.teardown(removePlugin);
   const dataDir = mkdtempSync(join(tmpdir(), 'netlet-vx-'));
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
-  const { router, nodes, links } = await buildTunnelLab(lab);
+  const tl = await buildTunnelLab(lab);
+  const { nodes, links } = tl;
   const { n1, n2, n3 } = nodes;
 
   const store = new ObjectStore();
@@ -67,15 +68,15 @@ t.test('vxlan mode across subnets', { skip: rootSkip(), timeout: 180_000 }, asyn
   const p2 = await addPod(lab, plugin, dataDir, n2, 'p2');
   const p3 = await addPod(lab, plugin, dataDir, n3, 'p3');
   t.same([p1.mtu, p2.mtu, p3.mtu], [1450, 1450, 1450], 'netlet-cni gave each pod the tunnel MTU (1500 − 50) without an mtu in its config');
-  let before = await routerCounts(router);
+  let before = await routerCounts(tl);
   t.ok(await dfPing(p1.ns, p2.ip, 1450 - 28), 'pod → pod across subnets: a DF ping of the largest size the pod MTU allows (1422 + 28) gets through');
   t.ok(await dfPing(p2.ns, p1.ip, 1450 - 28), 'and back');
-  let seen = delta(before, await routerCounts(router));
+  let seen = delta(before, await routerCounts(tl));
   t.ok(seen.routed.vxlan >= 2, `the router carried it as VXLAN (UDP 4789): ${JSON.stringify(seen)}`);
   t.equal(seen.routed.plain, 0, 'and saw no plain pod packet');
-  before = await routerCounts(router);
+  before = await routerCounts(tl);
   t.ok(await dfPing(p1.ns, p3.ip, 1450 - 28), 'pod → pod inside subnet A, tunnelled too');
-  seen = delta(before, await routerCounts(router));
+  seen = delta(before, await routerCounts(tl));
   t.ok(seen.bridged.vxlan >= 2 && seen.bridged.plain === 0, `always: subnet A's link saw only VXLAN: ${JSON.stringify(seen)}`);
 
   // --- Resync: a stale entry on netlet's device goes; an entry on another device stays.
@@ -103,10 +104,10 @@ t.test('vxlan mode across subnets', { skip: rootSkip(), timeout: 180_000 }, asyn
   t.equal(await routeTo(n1, n3), `10.246.3.0/24 via ${n3.ip} dev ${n1.uplink} proto 88`, 'cross-subnet: n3 (same subnet) gets a plain route');
   t.equal(await routeTo(n1, n2), `10.246.2.0/24 via 10.246.2.0 dev ${VX} proto 88 onlink`, 'and n2 (other subnet) the tunnel');
   t.notMatch(await n1.ns.ip('neigh', 'show', 'dev', VX), /10\.246\.3\.0/, 'no neighbour entry for the plainly routed n3');
-  before = await routerCounts(router);
+  before = await routerCounts(tl);
   t.ok(await dfPing(p1.ns, p3.ip, 1450 - 28), 'pod → pod in subnet A');
   t.ok(await dfPing(p1.ns, p2.ip, 1450 - 28), 'pod → pod across subnets');
-  seen = delta(before, await routerCounts(router));
+  seen = delta(before, await routerCounts(tl));
   t.ok(seen.bridged.plain >= 2 && seen.bridged.vxlan === 0, `subnet A carried plain pod packets, no VXLAN: ${JSON.stringify(seen)}`);
   t.ok(seen.routed.vxlan >= 2 && seen.routed.plain === 0, `between subnets only VXLAN: ${JSON.stringify(seen)}`);
 
