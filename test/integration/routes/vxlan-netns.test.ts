@@ -18,7 +18,7 @@ import { NetlinkRouteTable } from '../../../src/routes/netlink-route-table.ts';
 import { derivedVtepMac } from '../../../src/routes/vtep-mac.ts';
 import { Lab, eventually, rootSkip } from '../../helpers/netns.ts';
 import { node } from '../../helpers/objects.ts';
-import { installPlugin } from '../cni/plugin-harness.ts';
+import { installPlugin, runPlugin } from '../cni/plugin-harness.ts';
 import { addPod, buildTunnelLab, delta, dfPing, routerCounts, startRoutes } from './tunnel-lab.ts';
 import type { LabNode } from './tunnel-lab.ts';
 
@@ -136,4 +136,64 @@ t.test('vxlan mode across subnets', { skip: rootSkip(), timeout: 180_000 }, asyn
   await removeNodeRoutes(silentLogger, table, await knownRouteModes({ netnsPath: `/var/run/netns/${n1.ns.name}` }));
   t.same(await devices(n1), [], 'netlet cleanup removed the VXLAN devices');
   t.equal((await n1.ns.ip('route', 'show', 'proto', '88')).trim(), '', 'and every netlet route');
+});
+
+// IPv6: a second device, vxlan-v6.netlet, over the IPv6 underlay (70 bytes of
+// overhead), beside the IPv4 one; dual-stack pods take the smaller MTU.
+t.test('vxlan over IPv6: vxlan-v6.netlet, dual-stack pods across subnets', { skip: rootSkip(), timeout: 120_000 }, async (t) => {
+  const lab = new Lab('v6');
+  t.teardown(() => lab.cleanup());
+  const { plugin, cleanup: removePlugin } = installPlugin();
+  t.teardown(removePlugin);
+  const dataDir = mkdtempSync(join(tmpdir(), 'netlet-v6-'));
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  const router = await lab.netns('r');
+  await router.exec('sysctl', ['-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1']);
+  const make = async (name: string, v4: string, v6: string, podCIDRs: string[], r4: string, r6: string): Promise<LabNode> => {
+    const ns = await lab.netns(name);
+    const [rIf, nIf] = await lab.link(router, ns, `${r4}/24`, `${v4}/24`);
+    await router.ip('addr', 'add', `${r6}/64`, 'dev', rIf, 'nodad');
+    await ns.ip('addr', 'add', `${v6}/64`, 'dev', nIf, 'nodad');
+    await ns.ip('route', 'add', 'default', 'via', r4);
+    await ns.ip('-6', 'route', 'add', 'default', 'via', r6);
+    store.upsert(node(name, { internalIPs: [v4, v6], podCIDRs }));
+    return { name, ns, ip: v4, podCIDR: podCIDRs[0], uplink: nIf };
+  };
+  const store = new ObjectStore();
+  const n1 = await make('n1', '192.168.51.10', 'fd51::10', ['10.247.1.0/24', 'fd47:0:0:1::/64'], '192.168.51.1', 'fd51::1');
+  const n2 = await make('n2', '192.168.52.20', 'fd52::20', ['10.247.2.0/24', 'fd47:0:0:2::/64'], '192.168.52.1', 'fd52::1');
+  store.markSynced('Node');
+  store.markSynced('IPAMBlock');
+  const running = [await startRoutes(store, n1, 'vxlan'), await startRoutes(store, n2, 'vxlan')];
+  t.teardown(async () => {
+    for (const r of running) await r.stop();
+  });
+  const v6Route = (n: LabNode, cidr: string) => n.ns.ip('-6', 'route', 'show', cidr);
+  await eventually(async () => (await v6Route(n1, 'fd47:0:0:2::/64')).includes('vxlan-v6.netlet') && (await v6Route(n2, 'fd47:0:0:1::/64')).includes('vxlan-v6.netlet'), 15_000);
+  const detail = await n1.ns.ip('-d', 'link', 'show', 'vxlan-v6.netlet');
+  t.match(detail, /mtu 1430 /, 'IPv6 VXLAN: MTU underlay − 70');
+  t.match(detail, /vxlan id 4096 local fd51::10 dev \S+ .*dstport 4789 nolearning/s, 'bound to the IPv6 InternalIP');
+  t.match(await v6Route(n1, 'fd47:0:0:2::/64'), /fd47:0:0:2::\/64 via fd47:0:0:2:: dev vxlan-v6\.netlet proto 88 metric 1024 onlink/, "route via n2's IPv6 tunnel address");
+  t.match(await n1.ns.exec('bridge', ['fdb', 'show', 'dev', 'vxlan-v6.netlet']), new RegExp(`${derivedVtepMac('n2')} dst fd52::20 self permanent`), 'FDB entry to the IPv6 InternalIP');
+
+  const addDual = async (n: LabNode, name: string, cidrs: string[]) => {
+    const ns = await lab.netns(name);
+    const reply = await runPlugin(plugin, n.ns.name, {
+      command: 'ADD',
+      containerID: `c-${name}`,
+      netns: `/var/run/netns/${ns.name}`,
+      ifname: 'eth0',
+      conf: { cniVersion: '1.1.0', name: 'tunnels6', type: 'netlet-cni', nodeName: n.name, ipam: { type: 'netlet-ipam', mode: 'podCIDR', podCIDRs: cidrs, dataDir: `${dataDir}/${n.name}` } },
+    });
+    if (reply.code !== 0) throw new Error(`ADD ${name}: ${JSON.stringify(reply.json)}`);
+    const ips = (reply.json.ips as Array<{ address: string }>).map((i) => i.address.split('/')[0]);
+    const mtu = reply.json.interfaces.find((i: { sandbox?: string }) => i.sandbox).mtu as number;
+    return { ns, v6: ips.find((i) => i.includes(':'))!, mtu };
+  };
+  const p1 = await addDual(n1, 'p1', ['10.247.1.0/24', 'fd47:0:0:1::/64']);
+  const p2 = await addDual(n2, 'p2', ['10.247.2.0/24', 'fd47:0:0:2::/64']);
+  t.same([p1.mtu, p2.mtu], [1430, 1430], 'dual-stack pods take the smaller tunnel MTU (IPv6 VXLAN: 1500 − 70)');
+  await eventually(async () => /1 received/.test(await p1.ns.exec('ping', ['-6', '-c', '1', '-W', '1', p2.v6], { allowFail: true })), 10_000);
+  const big = await p1.ns.exec('ping', ['-6', '-c', '1', '-W', '2', '-M', 'do', '-s', String(1430 - 48), p2.v6], { allowFail: true });
+  t.match(big, /1 received/, 'pod → pod over IPv6 across subnets: a DF ping of 1382 + 48 bytes gets through');
 });
