@@ -1,7 +1,7 @@
 // Tunnel devices over rtnetlink: VXLAN devices (created with their settings,
 // read back to tell whether an existing one still matches) and the IPIP
 // fallback device tunl0. Attribute numbers: include/uapi/linux/if_link.h
-// (IFLA_VXLAN_*) and if_tunnel.h (IFLA_IPTUN_*).
+// (IFLA_VXLAN_*, IFLA_INFO_*).
 import type { Rtnl } from './socket.ts';
 import { decodeAttrs, encodeAttrs, u8, u32 } from './attrs.ts';
 import type { AttrList } from './attrs.ts';
@@ -24,7 +24,6 @@ const IFLA_VXLAN_LOCAL = 4;
 const IFLA_VXLAN_LEARNING = 7;
 const IFLA_VXLAN_PORT = 15;
 const IFLA_VXLAN_LOCAL6 = 17;
-const IFLA_IPTUN_PMTUDISC = 10;
 
 export interface VxlanSpec {
   name: string;
@@ -108,15 +107,15 @@ export async function vxlanSettings(sock: Rtnl, name: string): Promise<VxlanSett
 /**
  * Makes sure the IPIP fallback device tunl0 exists. It belongs to the ipip
  * module (net/ipv4/ipip.c creates it in every namespace once the module is
- * loaded, and it cannot be deleted); asking to create an ipip link loads the
- * module, and EEXIST then only means it was already there. Path MTU
- * discovery on: the outer packet keeps DF so an underlay that cannot carry
- * it says so, instead of fragmenting every full-size packet.
+ * loaded, and it cannot be deleted); asking to create an ipip link named
+ * tunl0 loads the module, which makes the device, so the request itself
+ * then ends in EEXIST: that only means it is there. Its settings stay the
+ * module's (any remote, any local), which is what a tunnel to every peer needs.
  */
 export async function ensureTunl0(sock: Rtnl): Promise<void> {
   const attrs: AttrList = [
     [IFLA_IFNAME, 'tunl0'],
-    [IFLA_LINKINFO, [[IFLA_INFO_KIND, 'ipip'], [IFLA_INFO_DATA, [[IFLA_IPTUN_PMTUDISC, u8(1)]]]]],
+    [IFLA_LINKINFO, [[IFLA_INFO_KIND, 'ipip']]],
   ];
   try {
     await request('create ipip device tunl0', () =>
