@@ -60,6 +60,8 @@ export class VxlanMode implements RouteMode {
   readonly #netnsPath: string | undefined;
   #sock: Rtnl | undefined;
   #state: Partial<Record<Family, FamilyState>> = {};
+  /** Why a family has no device although this node has an InternalIP of it (shown as the skip reason of its prefixes). */
+  #problem: Partial<Record<Family, string>> = {};
 
   constructor(opts: RouteModeOptions = {}) {
     this.#vni = opts.vxlan?.vni ?? DEFAULT_VNI;
@@ -75,6 +77,7 @@ export class VxlanMode implements RouteMode {
     const sock = (this.#sock ??= openRtnl(this.#netnsPath));
     // Unknown self (its Node not in the store yet): no state, so routeTo skips; the devices stay as they are.
     const state: Partial<Record<Family, FamilyState>> = {};
+    const problem: Partial<Record<Family, string>> = {};
     for (const family of [4, 6] as const) {
       const local = self?.addresses[family];
       if (!self) continue;
@@ -83,9 +86,17 @@ export class VxlanMode implements RouteMode {
         await deleteLink(sock, VXLAN_DEVICE[family]);
         continue;
       }
-      state[family] = await this.#ensureDevice(sock, family, local, self);
+      try {
+        state[family] = await this.#ensureDevice(sock, family, local, self);
+      } catch (err) {
+        // An InternalIP on no device here is the Node's mistake, not a passing failure: that family's
+        // prefixes are skipped (and logged), the other family keeps working. Anything else fails the sync.
+        if ((err as { code?: string }).code !== 'ERR_ROUTES_UNDERLAY') throw err;
+        problem[family] = (err as Error).message;
+      }
     }
     this.#state = state;
+    this.#problem = problem;
   }
 
   async #ensureDevice(sock: Rtnl, family: Family, local: string, self: Peer): Promise<FamilyState> {
@@ -111,7 +122,7 @@ export class VxlanMode implements RouteMode {
 
   routeTo(dst: string, family: Family, peer: Peer): NodeRoute | { skip: string } {
     const state = this.#state[family];
-    if (!state) return { skip: `no ${VXLAN_DEVICE[family]}: this node has no IPv${family} InternalIP (or its Node is not known yet)` };
+    if (!state) return { skip: `no ${VXLAN_DEVICE[family]}: ${this.#problem[family] ?? `this node has no IPv${family} InternalIP (or its Node is not known yet)`}` };
     const underlay = peer.addresses[family];
     if (!underlay) return { skip: `node ${peer.name} has no IPv${family} InternalIP to tunnel to` };
     if (this.#sameSubnet(underlay, state)) return { dst, family, type: 'unicast', gateway: underlay };

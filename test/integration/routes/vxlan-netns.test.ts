@@ -196,4 +196,9 @@ t.test('vxlan over IPv6: vxlan-v6.netlet, dual-stack pods across subnets', { ski
   await eventually(async () => /1 received/.test(await p1.ns.exec('ping', ['-6', '-c', '1', '-W', '1', p2.v6], { allowFail: true })), 10_000);
   const big = await p1.ns.exec('ping', ['-6', '-c', '1', '-W', '2', '-M', 'do', '-s', String(1430 - 48), p2.v6], { allowFail: true });
   t.match(big, /1 received/, 'pod → pod over IPv6 across subnets: a DF ping of 1382 + 48 bytes gets through');
+
+  // A Node whose IPv6 InternalIP is on no device of the node: IPv6 prefixes are skipped, IPv4 keeps working.
+  store.upsert(node('n1', { internalIPs: ['192.168.51.10', 'fd51::99'], podCIDRs: ['10.247.1.0/24', 'fd47:0:0:1::/64'] }));
+  await eventually(async () => !(await v6Route(n1, 'fd47:0:0:2::/64')).includes('vxlan-v6.netlet'));
+  t.match(await n1.ns.ip('route', 'show', '10.247.2.0/24'), /via 10\.247\.2\.0 dev vxlan\.netlet/, 'a bad IPv6 InternalIP costs IPv6 its routes, not IPv4');
 });
