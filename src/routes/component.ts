@@ -10,14 +10,13 @@
 // place.
 
 import { Counter, Gauge } from 'prom-client';
-import { NetletError } from '../base/errors.ts';
 import { BoundedFrequencyRunner } from '../base/bounded-frequency-runner.ts';
 import type { Clock } from '../base/bounded-frequency-runner.ts';
 import type { Component, ComponentContext } from '../base/component.ts';
 import type { ObjectStore } from '../k8s/store.ts';
 import { applyRoutePlan } from './apply-plan.ts';
 import { assertUniqueSourceNames } from './merge-claims.ts';
-import { ROUTE_MODE_NAMES, routeMode } from './modes.ts';
+import { ROUTE_MODE_NAMES, assertRouteModeName, routeMode } from './modes.ts';
 import type { RouteMode, RouteModeOptions } from './modes.ts';
 import { planFromSources } from './route-planner.ts';
 import type { RouteSource, SkippedPrefix } from './route-source.ts';
@@ -82,9 +81,7 @@ export class RoutesComponent implements Component {
   constructor(ctx: RoutesContext, opts: RoutesComponentOptions = {}) {
     this.#ctx = ctx;
     const mode = opts.mode ?? 'direct';
-    if (typeof mode === 'string' && !(ROUTE_MODE_NAMES as readonly string[]).includes(mode)) {
-      throw new NetletError('ERR_ROUTE_MODE', `routes mode ${JSON.stringify(mode)} is not implemented (known: ${ROUTE_MODE_NAMES.join(', ')})`);
-    }
+    if (typeof mode === 'string') assertRouteModeName(mode);
     this.#modeChoice = mode;
     this.#modeOptions = opts.modeOptions ?? {};
     this.#store = new StoreRouteSource(ctx.store, ctx.nodeName);

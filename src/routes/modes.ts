@@ -51,8 +51,16 @@ export const directMode: RouteMode = {
 export const ROUTE_MODE_NAMES = ['direct', 'vxlan', 'ipip'] as const;
 export type RouteModeName = (typeof ROUTE_MODE_NAMES)[number];
 
+/** Refuses, by name, a mode netlet does not have. */
+export function assertRouteModeName(name: string): asserts name is RouteModeName {
+  if (!(ROUTE_MODE_NAMES as readonly string[]).includes(name)) {
+    throw new NetletError('ERR_ROUTE_MODE', `routes mode ${JSON.stringify(name)} is not implemented (known: ${ROUTE_MODE_NAMES.join(', ')})`);
+  }
+}
+
 /** The mode called `name`, built with `opts`; the tunnel modes are loaded only when asked for. */
 export async function routeMode(name: string, opts: RouteModeOptions = {}): Promise<RouteMode> {
+  assertRouteModeName(name);
   switch (name) {
     case 'direct':
       return directMode;
@@ -60,8 +68,6 @@ export async function routeMode(name: string, opts: RouteModeOptions = {}): Prom
       return new (await import('./vxlan-mode.ts')).VxlanMode(opts);
     case 'ipip':
       return new (await import('./ipip-mode.ts')).IpipMode(opts);
-    default:
-      throw new NetletError('ERR_ROUTE_MODE', `routes mode ${JSON.stringify(name)} is not implemented (known: ${ROUTE_MODE_NAMES.join(', ')})`);
   }
 }
 
