@@ -41,6 +41,7 @@ import type { Peer } from './peer.ts';
 import type { NodeRoute } from './route-table.ts';
 import { findUnderlay, keepOnlyAddress } from './tunnel-device.ts';
 import { VXLAN_DEVICE, VXLAN_OVERHEAD } from './tunnel-names.ts';
+import { derivedVtepMac } from './vtep-mac.ts';
 
 /** Calico's defaults (its FelixConfiguration vxlanVNI and vxlanPort). */
 export const DEFAULT_VNI = 4096;
@@ -75,19 +76,18 @@ export class VxlanMode implements RouteMode {
 
   async ensureDevices(self: Peer | undefined): Promise<void> {
     const sock = (this.#sock ??= openRtnl(this.#netnsPath));
-    // Unknown self (its Node not in the store yet): no state, so routeTo skips; the devices stay as they are.
     const state: Partial<Record<Family, FamilyState>> = {};
     const problem: Partial<Record<Family, string>> = {};
-    for (const family of [4, 6] as const) {
-      const local = self?.addresses[family];
-      if (!self) continue;
+    // Unknown self (its Node not in the store yet): no state, so routeTo skips; the devices stay as they are.
+    for (const family of self ? ([4, 6] as const) : []) {
+      const local = self!.addresses[family];
       if (!local) {
         // The node lost (or never had) an InternalIP of this family: its device has nothing to send from.
         await deleteLink(sock, VXLAN_DEVICE[family]);
         continue;
       }
       try {
-        state[family] = await this.#ensureDevice(sock, family, local, self);
+        state[family] = await this.#ensureDevice(sock, family, local, self!);
       } catch (err) {
         // An InternalIP on no device here is the Node's mistake, not a passing failure: that family's
         // prefixes are skipped (and logged), the other family keeps working. Anything else fails the sync.
@@ -103,7 +103,7 @@ export class VxlanMode implements RouteMode {
     const name = VXLAN_DEVICE[family];
     const underlay = await findUnderlay(sock, local);
     const mtu = underlay.mtu - VXLAN_OVERHEAD[family];
-    const mac = self.tunnel!.mac!;
+    const mac = self.tunnel?.mac ?? derivedVtepMac(self.name);
     const have = await vxlanSettings(sock, name);
     const fits = have && have.vni === this.#vni && have.port === this.#port && have.local === local && have.link === underlay.index && !have.learning;
     if (!fits) {
