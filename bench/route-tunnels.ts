@@ -260,7 +260,7 @@ async function main(): Promise<number> {
       const ipip = fmt(await runs(c.web1));
       row('ipip, netlet', ipip, `${(ipip.gbps / results['direct (host-gw, one link)'].gbps).toFixed(2)} of direct`);
     } else {
-      rows.push(['ipip, netlet', 'n/a', '', '', 'this kernel has no ipip (measure on a kernel with it)']);
+      rows.push(['ipip, netlet', 'n/a', '', '', 'this kernel has no ipip: bench/route-tunnels-uml.ts measures it in User-Mode Linux']);
     }
   } finally {
     process.off('SIGINT', onSignal);
