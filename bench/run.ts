@@ -3,7 +3,7 @@
 // Markdown tables they print, and writes one report with the machine that
 // produced it, plus the proxy sync-time chart.
 //
-//   npm run bench -- [--only iperf,proxy,watch,state,api,cni,ipam,dns] [--quick | --full] [--out DIR]
+//   npm run bench -- [--only iperf,routes,proxy,watch,state,api,cni,ipam,dns] [--quick | --full] [--out DIR]
 //
 // --quick  small sizes, for a fast look (a couple of minutes)
 // (none)   the default sizes: the whole run fits in 10 minutes on 2 cores

@@ -9,7 +9,7 @@ DEBIAN_PACKAGES=(
   iproute2 iptables ipset nftables conntrack kmod procps
   user-mode-linux ipvsadm
   bind9-dnsutils dnsperf dnsmasq-base knot
-  iperf3 curl netcat-openbsd iputils-ping
+  iperf3 curl netcat-openbsd iputils-ping ethtool
   containerd runc busybox-static containernetworking-plugins
   python3 make g++ libc6-dev
   bird2 gobgpd openssl

@@ -33,6 +33,14 @@ export const PARTS: Part[] = [
     cleanupArgs: ['--down'],
   },
   {
+    name: 'route tunnels (pod → pod per route mode beside the hand-built tunnel and direct; programming latency)',
+    group: 'routes',
+    script: 'bench/route-tunnels.ts',
+    args: (m) => by(m, ['--seconds', '2', '--repeat', '1', '--latency', '2'], ['--seconds', '3', '--repeat', '5', '--latency', '5'], ['--seconds', '5', '--repeat', '7', '--latency', '10']),
+    timeoutSeconds: 300,
+    cleanupArgs: ['--down'],
+  },
+  {
     name: 'iptables sync (full, partial, restore floor)',
     group: 'proxy',
     script: 'bench/iptables-sync.ts',

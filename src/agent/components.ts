@@ -16,7 +16,10 @@ export async function createComponents(ctx: AgentContext, from: { connection?: C
     const { ProxierComponent } = await import('../proxier/component.ts');
     components.push(new ProxierComponent(ctx, { proxy: proxierOptions(ctx.config), backend }));
   }
-  if (ctx.config.routes.enabled) components.push(new (await import('../routes/component.ts')).RoutesComponent(ctx, { mode: ctx.config.routes.mode }));
+  if (ctx.config.routes.enabled) {
+    const { mode, encapsulation, vxlan } = ctx.config.routes;
+    components.push(new (await import('../routes/component.ts')).RoutesComponent(ctx, { mode, modeOptions: { encapsulation, vxlan } }));
+  }
   if (ctx.config.dns.enabled) {
     const { corefile, listen, clusterDomain } = ctx.config.dns;
     components.push(new (await import('../dns/component.ts')).DnsComponent(ctx, { corefile, listen, clusterDomain }));

@@ -114,7 +114,25 @@ export const configSchema: Section = {
       doc: "Routes to other nodes' pod blocks.",
       fields: {
         enabled: { type: 'boolean', default: false, doc: "Install routes to other nodes' blocks or podCIDRs." },
-        mode: { type: 'string', default: 'direct', oneOf: ['direct'], doc: 'How other nodes are reached: direct (host-gw).' },
+        mode: {
+          type: 'string',
+          default: 'direct',
+          oneOf: ['direct', 'vxlan', 'ipip'],
+          doc: 'How other nodes are reached: direct (host-gw: every node on one link), vxlan (device vxlan.netlet / vxlan-v6.netlet) or ipip (tunl0, IPv4 only). Pods created by netlet-cni without an mtu in its config get the tunnel\'s MTU.',
+        },
+        encapsulation: {
+          type: 'string',
+          default: 'always',
+          oneOf: ['always', 'cross-subnet'],
+          doc: "vxlan and ipip: tunnel to every node (always), or only to nodes outside this node's subnet, reaching the others with plain routes (cross-subnet, Calico's CrossSubnet).",
+        },
+        vxlan: {
+          doc: 'The VXLAN device (routes.mode vxlan); defaults as Calico.',
+          fields: {
+            vni: { type: 'number', default: 4096, min: 1, max: 16777215, doc: 'VXLAN network identifier, the same on every node.' },
+            port: { type: 'number', default: 4789, min: 1, max: 65535, doc: 'UDP port the VXLAN packets are sent to and received on, the same on every node.' },
+          },
+        },
       },
     },
   },
@@ -150,7 +168,7 @@ export interface AgentConfig {
   };
   dns: { enabled: boolean; corefile: string; listen: string; clusterDomain: string; /** ms */ lameduck: number };
   cni: { serve: boolean; socket: string; kubeconfig: string };
-  routes: { enabled: boolean; mode: 'direct' };
+  routes: { enabled: boolean; mode: 'direct' | 'vxlan' | 'ipip'; encapsulation: 'always' | 'cross-subnet'; vxlan: { vni: number; port: number } };
 }
 
 /** Values given on the command line win over the file. */

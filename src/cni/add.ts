@@ -22,6 +22,7 @@ import { mergeResults } from './result.ts';
 import { refuseOwnNetns } from './own-netns.ts';
 import type { CniResult } from './result.ts';
 import { bridgeMode } from './bridge-mode.ts';
+import { podMtu } from './pod-mtu.ts';
 import { routedMode } from './routed-mode.ts';
 import type { Mode } from './dataplane.ts';
 
@@ -36,7 +37,7 @@ export function openNetns(path: string): number {
   }
 }
 
-export async function cmdAdd(env: CniEnv, conf: NetConf, ipam: Ipam): Promise<CniResult> {
+export async function cmdAdd(env: CniEnv, given: NetConf, ipam: Ipam): Promise<CniResult> {
   const undo = new UndoStack();
   const id = attachmentOf(env);
   let netnsFd = -1;
@@ -52,6 +53,7 @@ export async function cmdAdd(env: CniEnv, conf: NetConf, ipam: Ipam): Promise<Cn
 
     host = openRtnl();
     pod = openRtnl(env.netns);
+    const conf = given.mtu ? given : { ...given, mtu: await podMtu(host) };
     const hostName = hostVethName(id);
     const veth = { name: hostName, peerName: env.ifname, peerNetnsFd: netnsFd, mtu: conf.mtu };
     try {
@@ -85,7 +87,7 @@ export async function cmdAdd(env: CniEnv, conf: NetConf, ipam: Ipam): Promise<Cn
       routes: wiring.routes,
       dns: conf.dns,
     };
-    return mergeResults(conf.prevResult, mine);
+    return mergeResults(given.prevResult, mine);
   } catch (err) {
     await undo.run();
     throw err;

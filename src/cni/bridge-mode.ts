@@ -12,6 +12,7 @@ import {
   listRoutes,
   setHairpin,
   setLinkUp,
+  setMtu,
 } from '../netlink/index.ts';
 import { CniCode, CniError } from './errors.ts';
 import { defaultDst, prefixOf } from './dataplane.ts';
@@ -21,6 +22,11 @@ export const bridgeMode: Mode = {
   async attach(ctx: AttachContext): Promise<Wiring> {
     const { conf, host, pod, hostVeth, podIf, allocs } = ctx;
     const br = await ensureBridge(host, conf.bridge, conf.mtu);
+    // The bridge routes the node's traffic to its pods: made when the first
+    // pod got a smaller MTU (a tunnel over a 1500-byte underlay that later
+    // became 9000), it would refuse every packet bigger than that to later
+    // pods. Raised, never lowered: older pods keep their own, smaller, MTU.
+    if (br.mtu < conf.mtu) await setMtu(host, br.index, conf.mtu);
     // The gateway address stays on the bridge for every later pod of the
     // block: it is shared, so it is never undone per pod.
     for (const a of allocs) {

@@ -10,6 +10,7 @@ import { CniCode, CniError } from './errors.ts';
 import { attachmentOf, hostVethName } from './attachment.ts';
 import { modes, openNetns } from './add.ts';
 import { ipOf } from './dataplane.ts';
+import { podMtu } from './pod-mtu.ts';
 
 export async function cmdCheck(env: CniEnv, conf: NetConf, ipam: Ipam): Promise<void> {
   const id = attachmentOf(env);
@@ -33,7 +34,8 @@ export async function cmdCheck(env: CniEnv, conf: NetConf, ipam: Ipam): Promise<
     const podIf = await linkByName(pod, env.ifname);
     if (!podIf) throw new CniError(CniCode.checkFailed, `${env.ifname} is missing in the pod`);
     if (!podIf.up) throw new CniError(CniCode.checkFailed, `${env.ifname} is down in the pod`);
-    if (podIf.mtu !== conf.mtu) throw new CniError(CniCode.checkFailed, `${env.ifname} has MTU ${podIf.mtu}, config says ${conf.mtu}`);
+    const mtu = conf.mtu || (await podMtu(host));
+    if (podIf.mtu !== mtu) throw new CniError(CniCode.checkFailed, `${env.ifname} has MTU ${podIf.mtu}, ${conf.mtu ? 'config says' : "the node's tunnel MTU is"} ${mtu}`);
     await modes[conf.mode].check({ conf, host, pod, netnsPath: env.netns, hostVeth, podIf, allocs });
   } finally {
     if (host) closeRtnl(host);

@@ -5,7 +5,8 @@
 //   {"cniVersion":"1.0.0","name":"netlet","type":"netlet-cni",
 //    "mode":"bridge",          // "bridge" (default) | "routed" (Calico style: /32 routes, proxy ARP)
 //    "bridge":"netlet0",       // bridge mode: the bridge holding the gateway addresses
-//    "mtu":1500, "hairpinMode":true, "nodeName":"node-a",
+//    "mtu":1500,               // absent or 0: the MTU of netlet's tunnel device, else 1500 (pod-mtu.ts)
+//    "hairpinMode":true, "nodeName":"node-a",
 //    "ipam":{…see src/ipam/config.ts…}, "dns":{…}}
 import { CniCode, CniError } from './errors.ts';
 import type { CniCommand } from './env.ts';
@@ -22,6 +23,7 @@ export interface NetConf {
   type: string;
   mode: Mode;
   bridge: string;
+  /** 0 when the config gives none: the plugin then uses the tunnel's MTU (pod-mtu.ts). */
   mtu: number;
   hairpinMode: boolean;
   /** '' when not set: the plugin then uses the host name. */
@@ -79,9 +81,9 @@ export function parseNetConf(raw: unknown, command: CniCommand): NetConf {
   if (mode !== 'bridge' && mode !== 'routed') throw invalid('mode', `must be "bridge" or "routed", got ${JSON.stringify(mode)}`);
   const bridge = raw.bridge ?? DEFAULTS.bridge;
   if (typeof bridge !== 'string' || !/^[^\s/:]{1,15}$/.test(bridge)) throw invalid('bridge', `must be an interface name of 1-15 characters, got ${JSON.stringify(bridge)}`);
-  const mtu = raw.mtu ?? DEFAULTS.mtu;
-  // 68: the IPv4 minimum (RFC 791); 65535: the largest a veth takes.
-  if (typeof mtu !== 'number' || !Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw invalid('mtu', `must be an integer between 68 and 65535, got ${JSON.stringify(mtu)}`);
+  const mtu = raw.mtu ?? 0;
+  // 68: the IPv4 minimum (RFC 791); 65535: the largest a veth takes. 0 (or no key) asks for the tunnel's MTU, as Calico's "mtu": 0.
+  if (typeof mtu !== 'number' || !Number.isInteger(mtu) || (mtu !== 0 && mtu < 68) || mtu > 65535) throw invalid('mtu', `must be 0 (automatic) or an integer between 68 and 65535, got ${JSON.stringify(mtu)}`);
   const hairpinMode = raw.hairpinMode ?? DEFAULTS.hairpinMode;
   if (typeof hairpinMode !== 'boolean') throw invalid('hairpinMode', 'must be true or false');
   const nodeName = raw.nodeName ?? '';

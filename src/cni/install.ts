@@ -143,7 +143,9 @@ export function defaultConflist(o: { name?: string; mode?: 'bridge' | 'routed'; 
   const ipam: Record<string, unknown> = { type: 'netlet-ipam', pools: o.pools.map((cidr) => ({ cidr })) };
   if (o.dataDir) ipam.dataDir = o.dataDir;
   if (o.blocksFile) ipam.blocksFile = o.blocksFile;
-  const plugin: Record<string, unknown> = { type: 'netlet-cni', mode: o.mode ?? 'bridge', mtu: o.mtu ?? 1500, ipam };
+  // No mtu unless asked for: the plugin then follows the node's tunnel (cni/pod-mtu.ts).
+  const plugin: Record<string, unknown> = { type: 'netlet-cni', mode: o.mode ?? 'bridge', ipam };
+  if (o.mtu) plugin.mtu = o.mtu;
   if ((o.mode ?? 'bridge') === 'bridge') plugin.bridge = o.bridge ?? 'netlet0';
   if (o.nodeName) plugin.nodeName = o.nodeName;
   const plugins: unknown[] = [plugin];

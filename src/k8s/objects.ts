@@ -108,7 +108,16 @@ export interface Node {
   /** status condition Ready == True */
   ready: boolean;
   labels: Record<string, string>;
+  /**
+   * The node's VXLAN device MAC when the Node publishes one (annotation
+   * VXLAN_MAC_ANNOTATION, a unicast MAC); absent otherwise, and then every
+   * node derives the same MAC from the node's name (routes/vtep-mac.ts).
+   */
+  vxlanMac?: string;
 }
+
+/** The annotation a Node may publish its VXLAN device MAC in. */
+export const VXLAN_MAC_ANNOTATION = 'netlet.io/vxlan-mac';
 
 export interface Pod {
   kind: 'Pod';

@@ -8,3 +8,4 @@ export * from './neighbours.ts';
 export * from './sysctl.ts';
 export * from './ip.ts';
 export { NetlinkError, errnoOf } from './errors.ts';
+export * from './tunnels.ts';

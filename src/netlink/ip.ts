@@ -85,3 +85,6 @@ export function networkOf(text: string): string {
 export function formatMac(buf: Buffer | undefined): string {
   return buf ? Array.from(buf, (b) => b.toString(16).padStart(2, '0')).join(':') : '';
 }
+
+/** "66:0a:…" → its six bytes. */
+export const macToBuffer = (mac: string): Buffer => Buffer.from(mac.split(':').map((h) => parseInt(h, 16)));

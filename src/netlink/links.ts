@@ -33,6 +33,8 @@ export interface LinkInfo {
   master: number;
   /** rtnl kind: 'veth', 'bridge', … ('' for physical or unknown). */
   kind: string;
+  /** IFLA_IFALIAS, '' when none. */
+  alias: string;
 }
 
 /** struct ifinfomsg: family, pad, type, index, flags, change. */
@@ -58,6 +60,7 @@ function toLinkInfo(msg: rt.LinkMessage): LinkInfo {
     up: Boolean(msg.data.flags?.up),
     master: a.master ?? 0,
     kind: kind ?? '',
+    alias: a.ifalias ?? '',
   };
 }
 
@@ -197,11 +200,11 @@ export async function setAlias(sock: Rtnl, index: number, alias: string): Promis
 }
 
 /** Devices whose alias starts with `prefix`. */
-export async function linksByAliasPrefix(sock: Rtnl, prefix: string): Promise<Array<LinkInfo & { alias: string }>> {
-  const out: Array<LinkInfo & { alias: string }> = [];
+export async function linksByAliasPrefix(sock: Rtnl, prefix: string): Promise<LinkInfo[]> {
+  const out: LinkInfo[] = [];
   for (const m of await sock.getLinks()) {
     const alias = m.attrs.ifalias;
-    if (alias && alias.startsWith(prefix)) out.push({ ...toLinkInfo(m), alias });
+    if (alias && alias.startsWith(prefix)) out.push(toLinkInfo(m));
   }
   return out;
 }

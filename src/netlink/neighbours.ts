@@ -6,7 +6,7 @@
 import type { Rtnl } from './socket.ts';
 import { isErrno, request } from './errors.ts';
 import { familyOfAddress } from '../base/family.ts';
-import { afOf, bufferToIp, formatMac, ipToBuffer } from './ip.ts';
+import { afOf, bufferToIp, formatMac, ipToBuffer, macToBuffer } from './ip.ts';
 
 const NLM_F_CREATE = 0x400;
 const NLM_F_REPLACE = 0x100;
@@ -21,7 +21,14 @@ export interface NeighbourInfo {
   proxy: boolean;
 }
 
-const macToBuffer = (mac: string): Buffer => Buffer.from(mac.split(':').map((h) => parseInt(h, 16)));
+
+/** A forwarding entry of a VXLAN device: frames for `mac` go to the remote VTEP `dst`. */
+export interface FdbEntry {
+  mac: string;
+  /** The remote VTEP's underlay address; '' for an entry without one. */
+  dst: string;
+  permanent: boolean;
+}
 
 /** Adds or replaces a permanent neighbour entry: `ip` is at `mac` on the device. */
 export async function replaceNeighbour(sock: Rtnl, ifindex: number, ip: string, mac: string): Promise<void> {
@@ -90,6 +97,16 @@ export async function listNeighbours(sock: Rtnl, ifindex?: number): Promise<Neig
       permanent: Boolean(m.data.state?.permanent),
       proxy: Boolean(m.data.flags?.proxy),
     });
+  }
+  return out;
+}
+
+/** The forwarding (FDB) entries of one device, as `bridge fdb show dev DEV` lists them. */
+export async function listFdb(sock: Rtnl, ifindex: number): Promise<FdbEntry[]> {
+  const out: FdbEntry[] = [];
+  for (const m of await sock.getNeighbors({ family: AF_BRIDGE })) {
+    if (m.data.family !== AF_BRIDGE || m.data.ifindex !== ifindex || !m.attrs.lladdr) continue;
+    out.push({ mac: formatMac(m.attrs.lladdr), dst: m.attrs.dst ? bufferToIp(m.attrs.dst) : '', permanent: Boolean(m.data.state?.permanent) });
   }
   return out;
 }

@@ -16,7 +16,8 @@ import type { RouteTable } from './route-table.ts';
  * main table, `modes` to every mode netlet knows (cleanup runs without the
  * agent's config, and a node may have run another mode before).
  */
-export async function removeNodeRoutes(log: Logger, table?: RouteTable, modes: readonly RouteMode[] = knownRouteModes()): Promise<number> {
+export async function removeNodeRoutes(log: Logger, table?: RouteTable, givenModes?: readonly RouteMode[]): Promise<number> {
+  const modes = givenModes ?? (await knownRouteModes());
   let t = table;
   if (!t) {
     const { NetlinkRouteTable } = await import('./netlink-route-table.ts');

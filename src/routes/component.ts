@@ -16,8 +16,8 @@ import type { Component, ComponentContext } from '../base/component.ts';
 import type { ObjectStore } from '../k8s/store.ts';
 import { applyRoutePlan } from './apply-plan.ts';
 import { assertUniqueSourceNames } from './merge-claims.ts';
-import { routeMode } from './modes.ts';
-import type { RouteMode } from './modes.ts';
+import { ROUTE_MODE_NAMES, assertRouteModeName, routeMode } from './modes.ts';
+import type { RouteMode, RouteModeOptions } from './modes.ts';
 import { planFromSources } from './route-planner.ts';
 import type { RouteSource, SkippedPrefix } from './route-source.ts';
 import { RouteSyncer } from './route-syncer.ts';
@@ -29,6 +29,8 @@ export type RoutesContext = ComponentContext & { store: ObjectStore };
 export interface RoutesComponentOptions {
   /** routes.mode: how other nodes' prefixes are reached (default direct), by name or as a built mode. */
   mode?: string | RouteMode;
+  /** What a mode given by name is built with (encapsulation, VXLAN settings, the namespace to program). */
+  modeOptions?: RouteModeOptions;
   /** Sources beside the store's (routes learned over BGP; a fake in tests). */
   sources?: RouteSource[];
   /** The table to program; default: the main table of the agent's network namespace, over netlink. */
@@ -49,8 +51,13 @@ const FAILED_SYNC_RETRY_MAX_MS = 30_000;
 export class RoutesComponent implements Component {
   readonly name = 'routes';
   readonly #ctx: RoutesContext;
-  readonly #mode: RouteMode;
+  readonly #modeChoice: string | RouteMode;
+  readonly #modeOptions: RouteModeOptions;
+  #mode!: RouteMode;
+  readonly #store: StoreRouteSource;
   readonly #sources: RouteSource[];
+  /** The other modes' devices are removed once, after the first sync that worked (a mode switch leaves nothing behind). */
+  #othersCleaned = false;
   readonly #resyncMs: number;
   readonly #debounceMs: number;
   readonly #clock: Clock | undefined;
@@ -74,8 +81,11 @@ export class RoutesComponent implements Component {
   constructor(ctx: RoutesContext, opts: RoutesComponentOptions = {}) {
     this.#ctx = ctx;
     const mode = opts.mode ?? 'direct';
-    this.#mode = typeof mode === 'string' ? routeMode(mode) : mode;
-    this.#sources = [new StoreRouteSource(ctx.store, ctx.nodeName), ...(opts.sources ?? [])];
+    if (typeof mode === 'string') assertRouteModeName(mode);
+    this.#modeChoice = mode;
+    this.#modeOptions = opts.modeOptions ?? {};
+    this.#store = new StoreRouteSource(ctx.store, ctx.nodeName);
+    this.#sources = [this.#store, ...(opts.sources ?? [])];
     assertUniqueSourceNames(this.#sources);
     this.#table = opts.table;
     this.#ownsTable = !opts.table;
@@ -87,6 +97,7 @@ export class RoutesComponent implements Component {
   }
 
   async start(): Promise<void> {
+    this.#mode = typeof this.#modeChoice === 'string' ? await routeMode(this.#modeChoice, this.#modeOptions) : this.#modeChoice;
     const { NetlinkRouteTable } = await import('./netlink-route-table.ts');
     this.#table ??= new NetlinkRouteTable();
     this.#syncer = new RouteSyncer(this.#table, this.#ctx.log);
@@ -112,6 +123,7 @@ export class RoutesComponent implements Component {
     this.#stopped = true;
     for (const unwatch of this.#unwatch) unwatch();
     await this.#runner?.stop();
+    this.#mode?.close?.();
     if (this.#ownsTable) this.#table?.close();
   }
 
@@ -146,11 +158,11 @@ export class RoutesComponent implements Component {
     const { log } = this.#ctx;
     try {
       // Inside the try: a source whose claims() throws fails the sync like a failing table does (counted, retried).
-      const plan = planFromSources(this.#sources, this.#mode);
+      const { plan, result: r } = await applyRoutePlan(() => planFromSources(this.#sources, this.#mode), this.#store.self(), this.#mode, this.#syncer!);
       this.#installed.set(plan.routes.length);
       this.#reportSkipped(plan.skipped);
-      const r = await applyRoutePlan(plan, this.#mode, this.#syncer!);
       this.#failures = 0;
+      if (!this.#othersCleaned && typeof this.#modeChoice === 'string') await this.#cleanOtherModes();
       if (r.errors.length) {
         this.#syncErrors.inc(r.errors.length);
         // Retry sooner than the next full resync (a next hop may just not be reachable yet), backing off
@@ -166,6 +178,25 @@ export class RoutesComponent implements Component {
       log.error({ err: (err as Error).message }, 'routes: sync failed');
       this.#runner!.retryAfter(Math.min(1000 * 2 ** this.#failures, FAILED_SYNC_RETRY_MAX_MS));
     }
+  }
+
+  /**
+   * Removes what the other modes left (a node switched from vxlan to direct
+   * keeps no VXLAN device). After the first sync, so that the routes of the
+   * old mode are already replaced when its devices go. A failure is logged
+   * and tried again on the next sync.
+   */
+  async #cleanOtherModes(): Promise<void> {
+    for (const name of ROUTE_MODE_NAMES) {
+      if (name === this.#mode.name) continue;
+      try {
+        await (await routeMode(name, this.#modeOptions)).cleanup?.();
+      } catch (err) {
+        this.#ctx.log.warn({ mode: name, err: (err as Error).message }, 'routes: could not remove the state of another mode');
+        return;
+      }
+    }
+    this.#othersCleaned = true;
   }
 
   /** Logs the prefixes without a route when that list changed, not on every sync. */

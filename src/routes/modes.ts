@@ -3,7 +3,9 @@
 // kernel state beside the routes, through optional hooks the component calls
 // on every sync, in this order (apply-plan.ts):
 //
-//   ensureDevices()        create or repair the mode's devices
+//   ensureDevices(self)    create or repair the mode's devices for this node
+//   (the plan is made: routeTo per prefix, which may use what ensureDevices
+//    learnt of the kernel: which devices exist, this node's own subnet)
 //   syncNeighbours(peers)  per-peer neighbour/FDB entries, exactly these peers'
 //   (the routes are applied)
 //
@@ -26,29 +28,9 @@
 // where prefixes are, the mode still says how to get there.
 
 import { NetletError } from '../base/errors.ts';
-import type { Peer } from './peer.ts';
-import type { Family, NodeRoute } from './route-table.ts';
+import type { RouteMode, RouteModeOptions } from './route-mode.ts';
 
-export interface RouteMode {
-  readonly name: string;
-  /** The route to `dst` (a prefix of `peer`), or a reason why there is none. */
-  routeTo(dst: string, family: Family, peer: Peer): NodeRoute | { skip: string };
-  /**
-   * Creates or repairs the devices the mode's routes name. Called before
-   * every apply, so it must be idempotent and cheap when all is in place; a
-   * throw fails the sync (routes naming a missing device could not be added).
-   */
-  ensureDevices?(): Promise<void>;
-  /**
-   * Makes the mode's per-peer entries (neighbours, FDB) exactly those of
-   * `peers`, the peers of the routes about to be applied: adds and updates
-   * before the routes that need them, removes those of peers no longer
-   * routed to. A throw fails the sync.
-   */
-  syncNeighbours?(peers: readonly Peer[]): Promise<void>;
-  /** Removes the mode's devices and entries; called by `netlet cleanup` after the routes are gone. */
-  cleanup?(): Promise<void>;
-}
+export type { RouteMode, RouteModeOptions };
 
 /**
  * host-gw (flannel's name): the peer's InternalIP must be on a shared link,
@@ -66,13 +48,30 @@ export const directMode: RouteMode = {
   },
 };
 
-/** Every mode netlet knows: `netlet cleanup` cleans all of them, whatever the config said when the state was made. */
-export function knownRouteModes(): RouteMode[] {
-  return [directMode];
+export const ROUTE_MODE_NAMES = ['direct', 'vxlan', 'ipip'] as const;
+export type RouteModeName = (typeof ROUTE_MODE_NAMES)[number];
+
+/** Refuses, by name, a mode netlet does not have. */
+export function assertRouteModeName(name: string): asserts name is RouteModeName {
+  if (!(ROUTE_MODE_NAMES as readonly string[]).includes(name)) {
+    throw new NetletError('ERR_ROUTE_MODE', `routes mode ${JSON.stringify(name)} is not implemented (known: ${ROUTE_MODE_NAMES.join(', ')})`);
+  }
 }
 
-export function routeMode(name: string): RouteMode {
-  const mode = knownRouteModes().find((m) => m.name === name);
-  if (mode) return mode;
-  throw new NetletError('ERR_ROUTE_MODE', `routes mode ${JSON.stringify(name)} is not implemented (known: ${knownRouteModes().map((m) => m.name).join(', ')})`);
+/** The mode called `name`, built with `opts`; the tunnel modes are loaded only when asked for. */
+export async function routeMode(name: string, opts: RouteModeOptions = {}): Promise<RouteMode> {
+  assertRouteModeName(name);
+  switch (name) {
+    case 'direct':
+      return directMode;
+    case 'vxlan':
+      return new (await import('./vxlan-mode.ts')).VxlanMode(opts);
+    case 'ipip':
+      return new (await import('./ipip-mode.ts')).IpipMode(opts);
+  }
+}
+
+/** Every mode netlet knows: `netlet cleanup` cleans all of them, whatever the config said when the state was made. */
+export async function knownRouteModes(opts: RouteModeOptions = {}): Promise<RouteMode[]> {
+  return Promise.all(ROUTE_MODE_NAMES.map((n) => routeMode(n, opts)));
 }

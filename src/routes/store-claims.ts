@@ -5,6 +5,7 @@
 import { familyOf } from '../base/family.ts';
 import type { IPAMBlock, Node } from '../k8s/objects.ts';
 import { peerOfNode } from './peer.ts';
+import type { Peer } from './peer.ts';
 import { byPrefixThenNode } from './route-source.ts';
 import type { RouteClaim, SourceClaims } from './route-source.ts';
 
@@ -17,6 +18,8 @@ export interface StoreInput {
 export interface StoreClaims extends SourceClaims {
   /** Where the claimed prefixes came from. */
   basis: 'blocks' | 'podCIDRs';
+  /** This node as its peers see it (their tunnels end at its tunnel addresses); absent while its Node is unknown. */
+  self?: Peer;
 }
 
 /**
@@ -41,9 +44,9 @@ export function claimsFromStore(input: StoreInput): StoreClaims {
   // Deterministic output, and a deterministic winner when two nodes claim one prefix (a podCIDR misconfiguration).
   prefixes.sort(byPrefixThenNode);
 
-  const claims: RouteClaim[] = [];
   const skipped: StoreClaims['skipped'] = [];
   const seen = new Map<string, string>();
+  const owned: Array<{ dst: string; node: string; family: 4 | 6 }> = [];
   for (const { dst, node } of prefixes) {
     const first = seen.get(dst);
     if (first !== undefined) {
@@ -56,6 +59,21 @@ export function claimsFromStore(input: StoreInput): StoreClaims {
       skipped.push({ dst, node, reason: `${dst} is not a CIDR` });
       continue;
     }
+    owned.push({ dst, node, family });
+  }
+
+  // A peer is made once all its prefixes are known: its tunnel address comes from them.
+  const prefixesOf = new Map<string, string[]>();
+  for (const o of owned) prefixesOf.set(o.node, [...(prefixesOf.get(o.node) ?? []), o.dst]);
+  const peers = new Map<string, Peer>();
+  const peerOf = (n: Node): Peer => {
+    let p = peers.get(n.meta.name);
+    if (!p) peers.set(n.meta.name, (p = peerOfNode(n, prefixesOf.get(n.meta.name))));
+    return p;
+  };
+
+  const claims: RouteClaim[] = [];
+  for (const { dst, node, family } of owned) {
     if (node === input.nodeName) {
       claims.push({ dst, family, node });
       continue;
@@ -65,7 +83,8 @@ export function claimsFromStore(input: StoreInput): StoreClaims {
       skipped.push({ dst, node, reason: `node ${node} is not known` });
       continue;
     }
-    claims.push({ dst, family, node, peer: peerOfNode(owner) });
+    claims.push({ dst, family, node, peer: peerOf(owner) });
   }
-  return { claims, skipped, basis };
+  const me = nodes.get(input.nodeName);
+  return { claims, skipped, basis, ...(me ? { self: peerOf(me) } : {}) };
 }

@@ -2,6 +2,7 @@
 // decides which node each prefix belongs to).
 
 import type { ObjectStore } from '../k8s/store.ts';
+import type { Peer } from './peer.ts';
 import type { RouteSource } from './route-source.ts';
 import { claimsFromStore } from './store-claims.ts';
 import type { StoreClaims } from './store-claims.ts';
@@ -31,6 +32,11 @@ export class StoreRouteSource implements RouteSource {
 
   claims(): StoreClaims {
     return claimsFromStore({ nodeName: this.#nodeName, nodes: this.#store.list('Node'), blocks: this.#store.list('IPAMBlock') });
+  }
+
+  /** This node as its peers see it (claimsFromStore's `self`), for the mode's devices. */
+  self(): Peer | undefined {
+    return this.claims().self;
   }
 
   watch(onChange: () => void): () => void {

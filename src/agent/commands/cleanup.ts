@@ -6,8 +6,10 @@ const HELP = `usage: netlet cleanup [--kube-proxy]
 
 Removes the service proxy's iptables chains and the jumps to them (nat,
 filter and mangle tables; IPv4 and IPv6; the nft and the legacy backend),
-its nftables tables (ip netlet, ip6 netlet), and the routes to other nodes'
-pod blocks netlet installed (its own route protocol only). netlet's chains
+its nftables tables (ip netlet, ip6 netlet), the routes to other nodes'
+pod blocks netlet installed (its own route protocol only) and its tunnel
+devices (vxlan.netlet and vxlan-v6.netlet deleted; tunl0, which cannot be
+deleted, set down and bare when netlet marked it as its own). netlet's chains
 have kube-proxy's names, so this also removes what kube-proxy's iptables
 mode left. Every other rule, table and route is left alone.
 
@@ -45,7 +47,7 @@ export const cleanupCommand: Command = {
       const { removeNodeRoutes } = await import('../../routes/cleanup.ts');
       const { silentLogger } = await import('../../base/log.ts');
       const removed = await removeNodeRoutes(silentLogger);
-      process.stdout.write(`routes: removed ${removed} route${removed === 1 ? '' : 's'} to other nodes\n`);
+      process.stdout.write(`routes: removed ${removed} route${removed === 1 ? '' : 's'} to other nodes, and netlet's tunnel devices\n`);
     } catch (err) {
       failed = true;
       process.stderr.write(`routes: ${(err as Error).message}\n`);

@@ -3,11 +3,11 @@ import { NetletError } from '../../base/errors.ts';
 import { parseCommandLine } from '../command.ts';
 import type { Command } from '../command.ts';
 import { DEMO_DIR, demoNamespaces, teardown } from '../demo/lab.ts';
-import { DEMO_PROXY_MODES, NODES, PODS } from '../demo/layout.ts';
-import type { DemoProxyMode } from '../demo/layout.ts';
-import { attachPods, buildTopology, checks, startAgents, startWebServers, waitForAgents, writeManifests } from '../demo/steps.ts';
+import { DEMO_PROXY_MODES, DEMO_ROUTE_MODES, NODES, PODS } from '../demo/layout.ts';
+import type { DemoProxyMode, DemoRouteMode } from '../demo/layout.ts';
+import { attachPods, buildTopology, checks, kernelHasIpip, startAgents, startWebServers, waitForAgents, waitForRoutes, writeManifests } from '../demo/steps.ts';
 
-const HELP = `usage: netlet demo [--proxy-mode iptables|nftables] [--keep | --down]
+const HELP = `usage: netlet demo [--proxy-mode iptables|nftables] [--routes direct|vxlan|ipip] [--keep | --down]
 
 Builds a two-node cluster in network namespaces on this machine (root
 needed): pods get their network from netlet-cni, each node runs a netlet
@@ -15,6 +15,10 @@ agent from a manifest folder, then the demo checks services, NodePorts and
 DNS from inside the pods, and removes everything again.
 
   --proxy-mode MODE  the agents' service proxy: iptables (default) or nftables
+  --routes MODE      how pods reach the other node: direct (default: both nodes
+                     on one link), or vxlan / ipip (the nodes in two subnets
+                     behind a router that does not route pod addresses, so
+                     only the tunnel joins the pods; ipip needs a kernel with ipip)
   --keep             leave the cluster running for exploring (remove it with --down)
   --down             remove a kept (or interrupted) demo
 `;
@@ -46,7 +50,7 @@ export const demoCommand: Command = {
   async run(argv: string[]): Promise<number> {
     const { values } = parseCommandLine(
       argv,
-      { 'proxy-mode': { type: 'string', default: 'iptables' }, keep: { type: 'boolean' }, down: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      { 'proxy-mode': { type: 'string', default: 'iptables' }, routes: { type: 'string', default: 'direct' }, keep: { type: 'boolean' }, down: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
       HELP,
     );
     if (values.help) {
@@ -57,6 +61,10 @@ export const demoCommand: Command = {
     if (!DEMO_PROXY_MODES.includes(proxyMode)) {
       throw new NetletError('ERR_USAGE', `--proxy-mode must be ${DEMO_PROXY_MODES.join(' or ')}, got ${JSON.stringify(proxyMode)}\n${HELP}`);
     }
+    const routeMode = values.routes as DemoRouteMode;
+    if (!DEMO_ROUTE_MODES.includes(routeMode)) {
+      throw new NetletError('ERR_USAGE', `--routes must be ${DEMO_ROUTE_MODES.join(', ')}, got ${JSON.stringify(routeMode)}\n${HELP}`);
+    }
     if (process.getuid?.() !== 0) throw new NetletError('ERR_USAGE', 'the demo makes network namespaces: run it as root');
     if (values.down) {
       await teardown();
@@ -66,6 +74,9 @@ export const demoCommand: Command = {
 
     const t0 = Date.now();
     if ((await demoNamespaces()).length) await step(t0, 'removing the previous demo', teardown);
+    if (routeMode === 'ipip' && !(await kernelHasIpip())) {
+      throw new NetletError('ERR_USAGE', 'this kernel cannot make ipip devices (no ipip module): --routes ipip cannot run here; use --routes vxlan');
+    }
     // An interrupted demo cleans up after itself (unless it was asked to stay).
     const onSignal = () => {
       out('\ninterrupted: removing the demo\n');
@@ -75,15 +86,19 @@ export const demoCommand: Command = {
     process.once('SIGTERM', onSignal);
     let failed = 0;
     try {
-      await step(t0, `making ${NODES.length} nodes, ${PODS.length} pods and an external client (network namespaces)`, buildTopology);
+      const where = routeMode === 'direct' ? 'on one link' : `in two subnets behind a router, joined by ${routeMode}`;
+      await step(t0, `making ${NODES.length} nodes (${where}), ${PODS.length} pods and an external client (network namespaces)`, () => buildTopology(routeMode));
+      // Agents first: netlet-cni gives each pod the MTU of its node's tunnel, which the agent makes.
+      const manifests = writeManifests(new Map());
+      await step(t0, `starting a netlet agent on each node (--manifests ${manifests}, routes ${routeMode})`, () => startAgents(manifests, proxyMode, routeMode));
+      await step(t0, `waiting for each node's route to the other's pods (${routeMode})`, () => waitForRoutes(routeMode));
       const ips = await step(t0, 'giving the pods their network with netlet-cni (ADD, as containerd calls it)', attachPods);
       for (const [pod, ip] of ips) out(`    ${pod.padEnd(8)} ${ip}\n`);
       await step(t0, 'starting an HTTP server in each web pod', startWebServers);
-      const manifests = writeManifests(ips);
-      await step(t0, `starting a netlet agent on each node (--manifests ${manifests})`, () => startAgents(manifests, proxyMode));
-      await step(t0, 'waiting for the agents: healthy, service rules in the kernel, DNS ready', () => waitForAgents(proxyMode));
+      writeManifests(ips);
+      await step(t0, 'waiting for the agents: healthy, service rules with the pods in the kernel, DNS ready', () => waitForAgents(proxyMode, ips.get('web-1')));
       out('\nchecks:\n');
-      for (const c of checks(ips, proxyMode)) {
+      for (const c of checks(ips, proxyMode, routeMode)) {
         try {
           const detail = await c.run();
           out(`  ✓ ${c.name}: ${detail}\n`);

@@ -36,6 +36,18 @@ export const PODS: DemoPod[] = [
   { name: 'client', node: NODES[1], netns: `${DEMO_PREFIX}-client` },
 ];
 
+/**
+ * With a tunnel route mode the nodes sit in two subnets behind a router
+ * (node addresses routable, pod addresses not, as between racks): each node
+ * keeps its address, now in a /31 of its own (RFC 3021), the router holding
+ * the other address of each /31.
+ */
+export const ROUTER = { netns: `${DEMO_PREFIX}-router`, node1Side: '192.0.2.0', node2Side: '192.0.2.3' };
+
+/** The route modes the demo runs: direct on one shared link, or a tunnel across the router. */
+export const DEMO_ROUTE_MODES = ['direct', 'vxlan', 'ipip'] as const;
+export type DemoRouteMode = (typeof DEMO_ROUTE_MODES)[number];
+
 /** The "outside world": a namespace linked to node1 only. */
 export const EXTERNAL = { netns: `${DEMO_PREFIX}-ext`, ip: '198.51.100.2', nodeSide: '198.51.100.1' };
 
@@ -45,7 +57,7 @@ export const WEB_SERVICE_IP = '10.96.0.100';
 export const NODE_PORT = 30080;
 export const APP_PORT = 8080;
 
-export const allNamespaces = (): string[] => [...NODES.map((n) => n.netns), ...PODS.map((p) => p.netns), EXTERNAL.netns];
+export const allNamespaces = (): string[] => [...NODES.map((n) => n.netns), ...PODS.map((p) => p.netns), EXTERNAL.netns, ROUTER.netns];
 
 /** Pods that serve the web services (the client pod only asks). */
 export const webPods = (): DemoPod[] => PODS.filter((p) => p.name.startsWith('web-'));
@@ -161,13 +173,13 @@ export const DEMO_PROXY_MODES = ['iptables', 'nftables'] as const;
 export type DemoProxyMode = (typeof DEMO_PROXY_MODES)[number];
 
 /** The agent config for one demo node: kube-proxy defaults plus the demo's cluster CIDR, routes and DNS. */
-export function agentConfig(corefile: string, proxyMode: DemoProxyMode): object {
+export function agentConfig(corefile: string, proxyMode: DemoProxyMode, routeMode: DemoRouteMode = 'direct'): object {
   return {
     healthzBindAddress: '0.0.0.0:10256',
     metricsBindAddress: '127.0.0.1:10249',
     proxy: { mode: proxyMode, clusterCIDR: CLUSTER_CIDR, [proxyMode]: { minSyncPeriod: '100ms' } },
     dns: { enabled: true, corefile, listen: '0.0.0.0:53' },
-    routes: { enabled: true, mode: 'direct' },
+    routes: { enabled: true, mode: routeMode },
   };
 }
 
@@ -187,7 +199,7 @@ export const DEMO_COREFILE = `.:53 {
 }
 `;
 
-/** The CNI network config each node uses: bridge mode, addresses from the node's podCIDR. */
+/** The CNI network config each node uses: bridge mode, addresses from the node's podCIDR, the MTU of the node's tunnel (no mtu key). */
 export function cniConflist(node: DemoNode, dataDir: string): object {
   return {
     cniVersion: '1.0.0',
@@ -197,7 +209,6 @@ export function cniConflist(node: DemoNode, dataDir: string): object {
         type: 'netlet-cni',
         mode: 'bridge',
         bridge: 'netlet0',
-        mtu: 1500,
         nodeName: node.name,
         ipam: { type: 'netlet-ipam', mode: 'podCIDR', datastore: 'local', podCIDRs: [node.podCIDR], dataDir: `${dataDir}/ipam-${node.name}` },
       },

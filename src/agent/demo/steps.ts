@@ -6,22 +6,31 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { installCni } from '../../cni/install.ts';
 import {
-  APP_PORT, DNS_SERVICE_IP, DEMO_COREFILE, EXTERNAL, NODE_PORT, NODES, PODS, WEB_SERVICE_IP,
-  agentConfig, clusterManifests, cniConflist, webPods,
+  APP_PORT, DNS_SERVICE_IP, DEMO_COREFILE, DEMO_PREFIX, EXTERNAL, NODE_PORT, NODES, PODS, WEB_SERVICE_IP,
+  ROUTER, agentConfig, clusterManifests, cniConflist, webPods,
 } from './layout.ts';
-import type { DemoPod, DemoProxyMode } from './layout.ts';
+import type { DemoPod, DemoProxyMode, DemoRouteMode } from './layout.ts';
 import { TABLE } from '../../nftables/words.ts';
-import { DEMO_DIR, addNetns, cable, inNetns, startDetached, writePodResolvConf } from './lab.ts';
+import { DEMO_DIR, addNetns, cable, inNetns, run, startDetached, writePodResolvConf } from './lab.ts';
 
 // This file is src/agent/demo/steps.ts, or part of dist/netlet.mjs (scripts/build.ts).
 const NETLET = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../../bin/netlet.js' : '../bin/netlet.js', import.meta.url));
 const NODE = process.execPath;
 
-export async function buildTopology(): Promise<void> {
+export async function buildTopology(routeMode: DemoRouteMode = 'direct'): Promise<void> {
   for (const n of NODES) await addNetns(n.netns);
   for (const p of PODS) await addNetns(p.netns);
   await addNetns(EXTERNAL.netns);
-  await cable(NODES[0].netns, 'eth0', `${NODES[0].ip}/24`, NODES[1].netns, 'eth0', `${NODES[1].ip}/24`);
+  if (routeMode === 'direct') {
+    await cable(NODES[0].netns, 'eth0', `${NODES[0].ip}/24`, NODES[1].netns, 'eth0', `${NODES[1].ip}/24`);
+  } else {
+    await addNetns(ROUTER.netns);
+    await inNetns(ROUTER.netns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
+    await cable(ROUTER.netns, 'node1', `${ROUTER.node1Side}/31`, NODES[0].netns, 'eth0', `${NODES[0].ip}/31`);
+    await cable(ROUTER.netns, 'node2', `${ROUTER.node2Side}/31`, NODES[1].netns, 'eth0', `${NODES[1].ip}/31`);
+    await inNetns(NODES[0].netns, 'ip', ['route', 'add', 'default', 'via', ROUTER.node1Side]);
+    await inNetns(NODES[1].netns, 'ip', ['route', 'add', 'default', 'via', ROUTER.node2Side]);
+  }
   await cable(NODES[0].netns, 'ext0', `${EXTERNAL.nodeSide}/24`, EXTERNAL.netns, 'eth0', `${EXTERNAL.ip}/24`);
   await inNetns(EXTERNAL.netns, 'ip', ['route', 'add', 'default', 'via', EXTERNAL.nodeSide]);
   for (const p of PODS) writePodResolvConf(p.netns, DNS_SERVICE_IP);
@@ -68,11 +77,11 @@ export function writeManifests(ips: Map<string, string>): string {
   return dir;
 }
 
-export function startAgents(manifests: string, proxyMode: DemoProxyMode): void {
+export function startAgents(manifests: string, proxyMode: DemoProxyMode, routeMode: DemoRouteMode = 'direct'): void {
   writeFileSync(`${DEMO_DIR}/Corefile`, DEMO_COREFILE);
   for (const n of NODES) {
     const cfg = `${DEMO_DIR}/agent-${n.name}.json`;
-    writeFileSync(cfg, JSON.stringify(agentConfig(`${DEMO_DIR}/Corefile`, proxyMode)));
+    writeFileSync(cfg, JSON.stringify(agentConfig(`${DEMO_DIR}/Corefile`, proxyMode, routeMode)));
     startDetached(n.netns, `agent-${n.name}`, NODE, [NETLET, 'agent', '--config', cfg, '--manifests', manifests, '--node-name', n.name]);
   }
 }
@@ -98,16 +107,52 @@ const SERVICE_RULES: Record<DemoProxyMode, [string, string[]]> = {
   nftables: ['nft', ['list', 'table', 'ip', TABLE]],
 };
 
-/** Waits until every agent is healthy and has programmed the web service. */
-export async function waitForAgents(proxyMode: DemoProxyMode): Promise<void> {
+/** Where a node's route to the other node's pods must go in each mode. */
+const ROUTE_DEVICE: Record<DemoRouteMode, string> = { direct: 'dev eth0', vxlan: 'dev vxlan.netlet', ipip: 'dev tunl0' };
+
+/**
+ * Waits until each node routes to the other's pods the way the mode says.
+ * Pods are attached after this: netlet-cni gives a pod the MTU of the
+ * node's tunnel, so the tunnel must exist first.
+ */
+export async function waitForRoutes(routeMode: DemoRouteMode): Promise<void> {
+  for (const [n, other] of [[NODES[0], NODES[1]], [NODES[1], NODES[0]]]) {
+    await until(`${n.name}'s route to ${other.name}'s pods (${routeMode})`, async () =>
+      (await inNetns(n.netns, 'ip', ['route', 'show', other.podCIDR, 'proto', '88'])).includes(ROUTE_DEVICE[routeMode]) ? true : undefined,
+    );
+  }
+}
+
+/**
+ * Whether this kernel can make an ipip device, asked in a throwaway
+ * namespace. Where it can, asking loads the ipip module, which puts an idle,
+ * down tunl0 in every namespace, the host's included: the demo's agents
+ * would load it anyway.
+ */
+export async function kernelHasIpip(): Promise<boolean> {
+  const probe = `${DEMO_PREFIX}-ipip-probe`;
+  await addNetns(probe);
+  try {
+    await inNetns(probe, 'ip', ['link', 'add', 'name', 'probe0', 'type', 'ipip', 'local', '192.0.2.1']);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await run('ip', ['netns', 'del', probe]).catch(() => undefined);
+  }
+}
+
+/** Waits until every agent is healthy and has programmed the web service (and, given `endpoint`, that pod as one of its backends). */
+export async function waitForAgents(proxyMode: DemoProxyMode, endpoint?: string): Promise<void> {
   const [lister, listArgs] = SERVICE_RULES[proxyMode];
   for (const n of NODES) {
     await until(`agent on ${n.name} healthy`, async () =>
       (await inNetns(n.netns, 'curl', ['-sf', 'http://127.0.0.1:10256/healthz'])) ? true : undefined,
     );
-    await until(`service rules on ${n.name}`, async () =>
-      (await inNetns(n.netns, lister, listArgs)).includes(WEB_SERVICE_IP) ? true : undefined,
-    );
+    await until(`service rules on ${n.name}`, async () => {
+      const rules = await inNetns(n.netns, lister, listArgs);
+      return rules.includes(WEB_SERVICE_IP) && (!endpoint || rules.includes(endpoint)) ? true : undefined;
+    });
     await until(`DNS on ${n.name} answering`, async () =>
       (await inNetns(n.netns, 'dig', ['+short', '+time=1', '@127.0.0.1', 'web.default.svc.cluster.local'])).trim() === WEB_SERVICE_IP ? true : undefined,
     );
@@ -141,7 +186,7 @@ async function dig(pod: DemoPod, name: string, type: string): Promise<string> {
   return out.split('\n').filter((l) => l && !l.startsWith(';')).join('\n');
 }
 
-export function checks(ips: Map<string, string>, proxyMode: DemoProxyMode): Check[] {
+export function checks(ips: Map<string, string>, proxyMode: DemoProxyMode, routeMode: DemoRouteMode = 'direct'): Check[] {
   const client = PODS.find((p) => p.name === 'client')!;
   const web = webPods();
   const expect = (cond: boolean, detail: string) => {
@@ -154,6 +199,14 @@ export function checks(ips: Map<string, string>, proxyMode: DemoProxyMode): Chec
       run: async () => {
         const seen = await spread(client.netns, `http://${ips.get('web-1')}:${APP_PORT}/`, 1);
         return expect(seen.get('web-1') === 1, `answered by ${fmt(seen)}`);
+      },
+    },
+    {
+      name: `full-size packets cross (${routeMode}): a DF ping client → web-1 at the pod's MTU`,
+      run: async () => {
+        const mtu = Number(/ mtu (\d+) /.exec(await inNetns(client.netns, 'ip', ['-o', 'link', 'show', 'eth0']))?.[1]);
+        const out = await inNetns(client.netns, 'ping', ['-c', '1', '-W', '2', '-M', 'do', '-s', String(mtu - 28), ips.get('web-1')!]);
+        return expect(/1 received/.test(out), `pod MTU ${mtu}, ${mtu - 28} + 28 bytes with DF set: answered`);
       },
     },
     {

@@ -1,5 +1,6 @@
 // v1 Node → slim Node: pod CIDRs, addresses by type, zone, readiness, labels.
 
+import { VXLAN_MAC_ANNOTATION } from '../objects.ts';
 import type { Node } from '../objects.ts';
 import { cidr, cidrList, fail, ip, list, meta, record, sized, string, stringMap } from './fields.ts';
 import type { Raw } from './fields.ts';
@@ -40,7 +41,7 @@ export function convertNode(raw: unknown): Node {
     if (c?.type === 'Ready') ready = string(ctx, c.status, `status.conditions[${i}].status`) === 'True';
   }
 
-  return {
+  const node: Node = {
     kind: 'Node',
     meta: m,
     podCIDRs,
@@ -52,4 +53,22 @@ export function convertNode(raw: unknown): Node {
     ready,
     labels: { ...labels },
   };
+  const mac = publishedMac((raw as { metadata: Raw }).metadata.annotations);
+  if (mac) node.vxlanMac = mac;
+  return node;
+}
+
+/**
+ * A unicast MAC in the annotation, lower-cased; anything else is left out
+ * rather than failing the Node: annotations are free text, and every node
+ * reads a Node the same way, so a bad value means all of them fall back to
+ * the same derived MAC.
+ */
+function publishedMac(annotations: unknown): string | undefined {
+  if (!annotations || typeof annotations !== 'object') return undefined;
+  const v = (annotations as Record<string, unknown>)[VXLAN_MAC_ANNOTATION];
+  if (typeof v !== 'string' || !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(v)) return undefined;
+  // The multicast bit of the first byte: such a MAC cannot be a device's own.
+  if (parseInt(v.slice(0, 2), 16) & 1) return undefined;
+  return v.toLowerCase();
 }

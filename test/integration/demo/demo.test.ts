@@ -66,6 +66,36 @@ t.test('netlet demo --proxy-mode nftables passes every check, its trace included
   t.equal(hostState().netns, '', 'no demo namespace left');
 });
 
+t.test('netlet demo --routes vxlan: nodes in two subnets behind a router, joined by the tunnel', { skip: rootSkip(), timeout: 180_000 }, async (t) => {
+  const demo = spawnSync(process.execPath, [NETLET, 'demo', '--routes', 'vxlan'], { encoding: 'utf8', timeout: 150_000 });
+  t.teardown(() => {
+    spawnSync(process.execPath, [NETLET, 'demo', '--down'], { encoding: 'utf8' });
+  });
+  if (demo.status !== 0) t.comment(`demo output:\n${demo.stdout}\n${demo.stderr}`);
+  t.equal(demo.status, 0, 'the demo exits 0');
+  t.match(demo.stdout, /in two subnets behind a router, joined by vxlan/);
+  t.match(demo.stdout, /route to the other's pods \(vxlan\) … done/, 'each node routes the other\'s pods through vxlan.netlet');
+  t.match(demo.stdout, /✓ full-size packets cross \(vxlan\).*pod MTU 1450/, 'pods got the tunnel MTU and full-size DF packets cross');
+  t.match(demo.stdout, /✓ pod → pod across nodes/);
+  t.match(demo.stdout, /all checks passed/);
+  t.equal(hostState().netns, '', 'no demo namespace left');
+});
+
+t.test('netlet demo --routes ipip runs where the kernel has ipip and is refused by name where not', { skip: rootSkip(), timeout: 180_000 }, async (t) => {
+  const demo = spawnSync(process.execPath, [NETLET, 'demo', '--routes', 'ipip'], { encoding: 'utf8', timeout: 150_000 });
+  t.teardown(() => {
+    spawnSync(process.execPath, [NETLET, 'demo', '--down'], { encoding: 'utf8' });
+  });
+  if (existsSync('/sys/module/ipip')) {
+    t.equal(demo.status, 0, 'the demo exits 0');
+    t.match(demo.stdout, /✓ full-size packets cross \(ipip\).*pod MTU 1480/);
+  } else {
+    t.equal(demo.status, 2, 'refused');
+    t.match(demo.stderr, /this kernel cannot make ipip devices \(no ipip module\): --routes ipip cannot run here; use --routes vxlan/);
+  }
+  t.equal(hostState().netns, '', 'no demo namespace left');
+});
+
 t.test('netlet demo refuses a proxy mode it cannot run, by name', { skip: rootSkip() }, async (t) => {
   const demo = spawnSync(process.execPath, [NETLET, 'demo', '--proxy-mode', 'ipvs'], { encoding: 'utf8', timeout: 30_000 });
   t.equal(demo.status, 2);

@@ -12,7 +12,7 @@ import { removeNodeRoutes } from '../../../src/routes/cleanup.ts';
 import { RoutesComponent } from '../../../src/routes/component.ts';
 import { NetlinkRouteTable } from '../../../src/routes/netlink-route-table.ts';
 import { RouteSyncer } from '../../../src/routes/route-syncer.ts';
-import { directMode } from '../../../src/routes/modes.ts';
+import { directMode, knownRouteModes } from '../../../src/routes/modes.ts';
 import { planRoutes } from '../../../src/routes/route-planner.ts';
 import { Lab, eventually, rootSkip } from '../../helpers/netns.ts';
 import { node } from '../../helpers/objects.ts';
@@ -108,7 +108,7 @@ t.test('routes between two node namespaces', { skip: rootSkip(), timeout: 60_000
   t.match(await owned(), /blackhole 10\.244\.0\.0\/26/, 'stopping the component leaves the routes in place');
 
   // `netlet cleanup`: every netlet inter-node route goes, the foreign ones stay.
-  t.equal(await removeNodeRoutes(silentLogger, table), 1, 'cleanup removed our one remaining route');
+  t.equal(await removeNodeRoutes(silentLogger, table, await knownRouteModes({ netnsPath: `/var/run/netns/${a.name}` })), 1, 'cleanup removed our one remaining route');
   t.equal((await owned()).trim(), '', 'no proto 88 route left');
   t.match(await a.ip('route', 'show', '10.99.0.0/16'), /proto static/, 'foreign static route kept');
   t.match(await a.ip('route', 'show', '10.244.1.0/26'), /proto bird/, 'foreign bird route kept');

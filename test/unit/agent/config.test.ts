@@ -13,6 +13,12 @@ t.test('defaults follow kube-proxy', async (t) => {
   t.equal(c.nodeName, 'n1');
 });
 
+t.test('routes: direct by default; vxlan with Calico\'s VNI and port unless set', async (t) => {
+  t.same(buildConfig({}, { nodeName: 'n1' }).routes, { enabled: false, mode: 'direct', encapsulation: 'always', vxlan: { vni: 4096, port: 4789 } });
+  const c = buildConfig({ routes: { enabled: true, mode: 'vxlan', encapsulation: 'cross-subnet', vxlan: { vni: 1, port: 8472 } } }, { nodeName: 'n1' });
+  t.same(c.routes, { enabled: true, mode: 'vxlan', encapsulation: 'cross-subnet', vxlan: { vni: 1, port: 8472 } }, "flannel's port, given");
+});
+
 t.test('unknown keys are rejected by name', async (t) => {
   const rows: [string, unknown, string][] = [
     ['top level', { nodeNmae: 'x' }, 'nodeNmae'],
@@ -20,6 +26,10 @@ t.test('unknown keys are rejected by name', async (t) => {
     ['bad mode', { proxy: { mode: 'userspace' } }, 'proxy.mode'],
     ['bad duration', { proxy: { iptables: { syncPeriod: 'often' } } }, 'proxy.iptables.syncPeriod'],
     ['bad type', { dns: { enabled: 'yes' } }, 'dns.enabled'],
+    ['unknown route mode', { routes: { mode: 'geneve' } }, 'routes.mode'],
+    ['unknown encapsulation', { routes: { encapsulation: 'CrossSubnet' } }, 'routes.encapsulation'],
+    ['VNI beyond 24 bits', { routes: { vxlan: { vni: 16777216 } } }, 'routes.vxlan.vni'],
+    ['port 0', { routes: { vxlan: { port: 0 } } }, 'routes.vxlan.port'],
   ];
   for (const [name, doc, key] of rows) {
     t.throws(() => buildConfig(doc), { code: 'ERR_CONFIG', key }, name);

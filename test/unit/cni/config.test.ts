@@ -24,7 +24,7 @@ t.test('defaults', async (t) => {
   const c = parseNetConf(good, 'ADD');
   t.equal(c.mode, 'bridge');
   t.equal(c.bridge, 'netlet0');
-  t.equal(c.mtu, 1500);
+  t.equal(c.mtu, 0, 'no mtu: 0, the tunnel MTU chosen at ADD');
   t.equal(c.hairpinMode, true);
   t.equal(c.prevResult, undefined);
 });

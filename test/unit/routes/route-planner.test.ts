@@ -5,6 +5,7 @@ import { ObjectStore } from '../../../src/k8s/store.ts';
 import { planFromSources, planRoutes } from '../../../src/routes/route-planner.ts';
 import { BLACKHOLE_METRIC, describeRoute } from '../../../src/routes/route-table.ts';
 import { StoreRouteSource } from '../../../src/routes/store-route-source.ts';
+import { derivedVtepMac } from '../../../src/routes/vtep-mac.ts';
 import { node } from '../../helpers/objects.ts';
 import { LearnedSource } from './fakes.ts';
 
@@ -106,5 +107,6 @@ t.test('planFromSources: a peer is listed once, as the best source describes it'
   learned.learn('10.96.0.0/24', { name: 'b', addresses: { 4: '192.168.0.99' } });
   const plan = planFromSources([learned, new StoreRouteSource(store, 'a')], directMode);
   t.same(plan.routes.map(describeRoute), ['10.244.0.128/26 via 192.168.0.2', '10.244.0.64/26 via 192.168.0.2', '10.96.0.0/24 via 192.168.0.99'], "each claim is routed as its own source describes the peer");
-  t.same(plan.peers, [{ name: 'b', addresses: { 4: '192.168.0.2', 6: 'fd00::2' } }], "one peer b, from the store (it ranks first)");
+  const tunnel = { addresses: { 4: '10.244.0.128' }, mac: derivedVtepMac('b') };
+  t.same(plan.peers, [{ name: 'b', addresses: { 4: '192.168.0.2', 6: 'fd00::2' }, tunnel }], 'one peer b, from the store (it ranks first), with its tunnel end from its blocks');
 });
