@@ -118,11 +118,21 @@ interface ChildResult {
 }
 
 async function child(n: number, anchor: boolean, connects: number): Promise<ChildResult> {
-  let lastScript = '';
+  // The agent's runner, keeping the pieces of the last `nft -f` input (joined after the measure: the floor's input).
+  let lastPieces: string[] = [];
   const recording: NftRunner = {
     run: (args, input) => {
-      if (args[0] === '-f') lastScript = input ?? '';
+      if (args[0] === '-f') lastPieces = [input ?? ''];
       return systemNft.run(args, input);
+    },
+    runPieces: (args, pieces) => {
+      lastPieces = [];
+      return systemNft.runPieces!(args, (function* () {
+        for (const p of pieces) {
+          lastPieces.push(p);
+          yield p;
+        }
+      })());
     },
   };
   const plans = makePlans(n);
@@ -130,7 +140,7 @@ async function child(n: number, anchor: boolean, connects: number): Promise<Chil
   const sync = (full: boolean, changed: string[] = []) => backend.sync({ family: 4, plans, changed: new Set(changed), full, nodePortAddresses: [] });
   let rules = 0;
   const full = await measure(async () => (rules = (await sync(true)).ruleCount));
-  const input = lastScript;
+  const input = lastPieces.join('');
   const resync = await measure(() => sync(true));
   // A restarted agent: a new backend's first full sync over the table the last one left.
   const restarted = new NftablesBackend({ family: 4, log: silentLogger, masqueradeBit: 14, tcpBeLiberal: false });

@@ -18,11 +18,13 @@ import type { NftRunner, TableListing } from './nft.ts';
 import { fixedChains, fixedDeclarations, masqClassDeclaration, pickChains, pickDeclarations, pickSetNames, sharedSetNames } from './render-fixed.ts';
 import type { FixedContext } from './render-fixed.ts';
 import { readTable } from './adopt.ts';
-import { renderPlan } from './render-plan.ts';
-import type { Element, OwnChain, PlanRender, RenderContext } from './render-plan.ts';
+import type { HeldTable } from './adopt.ts';
+import { hairpinElement, keptRender, renderPlan } from './render-plan.ts';
+import { RemovalCandidates } from './removal-candidates.ts';
+import type { Element, KeptRender, OwnChain, RenderContext } from './render-plan.ts';
 import { affinitySetDeclaration, changeLines, emptyChange, isEmpty } from './transaction.ts';
 import type { SetRef, TableChange } from './transaction.ts';
-import { CANARY, HAIRPIN, SERVICES, TABLE, masqOutsideSet, wordsFor } from './words.ts';
+import { CANARY, SERVICES, TABLE, masqOutsideSet, wordsFor } from './words.ts';
 import type { FamilyWords, PickGroup } from './words.ts';
 
 export interface NftablesBackendOptions {
@@ -53,8 +55,8 @@ export class NftablesBackend implements ProxyBackend {
   readonly #ctx: RenderContext;
   readonly #tcpBeLiberal: boolean;
   /** What each plan rendered to at the last successful sync. */
-  #rendered = new Map<string, PlanRender>();
-  /** How many plans put each hairpin element in (endpoints shared by services). */
+  #rendered = new Map<string, KeptRender>();
+  /** How many plans use each endpoint address's hairpin element (endpoints shared by services). */
   #hairpin = new Map<string, number>();
   /** How many plans use each masquerade class. */
   #classes = new Map<string, number>();
@@ -108,12 +110,9 @@ export class NftablesBackend implements ProxyBackend {
     return { words: this.#w, masqMark: this.#ctx.masqMark, nodePortAddresses, tcpBeLiberal: this.#tcpBeLiberal, masqClasses };
   }
 
-  /** Renders a plan, or keeps the earlier render of the same plan object. */
-  #render(key: string, plans: PlanSet): PlanRender | undefined {
-    const plan = plans.get(key);
-    if (!plan) return undefined;
-    const earlier = this.#rendered.get(key);
-    return earlier?.plan === plan ? earlier : renderPlan(plan, this.#ctx);
+  /** The elements of a kept render, rendered again from its plan. */
+  #elementsOf(r: KeptRender | undefined): Element[] {
+    return r ? renderPlan(r.plan, this.#ctx).elements : [];
   }
 
   /**
@@ -124,25 +123,51 @@ export class NftablesBackend implements ProxyBackend {
    * is there (a no-op where present) and only the unwanted ones removed: at
    * the first full sync of a process, those the table holds (read back,
    * adopt.ts); later (periodic, after a failure, after intact() found the
-   * table changed), those the last sync wrote.
+   * table changed), those the last sync wrote for plans changed since.
+   *
+   * Two passes over the plans: the first renders the new ones and keeps
+   * what later syncs need (not the elements); the second renders every
+   * plan's elements again while nft reads them, so they die young.
+   * Removing an element some plan still wants is harmless (every wanted
+   * element is added after the removals, in the same transaction): the
+   * removals are checked only against the plans rendered in the first pass.
    */
   async #fullSync(req: SyncRequest): Promise<number> {
-    const rendered = new Map<string, PlanRender>();
-    for (const key of req.plans.keys()) rendered.set(key, this.#render(key, req.plans)!);
-    const hairpin = new Map<string, number>();
+    const candidates = new RemovalCandidates();
+    let listing: TableListing;
+    let held: HeldTable | undefined;
+    if (!this.#adopted) {
+      // A restart (or the first start): what the shared sets hold may go.
+      held = await readTable(this.#nft, this.#w);
+      listing = held.listing;
+      for (const elements of held.elements.values()) candidates.addAll(elements);
+    } else {
+      // The chains only (reading the sets would read every element): what the last sync made is known.
+      listing = await listChains(this.#nft, this.#w);
+      for (const [key, r] of this.#rendered) {
+        if (req.plans.get(key) === r.plan) continue;
+        candidates.addAll(this.#elementsOf(r));
+      }
+    }
+
+    const rendered = new Map<string, KeptRender>();
     const classes = new Map<string, number>();
+    const hairpin = new Map<string, number>();
     const picks = new Set<PickGroup>();
     const change = emptyChange();
-    const wanted = new Set<string>();
-    for (const r of rendered.values()) {
-      countIn(classes, r.masqClass, 1);
-      for (const n of r.picks) picks.add(n);
-      for (const e of r.elements) {
-        // Each hairpin element once, however many plans share the endpoint.
-        if (e.set === HAIRPIN && countIn(hairpin, e.key, 1) > 1) continue;
-        change.addElements.push(e);
-        wanted.add(elementValueId(e));
+    for (const [key, plan] of req.plans) {
+      const earlier = this.#rendered.get(key);
+      let r: KeptRender;
+      if (earlier?.plan === plan) r = earlier;
+      else {
+        const fresh = renderPlan(plan, this.#ctx);
+        candidates.keep(fresh.elements);
+        r = keptRender(fresh);
       }
+      rendered.set(key, r);
+      countIn(classes, r.masqClass, 1);
+      for (const ip of r.hairpinIps) countIn(hairpin, ip, 1);
+      for (const n of r.picks) picks.add(n);
       for (const c of r.chains) {
         change.newChains.push(c.name);
         change.rewriteChains.push(c);
@@ -158,41 +183,19 @@ export class NftablesBackend implements ProxyBackend {
     const wantedSets = [...sharedSetNames(fixed), ...sortedPicks.flatMap((g) => pickSetNames(g))];
     // Every set and map this sync keeps: the shared ones and the plans' own.
     const wantedAll = new Set([...wantedSets.map((s) => s.name), ...change.newSets.map((s) => s.name)]);
-    let listing: TableListing;
-    if (!this.#adopted) {
-      // A restart (or the first start): read what the shared sets hold and remove what no plan wants.
-      const held = await readTable(this.#nft, this.#w, new Set(wantedSets.map((s) => s.name)));
-      listing = held.listing;
+    if (held) {
+      // A shared set whose elements could not be read back is emptied and refilled.
       for (const ref of wantedSets) {
-        const elements = held.elements.get(ref.name);
-        if (!elements) {
-          if (listing.sets.has(ref.name) || listing.maps.has(ref.name)) change.flushSets.push(ref);
-          continue;
-        }
-        for (const e of elements) if (!wanted.has(elementValueId(e))) change.removeElements.push(e);
+        if (!held.elements.has(ref.name) && (listing.sets.has(ref.name) || listing.maps.has(ref.name))) change.flushSets.push(ref);
       }
-    } else {
-      // The chains only (reading the sets would read every element): what
-      // the last sync made is known, so are the sets it leaves behind.
-      listing = await listChains(this.#nft, this.#w);
-      if (listing.exists) {
-        const before: SetRef[] = [
-          ...[...this.#picks].flatMap((g) => pickSetNames(g, this.#w)),
-          ...[...this.#classes.keys()].map((cidr) => ({ kind: 'set' as const, name: masqOutsideSet(cidr), declaration: masqClassDeclaration(cidr, this.#w) })),
-          ...[...this.#rendered.values()].flatMap((r) => r.sets.map((a) => ({ kind: 'set' as const, name: a.name, declaration: affinitySetDeclaration(this.#w, a) }))),
-        ];
-        for (const ref of before) if (!wantedAll.has(ref.name)) change.deleteSets.push(ref);
-      }
-      // What the last sync wrote and no plan wants now (or wants with another value).
-      const removed = new Set<string>();
-      for (const r of this.#rendered.values()) {
-        for (const e of r.elements) {
-          const id = elementValueId(e);
-          if (wanted.has(id) || removed.has(id)) continue;
-          removed.add(id);
-          change.removeElements.push(e);
-        }
-      }
+    } else if (listing.exists) {
+      // The sets the last sync made and this one does not keep.
+      const before: SetRef[] = [
+        ...[...this.#picks].flatMap((g) => pickSetNames(g, this.#w)),
+        ...[...this.#classes.keys()].map((cidr) => ({ kind: 'set' as const, name: masqOutsideSet(cidr), declaration: masqClassDeclaration(cidr, this.#w) })),
+        ...[...this.#rendered.values()].flatMap((r) => r.sets.map((a) => ({ kind: 'set' as const, name: a.name, declaration: affinitySetDeclaration(this.#w, a) }))),
+      ];
+      for (const ref of before) if (!wantedAll.has(ref.name)) change.deleteSets.push(ref);
     }
 
     // Adopt: what the table holds that no plan wants any more goes, in the same transaction.
@@ -204,9 +207,27 @@ export class NftablesBackend implements ProxyBackend {
     }
     for (const name of listing.sets) if (!wantedAll.has(name)) change.deleteSets.push({ kind: 'set', name });
     for (const name of listing.maps) if (!wantedAll.has(name)) change.deleteSets.push({ kind: 'map', name });
-    // Elements of a set or map deleted whole need no removal (the set may be gone already).
-    const deletedSets = new Set(change.deleteSets.map((s) => s.name));
-    change.removeElements = change.removeElements.filter((e) => !deletedSets.has(e.set) && wantedAll.has(e.set));
+    // Elements of a set or map deleted whole (or emptied) need no removal (the set may be gone already).
+    const notKept = new Set([...change.deleteSets.map((s) => s.name), ...change.flushSets.map((s) => s.name)]);
+    if (held) candidates.keep([...hairpin.keys()].map(hairpinElement));
+    else for (const ip of this.#hairpin.keys()) if (!hairpin.has(ip)) candidates.addAll([hairpinElement(ip)]);
+    change.removeElements = candidates.remaining().filter((e) => !notKept.has(e.set) && wantedAll.has(e.set));
+
+    // The second pass, while nft reads: every plan's elements, then each hairpin element once.
+    let added = 0;
+    const ctx = this.#ctx;
+    change.addStream = (function* () {
+      for (const r of rendered.values()) {
+        for (const e of renderPlan(r.plan, ctx).elements) {
+          added++;
+          yield e;
+        }
+      }
+      for (const ip of hairpin.keys()) {
+        added++;
+        yield hairpinElement(ip);
+      }
+    })();
 
     await applyScript(this.#nft, changeLines(this.#w, change));
     this.#rendered = rendered;
@@ -216,29 +237,45 @@ export class NftablesBackend implements ProxyBackend {
     this.#fixedText = chainsText(fixedRules);
     this.#planCount = 0;
     for (const r of rendered.values()) this.#planCount += renderCount(r);
-    this.#ruleCount = this.#planCount + countFixed(fixedRules);
+    this.#ruleCount = this.#planCount + hairpin.size + countFixed(fixedRules);
     this.#synced = true;
     this.#adopted = true;
     this.#pollsUntilRuleCheck = 0;
-    return change.addElements.length;
+    return added;
   }
 
   async #partialSync(req: SyncRequest): Promise<number> {
     const change = emptyChange();
-    const hairpin = new Map(this.#hairpin);
+    // Changes to #hairpin's counts, applied once the transaction landed (not a copy of 90k counts per sync).
+    const hairpinDelta = new Map<string, number>();
+    const hairpinCount = (ip: string) => (this.#hairpin.get(ip) ?? 0) + (hairpinDelta.get(ip) ?? 0);
     const classes = new Map(this.#classes);
     const picks = new Set(this.#picks);
-    const after = new Map<string, PlanRender | undefined>();
+    const after = new Map<string, KeptRender | undefined>();
     let countDelta = 0;
     for (const key of req.changed) {
       const before = this.#rendered.get(key);
-      const now = this.#render(key, req.plans);
+      const plan = req.plans.get(key);
+      if (before?.plan === plan) continue;
+      const fresh = plan && renderPlan(plan, this.#ctx);
+      const now = fresh && keptRender(fresh);
       after.set(key, now);
-      if (before === now) continue;
       countDelta += renderCount(now) - renderCount(before);
       countIn(classes, before?.masqClass ?? '', -1);
       countIn(classes, now?.masqClass ?? '', 1);
-      diffElements(before?.elements ?? [], now?.elements ?? [], hairpin, change);
+      diffElements(this.#elementsOf(before), fresh?.elements ?? [], change);
+      const ipsBefore = new Set(before?.hairpinIps);
+      const ipsNow = new Set(now?.hairpinIps);
+      for (const ip of ipsNow) {
+        if (ipsBefore.has(ip)) continue;
+        countIn(hairpinDelta, ip, 1);
+        if (hairpinCount(ip) === 1) change.addElements.push(hairpinElement(ip));
+      }
+      for (const ip of ipsBefore) {
+        if (ipsNow.has(ip)) continue;
+        countIn(hairpinDelta, ip, -1);
+        if (hairpinCount(ip) === 0) change.deleteElements.push(hairpinElement(ip));
+      }
       diffChains(before?.chains ?? [], now?.chains ?? [], change);
       const setsBefore = new Set(before?.sets.map((s) => s.name));
       const setsNow = new Set(now?.sets.map((s) => s.name));
@@ -265,12 +302,12 @@ export class NftablesBackend implements ProxyBackend {
       if (r) this.#rendered.set(key, r);
       else this.#rendered.delete(key);
     }
-    this.#hairpin = hairpin;
+    for (const [ip, by] of hairpinDelta) countIn(this.#hairpin, ip, by);
     this.#classes = classes;
     this.#picks = picks;
     this.#fixedText = fixedText;
     this.#planCount += countDelta;
-    this.#ruleCount = this.#planCount + countFixed(fixedRules);
+    this.#ruleCount = this.#planCount + this.#hairpin.size + countFixed(fixedRules);
     return change.addElements.length + change.deleteElements.length;
   }
 
@@ -314,29 +351,18 @@ function countIn(counts: Map<string, number>, key: string, by: number): number {
 }
 
 const elementId = (e: Element): string => `${e.set}\n${e.key}`;
-const elementValueId = (e: Element): string => `${e.set}\n${e.key}\n${e.value}`;
 
-/** The element changes of one plan; hairpin elements are counted, since plans share them. */
-function diffElements(before: readonly Element[], now: readonly Element[], hairpin: Map<string, number>, change: TableChange): void {
+/** The element changes of one plan. */
+function diffElements(before: readonly Element[], now: readonly Element[], change: TableChange): void {
   const nowById = new Map(now.map((e) => [elementId(e), e]));
   const beforeById = new Map(before.map((e) => [elementId(e), e]));
   for (const [id, e] of beforeById) {
     const next = nowById.get(id);
-    if (next && next.value === e.value) continue;
-    if (e.set === HAIRPIN) {
-      if (!next && countIn(hairpin, e.key, -1) === 0) change.deleteElements.push(e);
-      continue;
-    }
-    change.deleteElements.push(e);
+    if (!next || next.value !== e.value) change.deleteElements.push(e);
   }
   for (const [id, e] of nowById) {
     const prev = beforeById.get(id);
-    if (prev && prev.value === e.value) continue;
-    if (e.set === HAIRPIN) {
-      if (!prev && countIn(hairpin, e.key, 1) === 1) change.addElements.push(e);
-      continue;
-    }
-    change.addElements.push(e);
+    if (!prev || prev.value !== e.value) change.addElements.push(e);
   }
 }
 
@@ -360,9 +386,9 @@ function chainsText(chains: readonly OwnChain[]): string {
 }
 
 /** Elements and own-chain rules of one render, for kubeproxy_sync_proxy_rules_iptables_total's count. */
-function renderCount(r: PlanRender | undefined): number {
+function renderCount(r: KeptRender | undefined): number {
   if (!r) return 0;
-  let n = r.elements.length;
+  let n = r.elementCount;
   for (const c of r.chains) n += c.rules.length;
   return n;
 }
