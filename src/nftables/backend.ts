@@ -13,7 +13,9 @@ import type { Logger } from '../base/log.ts';
 import { BackendSyncError } from '../proxier/backend.ts';
 import type { ProxyBackend, SyncRequest, SyncResult } from '../proxier/backend.ts';
 import type { Family, PlanSet } from '../proxier/plan.ts';
-import { NftError, applyScript, listChain, listChains, listTable, setExists, systemNft } from './nft.ts';
+import { NftError, applyScript, listChain, listChains, listTable, systemNft } from './nft.ts';
+import { netlinkRuleCounts } from './rule-counts.ts';
+import type { RuleCounter } from './rule-counts.ts';
 import type { NftRunner, TableListing } from './nft.ts';
 import { fixedChains, fixedDeclarations, masqClassDeclaration, pickChains, pickDeclarations, pickSetNames, sharedSetNames } from './render-fixed.ts';
 import type { FixedContext } from './render-fixed.ts';
@@ -24,7 +26,7 @@ import { RemovalCandidates } from './removal-candidates.ts';
 import type { Element, KeptRender, OwnChain, RenderContext } from './render-plan.ts';
 import { affinitySetDeclaration, changeLines, emptyChange, isEmpty } from './transaction.ts';
 import type { SetRef, TableChange } from './transaction.ts';
-import { CANARY, SERVICES, TABLE, masqOutsideSet, wordsFor } from './words.ts';
+import { SERVICES, TABLE, masqOutsideSet, wordsFor } from './words.ts';
 import type { FamilyWords, PickGroup } from './words.ts';
 
 export interface NftablesBackendOptions {
@@ -35,12 +37,9 @@ export interface NftablesBackendOptions {
   /** proxy.conntrack.tcpBeLiberal: when set, INVALID packets are not dropped. */
   tcpBeLiberal: boolean;
   nft?: NftRunner;
-  /** How many intact() polls look at the rules once (RULE_CHECK_EVERY); 1 in tests: every poll. */
-  ruleCheckEvery?: number;
+  /** How intact() counts the kernel's rules per chain; a rule dump over netlink unless a test gives its own. */
+  ruleCounts?: RuleCounter;
 }
-
-/** intact() lists the rules on one poll in this many (every 5 minutes at the default syncPeriod of 30 s). */
-export const RULE_CHECK_EVERY = 10;
 
 /** The mark as nft prints it: "0x00004000". */
 export function nftMark(bit: number): string {
@@ -75,9 +74,16 @@ export class NftablesBackend implements ProxyBackend {
    * not empty the shared maps to know what they hold.
    */
   #adopted = false;
-  readonly #ruleCheckEvery: number;
-  /** intact() polls left before it lists the rules again; 0 after a full sync. */
-  #pollsUntilRuleCheck = 0;
+  readonly #ruleCounts: RuleCounter;
+  /** Rules per fixed and pick chain as the last sync left them; intact() compares the kernel's. */
+  #expectedRules = new Map<string, number>();
+  /** Rules in the plans' own chains as the last sync left them. */
+  #ownRules = 0;
+  /** Syncs begun: an intact() check that overlapped one says nothing. */
+  #syncsBegun = 0;
+  #syncing = false;
+  /** The rule dump failed once: intact() lists the services chain through nft instead. */
+  #noRuleDump = false;
 
   constructor(opts: NftablesBackendOptions) {
     this.#w = wordsFor(opts.family);
@@ -85,12 +91,14 @@ export class NftablesBackend implements ProxyBackend {
     this.#nft = opts.nft ?? systemNft;
     this.#ctx = { words: this.#w, masqMark: nftMark(opts.masqueradeBit) };
     this.#tcpBeLiberal = opts.tcpBeLiberal;
-    this.#ruleCheckEvery = opts.ruleCheckEvery ?? RULE_CHECK_EVERY;
+    this.#ruleCounts = opts.ruleCounts ?? netlinkRuleCounts;
   }
 
   async sync(req: SyncRequest): Promise<SyncResult> {
     if (req.family !== this.#w.family) throw new Error(`nftables backend for IPv${this.#w.family} got an IPv${req.family} sync`);
     const full = req.full || !this.#synced;
+    this.#syncsBegun++;
+    this.#syncing = true;
     try {
       const t0 = performance.now();
       const written = full ? await this.#fullSync(req) : await this.#partialSync(req);
@@ -102,7 +110,16 @@ export class NftablesBackend implements ProxyBackend {
       this.#synced = false;
       if (err instanceof NftError) throw new BackendSyncError('restore', err.message, { cause: err });
       throw err;
+    } finally {
+      this.#syncing = false;
     }
+  }
+
+  /** What intact() will find in the fixed and pick chains: the rules just written. */
+  #expectRules(fixedRules: readonly OwnChain[], fixed: FixedContext): void {
+    this.#expectedRules = new Map();
+    for (const c of fixedRules) this.#expectedRules.set(c.name, c.rules.length);
+    for (const g of this.#picks) for (const c of pickChains(g, fixed)) this.#expectedRules.set(c.name, c.rules.length);
   }
 
   #fixedContext(nodePortAddresses: readonly string[], classes: Map<string, number>): FixedContext {
@@ -235,12 +252,14 @@ export class NftablesBackend implements ProxyBackend {
     this.#classes = classes;
     this.#picks = picks;
     this.#fixedText = chainsText(fixedRules);
+    this.#expectRules(fixedRules, fixed);
+    this.#ownRules = 0;
+    for (const r of rendered.values()) for (const c of r.chains) this.#ownRules += c.rules.length;
     this.#planCount = 0;
     for (const r of rendered.values()) this.#planCount += renderCount(r);
     this.#ruleCount = this.#planCount + hairpin.size + countFixed(fixedRules);
     this.#synced = true;
     this.#adopted = true;
-    this.#pollsUntilRuleCheck = 0;
     return added;
   }
 
@@ -253,6 +272,7 @@ export class NftablesBackend implements ProxyBackend {
     const picks = new Set(this.#picks);
     const after = new Map<string, KeptRender | undefined>();
     let countDelta = 0;
+    let ownRulesDelta = 0;
     for (const key of req.changed) {
       const before = this.#rendered.get(key);
       const plan = req.plans.get(key);
@@ -261,6 +281,7 @@ export class NftablesBackend implements ProxyBackend {
       const now = fresh && keptRender(fresh);
       after.set(key, now);
       countDelta += renderCount(now) - renderCount(before);
+      ownRulesDelta += ownRuleCount(now) - ownRuleCount(before);
       countIn(classes, before?.masqClass ?? '', -1);
       countIn(classes, now?.masqClass ?? '', 1);
       diffElements(this.#elementsOf(before), fresh?.elements ?? [], change);
@@ -306,26 +327,47 @@ export class NftablesBackend implements ProxyBackend {
     this.#classes = classes;
     this.#picks = picks;
     this.#fixedText = fixedText;
+    this.#expectRules(fixedRules, fixed);
+    this.#ownRules += ownRulesDelta;
     this.#planCount += countDelta;
     this.#ruleCount = this.#planCount + this.#hairpin.size + countFixed(fixedRules);
     return change.addElements.length + change.deleteElements.length;
   }
 
   /**
-   * Whether the table still holds what the last sync wrote. Every poll: the
-   * canary set is there (one `nft list set`, ~3 ms whatever the number of
-   * services), so a deleted table (`nft flush ruleset`, a firewall reload)
-   * is seen within syncPeriod. Every RULE_CHECK_EVERY polls (and the first
-   * after a full sync): the services chain and the hook still hold their
-   * rules, which sees `nft flush table` too; nft 1.0.6 reads every set's
-   * elements to list any chain (~0.5 s per chain at 10k services), so that
-   * is not done on every poll. Then the proxier queues a full sync.
+   * Whether the table still holds what the last sync wrote, on every poll:
+   * the kernel's rule count per chain (one netlink rule dump, ~1 ms at any
+   * number of services, rule-counts.ts) against what the last sync left in
+   * each fixed and pick chain and in the plans' own chains together. A
+   * deleted table (`nft flush ruleset`, a firewall reload) has no rule, a
+   * flushed one (`nft flush table`) or a flushed chain fewer: the proxier
+   * then queues a full sync. A check that overlapped a sync says nothing.
    */
   async intact(): Promise<boolean> {
-    if (!this.#synced) return true;
-    if (!(await setExists(this.#nft, this.#w, CANARY))) return false;
-    if (this.#pollsUntilRuleCheck-- > 0) return true;
-    this.#pollsUntilRuleCheck = this.#ruleCheckEvery - 1;
+    if (!this.#synced || this.#syncing) return true;
+    const begun = this.#syncsBegun;
+    if (this.#noRuleDump) return this.#intactByListing();
+    let counts: Map<string, number>;
+    try {
+      counts = await this.#ruleCounts(this.#w.family);
+    } catch (err) {
+      this.#log.warn({ err }, 'nf_tables rule dump failed: intact() lists the rules through nft from now on');
+      this.#noRuleDump = true;
+      return this.#intactByListing();
+    }
+    if (this.#syncsBegun !== begun || this.#syncing) return true;
+    let expectedTotal = this.#ownRules;
+    for (const [chain, n] of this.#expectedRules) {
+      if ((counts.get(chain) ?? 0) !== n) return false;
+      expectedTotal += n;
+    }
+    let total = 0;
+    for (const n of counts.values()) total += n;
+    return total === expectedTotal;
+  }
+
+  /** The fallback without a rule dump: the services chain and the hook still hold their rules (nft reads every set to list them). */
+  async #intactByListing(): Promise<boolean> {
     const services = await listChain(this.#nft, this.#w, SERVICES);
     if (!services?.includes('vmap @service-ips')) return false;
     const hook = await listChain(this.#nft, this.#w, 'nat-prerouting');
@@ -390,6 +432,13 @@ function renderCount(r: KeptRender | undefined): number {
   if (!r) return 0;
   let n = r.elementCount;
   for (const c of r.chains) n += c.rules.length;
+  return n;
+}
+
+/** Rules in a render's own chains. */
+function ownRuleCount(r: KeptRender | undefined): number {
+  let n = 0;
+  for (const c of r?.chains ?? []) n += c.rules.length;
   return n;
 }
 

@@ -42,8 +42,6 @@ export const MASQ_ALL = 'masq-all';
 export const HAIRPIN = 'hairpin';
 export const FIREWALL_IPS = 'firewall-ips';
 export const FIREWALL_ALLOW = 'firewall-allow';
-/** An empty set whose presence intact() checks cheaply: gone means the table was deleted or replaced. */
-export const CANARY = 'canary';
 
 // Shared chains.
 export const SERVICES = 'services';

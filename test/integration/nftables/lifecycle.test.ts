@@ -82,6 +82,14 @@ t.test('intact(): a flushed or deleted table is seen and a full sync repairs it;
   t.equal(await driver.intact(), true, 'and repaired by the full sync');
   t.match(await get(topo.cpod, 'http://10.96.0.10/'), /^pod[12] /, 'served again');
 
+  // One chain flushed, the table and its sets still there: seen on the very next poll (a rule dump, no nft listing).
+  for (const chain of ['services', 'pick-tcp-2', 'nat-postrouting']) {
+    await topo.node.exec('nft', ['flush', 'chain', 'ip', 'netlet', chain]);
+    t.equal(await driver.intact(), false, `the ${chain} chain flushed is seen on the next poll`);
+    await driver.sync(plans, { full: true });
+    t.equal(await driver.intact(), true, `and repaired (${chain})`);
+  }
+
   await topo.node.exec('nft', ['delete', 'table', 'ip', 'netlet']);
   t.equal(await driver.intact(), false, 'a deleted table (nft flush ruleset, a firewall reload) is seen');
   await driver.sync(plans, { full: true });

@@ -18,6 +18,8 @@ class FakeNft implements NftRunner {
   /** What `nft -j list table` prints; undefined: no table. */
   json: string | undefined;
   failNext = false;
+  /** Rules per chain of the table, as the kernel would hold them after the scripts applied (what a rule dump counts). */
+  rules = new Map<string, number>();
 
   calls: string[] = [];
 
@@ -29,14 +31,29 @@ class FakeNft implements NftRunner {
         return { code: 1, stdout: '', stderr: '/dev/stdin:3:1-10: Error: Could not process rule: No such file or directory' };
       }
       this.scripts.push(input);
+      this.#apply(input);
       return { code: 0, stdout: '', stderr: '' };
     }
     if (args[0] === '-j') return this.json === undefined ? { code: 1, stdout: '', stderr: 'Error: No such file or directory' } : { code: 0, stdout: this.json, stderr: '' };
     if (args.includes('list') && args.includes('table')) {
       return this.listing === undefined ? { code: 1, stdout: '', stderr: 'Error: No such file or directory' } : { code: 0, stdout: this.listing, stderr: '' };
     }
+    if (args.join(' ') === 'list chains ip') return { code: 0, stdout: `table ip netlet {\n${[...this.rules.keys()].map((c) => `\tchain ${c} {\n\t}\n`).join('')}}\n`, stderr: '' };
     return { code: 0, stdout: 'table ip netlet {\n\tchain services {\n\t\tip daddr . meta l4proto . th dport vmap @service-ips\n\t\tjump services\n\t}\n}\n', stderr: '' };
   }
+
+  #apply(script: string): void {
+    for (const line of script.split('\n')) {
+      const [verb, what, , , chain] = line.split(' ');
+      if (verb === 'flush' && what === 'chain') this.rules.set(chain, 0);
+      else if (verb === 'add' && what === 'chain') this.rules.set(chain, this.rules.get(chain) ?? 0);
+      else if (verb === 'add' && what === 'rule') this.rules.set(chain, (this.rules.get(chain) ?? 0) + 1);
+      else if (verb === 'delete' && what === 'chain') this.rules.delete(chain);
+    }
+  }
+
+  /** The backend's RuleCounter over `rules`. */
+  ruleCounts = async () => new Map([...this.rules].filter(([, n]) => n > 0));
 
   get last(): string {
     return this.scripts[this.scripts.length - 1];
@@ -45,7 +62,7 @@ class FakeNft implements NftRunner {
 
 function setup() {
   const nft = new FakeNft();
-  const backend = new NftablesBackend({ family: 4, log: silentLogger, masqueradeBit: 14, tcpBeLiberal: false, nft });
+  const backend = new NftablesBackend({ family: 4, log: silentLogger, masqueradeBit: 14, tcpBeLiberal: false, nft, ruleCounts: nft.ruleCounts });
   const sync = (plans: PlanSet, opts: { full?: boolean; changed?: string[]; nodePortAddresses?: string[] } = {}) =>
     backend.sync({ family: 4, plans, changed: new Set(opts.changed ?? []), full: opts.full ?? false, nodePortAddresses: opts.nodePortAddresses ?? [] });
   return { nft, backend, sync };
@@ -170,7 +187,7 @@ t.test('a failed sync is a BackendSyncError and the next sync is full', async (t
   await t.rejects(sync(plans, { changed: [planKey(changed)] }), { code: 'ERR_PROXY_SYNC', kind: 'restore', message: /nft -f failed[\s\S]*No such file/ });
   await sync(plans, { changed: [] });
   t.match(nft.last, /^add table ip netlet$/m, 'the next sync, though asked partial, is full');
-  t.equal(await backend.intact(), true, 'intact reads the services chain');
+  t.equal(await backend.intact(), true, 'intact after the full sync');
 });
 
 t.test('nodePortAddresses and tcpBeLiberal change the fixed rules', async (t) => {
@@ -209,17 +226,45 @@ t.test('the rule count a partial sync keeps is the one a full sync of the same p
   t.equal(partial.ruleCount, full.ruleCount);
 });
 
-t.test('intact(): the canary set on every poll, the rules on the first after a full sync and one poll in RULE_CHECK_EVERY', async (t) => {
+t.test("intact(): the kernel's rule counts on every poll, no nft run", async (t) => {
   const { nft, sync, backend } = setup();
-  await sync(planSet(web), { full: true });
+  const plans = planSet(web);
+  await sync(plans, { full: true });
   nft.calls = [];
-  for (let i = 0; i < 11; i++) t.equal(await backend.intact(), true);
-  t.equal(nft.calls.filter((c) => c.startsWith('list set ip netlet canary')).length, 11, 'the canary every poll');
-  t.equal(nft.calls.filter((c) => c === 'list chain ip netlet services').length, 2, 'the rules on polls 1 and 11');
+  for (let i = 0; i < 3; i++) t.equal(await backend.intact(), true, `poll ${i + 1}: intact`);
+  t.same(nft.calls, [], 'no nft listing (it would read every set)');
+
+  const sticky = plan('default', 'sticky', { clusterIP: '10.96.0.31', affinityTimeoutSeconds: 30, clusterEndpoints: [local('10.244.1.2'), local('10.244.2.2')] });
+  plans.set(planKey(sticky), sticky);
+  await sync(plans, { changed: [planKey(sticky)] });
+  t.equal(await backend.intact(), true, "a partial sync's own chains are counted");
+
+  const rows: { name: string; damage: (rules: Map<string, number>) => void }[] = [
+    { name: 'the services chain flushed', damage: (r) => r.set('services', 0) },
+    { name: 'the hook chain flushed', damage: (r) => r.set('nat-prerouting', 0) },
+    { name: "a service's own chain flushed", damage: (r) => r.set('svc_default_sticky_http_tcp', 0) },
+    { name: 'a pick chain flushed', damage: (r) => r.set('pick-tcp-2', 0) },
+    { name: 'the whole table flushed (nft flush table)', damage: (r) => r.forEach((_, k) => r.set(k, 0)) },
+    { name: 'the table deleted (nft flush ruleset)', damage: (r) => r.clear() },
+  ];
+  for (const row of rows) {
+    await sync(plans, { full: true });
+    t.equal(await backend.intact(), true, `${row.name}: intact before`);
+    row.damage(nft.rules);
+    t.equal(await backend.intact(), false, `${row.name}: seen`);
+  }
+});
+
+t.test('intact(): without a rule dump, the rules are listed through nft', async (t) => {
+  const nft = new FakeNft();
+  const failing = async (): Promise<Map<string, number>> => {
+    throw new Error('EPERM');
+  };
+  const backend = new NftablesBackend({ family: 4, log: silentLogger, masqueradeBit: 14, tcpBeLiberal: false, nft, ruleCounts: failing });
+  await backend.sync({ family: 4, plans: planSet(web), changed: new Set(), full: true, nodePortAddresses: [] });
   nft.calls = [];
-  await sync(planSet(web), { full: true });
-  await backend.intact();
-  t.ok(nft.calls.includes('list chain ip netlet services'), 'and again on the first poll after a full sync');
+  t.equal(await backend.intact(), true);
+  t.ok(nft.calls.includes('list chain ip netlet services'), 'the services chain listed instead');
 });
 
 t.test('a later full sync lists only the chains, and deletes the sets it knows it left, adding each first', async (t) => {
