@@ -13,7 +13,8 @@ import type { Logger } from '../base/log.ts';
 import { BackendSyncError } from '../proxier/backend.ts';
 import type { ProxyBackend, SyncRequest, SyncResult } from '../proxier/backend.ts';
 import type { Family, PlanSet } from '../proxier/plan.ts';
-import { NftError, applyScript, listChain, listChains, listTable, systemNft } from './nft.ts';
+import { NftError, applyScript, listChain, listChains, listTable, readSingleElement, systemNft } from './nft.ts';
+import { ElementDigest, canonicalIPv6 } from './element-digest.ts';
 import { netlinkRuleCounts } from './rule-counts.ts';
 import type { RuleCounter } from './rule-counts.ts';
 import type { NftRunner, TableListing } from './nft.ts';
@@ -26,7 +27,7 @@ import { RemovalCandidates } from './removal-candidates.ts';
 import type { Element, KeptRender, OwnChain, RenderContext } from './render-plan.ts';
 import { affinitySetDeclaration, changeLines, emptyChange, isEmpty } from './transaction.ts';
 import type { SetRef, TableChange } from './transaction.ts';
-import { SERVICES, TABLE, masqOutsideSet, wordsFor } from './words.ts';
+import { SERVICES, SYNC_DIGEST, TABLE, masqOutsideSet, tableRef, wordsFor } from './words.ts';
 import type { FamilyWords, PickGroup } from './words.ts';
 
 export interface NftablesBackendOptions {
@@ -79,6 +80,8 @@ export class NftablesBackend implements ProxyBackend {
   #expectedRules = new Map<string, number>();
   /** Rules in the plans' own chains as the last sync left them. */
   #ownRules = 0;
+  /** The digest of the elements the last sync left, written in the table with them. */
+  #digest = new ElementDigest();
   /** Syncs begun: an intact() check that overlapped one says nothing. */
   #syncsBegun = 0;
   #syncing = false;
@@ -151,13 +154,21 @@ export class NftablesBackend implements ProxyBackend {
    */
   async #fullSync(req: SyncRequest): Promise<number> {
     const candidates = new RemovalCandidates();
-    let listing: TableListing;
+    const restart = !this.#adopted;
+    let listing: TableListing | undefined;
     let held: HeldTable | undefined;
-    if (!this.#adopted) {
-      // A restart (or the first start): what the shared sets hold may go.
-      held = await readTable(this.#nft, this.#w);
-      listing = held.listing;
-      for (const elements of held.elements.values()) candidates.addAll(elements);
+    // At a restart (or the first start): the table's digest, compared below with that of what the plans write.
+    let wantedDigest: ElementDigest | undefined;
+    let tableDigest: string | undefined;
+    let readBack = false;
+    if (restart) {
+      tableDigest = await readSingleElement(this.#nft, this.#w, SYNC_DIGEST);
+      if (tableDigest !== undefined) wantedDigest = new ElementDigest();
+      else {
+        // No table (nothing to read), or one without a digest (an older netlet's): read it back.
+        listing = await listChains(this.#nft, this.#w);
+        readBack = listing.exists;
+      }
     } else {
       // The chains only (reading the sets would read every element): what the last sync made is known.
       listing = await listChains(this.#nft, this.#w);
@@ -175,10 +186,13 @@ export class NftablesBackend implements ProxyBackend {
     for (const [key, plan] of req.plans) {
       const earlier = this.#rendered.get(key);
       let r: KeptRender;
-      if (earlier?.plan === plan) r = earlier;
-      else {
+      if (earlier?.plan === plan) {
+        r = earlier;
+        if (wantedDigest) for (const e of this.#elementsOf(r)) wantedDigest.add(e);
+      } else {
         const fresh = renderPlan(plan, this.#ctx);
         candidates.keep(fresh.elements);
+        if (wantedDigest) for (const e of fresh.elements) wantedDigest.add(e);
         r = keptRender(fresh);
       }
       rendered.set(key, r);
@@ -191,6 +205,21 @@ export class NftablesBackend implements ProxyBackend {
       }
       change.newSets.push(...r.sets);
     }
+    if (wantedDigest && tableDigest !== undefined) {
+      for (const ip of hairpin.keys()) wantedDigest.add(hairpinElement(ip));
+      // Equal: the table holds what these plans write and nothing else netlet wrote.
+      if (canonicalIPv6(tableDigest) === wantedDigest.address()) listing = await listChains(this.#nft, this.#w);
+      else readBack = true;
+    }
+    if (readBack) {
+      // What the shared sets hold and no plan writes (with the same value) goes: read back and compared with every plan.
+      held = await readTable(this.#nft, this.#w);
+      listing = held.listing;
+      for (const [set, elements] of held.elements) if (set !== SYNC_DIGEST) candidates.addAll(elements);
+      for (const r of rendered.values()) candidates.keep(this.#elementsOf(r));
+      candidates.keep([...hairpin.keys()].map(hairpinElement));
+    }
+    if (!listing) throw new Error('nftables full sync: no listing of the table');
     const fixed = this.#fixedContext(req.nodePortAddresses, classes);
     const fixedRules = fixedChains(fixed);
     change.declare.push(...fixedDeclarations(fixed));
@@ -226,29 +255,34 @@ export class NftablesBackend implements ProxyBackend {
     for (const name of listing.maps) if (!wantedAll.has(name)) change.deleteSets.push({ kind: 'map', name });
     // Elements of a set or map deleted whole (or emptied) need no removal (the set may be gone already).
     const notKept = new Set([...change.deleteSets.map((s) => s.name), ...change.flushSets.map((s) => s.name)]);
-    if (held) candidates.keep([...hairpin.keys()].map(hairpinElement));
-    else for (const ip of this.#hairpin.keys()) if (!hairpin.has(ip)) candidates.addAll([hairpinElement(ip)]);
+    if (!restart) for (const ip of this.#hairpin.keys()) if (!hairpin.has(ip)) candidates.addAll([hairpinElement(ip)]);
     change.removeElements = candidates.remaining().filter((e) => !notKept.has(e.set) && wantedAll.has(e.set));
 
     // The second pass, while nft reads: every plan's elements, then each hairpin element once.
     let added = 0;
     const ctx = this.#ctx;
+    const digest = new ElementDigest();
     change.addStream = (function* () {
       for (const r of rendered.values()) {
         for (const e of renderPlan(r.plan, ctx).elements) {
           added++;
+          digest.add(e);
           yield e;
         }
       }
       for (const ip of hairpin.keys()) {
         added++;
-        yield hairpinElement(ip);
+        const e = hairpinElement(ip);
+        digest.add(e);
+        yield e;
       }
     })();
+    change.after = () => digestLines(this.#w, digest);
 
     await applyScript(this.#nft, changeLines(this.#w, change));
     this.#rendered = rendered;
     this.#hairpin = hairpin;
+    this.#digest = digest;
     this.#classes = classes;
     this.#picks = picks;
     this.#fixedText = chainsText(fixedRules);
@@ -317,6 +351,10 @@ export class NftablesBackend implements ProxyBackend {
     if (fixedText !== this.#fixedText) change.declare.unshift(...fixedDeclarations(fixed));
     change.rewriteChains.unshift(...(fixedText !== this.#fixedText ? fixedRules : []), ...pickRules);
     if (isEmpty(change)) return 0;
+    const digest = this.#digest.copy();
+    for (const e of change.deleteElements) digest.remove(e);
+    for (const e of change.addElements) digest.add(e);
+    change.after = () => digestLines(this.#w, digest);
 
     await applyScript(this.#nft, changeLines(this.#w, change));
     for (const [key, r] of after) {
@@ -324,6 +362,7 @@ export class NftablesBackend implements ProxyBackend {
       else this.#rendered.delete(key);
     }
     for (const [ip, by] of hairpinDelta) countIn(this.#hairpin, ip, by);
+    this.#digest = digest;
     this.#classes = classes;
     this.#picks = picks;
     this.#fixedText = fixedText;
@@ -433,6 +472,11 @@ function renderCount(r: KeptRender | undefined): number {
   let n = r.elementCount;
   for (const c of r.chains) n += c.rules.length;
   return n;
+}
+
+/** The statements that replace the table's digest element (element-digest.ts). */
+function digestLines(w: FamilyWords, d: ElementDigest): string[] {
+  return [`flush set ${tableRef(w)} ${SYNC_DIGEST}`, `add element ${tableRef(w)} ${SYNC_DIGEST} { ${d.address()} }`];
 }
 
 /** Rules in a render's own chains. */

@@ -128,3 +128,10 @@ export async function listChain(nft: NftRunner, w: FamilyWords, chain: string): 
 export async function setExists(nft: NftRunner, w: FamilyWords, set: string): Promise<boolean> {
   return (await nft.run(['list', 'set', w.ip, TABLE, set])).code === 0;
 }
+
+/** The element of a one-element set of netlet's table, as nft lists it; undefined when the set is gone or empty. */
+export async function readSingleElement(nft: NftRunner, w: FamilyWords, set: string): Promise<string | undefined> {
+  const r = await nft.run(['list', 'set', w.ip, TABLE, set]);
+  if (r.code !== 0) return undefined;
+  return /elements = \{ ([^,}\s]+) \}/.exec(r.stdout)?.[1];
+}

@@ -24,6 +24,7 @@ import {
   SERVICES,
   SERVICE_IPS,
   SERVICE_NODEPORTS,
+  SYNC_DIGEST,
   endpointsMap,
   masqOutsideSet,
   masqPickChain,
@@ -81,6 +82,7 @@ function sharedSets(w: FamilyWords): [name: string, body: string][] {
     [HAIRPIN, `set ${HAIRPIN} { type ${w.addrType} . ${w.addrType}; }`],
     [FIREWALL_IPS, `set ${FIREWALL_IPS} { type ${vip}; }`],
     [FIREWALL_ALLOW, `set ${FIREWALL_ALLOW} { type ${vip} . ${w.addrType}; flags interval; }`],
+    [SYNC_DIGEST, `set ${SYNC_DIGEST} { type ipv6_addr; }`],
   ];
 }
 

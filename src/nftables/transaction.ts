@@ -52,6 +52,8 @@ export interface TableChange {
   addStream?: Iterable<Element>;
   deleteChains: string[];
   deleteSets: SetRef[];
+  /** Statements written last, made once everything before was written (the digest of the elements the stream wrote). */
+  after?: () => string[];
 }
 
 export function emptyChange(): TableChange {
@@ -89,6 +91,7 @@ export function* changeLines(w: FamilyWords, c: TableChange): Generator<string> 
     if (s.declaration) yield `${s.declaration}\n`;
     yield `delete ${s.kind} ${t} ${s.name}\n`;
   }
+  if (c.after) for (const line of c.after()) yield `${line}\n`;
 }
 
 function* chain<T>(a: Iterable<T>, b: Iterable<T>): Generator<T> {

@@ -42,6 +42,8 @@ export const MASQ_ALL = 'masq-all';
 export const HAIRPIN = 'hairpin';
 export const FIREWALL_IPS = 'firewall-ips';
 export const FIREWALL_ALLOW = 'firewall-allow';
+/** One element: the digest of the elements the last sync left (element-digest.ts). */
+export const SYNC_DIGEST = 'sync-digest';
 
 // Shared chains.
 export const SERVICES = 'services';

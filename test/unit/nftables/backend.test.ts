@@ -18,6 +18,8 @@ class FakeNft implements NftRunner {
   /** What `nft -j list table` prints; undefined: no table. */
   json: string | undefined;
   failNext = false;
+  /** The sync-digest element `nft list set` prints; undefined: no such set. */
+  digest: string | undefined;
   /** Rules per chain of the table, as the kernel would hold them after the scripts applied (what a rule dump counts). */
   rules = new Map<string, number>();
 
@@ -37,6 +39,9 @@ class FakeNft implements NftRunner {
     if (args[0] === '-j') return this.json === undefined ? { code: 1, stdout: '', stderr: 'Error: No such file or directory' } : { code: 0, stdout: this.json, stderr: '' };
     if (args.includes('list') && args.includes('table')) {
       return this.listing === undefined ? { code: 1, stdout: '', stderr: 'Error: No such file or directory' } : { code: 0, stdout: this.listing, stderr: '' };
+    }
+    if (args.join(' ') === 'list set ip netlet sync-digest') {
+      return this.digest === undefined ? { code: 1, stdout: '', stderr: 'Error: No such file or directory' } : { code: 0, stdout: `table ip netlet {\n\tset sync-digest {\n\t\ttype ipv6_addr\n\t\telements = { ${this.digest} }\n\t}\n}\n`, stderr: '' };
     }
     if (args.join(' ') === 'list chains ip') return { code: 0, stdout: `table ip netlet {\n${[...this.rules.keys()].map((c) => `\tchain ${c} {\n\t}\n`).join('')}}\n`, stderr: '' };
     return { code: 0, stdout: 'table ip netlet {\n\tchain services {\n\t\tip daddr . meta l4proto . th dport vmap @service-ips\n\t\tjump services\n\t}\n}\n', stderr: '' };
@@ -108,6 +113,8 @@ t.test('a partial sync writes only the changed plan: its elements, no fixed chai
       'delete element ip netlet endpoints-tcp-2 { 10.96.0.10 . 80 . 0, 10.96.0.10 . 80 . 1 }',
       'add element ip netlet endpoints-tcp-2 { 10.96.0.10 . 80 . 0 : 10.244.2.2 . 8080, 10.96.0.10 . 80 . 1 : 10.244.3.2 . 8080 }',
       'add element ip netlet hairpin { 10.244.3.2 . 10.244.3.2 }',
+      'flush set ip netlet sync-digest',
+      nft.last.match(/^add element ip netlet sync-digest \{ fd00:1:[0-9a-f:]+ \}$/m)?.[0],
       '',
     ].join('\n'),
     "the endpoints' elements only; 10.244.1.2 keeps its hairpin element (the other service uses it)",
@@ -165,7 +172,7 @@ t.test('a full sync adopts the table: what no plan wants goes, in the same trans
   });
   await sync(planSet(web), { full: true });
   const s = nft.last;
-  t.notMatch(s, /^flush (map|set) /m, 'a restart does not empty the shared maps: it reads them');
+  t.notMatch(s, /^flush (map|set) (?!ip netlet sync-digest$)/m, 'a restart does not empty the shared maps: it reads them');
   const added = s.indexOf('add element ip netlet service-ips { 10.96.0.99 . tcp . 80 : goto pick-tcp-7 }\n');
   t.ok(added >= 0 && s.indexOf('delete element ip netlet service-ips { 10.96.0.99 . tcp . 80 }\n') > added, 'an element no plan wants is removed (added, then deleted)');
   t.match(s, /^delete element ip netlet hairpin \{ 10\.9\.9\.9 \. 10\.9\.9\.9 \}$/m, 'so is a hairpin element of an endpoint gone');
@@ -206,7 +213,7 @@ t.test('a later full sync adds over what is there and removes only what the last
   await sync(planSet(web, other), { full: true });
   await sync(planSet(web), { full: true });
   const s = nft.last;
-  t.notMatch(s, /^flush (map|set) /m, 'the shared maps are never emptied');
+  t.notMatch(s, /^flush (map|set) (?!ip netlet sync-digest$)/m, 'the shared maps are never emptied');
   const added = s.indexOf('add element ip netlet service-ips { 10.96.0.11 . tcp . 80 : goto pick-tcp-1 }\n');
   const deleted = s.indexOf('delete element ip netlet service-ips { 10.96.0.11 . tcp . 80 }\n');
   t.ok(added >= 0 && deleted > added, "the gone service's element is added then deleted: that works whether or not the kernel still holds it");
@@ -279,4 +286,41 @@ t.test('a later full sync lists only the chains, and deletes the sets it knows i
   const s = nft.last;
   t.match(s, /^add set ip netlet aff_default_sticky_http_tcp_10-244-1-2-8080_30s \{ type ipv4_addr; flags dynamic,timeout; timeout 30s; \}\ndelete set ip netlet aff_default_sticky_http_tcp_10-244-1-2-8080_30s$/m, 'a gone affinity set: added, then deleted');
   t.match(s, /^add map ip netlet endpoints-tcp-3 \{ typeof [^}]*\}\ndelete map ip netlet endpoints-tcp-3$/m, 'a pick group no plan uses: its maps go');
+});
+
+/** The digest element a script wrote. */
+const digestIn = (script: string) => /^add element ip netlet sync-digest \{ (\S+) \}$/m.exec(script)?.[1];
+
+t.test('the digest a partial sync writes is the one a full sync of the same plans writes', async (t) => {
+  const a = setup();
+  const plans = planSet(web, other);
+  await a.sync(plans, { full: true });
+  const sticky = plan('default', 'sticky', { clusterIP: '10.96.0.31', affinityTimeoutSeconds: 30, nodePort: 30031, clusterEndpoints: [local('10.244.1.2'), local('10.244.5.2')] });
+  const web2 = plan('default', 'web', { clusterEndpoints: [local('10.244.2.2'), local('10.244.3.2'), local('10.244.4.2')] });
+  plans.set(planKey(sticky), sticky);
+  plans.set(planKey(web2), web2);
+  plans.delete(planKey(other));
+  await a.sync(plans, { changed: [planKey(sticky), planKey(web2), planKey(other)] });
+  const b = setup();
+  await b.sync(plans, { full: true });
+  t.ok(digestIn(a.nft.last), 'the partial sync wrote a digest');
+  t.equal(digestIn(a.nft.last), digestIn(b.nft.last), 'the same digest');
+});
+
+t.test('a restart reads the table back only when its digest differs from what the plans write', async (t) => {
+  const first = setup();
+  await first.sync(planSet(web, other), { full: true });
+  const written = digestIn(first.nft.last)!;
+
+  const same = setup();
+  same.nft.digest = written;
+  await same.sync(planSet(web, other), { full: true });
+  t.notOk(same.nft.calls.some((c) => c.startsWith('-j list')), 'the same plans: no read-back of the table');
+  t.ok(same.nft.calls.includes('list chains ip'), 'the chains only');
+
+  const changed = setup();
+  changed.nft.digest = written;
+  changed.nft.json = JSON.stringify({ nftables: [] });
+  await changed.sync(planSet(web), { full: true });
+  t.ok(changed.nft.calls.some((c) => c.startsWith('-j list table')), 'a service gone while the agent was down: the table is read back');
 });
