@@ -162,8 +162,10 @@ export class NftablesBackend implements ProxyBackend {
     let tableDigest: string | undefined;
     let readBack = false;
     if (restart) {
-      tableDigest = await readSingleElement(this.#nft, this.#w, SYNC_DIGEST);
+      const read = await readSingleElement(this.#nft, this.#w, SYNC_DIGEST);
+      tableDigest = read.element;
       if (tableDigest !== undefined) wantedDigest = new ElementDigest();
+      else if (read.tableGone) listing = { exists: false, chains: new Set(), sets: new Set(), maps: new Set() };
       else {
         // No table (nothing to read), or one without a digest (an older netlet's): read it back.
         listing = await listChains(this.#nft, this.#w);

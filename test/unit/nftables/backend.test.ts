@@ -20,6 +20,8 @@ class FakeNft implements NftRunner {
   failNext = false;
   /** The sync-digest element `nft list set` prints; undefined: no such set. */
   digest: string | undefined;
+  /** `nft list set` says the table is missing (an empty namespace). */
+  noTable = false;
   /** Rules per chain of the table, as the kernel would hold them after the scripts applied (what a rule dump counts). */
   rules = new Map<string, number>();
 
@@ -41,7 +43,8 @@ class FakeNft implements NftRunner {
       return this.listing === undefined ? { code: 1, stdout: '', stderr: 'Error: No such file or directory' } : { code: 0, stdout: this.listing, stderr: '' };
     }
     if (args.join(' ') === 'list set ip netlet sync-digest') {
-      return this.digest === undefined ? { code: 1, stdout: '', stderr: 'Error: No such file or directory' } : { code: 0, stdout: `table ip netlet {\n\tset sync-digest {\n\t\ttype ipv6_addr\n\t\telements = { ${this.digest} }\n\t}\n}\n`, stderr: '' };
+      if (this.digest === undefined && this.noTable) return { code: 1, stdout: '', stderr: 'Error: No such file or directory\nlist set ip netlet sync-digest\n            ^^^^^^\n' };
+      return this.digest === undefined ? { code: 1, stdout: '', stderr: 'Error: No such file or directory\nlist set ip netlet sync-digest\n                   ^^^^^^^^^^^\n' } : { code: 0, stdout: `table ip netlet {\n\tset sync-digest {\n\t\ttype ipv6_addr\n\t\telements = { ${this.digest} }\n\t}\n}\n`, stderr: '' };
     }
     if (args.join(' ') === 'list chains ip') return { code: 0, stdout: `table ip netlet {\n${[...this.rules.keys()].map((c) => `\tchain ${c} {\n\t}\n`).join('')}}\n`, stderr: '' };
     return { code: 0, stdout: 'table ip netlet {\n\tchain services {\n\t\tip daddr . meta l4proto . th dport vmap @service-ips\n\t\tjump services\n\t}\n}\n', stderr: '' };
@@ -323,4 +326,11 @@ t.test('a restart reads the table back only when its digest differs from what th
   changed.nft.json = JSON.stringify({ nftables: [] });
   await changed.sync(planSet(web), { full: true });
   t.ok(changed.nft.calls.some((c) => c.startsWith('-j list table')), 'a service gone while the agent was down: the table is read back');
+});
+
+t.test('a first start into an empty namespace reads nothing back and lists nothing', async (t) => {
+  const { nft, sync } = setup();
+  nft.noTable = true;
+  await sync(planSet(web), { full: true });
+  t.same(nft.calls.filter((c) => c !== '-f -'), ['list set ip netlet sync-digest'], 'one look at the digest, which says there is no table');
 });
