@@ -24,6 +24,7 @@ import { readTable } from './adopt.ts';
 import type { HeldTable } from './adopt.ts';
 import { hairpinElement, keptRender, renderPlan } from './render-plan.ts';
 import { RemovalCandidates } from './removal-candidates.ts';
+import { contestedPlans } from './contested-addresses.ts';
 import type { Element, KeptRender, OwnChain, RenderContext } from './render-plan.ts';
 import { affinitySetDeclaration, changeLines, emptyChange, isEmpty } from './transaction.ts';
 import type { SetRef, TableChange } from './transaction.ts';
@@ -80,6 +81,8 @@ export class NftablesBackend implements ProxyBackend {
   #expectedRules = new Map<string, number>();
   /** Rules in the plans' own chains as the last sync left them. */
   #ownRules = 0;
+  /** Plans the last full sync left out: another plan keeps an address they claim. */
+  #contested = new Set<string>();
   /** The digest of the elements the last sync left, written in the table with them. */
   #digest = new ElementDigest();
   /** Syncs begun: an intact() check that overlapped one says nothing. */
@@ -185,7 +188,10 @@ export class NftablesBackend implements ProxyBackend {
     const hairpin = new Map<string, number>();
     const picks = new Set<PickGroup>();
     const change = emptyChange();
+    const contested = contestedPlans(req.plans);
+    for (const [key, c] of contested) this.#log.warn({ plan: key, address: c.address, keptBy: c.keptBy }, 'two services claim one address: this one is left out of the nftables table');
     for (const [key, plan] of req.plans) {
+      if (contested.has(key)) continue;
       const earlier = this.#rendered.get(key);
       let r: KeptRender;
       if (earlier?.plan === plan) {
@@ -283,6 +289,7 @@ export class NftablesBackend implements ProxyBackend {
 
     await applyScript(this.#nft, changeLines(this.#w, change));
     this.#rendered = rendered;
+    this.#contested = new Set(contested.keys());
     this.#hairpin = hairpin;
     this.#digest = digest;
     this.#classes = classes;
@@ -310,6 +317,8 @@ export class NftablesBackend implements ProxyBackend {
     let countDelta = 0;
     let ownRulesDelta = 0;
     for (const key of req.changed) {
+      // Left out by the last full sync (contested-addresses.ts); a newly contested one fails and the full sync after it decides.
+      if (this.#contested.has(key)) continue;
       const before = this.#rendered.get(key);
       const plan = req.plans.get(key);
       if (before?.plan === plan) continue;

@@ -334,3 +334,18 @@ t.test('a first start into an empty namespace reads nothing back and lists nothi
   await sync(planSet(web), { full: true });
   t.same(nft.calls.filter((c) => c !== '-f -'), ['list set ip netlet sync-digest'], 'one look at the digest, which says there is no table');
 });
+
+t.test('two services claiming one external IP and port: the first by plan key keeps it, the other is left out', async (t) => {
+  const { nft, sync } = setup();
+  const a = plan('default', 'a', { clusterIP: '10.96.0.41', externalIPs: ['192.0.2.9'], clusterEndpoints: [local('10.244.1.2')] });
+  const b = plan('default', 'b', { clusterIP: '10.96.0.42', externalIPs: ['192.0.2.9'], clusterEndpoints: [local('10.244.2.2'), local('10.244.3.2')] });
+  await sync(planSet(b, a), { full: true });
+  const s = nft.last;
+  t.match(s, /10\.96\.0\.41 \. tcp \. 80 : goto pick-tcp-1/, 'a is written');
+  t.notMatch(s, /10\.96\.0\.42/, 'b is not: its external IP would need a second value for the same key');
+  t.equal(s.match(/192\.0\.2\.9 \. tcp \. 80 :/g)?.length, 1, 'one element for the contested address');
+  const changedB = plan('default', 'b', { clusterIP: '10.96.0.42', externalIPs: ['192.0.2.9'], clusterEndpoints: [local('10.244.2.2')] });
+  const scripts = nft.scripts.length;
+  await sync(planSet(changedB, a), { changed: [planKey(changedB)] });
+  t.equal(nft.scripts.length, scripts, 'a partial sync of the left-out plan writes nothing');
+});
