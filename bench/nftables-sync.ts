@@ -2,26 +2,29 @@
 // NodePort in ten), each size in a throwaway network namespace (never the
 // host's tables):
 //
-//   npx node bench/nftables-sync.ts [--sizes 1000,10000] [--anchor-max 5000] [--connects 2000]
+//   npx node bench/nftables-sync.ts [--sizes 1000,10000] [--anchor-max 5000] [--anchor-timeout 60] [--connects 2000]
 //
 // Columns: full = the backend's first full sync into an empty namespace
 // (render + one `nft -f`); floor = `nft -f` alone of the same input;
 // resync = a full sync over its own result (fullSyncPeriod); restart = a
 // new backend's first full sync over that table (a restarted agent adopting
-// it: reads the maps back, removes what no plan wants); partial = one
+// it: the table's digest matches its plans, nothing is read back); restart,
+// a service gone meanwhile = the same with one service fewer (the digest
+// differs: the maps are read back and the stale elements removed); partial = one
 // endpoint of one service replaced (p50 / p99 over PARTIALS syncs, each
 // another service), from the backend's sync() call to nft's exit;
 // kube-proxy layout = the same services in kube-proxy's nftables layout (a
 // chain per service with an anonymous `numgen … vmap`, a chain per endpoint),
 // generated here and loaded with `nft -f` (the anchor; skipped above
-// --anchor-max, it grows quadratically); connect = `connect()` latency p50 /
+// --anchor-max, it grows quadratically, and stopped after --anchor-timeout
+// seconds, shown as "> N s"); connect = `connect()` latency p50 /
 // p99 to a ClusterIP with 1 service loaded and with N (the first-packet
 // cost); RSS = the benchmark child's peak RSS (the backend and its renders,
 // not a whole agent). CPU = this process plus its nft children.
 //
 // The child runs with the agent's Node flags and malloc settings (bin/runtime-flags.js).
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { connect, createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -108,21 +111,34 @@ interface ChildResult {
   floor: Measured;
   resync: Measured;
   restart: Measured;
+  restartChanged: Measured;
   partialP50: number;
   partialP99: number;
   anchor?: Measured;
+  /** The anchor was stopped after this many seconds. */
+  anchorTimedOutS?: number;
   connect1?: [number, number];
   connectN?: [number, number];
   inputMb: number;
   peakRssMb: number;
 }
 
-async function child(n: number, anchor: boolean, connects: number): Promise<ChildResult> {
-  let lastScript = '';
+async function child(n: number, anchor: boolean, connects: number, anchorTimeoutS: number): Promise<ChildResult> {
+  // The agent's runner, keeping the pieces of the last `nft -f` input (joined after the measure: the floor's input).
+  let lastPieces: string[] = [];
   const recording: NftRunner = {
     run: (args, input) => {
-      if (args[0] === '-f') lastScript = input ?? '';
+      if (args[0] === '-f') lastPieces = [input ?? ''];
       return systemNft.run(args, input);
+    },
+    runPieces: (args, pieces) => {
+      lastPieces = [];
+      return systemNft.runPieces!(args, (function* () {
+        for (const p of pieces) {
+          lastPieces.push(p);
+          yield p;
+        }
+      })());
     },
   };
   const plans = makePlans(n);
@@ -130,11 +146,17 @@ async function child(n: number, anchor: boolean, connects: number): Promise<Chil
   const sync = (full: boolean, changed: string[] = []) => backend.sync({ family: 4, plans, changed: new Set(changed), full, nodePortAddresses: [] });
   let rules = 0;
   const full = await measure(async () => (rules = (await sync(true)).ruleCount));
-  const input = lastScript;
+  const input = lastPieces.join('');
   const resync = await measure(() => sync(true));
   // A restarted agent: a new backend's first full sync over the table the last one left.
   const restarted = new NftablesBackend({ family: 4, log: silentLogger, masqueradeBit: 14, tcpBeLiberal: false });
   const restart = await measure(() => restarted.sync({ family: 4, plans, changed: new Set(), full: true, nodePortAddresses: [] }));
+  // A restart after a service went away while the agent was down: the digest differs, the maps are read back.
+  const fewer = new Map(plans);
+  fewer.delete(plans.keys().next().value!);
+  const restartedAfterChange = new NftablesBackend({ family: 4, log: silentLogger, masqueradeBit: 14, tcpBeLiberal: false });
+  const restartChanged = await measure(() => restartedAfterChange.sync({ family: 4, plans: fewer, changed: new Set(), full: true, nodePortAddresses: [] }));
+  await restarted.sync({ family: 4, plans, changed: new Set(), full: true, nodePortAddresses: [] });
   const partials: number[] = [];
   for (let k = 0; k < PARTIALS; k++) {
     const i = Math.floor((k * n) / PARTIALS);
@@ -174,10 +196,18 @@ async function child(n: number, anchor: boolean, connects: number): Promise<Chil
   const floor = await measure(() => nftF(input));
   await nftF('delete table ip netlet\n');
   let anchorM: Measured | undefined;
+  let anchorTimedOutS: number | undefined;
   if (anchor) {
     const text = kubeProxyLayout(n);
-    anchorM = await measure(() => nftF(text));
-    await nftF('delete table ip kube-proxy\n');
+    let timedOut = false;
+    anchorM = await measure(async () => {
+      const r = spawnSync('nft', ['-f', '-'], { input: text, timeout: anchorTimeoutS * 1000, killSignal: 'SIGKILL', maxBuffer: 1 << 20 });
+      timedOut = r.error !== undefined || r.signal !== null;
+      if (!timedOut && r.status !== 0) throw new Error(`nft -f (kube-proxy layout): ${r.stderr.toString().slice(0, 500)}`);
+    });
+    if (timedOut) anchorTimedOutS = anchorTimeoutS;
+    // Stopped, the transaction may or may not have landed.
+    await systemNft.run(['-f', '-'], 'add table ip kube-proxy\ndelete table ip kube-proxy\n');
   }
   return {
     services: n,
@@ -186,9 +216,11 @@ async function child(n: number, anchor: boolean, connects: number): Promise<Chil
     floor,
     resync,
     restart,
+    restartChanged,
     partialP50: percentile(partials, 50),
     partialP99: percentile(partials, 99),
     anchor: anchorM,
+    anchorTimedOutS,
     connect1,
     connectN,
     inputMb: Buffer.byteLength(input) / 1e6,
@@ -204,18 +236,19 @@ async function main(): Promise<void> {
       child: { type: 'string' },
       sizes: { type: 'string', default: '1000,10000' },
       'anchor-max': { type: 'string', default: '5000' },
+      'anchor-timeout': { type: 'string', default: '60' },
       connects: { type: 'string', default: '2000' },
     },
   });
   if (values.child) {
-    const [n, anchor, connects] = values.child.split(':').map(Number);
-    process.stdout.write(JSON.stringify(await child(n, anchor === 1, connects)) + '\n');
+    const [n, anchor, connects, anchorTimeoutS] = values.child.split(':').map(Number);
+    process.stdout.write(JSON.stringify(await child(n, anchor === 1, connects, anchorTimeoutS)) + '\n');
     return;
   }
   const rows: ChildResult[] = [];
   for (const n of values.sizes!.split(',').map(Number)) {
     const anchor = n <= Number(values['anchor-max']) ? 1 : 0;
-    const row = runChildInNetns<ChildResult>('nlnftb', fileURLToPath(import.meta.url), `${n}:${anchor}:${values.connects}`);
+    const row = runChildInNetns<ChildResult>('nlnftb', fileURLToPath(import.meta.url), `${n}:${anchor}:${values.connects}:${Number(values['anchor-timeout'])}`);
     rows.push(row);
     process.stderr.write(`${n}: full ${s(row.full)}\n`);
   }
@@ -223,12 +256,12 @@ async function main(): Promise<void> {
   const out = [
     `Wall time, CPU time (this process + nft) in brackets. partial: p50 / p99 of ${PARTIALS} one-endpoint changes, sync() to nft's exit. connect: p50 / p99.`,
     '',
-    '| services | elements + rules | nft -f input | full sync | floor (nft -f alone) | full / floor (CPU) | resync | restart (adopt) | partial sync | kube-proxy layout, nft -f | connect, 1 service | connect, N services | peak RSS |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| services | elements + rules | nft -f input | full sync | floor (nft -f alone) | full / floor (CPU) | resync | restart (adopt) | restart, a service gone meanwhile | partial sync | kube-proxy layout, nft -f | connect, 1 service | connect, N services | peak RSS |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map((r) =>
       [
-        '', r.services, r.elementsAndRules, `${r.inputMb.toFixed(1)} MB`, s(r.full), s(r.floor), (cpu(r.full) / cpu(r.floor)).toFixed(2), s(r.resync), s(r.restart),
-        `${r.partialP50.toFixed(1)} / ${r.partialP99.toFixed(1)} ms`, r.anchor ? s(r.anchor) : '-', us(r.connect1), us(r.connectN), `${Math.round(r.peakRssMb)} MB`, '',
+        '', r.services, r.elementsAndRules, `${r.inputMb.toFixed(1)} MB`, s(r.full), s(r.floor), (cpu(r.full) / cpu(r.floor)).toFixed(2), s(r.resync), s(r.restart), s(r.restartChanged),
+        `${r.partialP50.toFixed(1)} / ${r.partialP99.toFixed(1)} ms`, r.anchorTimedOutS ? `> ${r.anchorTimedOutS} s` : r.anchor ? s(r.anchor) : '-', us(r.connect1), us(r.connectN), `${Math.round(r.peakRssMb)} MB`, '',
       ].join(' | ').trim(),
     ),
   ];

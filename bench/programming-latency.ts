@@ -9,6 +9,12 @@
 //        [--min-sync-period 0s] [--sync-period 30s] [--full-sync-period 1h] [--modes nft,legacy]
 //        [--probe-ms 0] [--legacy-probe-ms 0] [--label TEXT] [--json FILE]
 //
+// --modes takes the iptables modes (nft, legacy) and nftables, the proxy
+// mode: there the floor is `nft -f` alone of the input the nftables backend
+// writes for such a change, the canary column the kernel's rule dump that
+// intact() polls, and no probe runs (listing anything in nft 1.0.6 reads
+// every set's elements: a probe would be a load on the machine).
+//
 // The headline is event → rules: from the moment the watch event reached the
 // agent (its proxier saw the store change: "eventAt" in the agent's sync log;
 // decoding one event takes well under 1 ms) to the end of the sync that
@@ -45,6 +51,10 @@ import { buildConfig, ruleBackendOptions } from '../src/agent/config.ts';
 import { silentLogger } from '../src/base/log.ts';
 import { convertObject } from '../src/k8s/convert/index.ts';
 import { IptablesBackend } from '../src/iptables/backend.ts';
+import { NftablesBackend } from '../src/nftables/backend.ts';
+import { systemNft } from '../src/nftables/nft.ts';
+import type { NftRunner } from '../src/nftables/nft.ts';
+import { netlinkRuleCounts } from '../src/nftables/rule-counts.ts';
 import { KUBE_PROXY_CANARY, sepChain } from '../src/iptables/chain-names.ts';
 import { toolsFor } from '../src/iptables/tools.ts';
 import type { IptablesMode } from '../src/iptables/tools.ts';
@@ -58,7 +68,10 @@ const NODE = 'pl-node';
 const CLUSTER_CIDR = '10.128.0.0/10';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
-interface Options { services: number; changes: number; gapMs: number; minSyncPeriod: string; syncPeriod: string; fullSyncPeriod: string; probeMs: number; legacyProbeMs: number; mode: IptablesMode }
+/** An iptables mode of the iptables proxy mode, or the nftables proxy mode. */
+type BenchMode = IptablesMode | 'nftables';
+
+interface Options { services: number; changes: number; gapMs: number; minSyncPeriod: string; syncPeriod: string; fullSyncPeriod: string; probeMs: number; legacyProbeMs: number; mode: BenchMode }
 
 // ---- the cluster: N services × 3 endpoints, one slice each, every 1000th with an endpoint on this node ----
 
@@ -188,13 +201,13 @@ async function child(o: Options) {
 
     writeFileSync(join(dir, 'agent.yaml'), [
       'healthzBindAddress: 127.0.0.1:10256', 'metricsBindAddress: 127.0.0.1:10249', 'proxy:', `  clusterCIDR: ${CLUSTER_CIDR}`,
-      `  iptables: {minSyncPeriod: ${o.minSyncPeriod}, syncPeriod: ${o.syncPeriod}${o.fullSyncPeriod ? `, fullSyncPeriod: ${o.fullSyncPeriod}` : ''}}`,
+      `  ${o.mode === 'nftables' ? 'nftables' : 'iptables'}: {minSyncPeriod: ${o.minSyncPeriod}, syncPeriod: ${o.syncPeriod}${o.fullSyncPeriod ? `, fullSyncPeriod: ${o.fullSyncPeriod}` : ''}}`,
       // Leave every conntrack sysctl alone: nf_conntrack_max and its hash size are host-wide.
       '  conntrack: {maxPerCore: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}', '',
     ].join('\n'));
     const started = Date.now();
-    const agent = spawn(process.execPath, [join(ROOT, 'bin/netlet.js'), 'agent', '--config', join(dir, 'agent.yaml'), '--kubeconfig', kubeconfig, '--node-name', NODE, '--proxy-mode', 'iptables', '--log-level', 'debug'], {
-      stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NETLET_IPTABLES_MODE: o.mode },
+    const agent = spawn(process.execPath, [join(ROOT, 'bin/netlet.js'), 'agent', '--config', join(dir, 'agent.yaml'), '--kubeconfig', kubeconfig, '--node-name', NODE, '--proxy-mode', o.mode === 'nftables' ? 'nftables' : 'iptables', '--log-level', 'debug'], {
+      stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...(o.mode === 'nftables' ? {} : { NETLET_IPTABLES_MODE: o.mode }) },
     });
     procs.push(agent);
     const syncs: SyncLine[] = [];
@@ -206,7 +219,7 @@ async function child(o: Options) {
     const memFirst = { ...memOf(agent.pid!), heapMb: await heapUsedMb() };
     process.stderr.write(`${o.mode} ${o.services}: first full sync ${firstSyncS.toFixed(1)} s after start (${(first.ms / 1000).toFixed(1)} s in the backend)\n`);
 
-    const floorSampler = await prepareFloor(o, dir, Array.from({ length: o.services }, (_, i) => [service(i), slice(i, ips[i])]));
+    const floorSampler = await (o.mode === 'nftables' ? prepareNftFloor : prepareFloor)(o as Options & { mode: IptablesMode }, dir, Array.from({ length: o.services }, (_, i) => [service(i), slice(i, ips[i])]));
     const floorMs: number[] = [];
     // A second watcher from now on: how long the API takes to deliver the event.
     const rv = ((await (await fetch(`${url}/apis/discovery.k8s.io/v1/endpointslices?limit=1`)).json()) as any).metadata.resourceVersion;
@@ -234,7 +247,7 @@ async function child(o: Options) {
           if (ev?.object?.metadata?.name === `svc${i}-pl`) return Date.now();
         }
       })();
-      const probeEvery = o.mode === 'legacy' ? o.legacyProbeMs : o.probeMs;
+      const probeEvery = o.mode === 'nftables' ? 0 : o.mode === 'legacy' ? o.legacyProbeMs : o.probeMs;
       const probed = (async () => {
         if (probeEvery <= 0) return NaN;
         for (;;) {
@@ -272,7 +285,7 @@ async function child(o: Options) {
     agent.kill('SIGTERM');
     await new Promise((r) => agent.once('exit', r));
 
-    const floor = { floorMs, partialInputLines: floorSampler.partialInputLines, ...(await lookCosts(o)) };
+    const floor = { floorMs, partialInputLines: floorSampler.partialInputLines, ...(await (o.mode === 'nftables' ? nftLookCosts() : lookCosts(o as Options & { mode: IptablesMode }))) };
     return { mode: o.mode, services: o.services, minSyncPeriod: o.minSyncPeriod, fullSyncPeriod: o.fullSyncPeriod, firstSyncS, memFirst, memAfter, fullDuringChanges, results, ...floor };
   } finally {
     for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
@@ -292,7 +305,7 @@ const FLOOR_SERVICE = 7;
  * change), one after each measured change: the machine is shared, so the
  * floor must see the same load as the changes it is compared with.
  */
-async function prepareFloor(o: Options, dir: string, pairs: any[][]) {
+async function prepareFloor(o: Options & { mode: IptablesMode }, dir: string, pairs: any[][]) {
   const real = toolsFor(o.mode, 4);
   const wrapDir = join(dir, 'wrap');
   const inputs = join(dir, 'inputs');
@@ -340,8 +353,61 @@ async function prepareFloor(o: Options, dir: string, pairs: any[][]) {
   return { sample, partialInputLines: captured[0].split('\n').length };
 }
 
+/**
+ * The nftables floor, as prepareFloor's: a backend in this process over the
+ * table the agent wrote (its first full sync adopts it), its `nft -f` inputs
+ * kept; one endpoint change of FLOOR_SERVICE and the change back give the
+ * two inputs that `nft -f` alone then applies, alternately.
+ */
+async function prepareNftFloor(o: Options, _dir: string, pairs: any[][]) {
+  let lastInput = '';
+  const recording: NftRunner = {
+    run: (args, input) => {
+      if (args[0] === '-f') lastInput = input ?? '';
+      return systemNft.run(args, input);
+    },
+  };
+  const config = buildConfig({ proxy: { clusterCIDR: CLUSTER_CIDR } });
+  const ctx = { nodeName: NODE, node: convertObject('Node', node), masqueradeAll: false, clusterCIDRs: [CLUSTER_CIDR] };
+  const plans: PlanSet = new Map();
+  const planOf = (svc: any, sl: any) => buildPlans(convertObject('Service', svc), [convertObject('EndpointSlice', sl)], 4, ctx);
+  for (const [svc, sl] of pairs) for (const p of planOf(svc, sl)) plans.set(planKey(p), p);
+  const { masqueradeBit, tcpBeLiberal } = ruleBackendOptions(config, 'nftables');
+  const backend = new NftablesBackend({ family: 4, log: silentLogger, masqueradeBit, tcpBeLiberal, nft: recording });
+  await backend.sync({ family: 4, plans, changed: new Set(), full: true, nodePortAddresses: [] });
+  const [svc, sl] = pairs[FLOOR_SERVICE % o.services];
+  const captured: string[] = [];
+  for (const ip of ['10.251.0.1', sl.endpoints[0].addresses[0]]) {
+    const changed = structuredClone(sl);
+    changed.endpoints[0].addresses = [ip];
+    const [p] = planOf(svc, changed);
+    plans.set(planKey(p), p);
+    await backend.sync({ family: 4, plans, changed: new Set([planKey(p)]), full: false, nodePortAddresses: [] });
+    captured.push(lastInput);
+  }
+  let k = 0;
+  const sample = async (): Promise<number> => {
+    const t0 = performance.now();
+    const r = await systemNft.run(['-f', '-'], captured[k++ % 2]);
+    if (r.code !== 0) throw new Error(`nft -f failed: ${r.stderr}`);
+    return performance.now() - t0;
+  };
+  return { sample, partialInputLines: captured[0].split('\n').length - 1 };
+}
+
+/** What intact()'s rule dump costs (nftables mode: no probe). */
+async function nftLookCosts() {
+  const canaryMs: number[] = [];
+  for (let r = 0; r < 10; r++) {
+    const t0 = performance.now();
+    await netlinkRuleCounts(4);
+    canaryMs.push(performance.now() - t0);
+  }
+  return { canaryMs, probeCostMs: [] as number[] };
+}
+
 /** What one look costs, after the agent stopped: the canary check and the probe. */
-async function lookCosts(o: Options) {
+async function lookCosts(o: Options & { mode: IptablesMode }) {
   const canaryMs = await timeCommand(`iptables-${o.mode}`, ['-w', '5', '-t', 'nat', '-S', KUBE_PROXY_CANARY], 10);
   const probeCostMs = await timeCommand(`iptables-${o.mode}`, ['-w', '5', '-t', 'nat', '-S', sepChain('ns1/svc1:http', 'tcp', '10.9.9.9:8080')], 10);
   return { canaryMs, probeCostMs };
@@ -428,8 +494,8 @@ async function main(): Promise<void> {
     }
   }
   const modes = values.modes!.split(',');
-  if (modes.some((m) => m !== 'nft' && m !== 'legacy')) {
-    process.stderr.write('--modes takes nft and/or legacy\n');
+  if (modes.some((m) => m !== 'nft' && m !== 'legacy' && m !== 'nftables')) {
+    process.stderr.write('--modes takes nft, legacy (iptables modes) and/or nftables\n');
     process.exit(2);
   }
   const rows: Row[] = [];
@@ -438,7 +504,7 @@ async function main(): Promise<void> {
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     process.once(sig, () => void (current?.cleanup() ?? Promise.resolve()).finally(() => process.exit(1)));
   }
-  for (const mode of modes as IptablesMode[]) {
+  for (const mode of modes as BenchMode[]) {
     const lab = new Lab('pl');
     current = lab;
     try {

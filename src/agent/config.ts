@@ -55,7 +55,7 @@ export const configSchema: Section = {
         nftables: {
           doc: "nftables backend (kube-proxy's nftables section).",
           fields: ruleBackendFields(
-            'How often the table is checked (a table deleted by someone else comes back within it; rules flushed from it, within ten of it) and the longest wait before a failed sync is retried.',
+            'How often the table is checked (a table deleted or rules flushed from it by someone else come back within it) and the longest wait before a failed sync is retried.',
             "Time between periodic full syncs (netlet's own key). Partial syncs apply changes in between.",
           ),
         },

@@ -14,12 +14,12 @@ import type { FamilyWords } from './words.ts';
 /** The table as a restart finds it: its chains, sets and maps, and the elements of the shared ones. */
 export interface HeldTable {
   listing: TableListing;
-  /** Elements of the sets asked for; a set whose elements cannot be written back as nft text is left out (the caller empties it instead). */
+  /** Elements of each set and map; one whose elements cannot be written back as nft text is left out (the caller empties it instead). */
   elements: Map<string, Element[]>;
 }
 
 /** One `nft -j list table` (nft lists elements anyway, so a terse listing would cost as much again). */
-export async function readTable(nft: NftRunner, w: FamilyWords, sets: ReadonlySet<string>): Promise<HeldTable> {
+export async function readTable(nft: NftRunner, w: FamilyWords): Promise<HeldTable> {
   const r = await nft.run(['-j', 'list', 'table', w.ip, TABLE]);
   if (r.code !== 0) {
     if (/No such file or directory/.test(r.stderr)) return { listing: { exists: false, chains: new Set(), sets: new Set(), maps: new Set() }, elements: new Map() };
@@ -28,7 +28,7 @@ export async function readTable(nft: NftRunner, w: FamilyWords, sets: ReadonlySe
   const table = parseTableJson(r.stdout);
   return {
     listing: { exists: true, chains: new Set(table.chains.keys()), sets: new Set(table.sets.keys()), maps: new Set(table.maps.keys()) },
-    elements: heldElements(table, sets),
+    elements: heldElements(table),
   };
 }
 
@@ -36,15 +36,15 @@ export function elementsOf(json: string, sets: ReadonlySet<string>): Map<string,
   return heldElements(parseTableJson(json), sets);
 }
 
-function heldElements(table: NftTable, sets: ReadonlySet<string>): Map<string, Element[]> {
+function heldElements(table: NftTable, sets?: ReadonlySet<string>): Map<string, Element[]> {
   const out = new Map<string, Element[]>();
   for (const [set, keys] of table.sets) {
-    if (!sets.has(set)) continue;
+    if (sets && !sets.has(set)) continue;
     const elements = keys.map((k) => ({ set, key: text(k), value: '' }));
     if (elements.every((e) => e.key !== undefined)) out.set(set, elements as Element[]);
   }
   for (const [set, pairs] of table.maps) {
-    if (!sets.has(set)) continue;
+    if (sets && !sets.has(set)) continue;
     const elements = pairs.map(([k, v]) => ({ set, key: text(k), value: verdictText(v) ?? text(v) }));
     if (elements.every((e) => e.key !== undefined && e.value !== undefined)) out.set(set, elements as Element[]);
   }

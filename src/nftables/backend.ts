@@ -13,16 +13,22 @@ import type { Logger } from '../base/log.ts';
 import { BackendSyncError } from '../proxier/backend.ts';
 import type { ProxyBackend, SyncRequest, SyncResult } from '../proxier/backend.ts';
 import type { Family, PlanSet } from '../proxier/plan.ts';
-import { NftError, applyScript, listChain, listChains, listTable, setExists, systemNft } from './nft.ts';
+import { NftError, applyScript, listChain, listChains, listTable, readSingleElement, systemNft } from './nft.ts';
+import { ElementDigest, canonicalIPv6 } from './element-digest.ts';
+import { netlinkRuleCounts } from './rule-counts.ts';
+import type { RuleCounter } from './rule-counts.ts';
 import type { NftRunner, TableListing } from './nft.ts';
 import { fixedChains, fixedDeclarations, masqClassDeclaration, pickChains, pickDeclarations, pickSetNames, sharedSetNames } from './render-fixed.ts';
 import type { FixedContext } from './render-fixed.ts';
 import { readTable } from './adopt.ts';
-import { renderPlan } from './render-plan.ts';
-import type { Element, OwnChain, PlanRender, RenderContext } from './render-plan.ts';
+import type { HeldTable } from './adopt.ts';
+import { hairpinElement, keptRender, renderPlan } from './render-plan.ts';
+import { RemovalCandidates } from './removal-candidates.ts';
+import { contestedPlans } from './contested-addresses.ts';
+import type { Element, KeptRender, OwnChain, RenderContext } from './render-plan.ts';
 import { affinitySetDeclaration, changeLines, emptyChange, isEmpty } from './transaction.ts';
 import type { SetRef, TableChange } from './transaction.ts';
-import { CANARY, HAIRPIN, SERVICES, TABLE, masqOutsideSet, wordsFor } from './words.ts';
+import { SERVICES, SYNC_DIGEST, TABLE, masqOutsideSet, tableRef, wordsFor } from './words.ts';
 import type { FamilyWords, PickGroup } from './words.ts';
 
 export interface NftablesBackendOptions {
@@ -33,12 +39,9 @@ export interface NftablesBackendOptions {
   /** proxy.conntrack.tcpBeLiberal: when set, INVALID packets are not dropped. */
   tcpBeLiberal: boolean;
   nft?: NftRunner;
-  /** How many intact() polls look at the rules once (RULE_CHECK_EVERY); 1 in tests: every poll. */
-  ruleCheckEvery?: number;
+  /** How intact() counts the kernel's rules per chain; a rule dump over netlink unless a test gives its own. */
+  ruleCounts?: RuleCounter;
 }
-
-/** intact() lists the rules on one poll in this many (every 5 minutes at the default syncPeriod of 30 s). */
-export const RULE_CHECK_EVERY = 10;
 
 /** The mark as nft prints it: "0x00004000". */
 export function nftMark(bit: number): string {
@@ -53,8 +56,8 @@ export class NftablesBackend implements ProxyBackend {
   readonly #ctx: RenderContext;
   readonly #tcpBeLiberal: boolean;
   /** What each plan rendered to at the last successful sync. */
-  #rendered = new Map<string, PlanRender>();
-  /** How many plans put each hairpin element in (endpoints shared by services). */
+  #rendered = new Map<string, KeptRender>();
+  /** How many plans use each endpoint address's hairpin element (endpoints shared by services). */
   #hairpin = new Map<string, number>();
   /** How many plans use each masquerade class. */
   #classes = new Map<string, number>();
@@ -73,9 +76,20 @@ export class NftablesBackend implements ProxyBackend {
    * not empty the shared maps to know what they hold.
    */
   #adopted = false;
-  readonly #ruleCheckEvery: number;
-  /** intact() polls left before it lists the rules again; 0 after a full sync. */
-  #pollsUntilRuleCheck = 0;
+  readonly #ruleCounts: RuleCounter;
+  /** Rules per fixed and pick chain as the last sync left them; intact() compares the kernel's. */
+  #expectedRules = new Map<string, number>();
+  /** Rules in the plans' own chains as the last sync left them. */
+  #ownRules = 0;
+  /** Plans the last full sync left out: another plan keeps an address they claim. */
+  #contested = new Set<string>();
+  /** The digest of the elements the last sync left, written in the table with them. */
+  #digest = new ElementDigest();
+  /** Syncs begun: an intact() check that overlapped one says nothing. */
+  #syncsBegun = 0;
+  #syncing = false;
+  /** The rule dump failed once: intact() lists the services chain through nft instead. */
+  #noRuleDump = false;
 
   constructor(opts: NftablesBackendOptions) {
     this.#w = wordsFor(opts.family);
@@ -83,12 +97,14 @@ export class NftablesBackend implements ProxyBackend {
     this.#nft = opts.nft ?? systemNft;
     this.#ctx = { words: this.#w, masqMark: nftMark(opts.masqueradeBit) };
     this.#tcpBeLiberal = opts.tcpBeLiberal;
-    this.#ruleCheckEvery = opts.ruleCheckEvery ?? RULE_CHECK_EVERY;
+    this.#ruleCounts = opts.ruleCounts ?? netlinkRuleCounts;
   }
 
   async sync(req: SyncRequest): Promise<SyncResult> {
     if (req.family !== this.#w.family) throw new Error(`nftables backend for IPv${this.#w.family} got an IPv${req.family} sync`);
     const full = req.full || !this.#synced;
+    this.#syncsBegun++;
+    this.#syncing = true;
     try {
       const t0 = performance.now();
       const written = full ? await this.#fullSync(req) : await this.#partialSync(req);
@@ -100,7 +116,16 @@ export class NftablesBackend implements ProxyBackend {
       this.#synced = false;
       if (err instanceof NftError) throw new BackendSyncError('restore', err.message, { cause: err });
       throw err;
+    } finally {
+      this.#syncing = false;
     }
+  }
+
+  /** What intact() will find in the fixed and pick chains: the rules just written. */
+  #expectRules(fixedRules: readonly OwnChain[], fixed: FixedContext): void {
+    this.#expectedRules = new Map();
+    for (const c of fixedRules) this.#expectedRules.set(c.name, c.rules.length);
+    for (const g of this.#picks) for (const c of pickChains(g, fixed)) this.#expectedRules.set(c.name, c.rules.length);
   }
 
   #fixedContext(nodePortAddresses: readonly string[], classes: Map<string, number>): FixedContext {
@@ -108,12 +133,9 @@ export class NftablesBackend implements ProxyBackend {
     return { words: this.#w, masqMark: this.#ctx.masqMark, nodePortAddresses, tcpBeLiberal: this.#tcpBeLiberal, masqClasses };
   }
 
-  /** Renders a plan, or keeps the earlier render of the same plan object. */
-  #render(key: string, plans: PlanSet): PlanRender | undefined {
-    const plan = plans.get(key);
-    if (!plan) return undefined;
-    const earlier = this.#rendered.get(key);
-    return earlier?.plan === plan ? earlier : renderPlan(plan, this.#ctx);
+  /** The elements of a kept render, rendered again from its plan. */
+  #elementsOf(r: KeptRender | undefined): Element[] {
+    return r ? renderPlan(r.plan, this.#ctx).elements : [];
   }
 
   /**
@@ -124,31 +146,88 @@ export class NftablesBackend implements ProxyBackend {
    * is there (a no-op where present) and only the unwanted ones removed: at
    * the first full sync of a process, those the table holds (read back,
    * adopt.ts); later (periodic, after a failure, after intact() found the
-   * table changed), those the last sync wrote.
+   * table changed), those the last sync wrote for plans changed since.
+   *
+   * Two passes over the plans: the first renders the new ones and keeps
+   * what later syncs need (not the elements); the second renders every
+   * plan's elements again while nft reads them, so they die young.
+   * Removing an element some plan still wants is harmless (every wanted
+   * element is added after the removals, in the same transaction): the
+   * removals are checked only against the plans rendered in the first pass.
    */
   async #fullSync(req: SyncRequest): Promise<number> {
-    const rendered = new Map<string, PlanRender>();
-    for (const key of req.plans.keys()) rendered.set(key, this.#render(key, req.plans)!);
-    const hairpin = new Map<string, number>();
+    const candidates = new RemovalCandidates();
+    const restart = !this.#adopted;
+    let listing: TableListing | undefined;
+    let held: HeldTable | undefined;
+    // At a restart (or the first start): the table's digest, compared below with that of what the plans write.
+    let wantedDigest: ElementDigest | undefined;
+    let tableDigest: string | undefined;
+    let readBack = false;
+    if (restart) {
+      const read = await readSingleElement(this.#nft, this.#w, SYNC_DIGEST);
+      tableDigest = read.element;
+      if (tableDigest !== undefined) wantedDigest = new ElementDigest();
+      else if (read.tableGone) listing = { exists: false, chains: new Set(), sets: new Set(), maps: new Set() };
+      else {
+        // No table (nothing to read), or one without a digest (an older netlet's): read it back.
+        listing = await listChains(this.#nft, this.#w);
+        readBack = listing.exists;
+      }
+    } else {
+      // The chains only (reading the sets would read every element): what the last sync made is known.
+      listing = await listChains(this.#nft, this.#w);
+      for (const [key, r] of this.#rendered) {
+        if (req.plans.get(key) === r.plan) continue;
+        candidates.addAll(this.#elementsOf(r));
+      }
+    }
+
+    const rendered = new Map<string, KeptRender>();
     const classes = new Map<string, number>();
+    const hairpin = new Map<string, number>();
     const picks = new Set<PickGroup>();
     const change = emptyChange();
-    const wanted = new Set<string>();
-    for (const r of rendered.values()) {
-      countIn(classes, r.masqClass, 1);
-      for (const n of r.picks) picks.add(n);
-      for (const e of r.elements) {
-        // Each hairpin element once, however many plans share the endpoint.
-        if (e.set === HAIRPIN && countIn(hairpin, e.key, 1) > 1) continue;
-        change.addElements.push(e);
-        wanted.add(elementValueId(e));
+    const contested = contestedPlans(req.plans);
+    for (const [key, c] of contested) this.#log.warn({ plan: key, address: c.address, keptBy: c.keptBy }, 'two services claim one address: this one is left out of the nftables table');
+    for (const [key, plan] of req.plans) {
+      if (contested.has(key)) continue;
+      const earlier = this.#rendered.get(key);
+      let r: KeptRender;
+      if (earlier?.plan === plan) {
+        r = earlier;
+        if (wantedDigest) for (const e of this.#elementsOf(r)) wantedDigest.add(e);
+      } else {
+        const fresh = renderPlan(plan, this.#ctx);
+        candidates.keep(fresh.elements);
+        if (wantedDigest) for (const e of fresh.elements) wantedDigest.add(e);
+        r = keptRender(fresh);
       }
+      rendered.set(key, r);
+      countIn(classes, r.masqClass, 1);
+      for (const ip of r.hairpinIps) countIn(hairpin, ip, 1);
+      for (const n of r.picks) picks.add(n);
       for (const c of r.chains) {
         change.newChains.push(c.name);
         change.rewriteChains.push(c);
       }
       change.newSets.push(...r.sets);
     }
+    if (wantedDigest && tableDigest !== undefined) {
+      for (const ip of hairpin.keys()) wantedDigest.add(hairpinElement(ip));
+      // Equal: the table holds what these plans write and nothing else netlet wrote.
+      if (canonicalIPv6(tableDigest) === wantedDigest.address()) listing = await listChains(this.#nft, this.#w);
+      else readBack = true;
+    }
+    if (readBack) {
+      // What the shared sets hold and no plan writes (with the same value) goes: read back and compared with every plan.
+      held = await readTable(this.#nft, this.#w);
+      listing = held.listing;
+      for (const [set, elements] of held.elements) if (set !== SYNC_DIGEST) candidates.addAll(elements);
+      for (const r of rendered.values()) candidates.keep(this.#elementsOf(r));
+      candidates.keep([...hairpin.keys()].map(hairpinElement));
+    }
+    if (!listing) throw new Error('nftables full sync: no listing of the table');
     const fixed = this.#fixedContext(req.nodePortAddresses, classes);
     const fixedRules = fixedChains(fixed);
     change.declare.push(...fixedDeclarations(fixed));
@@ -158,41 +237,19 @@ export class NftablesBackend implements ProxyBackend {
     const wantedSets = [...sharedSetNames(fixed), ...sortedPicks.flatMap((g) => pickSetNames(g))];
     // Every set and map this sync keeps: the shared ones and the plans' own.
     const wantedAll = new Set([...wantedSets.map((s) => s.name), ...change.newSets.map((s) => s.name)]);
-    let listing: TableListing;
-    if (!this.#adopted) {
-      // A restart (or the first start): read what the shared sets hold and remove what no plan wants.
-      const held = await readTable(this.#nft, this.#w, new Set(wantedSets.map((s) => s.name)));
-      listing = held.listing;
+    if (held) {
+      // A shared set whose elements could not be read back is emptied and refilled.
       for (const ref of wantedSets) {
-        const elements = held.elements.get(ref.name);
-        if (!elements) {
-          if (listing.sets.has(ref.name) || listing.maps.has(ref.name)) change.flushSets.push(ref);
-          continue;
-        }
-        for (const e of elements) if (!wanted.has(elementValueId(e))) change.removeElements.push(e);
+        if (!held.elements.has(ref.name) && (listing.sets.has(ref.name) || listing.maps.has(ref.name))) change.flushSets.push(ref);
       }
-    } else {
-      // The chains only (reading the sets would read every element): what
-      // the last sync made is known, so are the sets it leaves behind.
-      listing = await listChains(this.#nft, this.#w);
-      if (listing.exists) {
-        const before: SetRef[] = [
-          ...[...this.#picks].flatMap((g) => pickSetNames(g, this.#w)),
-          ...[...this.#classes.keys()].map((cidr) => ({ kind: 'set' as const, name: masqOutsideSet(cidr), declaration: masqClassDeclaration(cidr, this.#w) })),
-          ...[...this.#rendered.values()].flatMap((r) => r.sets.map((a) => ({ kind: 'set' as const, name: a.name, declaration: affinitySetDeclaration(this.#w, a) }))),
-        ];
-        for (const ref of before) if (!wantedAll.has(ref.name)) change.deleteSets.push(ref);
-      }
-      // What the last sync wrote and no plan wants now (or wants with another value).
-      const removed = new Set<string>();
-      for (const r of this.#rendered.values()) {
-        for (const e of r.elements) {
-          const id = elementValueId(e);
-          if (wanted.has(id) || removed.has(id)) continue;
-          removed.add(id);
-          change.removeElements.push(e);
-        }
-      }
+    } else if (listing.exists) {
+      // The sets the last sync made and this one does not keep.
+      const before: SetRef[] = [
+        ...[...this.#picks].flatMap((g) => pickSetNames(g, this.#w)),
+        ...[...this.#classes.keys()].map((cidr) => ({ kind: 'set' as const, name: masqOutsideSet(cidr), declaration: masqClassDeclaration(cidr, this.#w) })),
+        ...[...this.#rendered.values()].flatMap((r) => r.sets.map((a) => ({ kind: 'set' as const, name: a.name, declaration: affinitySetDeclaration(this.#w, a) }))),
+      ];
+      for (const ref of before) if (!wantedAll.has(ref.name)) change.deleteSets.push(ref);
     }
 
     // Adopt: what the table holds that no plan wants any more goes, in the same transaction.
@@ -204,41 +261,87 @@ export class NftablesBackend implements ProxyBackend {
     }
     for (const name of listing.sets) if (!wantedAll.has(name)) change.deleteSets.push({ kind: 'set', name });
     for (const name of listing.maps) if (!wantedAll.has(name)) change.deleteSets.push({ kind: 'map', name });
-    // Elements of a set or map deleted whole need no removal (the set may be gone already).
-    const deletedSets = new Set(change.deleteSets.map((s) => s.name));
-    change.removeElements = change.removeElements.filter((e) => !deletedSets.has(e.set) && wantedAll.has(e.set));
+    // Elements of a set or map deleted whole (or emptied) need no removal (the set may be gone already).
+    const notKept = new Set([...change.deleteSets.map((s) => s.name), ...change.flushSets.map((s) => s.name)]);
+    if (!restart) for (const ip of this.#hairpin.keys()) if (!hairpin.has(ip)) candidates.addAll([hairpinElement(ip)]);
+    change.removeElements = candidates.remaining().filter((e) => !notKept.has(e.set) && wantedAll.has(e.set));
+
+    // The second pass, while nft reads: every plan's elements, then each hairpin element once.
+    let added = 0;
+    const ctx = this.#ctx;
+    const digest = new ElementDigest();
+    change.addStream = (function* () {
+      for (const r of rendered.values()) {
+        for (const e of renderPlan(r.plan, ctx).elements) {
+          added++;
+          digest.add(e);
+          yield e;
+        }
+      }
+      for (const ip of hairpin.keys()) {
+        added++;
+        const e = hairpinElement(ip);
+        digest.add(e);
+        yield e;
+      }
+    })();
+    change.after = () => digestLines(this.#w, digest);
 
     await applyScript(this.#nft, changeLines(this.#w, change));
     this.#rendered = rendered;
+    this.#contested = new Set(contested.keys());
     this.#hairpin = hairpin;
+    this.#digest = digest;
     this.#classes = classes;
     this.#picks = picks;
     this.#fixedText = chainsText(fixedRules);
+    this.#expectRules(fixedRules, fixed);
+    this.#ownRules = 0;
+    for (const r of rendered.values()) for (const c of r.chains) this.#ownRules += c.rules.length;
     this.#planCount = 0;
     for (const r of rendered.values()) this.#planCount += renderCount(r);
-    this.#ruleCount = this.#planCount + countFixed(fixedRules);
+    this.#ruleCount = this.#planCount + hairpin.size + countFixed(fixedRules);
     this.#synced = true;
     this.#adopted = true;
-    this.#pollsUntilRuleCheck = 0;
-    return change.addElements.length;
+    return added;
   }
 
   async #partialSync(req: SyncRequest): Promise<number> {
     const change = emptyChange();
-    const hairpin = new Map(this.#hairpin);
+    // Changes to #hairpin's counts, applied once the transaction landed (not a copy of 90k counts per sync).
+    const hairpinDelta = new Map<string, number>();
+    const hairpinCount = (ip: string) => (this.#hairpin.get(ip) ?? 0) + (hairpinDelta.get(ip) ?? 0);
     const classes = new Map(this.#classes);
     const picks = new Set(this.#picks);
-    const after = new Map<string, PlanRender | undefined>();
+    const after = new Map<string, KeptRender | undefined>();
     let countDelta = 0;
+    let ownRulesDelta = 0;
     for (const key of req.changed) {
+      // Left out by the last full sync (contested-addresses.ts); a newly contested one fails and the full sync after it decides.
+      if (this.#contested.has(key)) continue;
       const before = this.#rendered.get(key);
-      const now = this.#render(key, req.plans);
+      const plan = req.plans.get(key);
+      if (before?.plan === plan) continue;
+      const fresh = plan && renderPlan(plan, this.#ctx);
+      const now = fresh && keptRender(fresh);
       after.set(key, now);
-      if (before === now) continue;
       countDelta += renderCount(now) - renderCount(before);
+      ownRulesDelta += ownRuleCount(now) - ownRuleCount(before);
       countIn(classes, before?.masqClass ?? '', -1);
       countIn(classes, now?.masqClass ?? '', 1);
-      diffElements(before?.elements ?? [], now?.elements ?? [], hairpin, change);
+      diffElements(this.#elementsOf(before), fresh?.elements ?? [], change);
+      const ipsBefore = new Set(before?.hairpinIps);
+      const ipsNow = new Set(now?.hairpinIps);
+      for (const ip of ipsNow) {
+        if (ipsBefore.has(ip)) continue;
+        countIn(hairpinDelta, ip, 1);
+        if (hairpinCount(ip) === 1) change.addElements.push(hairpinElement(ip));
+      }
+      for (const ip of ipsBefore) {
+        if (ipsNow.has(ip)) continue;
+        countIn(hairpinDelta, ip, -1);
+        if (hairpinCount(ip) === 0) change.deleteElements.push(hairpinElement(ip));
+      }
       diffChains(before?.chains ?? [], now?.chains ?? [], change);
       const setsBefore = new Set(before?.sets.map((s) => s.name));
       const setsNow = new Set(now?.sets.map((s) => s.name));
@@ -259,36 +362,62 @@ export class NftablesBackend implements ProxyBackend {
     if (fixedText !== this.#fixedText) change.declare.unshift(...fixedDeclarations(fixed));
     change.rewriteChains.unshift(...(fixedText !== this.#fixedText ? fixedRules : []), ...pickRules);
     if (isEmpty(change)) return 0;
+    const digest = this.#digest.copy();
+    for (const e of change.deleteElements) digest.remove(e);
+    for (const e of change.addElements) digest.add(e);
+    change.after = () => digestLines(this.#w, digest);
 
     await applyScript(this.#nft, changeLines(this.#w, change));
     for (const [key, r] of after) {
       if (r) this.#rendered.set(key, r);
       else this.#rendered.delete(key);
     }
-    this.#hairpin = hairpin;
+    for (const [ip, by] of hairpinDelta) countIn(this.#hairpin, ip, by);
+    this.#digest = digest;
     this.#classes = classes;
     this.#picks = picks;
     this.#fixedText = fixedText;
+    this.#expectRules(fixedRules, fixed);
+    this.#ownRules += ownRulesDelta;
     this.#planCount += countDelta;
-    this.#ruleCount = this.#planCount + countFixed(fixedRules);
+    this.#ruleCount = this.#planCount + this.#hairpin.size + countFixed(fixedRules);
     return change.addElements.length + change.deleteElements.length;
   }
 
   /**
-   * Whether the table still holds what the last sync wrote. Every poll: the
-   * canary set is there (one `nft list set`, ~3 ms whatever the number of
-   * services), so a deleted table (`nft flush ruleset`, a firewall reload)
-   * is seen within syncPeriod. Every RULE_CHECK_EVERY polls (and the first
-   * after a full sync): the services chain and the hook still hold their
-   * rules, which sees `nft flush table` too; nft 1.0.6 reads every set's
-   * elements to list any chain (~0.5 s per chain at 10k services), so that
-   * is not done on every poll. Then the proxier queues a full sync.
+   * Whether the table still holds what the last sync wrote, on every poll:
+   * the kernel's rule count per chain (one netlink rule dump, ~1 ms at any
+   * number of services, rule-counts.ts) against what the last sync left in
+   * each fixed and pick chain and in the plans' own chains together. A
+   * deleted table (`nft flush ruleset`, a firewall reload) has no rule, a
+   * flushed one (`nft flush table`) or a flushed chain fewer: the proxier
+   * then queues a full sync. A check that overlapped a sync says nothing.
    */
   async intact(): Promise<boolean> {
-    if (!this.#synced) return true;
-    if (!(await setExists(this.#nft, this.#w, CANARY))) return false;
-    if (this.#pollsUntilRuleCheck-- > 0) return true;
-    this.#pollsUntilRuleCheck = this.#ruleCheckEvery - 1;
+    if (!this.#synced || this.#syncing) return true;
+    const begun = this.#syncsBegun;
+    if (this.#noRuleDump) return this.#intactByListing();
+    let counts: Map<string, number>;
+    try {
+      counts = await this.#ruleCounts(this.#w.family);
+    } catch (err) {
+      this.#log.warn({ err }, 'nf_tables rule dump failed: intact() lists the rules through nft from now on');
+      this.#noRuleDump = true;
+      return this.#intactByListing();
+    }
+    if (this.#syncsBegun !== begun || this.#syncing) return true;
+    let expectedTotal = this.#ownRules;
+    for (const [chain, n] of this.#expectedRules) {
+      if ((counts.get(chain) ?? 0) !== n) return false;
+      expectedTotal += n;
+    }
+    let total = 0;
+    for (const n of counts.values()) total += n;
+    return total === expectedTotal;
+  }
+
+  /** The fallback without a rule dump: the services chain and the hook still hold their rules (nft reads every set to list them). */
+  async #intactByListing(): Promise<boolean> {
     const services = await listChain(this.#nft, this.#w, SERVICES);
     if (!services?.includes('vmap @service-ips')) return false;
     const hook = await listChain(this.#nft, this.#w, 'nat-prerouting');
@@ -314,29 +443,18 @@ function countIn(counts: Map<string, number>, key: string, by: number): number {
 }
 
 const elementId = (e: Element): string => `${e.set}\n${e.key}`;
-const elementValueId = (e: Element): string => `${e.set}\n${e.key}\n${e.value}`;
 
-/** The element changes of one plan; hairpin elements are counted, since plans share them. */
-function diffElements(before: readonly Element[], now: readonly Element[], hairpin: Map<string, number>, change: TableChange): void {
+/** The element changes of one plan. */
+function diffElements(before: readonly Element[], now: readonly Element[], change: TableChange): void {
   const nowById = new Map(now.map((e) => [elementId(e), e]));
   const beforeById = new Map(before.map((e) => [elementId(e), e]));
   for (const [id, e] of beforeById) {
     const next = nowById.get(id);
-    if (next && next.value === e.value) continue;
-    if (e.set === HAIRPIN) {
-      if (!next && countIn(hairpin, e.key, -1) === 0) change.deleteElements.push(e);
-      continue;
-    }
-    change.deleteElements.push(e);
+    if (!next || next.value !== e.value) change.deleteElements.push(e);
   }
   for (const [id, e] of nowById) {
     const prev = beforeById.get(id);
-    if (prev && prev.value === e.value) continue;
-    if (e.set === HAIRPIN) {
-      if (!prev && countIn(hairpin, e.key, 1) === 1) change.addElements.push(e);
-      continue;
-    }
-    change.addElements.push(e);
+    if (!prev || prev.value !== e.value) change.addElements.push(e);
   }
 }
 
@@ -360,10 +478,22 @@ function chainsText(chains: readonly OwnChain[]): string {
 }
 
 /** Elements and own-chain rules of one render, for kubeproxy_sync_proxy_rules_iptables_total's count. */
-function renderCount(r: PlanRender | undefined): number {
+function renderCount(r: KeptRender | undefined): number {
   if (!r) return 0;
-  let n = r.elements.length;
+  let n = r.elementCount;
   for (const c of r.chains) n += c.rules.length;
+  return n;
+}
+
+/** The statements that replace the table's digest element (element-digest.ts). */
+function digestLines(w: FamilyWords, d: ElementDigest): string[] {
+  return [`flush set ${tableRef(w)} ${SYNC_DIGEST}`, `add element ${tableRef(w)} ${SYNC_DIGEST} { ${d.address()} }`];
+}
+
+/** Rules in a render's own chains. */
+function ownRuleCount(r: KeptRender | undefined): number {
+  let n = 0;
+  for (const c of r?.chains ?? []) n += c.rules.length;
   return n;
 }
 

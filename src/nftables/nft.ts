@@ -128,3 +128,22 @@ export async function listChain(nft: NftRunner, w: FamilyWords, chain: string): 
 export async function setExists(nft: NftRunner, w: FamilyWords, set: string): Promise<boolean> {
   return (await nft.run(['list', 'set', w.ip, TABLE, set])).code === 0;
 }
+
+/**
+ * The element of a one-element set of netlet's table, as nft lists it
+ * (undefined when the set is gone or empty), and whether the table itself
+ * is gone: nft underlines the missing name in its error, the table's or the
+ * set's. Only an underlined table name says "gone"; anything else is taken
+ * as a table that may exist.
+ */
+export async function readSingleElement(nft: NftRunner, w: FamilyWords, set: string): Promise<{ element?: string; tableGone: boolean }> {
+  const r = await nft.run(['list', 'set', w.ip, TABLE, set]);
+  if (r.code === 0) return { element: /elements = \{ ([^,}\s]+) \}/.exec(r.stdout)?.[1], tableGone: false };
+  const lines = r.stderr.split('\n');
+  const at = lines.findIndex((l) => l.startsWith('list set '));
+  const command = lines[at] ?? '';
+  const caret = lines[at + 1] ?? '';
+  const tableAt = command.indexOf(` ${TABLE} `) + 1;
+  const tableGone = at >= 0 && tableAt > 0 && caret === `${' '.repeat(tableAt)}${'^'.repeat(TABLE.length)}`;
+  return { tableGone };
+}

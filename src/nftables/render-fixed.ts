@@ -13,7 +13,6 @@
 import type { OwnChain } from './render-plan.ts';
 import type { SetRef } from './transaction.ts';
 import {
-  CANARY,
   FIREWALL_ALLOW,
   FIREWALL_IPS,
   HAIRPIN,
@@ -25,6 +24,7 @@ import {
   SERVICES,
   SERVICE_IPS,
   SERVICE_NODEPORTS,
+  SYNC_DIGEST,
   endpointsMap,
   masqOutsideSet,
   masqPickChain,
@@ -82,7 +82,7 @@ function sharedSets(w: FamilyWords): [name: string, body: string][] {
     [HAIRPIN, `set ${HAIRPIN} { type ${w.addrType} . ${w.addrType}; }`],
     [FIREWALL_IPS, `set ${FIREWALL_IPS} { type ${vip}; }`],
     [FIREWALL_ALLOW, `set ${FIREWALL_ALLOW} { type ${vip} . ${w.addrType}; flags interval; }`],
-    [CANARY, `set ${CANARY} { type inet_service; }`],
+    [SYNC_DIGEST, `set ${SYNC_DIGEST} { type ipv6_addr; }`],
   ];
 }
 

@@ -42,8 +42,8 @@ export const MASQ_ALL = 'masq-all';
 export const HAIRPIN = 'hairpin';
 export const FIREWALL_IPS = 'firewall-ips';
 export const FIREWALL_ALLOW = 'firewall-allow';
-/** An empty set whose presence intact() checks cheaply: gone means the table was deleted or replaced. */
-export const CANARY = 'canary';
+/** One element: the digest of the elements the last sync left (element-digest.ts). */
+export const SYNC_DIGEST = 'sync-digest';
 
 // Shared chains.
 export const SERVICES = 'services';

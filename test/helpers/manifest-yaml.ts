@@ -26,11 +26,11 @@ spec:
   ports: [{name: ${p.name}, port: ${p.port}, protocol: ${p.protocol}, targetPort: ${p.targetPort}}]
 `;
 
-/** An IPv4 EndpointSlice of `service` with one port, each endpoint ready on its node. */
-export const sliceYaml = (namespace: string, service: string, name: string, p: Omit<YamlServicePort, 'targetPort'>, endpoints: { ip: string; nodeName: string }[]) => `apiVersion: discovery.k8s.io/v1
+/** An IPv4 EndpointSlice of `service` with one port, each endpoint on its node, ready unless its conditions say otherwise. */
+export const sliceYaml = (namespace: string, service: string, name: string, p: Omit<YamlServicePort, 'targetPort'>, endpoints: { ip: string; nodeName: string; conditions?: string }[]) => `apiVersion: discovery.k8s.io/v1
 kind: EndpointSlice
 metadata: {name: ${name}, namespace: ${namespace}, labels: {kubernetes.io/service-name: ${service}}}
 addressType: IPv4
 ports: [{name: ${p.name}, port: ${p.port}, protocol: ${p.protocol}}]
 endpoints:
-${endpoints.map((e) => `- {addresses: [${e.ip}], conditions: {ready: true}, nodeName: ${e.nodeName}}\n`).join('')}`;
+${endpoints.map((e) => `- {addresses: [${e.ip}], conditions: ${e.conditions ?? '{ready: true}'}, nodeName: ${e.nodeName}}\n`).join('')}`;

@@ -7,4 +7,4 @@ import { silentLogger } from '../../../src/base/log.ts';
 import { serveBackend } from '../proxier/backend-driver.ts';
 
 const family = process.argv[2] === '6' ? 6 : 4;
-await serveBackend(new NftablesBackend({ family, log: silentLogger, masqueradeBit: 14, tcpBeLiberal: false, ruleCheckEvery: 1 }), family);
+await serveBackend(new NftablesBackend({ family, log: silentLogger, masqueradeBit: 14, tcpBeLiberal: false }), family);

@@ -82,6 +82,14 @@ t.test('intact(): a flushed or deleted table is seen and a full sync repairs it;
   t.equal(await driver.intact(), true, 'and repaired by the full sync');
   t.match(await get(topo.cpod, 'http://10.96.0.10/'), /^pod[12] /, 'served again');
 
+  // One chain flushed, the table and its sets still there: seen on the very next poll (a rule dump, no nft listing).
+  for (const chain of ['services', 'pick-tcp-2', 'nat-postrouting']) {
+    await topo.node.exec('nft', ['flush', 'chain', 'ip', 'netlet', chain]);
+    t.equal(await driver.intact(), false, `the ${chain} chain flushed is seen on the next poll`);
+    await driver.sync(plans, { full: true });
+    t.equal(await driver.intact(), true, `and repaired (${chain})`);
+  }
+
   await topo.node.exec('nft', ['delete', 'table', 'ip', 'netlet']);
   t.equal(await driver.intact(), false, 'a deleted table (nft flush ruleset, a firewall reload) is seen');
   await driver.sync(plans, { full: true });
@@ -108,6 +116,18 @@ t.test('bad input: nft refuses the whole transaction, nothing changes, the next 
   plans.delete(planKey(bad));
   await driver.sync(plans, { full: true });
   t.equal(await table(topo), before, 'the next full sync writes the same table');
+
+  // Two services with one external IP and port: the kernel would refuse the second value for the key, and every sync with it.
+  const a = plan('default', 'a', { clusterIP: '10.96.0.41', externalIPs: ['192.0.2.9'], clusterEndpoints: [local('10.244.1.2')] });
+  const b = plan('default', 'b', { clusterIP: '10.96.0.42', externalIPs: ['192.0.2.9'], clusterEndpoints: [local('10.244.2.2'), local('10.244.1.2')] });
+  plans.set(planKey(a), a);
+  plans.set(planKey(b), b);
+  await driver.sync(plans, { full: true });
+  const text = await table(topo);
+  t.equal(text.match(/192\.0\.2\.9 \. tcp \. 80 :/g)?.length, 1, 'a contested address: one element, the full sync lands');
+  t.match(text, /10\.96\.0\.41 \. tcp \. 80/, 'the first service by key keeps it');
+  t.notMatch(text, /10\.96\.0\.42/, 'the other is left out');
+  t.match(await get(topo.cpod, 'http://10.96.0.10/'), /^pod[12] /, 'and the rest is served');
 });
 
 t.test('a periodic full sync removes the services gone since, their sets and unused pick maps', { skip: rootSkip() }, async (t) => {

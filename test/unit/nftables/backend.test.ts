@@ -18,6 +18,12 @@ class FakeNft implements NftRunner {
   /** What `nft -j list table` prints; undefined: no table. */
   json: string | undefined;
   failNext = false;
+  /** The sync-digest element `nft list set` prints; undefined: no such set. */
+  digest: string | undefined;
+  /** `nft list set` says the table is missing (an empty namespace). */
+  noTable = false;
+  /** Rules per chain of the table, as the kernel would hold them after the scripts applied (what a rule dump counts). */
+  rules = new Map<string, number>();
 
   calls: string[] = [];
 
@@ -29,14 +35,33 @@ class FakeNft implements NftRunner {
         return { code: 1, stdout: '', stderr: '/dev/stdin:3:1-10: Error: Could not process rule: No such file or directory' };
       }
       this.scripts.push(input);
+      this.#apply(input);
       return { code: 0, stdout: '', stderr: '' };
     }
     if (args[0] === '-j') return this.json === undefined ? { code: 1, stdout: '', stderr: 'Error: No such file or directory' } : { code: 0, stdout: this.json, stderr: '' };
     if (args.includes('list') && args.includes('table')) {
       return this.listing === undefined ? { code: 1, stdout: '', stderr: 'Error: No such file or directory' } : { code: 0, stdout: this.listing, stderr: '' };
     }
+    if (args.join(' ') === 'list set ip netlet sync-digest') {
+      if (this.digest === undefined && this.noTable) return { code: 1, stdout: '', stderr: 'Error: No such file or directory\nlist set ip netlet sync-digest\n            ^^^^^^\n' };
+      return this.digest === undefined ? { code: 1, stdout: '', stderr: 'Error: No such file or directory\nlist set ip netlet sync-digest\n                   ^^^^^^^^^^^\n' } : { code: 0, stdout: `table ip netlet {\n\tset sync-digest {\n\t\ttype ipv6_addr\n\t\telements = { ${this.digest} }\n\t}\n}\n`, stderr: '' };
+    }
+    if (args.join(' ') === 'list chains ip') return { code: 0, stdout: `table ip netlet {\n${[...this.rules.keys()].map((c) => `\tchain ${c} {\n\t}\n`).join('')}}\n`, stderr: '' };
     return { code: 0, stdout: 'table ip netlet {\n\tchain services {\n\t\tip daddr . meta l4proto . th dport vmap @service-ips\n\t\tjump services\n\t}\n}\n', stderr: '' };
   }
+
+  #apply(script: string): void {
+    for (const line of script.split('\n')) {
+      const [verb, what, , , chain] = line.split(' ');
+      if (verb === 'flush' && what === 'chain') this.rules.set(chain, 0);
+      else if (verb === 'add' && what === 'chain') this.rules.set(chain, this.rules.get(chain) ?? 0);
+      else if (verb === 'add' && what === 'rule') this.rules.set(chain, (this.rules.get(chain) ?? 0) + 1);
+      else if (verb === 'delete' && what === 'chain') this.rules.delete(chain);
+    }
+  }
+
+  /** The backend's RuleCounter over `rules`. */
+  ruleCounts = async () => new Map([...this.rules].filter(([, n]) => n > 0));
 
   get last(): string {
     return this.scripts[this.scripts.length - 1];
@@ -45,7 +70,7 @@ class FakeNft implements NftRunner {
 
 function setup() {
   const nft = new FakeNft();
-  const backend = new NftablesBackend({ family: 4, log: silentLogger, masqueradeBit: 14, tcpBeLiberal: false, nft });
+  const backend = new NftablesBackend({ family: 4, log: silentLogger, masqueradeBit: 14, tcpBeLiberal: false, nft, ruleCounts: nft.ruleCounts });
   const sync = (plans: PlanSet, opts: { full?: boolean; changed?: string[]; nodePortAddresses?: string[] } = {}) =>
     backend.sync({ family: 4, plans, changed: new Set(opts.changed ?? []), full: opts.full ?? false, nodePortAddresses: opts.nodePortAddresses ?? [] });
   return { nft, backend, sync };
@@ -91,6 +116,8 @@ t.test('a partial sync writes only the changed plan: its elements, no fixed chai
       'delete element ip netlet endpoints-tcp-2 { 10.96.0.10 . 80 . 0, 10.96.0.10 . 80 . 1 }',
       'add element ip netlet endpoints-tcp-2 { 10.96.0.10 . 80 . 0 : 10.244.2.2 . 8080, 10.96.0.10 . 80 . 1 : 10.244.3.2 . 8080 }',
       'add element ip netlet hairpin { 10.244.3.2 . 10.244.3.2 }',
+      'flush set ip netlet sync-digest',
+      nft.last.match(/^add element ip netlet sync-digest \{ fd00:1:[0-9a-f:]+ \}$/m)?.[0],
       '',
     ].join('\n'),
     "the endpoints' elements only; 10.244.1.2 keeps its hairpin element (the other service uses it)",
@@ -148,7 +175,7 @@ t.test('a full sync adopts the table: what no plan wants goes, in the same trans
   });
   await sync(planSet(web), { full: true });
   const s = nft.last;
-  t.notMatch(s, /^flush (map|set) /m, 'a restart does not empty the shared maps: it reads them');
+  t.notMatch(s, /^flush (map|set) (?!ip netlet sync-digest$)/m, 'a restart does not empty the shared maps: it reads them');
   const added = s.indexOf('add element ip netlet service-ips { 10.96.0.99 . tcp . 80 : goto pick-tcp-7 }\n');
   t.ok(added >= 0 && s.indexOf('delete element ip netlet service-ips { 10.96.0.99 . tcp . 80 }\n') > added, 'an element no plan wants is removed (added, then deleted)');
   t.match(s, /^delete element ip netlet hairpin \{ 10\.9\.9\.9 \. 10\.9\.9\.9 \}$/m, 'so is a hairpin element of an endpoint gone');
@@ -170,7 +197,7 @@ t.test('a failed sync is a BackendSyncError and the next sync is full', async (t
   await t.rejects(sync(plans, { changed: [planKey(changed)] }), { code: 'ERR_PROXY_SYNC', kind: 'restore', message: /nft -f failed[\s\S]*No such file/ });
   await sync(plans, { changed: [] });
   t.match(nft.last, /^add table ip netlet$/m, 'the next sync, though asked partial, is full');
-  t.equal(await backend.intact(), true, 'intact reads the services chain');
+  t.equal(await backend.intact(), true, 'intact after the full sync');
 });
 
 t.test('nodePortAddresses and tcpBeLiberal change the fixed rules', async (t) => {
@@ -189,7 +216,7 @@ t.test('a later full sync adds over what is there and removes only what the last
   await sync(planSet(web, other), { full: true });
   await sync(planSet(web), { full: true });
   const s = nft.last;
-  t.notMatch(s, /^flush (map|set) /m, 'the shared maps are never emptied');
+  t.notMatch(s, /^flush (map|set) (?!ip netlet sync-digest$)/m, 'the shared maps are never emptied');
   const added = s.indexOf('add element ip netlet service-ips { 10.96.0.11 . tcp . 80 : goto pick-tcp-1 }\n');
   const deleted = s.indexOf('delete element ip netlet service-ips { 10.96.0.11 . tcp . 80 }\n');
   t.ok(added >= 0 && deleted > added, "the gone service's element is added then deleted: that works whether or not the kernel still holds it");
@@ -209,17 +236,45 @@ t.test('the rule count a partial sync keeps is the one a full sync of the same p
   t.equal(partial.ruleCount, full.ruleCount);
 });
 
-t.test('intact(): the canary set on every poll, the rules on the first after a full sync and one poll in RULE_CHECK_EVERY', async (t) => {
+t.test("intact(): the kernel's rule counts on every poll, no nft run", async (t) => {
   const { nft, sync, backend } = setup();
-  await sync(planSet(web), { full: true });
+  const plans = planSet(web);
+  await sync(plans, { full: true });
   nft.calls = [];
-  for (let i = 0; i < 11; i++) t.equal(await backend.intact(), true);
-  t.equal(nft.calls.filter((c) => c.startsWith('list set ip netlet canary')).length, 11, 'the canary every poll');
-  t.equal(nft.calls.filter((c) => c === 'list chain ip netlet services').length, 2, 'the rules on polls 1 and 11');
+  for (let i = 0; i < 3; i++) t.equal(await backend.intact(), true, `poll ${i + 1}: intact`);
+  t.same(nft.calls, [], 'no nft listing (it would read every set)');
+
+  const sticky = plan('default', 'sticky', { clusterIP: '10.96.0.31', affinityTimeoutSeconds: 30, clusterEndpoints: [local('10.244.1.2'), local('10.244.2.2')] });
+  plans.set(planKey(sticky), sticky);
+  await sync(plans, { changed: [planKey(sticky)] });
+  t.equal(await backend.intact(), true, "a partial sync's own chains are counted");
+
+  const rows: { name: string; damage: (rules: Map<string, number>) => void }[] = [
+    { name: 'the services chain flushed', damage: (r) => r.set('services', 0) },
+    { name: 'the hook chain flushed', damage: (r) => r.set('nat-prerouting', 0) },
+    { name: "a service's own chain flushed", damage: (r) => r.set('svc_default_sticky_http_tcp', 0) },
+    { name: 'a pick chain flushed', damage: (r) => r.set('pick-tcp-2', 0) },
+    { name: 'the whole table flushed (nft flush table)', damage: (r) => r.forEach((_, k) => r.set(k, 0)) },
+    { name: 'the table deleted (nft flush ruleset)', damage: (r) => r.clear() },
+  ];
+  for (const row of rows) {
+    await sync(plans, { full: true });
+    t.equal(await backend.intact(), true, `${row.name}: intact before`);
+    row.damage(nft.rules);
+    t.equal(await backend.intact(), false, `${row.name}: seen`);
+  }
+});
+
+t.test('intact(): without a rule dump, the rules are listed through nft', async (t) => {
+  const nft = new FakeNft();
+  const failing = async (): Promise<Map<string, number>> => {
+    throw new Error('EPERM');
+  };
+  const backend = new NftablesBackend({ family: 4, log: silentLogger, masqueradeBit: 14, tcpBeLiberal: false, nft, ruleCounts: failing });
+  await backend.sync({ family: 4, plans: planSet(web), changed: new Set(), full: true, nodePortAddresses: [] });
   nft.calls = [];
-  await sync(planSet(web), { full: true });
-  await backend.intact();
-  t.ok(nft.calls.includes('list chain ip netlet services'), 'and again on the first poll after a full sync');
+  t.equal(await backend.intact(), true);
+  t.ok(nft.calls.includes('list chain ip netlet services'), 'the services chain listed instead');
 });
 
 t.test('a later full sync lists only the chains, and deletes the sets it knows it left, adding each first', async (t) => {
@@ -234,4 +289,63 @@ t.test('a later full sync lists only the chains, and deletes the sets it knows i
   const s = nft.last;
   t.match(s, /^add set ip netlet aff_default_sticky_http_tcp_10-244-1-2-8080_30s \{ type ipv4_addr; flags dynamic,timeout; timeout 30s; \}\ndelete set ip netlet aff_default_sticky_http_tcp_10-244-1-2-8080_30s$/m, 'a gone affinity set: added, then deleted');
   t.match(s, /^add map ip netlet endpoints-tcp-3 \{ typeof [^}]*\}\ndelete map ip netlet endpoints-tcp-3$/m, 'a pick group no plan uses: its maps go');
+});
+
+/** The digest element a script wrote. */
+const digestIn = (script: string) => /^add element ip netlet sync-digest \{ (\S+) \}$/m.exec(script)?.[1];
+
+t.test('the digest a partial sync writes is the one a full sync of the same plans writes', async (t) => {
+  const a = setup();
+  const plans = planSet(web, other);
+  await a.sync(plans, { full: true });
+  const sticky = plan('default', 'sticky', { clusterIP: '10.96.0.31', affinityTimeoutSeconds: 30, nodePort: 30031, clusterEndpoints: [local('10.244.1.2'), local('10.244.5.2')] });
+  const web2 = plan('default', 'web', { clusterEndpoints: [local('10.244.2.2'), local('10.244.3.2'), local('10.244.4.2')] });
+  plans.set(planKey(sticky), sticky);
+  plans.set(planKey(web2), web2);
+  plans.delete(planKey(other));
+  await a.sync(plans, { changed: [planKey(sticky), planKey(web2), planKey(other)] });
+  const b = setup();
+  await b.sync(plans, { full: true });
+  t.ok(digestIn(a.nft.last), 'the partial sync wrote a digest');
+  t.equal(digestIn(a.nft.last), digestIn(b.nft.last), 'the same digest');
+});
+
+t.test('a restart reads the table back only when its digest differs from what the plans write', async (t) => {
+  const first = setup();
+  await first.sync(planSet(web, other), { full: true });
+  const written = digestIn(first.nft.last)!;
+
+  const same = setup();
+  same.nft.digest = written;
+  await same.sync(planSet(web, other), { full: true });
+  t.notOk(same.nft.calls.some((c) => c.startsWith('-j list')), 'the same plans: no read-back of the table');
+  t.ok(same.nft.calls.includes('list chains ip'), 'the chains only');
+
+  const changed = setup();
+  changed.nft.digest = written;
+  changed.nft.json = JSON.stringify({ nftables: [] });
+  await changed.sync(planSet(web), { full: true });
+  t.ok(changed.nft.calls.some((c) => c.startsWith('-j list table')), 'a service gone while the agent was down: the table is read back');
+});
+
+t.test('a first start into an empty namespace reads nothing back and lists nothing', async (t) => {
+  const { nft, sync } = setup();
+  nft.noTable = true;
+  await sync(planSet(web), { full: true });
+  t.same(nft.calls.filter((c) => c !== '-f -'), ['list set ip netlet sync-digest'], 'one look at the digest, which says there is no table');
+});
+
+t.test('two services claiming one external IP and port: the first by plan key keeps it, the other is left out', async (t) => {
+  const { nft, sync } = setup();
+  const a = plan('default', 'a', { clusterIP: '10.96.0.41', externalIPs: ['192.0.2.9'], clusterEndpoints: [local('10.244.1.2')] });
+  const b = plan('default', 'b', { clusterIP: '10.96.0.42', externalIPs: ['192.0.2.9'], clusterEndpoints: [local('10.244.2.2'), local('10.244.3.2')] });
+  await sync(planSet(b, a), { full: true });
+  const s = nft.last;
+  t.match(s, /10\.96\.0\.41 \. tcp \. 80 : goto pick-tcp-1/, 'a is written');
+  t.notMatch(s, /10\.96\.0\.42/, 'b is not: its external IP would need a second value for the same key');
+  t.equal(s.match(/192\.0\.2\.9 \. tcp \. 80 :/g)?.length, 1, 'one element for the contested address');
+  const changedB = plan('default', 'b', { clusterIP: '10.96.0.42', externalIPs: ['192.0.2.9'], clusterEndpoints: [local('10.244.2.2')] });
+  const scripts = nft.scripts.length;
+  await sync(planSet(changedB, a), { changed: [planKey(changedB)] });
+  t.equal(nft.scripts.length, scripts, 'a partial sync of the left-out plan writes nothing');
 });

@@ -4,7 +4,7 @@
 
 import t from 'tap';
 import { ep, plan } from '../iptables/plans.ts';
-import { needsOwnChains, renderPlan } from '../../../src/nftables/render-plan.ts';
+import { hairpinElement, needsOwnChains, renderPlan } from '../../../src/nftables/render-plan.ts';
 import type { PlanRender, RenderContext } from '../../../src/nftables/render-plan.ts';
 import { wordsFor } from '../../../src/nftables/words.ts';
 import type { ServicePortPlan } from '../../../src/proxier/plan.ts';
@@ -14,8 +14,8 @@ const ctx6: RenderContext = { words: wordsFor(6), masqMark: '0x00004000' };
 const local = (ip: string, port = 8080) => ep(ip, port, { isLocal: true, nodeName: 'node1' });
 const two = [local('10.244.1.2'), local('10.244.2.2')];
 
-/** "set key : value" per element, as nft would list them. */
-const elements = (r: PlanRender) => r.elements.map((e) => `${e.set} ${e.key}${e.value ? ` : ${e.value}` : ''}`);
+/** "set key : value" per element, as nft would list them, with the hairpin elements the backend writes for the plan's addresses. */
+const elements = (r: PlanRender) => [...r.elements, ...r.hairpinIps.map(hairpinElement)].map((e) => `${e.set} ${e.key}${e.value ? ` : ${e.value}` : ''}`);
 const chains = (r: PlanRender) => Object.fromEntries(r.chains.map((c) => [c.name, c.rules]));
 
 interface Row {

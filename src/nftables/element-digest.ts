@@ -1,0 +1,71 @@
+// A digest of the elements netlet's sync left in its shared sets and maps,
+// kept in the table itself (the `sync-digest` set, one IPv6-shaped element)
+// and updated in the same transaction as the elements: a restarted agent
+// reads it (~3 ms) and, when it equals the digest of what its plans would
+// write, knows the maps hold nothing else it wrote, so it need not read them
+// back (nft -j list of the table: 0.84 s at 10k services, plus parsing).
+// Order-independent (sums of per-element hashes), so a partial sync updates
+// it from the elements it adds and deletes.
+
+import type { Element } from './render-plan.ts';
+
+// The running hashes of #mix, outside it so no pair is allocated per element.
+let ha = 0;
+let hb = 0;
+function feed(s: string): void {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    ha = Math.imul(ha ^ c, 0x01000193);
+    hb = Math.imul(hb ^ c, 0x5bd1e995);
+    hb ^= hb >>> 15;
+  }
+  // A separator, so ("ab", "c") and ("a", "bc") differ.
+  ha = Math.imul(ha ^ 10, 0x01000193);
+  hb = Math.imul(hb ^ 10, 0x5bd1e995);
+}
+
+export class ElementDigest {
+  #count = 0;
+  #a = 0;
+  #b = 0;
+
+  copy(): ElementDigest {
+    const d = new ElementDigest();
+    d.#count = this.#count;
+    d.#a = this.#a;
+    d.#b = this.#b;
+    return d;
+  }
+
+  add(e: Element): void {
+    this.#count = (this.#count + 1) >>> 0;
+    this.#mix(e, 1);
+  }
+
+  remove(e: Element): void {
+    this.#count = (this.#count - 1) >>> 0;
+    this.#mix(e, -1);
+  }
+
+  /** Two 32-bit hashes (FNV-1a and a murmur-style multiply) of set, key and value, summed with `sign`. */
+  #mix(e: Element, sign: 1 | -1): void {
+    ha = 0x811c9dc5;
+    hb = 0x9747b28c;
+    feed(e.set);
+    feed(e.key);
+    feed(e.value);
+    this.#a = (this.#a + sign * (ha >>> 0)) >>> 0;
+    this.#b = (this.#b + sign * (hb >>> 0)) >>> 0;
+  }
+
+  /** The digest as an IPv6 address in canonical text: fd00:1 (a version), then count, a and b. */
+  address(): string {
+    const groups = [0xfd00, 1, this.#count >>> 16, this.#count & 0xffff, this.#a >>> 16, this.#a & 0xffff, this.#b >>> 16, this.#b & 0xffff];
+    return canonicalIPv6(groups.map((g) => g.toString(16)).join(':'));
+  }
+}
+
+/** An IPv6 address in the canonical compressed form (RFC 5952), as both netlet and nft's listing are compared in it. */
+export function canonicalIPv6(address: string): string {
+  return new URL(`http://[${address}]/`).hostname.slice(1, -1);
+}
