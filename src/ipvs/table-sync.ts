@@ -7,6 +7,7 @@
 // virtual server that has some) and deleted once idle.
 
 import { NetletError } from '../base/errors.ts';
+import type { Family } from '../base/family.ts';
 import { destKey, serviceKey } from '../netlink/ipvs-codec.ts';
 import type { IpvsChange, IpvsFailure, IpvsTable } from '../netlink/ipvs.ts';
 import { applyToState, diffTable, drainedDests } from './table-diff.ts';
@@ -31,14 +32,17 @@ export interface TableSyncResult {
 
 export class IpvsTableSync {
   readonly #table: IpvsTable;
+  readonly #family: Family;
   readonly #opts: DiffOptions;
   /** What the kernel holds, as far as this process knows; undefined: dump before trusting anything. */
   #known: IpvsState | undefined;
   /** Virtual servers with real servers draining (weight 0). */
   #draining = new Set<string>();
 
-  constructor(table: IpvsTable, opts: DiffOptions) {
+  /** `family`: the table holds both families' services; each family's backend keeps its own. */
+  constructor(table: IpvsTable, family: Family, opts: DiffOptions) {
     this.#table = table;
+    this.#family = family;
     this.#opts = opts;
   }
 
@@ -65,7 +69,7 @@ export class IpvsTableSync {
     let known = this.#known;
     let all = keys === undefined;
     if (!known) {
-      known = await dumpTable(this.#table);
+      known = await dumpTable(this.#table, this.#family);
       all = true;
     }
     const scope = all ? new Set([...known.keys(), ...desired.keys()]) : keys!;
@@ -113,9 +117,10 @@ export class IpvsTableSync {
 
 
 /** The whole table: one service dump and one destination dump per service. */
-export async function dumpTable(table: IpvsTable): Promise<IpvsState> {
+export async function dumpTable(table: IpvsTable, family: Family): Promise<IpvsState> {
   const state: IpvsState = new Map();
   for (const service of await table.listServices()) {
+    if (service.family !== family) continue;
     const dests = new Map((await table.listDests(service)).map((d) => [destKey(d), { address: d.address, port: d.port, weight: d.weight }]));
     state.set(serviceKey(service), { service, dests });
   }

@@ -28,7 +28,7 @@ const owned = { owned: () => true };
 
 t.test('first sync adds everything in one batch after one dump', async (t) => {
   const table = new FakeIpvsTable();
-  const sync = new IpvsTableSync(table, owned);
+  const sync = new IpvsTableSync(table, 4, owned);
   const r = await sync.sync(state([svc('10.0.0.1', 80), [dest('10.244.1.2'), dest('10.244.2.2')]], [svc('10.0.0.2', 53, 'udp'), [dest('10.244.1.3', 53)]]));
   t.same(table.text(), ['tcp/10.0.0.1/80 rr', '  -> 10.244.1.2:8080 1', '  -> 10.244.2.2:8080 1', 'udp/10.0.0.2/53 rr', '  -> 10.244.1.3:53 1']);
   t.equal(r.changes, 5);
@@ -37,7 +37,7 @@ t.test('first sync adds everything in one batch after one dump', async (t) => {
 
 t.test('an unchanged sync sends nothing and dumps nothing', async (t) => {
   const table = new FakeIpvsTable();
-  const sync = new IpvsTableSync(table, owned);
+  const sync = new IpvsTableSync(table, 4, owned);
   const want = state([svc('10.0.0.1', 80), [dest('10.244.1.2')]]);
   await sync.sync(want);
   const r = await sync.sync(want);
@@ -46,7 +46,7 @@ t.test('an unchanged sync sends nothing and dumps nothing', async (t) => {
 
 t.test('one endpoint added to one of many services: one round trip', async (t) => {
   const table = new FakeIpvsTable();
-  const sync = new IpvsTableSync(table, owned);
+  const sync = new IpvsTableSync(table, 4, owned);
   const many: Array<[IpvsService, IpvsDest[]]> = [];
   for (let i = 0; i < 1000; i++) many.push([svc(`10.0.${i >> 8}.${i & 255}`, 80), [dest('10.244.0.1')]]);
   await sync.sync(state(...many));
@@ -58,7 +58,7 @@ t.test('one endpoint added to one of many services: one round trip', async (t) =
 
 t.test('scheduler and persistence changes update the service in place', async (t) => {
   const table = new FakeIpvsTable();
-  const sync = new IpvsTableSync(table, owned);
+  const sync = new IpvsTableSync(table, 4, owned);
   await sync.sync(state([svc('10.0.0.1', 80), [dest('10.244.1.2')]]));
   await sync.sync(state([svc('10.0.0.1', 80, 'tcp', { flags: 1, timeout: 10800 }), [dest('10.244.1.2')]]));
   t.same(table.text(), ['tcp/10.0.0.1/80 rr persistent 10800', '  -> 10.244.1.2:8080 1']);
@@ -67,7 +67,7 @@ t.test('scheduler and persistence changes update the service in place', async (t
 
 t.test('a removed TCP endpoint drains at weight 0, then goes when idle', async (t) => {
   const table = new FakeIpvsTable();
-  const sync = new IpvsTableSync(table, owned);
+  const sync = new IpvsTableSync(table, 4, owned);
   const s = svc('10.0.0.1', 80);
   await sync.sync(state([s, [dest('10.244.1.2'), dest('10.244.2.2')]]));
   table.conns.set(`${serviceKey(s)} 10.244.2.2:8080`, 3);
@@ -86,7 +86,7 @@ t.test('a removed TCP endpoint drains at weight 0, then goes when idle', async (
 
 t.test('an idle removed TCP endpoint goes in the same sync', async (t) => {
   const table = new FakeIpvsTable();
-  const sync = new IpvsTableSync(table, owned);
+  const sync = new IpvsTableSync(table, 4, owned);
   const s = svc('10.0.0.1', 80);
   await sync.sync(state([s, [dest('10.244.1.2'), dest('10.244.2.2')]]));
   const r = await sync.sync(state([s, [dest('10.244.1.2')]]), [serviceKey(s)]);
@@ -96,7 +96,7 @@ t.test('an idle removed TCP endpoint goes in the same sync', async (t) => {
 
 t.test('a draining endpoint that comes back gets its weight back', async (t) => {
   const table = new FakeIpvsTable();
-  const sync = new IpvsTableSync(table, owned);
+  const sync = new IpvsTableSync(table, 4, owned);
   const s = svc('10.0.0.1', 80);
   await sync.sync(state([s, [dest('10.244.1.2')]]));
   table.conns.set(`${serviceKey(s)} 10.244.1.2:8080`, 1);
@@ -108,7 +108,7 @@ t.test('a draining endpoint that comes back gets its weight back', async (t) => 
 
 t.test('a removed UDP endpoint is deleted at once (k/k#71514)', async (t) => {
   const table = new FakeIpvsTable();
-  const sync = new IpvsTableSync(table, owned);
+  const sync = new IpvsTableSync(table, 4, owned);
   const s = svc('10.0.0.10', 53, 'udp');
   await sync.sync(state([s, [dest('10.244.1.2', 53), dest('10.244.2.2', 53)]]));
   table.conns.set(`${serviceKey(s)} 10.244.2.2:53`, 5);
@@ -119,14 +119,14 @@ t.test('a removed UDP endpoint is deleted at once (k/k#71514)', async (t) => {
 
 t.test('a restarted agent adopts the table: only the difference is sent', async (t) => {
   const table = new FakeIpvsTable();
-  const first = new IpvsTableSync(table, owned);
+  const first = new IpvsTableSync(table, 4, owned);
   const want = state([svc('10.0.0.1', 80), [dest('10.244.1.2')]], [svc('10.0.0.2', 80), [dest('10.244.1.3')]]);
   await first.sync(want);
   table.log = [];
   // A leftover service from before, and one of ours that changed while we were down.
   await table.apply([{ op: 'add-service', service: svc('10.0.0.99', 80) }]);
   table.log = [];
-  const second = new IpvsTableSync(table, owned);
+  const second = new IpvsTableSync(table, 4, owned);
   const now = state([svc('10.0.0.1', 80), [dest('10.244.1.2')]], [svc('10.0.0.2', 80), [dest('10.244.1.4')]]);
   await second.sync(now);
   t.same(
@@ -139,14 +139,14 @@ t.test('a restarted agent adopts the table: only the difference is sent', async 
 t.test('virtual servers that are not netlet\'s (ipvs.excludeCIDRs) are left alone', async (t) => {
   const table = new FakeIpvsTable();
   await table.apply([{ op: 'add-service', service: svc('192.168.50.1', 80) }]);
-  const sync = new IpvsTableSync(table, { owned: (s) => !s.address.startsWith('192.168.50.') });
+  const sync = new IpvsTableSync(table, 4, { owned: (s) => !s.address.startsWith('192.168.50.') });
   await sync.sync(state([svc('10.0.0.1', 80), [dest('10.244.1.2')]]));
   t.same(table.text(), ['tcp/10.0.0.1/80 rr', '  -> 10.244.1.2:8080 1', 'tcp/192.168.50.1/80 rr']);
 });
 
 t.test('a refused change fails the sync by name, and the next sync dumps again', async (t) => {
   const table = new FakeIpvsTable();
-  const sync = new IpvsTableSync(table, owned);
+  const sync = new IpvsTableSync(table, 4, owned);
   await sync.sync(state([svc('10.0.0.1', 80), [dest('10.244.1.2')]]));
   // Someone deleted our service behind our back: the next partial diff's add-dest gets ESRCH.
   table.services.clear();
@@ -160,7 +160,7 @@ t.test('a refused change fails the sync by name, and the next sync dumps again',
 
 t.test('10k services in batches of the window, not one round trip each', async (t) => {
   const table = new FakeIpvsTable();
-  const sync = new IpvsTableSync(table, owned);
+  const sync = new IpvsTableSync(table, 4, owned);
   const many: Array<[IpvsService, IpvsDest[]]> = [];
   for (let i = 0; i < 10000; i++) many.push([svc(`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, 80), [dest('10.244.0.1'), dest('10.244.0.2'), dest('10.244.0.3')]]);
   const r = await sync.sync(state(...many));

@@ -1,0 +1,86 @@
+// kube-ipvs0: the dummy device, left down, that holds every ClusterIP,
+// external IP and load balancer IP as a /32 (/128), so the kernel takes
+// packets to them as local and hands them to IPVS at LOCAL_IN. Addresses
+// are added and removed through rtnetlink, only the difference from what
+// the device holds.
+
+import { addAddress, closeRtnl, deleteAddress, deleteLink, ensureDummy, linkByName, listAddresses, openRtnl, withRtnl } from '../netlink/index.ts';
+import type { Rtnl } from '../netlink/index.ts';
+import type { Family } from '../base/family.ts';
+
+export const DUMMY_DEVICE = 'kube-ipvs0';
+
+/** What the backend asks of the device: a fake in the unit tests. */
+export interface AddressHolder {
+  /** Makes the device hold exactly `wanted` of `family`; returns how many addresses changed. */
+  sync(family: Family, wanted: ReadonlySet<string>): Promise<number>;
+  /** Addresses of `family` it holds now. */
+  addresses(family: Family): Promise<string[]>;
+}
+
+const prefixOf = (family: Family): number => (family === 4 ? 32 : 128);
+
+export class KubeIpvs0 implements AddressHolder {
+  /** The device's index once ensured; addresses of each family as last synced. */
+  #index = 0;
+  #known = new Map<Family, Set<string>>();
+
+  async #ensure(sock: Rtnl): Promise<number> {
+    // The index changes when someone deletes and recreates the device: look it up each sync.
+    const link = await ensureDummy(sock, DUMMY_DEVICE);
+    if (link.index !== this.#index) this.#known.clear();
+    this.#index = link.index;
+    return link.index;
+  }
+
+  async addresses(family: Family): Promise<string[]> {
+    return this.#with(async (sock) => {
+      const index = await this.#ensure(sock);
+      return (await listAddresses(sock, index)).filter((a) => a.family === family).map((a) => a.cidr.slice(0, a.cidr.indexOf('/')));
+    });
+  }
+
+  async sync(family: Family, wanted: ReadonlySet<string>): Promise<number> {
+    return this.#with(async (sock) => {
+      const index = await this.#ensure(sock);
+      let held = this.#known.get(family);
+      if (!held) {
+        held = new Set((await listAddresses(sock, index)).filter((a) => a.family === family).map((a) => a.cidr.slice(0, a.cidr.indexOf('/'))));
+        this.#known.set(family, held);
+      }
+      let changed = 0;
+      try {
+        for (const ip of wanted) {
+          if (held.has(ip)) continue;
+          await addAddress(sock, index, `${ip}/${prefixOf(family)}`, { noDad: family === 6 });
+          held.add(ip);
+          changed++;
+        }
+        for (const ip of [...held]) {
+          if (wanted.has(ip)) continue;
+          await deleteAddress(sock, index, `${ip}/${prefixOf(family)}`);
+          held.delete(ip);
+          changed++;
+        }
+      } catch (err) {
+        this.#known.delete(family);
+        throw err;
+      }
+      return changed;
+    });
+  }
+
+  async #with<T>(fn: (sock: Rtnl) => Promise<T>): Promise<T> {
+    const sock = openRtnl();
+    try {
+      return await fn(sock);
+    } finally {
+      closeRtnl(sock);
+    }
+  }
+}
+
+/** Deletes kube-ipvs0 (cleanup); false when there was none. */
+export async function deleteDummyDevice(): Promise<boolean> {
+  return withRtnl(undefined, async (sock) => ((await linkByName(sock, DUMMY_DEVICE)) ? deleteLink(sock, DUMMY_DEVICE) : false));
+}
