@@ -5,12 +5,13 @@
 //
 // Graceful termination: a TCP or SCTP real server that no plan wants any
 // more first gets weight 0 (no new connections, existing ones keep flowing)
-// and is deleted by drain() once the kernel counts no connection on it, as
-// kube-proxy's graceful termination does. A UDP real server is deleted at
-// once: UDP has no close to wait for, and a weight-0 server keeps matching
-// the clients' conntrack entries for the whole UDP timeout, so DNS clients
-// time out against a pod that is gone (k/k#71514); the proxier's UDP
-// conntrack cleanup then removes their entries.
+// and is deleted once the kernel counts no active connection on it (as
+// kube-proxy's graceful termination does; drainedDests says why only active
+// ones count). A UDP real server is deleted at once: UDP has no close to
+// wait for, and a weight-0 server keeps matching the clients' conntrack
+// entries for the whole UDP timeout, so DNS clients time out against a pod
+// that is gone (k/k#71514); the proxier's UDP conntrack cleanup then
+// removes their entries.
 
 import { destKey, serviceKey } from '../netlink/ipvs-codec.ts';
 import type { IpvsDest, IpvsService } from '../netlink/ipvs-codec.ts';
@@ -79,13 +80,16 @@ export function diffTable(known: IpvsState, desired: IpvsState, keys: Iterable<s
 
 /**
  * The deletions of real servers that drained: those at weight 0 that no plan
- * wants and on which the kernel (`current`, just listed) counts no connection.
+ * wants and on which the kernel (`current`, just listed) counts no active
+ * connection. Inactive ones (FIN_WAIT, TIME_WAIT, CLOSE) carry no more data
+ * and would hold the server for minutes; with expire_nodest_conn their
+ * stragglers are dropped once it is gone.
  */
 export function drainedDests(service: IpvsService, wanted: ReadonlyMap<string, IpvsDest> | undefined, current: readonly IpvsDest[]): IpvsChange[] {
   const out: IpvsChange[] = [];
   for (const d of current) {
     if (wanted?.has(destKey(d)) || d.weight !== 0) continue;
-    if ((d.activeConns ?? 0) + (d.inactiveConns ?? 0) === 0) out.push({ op: 'delete-dest', service, dest: d });
+    if ((d.activeConns ?? 0) === 0) out.push({ op: 'delete-dest', service, dest: d });
   }
   return out;
 }

@@ -3,8 +3,17 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { runScenarios, scenario } from '../../helpers/uml-guest.ts';
+import type { ScenarioContext } from '../../helpers/uml-guest.ts';
+import { eventually } from '../../helpers/netns.ts';
 import { openIpvs } from '../../../src/netlink/ipvs.ts';
 import { SVC_F } from '../../../src/netlink/ipvs-codec.ts';
+import { buildTopology, curlCode, get, requestLoop, EXT_IP, NODE_IP } from '../iptables/topology.ts';
+import type { Topology } from '../iptables/topology.ts';
+import { BackendDriver } from '../proxier/backend-driver.ts';
+import { bodies, checkDataPath, empty, local, onlyLocal, pods, sticky, web } from '../proxier/data-path.ts';
+import { ep, plan, planSet } from '../../unit/iptables/plans.ts';
+import { planKey } from '../../../src/proxier/plan.ts';
+import type * as Tap from 'tap';
 
 const run = (cmd: string, args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8' });
 
@@ -51,5 +60,47 @@ scenario('codec: what netlet writes is what ipvsadm reads, and back', async (s) 
     table.close();
   }
 });
+
+/** The tap assertions the shared data-path checks use, as node:assert, each noted for the host. */
+function tapLike(s: ScenarioContext): Tap.Test {
+  const note = (msg: string | undefined) => msg && s.note(`ok - ${msg}`);
+  return {
+    same: (a: unknown, b: unknown, msg?: string) => (assert.deepEqual(a, b, msg), note(msg)),
+    equal: (a: unknown, b: unknown, msg?: string) => (assert.equal(a, b, msg), note(msg)),
+    ok: (a: unknown, msg?: string) => (assert.ok(a, msg), note(msg)),
+    notOk: (a: unknown, msg?: string) => (assert.ok(!a, msg), note(msg)),
+    match: (a: string, re: RegExp, msg?: string) => (assert.match(a, re, msg), note(msg)),
+  } as unknown as Tap.Test;
+}
+
+class IpvsDriver extends BackendDriver {
+  constructor(topo: Topology, env: Record<string, string> = {}) {
+    void env;
+    super(topo, new URL('./driver.ts', import.meta.url), ['4']);
+  }
+}
+
+let topo: Topology;
+let driver: IpvsDriver;
+const inNode = (cmd: string, args: string[]) => topo.node.exec(cmd, args);
+
+scenario('setup: a node, three pods and an external client in namespaces; the IPVS backend in the node', async () => {
+  topo = await buildTopology('iv');
+  driver = new IpvsDriver(topo);
+}, 180_000);
+
+scenario('data path: spread, NodePort, externalIP, no endpoints refused, affinity, Local policy', async (s) => {
+  await driver.sync(planSet(web, empty, sticky, onlyLocal), { full: true });
+  const ipvsadm = await inNode('ipvsadm', ['-Ln']);
+  s.note(ipvsadm);
+  assert.match(ipvsadm, /TCP {2}10\.96\.0\.10:80 rr\n {2}-> 10\.244\.1\.2:8080 +Masq +1 +\d+ +\d+ *\n {2}-> 10\.244\.2\.2:8080 +Masq +1/);
+  assert.match(ipvsadm, /TCP {2}10\.96\.0\.13:80 rr persistent 600/);
+  const dev = await inNode('ip', ['addr', 'show', 'kube-ipvs0']);
+  s.note(dev);
+  assert.match(dev, /kube-ipvs0: <BROADCAST,NOARP> mtu 1500 qdisc noop state DOWN/, 'kube-ipvs0 left down');
+  assert.match(dev, /inet 10\.96\.0\.10\/32 scope global kube-ipvs0/);
+  assert.match(await inNode('ipset', ['list', 'KUBE-CLUSTER-IP']), /10\.96\.0\.10,tcp:80/);
+  await checkDataPath(tapLike(s), topo, { stickyAndLocal: true });
+}, 300_000);
 
 process.exitCode = await runScenarios();

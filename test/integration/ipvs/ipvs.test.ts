@@ -6,11 +6,17 @@ import { fileURLToPath } from 'node:url';
 import { assertUmlResults, runInUml } from '../../helpers/uml.ts';
 import { rootSkip } from '../../helpers/netns.ts';
 
+t.setTimeout(600_000);
+
 const guest = fileURLToPath(new URL('./ipvs-guest.ts', import.meta.url));
 
 export const IPVS_MODULES = ['ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_sh', 'ip_vs_mh', 'nf_conntrack', 'ip_set', 'ip_set_hash_ip', 'ip_set_hash_ipport', 'ip_set_hash_ipportip', 'ip_set_hash_ipportnet', 'ip_set_hash_net', 'ip_set_bitmap_port', 'xt_set', 'dummy', 'veth', 'bridge', 'br_netfilter', 'ipv6', 'iptable_nat', 'iptable_filter', 'xt_MASQUERADE', 'xt_mark', 'xt_comment', 'xt_conntrack', 'xt_addrtype', 'nf_conntrack_netlink', 'ipt_REJECT'];
 
-const SCENARIOS = ['codec: what netlet writes is what ipvsadm reads, and back'];
+const SCENARIOS = [
+  'codec: what netlet writes is what ipvsadm reads, and back',
+  'setup: a node, three pods and an external client in namespaces; the IPVS backend in the node',
+  'data path: spread, NodePort, externalIP, no endpoints refused, affinity, Local policy',
+];
 
 t.test('IPVS mode in User-Mode Linux', { skip: rootSkip(), timeout: 600_000 }, async (t) => {
   const run = await runInUml({ script: guest, modules: IPVS_MODULES, timeoutMs: 540_000, keep: !!process.env.NETLET_UML_KEEP });
