@@ -103,7 +103,10 @@ export class IpvsBackend implements ProxyBackend {
         for (const [k, vs] of r.virtualServers) desired.set(k, vs);
       }
       sets.set(SET.ipvsIPs, addresses);
-      if (full) this.#o.ipsets.invalidate();
+      if (full) {
+        this.#o.ipsets.invalidate();
+        this.#o.device.invalidate();
+      }
       const setLines = await this.#o.ipsets.sync(sets);
 
       const anyPlan = rendered.values().next().value?.plan;
@@ -134,6 +137,7 @@ export class IpvsBackend implements ProxyBackend {
       this.#synced = false;
       this.#tableSync.invalidate();
       this.#o.ipsets.invalidate();
+      this.#o.device.invalidate();
       if (err instanceof IpvsSyncError || err instanceof IpsetError || err instanceof IptablesRestoreError || err instanceof IpvsError) {
         throw new BackendSyncError('restore', err.message, { cause: err });
       }

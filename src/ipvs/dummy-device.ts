@@ -16,6 +16,8 @@ export interface AddressHolder {
   sync(family: Family, wanted: ReadonlySet<string>): Promise<number>;
   /** Addresses of `family` it holds now. */
   addresses(family: Family): Promise<string[]>;
+  /** Forget what is known: the next sync reads the device again (full syncs). */
+  invalidate(): void;
 }
 
 const prefixOf = (family: Family): number => (family === 4 ? 32 : 128);
@@ -40,7 +42,14 @@ export class KubeIpvs0 implements AddressHolder {
     });
   }
 
+  invalidate(): void {
+    this.#known.clear();
+  }
+
   async sync(family: Family, wanted: ReadonlySet<string>): Promise<number> {
+    const known = this.#known.get(family);
+    // Nothing to change: no socket, no round trip (a partial sync of endpoints only).
+    if (known && known.size === wanted.size && [...wanted].every((ip) => known.has(ip))) return 0;
     return this.#with(async (sock) => {
       const index = await this.#ensure(sock);
       let held = this.#known.get(family);

@@ -29,8 +29,8 @@ export function traceTable(state: IpvsState, req: TraceRequest): IpvsTraceOutcom
   const vs = state.get(key);
   if (!vs) return { virtualServer: key, scheduler: '', persistent: 0, realServers: [], draining: [], verdict: 'not a service' };
   const dests = [...vs.dests.values()];
-  const realServers = dests.filter((d) => d.weight > 0).map((d) => `${d.address.includes(':') ? `[${d.address}]` : d.address}:${d.port}`);
-  const draining = dests.filter((d) => d.weight === 0).map((d) => `${d.address}:${d.port}`);
+  const realServers = dests.filter((d) => d.weight > 0).map((d) => destKey(d)).sort();
+  const draining = dests.filter((d) => d.weight === 0).map((d) => destKey(d)).sort();
   return {
     virtualServer: key,
     scheduler: vs.service.scheduler,
@@ -44,12 +44,12 @@ export function traceTable(state: IpvsState, req: TraceRequest): IpvsTraceOutcom
 export function describeIpvsTrace(req: TraceRequest, o: IpvsTraceOutcome): string {
   const { packet } = req;
   const head = `${packet.src} -> ${packet.dst}:${packet.port}/${packet.proto}`;
-  if (o.verdict === 'not a service') return `${head}: no IPVS virtual server ${o.virtualServer}; not a service (the host's own stack answers, or KUBE-IPVS-FILTER rejects it on a kube-ipvs0 address)\n`;
+  if (o.verdict === 'not a service') return `${head}: no IPVS virtual server ${o.virtualServer}; not a service (the host's own stack answers, or KUBE-IPVS-FILTER rejects it on a kube-ipvs0 address)`;
   const lines = [`${head}: IPVS virtual server ${o.virtualServer}, scheduler ${o.scheduler}${o.persistent ? `, persistent ${o.persistent}s (ClientIP affinity)` : ''}`];
   if (o.verdict === 'refused') lines.push('  no real server: the connection is refused');
   else lines.push(`  one of ${o.realServers.length} real server(s), masqueraded to the pod: ${o.realServers.join(', ')}`);
   if (o.draining.length) lines.push(`  draining (weight 0, existing connections only): ${o.draining.join(', ')}`);
-  return `${lines.join('\n')}\n`;
+  return lines.join('\n');
 }
 
 export async function traceIpvs(req: TraceRequest): Promise<TraceReport> {

@@ -80,7 +80,7 @@ class IpvsDriver extends BackendDriver {
   }
 }
 
-let topo: Topology;
+let topo: Topology = undefined as unknown as Topology;
 let driver: IpvsDriver;
 const inNode = (cmd: string, args: string[]) => topo.node.exec(cmd, args);
 
@@ -103,4 +103,146 @@ scenario('data path: spread, NodePort, externalIP, no endpoints refused, affinit
   await checkDataPath(tapLike(s), topo, { stickyAndLocal: true });
 }, 300_000);
 
-process.exitCode = await runScenarios();
+/** A TCP connection held open from `from` to `url`'s host:port; `request()` sends one HTTP request over it and returns the answer. */
+async function heldConnection(from: Topology['cpod'], host: string, port: number) {
+  const script = `
+const net = require('net');
+const c = net.connect(${port}, '${host}', () => console.log('connected'));
+let buf = '';
+c.on('data', (d) => { buf += d; if (buf.includes('\\n') || buf.match(/pod\\d /)) { console.log('answer ' + buf.split('\\r\\n\\r\\n')[1]); buf = ''; } });
+process.stdin.on('data', (d) => { if (String(d).startsWith('go')) c.write('GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'); else c.end(() => process.exit(0)); });
+`;
+  const child = topo.lab.track(from.spawn('node', ['-e', script]));
+  const lines: string[] = [];
+  child.stdout!.on('data', (d: Buffer) => lines.push(...String(d).split('\n').filter(Boolean)));
+  await eventually(() => lines.includes('connected'), 20_000, 50);
+  return {
+    async request(): Promise<string> {
+      const before = lines.length;
+      child.stdin!.write('go\n');
+      await eventually(() => lines.slice(before).some((l) => l.startsWith('answer ')), 20_000, 50);
+      return lines.slice(before).find((l) => l.startsWith('answer '))!.slice('answer '.length);
+    },
+    close: () => child.stdin!.write('end\n'),
+  };
+}
+
+const drainSvc = (endpoints: string[]) => plan('default', 'drain', { clusterIP: '10.96.0.20', clusterEndpoints: endpoints.map((ip) => local(ip)) });
+
+scenario('graceful termination: a removed endpoint keeps its open connection at weight 0, gets no new one, and goes once it closes', async (s) => {
+  await driver.sync(planSet(drainSvc(['10.244.2.2'])), { changed: [planKey(drainSvc([]))] });
+  const held = await heldConnection(topo.cpod, '10.96.0.20', 80);
+  assert.match(await held.request(), /^pod2 /);
+  await driver.sync(planSet(drainSvc(['10.244.1.2'])), { changed: [planKey(drainSvc([]))] });
+  const table = await inNode('ipvsadm', ['-Ln', '-t', '10.96.0.20:80']);
+  s.note(table);
+  assert.match(table, /-> 10\.244\.2\.2:8080 +Masq +0 +1 /, 'pod2 at weight 0 with its active connection');
+  assert.deepEqual(pods(await bodies(topo.cpod, 'http://10.96.0.20/', 6)), ['pod1'], 'new connections go to pod1 only');
+  assert.match(await held.request(), /^pod2 /, 'the open connection still reaches pod2');
+  held.close();
+  await eventually(async () => {
+    await driver.sync(planSet(drainSvc(['10.244.1.2'])), { changed: [] });
+    return !(await inNode('ipvsadm', ['-Ln', '-t', '10.96.0.20:80'])).includes('10.244.2.2');
+  }, 60_000, 1000);
+  s.note(await inNode('ipvsadm', ['-Ln', '-t', '10.96.0.20:80']));
+  await driver.sync(planSet(), { changed: [planKey(drainSvc([]))] });
+}, 180_000);
+
+scenario('UDP: a removed real server goes in the same sync, no draining (k/k#71514)', async (s) => {
+  const dns = (ips: string[]) => plan('kube-system', 'dns', { protocol: 'udp', clusterIP: '10.96.0.53', port: 53, clusterEndpoints: ips.map((ip) => local(ip, 53)) });
+  await driver.sync(planSet(dns(['10.244.1.2', '10.244.2.2'])), { changed: [planKey(dns([]))] });
+  assert.match(await inNode('ipvsadm', ['-Ln', '-u', '10.96.0.53:53']), /10\.244\.2\.2:53/);
+  await driver.sync(planSet(dns(['10.244.1.2'])), { changed: [planKey(dns([]))] });
+  const after = await inNode('ipvsadm', ['-Ln', '-u', '10.96.0.53:53']);
+  s.note(after);
+  assert.doesNotMatch(after, /10\.244\.2\.2/);
+  await driver.sync(planSet(), { changed: [planKey(dns([]))] });
+});
+
+const HOST_SERVER = `require('http').createServer((q, s) => s.end('host')).listen(2222, '0.0.0.0')`;
+
+scenario('host services are not reachable on ClusterIPs (k/k#72236)', async (s) => {
+  await driver.sync(planSet(web), { full: true });
+  topo.lab.track(topo.node.spawn('node', ['-e', HOST_SERVER]));
+  await eventually(() => get(topo.ext, `http://${NODE_IP}:2222/`), 20_000, 200);
+  s.note('the host service answers on the node IP');
+  const fromPod = await curlCode(topo.cpod, 'http://10.96.0.10:2222/', 5);
+  assert.equal(fromPod.code, 7, `a pod to ClusterIP:2222 is refused (curl ${fromPod.code})`);
+  const fromNode = await curlCode(topo.node, 'http://10.96.0.10:2222/', 5);
+  assert.equal(fromNode.code, 7, `the node to ClusterIP:2222 is refused (curl ${fromNode.code})`);
+  assert.match(await get(topo.cpod, 'http://10.96.0.10/'), /^pod[12] /, 'the service port still answers');
+});
+
+scenario('NodePorts and ClusterIPs work with INPUT policy DROP (k/k#98465)', async () => {
+  await driver.sync(planSet(web), { full: true });
+  await inNode('iptables-legacy', ['-P', 'INPUT', 'DROP']);
+  try {
+    assert.match(await get(topo.ext, `http://${NODE_IP}:30080/`, 5), /^pod[12] /, 'NodePort from outside');
+    assert.match(await get(topo.cpod, 'http://10.96.0.10/', 5), /^pod[12] /, 'ClusterIP from a pod');
+    assert.match(await get(topo.ext, 'http://192.0.2.100/', 5), /^pod[12] /, 'externalIP from outside');
+  } finally {
+    await inNode('iptables-legacy', ['-P', 'INPUT', 'ACCEPT']);
+  }
+});
+
+scenario('loadBalancerSourceRanges: outside ranges dropped, inside admitted, and the node reaches its own LB IP (k/k#119656)', async (s) => {
+  const lb = plan('default', 'lb', {
+    clusterIP: '10.96.0.30',
+    loadBalancerIPs: ['192.0.2.50'],
+    loadBalancerSourceRanges: ['192.168.100.0/24'],
+    loadBalancerSourceRangesIncludeNode: true,
+    clusterEndpoints: [local('10.244.1.2')],
+  });
+  await driver.sync(planSet(web, lb), { full: true });
+  s.note(await inNode('ipset', ['list', 'KUBE-LOAD-BALANCER-SOURCE-CIDR']));
+  assert.match(await get(topo.ext, 'http://192.0.2.50/', 5), /^pod1 /, 'a client inside the ranges');
+  assert.equal((await curlCode(topo.cpod, 'http://192.0.2.50/', 3)).code, 28, 'a client outside them: dropped (timeout)');
+  assert.match(await get(topo.node, 'http://192.0.2.50/', 5), /^pod1 /, 'the node itself, whose IP is in the ranges');
+});
+
+scenario('restart: a new backend process adopts the table; no request fails meanwhile', async (s) => {
+  await driver.sync(planSet(web), { full: true });
+  const before = await inNode('ipvsadm', ['-Ln']);
+  const loop = requestLoop(topo.cpod, 'http://10.96.0.10/');
+  await new Promise((r) => setTimeout(r, 2000));
+  driver = new IpvsDriver(topo);
+  await driver.sync(planSet(web), { full: true });
+  await new Promise((r) => setTimeout(r, 2000));
+  await loop.stop();
+  s.note(`${loop.requests} requests, ${loop.failures} failed`);
+  assert.ok(loop.requests > 3, `requests ran through the restart (${loop.requests})`);
+  assert.equal(loop.failures, 0);
+  const strip = (t: string) => t.replace(/ +\d+ +\d+ *$/gm, '');
+  assert.equal(strip(await inNode('ipvsadm', ['-Ln'])), strip(before), 'the same table');
+});
+
+scenario('netlet trace answers from the IPVS table', async (s) => {
+  await driver.sync(planSet(web, empty), { full: true });
+  const netlet = new URL('../../../bin/netlet.js', import.meta.url).pathname;
+  const trace = (dst: string) => inNode(process.execPath, [netlet, 'trace', '10.244.3.2', dst, '--proxy-mode', 'ipvs']);
+  const out = await trace('10.96.0.10:80');
+  s.note(out);
+  assert.match(out, /IPVS virtual server tcp\/10\.96\.0\.10\/80, scheduler rr/);
+  assert.match(out, /10\.244\.1\.2:8080, 10\.244\.2\.2:8080/);
+  assert.match(await trace('10.96.0.12:80'), /no real server: the connection is refused/);
+  assert.match(await trace('10.96.0.99:80'), /not a service/);
+});
+
+scenario('netlet cleanup removes the virtual servers, kube-ipvs0, the ipsets and the chains, and nothing else', async (s) => {
+  await driver.sync(planSet(web), { full: true });
+  await inNode('ipvsadm', ['-A', '-t', '172.16.0.1:443', '-s', 'wrr']);
+  const netlet = new URL('../../../bin/netlet.js', import.meta.url).pathname;
+  const out = await inNode(process.execPath, [netlet, 'cleanup']).catch((e: Error) => e.message);
+  s.note(out);
+  const table = await inNode('ipvsadm', ['-Ln']);
+  assert.match(table, /TCP {2}172\.16\.0\.1:443 wrr/, "someone else's virtual server is left");
+  assert.doesNotMatch(table, /10\.96\.0\.10|30080/);
+  assert.doesNotMatch(await inNode('ip', ['link']), /kube-ipvs0/);
+  assert.doesNotMatch(await inNode('ipset', ['list', '-n']), /KUBE-/);
+  const rules = (await inNode('iptables-legacy-save', [])) as string;
+  assert.doesNotMatch(rules, /KUBE-/);
+});
+
+const failed = await runScenarios();
+await (topo as Topology | undefined)?.lab.cleanup();
+process.exit(failed);

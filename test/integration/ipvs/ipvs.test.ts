@@ -16,6 +16,14 @@ const SCENARIOS = [
   'codec: what netlet writes is what ipvsadm reads, and back',
   'setup: a node, three pods and an external client in namespaces; the IPVS backend in the node',
   'data path: spread, NodePort, externalIP, no endpoints refused, affinity, Local policy',
+  'graceful termination: a removed endpoint keeps its open connection at weight 0, gets no new one, and goes once it closes',
+  'UDP: a removed real server goes in the same sync, no draining (k/k#71514)',
+  'host services are not reachable on ClusterIPs (k/k#72236)',
+  'NodePorts and ClusterIPs work with INPUT policy DROP (k/k#98465)',
+  'loadBalancerSourceRanges: outside ranges dropped, inside admitted, and the node reaches its own LB IP (k/k#119656)',
+  'restart: a new backend process adopts the table; no request fails meanwhile',
+  'netlet trace answers from the IPVS table',
+  'netlet cleanup removes the virtual servers, kube-ipvs0, the ipsets and the chains, and nothing else',
 ];
 
 t.test('IPVS mode in User-Mode Linux', { skip: rootSkip(), timeout: 600_000 }, async (t) => {

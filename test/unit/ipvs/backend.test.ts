@@ -50,6 +50,7 @@ class FakeDevice implements AddressHolder {
   async addresses(): Promise<string[]> {
     return [...this.held];
   }
+  invalidate(): void {}
 }
 
 class FakeRules implements IpvsRulesWriter {
