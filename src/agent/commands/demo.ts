@@ -7,19 +7,27 @@ import { DEMO_PROXY_MODES, NODES, PODS } from '../demo/layout.ts';
 import type { DemoProxyMode } from '../demo/layout.ts';
 import { attachPods, buildTopology, checks, startAgents, startWebServers, waitForAgents, writeManifests } from '../demo/steps.ts';
 
-const HELP = `usage: netlet demo [--proxy-mode iptables|nftables] [--keep | --down]
+const HELP = `usage: netlet demo [--proxy-mode iptables|nftables|ipvs] [--keep | --down]
 
 Builds a two-node cluster in network namespaces on this machine (root
 needed): pods get their network from netlet-cni, each node runs a netlet
 agent from a manifest folder, then the demo checks services, NodePorts and
 DNS from inside the pods, and removes everything again.
 
-  --proxy-mode MODE  the agents' service proxy: iptables (default) or nftables
+  --proxy-mode MODE  the agents' service proxy: iptables (default), nftables or ipvs
+                     (ipvs needs a kernel with IPVS; the demo says so and stops where there is none)
   --keep             leave the cluster running for exploring (remove it with --down)
   --down             remove a kept (or interrupted) demo
 `;
 
 const out = (s: string) => process.stdout.write(s);
+
+/** How to look at a node's service rules in each mode. */
+const EXPLORE_RULES: Record<DemoProxyMode, (netns: string) => string> = {
+  iptables: (ns) => `  ip netns exec ${ns} iptables-save -t nat | grep KUBE-SVC\n`,
+  nftables: (ns) => `  ip netns exec ${ns} nft list table ip netlet\n`,
+  ipvs: (ns) => `  ip netns exec ${ns} ipvsadm -Ln; ip netns exec ${ns} ip addr show kube-ipvs0\n`,
+};
 const elapsed = (t0: number) => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
 
 async function step<T>(t0: number, what: string, fn: () => Promise<T> | T): Promise<T> {
@@ -41,6 +49,16 @@ function lastLogLines(): string {
     .join('');
 }
 
+/** Stops an IPVS demo before it builds anything on a kernel without IPVS, saying why and what to load. */
+async function requireIpvs(): Promise<void> {
+  const { openIpvs } = await import('../../netlink/ipvs.ts');
+  try {
+    (await openIpvs()).close();
+  } catch (err) {
+    throw new NetletError('ERR_USAGE', `netlet demo --proxy-mode ipvs cannot run here: ${(err as Error).message}. Use --proxy-mode nftables or iptables on this machine.`);
+  }
+}
+
 export const demoCommand: Command = {
   summary: 'a two-node cluster in network namespaces on this machine',
   async run(argv: string[]): Promise<number> {
@@ -58,6 +76,7 @@ export const demoCommand: Command = {
       throw new NetletError('ERR_USAGE', `--proxy-mode must be ${DEMO_PROXY_MODES.join(' or ')}, got ${JSON.stringify(proxyMode)}\n${HELP}`);
     }
     if (process.getuid?.() !== 0) throw new NetletError('ERR_USAGE', 'the demo makes network namespaces: run it as root');
+    if (proxyMode === 'ipvs' && !values.down) await requireIpvs();
     if (values.down) {
       await teardown();
       out('demo removed\n');
@@ -105,7 +124,7 @@ export const demoCommand: Command = {
           `\nthe demo keeps running${failed ? ' (as it failed, for a look)' : ''}. Try:\n` +
             `  ip netns exec ${PODS[3].netns} curl -s http://10.96.0.100/\n` +
             `  ip netns exec ${PODS[3].netns} dig web.default.svc.cluster.local\n` +
-            (proxyMode === 'nftables' ? `  ip netns exec ${NODES[0].netns} nft list table ip netlet\n` : `  ip netns exec ${NODES[0].netns} iptables-save -t nat | grep KUBE-SVC\n`) +
+            EXPLORE_RULES[proxyMode](NODES[0].netns) +
             `logs: ${DEMO_DIR}/logs/   remove it: netlet demo --down\n`,
         );
       } else {

@@ -96,6 +96,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 const SERVICE_RULES: Record<DemoProxyMode, [string, string[]]> = {
   iptables: ['iptables-save', ['-t', 'nat']],
   nftables: ['nft', ['list', 'table', 'ip', TABLE]],
+  ipvs: ['ipvsadm', ['-Ln']],
 };
 
 /** Waits until every agent is healthy and has programmed the web service. */

@@ -1,7 +1,8 @@
 // Inside User-Mode Linux (test/helpers/uml.ts): the IPVS mode against the
 // real kernel. Scenarios run in order and share the guest; each cleans up.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { runScenarios, scenario } from '../../helpers/uml-guest.ts';
 import type { ScenarioContext } from '../../helpers/uml-guest.ts';
 import { eventually } from '../../helpers/netns.ts';
@@ -242,6 +243,30 @@ scenario('netlet cleanup removes the virtual servers, kube-ipvs0, the ipsets and
   const rules = (await inNode('iptables-legacy-save', [])) as string;
   assert.doesNotMatch(rules, /KUBE-/);
 });
+
+scenario('netlet demo --proxy-mode ipvs: two nodes, netlet-cni pods, agents in IPVS mode, services and DNS checked from the pods', async (s) => {
+  await (topo as Topology | undefined)?.lab.cleanup();
+  const netlet = new URL('../../../bin/netlet.js', import.meta.url).pathname;
+  const run = (args: string[]) =>
+    new Promise<{ code: number; out: string }>((resolve) => {
+      const c = spawn(process.execPath, [netlet, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      c.stdout.on('data', (d: Buffer) => (out += d));
+      c.stderr.on('data', (d: Buffer) => (out += d));
+      c.on('close', (code) => resolve({ code: code ?? -1, out }));
+    });
+  const demo = await run(['demo', '--proxy-mode', 'ipvs', '--keep']);
+  s.note(demo.out);
+  try {
+    assert.equal(demo.code, 0, 'the demo passed');
+    assert.match(demo.out, /all checks passed/);
+    const logs = readdirSync('/run/netlet-demo/logs').filter((f) => f.startsWith('agent-'));
+    assert.ok(logs.length >= 2, `agent logs: ${logs.join(', ')}`);
+    for (const f of logs) assert.match(readFileSync(`/run/netlet-demo/logs/${f}`, 'utf8'), /deprecated upstream from Kubernetes 1\.35.*--proxy-mode nftables/, `${f}: the deprecation line`);
+  } finally {
+    await run(['demo', '--down']);
+  }
+}, 400_000);
 
 const failed = await runScenarios();
 await (topo as Topology | undefined)?.lab.cleanup();

@@ -24,6 +24,7 @@ const SCENARIOS = [
   'restart: a new backend process adopts the table; no request fails meanwhile',
   'netlet trace answers from the IPVS table',
   'netlet cleanup removes the virtual servers, kube-ipvs0, the ipsets and the chains, and nothing else',
+  'netlet demo --proxy-mode ipvs: two nodes, netlet-cni pods, agents in IPVS mode, services and DNS checked from the pods',
 ];
 
 t.test('IPVS mode in User-Mode Linux', { skip: rootSkip(), timeout: 600_000 }, async (t) => {
