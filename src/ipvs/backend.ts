@@ -4,9 +4,9 @@
 // them. Applied in Felix's order, what is used before its user: ipsets,
 // then the rules that match them, then the addresses, then IPVS.
 //
-// A partial sync re-renders only the changed plans and sends IPVS only
-// their virtual servers' differences; the sets and addresses are diffed
-// whole (a map walk, no kernel work when nothing changed). A full sync (at
+// A partial sync re-renders only the changed plans and sends the kernel
+// only their differences (IPVS, ipset entries, addresses: wanted-state.ts),
+// so its cost does not grow with the services that did not change. A full sync (at
 // start, after a failure, every syncPeriod) diffs every virtual server and
 // rewrites the iptables chains; the kernel's IPVS table is dumped only when
 // nothing in memory can be trusted (start, failure, damage found by intact()).
@@ -15,7 +15,6 @@ import type { Logger } from '../base/log.ts';
 import type { Family } from '../base/family.ts';
 import { BackendSyncError } from '../proxier/backend.ts';
 import type { ProxyBackend, SyncRequest, SyncResult } from '../proxier/backend.ts';
-import type { PlanSet } from '../proxier/plan.ts';
 import { serviceKey } from '../netlink/ipvs-codec.ts';
 import type { IpvsService } from '../netlink/ipvs-codec.ts';
 import type { IpvsTable } from '../netlink/ipvs.ts';
@@ -25,8 +24,8 @@ import type { IpvsRenderContext, PlanRender } from './render-plan.ts';
 import { IpvsSyncError, IpvsTableSync } from './table-sync.ts';
 import type { IpvsState } from './table-diff.ts';
 import { IpsetError, IpsetSync } from './ipsets.ts';
-import { SET } from './ipset-names.ts';
-import type { SetName } from './ipset-names.ts';
+import { WantedState } from './wanted-state.ts';
+import type { WantedDelta } from './wanted-state.ts';
 import type { AddressHolder } from './dummy-device.ts';
 import type { IpvsRulesWriter } from './iptables-writer.ts';
 import { IptablesRestoreError } from '../iptables/restore.ts';
@@ -59,6 +58,10 @@ export class IpvsBackend implements ProxyBackend {
   readonly #o: IpvsBackendOptions;
   readonly #tableSync: IpvsTableSync;
   #rendered = new Map<string, PlanRender>();
+  /** What the renders want of the kernel, counted entry by entry. */
+  #wanted = new WantedState();
+  /** This node's addresses, read on full syncs. */
+  #node: NodeAddresses | undefined;
   /** The node facts the renders were made with: when they change, every plan is rendered again. */
   #renderKey = '';
   #rulesKey = '';
@@ -83,33 +86,49 @@ export class IpvsBackend implements ProxyBackend {
     const full = req.full || !this.#synced;
     const t0 = performance.now();
     try {
-      const node = this.#o.nodeAddresses(family);
+      // Reading the node's addresses walks every address, kube-ipvs0's
+      // thousands included: done on full syncs only (every syncPeriod), so
+      // a new node IP gets its NodePorts within one syncPeriod.
+      if (full || !this.#node) this.#node = this.#o.nodeAddresses(family);
+      const node = this.#node;
       const nodeIPs = req.nodePortAddresses.length > 0 ? req.nodePortAddresses : node.nodeIPs;
       const ctx: IpvsRenderContext = { scheduler: this.#o.scheduler, nodeIPs, foreignLocal: node.local };
       const renderKey = `${nodeIPs.join(',')}|${[...node.local].sort().join(',')}`;
       const renderAll = full || renderKey !== this.#renderKey;
-      const { rendered, touched } = this.#render(req.plans, ctx, renderAll ? undefined : req.changed);
 
-      const sets = new Map<SetName, Set<string>>();
-      const addresses = new Set<string>();
-      const desired: IpvsState = new Map();
-      for (const r of rendered.values()) {
-        for (const [set, entry] of r.entries) {
-          let s = sets.get(set);
-          if (!s) sets.set(set, (s = new Set()));
-          s.add(entry);
+      // A full sync renders and compares everything; a partial one only the changed plans.
+      let delta: WantedDelta | undefined;
+      let touched: Set<string> | undefined;
+      if (renderAll) {
+        const rendered = new Map<string, PlanRender>();
+        for (const [key, plan] of req.plans) {
+          const earlier = this.#rendered.get(key);
+          rendered.set(key, earlier?.plan === plan && renderKey === this.#renderKey ? earlier : renderPlan(plan, ctx));
         }
-        for (const a of r.addresses) addresses.add(a);
-        for (const [k, vs] of r.virtualServers) desired.set(k, vs);
-      }
-      sets.set(SET.ipvsIPs, addresses);
-      if (full) {
+        this.#rendered = rendered;
+        this.#wanted = WantedState.of(rendered.values());
         this.#o.ipsets.invalidate();
         this.#o.device.invalidate();
+      } else {
+        touched = new Set<string>();
+        for (const key of req.changed) {
+          const before = this.#rendered.get(key);
+          const plan = req.plans.get(key);
+          const after = plan ? (before?.plan === plan ? before : renderPlan(plan, ctx)) : undefined;
+          if (before) for (const k of before.virtualServers.keys()) touched.add(k);
+          if (after) for (const k of after.virtualServers.keys()) touched.add(k);
+          this.#wanted.replace(before, after);
+          if (after) this.#rendered.set(key, after);
+          else this.#rendered.delete(key);
+        }
+        delta = this.#wanted.takeDelta();
       }
-      const setLines = await this.#o.ipsets.sync(sets);
+      const wanted = this.#wanted;
+      const setLines = delta
+        ? await this.#o.ipsets.applyDelta(delta.setAdds, delta.setDels, () => wanted.sets())
+        : await this.#o.ipsets.sync(wanted.sets());
 
-      const anyPlan = rendered.values().next().value?.plan;
+      const anyPlan = this.#rendered.values().next().value?.plan;
       const rulesCtx = {
         family,
         masqMark: `0x${(1 << this.#o.masqueradeBit >>> 0).toString(16)}`,
@@ -123,16 +142,16 @@ export class IpvsBackend implements ProxyBackend {
         await this.#o.rules.write(rulesCtx, full);
         this.#rulesKey = rulesKey;
       }
-      const addressChanges = await this.#o.device.sync(family, addresses);
-      const ipvs = await this.#tableSync.sync(desired, renderAll ? undefined : touched);
-      this.#rendered = rendered;
+      const addressChanges = delta
+        ? await this.#o.device.applyDelta(family, delta.addressAdds, delta.addressDels, () => wanted.addresses())
+        : await this.#o.device.sync(family, wanted.addresses());
+      const ipvs = await this.#tableSync.sync(wanted.desired, touched);
       this.#renderKey = renderKey;
       this.#synced = true;
       const applyMs = performance.now() - t0;
       log.debug({ family, full, plans: req.plans.size, ipvsChanges: ipvs.changes, roundTrips: ipvs.roundTrips, setLines, addressChanges, applyMs }, 'ipvs sync');
-      let realServers = 0;
-      for (const vs of desired.values()) realServers += vs.dests.size;
-      return { ruleCount: desired.size + realServers, applyMs, rulesByTable: { ipvs: desired.size + realServers } };
+      const count = wanted.desired.size + wanted.realServers;
+      return { ruleCount: count, applyMs, rulesByTable: { ipvs: count } };
     } catch (err) {
       this.#synced = false;
       this.#tableSync.invalidate();
@@ -143,30 +162,6 @@ export class IpvsBackend implements ProxyBackend {
       }
       throw err;
     }
-  }
-
-  /** Renders the changed plans (every plan when `changed` is undefined), keeping the others' renders; `touched` are the virtual servers they had or have. */
-  #render(plans: PlanSet, ctx: IpvsRenderContext, changed: ReadonlySet<string> | undefined): { rendered: Map<string, PlanRender>; touched: Set<string> } {
-    const touched = new Set<string>();
-    if (!changed) {
-      const rendered = new Map<string, PlanRender>();
-      for (const [key, plan] of plans) rendered.set(key, renderPlan(plan, ctx));
-      return { rendered, touched };
-    }
-    const rendered = new Map(this.#rendered);
-    for (const key of changed) {
-      const before = rendered.get(key);
-      if (before) for (const k of before.virtualServers.keys()) touched.add(k);
-      const plan = plans.get(key);
-      if (!plan) {
-        rendered.delete(key);
-        continue;
-      }
-      const r = before?.plan === plan ? before : renderPlan(plan, ctx);
-      rendered.set(key, r);
-      for (const k of r.virtualServers.keys()) touched.add(k);
-    }
-    return { rendered, touched };
   }
 
   /**

@@ -16,6 +16,8 @@ export interface AddressHolder {
   sync(family: Family, wanted: ReadonlySet<string>): Promise<number>;
   /** Addresses of `family` it holds now. */
   addresses(family: Family): Promise<string[]>;
+  /** Adds and removes the given addresses only (a partial sync); with nothing known, a whole sync to `all()`. */
+  applyDelta(family: Family, adds: readonly string[], dels: readonly string[], all: () => ReadonlySet<string>): Promise<number>;
   /** Forget what is known: the next sync reads the device again (full syncs). */
   invalidate(): void;
 }
@@ -44,6 +46,28 @@ export class KubeIpvs0 implements AddressHolder {
 
   invalidate(): void {
     this.#known.clear();
+  }
+
+  async applyDelta(family: Family, adds: readonly string[], dels: readonly string[], all: () => ReadonlySet<string>): Promise<number> {
+    const held = this.#known.get(family);
+    if (!held || !this.#index) return this.sync(family, all());
+    if (adds.length === 0 && dels.length === 0) return 0;
+    return this.#with(async (sock) => {
+      try {
+        for (const ip of adds) {
+          await addAddress(sock, this.#index, `${ip}/${prefixOf(family)}`, { noDad: family === 6 });
+          held.add(ip);
+        }
+        for (const ip of dels) {
+          await deleteAddress(sock, this.#index, `${ip}/${prefixOf(family)}`);
+          held.delete(ip);
+        }
+      } catch (err) {
+        this.#known.delete(family);
+        throw err;
+      }
+      return adds.length + dels.length;
+    });
   }
 
   async sync(family: Family, wanted: ReadonlySet<string>): Promise<number> {

@@ -89,6 +89,34 @@ export class IpsetSync {
       throw err;
     }
   }
+
+  /**
+   * Adds and deletes the given entries only (a partial sync), in one
+   * restore; with nothing known (after a failure), a whole sync to `all()`.
+   */
+  async applyDelta(adds: ReadonlyArray<[SetName, string]>, dels: ReadonlyArray<[SetName, string]>, all: () => ReadonlyMap<SetName, ReadonlySet<string>>): Promise<number> {
+    const known = this.#known;
+    if (!known) return this.sync(all());
+    if (adds.length === 0 && dels.length === 0) return 0;
+    const lines: string[] = [];
+    for (const [set, e] of dels) lines.push(`del ${setName(set, this.#family)} ${e}`);
+    for (const [set, e] of adds) lines.push(`add ${setName(set, this.#family)} ${e}`);
+    try {
+      const r = await this.#run(['restore', '-exist'], `${lines.join('\n')}\n`);
+      if (r.code !== 0) throw new IpsetError(`ipset restore failed: ${r.stderr.trim() || `exit ${r.code}`}`);
+    } catch (err) {
+      this.#known = undefined;
+      throw err;
+    }
+    for (const [set, e] of dels) known.get(setName(set, this.#family))?.delete(e);
+    for (const [set, e] of adds) {
+      const name = setName(set, this.#family);
+      let s = known.get(name);
+      if (!s) known.set(name, (s = new Set()));
+      s.add(e);
+    }
+    return lines.length;
+  }
 }
 
 /** What the kernel's sets netlet owns hold now. */

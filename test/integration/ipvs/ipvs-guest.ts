@@ -246,6 +246,8 @@ scenario('netlet cleanup removes the virtual servers, kube-ipvs0, the ipsets and
 
 scenario('netlet demo --proxy-mode ipvs: two nodes, netlet-cni pods, agents in IPVS mode, services and DNS checked from the pods', async (s) => {
   await (topo as Topology | undefined)?.lab.cleanup();
+  // The demo writes each pod's resolv.conf under /etc/netns: the guest's root is read-only.
+  execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', '/etc/netns']);
   const netlet = new URL('../../../bin/netlet.js', import.meta.url).pathname;
   const run = (args: string[]) =>
     new Promise<{ code: number; out: string }>((resolve) => {

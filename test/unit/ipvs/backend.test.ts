@@ -50,6 +50,11 @@ class FakeDevice implements AddressHolder {
   async addresses(): Promise<string[]> {
     return [...this.held];
   }
+  async applyDelta(_f: Family, adds: readonly string[], dels: readonly string[]): Promise<number> {
+    for (const a of adds) this.held.add(a);
+    for (const a of dels) this.held.delete(a);
+    return adds.length + dels.length;
+  }
   invalidate(): void {}
 }
 
