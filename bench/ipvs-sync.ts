@@ -1,7 +1,7 @@
 // Benchmark of the IPVS backend inside User-Mode Linux (the host kernel has
 // no IPVS), one boot for every size:
 //
-//   flock /tmp/netlet-heavy.lock npx node bench/ipvs-sync.ts [--sizes 1000,10000] [--changes 50]
+//   flock /tmp/netlet-heavy.lock npx node bench/ipvs-sync.ts [--sizes 1000,10000] [--changes 200]
 //
 // Columns, at N services × 3 endpoints (TCP, no NodePort):
 //   floor        = `ipvsadm --restore` of the same virtual and real servers into an empty table
@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { runInUml } from '../test/helpers/uml.ts';
 
-const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1000,10000' }, changes: { type: 'string', default: '50' } } });
+const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1000,10000' }, changes: { type: 'string', default: '200' } } });
 const guest = fileURLToPath(new URL('./lib/ipvs-sync-guest.ts', import.meta.url));
 const modules = ['ip_vs', 'ip_vs_rr', 'nf_conntrack', 'ip_set', 'ip_set_hash_ip', 'ip_set_hash_ipport', 'ip_set_hash_ipportip', 'ip_set_hash_ipportnet', 'ip_set_bitmap_port', 'xt_set', 'dummy', 'iptable_nat', 'iptable_filter', 'xt_MASQUERADE', 'xt_mark', 'xt_comment', 'xt_conntrack', 'xt_addrtype', 'ipt_REJECT'];
 

@@ -20,7 +20,7 @@ import { planKey } from '../../src/proxier/plan.ts';
 import type { PlanSet } from '../../src/proxier/plan.ts';
 import { benchEndpoint, benchPlan, benchPlans } from './sync-bench.ts';
 
-const [sizesArg = '1000,10000', changesArg = '50'] = process.argv.slice(2);
+const [sizesArg = '1000,10000', changesArg = '200'] = process.argv.slice(2);
 const sizes = sizesArg.split(',').map(Number);
 const changes = Number(changesArg);
 
