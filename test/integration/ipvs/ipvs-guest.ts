@@ -2,7 +2,8 @@
 // real kernel. Scenarios run in order and share the guest; each cleans up.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { nodeYaml, sliceYaml } from '../../helpers/manifest-yaml.ts';
 import { runScenarios, scenario } from '../../helpers/uml-guest.ts';
 import type { ScenarioContext } from '../../helpers/uml-guest.ts';
 import { eventually } from '../../helpers/netns.ts';
@@ -75,9 +76,8 @@ function tapLike(s: ScenarioContext): Tap.Test {
 }
 
 class IpvsDriver extends BackendDriver {
-  constructor(topo: Topology, env: Record<string, string> = {}) {
-    void env;
-    super(topo, new URL('./driver.ts', import.meta.url), ['4']);
+  constructor(topo: Topology, family: 4 | 6 = 4) {
+    super(topo, new URL('./driver.ts', import.meta.url), [String(family)]);
   }
 }
 
@@ -217,6 +217,25 @@ scenario('restart: a new backend process adopts the table; no request fails mean
   assert.equal(strip(await inNode('ipvsadm', ['-Ln'])), strip(before), 'the same table');
 });
 
+scenario('IPv6: an IPv6 ClusterIP spreads over IPv6 pods (kube-ipvs0 /128, KUBE-6- sets), beside the IPv4 table', async (s) => {
+  const v6 = new IpvsDriver(topo, 6);
+  const svc6 = plan('default', 'web6', {
+    family: 6,
+    clusterIP: 'fd00:96::10',
+    nodePort: 30086,
+    clusterCIDRs: ['fd00:244::/48'],
+    clusterEndpoints: [ep('fd00:244:1::2', 8080, { isLocal: true }), ep('fd00:244:2::2', 8080, { isLocal: true })],
+  });
+  await v6.sync(planSet(svc6), { full: true });
+  s.note(await inNode('ipvsadm', ['-Ln', '-t', '[fd00:96::10]:80']));
+  assert.match(await inNode('ip', ['-6', 'addr', 'show', 'kube-ipvs0']), /inet6 fd00:96::10\/128/);
+  assert.match(await inNode('ipset', ['list', 'KUBE-6-CLUSTER-IP']), /fd00:96::10,tcp:80/);
+  assert.deepEqual(pods(await bodies(topo.cpod, 'http://[fd00:96::10]/', 10)), ['pod1', 'pod2'], 'ClusterIP spread');
+  await v6.sync(planSet(), { full: true });
+  assert.doesNotMatch(await inNode('ipvsadm', ['-Ln']), /fd00:96::10/, 'the IPv6 virtual server goes; the IPv4 ones stay');
+  assert.match(await inNode('ipvsadm', ['-Ln']), /10\.96\.0\.10:80/);
+});
+
 scenario('netlet trace answers from the IPVS table', async (s) => {
   await driver.sync(planSet(web, empty), { full: true });
   const netlet = new URL('../../../bin/netlet.js', import.meta.url).pathname;
@@ -243,6 +262,50 @@ scenario('netlet cleanup removes the virtual servers, kube-ipvs0, the ipsets and
   const rules = (await inNode('iptables-legacy-save', [])) as string;
   assert.doesNotMatch(rules, /KUBE-/);
 });
+
+const LB_LOCAL = `apiVersion: v1
+kind: Service
+metadata: {name: lb, namespace: default}
+spec:
+  type: LoadBalancer
+  clusterIP: 10.96.0.60
+  clusterIPs: [10.96.0.60]
+  externalTrafficPolicy: Local
+  healthCheckNodePort: 32150
+  ports: [{name: http, port: 80, protocol: TCP, targetPort: 8080, nodePort: 30150}]
+status: {loadBalancer: {ingress: [{ip: 192.0.2.60}]}}
+`;
+
+scenario('netlet agent --proxy-mode ipvs: a Local LoadBalancer with its health-check node port, the client source kept, the deprecation line', async (s) => {
+  const dir = mkdtempSync('/tmp/ipvs-agent-');
+  const http = { name: 'http', port: 8080, protocol: 'TCP' } as const;
+  writeFileSync(
+    `${dir}/cluster.yaml`,
+    [nodeYaml('node1', NODE_IP), LB_LOCAL, sliceYaml('default', 'lb', 'lb-1', http, [{ ip: '10.244.1.2', nodeName: 'node1' }, { ip: '10.244.9.9', nodeName: 'node-b' }])].join('---\n'),
+  );
+  writeFileSync(`${dir}/config.json`, JSON.stringify({ proxy: { mode: 'ipvs', clusterCIDR: '10.244.0.0/16', ipvs: { minSyncPeriod: '100ms' } } }));
+  const netlet = new URL('../../../bin/netlet.js', import.meta.url).pathname;
+  const agent = topo.lab.track(topo.node.spawn(process.execPath, [netlet, 'agent', '--config', `${dir}/config.json`, '--manifests', dir, '--node-name', 'node1']));
+  let log = '';
+  agent.stdout!.on('data', (d: Buffer) => (log += d));
+  agent.stderr!.on('data', (d: Buffer) => (log += d));
+  try {
+    await eventually(async () => (await inNode('ipvsadm', ['-Ln'])).includes('192.0.2.60:80'), 60_000, 500);
+    const table = await inNode('ipvsadm', ['-Ln', '-t', '192.0.2.60:80']);
+    s.note(table);
+    assert.match(table, /-> 10\.244\.1\.2:8080/);
+    assert.doesNotMatch(table, /10\.244\.9\.9/, 'Local: the other node\'s endpoint is not a real server of the LB IP');
+    const hc = await get(topo.ext, `http://${NODE_IP}:32150/`, 5);
+    s.note(hc);
+    assert.match(hc, /"localEndpoints":\s*1/, 'the health-check node port answers with one local endpoint');
+    const body = await get(topo.ext, 'http://192.0.2.60/', 5);
+    assert.match(body, new RegExp(`^pod1 ${EXT_IP.replace(/\./g, '\\.')}$`), `Local: the client source is kept (${body})`);
+    assert.match(log, /deprecated upstream from Kubernetes 1\.35.*--proxy-mode nftables/, 'the start log says IPVS is deprecated');
+  } finally {
+    s.note(log.split('\n').slice(-15).join('\n'));
+    agent.kill('SIGTERM');
+  }
+}, 180_000);
 
 scenario('netlet demo --proxy-mode ipvs: two nodes, netlet-cni pods, agents in IPVS mode, services and DNS checked from the pods', async (s) => {
   await (topo as Topology | undefined)?.lab.cleanup();

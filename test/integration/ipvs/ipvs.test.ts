@@ -10,7 +10,7 @@ t.setTimeout(600_000);
 
 const guest = fileURLToPath(new URL('./ipvs-guest.ts', import.meta.url));
 
-export const IPVS_MODULES = ['ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_sh', 'ip_vs_mh', 'nf_conntrack', 'ip_set', 'ip_set_hash_ip', 'ip_set_hash_ipport', 'ip_set_hash_ipportip', 'ip_set_hash_ipportnet', 'ip_set_hash_net', 'ip_set_bitmap_port', 'xt_set', 'dummy', 'veth', 'bridge', 'br_netfilter', 'ipv6', 'iptable_nat', 'iptable_filter', 'xt_MASQUERADE', 'xt_mark', 'xt_comment', 'xt_conntrack', 'xt_addrtype', 'nf_conntrack_netlink', 'ipt_REJECT'];
+export const IPVS_MODULES = ['ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_sh', 'ip_vs_mh', 'nf_conntrack', 'ip_set', 'ip_set_hash_ip', 'ip_set_hash_ipport', 'ip_set_hash_ipportip', 'ip_set_hash_ipportnet', 'ip_set_hash_net', 'ip_set_bitmap_port', 'xt_set', 'dummy', 'veth', 'bridge', 'br_netfilter', 'ipv6', 'iptable_nat', 'iptable_filter', 'xt_MASQUERADE', 'xt_mark', 'xt_comment', 'xt_conntrack', 'xt_addrtype', 'nf_conntrack_netlink', 'ipt_REJECT', 'ip6table_nat', 'ip6table_filter', 'ip6t_REJECT'];
 
 const SCENARIOS = [
   'codec: what netlet writes is what ipvsadm reads, and back',
@@ -22,8 +22,10 @@ const SCENARIOS = [
   'NodePorts and ClusterIPs work with INPUT policy DROP (k/k#98465)',
   'loadBalancerSourceRanges: outside ranges dropped, inside admitted, and the node reaches its own LB IP (k/k#119656)',
   'restart: a new backend process adopts the table; no request fails meanwhile',
+  'IPv6: an IPv6 ClusterIP spreads over IPv6 pods (kube-ipvs0 /128, KUBE-6- sets), beside the IPv4 table',
   'netlet trace answers from the IPVS table',
   'netlet cleanup removes the virtual servers, kube-ipvs0, the ipsets and the chains, and nothing else',
+  'netlet agent --proxy-mode ipvs: a Local LoadBalancer with its health-check node port, the client source kept, the deprecation line',
   'netlet demo --proxy-mode ipvs: two nodes, netlet-cni pods, agents in IPVS mode, services and DNS checked from the pods',
 ];
 
