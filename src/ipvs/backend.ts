@@ -13,6 +13,7 @@
 
 import type { Logger } from '../base/log.ts';
 import type { Family } from '../base/family.ts';
+import { NetletError } from '../base/errors.ts';
 import { BackendSyncError } from '../proxier/backend.ts';
 import type { ProxyBackend, SyncRequest, SyncResult } from '../proxier/backend.ts';
 import { serviceKey } from '../netlink/ipvs-codec.ts';
@@ -157,7 +158,8 @@ export class IpvsBackend implements ProxyBackend {
       this.#tableSync.invalidate();
       this.#o.ipsets.invalidate();
       this.#o.device.invalidate();
-      if (err instanceof IpvsSyncError || err instanceof IpsetError || err instanceof IptablesRestoreError || err instanceof IpvsError) {
+      // Whatever the kernel or a tool refused counts as a failed restore; a bug does not.
+      if (err instanceof IpvsSyncError || err instanceof IpsetError || err instanceof IptablesRestoreError || err instanceof IpvsError || (err instanceof NetletError && err.code === 'ERR_NETLINK')) {
         throw new BackendSyncError('restore', err.message, { cause: err });
       }
       throw err;

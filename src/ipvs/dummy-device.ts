@@ -2,9 +2,14 @@
 // external IP and load balancer IP as a /32 (/128), so the kernel takes
 // packets to them as local and hands them to IPVS at LOCAL_IN. Addresses
 // are added and removed through rtnetlink, only the difference from what
-// the device holds.
+// the device holds, many per datagram.
 
-import { addAddress, closeRtnl, deleteAddress, deleteLink, ensureDummy, linkByName, listAddresses, openRtnl, withRtnl } from '../netlink/index.ts';
+import { closeRtnl, deleteLink, encodeAddressMessage, ensureDummy, linkByName, listAddresses, openRtnl, withRtnl } from '../netlink/index.ts';
+import { errnoName, openBatchSocket } from '../netlink/batch-socket.ts';
+import { BATCH_WINDOW } from '../netlink/ipvs.ts';
+import { NetletError } from '../base/errors.ts';
+
+const NETLINK_ROUTE = 0;
 import type { Rtnl } from '../netlink/index.ts';
 import type { Family } from '../base/family.ts';
 
@@ -52,22 +57,36 @@ export class KubeIpvs0 implements AddressHolder {
     const held = this.#known.get(family);
     if (!held || !this.#index) return this.sync(family, all());
     if (adds.length === 0 && dels.length === 0) return 0;
-    return this.#with(async (sock) => {
-      try {
-        for (const ip of adds) {
-          await addAddress(sock, this.#index, `${ip}/${prefixOf(family)}`, { noDad: family === 6 });
-          held.add(ip);
-        }
-        for (const ip of dels) {
-          await deleteAddress(sock, this.#index, `${ip}/${prefixOf(family)}`);
-          held.delete(ip);
-        }
-      } catch (err) {
-        this.#known.delete(family);
-        throw err;
+    try {
+      await this.#batch(family, this.#index, adds, dels);
+    } catch (err) {
+      this.#known.delete(family);
+      throw err;
+    }
+    for (const ip of adds) held.add(ip);
+    for (const ip of dels) held.delete(ip);
+    return adds.length + dels.length;
+  }
+
+  /** Adds and deletes addresses in batches (many per datagram); one already there, or already gone, is no failure. */
+  async #batch(family: Family, index: number, adds: readonly string[], dels: readonly string[]): Promise<void> {
+    const changes = [...adds.map((ip) => ['add', ip] as const), ...dels.map((ip) => ['delete', ip] as const)];
+    if (changes.length === 0) return;
+    const sock = openBatchSocket(NETLINK_ROUTE, 'rtnetlink');
+    try {
+      for (let i = 0; i < changes.length; i += BATCH_WINDOW) {
+        const window = changes.slice(i, i + BATCH_WINDOW);
+        const errnos = await sock.batch(window.map(([op, ip]) => (seq: number) => encodeAddressMessage(op, seq, index, `${ip}/${prefixOf(family)}`)));
+        errnos.forEach((errno, j) => {
+          const [op, ip] = window[j];
+          const name = errnoName(errno);
+          if (errno === 0 || (op === 'add' && name === 'EEXIST') || (op === 'delete' && name === 'EADDRNOTAVAIL')) return;
+          throw new NetletError('ERR_NETLINK', `${op} address ${ip} on ${DUMMY_DEVICE} failed: ${name}`);
+        });
       }
-      return adds.length + dels.length;
-    });
+    } finally {
+      sock.close();
+    }
   }
 
   async sync(family: Family, wanted: ReadonlySet<string>): Promise<number> {
@@ -81,25 +100,17 @@ export class KubeIpvs0 implements AddressHolder {
         held = new Set((await listAddresses(sock, index)).filter((a) => a.family === family).map((a) => a.cidr.slice(0, a.cidr.indexOf('/'))));
         this.#known.set(family, held);
       }
-      let changed = 0;
+      const adds = [...wanted].filter((ip) => !held.has(ip));
+      const dels = [...held].filter((ip) => !wanted.has(ip));
       try {
-        for (const ip of wanted) {
-          if (held.has(ip)) continue;
-          await addAddress(sock, index, `${ip}/${prefixOf(family)}`, { noDad: family === 6 });
-          held.add(ip);
-          changed++;
-        }
-        for (const ip of [...held]) {
-          if (wanted.has(ip)) continue;
-          await deleteAddress(sock, index, `${ip}/${prefixOf(family)}`);
-          held.delete(ip);
-          changed++;
-        }
+        await this.#batch(family, index, adds, dels);
       } catch (err) {
         this.#known.delete(family);
         throw err;
       }
-      return changed;
+      for (const ip of adds) held.add(ip);
+      for (const ip of dels) held.delete(ip);
+      return adds.length + dels.length;
     });
   }
 

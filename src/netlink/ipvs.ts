@@ -6,10 +6,6 @@
 // library does (k/k#88212). A failed message does not stop the ones after
 // it: apply() reports every failure with the change that caused it.
 
-import type { RawNetlinkSocket } from 'netlink';
-import { createRequire } from 'node:module';
-import { constants } from 'node:os';
-import { NLMSG_DONE, NLMSG_ERROR, errorCode, splitMessages } from './ctnetlink-codec.ts';
 import {
   IPVS_CMD,
   NETLINK_GENERIC,
@@ -32,10 +28,9 @@ import {
   genlCommand,
 } from './ipvs-codec.ts';
 import type { IpvsDest, IpvsService, IpvsServiceId, IpvsTimeouts } from './ipvs-codec.ts';
-import { inNetnsSync } from './socket.ts';
+import { BatchSocket, errnoName, openBatchSocket } from './batch-socket.ts';
 import { NetletError } from '../base/errors.ts';
 
-const { RawNetlinkSocket: RawSocket } = createRequire(import.meta.url)('netlink/dist/raw.js') as Pick<typeof import('netlink'), 'RawNetlinkSocket'>;
 
 /** One change to the IPVS table. */
 export type IpvsChange =
@@ -77,19 +72,12 @@ export class IpvsError extends NetletError {
 /** Messages per datagram: their ACKs must fit the socket's receive buffer. */
 export const BATCH_WINDOW = 256;
 
-const errnoName = (errno: number): string => Object.entries(constants.errno).find(([, v]) => v === errno)?.[0] ?? `errno ${errno}`;
-
-interface Pending {
-  /** true when finished. */
-  onMessage(type: number, payload: Buffer): boolean;
-}
 
 /** Opens the kernel's IPVS table (in `netnsPath`'s namespace when given); an IpvsError naming the modules when the kernel has none. */
 export async function openIpvs(netnsPath?: string): Promise<IpvsTable> {
-  const sock = netnsPath ? inNetnsSync(netnsPath, () => new RawSocket(NETLINK_GENERIC)) : new RawSocket(NETLINK_GENERIC);
-  const conn = new GenlConnection(sock);
+  const conn = openBatchSocket(NETLINK_GENERIC, 'IPVS', netnsPath);
   try {
-    const familyId = await conn.resolveFamily();
+    const familyId = await resolveFamily(conn);
     return new KernelIpvsTable(conn, familyId);
   } catch (err) {
     conn.close();
@@ -105,134 +93,17 @@ export function noIpvsError(cause?: unknown): IpvsError {
   );
 }
 
-class GenlConnection {
-  readonly #socket: RawNetlinkSocket;
-  readonly #pending = new Map<number, Pending>();
-  #seq = 1;
-  #closed = false;
-  roundTrips = 0;
-
-  constructor(socket: RawNetlinkSocket) {
-    this.#socket = socket;
-    this.#socket.unref();
-    this.#socket.on('message', (buf) => this.#receive(buf));
-    this.#socket.on('error', (err) => this.#failAll(err));
-  }
-
-  async resolveFamily(): Promise<number> {
-    let id: number | undefined;
-    try {
-      await this.request((seq) => encodeGetFamily(seq), (payload) => {
-        id = decodeFamilyId(payload);
-      });
-    } catch (err) {
-      throw noIpvsError(err);
-    }
-    if (id === undefined) throw noIpvsError();
-    return id;
-  }
-
-  /** One request; `onData` sees each answer's payload until DONE (a dump) or the ACK / single answer. */
-  request(encode: (seq: number) => Buffer, onData: (payload: Buffer) => void, dump = false): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const seq = this.nextSeq();
-      this.#pending.set(seq, {
-        onMessage: (type, payload) => {
-          if (type === NLMSG_DONE) {
-            resolve();
-            return true;
-          }
-          if (type === NLMSG_ERROR) {
-            const errno = errorCode(payload);
-            if (errno === 0) resolve();
-            else reject(new IpvsError(`IPVS request failed: ${errnoName(errno)}`));
-            return true;
-          }
-          onData(payload);
-          if (dump) return false;
-          resolve();
-          return true;
-        },
-      });
-      this.roundTrips++;
-      this.#send([seq], encode(seq), reject);
+async function resolveFamily(conn: BatchSocket): Promise<number> {
+  let id: number | undefined;
+  try {
+    await conn.request((seq) => encodeGetFamily(seq), (payload) => {
+      id = decodeFamilyId(payload);
     });
+  } catch (err) {
+    throw noIpvsError(err);
   }
-
-  /** Many acked messages in one datagram; resolves with each one's errno (0: done). */
-  batch(encoders: ReadonlyArray<(seq: number) => Buffer>): Promise<number[]> {
-    return new Promise((resolve, reject) => {
-      const results = new Array<number>(encoders.length);
-      let left = encoders.length;
-      if (left === 0) return resolve(results);
-      const seqs: number[] = [];
-      const msgs: Buffer[] = [];
-      encoders.forEach((encode, i) => {
-        const seq = this.nextSeq();
-        seqs.push(seq);
-        msgs.push(encode(seq));
-        this.#pending.set(seq, {
-          onMessage: (type, payload) => {
-            if (type !== NLMSG_ERROR) return false;
-            results[i] = errorCode(payload);
-            if (--left === 0) resolve(results);
-            return true;
-          },
-        });
-      });
-      this.roundTrips++;
-      this.#send(seqs, Buffer.concat(msgs), reject);
-    });
-  }
-
-  nextSeq(): number {
-    this.#seq = (this.#seq % 0x7fffffff) + 1;
-    return this.#seq;
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#failAll(new IpvsError('IPVS socket closed'));
-    this.#socket.close();
-  }
-
-  #send(seqs: number[], msg: Buffer, reject: (err: Error) => void): void {
-    if (this.#closed) {
-      for (const seq of seqs) this.#pending.delete(seq);
-      reject(new IpvsError('IPVS socket closed'));
-      return;
-    }
-    // Keep the process alive only while a request is in flight.
-    this.#socket.ref();
-    this.#socket.send(msg, {}, (err) => {
-      if (!err) return;
-      for (const seq of seqs) this.#pending.delete(seq);
-      this.#maybeUnref();
-      reject(new IpvsError(`IPVS: sendmsg failed: ${err.message}`, { cause: err }));
-    });
-  }
-
-  #receive(buf: Buffer): void {
-    for (const m of splitMessages(buf)) {
-      const p = this.#pending.get(m.seq);
-      if (!p) continue;
-      if (p.onMessage(m.type, m.payload)) this.#pending.delete(m.seq);
-    }
-    this.#maybeUnref();
-  }
-
-  #maybeUnref(): void {
-    if (this.#pending.size === 0 && !this.#closed) this.#socket.unref();
-  }
-
-  #failAll(_err: Error): void {
-    const pending = [...this.#pending.values()];
-    this.#pending.clear();
-    const eio = Buffer.alloc(4);
-    eio.writeInt32LE(-constants.errno.EIO, 0);
-    for (const p of pending) p.onMessage(NLMSG_ERROR, eio);
-  }
+  if (id === undefined) throw noIpvsError();
+  return id;
 }
 
 function encoderOf(familyId: number, c: IpvsChange): (seq: number) => Buffer {
@@ -253,12 +124,12 @@ function encoderOf(familyId: number, c: IpvsChange): (seq: number) => Buffer {
 }
 
 class KernelIpvsTable implements IpvsTable {
-  readonly #conn: GenlConnection;
+  readonly #conn: BatchSocket;
   readonly #familyId: number;
   /** One operation at a time: a netlink socket runs one dump at once. */
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(conn: GenlConnection, familyId: number) {
+  constructor(conn: BatchSocket, familyId: number) {
     this.#conn = conn;
     this.#familyId = familyId;
   }

@@ -295,7 +295,8 @@ scenario('netlet agent --proxy-mode ipvs: a Local LoadBalancer with its health-c
     s.note(table);
     assert.match(table, /-> 10\.244\.1\.2:8080/);
     assert.doesNotMatch(table, /10\.244\.9\.9/, 'Local: the other node\'s endpoint is not a real server of the LB IP');
-    const hc = await get(topo.ext, `http://${NODE_IP}:32150/`, 5);
+    // The health-check server starts beside the first sync, not before it.
+    const hc = await eventually(() => get(topo.ext, `http://${NODE_IP}:32150/`, 5), 20_000, 500);
     s.note(hc);
     assert.match(hc, /"localEndpoints":\s*1/, 'the health-check node port answers with one local endpoint');
     const body = await get(topo.ext, 'http://192.0.2.60/', 5);
