@@ -5,6 +5,7 @@ import { ConfigError } from '../base/errors.ts';
 import { validate } from '../base/config-schema.ts';
 import type { Section } from '../base/config-schema.ts';
 import type { RuleBackendOptions } from '../proxier/backend-kind.ts';
+import type { IpvsOptions } from '../ipvs/kind.ts';
 import type { ProxyOptions } from '../proxier/component.ts';
 import type { ConntrackConfig } from '../proxier/conntrack-sysctls.ts';
 
@@ -40,7 +41,7 @@ export const configSchema: Section = {
         'healthzBindAddress', 'metricsBindAddress', 'hostnameOverride', 'kubeconfig',
       ],
       fields: {
-        mode: { type: 'string', default: 'iptables', oneOf: ['iptables', 'nftables', 'ipvs', 'none', ''], doc: 'Proxy backend; "" means iptables, as in kube-proxy. ipvs is accepted so KubeProxyConfiguration files load, and refused at start (not in this version).' },
+        mode: { type: 'string', default: 'iptables', oneOf: ['iptables', 'nftables', 'ipvs', 'none', ''], doc: 'Proxy backend; "" means iptables, as in kube-proxy. ipvs is deprecated upstream (Kubernetes 1.35): prefer nftables.' },
         clusterCIDR: { type: 'string', default: '', doc: 'Pod CIDR(s), comma separated; traffic to services from outside them is masqueraded.' },
         masqueradeAll: { type: 'boolean', default: false, doc: 'Masquerade all traffic to services.' },
         nodePortAddresses: { type: 'stringList', default: [], doc: 'CIDRs (or "primary") of node addresses that accept NodePorts; empty means all.' },
@@ -60,14 +61,16 @@ export const configSchema: Section = {
           ),
         },
         ipvs: {
-          doc: 'IPVS backend (not in this version: read so KubeProxyConfiguration files load; proxy.mode ipvs is refused at start).',
-          ignored: ['tcpTimeout', 'tcpFinTimeout', 'udpTimeout'],
+          doc: "IPVS backend (kube-proxy's ipvs section; deprecated upstream from Kubernetes 1.35, prefer nftables).",
           fields: {
-            syncPeriod: { type: 'duration', default: '30s', doc: 'Full resync period.' },
+            syncPeriod: { type: 'duration', default: '30s', doc: 'Full sync period: every virtual server, set and chain compared with the plans; also the integrity poll of the IPVS table.' },
             minSyncPeriod: { type: 'duration', default: '0s', doc: 'Minimum interval between syncs.' },
-            scheduler: { type: 'string', default: 'rr', doc: 'IPVS scheduler.' },
-            excludeCIDRs: { type: 'stringList', default: [], doc: 'CIDRs whose IPVS services cleanup leaves alone.' },
-            strictARP: { type: 'boolean', default: false, doc: 'Set arp_ignore/arp_announce for kube-ipvs0 addresses.' },
+            scheduler: { type: 'string', default: 'rr', doc: 'IPVS scheduler: rr, wrr, lc, wlc, lblc, lblcr, sh, dh, sed, nq, mh (with port hashing, as kube-proxy), fo, ovf, twos; "" means rr.' },
+            excludeCIDRs: { type: 'stringList', default: [], doc: 'CIDRs whose IPVS virtual servers netlet never deletes (another load balancer on the node owns them).' },
+            strictARP: { type: 'boolean', default: false, doc: 'Set net.ipv4.conf.all.arp_ignore=1 and arp_announce=2, so the node does not answer ARP for kube-ipvs0 addresses (MetalLB needs it).' },
+            tcpTimeout: { type: 'duration', default: '0s', doc: 'IPVS TCP established timeout; 0 leaves the kernel value.' },
+            tcpFinTimeout: { type: 'duration', default: '0s', doc: 'IPVS TCP FIN_WAIT timeout; 0 leaves the kernel value.' },
+            udpTimeout: { type: 'duration', default: '0s', doc: 'IPVS UDP timeout; 0 leaves the kernel value.' },
           },
         },
         conntrack: {
@@ -163,7 +166,16 @@ export interface AgentConfig {
     /** Durations in milliseconds. */
     iptables: RuleBackendSection;
     nftables: RuleBackendSection;
-    ipvs: { syncPeriod: number; minSyncPeriod: number; scheduler: string; excludeCIDRs: string[]; strictARP: boolean };
+    ipvs: {
+      syncPeriod: number;
+      minSyncPeriod: number;
+      scheduler: string;
+      excludeCIDRs: string[];
+      strictARP: boolean;
+      tcpTimeout: number;
+      tcpFinTimeout: number;
+      udpTimeout: number;
+    };
     conntrack: ConntrackConfig;
   };
   dns: { enabled: boolean; corefile: string; listen: string; clusterDomain: string; /** ms */ lameduck: number };
@@ -203,6 +215,7 @@ export function buildConfig(doc: unknown, overrides: ConfigOverrides = {}, warn:
   }
   const cfg = validate(configSchema, input, warn) as unknown as AgentConfig;
   if ((cfg.proxy.mode as string) === '') cfg.proxy.mode = 'iptables';
+  if (cfg.proxy.ipvs.scheduler === '') cfg.proxy.ipvs.scheduler = 'rr';
   if (cfg.proxy.iptables.masqueradeAll || cfg.proxy.nftables.masqueradeAll) cfg.proxy.masqueradeAll = true;
 
   if (overrides.nodeName) cfg.nodeName = overrides.nodeName;
@@ -241,6 +254,13 @@ export async function loadConfig(file: string | undefined, overrides: ConfigOver
 export function ruleBackendOptions(config: AgentConfig, section: 'iptables' | 'nftables'): RuleBackendOptions {
   const { minSyncPeriod, syncPeriod, fullSyncPeriod, masqueradeBit } = config.proxy[section];
   return { masqueradeBit, tcpBeLiberal: config.proxy.conntrack.tcpBeLiberal, periods: { minSyncPeriod, syncPeriod, fullSyncPeriod } };
+}
+
+/** What the IPVS backend reads of the config: its own section, the masquerade bit (kube-proxy reads it from iptables: too) and tcpBeLiberal. */
+export function ipvsBackendOptions(config: AgentConfig): IpvsOptions {
+  const { ipvs, iptables, conntrack } = config.proxy;
+  const { syncPeriod, minSyncPeriod, ...rest } = ipvs;
+  return { ...rest, masqueradeBit: iptables.masqueradeBit, tcpBeLiberal: conntrack.tcpBeLiberal, periods: { minSyncPeriod, syncPeriod, fullSyncPeriod: syncPeriod } };
 }
 
 /**

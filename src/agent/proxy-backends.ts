@@ -5,7 +5,7 @@
 
 import { ConfigError } from '../base/errors.ts';
 import type { BackendEnv, ConfiguredBackend, ProxyBackendKind } from '../proxier/backend-kind.ts';
-import { ruleBackendOptions } from './config.ts';
+import { ipvsBackendOptions, ruleBackendOptions } from './config.ts';
 import type { AgentConfig } from './config.ts';
 
 interface ProxyMode<Options> {
@@ -31,8 +31,10 @@ const PROXY_MODES: Readonly<Record<string, ProxyMode<unknown> | RefusedMode>> = 
     load: async () => (await import('../nftables/kind.ts')).nftablesKind,
     options: (config) => ruleBackendOptions(config, 'nftables'),
   }),
-  // Refused at start rather than silently running without a service proxy.
-  ipvs: { refused: 'the IPVS backend is not part of this version of netlet; use iptables or nftables (or none)' },
+  ipvs: mode({
+    load: async () => (await import('../ipvs/kind.ts')).ipvsKind,
+    options: (config) => ipvsBackendOptions(config),
+  }),
 };
 
 function proxyMode(name: string): ProxyMode<unknown> {

@@ -113,14 +113,26 @@ export function isServiceChain(name: string): boolean {
   return SERVICE_CHAIN_PREFIXES.some((p) => name.startsWith(p));
 }
 
+/** Chains the IPVS mode adds beside the shared ones, kube-proxy's names (pkg/proxy/ipvs). */
+export const KUBE_NODE_PORT = 'KUBE-NODE-PORT';
+export const KUBE_LOAD_BALANCER = 'KUBE-LOAD-BALANCER';
+export const KUBE_IPVS_FILTER = 'KUBE-IPVS-FILTER';
+export const KUBE_IPVS_OUT_FILTER = 'KUBE-IPVS-OUT-FILTER';
+export const KUBE_SOURCE_RANGES_FIREWALL = 'KUBE-SOURCE-RANGES-FIREWALL';
+
+/** The IPVS mode's chains, netlet's as much as the shared ones (ipvs/iptables-rules.ts writes them). */
+const IPVS_CHAINS: Record<string, readonly string[]> = {
+  nat: [KUBE_NODE_PORT, KUBE_LOAD_BALANCER],
+  filter: [KUBE_NODE_PORT, KUBE_IPVS_FILTER, KUBE_IPVS_OUT_FILTER, KUBE_SOURCE_RANGES_FIREWALL],
+};
+
 /**
- * Chains kube-proxy's IPVS mode adds in iptables beside the shared ones
- * (pkg/proxy/ipvs). `netlet cleanup --kube-proxy` removes them too. (nat's
- * KUBE-FIREWALL is IPVS mode's; kubelet's KUBE-FIREWALL lives in filter.)
+ * What kube-proxy's IPVS mode keeps that netlet never writes: nat's
+ * KUBE-FIREWALL (kubelet's KUBE-FIREWALL lives in filter and is not ours).
+ * `netlet cleanup --kube-proxy` removes it too.
  */
-const KUBE_PROXY_IPVS_CHAINS: Record<string, readonly string[]> = {
-  nat: ['KUBE-NODE-PORT', 'KUBE-LOAD-BALANCER', 'KUBE-FIREWALL'],
-  filter: ['KUBE-IPVS-FILTER', 'KUBE-IPVS-OUT-FILTER', 'KUBE-SOURCE-RANGES-FIREWALL'],
+const KUBE_PROXY_ONLY_CHAINS: Record<string, readonly string[]> = {
+  nat: ['KUBE-FIREWALL'],
 };
 
 /**
@@ -129,7 +141,8 @@ const KUBE_PROXY_IPVS_CHAINS: Record<string, readonly string[]> = {
  * KUBE-MARK-DROP are not ours and are left alone.
  */
 export function isOwnedChain(table: string, name: string, opts: { kubeProxy?: boolean } = {}): boolean {
-  if (opts.kubeProxy && KUBE_PROXY_IPVS_CHAINS[table]?.includes(name)) return true;
+  if (opts.kubeProxy && KUBE_PROXY_ONLY_CHAINS[table]?.includes(name)) return true;
+  if (IPVS_CHAINS[table]?.includes(name)) return true;
   if (table === 'nat') return (NAT_FIXED_CHAINS as readonly string[]).includes(name) || isServiceChain(name);
   if (table === 'filter') return (FILTER_FIXED_CHAINS as readonly string[]).includes(name);
   if (table === 'mangle') return name === KUBE_PROXY_CANARY;

@@ -5,7 +5,8 @@
 // 1. a kubelet hint chain (KUBE-IPTABLES-HINT, KUBE-KUBELET-CANARY) in mangle
 //    names the backend kubelet uses;
 // 2. else the backend holding more rules wins;
-// 3. else nft, the default of current distributions.
+// 3. else nft, the default of current distributions, when it works on this
+//    kernel (else legacy).
 
 import { spawn } from 'node:child_process';
 import type { Family } from '../proxier/plan.ts';
@@ -38,7 +39,23 @@ export async function detectMode(family: Family = 4): Promise<ModeEvidence> {
   const all = await Promise.all(modes.map((m) => saveOutput(toolsFor(m, family).save, [])));
   const counts = all.map((text) => text.split('\n').filter((l) => l.startsWith('-A ')).length);
   if (counts[0] > counts[1]) return { mode: 'legacy', reason: `legacy holds ${counts[0]} rules, nft ${counts[1]}` };
-  return { mode: 'nft', reason: counts[1] > 0 ? `nft holds ${counts[1]} rules, legacy ${counts[0]}` : 'no rules in either backend; nft is the default' };
+  if (counts[1] > 0) return { mode: 'nft', reason: `nft holds ${counts[1]} rules, legacy ${counts[0]}` };
+  // A kernel whose nf_tables has no ip tables (User-Mode Linux's 6.1, or
+  // without nf_tables at all) fails every iptables-nft command: use legacy there.
+  const nftError = await nftFailure(family);
+  if (nftError) return { mode: 'legacy', reason: `iptables-nft does not work on this kernel (${nftError}); legacy` };
+  return { mode: 'nft', reason: 'no rules in either backend; nft is the default' };
+}
+
+/** Why `iptables-nft-save` fails here, or '' when it works. */
+function nftFailure(family: Family): Promise<string> {
+  return new Promise((resolve) => {
+    const child = spawn(toolsFor('nft', family).save, ['-t', 'filter'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const err: Buffer[] = [];
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', (e) => resolve(e.message));
+    child.on('close', (code) => resolve(code === 0 ? '' : Buffer.concat(err).toString('utf8').trim() || `exit ${code}`));
+  });
 }
 
 /** NETLET_IPTABLES_MODE=nft|legacy overrides detection (for nodes where both hold rules). */

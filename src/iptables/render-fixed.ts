@@ -58,10 +58,11 @@ export function jumpRuleSpec(j: JumpRule): string {
  * The jumps missing from `builtinRules` (the `-A <builtin> …` lines of
  * iptables-save), as `-I` lines that put them at the top of their chain in
  * kube-proxy's order. A jump counts as present when a rule in the same chain
- * jumps to the same target with the same comment.
+ * jumps to the same target with the same comment. `jumps`: another mode's
+ * list (the IPVS mode's, ipvs/iptables-rules.ts).
  */
-export function missingJumps(table: TableName, builtinRules: readonly string[]): string[] {
-  const missing = JUMP_RULES.filter((j) => j.table === table).filter(
+export function missingJumps(table: TableName, builtinRules: readonly string[], jumps: readonly JumpRule[] = JUMP_RULES): string[] {
+  const missing = jumps.filter((j) => j.table === table).filter(
     (j) => !builtinRules.some((r) => r.startsWith(`-A ${j.from} `) && r.includes(`"${j.comment}"`) && r.endsWith(`-j ${j.to}`)),
   );
   // Inserting at position 1 in reverse order leaves them in list order.

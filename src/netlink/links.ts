@@ -154,6 +154,31 @@ export async function ensureBridge(sock: Rtnl, name: string, mtu?: number): Prom
   return created;
 }
 
+/**
+ * Creates a dummy device `name`, left down, unless one exists; returns it.
+ * A dummy device holds addresses the node must treat as its own (IPVS's
+ * kube-ipvs0) without answering ARP for them or routing anything out of it.
+ */
+export async function ensureDummy(sock: Rtnl, name: string): Promise<LinkInfo> {
+  const existing = await linkByName(sock, name);
+  if (existing) {
+    if (existing.kind && existing.kind !== 'dummy') throw new Error(`${name} exists and is a ${existing.kind}, not a dummy device`);
+    return existing;
+  }
+  try {
+    await request(`create dummy ${name}`, () =>
+      sock.request(RTM_NEWLINK, Buffer.concat([ifinfomsg(), encodeAttrs([[IFLA_IFNAME, name], [IFLA_LINKINFO, [[IFLA_INFO_KIND, 'dummy']]]])]), {
+        flags: NLM_F_CREATE | NLM_F_EXCL,
+      }),
+    );
+  } catch (err) {
+    if (!isErrno(err, 'EEXIST')) throw err;
+  }
+  const created = await linkByName(sock, name);
+  if (!created) throw new Error(`dummy device ${name} vanished right after creation`);
+  return created;
+}
+
 export async function setLinkUp(sock: Rtnl, index: number, up: boolean): Promise<void> {
   await request(`set link ${index} ${up ? 'up' : 'down'}`, () =>
     sock.setLink({ index, change: { up: true }, flags: up ? { up: true } : {} }),

@@ -19,7 +19,7 @@ const HELP = `usage: netlet agent [options]
   --manifests DIR        serve the Kubernetes manifests in DIR instead (followed live)
   --snapshot FILE        keep the last known state here; serve it when the API is down at start
   --node-name NAME       this node's name (default: the hostname)
-  --proxy-mode MODE      iptables (default), nftables or none (ipvs is refused: not in this version)
+  --proxy-mode MODE      iptables (default), nftables, ipvs (deprecated upstream: prefer nftables) or none
   --dns                  also serve cluster DNS
   --log-level LEVEL      trace, debug, info, warn, error
   -h, --help             this help

@@ -6,17 +6,17 @@ const HELP = `usage: netlet cleanup [--kube-proxy]
 
 Removes the service proxy's iptables chains and the jumps to them (nat,
 filter and mangle tables; IPv4 and IPv6; the nft and the legacy backend),
-its nftables tables (ip netlet, ip6 netlet), the routes to other nodes'
+its nftables tables (ip netlet, ip6 netlet), its IPVS state (the virtual
+servers on kube-ipvs0's addresses and NodePorts, kube-ipvs0, the KUBE-*
+ipsets; other virtual servers are left alone), the routes to other nodes'
 pod blocks netlet installed (its own route protocol only) and its tunnel
 devices (vxlan.netlet and vxlan-v6.netlet deleted; tunl0, which cannot be
 deleted, set down and bare when netlet marked it as its own). netlet's chains
 have kube-proxy's names, so this also removes what kube-proxy's iptables
 mode left. Every other rule, table and route is left alone.
 
-  --kube-proxy   also remove the chains kube-proxy's IPVS mode keeps in iptables
-                 (KUBE-NODE-PORT, KUBE-LOAD-BALANCER, nat KUBE-FIREWALL,
-                 KUBE-IPVS-FILTER, KUBE-IPVS-OUT-FILTER, KUBE-SOURCE-RANGES-FIREWALL)
-                 and the tables of kube-proxy's nftables mode (ip kube-proxy,
+  --kube-proxy   also remove what kube-proxy keeps that netlet never writes
+                 (nat KUBE-FIREWALL of its IPVS mode) and the tables of kube-proxy's nftables mode (ip kube-proxy,
                  ip6 kube-proxy)
   -h, --help     this help
 `;

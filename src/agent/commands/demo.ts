@@ -7,14 +7,15 @@ import { DEMO_PROXY_MODES, DEMO_ROUTE_MODES, NODES, PODS } from '../demo/layout.
 import type { DemoProxyMode, DemoRouteMode } from '../demo/layout.ts';
 import { attachPods, buildTopology, checks, kernelHasIpip, startAgents, startWebServers, waitForAgents, waitForRoutes, writeManifests } from '../demo/steps.ts';
 
-const HELP = `usage: netlet demo [--proxy-mode iptables|nftables] [--routes direct|vxlan|ipip] [--keep | --down]
+const HELP = `usage: netlet demo [--proxy-mode iptables|nftables|ipvs] [--routes direct|vxlan|ipip] [--keep | --down]
 
 Builds a two-node cluster in network namespaces on this machine (root
 needed): pods get their network from netlet-cni, each node runs a netlet
 agent from a manifest folder, then the demo checks services, NodePorts and
 DNS from inside the pods, and removes everything again.
 
-  --proxy-mode MODE  the agents' service proxy: iptables (default) or nftables
+  --proxy-mode MODE  the agents' service proxy: iptables (default), nftables or ipvs
+                     (ipvs needs a kernel with IPVS; the demo says so and stops where there is none)
   --routes MODE      how pods reach the other node: direct (default: both nodes
                      on one link), or vxlan / ipip (the nodes in two subnets
                      behind a router that does not route pod addresses, so
@@ -24,6 +25,13 @@ DNS from inside the pods, and removes everything again.
 `;
 
 const out = (s: string) => process.stdout.write(s);
+
+/** How to look at a node's service rules in each mode. */
+const EXPLORE_RULES: Record<DemoProxyMode, (netns: string) => string> = {
+  iptables: (ns) => `  ip netns exec ${ns} iptables-save -t nat | grep KUBE-SVC\n`,
+  nftables: (ns) => `  ip netns exec ${ns} nft list table ip netlet\n`,
+  ipvs: (ns) => `  ip netns exec ${ns} ipvsadm -Ln; ip netns exec ${ns} ip addr show kube-ipvs0\n`,
+};
 const elapsed = (t0: number) => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
 
 async function step<T>(t0: number, what: string, fn: () => Promise<T> | T): Promise<T> {
@@ -43,6 +51,16 @@ function lastLogLines(): string {
       return `--- ${f}\n${lines.join('\n')}\n`;
     })
     .join('');
+}
+
+/** Stops an IPVS demo before it builds anything on a kernel without IPVS, saying why and what to load. */
+async function requireIpvs(): Promise<void> {
+  const { openIpvs } = await import('../../netlink/ipvs.ts');
+  try {
+    (await openIpvs()).close();
+  } catch (err) {
+    throw new NetletError('ERR_USAGE', `netlet demo --proxy-mode ipvs cannot run here: ${(err as Error).message}. Use --proxy-mode nftables or iptables on this machine.`);
+  }
 }
 
 export const demoCommand: Command = {
@@ -66,6 +84,7 @@ export const demoCommand: Command = {
       throw new NetletError('ERR_USAGE', `--routes must be ${DEMO_ROUTE_MODES.join(', ')}, got ${JSON.stringify(routeMode)}\n${HELP}`);
     }
     if (process.getuid?.() !== 0) throw new NetletError('ERR_USAGE', 'the demo makes network namespaces: run it as root');
+    if (proxyMode === 'ipvs' && !values.down) await requireIpvs();
     if (values.down) {
       await teardown();
       out('demo removed\n');
@@ -120,7 +139,7 @@ export const demoCommand: Command = {
           `\nthe demo keeps running${failed ? ' (as it failed, for a look)' : ''}. Try:\n` +
             `  ip netns exec ${PODS[3].netns} curl -s http://10.96.0.100/\n` +
             `  ip netns exec ${PODS[3].netns} dig web.default.svc.cluster.local\n` +
-            (proxyMode === 'nftables' ? `  ip netns exec ${NODES[0].netns} nft list table ip netlet\n` : `  ip netns exec ${NODES[0].netns} iptables-save -t nat | grep KUBE-SVC\n`) +
+            EXPLORE_RULES[proxyMode](NODES[0].netns) +
             `logs: ${DEMO_DIR}/logs/   remove it: netlet demo --down\n`,
         );
       } else {

@@ -169,7 +169,7 @@ export function clusterManifests(podIPs: Map<string, string>): object[] {
 }
 
 /** The proxy modes the demo can run its agents in. */
-export const DEMO_PROXY_MODES = ['iptables', 'nftables'] as const;
+export const DEMO_PROXY_MODES = ['iptables', 'nftables', 'ipvs'] as const;
 export type DemoProxyMode = (typeof DEMO_PROXY_MODES)[number];
 
 /** The agent config for one demo node: kube-proxy defaults plus the demo's cluster CIDR, routes and DNS. */

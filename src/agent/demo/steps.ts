@@ -105,6 +105,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 const SERVICE_RULES: Record<DemoProxyMode, [string, string[]]> = {
   iptables: ['iptables-save', ['-t', 'nat']],
   nftables: ['nft', ['list', 'table', 'ip', TABLE]],
+  ipvs: ['ipvsadm', ['-Ln']],
 };
 
 /** Where a node's route to the other node's pods must go in each mode. */

@@ -17,14 +17,36 @@ t.test('mode none: no backend', async (t) => {
   t.equal(await configuredBackend(buildConfig({ proxy: { mode: 'none' } }, { nodeName: 'n' }), env), undefined);
 });
 
-t.test('mode ipvs: refused with a ConfigError naming proxy.mode', async (t) => {
-  await t.rejects(configuredBackend(buildConfig({ proxy: { mode: 'ipvs' } }, { nodeName: 'n' }), env), { code: 'ERR_CONFIG', key: 'proxy.mode', message: /IPVS/ });
-  await t.rejects(proxyBackendKind('ipvs'), { code: 'ERR_CONFIG', key: 'proxy.mode' });
+t.test("mode ipvs: kube-proxy's ipvs section, checked at configure", async (t) => {
+  const config = buildConfig(
+    { kind: 'KubeProxyConfiguration', mode: 'ipvs', ipvs: { minSyncPeriod: '2s', syncPeriod: '45s', scheduler: 'mh', excludeCIDRs: ['192.168.50.0/24'], strictARP: true, tcpTimeout: '15m', tcpFinTimeout: '30s', udpTimeout: '10s' } },
+    { nodeName: 'n' },
+  );
+  const configured = await configuredBackend(config, env);
+  t.same(configured?.periods, { minSyncPeriod: 2000, syncPeriod: 45_000, fullSyncPeriod: 45_000 }, 'every sync period is a full comparison, as kube-proxy');
+  t.equal(buildConfig({ proxy: { ipvs: { scheduler: '' } } }, { nodeName: 'n' }).proxy.ipvs.scheduler, 'rr', '"" means rr');
+  t.equal(buildConfig({}, { nodeName: 'n', proxyMode: 'ipvs' }).proxy.mode, 'ipvs', '--proxy-mode ipvs');
+  await t.rejects(configuredBackend(buildConfig({ proxy: { mode: 'ipvs', ipvs: { scheduler: 'roundrobin' } } }, { nodeName: 'n' }), env), {
+    code: 'ERR_CONFIG',
+    key: 'proxy.ipvs.scheduler',
+    message: /unknown IPVS scheduler "roundrobin"/,
+  });
+  await t.rejects(configuredBackend(buildConfig({ proxy: { mode: 'ipvs', ipvs: { excludeCIDRs: ['nope'] } } }, { nodeName: 'n' }), env), { code: 'ERR_CONFIG', key: 'proxy.ipvs.excludeCIDRs' });
   await t.rejects(proxyBackendKind('userspace'), { code: 'ERR_CONFIG', message: /no "userspace" backend; use iptables/ });
 });
 
+t.test('mode ipvs on a kernel without IPVS: a clear error naming the modules', { skip: process.getuid?.() !== 0 ? 'needs root' : false }, async (t) => {
+  const { existsSync } = await import('node:fs');
+  if (existsSync('/proc/net/ip_vs')) {
+    t.pass('this kernel has IPVS: the error is checked where it has none');
+    return;
+  }
+  const configured = await configuredBackend(buildConfig({ proxy: { mode: 'ipvs' } }, { nodeName: 'n' }), env);
+  await t.rejects(Promise.resolve(configured!.create(4)), { code: 'ERR_IPVS', message: /the kernel has no IPVS.*modprobe -a ip_vs ip_vs_rr/s });
+});
+
 t.test('the modes netlet runs (cleanup cleans each)', async (t) => {
-  t.same(runnableModes(), ['iptables', 'nftables']);
+  t.same(runnableModes(), ['iptables', 'nftables', 'ipvs'], 'ipvs last: the chains matching its sets go first');
 });
 
 t.test("nftables: the sync periods of proxy.nftables, kube-proxy's nftables section read as it is", async (t) => {

@@ -30,8 +30,13 @@ t.test('ownership', async (t) => {
     ["kubelet's mark-drop is not ours", 'nat', 'KUBE-MARK-DROP', false],
     ['a foreign chain', 'nat', 'DOCKER', false],
     ['service chain names are nat only', 'filter', 'KUBE-SVC-ABC', false],
+    ["the IPVS mode's filter chain (netlet writes it)", 'filter', 'KUBE-IPVS-FILTER', true],
+    ["the IPVS mode's nat NodePort chain", 'nat', 'KUBE-NODE-PORT', true],
+    ["kube-proxy's IPVS nat KUBE-FIREWALL: only with --kube-proxy", 'nat', 'KUBE-FIREWALL', false],
   ];
   for (const [name, table, chain, want] of rows) t.equal(isOwnedChain(table, chain), want, name);
+  t.equal(isOwnedChain('nat', 'KUBE-FIREWALL', { kubeProxy: true }), true, 'nat KUBE-FIREWALL with --kube-proxy');
+  t.equal(isOwnedChain('filter', 'KUBE-FIREWALL', { kubeProxy: true }), false, "kubelet's filter KUBE-FIREWALL never");
   t.ok(isServiceChain('KUBE-FW-X'));
   t.notOk(isServiceChain('KUBE-SERVICES'));
 });
