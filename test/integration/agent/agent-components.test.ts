@@ -1,6 +1,6 @@
 // Which parts the agent runs follows its config: the CNI fast path serves its
-// socket when asked, and a proxy mode this version cannot run is refused by
-// name instead of leaving the node without a service proxy.
+// socket when asked, and a proxy mode this kernel cannot run stops the agent
+// with what to do instead of leaving the node without a service proxy.
 import t from 'tap';
 import type { Test } from 'tap';
 import { spawn } from 'node:child_process';
@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually } from '../../helpers/netns.ts';
+import { Lab, eventually, rootSkip } from '../../helpers/netns.ts';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const BIN = join(ROOT, 'bin/netlet.js');
@@ -59,15 +59,21 @@ t.test('cni.serve: the agent answers on the CNI socket', async (t) => {
   t.equal(await a.exit, 0, 'clean shutdown');
 });
 
-t.test('proxy.mode ipvs is refused by name', async (t) => {
+t.test('proxy.mode ipvs on a kernel without IPVS stops, naming the modules to load', {
+  skip: rootSkip() || (existsSync('/proc/net/ip_vs') ? 'this kernel has IPVS (the IPVS mode itself is tested in User-Mode Linux)' : false),
+}, async (t) => {
+  const lab = new Lab('ipvsno');
+  t.teardown(() => lab.cleanup());
+  const node = await lab.netns('node');
   const dir = await mkdtemp(join(tmpdir(), 'netlet-ipvs-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const file = join(dir, 'agent.json');
   await writeFile(file, JSON.stringify({ healthzBindAddress: '127.0.0.1:0', metricsBindAddress: '127.0.0.1:0', proxy: { mode: 'ipvs' } }));
-  const proc = spawn(NODE, [BIN, 'agent', '--config', file, '--manifests', FIXTURE, '--node-name', 'n1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = lab.track(node.spawn(NODE, [BIN, 'agent', '--config', file, '--manifests', FIXTURE, '--node-name', 'n1']));
   let err = '';
-  proc.stderr.on('data', (b: Buffer) => (err += b.toString()));
+  proc.stderr?.on('data', (b: Buffer) => (err += b.toString()));
   const code = await new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
   t.not(code, 0, 'the agent does not run');
-  t.match(err, /proxy\.mode.*IPVS/, 'the error names the key');
+  t.match(err, /the kernel has no IPVS.*modprobe -a ip_vs/, 'the error says what to load');
+  t.match(err, /deprecated upstream.*--proxy-mode nftables/, 'and the start log points to nftables');
 });
