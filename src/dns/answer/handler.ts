@@ -53,13 +53,20 @@ export interface HandlerOptions {
 
 const MAX_TCP_MESSAGE = 65535;
 
+/** What a server hands its packets to: one block's DnsHandler, or a dispatch over several blocks. */
+export interface PacketHandler {
+  /** True when handle() wants the client's address (for the query log). */
+  readonly wantsClient: boolean;
+  handle(packet: Buffer, proto: Proto, client?: ClientAddress): Buffer | null | Promise<Buffer | null>;
+}
+
 /**
  * Turns one query packet into one reply packet: synchronously for the
  * cluster zones (the common case, no promise allocated), asynchronously
  * when the forwarder is involved. Returns null for packets that get no
  * reply (too short to hold a header, or responses). Never throws on input.
  */
-export class DnsHandler {
+export class DnsHandler implements PacketHandler {
   readonly #resolver: Resolver;
   readonly #synced: () => boolean;
   readonly #forwarder: Forwarder | null;

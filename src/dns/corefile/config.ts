@@ -68,6 +68,23 @@ export interface DnsConfig {
   lameduckMs?: number;
   /** `kubernetes { kubeconfig FILE }`. */
   kubeconfig?: string;
+  /** `kubernetes { namespaces … }`: only these namespaces are exposed; absent: all. */
+  namespaces?: string[];
+  /** `bind` set `listen`'s hosts (a second `bind` adds to them). */
+  bound?: boolean;
+  /** The server block's zones: queries on its addresses go to the block with the longest matching zone. Absent: '.'. */
+  serverZones?: string[];
+  /** A second and later `forward` in the block, tried in order after the first (`upstreams`/`forward`) does not take the name. */
+  extraForwards?: Array<{ upstreams: string[]; options: ForwardOptions }>;
+  /** The Corefile's further server blocks (the first block's config carries them), each a whole config of its own. */
+  otherBlocks?: DnsConfig[];
+  /** Old spellings accepted with their replacement named (`upstream`, `proxy`): logged at start. */
+  warnings?: string[];
+}
+
+/** This config and the further server blocks it carries. */
+export function allBlocks(config: DnsConfig): DnsConfig[] {
+  return [config, ...(config.otherBlocks ?? [])];
 }
 
 export function defaultDnsConfig(): DnsConfig {

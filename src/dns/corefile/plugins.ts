@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { ConfigError } from '../../base/errors.ts';
 import { defaultCacheLimits } from '../cache/dns-cache.ts';
+import { networkInterfaces } from 'node:os';
 import { absoluteZone, parseListen } from './config.ts';
 import type { DnsConfig, PodsMode } from './config.ts';
 import type { Directive } from './syntax.ts';
@@ -9,6 +10,7 @@ import { defaultForwardOptions } from '../forward/options.ts';
 import type { ForwardPolicy } from '../forward/options.ts';
 import { parseUpstreamAddress } from '../forward/upstream-list.ts';
 import type { HostsConfig } from '../hosts/hosts-table.ts';
+import { zonesOf } from './server-keys.ts';
 
 // One function per supported plugin: each reads its directive into the
 // DnsConfig and rejects, by name and line, what netlet does not do.
@@ -78,7 +80,7 @@ function health(d: Directive, config: DnsConfig, ctx: PluginContext): void {
 }
 
 function kubernetes(d: Directive, config: DnsConfig, ctx: PluginContext): void {
-  const zones = (d.args.length ? d.args : ctx.blockZones).map(absoluteZone);
+  const zones = d.args.length ? zonesOf(d.args, `${ctx.file} line ${d.line}`) : ctx.blockZones;
   config.zones = zones;
   config.fallthrough = [];
   for (const s of d.block ?? []) {
@@ -105,6 +107,17 @@ function kubernetes(d: Directive, config: DnsConfig, ctx: PluginContext): void {
         if (s.args[1]) fail(s, ctx, key, 'a kubeconfig context is not supported; the current context is used');
         config.kubeconfig = s.args[0];
         break;
+      case 'namespaces':
+        argCount(s, ctx, 1, Infinity, key);
+        config.namespaces = s.args.map((n) => n.toLowerCase());
+        break;
+      case 'upstream':
+        // CoreDNS 1.5.2 stopped reading it: ExternalName targets are resolved through the block's own plugins since.
+        config.warnings?.push(`${ctx.file} line ${s.line}: 'kubernetes upstream' has been ignored since CoreDNS 1.5.2 and is ignored here too: ExternalName targets are resolved through this block's forward`);
+        break;
+      case 'resyncperiod':
+        config.warnings?.push(`${ctx.file} line ${s.line}: 'kubernetes resyncperiod' was removed in CoreDNS 1.7.0 and is ignored: netlet follows the API's watch`);
+        break;
       default:
         fail(s, ctx, key, `'kubernetes' property '${s.name}' is not supported by netlet`);
     }
@@ -112,8 +125,10 @@ function kubernetes(d: Directive, config: DnsConfig, ctx: PluginContext): void {
 }
 
 function forward(d: Directive, config: DnsConfig, ctx: PluginContext): void {
+  if (d.name === 'proxy') {
+    config.warnings?.push(`${ctx.file} line ${d.line}: 'proxy' was removed in CoreDNS 1.6.0; read as 'forward' with the same zone and upstreams`);
+  }
   argCount(d, ctx, 2, Infinity);
-  if (config.upstreams.length) fail(d, ctx, 'forward', "only one 'forward' per server block is supported");
   const opts = defaultForwardOptions();
   opts.from = absoluteZone(d.args[0]);
   const to = d.args.slice(1);
@@ -159,12 +174,49 @@ function forward(d: Directive, config: DnsConfig, ctx: PluginContext): void {
         argCount(s, ctx, 1, 1, key);
         opts.expireMs = duration(s, ctx, key, s.args[0]);
         break;
+      case 'except':
+        argCount(s, ctx, 1, Infinity, key);
+        opts.except.push(...zonesOf(s.args, `${ctx.file} line ${s.line}`));
+        break;
       default:
-        fail(s, ctx, key, `'forward' property '${s.name}' is not supported by netlet`);
+        fail(s, ctx, key, `'${d.name}' property '${s.name}' is not supported by netlet`);
     }
   }
-  config.upstreams = to;
-  config.forward = opts;
+  if (config.upstreams.length === 0) {
+    config.upstreams = to;
+    config.forward = opts;
+  } else {
+    config.extraForwards ??= [];
+    config.extraForwards.push({ upstreams: to, options: opts });
+  }
+}
+
+/**
+ * `bind ADDRESS|INTERFACE… [{ except ADDRESS… }]`: the block listens on
+ * these addresses only; an interface name stands for its addresses now.
+ */
+function bind(d: Directive, config: DnsConfig, ctx: PluginContext): void {
+  argCount(d, ctx, 1, Infinity);
+  const except = new Set<string>();
+  for (const s of d.block ?? []) {
+    if (s.name !== 'except') fail(s, ctx, `bind ${s.name}`, `'bind' has no property '${s.name}'`);
+    for (const a of s.args) except.add(a);
+  }
+  const port = config.listen[0]?.port ?? 53;
+  const hosts: string[] = config.bound ? config.listen.map((l) => l.host) : [];
+  for (const a of d.args) {
+    if (isIP(a)) hosts.push(a);
+    else {
+      const nic = networkInterfaces()[a];
+      if (!nic) fail(d, ctx, 'bind', `'${a}' is neither an IP address nor an interface of this machine`);
+      // Link-local IPv6 would need a zone index to bind; CoreDNS skips those too.
+      hosts.push(...nic.filter((n) => !(n.family === 'IPv6' && n.address.startsWith('fe80:'))).map((n) => n.address));
+    }
+  }
+  const kept = [...new Set(hosts)].filter((h) => !except.has(h));
+  if (kept.length === 0) fail(d, ctx, 'bind', 'no address left to listen on');
+  config.listen = kept.map((host) => ({ host, port }));
+  config.bound = true;
 }
 
 function cache(d: Directive, config: DnsConfig, ctx: PluginContext): void {
@@ -257,4 +309,5 @@ export const PLUGINS: Record<string, PluginReader> = {
   reload,
   loadbalance,
   hosts,
+  bind,
 };
