@@ -1,10 +1,14 @@
 import type { EncodedMessage } from '../wire/writer.ts';
 
-/** An encoded reply and the zone that answered it (for metrics). */
-export type CachedReply = EncodedMessage & { zone: string };
+/**
+ * An encoded reply, the zone that answered it (for metrics), and, under the
+ * `cache` plugin, when it was stored and how many seconds it lives
+ * (lifetimeS 0: until the next index change, no ageing).
+ */
+export type CachedReply = EncodedMessage & { zone: string; storedMs: number; lifetimeS: number };
 
-/** Bytes of slab an entry takes before its message: length, rcode, zone, three counts, answer count. */
-const HEADER = 2 + 2 + 2 + 6 + 2;
+/** Bytes of slab an entry takes before its offsets: length, rcode, zone, three counts, answer and TTL counts, lifetime, stored time. */
+const HEADER = 2 + 2 + 2 + 6 + 2 + 2 + 2 + 8;
 const SLAB_SIZE = 64 * 1024;
 /** A reply bigger than this gets a slab of its own rather than wasting a shared slab's tail. */
 const OWN_SLAB_OVER = SLAB_SIZE / 4;
@@ -28,8 +32,9 @@ const offsetOf = (handle: number): number => handle % SLAB_SIZE;
  * short-lived view the reply is written from.
  *
  * Entry layout in a slab: u16 message length, u16 rcode, u16 zone number,
- * u16 × 3 section counts, u16 answer count, u16 × answers (offset after each
- * answer record), then the message.
+ * u16 × 3 section counts, u16 answer count, u16 TTL count, u16 lifetime
+ * (s), f64 stored time (ms), u16 × answers (offset after each answer
+ * record), u16 × TTLs (offset of each record's TTL), then the message.
  */
 export class EncodedAnswers {
   /** qtype → qname → handle (handleOf). */
@@ -80,7 +85,7 @@ export class EncodedAnswers {
   }
 
   #write(msg: CachedReply): number {
-    const length = HEADER + 2 * msg.answerEnds.length + msg.bytes.length;
+    const length = HEADER + 2 * (msg.answerEnds.length + msg.ttlOffsets.length) + msg.bytes.length;
     let index: number;
     let at = 0;
     if (length > OWN_SLAB_OVER) {
@@ -103,9 +108,16 @@ export class EncodedAnswers {
     slab.writeUInt16BE(msg.nscount, at + 8);
     slab.writeUInt16BE(msg.arcount, at + 10);
     slab.writeUInt16BE(msg.answerEnds.length, at + 12);
+    slab.writeUInt16BE(msg.ttlOffsets.length, at + 14);
+    slab.writeUInt16BE(msg.lifetimeS, at + 16);
+    slab.writeDoubleBE(msg.storedMs, at + 18);
     let p = at + HEADER;
     for (const end of msg.answerEnds) {
       slab.writeUInt16BE(end, p);
+      p += 2;
+    }
+    for (const ttlAt of msg.ttlOffsets) {
+      slab.writeUInt16BE(ttlAt, p);
       p += 2;
     }
     msg.bytes.copy(slab, p);
@@ -117,12 +129,18 @@ export class EncodedAnswers {
     const at = offsetOf(handle);
     const length = slab.readUInt16BE(at);
     const answers = slab.readUInt16BE(at + 12);
+    const ttls = slab.readUInt16BE(at + 14);
     const answerEnds = new Array<number>(answers);
+    const ttlOffsets = new Array<number>(ttls);
     let p = at + HEADER;
     for (let i = 0; i < answers; i++, p += 2) answerEnds[i] = slab.readUInt16BE(p);
+    for (let i = 0; i < ttls; i++, p += 2) ttlOffsets[i] = slab.readUInt16BE(p);
     return {
       bytes: slab.subarray(p, p + length),
       answerEnds,
+      ttlOffsets,
+      lifetimeS: slab.readUInt16BE(at + 16),
+      storedMs: slab.readDoubleBE(at + 18),
       rcode: slab.readUInt16BE(at + 2),
       zone: this.#zones[slab.readUInt16BE(at + 4)],
       ancount: slab.readUInt16BE(at + 6),

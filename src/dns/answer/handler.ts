@@ -4,7 +4,7 @@ import type { NotOurs, Resolution, Resolver } from '../zone/resolve.ts';
 import { CLASSIC_UDP_SIZE, Rcode, RRClass, RRType } from '../wire/constants.ts';
 import { parseQuery } from '../wire/query.ts';
 import type { Query } from '../wire/query.ts';
-import { finishReply, headerOnlyReply, truncateForeign } from '../wire/response.ts';
+import { finishReply, headerOnlyReply, fitForeign } from '../wire/response.ts';
 import { encodeMessage } from '../wire/writer.ts';
 import { buildQuery, readAnswerAddresses } from '../wire/answer-reader.ts';
 import type { EncodedMessage } from '../wire/writer.ts';
@@ -145,7 +145,7 @@ export class DnsHandler implements PacketHandler {
       this.#onError?.(err as Error);
       return this.#simple(q, packet, Rcode.SERVFAIL, maxSize, start, proto, zone, from);
     }
-    if (q.qclass === RRClass.IN) this.answers.set(q.qtype, q.name, { ...msg, zone: res.zone });
+    if (q.qclass === RRClass.IN) this.answers.set(q.qtype, q.name, { ...msg, zone: res.zone, storedMs: 0, lifetimeS: 0 });
     const reply = finishReply(msg, q, packet, maxSize, this.#nextRotation());
     this.#report(start, q, res.zone, res.rcode, proto, false, false, reply, packet.length, from);
     return reply;
@@ -204,7 +204,7 @@ export class DnsHandler implements PacketHandler {
     const question = { name: q.name, qtype: q.qtype, qclass: q.qclass, questionEnd: q.questionEnd, dnssecOk: q.edns?.dnssecOk ?? false };
     const now = fwd.lookup?.(view, question);
     if (now) {
-      const out = truncateForeign(now, q, maxSize);
+      const out = fitForeign(now, q, maxSize);
       this.#report(start, q, '.', now[3] & 0xf, proto, false, true, out, view.length, from);
       return out;
     }
@@ -214,7 +214,7 @@ export class DnsHandler implements PacketHandler {
     return fwd.forward(packet, proto, question).then(
       (reply) => {
         if (!reply || reply.length < 12) return servfail();
-        const out = truncateForeign(reply, q, maxSize);
+        const out = fitForeign(reply, q, maxSize);
         this.#report(start, q, '.', reply[3] & 0xf, proto, false, true, out, packet.length, from);
         return out;
       },

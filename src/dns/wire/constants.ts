@@ -47,8 +47,6 @@ export function typeName(type: number): string {
 export const HEADER_SIZE = 12;
 /** RFC 1035 §4.2.1: without EDNS0 a UDP message is at most 512 bytes. */
 export const CLASSIC_UDP_SIZE = 512;
-/** The UDP size we advertise in our OPT; the DNS flag day 2020 value. */
-export const OUR_UDP_SIZE = 1232;
 /** RFC 1035 §2.3.4 */
 export const MAX_NAME_LENGTH = 255;
 

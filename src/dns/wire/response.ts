@@ -1,5 +1,5 @@
-import { FLAG_QR, FLAG_RA, FLAG_TC, HEADER_SIZE, OUR_UDP_SIZE, RRType } from './constants.ts';
-import type { Query } from './query.ts';
+import { FLAG_QR, FLAG_TC, HEADER_SIZE, RRType } from './constants.ts';
+import type { Edns, Query } from './query.ts';
 import type { EncodedMessage } from './writer.ts';
 
 const OPT_SIZE = 11;
@@ -10,9 +10,11 @@ const OPT_SIZE = 11;
  * case, and names compressed against the question do too), an OPT record
  * when the query had one (RFC 6891 §7), and truncation to `maxSize` at an
  * answer-record boundary with TC set (RFC 2181 §9) when it does not fit.
+ * `ttl` ≥ 0 replaces every record's TTL (the `cache` plugin's aged
+ * answers, cache/answer-ttl.ts); -1 leaves them as encoded.
  * Never writes into `msg.bytes`, which may be shared.
  */
-export function finishReply(msg: EncodedMessage, query: Query, queryBuf: Buffer, maxSize: number, rotate = 0): Buffer {
+export function finishReply(msg: EncodedMessage, query: Query, queryBuf: Buffer, maxSize: number, rotate = 0, ttl = -1): Buffer {
   const withOpt = query.edns !== null;
   const optLen = withOpt ? OPT_SIZE : 0;
   let end = msg.bytes.length;
@@ -42,7 +44,10 @@ export function finishReply(msg: EncodedMessage, query: Query, queryBuf: Buffer,
   out.writeUInt16BE(ancount, 6);
   out.writeUInt16BE(nscount, 8);
   out.writeUInt16BE(arcount + (withOpt ? 1 : 0), 10);
-  if (withOpt) writeOpt(out, end, msg.rcode, query.edns!.dnssecOk);
+  if (withOpt) writeOpt(out, end, msg.rcode, query.edns!);
+  if (ttl >= 0) {
+    for (const at of msg.ttlOffsets) if (at < end) out.writeUInt32BE(ttl, at);
+  }
   if (rotate && ancount > 1) rotateAddresses(out, msg, query.questionEnd, ancount, rotate);
   return out;
 }
@@ -70,37 +75,111 @@ function rotateAddresses(out: Buffer, msg: EncodedMessage, start: number, count:
   section.copy(out, start + section.length - shift, 0, shift);
 }
 
-function writeOpt(out: Buffer, at: number, rcode: number, dnssecOk: boolean): void {
+/**
+ * Our OPT: the UDP size is the one this client gets (its own, at least
+ * 512), as CoreDNS echoes the query's size rather than advertising a fixed
+ * one; DO echoed (RFC 3225 §3). No options: netlet does not echo a client's
+ * COOKIE or other options back (CoreDNS echoes the ones it knows; see
+ * docs/corefile.md).
+ */
+function writeOpt(out: Buffer, at: number, rcode: number, edns: Edns): void {
   out[at] = 0; // root owner
   out.writeUInt16BE(RRType.OPT, at + 1);
-  out.writeUInt16BE(OUR_UDP_SIZE, at + 3);
+  out.writeUInt16BE(edns.udpSize, at + 3);
   out[at + 5] = (rcode >> 4) & 0xff; // extended rcode, upper 8 bits
   out[at + 6] = 0; // version 0
-  out.writeUInt16BE(dnssecOk ? 0x8000 : 0, at + 7); // DO echoed (RFC 3225 §3)
+  out.writeUInt16BE(edns.dnssecOk ? 0x8000 : 0, at + 7);
   out.writeUInt16BE(0, at + 9);
 }
 
-/** A reply with no records: FORMERR/NOTIMP when only the header could be read (RFC 1035 §4.1.1). */
+/**
+ * A reply with no records: FORMERR/NOTIMP when only the header could be
+ * read (RFC 1035 §4.1.1). RA=0: CoreDNS sets RA only on forwarded answers.
+ */
 export function headerOnlyReply(id: number, queryFlags: number, rcode: number): Buffer {
   const out = Buffer.alloc(HEADER_SIZE);
   out.writeUInt16BE(id, 0);
-  out.writeUInt16BE(FLAG_QR | FLAG_RA | (queryFlags & 0x7900) | (rcode & 0xf), 2);
+  out.writeUInt16BE(FLAG_QR | (queryFlags & 0x7900) | (rcode & 0xf), 2);
   return out;
+}
+
+/** Offset just past a possibly compressed name, or -1. */
+function skipName(buf: Buffer, pos: number): number {
+  for (;;) {
+    if (pos >= buf.length) return -1;
+    const len = buf[pos];
+    if (len === 0) return pos + 1;
+    if ((len & 0xc0) === 0xc0) return pos + 2 <= buf.length ? pos + 2 : -1;
+    if (len & 0xc0) return -1;
+    pos += len + 1;
+  }
+}
+
+/** Where the OPT record of a reply starts and ends, or null when it has none (or cannot be read). */
+function findOpt(reply: Buffer): { start: number; end: number } | null {
+  if (reply.length < HEADER_SIZE) return null;
+  const qd = reply.readUInt16BE(4);
+  const an = reply.readUInt16BE(6);
+  const ns = reply.readUInt16BE(8);
+  const ar = reply.readUInt16BE(10);
+  if (ar === 0) return null;
+  let pos = HEADER_SIZE;
+  for (let i = 0; i < qd; i++) {
+    pos = skipName(reply, pos);
+    if (pos < 0) return null;
+    pos += 4;
+  }
+  for (let i = 0; i < an + ns + ar; i++) {
+    const start = pos;
+    pos = skipName(reply, pos);
+    if (pos < 0 || pos + 10 > reply.length) return null;
+    const type = reply.readUInt16BE(pos);
+    const end = pos + 10 + reply.readUInt16BE(pos + 8);
+    if (end > reply.length) return null;
+    if (type === RRType.OPT && i >= an + ns) return { start, end };
+    pos = end;
+  }
+  return null;
 }
 
 /**
- * Cuts a reply that did not come from us (a forwarded one) to `maxSize`:
- * header and question only, with TC set, so the client retries over TCP.
+ * A reply that did not come from us (forwarded, or from the `cache`
+ * plugin's memory) made fit for this client, as CoreDNS's server does for
+ * every reply (request.SizeAndDo, then Scrub):
+ * - the query had EDNS: the reply's OPT carries the client's UDP size and
+ *   DO; a reply without one (a cached upstream answer: the cache keeps no
+ *   OPT, it is hop by hop) gets ours;
+ * - the query had none: no OPT goes back (RFC 6891 §7);
+ * - longer than `maxSize`: header, question (and OPT) only, with TC set,
+ *   so the client retries over TCP.
  */
-export function truncateForeign(reply: Buffer, query: Query, maxSize: number): Buffer {
-  if (reply.length <= maxSize) return reply;
-  const out = Buffer.alloc(query.questionEnd);
-  reply.copy(out, 0, 0, Math.min(query.questionEnd, reply.length));
-  out.writeUInt16BE(reply.readUInt16BE(2) | FLAG_TC, 2);
-  out.writeUInt16BE(1, 4);
-  out.writeUInt16BE(0, 6);
-  out.writeUInt16BE(0, 8);
-  out.writeUInt16BE(0, 10);
-  return out;
+export function fitForeign(reply: Buffer, query: Query, maxSize: number): Buffer {
+  const opt = findOpt(reply);
+  let out = reply;
+  if (query.edns) {
+    if (opt) {
+      out.writeUInt16BE(query.edns.udpSize, opt.start + 3);
+      // Keep the extended rcode and version; the flags are the upstream's DO or the client's.
+      if (query.edns.dnssecOk) out[opt.start + 7] |= 0x80;
+    } else {
+      out = Buffer.allocUnsafe(reply.length + OPT_SIZE);
+      reply.copy(out, 0);
+      writeOpt(out, reply.length, reply[3] & 0xf, query.edns);
+      out.writeUInt16BE(reply.readUInt16BE(10) + 1, 10);
+    }
+  } else if (opt) {
+    out = Buffer.concat([reply.subarray(0, opt.start), reply.subarray(opt.end)]);
+    out.writeUInt16BE(reply.readUInt16BE(10) - 1, 10);
+  }
+  if (out.length <= maxSize) return out;
+  const optLen = query.edns ? OPT_SIZE : 0;
+  const cut = Buffer.alloc(query.questionEnd + optLen);
+  out.copy(cut, 0, 0, Math.min(query.questionEnd, out.length));
+  cut.writeUInt16BE(out.readUInt16BE(2) | FLAG_TC, 2);
+  cut.writeUInt16BE(1, 4);
+  cut.writeUInt16BE(0, 6);
+  cut.writeUInt16BE(0, 8);
+  cut.writeUInt16BE(query.edns ? 1 : 0, 10);
+  if (query.edns) writeOpt(cut, query.questionEnd, out[3] & 0xf, query.edns);
+  return cut;
 }
-

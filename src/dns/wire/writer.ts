@@ -11,6 +11,8 @@ export interface EncodedMessage {
   bytes: Buffer;
   /** Offset just after each answer record. */
   answerEnds: number[];
+  /** Offset of every record's 32-bit TTL, in message order (the `cache` plugin rewrites them as answers age). */
+  ttlOffsets: number[];
   ancount: number;
   nscount: number;
   arcount: number;
@@ -27,6 +29,12 @@ export interface MessageParts {
   qname: string;
   rcode: number;
   authoritative: boolean;
+  /**
+   * RA. CoreDNS sets it only on what a recursive step answered (forward);
+   * its own zones' answers (kubernetes, hosts) and its error replies carry
+   * RA=0, and so do ours.
+   */
+  recursionAvailable?: boolean;
   answer: readonly ResourceRecord[];
   authority: readonly ResourceRecord[];
   additional: readonly ResourceRecord[];
@@ -166,11 +174,12 @@ export function ipv6Bytes(address: string): number[] {
   return out;
 }
 
-function writeRecord(w: Writer, record: ResourceRecord): void {
+function writeRecord(w: Writer, record: ResourceRecord, ttlOffsets: number[]): void {
   const d = record.data;
   w.name(record.name, true);
   w.u16(d.type);
   w.u16(RRClass.IN);
+  ttlOffsets.push(w.pos);
   w.u32(record.ttl);
   const lengthAt = w.pos;
   w.u16(0);
@@ -217,8 +226,9 @@ function writeRecord(w: Writer, record: ResourceRecord): void {
 export function encodeMessage(p: MessageParts): EncodedMessage {
   const w = new Writer();
   w.u16(p.id);
-  let flags = FLAG_QR | FLAG_RA | (p.queryFlags & 0x0110) | (p.rcode & 0xf);
+  let flags = FLAG_QR | (p.queryFlags & 0x0110) | (p.rcode & 0xf);
   if (p.authoritative) flags |= FLAG_AA;
+  if (p.recursionAvailable) flags |= FLAG_RA;
   w.u16(flags);
   w.u16(p.question.length ? 1 : 0);
   w.u16(p.answer.length);
@@ -229,15 +239,17 @@ export function encodeMessage(p: MessageParts): EncodedMessage {
     w.seed(p.qname, HEADER_SIZE);
   }
   const answerEnds: number[] = [];
+  const ttlOffsets: number[] = [];
   for (const r of p.answer) {
-    writeRecord(w, r);
+    writeRecord(w, r, ttlOffsets);
     answerEnds.push(w.pos);
   }
-  for (const r of p.authority) writeRecord(w, r);
-  for (const r of p.additional) writeRecord(w, r);
+  for (const r of p.authority) writeRecord(w, r, ttlOffsets);
+  for (const r of p.additional) writeRecord(w, r, ttlOffsets);
   return {
     bytes: w.buf.subarray(0, w.pos),
     answerEnds,
+    ttlOffsets,
     ancount: p.answer.length,
     nscount: p.authority.length,
     arcount: p.additional.length,

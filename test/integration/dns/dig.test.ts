@@ -40,7 +40,10 @@ t.test('dig against the server', async (t) => {
   t.match(mixed, /\nSvC1\.TeStNs\.SVC\.cluster\.LOCAL\.\s+5\s+IN\s+A\s+10\.0\.0\.1/, 'answer owner case echoed');
 
   const edns = await dig('+bufsize=1232', `svc1.testns.${Z}`, 'A');
-  t.match(edns, /udp: 1232/, 'OPT with our UDP size');
+  t.match(edns, /udp: 1232/, 'OPT with the client\'s UDP size');
+  const small = await dig('+bufsize=512', `svc1.testns.${Z}`, 'A');
+  t.match(small, /udp: 512/, 'bufsize 512 gets udp: 512, as CoreDNS echoes it');
+  t.match(small, /flags: qr aa rd;/, 'kubernetes answers carry no RA, as CoreDNS\'s');
   const noedns = await dig('+noedns', `svc1.testns.${Z}`, 'A');
   t.notMatch(noedns, /OPT PSEUDOSECTION/, 'no OPT when the query had none');
 

@@ -5,6 +5,9 @@ import type { CachedReply } from '../../../src/dns/answer/encoded-answers.ts';
 const reply = (text: string, more: Partial<CachedReply> = {}): CachedReply => ({
   bytes: Buffer.from(text),
   answerEnds: [text.length],
+  ttlOffsets: [],
+  storedMs: 0,
+  lifetimeS: 0,
   ancount: 1,
   nscount: 0,
   arcount: 0,

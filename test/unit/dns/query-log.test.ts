@@ -27,9 +27,9 @@ t.test('log lines in CoreDNS common log format, with the client address', async 
   const tcpReply = (await dns.handler.handle(tcp, 'tcp', client('10.0.0.5:5353')))!;
   const lines = seen.map((o) => o.logLine!.replace(/ [\d.]+s$/, ' <dur>'));
   const rows: Array<[string, string]> = [
-    ['UDP, no EDNS: bufsize 512', `127.0.0.1:53977 - 41953 "A IN svc1.testns.${Z} udp ${udp.length} false 512" NOERROR qr,aa,rd,ra ${udpReply.length} <dur>`],
-    ['IPv6 client bracketed, EDNS bufsize, name lowercased', `[::1]:40000 - 7 "AAAA IN svc1.testns.${Z} udp ${edns.length} false 1232" NOERROR qr,aa,rd,ra ${ednsReply.length} <dur>`],
-    ['TCP: bufsize 65535, NXDOMAIN, no rd', `10.0.0.5:5353 - 9 "A IN nope.testns.${Z} tcp ${tcp.length} false 65535" NXDOMAIN qr,aa,ra ${tcpReply.length} <dur>`],
+    ['UDP, no EDNS: bufsize 512', `127.0.0.1:53977 - 41953 "A IN svc1.testns.${Z} udp ${udp.length} false 512" NOERROR qr,aa,rd ${udpReply.length} <dur>`],
+    ['IPv6 client bracketed, EDNS bufsize, name lowercased', `[::1]:40000 - 7 "AAAA IN svc1.testns.${Z} udp ${edns.length} false 1232" NOERROR qr,aa,rd ${ednsReply.length} <dur>`],
+    ['TCP: bufsize 65535, NXDOMAIN, no rd', `10.0.0.5:5353 - 9 "A IN nope.testns.${Z} tcp ${tcp.length} false 65535" NXDOMAIN qr,aa ${tcpReply.length} <dur>`],
   ];
   rows.forEach(([name, want], i) => t.equal(lines[i], want, name));
   t.match(seen[0].logLine!, / \d+\.\d+s$/, 'duration in seconds with an s, as Go prints it');
