@@ -1,6 +1,7 @@
 import { ConfigError } from '../../base/errors.ts';
 import { defaultDnsConfig } from './config.ts';
 import type { DnsConfig } from './config.ts';
+import { pluginRank, RENAMED_PLUGINS } from './plugin-order.ts';
 import { PLUGINS } from './plugins.ts';
 import { parseServerKeys } from './server-keys.ts';
 import { parseCorefileSyntax } from './syntax.ts';
@@ -35,9 +36,12 @@ function readBlock(block: ServerBlock): DnsConfig {
   config.cache = { enabled: false, successTtl: 0, denialTtl: 0, prefetch: 0 };
   const seen = new Set<string>();
   for (const d of block.directives) {
-    const name = d.name === 'proxy' ? 'forward' : d.name;
+    const name = RENAMED_PLUGINS[d.name] ?? d.name;
     const read = PLUGINS[name];
-    if (!read) throw new ConfigError(d.name, `${d.file} line ${d.line}: plugin '${d.name}' is not supported by netlet`);
+    if (!read) {
+      const why = pluginRank(d.name) < 0 ? 'is not a plugin CoreDNS ships (an external plugin, or a typo)' : 'is not supported by netlet';
+      throw new ConfigError(d.name, `${d.file} line ${d.line}: plugin '${d.name}' ${why}`);
+    }
     if (seen.has(name) && !REPEATABLE.has(name)) throw new ConfigError(d.name, `${d.file} line ${d.line}: plugin '${d.name}' appears twice`);
     seen.add(name);
     read(d, config, { file: d.file, blockZones: zones });
