@@ -10,6 +10,8 @@ import type { Forwarder } from './forward/forwarder.ts';
 import { DnsHandler } from './answer/handler.ts';
 import type { Observation, PacketHandler } from './answer/handler.ts';
 import { ZoneDispatch } from './transport/zone-dispatch.ts';
+import { BlockPipeline } from './plugins/pipeline.ts';
+import { buildSteps } from './plugins/steps.ts';
 import { Resolver } from './zone/resolve.ts';
 import { DnsServer } from './transport/server.ts';
 import { DnsWorkers } from './workers/dns-workers.ts';
@@ -49,7 +51,20 @@ interface Block {
   index: ZoneIndex;
   resolver: Resolver;
   handler: DnsHandler;
+  /** What the block's server hands packets to: the handler, or the front plugins before it (plugins/pipeline.ts). */
+  entry: PacketHandler;
   forwarder: Forwarder | null;
+}
+
+const under = (name: string, zone: string) => zone === '.' || name === zone || name.endsWith(`.${zone}`);
+
+/** Whether the block's kubernetes, hosts or forward would take `name`: whoami answers only the rest. */
+function othersTake(config: DnsConfig, resolver: Resolver, name: string): boolean {
+  if (resolver.zoneOf(name) !== null) return true;
+  const h = config.hosts;
+  if (h && h.zones.some((z) => under(name, z)) && !(h.fallthrough && (h.fallthrough.length === 0 || h.fallthrough.some((z) => under(name, z))))) return true;
+  const forwards = [...(config.forward && config.upstreams.length ? [config.forward] : []), ...(config.extraForwards ?? []).map((f) => f.options)];
+  return forwards.some((f) => under(name, f.from) && !f.except.some((z) => under(name, z)));
 }
 
 const addressKey = (l: ListenAddress) => `${l.host} ${l.port}`;
@@ -105,7 +120,8 @@ export class ClusterDns {
         onError: (err) => opts.onError?.(err, 'answer'),
         queryLog: c.log,
       });
-      return { config: c, index, resolver, handler, forwarder };
+      const entry = c.front?.length ? new BlockPipeline(buildSteps(c.front, { othersTake: (name) => othersTake(c, resolver, name) }), handler) : handler;
+      return { config: c, index, resolver, handler, entry, forwarder };
     });
     ({ index: this.index, resolver: this.resolver, handler: this.handler } = this.#blocks[0]);
     this.#indexes = [...indexes.values()];
@@ -141,9 +157,9 @@ export class ClusterDns {
   }
 
   #handlerFor(blocks: Block[]): PacketHandler {
-    if (blocks.length === 1 && (blocks[0].config.serverZones ?? ['.']).includes('.')) return blocks[0].handler;
+    if (blocks.length === 1 && (blocks[0].config.serverZones ?? ['.']).includes('.')) return blocks[0].entry;
     const refuse = new DnsHandler({ resolver: new Resolver(this.index, { zones: [], fallthrough: [], ttl: 0, pods: 'disabled' }), synced: () => true, answerCacheSize: 0 });
-    return new ZoneDispatch(blocks.map((b) => ({ zones: b.config.serverZones ?? ['.'], handler: b.handler })), refuse);
+    return new ZoneDispatch(blocks.map((b) => ({ zones: b.config.serverZones ?? ['.'], handler: b.entry })), refuse);
   }
 
   /** Every bound address of every block, port 0 resolved. */

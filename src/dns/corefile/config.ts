@@ -2,6 +2,7 @@ import { ConfigError } from '../../base/errors.ts';
 import type { CacheLimits } from '../cache/dns-cache.ts';
 import type { ForwardOptions } from '../forward/options.ts';
 import type { HostsConfig } from '../hosts/hosts-table.ts';
+import type { FrontPlugin } from './front-config.ts';
 
 /** CoreDNS `pods` modes (plugin/kubernetes README). */
 export type PodsMode = 'disabled' | 'insecure' | 'verified';
@@ -78,6 +79,8 @@ export interface DnsConfig {
   extraForwards?: Array<{ upstreams: string[]; options: ForwardOptions }>;
   /** The Corefile's further server blocks (the first block's config carries them), each a whole config of its own. */
   otherBlocks?: DnsConfig[];
+  /** Plugins in front of the kubernetes answers and forwarding (src/dns/plugins/), as the Corefile lists them. */
+  front?: FrontPlugin[];
   /** Old spellings accepted with their replacement named (`upstream`, `proxy`): logged at start. */
   warnings?: string[];
 }

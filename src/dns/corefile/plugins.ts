@@ -1,57 +1,21 @@
 import { isIP } from 'node:net';
-import { ConfigError } from '../../base/errors.ts';
 import { defaultCacheLimits } from '../cache/dns-cache.ts';
 import { networkInterfaces } from 'node:os';
 import { absoluteZone, parseListen } from './config.ts';
 import type { DnsConfig, PodsMode } from './config.ts';
 import type { Directive } from './syntax.ts';
-import { parseDuration } from './syntax.ts';
 import { defaultForwardOptions } from '../forward/options.ts';
 import type { ForwardPolicy } from '../forward/options.ts';
 import { parseUpstreamAddress } from '../forward/upstream-list.ts';
 import type { HostsConfig } from '../hosts/hosts-table.ts';
 import { zonesOf } from './server-keys.ts';
+import { argCount, duration, fail, integer, noBlock } from './directive-args.ts';
+import type { PluginContext, PluginReader } from './directive-args.ts';
+export type { PluginContext, PluginReader } from './directive-args.ts';
+import { FRONT_PLUGINS } from './front-readers.ts';
 
 // One function per supported plugin: each reads its directive into the
 // DnsConfig and rejects, by name and line, what netlet does not do.
-
-export interface PluginContext {
-  file: string;
-  /** The server block's zones ("." for kubeadm's Corefile). */
-  blockZones: string[];
-}
-
-export type PluginReader = (d: Directive, config: DnsConfig, ctx: PluginContext) => void;
-
-export function fail(d: Directive, ctx: PluginContext, key: string, why: string): never {
-  throw new ConfigError(key, `${ctx.file} line ${d.line}: ${why}`);
-}
-
-function argCount(d: Directive, ctx: PluginContext, min: number, max: number, plugin = d.name): void {
-  if (d.args.length < min || d.args.length > max) {
-    const want = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
-    fail(d, ctx, plugin, `'${d.name}' takes ${want} argument(s), got ${d.args.length}`);
-  }
-}
-
-function noBlock(d: Directive, ctx: PluginContext): void {
-  if (d.block && d.block.length) fail(d.block[0], ctx, `${d.name} ${d.block[0].name}`, `'${d.name}' has no property '${d.block[0].name}' in netlet`);
-}
-
-function integer(d: Directive, ctx: PluginContext, key: string, text: string | undefined, min: number, max: number): number {
-  const n = Number(text);
-  if (text === undefined || !Number.isInteger(n) || n < min || n > max) fail(d, ctx, key, `'${text}' is not an integer in [${min}, ${max}]`);
-  return n;
-}
-
-function duration(d: Directive, ctx: PluginContext, key: string, text: string | undefined): number {
-  if (text === undefined) fail(d, ctx, key, `${key} needs a duration`);
-  try {
-    return parseDuration(text, key);
-  } catch (err) {
-    return fail(d, ctx, key, (err as Error).message);
-  }
-}
 
 function address(d: Directive, ctx: PluginContext, text: string | undefined, fallback: string): string {
   if (text === undefined) return fallback;
@@ -310,4 +274,5 @@ export const PLUGINS: Record<string, PluginReader> = {
   loadbalance,
   hosts,
   bind,
+  ...FRONT_PLUGINS,
 };

@@ -38,3 +38,95 @@ t.test('forward: several per block, except', async (t) => {
     { name: 'an except zone is taken by no forward', qname: 'a.skip.example.', qtype: 'A', rcode: 'REFUSED', answer: [] },
   ]);
 });
+
+t.test('rewrite: name (exact, prefix, suffix, substring, regex), answer auto/name/value, ttl', async (t) => {
+  const served = await serveCorefile(t, {
+    Corefile: `.:0 {
+  bind 127.0.0.1
+  rewrite name foo.example.com svc1.testns.svc.cluster.local
+  rewrite name prefix old-svc1. svc1.
+  rewrite name suffix .corp.internal. .testns.svc.cluster.local. answer auto
+  rewrite name substring .ns-old. .testns.
+  rewrite name regex (.*)\\.web\\.example\\. {1}.testns.svc.cluster.local. answer name (.*)\\.testns\\.svc\\.cluster\\.local\\. {1}.web.example.
+  rewrite name exact ext-alias.example. external.testns.svc.cluster.local. answer value (.*)\\.interwebs\\.test\\. {1}.outside.example.
+  rewrite ttl exact dual.testns.svc.cluster.local. 60
+  kubernetes cluster.local
+}
+`,
+  });
+  await checkRows(t, served, [
+    { name: 'exact: answer owners changed back', qname: 'foo.example.com.', qtype: 'A', rcode: 'NOERROR', answer: ['foo.example.com. 5 IN A 10.0.0.1'] },
+    { name: 'prefix: the answer keeps the rewritten owner', qname: `old-svc1.testns.${Z}`, qtype: 'A', rcode: 'NOERROR', answer: [`svc1.testns.${Z} 5 IN A 10.0.0.1`] },
+    { name: 'suffix with answer auto', qname: 'svc1.corp.internal.', qtype: 'A', rcode: 'NOERROR', answer: ['svc1.corp.internal. 5 IN A 10.0.0.1'] },
+    { name: 'substring', qname: 'svc1.ns-old.svc.cluster.local.', qtype: 'A', rcode: 'NOERROR', answer: [`svc1.testns.${Z} 5 IN A 10.0.0.1`] },
+    { name: 'regex with answer name', qname: 'svc1.web.example.', qtype: 'A', rcode: 'NOERROR', answer: ['svc1.web.example. 5 IN A 10.0.0.1'] },
+    { name: 'answer value rewrites a CNAME target', qname: 'ext-alias.example.', qtype: 'CNAME', rcode: 'NOERROR', answer: ['ext-alias.example. 5 IN CNAME ext.outside.example.'] },
+    { name: 'ttl', qname: `dual.testns.${Z}`, qtype: 'A', rcode: 'NOERROR', answer: [`dual.testns.${Z} 60 IN A 10.0.0.3`] },
+    { name: 'a name no rule matches', qname: `svc6.testns.${Z}`, qtype: 'AAAA', rcode: 'NOERROR', answer: [`svc6.testns.${Z} 5 IN AAAA 1234:abcd::1`] },
+    { name: 'a rewritten name that does not exist', qname: 'nope.corp.internal.', qtype: 'A', rcode: 'NXDOMAIN', answer: [] },
+  ]);
+});
+
+t.test('rewrite: type and class, continue and stop', async (t) => {
+  const served = await serveCorefile(t, {
+    Corefile: `.:0 {
+  bind 127.0.0.1
+  rewrite continue name exact a.example. svc1.testns.svc.cluster.local.
+  rewrite type AAAA A
+  rewrite class CH IN
+  kubernetes cluster.local
+}
+`,
+  });
+  await checkRows(t, served, [
+    { name: 'type rewritten, and continue applies the next rule', qname: 'a.example.', qtype: 'AAAA', rcode: 'NOERROR', answer: ['a.example. 5 IN A 10.0.0.1'] },
+    { name: 'class CH asked as IN', qname: `svc1.testns.${Z}`, qtype: 'A', qclass: 3, rcode: 'NOERROR', answer: [`svc1.testns.${Z} 5 IN A 10.0.0.1`] },
+  ]);
+});
+
+t.test('chaos, local, any, minimal, bufsize, acl', async (t) => {
+  const served = await serveCorefile(t, {
+    Corefile: `.:0 {
+  bind 127.0.0.1
+  chaos netlet-test Alice Bob
+  local
+  any
+  minimal
+  bufsize 1232
+  acl svc.cluster.local {
+    block type TXT net 127.0.0.0/8
+    filter type PTR
+    allow
+  }
+  kubernetes cluster.local 10.0.0.0/24
+}
+`,
+  });
+  await checkRows(t, served, [
+    { name: 'chaos version.bind', qname: 'version.bind.', qtype: 'TXT', qclass: 3, rcode: 'NOERROR', answer: ['version.bind. 0 CH TXT "netlet-test"'] },
+    { name: 'chaos authors.bind', qname: 'authors.bind.', qtype: 'TXT', qclass: 3, rcode: 'NOERROR', answer: ['authors.bind. 0 CH TXT "Alice"', 'authors.bind. 0 CH TXT "Bob"'] },
+    { name: 'local localhost A', qname: 'localhost.', qtype: 'A', rcode: 'NOERROR', answer: ['localhost. 0 IN A 127.0.0.1'] },
+    { name: 'local localhost AAAA', qname: 'localhost.', qtype: 'AAAA', rcode: 'NOERROR', answer: ['localhost. 0 IN AAAA ::1'] },
+    { name: 'local loopback PTR', qname: '1.0.0.127.in-addr.arpa.', qtype: 'PTR', rcode: 'NOERROR', answer: ['1.0.0.127.in-addr.arpa. 0 IN PTR localhost.'] },
+    { name: 'local: other loopback reverse names', qname: '5.0.0.127.in-addr.arpa.', qtype: 'PTR', rcode: 'NXDOMAIN', answer: [] },
+    // HINFO is type 13; the reference decoder prints no HINFO data (dig does, in the whole-Corefile tests).
+    { name: 'any: ANY gets one HINFO', qname: `svc1.testns.${Z}`, qtype: 'ANY', rcode: 'NOERROR', answer: [`svc1.testns.${Z} 8482 IN TYPE13 ?`] },
+    { name: 'minimal: SRV without its additional A', qname: `_http._tcp.svc1.testns.${Z}`, qtype: 'SRV', rcode: 'NOERROR', answer: [`_http._tcp.svc1.testns.${Z} 5 IN SRV 0 100 80 svc1.testns.${Z}`], additional: [] },
+    { name: 'bufsize: a larger EDNS size is brought down', qname: `svc1.testns.${Z}`, qtype: 'A', udpSize: 4096, rcode: 'NOERROR', optSize: 1232, proto: 'udp' },
+    { name: 'acl block by type and net', qname: `svc1.testns.${Z}`, qtype: 'TXT', rcode: 'REFUSED', answer: [] },
+    { name: 'acl allows the rest', qname: `svc1.testns.${Z}`, qtype: 'A', rcode: 'NOERROR', answer: [`svc1.testns.${Z} 5 IN A 10.0.0.1`] },
+    { name: 'acl only in its zones', qname: '1.0.0.10.in-addr.arpa.', qtype: 'PTR', rcode: 'NOERROR', answer: [`1.0.0.10.in-addr.arpa. 5 IN PTR svc1.testns.${Z}`] },
+  ]);
+});
+
+t.test('whoami answers what the block leaves', async (t) => {
+  const served = await serveCorefile(t, { Corefile: 'who.test:0 {\n bind 127.0.0.1\n whoami\n}\n' });
+  const { askAt } = await import('./corefile-server.ts');
+  for (const proto of ['udp', 'tcp'] as const) {
+    const r = await askAt(served.port, 'x.who.test.', 'A', proto);
+    t.equal(r.rcode, 'NOERROR', `${proto}: NOERROR`);
+    t.strictSame(r.answer, [], `${proto}: nothing in the answer`);
+    t.equal(r.additional[0], 'x.who.test. 0 IN A 127.0.0.1', `${proto}: the client's address`);
+    t.match(r.additional[1], new RegExp(`^_${proto}\\.x\\.who\\.test\\. 0 IN SRV 0 0 \\d+ \\.$`), `${proto}: the client's port`);
+  }
+});

@@ -98,15 +98,25 @@ export interface AnswerRow {
   port?: number;
   rcode: string;
   answer?: string[];
+  additional?: string[];
+  /** Sent with an OPT of this UDP size. */
+  udpSize?: number;
+  qclass?: number;
+  /** The reply's OPT UDP size. */
+  optSize?: number;
+  /** Over this transport only; default both. */
+  proto?: 'udp' | 'tcp';
 }
 
 /** Asks each row over UDP and TCP; a failing row names itself and the transport. */
 export async function checkRows(t: Test, served: { port: number }, rows: AnswerRow[]): Promise<void> {
   for (const r of rows) {
-    for (const proto of ['udp', 'tcp'] as const) {
-      const reply = await askAt(r.port ?? served.port, r.qname, r.qtype, proto);
+    for (const proto of r.proto ? [r.proto] : (['udp', 'tcp'] as const)) {
+      const reply = await askAt(r.port ?? served.port, r.qname, r.qtype, proto, { udpSize: r.udpSize, qclass: r.qclass });
       t.equal(reply.rcode, r.rcode, `${r.name} (${proto}): rcode`);
       if (r.answer) t.strictSame(reply.answer, r.answer, `${r.name} (${proto}): answer`);
+      if (r.additional) t.strictSame(reply.additional, r.additional, `${r.name} (${proto}): additional`);
+      if (r.optSize !== undefined) t.equal(reply.optSize, r.optSize, `${r.name} (${proto}): OPT size`);
     }
   }
 }

@@ -79,7 +79,14 @@ t.test('Corefile → config', async (t) => {
 });
 
 const errors: Array<{ name: string; corefile: string; key: string; message: RegExp }> = [
-  { name: 'unknown plugin', corefile: '.:53 {\n errors\n rewrite name foo bar\n}', key: 'rewrite', message: /line 3: plugin 'rewrite' is not supported/ },
+  { name: 'a CoreDNS plugin netlet does not run', corefile: '.:53 {\n errors\n dnssec\n}', key: 'dnssec', message: /line 3: plugin 'dnssec' is not supported by netlet/ },
+  { name: 'rewrite edns0', corefile: '. {\n rewrite edns0 local set 0xffee abcd\n}', key: 'rewrite', message: /rewrite rules on 'edns0' are not supported/ },
+  { name: 'rewrite bad regex', corefile: '. {\n rewrite name regex (a b\n}', key: 'rewrite', message: /not a regular expression/ },
+  { name: 'rewrite answer without name', corefile: '. {\n rewrite name a.example b.example answer other x y\n}', key: 'rewrite', message: /only 'answer auto'/ },
+  { name: 'acl unknown action', corefile: '. {\n acl {\n  permit net 10.0.0.0/8\n }\n}', key: 'acl permit', message: /not an acl action/ },
+  { name: 'acl bad network', corefile: '. {\n acl {\n  block net 10.0.0.300/8\n }\n}', key: 'acl block', message: /not an address or CIDR/ },
+  { name: 'bufsize out of range', corefile: '. {\n bufsize 100\n}', key: 'bufsize', message: /\[512, 4096\]/ },
+  { name: 'no CoreDNS plugin at all', corefile: '. {\n fanout . 1.2.3.4\n}', key: 'fanout', message: /plugin 'fanout' is not a plugin CoreDNS ships/ },
   { name: 'etcd plugin', corefile: '. {\n etcd\n}', key: 'etcd', message: /plugin 'etcd'/ },
   { name: 'unknown kubernetes property', corefile: '. {\n kubernetes cluster.local {\n  labels app=web\n }\n}', key: 'kubernetes labels', message: /line 3: 'kubernetes' property 'labels'/ },
   { name: 'bad pods mode', corefile: '. {\n kubernetes cluster.local {\n  pods sometimes\n }\n}', key: 'kubernetes pods', message: /'sometimes'/ },

@@ -1,0 +1,45 @@
+import type { FrontPlugin } from '../corefile/front-config.ts';
+import { pluginRank } from '../corefile/plugin-order.ts';
+import { AclStep } from './acl.ts';
+import { AnyStep } from './any.ts';
+import { BufsizeStep } from './bufsize.ts';
+import { ChaosStep } from './chaos.ts';
+import { LocalStep } from './local.ts';
+import { MinimalStep } from './minimal.ts';
+import type { Step } from './pipeline.ts';
+import { RewriteStep } from './rewrite.ts';
+import { WhoamiStep } from './whoami.ts';
+
+/** What some steps need to know of the block around them. */
+export interface BlockView {
+  /** True when the block's kubernetes, hosts or forward would take this name (whoami answers the rest). */
+  othersTake(name: string): boolean;
+}
+
+/** The block's front plugins as steps, in the order a query meets them (plugin.cfg's). */
+export function buildSteps(front: readonly FrontPlugin[], block: BlockView): Step[] {
+  const sorted = [...front].sort((a, b) => pluginRank(a.plugin) - pluginRank(b.plugin));
+  return sorted.map((p): Step => {
+    switch (p.plugin) {
+      case 'bufsize':
+        return new BufsizeStep(p.size);
+      case 'local':
+        return new LocalStep();
+      case 'acl':
+        return new AclStep(p.zones, p.rules);
+      case 'any':
+        return new AnyStep();
+      case 'chaos':
+        return new ChaosStep(p.version, p.authors);
+      case 'rewrite':
+        return new RewriteStep(p.rules);
+      case 'minimal':
+        return new MinimalStep();
+      case 'whoami':
+        return new WhoamiStep((name) => block.othersTake(name));
+      case 'template':
+      case 'file':
+        throw new Error(`${p.plugin}: not built yet`);
+    }
+  });
+}
