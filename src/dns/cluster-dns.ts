@@ -16,7 +16,7 @@ import { Resolver } from './zone/resolve.ts';
 import { DnsServer } from './transport/server.ts';
 import { DnsWorkers } from './workers/dns-workers.ts';
 import { ZoneIndex } from './zone/zone-index.ts';
-import { rcodeName, typeName } from './wire/constants.ts';
+import { withErrorLog, withQueryLog } from './query-logs.ts';
 
 export interface ClusterDnsOptions {
   store: ObjectStore;
@@ -95,7 +95,14 @@ export class ClusterDns {
 
   constructor(opts: ClusterDnsOptions) {
     const { store, config } = opts;
-    const observe = withQueryLog(opts.observe, config.log ? opts.log : undefined);
+    const errorLogs: Array<() => void> = [];
+    const observeFor = (c: DnsConfig) => {
+      const errors = withErrorLog(opts.observe, opts.log, c);
+      errorLogs.push(errors.stop);
+      return withQueryLog(errors.observe, c.log ? opts.log : undefined, c);
+    };
+    this.#stopErrorLogs = () => errorLogs.forEach((stop) => stop());
+    const observe = observeFor(config);
     this.#store = store;
     this.#kinds = kindsNeeded(config);
     this.#config = config;
@@ -114,7 +121,7 @@ export class ClusterDns {
         resolver,
         synced: () => this.ready(),
         forwarder,
-        observe: i === 0 ? observe : withQueryLog(opts.observe, c.log ? opts.log : undefined),
+        observe: i === 0 ? observe : observeFor(c),
         answerCacheSize: config.answerCacheSize,
         loadbalance: c.loadbalance,
         onError: (err) => opts.onError?.(err, 'answer'),
@@ -137,6 +144,7 @@ export class ClusterDns {
   }
 
   readonly #indexes: ZoneIndex[];
+  readonly #stopErrorLogs: () => void;
 
   /**
    * Blocks grouped by the addresses they listen on. A lone block keeps its
@@ -214,22 +222,6 @@ export class ClusterDns {
     await this.#workers?.stop();
     await Promise.all(this.servers.map((s) => s.stop()));
     for (const b of new Set(this.#blocks.map((x) => x.forwarder))) b?.stop?.();
+    this.#stopErrorLogs();
   }
-}
-
-/**
- * CoreDNS's `log`: one line per query in CoreDNS's common log format
- * (answer/query-log.ts; built by the handler, also in worker threads), riding on
- * the same observation hook as metrics.
- */
-function withQueryLog(observe: ((o: Observation) => void) | undefined, log: Logger | undefined): ((o: Observation) => void) | undefined {
-  if (!log) return observe;
-  return (o) => {
-    observe?.(o);
-    if (!o.logLine) return;
-    log.info(
-      { plugin: 'log', name: o.name, type: typeName(o.qtype), rcode: rcodeName(o.rcode), proto: o.proto, durationMs: Number(o.durationMs.toFixed(3)), cached: o.fromCache },
-      o.logLine,
-    );
-  };
 }

@@ -28,6 +28,8 @@ export interface Observation {
   forwarded: boolean;
   /** CoreDNS's `log` line for this query (query-log.ts), when the handler was asked for the query log. */
   logLine?: string;
+  /** Answer records in the reply; set with logLine (the query log's denial class needs it). */
+  ancount?: number;
 }
 
 /** The client of a query, formatted only when the query log needs it. */
@@ -238,7 +240,10 @@ export class DnsHandler implements PacketHandler {
       const qtype = q?.qtype ?? 0;
       const durationMs = performance.now() - start;
       const o: Observation = { zone, name, qtype, rcode, durationMs, proto, fromCache, forwarded };
-      if (from !== null && q) o.logLine = queryLogLine({ client: from, query: q, querySize, proto, rcode, reply, durationMs });
+      if (from !== null && q) {
+        o.logLine = queryLogLine({ client: from, query: q, querySize, proto, rcode, reply, durationMs });
+        o.ancount = reply && reply.length >= 8 ? reply.readUInt16BE(6) : 0;
+      }
       this.#observe(o);
     } catch {
       // A metrics hook must never cost an answer.

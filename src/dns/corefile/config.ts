@@ -44,6 +44,10 @@ export interface DnsConfig {
   log: boolean;
   /** `errors`: log SERVFAILs and handler errors. */
   errors: boolean;
+  /** `errors { consolidate DURATION REGEXP [LEVEL] }`: matching error lines counted, one line per period. */
+  errorsConsolidate?: Array<{ periodMs: number; pattern: string; level: 'warn' | 'error' | 'info' | 'debug' }>;
+  /** `log [NAMES…] [FORMAT] { class … }`: which queries are logged; absent: all, common format. */
+  logFilter?: { names: string[]; classes: Array<'success' | 'denial' | 'error'>; combined: boolean };
   /** A TCP connection must bring a whole query within this long of going idle, or it is closed (ms). */
   tcpIdleTimeoutMs: number;
   /** Caps on TCP connections per server (src/dns/transport/tcp-admission.ts); absent: its defaults. */

@@ -33,6 +33,58 @@ const simple = (apply: (c: DnsConfig) => void): PluginReader => (d, config, ctx)
   apply(config);
 };
 
+/** `errors [{ stacktrace; consolidate DURATION REGEXP [LEVEL] }]`. */
+function errors(d: Directive, config: DnsConfig, ctx: PluginContext): void {
+  argCount(d, ctx, 0, 0);
+  config.errors = true;
+  for (const s of d.block ?? []) {
+    const key = `errors ${s.name}`;
+    if (s.name === 'stacktrace') {
+      // netlet's error lines always carry the stack (pino's err serializer): nothing to turn on.
+      argCount(s, ctx, 0, 0, key);
+    } else if (s.name === 'consolidate') {
+      argCount(s, ctx, 2, 3, key);
+      const periodMs = duration(s, ctx, key, s.args[0]);
+      try {
+        new RegExp(s.args[1]);
+      } catch (err) {
+        fail(s, ctx, key, `'${s.args[1]}' is not a regular expression: ${(err as Error).message}`);
+      }
+      const levels: Record<string, 'warn' | 'error' | 'info' | 'debug'> = { warning: 'warn', error: 'error', info: 'info', debug: 'debug' };
+      const level = levels[s.args[2] ?? 'error'];
+      if (!level) fail(s, ctx, key, `'${s.args[2]}' is not a level (warning, error, info, debug)`);
+      (config.errorsConsolidate ??= []).push({ periodMs, pattern: s.args[1], level });
+    } else fail(s, ctx, key, `'errors' has no property '${s.name}'`);
+  }
+}
+
+/** `log [NAMES…] [FORMAT] [{ class CLASSES… }]`: the common and combined formats. */
+function log(d: Directive, config: DnsConfig, ctx: PluginContext): void {
+  const names: string[] = [];
+  let combined = false;
+  for (const a of d.args) {
+    if (a.includes('{')) {
+      if (a === '{common}') combined = false;
+      else if (a === '{combined}') combined = true;
+      else fail(d, ctx, 'log', `log format '${a}': only {common} and {combined} are supported`);
+    } else names.push(...zonesOf([a], `${ctx.file} line ${d.line}`));
+  }
+  let classes: Array<'success' | 'denial' | 'error'> = ['success', 'denial', 'error'];
+  for (const s of d.block ?? []) {
+    if (s.name !== 'class') fail(s, ctx, `log ${s.name}`, `'log' has no property '${s.name}'`);
+    argCount(s, ctx, 1, Infinity, 'log class');
+    const wanted = new Set<'success' | 'denial' | 'error'>();
+    for (const c of s.args) {
+      if (c === 'all') ['success', 'denial', 'error'].forEach((x) => wanted.add(x as 'success'));
+      else if (c === 'success' || c === 'denial' || c === 'error') wanted.add(c);
+      else fail(s, ctx, 'log class', `'${c}' is not a class (all, success, denial, error)`);
+    }
+    classes = [...wanted];
+  }
+  config.log = true;
+  config.logFilter = { names: names.length ? names : ['.'], classes, combined };
+}
+
 function health(d: Directive, config: DnsConfig, ctx: PluginContext): void {
   argCount(d, ctx, 0, 1);
   config.health = address(d, ctx, d.args[0], ':8080');
@@ -253,8 +305,8 @@ function hosts(d: Directive, config: DnsConfig, ctx: PluginContext): void {
 }
 
 export const PLUGINS: Record<string, PluginReader> = {
-  errors: simple((c) => (c.errors = true)),
-  log: simple((c) => (c.log = true)),
+  errors,
+  log,
   health,
   ready: (d, c, ctx) => {
     argCount(d, ctx, 0, 1);

@@ -55,7 +55,8 @@ function tokenize(text: string, file: string): Token[] {
       const start = line;
       i++;
       while (i < env.length && env[i] !== '"') {
-        if (env[i] === '\\' && i + 1 < env.length) i++;
+        // Only a quote is escaped inside quotes (Caddyfile): other backslashes stay, so regular expressions keep theirs.
+        if (env[i] === '\\' && env[i + 1] === '"') i++;
         if (env[i] === '\n') line++;
         s += env[i++];
       }

@@ -130,3 +130,29 @@ t.test('whoami answers what the block leaves', async (t) => {
     t.match(r.additional[1], new RegExp(`^_${proto}\\.x\\.who\\.test\\. 0 IN SRV 0 0 \\d+ \\.$`), `${proto}: the client's port`);
   }
 });
+
+t.test('log: names, classes and the combined format', async (t) => {
+  const served = await serveCorefile(t, {
+    Corefile: `.:0 {\n bind 127.0.0.1\n log svc.cluster.local {combined} {\n  class denial error\n }\n kubernetes cluster.local\n}\n`,
+  });
+  const { askAt } = await import('./corefile-server.ts');
+  await askAt(served.port, `svc1.testns.${Z}`, 'A'); // success: not logged
+  await askAt(served.port, `nope.testns.${Z}`, 'A'); // denial (NXDOMAIN)
+  await askAt(served.port, `svc1.testns.${Z}`, 'AAAA'); // denial (NODATA)
+  await askAt(served.port, 'dns-version.cluster.local.', 'A'); // outside the logged names
+  const logged = served.lines.filter((l) => l.plugin === 'log').map((l) => [l.name, l.rcode]);
+  t.strictSame(logged, [[`nope.testns.${Z}`, 'NXDOMAIN'], [`svc1.testns.${Z}`, 'NOERROR']], 'only denials under the names');
+  t.match(String(served.lines.find((l) => l.plugin === 'log')?.msg), /^127\.0\.0\.1:\d+ - \d+ "A IN nope\.testns\.svc\.cluster\.local\. udp \d+ false 512" NXDOMAIN qr,aa,rd \d+ [\d.]+s "QUERY"$/, 'combined format');
+});
+
+t.test('errors: SERVFAILs logged, consolidated by pattern', async (t) => {
+  const { ObjectStore } = await import('../../../src/k8s/store.ts');
+  // A store that never syncs: the cluster zone answers SERVFAIL.
+  const served = await serveCorefile(t, { Corefile: `.:0 {\n bind 127.0.0.1\n errors {\n  consolidate 300ms "svc1\\." warning\n }\n kubernetes cluster.local\n}\n` }, { store: new ObjectStore() });
+  const { askAt } = await import('./corefile-server.ts');
+  for (let i = 0; i < 3; i++) t.equal((await askAt(served.port, `svc1.testns.${Z}`, 'A')).rcode, 'SERVFAIL');
+  await askAt(served.port, `svc6.testns.${Z}`, 'A');
+  await new Promise((r) => setTimeout(r, 450));
+  const errors = served.lines.filter((l) => l.plugin === 'errors').map((l) => [l.level, l.msg]);
+  t.strictSame(errors, [[50, `2 svc6.testns.${Z} A: the query could not be answered`], [40, "3 errors like 'svc1\\.' occurred in last 0.3s"]]);
+});

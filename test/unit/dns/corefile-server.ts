@@ -15,6 +15,7 @@ import { DnsComponent } from '../../../src/dns/component.ts';
 import { decodeReply, query, syncedStore } from './dns-helpers.ts';
 import type { QueryOptions, Reply } from './dns-helpers.ts';
 import { clusterObjects } from './fixture.ts';
+import type { ObjectStore } from '../../../src/k8s/store.ts';
 
 /** Writes `files` (relative path → text) into a fresh temp folder; returns the folder. */
 export async function filesIn(t: Test, files: Record<string, string>): Promise<string> {
@@ -35,7 +36,7 @@ export interface ServedCorefile {
 }
 
 /** Serves `Corefile` from `files` until the test ends. */
-export async function serveCorefile(t: Test, files: Record<string, string>): Promise<ServedCorefile> {
+export async function serveCorefile(t: Test, files: Record<string, string>, opts: { store?: ObjectStore } = {}): Promise<ServedCorefile> {
   const dir = await filesIn(t, files);
   const lines: Array<Record<string, unknown>> = [];
   const sink = new Writable({
@@ -44,7 +45,7 @@ export async function serveCorefile(t: Test, files: Record<string, string>): Pro
       done();
     },
   });
-  const dns = new DnsComponent({ log: pino({ level: 'info' }, sink), metrics: new Registry(), store: syncedStore(clusterObjects()), nodeName: 'n1' }, { corefile: join(dir, 'Corefile') });
+  const dns = new DnsComponent({ log: pino({ level: 'info' }, sink), metrics: new Registry(), store: opts.store ?? syncedStore(clusterObjects()), nodeName: 'n1' }, { corefile: join(dir, 'Corefile') });
   await dns.start();
   t.teardown(() => dns.stop());
   const serving = lines.find((l) => l.msg === 'cluster DNS serving');
