@@ -17,6 +17,7 @@ import { DnsServer } from './transport/server.ts';
 import { DnsWorkers } from './workers/dns-workers.ts';
 import { ZoneIndex } from './zone/zone-index.ts';
 import { withErrorLog, withQueryLog } from './query-logs.ts';
+import { cacheLimitsOf } from './forward-chain.ts';
 
 export interface ClusterDnsOptions {
   store: ObjectStore;
@@ -36,6 +37,8 @@ export interface ClusterDnsOptions {
    * which serves until the new one answers (component.ts).
    */
   reusePort?: boolean;
+  /** The clock cached answers age by (ms); Date.now by default (tests move their own). */
+  now?: () => number;
 }
 
 /** The kinds the zones are built from; Pods only when a block's `pods verified` needs them. */
@@ -126,6 +129,8 @@ export class ClusterDns {
         loadbalance: c.loadbalance,
         onError: (err) => opts.onError?.(err, 'answer'),
         queryLog: c.log,
+        cache: c.cache.enabled ? cacheLimitsOf(c) : null,
+        now: opts.now,
       });
       const entry = c.front?.length ? new BlockPipeline(buildSteps(c.front, { othersTake: (name) => othersTake(c, resolver, name) }), handler) : handler;
       return { config: c, index, resolver, handler, entry, forwarder };

@@ -83,7 +83,8 @@ export class ForwardChain implements Forwarder {
 export function cacheLimitsOf(config: DnsConfig): CacheLimits {
   if (config.cacheLimits) return config.cacheLimits;
   // `cache TTL` caps both kinds (plugin/cache README).
-  return { ...defaultCacheLimits(), successTtl: config.cache.successTtl, denialTtl: config.cache.denialTtl };
+  const limits = defaultCacheLimits();
+  return { ...limits, successTtl: config.cache.successTtl, denialTtl: config.cache.denialTtl, prefetch: { ...limits.prefetch, amount: config.cache.prefetch } };
 }
 
 /** The server/zones labels of the cache metrics for this config. */
@@ -110,7 +111,7 @@ export function createForwarder(config: DnsConfig, log: Logger, registry?: Regis
     const zones = fwdOpts.from;
     let sizes: (k: 'success' | 'denial') => number = () => 0;
     const events = parts.recorder ? parts.recorder.cache : registry ? createCacheMetrics(registry, serverLabel(config), zones, (k) => sizes(k)) : {};
-    cache = new CachingForwarder(head, { limits: cacheLimitsOf(config), prefetch: config.cache.prefetch, events });
+    cache = new CachingForwarder(head, { limits: cacheLimitsOf(config), events });
     const c = cache.cache;
     sizes = (k) => c.size(k);
     if (parts.recorder) parts.recorder.cacheSizes = sizes;

@@ -2,8 +2,9 @@ import type { EncodedMessage } from '../wire/writer.ts';
 
 /**
  * An encoded reply, the zone that answered it (for metrics), and, under the
- * `cache` plugin, when it was stored and how many seconds it lives
- * (lifetimeS 0: until the next index change, no ageing).
+ * `cache` plugin, the TTL every record answers (lifetimeS; 0: as encoded,
+ * until the next index change) and when it was stored, from which that TTL
+ * counts down (storedMs; -1: it does not count down).
  */
 export type CachedReply = EncodedMessage & { zone: string; storedMs: number; lifetimeS: number };
 
@@ -41,6 +42,8 @@ export class EncodedAnswers {
   readonly #byType = new Map<number, Map<string, number>>();
   readonly #max: number;
   #size = 0;
+  /** Entries written since the last clear, re-stores of aged-out answers included: their old bytes stay in the slabs until then. */
+  #written = 0;
   #slabs: Buffer[] = [];
   /** The slab small entries are being added to (-1: none yet), and how much of it is used. */
   #shared = -1;
@@ -65,7 +68,8 @@ export class EncodedAnswers {
 
   set(qtype: number, qname: string, msg: CachedReply): void {
     if (this.#max <= 0) return;
-    if (this.#size >= this.#max) this.clear();
+    if (this.#size >= this.#max || this.#written >= 2 * this.#max) this.clear();
+    this.#written++;
     let names = this.#byType.get(qtype);
     if (!names) this.#byType.set(qtype, (names = new Map()));
     if (!names.has(qname)) this.#size++;
@@ -75,6 +79,7 @@ export class EncodedAnswers {
   clear(): void {
     this.#byType.clear();
     this.#size = 0;
+    this.#written = 0;
     // Replies already handed out keep their slab alive; new entries go to new slabs.
     this.#slabs = [];
     this.#shared = -1;

@@ -9,6 +9,9 @@ import { encodeMessage } from '../wire/writer.ts';
 import { buildQuery, readAnswerAddresses } from '../wire/answer-reader.ts';
 import type { EncodedMessage } from '../wire/writer.ts';
 import { queryLogLine } from './query-log.ts';
+import { cacheCovers, cacheDuration, cacheKeeps } from '../cache/cache-settings.ts';
+import type { CacheSettings, ReplyClass } from '../cache/cache-settings.ts';
+import type { CachedReply } from './encoded-answers.ts';
 
 export type Proto = 'udp' | 'tcp';
 
@@ -51,7 +54,18 @@ export interface HandlerOptions {
   onError?: (err: Error) => void;
   /** CoreDNS `log`: each observation carries its log line (Observation.logLine). */
   queryLog?: boolean;
+  /**
+   * The `cache` plugin, which in CoreDNS sits in front of the kubernetes
+   * zones too: their answers are capped to one TTL and, unless a `disable`
+   * zone says otherwise, age while they are kept. Null: no `cache`.
+   */
+  cache?: CacheSettings | null;
+  /** The clock answers age by (ms); Date.now by default. */
+  now?: () => number;
 }
+
+/** CachedReply.storedMs of an answer whose TTL is capped but does not age (a `disable` zone). */
+const NOT_AGEING = -1;
 
 const MAX_TCP_MESSAGE = 65535;
 
@@ -77,6 +91,8 @@ export class DnsHandler implements PacketHandler {
   readonly #loadbalance: boolean;
   readonly #onError: ((err: Error) => void) | null;
   readonly #queryLog: boolean;
+  readonly #cache: CacheSettings | null;
+  readonly #now: () => number;
   #rotation = 0;
 
   constructor(opts: HandlerOptions) {
@@ -88,6 +104,8 @@ export class DnsHandler implements PacketHandler {
     this.#loadbalance = opts.loadbalance ?? false;
     this.#onError = opts.onError ?? null;
     this.#queryLog = (opts.queryLog ?? false) && this.#observe !== null;
+    this.#cache = opts.cache ?? null;
+    this.#now = opts.now ?? Date.now;
   }
 
   /** True when handle() wants the client's address (for the query log); servers skip formatting it otherwise. */
@@ -123,13 +141,21 @@ export class DnsHandler implements PacketHandler {
 
     const cached = q.qclass === RRClass.IN ? this.answers.get(q.qtype, q.name) : undefined;
     if (cached) {
-      const reply = finishReply(cached, q, packet, maxSize, this.#nextRotation());
-      this.#report(start, q, cached.zone, cached.rcode, proto, true, false, reply, packet.length, from);
-      return reply;
+      const ttl = this.#ttlNow(cached);
+      // 0: aged out under `cache`, answered afresh below.
+      if (ttl !== 0) {
+        const reply = finishReply(cached, q, packet, maxSize, this.#nextRotation(), ttl);
+        this.#report(start, q, cached.zone, cached.rcode, proto, true, false, reply, packet.length, from);
+        return reply;
+      }
     }
 
     const zone = this.#resolver.zoneOf(q.name);
     if (zone === null) return this.#forward(q, packet, maxSize, start, proto, from);
+    // CoreDNS's cache keys on name and type only, so a CH question for a
+    // cached name gets the IN answer there; netlet keeps NOTIMP: the zones
+    // hold IN data only, and answering IN records to a CH question would
+    // tell the client something about a class that was never asked.
     if (q.qclass !== RRClass.IN && q.qclass !== RRClass.ANY) return this.#simple(q, packet, Rcode.NOTIMP, maxSize, start, proto, zone, from);
     // Zone transfers are not offered (CoreDNS needs its transfer plugin for them).
     if (q.qtype === RRType.AXFR || q.qtype === 251) return this.#simple(q, packet, Rcode.REFUSED, maxSize, start, proto, zone, from);
@@ -147,8 +173,9 @@ export class DnsHandler implements PacketHandler {
       this.#onError?.(err as Error);
       return this.#simple(q, packet, Rcode.SERVFAIL, maxSize, start, proto, zone, from);
     }
-    if (q.qclass === RRClass.IN) this.answers.set(q.qtype, q.name, { ...msg, zone: res.zone, storedMs: 0, lifetimeS: 0 });
-    const reply = finishReply(msg, q, packet, maxSize, this.#nextRotation());
+    const kept = this.#keep(q.name, res, msg);
+    if (q.qclass === RRClass.IN) this.answers.set(q.qtype, q.name, kept);
+    const reply = finishReply(msg, q, packet, maxSize, this.#nextRotation(), kept.lifetimeS || -1);
     this.#report(start, q, res.zone, res.rcode, proto, false, false, reply, packet.length, from);
     return reply;
   }
@@ -163,9 +190,46 @@ export class DnsHandler implements PacketHandler {
       // The CNAME alone is still a correct answer; the client can chase it.
     }
     const msg = this.#encode(q, packet, res);
-    const reply = finishReply(msg, q, packet, maxSize);
+    const kept = this.#keep(q.name, res, msg);
+    // The whole message (CNAME and the upstream's records) is kept only under
+    // `cache`, for its lowest TTL: without it, the records are the upstream's to age.
+    if (kept.lifetimeS > 0 && kept.storedMs !== NOT_AGEING && q.qclass === RRClass.IN) this.answers.set(q.qtype, q.name, kept);
+    const reply = finishReply(msg, q, packet, maxSize, 0, kept.lifetimeS || -1);
     this.#report(start, q, res.zone, res.rcode, proto, false, true, reply, packet.length, from);
     return reply;
+  }
+
+  /**
+   * An encoded answer as kept for reuse: under `cache` (cache-settings.ts),
+   * every record answers the message's capped TTL, which counts down from
+   * now unless a `disable` zone keeps this kind out of CoreDNS's cache (then
+   * CoreDNS still caps the TTL, but answers afresh each time).
+   */
+  #keep(name: string, res: Resolution, msg: EncodedMessage): CachedReply {
+    const c = this.#cache;
+    if (!c || !cacheCovers(c, name)) return { ...msg, zone: res.zone, storedMs: 0, lifetimeS: 0 };
+    let cls: ReplyClass = null;
+    if (res.rcode === Rcode.NOERROR && res.answer.length) cls = 'success';
+    else if (res.authority.length && (res.rcode === Rcode.NOERROR || res.rcode === Rcode.NXDOMAIN)) cls = 'denial';
+    let minTtl: number | null = null;
+    for (const list of [res.answer, res.authority, res.additional]) {
+      for (const r of list) if (minTtl === null || r.ttl < minTtl) minTtl = r.ttl;
+    }
+    const lifetimeS = cacheDuration(c, cls, minTtl);
+    if (lifetimeS <= 0) return { ...msg, zone: res.zone, storedMs: 0, lifetimeS: 0 };
+    return { ...msg, zone: res.zone, storedMs: cacheKeeps(c, cls, name) ? this.#now() : NOT_AGEING, lifetimeS };
+  }
+
+  /** The TTL a kept answer carries now: -1 as encoded, 0 aged out, else its life left (or, with keepttl, its whole life). */
+  #ttlNow(kept: CachedReply): number {
+    if (kept.lifetimeS === 0) return -1;
+    if (kept.storedMs === NOT_AGEING || this.#cache?.keepTtl) {
+      if (kept.storedMs !== NOT_AGEING && this.#now() - kept.storedMs >= kept.lifetimeS * 1000) return 0;
+      return kept.lifetimeS;
+    }
+    // Whole seconds, as CoreDNS's int(now.Sub(stored).Seconds()).
+    const left = kept.lifetimeS - Math.floor((this.#now() - kept.storedMs) / 1000);
+    return left > 0 ? Math.min(left, kept.lifetimeS) : 0;
   }
 
   #encode(q: Query, packet: Buffer, res: Resolution): EncodedMessage {

@@ -1,8 +1,11 @@
 import { cacheKey, DnsCache } from './dns-cache.ts';
-import type { CacheKind, CacheLimits } from './dns-cache.ts';
+import type { CacheHit, CacheKind } from './dns-cache.ts';
+import { cacheCovers, cacheKeeps } from './cache-settings.ts';
+import type { CacheSettings } from './cache-settings.ts';
 import type { Forwarder } from '../forward/forwarder.ts';
 import { questionOf } from '../forward/message.ts';
 import type { Question } from '../forward/message.ts';
+import { Rcode } from '../wire/constants.ts';
 
 export interface CacheEvents {
   hit?(kind: CacheKind): void;
@@ -11,82 +14,128 @@ export interface CacheEvents {
 }
 
 export interface CachingOptions {
-  limits: CacheLimits;
-  /** CoreDNS `prefetch AMOUNT`: an entry hit this often is refreshed when 10% of its life is left; 0 = off. */
-  prefetch: number;
+  limits: CacheSettings;
+  /**
+   * CoreDNS `prefetch AMOUNT`; overrides `limits.prefetch.amount` when
+   * given (the older way of passing it).
+   */
+  prefetch?: number;
   now?: () => number;
   events?: CacheEvents;
 }
 
-/** CoreDNS's prefetch threshold: the last 10% of an entry's life (plugin/cache README), at least the last second. */
-const PREFETCH_FRACTION = 0.1;
+/** The AD bit (RFC 4035 §3.2.3), in the second 16-bit word. */
+const FLAG_AD = 0x0020;
 
 /**
  * The `cache` plugin in front of the forwarder: answers repeated questions
  * from memory with the client's ID and the client's spelling of the name
- * (DNS 0x20 clients check both), and stores what the upstream said.
+ * (DNS 0x20 clients check both), and stores what the upstream said, capped
+ * as CoreDNS caps it (cache/dns-cache.ts). Names outside the cache's zones
+ * pass through untouched.
  */
 export class CachingForwarder implements Forwarder {
   readonly cache: DnsCache;
   readonly #next: Forwarder;
   readonly #events: CacheEvents;
-  readonly #prefetch: number;
+  readonly #settings: CacheSettings;
   readonly #refreshing = new Set<string>();
 
   constructor(next: Forwarder, opts: CachingOptions) {
     this.#next = next;
-    this.cache = new DnsCache(opts.limits, opts.now);
+    this.#settings = opts.prefetch === undefined ? opts.limits : { ...opts.limits, prefetch: { ...opts.limits.prefetch, amount: opts.prefetch } };
+    this.cache = new DnsCache(this.#settings, opts.now);
     this.#events = opts.events ?? {};
-    this.#prefetch = opts.prefetch;
   }
 
   /**
    * The cached reply for `query`, now (no promise: the server answers a hit
-   * within the same batch), or null on a miss. `q` is the question when the
-   * caller has already read it.
+   * within the same batch), or null on a miss, and for a stale entry that
+   * `serve_stale … verify` must first try to refresh. `q` is the question
+   * when the caller has already read it.
    */
   lookup(query: Buffer, q: Question | null = questionOf(query)): Buffer | null {
-    if (!q) return null;
-    return this.#hit(query, q, cacheKey(q.name, q.qtype, q.qclass, q.dnssecOk));
-  }
-
-  #hit(query: Buffer, q: { questionEnd: number }, key: string): Buffer | null {
+    if (!q || !cacheCovers(this.#settings, q.name)) return null;
+    const key = cacheKey(q.name, q.qtype, q.qclass, q.dnssecOk);
     const hit = this.cache.get(key);
-    if (!hit) return null;
-    this.#events.hit?.(hit.kind);
-    // A copy of its own (DnsCache.get): hits sent together in one batch share no bytes.
-    const reply = hit.reply;
-    reply.writeUInt16BE(query.readUInt16BE(0), 0);
-    // The question as the client wrote it (same length: only the case can differ).
-    if (reply.length >= q.questionEnd) query.copy(reply, 12, 12, q.questionEnd);
-    if (this.#prefetch > 0 && hit.hits >= this.#prefetch && hit.remainingS <= Math.max(1, hit.lifetimeS * PREFETCH_FRACTION)) this.#refresh(key, query);
-    return reply;
+    if (!hit || (hit.stale && this.#settings.serveStale?.verify)) return null;
+    return this.#answer(query, q, key, hit);
   }
 
   // Not an async function: a burst of misses waits at once, each holding one
   // promise and one closure (docs/design/dns-memory.md#forwarded-queries).
   forward(query: Buffer, proto?: 'udp' | 'tcp', question: Question | null = questionOf(query)): Promise<Buffer | null> {
     const q = question;
-    if (!q) return this.#next.forward(query, proto);
+    if (!q || !cacheCovers(this.#settings, q.name)) return this.#next.forward(query, proto, q);
     const key = cacheKey(q.name, q.qtype, q.qclass, q.dnssecOk);
-    const hit = this.#hit(query, q, key);
-    if (hit) return Promise.resolve(hit);
+    const hit = this.cache.get(key);
+    if (hit && hit.stale && this.#settings.serveStale?.verify) return this.#verifyStale(query, proto, q, key, hit);
+    if (hit) return Promise.resolve(this.#answer(query, q, key, hit));
     this.#events.miss?.();
-    return this.#next.forward(query, proto, q).then((reply) => {
-      if (reply) this.cache.set(key, reply);
-      return reply;
-    });
+    return this.#next.forward(query, proto, q).then((reply) => (reply ? this.#store(query, q, key, reply) : reply));
+  }
+
+  #answer(query: Buffer, q: Question, key: string, hit: CacheHit): Buffer {
+    this.#events.hit?.(hit.kind);
+    // A copy of its own (DnsCache.get): hits sent together in one batch share no bytes.
+    const reply = hit.reply;
+    reply.writeUInt16BE(query.readUInt16BE(0), 0);
+    // The question as the client wrote it (same length: only the case can differ).
+    if (reply.length >= q.questionEnd) query.copy(reply, 12, 12, q.questionEnd);
+    clearAdUnlessAsked(reply, query, q);
+    // serve_stale immediate refreshes after answering; verify has just tried.
+    if (hit.stale ? !this.#settings.serveStale?.verify : this.#wantsPrefetch(hit)) this.#refresh(key, query);
+    return reply;
+  }
+
+  /** plugin/cache shouldPrefetch: popular enough, and at most PERCENTAGE of its life left (at least the last second). */
+  #wantsPrefetch(hit: CacheHit): boolean {
+    const p = this.#settings.prefetch;
+    if (p.amount <= 0 || hit.hits < p.amount) return false;
+    return hit.ttl <= Math.ceil((p.percentage / 100) * hit.lifetimeS);
+  }
+
+  #store(query: Buffer, q: Question, key: string, reply: Buffer): Buffer {
+    // The class (and so whether a `disable` zone applies) is known only once set() has read the reply.
+    const stored = this.cache.set(key, reply, (cls) => cacheKeeps(this.#settings, cls, q.name));
+    const out = stored.reply;
+    clearAdUnlessAsked(out, query, q);
+    return out;
+  }
+
+  /**
+   * serve_stale verify: ask the upstream first; a NOERROR or NXDOMAIN answer
+   * replaces the entry and is sent, anything else (no answer, SERVFAIL…)
+   * sends the stale entry (RFC 8767 §4).
+   */
+  #verifyStale(query: Buffer, proto: 'udp' | 'tcp' | undefined, q: Question, key: string, hit: CacheHit): Promise<Buffer | null> {
+    return this.#next.forward(query, proto, q).then(
+      (reply) => {
+        const rcode = reply && reply.length >= 12 ? reply[3] & 0xf : -1;
+        if (reply && (rcode === Rcode.NOERROR || rcode === Rcode.NXDOMAIN)) return this.#store(query, q, key, reply);
+        return this.#answer(query, q, key, hit);
+      },
+      () => this.#answer(query, q, key, hit),
+    );
   }
 
   #refresh(key: string, query: Buffer): void {
     if (this.#refreshing.has(key)) return;
     this.#refreshing.add(key);
     this.#events.prefetch?.();
-    this.#next.forward(Buffer.from(query)).then(
+    const copy = Buffer.from(query);
+    const q = questionOf(copy);
+    this.#next.forward(copy, undefined, q).then(
       (reply) => {
-        if (reply) this.cache.set(key, reply);
+        if (reply && q) this.cache.set(key, reply, (cls) => cacheKeeps(this.#settings, cls, q.name));
       },
       () => {},
     ).finally(() => this.#refreshing.delete(key));
   }
+}
+
+/** CoreDNS clears AD unless the client set DO or AD (RFC 6840 §5.7–5.8). */
+function clearAdUnlessAsked(reply: Buffer, query: Buffer, q: Question): void {
+  if (q.dnssecOk || (query.readUInt16BE(2) & FLAG_AD) || reply.length < 4) return;
+  reply.writeUInt16BE(reply.readUInt16BE(2) & ~FLAG_AD, 2);
 }

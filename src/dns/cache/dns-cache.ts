@@ -1,54 +1,59 @@
-import { shapeOf } from './reply-shape.ts';
+import { cappedCopy, cappedTtlOffsets, shapeOf } from './reply-shape.ts';
 import { KeptBytes } from './kept-bytes.ts';
+import { cacheDuration, defaultCacheSettings } from './cache-settings.ts';
+import type { CacheKind, CacheSettings, ReplyClass } from './cache-settings.ts';
+import { FLAG_AA } from '../wire/constants.ts';
 
-export type CacheKind = 'success' | 'denial';
+export type { CacheKind } from './cache-settings.ts';
 
-export interface CacheLimits {
-  /** Most entries kept of each kind; the least recently used goes first. */
-  successCapacity: number;
-  denialCapacity: number;
-  /** Longest an answer is kept (`cache TTL`, `success CAP TTL`): 3600 s in CoreDNS. */
-  successTtl: number;
-  /** Longest a denial is kept (`denial CAP TTL`): 1800 s in CoreDNS. */
-  denialTtl: number;
-  /** Shortest time anything is kept (CoreDNS MINTTL, default 5 s). */
-  minTtl: number;
-}
+/** The `cache` plugin's settings; the name is older than the plugin's other properties. */
+export type CacheLimits = CacheSettings;
 
 export function defaultCacheLimits(): CacheLimits {
-  // CoreDNS: 9984 entries per cache (256 shards × 39), max TTL 3600/1800, min TTL 5.
-  return { successCapacity: 9984, denialCapacity: 9984, successTtl: 3600, denialTtl: 1800, minTtl: 5 };
+  return defaultCacheSettings();
 }
 
 interface Entry {
   kind: CacheKind;
+  /** The reply as stored: no OPT, every TTL the entry's lifetime. */
   reply: Buffer;
   ttlOffsets: number[];
-  /** TTLs as stored (already capped at the entry's lifetime). */
-  ttls: number[];
   storedMs: number;
   lifetimeS: number;
+  /** Hits with no gap of the prefetch DURATION between them (CoreDNS's freq.Freq). */
   hits: number;
+  lastHitMs: number;
   /** Asked for since it last reached the old end of the list: spared once by eviction. */
   used: boolean;
 }
 
-/** A hit: the reply with TTLs aged, and how much of its life is left (for prefetch). */
+/** A hit: the reply with aged TTLs and AA set, what TTL it carries, and whether it is past its life (serve_stale). */
 export interface CacheHit {
   kind: CacheKind;
   reply: Buffer;
-  remainingS: number;
+  /** Seconds of life left, 0 once expired. */
+  ttl: number;
   lifetimeS: number;
   hits: number;
+  stale: boolean;
+}
+
+/** What set() made of an upstream's reply: the copy to answer with (TTLs capped, no OPT) and how long it is kept (0: not kept). */
+export interface Stored {
+  cls: ReplyClass;
+  durationS: number;
+  reply: Buffer;
 }
 
 /**
- * Replies from upstreams, keyed by question (see cacheKey), kept for their
- * smallest TTL clamped to [minTtl, max TTL of their kind]. Served copies
- * carry TTLs reduced by the time spent in the cache, and nothing is served
- * once its lifetime is over. Answers and denials have separate LRU lists so
- * a flood of NXDOMAINs cannot push out good answers. Hand-written: each
- * list is a Map in insertion order (no library needed for that).
+ * Replies from upstreams, keyed by question (see cacheKey), as CoreDNS's
+ * cache keeps them: each lives for its smallest TTL clamped to [MINTTL,
+ * TTL] of its kind (SERVFAIL: the `servfail` duration), every record of a
+ * served copy carries the life left (or, with `keepttl`, the life it was
+ * stored with), and with `serve_stale` an expired entry is still answered,
+ * with TTL 0, for that long. Answers and denials have separate lists so a
+ * flood of NXDOMAINs cannot push out good answers. Hand-written: each list
+ * is a Map in insertion order (no library needed for that).
  *
  * Eviction is second chance (CLOCK), an approximation of least recently
  * used: a hit only marks its entry, and an oldest entry that was marked goes
@@ -58,14 +63,14 @@ export interface CacheHit {
  * evicts a random entry.)
  */
 export class DnsCache {
-  readonly #limits: CacheLimits;
+  readonly #settings: CacheSettings;
   readonly #now: () => number;
   readonly #lists: Record<CacheKind, Map<string, Entry>> = { success: new Map(), denial: new Map() };
   /** Entries' bytes, apart from the per-query garbage (kept-bytes.ts). */
   readonly #kept = new KeptBytes();
 
-  constructor(limits: CacheLimits, now: () => number = Date.now) {
-    this.#limits = limits;
+  constructor(settings: CacheSettings, now: () => number = Date.now) {
+    this.#settings = settings;
     this.#now = now;
   }
 
@@ -73,56 +78,69 @@ export class DnsCache {
     return this.#lists[kind].size;
   }
 
-  /** Stores a reply if it is cacheable (answers, NXDOMAIN, NODATA); returns its kind or null. */
-  set(key: string, reply: Buffer): CacheKind | null {
+  /**
+   * Caps an upstream's reply as CoreDNS does for every reply through its
+   * cache, and keeps it when it is cacheable and `keep` says so for its
+   * class (false: a `disable` zone). The returned copy is the one to answer with.
+   */
+  set(key: string, reply: Buffer, keep: (cls: ReplyClass) => boolean = () => true): Stored {
     const shape = shapeOf(reply);
-    if (!shape.kind) return null;
-    const lim = this.#limits;
-    let lifetime: number;
-    if (shape.kind === 'success') lifetime = Math.min(shape.minTtl ?? lim.minTtl, lim.successTtl);
-    // RFC 2308 §5: a denial lives min(SOA TTL, SOA MINIMUM); without a SOA only the minimum.
-    else lifetime = Math.min(shape.negativeTtl ?? lim.minTtl, lim.denialTtl);
-    lifetime = Math.max(lifetime, Math.min(lim.minTtl, shape.kind === 'success' ? lim.successTtl : lim.denialTtl));
-    if (lifetime <= 0) return null;
-    const copy = this.#kept.copy(reply);
-    const ttls = shape.ttlOffsets.map((o) => Math.min(copy.readUInt32BE(o), lifetime));
-    const list = this.#lists[shape.kind];
+    const durationS = cacheDuration(this.#settings, shape.cls, shape.minTtl);
+    const capped = shape.cls === null ? reply : cappedCopy(reply, shape, durationS);
+    if (shape.cls === null || durationS <= 0 || !keep(shape.cls)) return { cls: shape.cls, durationS: 0, reply: capped };
+    const kind: CacheKind = shape.cls === 'success' ? 'success' : 'denial';
+    const copy = this.#kept.copy(capped);
+    const ttlOffsets = cappedTtlOffsets(shape);
+    const list = this.#lists[kind];
     const kept = list.get(key);
+    const now = this.#now();
     if (kept) {
       // A refresh (the entry expired and was asked again, or prefetched):
-      // updated where it is, marked as used so eviction spares it once. A
-      // delete and re-add per refresh made the long-lived Map rebuild its
-      // table every few hundred refreshes (see the class comment).
+      // updated where it is, keeping its hit count (CoreDNS carries the
+      // frequency over to the refreshed item), marked as used so eviction
+      // spares it once. A delete and re-add per refresh made the long-lived
+      // Map rebuild its table every few hundred refreshes (see the class comment).
       kept.reply = copy;
-      kept.ttlOffsets = shape.ttlOffsets;
-      kept.ttls = ttls;
-      kept.storedMs = this.#now();
-      kept.lifetimeS = lifetime;
-      kept.hits = 0;
+      kept.ttlOffsets = ttlOffsets;
+      kept.storedMs = now;
+      kept.lifetimeS = durationS;
       kept.used = true;
-      return shape.kind;
+      return { cls: shape.cls, durationS, reply: capped };
     }
-    this.#lists[shape.kind === 'success' ? 'denial' : 'success'].delete(key);
-    list.set(key, { kind: shape.kind, reply: copy, ttlOffsets: shape.ttlOffsets, ttls, storedMs: this.#now(), lifetimeS: lifetime, hits: 0, used: false });
-    const cap = shape.kind === 'success' ? lim.successCapacity : lim.denialCapacity;
+    this.#lists[kind === 'success' ? 'denial' : 'success'].delete(key);
+    list.set(key, { kind, reply: copy, ttlOffsets, storedMs: now, lifetimeS: durationS, hits: 0, lastHitMs: now, used: false });
+    const cap = kind === 'success' ? this.#settings.successCapacity : this.#settings.denialCapacity;
     evictOver(list, cap, key);
-    return shape.kind;
+    return { cls: shape.cls, durationS, reply: capped };
   }
 
-  /** A fresh copy of the cached reply with aged TTLs, or undefined (absent or expired). */
+  /** A fresh copy of the cached reply with aged TTLs, or undefined (absent, or expired beyond serve_stale). */
   get(key: string): CacheHit | undefined {
     let e = this.#lists.success.get(key);
     if (!e) e = this.#lists.denial.get(key);
     if (!e) return undefined;
-    const ageMs = this.#now() - e.storedMs;
-    // An expired entry stays until it is refreshed in place or evicted.
-    if (ageMs >= e.lifetimeS * 1000 || ageMs < 0) return undefined;
-    const age = Math.floor(ageMs / 1000);
-    const out = Buffer.from(e.reply);
-    for (let i = 0; i < e.ttlOffsets.length; i++) out.writeUInt32BE(Math.max(0, e.ttls[i] - age), e.ttlOffsets[i]);
+    const now = this.#now();
+    // Whole seconds, as CoreDNS's int(now.Sub(stored).Seconds()); a clock gone back counts as no age.
+    const age = Math.max(0, Math.floor((now - e.storedMs) / 1000));
+    let ttl = e.lifetimeS - age;
+    let stale = false;
+    if (ttl <= 0) {
+      const st = this.#settings.serveStale;
+      // An expired entry stays until it is refreshed in place or evicted.
+      if (!st || -ttl >= st.upToS) return undefined;
+      stale = true;
+      ttl = 0;
+    }
+    if (now - e.lastHitMs >= this.#settings.prefetch.durationMs) e.hits = 1;
+    else e.hits++;
+    e.lastHitMs = now;
     e.used = true;
-    e.hits++;
-    return { kind: e.kind, reply: out, remainingS: e.lifetimeS - ageMs / 1000, lifetimeS: e.lifetimeS, hits: e.hits };
+    const out = Buffer.from(e.reply);
+    const answered = this.#settings.keepTtl ? e.lifetimeS : ttl;
+    for (const at of e.ttlOffsets) out.writeUInt32BE(answered, at);
+    // CoreDNS sets AA on every answer from its cache (some stub resolvers drop replies without it).
+    out.writeUInt16BE(out.readUInt16BE(2) | FLAG_AA, 2);
+    return { kind: e.kind, reply: out, ttl, lifetimeS: e.lifetimeS, hits: e.hits, stale };
   }
 
   clear(): void {

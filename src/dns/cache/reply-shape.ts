@@ -1,18 +1,20 @@
-import { HEADER_SIZE, Rcode, RRType, FLAG_TC } from '../wire/constants.ts';
+import { FLAG_TC, HEADER_SIZE, Rcode, RRType } from '../wire/constants.ts';
+import type { ReplyClass } from './cache-settings.ts';
 
 /** What the cache needs to know about an upstream's reply. */
 export interface ReplyShape {
-  /** 'success' (answers), 'denial' (NXDOMAIN or NODATA, RFC 2308), or null: not cacheable (errors, truncated, unreadable). */
-  kind: 'success' | 'denial' | null;
+  /** How CoreDNS's cache classes it (response.Typify); null: not cacheable (other errors, truncated, unreadable). */
+  cls: ReplyClass;
   /** Offsets of the 32-bit TTL of every record but OPT (whose "TTL" holds EDNS flags, RFC 6891 §6.1.3). */
   ttlOffsets: number[];
-  /** Smallest record TTL, or null with no records. */
+  /** Smallest record TTL but OPT's, or null with no records (dnsutil.MinimalTTL). */
   minTtl: number | null;
-  /** RFC 2308 §5 negative TTL: min(SOA TTL, SOA MINIMUM) of the authority SOA, or null. */
-  negativeTtl: number | null;
+  /** Where the OPT record starts and ends; -1 when there is none. */
+  optStart: number;
+  optEnd: number;
 }
 
-const NOT_CACHEABLE: ReplyShape = { kind: null, ttlOffsets: [], minTtl: null, negativeTtl: null };
+const NOT_CACHEABLE: ReplyShape = { cls: null, ttlOffsets: [], minTtl: null, optStart: -1, optEnd: -1 };
 
 /** Skips a possibly compressed name; -1 when it runs off the end. */
 function skipName(buf: Buffer, pos: number): number {
@@ -26,7 +28,14 @@ function skipName(buf: Buffer, pos: number): number {
   }
 }
 
-/** Walks every section of a reply once, noting TTL positions and the negative-caching TTL. */
+/**
+ * Walks every section of a reply once. The class follows CoreDNS's
+ * response.Typify: answers with NOERROR are success; an SOA in authority
+ * with NOERROR (NODATA) or NXDOMAIN is a denial; SERVFAIL and NOTIMP are
+ * server errors; NOERROR without answers or SOA (a delegation, an empty
+ * reply) is success; anything else (REFUSED, an NXDOMAIN without SOA…) is
+ * not cached.
+ */
 export function shapeOf(reply: Buffer): ReplyShape {
   if (reply.length < HEADER_SIZE) return NOT_CACHEABLE;
   const flags = reply.readUInt16BE(2);
@@ -44,24 +53,58 @@ export function shapeOf(reply: Buffer): ReplyShape {
   }
   const ttlOffsets: number[] = [];
   let minTtl: number | null = null;
-  let negativeTtl: number | null = null;
+  let soa = false;
+  let optStart = -1;
+  let optEnd = -1;
   for (let i = 0; i < an + ns + ar; i++) {
+    const start = pos;
     pos = skipName(reply, pos);
     if (pos < 0 || pos + 10 > reply.length) return NOT_CACHEABLE;
     const type = reply.readUInt16BE(pos);
     const ttl = reply.readUInt32BE(pos + 4);
-    const rdlen = reply.readUInt16BE(pos + 8);
-    const rdata = pos + 10;
-    if (rdata + rdlen > reply.length) return NOT_CACHEABLE;
-    if (type !== RRType.OPT) {
+    const end = pos + 10 + reply.readUInt16BE(pos + 8);
+    if (end > reply.length) return NOT_CACHEABLE;
+    if (type === RRType.OPT) {
+      optStart = start;
+      optEnd = end;
+    } else {
       ttlOffsets.push(pos + 4);
       minTtl = minTtl === null ? ttl : Math.min(minTtl, ttl);
-      if (type === RRType.SOA && i >= an && i < an + ns && rdlen >= 20) negativeTtl = Math.min(ttl, reply.readUInt32BE(rdata + rdlen - 4));
+      if (type === RRType.SOA && i >= an && i < an + ns) soa = true;
     }
-    pos = rdata + rdlen;
+    pos = end;
   }
-  let kind: ReplyShape['kind'] = null;
-  if (rcode === Rcode.NXDOMAIN || (rcode === Rcode.NOERROR && an === 0)) kind = 'denial';
-  else if (rcode === Rcode.NOERROR) kind = 'success';
-  return { kind, ttlOffsets, minTtl, negativeTtl };
+  let cls: ReplyClass = null;
+  if (an > 0 && rcode === Rcode.NOERROR) cls = 'success';
+  else if (soa && (rcode === Rcode.NOERROR || rcode === Rcode.NXDOMAIN)) cls = 'denial';
+  else if (rcode === Rcode.SERVFAIL || rcode === Rcode.NOTIMP) cls = 'servfail';
+  else if (rcode === Rcode.NOERROR) cls = 'success';
+  return { cls, ttlOffsets, minTtl, optStart, optEnd };
+}
+
+/**
+ * `reply` without its OPT record (hop by hop: CoreDNS's cache keeps none,
+ * and the server adds the client's own, wire/response.ts fitForeign) and
+ * with every other record's TTL set to `ttl`. A new buffer; `shape` is
+ * `reply`'s.
+ */
+export function cappedCopy(reply: Buffer, shape: ReplyShape, ttl: number): Buffer {
+  let out: Buffer;
+  if (shape.optStart < 0) out = Buffer.from(reply);
+  else {
+    out = Buffer.allocUnsafe(reply.length - (shape.optEnd - shape.optStart));
+    reply.copy(out, 0, 0, shape.optStart);
+    reply.copy(out, shape.optStart, shape.optEnd);
+    out.writeUInt16BE(reply.readUInt16BE(10) - 1, 10);
+  }
+  const shift = shape.optEnd - shape.optStart;
+  for (const at of shape.ttlOffsets) out.writeUInt32BE(ttl, shape.optStart >= 0 && at > shape.optStart ? at - shift : at);
+  return out;
+}
+
+/** The TTL offsets of `cappedCopy(reply, shape, …)`. */
+export function cappedTtlOffsets(shape: ReplyShape): number[] {
+  if (shape.optStart < 0) return shape.ttlOffsets;
+  const shift = shape.optEnd - shape.optStart;
+  return shape.ttlOffsets.map((at) => (at > shape.optStart ? at - shift : at));
 }

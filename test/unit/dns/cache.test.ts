@@ -49,7 +49,7 @@ const key = (name: string, qtype: number = RRType.A) => cacheKey(name, qtype, 1,
 t.test('TTLs decrease with age and nothing is served past expiry', async (t) => {
   const c = clock();
   const cache = new DnsCache(limits(), c.now);
-  t.equal(cache.set(key('a.example.test.'), reply('a.example.test.', RRType.A, Rcode.NOERROR, [rr.a('a.example.test.', 100, '192.0.2.1'), rr.a('a.example.test.', 60, '192.0.2.2')])), 'success');
+  t.equal(cache.set(key('a.example.test.'), reply('a.example.test.', RRType.A, Rcode.NOERROR, [rr.a('a.example.test.', 100, '192.0.2.1'), rr.a('a.example.test.', 60, '192.0.2.2')])).cls, 'success');
   t.strictSame(ttls(cache.get(key('a.example.test.'))!.reply), [60, 60], 'capped at the smallest TTL, the entry lifetime');
   c.advance(25.5);
   t.strictSame(ttls(cache.get(key('a.example.test.'))!.reply), [35, 35], 'aged by whole seconds');
@@ -74,32 +74,42 @@ t.test('minimum TTL keeps very short answers for MINTTL', async (t) => {
   cache.set(key('z.example.test.'), reply('z.example.test.', RRType.A, Rcode.NOERROR, [rr.a('z.example.test.', 1, '192.0.2.9')]));
   c.advance(4);
   t.ok(cache.get(key('z.example.test.')), 'kept 5 s (CoreDNS MINTTL)');
-  t.strictSame(ttls(cache.get(key('z.example.test.'))!.reply), [0], 'but its TTL never goes below 0');
+  t.strictSame(ttls(cache.get(key('z.example.test.'))!.reply), [1], 'answered with the raised TTL, counting down (5 - 4)');
+  c.advance(1);
+  t.equal(cache.get(key('z.example.test.')), undefined, 'gone after 5 s');
 });
 
-t.test('negative answers: SOA minimum, capped by denial TTL', async (t) => {
+t.test('negative answers: the lowest record TTL (the SOA\'s, as CoreDNS reads it), capped by denial TTL', async (t) => {
   const c = clock();
   const cache = new DnsCache(limits({ denialTtl: 20 }), c.now);
-  t.equal(cache.set(key('nx.example.test.'), reply('nx.example.test.', RRType.A, Rcode.NXDOMAIN, [], [SOA(300, 10)])), 'denial', 'NXDOMAIN');
-  t.equal(cache.set(key('nodata.example.test.', RRType.AAAA), reply('nodata.example.test.', RRType.AAAA, Rcode.NOERROR, [], [SOA(300, 60)])), 'denial', 'NODATA');
+  t.equal(cache.set(key('nx.example.test.'), reply('nx.example.test.', RRType.A, Rcode.NXDOMAIN, [], [SOA(10, 300)])).cls, 'denial', 'NXDOMAIN');
+  t.equal(cache.set(key('nodata.example.test.', RRType.AAAA), reply('nodata.example.test.', RRType.AAAA, Rcode.NOERROR, [], [SOA(300, 60)])).cls, 'denial', 'NODATA');
   t.equal(cache.size('denial'), 2);
   c.advance(9);
   t.equal(cache.get(key('nx.example.test.'))!.kind, 'denial');
-  t.strictSame(ttls(cache.get(key('nx.example.test.'))!.reply), [1], 'SOA TTL aged from min(SOA TTL, MINIMUM) = 10');
+  t.strictSame(ttls(cache.get(key('nx.example.test.'))!.reply), [1], 'SOA TTL aged from its own 10');
   c.advance(1);
-  t.equal(cache.get(key('nx.example.test.')), undefined, 'NXDOMAIN expired at the SOA minimum');
+  t.equal(cache.get(key('nx.example.test.')), undefined, 'NXDOMAIN expired at the SOA TTL');
   t.ok(cache.get(key('nodata.example.test.', RRType.AAAA)), 'NODATA still there');
   c.advance(10);
-  t.equal(cache.get(key('nodata.example.test.', RRType.AAAA)), undefined, 'NODATA expired at the denial cap (20 s) though MINIMUM said 60');
+  t.equal(cache.get(key('nodata.example.test.', RRType.AAAA)), undefined, 'NODATA expired at the denial cap (20 s) though its SOA said 300');
 });
 
-t.test('errors and truncated replies are not cached', async (t) => {
-  const cache = new DnsCache(limits());
-  t.equal(cache.set(key('s.example.test.'), reply('s.example.test.', RRType.A, Rcode.SERVFAIL, [])), null, 'SERVFAIL');
+t.test('SERVFAIL is kept for the servfail duration (5 s unless set); other errors and truncated replies are not cached', async (t) => {
+  const c = clock();
+  const cache = new DnsCache(limits(), c.now);
+  const sf = cache.set(key('s.example.test.'), reply('s.example.test.', RRType.A, Rcode.SERVFAIL, []));
+  t.strictSame([sf.cls, sf.durationS], ['servfail', 5], 'SERVFAIL');
+  t.equal(cache.get(key('s.example.test.'))?.kind, 'denial', 'kept with the denials, as CoreDNS');
+  c.advance(5);
+  t.equal(cache.get(key('s.example.test.')), undefined, 'gone after 5 s');
+  t.equal(cache.set(key('r.example.test.'), reply('r.example.test.', RRType.A, Rcode.REFUSED, [])).durationS, 0, 'REFUSED');
+  t.equal(cache.set(key('n.example.test.'), reply('n.example.test.', RRType.A, Rcode.NXDOMAIN, [])).durationS, 0, 'NXDOMAIN without SOA');
   const tc = reply('t.example.test.', RRType.A, Rcode.NOERROR, [rr.a('t.example.test.', 60, '192.0.2.1')]);
   tc.writeUInt16BE(tc.readUInt16BE(2) | 0x0200, 2);
-  t.equal(cache.set(key('t.example.test.'), tc), null, 'TC set');
-  t.equal(cache.size('success') + cache.size('denial'), 0);
+  t.equal(cache.set(key('t.example.test.'), tc).cls, null, 'TC set');
+  const none = new DnsCache(limits({ servfailTtl: 0 }), c.now);
+  t.equal(none.set(key('s.example.test.'), reply('s.example.test.', RRType.A, Rcode.SERVFAIL, [])).durationS, 0, 'servfail 0s keeps none');
 });
 
 /** Stores an answer for `n` in `cache`. */
@@ -180,8 +190,10 @@ t.test('prefetch refreshes a popular entry near its end', async (t) => {
   await fwd.forward(q());
   await fwd.forward(q());
   await fwd.forward(q());
+  c.advance(50);
+  await fwd.forward(q());
   t.equal(upstreamCalls, 1, 'no prefetch while the entry is young');
-  c.advance(95);
+  c.advance(45);
   await fwd.forward(q());
   await new Promise((r) => setImmediate(r));
   t.equal(upstreamCalls, 2, 'refreshed in the last 10% of its life');

@@ -5,10 +5,11 @@
 import t from 'tap';
 import type * as Tap from 'tap';
 import { CachingForwarder } from '../../../src/dns/cache/caching-forwarder.ts';
-import { defaultCacheLimits } from '../../../src/dns/cache/dns-cache.ts';
+import { defaultCacheSettings } from '../../../src/dns/cache/cache-settings.ts';
+import type { CacheSettings } from '../../../src/dns/cache/cache-settings.ts';
 import { ClusterDns } from '../../../src/dns/cluster-dns.ts';
 import type { DnsConfig } from '../../../src/dns/corefile/config.ts';
-import { ForwardChain } from '../../../src/dns/forward-chain.ts';
+import { cacheLimitsOf, ForwardChain } from '../../../src/dns/forward-chain.ts';
 import { rr } from '../../../src/dns/wire/records.ts';
 import { service } from '../../helpers/objects.ts';
 import type { QueryOptions, Reply } from './dns-helpers.ts';
@@ -25,6 +26,8 @@ interface Step {
   qname: string;
   qtype: string;
   opts?: QueryOptions;
+  /** The upstream answers SERVFAIL from this step on (true) or answers again (false). */
+  upstreamFails?: boolean;
 }
 
 interface Row {
@@ -34,36 +37,50 @@ interface Row {
   before?: Step[];
   ask: Step;
   /** What the reply must hold; fields left out are not checked. */
-  want: Partial<Pick<Reply, 'rcode' | 'answer' | 'authority' | 'additional' | 'optSize'>> & { ra?: boolean; aa?: boolean };
+  want: Partial<Pick<Reply, 'rcode' | 'answer' | 'authority' | 'additional' | 'optSize'>> & { ra?: boolean; aa?: boolean; upstreamAsked?: number };
 }
+
+/** kubeadm's `cache 30` with these properties. */
+const cache30 = (over: Partial<CacheSettings> = {}): Partial<DnsConfig> => ({
+  cache: { enabled: true, successTtl: 30, denialTtl: 30, prefetch: 0 },
+  cacheLimits: { ...defaultCacheSettings(), successTtl: 30, denialTtl: 30, ...over },
+});
 
 function parityObjects() {
   return [
     ...clusterObjects(),
     service('testns', 'e20', { type: 'ExternalName', clusterIPs: [], externalName: 't20.example.com', ports: [] }),
+    service('testns', 'e5', { type: 'ExternalName', clusterIPs: [], externalName: 't5.example.com', ports: [] }),
   ];
 }
 
 function upstreamNames(up: RecursiveUpstream): void {
   up.names.set('t20.example.com.', { records: { A: [rr.a('t20.example.com.', 300, '192.0.2.20')] } });
   up.names.set('www.example.com.', { records: { A: [rr.a('www.example.com.', 300, '192.0.2.80')] } });
+  up.names.set('t5.example.com.', { records: { A: [rr.a('t5.example.com.', 5, '192.0.2.5')] } });
+  up.names.set('zero.example.com.', { records: { A: [rr.a('zero.example.com.', 0, '192.0.2.0')] } });
 }
 
-/** A server as kubeadm's Corefile builds it (kubernetes, then cache 30 and forward), on a clock the rows move. */
+/**
+ * A server as kubeadm's Corefile (Kubernetes 1.31) builds it: kubernetes
+ * with ttl 30, cache 30, forward; on a clock the rows move.
+ */
 function server(over: Partial<DnsConfig> = {}) {
   let nowMs = 1_000_000;
+  const now = () => nowMs;
   const up = new RecursiveUpstream();
   upstreamNames(up);
-  const config = dnsConfig({ fallthrough: [], ...over });
-  const cache = new CachingForwarder(up, { limits: { ...defaultCacheLimits(), successTtl: 30, denialTtl: 30 }, prefetch: 0, now: () => nowMs });
+  const config = dnsConfig({ fallthrough: [], ttl: 30, ...cache30(), ...over });
+  const cache = new CachingForwarder(up, { limits: cacheLimitsOf(config), now });
   const chain = new ForwardChain({ head: cache, upstream: null, cache, hosts: null, loop: null });
-  const dns = new ClusterDns({ store: syncedStore(parityObjects()), config, forwarder: chain });
+  const dns = new ClusterDns({ store: syncedStore(parityObjects()), config, forwarder: chain, now });
   dns.index.start();
   const start = nowMs;
   return {
     up,
     async ask(step: Step): Promise<Reply> {
       if (step.at !== undefined) nowMs = start + step.at * 1000;
+      if (step.upstreamFails !== undefined) up.failing = step.upstreamFails;
       const reply = await dns.handler.handle(query(step.qname, step.qtype, step.opts), 'udp');
       if (!reply) throw new Error(`no reply for ${step.qname}`);
       return decodeReply(reply);
@@ -85,6 +102,9 @@ function runTable(t: Tap.Test, title: string, rows: Row[]): void {
       if (w.optSize !== undefined) t.equal(r.optSize, w.optSize, `${row.name}: OPT UDP size (0: no OPT)`);
       if (w.ra !== undefined) t.equal(r.flags.ra, w.ra, `${row.name}: RA`);
       if (w.aa !== undefined) t.equal(r.flags.aa, w.aa, `${row.name}: AA`);
+      // Let refreshes started in the background (prefetch, serve_stale) reach the upstream.
+      await new Promise((r) => setImmediate(r));
+      if (w.upstreamAsked !== undefined) t.equal(s.up.asked.length, w.upstreamAsked, `${row.name}: questions the upstream got`);
     }
   });
 }
@@ -140,5 +160,192 @@ runTable(t, 'point 3: RA only on forwarded answers', [
     before: [{ qname: 'www.example.com.', qtype: 'A' }],
     ask: { qname: 'www.example.com.', qtype: 'A' },
     want: { rcode: 'NOERROR', ra: true },
+  },
+]);
+
+// Point 4: CoreDNS's cache sits in front of the kubernetes zones too.
+const svc1 = `svc1.testns.${Z}`;
+const SOA = (ttl: number) => `cluster.local. ${ttl} IN SOA ns.dns.cluster.local. hostmaster.cluster.local. SERIAL 7200 1800 86400 30`;
+runTable(t, 'point 4: TTLs under cache, as the cache plugin documents them', [
+  { name: 'kubernetes A at 0 s: 30', ask: { at: 0, qname: svc1, qtype: 'A' }, want: { answer: [`${svc1} 30 IN A 10.0.0.1`] } },
+  { name: 'kubernetes A at +4 s: 26', before: [{ at: 0, qname: svc1, qtype: 'A' }], ask: { at: 4, qname: svc1, qtype: 'A' }, want: { answer: [`${svc1} 26 IN A 10.0.0.1`] } },
+  {
+    name: 'kubernetes A at +8 s: 22',
+    before: [{ at: 0, qname: svc1, qtype: 'A' }, { at: 4, qname: svc1, qtype: 'A' }],
+    ask: { at: 8.9, qname: svc1, qtype: 'A' },
+    want: { answer: [`${svc1} 22 IN A 10.0.0.1`] },
+  },
+  { name: 'aged out at +30 s: answered afresh, 30', before: [{ at: 0, qname: svc1, qtype: 'A' }], ask: { at: 30, qname: svc1, qtype: 'A' }, want: { answer: [`${svc1} 30 IN A 10.0.0.1`] } },
+  {
+    name: 'NXDOMAIN: the SOA TTL counts down too',
+    before: [{ at: 0, qname: `nope.testns.${Z}`, qtype: 'A' }],
+    ask: { at: 4, qname: `nope.testns.${Z}`, qtype: 'A' },
+    want: { rcode: 'NXDOMAIN', authority: [SOA(26)] },
+  },
+  {
+    name: 'NODATA: the SOA TTL counts down too',
+    before: [{ at: 0, qname: svc1, qtype: 'AAAA' }],
+    ask: { at: 10, qname: svc1, qtype: 'AAAA' },
+    want: { rcode: 'NOERROR', answer: [], authority: [SOA(20)] },
+  },
+  { name: 'upstream TTL 0 raised to the minimum, 5', ask: { qname: 'zero.example.com.', qtype: 'A' }, want: { answer: ['zero.example.com. 5 IN A 192.0.2.0'] } },
+  { name: 'upstream TTL 300 capped at 30', ask: { qname: 'www.example.com.', qtype: 'A' }, want: { answer: ['www.example.com. 30 IN A 192.0.2.80'] } },
+  {
+    name: 'forwarded answer from the cache at +10 s: 20, AA set',
+    before: [{ at: 0, qname: 'www.example.com.', qtype: 'A' }],
+    ask: { at: 10, qname: 'www.example.com.', qtype: 'A' },
+    want: { answer: ['www.example.com. 20 IN A 192.0.2.80'], aa: true, upstreamAsked: 1 },
+  },
+  {
+    name: 'ExternalName CNAME (30) and the target A (5): the whole message 5',
+    ask: { qname: `e5.testns.${Z}`, qtype: 'A' },
+    want: { answer: [`e5.testns.${Z} 5 IN CNAME t5.example.com.`, 't5.example.com. 5 IN A 192.0.2.5'] },
+  },
+  {
+    name: 'ExternalName answer kept and aged as one message',
+    before: [{ at: 0, qname: `e5.testns.${Z}`, qtype: 'A' }],
+    ask: { at: 3, qname: `e5.testns.${Z}`, qtype: 'A' },
+    want: { answer: [`e5.testns.${Z} 2 IN CNAME t5.example.com.`, 't5.example.com. 2 IN A 192.0.2.5'], upstreamAsked: 1 },
+  },
+  {
+    name: 'kubeadm\'s disable success cluster.local: capped, not aged',
+    config: cache30({ disableSuccess: ['cluster.local.'], disableDenial: ['cluster.local.'] }),
+    before: [{ at: 0, qname: svc1, qtype: 'A' }],
+    ask: { at: 4, qname: svc1, qtype: 'A' },
+    want: { answer: [`${svc1} 30 IN A 10.0.0.1`] },
+  },
+  {
+    name: 'kubeadm\'s disable denial cluster.local: NXDOMAIN not aged',
+    config: cache30({ disableSuccess: ['cluster.local.'], disableDenial: ['cluster.local.'] }),
+    before: [{ at: 0, qname: `nope.testns.${Z}`, qtype: 'A' }],
+    ask: { at: 4, qname: `nope.testns.${Z}`, qtype: 'A' },
+    want: { rcode: 'NXDOMAIN', authority: [SOA(30)] },
+  },
+  {
+    name: 'kubeadm\'s disable lines leave forwarded answers cached',
+    config: cache30({ disableSuccess: ['cluster.local.'], disableDenial: ['cluster.local.'] }),
+    before: [{ at: 0, qname: 'www.example.com.', qtype: 'A' }],
+    ask: { at: 4, qname: 'www.example.com.', qtype: 'A' },
+    want: { answer: ['www.example.com. 26 IN A 192.0.2.80'], upstreamAsked: 1 },
+  },
+  {
+    name: 'keepttl: the stored TTL, not the remaining one',
+    config: cache30({ keepTtl: true }),
+    before: [{ at: 0, qname: svc1, qtype: 'A' }, { at: 0, qname: 'www.example.com.', qtype: 'A' }],
+    ask: { at: 12, qname: 'www.example.com.', qtype: 'A' },
+    want: { answer: ['www.example.com. 30 IN A 192.0.2.80'], upstreamAsked: 1 },
+  },
+  {
+    name: 'keepttl on a kubernetes answer',
+    config: cache30({ keepTtl: true }),
+    before: [{ at: 0, qname: svc1, qtype: 'A' }],
+    ask: { at: 12, qname: svc1, qtype: 'A' },
+    want: { answer: [`${svc1} 30 IN A 10.0.0.1`] },
+  },
+  {
+    name: 'cache ZONES: a zone outside them is neither capped nor aged',
+    config: cache30({ zones: ['example.com.'] }),
+    ask: { qname: 'dns-version.cluster.local.', qtype: 'TXT' },
+    want: { answer: ['dns-version.cluster.local. 28800 IN TXT "1.1.0"'] },
+  },
+  {
+    name: 'cache ZONES: a forwarded name outside them passes through',
+    config: cache30({ zones: ['cluster.local.'] }),
+    before: [{ at: 0, qname: 'www.example.com.', qtype: 'A' }],
+    ask: { at: 1, qname: 'www.example.com.', qtype: 'A' },
+    want: { answer: ['www.example.com. 300 IN A 192.0.2.80'], upstreamAsked: 2 },
+  },
+  {
+    name: 'no cache plugin: full TTLs, every time',
+    config: { cache: { enabled: false, successTtl: 0, denialTtl: 0, prefetch: 0 }, cacheLimits: undefined },
+    before: [{ at: 0, qname: svc1, qtype: 'A' }],
+    ask: { at: 4, qname: 'dns-version.cluster.local.', qtype: 'TXT' },
+    want: { answer: ['dns-version.cluster.local. 28800 IN TXT "1.1.0"'] },
+  },
+]);
+
+// The rest of the cache plugin's properties, on forwarded answers.
+runTable(t, 'cache properties: prefetch, serve_stale, servfail, disable', [
+  {
+    name: 'prefetch 2: a popular entry in its last 10% is refreshed',
+    config: cache30({ prefetch: { amount: 2, durationMs: 60_000, percentage: 10 } }),
+    before: [{ at: 0, qname: 'www.example.com.', qtype: 'A' }, { at: 10, qname: 'www.example.com.', qtype: 'A' }],
+    ask: { at: 27, qname: 'www.example.com.', qtype: 'A' },
+    want: { answer: ['www.example.com. 3 IN A 192.0.2.80'], upstreamAsked: 2 },
+  },
+  {
+    name: 'prefetch 2: hits farther apart than DURATION do not count',
+    config: cache30({ successTtl: 300, prefetch: { amount: 2, durationMs: 10_000, percentage: 90 } }),
+    before: [{ at: 0, qname: 'www.example.com.', qtype: 'A' }, { at: 20, qname: 'www.example.com.', qtype: 'A' }],
+    ask: { at: 280, qname: 'www.example.com.', qtype: 'A' },
+    want: { upstreamAsked: 1 },
+  },
+  {
+    name: 'without serve_stale an expired entry is asked again',
+    before: [{ at: 0, qname: 'www.example.com.', qtype: 'A' }],
+    ask: { at: 40, qname: 'www.example.com.', qtype: 'A' },
+    want: { answer: ['www.example.com. 30 IN A 192.0.2.80'], upstreamAsked: 2 },
+  },
+  {
+    name: 'serve_stale (immediate): the expired entry, TTL 0, then a refresh',
+    config: cache30({ serveStale: { upToS: 3600, verify: false } }),
+    before: [{ at: 0, qname: 'www.example.com.', qtype: 'A' }],
+    ask: { at: 40, qname: 'www.example.com.', qtype: 'A' },
+    want: { answer: ['www.example.com. 0 IN A 192.0.2.80'], upstreamAsked: 2 },
+  },
+  {
+    name: 'serve_stale (immediate): after the refresh, fresh again',
+    config: cache30({ serveStale: { upToS: 3600, verify: false } }),
+    before: [{ at: 0, qname: 'www.example.com.', qtype: 'A' }, { at: 40, qname: 'www.example.com.', qtype: 'A' }],
+    ask: { at: 41, qname: 'www.example.com.', qtype: 'A' },
+    want: { answer: ['www.example.com. 29 IN A 192.0.2.80'], upstreamAsked: 2 },
+  },
+  {
+    name: 'serve_stale DURATION: not past it',
+    config: cache30({ serveStale: { upToS: 60, verify: false } }),
+    before: [{ at: 0, qname: 'www.example.com.', qtype: 'A' }],
+    ask: { at: 95, qname: 'www.example.com.', qtype: 'A' },
+    want: { answer: ['www.example.com. 30 IN A 192.0.2.80'], upstreamAsked: 2 },
+  },
+  {
+    name: 'serve_stale verify: the upstream answers, its fresh answer is sent',
+    config: cache30({ serveStale: { upToS: 3600, verify: true } }),
+    before: [{ at: 0, qname: 'www.example.com.', qtype: 'A' }],
+    ask: { at: 40, qname: 'www.example.com.', qtype: 'A' },
+    want: { answer: ['www.example.com. 30 IN A 192.0.2.80'], upstreamAsked: 2 },
+  },
+  {
+    name: 'serve_stale verify: the upstream fails, the stale entry is sent',
+    config: cache30({ serveStale: { upToS: 3600, verify: true } }),
+    before: [{ at: 0, qname: 'www.example.com.', qtype: 'A' }],
+    ask: { at: 40, qname: 'www.example.com.', qtype: 'A', upstreamFails: true },
+    want: { rcode: 'NOERROR', answer: ['www.example.com. 0 IN A 192.0.2.80'], upstreamAsked: 2 },
+  },
+  {
+    name: 'servfail: an upstream SERVFAIL is kept 5 s',
+    before: [{ at: 0, qname: 'www.example.com.', qtype: 'A', upstreamFails: true }],
+    ask: { at: 4, qname: 'www.example.com.', qtype: 'A', upstreamFails: false },
+    want: { rcode: 'SERVFAIL', upstreamAsked: 1 },
+  },
+  {
+    name: 'servfail 0s: not kept',
+    config: cache30({ servfailTtl: 0 }),
+    before: [{ at: 0, qname: 'www.example.com.', qtype: 'A', upstreamFails: true }],
+    ask: { at: 1, qname: 'www.example.com.', qtype: 'A', upstreamFails: false },
+    want: { rcode: 'NOERROR', upstreamAsked: 2 },
+  },
+  {
+    name: 'disable success example.com: asked every time, still capped',
+    config: cache30({ disableSuccess: ['example.com.'] }),
+    before: [{ at: 0, qname: 'www.example.com.', qtype: 'A' }],
+    ask: { at: 1, qname: 'www.example.com.', qtype: 'A' },
+    want: { answer: ['www.example.com. 30 IN A 192.0.2.80'], upstreamAsked: 2 },
+  },
+  {
+    name: 'disable denial example.com: NXDOMAIN asked every time, answers still cached',
+    config: cache30({ disableDenial: ['example.com.'] }),
+    before: [{ at: 0, qname: 'nx.example.com.', qtype: 'A' }, { at: 0, qname: 'www.example.com.', qtype: 'A' }, { at: 1, qname: 'www.example.com.', qtype: 'A' }],
+    ask: { at: 1, qname: 'nx.example.com.', qtype: 'A' },
+    want: { rcode: 'NXDOMAIN', upstreamAsked: 3 },
   },
 ]);
