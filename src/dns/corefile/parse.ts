@@ -14,10 +14,10 @@ import type { ServerBlock } from './syntax.ts';
  * nobody believes a rule is in force when it is not. Old spellings whose
  * meaning is clear are accepted with a warning in `warnings`.
  */
-export function parseCorefile(text: string, file = 'Corefile'): DnsConfig {
+export function parseCorefile(text: string, file = 'Corefile', report?: CorefileReport): DnsConfig {
   const blocks = parseCorefileSyntax(text, file);
   if (blocks.length === 0) throw new ConfigError('corefile', `${file}: no server block`);
-  const configs = blocks.map((b) => readBlock(b));
+  const configs = blocks.map((b) => readBlock(b, report));
   checkOverlaps(configs, blocks);
   const [first, ...others] = configs;
   hoistProcessWide(first, others, blocks);
@@ -25,7 +25,17 @@ export function parseCorefile(text: string, file = 'Corefile'): DnsConfig {
   return first;
 }
 
-function readBlock(block: ServerBlock): DnsConfig {
+/**
+ * For `netlet dns --check`: each directive's outcome. With a report, a
+ * refused directive is noted and skipped instead of stopping the parse, so
+ * that one run lists everything a Corefile asks for that netlet refuses.
+ */
+export interface CorefileReport {
+  blocks: Array<{ where: string; keys: string[]; ran: Array<{ plugin: string; where: string }> }>;
+  refused: Array<{ where: string; message: string }>;
+}
+
+function readBlock(block: ServerBlock, report?: CorefileReport): DnsConfig {
   const where = `${block.file} line ${block.line}`;
   const { zones, port } = parseServerKeys(block.keys, where);
   const config = defaultDnsConfig();
@@ -35,16 +45,24 @@ function readBlock(block: ServerBlock): DnsConfig {
   config.warnings = [];
   config.cache = { enabled: false, successTtl: 0, denialTtl: 0, prefetch: 0 };
   const seen = new Set<string>();
+  const ran: Array<{ plugin: string; where: string }> = [];
+  report?.blocks.push({ where, keys: block.keys, ran });
   for (const d of block.directives) {
-    const name = RENAMED_PLUGINS[d.name] ?? d.name;
-    const read = PLUGINS[name];
-    if (!read) {
-      const why = pluginRank(d.name) < 0 ? 'is not a plugin CoreDNS ships (an external plugin, or a typo)' : 'is not supported by netlet';
-      throw new ConfigError(d.name, `${d.file} line ${d.line}: plugin '${d.name}' ${why}`);
+    try {
+      const name = RENAMED_PLUGINS[d.name] ?? d.name;
+      const read = PLUGINS[name];
+      if (!read) {
+        const why = pluginRank(d.name) < 0 ? 'is not a plugin CoreDNS ships (an external plugin, or a typo)' : 'is not supported by netlet';
+        throw new ConfigError(d.name, `${d.file} line ${d.line}: plugin '${d.name}' ${why}`);
+      }
+      if (seen.has(name) && !REPEATABLE.has(name)) throw new ConfigError(d.name, `${d.file} line ${d.line}: plugin '${d.name}' appears twice`);
+      seen.add(name);
+      read(d, config, { file: d.file, blockZones: zones });
+      ran.push({ plugin: name, where: `${d.file} line ${d.line}` });
+    } catch (err) {
+      if (!report || !(err instanceof ConfigError)) throw err;
+      report.refused.push({ where: `${d.file} line ${d.line}`, message: err.message });
     }
-    if (seen.has(name) && !REPEATABLE.has(name)) throw new ConfigError(d.name, `${d.file} line ${d.line}: plugin '${d.name}' appears twice`);
-    seen.add(name);
-    read(d, config, { file: d.file, blockZones: zones });
   }
   return config;
 }
