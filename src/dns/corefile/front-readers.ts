@@ -1,8 +1,9 @@
 import { isIP } from 'node:net';
 import IPCIDR from 'ip-cidr';
 import type { DnsConfig } from './config.ts';
-import type { AclRule, FrontPlugin } from './front-config.ts';
-import { typeNumber } from './mnemonics.ts';
+import type { AclRule, FrontPlugin, TemplateConfig } from './front-config.ts';
+import { parseTemplate } from './template-syntax.ts';
+import { classNumber, typeNumber } from './mnemonics.ts';
 import { readRewrite } from './rewrite-reader.ts';
 import { zonesOf } from './server-keys.ts';
 import type { Directive } from './syntax.ts';
@@ -76,6 +77,68 @@ function acl(d: Directive, config: DnsConfig, ctx: PluginContext): void {
   add(config, { plugin: 'acl', zones, rules });
 }
 
+const RCODES: Record<string, number> = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 };
+
+/** `template CLASS TYPE [ZONE…] { match…; answer…; additional…; authority…; rcode; fallthrough; upstream }`. */
+function template(d: Directive, config: DnsConfig, ctx: PluginContext): void {
+  argCount(d, ctx, 2, Infinity);
+  const qclass = classNumber(d.args[0]);
+  if (qclass === null) fail(d, ctx, 'template', `'${d.args[0]}' is not a class (IN, CH, ANY…)`);
+  const qtype = typeNumber(d.args[1]);
+  if (qtype === null) fail(d, ctx, 'template', `'${d.args[1]}' is not a record type`);
+  const t: TemplateConfig = {
+    qclass, qtype, zones: d.args.length > 2 ? zonesOf(d.args.slice(2), `${ctx.file} line ${d.line}`) : ctx.blockZones,
+    match: [], answer: [], additional: [], authority: [], rcode: 0, fallthrough: null,
+  };
+  for (const s of d.block ?? []) {
+    const key = `template ${s.name}`;
+    const checked = (texts: string[]) => texts.map((text) => {
+      try {
+        parseTemplate(text);
+      } catch (err) {
+        fail(s, ctx, key, (err as Error).message);
+      }
+      return text;
+    });
+    switch (s.name) {
+      case 'match':
+        argCount(s, ctx, 1, Infinity, key);
+        for (const r of s.args) {
+          try {
+            new RegExp(r.replace(/\(\?P</g, '(?<'));
+          } catch (err) {
+            fail(s, ctx, key, `'${r}' is not a regular expression: ${(err as Error).message}`);
+          }
+        }
+        t.match.push(...s.args);
+        break;
+      case 'answer':
+      case 'additional':
+      case 'authority':
+        argCount(s, ctx, 1, 1, key);
+        t[s.name].push(...checked(s.args));
+        break;
+      case 'rcode':
+        argCount(s, ctx, 1, 1, key);
+        if (!(s.args[0].toUpperCase() in RCODES)) fail(s, ctx, key, `'${s.args[0]}' is not an rcode (${Object.keys(RCODES).join(', ')})`);
+        t.rcode = RCODES[s.args[0].toUpperCase()];
+        break;
+      case 'fallthrough':
+        t.fallthrough = zonesOf(s.args, `${ctx.file} line ${s.line}`);
+        break;
+      case 'upstream':
+        config.warnings?.push(`${ctx.file} line ${s.line}: 'template upstream' is ignored since CoreDNS 1.6 and here too: CNAME targets are not resolved by the template`);
+        break;
+      default:
+        fail(s, ctx, key, `'template' property '${s.name}' is not supported by netlet`);
+    }
+  }
+  // One template plugin per block, its templates tried in the order written.
+  const existing = config.front?.find((p) => p.plugin === 'template');
+  if (existing && existing.plugin === 'template') existing.templates.push(t);
+  else add(config, { plugin: 'template', templates: [t] });
+}
+
 export const FRONT_PLUGINS: Record<string, PluginReader> = {
   bufsize,
   local: bare('local'),
@@ -85,4 +148,5 @@ export const FRONT_PLUGINS: Record<string, PluginReader> = {
   rewrite,
   minimal: bare('minimal'),
   whoami: bare('whoami'),
+  template,
 };

@@ -9,6 +9,7 @@ import { MinimalStep } from './minimal.ts';
 import type { Step } from './pipeline.ts';
 import { RewriteStep } from './rewrite.ts';
 import { WhoamiStep } from './whoami.ts';
+import { TemplateStep } from './template.ts';
 
 /** What some steps need to know of the block around them. */
 export interface BlockView {
@@ -38,6 +39,7 @@ export function buildSteps(front: readonly FrontPlugin[], block: BlockView): Ste
       case 'whoami':
         return new WhoamiStep((name) => block.othersTake(name));
       case 'template':
+        return new TemplateStep(p.templates);
       case 'file':
         throw new Error(`${p.plugin}: not built yet`);
     }

@@ -156,3 +156,37 @@ t.test('errors: SERVFAILs logged, consolidated by pattern', async (t) => {
   const errors = served.lines.filter((l) => l.plugin === 'errors').map((l) => [l.level, l.msg]);
   t.strictSame(errors, [[50, `2 svc6.testns.${Z} A: the query could not be answered`], [40, "3 errors like 'svc1\\.' occurred in last 0.3s"]]);
 });
+
+t.test('template', async (t) => {
+  const served = await serveCorefile(t, {
+    Corefile: `.:0 {
+  bind 127.0.0.1
+  template IN A example.test {
+    match "^ip-(?P<a>[0-9]+)-(?P<b>[0-9]+)-(?P<c>[0-9]+)-(?P<d>[0-9]+)[.]example[.]test[.]$"
+    answer "{{ .Name }} 60 IN A {{ .Group.a }}.{{ .Group.b }}.{{ .Group.c }}.{{ .Group.d }}"
+    fallthrough
+  }
+  template IN ANY example.test {
+    match ^(www)[.]example[.]test[.]$
+    answer "{{ .Name }} 120 IN CNAME web.{{ .Zone }}"
+    additional "web.{{ .Zone }} 120 IN A 192.0.2.1"
+  }
+  template ANY AAAA {
+    rcode NXDOMAIN
+    authority "{{ .Zone }} 60 IN SOA ns.example. hostmaster.example. 1 7200 1800 86400 30"
+  }
+  template IN TXT kind.test {
+    answer "{{ .Name }} 5 IN TXT \\"{{ .Class }} {{ .Type }} {{ index .Match 0 }}\\""
+  }
+}
+`,
+  });
+  await checkRows(t, served, [
+    { name: 'named groups make the address', qname: 'ip-10-1-2-3.example.test.', qtype: 'A', rcode: 'NOERROR', answer: ['ip-10-1-2-3.example.test. 60 IN A 10.1.2.3'] },
+    { name: 'no match, fallthrough: the next template', qname: 'www.example.test.', qtype: 'A', rcode: 'NOERROR', answer: ['www.example.test. 120 IN CNAME web.example.test.'], additional: ['web.example.test. 120 IN A 192.0.2.1'] },
+    { name: 'no match, no fallthrough: NXDOMAIN', qname: 'mail.example.test.', qtype: 'MX', rcode: 'NXDOMAIN', answer: [] },
+    { name: 'rcode and authority for every AAAA', qname: 'anything.org.', qtype: 'AAAA', rcode: 'NXDOMAIN', answer: [] },
+    { name: 'class, type and the match', qname: 'a.kind.test.', qtype: 'TXT', rcode: 'NOERROR', answer: ['a.kind.test. 5 IN TXT "IN TXT a.kind.test."'] },
+    { name: 'a type no template takes', qname: 'a.kind.test.', qtype: 'A', rcode: 'REFUSED', answer: [] },
+  ]);
+});
