@@ -132,7 +132,7 @@ export class ClusterDns {
         cache: c.cache.enabled ? cacheLimitsOf(c) : null,
         now: opts.now,
       });
-      const entry = c.front?.length ? new BlockPipeline(buildSteps(c.front, { othersTake: (name) => othersTake(c, resolver, name) }), handler) : handler;
+      const entry = c.front?.length ? new BlockPipeline(buildSteps(c.front, { othersTake: (name) => othersTake(c, resolver, name), log: opts.log }), handler) : handler;
       return { config: c, index, resolver, handler, entry, forwarder };
     });
     ({ index: this.index, resolver: this.resolver, handler: this.handler } = this.#blocks[0]);
@@ -228,5 +228,6 @@ export class ClusterDns {
     await Promise.all(this.servers.map((s) => s.stop()));
     for (const b of new Set(this.#blocks.map((x) => x.forwarder))) b?.stop?.();
     this.#stopErrorLogs();
+    for (const b of this.#blocks) if (b.entry instanceof BlockPipeline) b.entry.stop();
   }
 }

@@ -60,7 +60,7 @@ export const dnsCommand: Command = {
       return 0;
     }
     if (values.check !== undefined) {
-      const { checkCorefile } = await import('../../dns/corefile/check.ts');
+      const { checkCorefile } = await import('../../dns/corefile-check.ts');
       const result = await checkCorefile(values.check);
       process.stdout.write(result.text);
       return result.ok ? 0 : 1;

@@ -52,5 +52,5 @@ export type FrontPlugin =
   | { plugin: 'rewrite'; rules: RewriteRule[] }
   | { plugin: 'minimal' }
   | { plugin: 'template'; templates: TemplateConfig[] }
-  | { plugin: 'file'; path: string; zones: string[]; fallthrough: string[] | null }
+  | { plugin: 'file'; path: string; zones: string[]; reloadMs: number }
   | { plugin: 'whoami' };

@@ -8,7 +8,8 @@ import { readRewrite } from './rewrite-reader.ts';
 import { zonesOf } from './server-keys.ts';
 import type { Directive } from './syntax.ts';
 import type { PluginContext, PluginReader } from './directive-args.ts';
-import { argCount, fail, integer, noBlock } from './directive-args.ts';
+import { argCount, duration, fail, integer, noBlock } from './directive-args.ts';
+import { dirname, isAbsolute, resolve } from 'node:path';
 
 // Readers of the plugins that stand in front of the kubernetes answers and
 // forwarding (config.front; src/dns/plugins/ runs them).
@@ -139,6 +140,23 @@ function template(d: Directive, config: DnsConfig, ctx: PluginContext): void {
   else add(config, { plugin: 'template', templates: [t] });
 }
 
+/** `file DBFILE [ZONES…] [{ reload DURATION }]`: the zone file is read when the block is built (plugins/file.ts). */
+function file(d: Directive, config: DnsConfig, ctx: PluginContext): void {
+  argCount(d, ctx, 1, Infinity);
+  const path = isAbsolute(d.args[0]) ? d.args[0] : resolve(dirname(ctx.file), d.args[0]);
+  const zones = d.args.length > 1 ? zonesOf(d.args.slice(1), `${ctx.file} line ${d.line}`) : ctx.blockZones;
+  let reloadMs = 60_000;
+  for (const s of d.block ?? []) {
+    if (s.name === 'reload') {
+      argCount(s, ctx, 1, 1, 'file reload');
+      reloadMs = duration(s, ctx, 'file reload', s.args[0]);
+    } else if (s.name === 'upstream') {
+      config.warnings?.push(`${ctx.file} line ${s.line}: 'file upstream' has been ignored since CoreDNS 1.6 and is here too`);
+    } else fail(s, ctx, `file ${s.name}`, `'file' property '${s.name}' is not supported by netlet`);
+  }
+  add(config, { plugin: 'file', path, zones, reloadMs });
+}
+
 export const FRONT_PLUGINS: Record<string, PluginReader> = {
   bufsize,
   local: bare('local'),
@@ -149,4 +167,5 @@ export const FRONT_PLUGINS: Record<string, PluginReader> = {
   minimal: bare('minimal'),
   whoami: bare('whoami'),
   template,
+  file,
 };

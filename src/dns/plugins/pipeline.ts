@@ -26,16 +26,20 @@ export interface Step {
   /** True when the step reads the client's address (acl, whoami). */
   readonly wantsClient?: boolean;
   run(ask: Ask, next: Next): Reply;
+  /** Ends the step's timers (a zone file's reload); optional. */
+  stop?(): void;
 }
 
 export class BlockPipeline implements PacketHandler {
   readonly wantsClient: boolean;
   readonly #inner: PacketHandler;
   readonly #first: Next;
+  readonly #steps: readonly Step[];
 
   /** `steps` in the order a query meets them (plugin-order.ts). */
   constructor(steps: readonly Step[], inner: PacketHandler) {
     this.#inner = inner;
+    this.#steps = steps;
     this.wantsClient = inner.wantsClient || steps.some((s) => s.wantsClient);
     let next: Next = (a) => inner.handle(a.packet, a.proto, a.client);
     for (let i = steps.length - 1; i >= 0; i--) {
@@ -44,6 +48,10 @@ export class BlockPipeline implements PacketHandler {
       next = (a) => step.run(a, after);
     }
     this.#first = next;
+  }
+
+  stop(): void {
+    for (const s of this.#steps) s.stop?.();
   }
 
   handle(packet: Buffer, proto: Proto, client?: ClientAddress): Reply {

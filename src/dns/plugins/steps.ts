@@ -10,11 +10,15 @@ import type { Step } from './pipeline.ts';
 import { RewriteStep } from './rewrite.ts';
 import { WhoamiStep } from './whoami.ts';
 import { TemplateStep } from './template.ts';
+import { FileStep } from './file.ts';
+import type { Logger } from '../../base/log.ts';
+import { ConfigError } from '../../base/errors.ts';
 
 /** What some steps need to know of the block around them. */
 export interface BlockView {
   /** True when the block's kubernetes, hosts or forward would take this name (whoami answers the rest). */
   othersTake(name: string): boolean;
+  log?: Logger;
 }
 
 /** The block's front plugins as steps, in the order a query meets them (plugin.cfg's). */
@@ -41,7 +45,12 @@ export function buildSteps(front: readonly FrontPlugin[], block: BlockView): Ste
       case 'template':
         return new TemplateStep(p.templates);
       case 'file':
-        throw new Error(`${p.plugin}: not built yet`);
+        try {
+          return new FileStep(p.path, p.zones, p.reloadMs, block.log);
+        } catch (err) {
+          // A zone file that cannot be read or parsed stops the start, as CoreDNS's does.
+          throw new ConfigError('file', `zone file ${(err as Error).message}`);
+        }
     }
   });
 }

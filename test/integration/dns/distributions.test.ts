@@ -199,7 +199,7 @@ t.test('whole Corefiles of the distributions', { skip: rootSkip() }, async (t) =
   });
 
   t.test('netlet dns --check accepts every fixture as shipped', async (t) => {
-    const { checkCorefile } = await import('../../../src/dns/corefile/check.ts');
+    const { checkCorefile } = await import('../../../src/dns/corefile-check.ts');
     for (const f of ['kubeadm.Corefile', 'kubeadm-1.13.Corefile', 'k3s.Corefile', 'stub-rewrite.Corefile']) {
       const r = await checkCorefile(join(FIXTURES, f));
       t.equal(r.ok, true, `${f}: ${r.text}`);

@@ -2,7 +2,7 @@
 // about old spellings, and every refused directive at once.
 import t from 'tap';
 import { join } from 'node:path';
-import { checkCorefile } from '../../../src/dns/corefile/check.ts';
+import { checkCorefile } from '../../../src/dns/corefile-check.ts';
 import { filesIn } from './corefile-server.ts';
 
 t.test('a Corefile netlet serves', async (t) => {

@@ -190,3 +190,59 @@ t.test('template', async (t) => {
     { name: 'a type no template takes', qname: 'a.kind.test.', qtype: 'A', rcode: 'REFUSED', answer: [] },
   ]);
 });
+
+const ZONE_FILE = `$ORIGIN example.org.
+$TTL 3600
+@       IN SOA  ns1.example.org. hostmaster.example.org. (
+                2024010101 ; serial
+                7200       ; refresh
+                3600       ; retry
+                1209600    ; expire
+                300 )      ; minimum
+        IN NS   ns1
+ns1     IN A    192.0.2.53
+www     IN A    192.0.2.1
+        IN AAAA 2001:db8::1
+alias   60 IN CNAME www
+mail    IN MX   10 mx.example.org.
+mx      IN A    192.0.2.25
+txt     IN TXT  "v=spf1 -all" "second"
+*.wild  IN A    192.0.2.99
+sub     IN NS   ns.sub
+ns.sub  IN A    192.0.2.77
+`;
+
+t.test('file: an RFC 1035 zone', async (t) => {
+  const served = await serveCorefile(t, { Corefile: 'example.org:0 {\n bind 127.0.0.1\n file db.example.org\n}\n', 'db.example.org': ZONE_FILE });
+  const NS = ['example.org. 3600 IN NS ns1.example.org.'];
+  await checkRows(t, served, [
+    { name: 'A with the apex NS in authority', qname: 'www.example.org.', qtype: 'A', rcode: 'NOERROR', answer: ['www.example.org. 3600 IN A 192.0.2.1'], additional: ['ns1.example.org. 3600 IN A 192.0.2.53'] },
+    { name: 'AAAA on a repeated owner', qname: 'www.example.org.', qtype: 'AAAA', rcode: 'NOERROR', answer: ['www.example.org. 3600 IN AAAA 2001:db8::1'] },
+    { name: 'CNAME followed in the zone', qname: 'alias.example.org.', qtype: 'A', rcode: 'NOERROR', answer: ['alias.example.org. 60 IN CNAME www.example.org.', 'www.example.org. 3600 IN A 192.0.2.1'] },
+    // The reference decoder prints no MX data; the exchange's address in additional shows it was read.
+    { name: 'MX with its address', qname: 'mail.example.org.', qtype: 'MX', rcode: 'NOERROR', answer: ['mail.example.org. 3600 IN MX ?'], additional: ['mx.example.org. 3600 IN A 192.0.2.25', 'ns1.example.org. 3600 IN A 192.0.2.53'] },
+    { name: 'TXT with two strings', qname: 'txt.example.org.', qtype: 'TXT', rcode: 'NOERROR', answer: ['txt.example.org. 3600 IN TXT "v=spf1 -all" "second"'] },
+    { name: 'a wildcard', qname: 'anything.wild.example.org.', qtype: 'A', rcode: 'NOERROR', answer: ['anything.wild.example.org. 3600 IN A 192.0.2.99'] },
+    { name: 'NODATA with the SOA', qname: 'www.example.org.', qtype: 'TXT', rcode: 'NOERROR', answer: [] },
+    { name: 'NXDOMAIN', qname: 'nope.example.org.', qtype: 'A', rcode: 'NXDOMAIN', answer: [] },
+    { name: 'apex NS', qname: 'example.org.', qtype: 'NS', rcode: 'NOERROR', answer: NS },
+    { name: 'a referral below the delegation', qname: 'host.sub.example.org.', qtype: 'A', rcode: 'NOERROR', answer: [], additional: ['ns.sub.example.org. 3600 IN A 192.0.2.77'] },
+  ]);
+  const { askAt } = await import('./corefile-server.ts');
+  const nx = await askAt(served.port, 'nope.example.org.', 'A');
+  t.strictSame(nx.authority, ['example.org. 300 IN SOA ns1.example.org. hostmaster.example.org. SERIAL 7200 3600 1209600 300'], 'NXDOMAIN carries the SOA, TTL its minimum');
+  t.equal(nx.flags.aa, true, 'authoritative');
+  const referral = await askAt(served.port, 'host.sub.example.org.', 'A');
+  t.strictSame([referral.authority, referral.flags.aa], [['sub.example.org. 3600 IN NS ns.sub.example.org.'], false], 'referral: NS in authority, not authoritative');
+});
+
+t.test('file: a broken zone file stops the start, naming file and line', async (t) => {
+  const { DnsComponent } = await import('../../../src/dns/component.ts');
+  const { filesIn } = await import('./corefile-server.ts');
+  const { pino } = await import('pino');
+  const { Registry } = await import('prom-client');
+  const { syncedStore } = await import('./dns-helpers.ts');
+  const dir = await filesIn(t, { Corefile: 'example.org:0 {\n bind 127.0.0.1\n file db\n}\n', db: '@ IN SOA a. b. 1 2 3 4 5\nwww IN A 300.1.1.1\n' });
+  const dns = new DnsComponent({ log: pino({ level: 'silent' }), metrics: new Registry(), store: syncedStore([]), nodeName: 'n1' }, { corefile: `${dir}/Corefile` });
+  await t.rejects(dns.start(), /file: zone file .*db: line 2: '300\.1\.1\.1' is not an IPv4 address/);
+});

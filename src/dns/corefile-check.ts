@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { ConfigError } from '../../base/errors.ts';
-import { allBlocks } from './config.ts';
-import type { DnsConfig } from './config.ts';
-import { parseCorefile } from './parse.ts';
-import type { CorefileReport } from './parse.ts';
-import { inQueryOrder } from './plugin-order.ts';
+import { ConfigError } from '../base/errors.ts';
+import { allBlocks } from './corefile/config.ts';
+import type { DnsConfig } from './corefile/config.ts';
+import { parseCorefile } from './corefile/parse.ts';
+import type { CorefileReport } from './corefile/parse.ts';
+import { inQueryOrder } from './corefile/plugin-order.ts';
+import { buildSteps } from './plugins/steps.ts';
 
 /**
  * `netlet dns --check FILE`: what netlet would run for this Corefile,
@@ -40,6 +41,15 @@ export async function checkCorefile(path: string): Promise<{ ok: boolean; text: 
   });
   if (config) {
     for (const w of config.warnings ?? []) out.push(`warning: ${w}`);
+    // What is only read when a block is built (zone files): build each block's plugins once, and stop them.
+    for (const b of blocks) {
+      try {
+        for (const step of buildSteps(b.front ?? [], { othersTake: () => true })) step.stop?.();
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        report.refused.push({ where: '', message: err.message });
+      }
+    }
   }
   // ConfigError's "config: KEY: " prefix says nothing a reader of this list needs.
   const reason = (message: string) => message.replace(/^config: [^:]+: /, '');
