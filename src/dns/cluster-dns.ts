@@ -132,7 +132,12 @@ export class ClusterDns {
         cache: c.cache.enabled ? cacheLimitsOf(c) : null,
         now: opts.now,
       });
-      const entry = c.front?.length ? new BlockPipeline(buildSteps(c.front, { othersTake: (name) => othersTake(c, resolver, name), log: opts.log }), handler) : handler;
+      const entry = c.front?.length ? new BlockPipeline(buildSteps(c.front, {
+        othersTake: (name) => othersTake(c, resolver, name),
+        log: opts.log,
+        podNamespace: (ip) => store.podsByIP(ip)[0]?.meta.namespace,
+        clusterZone: c.zones.find((z) => !z.endsWith('.arpa.')),
+      }), handler) : handler;
       return { config: c, index, resolver, handler, entry, forwarder };
     });
     ({ index: this.index, resolver: this.resolver, handler: this.handler } = this.#blocks[0]);

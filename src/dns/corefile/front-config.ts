@@ -53,4 +53,6 @@ export type FrontPlugin =
   | { plugin: 'minimal' }
   | { plugin: 'template'; templates: TemplateConfig[] }
   | { plugin: 'file'; path: string; zones: string[]; reloadMs: number }
-  | { plugin: 'whoami' };
+  | { plugin: 'whoami' }
+  /** `autopath [ZONES…] @kubernetes|RESOLV-CONF`: `search` is the resolv.conf's search list. */
+  | { plugin: 'autopath'; zones: string[]; fromKubernetes: boolean; search: string[] };

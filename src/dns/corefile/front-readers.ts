@@ -10,6 +10,7 @@ import type { Directive } from './syntax.ts';
 import type { PluginContext, PluginReader } from './directive-args.ts';
 import { argCount, duration, fail, integer, noBlock } from './directive-args.ts';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 
 // Readers of the plugins that stand in front of the kubernetes answers and
 // forwarding (config.front; src/dns/plugins/ runs them).
@@ -157,6 +158,38 @@ function file(d: Directive, config: DnsConfig, ctx: PluginContext): void {
   add(config, { plugin: 'file', path, zones, reloadMs });
 }
 
+/** The search domains of a resolv.conf (its last `search` or `domain` line wins, as in resolv.conf(5)). */
+function searchDomains(path: string): string[] {
+  let out: string[] = [];
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    const w = line.trim().split(/\s+/);
+    if (w[0] === 'search' || w[0] === 'domain') out = w.slice(1).map((d) => (d.endsWith('.') ? d : `${d}.`).toLowerCase());
+  }
+  return out;
+}
+
+/**
+ * `autopath [ZONES…] @kubernetes|RESOLV-CONF`. With @kubernetes each
+ * client's list is its pod's (its namespace, then svc, then the cluster
+ * zone, then this host's resolv.conf search domains), which needs
+ * `pods verified` to know the pod behind an address, as CoreDNS requires.
+ */
+function autopath(d: Directive, config: DnsConfig, ctx: PluginContext): void {
+  argCount(d, ctx, 1, Infinity);
+  noBlock(d, ctx);
+  const source = d.args[d.args.length - 1];
+  const zones = d.args.length > 1 ? zonesOf(d.args.slice(0, -1), `${ctx.file} line ${d.line}`) : ctx.blockZones;
+  if (source.startsWith('@') && source !== '@kubernetes') fail(d, ctx, 'autopath', `'${source}': only @kubernetes can provide the search path`);
+  const fromKubernetes = source === '@kubernetes';
+  let search: string[];
+  try {
+    search = searchDomains(fromKubernetes ? '/etc/resolv.conf' : source);
+  } catch (err) {
+    return fail(d, ctx, 'autopath', `cannot read ${fromKubernetes ? '/etc/resolv.conf' : source}: ${(err as Error).message}`);
+  }
+  add(config, { plugin: 'autopath', zones, fromKubernetes, search });
+}
+
 export const FRONT_PLUGINS: Record<string, PluginReader> = {
   bufsize,
   local: bare('local'),
@@ -168,4 +201,5 @@ export const FRONT_PLUGINS: Record<string, PluginReader> = {
   whoami: bare('whoami'),
   template,
   file,
+  autopath,
 };

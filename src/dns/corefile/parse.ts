@@ -64,6 +64,12 @@ function readBlock(block: ServerBlock, report?: CorefileReport): DnsConfig {
       report.refused.push({ where: `${d.file} line ${d.line}`, message: err.message });
     }
   }
+  const autopath = config.front?.find((p) => p.plugin === 'autopath');
+  if (autopath && autopath.plugin === 'autopath' && autopath.fromKubernetes && (config.zones.length === 0 || config.pods !== 'verified')) {
+    const err = new ConfigError('autopath', `${where}: autopath @kubernetes needs the block's kubernetes plugin with 'pods verified' (to know the pod behind a client's address)`);
+    if (!report) throw err;
+    report.refused.push({ where, message: err.message });
+  }
   return config;
 }
 

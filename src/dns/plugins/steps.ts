@@ -11,6 +11,8 @@ import { RewriteStep } from './rewrite.ts';
 import { WhoamiStep } from './whoami.ts';
 import { TemplateStep } from './template.ts';
 import { FileStep } from './file.ts';
+import { AutopathStep } from './autopath.ts';
+import { clientIp } from './pipeline.ts';
 import type { Logger } from '../../base/log.ts';
 import { ConfigError } from '../../base/errors.ts';
 
@@ -19,6 +21,10 @@ export interface BlockView {
   /** True when the block's kubernetes, hosts or forward would take this name (whoami answers the rest). */
   othersTake(name: string): boolean;
   log?: Logger;
+  /** The namespace of the pod with this address (pods verified), for autopath @kubernetes. */
+  podNamespace?(ip: string): string | undefined;
+  /** The block's cluster zone (its kubernetes plugin's first forward zone). */
+  clusterZone?: string;
 }
 
 /** The block's front plugins as steps, in the order a query meets them (plugin.cfg's). */
@@ -40,6 +46,14 @@ export function buildSteps(front: readonly FrontPlugin[], block: BlockView): Ste
         return new RewriteStep(p.rules);
       case 'minimal':
         return new MinimalStep();
+      case 'autopath':
+        return new AutopathStep(p.zones, (ask) => {
+          if (!p.fromKubernetes) return [...p.search, ''];
+          const ns = block.podNamespace?.(clientIp(ask));
+          const zone = block.clusterZone;
+          if (!ns || !zone) return null;
+          return [`${ns}.svc.${zone}`, `svc.${zone}`, zone, ...p.search, ''];
+        });
       case 'whoami':
         return new WhoamiStep((name) => block.othersTake(name));
       case 'template':

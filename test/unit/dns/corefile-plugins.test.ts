@@ -246,3 +246,21 @@ t.test('file: a broken zone file stops the start, naming file and line', async (
   const dns = new DnsComponent({ log: pino({ level: 'silent' }), metrics: new Registry(), store: syncedStore([]), nodeName: 'n1' }, { corefile: `${dir}/Corefile` });
   await t.rejects(dns.start(), /file: zone file .*db: line 2: '300\.1\.1\.1' is not an IPv4 address/);
 });
+
+t.test('autopath @kubernetes walks the client pod’s search path', async (t) => {
+  const { syncedStore } = await import('./dns-helpers.ts');
+  const { clusterObjects } = await import('./fixture.ts');
+  const { pod } = await import('../../helpers/objects.ts');
+  // The client (127.0.0.1) is a pod in the namespace default.
+  const store = syncedStore([...clusterObjects(), pod('default', 'client', '127.0.0.1')]);
+  const served = await serveCorefile(t, { Corefile: '.:0 {\n bind 127.0.0.1\n autopath @kubernetes\n kubernetes cluster.local {\n  pods verified\n }\n}\n' }, { store });
+  await checkRows(t, served, [
+    {
+      name: 'the first search domain asked: answered from the one that has the name',
+      qname: 'svc1.testns.default.svc.cluster.local.', qtype: 'A', rcode: 'NOERROR',
+      answer: ['svc1.testns.default.svc.cluster.local. 5 IN CNAME svc1.testns.svc.cluster.local.', `svc1.testns.${Z} 5 IN A 10.0.0.1`],
+    },
+    { name: 'a name outside the first search domain: as asked', qname: `svc1.testns.${Z}`, qtype: 'A', rcode: 'NOERROR', answer: [`svc1.testns.${Z} 5 IN A 10.0.0.1`] },
+    { name: 'nowhere to be found: the first answer', qname: 'nope.default.svc.cluster.local.', qtype: 'A', rcode: 'NXDOMAIN', answer: [] },
+  ]);
+});

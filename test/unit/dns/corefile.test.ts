@@ -106,6 +106,8 @@ const errors: Array<{ name: string; corefile: string; key: string; message: RegE
   { name: 'template action netlet does not render', corefile: '. {\n template IN A {\n  answer "{{ .Name | printf }} 60 IN A 1.2.3.4"\n }\n}', key: 'template answer', message: /template action '\{\{ \.Name \| printf \}\}' is not supported/ },
   { name: 'template ederror', corefile: '. {\n template IN A {\n  ederror 15\n }\n}', key: 'template ederror', message: /'template' property 'ederror'/ },
   { name: 'template bad type', corefile: '. {\n template IN BOGUS\n}', key: 'template', message: /'BOGUS' is not a record type/ },
+  { name: 'autopath @kubernetes without pods verified', corefile: '. {\n autopath @kubernetes\n kubernetes cluster.local\n}', key: 'autopath', message: /needs the block's kubernetes plugin with 'pods verified'/ },
+  { name: 'autopath from another plugin', corefile: '. {\n autopath @etcd\n}', key: 'autopath', message: /only @kubernetes/ },
   { name: 'no CoreDNS plugin at all', corefile: '. {\n fanout . 1.2.3.4\n}', key: 'fanout', message: /plugin 'fanout' is not a plugin CoreDNS ships/ },
   { name: 'etcd plugin', corefile: '. {\n etcd\n}', key: 'etcd', message: /plugin 'etcd'/ },
   { name: 'unknown kubernetes property', corefile: '. {\n kubernetes cluster.local {\n  labels app=web\n }\n}', key: 'kubernetes labels', message: /line 3: 'kubernetes' property 'labels'/ },
