@@ -18,6 +18,7 @@ import { DnsWorkers } from './workers/dns-workers.ts';
 import { ZoneIndex } from './zone/zone-index.ts';
 import { withErrorLog, withQueryLog } from './query-logs.ts';
 import { cacheLimitsOf } from './forward-chain.ts';
+import { serverAddresses } from './server-addresses.ts';
 
 export interface ClusterDnsOptions {
   store: ObjectStore;
@@ -39,6 +40,8 @@ export interface ClusterDnsOptions {
   reusePort?: boolean;
   /** The clock cached answers age by (ms); Date.now by default (tests move their own). */
   now?: () => number;
+  /** This server's own addresses, which name the apex NS; by default from the listen addresses or the interfaces (server-addresses.ts). */
+  localAddresses?: () => readonly string[];
 }
 
 /** The kinds the zones are built from; Pods only when a block's `pods verified` needs them. */
@@ -119,7 +122,10 @@ export class ClusterDns {
       let index = indexes.get(indexKey);
       if (!index) indexes.set(indexKey, (index = new ZoneIndex(store, { endpointPodNames: c.endpointPodNames, podsVerified: c.pods === 'verified' })));
       const forwarder = (i === 0 ? opts.forwarder : opts.blockForwarders?.[i - 1]) ?? null;
-      const resolver = new Resolver(index, { zones: c.zones, fallthrough: c.fallthrough, ttl: c.ttl, pods: c.pods, namespaces: c.namespaces });
+      const resolver = new Resolver(index, {
+        zones: c.zones, fallthrough: c.fallthrough, ttl: c.ttl, pods: c.pods, namespaces: c.namespaces,
+        localAddresses: opts.localAddresses ?? (() => serverAddresses(c.listen)),
+      });
       const handler = new DnsHandler({
         resolver,
         synced: () => this.ready(),

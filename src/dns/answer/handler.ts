@@ -167,6 +167,8 @@ export class DnsHandler implements PacketHandler {
       res = this.#resolver.resolve(q.name, q.qtype);
       if (res.rcode === null) return this.#forward(q, packet, maxSize, start, proto, from);
       if (res.chase && this.#forwarder) return this.#chase(q, Buffer.from(packet), res, res.chase, maxSize, start, proto, from);
+      // No forwarder to ask: the target's records cannot be found, so NODATA (see #chase).
+      if (res.chase) res = this.#resolver.chaseFailed(res);
       msg = this.#encode(q, packet, res);
     } catch (err) {
       // A bug or bad data must cost one answer (SERVFAIL), never the server.
@@ -180,15 +182,24 @@ export class DnsHandler implements PacketHandler {
     return reply;
   }
 
-  /** ExternalName to a name outside our zones: the upstream's addresses for it after the CNAME (not cached here: they are the upstream's). */
+  /**
+   * ExternalName to a name outside our zones: the upstream's records for it
+   * after the CNAME, when it has some of the type asked; else NODATA with
+   * the zone's SOA, as CoreDNS answers (no lone CNAME).
+   */
   async #chase(q: Query, packet: Buffer, res: Resolution, target: string, maxSize: number, start: number, proto: Proto, from: string | null): Promise<Buffer> {
+    let found = false;
     try {
       const reply = await this.#forwarder!.forward(buildQuery(q.id, target, q.qtype), proto);
       const read = reply ? readAnswerAddresses(reply) : null;
-      if (read) res = { ...res, answer: [...res.answer, ...read.records] };
+      if (read && read.records.some((r) => r.data.type === q.qtype)) {
+        res = { ...res, answer: [...res.answer, ...read.records] };
+        found = true;
+      }
     } catch {
-      // The CNAME alone is still a correct answer; the client can chase it.
+      // Nothing found: NODATA below.
     }
+    if (!found) res = this.#resolver.chaseFailed(res);
     const msg = this.#encode(q, packet, res);
     const kept = this.#keep(q.name, res, msg);
     // The whole message (CNAME and the upstream's records) is kept only under

@@ -45,11 +45,25 @@ export function finishReply(msg: EncodedMessage, query: Query, queryBuf: Buffer,
   out.writeUInt16BE(nscount, 8);
   out.writeUInt16BE(arcount + (withOpt ? 1 : 0), 10);
   if (withOpt) writeOpt(out, end, msg.rcode, query.edns!);
-  if (ttl >= 0) {
-    for (const at of msg.ttlOffsets) if (at < end) out.writeUInt32BE(ttl, at);
-  }
+  if (ttl >= 0) setTtls(out, msg.ttlOffsets, end, ttl);
   if (rotate && ancount > 1) rotateAddresses(out, msg, query.questionEnd, ancount, rotate);
   return out;
+}
+
+/** Every record TTL before `end` set to `ttl`; byte stores, since this runs on every aged cache hit. */
+function setTtls(out: Buffer, offsets: readonly number[], end: number, ttl: number): void {
+  const b0 = ttl >>> 24;
+  const b1 = (ttl >>> 16) & 0xff;
+  const b2 = (ttl >>> 8) & 0xff;
+  const b3 = ttl & 0xff;
+  for (let i = 0; i < offsets.length; i++) {
+    const at = offsets[i];
+    if (at >= end) break;
+    out[at] = b0;
+    out[at + 1] = b1;
+    out[at + 2] = b2;
+    out[at + 3] = b3;
+  }
 }
 
 /**

@@ -35,6 +35,8 @@ export interface ResolverOptions {
   pods: PodsMode;
   /** `kubernetes { namespaces … }`: only these namespaces exist for the zones; absent: all. */
   namespaces?: readonly string[];
+  /** The addresses this server answers from (its pod's or node's), for the apex NS; none: the NS names ns.dns with no glue. */
+  localAddresses?: () => readonly string[];
 }
 
 // The kubernetes plugin's constants: the TXT record's TTL and the schema
@@ -82,9 +84,17 @@ export class Resolver {
   resolve(qname: string, qtype: number): Resolution | NotOurs {
     const zone = this.zoneOf(qname);
     if (!zone) return { rcode: null, zone: null };
+    // CoreDNS answers only PTR from the reverse zones: any other type is a
+    // name error there (its "fake A lookup" finds nothing), so with
+    // fallthrough it goes on to the next plugin (forward).
+    if (qtype !== RRType.PTR && qname !== zone && isReverseZone(zone) && this.#fallsThrough(qname)) return { rcode: null, zone };
     const res = this.#resolveIn(qname, qtype, zone, 0);
-    if (res.rcode === Rcode.NXDOMAIN && this.#opts.fallthrough.some((f) => within(qname, f))) return { rcode: null, zone };
+    if (res.rcode === Rcode.NXDOMAIN && this.#fallsThrough(qname)) return { rcode: null, zone };
     return res;
+  }
+
+  #fallsThrough(qname: string): boolean {
+    return this.#opts.fallthrough.some((f) => within(qname, f));
   }
 
   soa(zone: string): ResourceRecord {
@@ -108,7 +118,11 @@ export class Resolver {
 
     if (qname === zone) {
       if (qtype === RRType.SOA) return ok([this.soa(zone)]);
-      if (qtype === RRType.NS) return ok([rr.ns(zone, ttl, `ns.dns.${zone}`)], this.#nsAddresses(`ns.dns.${zone}`, RRType.ANY));
+      if (qtype === RRType.NS) {
+        const servers = this.#nameServers(zone);
+        const names = [...new Set(servers.map((n) => n.name))];
+        return ok(names.map((n) => rr.ns(zone, ttl, n)), servers.flatMap((n) => n.addresses.map((ip) => rr.address(n.name, ttl, ip))));
+      }
       return ok([]);
     }
     if (isReverseZone(zone)) {
@@ -135,6 +149,8 @@ export class Resolver {
       const ip = this.#podAddress(labels[0], ns);
       if (!ip) return nxdomain();
       const want = isIPv4(ip) ? RRType.A : RRType.AAAA;
+      // CoreDNS's SRV for a name with an address: the name itself, port 0, weight 100, its address as additional.
+      if (qtype === RRType.SRV) return ok([rr.srv(qname, ttl, { priority: 0, weight: 100, port: 0, target: qname })], [rr.address(qname, ttl, ip)]);
       return ok(qtype === want ? [rr.address(qname, ttl, ip)] : []);
     }
 
@@ -171,7 +187,13 @@ export class Resolver {
     return { rcode: Rcode.NOERROR, zone, answer, authority: [], additional };
   }
 
-  /** ExternalName: the CNAME, then the target's records when the target is in one of our zones (CoreDNS does the same). */
+  /**
+   * ExternalName: the CNAME, then the target's records (plugin/backend_lookup.go
+   * A/AAAA): a target in our zones is resolved here, one outside is chased
+   * through the forwarder by the handler. When the target has no records of
+   * the type asked, CoreDNS adds no CNAME either: the answer is NODATA with
+   * the zone's SOA (chaseFailed below, for the chased case).
+   */
   #cname(qname: string, qtype: number, target: string, zone: string, depth: number): Resolution {
     const cname = rr.cname(qname, this.#opts.ttl, target);
     const res: Resolution = { rcode: Rcode.NOERROR, zone, answer: [cname], authority: [], additional: [] };
@@ -183,6 +205,7 @@ export class Resolver {
     }
     if (isReverseZone(targetZone) || depth >= MAX_CNAME_CHAIN) return res;
     const next = this.#resolveIn(target, qtype, targetZone, depth + 1);
+    if ((qtype === RRType.A || qtype === RRType.AAAA) && next.answer.length === 0 && !next.chase) return this.#negative(zone, Rcode.NOERROR);
     res.answer.push(...next.answer);
     res.additional.push(...next.additional);
     res.chase = next.chase;
@@ -191,6 +214,11 @@ export class Resolver {
 
   #exposed(ns: string | undefined): boolean {
     return !this.#opts.namespaces || (ns !== undefined && this.#opts.namespaces.includes(ns));
+  }
+
+  /** The answer to an ExternalName question whose chased target had no records of the type asked: NODATA. */
+  chaseFailed(res: Resolution): Resolution {
+    return this.#negative(res.zone, Rcode.NOERROR);
   }
 
   #podAddress(label: string, ns: string): string | null {
@@ -203,13 +231,37 @@ export class Resolver {
     return ip;
   }
 
+  /** `ns.dns.<zone>`'s addresses: those of the apex NS records (the name the SOA gives as primary). */
   #nsAddresses(owner: string, qtype: number): ResourceRecord[] {
     const out: ResourceRecord[] = [];
-    for (const ip of this.#index.dnsServiceAddresses()) {
+    const seen = new Set<string>();
+    for (const ip of this.#nameServers(this.zoneOf(owner) ?? this.#primaryZone).flatMap((n) => n.addresses)) {
+      if (seen.has(ip)) continue;
+      seen.add(ip);
       const v4 = isIPv4(ip);
-      if (qtype === RRType.ANY || (qtype === RRType.A && v4) || (qtype === RRType.AAAA && !v4)) out.push(rr.address(owner, this.#opts.ttl, ip));
+      if ((qtype === RRType.A && v4) || (qtype === RRType.AAAA && !v4)) out.push(rr.address(owner, this.#opts.ttl, ip));
     }
     return out;
+  }
+
+  /**
+   * The apex NS, as CoreDNS's kubernetes plugin names it: the Services
+   * whose endpoint is one of this server's own addresses (in a cluster,
+   * kube-dns.kube-system.svc.<zone> with its ClusterIP), else `ns.dns.<zone>`
+   * with the server's own addresses. Names in the first zone that is not a
+   * reverse one, where Services live.
+   */
+  #nameServers(zone: string): Array<{ name: string; addresses: string[] }> {
+    const local = this.#opts.localAddresses?.() ?? [];
+    const found: Array<{ name: string; addresses: string[] }> = [];
+    for (const ip of local) {
+      for (const s of this.#index.servicesServedFrom(ip)) {
+        const name = `${s.name}.${this.#primaryZone}`;
+        if (!found.some((f) => f.name === name && f.addresses.join() === s.addresses.join())) found.push({ name, addresses: s.addresses });
+      }
+    }
+    if (found.length) return found;
+    return [{ name: `ns.dns.${zone}`, addresses: [...local] }];
   }
 
   #negative(zone: string, rcode: number): Resolution {

@@ -115,6 +115,29 @@ export class ZoneIndex {
     return out;
   }
 
+  /**
+   * The names that stand for a server whose own address is `ip`, as
+   * CoreDNS's nsAddrs finds them: each Service with a ready endpoint at
+   * `ip` gives its name and ClusterIPs, or, when headless, the endpoint's
+   * name and `ip`. Names relative ("kube-dns.kube-system.svc").
+   */
+  servicesServedFrom(ip: string): Array<{ name: string; addresses: string[] }> {
+    const out: Array<{ name: string; addresses: string[] }> = [];
+    for (const key of items(this.#ptrOwners.get(ip))) {
+      const svc = this.#store.get('Service', key);
+      const recs = this.#recordsOf(key);
+      if (!svc || !recs) continue;
+      const base = `${svc.meta.name}.${svc.meta.namespace}.svc`.toLowerCase();
+      for (const [pip, target] of recs.ptrs) {
+        if (pip !== ip || target === base) continue;
+        if (svc.headless) out.push({ name: target, addresses: [ip] });
+        else out.push({ name: base, addresses: recs.names.get(base)?.addresses ?? [] });
+        break;
+      }
+    }
+    return out;
+  }
+
   namespaceExists(ns: string): boolean {
     return this.#store.get('Namespace', ns) !== undefined || (this.#servicesPerNamespace.get(ns) ?? 0) > 0;
   }
@@ -122,11 +145,6 @@ export class ZoneIndex {
   /** `pods verified`: a pod with this IP lives in this namespace. */
   podExists(ip: string, ns: string): boolean {
     return this.#store.podsByIP(ip).some((p) => p.meta.namespace === ns);
-  }
-
-  /** Cluster IPs of kube-system/kube-dns: the address of `ns.dns.<zone>`. */
-  dnsServiceAddresses(): string[] {
-    return this.#store.get('Service', 'kube-system/kube-dns')?.clusterIPs ?? [];
   }
 
   #onChange(c: StoreChange): void {

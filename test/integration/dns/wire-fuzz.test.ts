@@ -61,16 +61,18 @@ async function stillAnswers(t: Test, port: number) {
   t.teardown(() => client.close());
   const got = new Map<number, Buffer>();
   client.on('message', (m) => got.set(m.readUInt16BE(0), m));
+  // TTLs left out: under `cache 30` they count down from when the fuzz first asked (5 and 30, capped from 300).
   const want = [
-    { q: query('svc1.testns.svc.cluster.local.', 'A', { id: 0xbeef }), answer: 'svc1.testns.svc.cluster.local. 5 IN A 10.0.0.1' },
-    { q: query('ok.example.org.', 'A', { id: 0xcafe }), answer: 'ok.example.org. 300 IN A 192.0.2.53' },
+    { q: query('svc1.testns.svc.cluster.local.', 'A', { id: 0xbeef }), answer: 'svc1.testns.svc.cluster.local. IN A 10.0.0.1' },
+    { q: query('ok.example.org.', 'A', { id: 0xcafe }), answer: 'ok.example.org. IN A 192.0.2.53' },
   ];
+  const noTtl = (lines: string[]) => lines.map((l) => l.replace(/ \d+ IN /, ' IN '));
   const deadline = performance.now() + 5000;
   while (want.some((w) => !got.has(w.q.readUInt16BE(0))) && performance.now() < deadline) {
     for (const w of want) client.send(w.q, port, '127.0.0.1');
     await new Promise((r) => setTimeout(r, 100));
   }
-  for (const w of want) t.strictSame(decodeReply(got.get(w.q.readUInt16BE(0)) ?? Buffer.alloc(12)).answer, [w.answer], `UDP: ${w.answer}`);
+  for (const w of want) t.strictSame(noTtl(decodeReply(got.get(w.q.readUInt16BE(0)) ?? Buffer.alloc(12)).answer), [w.answer], `UDP: ${w.answer}`);
   // And over TCP.
   const c = net.connect(port, '127.0.0.1');
   const frame = Buffer.alloc(2);
@@ -86,7 +88,7 @@ async function stillAnswers(t: Test, port: number) {
     setTimeout(() => reject(new Error('no TCP reply')), 3000).unref();
   });
   c.destroy();
-  t.strictSame(decodeReply(reply).answer, [want[0].answer], 'TCP: still answers');
+  t.strictSame(noTtl(decodeReply(reply).answer), [want[0].answer], 'TCP: still answers');
 }
 
 t.test('UDP: random and mutated packets for a fixed time', async (t) => {

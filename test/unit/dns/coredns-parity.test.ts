@@ -11,13 +11,15 @@ import { ClusterDns } from '../../../src/dns/cluster-dns.ts';
 import type { DnsConfig } from '../../../src/dns/corefile/config.ts';
 import { cacheLimitsOf, ForwardChain } from '../../../src/dns/forward-chain.ts';
 import { rr } from '../../../src/dns/wire/records.ts';
-import { service } from '../../helpers/objects.ts';
+import { endpoint, endpointSlice, service } from '../../helpers/objects.ts';
 import type { QueryOptions, Reply } from './dns-helpers.ts';
 import { decodeReply, dnsConfig, query, syncedStore } from './dns-helpers.ts';
 import { clusterObjects } from './fixture.ts';
 import { RecursiveUpstream } from './recursive-upstream.ts';
 
 const Z = 'svc.cluster.local.';
+/** The addresses of the machine the server runs on. */
+const LOCAL = ['10.244.0.53'];
 const EDNS: QueryOptions = { udpSize: 4096 };
 
 interface Step {
@@ -33,6 +35,8 @@ interface Step {
 interface Row {
   name: string;
   config?: Partial<DnsConfig>;
+  /** The server's own addresses; LOCAL unless given. */
+  local?: string[];
   /** Questions asked first (their replies are not checked). */
   before?: Step[];
   ask: Step;
@@ -51,6 +55,9 @@ function parityObjects() {
     ...clusterObjects(),
     service('testns', 'e20', { type: 'ExternalName', clusterIPs: [], externalName: 't20.example.com', ports: [] }),
     service('testns', 'e5', { type: 'ExternalName', clusterIPs: [], externalName: 't5.example.com', ports: [] }),
+    service('testns', 'enx', { type: 'ExternalName', clusterIPs: [], externalName: 'missing.example.com', ports: [] }),
+    // The DNS server's own pod: its address is one of the server's (LOCAL below).
+    endpointSlice('kube-system', 'kube-dns', 'kube-dns-a', [endpoint('10.244.0.53')], { ports: [{ name: 'dns', protocol: 'UDP', port: 53 }] }),
   ];
 }
 
@@ -65,7 +72,7 @@ function upstreamNames(up: RecursiveUpstream): void {
  * A server as kubeadm's Corefile (Kubernetes 1.31) builds it: kubernetes
  * with ttl 30, cache 30, forward; on a clock the rows move.
  */
-function server(over: Partial<DnsConfig> = {}) {
+function server(over: Partial<DnsConfig> = {}, local = LOCAL) {
   let nowMs = 1_000_000;
   const now = () => nowMs;
   const up = new RecursiveUpstream();
@@ -73,7 +80,7 @@ function server(over: Partial<DnsConfig> = {}) {
   const config = dnsConfig({ fallthrough: [], ttl: 30, ...cache30(), ...over });
   const cache = new CachingForwarder(up, { limits: cacheLimitsOf(config), now });
   const chain = new ForwardChain({ head: cache, upstream: null, cache, hosts: null, loop: null });
-  const dns = new ClusterDns({ store: syncedStore(parityObjects()), config, forwarder: chain, now });
+  const dns = new ClusterDns({ store: syncedStore(parityObjects()), config, forwarder: chain, now, localAddresses: () => local });
   dns.index.start();
   const start = nowMs;
   return {
@@ -91,7 +98,7 @@ function server(over: Partial<DnsConfig> = {}) {
 function runTable(t: Tap.Test, title: string, rows: Row[]): void {
   t.test(title, async (t) => {
     for (const row of rows) {
-      const s = server(row.config);
+      const s = server(row.config, row.local);
       for (const b of row.before ?? []) await s.ask(b);
       const r = await s.ask(row.ask);
       const w = row.want;
@@ -347,5 +354,114 @@ runTable(t, 'cache properties: prefetch, serve_stale, servfail, disable', [
     before: [{ at: 0, qname: 'nx.example.com.', qtype: 'A' }, { at: 0, qname: 'www.example.com.', qtype: 'A' }, { at: 1, qname: 'www.example.com.', qtype: 'A' }],
     ask: { at: 1, qname: 'nx.example.com.', qtype: 'A' },
     want: { rcode: 'NXDOMAIN', upstreamAsked: 3 },
+  },
+]);
+
+// Point 5: an ExternalName whose target has no records of the asked type.
+const SOA30 = SOA(30);
+runTable(t, 'point 5: ExternalName to a target without the asked type is NODATA', [
+  {
+    name: 'target outside the zone has A only, AAAA asked: NODATA with the zone SOA',
+    ask: { qname: `e20.testns.${Z}`, qtype: 'AAAA' },
+    want: { rcode: 'NOERROR', answer: [], authority: [SOA30] },
+  },
+  {
+    name: 'target outside the zone does not exist: NODATA with the zone SOA',
+    ask: { qname: `enx.testns.${Z}`, qtype: 'A' },
+    want: { rcode: 'NOERROR', answer: [], authority: [SOA30] },
+  },
+  {
+    name: 'the chase found records: CNAME and the records',
+    ask: { qname: `e20.testns.${Z}`, qtype: 'A' },
+    want: { rcode: 'NOERROR', answer: [`e20.testns.${Z} 30 IN CNAME t20.example.com.`, 't20.example.com. 30 IN A 192.0.2.20'], authority: [] },
+  },
+  {
+    name: 'target in the zone without AAAA: NODATA',
+    ask: { qname: `external-to-service.testns.${Z}`, qtype: 'AAAA' },
+    want: { rcode: 'NOERROR', answer: [], authority: [SOA30] },
+  },
+  {
+    name: 'target in the zone with A: CNAME and A',
+    ask: { qname: `external-to-service.testns.${Z}`, qtype: 'A' },
+    want: { rcode: 'NOERROR', answer: [`external-to-service.testns.${Z} 30 IN CNAME ${svc1}`, `${svc1} 30 IN A 10.0.0.1`] },
+  },
+  {
+    name: 'a CNAME question is answered with the CNAME, not chased',
+    ask: { qname: `e20.testns.${Z}`, qtype: 'CNAME' },
+    want: { rcode: 'NOERROR', answer: [`e20.testns.${Z} 30 IN CNAME t20.example.com.`], upstreamAsked: 0 },
+  },
+]);
+
+// Point 6: SRV for a pod name.
+const pod = '10-244-1-5.testns.pod.cluster.local.';
+runTable(t, 'point 6: SRV for a pod name', [
+  { name: 'v4 pod: SRV 0 100 0 to itself, its A as additional', ask: { qname: pod, qtype: 'SRV' }, want: { rcode: 'NOERROR', answer: [`${pod} 30 IN SRV 0 100 0 ${pod}`], additional: [`${pod} 30 IN A 10.244.1.5`] } },
+  {
+    name: 'v6 pod: its AAAA as additional',
+    ask: { qname: 'fd00--1.testns.pod.cluster.local.', qtype: 'SRV' },
+    want: { rcode: 'NOERROR', answer: ['fd00--1.testns.pod.cluster.local. 30 IN SRV 0 100 0 fd00--1.testns.pod.cluster.local.'], additional: ['fd00--1.testns.pod.cluster.local. 30 IN AAAA fd00::1'] },
+  },
+  { name: 'pod TXT stays NODATA', ask: { qname: pod, qtype: 'TXT' }, want: { rcode: 'NOERROR', answer: [], authority: [SOA30] } },
+]);
+
+// Point 7: kubeadm's `fallthrough in-addr.arpa ip6.arpa` sends non-PTR questions in the reverse zones on.
+const reverseFallthrough: Partial<DnsConfig> = { fallthrough: ['in-addr.arpa.', 'ip6.arpa.'] };
+runTable(t, 'point 7: non-PTR types in the reverse zones fall through', [
+  {
+    name: 'A on a ClusterIP\'s reverse name goes to the upstream',
+    config: reverseFallthrough,
+    ask: { qname: '1.0.0.10.in-addr.arpa.', qtype: 'A' },
+    want: { rcode: 'NXDOMAIN', ra: true, upstreamAsked: 1 },
+  },
+  {
+    name: 'TXT on an ip6.arpa name goes to the upstream',
+    config: reverseFallthrough,
+    ask: { qname: '1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.c.b.a.4.3.2.1.ip6.arpa.', qtype: 'TXT' },
+    want: { ra: true, upstreamAsked: 1 },
+  },
+  {
+    name: 'PTR is still answered from the zone',
+    config: reverseFallthrough,
+    ask: { qname: '1.0.0.10.in-addr.arpa.', qtype: 'PTR' },
+    want: { rcode: 'NOERROR', answer: [`1.0.0.10.in-addr.arpa. 30 IN PTR ${svc1}`], ra: false, upstreamAsked: 0 },
+  },
+  {
+    name: 'without fallthrough: NODATA from the zone',
+    ask: { qname: '1.0.0.10.in-addr.arpa.', qtype: 'A' },
+    want: { rcode: 'NOERROR', answer: [], ra: false, upstreamAsked: 0 },
+  },
+]);
+
+// Point 8: the apex NS names the Service whose endpoint is the server's own address.
+const kubeDns = `kube-dns.kube-system.${Z}`;
+runTable(t, 'point 8: apex NS', [
+  {
+    name: 'NS: the kube-dns Service, its ClusterIP as glue',
+    ask: { qname: 'cluster.local.', qtype: 'NS' },
+    want: { rcode: 'NOERROR', answer: [`cluster.local. 30 IN NS ${kubeDns}`], additional: [`${kubeDns} 30 IN A 10.96.0.10`] },
+  },
+  { name: 'the NS name answers A', ask: { qname: kubeDns, qtype: 'A' }, want: { rcode: 'NOERROR', answer: [`${kubeDns} 30 IN A 10.96.0.10`] } },
+  { name: 'ns.dns A: the same addresses', ask: { qname: 'ns.dns.cluster.local.', qtype: 'A' }, want: { rcode: 'NOERROR', answer: ['ns.dns.cluster.local. 30 IN A 10.96.0.10'] } },
+  {
+    name: 'no Service has the server\'s address: ns.dns with the server\'s own addresses',
+    local: ['192.0.2.53'],
+    ask: { qname: 'cluster.local.', qtype: 'NS' },
+    want: { rcode: 'NOERROR', answer: ['cluster.local. 30 IN NS ns.dns.cluster.local.'], additional: ['ns.dns.cluster.local. 30 IN A 192.0.2.53'] },
+  },
+  {
+    name: 'the SOA keeps ns.dns as its primary name',
+    ask: { qname: 'cluster.local.', qtype: 'SOA' },
+    want: { rcode: 'NOERROR', answer: [SOA30] },
+  },
+]);
+
+// Point 9: dns-version's TTL, and class CH.
+runTable(t, 'point 9: dns-version TXT and class CH', [
+  { name: 'dns-version TXT: 28800 capped by cache 30', ask: { qname: 'dns-version.cluster.local.', qtype: 'TXT' }, want: { answer: ['dns-version.cluster.local. 30 IN TXT "1.1.0"'] } },
+  {
+    name: 'class CH for a cluster name: NOTIMP, even once the IN answer is cached',
+    before: [{ qname: svc1, qtype: 'A' }],
+    ask: { qname: svc1, qtype: 'A', opts: { qclass: 3 } },
+    want: { rcode: 'NOTIMP', answer: [] },
   },
 ]);

@@ -120,9 +120,12 @@ export function syncedStore(objects: AnyObject[], kinds: readonly Kind[] = ALL_K
   return store;
 }
 
+/** The address in-process servers say is their own (it names the apex NS; no Service in fixture.ts has it). */
+export const SERVER_ADDRESS = '192.0.2.53';
+
 /** A ClusterDns whose index is built but whose sockets are not opened. */
 export function inProcessDns(store: ObjectStore, over: Partial<DnsConfig> = {}): ClusterDns {
-  const dns = new ClusterDns({ store, config: dnsConfig(over) });
+  const dns = new ClusterDns({ store, config: dnsConfig(over), localAddresses: () => [SERVER_ADDRESS] });
   dns.index.start();
   dns.index.onChange(() => dns.handler.invalidate());
   return dns;
