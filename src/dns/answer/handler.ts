@@ -145,7 +145,10 @@ export class DnsHandler implements PacketHandler {
       // 0: aged out under `cache`, answered afresh below.
       if (ttl !== 0) {
         const reply = finishReply(cached, q, packet, maxSize, this.#nextRotation(), ttl);
-        this.#report(start, q, cached.zone, cached.rcode, proto, true, false, reply, packet.length, from);
+        // For metrics and the log, a hit of the `cache` plugin only when that plugin keeps this
+        // answer (CoreDNS's plugin="cache"); netlet's own reuse of an encoding is the zone answering.
+        const pluginHit = cached.lifetimeS > 0 && cached.storedMs !== NOT_AGEING;
+        this.#report(start, q, cached.zone, cached.rcode, proto, pluginHit, false, reply, packet.length, from);
         return reply;
       }
     }

@@ -11,6 +11,8 @@ export interface CacheEvents {
   hit?(kind: CacheKind): void;
   miss?(): void;
   prefetch?(): void;
+  /** An expired entry was answered (serve_stale): coredns_cache_served_stale_total. */
+  servedStale?(): void;
 }
 
 export interface CachingOptions {
@@ -83,6 +85,7 @@ export class CachingForwarder implements Forwarder {
     // The question as the client wrote it (same length: only the case can differ).
     if (reply.length >= q.questionEnd) query.copy(reply, 12, 12, q.questionEnd);
     clearAdUnlessAsked(reply, query, q);
+    if (hit.stale) this.#events.servedStale?.();
     // serve_stale immediate refreshes after answering; verify has just tried.
     if (hit.stale ? !this.#settings.serveStale?.verify : this.#wantsPrefetch(hit)) this.#refresh(key, query);
     return reply;

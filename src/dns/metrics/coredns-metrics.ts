@@ -41,6 +41,9 @@ function cacheCounters(registry: Registry) {
     prefetches: metric(registry, 'coredns_cache_prefetch_total', () => new Counter({
       name: 'coredns_cache_prefetch_total', help: 'The number of times the cache has prefetched a cached item.', labelNames: ['server', 'zones', 'view'], registers: [registry],
     })),
+    stale: metric(registry, 'coredns_cache_served_stale_total', () => new Counter({
+      name: 'coredns_cache_served_stale_total', help: 'The number of requests served from stale cache entries.', labelNames: ['server', 'zones', 'view'], registers: [registry],
+    })),
   };
 }
 
@@ -58,20 +61,21 @@ export function setWorkerCacheSizes(registry: Registry, worker: number, sizes: {
 export function addWorkerCacheCounts(
   registry: Registry,
   labels: { server: string; zones: string },
-  c: { success: number; denial: number; misses: number; prefetches: number },
+  c: { success: number; denial: number; misses: number; prefetches: number; stale?: number },
 ): void {
-  const { hits, misses, requests, prefetches } = cacheCounters(registry);
+  const { hits, misses, requests, prefetches, stale } = cacheCounters(registry);
   const base = { server: labels.server, zones: labels.zones, view: '' };
   if (c.success) hits.labels({ ...base, type: 'success' }).inc(c.success);
   if (c.denial) hits.labels({ ...base, type: 'denial' }).inc(c.denial);
   if (c.misses) misses.labels(base).inc(c.misses);
   if (c.success + c.denial + c.misses) requests.labels(base).inc(c.success + c.denial + c.misses);
   if (c.prefetches) prefetches.labels(base).inc(c.prefetches);
+  if (c.stale) stale.labels(base).inc(c.stale);
 }
 
 /** coredns_cache_* for the forwarder's cache; `sizes` is read at scrape time (plus worker threads' caches). */
 export function createCacheMetrics(registry: Registry, server: string, zones: string, sizes: (kind: CacheKind) => number): CacheEvents {
-  const { hits, misses, requests, prefetches } = cacheCounters(registry);
+  const { hits, misses, requests, prefetches, stale } = cacheCounters(registry);
   registry.removeSingleMetric('coredns_cache_entries');
   new Gauge({
     name: 'coredns_cache_entries', help: 'The number of elements in the cache.', labelNames: ['server', 'type', 'zones', 'view'], registers: [registry],
@@ -99,6 +103,9 @@ export function createCacheMetrics(registry: Registry, server: string, zones: st
     },
     prefetch() {
       prefetches.labels(base).inc();
+    },
+    servedStale() {
+      stale.labels(base).inc();
     },
   };
 }

@@ -20,7 +20,7 @@ export interface WorkerMetricsBatch {
   healthcheckFailures: Array<[string, number]>;
   healthcheckBroken: number;
   maxConcurrentRejects: number;
-  cache: { success: number; denial: number; misses: number; prefetches: number };
+  cache: { success: number; denial: number; misses: number; prefetches: number; stale: number };
   cacheSizes: { success: number; denial: number } | null;
 }
 
@@ -31,7 +31,7 @@ export class WorkerMetricsRecorder {
   #hcFailures = new Map<string, number>();
   #broken = 0;
   #rejects = 0;
-  #cache = { success: 0, denial: 0, misses: 0, prefetches: 0 };
+  #cache = { success: 0, denial: 0, misses: 0, prefetches: 0, stale: 0 };
   #dirty = false;
   /** Set once the forwarder exists: reads the worker's cache sizes at each take(). */
   cacheSizes: ((kind: CacheKind) => number) | null = null;
@@ -72,6 +72,10 @@ export class WorkerMetricsRecorder {
       this.#cache.prefetches++;
       this.#dirty = true;
     },
+    servedStale: () => {
+      this.#cache.stale++;
+      this.#dirty = true;
+    },
   };
 
   #lastSizes = '';
@@ -96,7 +100,7 @@ export class WorkerMetricsRecorder {
     this.#hcFailures = new Map();
     this.#broken = 0;
     this.#rejects = 0;
-    this.#cache = { success: 0, denial: 0, misses: 0, prefetches: 0 };
+    this.#cache = { success: 0, denial: 0, misses: 0, prefetches: 0, stale: 0 };
     this.#dirty = false;
     return batch;
   }

@@ -17,15 +17,17 @@ t.test('two threads answer on one port and both follow the store', async (t) => 
   const port = dns.server.addresses()[0].port;
   const name = 'web.default.svc.cluster.local.';
 
-  const before = await askFromMany(port, 40, name);
-  t.strictSame(new Set(before), new Set([`${name} 5 IN A 10.96.5.5`]), 'every socket got the answer');
+  // TTLs left out: under cache 30 they count down while the test runs.
+  const noTtl = (lines: string[]) => lines.map((l) => l.replace(/ \d+ IN /, ' IN '));
+  const before = noTtl(await askFromMany(port, 40, name));
+  t.strictSame(new Set(before), new Set([`${name} IN A 10.96.5.5`]), 'every socket got the answer');
 
   store.upsert(service('default', 'web', { clusterIPs: ['10.96.5.6'] }));
   // 40 source ports all hashing to the main thread's socket would be a 2^-40 chance:
   // a worker that missed the change would show up here.
   await eventually(async () => {
-    const after = await askFromMany(port, 40, name);
-    return after.every((a) => a === `${name} 5 IN A 10.96.5.6`);
+    const after = noTtl(await askFromMany(port, 40, name));
+    return after.every((a) => a === `${name} IN A 10.96.5.6`);
   }, 20_000);
   t.pass('every thread answers the new address');
   await eventually(() => observed >= 80, 10_000);

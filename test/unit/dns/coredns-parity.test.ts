@@ -41,7 +41,7 @@ interface Row {
   before?: Step[];
   ask: Step;
   /** What the reply must hold; fields left out are not checked. */
-  want: Partial<Pick<Reply, 'rcode' | 'answer' | 'authority' | 'additional' | 'optSize'>> & { ra?: boolean; aa?: boolean; upstreamAsked?: number };
+  want: Partial<Pick<Reply, 'rcode' | 'answer' | 'authority' | 'additional' | 'optSize'>> & { ra?: boolean; aa?: boolean; upstreamAsked?: number; servedStale?: number; cacheHit?: boolean };
 }
 
 /** kubeadm's `cache 30` with these properties. */
@@ -78,13 +78,17 @@ function server(over: Partial<DnsConfig> = {}, local = LOCAL) {
   const up = new RecursiveUpstream();
   upstreamNames(up);
   const config = dnsConfig({ fallthrough: [], ttl: 30, ...cache30(), ...over });
-  const cache = new CachingForwarder(up, { limits: cacheLimitsOf(config), now });
+  const stale = { served: 0 };
+  const cache = new CachingForwarder(up, { limits: cacheLimitsOf(config), now, events: { servedStale: () => stale.served++ } });
   const chain = new ForwardChain({ head: cache, upstream: null, cache, hosts: null, loop: null });
-  const dns = new ClusterDns({ store: syncedStore(parityObjects()), config, forwarder: chain, now, localAddresses: () => local });
+  const seen: { fromCache: boolean | null } = { fromCache: null };
+  const dns = new ClusterDns({ store: syncedStore(parityObjects()), config, forwarder: chain, now, localAddresses: () => local, observe: (o) => (seen.fromCache = o.fromCache) });
   dns.index.start();
   const start = nowMs;
   return {
     up,
+    stale,
+    seen,
     async ask(step: Step): Promise<Reply> {
       if (step.at !== undefined) nowMs = start + step.at * 1000;
       if (step.upstreamFails !== undefined) up.failing = step.upstreamFails;
@@ -109,9 +113,11 @@ function runTable(t: Tap.Test, title: string, rows: Row[]): void {
       if (w.optSize !== undefined) t.equal(r.optSize, w.optSize, `${row.name}: OPT UDP size (0: no OPT)`);
       if (w.ra !== undefined) t.equal(r.flags.ra, w.ra, `${row.name}: RA`);
       if (w.aa !== undefined) t.equal(r.flags.aa, w.aa, `${row.name}: AA`);
+      if (w.cacheHit !== undefined) t.equal(s.seen.fromCache, w.cacheHit, `${row.name}: counted as a cache hit (plugin="cache")`);
       // Let refreshes started in the background (prefetch, serve_stale) reach the upstream.
       await new Promise((r) => setImmediate(r));
       if (w.upstreamAsked !== undefined) t.equal(s.up.asked.length, w.upstreamAsked, `${row.name}: questions the upstream got`);
+      if (w.servedStale !== undefined) t.equal(s.stale.served, w.servedStale, `${row.name}: coredns_cache_served_stale_total`);
     }
   });
 }
@@ -175,7 +181,7 @@ const svc1 = `svc1.testns.${Z}`;
 const SOA = (ttl: number) => `cluster.local. ${ttl} IN SOA ns.dns.cluster.local. hostmaster.cluster.local. SERIAL 7200 1800 86400 30`;
 runTable(t, 'point 4: TTLs under cache, as the cache plugin documents them', [
   { name: 'kubernetes A at 0 s: 30', ask: { at: 0, qname: svc1, qtype: 'A' }, want: { answer: [`${svc1} 30 IN A 10.0.0.1`] } },
-  { name: 'kubernetes A at +4 s: 26', before: [{ at: 0, qname: svc1, qtype: 'A' }], ask: { at: 4, qname: svc1, qtype: 'A' }, want: { answer: [`${svc1} 26 IN A 10.0.0.1`] } },
+  { name: 'kubernetes A at +4 s: 26', before: [{ at: 0, qname: svc1, qtype: 'A' }], ask: { at: 4, qname: svc1, qtype: 'A' }, want: { answer: [`${svc1} 26 IN A 10.0.0.1`], cacheHit: true } },
   {
     name: 'kubernetes A at +8 s: 22',
     before: [{ at: 0, qname: svc1, qtype: 'A' }, { at: 4, qname: svc1, qtype: 'A' }],
@@ -219,7 +225,7 @@ runTable(t, 'point 4: TTLs under cache, as the cache plugin documents them', [
     config: cache30({ disableSuccess: ['cluster.local.'], disableDenial: ['cluster.local.'] }),
     before: [{ at: 0, qname: svc1, qtype: 'A' }],
     ask: { at: 4, qname: svc1, qtype: 'A' },
-    want: { answer: [`${svc1} 30 IN A 10.0.0.1`] },
+    want: { answer: [`${svc1} 30 IN A 10.0.0.1`], cacheHit: false },
   },
   {
     name: 'kubeadm\'s disable denial cluster.local: NXDOMAIN not aged',
@@ -298,7 +304,7 @@ runTable(t, 'cache properties: prefetch, serve_stale, servfail, disable', [
     config: cache30({ serveStale: { upToS: 3600, verify: false } }),
     before: [{ at: 0, qname: 'www.example.com.', qtype: 'A' }],
     ask: { at: 40, qname: 'www.example.com.', qtype: 'A' },
-    want: { answer: ['www.example.com. 0 IN A 192.0.2.80'], upstreamAsked: 2 },
+    want: { answer: ['www.example.com. 0 IN A 192.0.2.80'], upstreamAsked: 2, servedStale: 1 },
   },
   {
     name: 'serve_stale (immediate): after the refresh, fresh again',
@@ -319,14 +325,14 @@ runTable(t, 'cache properties: prefetch, serve_stale, servfail, disable', [
     config: cache30({ serveStale: { upToS: 3600, verify: true } }),
     before: [{ at: 0, qname: 'www.example.com.', qtype: 'A' }],
     ask: { at: 40, qname: 'www.example.com.', qtype: 'A' },
-    want: { answer: ['www.example.com. 30 IN A 192.0.2.80'], upstreamAsked: 2 },
+    want: { answer: ['www.example.com. 30 IN A 192.0.2.80'], upstreamAsked: 2, servedStale: 0 },
   },
   {
     name: 'serve_stale verify: the upstream fails, the stale entry is sent',
     config: cache30({ serveStale: { upToS: 3600, verify: true } }),
     before: [{ at: 0, qname: 'www.example.com.', qtype: 'A' }],
     ask: { at: 40, qname: 'www.example.com.', qtype: 'A', upstreamFails: true },
-    want: { rcode: 'NOERROR', answer: ['www.example.com. 0 IN A 192.0.2.80'], upstreamAsked: 2 },
+    want: { rcode: 'NOERROR', answer: ['www.example.com. 0 IN A 192.0.2.80'], upstreamAsked: 2, servedStale: 1 },
   },
   {
     name: 'servfail: an upstream SERVFAIL is kept 5 s',

@@ -123,9 +123,13 @@ export function syncedStore(objects: AnyObject[], kinds: readonly Kind[] = ALL_K
 /** The address in-process servers say is their own (it names the apex NS; no Service in fixture.ts has it). */
 export const SERVER_ADDRESS = '192.0.2.53';
 
-/** A ClusterDns whose index is built but whose sockets are not opened. */
+/**
+ * A ClusterDns whose index is built but whose sockets are not opened. Its
+ * clock stands still, so that answers kept under `cache` do not age between
+ * two questions of a slow run (coredns-parity.test.ts moves a clock).
+ */
 export function inProcessDns(store: ObjectStore, over: Partial<DnsConfig> = {}): ClusterDns {
-  const dns = new ClusterDns({ store, config: dnsConfig(over), localAddresses: () => [SERVER_ADDRESS] });
+  const dns = new ClusterDns({ store, config: dnsConfig(over), localAddresses: () => [SERVER_ADDRESS], now: () => 1_000_000 });
   dns.index.start();
   dns.index.onChange(() => dns.handler.invalidate());
   return dns;

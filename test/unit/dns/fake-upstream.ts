@@ -79,7 +79,7 @@ export class FakeUpstream {
     if (this.mode === 'drop') return null;
     const truncated = this.mode === 'truncate-udp' && proto === 'udp';
     const m = encodeMessage({
-      id: q.id, queryFlags: q.flags, question: msg.subarray(12, q.questionEnd), qname: q.name, rcode: Rcode.NOERROR, authoritative: false,
+      id: q.id, queryFlags: q.flags, question: msg.subarray(12, q.questionEnd), qname: q.name, rcode: Rcode.NOERROR, authoritative: false, recursionAvailable: true,
       answer: truncated || q.qtype !== 1 ? [] : [rr.a(q.name, 300, this.answerAddress)], authority: [], additional: [],
     });
     const out = Buffer.from(m.bytes);

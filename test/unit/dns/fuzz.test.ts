@@ -9,6 +9,9 @@ import { clusterObjects } from './fixture.ts';
 import { mutatedQuery, rng } from '../../helpers/fuzz.ts';
 import { readAnswerAddresses } from '../../../src/dns/wire/answer-reader.ts';
 
+/** A zone-file line without its TTL. */
+const noTtl = (line: string) => line.replace(/ \d+ IN /, ' IN ');
+
 const seeds = [
   query('svc1.testns.svc.cluster.local.', 'A'),
   query('_http._tcp.hdls1.testns.svc.cluster.local.', 'SRV', { udpSize: 1232 }),
@@ -54,7 +57,8 @@ t.test('100,000 random and mutated packets through the handler', async (t) => {
   t.strictSame(problems, [], 'no throw, every reply well-formed');
   t.ok(answered > 50_000, `${answered} answered, ${dropped} dropped`);
   const after = await ask(dns, 'svc1.testns.svc.cluster.local.', 'A');
-  t.strictSame(after.answer, ['svc1.testns.svc.cluster.local. 5 IN A 10.0.0.1'], 'still answers correctly');
+  // Without the TTL: under cache 30 it counts down from when the fuzz first asked.
+  t.strictSame(after.answer.map(noTtl), ['svc1.testns.svc.cluster.local. IN A 10.0.0.1'], 'still answers correctly');
   t.equal((await ask(dns, 'nope.testns.svc.cluster.local.', 'A')).rcode, 'NXDOMAIN');
 });
 
@@ -76,8 +80,8 @@ t.test('a burst of 20,000 such packets over UDP, then correct answers', async (t
   client.on('message', (m) => replies.set(m.readUInt16BE(0), m));
   const deadline = Date.now() + 10_000;
   const want = [
-    { id: 0xbeef, q: query('svc1.testns.svc.cluster.local.', 'A', { id: 0xbeef }), answer: ['svc1.testns.svc.cluster.local. 5 IN A 10.0.0.1'] },
-    { id: 0xcafe, q: query('svc6.testns.svc.cluster.local.', 'AAAA', { id: 0xcafe }), answer: ['svc6.testns.svc.cluster.local. 5 IN AAAA 1234:abcd::1'] },
+    { id: 0xbeef, q: query('svc1.testns.svc.cluster.local.', 'A', { id: 0xbeef }), answer: ['svc1.testns.svc.cluster.local. IN A 10.0.0.1'] },
+    { id: 0xcafe, q: query('svc6.testns.svc.cluster.local.', 'AAAA', { id: 0xcafe }), answer: ['svc6.testns.svc.cluster.local. IN AAAA 1234:abcd::1'] },
   ];
   // The burst may still be in the socket buffer; ask until the real queries are answered.
   while (want.some((w) => !replies.has(w.id)) && Date.now() < deadline) {
@@ -87,7 +91,7 @@ t.test('a burst of 20,000 such packets over UDP, then correct answers', async (t
   for (const w of want) {
     const got = replies.get(w.id);
     t.ok(got, `reply ${w.id.toString(16)} arrived`);
-    if (got) t.strictSame(decodeReply(got).answer, w.answer);
+    if (got) t.strictSame(decodeReply(got).answer.map(noTtl), w.answer);
   }
 });
 

@@ -35,6 +35,7 @@ t.test('cache and forward metrics', async (t) => {
   c.hit!('success');
   c.hit!('denial');
   c.miss!();
+  c.servedStale!();
   entries = 7;
   const f = createForwardMetrics(r);
   f.request!('10.0.0.1:53');
@@ -47,6 +48,7 @@ t.test('cache and forward metrics', async (t) => {
     'coredns_cache_misses_total{server="dns://:53",zones=".",view=""} 1',
     'coredns_cache_requests_total{server="dns://:53",zones=".",view=""} 3',
     'coredns_cache_entries{server="dns://:53",type="success",zones=".",view=""} 7',
+    'coredns_cache_served_stale_total{server="dns://:53",zones=".",view=""} 1',
     'coredns_forward_requests_total{to="10.0.0.1:53"} 1',
     'coredns_forward_responses_total{to="10.0.0.1:53",rcode="NOERROR"} 1',
     'coredns_forward_healthcheck_failures_total{to="10.0.0.2:53"} 1',
