@@ -1,16 +1,22 @@
+import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../base/log.ts';
 import type { Kind } from '../k8s/objects.ts';
 import type { ObjectStore } from '../k8s/store.ts';
-import type { DnsConfig } from './corefile/config.ts';
+import { ConfigError } from '../base/errors.ts';
+import { allBlocks } from './corefile/config.ts';
+import type { DnsConfig, ListenAddress } from './corefile/config.ts';
 import type { Forwarder } from './forward/forwarder.ts';
 import { DnsHandler } from './answer/handler.ts';
-import type { Observation } from './answer/handler.ts';
+import type { Observation, PacketHandler } from './answer/handler.ts';
+import { ZoneDispatch } from './transport/zone-dispatch.ts';
+import { BlockPipeline } from './plugins/pipeline.ts';
+import { buildSteps } from './plugins/steps.ts';
 import { Resolver } from './zone/resolve.ts';
 import { DnsServer } from './transport/server.ts';
 import { DnsWorkers } from './workers/dns-workers.ts';
 import { ZoneIndex } from './zone/zone-index.ts';
-import { rcodeName, typeName } from './wire/constants.ts';
+import { withErrorLog, withQueryLog } from './query-logs.ts';
 import { cacheLimitsOf } from './forward-chain.ts';
 import { serverAddresses } from './server-addresses.ts';
 
@@ -18,6 +24,8 @@ export interface ClusterDnsOptions {
   store: ObjectStore;
   config: DnsConfig;
   forwarder?: Forwarder | null;
+  /** The forwarders of config.otherBlocks, in their order (null where a block has none). */
+  blockForwarders?: Array<Forwarder | null>;
   observe?: (o: Observation) => void;
   onError?: (err: Error, where: string) => void;
   /** Where `log` (one line per query) writes when the config turns it on. */
@@ -36,59 +44,151 @@ export interface ClusterDnsOptions {
   localAddresses?: () => readonly string[];
 }
 
-/** The kinds the zones are built from; Pods only when `pods verified` needs them. */
+/** The kinds the zones are built from; Pods only when a block's `pods verified` needs them. */
 export function kindsNeeded(config: DnsConfig): Kind[] {
   const kinds: Kind[] = ['Service', 'EndpointSlice', 'Namespace'];
-  if (config.pods === 'verified') kinds.push('Pod');
+  if (allBlocks(config).some((b) => b.pods === 'verified' && b.zones.length > 0)) kinds.push('Pod');
   return kinds;
 }
+
+/** One server block put together: its zones, resolver and handler, and the forwarder behind it. */
+interface Block {
+  config: DnsConfig;
+  index: ZoneIndex;
+  resolver: Resolver;
+  handler: DnsHandler;
+  /** What the block's server hands packets to: the handler, or the front plugins before it (plugins/pipeline.ts). */
+  entry: PacketHandler;
+  forwarder: Forwarder | null;
+}
+
+const under = (name: string, zone: string) => zone === '.' || name === zone || name.endsWith(`.${zone}`);
+
+/** Whether the block's kubernetes, hosts or forward would take `name`: whoami answers only the rest. */
+function othersTake(config: DnsConfig, resolver: Resolver, name: string): boolean {
+  if (resolver.zoneOf(name) !== null) return true;
+  const h = config.hosts;
+  if (h && h.zones.some((z) => under(name, z)) && !(h.fallthrough && (h.fallthrough.length === 0 || h.fallthrough.some((z) => under(name, z))))) return true;
+  const forwards = [...(config.forward && config.upstreams.length ? [config.forward] : []), ...(config.extraForwards ?? []).map((f) => f.options)];
+  return forwards.some((f) => under(name, f.from) && !f.except.some((z) => under(name, z)));
+}
+
+const addressKey = (l: ListenAddress) => `${l.host} ${l.port}`;
 
 /**
  * The cluster DNS server put together: zone index over the store, resolver,
  * packet handler with its encoded-answer cache, and the UDP/TCP sockets.
  * Run by the DNS component (component.ts), in the agent and in `netlet dns`.
+ * A Corefile with several server blocks gets one handler per block and one
+ * server per address; blocks sharing an address are told apart by zone
+ * (transport/zone-dispatch.ts). `index`, `resolver`, `handler` and `server`
+ * are the first block's.
  */
 export class ClusterDns {
   readonly index: ZoneIndex;
   readonly resolver: Resolver;
   readonly handler: DnsHandler;
   readonly server: DnsServer;
+  readonly servers: DnsServer[] = [];
+  readonly #blocks: Block[];
+  /** Each server's blocks, to tell their forwarders (the loop probe) where they listen. */
+  readonly #serverBlocks = new Map<DnsServer, Block[]>();
   readonly #store: ObjectStore;
   readonly #kinds: Kind[];
   readonly #config: DnsConfig;
   readonly #workers: DnsWorkers | null;
-  readonly #forwarder: Forwarder | null;
   #unwatch: (() => void) | null = null;
 
   constructor(opts: ClusterDnsOptions) {
     const { store, config } = opts;
-    const observe = withQueryLog(opts.observe, config.log ? opts.log : undefined);
+    const errorLogs: Array<() => void> = [];
+    const observeFor = (c: DnsConfig) => {
+      const errors = withErrorLog(opts.observe, opts.log, c);
+      errorLogs.push(errors.stop);
+      return withQueryLog(errors.observe, c.log ? opts.log : undefined, c);
+    };
+    this.#stopErrorLogs = () => errorLogs.forEach((stop) => stop());
+    const observe = observeFor(config);
     this.#store = store;
     this.#kinds = kindsNeeded(config);
     this.#config = config;
-    this.#forwarder = opts.forwarder ?? null;
+    const configs = allBlocks(config);
+    if (configs.length > 1 && config.workers > 1) throw new ConfigError('workers', 'worker threads serve one server block only; this Corefile has several (run with --workers 1)');
     this.#workers = config.workers > 1 ? new DnsWorkers({ store, kinds: this.#kinds, observe, onError: opts.onError, registry: opts.registry }) : null;
-    this.index = new ZoneIndex(store, { endpointPodNames: config.endpointPodNames, podsVerified: config.pods === 'verified' });
-    this.resolver = new Resolver(this.index, {
-      zones: config.zones, fallthrough: config.fallthrough, ttl: config.ttl, pods: config.pods,
-      localAddresses: opts.localAddresses ?? (() => serverAddresses(config.listen)),
+    const indexes = new Map<string, ZoneIndex>();
+    this.#blocks = configs.map((c, i) => {
+      // Blocks that read the store the same way share one index.
+      const indexKey = `${c.endpointPodNames} ${c.pods === 'verified'}`;
+      let index = indexes.get(indexKey);
+      if (!index) indexes.set(indexKey, (index = new ZoneIndex(store, { endpointPodNames: c.endpointPodNames, podsVerified: c.pods === 'verified' })));
+      const forwarder = (i === 0 ? opts.forwarder : opts.blockForwarders?.[i - 1]) ?? null;
+      const resolver = new Resolver(index, {
+        zones: c.zones, fallthrough: c.fallthrough, ttl: c.ttl, pods: c.pods, namespaces: c.namespaces,
+        localAddresses: opts.localAddresses ?? (() => serverAddresses(c.listen)),
+      });
+      const handler = new DnsHandler({
+        resolver,
+        synced: () => this.ready(),
+        forwarder,
+        observe: i === 0 ? observe : observeFor(c),
+        answerCacheSize: config.answerCacheSize,
+        loadbalance: c.loadbalance,
+        onError: (err) => opts.onError?.(err, 'answer'),
+        queryLog: c.log,
+        cache: c.cache.enabled ? cacheLimitsOf(c) : null,
+        now: opts.now,
+      });
+      const entry = c.front?.length ? new BlockPipeline(buildSteps(c.front, {
+        othersTake: (name) => othersTake(c, resolver, name),
+        log: opts.log,
+        podNamespace: (ip) => store.podsByIP(ip)[0]?.meta.namespace,
+        clusterZone: c.zones.find((z) => !z.endsWith('.arpa.')),
+      }), handler) : handler;
+      return { config: c, index, resolver, handler, entry, forwarder };
     });
-    this.handler = new DnsHandler({
-      resolver: this.resolver,
-      synced: () => this.ready(),
-      forwarder: opts.forwarder,
-      observe,
-      answerCacheSize: config.answerCacheSize,
-      loadbalance: config.loadbalance,
-      onError: (err) => opts.onError?.(err, 'answer'),
-      queryLog: config.log,
-      cache: config.cache.enabled ? cacheLimitsOf(config) : null,
-      now: opts.now,
-    });
-    this.server = new DnsServer({ handler: this.handler, listen: config.listen, tcpIdleTimeoutMs: config.tcpIdleTimeoutMs, tcpLimits: config.tcpLimits,
-      onError: opts.onError,
-      reusePort: opts.reusePort ?? true,
-    });
+    ({ index: this.index, resolver: this.resolver, handler: this.handler } = this.#blocks[0]);
+    this.#indexes = [...indexes.values()];
+    for (const [listen, blocks] of this.#byAddress()) {
+      const server = new DnsServer({ handler: this.#handlerFor(blocks), listen, tcpIdleTimeoutMs: config.tcpIdleTimeoutMs, tcpLimits: config.tcpLimits,
+        onError: opts.onError,
+        reusePort: opts.reusePort ?? true,
+      });
+      this.servers.push(server);
+      this.#serverBlocks.set(server, blocks);
+    }
+    this.server = this.servers[0];
+  }
+
+  readonly #indexes: ZoneIndex[];
+  readonly #stopErrorLogs: () => void;
+
+  /**
+   * Blocks grouped by the addresses they listen on. A lone block keeps its
+   * whole address list on one server, as before there were several blocks.
+   */
+  #byAddress(): Array<[ListenAddress[], Block[]]> {
+    if (this.#blocks.length === 1) return [[this.#blocks[0].config.listen, this.#blocks]];
+    const groups = new Map<string, [ListenAddress[], Block[]]>();
+    for (const b of this.#blocks) {
+      for (const l of b.config.listen) {
+        const key = addressKey(l);
+        const g = groups.get(key) ?? [[l], []];
+        g[1].push(b);
+        groups.set(key, g);
+      }
+    }
+    return [...groups.values()];
+  }
+
+  #handlerFor(blocks: Block[]): PacketHandler {
+    if (blocks.length === 1 && (blocks[0].config.serverZones ?? ['.']).includes('.')) return blocks[0].entry;
+    const refuse = new DnsHandler({ resolver: new Resolver(this.index, { zones: [], fallthrough: [], ttl: 0, pods: 'disabled' }), synced: () => true, answerCacheSize: 0 });
+    return new ZoneDispatch(blocks.map((b) => ({ zones: b.config.serverZones ?? ['.'], handler: b.entry })), refuse);
+  }
+
+  /** Every bound address of every block, port 0 resolved. */
+  addresses(): AddressInfo[] {
+    return this.servers.flatMap((s) => s.addresses());
   }
 
   /** For /ready: the store has synced what the zones are built from. */
@@ -97,17 +197,23 @@ export class ClusterDns {
   }
 
   async start(): Promise<void> {
-    this.index.start();
-    this.#unwatch = this.index.onChange(() => this.handler.invalidate());
+    const offs: Array<() => void> = [];
+    for (const index of this.#indexes) {
+      index.start();
+      const handlers = this.#blocks.filter((b) => b.index === index).map((b) => b.handler);
+      offs.push(index.onChange(() => handlers.forEach((h) => h.invalidate())));
+    }
     // A sync can flip SERVFAIL answers to real ones without an index change.
-    const offSynced = this.#store.onSynced(() => this.handler.invalidate());
-    const offChange = this.#unwatch;
-    this.#unwatch = () => {
-      offChange();
-      offSynced();
-    };
-    await this.server.start();
-    await this.#forwarder?.start?.(this.server.addresses());
+    offs.push(this.#store.onSynced(() => this.#blocks.forEach((b) => b.handler.invalidate())));
+    this.#unwatch = () => offs.forEach((off) => off());
+    for (const server of this.servers) await this.#startServer(server);
+    const started = new Set<Forwarder>();
+    for (const b of this.#blocks) {
+      if (!b.forwarder || started.has(b.forwarder)) continue;
+      started.add(b.forwarder);
+      const where = [...this.#serverBlocks].filter(([, blocks]) => blocks.includes(b)).flatMap(([s]) => s.addresses());
+      await b.forwarder.start?.(where);
+    }
     if (this.#workers) {
       // Workers bind the ports the main thread got (port 0 resolved).
       const listen = this.server.addresses().map((a) => ({ host: a.address, port: a.port }));
@@ -115,29 +221,24 @@ export class ClusterDns {
     }
   }
 
+  /** A server that fails to bind takes the ones already bound down with it: the caller sees start fail and calls no stop. */
+  async #startServer(server: DnsServer): Promise<void> {
+    try {
+      await server.start();
+    } catch (err) {
+      await Promise.all(this.servers.map((s) => s.stop()));
+      throw err;
+    }
+  }
+
   async stop(): Promise<void> {
     this.#unwatch?.();
     this.#unwatch = null;
-    this.index.stop();
+    for (const index of this.#indexes) index.stop();
     await this.#workers?.stop();
-    await this.server.stop();
-    this.#forwarder?.stop?.();
+    await Promise.all(this.servers.map((s) => s.stop()));
+    for (const b of new Set(this.#blocks.map((x) => x.forwarder))) b?.stop?.();
+    this.#stopErrorLogs();
+    for (const b of this.#blocks) if (b.entry instanceof BlockPipeline) b.entry.stop();
   }
-}
-
-/**
- * CoreDNS's `log`: one line per query in CoreDNS's common log format
- * (answer/query-log.ts; built by the handler, also in worker threads), riding on
- * the same observation hook as metrics.
- */
-function withQueryLog(observe: ((o: Observation) => void) | undefined, log: Logger | undefined): ((o: Observation) => void) | undefined {
-  if (!log) return observe;
-  return (o) => {
-    observe?.(o);
-    if (!o.logLine) return;
-    log.info(
-      { plugin: 'log', name: o.name, type: typeName(o.qtype), rcode: rcodeName(o.rcode), proto: o.proto, durationMs: Number(o.durationMs.toFixed(3)), cached: o.fromCache },
-      o.logLine,
-    );
-  };
 }

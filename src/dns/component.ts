@@ -5,11 +5,12 @@ import { collectAndReturnMemory, trimMallocEvery } from '../base/return-memory.t
 import type { Kind } from '../k8s/objects.ts';
 import type { ObjectStore } from '../k8s/store.ts';
 import { ClusterDns, kindsNeeded } from './cluster-dns.ts';
+import { allBlocks } from './corefile/config.ts';
 import type { DnsConfig } from './corefile/config.ts';
 import { parseCorefile } from './corefile/parse.ts';
 import { CorefileWatcher } from './corefile/reload.ts';
 import { startDnsHttp, stopDnsHttp } from './http-endpoints.ts';
-import { loadDnsConfig, loadForwarder, loadMetrics, withOverrides } from './load-parts.ts';
+import { loadBlockForwarders, loadDnsConfig, loadForwarder, loadMetrics, withOverrides } from './load-parts.ts';
 import { servedElsewhere } from './transport/served-elsewhere.ts';
 
 /**
@@ -97,7 +98,10 @@ export class DnsComponent implements Component {
    */
   async load(): Promise<DnsConfig> {
     const { listen, clusterDomain, workers } = this.#options;
-    this.#config ??= await loadDnsConfig({ corefile: this.#corefile, listen, clusterDomain, workers });
+    if (!this.#config) {
+      this.#config = await loadDnsConfig({ corefile: this.#corefile, listen, clusterDomain, workers });
+      for (const w of this.#config.warnings ?? []) this.#log.warn({ corefile: this.#corefile }, w);
+    }
     return this.#config;
   }
 
@@ -114,7 +118,7 @@ export class DnsComponent implements Component {
     this.#lameduck = false;
     this.#stopping = false;
     const busy = [];
-    for (const addr of config.listen) if (await servedElsewhere(addr)) busy.push(addr);
+    for (const addr of allBlocks(config).flatMap((b) => b.listen)) if (await servedElsewhere(addr)) busy.push(addr);
     if (busy.length > 0) {
       this.#log.info({ listen: busy }, 'another process serves these addresses; joining it once the zones are synced');
       this.#serving = this.#joinOnceSynced(config);
@@ -152,7 +156,7 @@ export class DnsComponent implements Component {
 
   async #serve(config: DnsConfig): Promise<void> {
     this.#dns = await this.#startDns(config);
-    this.#log.info({ listen: this.#dns.server.addresses(), zones: config.zones }, 'cluster DNS serving');
+    this.#log.info({ listen: this.#dns.addresses(), zones: config.zones, blocks: allBlocks(config).length }, 'cluster DNS serving');
     try {
       await this.#startEndpoints(config);
       this.#returnMemoryOnceSynced(config);
@@ -208,12 +212,13 @@ export class DnsComponent implements Component {
       this.#log.error({ err }, 'Corefile changed but does not parse; keeping the running configuration');
       return;
     }
-    if (this.#options.listen && this.#dns) next.listen = this.#dns.server.addresses().map((a) => ({ host: a.address, port: a.port }));
+    for (const w of next.warnings ?? []) this.#log.warn({ corefile }, w);
+    if (this.#options.listen && this.#dns) withOverrides(next, { listen: this.#dns.server.addresses().map((a) => (a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`)).join(',') });
     await this.#dns?.stop();
     this.#config = next;
     this.#dns = await this.#startDns(next);
     if (this.#options.returnMemory) collectAndReturnMemory();
-    this.#log.info({ listen: this.#dns.server.addresses(), zones: next.zones }, 'Corefile reloaded');
+    this.#log.info({ listen: this.#dns.addresses(), zones: next.zones }, 'Corefile reloaded');
   }
 
   async #startDns(config: DnsConfig): Promise<ClusterDns> {
@@ -223,6 +228,7 @@ export class DnsComponent implements Component {
       store,
       config,
       forwarder: await loadForwarder(config, log, metrics),
+      blockForwarders: await loadBlockForwarders(config, log, metrics),
       registry: metrics,
       observe: this.#observe,
       onError: (err, where) => {

@@ -12,6 +12,7 @@ import { LoopDetector } from './forward/loop-detector.ts';
 import { createCacheMetrics, createForwardMetrics } from './metrics/coredns-metrics.ts';
 import { defaultForwardOptions } from './forward/options.ts';
 import { UpstreamForwarder } from './forward/upstream-forwarder.ts';
+import { ForwardList } from './forward/forward-list.ts';
 import type { ForwardEvents } from './forward/upstream-forwarder.ts';
 import { resolveUpstreams } from './forward/upstream-list.ts';
 import type { Question } from './forward/message.ts';
@@ -35,14 +36,18 @@ export interface ForwarderParts {
  */
 export class ForwardChain implements Forwarder {
   readonly head: Forwarder;
+  /** The block's first `forward`. */
   readonly upstream: UpstreamForwarder | null;
   readonly cache: CachingForwarder | null;
   readonly hosts: HostsForwarder | null;
   readonly loop: LoopDetector | null;
 
-  constructor(parts: { head: Forwarder; upstream: UpstreamForwarder | null; cache: CachingForwarder | null; hosts: HostsForwarder | null; loop: LoopDetector | null }) {
+  readonly #more: ForwardList | null;
+
+  constructor(parts: { head: Forwarder; upstream: UpstreamForwarder | null; more?: ForwardList | null; cache: CachingForwarder | null; hosts: HostsForwarder | null; loop: LoopDetector | null }) {
     this.head = parts.head;
     this.upstream = parts.upstream;
+    this.#more = parts.more ?? null;
     this.cache = parts.cache;
     this.hosts = parts.hosts;
     this.loop = parts.loop;
@@ -71,6 +76,7 @@ export class ForwardChain implements Forwarder {
     this.loop?.stop();
     this.hosts?.stop();
     this.upstream?.stop();
+    this.#more?.stop();
   }
 }
 
@@ -89,12 +95,17 @@ export function cacheMetricLabels(config: DnsConfig): { server: string; zones: s
 export function createForwarder(config: DnsConfig, log: Logger, registry?: Registry, parts: ForwarderParts = {}): ForwardChain | null {
   const fwdOpts = config.forward ?? defaultForwardOptions();
   let upstream: UpstreamForwarder | null = null;
+  let more: ForwardList | null = null;
   if (config.upstreams.length > 0) {
     const events: ForwardEvents = parts.recorder ? { ...parts.recorder.forward } : registry ? createForwardMetrics(registry) : {};
     events.upstreamState = (to, down) => log.warn({ upstream: to }, down ? 'upstream marked down; health checks continue' : 'upstream healthy again');
     upstream = new UpstreamForwarder(resolveUpstreams(config.upstreams, parts.readFile), fwdOpts, events);
+    if (config.extraForwards?.length) {
+      const rest = config.extraForwards.map((f) => new UpstreamForwarder(resolveUpstreams(f.upstreams, parts.readFile), f.options, events));
+      more = new ForwardList([upstream, ...rest]);
+    }
   }
-  let head: Forwarder | null = upstream;
+  let head: Forwarder | null = more ?? upstream;
   let cache: CachingForwarder | null = null;
   if (head && config.cache.enabled) {
     const zones = fwdOpts.from;
@@ -124,5 +135,5 @@ export function createForwarder(config: DnsConfig, log: Logger, registry?: Regis
     head = loop;
   }
   if (!head) return null;
-  return new ForwardChain({ head, upstream, cache, hosts, loop });
+  return new ForwardChain({ head, upstream, more, cache, hosts, loop });
 }

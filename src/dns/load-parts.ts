@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../base/log.ts';
 import { ConfigError } from '../base/errors.ts';
-import { absoluteZone, defaultDnsConfig, parseListen } from './corefile/config.ts';
+import { absoluteZone, allBlocks, defaultDnsConfig, parseListen } from './corefile/config.ts';
 import type { DnsConfig } from './corefile/config.ts';
 import { parseCorefile } from './corefile/parse.ts';
 import { createForwarder } from './forward-chain.ts';
@@ -43,9 +43,17 @@ export async function loadDnsConfig(src: DnsConfigSources): Promise<DnsConfig> {
   return withOverrides(config, src);
 }
 
-/** `config` with what the command line (or the agent's options) says in place of the Corefile's. */
+/**
+ * `config` with what the command line (or the agent's options) says in
+ * place of the Corefile's. `--listen` replaces the addresses of the blocks
+ * on the first block's port; blocks on other ports keep theirs.
+ */
 export function withOverrides(config: DnsConfig, src: DnsConfigSources): DnsConfig {
-  if (src.listen) config.listen = src.listen.split(',').map((l) => parseListen(l, 'listen'));
+  if (src.listen) {
+    const listen = src.listen.split(',').map((l) => parseListen(l, 'listen'));
+    const port = config.listen[0]?.port;
+    for (const b of allBlocks(config)) if (b === config || b.listen[0]?.port === port) b.listen = listen;
+  }
   if (src.workers !== undefined) config.workers = src.workers;
   return config;
 }
@@ -53,6 +61,11 @@ export function withOverrides(config: DnsConfig, src: DnsConfigSources): DnsConf
 /** The forwarder for names outside the cluster zones, or null when the config has no `forward` (the server then answers REFUSED). */
 export async function loadForwarder(config: DnsConfig, log: Logger, registry?: Registry, recorder?: WorkerMetricsRecorder): Promise<Forwarder | null> {
   return createForwarder(config, log, registry, { recorder });
+}
+
+/** The forwarders of the further server blocks, in their order. */
+export async function loadBlockForwarders(config: DnsConfig, log: Logger, registry?: Registry): Promise<Array<Forwarder | null>> {
+  return Promise.all((config.otherBlocks ?? []).map((b) => loadForwarder(b, log, registry)));
 }
 
 /** The hook that feeds the coredns_* metrics, labelled with the config's server address (server-label.ts). */

@@ -16,6 +16,8 @@ Serve cluster DNS alone (what CoreDNS with the kubernetes plugin does).
 
   --corefile FILE        a Corefile; without one, kubeadm's default zones
                          (cluster.local, in-addr.arpa, ip6.arpa)
+  --check FILE           read a Corefile and print what would run and what is
+                         refused, without serving; exit 1 if anything is refused
   --kubeconfig FILE      watch the API server named in this kubeconfig
   --manifests DIR        serve the Kubernetes manifests in DIR instead
   --listen ADDR:PORT     UDP and TCP address(es), comma separated (default 0.0.0.0:53)
@@ -40,6 +42,7 @@ export const dnsCommand: Command = {
       argv,
       {
         corefile: { type: 'string' },
+        check: { type: 'string' },
         kubeconfig: { type: 'string' },
         manifests: { type: 'string' },
         listen: { type: 'string' },
@@ -55,6 +58,12 @@ export const dnsCommand: Command = {
     if (values.help) {
       process.stdout.write(HELP);
       return 0;
+    }
+    if (values.check !== undefined) {
+      const { checkCorefile } = await import('../../dns/corefile-check.ts');
+      const result = await checkCorefile(values.check);
+      process.stdout.write(result.text);
+      return result.ok ? 0 : 1;
     }
     keepHeapCloseToLive();
     const sourceOverrides = { kubeconfig: values.kubeconfig, manifests: values.manifests, logLevel: values['log-level'], proxyMode: 'none', dns: true } as const;

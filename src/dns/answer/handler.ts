@@ -31,6 +31,8 @@ export interface Observation {
   forwarded: boolean;
   /** CoreDNS's `log` line for this query (query-log.ts), when the handler was asked for the query log. */
   logLine?: string;
+  /** Answer records in the reply; set with logLine (the query log's denial class needs it). */
+  ancount?: number;
 }
 
 /** The client of a query, formatted only when the query log needs it. */
@@ -67,13 +69,20 @@ const NOT_AGEING = -1;
 
 const MAX_TCP_MESSAGE = 65535;
 
+/** What a server hands its packets to: one block's DnsHandler, or a dispatch over several blocks. */
+export interface PacketHandler {
+  /** True when handle() wants the client's address (for the query log). */
+  readonly wantsClient: boolean;
+  handle(packet: Buffer, proto: Proto, client?: ClientAddress): Buffer | null | Promise<Buffer | null>;
+}
+
 /**
  * Turns one query packet into one reply packet: synchronously for the
  * cluster zones (the common case, no promise allocated), asynchronously
  * when the forwarder is involved. Returns null for packets that get no
  * reply (too short to hold a header, or responses). Never throws on input.
  */
-export class DnsHandler {
+export class DnsHandler implements PacketHandler {
   readonly #resolver: Resolver;
   readonly #synced: () => boolean;
   readonly #forwarder: Forwarder | null;
@@ -309,7 +318,10 @@ export class DnsHandler {
       const qtype = q?.qtype ?? 0;
       const durationMs = performance.now() - start;
       const o: Observation = { zone, name, qtype, rcode, durationMs, proto, fromCache, forwarded };
-      if (from !== null && q) o.logLine = queryLogLine({ client: from, query: q, querySize, proto, rcode, reply, durationMs });
+      if (from !== null && q) {
+        o.logLine = queryLogLine({ client: from, query: q, querySize, proto, rcode, reply, durationMs });
+        o.ancount = reply && reply.length >= 8 ? reply.readUInt16BE(6) : 0;
+      }
       this.#observe(o);
     } catch {
       // A metrics hook must never cost an answer.

@@ -2,6 +2,7 @@ import { ConfigError } from '../../base/errors.ts';
 import type { CacheLimits } from '../cache/dns-cache.ts';
 import type { ForwardOptions } from '../forward/options.ts';
 import type { HostsConfig } from '../hosts/hosts-table.ts';
+import type { FrontPlugin } from './front-config.ts';
 
 /** CoreDNS `pods` modes (plugin/kubernetes README). */
 export type PodsMode = 'disabled' | 'insecure' | 'verified';
@@ -43,6 +44,10 @@ export interface DnsConfig {
   log: boolean;
   /** `errors`: log SERVFAILs and handler errors. */
   errors: boolean;
+  /** `errors { consolidate DURATION REGEXP [LEVEL] }`: matching error lines counted, one line per period. */
+  errorsConsolidate?: Array<{ periodMs: number; pattern: string; level: 'warn' | 'error' | 'info' | 'debug' }>;
+  /** `log [NAMES…] [FORMAT] { class … }`: which queries are logged; absent: all, common format. */
+  logFilter?: { names: string[]; classes: Array<'success' | 'denial' | 'error'>; combined: boolean };
   /** A TCP connection must bring a whole query within this long of going idle, or it is closed (ms). */
   tcpIdleTimeoutMs: number;
   /** Caps on TCP connections per server (src/dns/transport/tcp-admission.ts); absent: its defaults. */
@@ -68,6 +73,25 @@ export interface DnsConfig {
   lameduckMs?: number;
   /** `kubernetes { kubeconfig FILE }`. */
   kubeconfig?: string;
+  /** `kubernetes { namespaces … }`: only these namespaces are exposed; absent: all. */
+  namespaces?: string[];
+  /** `bind` set `listen`'s hosts (a second `bind` adds to them). */
+  bound?: boolean;
+  /** The server block's zones: queries on its addresses go to the block with the longest matching zone. Absent: '.'. */
+  serverZones?: string[];
+  /** A second and later `forward` in the block, tried in order after the first (`upstreams`/`forward`) does not take the name. */
+  extraForwards?: Array<{ upstreams: string[]; options: ForwardOptions }>;
+  /** The Corefile's further server blocks (the first block's config carries them), each a whole config of its own. */
+  otherBlocks?: DnsConfig[];
+  /** Plugins in front of the kubernetes answers and forwarding (src/dns/plugins/), as the Corefile lists them. */
+  front?: FrontPlugin[];
+  /** Old spellings accepted with their replacement named (`upstream`, `proxy`): logged at start. */
+  warnings?: string[];
+}
+
+/** This config and the further server blocks it carries. */
+export function allBlocks(config: DnsConfig): DnsConfig[] {
+  return [config, ...(config.otherBlocks ?? [])];
 }
 
 export function defaultDnsConfig(): DnsConfig {

@@ -1,56 +1,22 @@
 import { isIP } from 'node:net';
-import { ConfigError } from '../../base/errors.ts';
+import { networkInterfaces } from 'node:os';
 import { defaultCacheSettings } from '../cache/cache-settings.ts';
 import type { CacheSettings } from '../cache/cache-settings.ts';
 import { absoluteZone, parseListen } from './config.ts';
 import type { DnsConfig, PodsMode } from './config.ts';
 import type { Directive } from './syntax.ts';
-import { parseDuration } from './syntax.ts';
 import { defaultForwardOptions } from '../forward/options.ts';
 import type { ForwardPolicy } from '../forward/options.ts';
 import { parseUpstreamAddress } from '../forward/upstream-list.ts';
 import type { HostsConfig } from '../hosts/hosts-table.ts';
+import { zonesOf } from './server-keys.ts';
+import { argCount, duration, fail, integer, noBlock } from './directive-args.ts';
+import type { PluginContext, PluginReader } from './directive-args.ts';
+export type { PluginContext, PluginReader } from './directive-args.ts';
+import { FRONT_PLUGINS } from './front-readers.ts';
 
 // One function per supported plugin: each reads its directive into the
 // DnsConfig and rejects, by name and line, what netlet does not do.
-
-export interface PluginContext {
-  file: string;
-  /** The server block's zones ("." for kubeadm's Corefile). */
-  blockZones: string[];
-}
-
-export type PluginReader = (d: Directive, config: DnsConfig, ctx: PluginContext) => void;
-
-export function fail(d: Directive, ctx: PluginContext, key: string, why: string): never {
-  throw new ConfigError(key, `${ctx.file} line ${d.line}: ${why}`);
-}
-
-function argCount(d: Directive, ctx: PluginContext, min: number, max: number, plugin = d.name): void {
-  if (d.args.length < min || d.args.length > max) {
-    const want = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
-    fail(d, ctx, plugin, `'${d.name}' takes ${want} argument(s), got ${d.args.length}`);
-  }
-}
-
-function noBlock(d: Directive, ctx: PluginContext): void {
-  if (d.block && d.block.length) fail(d.block[0], ctx, `${d.name} ${d.block[0].name}`, `'${d.name}' has no property '${d.block[0].name}' in netlet`);
-}
-
-function integer(d: Directive, ctx: PluginContext, key: string, text: string | undefined, min: number, max: number): number {
-  const n = Number(text);
-  if (text === undefined || !Number.isInteger(n) || n < min || n > max) fail(d, ctx, key, `'${text}' is not an integer in [${min}, ${max}]`);
-  return n;
-}
-
-function duration(d: Directive, ctx: PluginContext, key: string, text: string | undefined): number {
-  if (text === undefined) fail(d, ctx, key, `${key} needs a duration`);
-  try {
-    return parseDuration(text, key);
-  } catch (err) {
-    return fail(d, ctx, key, (err as Error).message);
-  }
-}
 
 function address(d: Directive, ctx: PluginContext, text: string | undefined, fallback: string): string {
   if (text === undefined) return fallback;
@@ -68,6 +34,58 @@ const simple = (apply: (c: DnsConfig) => void): PluginReader => (d, config, ctx)
   apply(config);
 };
 
+/** `errors [{ stacktrace; consolidate DURATION REGEXP [LEVEL] }]`. */
+function errors(d: Directive, config: DnsConfig, ctx: PluginContext): void {
+  argCount(d, ctx, 0, 0);
+  config.errors = true;
+  for (const s of d.block ?? []) {
+    const key = `errors ${s.name}`;
+    if (s.name === 'stacktrace') {
+      // netlet's error lines always carry the stack (pino's err serializer): nothing to turn on.
+      argCount(s, ctx, 0, 0, key);
+    } else if (s.name === 'consolidate') {
+      argCount(s, ctx, 2, 3, key);
+      const periodMs = duration(s, ctx, key, s.args[0]);
+      try {
+        new RegExp(s.args[1]);
+      } catch (err) {
+        fail(s, ctx, key, `'${s.args[1]}' is not a regular expression: ${(err as Error).message}`);
+      }
+      const levels: Record<string, 'warn' | 'error' | 'info' | 'debug'> = { warning: 'warn', error: 'error', info: 'info', debug: 'debug' };
+      const level = levels[s.args[2] ?? 'error'];
+      if (!level) fail(s, ctx, key, `'${s.args[2]}' is not a level (warning, error, info, debug)`);
+      (config.errorsConsolidate ??= []).push({ periodMs, pattern: s.args[1], level });
+    } else fail(s, ctx, key, `'errors' has no property '${s.name}'`);
+  }
+}
+
+/** `log [NAMES…] [FORMAT] [{ class CLASSES… }]`: the common and combined formats. */
+function log(d: Directive, config: DnsConfig, ctx: PluginContext): void {
+  const names: string[] = [];
+  let combined = false;
+  for (const a of d.args) {
+    if (a.includes('{')) {
+      if (a === '{common}') combined = false;
+      else if (a === '{combined}') combined = true;
+      else fail(d, ctx, 'log', `log format '${a}': only {common} and {combined} are supported`);
+    } else names.push(...zonesOf([a], `${ctx.file} line ${d.line}`));
+  }
+  let classes: Array<'success' | 'denial' | 'error'> = ['success', 'denial', 'error'];
+  for (const s of d.block ?? []) {
+    if (s.name !== 'class') fail(s, ctx, `log ${s.name}`, `'log' has no property '${s.name}'`);
+    argCount(s, ctx, 1, Infinity, 'log class');
+    const wanted = new Set<'success' | 'denial' | 'error'>();
+    for (const c of s.args) {
+      if (c === 'all') ['success', 'denial', 'error'].forEach((x) => wanted.add(x as 'success'));
+      else if (c === 'success' || c === 'denial' || c === 'error') wanted.add(c);
+      else fail(s, ctx, 'log class', `'${c}' is not a class (all, success, denial, error)`);
+    }
+    classes = [...wanted];
+  }
+  config.log = true;
+  config.logFilter = { names: names.length ? names : ['.'], classes, combined };
+}
+
 function health(d: Directive, config: DnsConfig, ctx: PluginContext): void {
   argCount(d, ctx, 0, 1);
   config.health = address(d, ctx, d.args[0], ':8080');
@@ -79,7 +97,7 @@ function health(d: Directive, config: DnsConfig, ctx: PluginContext): void {
 }
 
 function kubernetes(d: Directive, config: DnsConfig, ctx: PluginContext): void {
-  const zones = (d.args.length ? d.args : ctx.blockZones).map(absoluteZone);
+  const zones = d.args.length ? zonesOf(d.args, `${ctx.file} line ${d.line}`) : ctx.blockZones;
   config.zones = zones;
   config.fallthrough = [];
   for (const s of d.block ?? []) {
@@ -106,6 +124,17 @@ function kubernetes(d: Directive, config: DnsConfig, ctx: PluginContext): void {
         if (s.args[1]) fail(s, ctx, key, 'a kubeconfig context is not supported; the current context is used');
         config.kubeconfig = s.args[0];
         break;
+      case 'namespaces':
+        argCount(s, ctx, 1, Infinity, key);
+        config.namespaces = s.args.map((n) => n.toLowerCase());
+        break;
+      case 'upstream':
+        // CoreDNS 1.5.2 stopped reading it: ExternalName targets are resolved through the block's own plugins since.
+        config.warnings?.push(`${ctx.file} line ${s.line}: 'kubernetes upstream' has been ignored since CoreDNS 1.5.2 and is ignored here too: ExternalName targets are resolved through this block's forward`);
+        break;
+      case 'resyncperiod':
+        config.warnings?.push(`${ctx.file} line ${s.line}: 'kubernetes resyncperiod' was removed in CoreDNS 1.7.0 and is ignored: netlet follows the API's watch`);
+        break;
       default:
         fail(s, ctx, key, `'kubernetes' property '${s.name}' is not supported by netlet`);
     }
@@ -113,8 +142,10 @@ function kubernetes(d: Directive, config: DnsConfig, ctx: PluginContext): void {
 }
 
 function forward(d: Directive, config: DnsConfig, ctx: PluginContext): void {
+  if (d.name === 'proxy') {
+    config.warnings?.push(`${ctx.file} line ${d.line}: 'proxy' was removed in CoreDNS 1.6.0; read as 'forward' with the same zone and upstreams`);
+  }
   argCount(d, ctx, 2, Infinity);
-  if (config.upstreams.length) fail(d, ctx, 'forward', "only one 'forward' per server block is supported");
   const opts = defaultForwardOptions();
   opts.from = absoluteZone(d.args[0]);
   const to = d.args.slice(1);
@@ -160,12 +191,49 @@ function forward(d: Directive, config: DnsConfig, ctx: PluginContext): void {
         argCount(s, ctx, 1, 1, key);
         opts.expireMs = duration(s, ctx, key, s.args[0]);
         break;
+      case 'except':
+        argCount(s, ctx, 1, Infinity, key);
+        opts.except.push(...zonesOf(s.args, `${ctx.file} line ${s.line}`));
+        break;
       default:
-        fail(s, ctx, key, `'forward' property '${s.name}' is not supported by netlet`);
+        fail(s, ctx, key, `'${d.name}' property '${s.name}' is not supported by netlet`);
     }
   }
-  config.upstreams = to;
-  config.forward = opts;
+  if (config.upstreams.length === 0) {
+    config.upstreams = to;
+    config.forward = opts;
+  } else {
+    config.extraForwards ??= [];
+    config.extraForwards.push({ upstreams: to, options: opts });
+  }
+}
+
+/**
+ * `bind ADDRESS|INTERFACE… [{ except ADDRESS… }]`: the block listens on
+ * these addresses only; an interface name stands for its addresses now.
+ */
+function bind(d: Directive, config: DnsConfig, ctx: PluginContext): void {
+  argCount(d, ctx, 1, Infinity);
+  const except = new Set<string>();
+  for (const s of d.block ?? []) {
+    if (s.name !== 'except') fail(s, ctx, `bind ${s.name}`, `'bind' has no property '${s.name}'`);
+    for (const a of s.args) except.add(a);
+  }
+  const port = config.listen[0]?.port ?? 53;
+  const hosts: string[] = config.bound ? config.listen.map((l) => l.host) : [];
+  for (const a of d.args) {
+    if (isIP(a)) hosts.push(a);
+    else {
+      const nic = networkInterfaces()[a];
+      if (!nic) fail(d, ctx, 'bind', `'${a}' is neither an IP address nor an interface of this machine`);
+      // Link-local IPv6 would need a zone index to bind; CoreDNS skips those too.
+      hosts.push(...nic.filter((n) => !(n.family === 'IPv6' && n.address.startsWith('fe80:'))).map((n) => n.address));
+    }
+  }
+  const kept = [...new Set(hosts)].filter((h) => !except.has(h));
+  if (kept.length === 0) fail(d, ctx, 'bind', 'no address left to listen on');
+  config.listen = kept.map((host) => ({ host, port }));
+  config.bound = true;
 }
 
 /** `success|denial CAPACITY [TTL [MINTTL]]` of `cache`. */
@@ -301,8 +369,8 @@ function hosts(d: Directive, config: DnsConfig, ctx: PluginContext): void {
 }
 
 export const PLUGINS: Record<string, PluginReader> = {
-  errors: simple((c) => (c.errors = true)),
-  log: simple((c) => (c.log = true)),
+  errors,
+  log,
   health,
   ready: (d, c, ctx) => {
     argCount(d, ctx, 0, 1);
@@ -321,4 +389,6 @@ export const PLUGINS: Record<string, PluginReader> = {
   reload,
   loadbalance,
   hosts,
+  bind,
+  ...FRONT_PLUGINS,
 };

@@ -9,6 +9,8 @@ export type ForwardPolicy = 'random' | 'round_robin' | 'sequential';
 export interface ForwardOptions {
   /** FROM: only names at or under this zone are forwarded ('.' = all). */
   from: string;
+  /** `except ZONE…`: names under these are not forwarded by this `forward` (they go on, or get REFUSED). */
+  except: string[];
   policy: ForwardPolicy;
   /** Queries in flight above this get REFUSED; 0 = no limit. */
   maxConcurrent: number;
@@ -35,6 +37,7 @@ export interface ForwardOptions {
 export function defaultForwardOptions(): ForwardOptions {
   return {
     from: '.',
+    except: [],
     policy: 'random',
     maxConcurrent: 0,
     maxFails: 2,

@@ -49,13 +49,18 @@ export class UpstreamForwarder implements Forwarder {
     this.#events = events;
   }
 
+  /** True when `name` (lowercase, absolute) is this forward's: under FROM and under no `except` zone. */
+  takes(name: string): boolean {
+    return isUnder(name, this.#opts.from) && !this.#opts.except.some((z) => isUnder(name, z));
+  }
+
   // Promise chains rather than async functions, here and in #tryOne: a burst
   // of misses waits at once, each holding one promise and a closure per step
   // (docs/design/dns-memory.md#forwarded-queries).
   forward(query: Buffer, proto: 'udp' | 'tcp' = 'udp', question: Question | null = questionOf(query)): Promise<Buffer | null> {
     const q = question;
     if (!q) return Promise.resolve(null);
-    if (!isUnder(q.name, this.#opts.from)) return Promise.resolve(rcodeReply(query, q.questionEnd, Rcode.REFUSED));
+    if (!this.takes(q.name)) return Promise.resolve(rcodeReply(query, q.questionEnd, Rcode.REFUSED));
     // plugin/forward README: above max_concurrent the answer is REFUSED, and it is not a health failure.
     if (this.#opts.maxConcurrent > 0 && this.#inFlight >= this.#opts.maxConcurrent) {
       this.#events.maxConcurrentReject?.();

@@ -1,7 +1,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import type { ClientAddress, DnsHandler } from '../answer/handler.ts';
+import type { ClientAddress, PacketHandler } from '../answer/handler.ts';
 import type { ListenAddress } from '../corefile/config.ts';
 import { BatchUdpSocket, udpBatchAddon } from './udp-batch.ts';
 import { UdpLocalSockets, isWildcard } from './udp-local-sockets.ts';
@@ -10,7 +10,7 @@ import type { TcpLimits } from './tcp-admission.ts';
 import { serveTcpConnection } from './tcp-connection.ts';
 
 export interface DnsServerOptions {
-  handler: DnsHandler;
+  handler: PacketHandler;
   listen: ListenAddress[];
   /** A TCP connection must bring a whole query within this long of going idle (tcp-connection.ts). */
   tcpIdleTimeoutMs: number;

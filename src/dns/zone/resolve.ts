@@ -33,6 +33,8 @@ export interface ResolverOptions {
   fallthrough: readonly string[];
   ttl: number;
   pods: PodsMode;
+  /** `kubernetes { namespaces … }`: only these namespaces exist for the zones; absent: all. */
+  namespaces?: readonly string[];
   /** The addresses this server answers from (its pod's or node's), for the apex NS; none: the NS names ns.dns with no glue. */
   localAddresses?: () => readonly string[];
 }
@@ -125,7 +127,7 @@ export class Resolver {
     }
     if (isReverseZone(zone)) {
       const ip = addressFromReverseName(qname);
-      const targets = ip ? this.#index.ptr(ip) : [];
+      const targets = ip ? this.#index.ptr(ip).filter((t) => this.#exposed(t.split('.').at(-2))) : [];
       if (targets.length === 0) return nxdomain();
       return ok(qtype === RRType.PTR ? targets.map((t) => rr.ptr(qname, ttl, `${t}.${this.#primaryZone}`)) : []);
     }
@@ -139,7 +141,7 @@ export class Resolver {
     if (kind !== 'svc' && kind !== 'pod') return nxdomain();
     if (labels.length === 1) return ok([]);
     const ns = labels[labels.length - 2];
-    if (!this.#index.namespaceExists(ns)) return nxdomain();
+    if (!this.#index.namespaceExists(ns) || !this.#exposed(ns)) return nxdomain();
     if (labels.length === 2) return ok([]);
 
     if (kind === 'pod') {
@@ -208,6 +210,10 @@ export class Resolver {
     res.additional.push(...next.additional);
     res.chase = next.chase;
     return res;
+  }
+
+  #exposed(ns: string | undefined): boolean {
+    return !this.#opts.namespaces || (ns !== undefined && this.#opts.namespaces.includes(ns));
   }
 
   /** The answer to an ExternalName question whose chased target had no records of the type asked: NODATA. */

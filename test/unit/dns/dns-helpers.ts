@@ -92,7 +92,8 @@ export interface Reply {
 /** A reply as zone-file text lines ("name ttl IN TYPE rdata"); the SOA serial reads SERIAL. */
 export function decodeReply(buf: Buffer): Reply {
   const p = Packet.parse(buf);
-  const text = (r: Record<string, unknown>) => `${abs(String(r.name))} ${r.ttl} IN ${typeName(Number(r.type))} ${rdata(r)}`;
+  const klass = (c: number) => (c === 1 ? 'IN' : c === 3 ? 'CH' : `CLASS${c}`);
+  const text = (r: Record<string, unknown>) => `${abs(String(r.name))} ${r.ttl} ${klass(Number(r.class))} ${typeName(Number(r.type))} ${rdata(r)}`;
   const opt = (p.additionals as Array<Record<string, unknown>>).find((r) => r.type === 41);
   const flags = buf.readUInt16BE(2);
   return {

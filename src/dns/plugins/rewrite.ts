@@ -1,0 +1,104 @@
+import type { RewriteRule } from '../corefile/front-config.ts';
+import { parseQuery } from '../wire/query.ts';
+import { decodeWire, encodeWire } from './message.ts';
+import type { WireMessage, WireQuestion, WireRecord } from './message.ts';
+import { absolute, fillGroups, matchName } from './name-match.ts';
+import type { Ask, Next, Reply, Step } from './pipeline.ts';
+import { replyLimit } from './pipeline.ts';
+
+/** A name rule's way back: the reply's names to change, given the original and the rewritten name. */
+interface Revert {
+  original: string;
+  rewritten: string;
+  auto: boolean;
+  answers: Array<{ part: 'name' | 'value'; from: RegExp; to: string }>;
+}
+
+/**
+ * CoreDNS's `rewrite` for name, type, class and ttl rules: the query is
+ * changed before the plugins after it see it, and the reply is changed back
+ * so the client sees its own question. Rules apply in order; a matching
+ * rule ends the list unless it says `continue`. A name rule changes answer
+ * names back when it is `exact` or says `answer auto` (owners equal to the
+ * rewritten name), and by `answer name|value REGEX TO`.
+ */
+export class RewriteStep implements Step {
+  readonly plugin = 'rewrite';
+  readonly #rules: Array<{ rule: RewriteRule; regex: RegExp | null }>;
+
+  constructor(rules: RewriteRule[]) {
+    this.#rules = rules.map((rule) => ({ rule, regex: 'match' in rule && rule.match === 'regex' ? new RegExp(rule.from, 'i') : null }));
+  }
+
+  run(ask: Ask, next: Next): Reply {
+    const q = ask.query;
+    let name = q.name;
+    let qtype = q.qtype;
+    let qclass = q.qclass;
+    const reverts: Revert[] = [];
+    const ttls: Array<{ min: number; max: number }> = [];
+    for (const { rule, regex } of this.#rules) {
+      let matched = false;
+      if (rule.field === 'name') {
+        const to = matchName(rule.match, rule.from, rule.to, name, regex);
+        if (to !== null) {
+          const next = absolute(to.toLowerCase());
+          reverts.push({ original: name, rewritten: next, auto: rule.answerAuto || rule.match === 'exact', answers: rule.answers.map((a) => ({ part: a.part, from: new RegExp(a.from, 'i'), to: a.to })) });
+          name = next;
+          matched = true;
+        }
+      } else if (rule.field === 'type') {
+        if (qtype === rule.from) [qtype, matched] = [rule.to, true];
+      } else if (rule.field === 'class') {
+        if (qclass === rule.from) [qclass, matched] = [rule.to, true];
+      } else if (matchName(rule.match, rule.from, rule.from, name, regex) !== null) {
+        ttls.push({ min: rule.min, max: rule.max });
+        matched = true;
+      }
+      if (matched && rule.next === 'stop') break;
+    }
+    if (name === q.name && qtype === q.qtype && qclass === q.qclass && ttls.length === 0) return next(ask);
+
+    const sent = decodeWire(ask.packet);
+    if (!sent || sent.question.length !== 1) return next(ask);
+    const asked: WireQuestion = sent.question[0];
+    const changed = name === q.name && qtype === q.qtype && qclass === q.qclass ? ask : this.#changed(ask, sent, { name, type: qtype, class: qclass });
+    if (!changed) return next(ask);
+    const back = (reply: Buffer | null) => (reply ? this.#back(reply, ask, asked, reverts, ttls) : null);
+    const reply = next(changed);
+    return reply instanceof Promise ? reply.then(back) : back(reply);
+  }
+
+  #changed(ask: Ask, sent: WireMessage, question: WireQuestion): Ask | null {
+    const packet = encodeWire({ ...sent, question: [question] });
+    const parsed = parseQuery(packet);
+    return parsed.kind === 'query' ? { ...ask, packet, query: parsed.query } : null;
+  }
+
+  #back(reply: Buffer, ask: Ask, asked: WireQuestion, reverts: Revert[], ttls: Array<{ min: number; max: number }>): Buffer {
+    const m = decodeWire(reply);
+    if (!m) return reply;
+    m.question = [asked];
+    const fix = (r: WireRecord) => {
+      // Later rules rewrote the result of earlier ones: undo in reverse.
+      for (const v of [...reverts].reverse()) {
+        if (v.auto && r.name.toLowerCase() === v.rewritten) r.name = v.original;
+        for (const a of v.answers) {
+          if (a.part === 'name') {
+            const hit = a.from.exec(r.name);
+            if (hit) r.name = absolute(fillGroups(a.to, hit));
+          } else {
+            r.rdata = r.rdata.map((p) => {
+              if (Buffer.isBuffer(p)) return p;
+              const hit = a.from.exec(p.name);
+              return hit ? { name: absolute(fillGroups(a.to, hit)) } : p;
+            });
+          }
+        }
+      }
+    };
+    for (const r of [...m.answer, ...m.authority, ...m.additional]) fix(r);
+    for (const t of ttls) for (const r of m.answer) r.ttl = Math.min(Math.max(r.ttl, t.min), t.max);
+    return encodeWire(m, replyLimit(ask));
+  }
+}

@@ -1,0 +1,47 @@
+// `netlet dns --check FILE`: what would run, in query order, the warnings
+// about old spellings, and every refused directive at once.
+import t from 'tap';
+import { join } from 'node:path';
+import { checkCorefile } from '../../../src/dns/corefile-check.ts';
+import { filesIn } from './corefile-server.ts';
+
+t.test('a Corefile netlet serves', async (t) => {
+  const dir = await filesIn(t, {
+    Corefile: '.:53 {\n forward . 10.0.0.1\n errors\n kubernetes cluster.local 10.96.0.0/15 {\n  upstream\n }\n cache 30\n}\nimport stub.server\n',
+    'stub.server': 'consul.local:1053 {\n bind 127.0.0.1\n proxy . 10.150.0.1\n}\n',
+  });
+  const r = await checkCorefile(join(dir, 'Corefile'));
+  t.equal(r.ok, true);
+  t.strictSame(r.text.split('\n').filter(Boolean), [
+    `server block .:53 (${dir}/Corefile line 1): zones . on 0.0.0.0:53`,
+    '  runs, in this order: errors, cache, kubernetes, forward',
+    `server block consul.local:1053 (${dir}/stub.server line 1): zones consul.local. on 127.0.0.1:1053`,
+    '  runs, in this order: bind, forward',
+    `warning: ${dir}/Corefile line 5: 'kubernetes upstream' has been ignored since CoreDNS 1.5.2 and is ignored here too: ExternalName targets are resolved through this block's forward`,
+    `warning: ${dir}/stub.server line 3: 'proxy' was removed in CoreDNS 1.6.0; read as 'forward' with the same zone and upstreams`,
+    'netlet serves this Corefile.',
+  ]);
+});
+
+t.test('every refusal at once', async (t) => {
+  const dir = await filesIn(t, { Corefile: '. {\n dnssec\n kubernetes cluster.local {\n  labels app=web\n }\n fanout . 1.1.1.1\n forward . 10.0.0.1\n}\n' });
+  const r = await checkCorefile(join(dir, 'Corefile'));
+  t.equal(r.ok, false);
+  const lines = r.text.split('\n').filter(Boolean);
+  t.strictSame(lines.filter((l) => l.startsWith('refused')), [
+    `refused: ${dir}/Corefile line 2: plugin 'dnssec' is not supported by netlet`,
+    `refused: ${dir}/Corefile line 4: 'kubernetes' property 'labels' is not supported by netlet`,
+    `refused: ${dir}/Corefile line 6: plugin 'fanout' is not a plugin CoreDNS ships (an external plugin, or a typo)`,
+  ]);
+  t.match(lines[1], /runs, in this order: forward/, 'what is not refused still shows');
+  t.match(lines.at(-1), /netlet refuses this Corefile/);
+});
+
+t.test('a syntax error stops the reading', async (t) => {
+  const dir = await filesIn(t, { Corefile: '. {\n errors\n' });
+  const r = await checkCorefile(join(dir, 'Corefile'));
+  t.equal(r.ok, false);
+  t.match(r.text, /refused: .*Corefile line 2: missing '\}'/);
+  const missing = await checkCorefile(join(dir, 'nope'));
+  t.match(missing.text, /cannot read .*nope/);
+});

@@ -1,0 +1,266 @@
+// Plugins as a Corefile turns them on, served over UDP and TCP: tables of
+// query → rcode and answer as zone text, in the style of CoreDNS's tests.
+import t from 'tap';
+import type { Test } from 'tap';
+import { inQueryOrder } from '../../../src/dns/corefile/plugin-order.ts';
+import { FakeUpstream } from './fake-upstream.ts';
+import { checkRows, serveCorefile } from './corefile-server.ts';
+
+const Z = 'svc.cluster.local.';
+
+/** An upstream that answers every A question with `answer`: which forward took a name shows in the answer. */
+async function upstream(t: Test, answer: string): Promise<FakeUpstream> {
+  const u = new FakeUpstream(answer);
+  await u.start();
+  t.teardown(() => u.stop());
+  return u;
+}
+
+t.test("plugin order is plugin.cfg's, not the file's", async (t) => {
+  t.strictSame(inQueryOrder(['forward', 'cache', 'kubernetes', 'log', 'errors', 'rewrite', 'whoami', 'bind']), ['bind', 'errors', 'log', 'cache', 'rewrite', 'kubernetes', 'forward', 'whoami']);
+  const u = await upstream(t, '10.9.9.9');
+  // forward written before kubernetes: kubernetes still answers its zone first.
+  const served = await serveCorefile(t, { Corefile: `.:0 {\n bind 127.0.0.1\n forward . ${u.label}\n kubernetes cluster.local\n}\n` });
+  await checkRows(t, served, [
+    { name: 'cluster name from kubernetes', qname: `svc1.testns.${Z}`, qtype: 'A', rcode: 'NOERROR', answer: [`svc1.testns.${Z} 5 IN A 10.0.0.1`] },
+    { name: 'the rest forwarded', qname: 'example.com.', qtype: 'A', rcode: 'NOERROR', answer: ['example.com. 300 IN A 10.9.9.9'] },
+  ]);
+});
+
+t.test('forward: several per block, except', async (t) => {
+  const [a, b] = [await upstream(t, '10.1.1.1'), await upstream(t, '10.2.2.2')];
+  const served = await serveCorefile(t, {
+    Corefile: `.:0 {\n bind 127.0.0.1\n forward corp.example ${b.label}\n forward . ${a.label} {\n  except skip.example\n }\n}\n`,
+  });
+  await checkRows(t, served, [
+    { name: 'the first forward whose zone covers the name', qname: 'www.corp.example.', qtype: 'A', rcode: 'NOERROR', answer: ['www.corp.example. 300 IN A 10.2.2.2'] },
+    { name: 'the catch-all', qname: 'www.example.com.', qtype: 'A', rcode: 'NOERROR', answer: ['www.example.com. 300 IN A 10.1.1.1'] },
+    { name: 'an except zone is taken by no forward', qname: 'a.skip.example.', qtype: 'A', rcode: 'REFUSED', answer: [] },
+  ]);
+});
+
+t.test('rewrite: name (exact, prefix, suffix, substring, regex), answer auto/name/value, ttl', async (t) => {
+  const served = await serveCorefile(t, {
+    Corefile: `.:0 {
+  bind 127.0.0.1
+  rewrite name foo.example.com svc1.testns.svc.cluster.local
+  rewrite name prefix old-svc1. svc1.
+  rewrite name suffix .corp.internal. .testns.svc.cluster.local. answer auto
+  rewrite name substring .ns-old. .testns.
+  rewrite name regex (.*)\\.web\\.example\\. {1}.testns.svc.cluster.local. answer name (.*)\\.testns\\.svc\\.cluster\\.local\\. {1}.web.example.
+  rewrite name exact ext-alias.example. external.testns.svc.cluster.local. answer value (.*)\\.interwebs\\.test\\. {1}.outside.example.
+  rewrite ttl exact dual.testns.svc.cluster.local. 60
+  kubernetes cluster.local
+}
+`,
+  });
+  await checkRows(t, served, [
+    { name: 'exact: answer owners changed back', qname: 'foo.example.com.', qtype: 'A', rcode: 'NOERROR', answer: ['foo.example.com. 5 IN A 10.0.0.1'] },
+    { name: 'prefix: the answer keeps the rewritten owner', qname: `old-svc1.testns.${Z}`, qtype: 'A', rcode: 'NOERROR', answer: [`svc1.testns.${Z} 5 IN A 10.0.0.1`] },
+    { name: 'suffix with answer auto', qname: 'svc1.corp.internal.', qtype: 'A', rcode: 'NOERROR', answer: ['svc1.corp.internal. 5 IN A 10.0.0.1'] },
+    { name: 'substring', qname: 'svc1.ns-old.svc.cluster.local.', qtype: 'A', rcode: 'NOERROR', answer: [`svc1.testns.${Z} 5 IN A 10.0.0.1`] },
+    { name: 'regex with answer name', qname: 'svc1.web.example.', qtype: 'A', rcode: 'NOERROR', answer: ['svc1.web.example. 5 IN A 10.0.0.1'] },
+    { name: 'answer value rewrites a CNAME target', qname: 'ext-alias.example.', qtype: 'CNAME', rcode: 'NOERROR', answer: ['ext-alias.example. 5 IN CNAME ext.outside.example.'] },
+    { name: 'ttl', qname: `dual.testns.${Z}`, qtype: 'A', rcode: 'NOERROR', answer: [`dual.testns.${Z} 60 IN A 10.0.0.3`] },
+    { name: 'a name no rule matches', qname: `svc6.testns.${Z}`, qtype: 'AAAA', rcode: 'NOERROR', answer: [`svc6.testns.${Z} 5 IN AAAA 1234:abcd::1`] },
+    { name: 'a rewritten name that does not exist', qname: 'nope.corp.internal.', qtype: 'A', rcode: 'NXDOMAIN', answer: [] },
+  ]);
+});
+
+t.test('rewrite: type and class, continue and stop', async (t) => {
+  const served = await serveCorefile(t, {
+    Corefile: `.:0 {
+  bind 127.0.0.1
+  rewrite continue name exact a.example. svc1.testns.svc.cluster.local.
+  rewrite type AAAA A
+  rewrite class CH IN
+  kubernetes cluster.local
+}
+`,
+  });
+  await checkRows(t, served, [
+    { name: 'type rewritten, and continue applies the next rule', qname: 'a.example.', qtype: 'AAAA', rcode: 'NOERROR', answer: ['a.example. 5 IN A 10.0.0.1'] },
+    { name: 'class CH asked as IN', qname: `svc1.testns.${Z}`, qtype: 'A', qclass: 3, rcode: 'NOERROR', answer: [`svc1.testns.${Z} 5 IN A 10.0.0.1`] },
+  ]);
+});
+
+t.test('chaos, local, any, minimal, bufsize, acl', async (t) => {
+  const served = await serveCorefile(t, {
+    Corefile: `.:0 {
+  bind 127.0.0.1
+  chaos netlet-test Alice Bob
+  local
+  any
+  minimal
+  bufsize 1232
+  acl svc.cluster.local {
+    block type TXT net 127.0.0.0/8
+    filter type PTR
+    allow
+  }
+  kubernetes cluster.local 10.0.0.0/24
+}
+`,
+  });
+  await checkRows(t, served, [
+    { name: 'chaos version.bind', qname: 'version.bind.', qtype: 'TXT', qclass: 3, rcode: 'NOERROR', answer: ['version.bind. 0 CH TXT "netlet-test"'] },
+    { name: 'chaos authors.bind', qname: 'authors.bind.', qtype: 'TXT', qclass: 3, rcode: 'NOERROR', answer: ['authors.bind. 0 CH TXT "Alice"', 'authors.bind. 0 CH TXT "Bob"'] },
+    { name: 'local localhost A', qname: 'localhost.', qtype: 'A', rcode: 'NOERROR', answer: ['localhost. 0 IN A 127.0.0.1'] },
+    { name: 'local localhost AAAA', qname: 'localhost.', qtype: 'AAAA', rcode: 'NOERROR', answer: ['localhost. 0 IN AAAA ::1'] },
+    { name: 'local loopback PTR', qname: '1.0.0.127.in-addr.arpa.', qtype: 'PTR', rcode: 'NOERROR', answer: ['1.0.0.127.in-addr.arpa. 0 IN PTR localhost.'] },
+    { name: 'local: other loopback reverse names', qname: '5.0.0.127.in-addr.arpa.', qtype: 'PTR', rcode: 'NXDOMAIN', answer: [] },
+    // HINFO is type 13; the reference decoder prints no HINFO data (dig does, in the whole-Corefile tests).
+    { name: 'any: ANY gets one HINFO', qname: `svc1.testns.${Z}`, qtype: 'ANY', rcode: 'NOERROR', answer: [`svc1.testns.${Z} 8482 IN TYPE13 ?`] },
+    { name: 'minimal: SRV without its additional A', qname: `_http._tcp.svc1.testns.${Z}`, qtype: 'SRV', rcode: 'NOERROR', answer: [`_http._tcp.svc1.testns.${Z} 5 IN SRV 0 100 80 svc1.testns.${Z}`], additional: [] },
+    { name: 'bufsize: a larger EDNS size is brought down', qname: `svc1.testns.${Z}`, qtype: 'A', udpSize: 4096, rcode: 'NOERROR', optSize: 1232, proto: 'udp' },
+    { name: 'acl block by type and net', qname: `svc1.testns.${Z}`, qtype: 'TXT', rcode: 'REFUSED', answer: [] },
+    { name: 'acl allows the rest', qname: `svc1.testns.${Z}`, qtype: 'A', rcode: 'NOERROR', answer: [`svc1.testns.${Z} 5 IN A 10.0.0.1`] },
+    { name: 'acl only in its zones', qname: '1.0.0.10.in-addr.arpa.', qtype: 'PTR', rcode: 'NOERROR', answer: [`1.0.0.10.in-addr.arpa. 5 IN PTR svc1.testns.${Z}`] },
+  ]);
+});
+
+t.test('whoami answers what the block leaves', async (t) => {
+  const served = await serveCorefile(t, { Corefile: 'who.test:0 {\n bind 127.0.0.1\n whoami\n}\n' });
+  const { askAt } = await import('./corefile-server.ts');
+  for (const proto of ['udp', 'tcp'] as const) {
+    const r = await askAt(served.port, 'x.who.test.', 'A', proto);
+    t.equal(r.rcode, 'NOERROR', `${proto}: NOERROR`);
+    t.strictSame(r.answer, [], `${proto}: nothing in the answer`);
+    t.equal(r.additional[0], 'x.who.test. 0 IN A 127.0.0.1', `${proto}: the client's address`);
+    t.match(r.additional[1], new RegExp(`^_${proto}\\.x\\.who\\.test\\. 0 IN SRV 0 0 \\d+ \\.$`), `${proto}: the client's port`);
+  }
+});
+
+t.test('log: names, classes and the combined format', async (t) => {
+  const served = await serveCorefile(t, {
+    Corefile: `.:0 {\n bind 127.0.0.1\n log svc.cluster.local {combined} {\n  class denial error\n }\n kubernetes cluster.local\n}\n`,
+  });
+  const { askAt } = await import('./corefile-server.ts');
+  await askAt(served.port, `svc1.testns.${Z}`, 'A'); // success: not logged
+  await askAt(served.port, `nope.testns.${Z}`, 'A'); // denial (NXDOMAIN)
+  await askAt(served.port, `svc1.testns.${Z}`, 'AAAA'); // denial (NODATA)
+  await askAt(served.port, 'dns-version.cluster.local.', 'A'); // outside the logged names
+  const logged = served.lines.filter((l) => l.plugin === 'log').map((l) => [l.name, l.rcode]);
+  t.strictSame(logged, [[`nope.testns.${Z}`, 'NXDOMAIN'], [`svc1.testns.${Z}`, 'NOERROR']], 'only denials under the names');
+  t.match(String(served.lines.find((l) => l.plugin === 'log')?.msg), /^127\.0\.0\.1:\d+ - \d+ "A IN nope\.testns\.svc\.cluster\.local\. udp \d+ false 512" NXDOMAIN qr,aa,rd \d+ [\d.]+s "QUERY"$/, 'combined format');
+});
+
+t.test('errors: SERVFAILs logged, consolidated by pattern', async (t) => {
+  const { ObjectStore } = await import('../../../src/k8s/store.ts');
+  // A store that never syncs: the cluster zone answers SERVFAIL.
+  const served = await serveCorefile(t, { Corefile: `.:0 {\n bind 127.0.0.1\n errors {\n  consolidate 300ms "svc1\\." warning\n }\n kubernetes cluster.local\n}\n` }, { store: new ObjectStore() });
+  const { askAt } = await import('./corefile-server.ts');
+  for (let i = 0; i < 3; i++) t.equal((await askAt(served.port, `svc1.testns.${Z}`, 'A')).rcode, 'SERVFAIL');
+  await askAt(served.port, `svc6.testns.${Z}`, 'A');
+  await new Promise((r) => setTimeout(r, 450));
+  const errors = served.lines.filter((l) => l.plugin === 'errors').map((l) => [l.level, l.msg]);
+  t.strictSame(errors, [[50, `2 svc6.testns.${Z} A: the query could not be answered`], [40, "3 errors like 'svc1\\.' occurred in last 0.3s"]]);
+});
+
+t.test('template', async (t) => {
+  const served = await serveCorefile(t, {
+    Corefile: `.:0 {
+  bind 127.0.0.1
+  template IN A example.test {
+    match "^ip-(?P<a>[0-9]+)-(?P<b>[0-9]+)-(?P<c>[0-9]+)-(?P<d>[0-9]+)[.]example[.]test[.]$"
+    answer "{{ .Name }} 60 IN A {{ .Group.a }}.{{ .Group.b }}.{{ .Group.c }}.{{ .Group.d }}"
+    fallthrough
+  }
+  template IN ANY example.test {
+    match ^(www)[.]example[.]test[.]$
+    answer "{{ .Name }} 120 IN CNAME web.{{ .Zone }}"
+    additional "web.{{ .Zone }} 120 IN A 192.0.2.1"
+  }
+  template ANY AAAA {
+    rcode NXDOMAIN
+    authority "{{ .Zone }} 60 IN SOA ns.example. hostmaster.example. 1 7200 1800 86400 30"
+  }
+  template IN TXT kind.test {
+    answer "{{ .Name }} 5 IN TXT \\"{{ .Class }} {{ .Type }} {{ index .Match 0 }}\\""
+  }
+}
+`,
+  });
+  await checkRows(t, served, [
+    { name: 'named groups make the address', qname: 'ip-10-1-2-3.example.test.', qtype: 'A', rcode: 'NOERROR', answer: ['ip-10-1-2-3.example.test. 60 IN A 10.1.2.3'] },
+    { name: 'no match, fallthrough: the next template', qname: 'www.example.test.', qtype: 'A', rcode: 'NOERROR', answer: ['www.example.test. 120 IN CNAME web.example.test.'], additional: ['web.example.test. 120 IN A 192.0.2.1'] },
+    { name: 'no match, no fallthrough: NXDOMAIN', qname: 'mail.example.test.', qtype: 'MX', rcode: 'NXDOMAIN', answer: [] },
+    { name: 'rcode and authority for every AAAA', qname: 'anything.org.', qtype: 'AAAA', rcode: 'NXDOMAIN', answer: [] },
+    { name: 'class, type and the match', qname: 'a.kind.test.', qtype: 'TXT', rcode: 'NOERROR', answer: ['a.kind.test. 5 IN TXT "IN TXT a.kind.test."'] },
+    { name: 'a type no template takes', qname: 'a.kind.test.', qtype: 'A', rcode: 'REFUSED', answer: [] },
+  ]);
+});
+
+const ZONE_FILE = `$ORIGIN example.org.
+$TTL 3600
+@       IN SOA  ns1.example.org. hostmaster.example.org. (
+                2024010101 ; serial
+                7200       ; refresh
+                3600       ; retry
+                1209600    ; expire
+                300 )      ; minimum
+        IN NS   ns1
+ns1     IN A    192.0.2.53
+www     IN A    192.0.2.1
+        IN AAAA 2001:db8::1
+alias   60 IN CNAME www
+mail    IN MX   10 mx.example.org.
+mx      IN A    192.0.2.25
+txt     IN TXT  "v=spf1 -all" "second"
+*.wild  IN A    192.0.2.99
+sub     IN NS   ns.sub
+ns.sub  IN A    192.0.2.77
+`;
+
+t.test('file: an RFC 1035 zone', async (t) => {
+  const served = await serveCorefile(t, { Corefile: 'example.org:0 {\n bind 127.0.0.1\n file db.example.org\n}\n', 'db.example.org': ZONE_FILE });
+  const NS = ['example.org. 3600 IN NS ns1.example.org.'];
+  await checkRows(t, served, [
+    { name: 'A with the apex NS in authority', qname: 'www.example.org.', qtype: 'A', rcode: 'NOERROR', answer: ['www.example.org. 3600 IN A 192.0.2.1'], additional: ['ns1.example.org. 3600 IN A 192.0.2.53'] },
+    { name: 'AAAA on a repeated owner', qname: 'www.example.org.', qtype: 'AAAA', rcode: 'NOERROR', answer: ['www.example.org. 3600 IN AAAA 2001:db8::1'] },
+    { name: 'CNAME followed in the zone', qname: 'alias.example.org.', qtype: 'A', rcode: 'NOERROR', answer: ['alias.example.org. 60 IN CNAME www.example.org.', 'www.example.org. 3600 IN A 192.0.2.1'] },
+    // The reference decoder prints no MX data; the exchange's address in additional shows it was read.
+    { name: 'MX with its address', qname: 'mail.example.org.', qtype: 'MX', rcode: 'NOERROR', answer: ['mail.example.org. 3600 IN MX ?'], additional: ['mx.example.org. 3600 IN A 192.0.2.25', 'ns1.example.org. 3600 IN A 192.0.2.53'] },
+    { name: 'TXT with two strings', qname: 'txt.example.org.', qtype: 'TXT', rcode: 'NOERROR', answer: ['txt.example.org. 3600 IN TXT "v=spf1 -all" "second"'] },
+    { name: 'a wildcard', qname: 'anything.wild.example.org.', qtype: 'A', rcode: 'NOERROR', answer: ['anything.wild.example.org. 3600 IN A 192.0.2.99'] },
+    { name: 'NODATA with the SOA', qname: 'www.example.org.', qtype: 'TXT', rcode: 'NOERROR', answer: [] },
+    { name: 'NXDOMAIN', qname: 'nope.example.org.', qtype: 'A', rcode: 'NXDOMAIN', answer: [] },
+    { name: 'apex NS', qname: 'example.org.', qtype: 'NS', rcode: 'NOERROR', answer: NS },
+    { name: 'a referral below the delegation', qname: 'host.sub.example.org.', qtype: 'A', rcode: 'NOERROR', answer: [], additional: ['ns.sub.example.org. 3600 IN A 192.0.2.77'] },
+  ]);
+  const { askAt } = await import('./corefile-server.ts');
+  const nx = await askAt(served.port, 'nope.example.org.', 'A');
+  t.strictSame(nx.authority, ['example.org. 300 IN SOA ns1.example.org. hostmaster.example.org. SERIAL 7200 3600 1209600 300'], 'NXDOMAIN carries the SOA, TTL its minimum');
+  t.equal(nx.flags.aa, true, 'authoritative');
+  const referral = await askAt(served.port, 'host.sub.example.org.', 'A');
+  t.strictSame([referral.authority, referral.flags.aa], [['sub.example.org. 3600 IN NS ns.sub.example.org.'], false], 'referral: NS in authority, not authoritative');
+});
+
+t.test('file: a broken zone file stops the start, naming file and line', async (t) => {
+  const { DnsComponent } = await import('../../../src/dns/component.ts');
+  const { filesIn } = await import('./corefile-server.ts');
+  const { pino } = await import('pino');
+  const { Registry } = await import('prom-client');
+  const { syncedStore } = await import('./dns-helpers.ts');
+  const dir = await filesIn(t, { Corefile: 'example.org:0 {\n bind 127.0.0.1\n file db\n}\n', db: '@ IN SOA a. b. 1 2 3 4 5\nwww IN A 300.1.1.1\n' });
+  const dns = new DnsComponent({ log: pino({ level: 'silent' }), metrics: new Registry(), store: syncedStore([]), nodeName: 'n1' }, { corefile: `${dir}/Corefile` });
+  await t.rejects(dns.start(), /file: zone file .*db: line 2: '300\.1\.1\.1' is not an IPv4 address/);
+});
+
+t.test('autopath @kubernetes walks the client pod’s search path', async (t) => {
+  const { syncedStore } = await import('./dns-helpers.ts');
+  const { clusterObjects } = await import('./fixture.ts');
+  const { pod } = await import('../../helpers/objects.ts');
+  // The client (127.0.0.1) is a pod in the namespace default.
+  const store = syncedStore([...clusterObjects(), pod('default', 'client', '127.0.0.1')]);
+  const served = await serveCorefile(t, { Corefile: '.:0 {\n bind 127.0.0.1\n autopath @kubernetes\n kubernetes cluster.local {\n  pods verified\n }\n}\n' }, { store });
+  await checkRows(t, served, [
+    {
+      name: 'the first search domain asked: answered from the one that has the name',
+      qname: 'svc1.testns.default.svc.cluster.local.', qtype: 'A', rcode: 'NOERROR',
+      answer: ['svc1.testns.default.svc.cluster.local. 5 IN CNAME svc1.testns.svc.cluster.local.', `svc1.testns.${Z} 5 IN A 10.0.0.1`],
+    },
+    { name: 'a name outside the first search domain: as asked', qname: `svc1.testns.${Z}`, qtype: 'A', rcode: 'NOERROR', answer: [`svc1.testns.${Z} 5 IN A 10.0.0.1`] },
+    { name: 'nowhere to be found: the first answer', qname: 'nope.default.svc.cluster.local.', qtype: 'A', rcode: 'NXDOMAIN', answer: [] },
+  ]);
+});
