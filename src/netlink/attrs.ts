@@ -26,6 +26,18 @@ export function encodeAttrs(list: AttrList): Buffer {
   return Buffer.concat(parts);
 }
 
+/** One attribute, header and padding included: for the codecs that build their messages from parts (ctnetlink, IPVS). */
+export function attr(type: number, payload: Buffer): Buffer {
+  const len = 4 + payload.length;
+  const out = Buffer.alloc(pad4(len));
+  out.writeUInt16LE(len, 0);
+  out.writeUInt16LE(type, 2);
+  payload.copy(out, 4);
+  return out;
+}
+
+export const nested = (type: number, children: Buffer[]): Buffer => attr(type | NLA_F_NESTED, Buffer.concat(children));
+
 export const u8 = (v: number): Buffer => Buffer.from([v]);
 export function u32(v: number): Buffer {
   const b = Buffer.alloc(4);

@@ -6,6 +6,7 @@
 
 import type { Family } from '../base/family.ts';
 import { bufferToIp, ipToBuffer } from './ip.ts';
+import { attr, nested, NLA_F_NESTED } from './attrs.ts';
 
 export const NETLINK_NETFILTER = 12;
 const NFNL_SUBSYS_CTNETLINK = 1;
@@ -18,7 +19,6 @@ export const NLM_F_REQUEST = 0x1;
 export const NLM_F_MULTI = 0x2;
 export const NLM_F_ACK = 0x4;
 export const NLM_F_DUMP = 0x300;
-const NLA_F_NESTED = 0x8000;
 const NLA_TYPE_MASK = 0x3fff;
 
 const CTA_TUPLE_ORIG = 1;
@@ -58,16 +58,7 @@ export interface ConntrackEntry {
 export const ctMsgType = (msg: number): number => (NFNL_SUBSYS_CTNETLINK << 8) | msg;
 const afOf = (family: Family): number => (family === 4 ? AF_INET : AF_INET6);
 
-function attr(type: number, payload: Buffer): Buffer {
-  const len = 4 + payload.length;
-  const out = Buffer.alloc((len + 3) & ~3);
-  out.writeUInt16LE(len, 0);
-  out.writeUInt16LE(type, 2);
-  payload.copy(out, 4);
-  return out;
-}
 
-const nested = (type: number, children: Buffer[]): Buffer => attr(type | NLA_F_NESTED, Buffer.concat(children));
 const u8 = (v: number): Buffer => Buffer.from([v]);
 function be16(v: number): Buffer {
   const b = Buffer.alloc(2);

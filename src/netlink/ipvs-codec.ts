@@ -5,7 +5,7 @@
 
 import { AF_INET, AF_INET6, bufferToIp, ipToBuffer } from './ip.ts';
 import { nlmsg } from './ctnetlink-codec.ts';
-import { NLA_F_NESTED } from './attrs.ts';
+import { attr, nested } from './attrs.ts';
 import type { Family } from '../base/family.ts';
 
 export const NETLINK_GENERIC = 16;
@@ -113,15 +113,6 @@ export interface IpvsTimeouts {
   udp: number;
 }
 
-function attr(type: number, payload: Buffer): Buffer {
-  const len = 4 + payload.length;
-  const out = Buffer.alloc((len + 3) & ~3);
-  out.writeUInt16LE(len, 0);
-  out.writeUInt16LE(type, 2);
-  payload.copy(out, 4);
-  return out;
-}
-const nested = (type: number, children: Buffer[]): Buffer => attr(type | NLA_F_NESTED, Buffer.concat(children));
 function u16(v: number): Buffer {
   const b = Buffer.alloc(2);
   b.writeUInt16LE(v, 0);
