@@ -57,8 +57,13 @@ export class KubeIpvs0 implements AddressHolder {
     const held = this.#known.get(family);
     if (!held || !this.#index) return this.sync(family, all());
     if (adds.length === 0 && dels.length === 0) return 0;
+    return this.#change(family, this.#index, held, adds, dels);
+  }
+
+  /** Applies the changes and keeps `held` equal to the device's addresses; forgets them when a batch fails (the next sync lists them again). */
+  async #change(family: Family, index: number, held: Set<string>, adds: readonly string[], dels: readonly string[]): Promise<number> {
     try {
-      await this.#batch(family, this.#index, adds, dels);
+      await this.#batch(family, index, adds, dels);
     } catch (err) {
       this.#known.delete(family);
       throw err;
@@ -102,15 +107,7 @@ export class KubeIpvs0 implements AddressHolder {
       }
       const adds = [...wanted].filter((ip) => !held.has(ip));
       const dels = [...held].filter((ip) => !wanted.has(ip));
-      try {
-        await this.#batch(family, index, adds, dels);
-      } catch (err) {
-        this.#known.delete(family);
-        throw err;
-      }
-      for (const ip of adds) held.add(ip);
-      for (const ip of dels) held.delete(ip);
-      return adds.length + dels.length;
+      return this.#change(family, index, held, adds, dels);
     });
   }
 
