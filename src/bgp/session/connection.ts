@@ -14,6 +14,8 @@ export interface ConnectionHandlers {
 export interface Connection {
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /** This side's address once connected: the next hop this speaker announces on the session. */
+  localAddress(): string | undefined;
   /** Attaches the handlers; an accepted connection never calls `open`. */
   attach(h: ConnectionHandlers): void;
   write(bytes: Buffer): void;
@@ -46,6 +48,10 @@ export class TcpConnection implements Connection {
     socket.on('data', (chunk) => this.#handlers?.data(chunk));
     socket.on('error', (err) => (this.#lastError = err.message));
     socket.on('close', () => this.#finish(this.#lastError || 'connection closed by the peer'));
+  }
+
+  localAddress(): string | undefined {
+    return this.#socket.localAddress ? normalize(this.#socket.localAddress) : undefined;
   }
 
   attach(h: ConnectionHandlers): void {

@@ -28,7 +28,8 @@ export interface SessionDown {
 
 export interface PeerEvents {
   stateChanged?(from: PeerState, to: PeerState): void;
-  established(n: Negotiated): void;
+  /** `localAddress`: this side's address on the session's connection. */
+  established(n: Negotiated, localAddress: string | undefined): void;
   update(u: DecodedUpdate): void;
   routeRefresh?(r: RouteRefreshMessage): void;
   down(d: SessionDown): void;
@@ -275,7 +276,7 @@ export class PeerFsm {
       if (other !== a) this.#fail(other, new BgpNotificationError(ErrorCode.CEASE, CeaseSubcode.CONNECTION_COLLISION_RESOLUTION, 'another connection is Established'));
     }
     this.#refresh();
-    this.#o.events.established(a.negotiated!);
+    this.#o.events.established(a.negotiated!, a.conn.localAddress());
   }
 
   /** Sends the NOTIFICATION and closes the connection. */

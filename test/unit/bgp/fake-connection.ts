@@ -18,6 +18,10 @@ export class FakeConnection implements Connection {
     this.remotePort = target.port;
   }
 
+  localAddress(): string {
+    return '10.0.0.1';
+  }
+
   attach(h: ConnectionHandlers): void {
     this.#h = h;
   }
