@@ -16,7 +16,18 @@ export async function createComponents(ctx: AgentContext, from: { connection?: C
     const { ProxierComponent } = await import('../proxier/component.ts');
     components.push(new ProxierComponent(ctx, { proxy: proxierOptions(ctx.config), backend }));
   }
-  if (ctx.config.routes.enabled) components.push(new (await import('../routes/component.ts')).RoutesComponent(ctx, { mode: ctx.config.routes.mode }));
+  if (ctx.config.bgp.enabled) {
+    // BGP is then the routing fabric: the store claims only this node's blocks (their blackholes), the speaker the rest.
+    const { BgpComponent } = await import('../bgp/component.ts');
+    const { bgpComponentOptions } = await import('./bgp-options.ts');
+    const { BGP_ROUTES_PROTOCOL } = await import('../routes/route-table.ts');
+    const bgp = new BgpComponent(ctx, bgpComponentOptions(ctx.config));
+    components.push(bgp);
+    const { RoutesComponent } = await import('../routes/component.ts');
+    components.push(new RoutesComponent(ctx, { mode: ctx.config.routes.mode, sources: [bgp.routeSource()], storeOwnOnly: true, protocols: [BGP_ROUTES_PROTOCOL] }));
+  } else if (ctx.config.routes.enabled) {
+    components.push(new (await import('../routes/component.ts')).RoutesComponent(ctx, { mode: ctx.config.routes.mode }));
+  }
   if (ctx.config.dns.enabled) {
     const { corefile, listen, clusterDomain } = ctx.config.dns;
     components.push(new (await import('../dns/component.ts')).DnsComponent(ctx, { corefile, listen, clusterDomain }));

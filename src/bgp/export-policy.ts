@@ -17,6 +17,8 @@ export interface ExportPeer {
   /** This speaker's address on the session; the next hop of its own prefixes in that family. */
   localAddress?: string;
   routeReflectorClient: boolean;
+  /** Reflected routes carry this speaker as next hop. */
+  nextHopSelf?: boolean;
 }
 
 export interface ExportContext {
@@ -65,6 +67,6 @@ export function reflectedAdvertisement(peer: ExportPeer, best: Path, ctx: Export
       clusterList: [ctx.clusterId, ...(a.clusterList ?? [])],
       nextHop: undefined,
     },
-    nextHop: [best.nextHop],
+    nextHop: [(peer.nextHopSelf ? selfNextHop(peer, best.family, ctx) : undefined) ?? best.nextHop],
   };
 }

@@ -35,6 +35,8 @@ export interface PeerConfig {
   sourceAddress?: string;
   /** This speaker reflects routes to the peer (RFC 4456). */
   routeReflectorClient?: boolean;
+  /** Routes reflected to the peer carry this speaker as next hop. */
+  nextHopSelf?: boolean;
 }
 
 export interface SpeakerOptions {
@@ -352,7 +354,7 @@ export class BgpSpeaker {
   #exportPeer(p: PeerRuntime, keys: Iterable<string>): void {
     const n = p.negotiated;
     if (!n || p.fsm.state !== 'Established') return;
-    const peer: ExportPeer = { address: p.config.address, ibgp: n.ibgp, families: n.families, localAddress: p.localAddress, routeReflectorClient: !!p.config.routeReflectorClient };
+    const peer: ExportPeer = { address: p.config.address, ibgp: n.ibgp, families: n.families, localAddress: p.localAddress, routeReflectorClient: !!p.config.routeReflectorClient, nextHopSelf: p.config.nextHopSelf };
     const ctx = this.#exportContext();
     const msgs = p.adjOut.diff(
       keys,

@@ -39,6 +39,10 @@ export interface RoutesComponentOptions {
   debounceMs?: number;
   /** For tests that drive time by hand. */
   clock?: Clock;
+  /** The store claims only this node's own prefixes; other nodes' come from `sources` (BGP). */
+  storeOwnOnly?: boolean;
+  /** rtm_protocols the default table owns besides NODE_ROUTES_PROTOCOL (BGP_ROUTES_PROTOCOL with the speaker). */
+  protocols?: number[];
 }
 
 /** healthy() turns false after this many syncs in a row failed as a whole. */
@@ -54,6 +58,7 @@ export class RoutesComponent implements Component {
   readonly #resyncMs: number;
   readonly #debounceMs: number;
   readonly #clock: Clock | undefined;
+  readonly #protocols: number[];
   #table: RouteTable | undefined;
   readonly #ownsTable: boolean;
   #syncer: RouteSyncer | undefined;
@@ -75,7 +80,8 @@ export class RoutesComponent implements Component {
     this.#ctx = ctx;
     const mode = opts.mode ?? 'direct';
     this.#mode = typeof mode === 'string' ? routeMode(mode) : mode;
-    this.#sources = [new StoreRouteSource(ctx.store, ctx.nodeName), ...(opts.sources ?? [])];
+    this.#sources = [new StoreRouteSource(ctx.store, ctx.nodeName, { ownOnly: opts.storeOwnOnly }), ...(opts.sources ?? [])];
+    this.#protocols = opts.protocols ?? [];
     assertUniqueSourceNames(this.#sources);
     this.#table = opts.table;
     this.#ownsTable = !opts.table;
@@ -88,7 +94,7 @@ export class RoutesComponent implements Component {
 
   async start(): Promise<void> {
     const { NetlinkRouteTable } = await import('./netlink-route-table.ts');
-    this.#table ??= new NetlinkRouteTable();
+    this.#table ??= new NetlinkRouteTable(undefined, this.#protocols);
     this.#syncer = new RouteSyncer(this.#table, this.#ctx.log);
     const runner = new BoundedFrequencyRunner(() => this.#syncOnce(), {
       name: 'routes',

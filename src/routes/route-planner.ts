@@ -48,7 +48,7 @@ export function routesFor(input: ClaimsToRoute, mode: RouteMode): RoutePlan {
       skipped.push(source === undefined ? { dst, node, reason: r.skip } : { dst, node, reason: r.skip, source });
       continue;
     }
-    routes.push(r);
+    routes.push(claim.protocol === undefined ? r : { ...r, protocol: claim.protocol });
     if (!peers.has(peer.name)) peers.set(peer.name, peer);
   }
   return { routes, skipped: skipped.sort(byPrefixThenNode), peers: [...peers.values()] };

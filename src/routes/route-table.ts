@@ -18,6 +18,14 @@ export type { Family };
 export const NODE_ROUTES_PROTOCOL = 88;
 
 /**
+ * rtm_protocol of routes learned over BGP (RTPROT_BGP, `proto bgp` in
+ * iproute2), as routers install them. The syncer owns these too when the
+ * agent runs its BGP speaker (the table is told so): a node running netlet's
+ * speaker runs no other BGP daemon writing the main table.
+ */
+export const BGP_ROUTES_PROTOCOL = 186;
+
+/**
  * Metric of the blackhole for this node's own blocks. In bridge mode the
  * bridge holds a block's gateway address, so the kernel has a connected route
  * for the block (metric 0 in IPv4, 256 in IPv6); the blackhole sits behind it
@@ -40,6 +48,8 @@ export interface NodeRoute {
   onlink?: boolean;
   /** Route metric; absent means the kernel default. */
   metric?: number;
+  /** rtm_protocol; absent means NODE_ROUTES_PROTOCOL (BGP_ROUTES_PROTOCOL for learned routes). */
+  protocol?: number;
 }
 
 /** The kernel's main table as far as netlet's inter-node routes go (real: netlink; fake: memory). */
@@ -63,7 +73,8 @@ export function sameRoute(wanted: NodeRoute, actual: NodeRoute): boolean {
     wanted.type === actual.type &&
     (wanted.gateway ?? '') === (actual.gateway ?? '') &&
     (wanted.dev === undefined || wanted.dev === actual.dev) &&
-    (wanted.metric ?? 0) === (actual.metric ?? 0)
+    (wanted.metric ?? 0) === (actual.metric ?? 0) &&
+    (wanted.protocol ?? NODE_ROUTES_PROTOCOL) === (actual.protocol ?? NODE_ROUTES_PROTOCOL)
   );
 }
 
