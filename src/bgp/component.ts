@@ -258,7 +258,7 @@ export class BgpComponent implements Component, LearnedRoutes {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.status()));
     });
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (err) => reject(new NetletError('ERR_BGP_STATUS_SOCKET', `bgp.statusSocket ${path}: ${err.message} (a Unix socket path has at most 107 characters)`)));
       server.listen(path, () => resolve());
     });
     this.#statusServer = server;

@@ -2,7 +2,7 @@
 // node namespace (served from a manifest folder), and BIRD or GoBGP in a
 // router namespace with a config file the test writes.
 import type { ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eventually, type Lab, type Netns } from '../../helpers/netns.ts';
@@ -33,9 +33,21 @@ export interface Agent {
   statusText(): Promise<string>;
 }
 
+/** Where a test registers its cleanup (tap's t). */
+export interface Teardown {
+  teardown(fn: () => void): void;
+}
+
+/** A short folder for Unix sockets (at most 107 characters of path; the test folder's can be longer), removed at teardown. */
+function socketDir(t: Teardown, prefix: string): string {
+  const d = mkdtempSync(`/tmp/${prefix}-`);
+  t.teardown(() => rmSync(d, { recursive: true, force: true }));
+  return d;
+}
+
 /** Runs `netlet agent` with this config YAML in `ns`, serving `manifests`. */
-export function startAgent(lab: Lab, ns: Netns, dir: string, o: { node: string; manifests: string; config: string }): Agent {
-  const socket = join(dir, `bgp-${o.node}.sock`);
+export function startAgent(t: Teardown, lab: Lab, ns: Netns, dir: string, o: { node: string; manifests: string; config: string }): Agent {
+  const socket = join(socketDir(t, 'nlbgp'), `${o.node}.sock`);
   const configFile = join(dir, `agent-${o.node}.yaml`);
   writeFileSync(configFile, `${o.config}\n`.replace(/^bgp:\n/m, `bgp:\n  statusSocket: ${socket}\n`));
   const child = lab.track(ns.spawn(process.execPath, [NETLET, 'agent', '--config', configFile, '--manifests', o.manifests, '--node-name', o.node, '--proxy-mode', 'none', '--log-level', 'info']));
@@ -62,9 +74,9 @@ export interface Bird {
 }
 
 /** BIRD 2 in `ns` with `conf`; its control socket in `dir`. */
-export async function startBird(lab: Lab, ns: Netns, dir: string, name: string, conf: string): Promise<Bird> {
+export async function startBird(t: Teardown, lab: Lab, ns: Netns, dir: string, name: string, conf: string): Promise<Bird> {
   const confFile = join(dir, `${name}.conf`);
-  const sock = join(dir, `${name}.ctl`);
+  const sock = join(socketDir(t, 'nlbird'), `${name}.ctl`);
   writeFileSync(confFile, conf);
   const child = lab.track(ns.spawn('bird', ['-f', '-c', confFile, '-s', sock, '-P', join(dir, `${name}.pid`)]));
   let err = '';

@@ -39,8 +39,8 @@ t.test('netlet <-> BIRD', { skip: rootSkip(), timeout: 180_000 }, async (t) => {
   writeFileSync(join(manifests, 'block.yaml'), blockYaml('10.246.0.0/26', 'a'));
   writeFileSync(join(manifests, 'block2.yaml'), blockYaml('10.246.0.64/26', 'a'));
 
-  let bird = await startBird(lab, router, dir, 'bird', birdConf(9));
-  const agent = startAgent(lab, node, dir, {
+  let bird = await startBird(t, lab, router, dir, 'bird', birdConf(9));
+  const agent = startAgent(t, lab, node, dir, {
     node: 'a',
     manifests,
     config: 'bgp:\n  enabled: true\n  asNumber: 64512\n  peers:\n    - {peerIP: 192.168.91.2, asNumber: 65001, holdTime: 9s}',
@@ -77,7 +77,7 @@ t.test('netlet <-> BIRD', { skip: rootSkip(), timeout: 180_000 }, async (t) => {
   await new Promise((r) => bird.child.once('exit', r));
   await eventually(async () => (await agent.status()).peers[0].state !== 'Established', 30_000);
   t.match(await learned(), /10\.99\.1\.0\/24 via 192\.168\.91\.2/, 'the route stays while BIRD restarts (graceful restart)');
-  bird = await startBird(lab, router, dir, 'bird2', birdConf(9));
+  bird = await startBird(t, lab, router, dir, 'bird2', birdConf(9));
   await established(agent, 1, 40_000);
   await eventually(async () => (await learned()).includes('10.99.1.0/24') && (await bird.birdc('show', 'route', 'protocol', 'netlet')).includes('10.246.0.0/26'), 20_000);
   t.pass('after the restart both sides have the routes again');
