@@ -39,7 +39,9 @@ export class BgpRouteSource implements RouteSource {
       const best = paths[0];
       const node = this.#peerName(best.peer);
       // The peer is named by its next hop: two prefixes behind one next hop share one peer entry.
-      claims.push({ dst: best.prefix, family: best.family, node, peer: { name: `bgp:${best.nextHop}`, addresses: { [best.family]: best.nextHop } }, protocol: BGP_ROUTES_PROTOCOL });
+      const peerOf = (p: Path) => ({ name: `bgp:${p.nextHop}`, addresses: { [p.family]: p.nextHop } });
+      const alsoVia = paths.slice(1).map(peerOf);
+      claims.push({ dst: best.prefix, family: best.family, node, peer: peerOf(best), ...(alsoVia.length ? { alsoVia } : {}), protocol: BGP_ROUTES_PROTOCOL });
     }
     claims.sort((a, b) => (a.dst < b.dst ? -1 : a.dst > b.dst ? 1 : 0));
     return { claims, skipped: [] };

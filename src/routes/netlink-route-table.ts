@@ -62,7 +62,8 @@ export class NetlinkRouteTable implements RouteTable {
     return {
       dst: route.dst,
       type: route.type,
-      gateway: route.type === 'unicast' ? route.gateway : undefined,
+      gateway: route.type === 'unicast' && !route.gateways ? route.gateway : undefined,
+      multipath: route.type === 'unicast' && route.gateways ? route.gateways.map((gateway) => ({ gateway, onlink: route.onlink })) : undefined,
       oif,
       onlink: route.onlink,
       protocol: route.protocol ?? NODE_ROUTES_PROTOCOL,
@@ -75,6 +76,11 @@ export class NetlinkRouteTable implements RouteTable {
     const family = r.family;
     const route: NodeRoute = { dst: r.dst, family, type: r.type === 'blackhole' ? 'blackhole' : 'unicast' };
     if (r.gateway) route.gateway = r.gateway;
+    if (r.multipath?.length) {
+      const gateways = r.multipath.map((h) => h.gateway).sort();
+      route.gateway = gateways[0];
+      if (gateways.length > 1) route.gateways = gateways;
+    }
     if (r.protocol !== NODE_ROUTES_PROTOCOL) route.protocol = r.protocol;
     const metric = r.priority ?? DEFAULT_METRIC[family];
     if (metric !== DEFAULT_METRIC[family]) route.metric = metric;

@@ -40,8 +40,10 @@ export interface NodeRoute {
   dst: string;
   family: Family;
   type: 'unicast' | 'blackhole';
-  /** Next hop, for unicast. */
+  /** Next hop, for unicast (the first of `gateways` for an ECMP route). */
   gateway?: string;
+  /** ECMP: every next hop, sorted, when there is more than one. */
+  gateways?: string[];
   /** Output device name (tunnels); absent for direct routes. */
   dev?: string;
   /** Gateway is on the device's link even if no address covers it (IPIP/VXLAN). */
@@ -72,6 +74,7 @@ export function sameRoute(wanted: NodeRoute, actual: NodeRoute): boolean {
     wanted.dst === actual.dst &&
     wanted.type === actual.type &&
     (wanted.gateway ?? '') === (actual.gateway ?? '') &&
+    (wanted.gateways ?? []).join(',') === (actual.gateways ?? []).join(',') &&
     (wanted.dev === undefined || wanted.dev === actual.dev) &&
     (wanted.metric ?? 0) === (actual.metric ?? 0) &&
     (wanted.protocol ?? NODE_ROUTES_PROTOCOL) === (actual.protocol ?? NODE_ROUTES_PROTOCOL)
@@ -80,7 +83,8 @@ export function sameRoute(wanted: NodeRoute, actual: NodeRoute): boolean {
 
 export function describeRoute(r: NodeRoute): string {
   const parts = [r.type === 'blackhole' ? `blackhole ${r.dst}` : r.dst];
-  if (r.gateway) parts.push(`via ${r.gateway}`);
+  if (r.gateways) parts.push(`via ${r.gateways.join(' and ')}`);
+  else if (r.gateway) parts.push(`via ${r.gateway}`);
   if (r.dev) parts.push(`dev ${r.dev}`);
   if (r.onlink) parts.push('onlink');
   if (r.metric !== undefined) parts.push(`metric ${r.metric}`);
