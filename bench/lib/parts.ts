@@ -105,6 +105,7 @@ export const PARTS: Part[] = [
     args: (m) => by(m, ['--allocs', '10000', '--disk', '100', '--procs', '5'], ['--disk', '200', '--procs', '10'], []),
     timeoutSeconds: 180,
   },
+  { name: 'BGP propagation (100 speakers, 2 route reflectors)', group: 'bgp', script: 'bench/bgp-mesh.ts', args: (m) => by(m, ['--nodes', '30', '--trials', '10'], ['--nodes', '100', '--trials', '30']), timeoutSeconds: 120 },
   { name: 'DNS codec', group: 'dns', script: 'bench/dns-codec.ts', args: (m) => by(m, ['--warmup', '50'], ['--warmup', '200'], []), timeoutSeconds: 180 },
   { name: 'DNS zone index', group: 'dns', script: 'bench/dns-index.ts', nodeFlags: ['--expose-gc'], args: () => [], timeoutSeconds: 120 },
   { name: 'DNS server (dnsperf)', group: 'dns', script: 'bench/dns-server.ts', args: (m) => [m === 'quick' ? '3' : '8'], timeoutSeconds: 120 },

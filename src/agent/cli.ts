@@ -12,6 +12,7 @@ const commands: Record<string, () => Promise<Command>> = {
   trace: async () => (await import('./commands/trace.ts')).traceCommand,
   'install-cni': async () => (await import('./commands/install-cni.ts')).installCniCommand,
   'cni-server': async () => (await import('./commands/cni-server.ts')).cniServerCommand,
+  bgp: async () => (await import('./commands/bgp.ts')).bgpCommand,
 };
 
 function usage(): string {

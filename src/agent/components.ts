@@ -16,7 +16,17 @@ export async function createComponents(ctx: AgentContext, from: { connection?: C
     const { ProxierComponent } = await import('../proxier/component.ts');
     components.push(new ProxierComponent(ctx, { proxy: proxierOptions(ctx.config), backend }));
   }
-  if (ctx.config.routes.enabled) {
+  if (ctx.config.bgp.enabled) {
+    // BGP is then the routing fabric: the store claims only this node's blocks (their blackholes), the speaker the rest.
+    const { BgpComponent } = await import('../bgp/component.ts');
+    const { bgpComponentOptions } = await import('./bgp-options.ts');
+    const { BGP_ROUTES_PROTOCOL } = await import('../routes/route-table.ts');
+    const bgp = new BgpComponent(ctx, bgpComponentOptions(ctx.config));
+    components.push(bgp);
+    const { RoutesComponent } = await import('../routes/component.ts');
+    const { mode, encapsulation, vxlan } = ctx.config.routes;
+    components.push(new RoutesComponent(ctx, { mode, modeOptions: { encapsulation, vxlan }, sources: [bgp.routeSource()], storeOwnOnly: true, protocols: [BGP_ROUTES_PROTOCOL] }));
+  } else if (ctx.config.routes.enabled) {
     const { mode, encapsulation, vxlan } = ctx.config.routes;
     components.push(new (await import('../routes/component.ts')).RoutesComponent(ctx, { mode, modeOptions: { encapsulation, vxlan } }));
   }

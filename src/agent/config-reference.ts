@@ -22,6 +22,7 @@ function rows(section: Section, prefix: string, out: string[]): void {
     }
     const type = f.oneOf ? f.oneOf.filter(Boolean).join(' \\| ') : f.type;
     out.push(`| \`${key}\` | ${type} | \`${defaultText(f)}\` | ${f.doc.replace(/\|/g, '\\|')} |`);
+    if (f.items) rows(f.items, `${key}[]`, out);
   }
 }
 

@@ -138,8 +138,65 @@ export const configSchema: Section = {
         },
       },
     },
+    bgp: {
+      doc: "netlet's BGP speaker (Calico's BGPConfiguration and BGPPeer fields).",
+      fields: {
+        enabled: { type: 'boolean', default: false, doc: "Run the BGP speaker: announce this node's blocks, install the routes peers announce (protocol bgp); needs no routes.* key." },
+        asNumber: { type: 'number', default: 64512, min: 1, max: 4294967295, doc: "This node's AS number." },
+        routerID: { type: 'string', default: '', doc: "BGP identifier (an IPv4 address); empty means the node's InternalIPv4." },
+        listenPort: { type: 'number', default: 179, min: 0, max: 65535, doc: 'TCP port for peers that dial in; 0 means do not listen.' },
+        nodeToNodeMesh: { type: 'boolean', default: true, doc: 'Peer with every other node (iBGP full mesh); one side dials, as Calico picks it.' },
+        routeReflectorClusterID: { type: 'string', default: '', doc: 'Make this node a route reflector (RFC 4456) with this cluster ID; peers with routeReflectorClient are its clients.' },
+        gracefulRestartTime: { type: 'duration', default: '120s', doc: 'Restart time announced in the graceful restart capability (RFC 4724).' },
+        statusSocket: { type: 'string', default: '/run/netlet/bgp.sock', doc: '`netlet bgp status` reads the sessions from this Unix socket.' },
+        peers: {
+          type: 'list',
+          default: [],
+          doc: 'Peers beside the mesh (routers, route reflectors).',
+          items: {
+            doc: 'A BGP peer.',
+            fields: {
+              peerIP: { type: 'string', default: '', doc: "The peer's address (required)." },
+              asNumber: { type: 'number', default: 0, min: 0, max: 4294967295, doc: "The peer's AS number (required)." },
+              port: { type: 'number', default: 179, min: 1, max: 65535, doc: "The peer's TCP port." },
+              password: { type: 'string', default: '', doc: 'TCP MD5 password (RFC 2385): not supported in this version, refused when set.' },
+              holdTime: { type: 'duration', default: '90s', doc: 'Hold time offered in OPEN (the lower of both sides is used).' },
+              keepaliveTime: { type: 'duration', default: '0s', doc: 'Time between KEEPALIVEs; 0 means a third of the negotiated hold time.' },
+              gracefulRestart: { type: 'boolean', default: true, doc: 'Announce graceful restart, and keep the routes of a restarting peer (RFC 4724).' },
+              nextHopSelf: { type: 'boolean', default: false, doc: 'Routes reflected to this peer carry this node as next hop.' },
+              sourceAddress: { type: 'string', default: '', doc: 'Local address to dial from; empty lets the kernel choose.' },
+              routeReflectorClient: { type: 'boolean', default: false, doc: 'The peer is a client of this route reflector (needs routeReflectorClusterID).' },
+              passive: { type: 'boolean', default: false, doc: 'Never dial; wait for the peer to connect.' },
+            },
+          },
+        },
+        advertise: {
+          doc: "What to announce beyond the node's blocks (Calico's BGPConfiguration service fields).",
+          fields: {
+            serviceClusterIPs: { type: 'stringList', default: [], doc: 'CIDRs of the Service cluster IP ranges, announced from every node.' },
+            serviceExternalIPs: { type: 'stringList', default: [], doc: 'CIDRs of Service external IPs, announced from every node.' },
+            serviceLoadBalancerIPs: { type: 'stringList', default: [], doc: 'CIDRs of Service load balancer IPs, announced from every node.' },
+          },
+        },
+      },
+    },
   },
 };
+
+/** One entry of bgp.peers (durations in ms). */
+export interface BgpPeerSection {
+  peerIP: string;
+  asNumber: number;
+  port: number;
+  password: string;
+  holdTime: number;
+  keepaliveTime: number;
+  gracefulRestart: boolean;
+  nextHopSelf: boolean;
+  sourceAddress: string;
+  routeReflectorClient: boolean;
+  passive: boolean;
+}
 
 /** proxy.iptables and proxy.nftables (durations in ms). */
 export interface RuleBackendSection {
@@ -181,6 +238,18 @@ export interface AgentConfig {
   dns: { enabled: boolean; corefile: string; listen: string; clusterDomain: string; /** ms */ lameduck: number };
   cni: { serve: boolean; socket: string; kubeconfig: string };
   routes: { enabled: boolean; mode: 'direct' | 'vxlan' | 'ipip'; encapsulation: 'always' | 'cross-subnet'; vxlan: { vni: number; port: number } };
+  bgp: {
+    enabled: boolean;
+    asNumber: number;
+    routerID: string;
+    listenPort: number;
+    nodeToNodeMesh: boolean;
+    routeReflectorClusterID: string;
+    gracefulRestartTime: number;
+    statusSocket: string;
+    peers: BgpPeerSection[];
+    advertise: { serviceClusterIPs: string[]; serviceExternalIPs: string[]; serviceLoadBalancerIPs: string[] };
+  };
 }
 
 /** Values given on the command line win over the file. */

@@ -6,7 +6,7 @@
 
 import { ConfigError } from './errors.ts';
 
-export type FieldType = 'string' | 'number' | 'boolean' | 'duration' | 'stringList';
+export type FieldType = 'string' | 'number' | 'boolean' | 'duration' | 'stringList' | 'list';
 
 export interface Field {
   type: FieldType;
@@ -16,6 +16,8 @@ export interface Field {
   oneOf?: readonly string[];
   min?: number;
   max?: number;
+  /** For 'list': each item is a mapping validated against this section (errors name `key[i].field`). */
+  items?: Section;
 }
 
 export interface Section {
@@ -70,6 +72,9 @@ function checkField(key: string, field: Field, value: unknown): unknown {
         throw new ConfigError(key, `expected a list of strings, got ${JSON.stringify(value)}`);
       }
       return [...value];
+    case 'list':
+      if (!Array.isArray(value)) throw new ConfigError(key, `expected a list, got ${JSON.stringify(value)}`);
+      return value.map((item, i) => validate(field.items!, item ?? {}, () => {}, `${key}[${i}]`));
   }
 }
 

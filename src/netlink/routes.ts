@@ -7,6 +7,7 @@ import { netlinkPackage } from './socket.ts';
 import { isErrno, request } from './errors.ts';
 import { afOf, bufferToIp, ipToBuffer, networkOf, parseCidr } from './ip.ts';
 import type { Family } from './ip.ts';
+import { decodeMultipath, encodeMultipath, type NextHop } from './multipath.ts';
 
 export const RouteTable = { main: 254, local: 255 } as const;
 export const RouteScope = { universe: 0, site: 200, link: 253, host: 254, nowhere: 255 } as const;
@@ -40,6 +41,8 @@ export interface RouteSpec {
   /** Gateway is on-link even if no address covers it (RTNH_F_ONLINK). */
   onlink?: boolean;
   priority?: number;
+  /** ECMP: several next hops instead of `gateway` (RTA_MULTIPATH). */
+  multipath?: NextHop[];
 }
 
 export interface RouteInfo {
@@ -53,6 +56,8 @@ export interface RouteInfo {
   src?: string;
   priority?: number;
   family: Family;
+  /** The next hops of an ECMP route. */
+  multipath?: NextHop[];
 }
 
 function encode(spec: RouteSpec) {
@@ -60,7 +65,7 @@ function encode(spec: RouteSpec) {
   const type = spec.type ?? 'unicast';
   const table = spec.table ?? RouteTable.main;
   const scope =
-    spec.scope ?? (type === 'unicast' && !spec.gateway ? RouteScope.link : RouteScope.universe);
+    spec.scope ?? (type === 'unicast' && !spec.gateway && !spec.multipath?.length ? RouteScope.link : RouteScope.universe);
   const data = {
     family: afOf(family),
     dstLen: prefix,
@@ -76,6 +81,7 @@ function encode(spec: RouteSpec) {
   if (spec.oif) attrs.oif = spec.oif;
   if (spec.src) attrs.prefsrc = ipToBuffer(spec.src);
   if (spec.priority !== undefined) attrs.priority = spec.priority;
+  if (spec.multipath?.length) attrs.multipath = encodeMultipath(spec.multipath);
   return { data, attrs, family, onlink: spec.onlink };
 }
 
@@ -129,7 +135,7 @@ export async function listRoutes(sock: Rtnl, opts: { family?: Family; table?: nu
   const out: RouteInfo[] = [];
   for (const m of msgs) {
     const d = m.data as { family?: number; dstLen?: number; table?: number; protocol?: number | string; scope?: number | string; type?: number | string };
-    const a = m.attrs as { dst?: Buffer; gateway?: Buffer; oif?: number; prefsrc?: Buffer; table?: number; priority?: number };
+    const a = m.attrs as { dst?: Buffer; gateway?: Buffer; oif?: number; prefsrc?: Buffer; table?: number; priority?: number; multipath?: Buffer };
     const family: Family = d.family === 10 ? 6 : 4;
     if (d.family !== 2 && d.family !== 10) continue;
     const rtTable = a.table ?? d.table ?? 0;
@@ -147,6 +153,7 @@ export async function listRoutes(sock: Rtnl, opts: { family?: Family; table?: nu
       src: a.prefsrc ? bufferToIp(a.prefsrc) : undefined,
       priority: a.priority,
       family,
+      ...(a.multipath ? { multipath: decodeMultipath(a.multipath) } : {}),
     });
   }
   return out;

@@ -41,6 +41,10 @@ export interface RoutesComponentOptions {
   debounceMs?: number;
   /** For tests that drive time by hand. */
   clock?: Clock;
+  /** The store claims only this node's own prefixes; other nodes' come from `sources` (BGP). */
+  storeOwnOnly?: boolean;
+  /** rtm_protocols the default table owns besides NODE_ROUTES_PROTOCOL (BGP_ROUTES_PROTOCOL with the speaker). */
+  protocols?: number[];
 }
 
 /** healthy() turns false after this many syncs in a row failed as a whole. */
@@ -61,6 +65,7 @@ export class RoutesComponent implements Component {
   readonly #resyncMs: number;
   readonly #debounceMs: number;
   readonly #clock: Clock | undefined;
+  readonly #protocols: number[];
   #table: RouteTable | undefined;
   readonly #ownsTable: boolean;
   #syncer: RouteSyncer | undefined;
@@ -84,8 +89,9 @@ export class RoutesComponent implements Component {
     if (typeof mode === 'string') assertRouteModeName(mode);
     this.#modeChoice = mode;
     this.#modeOptions = opts.modeOptions ?? {};
-    this.#store = new StoreRouteSource(ctx.store, ctx.nodeName);
+    this.#store = new StoreRouteSource(ctx.store, ctx.nodeName, { ownOnly: opts.storeOwnOnly });
     this.#sources = [this.#store, ...(opts.sources ?? [])];
+    this.#protocols = opts.protocols ?? [];
     assertUniqueSourceNames(this.#sources);
     this.#table = opts.table;
     this.#ownsTable = !opts.table;
@@ -99,7 +105,7 @@ export class RoutesComponent implements Component {
   async start(): Promise<void> {
     this.#mode = typeof this.#modeChoice === 'string' ? await routeMode(this.#modeChoice, this.#modeOptions) : this.#modeChoice;
     const { NetlinkRouteTable } = await import('./netlink-route-table.ts');
-    this.#table ??= new NetlinkRouteTable();
+    this.#table ??= new NetlinkRouteTable(undefined, this.#protocols);
     this.#syncer = new RouteSyncer(this.#table, this.#ctx.log);
     const runner = new BoundedFrequencyRunner(() => this.#syncOnce(), {
       name: 'routes',

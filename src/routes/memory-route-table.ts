@@ -16,8 +16,15 @@ export class MemoryRouteTable implements RouteTable {
   readonly failAdd = new Set<string>();
   closed = false;
 
+  readonly #owned: ReadonlySet<number>;
+
+  /** `protocols`: owned besides NODE_ROUTES_PROTOCOL, as NetlinkRouteTable's. */
+  constructor(protocols: readonly number[] = []) {
+    this.#owned = new Set([NODE_ROUTES_PROTOCOL, ...protocols]);
+  }
+
   async listOwned(): Promise<NodeRoute[]> {
-    return this.routes.filter((r) => r.protocol === NODE_ROUTES_PROTOCOL).map(({ protocol: _, ...r }) => r);
+    return this.routes.filter((r) => this.#owned.has(r.protocol)).map(({ protocol, ...r }) => (protocol === NODE_ROUTES_PROTOCOL ? r : { ...r, protocol }));
   }
 
   async add(route: NodeRoute): Promise<void> {
@@ -25,11 +32,11 @@ export class MemoryRouteTable implements RouteTable {
     if (this.routes.some((r) => r.dst === route.dst && (r.metric ?? 0) === (route.metric ?? 0))) {
       throw new Error(`add ${route.dst}: EEXIST`);
     }
-    this.routes.push({ ...route, protocol: NODE_ROUTES_PROTOCOL });
+    this.routes.push({ ...route, protocol: route.protocol ?? NODE_ROUTES_PROTOCOL });
   }
 
   async remove(route: NodeRoute): Promise<boolean> {
-    const i = this.routes.findIndex((r) => r.protocol === NODE_ROUTES_PROTOCOL && sameRoute(route, r));
+    const i = this.routes.findIndex((r) => this.#owned.has(r.protocol) && sameRoute(route, r));
     if (i < 0) return false;
     this.routes.splice(i, 1);
     return true;

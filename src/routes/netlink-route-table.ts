@@ -17,16 +17,23 @@ const DEFAULT_METRIC: Record<Family, number> = { 4: 0, 6: 1024 };
 export class NetlinkRouteTable implements RouteTable {
   readonly #sock: Rtnl;
 
-  /** In this thread's network namespace, or the one at `netnsPath` (/var/run/netns/X, /proc/PID/ns/net). */
-  constructor(netnsPath?: string) {
+  readonly #owned: ReadonlySet<number>;
+
+  /**
+   * In this thread's network namespace, or the one at `netnsPath`
+   * (/var/run/netns/X, /proc/PID/ns/net). `protocols`: the rtm_protocols
+   * netlet owns besides NODE_ROUTES_PROTOCOL (BGP_ROUTES_PROTOCOL with the speaker).
+   */
+  constructor(netnsPath?: string, protocols: readonly number[] = []) {
     this.#sock = openRtnl(netnsPath);
+    this.#owned = new Set([NODE_ROUTES_PROTOCOL, ...protocols]);
   }
 
   async listOwned(): Promise<NodeRoute[]> {
     const all = await listRoutes(this.#sock, { table: Tables.main });
     const out: NodeRoute[] = [];
     for (const r of all) {
-      if (r.protocol !== NODE_ROUTES_PROTOCOL) continue;
+      if (!this.#owned.has(r.protocol)) continue;
       if (r.type !== 'unicast' && r.type !== 'blackhole') continue;
       out.push(await this.#toNodeRoute(r));
     }
@@ -55,10 +62,11 @@ export class NetlinkRouteTable implements RouteTable {
     return {
       dst: route.dst,
       type: route.type,
-      gateway: route.type === 'unicast' ? route.gateway : undefined,
+      gateway: route.type === 'unicast' && !route.gateways ? route.gateway : undefined,
+      multipath: route.type === 'unicast' && route.gateways ? route.gateways.map((gateway) => ({ gateway, onlink: route.onlink })) : undefined,
       oif,
       onlink: route.onlink,
-      protocol: NODE_ROUTES_PROTOCOL,
+      protocol: route.protocol ?? NODE_ROUTES_PROTOCOL,
       table: Tables.main,
       priority: route.metric ?? DEFAULT_METRIC[route.family],
     };
@@ -68,6 +76,12 @@ export class NetlinkRouteTable implements RouteTable {
     const family = r.family;
     const route: NodeRoute = { dst: r.dst, family, type: r.type === 'blackhole' ? 'blackhole' : 'unicast' };
     if (r.gateway) route.gateway = r.gateway;
+    if (r.multipath?.length) {
+      const gateways = r.multipath.map((h) => h.gateway).sort();
+      route.gateway = gateways[0];
+      if (gateways.length > 1) route.gateways = gateways;
+    }
+    if (r.protocol !== NODE_ROUTES_PROTOCOL) route.protocol = r.protocol;
     const metric = r.priority ?? DEFAULT_METRIC[family];
     if (metric !== DEFAULT_METRIC[family]) route.metric = metric;
     if (r.oif && route.type === 'unicast') {

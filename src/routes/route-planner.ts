@@ -48,10 +48,29 @@ export function routesFor(input: ClaimsToRoute, mode: RouteMode): RoutePlan {
       skipped.push(source === undefined ? { dst, node, reason: r.skip } : { dst, node, reason: r.skip, source });
       continue;
     }
-    routes.push(r);
+    const route = withEqualPaths(r, claim.alsoVia ?? [], mode);
+    routes.push(claim.protocol === undefined ? route : { ...route, protocol: claim.protocol });
     if (!peers.has(peer.name)) peers.set(peer.name, peer);
   }
   return { routes, skipped: skipped.sort(byPrefixThenNode), peers: [...peers.values()] };
+}
+
+/**
+ * An ECMP route: `r`'s gateway and those of the equal peers, when each is a
+ * plain gateway route (no device); otherwise `r` alone, as a tunnel route
+ * names one peer's device address and cannot be merged.
+ */
+function withEqualPaths(r: NodeRoute, equals: readonly Peer[], mode: RouteMode): NodeRoute {
+  if (!equals.length || r.type !== 'unicast' || !r.gateway || r.dev) return r;
+  const gateways = new Set([r.gateway]);
+  for (const p of equals) {
+    const e = mode.routeTo(r.dst, r.family, p);
+    if ('skip' in e || e.type !== 'unicast' || !e.gateway || e.dev) return r;
+    gateways.add(e.gateway);
+  }
+  if (gateways.size < 2) return r;
+  const sorted = [...gateways].sort();
+  return { ...r, gateway: sorted[0], gateways: sorted };
 }
 
 /** The store's plan alone: its claims (store-claims.ts) through `mode`. */

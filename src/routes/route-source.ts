@@ -16,6 +16,10 @@ export interface RouteClaim {
   node: string;
   /** How to reach it; absent when the prefix is this node's own, which gets a blackhole. */
   peer?: Peer;
+  /** ECMP: more peers as good as `peer` (equal BGP paths); their routes join `peer`'s as one multipath route when all are plain gateways. */
+  alsoVia?: Peer[];
+  /** rtm_protocol of the route (route-table.ts); absent means NODE_ROUTES_PROTOCOL. */
+  protocol?: number;
 }
 
 /** A prefix that got no route, and why (shown once per change in the log). */

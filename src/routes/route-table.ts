@@ -18,6 +18,14 @@ export type { Family };
 export const NODE_ROUTES_PROTOCOL = 88;
 
 /**
+ * rtm_protocol of routes learned over BGP (RTPROT_BGP, `proto bgp` in
+ * iproute2), as routers install them. The syncer owns these too when the
+ * agent runs its BGP speaker (the table is told so): a node running netlet's
+ * speaker runs no other BGP daemon writing the main table.
+ */
+export const BGP_ROUTES_PROTOCOL = 186;
+
+/**
  * Metric of the blackhole for this node's own blocks. In bridge mode the
  * bridge holds a block's gateway address, so the kernel has a connected route
  * for the block (metric 0 in IPv4, 256 in IPv6); the blackhole sits behind it
@@ -32,14 +40,18 @@ export interface NodeRoute {
   dst: string;
   family: Family;
   type: 'unicast' | 'blackhole';
-  /** Next hop, for unicast. */
+  /** Next hop, for unicast (the first of `gateways` for an ECMP route). */
   gateway?: string;
+  /** ECMP: every next hop, sorted, when there is more than one. */
+  gateways?: string[];
   /** Output device name (tunnels); absent for direct routes. */
   dev?: string;
   /** Gateway is on the device's link even if no address covers it (IPIP/VXLAN). */
   onlink?: boolean;
   /** Route metric; absent means the kernel default. */
   metric?: number;
+  /** rtm_protocol; absent means NODE_ROUTES_PROTOCOL (BGP_ROUTES_PROTOCOL for learned routes). */
+  protocol?: number;
 }
 
 /** The kernel's main table as far as netlet's inter-node routes go (real: netlink; fake: memory). */
@@ -62,14 +74,17 @@ export function sameRoute(wanted: NodeRoute, actual: NodeRoute): boolean {
     wanted.dst === actual.dst &&
     wanted.type === actual.type &&
     (wanted.gateway ?? '') === (actual.gateway ?? '') &&
+    (wanted.gateways ?? []).join(',') === (actual.gateways ?? []).join(',') &&
     (wanted.dev === undefined || wanted.dev === actual.dev) &&
-    (wanted.metric ?? 0) === (actual.metric ?? 0)
+    (wanted.metric ?? 0) === (actual.metric ?? 0) &&
+    (wanted.protocol ?? NODE_ROUTES_PROTOCOL) === (actual.protocol ?? NODE_ROUTES_PROTOCOL)
   );
 }
 
 export function describeRoute(r: NodeRoute): string {
   const parts = [r.type === 'blackhole' ? `blackhole ${r.dst}` : r.dst];
-  if (r.gateway) parts.push(`via ${r.gateway}`);
+  if (r.gateways) parts.push(`via ${r.gateways.join(' and ')}`);
+  else if (r.gateway) parts.push(`via ${r.gateway}`);
   if (r.dev) parts.push(`dev ${r.dev}`);
   if (r.onlink) parts.push('onlink');
   if (r.metric !== undefined) parts.push(`metric ${r.metric}`);

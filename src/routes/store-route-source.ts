@@ -20,10 +20,17 @@ export class StoreRouteSource implements RouteSource {
   readonly priority = STORE_SOURCE_PRIORITY;
   readonly #store: ObjectStore;
   readonly #nodeName: string;
+  readonly #ownOnly: boolean;
 
-  constructor(store: ObjectStore, nodeName: string) {
+  /**
+   * `ownOnly`: claim this node's own prefixes (their blackholes) and leave
+   * other nodes' to another source, as when BGP is the routing fabric and a
+   * route must follow what peers announce (and go when they withdraw it).
+   */
+  constructor(store: ObjectStore, nodeName: string, opts: { ownOnly?: boolean } = {}) {
     this.#store = store;
     this.#nodeName = nodeName;
+    this.#ownOnly = opts.ownOnly ?? false;
   }
 
   ready(): Promise<void> {
@@ -31,7 +38,9 @@ export class StoreRouteSource implements RouteSource {
   }
 
   claims(): StoreClaims {
-    return claimsFromStore({ nodeName: this.#nodeName, nodes: this.#store.list('Node'), blocks: this.#store.list('IPAMBlock') });
+    const all = claimsFromStore({ nodeName: this.#nodeName, nodes: this.#store.list('Node'), blocks: this.#store.list('IPAMBlock') });
+    if (!this.#ownOnly) return all;
+    return { ...all, claims: all.claims.filter((c) => !c.peer), skipped: all.skipped.filter((s) => s.node === this.#nodeName) };
   }
 
   /** This node as its peers see it (claimsFromStore's `self`), for the mode's devices. */
