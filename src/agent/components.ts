@@ -43,12 +43,15 @@ export async function createComponents(ctx: AgentContext, from: { connection?: C
 }
 
 /**
- * Whether a component writes the node's kernel tables (service rules,
- * routes): such components run only while the agent holds the writer lease
- * (writer-lease.ts). DNS writes nothing; the CNI server writes only the
- * pods' namespaces it is asked to, one call at a time under IPAM's locks,
- * and the new agent's server takes the socket over as it starts.
+ * Whether a component may run only while the agent holds the writer lease
+ * (writer-lease.ts): those that write the node's kernel tables (service
+ * rules, routes), and the BGP speaker, which is the node toward its peers (one
+ * listener on its port, one router ID; the old agent's sessions close and the
+ * peers keep its routes through graceful restart until the new one is up).
+ * DNS writes nothing; the CNI server writes only the pods' namespaces it is
+ * asked to, one call at a time under IPAM's locks, and the new agent's server
+ * takes the socket over as it starts.
  */
-export function writesKernel(c: Component): boolean {
-  return c.name === 'proxier' || c.name === 'routes';
+export function needsWriterLease(c: Component): boolean {
+  return c.name === 'proxier' || c.name === 'routes' || c.name === 'bgp';
 }

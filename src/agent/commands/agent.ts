@@ -8,7 +8,7 @@ import { loadConfig } from '../config.ts';
 import { createHealthServer, createMetricsServer, listen } from '../../base/http-servers.ts';
 import type { HealthState } from '../../base/http-servers.ts';
 import { createLogger } from '../../base/log.ts';
-import { createComponents, writesKernel } from '../components.ts';
+import { createComponents, needsWriterLease } from '../components.ts';
 import { acquireWriterLease } from '../writer-lease.ts';
 import { createSources } from '../sources.ts';
 
@@ -84,8 +84,8 @@ export async function runAgent(ctx: AgentContext): Promise<number> {
   const { config, log } = ctx;
   const sources = await createSources(ctx);
   const components: Component[] = await createComponents(ctx, { connection: sources.connection });
-  const writers = components.filter(writesKernel);
-  const others = components.filter((c) => !writesKernel(c));
+  const writers = components.filter(needsWriterLease);
+  const others = components.filter((c) => !needsWriterLease(c));
   const started: Component[] = [];
   let waitingForLease = false;
   let going = false;
