@@ -10,6 +10,8 @@ import { parseCorefile } from '../../../src/dns/corefile/parse.ts';
 import { freePort } from '../../helpers/free-port.ts';
 import { FakeUpstream } from './fake-upstream.ts';
 import { checkRows, serveCorefile } from './corefile-server.ts';
+import { checkRefused } from './refused-corefiles.ts';
+import type { RefusedCorefile } from './refused-corefiles.ts';
 
 const blocks = (text: string) => allBlocks(parseCorefile(text, 'Corefile'));
 
@@ -33,7 +35,7 @@ t.test('server blocks → configs', async (t) => {
   for (const r of parsed) t.strictSame(r.want(blocks(r.corefile)), r.expect, r.name);
 });
 
-const refused: Array<{ name: string; corefile: string; key: string; message: RegExp }> = [
+const refused: RefusedCorefile[] = [
   { name: 'DNS over TLS server', corefile: 'tls://.:853 {\n errors\n}', key: 'corefile', message: /line 1: server block key 'tls:\/\/.:853': tls:\/\/ servers are not supported/ },
   { name: 'HTTPS server', corefile: 'https://. {\n errors\n}', key: 'corefile', message: /https:\/\//, },
   { name: 'two ports in one block', corefile: 'a.example:53 b.example:54 {\n errors\n}', key: 'corefile', message: /ports 53 and 54 in one block/ },
@@ -43,21 +45,7 @@ const refused: Array<{ name: string; corefile: string; key: string; message: Reg
   { name: 'bind to something that is no address', corefile: '. {\n bind no-such-nic0\n}', key: 'bind', message: /'no-such-nic0' is neither an IP address nor an interface/ },
 ];
 
-t.test('server blocks refused by name', async (t) => {
-  for (const r of refused) {
-    const err = (() => {
-      try {
-        parseCorefile(r.corefile, 'Corefile');
-      } catch (e) {
-        return e;
-      }
-      return null;
-    })();
-    t.ok(err instanceof ConfigError, `${r.name}: a ConfigError`);
-    t.equal((err as ConfigError).key, r.key, `${r.name}: names ${r.key}`);
-    t.match((err as Error).message, r.message, `${r.name}: says why`);
-  }
-});
+t.test('server blocks refused by name', async (t) => checkRefused(t, refused));
 
 /** An upstream that answers every A question with `answer`: which block forwarded shows in the answer. */
 async function upstream(t: Test, answer: string): Promise<FakeUpstream> {
