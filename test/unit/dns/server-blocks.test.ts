@@ -3,7 +3,6 @@
 // block with the longest matching zone on the port it came in on.
 import t from 'tap';
 import type { Test } from 'tap';
-import { ConfigError } from '../../../src/base/errors.ts';
 import { allBlocks } from '../../../src/dns/corefile/config.ts';
 import type { DnsConfig } from '../../../src/dns/corefile/config.ts';
 import { parseCorefile } from '../../../src/dns/corefile/parse.ts';
