@@ -75,6 +75,8 @@ export interface DnsConfig {
   kubeconfig?: string;
   /** `kubernetes { namespaces … }`: only these namespaces are exposed; absent: all. */
   namespaces?: string[];
+  /** `kubernetes { noendpoints }`: no endpoint names, headless services and endpoint PTRs (NXDOMAIN). */
+  noEndpoints?: boolean;
   /** `bind` set `listen`'s hosts (a second `bind` adds to them). */
   bound?: boolean;
   /** The server block's zones: queries on its addresses go to the block with the longest matching zone. Absent: '.'. */

@@ -119,6 +119,10 @@ function kubernetes(d: Directive, config: DnsConfig, ctx: PluginContext): void {
         argCount(s, ctx, 0, 0, key);
         config.endpointPodNames = true;
         break;
+      case 'noendpoints':
+        argCount(s, ctx, 0, 0, key);
+        config.noEndpoints = true;
+        break;
       case 'kubeconfig':
         argCount(s, ctx, 1, 2, key);
         if (s.args[1]) fail(s, ctx, key, 'a kubeconfig context is not supported; the current context is used');

@@ -30,6 +30,8 @@ export interface ServiceRecords {
 export interface ServiceRecordOptions {
   /** CoreDNS `endpoint_pod_names`: name endpoints after their pod when they have no hostname. */
   endpointPodNames: boolean;
+  /** CoreDNS `noendpoints`: endpoints are not read at all, so only ClusterIP and ExternalName names exist. */
+  noEndpoints?: boolean;
 }
 
 /** The endpoint label CoreDNS uses: the hostname, else (optionally) the pod name, else the IP with '.' or ':' as '-'. */
@@ -60,6 +62,7 @@ interface ReadyAddress {
 /** Ready endpoint addresses (publishNotReadyAddresses counts every endpoint as ready, as the spec says). */
 function readyAddresses(svc: Service, slices: EndpointSlice[], opts: ServiceRecordOptions): ReadyAddress[] {
   const out: ReadyAddress[] = [];
+  if (opts.noEndpoints) return out;
   for (const slice of slices) {
     if (slice.addressType === 'FQDN') continue;
     for (const ep of slice.endpoints) {

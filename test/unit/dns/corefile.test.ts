@@ -54,6 +54,7 @@ const rows: Array<{ name: string; corefile: string; want: (c: DnsConfig) => unkn
   { name: 'unlisted plugins are off', corefile: '.:53 {\n errors\n}', want: (c) => [c.health, c.ready, c.prometheus, c.cache.enabled, c.upstreams, c.loadbalance], expect: ['', '', '', false, [], false] },
   { name: 'kubernetes fallthrough with no zones: all its zones', corefile: '.:53 {\n kubernetes cluster.local {\n  fallthrough\n }\n}', want: (c) => c.fallthrough, expect: ['cluster.local.'] },
   { name: 'kubernetes pods verified, endpoint_pod_names', corefile: '. {\n kubernetes corp.example {\n  pods verified\n  endpoint_pod_names\n }\n}', want: (c) => [c.zones, c.pods, c.endpointPodNames], expect: [['corp.example.'], 'verified', true] },
+  { name: 'kubernetes noendpoints', corefile: '. {\n kubernetes cluster.local {\n  noendpoints\n }\n}', want: (c) => c.noEndpoints, expect: true },
   { name: 'kubernetes kubeconfig', corefile: '. {\n kubernetes cluster.local {\n  kubeconfig /etc/kube.conf\n }\n}', want: (c) => c.kubeconfig, expect: '/etc/kube.conf' },
   { name: 'forward addresses and knobs', corefile: '. {\n forward . 1.2.3.4 5.6.7.8:5353 [::1]:53 {\n  policy round_robin\n  health_check 2s no_rec\n  force_tcp\n  expire 30s\n  max_fails 3\n }\n}',
     want: (c) => [c.upstreams, c.forward?.policy, c.forward?.healthCheckMs, c.forward?.healthCheckRecursion, c.forward?.forceTcp, c.forward?.expireMs, c.forward?.maxFails],
