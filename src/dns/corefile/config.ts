@@ -77,6 +77,8 @@ export interface DnsConfig {
   namespaces?: string[];
   /** `kubernetes { noendpoints }`: no endpoint names, headless services and endpoint PTRs (NXDOMAIN). */
   noEndpoints?: boolean;
+  /** `kubernetes { ignore empty_service }`: ClusterIP services without a ready endpoint are NXDOMAIN. */
+  ignoreEmptyService?: boolean;
   /** `bind` set `listen`'s hosts (a second `bind` adds to them). */
   bound?: boolean;
   /** The server block's zones: queries on its addresses go to the block with the longest matching zone. Absent: '.'. */

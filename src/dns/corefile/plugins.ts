@@ -123,6 +123,11 @@ function kubernetes(d: Directive, config: DnsConfig, ctx: PluginContext): void {
         argCount(s, ctx, 0, 0, key);
         config.noEndpoints = true;
         break;
+      case 'ignore':
+        argCount(s, ctx, 1, 1, key);
+        if (s.args[0] !== 'empty_service') fail(s, ctx, key, `'${s.args[0]}' is not empty_service (the only thing 'ignore' takes)`);
+        config.ignoreEmptyService = true;
+        break;
       case 'kubeconfig':
         argCount(s, ctx, 1, 2, key);
         if (s.args[1]) fail(s, ctx, key, 'a kubeconfig context is not supported; the current context is used');

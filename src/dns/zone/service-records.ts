@@ -32,6 +32,8 @@ export interface ServiceRecordOptions {
   endpointPodNames: boolean;
   /** CoreDNS `noendpoints`: endpoints are not read at all, so only ClusterIP and ExternalName names exist. */
   noEndpoints?: boolean;
+  /** CoreDNS `ignore empty_service`: a ClusterIP service with no ready endpoint has no names (NXDOMAIN); its PTRs stay, as CoreDNS's reverse lookup does not check. */
+  ignoreEmptyService?: boolean;
 }
 
 /** The endpoint label CoreDNS uses: the hostname, else (optionally) the pod name, else the IP with '.' or ':' as '-'. */
@@ -120,6 +122,10 @@ export function serviceRecords(svc: Service, slices: EndpointSlice[], opts: Serv
   }
 
   const clusterIPs = svc.clusterIPs.filter((ip) => isIP(ip));
+  if (opts.ignoreEmptyService && ready.length === 0) {
+    for (const ip of clusterIPs) ptrs.push([ip, base]);
+    return { names, ptrs };
+  }
   const main = entry(names, base);
   for (const ip of clusterIPs) {
     pushUnique(main.addresses, ip, sameAddr);
