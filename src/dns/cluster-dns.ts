@@ -19,6 +19,7 @@ import { ZoneIndex } from './zone/zone-index.ts';
 import { withErrorLog, withQueryLog } from './query-logs.ts';
 import { cacheLimitsOf } from './forward-chain.ts';
 import { serverAddresses } from './server-addresses.ts';
+import { parseLabelSelector } from '../k8s/label-selector.ts';
 
 export interface ClusterDnsOptions {
   store: ObjectStore;
@@ -124,6 +125,7 @@ export class ClusterDns {
       const forwarder = (i === 0 ? opts.forwarder : opts.blockForwarders?.[i - 1]) ?? null;
       const resolver = new Resolver(index, {
         zones: c.zones, fallthrough: c.fallthrough, ttl: c.ttl, pods: c.pods, namespaces: c.namespaces,
+        namespaceLabels: c.namespaceLabels === undefined ? undefined : parseLabelSelector(c.namespaceLabels),
         localAddresses: opts.localAddresses ?? (() => serverAddresses(c.listen)),
       });
       const handler = new DnsHandler({

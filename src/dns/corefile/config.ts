@@ -79,6 +79,8 @@ export interface DnsConfig {
   noEndpoints?: boolean;
   /** `kubernetes { ignore empty_service }`: ClusterIP services without a ready endpoint are NXDOMAIN. */
   ignoreEmptyService?: boolean;
+  /** `kubernetes { namespace_labels SELECTOR }`, the selector text (checked at parse): only matching namespaces are exposed. */
+  namespaceLabels?: string;
   /** `bind` set `listen`'s hosts (a second `bind` adds to them). */
   bound?: boolean;
   /** The server block's zones: queries on its addresses go to the block with the longest matching zone. Absent: '.'. */

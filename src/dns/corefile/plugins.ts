@@ -14,6 +14,7 @@ import { argCount, duration, fail, integer, noBlock } from './directive-args.ts'
 import type { PluginContext, PluginReader } from './directive-args.ts';
 export type { PluginContext, PluginReader } from './directive-args.ts';
 import { FRONT_PLUGINS } from './front-readers.ts';
+import { parseLabelSelector } from '../../k8s/label-selector.ts';
 
 // One function per supported plugin: each reads its directive into the
 // DnsConfig and rejects, by name and line, what netlet does not do.
@@ -128,6 +129,17 @@ function kubernetes(d: Directive, config: DnsConfig, ctx: PluginContext): void {
         if (s.args[0] !== 'empty_service') fail(s, ctx, key, `'${s.args[0]}' is not empty_service (the only thing 'ignore' takes)`);
         config.ignoreEmptyService = true;
         break;
+      case 'namespace_labels': {
+        argCount(s, ctx, 1, Infinity, key);
+        const text = s.args.join(' ');
+        try {
+          parseLabelSelector(text);
+        } catch (err) {
+          fail(s, ctx, key, (err as Error).message);
+        }
+        config.namespaceLabels = text;
+        break;
+      }
       case 'kubeconfig':
         argCount(s, ctx, 1, 2, key);
         if (s.args[1]) fail(s, ctx, key, 'a kubeconfig context is not supported; the current context is used');
