@@ -73,6 +73,8 @@ export interface DnsConfig {
   lameduckMs?: number;
   /** `kubernetes { kubeconfig FILE }`. */
   kubeconfig?: string;
+  /** `kubernetes { kubeconfig FILE CONTEXT }`: that context instead of the file's current-context. */
+  kubeconfigContext?: string;
   /** `kubernetes { namespaces … }`: only these namespaces are exposed; absent: all. */
   namespaces?: string[];
   /** `kubernetes { noendpoints }`: no endpoint names, headless services and endpoint PTRs (NXDOMAIN). */

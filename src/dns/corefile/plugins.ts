@@ -142,8 +142,8 @@ function kubernetes(d: Directive, config: DnsConfig, ctx: PluginContext): void {
       }
       case 'kubeconfig':
         argCount(s, ctx, 1, 2, key);
-        if (s.args[1]) fail(s, ctx, key, 'a kubeconfig context is not supported; the current context is used');
         config.kubeconfig = s.args[0];
+        if (s.args[1]) config.kubeconfigContext = s.args[1];
         break;
       case 'namespaces':
         argCount(s, ctx, 1, Infinity, key);

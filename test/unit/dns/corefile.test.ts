@@ -57,6 +57,7 @@ const rows: Array<{ name: string; corefile: string; want: (c: DnsConfig) => unkn
   { name: 'kubernetes noendpoints', corefile: '. {\n kubernetes cluster.local {\n  noendpoints\n }\n}', want: (c) => c.noEndpoints, expect: true },
   { name: 'kubernetes ignore empty_service', corefile: '. {\n kubernetes cluster.local {\n  ignore empty_service\n }\n}', want: (c) => c.ignoreEmptyService, expect: true },
   { name: 'kubernetes namespace_labels (arguments joined as CoreDNS does)', corefile: '. {\n kubernetes cluster.local {\n  namespace_labels team in (a,b)\n }\n}', want: (c) => c.namespaceLabels, expect: 'team in (a,b)' },
+  { name: 'kubernetes kubeconfig with a context', corefile: '. {\n kubernetes cluster.local {\n  kubeconfig /etc/kube.conf admin@prod\n }\n}', want: (c) => [c.kubeconfig, c.kubeconfigContext], expect: ['/etc/kube.conf', 'admin@prod'] },
   { name: 'kubernetes kubeconfig', corefile: '. {\n kubernetes cluster.local {\n  kubeconfig /etc/kube.conf\n }\n}', want: (c) => c.kubeconfig, expect: '/etc/kube.conf' },
   { name: 'forward addresses and knobs', corefile: '. {\n forward . 1.2.3.4 5.6.7.8:5353 [::1]:53 {\n  policy round_robin\n  health_check 2s no_rec\n  force_tcp\n  expire 30s\n  max_fails 3\n }\n}',
     want: (c) => [c.upstreams, c.forward?.policy, c.forward?.healthCheckMs, c.forward?.healthCheckRecursion, c.forward?.forceTcp, c.forward?.expireMs, c.forward?.maxFails],
