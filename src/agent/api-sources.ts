@@ -37,8 +37,8 @@ export function watchedKinds(config: AgentConfig): Kind[] {
  * (or the default chain), one reflector per watched kind, the API metrics,
  * and the snapshot fallback when --snapshot is set.
  */
-export async function createApiSources(ctx: AgentContext, only?: readonly Kind[], lean?: readonly LeanKind[]): Promise<AgentSources> {
-  const conn = await resolveConnection({ kubeconfig: ctx.config.kubeconfig || undefined });
+export async function createApiSources(ctx: AgentContext, only?: readonly Kind[], lean?: readonly LeanKind[], context?: string): Promise<AgentSources> {
+  const conn = await resolveConnection({ kubeconfig: ctx.config.kubeconfig || undefined, context });
   const log = ctx.log.child({ source: 'api' });
   const client = ApiClient.fromConnection(conn);
   const metrics = new ApiMetrics(ctx.metrics, ctx.store);

@@ -13,7 +13,8 @@ export type { AgentSources };
  * components read. `lean`: kinds kept in their lean form (convert/lean.ts),
  * for a process whose consumers read only their names and addresses.
  */
-export async function createSources(ctx: AgentContext, kinds?: readonly Kind[], lean?: readonly LeanKind[]): Promise<AgentSources> {
+/** `kubeconfigContext`: with config.kubeconfig, the context to use instead of its current one (the Corefile's `kubeconfig FILE CONTEXT`). */
+export async function createSources(ctx: AgentContext, kinds?: readonly Kind[], lean?: readonly LeanKind[], kubeconfigContext?: string): Promise<AgentSources> {
   registerObjectGauge(ctx);
   if (ctx.config.manifests) {
     const { createManifestSources } = await import('./manifest-sources.ts');
@@ -21,7 +22,7 @@ export async function createSources(ctx: AgentContext, kinds?: readonly Kind[], 
   }
   // API server: --kubeconfig, or the default chain ($KUBECONFIG, in-cluster, ~/.kube/config).
   const { createApiSources } = await import('./api-sources.ts');
-  return createApiSources(ctx, kinds, lean);
+  return createApiSources(ctx, kinds, lean, kubeconfigContext);
 }
 
 /** Objects in the store by kind, whichever source filled it (the API branch also has netlet_api_objects). */

@@ -19,6 +19,7 @@ import { ZoneIndex } from './zone/zone-index.ts';
 import { withErrorLog, withQueryLog } from './query-logs.ts';
 import { cacheLimitsOf } from './forward-chain.ts';
 import { serverAddresses } from './server-addresses.ts';
+import { parseLabelSelector } from '../k8s/label-selector.ts';
 
 export interface ClusterDnsOptions {
   store: ObjectStore;
@@ -118,12 +119,13 @@ export class ClusterDns {
     const indexes = new Map<string, ZoneIndex>();
     this.#blocks = configs.map((c, i) => {
       // Blocks that read the store the same way share one index.
-      const indexKey = `${c.endpointPodNames} ${c.pods === 'verified'}`;
+      const indexKey = `${c.endpointPodNames} ${c.pods === 'verified'} ${c.noEndpoints === true} ${c.ignoreEmptyService === true}`;
       let index = indexes.get(indexKey);
-      if (!index) indexes.set(indexKey, (index = new ZoneIndex(store, { endpointPodNames: c.endpointPodNames, podsVerified: c.pods === 'verified' })));
+      if (!index) indexes.set(indexKey, (index = new ZoneIndex(store, { endpointPodNames: c.endpointPodNames, podsVerified: c.pods === 'verified', noEndpoints: c.noEndpoints, ignoreEmptyService: c.ignoreEmptyService })));
       const forwarder = (i === 0 ? opts.forwarder : opts.blockForwarders?.[i - 1]) ?? null;
       const resolver = new Resolver(index, {
         zones: c.zones, fallthrough: c.fallthrough, ttl: c.ttl, pods: c.pods, namespaces: c.namespaces,
+        namespaceLabels: c.namespaceLabels === undefined ? undefined : parseLabelSelector(c.namespaceLabels),
         localAddresses: opts.localAddresses ?? (() => serverAddresses(c.listen)),
       });
       const handler = new DnsHandler({

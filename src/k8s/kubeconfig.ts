@@ -155,6 +155,8 @@ export async function connectionFromKubeconfig(doc: Dict, path: string, options:
 export interface ResolveOptions {
   /** --kubeconfig / config.kubeconfig; '' or undefined means the default chain. */
   kubeconfig?: string;
+  /** With `kubeconfig`: this context instead of the file's current-context. */
+  context?: string;
   env?: NodeJS.ProcessEnv;
   home?: string;
   inCluster?: InClusterOptions;
@@ -167,7 +169,7 @@ export interface ResolveOptions {
  * agent's config is one file in practice).
  */
 export async function resolveConnection(options: ResolveOptions = {}): Promise<ClusterConnection> {
-  if (options.kubeconfig) return loadKubeconfigFile(options.kubeconfig);
+  if (options.kubeconfig) return loadKubeconfigFile(options.kubeconfig, { context: options.context });
   const env = options.env ?? process.env;
   if (env.KUBECONFIG) {
     const files = env.KUBECONFIG.split(':').filter(Boolean);

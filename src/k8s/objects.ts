@@ -133,6 +133,8 @@ export interface Pod {
 export interface Namespace {
   kind: 'Namespace';
   meta: ObjectMeta;
+  /** Present when the namespace has labels (DNS `namespace_labels` selects on them); namespaces are few, so keeping them costs little. */
+  labels?: Record<string, string>;
 }
 
 /**

@@ -86,15 +86,17 @@ export const dnsCommand: Command = {
     );
     const dnsConfig = await dns.load();
     // The Corefile's `kubernetes { kubeconfig FILE }`, unless the command line names a source.
+    let kubeconfigContext: string | undefined;
     if (dnsConfig.kubeconfig && !values.kubeconfig && !values.manifests) {
       agentConfig = buildConfig({}, { ...sourceOverrides, kubeconfig: dnsConfig.kubeconfig });
+      kubeconfigContext = dnsConfig.kubeconfigContext;
     }
     const ctx: AgentContext = { config: agentConfig, log, store, metrics, nodeName: agentConfig.nodeName };
 
     // Only what the zones are built from (kindsToWatch). DNS reads a pod's
     // namespace and IPs only (ZoneIndex.podExists), so pods are kept lean
     // (docs/design/dns-memory.md#lean-pods).
-    const sources = await createSources(ctx, kindsToWatch(dnsConfig), ['Pod']);
+    const sources = await createSources(ctx, kindsToWatch(dnsConfig), ['Pod'], kubeconfigContext);
     // Sockets before sources: queries get SERVFAIL (not silence) until the store syncs.
     await dns.start();
     await sources.start();

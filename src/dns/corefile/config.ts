@@ -73,8 +73,16 @@ export interface DnsConfig {
   lameduckMs?: number;
   /** `kubernetes { kubeconfig FILE }`. */
   kubeconfig?: string;
+  /** `kubernetes { kubeconfig FILE CONTEXT }`: that context instead of the file's current-context. */
+  kubeconfigContext?: string;
   /** `kubernetes { namespaces … }`: only these namespaces are exposed; absent: all. */
   namespaces?: string[];
+  /** `kubernetes { noendpoints }`: no endpoint names, headless services and endpoint PTRs (NXDOMAIN). */
+  noEndpoints?: boolean;
+  /** `kubernetes { ignore empty_service }`: ClusterIP services without a ready endpoint are NXDOMAIN. */
+  ignoreEmptyService?: boolean;
+  /** `kubernetes { namespace_labels SELECTOR }`, the selector text (checked at parse): only matching namespaces are exposed. */
+  namespaceLabels?: string;
   /** `bind` set `listen`'s hosts (a second `bind` adds to them). */
   bound?: boolean;
   /** The server block's zones: queries on its addresses go to the block with the longest matching zone. Absent: '.'. */

@@ -14,6 +14,7 @@ import { argCount, duration, fail, integer, noBlock } from './directive-args.ts'
 import type { PluginContext, PluginReader } from './directive-args.ts';
 export type { PluginContext, PluginReader } from './directive-args.ts';
 import { FRONT_PLUGINS } from './front-readers.ts';
+import { parseLabelSelector } from '../../k8s/label-selector.ts';
 
 // One function per supported plugin: each reads its directive into the
 // DnsConfig and rejects, by name and line, what netlet does not do.
@@ -119,10 +120,30 @@ function kubernetes(d: Directive, config: DnsConfig, ctx: PluginContext): void {
         argCount(s, ctx, 0, 0, key);
         config.endpointPodNames = true;
         break;
+      case 'noendpoints':
+        argCount(s, ctx, 0, 0, key);
+        config.noEndpoints = true;
+        break;
+      case 'ignore':
+        argCount(s, ctx, 1, 1, key);
+        if (s.args[0] !== 'empty_service') fail(s, ctx, key, `'${s.args[0]}' is not empty_service (the only thing 'ignore' takes)`);
+        config.ignoreEmptyService = true;
+        break;
+      case 'namespace_labels': {
+        argCount(s, ctx, 1, Infinity, key);
+        const text = s.args.join(' ');
+        try {
+          parseLabelSelector(text);
+        } catch (err) {
+          fail(s, ctx, key, (err as Error).message);
+        }
+        config.namespaceLabels = text;
+        break;
+      }
       case 'kubeconfig':
         argCount(s, ctx, 1, 2, key);
-        if (s.args[1]) fail(s, ctx, key, 'a kubeconfig context is not supported; the current context is used');
         config.kubeconfig = s.args[0];
+        if (s.args[1]) config.kubeconfigContext = s.args[1];
         break;
       case 'namespaces':
         argCount(s, ctx, 1, Infinity, key);

@@ -6,6 +6,8 @@ import type { NameRecords } from './service-records.ts';
 import { Rcode, RRType } from '../wire/constants.ts';
 import type { ZoneIndex } from './zone-index.ts';
 import type { PodsMode } from '../corefile/config.ts';
+import { selects } from '../../k8s/label-selector.ts';
+import type { LabelSelector } from '../../k8s/label-selector.ts';
 
 /** What the kubernetes zones answer for one question. */
 export interface Resolution {
@@ -35,6 +37,8 @@ export interface ResolverOptions {
   pods: PodsMode;
   /** `kubernetes { namespaces … }`: only these namespaces exist for the zones; absent: all. */
   namespaces?: readonly string[];
+  /** `kubernetes { namespace_labels … }`: only namespaces whose Namespace object matches exist for the zones; absent: all. */
+  namespaceLabels?: LabelSelector;
   /** The addresses this server answers from (its pod's or node's), for the apex NS; none: the NS names ns.dns with no glue. */
   localAddresses?: () => readonly string[];
 }
@@ -213,7 +217,12 @@ export class Resolver {
   }
 
   #exposed(ns: string | undefined): boolean {
-    return !this.#opts.namespaces || (ns !== undefined && this.#opts.namespaces.includes(ns));
+    if (this.#opts.namespaces && (ns === undefined || !this.#opts.namespaces.includes(ns))) return false;
+    const selector = this.#opts.namespaceLabels;
+    if (!selector) return true;
+    // As CoreDNS: the namespace must be known as an object whose labels match.
+    const labels = ns === undefined ? undefined : this.#index.namespaceLabels(ns);
+    return labels !== undefined && selects(selector, labels);
   }
 
   /** The answer to an ExternalName question whose chased target had no records of the type asked: NODATA. */

@@ -30,6 +30,10 @@ export interface ServiceRecords {
 export interface ServiceRecordOptions {
   /** CoreDNS `endpoint_pod_names`: name endpoints after their pod when they have no hostname. */
   endpointPodNames: boolean;
+  /** CoreDNS `noendpoints`: endpoints are not read at all, so only ClusterIP and ExternalName names exist. */
+  noEndpoints?: boolean;
+  /** CoreDNS `ignore empty_service`: a ClusterIP service with no ready endpoint has no names (NXDOMAIN); its PTRs stay, as CoreDNS's reverse lookup does not check. */
+  ignoreEmptyService?: boolean;
 }
 
 /** The endpoint label CoreDNS uses: the hostname, else (optionally) the pod name, else the IP with '.' or ':' as '-'. */
@@ -60,6 +64,7 @@ interface ReadyAddress {
 /** Ready endpoint addresses (publishNotReadyAddresses counts every endpoint as ready, as the spec says). */
 function readyAddresses(svc: Service, slices: EndpointSlice[], opts: ServiceRecordOptions): ReadyAddress[] {
   const out: ReadyAddress[] = [];
+  if (opts.noEndpoints) return out;
   for (const slice of slices) {
     if (slice.addressType === 'FQDN') continue;
     for (const ep of slice.endpoints) {
@@ -117,6 +122,10 @@ export function serviceRecords(svc: Service, slices: EndpointSlice[], opts: Serv
   }
 
   const clusterIPs = svc.clusterIPs.filter((ip) => isIP(ip));
+  if (opts.ignoreEmptyService && ready.length === 0) {
+    for (const ip of clusterIPs) ptrs.push([ip, base]);
+    return { names, ptrs };
+  }
   const main = entry(names, base);
   for (const ip of clusterIPs) {
     pushUnique(main.addresses, ip, sameAddr);

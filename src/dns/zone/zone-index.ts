@@ -142,6 +142,12 @@ export class ZoneIndex {
     return this.#store.get('Namespace', ns) !== undefined || (this.#servicesPerNamespace.get(ns) ?? 0) > 0;
   }
 
+  /** The labels of the Namespace object `ns`; undefined when the store has none (a namespace known only from its services). */
+  namespaceLabels(ns: string): Readonly<Record<string, string>> | undefined {
+    const obj = this.#store.get('Namespace', ns);
+    return obj ? (obj.labels ?? {}) : undefined;
+  }
+
   /** `pods verified`: a pod with this IP lives in this namespace. */
   podExists(ip: string, ns: string): boolean {
     return this.#store.podsByIP(ip).some((p) => p.meta.namespace === ns);

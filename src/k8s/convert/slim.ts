@@ -33,6 +33,7 @@ export function checkSlim(obj: AnyObject): void {
     case 'IPAMBlock':
       return checkBlock(ctx, obj);
     case 'Namespace':
+      if (obj.labels !== undefined) stringMap(ctx, obj.labels, 'labels');
       return;
     default:
       return fail(ctx, 'kind', 'unknown kind');

@@ -56,6 +56,10 @@ const rows: Array<{ name: string; corefile: string; want: (c: DnsConfig) => unkn
   { name: 'unlisted plugins are off', corefile: '.:53 {\n errors\n}', want: (c) => [c.health, c.ready, c.prometheus, c.cache.enabled, c.upstreams, c.loadbalance], expect: ['', '', '', false, [], false] },
   { name: 'kubernetes fallthrough with no zones: all its zones', corefile: '.:53 {\n kubernetes cluster.local {\n  fallthrough\n }\n}', want: (c) => c.fallthrough, expect: ['cluster.local.'] },
   { name: 'kubernetes pods verified, endpoint_pod_names', corefile: '. {\n kubernetes corp.example {\n  pods verified\n  endpoint_pod_names\n }\n}', want: (c) => [c.zones, c.pods, c.endpointPodNames], expect: [['corp.example.'], 'verified', true] },
+  { name: 'kubernetes noendpoints', corefile: '. {\n kubernetes cluster.local {\n  noendpoints\n }\n}', want: (c) => c.noEndpoints, expect: true },
+  { name: 'kubernetes ignore empty_service', corefile: '. {\n kubernetes cluster.local {\n  ignore empty_service\n }\n}', want: (c) => c.ignoreEmptyService, expect: true },
+  { name: 'kubernetes namespace_labels (arguments joined as CoreDNS does)', corefile: '. {\n kubernetes cluster.local {\n  namespace_labels team in (a,b)\n }\n}', want: (c) => c.namespaceLabels, expect: 'team in (a,b)' },
+  { name: 'kubernetes kubeconfig with a context', corefile: '. {\n kubernetes cluster.local {\n  kubeconfig /etc/kube.conf admin@prod\n }\n}', want: (c) => [c.kubeconfig, c.kubeconfigContext], expect: ['/etc/kube.conf', 'admin@prod'] },
   { name: 'kubernetes kubeconfig', corefile: '. {\n kubernetes cluster.local {\n  kubeconfig /etc/kube.conf\n }\n}', want: (c) => c.kubeconfig, expect: '/etc/kube.conf' },
   { name: 'forward addresses and knobs', corefile: '. {\n forward . 1.2.3.4 5.6.7.8:5353 [::1]:53 {\n  policy round_robin\n  health_check 2s no_rec\n  force_tcp\n  expire 30s\n  max_fails 3\n }\n}',
     want: (c) => [c.upstreams, c.forward?.policy, c.forward?.healthCheckMs, c.forward?.healthCheckRecursion, c.forward?.forceTcp, c.forward?.expireMs, c.forward?.maxFails],
@@ -96,6 +100,10 @@ t.test('Corefile → config', async (t) => {
 
 const errors: RefusedCorefile[] = [
   { name: 'a CoreDNS plugin netlet does not run', corefile: '.:53 {\n errors\n dnssec\n}', key: 'dnssec', message: /line 3: plugin 'dnssec' is not supported by netlet/ },
+  { name: 'kubernetes ignore of something else', corefile: '. {\n kubernetes cluster.local {\n  ignore empty_namespace\n }\n}', key: 'kubernetes ignore', message: /'empty_namespace' is not empty_service/ },
+  { name: 'kubernetes noendpoints with an argument', corefile: '. {\n kubernetes cluster.local {\n  noendpoints yes\n }\n}', key: 'kubernetes noendpoints', message: /line 3/ },
+  { name: 'kubernetes namespace_labels that does not parse', corefile: '. {\n kubernetes cluster.local {\n  namespace_labels team=a,\n }\n}', key: 'kubernetes namespace_labels', message: /line 3: .*an empty requirement/ },
+  { name: 'kubernetes labels still refused', corefile: '. {\n kubernetes cluster.local {\n  labels app=web\n }\n}', key: 'kubernetes labels', message: /'kubernetes' property 'labels' is not supported by netlet/ },
   { name: 'rewrite edns0', corefile: '. {\n rewrite edns0 local set 0xffee abcd\n}', key: 'rewrite', message: /rewrite rules on 'edns0' are not supported/ },
   { name: 'rewrite bad regex', corefile: '. {\n rewrite name regex (a b\n}', key: 'rewrite', message: /not a regular expression/ },
   { name: 'rewrite answer without name', corefile: '. {\n rewrite name a.example b.example answer other x y\n}', key: 'rewrite', message: /only 'answer auto'/ },

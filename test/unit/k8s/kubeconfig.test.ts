@@ -190,3 +190,18 @@ t.test('a rotating token file is re-read after maxAge and after invalidate()', a
   tok.invalidate();
   t.equal(await tok.token(), 'three', 'a failed re-read keeps the last good token');
 });
+
+t.test('resolveConnection with a context uses it instead of current-context', async (t) => {
+  const dir = await tempDir(t);
+  const file = join(dir, 'kc');
+  await writeFile(file, kubeconfig({}, { token: 't' }, {
+    'current-context': 'other',
+    clusters: [{ name: 'c1', cluster: { server: 'https://10.0.0.1:6443' } }, { name: 'nowhere', cluster: { server: 'https://10.9.9.9:6443' } }],
+    users: [{ name: 'u1', user: { token: 't' } }, { name: 'nobody', user: { token: 'n' } }],
+  }));
+  t.equal((await resolveConnection({ kubeconfig: file, env: {} })).server, 'https://10.9.9.9:6443', 'without: current-context');
+  const conn = await resolveConnection({ kubeconfig: file, context: 'main', env: {} });
+  t.equal(conn.server, 'https://10.0.0.1:6443', 'with: the named context');
+  t.match(conn.source, /context main/);
+  await t.rejects(resolveConnection({ kubeconfig: file, context: 'absent', env: {} }), { code: 'ERR_KUBECONFIG_CONTEXT' });
+});
