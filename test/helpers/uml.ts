@@ -12,11 +12,13 @@
 //              and a failure for every expected scenario that did not report.
 //
 // The guest sees the host's filesystem, so the checkout, node_modules and
-// dist/ are there at the same paths; only the run directory is writable.
+// dist/ are there at the same paths (a checkout under /tmp is mounted again
+// over the guest's own /tmp); only the run directory is writable.
 
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const UML_KERNEL = '/usr/bin/linux.uml';
 const UML_MODULES = '/usr/lib/uml/modules';
@@ -69,6 +71,18 @@ export function umlMissing(): string | null {
 
 const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/**
+ * Host folders under /tmp the guest still needs after its own tmpfs covers
+ * /tmp (a checkout cloned there, its Node): mounted again, read-only, at the
+ * same paths. Outermost only.
+ */
+function hostDirsUnderTmp(): string[] {
+  const dirs = [process.cwd(), dirname(realpathSync(process.execPath)), fileURLToPath(new URL('../..', import.meta.url))]
+    .map((d) => d.replace(/\/+$/, ''))
+    .filter((d) => d.startsWith('/tmp/'));
+  return [...new Set(dirs)].filter((d, _, all) => !all.some((o) => o !== d && d.startsWith(`${o}/`)));
+}
+
 function initScript(dir: string, opts: UmlRunOptions): string {
   const env = { NETLET_UML_OUT: dir, ...(opts.env ?? {}) };
   const node = process.execPath;
@@ -83,6 +97,7 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /tmp
+${hostDirsUnderTmp().map((d) => `mkdir -p ${shellQuote(d)} && mount -r -t hostfs none ${shellQuote(d)} -o ${shellQuote(d)}`).join('\n')}
 mount -t hostfs none ${shellQuote(dir)} -o ${shellQuote(dir)}
 mkdir -p /run/netns /tmp/modroot/lib/modules
 ln -s ${UML_MODULES}/$(uname -r) /tmp/modroot/lib/modules/$(uname -r)
