@@ -10,7 +10,6 @@
 import type { PlanSet } from '../proxier/plan.ts';
 import type { RenderContext } from './render-context.ts';
 import { renderChains, renderTop, sameTop, shapeOf } from './render-service.ts';
-import type { TopRules } from './render-service.ts';
 import type { RenderedPlan, SyncRender } from './render-sync.ts';
 
 export interface PartialRenderInput {

@@ -8,11 +8,10 @@
 // affinity sets keep their clients. A partial sync writes only the changed
 // plans' elements and own chains.
 
-import { sameList } from '../base/same-list.ts';
 import type { Logger } from '../base/log.ts';
 import { BackendSyncError } from '../proxier/backend.ts';
 import type { ProxyBackend, SyncRequest, SyncResult } from '../proxier/backend.ts';
-import type { Family, PlanSet } from '../proxier/plan.ts';
+import type { Family } from '../proxier/plan.ts';
 import { NftError, applyScript, listChain, listChains, listTable, readSingleElement, systemNft } from './nft.ts';
 import { ElementDigest, canonicalIPv6 } from './element-digest.ts';
 import { netlinkRuleCounts } from './rule-counts.ts';
@@ -24,10 +23,11 @@ import { readTable } from './adopt.ts';
 import type { HeldTable } from './adopt.ts';
 import { hairpinElement, keptRender, renderPlan } from './render-plan.ts';
 import { RemovalCandidates } from './removal-candidates.ts';
+import { diffChains, diffElements } from './plan-diff.ts';
 import { contestedPlans } from './contested-addresses.ts';
 import type { Element, KeptRender, OwnChain, RenderContext } from './render-plan.ts';
 import { affinitySetDeclaration, changeLines, emptyChange, isEmpty } from './transaction.ts';
-import type { SetRef, TableChange } from './transaction.ts';
+import type { SetRef } from './transaction.ts';
 import { SERVICES, SYNC_DIGEST, TABLE, masqOutsideSet, tableRef, wordsFor } from './words.ts';
 import type { FamilyWords, PickGroup } from './words.ts';
 
@@ -300,7 +300,7 @@ export class NftablesBackend implements ProxyBackend {
     for (const r of rendered.values()) for (const c of r.chains) this.#ownRules += c.rules.length;
     this.#planCount = 0;
     for (const r of rendered.values()) this.#planCount += renderCount(r);
-    this.#ruleCount = this.#planCount + hairpin.size + countFixed(fixedRules);
+    this.#ruleCount = this.#planCount + hairpin.size + ruleCount(fixedRules);
     this.#synced = true;
     this.#adopted = true;
     return added;
@@ -326,7 +326,7 @@ export class NftablesBackend implements ProxyBackend {
       const now = fresh && keptRender(fresh);
       after.set(key, now);
       countDelta += renderCount(now) - renderCount(before);
-      ownRulesDelta += ownRuleCount(now) - ownRuleCount(before);
+      ownRulesDelta += ruleCount(now?.chains ?? []) - ruleCount(before?.chains ?? []);
       countIn(classes, before?.masqClass ?? '', -1);
       countIn(classes, now?.masqClass ?? '', 1);
       diffElements(this.#elementsOf(before), fresh?.elements ?? [], change);
@@ -380,7 +380,7 @@ export class NftablesBackend implements ProxyBackend {
     this.#expectRules(fixedRules, fixed);
     this.#ownRules += ownRulesDelta;
     this.#planCount += countDelta;
-    this.#ruleCount = this.#planCount + this.#hairpin.size + countFixed(fixedRules);
+    this.#ruleCount = this.#planCount + this.#hairpin.size + ruleCount(fixedRules);
     return change.addElements.length + change.deleteElements.length;
   }
 
@@ -442,47 +442,13 @@ function countIn(counts: Map<string, number>, key: string, by: number): number {
   return n;
 }
 
-const elementId = (e: Element): string => `${e.set}\n${e.key}`;
-
-/** The element changes of one plan. */
-function diffElements(before: readonly Element[], now: readonly Element[], change: TableChange): void {
-  const nowById = new Map(now.map((e) => [elementId(e), e]));
-  const beforeById = new Map(before.map((e) => [elementId(e), e]));
-  for (const [id, e] of beforeById) {
-    const next = nowById.get(id);
-    if (!next || next.value !== e.value) change.deleteElements.push(e);
-  }
-  for (const [id, e] of nowById) {
-    const prev = beforeById.get(id);
-    if (!prev || prev.value !== e.value) change.addElements.push(e);
-  }
-}
-
-function diffChains(before: readonly OwnChain[], now: readonly OwnChain[], change: TableChange): void {
-  const beforeByName = new Map(before.map((c) => [c.name, c]));
-  const nowNames = new Set(now.map((c) => c.name));
-  for (const c of now) {
-    const prev = beforeByName.get(c.name);
-    if (!prev) change.newChains.push(c.name);
-    if (!prev || !sameList(prev.rules, c.rules)) change.rewriteChains.push(c);
-  }
-  for (const c of before) {
-    if (nowNames.has(c.name)) continue;
-    change.flushChains.push(c.name);
-    change.deleteChains.push(c.name);
-  }
-}
-
 function chainsText(chains: readonly OwnChain[]): string {
   return chains.map((c) => `${c.name}:\n${c.rules.join('\n')}`).join('\n');
 }
 
 /** Elements and own-chain rules of one render, for kubeproxy_sync_proxy_rules_iptables_total's count. */
 function renderCount(r: KeptRender | undefined): number {
-  if (!r) return 0;
-  let n = r.elementCount;
-  for (const c of r.chains) n += c.rules.length;
-  return n;
+  return r ? r.elementCount + ruleCount(r.chains) : 0;
 }
 
 /** The statements that replace the table's digest element (element-digest.ts). */
@@ -490,15 +456,9 @@ function digestLines(w: FamilyWords, d: ElementDigest): string[] {
   return [`flush set ${tableRef(w)} ${SYNC_DIGEST}`, `add element ${tableRef(w)} ${SYNC_DIGEST} { ${d.address()} }`];
 }
 
-/** Rules in a render's own chains. */
-function ownRuleCount(r: KeptRender | undefined): number {
+/** Rules in these chains. */
+function ruleCount(chains: readonly OwnChain[]): number {
   let n = 0;
-  for (const c of r?.chains ?? []) n += c.rules.length;
-  return n;
-}
-
-function countFixed(fixed: readonly OwnChain[]): number {
-  let n = 0;
-  for (const c of fixed) n += c.rules.length;
+  for (const c of chains) n += c.rules.length;
   return n;
 }

@@ -152,7 +152,6 @@ function masqSetName(cidr: string): string {
 }
 
 export function renderPlan(plan: ServicePortPlan, ctx: RenderContext): PlanRender {
-  const w = ctx.words;
   const { protocol: proto, port } = plan;
   const elements: Element[] = [];
   const chains: OwnChain[] = [];

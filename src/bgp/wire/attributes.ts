@@ -3,8 +3,7 @@
 // how each one's malformation is handled under RFC 7606: treat-as-withdraw,
 // attribute-discard, or session reset with a NOTIFICATION.
 
-import { AttrFlag, AttrType, AS_TRANS, ErrorCode, SegmentType, UpdateSubcode } from './constants.ts';
-import { BgpNotificationError } from './notification-error.ts';
+import { AttrFlag, AttrType, AS_TRANS, SegmentType } from './constants.ts';
 import { decodeAddress } from './prefix.ts';
 
 export interface AsPathSegment {

@@ -5,7 +5,7 @@ import t from 'tap';
 import { MessageFramer } from '../../../src/bgp/wire/header.ts';
 import { decodeMessage } from '../../../src/bgp/wire/messages.ts';
 import { BgpNotificationError } from '../../../src/bgp/wire/notification-error.ts';
-import { asPath2, asPath4, attr, cap, msg, nextHop, NLRI_A, NLRI_B, openBody, ORIGIN_IGP, u16, u32, updateBody } from './wire-builders.ts';
+import { asPath2, asPath4, attr, cap, msg, nextHop, NLRI_A, NLRI_B, openBody, ORIGIN_IGP, u32, updateBody } from './wire-builders.ts';
 
 type Want =
   | { notify: [number, number]; data?: string }
