@@ -1,5 +1,5 @@
 // A raw netlink socket that batches (see BatchSocket), for the protocols
-// whose codecs netlet writes itself: generic netlink (IPVS) and rtnetlink
+// whose codecs netlet writes itself: generic netlink (IPVS), ctnetlink and rtnetlink
 // messages the `netlink` package would send one request at a time.
 
 import type { RawNetlinkSocket } from 'netlink';
@@ -27,8 +27,9 @@ export function openBatchSocket(protocol: number, what: string, netnsPath?: stri
 /**
  * A raw netlink socket that sends requests and batches: many acked
  * messages in one datagram (netlink processes each message of a datagram in
- * order and ACKs each), answered by sequence number. The IPVS table and
- * kube-ipvs0's addresses use it; no process or round trip per change.
+ * order and ACKs each), answered by sequence number. The IPVS table,
+ * kube-ipvs0's addresses and the conntrack cleanup use it; no process or
+ * round trip per change.
  */
 export class BatchSocket {
   readonly #socket: RawNetlinkSocket;
