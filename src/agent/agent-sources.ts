@@ -1,4 +1,19 @@
 import type { ClusterConnection } from '../k8s/connection.ts';
+import type { RequestLimits } from '../k8s/request-limiter.ts';
+
+/**
+ * How `netlet dns` reaches the API server and what it lists, from the
+ * Corefile's `kubernetes` properties (CoreDNS's client settings).
+ */
+export interface SourceAccess {
+  /** With a kubeconfig: this context instead of the file's current one. */
+  context?: string;
+  /** This API server URL (and client certificates) instead of the kubeconfig chain; ignored with --kubeconfig or --manifests. */
+  endpoint?: { url: string; tls?: { cert: string; key: string; ca: string } };
+  limits?: RequestLimits;
+  /** Only Services, EndpointSlices and Pods with matching labels are kept (sent to the API server; applied to manifests). */
+  labelSelector?: string;
+}
 
 /** Where the agent's store is filled from: API server, manifest folder, snapshot. */
 export interface AgentSources {

@@ -8,7 +8,8 @@ import type { LeanKind } from '../k8s/convert/index.ts';
 import { snapshotAccess } from '../k8s/snapshot-access.ts';
 import type { AgentContext } from './component.ts';
 import type { AgentConfig } from './config.ts';
-import type { AgentSources } from './agent-sources.ts';
+import type { AgentSources, SourceAccess } from './agent-sources.ts';
+import { endpointConnection } from '../k8s/endpoint-connection.ts';
 import { publishIdentity } from './publish-identity.ts';
 
 /**
@@ -32,20 +33,30 @@ export function watchedKinds(config: AgentConfig): Kind[] {
   return kinds.size > 0 ? ALL_KINDS.filter((k) => kinds.has(k)) : [...ALL_KINDS];
 }
 
+/** The kinds a Corefile's `labels` selects, as CoreDNS lists them: Services, EndpointSlices and Pods, never Namespaces. */
+export const LABEL_SELECTED_KINDS: readonly Kind[] = ['Service', 'EndpointSlice', 'Pod'];
+
+function labelSelectors(kinds: readonly Kind[], labelSelector: string): Partial<Record<Kind, { labelSelector: string }>> {
+  return Object.fromEntries(kinds.filter((k) => LABEL_SELECTED_KINDS.includes(k)).map((k) => [k, { labelSelector }]));
+}
+
 /**
  * The API branch of the agent's sources: the connection from --kubeconfig
  * (or the default chain), one reflector per watched kind, the API metrics,
  * and the snapshot fallback when --snapshot is set.
  */
-export async function createApiSources(ctx: AgentContext, only?: readonly Kind[], lean?: readonly LeanKind[], context?: string): Promise<AgentSources> {
-  const conn = await resolveConnection({ kubeconfig: ctx.config.kubeconfig || undefined, context });
+export async function createApiSources(ctx: AgentContext, only?: readonly Kind[], lean?: readonly LeanKind[], access: SourceAccess = {}): Promise<AgentSources> {
+  const conn = access.endpoint
+    ? await endpointConnection(access.endpoint.url, access.endpoint.tls)
+    : await resolveConnection({ kubeconfig: ctx.config.kubeconfig || undefined, context: access.context });
   const log = ctx.log.child({ source: 'api' });
-  const client = ApiClient.fromConnection(conn);
+  const client = ApiClient.fromConnection(conn, { limits: access.limits });
   const metrics = new ApiMetrics(ctx.metrics, ctx.store);
   const kinds = only ? [...only] : watchedKinds(ctx.config);
   const snapshot = ctx.config.snapshot ? snapshotAccess(ctx.config.snapshot, ctx.store, log, kinds) : undefined;
-  const source = new ApiSource({ client, store: ctx.store, kinds, log, metrics, snapshot, lean });
-  log.info({ server: conn.server, from: conn.source, kinds }, 'using the API server');
+  const selectors = access.labelSelector ? labelSelectors(kinds, access.labelSelector) : undefined;
+  const source = new ApiSource({ client, store: ctx.store, kinds, log, metrics, snapshot, lean, selectors });
+  log.info({ server: conn.server, from: conn.source, kinds, ...(access.labelSelector ? { labelSelector: access.labelSelector } : {}), ...(access.limits ? { limits: access.limits } : {}) }, 'using the API server');
   let published: { stop(): void } | undefined;
   return {
     connection: conn,

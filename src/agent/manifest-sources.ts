@@ -5,16 +5,21 @@ import type { Kind } from '../k8s/objects.ts';
 import type { LeanKind } from '../k8s/convert/index.ts';
 import type { AgentContext } from './component.ts';
 import type { AgentSources } from './agent-sources.ts';
+import { LABEL_SELECTED_KINDS } from './api-sources.ts';
+import { parseLabelSelector } from '../k8s/label-selector.ts';
 
 /**
  * The manifest branch of the agent's sources (--manifests DIR): the folder
  * stands in for an API server and is followed live. With --snapshot, the
  * state it yields is saved too, like the API branch does.
  */
-export function createManifestSources(ctx: AgentContext, kinds?: readonly Kind[], lean?: readonly LeanKind[]): AgentSources {
+/** `labelSelector`: only Services, EndpointSlices and Pods it selects are kept, as the API server would list them. */
+export function createManifestSources(ctx: AgentContext, kinds?: readonly Kind[], lean?: readonly LeanKind[], labelSelector?: string): AgentSources {
   const dir = ctx.config.manifests;
   const log = ctx.log.child({ source: 'manifests' });
-  const source = new ManifestSource({ dir, store: ctx.store, log, kinds, lean });
+  const selector = labelSelector ? parseLabelSelector(labelSelector) : undefined;
+  const selectors = selector ? Object.fromEntries(LABEL_SELECTED_KINDS.map((k) => [k, selector])) : undefined;
+  const source = new ManifestSource({ dir, store: ctx.store, log, kinds, lean, selectors });
   const writer = ctx.config.snapshot ? new SnapshotWriter({ file: ctx.config.snapshot, store: ctx.store, log }) : undefined;
   let started = false;
 

@@ -3,7 +3,7 @@ import { ALL_KINDS } from '../k8s/objects.ts';
 import type { Kind } from '../k8s/objects.ts';
 import type { LeanKind } from '../k8s/convert/index.ts';
 import type { AgentContext } from './component.ts';
-import type { AgentSources } from './agent-sources.ts';
+import type { AgentSources, SourceAccess } from './agent-sources.ts';
 
 export type { AgentSources };
 
@@ -13,16 +13,16 @@ export type { AgentSources };
  * components read. `lean`: kinds kept in their lean form (convert/lean.ts),
  * for a process whose consumers read only their names and addresses.
  */
-/** `kubeconfigContext`: with config.kubeconfig, the context to use instead of its current one (the Corefile's `kubeconfig FILE CONTEXT`). */
-export async function createSources(ctx: AgentContext, kinds?: readonly Kind[], lean?: readonly LeanKind[], kubeconfigContext?: string): Promise<AgentSources> {
+/** `access`: the Corefile's API settings for `netlet dns` (agent-sources.ts). */
+export async function createSources(ctx: AgentContext, kinds?: readonly Kind[], lean?: readonly LeanKind[], access: SourceAccess = {}): Promise<AgentSources> {
   registerObjectGauge(ctx);
   if (ctx.config.manifests) {
     const { createManifestSources } = await import('./manifest-sources.ts');
-    return createManifestSources(ctx, kinds, lean);
+    return createManifestSources(ctx, kinds, lean, access.labelSelector);
   }
   // API server: --kubeconfig, or the default chain ($KUBECONFIG, in-cluster, ~/.kube/config).
   const { createApiSources } = await import('./api-sources.ts');
-  return createApiSources(ctx, kinds, lean, kubeconfigContext);
+  return createApiSources(ctx, kinds, lean, access);
 }
 
 /** Objects in the store by kind, whichever source filled it (the API branch also has netlet_api_objects). */

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { Component, ComponentContext } from '../base/component.ts';
 import type { Logger } from '../base/log.ts';
+import { ConfigError } from '../base/errors.ts';
 import { collectAndReturnMemory, trimMallocEvery } from '../base/return-memory.ts';
 import type { Kind } from '../k8s/objects.ts';
 import type { ObjectStore } from '../k8s/store.ts';
@@ -50,6 +51,31 @@ export interface DnsComponentOptions {
    * For a process that serves DNS alone; the agent's other parts have their own.
    */
   returnMemory?: boolean;
+  /**
+   * The caller fills the store by the Corefile's API settings (`kubernetes {
+   * kubeconfig; endpoint; tls; apiserver_*; labels }`), as `netlet dns` does.
+   * Otherwise (the agent, whose store is shared with the proxy and filled
+   * from its own --kubeconfig) a Corefile that sets them is refused.
+   */
+  ownSources?: boolean;
+}
+
+/** The Corefile's settings that shape how the store is filled, not how it is answered from. */
+function apiSettings(config: DnsConfig): string {
+  return JSON.stringify([config.kubeconfig, config.kubeconfigContext, config.api]);
+}
+
+/** In the agent: the API settings a Corefile names cannot apply to the shared store, so they are refused by name. */
+function refuseApiSettings(config: DnsConfig, corefile: string | undefined): void {
+  const named = [
+    ...(config.kubeconfig ? ['kubeconfig'] : []),
+    ...Object.keys(config.api ?? {}).map((k) => ({ tls: 'tls', endpoint: 'endpoint', qps: 'apiserver_qps', burst: 'apiserver_burst', maxInflight: 'apiserver_max_inflight', labels: 'labels' })[k] ?? k),
+  ];
+  if (named.length === 0) return;
+  throw new ConfigError(
+    'dns.corefile',
+    `${corefile ?? 'Corefile'}: 'kubernetes' ${named.map((n) => `'${n}'`).join(', ')} cannot apply in the agent: its DNS answers from the store it shares with the service proxy, filled through the agent's own --kubeconfig; remove ${named.length > 1 ? 'them' : 'it'}, or run 'netlet dns' to serve DNS with its own API access`,
+  );
 }
 
 /** How often malloc's free memory is returned while serving (returnMemory). */
@@ -99,7 +125,9 @@ export class DnsComponent implements Component {
   async load(): Promise<DnsConfig> {
     const { listen, clusterDomain, workers } = this.#options;
     if (!this.#config) {
-      this.#config = await loadDnsConfig({ corefile: this.#corefile, listen, clusterDomain, workers });
+      const config = await loadDnsConfig({ corefile: this.#corefile, listen, clusterDomain, workers });
+      if (!this.#options.ownSources) refuseApiSettings(config, this.#corefile);
+      this.#config = config;
       for (const w of this.#config.warnings ?? []) this.#log.warn({ corefile: this.#corefile }, w);
     }
     return this.#config;
@@ -208,8 +236,14 @@ export class DnsComponent implements Component {
     let next: DnsConfig;
     try {
       next = withOverrides(parseCorefile(text, corefile), { workers: this.#options.workers });
+      if (!this.#options.ownSources) refuseApiSettings(next, corefile);
     } catch (err) {
       this.#log.error({ err }, 'Corefile changed but does not parse; keeping the running configuration');
+      return;
+    }
+    if (this.#config && apiSettings(next) !== apiSettings(this.#config)) {
+      // The store was filled by the old settings: a new selector or server needs new watches, which only a restart brings.
+      this.#log.error({ corefile }, "Corefile changed its 'kubernetes' API settings (kubeconfig, endpoint, tls, apiserver_*, labels), which apply at start only; keeping the running configuration: restart to apply them");
       return;
     }
     for (const w of next.warnings ?? []) this.#log.warn({ corefile }, w);

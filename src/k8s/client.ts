@@ -4,6 +4,8 @@ import { ApiError, ApiUnreachableError, WatchStalledError, apiErrorFromBody } fr
 import { splitLines } from './line-decoder.ts';
 import type { ClusterConnection } from './connection.ts';
 import type { TokenSource } from './token-source.ts';
+import { RequestLimiter } from './request-limiter.ts';
+import type { RequestLimits } from './request-limiter.ts';
 
 export { ApiError, ApiUnreachableError, WatchStalledError } from './api-errors.ts';
 
@@ -26,6 +28,8 @@ export interface ApiClientOptions {
   /** Limit for one non-watch request (headers and each body gap), ms. */
   requestTimeoutMs?: number;
   userAgent?: string;
+  /** Client-side rate and concurrency limits (a watch counts until its stream starts); absent: none. */
+  limits?: RequestLimits;
 }
 
 /** Raw API JSON, before conversion to slim objects (src/k8s/convert/). */
@@ -83,6 +87,7 @@ export class ApiClient {
   readonly #token: TokenSource | undefined;
   readonly #timeoutMs: number;
   readonly #userAgent: string;
+  readonly #limiter: RequestLimiter | null;
 
   constructor(options: ApiClientOptions) {
     const url = new URL(options.server);
@@ -91,6 +96,8 @@ export class ApiClient {
     this.#token = options.token;
     this.#timeoutMs = options.requestTimeoutMs ?? 60_000;
     this.#userAgent = options.userAgent ?? 'netlet/0.1';
+    const l = options.limits;
+    this.#limiter = l && (l.qps !== undefined || l.maxInflight !== undefined) ? new RequestLimiter(l) : null;
     this.#pool = new Pool(url.origin, {
       connect: {
         ca: options.ca,
@@ -105,7 +112,7 @@ export class ApiClient {
   }
 
   /** A client for a connection found by resolveConnection / loadKubeconfigFile / loadInClusterConfig. */
-  static fromConnection(conn: ClusterConnection, options: { requestTimeoutMs?: number; userAgent?: string } = {}): ApiClient {
+  static fromConnection(conn: ClusterConnection, options: { requestTimeoutMs?: number; userAgent?: string; limits?: RequestLimits } = {}): ApiClient {
     return new ApiClient({
       server: conn.server,
       ca: conn.ca,
@@ -160,7 +167,14 @@ export class ApiClient {
   async *watch(path: string, query: Query = {}, options: WatchOptions = {}): AsyncGenerator<WatchEvent> {
     const target = withQuery(path, { ...query, watch: 'true' });
     const idle = options.idleTimeoutMs ?? 0;
-    const res = await this.#send('GET', target, undefined, undefined, { signal: options.signal, bodyTimeout: idle, stream: true });
+    // A watch holds its limiter slot until its stream starts: it then runs for minutes, as client-go counts it.
+    const release = await this.#limiter?.acquire();
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await this.#send('GET', target, undefined, undefined, { signal: options.signal, bodyTimeout: idle, stream: true });
+    } finally {
+      release?.();
+    }
     try {
       for await (const line of splitLines(res.body)) {
         yield JSON.parse(line) as WatchEvent;
@@ -181,13 +195,18 @@ export class ApiClient {
 
   async #json<T>(method: Dispatcher.HttpMethod, path: string, body?: unknown, contentType = 'application/json', signal?: AbortSignal): Promise<T> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const res = await this.#send(method, path, payload, contentType, { signal });
+    const release = await this.#limiter?.acquire();
     try {
-      return (await res.body.json()) as T;
-    } catch (err) {
-      if (err instanceof SyntaxError) throw new ApiError(res.statusCode, '', `${method} ${path}: response is not JSON: ${err.message}`);
-      if (signal?.aborted) throw err;
-      throw new ApiUnreachableError(this.server, err);
+      const res = await this.#send(method, path, payload, contentType, { signal });
+      try {
+        return (await res.body.json()) as T;
+      } catch (err) {
+        if (err instanceof SyntaxError) throw new ApiError(res.statusCode, '', `${method} ${path}: response is not JSON: ${err.message}`);
+        if (signal?.aborted) throw err;
+        throw new ApiUnreachableError(this.server, err);
+      }
+    } finally {
+      release?.();
     }
   }
 

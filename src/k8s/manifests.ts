@@ -19,6 +19,15 @@ import { isPackablePod, packPod, samePacked } from './packed-pod.ts';
 import { ALL_KINDS, objectKey } from './objects.ts';
 import type { AnyObject, Kind } from './objects.ts';
 import type { ObjectStore } from './store.ts';
+import { selects } from './label-selector.ts';
+import type { LabelSelector } from './label-selector.ts';
+
+/** A raw document's metadata.labels, string values only (a bad one fails the converter later anyway). */
+function labelsOf(raw: unknown): Record<string, string> {
+  const labels = (raw as { metadata?: { labels?: unknown } } | null)?.metadata?.labels;
+  if (!labels || typeof labels !== 'object') return {};
+  return Object.fromEntries(Object.entries(labels).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+}
 
 export interface ManifestSourceOptions {
   dir: string;
@@ -34,6 +43,8 @@ export interface ManifestSourceOptions {
   kinds?: readonly Kind[];
   /** Kinds kept in their lean form (convert/lean.ts): for consumers that read only names and addresses. */
   lean?: readonly LeanKind[];
+  /** Per kind, only documents whose metadata.labels it selects are kept (the labelSelector an API LIST would carry). */
+  selectors?: Partial<Record<Kind, LabelSelector>>;
   /** A larger file is refused unread (manifest-files.ts MAX_MANIFEST_FILE_BYTES; tests lower it). */
   maxFileBytes?: number;
   /** A YAML file of more lexer tokens is refused unparsed (manifest-files.ts MAX_YAML_TOKENS; tests lower it). */
@@ -68,6 +79,7 @@ export class ManifestSource {
   readonly #lean: ReadonlySet<Kind>;
   readonly #watchEnabled: boolean;
   readonly #kinds: ReadonlySet<Kind>;
+  readonly #selectors: Partial<Record<Kind, LabelSelector>>;
   /** One plain (non-recursive) watcher per folder; see #syncWatchers for why not `recursive`. */
   readonly #watchers = new Map<string, FSWatcher>();
   #debounce: NodeJS.Timeout | undefined;
@@ -97,6 +109,7 @@ export class ManifestSource {
     this.#rescanMs = options.rescanMs ?? 5000;
     this.#watchEnabled = options.watch ?? true;
     this.#kinds = new Set(options.kinds ?? ALL_KINDS);
+    this.#selectors = options.selectors ?? {};
     this.#lean = new Set(options.lean ?? []);
     this.#maxFileBytes = options.maxFileBytes ?? MAX_MANIFEST_FILE_BYTES;
     this.#maxYamlTokens = options.maxYamlTokens ?? MAX_YAML_TOKENS;
@@ -305,6 +318,8 @@ export class ManifestSource {
         continue;
       }
       if (!this.#kinds.has(kind)) continue;
+      const selector = this.#selectors[kind];
+      if (selector && !selects(selector, labelsOf(raw))) continue;
       try {
         const obj = this.#convert(kind, raw);
         // An object the edit left as it was stays the very object the store

@@ -9,6 +9,7 @@ import type { Command } from '../command.ts';
 import type { AgentContext } from '../component.ts';
 import { buildConfig } from '../config.ts';
 import { createSources } from '../sources.ts';
+import type { SourceAccess } from '../agent-sources.ts';
 
 const HELP = `usage: netlet dns [options]
 
@@ -82,21 +83,30 @@ export const dnsCommand: Command = {
         endpoints: { health: values.health, ready: values.ready, prometheus: values.metrics },
         defaultEndpoints: true,
         returnMemory: true,
+        ownSources: true,
       },
     );
     const dnsConfig = await dns.load();
-    // The Corefile's `kubernetes { kubeconfig FILE }`, unless the command line names a source.
-    let kubeconfigContext: string | undefined;
-    if (dnsConfig.kubeconfig && !values.kubeconfig && !values.manifests) {
+    // The Corefile's `kubernetes { kubeconfig FILE [CONTEXT] }` or `{ endpoint URL; tls … }`, unless the command line names a source.
+    const api = dnsConfig.api ?? {};
+    const access: SourceAccess = {
+      labelSelector: api.labels,
+      // client-go's defaults (5 per second, bursts of 10) stand in for the one not given, as in CoreDNS.
+      ...(api.qps !== undefined || api.burst !== undefined ? { limits: { qps: api.qps ?? 5, burst: api.burst ?? 10, maxInflight: api.maxInflight } } : {}),
+      ...(api.maxInflight !== undefined && api.qps === undefined && api.burst === undefined ? { limits: { maxInflight: api.maxInflight } } : {}),
+    };
+    const commandLineSource = values.kubeconfig || values.manifests;
+    if (dnsConfig.kubeconfig && !commandLineSource) {
       agentConfig = buildConfig({}, { ...sourceOverrides, kubeconfig: dnsConfig.kubeconfig });
-      kubeconfigContext = dnsConfig.kubeconfigContext;
+      access.context = dnsConfig.kubeconfigContext;
     }
+    if (api.endpoint && !commandLineSource) access.endpoint = { url: api.endpoint, tls: api.tls };
     const ctx: AgentContext = { config: agentConfig, log, store, metrics, nodeName: agentConfig.nodeName };
 
     // Only what the zones are built from (kindsToWatch). DNS reads a pod's
     // namespace and IPs only (ZoneIndex.podExists), so pods are kept lean
     // (docs/design/dns-memory.md#lean-pods).
-    const sources = await createSources(ctx, kindsToWatch(dnsConfig), ['Pod'], kubeconfigContext);
+    const sources = await createSources(ctx, kindsToWatch(dnsConfig), ['Pod'], access);
     // Sockets before sources: queries get SERVFAIL (not silence) until the store syncs.
     await dns.start();
     await sources.start();

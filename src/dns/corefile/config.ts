@@ -75,6 +75,8 @@ export interface DnsConfig {
   kubeconfig?: string;
   /** `kubernetes { kubeconfig FILE CONTEXT }`: that context instead of the file's current-context. */
   kubeconfigContext?: string;
+  /** `kubernetes { endpoint; tls; apiserver_*; labels }`: how `netlet dns` reaches the API server and what it lists. */
+  api?: KubernetesApiAccess;
   /** `kubernetes { namespaces … }`: only these namespaces are exposed; absent: all. */
   namespaces?: string[];
   /** `kubernetes { noendpoints }`: no endpoint names, headless services and endpoint PTRs (NXDOMAIN). */
@@ -95,6 +97,26 @@ export interface DnsConfig {
   front?: FrontPlugin[];
   /** Old spellings accepted with their replacement named (`upstream`, `proxy`): logged at start. */
   warnings?: string[];
+}
+
+/**
+ * The `kubernetes` properties that shape `netlet dns`'s own API access, as
+ * CoreDNS's do its client: they are read when the process fills its store,
+ * not when it answers.
+ */
+export interface KubernetesApiAccess {
+  /** `endpoint URL`: this API server instead of the in-cluster one. */
+  endpoint?: string;
+  /** `tls CERT KEY CACERT` (file paths), for `endpoint`. */
+  tls?: { cert: string; key: string; ca: string };
+  /** `apiserver_qps`: requests per second, on average. */
+  qps?: number;
+  /** `apiserver_burst`: requests allowed at once above the average. */
+  burst?: number;
+  /** `apiserver_max_inflight`: requests waiting for their answer at once. */
+  maxInflight?: number;
+  /** `labels SELECTOR` (checked at parse): only Services, EndpointSlices and Pods it selects are listed and watched. */
+  labels?: string;
 }
 
 /** This config and the further server blocks it carries. */

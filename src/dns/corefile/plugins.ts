@@ -15,6 +15,7 @@ import type { PluginContext, PluginReader } from './directive-args.ts';
 export type { PluginContext, PluginReader } from './directive-args.ts';
 import { FRONT_PLUGINS } from './front-readers.ts';
 import { parseLabelSelector } from '../../k8s/label-selector.ts';
+import { checkApiAccess, readApiAccess } from './kubernetes-api-reader.ts';
 
 // One function per supported plugin: each reads its directive into the
 // DnsConfig and rejects, by name and line, what netlet does not do.
@@ -157,9 +158,10 @@ function kubernetes(d: Directive, config: DnsConfig, ctx: PluginContext): void {
         config.warnings?.push(`${ctx.file} line ${s.line}: 'kubernetes resyncperiod' was removed in CoreDNS 1.7.0 and is ignored: netlet follows the API's watch`);
         break;
       default:
-        fail(s, ctx, key, `'kubernetes' property '${s.name}' is not supported by netlet`);
+        if (!readApiAccess(s, config, ctx)) fail(s, ctx, key, `'kubernetes' property '${s.name}' is not supported by netlet`);
     }
   }
+  checkApiAccess(d, config, ctx);
 }
 
 function forward(d: Directive, config: DnsConfig, ctx: PluginContext): void {

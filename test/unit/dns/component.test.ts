@@ -188,3 +188,27 @@ t.test('beside another process on its address: joins once the zones are synced; 
   beforeOpen = false;
   t.equal((await ask(port, 'svc1.testns.svc.cluster.local')).rcode, 'NOERROR', 'and answers when the other one is gone');
 });
+
+t.test("the agent refuses the Corefile's API settings by name; netlet dns (ownSources) takes them", async (t) => {
+  const corefile = await corefileIn(t, '. {\n  kubernetes cluster.local {\n    kubeconfig /etc/other.conf\n    labels app=web\n    apiserver_qps 5\n  }\n}\n');
+  await t.rejects(component({ corefile, listen: '127.0.0.1:0' }).dns.load(), {
+    key: 'dns.corefile',
+    message: /'kubernetes' 'kubeconfig', 'labels', 'apiserver_qps' cannot apply in the agent: .*shares with the service proxy.*run 'netlet dns'/,
+  });
+  const own = await component({ corefile, listen: '127.0.0.1:0', ownSources: true }).dns.load();
+  t.same([own.kubeconfig, own.api], ['/etc/other.conf', { labels: 'app=web', qps: 5 }]);
+});
+
+t.test('reload: a change of the API settings is not applied (it needs new watches); the running configuration stays', async (t) => {
+  const text = (labels: string) => `.:53 {\n  reload 2s 1s\n  kubernetes cluster.local {\n    labels ${labels}\n  }\n}\n`;
+  const corefile = await corefileIn(t, text('app=web'));
+  const { dns, logged } = component({ corefile, listen: '127.0.0.1:0', ownSources: true });
+  await dns.start();
+  t.teardown(() => dns.stop());
+  await writeFile(corefile, text('app=db'));
+  const msg = "Corefile changed its 'kubernetes' API settings (kubeconfig, endpoint, tls, apiserver_*, labels), which apply at start only; keeping the running configuration: restart to apply them";
+  const deadline = Date.now() + 10_000;
+  while (logged(msg).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  t.equal(logged(msg).length, 1, 'said once, by name');
+  t.equal(logged('Corefile reloaded').length, 0);
+});
