@@ -24,13 +24,13 @@ t.test('a Corefile netlet serves', async (t) => {
 });
 
 t.test('every refusal at once', async (t) => {
-  const dir = await filesIn(t, { Corefile: '. {\n dnssec\n kubernetes cluster.local {\n  labels app=web\n }\n fanout . 1.1.1.1\n forward . 10.0.0.1\n}\n' });
+  const dir = await filesIn(t, { Corefile: '. {\n dnssec\n kubernetes cluster.local {\n  multicluster clusterset.local\n }\n fanout . 1.1.1.1\n forward . 10.0.0.1\n}\n' });
   const r = await checkCorefile(join(dir, 'Corefile'));
   t.equal(r.ok, false);
   const lines = r.text.split('\n').filter(Boolean);
   t.strictSame(lines.filter((l) => l.startsWith('refused')), [
     `refused: ${dir}/Corefile line 2: plugin 'dnssec' is not supported by netlet`,
-    `refused: ${dir}/Corefile line 4: 'kubernetes' property 'labels' is not supported by netlet`,
+    `refused: ${dir}/Corefile line 4: 'kubernetes' property 'multicluster' is not supported by netlet`,
     `refused: ${dir}/Corefile line 6: plugin 'fanout' is not a plugin CoreDNS ships (an external plugin, or a typo)`,
   ]);
   t.match(lines[1], /runs, in this order: forward/, 'what is not refused still shows');
