@@ -17,7 +17,9 @@ import { DnsServer } from './transport/server.ts';
 import { DnsWorkers } from './workers/dns-workers.ts';
 import { ZoneIndex } from './zone/zone-index.ts';
 import { withErrorLog, withQueryLog } from './query-logs.ts';
-import { cacheLimitsOf } from './forward-chain.ts';
+import { ForwardChain, cacheLimitsOf } from './forward-chain.ts';
+import { HostsFirstStep } from './plugins/hosts-first.ts';
+import { pluginRank } from './corefile/plugin-order.ts';
 import { serverAddresses } from './server-addresses.ts';
 import { parseLabelSelector } from '../k8s/label-selector.ts';
 
@@ -140,12 +142,19 @@ export class ClusterDns {
         cache: c.cache.enabled ? cacheLimitsOf(c) : null,
         now: opts.now,
       });
-      const entry = c.front?.length ? new BlockPipeline(buildSteps(c.front, {
+      const steps = c.front?.length ? buildSteps(c.front, {
         othersTake: (name) => othersTake(c, resolver, name),
         log: opts.log,
         podNamespace: (ip) => store.podsByIP(ip)[0]?.meta.namespace,
         clusterZone: c.zones.find((z) => !z.endsWith('.arpa.')),
-      }), handler) : handler;
+      }) : [];
+      const hosts = forwarder instanceof ForwardChain ? forwarder.hosts : null;
+      if (hosts && c.zones.length > 0) {
+        // plugin.cfg asks hosts before kubernetes: it goes in front, after the steps that come before it.
+        const at = steps.findIndex((st) => pluginRank(st.plugin) > pluginRank('hosts'));
+        steps.splice(at === -1 ? steps.length : at, 0, new HostsFirstStep(hosts, (name) => resolver.zoneOf(name) !== null));
+      }
+      const entry = steps.length ? new BlockPipeline(steps, handler) : handler;
       return { config: c, index, resolver, handler, entry, forwarder };
     });
     ({ index: this.index, resolver: this.resolver, handler: this.handler } = this.#blocks[0]);

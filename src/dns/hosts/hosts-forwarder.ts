@@ -7,6 +7,7 @@ import { rr } from '../wire/records.ts';
 import type { ResourceRecord } from '../wire/records.ts';
 import { Rcode, RRType } from '../wire/constants.ts';
 import { parseQuery } from '../wire/query.ts';
+import type { Query } from '../wire/query.ts';
 import { finishReply } from '../wire/response.ts';
 import { encodeMessage } from '../wire/writer.ts';
 import type { Question } from '../forward/message.ts';
@@ -77,8 +78,16 @@ export class HostsForwarder implements Forwarder {
   async forward(query: Buffer, proto?: 'udp' | 'tcp', question?: Question | null): Promise<Buffer | null> {
     const p = parseQuery(query);
     if (p.kind !== 'query') return this.#pass(query, proto);
-    const q = p.query;
-    if (!this.#config.zones.some((z) => isUnder(q.name, z))) return this.#pass(query, proto, question);
+    return this.answer(query, p.query) ?? this.#pass(query, proto, question);
+  }
+
+  /**
+   * The reply when hosts takes the question: a name it has (NODATA for
+   * another type), or one it lacks in its zones without `fallthrough`
+   * (NXDOMAIN); null when the question goes on to the next plugin.
+   */
+  answer(query: Buffer, q: Query, maxSize = 65535): Buffer | null {
+    if (!this.#config.zones.some((z) => isUnder(q.name, z))) return null;
     let answer: ResourceRecord[] = [];
     let known = false;
     const ttl = this.#config.ttl;
@@ -97,7 +106,7 @@ export class HostsForwarder implements Forwarder {
     if (answer.length === 0) {
       const fall = this.#config.fallthrough;
       // README: fallthrough passes names (and, for a known name, nothing else) on; otherwise known → NODATA, unknown → NXDOMAIN.
-      if (!known && fall !== null && (fall.length === 0 || fall.some((z) => isUnder(q.name, z)))) return this.#pass(query, proto, question);
+      if (!known && fall !== null && (fall.length === 0 || fall.some((z) => isUnder(q.name, z)))) return null;
     }
     const msg = encodeMessage({
       id: q.id,
@@ -110,7 +119,7 @@ export class HostsForwarder implements Forwarder {
       authority: [],
       additional: [],
     });
-    return finishReply(msg, q, query, 65535);
+    return finishReply(msg, q, query, maxSize);
   }
 
   #pass(query: Buffer, proto?: 'udp' | 'tcp', question?: Question | null): Promise<Buffer | null> {

@@ -264,3 +264,41 @@ t.test('autopath @kubernetes walks the client pod’s search path', async (t) =>
     { name: 'nowhere to be found: the first answer', qname: 'nope.default.svc.cluster.local.', qtype: 'A', rcode: 'NXDOMAIN', answer: [] },
   ]);
 });
+
+t.test("hosts is asked before kubernetes for a name in both (plugin.cfg's order)", async (t) => {
+  const u = await upstream(t, '10.9.9.9');
+  const served = await serveCorefile(t, {
+    Corefile: `.:0 {
+ bind 127.0.0.1
+ kubernetes cluster.local in-addr.arpa {
+  fallthrough in-addr.arpa
+ }
+ hosts {
+  10.77.0.1 svc1.testns.svc.cluster.local
+  10.77.0.2 pinned.example
+  fallthrough
+ }
+ forward . ${u.label}
+}
+`,
+  });
+  await checkRows(t, served, [
+    { name: 'a cluster name hosts has: hosts answers, not the service', qname: `svc1.testns.${Z}`, qtype: 'A', rcode: 'NOERROR', answer: [`svc1.testns.${Z} 3600 IN A 10.77.0.1`] },
+    { name: 'the same name asked for AAAA: hosts has it, so NODATA', qname: `svc1.testns.${Z}`, qtype: 'AAAA', rcode: 'NOERROR', answer: [] },
+    { name: 'a cluster name hosts lacks falls through to kubernetes', qname: `svc6.testns.${Z}`, qtype: 'AAAA', rcode: 'NOERROR', answer: [`svc6.testns.${Z} 5 IN AAAA 1234:abcd::1`] },
+    { name: "hosts's reverse record in the kubernetes reverse zone", qname: '1.0.77.10.in-addr.arpa.', qtype: 'PTR', rcode: 'NOERROR', answer: [`1.0.77.10.in-addr.arpa. 3600 IN PTR svc1.testns.${Z}`] },
+    { name: 'a service PTR hosts lacks: kubernetes', qname: '1.0.0.10.in-addr.arpa.', qtype: 'PTR', rcode: 'NOERROR', answer: [`1.0.0.10.in-addr.arpa. 5 IN PTR svc1.testns.${Z}`] },
+    { name: 'outside the cluster zones hosts still stands before forward', qname: 'pinned.example.', qtype: 'A', rcode: 'NOERROR', answer: ['pinned.example. 3600 IN A 10.77.0.2'] },
+    { name: 'and the rest is forwarded', qname: 'other.example.', qtype: 'A', rcode: 'NOERROR', answer: ['other.example. 300 IN A 10.9.9.9'] },
+  ]);
+
+  // Without fallthrough hosts takes every name in its zones, the cluster's too, as in CoreDNS.
+  const strict = await serveCorefile(t, { Corefile: `.:0 {\n bind 127.0.0.1\n kubernetes cluster.local\n hosts {\n  10.77.0.2 pinned.example\n }\n}\n` });
+  await checkRows(t, strict, [
+    { name: 'hosts without fallthrough shadows the cluster zone', qname: `svc1.testns.${Z}`, qtype: 'A', rcode: 'NXDOMAIN', answer: [] },
+  ]);
+  const narrow = await serveCorefile(t, { Corefile: `.:0 {\n bind 127.0.0.1\n kubernetes cluster.local\n hosts /nonexistent/netlet-hosts example {\n  10.77.0.2 pinned.example\n }\n}\n` });
+  await checkRows(t, narrow, [
+    { name: 'hosts for other zones leaves the cluster zone to kubernetes', qname: `svc1.testns.${Z}`, qtype: 'A', rcode: 'NOERROR', answer: [`svc1.testns.${Z} 5 IN A 10.0.0.1`] },
+  ]);
+});
