@@ -21,6 +21,8 @@ import { ForwardChain, cacheLimitsOf } from './forward-chain.ts';
 import { HostsFirstStep } from './plugins/hosts-first.ts';
 import { pluginRank } from './corefile/plugin-order.ts';
 import { serverAddresses } from './server-addresses.ts';
+import { serverLabel } from './server-label.ts';
+import type { DnsObserve } from './metrics/coredns-metrics.ts';
 import { parseLabelSelector } from '../k8s/label-selector.ts';
 
 export interface ClusterDnsOptions {
@@ -29,7 +31,8 @@ export interface ClusterDnsOptions {
   forwarder?: Forwarder | null;
   /** The forwarders of config.otherBlocks, in their order (null where a block has none). */
   blockForwarders?: Array<Forwarder | null>;
-  observe?: (o: Observation) => void;
+  /** The metrics hook; with forServer, each block observes under its own server label (coredns-metrics.ts). */
+  observe?: DnsObserve;
   onError?: (err: Error, where: string) => void;
   /** Where `log` (one line per query) writes when the config turns it on. */
   log?: Logger;
@@ -106,7 +109,8 @@ export class ClusterDns {
     const { store, config } = opts;
     const errorLogs: Array<() => void> = [];
     const observeFor = (c: DnsConfig) => {
-      const errors = withErrorLog(opts.observe, opts.log, c);
+      const metrics = opts.observe?.forServer ? opts.observe.forServer(serverLabel(c), c.serverZones ?? ['.']) : opts.observe;
+      const errors = withErrorLog(metrics, opts.log, c);
       errorLogs.push(errors.stop);
       return withQueryLog(errors.observe, c.log ? opts.log : undefined, c);
     };
@@ -130,11 +134,12 @@ export class ClusterDns {
         namespaceLabels: c.namespaceLabels === undefined ? undefined : parseLabelSelector(c.namespaceLabels),
         localAddresses: opts.localAddresses ?? (() => serverAddresses(c.listen)),
       });
+      const blockObserve = i === 0 ? observe : observeFor(c);
       const handler = new DnsHandler({
         resolver,
         synced: () => this.ready(),
         forwarder,
-        observe: i === 0 ? observe : observeFor(c),
+        observe: blockObserve,
         answerCacheSize: config.answerCacheSize,
         loadbalance: c.loadbalance,
         onError: (err) => opts.onError?.(err, 'answer'),
@@ -154,7 +159,7 @@ export class ClusterDns {
         const at = steps.findIndex((st) => pluginRank(st.plugin) > pluginRank('hosts'));
         steps.splice(at === -1 ? steps.length : at, 0, new HostsFirstStep(hosts, (name) => resolver.zoneOf(name) !== null));
       }
-      const entry = steps.length ? new BlockPipeline(steps, handler) : handler;
+      const entry = steps.length ? new BlockPipeline(steps, handler, blockObserve) : handler;
       return { config: c, index, resolver, handler, entry, forwarder };
     });
     ({ index: this.index, resolver: this.resolver, handler: this.handler } = this.#blocks[0]);

@@ -16,11 +16,14 @@ import type { DnsMetricLabels } from './query-metrics.ts';
  * coredns_dns_responses_total and coredns_dns_request_duration_seconds
  * (accumulated outside prom-client, see query-metrics.ts).
  */
-export function createDnsMetrics(registry: Registry, labels: DnsMetricLabels = { server: 'dns://:53', zone: '.', family: '1' }): (o: Observation) => void {
+export function createDnsMetrics(registry: Registry, labels: DnsMetricLabels = { server: 'dns://:53', zone: '.', family: '1' }): DnsObserve {
   const stats = new DnsRequestStats(labels);
   stats.register(registry);
-  return stats.observe;
+  return Object.assign(stats.observe, { forServer: (server: string, zones: readonly string[]) => stats.forServer(server, zones) });
 }
+
+/** The observe hook, and the one of a server block under its own `server` and `zone` labels. */
+export type DnsObserve = ((o: Observation) => void) & { forServer?: (server: string, zones: readonly string[]) => (o: Observation) => void };
 
 function metric<T>(registry: Registry, name: string, make: () => T): T {
   return (registry.getSingleMetric(name) as T | undefined) ?? make();

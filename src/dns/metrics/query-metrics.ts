@@ -49,22 +49,24 @@ interface MetricValue {
   metricName?: string;
 }
 
-/** Accumulates observations; three prom-client-compatible metrics read it. */
-export class DnsRequestStats {
-  readonly #slots = new Map<number, Slot>();
-  readonly #labels: DnsMetricLabels;
+/** One server block zone's observations, by question type, rcode, plugin and protocol. */
+class ZoneSlots {
+  readonly slots = new Map<number, Slot>();
+  readonly server: string;
+  readonly zone: string;
 
-  constructor(labels: DnsMetricLabels) {
-    this.#labels = labels;
+  constructor(server: string, zone: string) {
+    this.server = server;
+    this.zone = zone;
   }
 
   observe = (o: Observation): void => {
     const plugin = o.fromCache ? 3 : o.forwarded ? 2 : o.zone === null || o.zone === '.' ? 0 : 1;
     const key = (((o.qtype & 0xffff) * 32 + (o.rcode & 31)) * 4 + plugin) * 2 + (o.proto === 'tcp' ? 1 : 0);
-    let s = this.#slots.get(key);
+    let s = this.slots.get(key);
     if (!s) {
       s = { proto: o.proto, type: typeLabel(o.qtype), rcode: rcodeName(o.rcode), plugin: PLUGINS[plugin], count: 0, sum: 0, buckets: new Float64Array(TIME_BUCKETS.length + 1) };
-      this.#slots.set(key, s);
+      this.slots.set(key, s);
     }
     const seconds = o.durationMs / 1000;
     s.count++;
@@ -73,50 +75,86 @@ export class DnsRequestStats {
     while (b < TIME_BUCKETS.length && seconds > TIME_BUCKETS[b]) b++;
     s.buckets[b]++;
   };
+}
 
-  #sumBy(labelsOf: (s: Slot) => Record<string, string>, valueOf: (s: Slot) => number): MetricValue[] {
+const under = (name: string, zone: string) => zone === '.' || name === zone || name.endsWith(`.${zone}`);
+
+/**
+ * Accumulates observations; three prom-client-compatible metrics read it.
+ * Each server block observes under its own `server` and `zone` labels
+ * (forServer), as CoreDNS's per-server metrics do.
+ */
+export class DnsRequestStats {
+  readonly #tables = new Map<string, ZoneSlots>();
+  readonly #family: string;
+  /** The observer for the labels the stats were made with. */
+  readonly observe: (o: Observation) => void;
+
+  constructor(labels: DnsMetricLabels) {
+    this.#family = labels.family;
+    this.observe = this.forServer(labels.server, [labels.zone]);
+  }
+
+  /** The observer of one server block: `server` as CoreDNS writes it, its zones (a query counts under the longest it is in). */
+  forServer(server: string, zones: readonly string[]): (o: Observation) => void {
+    const tables = [...zones].sort((a, b) => b.length - a.length).map((zone) => {
+      const key = `${server} ${zone}`;
+      let table = this.#tables.get(key);
+      if (!table) this.#tables.set(key, (table = new ZoneSlots(server, zone)));
+      return table;
+    });
+    if (tables.length === 1) return tables[0].observe;
+    return (o) => {
+      const name = o.name.endsWith('.') ? o.name : `${o.name}.`;
+      (tables.find((t) => under(name, t.zone)) ?? tables[tables.length - 1]).observe(o);
+    };
+  }
+
+  #sumBy(labelsOf: (s: Slot, t: ZoneSlots) => Record<string, string>, valueOf: (s: Slot) => number): MetricValue[] {
     const out = new Map<string, MetricValue>();
-    for (const s of this.#slots.values()) {
-      const labels = labelsOf(s);
-      const k = JSON.stringify(labels);
-      const v = out.get(k);
-      if (v) v.value += valueOf(s);
-      else out.set(k, { labels, value: valueOf(s) });
+    for (const t of this.#tables.values()) {
+      for (const s of t.slots.values()) {
+        const labels = labelsOf(s, t);
+        const k = JSON.stringify(labels);
+        const v = out.get(k);
+        if (v) v.value += valueOf(s);
+        else out.set(k, { labels, value: valueOf(s) });
+      }
     }
     return [...out.values()];
   }
 
   requests(): MetricValue[] {
-    const { server, zone, family } = this.#labels;
-    return this.#sumBy((s) => ({ server, zone, view: '', proto: s.proto, family, type: s.type }), (s) => s.count);
+    const family = this.#family;
+    return this.#sumBy((s, t) => ({ server: t.server, zone: t.zone, view: '', proto: s.proto, family, type: s.type }), (s) => s.count);
   }
 
   responses(): MetricValue[] {
-    const { server, zone } = this.#labels;
-    return this.#sumBy((s) => ({ server, zone, view: '', rcode: s.rcode, plugin: s.plugin }), (s) => s.count);
+    return this.#sumBy((s, t) => ({ server: t.server, zone: t.zone, view: '', rcode: s.rcode, plugin: s.plugin }), (s) => s.count);
   }
 
   durations(name: string): MetricValue[] {
-    const { server, zone } = this.#labels;
-    const byType = new Map<string, { buckets: Float64Array; sum: number; count: number }>();
-    for (const s of this.#slots.values()) {
-      let h = byType.get(s.type);
-      if (!h) byType.set(s.type, (h = { buckets: new Float64Array(TIME_BUCKETS.length + 1), sum: 0, count: 0 }));
-      for (let i = 0; i < s.buckets.length; i++) h.buckets[i] += s.buckets[i];
-      h.sum += s.sum;
-      h.count += s.count;
-    }
     const out: MetricValue[] = [];
-    for (const [type, h] of byType) {
-      const labels = { server, zone, view: '', type };
-      let cumulative = 0;
-      TIME_BUCKETS.forEach((le, i) => {
-        cumulative += h.buckets[i];
-        out.push({ metricName: `${name}_bucket`, labels: { le, ...labels }, value: cumulative });
-      });
-      out.push({ metricName: `${name}_bucket`, labels: { le: '+Inf', ...labels }, value: h.count });
-      out.push({ metricName: `${name}_sum`, labels, value: h.sum });
-      out.push({ metricName: `${name}_count`, labels, value: h.count });
+    for (const t of this.#tables.values()) {
+      const byType = new Map<string, { buckets: Float64Array; sum: number; count: number }>();
+      for (const s of t.slots.values()) {
+        let h = byType.get(s.type);
+        if (!h) byType.set(s.type, (h = { buckets: new Float64Array(TIME_BUCKETS.length + 1), sum: 0, count: 0 }));
+        for (let i = 0; i < s.buckets.length; i++) h.buckets[i] += s.buckets[i];
+        h.sum += s.sum;
+        h.count += s.count;
+      }
+      for (const [type, h] of byType) {
+        const labels = { server: t.server, zone: t.zone, view: '', type };
+        let cumulative = 0;
+        TIME_BUCKETS.forEach((le, i) => {
+          cumulative += h.buckets[i];
+          out.push({ metricName: `${name}_bucket`, labels: { le, ...labels }, value: cumulative });
+        });
+        out.push({ metricName: `${name}_bucket`, labels: { le: '+Inf', ...labels }, value: h.count });
+        out.push({ metricName: `${name}_sum`, labels, value: h.sum });
+        out.push({ metricName: `${name}_count`, labels, value: h.count });
+      }
     }
     return out;
   }

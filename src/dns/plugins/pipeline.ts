@@ -1,4 +1,4 @@
-import type { ClientAddress, PacketHandler, Proto } from '../answer/handler.ts';
+import type { ClientAddress, Observation, PacketHandler, Proto } from '../answer/handler.ts';
 import { parseQuery } from '../wire/query.ts';
 import type { Query } from '../wire/query.ts';
 
@@ -15,6 +15,8 @@ export interface Ask {
   query: Query;
   proto: Proto;
   client?: ClientAddress;
+  /** Shared by every ask made from one query (steps copy asks with spread): set once the handler has it, which then counts it. */
+  trace?: { reachedHandler: boolean };
 }
 
 export type Reply = Buffer | null | Promise<Buffer | null>;
@@ -35,13 +37,22 @@ export class BlockPipeline implements PacketHandler {
   readonly #inner: PacketHandler;
   readonly #first: Next;
   readonly #steps: readonly Step[];
+  readonly #observe: ((o: Observation) => void) | null;
 
-  /** `steps` in the order a query meets them (plugin-order.ts). */
-  constructor(steps: readonly Step[], inner: PacketHandler) {
+  /**
+   * `steps` in the order a query meets them (plugin-order.ts). `observe`:
+   * the metrics hook, for the queries a step answers itself (the handler
+   * counts the ones that reach it), so every query is counted, as in CoreDNS.
+   */
+  constructor(steps: readonly Step[], inner: PacketHandler, observe?: (o: Observation) => void) {
     this.#inner = inner;
     this.#steps = steps;
+    this.#observe = observe ?? null;
     this.wantsClient = inner.wantsClient || steps.some((s) => s.wantsClient);
-    let next: Next = (a) => inner.handle(a.packet, a.proto, a.client);
+    let next: Next = (a) => {
+      if (a.trace) a.trace.reachedHandler = true;
+      return inner.handle(a.packet, a.proto, a.client);
+    };
     for (let i = steps.length - 1; i >= 0; i--) {
       const step = steps[i];
       const after = next;
@@ -59,7 +70,18 @@ export class BlockPipeline implements PacketHandler {
     // What cannot be read as a question gets the handler's FORMERR, NOTIMP or silence.
     if (parsed.kind !== 'query') return this.#inner.handle(packet, proto, client);
     // The receive buffer is reused once this returns: a step that waits needs its own copy.
-    return this.#first({ packet: Buffer.from(packet), query: parsed.query, proto, client });
+    if (!this.#observe) return this.#first({ packet: Buffer.from(packet), query: parsed.query, proto, client });
+    const start = performance.now();
+    const trace = { reachedHandler: false };
+    const q = parsed.query;
+    const count = (reply: Buffer | null): Buffer | null => {
+      if (!trace.reachedHandler && reply && reply.length >= 4) {
+        this.#observe!({ zone: '.', name: q.name, qtype: q.qtype, rcode: reply[3] & 0x0f, durationMs: performance.now() - start, proto, fromCache: false, forwarded: false });
+      }
+      return reply;
+    };
+    const reply = this.#first({ packet: Buffer.from(packet), query: q, proto, client, trace });
+    return reply instanceof Promise ? reply.then(count) : count(reply);
   }
 }
 

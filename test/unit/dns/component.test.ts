@@ -212,3 +212,33 @@ t.test('reload: a change of the API settings is not applied (it needs new watche
   t.equal(logged(msg).length, 1, 'said once, by name');
   t.equal(logged('Corefile reloaded').length, 0);
 });
+
+t.test('with several server blocks, each counts under its own server and zone labels', async (t) => {
+  const freePort = async () => {
+    const probe = dgram.createSocket('udp4');
+    await new Promise<void>((r) => probe.bind(0, '127.0.0.1', () => r()));
+    const p = probe.address().port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    return p;
+  };
+  const [p1, p2] = [await freePort(), await freePort()];
+  const corefile = await corefileIn(t, `.:${p1} {\n  bind 127.0.0.1\n  kubernetes cluster.local\n}\nexample.org:${p1} {\n  bind 127.0.0.1\n  template IN A {\n    answer "{{ .Name }} 60 IN A 10.5.5.5"\n  }\n}\nexample.net:${p2} {\n  bind 127.0.0.1\n  template IN A {\n    answer "{{ .Name }} 60 IN A 10.6.6.6"\n  }\n}\n`);
+  const registry = new Registry();
+  const dns = new DnsComponent({ log: pino({ level: 'silent' }), metrics: registry, store: syncedStore(clusterObjects()), nodeName: 'n1' }, { corefile });
+  await dns.start();
+  t.teardown(() => dns.stop());
+  t.equal((await ask(p1, 'svc1.testns.svc.cluster.local')).rcode, 'NOERROR');
+  t.equal((await ask(p1, 'a.example.org')).rcode, 'NOERROR');
+  t.equal((await ask(p1, 'b.example.org')).rcode, 'NOERROR');
+  t.equal((await ask(p2, 'c.example.net')).rcode, 'NOERROR');
+  const text = await registry.metrics();
+  const count = (server: string, zone: string) => {
+    const re = new RegExp(`^coredns_dns_requests_total\\{server="${server}",zone="${zone.replace(/\./g, '\\.')}",[^}]*\\} (\\d+)$`, 'gm');
+    return [...text.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0);
+  };
+  t.equal(count(`dns://127.0.0.1:${p1}`, '.'), 1, "the '.' block");
+  t.equal(count(`dns://127.0.0.1:${p1}`, 'example.org.'), 2, 'the example.org block on the same port: its own zone label');
+  t.equal(count(`dns://127.0.0.1:${p2}`, 'example.net.'), 1, 'the block on the other port: its own server label');
+  t.match(text, new RegExp(`coredns_dns_responses_total\\{server="dns://127\\.0\\.0\\.1:${p2}",zone="example\\.net\\.",view="",rcode="NOERROR"`), 'responses too');
+  t.match(text, new RegExp(`coredns_dns_request_duration_seconds_count\\{server="dns://127\\.0\\.0\\.1:${p2}",zone="example\\.net\\."`), 'and durations');
+});
