@@ -3,7 +3,6 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../base/log.ts';
 import type { Kind } from '../k8s/objects.ts';
 import type { ObjectStore } from '../k8s/store.ts';
-import { ConfigError } from '../base/errors.ts';
 import { allBlocks } from './corefile/config.ts';
 import type { DnsConfig, ListenAddress } from './corefile/config.ts';
 import type { Forwarder } from './forward/forwarder.ts';
@@ -66,6 +65,8 @@ interface Block {
   /** What the block's server hands packets to: the handler, or the front plugins before it (plugins/pipeline.ts). */
   entry: PacketHandler;
   forwarder: Forwarder | null;
+  /** The block's observe hook (metrics under its labels, error and query logs). */
+  observe: ((o: Observation) => void) | undefined;
 }
 
 const under = (name: string, zone: string) => zone === '.' || name === zone || name.endsWith(`.${zone}`);
@@ -99,6 +100,8 @@ export class ClusterDns {
   readonly #blocks: Block[];
   /** Each server's blocks, to tell their forwarders (the loop probe) where they listen. */
   readonly #serverBlocks = new Map<DnsServer, Block[]>();
+  /** Each server's address (with several blocks, one server per address). */
+  readonly #serverKeys = new Map<DnsServer, string>();
   readonly #store: ObjectStore;
   readonly #kinds: Kind[];
   readonly #config: DnsConfig;
@@ -120,8 +123,6 @@ export class ClusterDns {
     this.#kinds = kindsNeeded(config);
     this.#config = config;
     const configs = allBlocks(config);
-    if (configs.length > 1 && config.workers > 1) throw new ConfigError('workers', 'worker threads serve one server block only; this Corefile has several (run with --workers 1)');
-    this.#workers = config.workers > 1 ? new DnsWorkers({ store, kinds: this.#kinds, observe, onError: opts.onError, registry: opts.registry }) : null;
     const indexes = new Map<string, ZoneIndex>();
     this.#blocks = configs.map((c, i) => {
       // Blocks that read the store the same way share one index.
@@ -160,8 +161,10 @@ export class ClusterDns {
         steps.splice(at === -1 ? steps.length : at, 0, new HostsFirstStep(hosts, (name) => resolver.zoneOf(name) !== null));
       }
       const entry = steps.length ? new BlockPipeline(steps, handler, blockObserve) : handler;
-      return { config: c, index, resolver, handler, entry, forwarder };
+      return { config: c, index, resolver, handler, entry, forwarder, observe: blockObserve };
     });
+    // Each worker thread serves every block; its observations come back to their block's hook here.
+    this.#workers = config.workers > 1 ? new DnsWorkers({ store, kinds: this.#kinds, observers: this.#blocks.map((b) => b.observe), onError: opts.onError, registry: opts.registry }) : null;
     ({ index: this.index, resolver: this.resolver, handler: this.handler } = this.#blocks[0]);
     this.#indexes = [...indexes.values()];
     for (const [listen, blocks] of this.#byAddress()) {
@@ -171,6 +174,7 @@ export class ClusterDns {
       });
       this.servers.push(server);
       this.#serverBlocks.set(server, blocks);
+      this.#serverKeys.set(server, addressKey(listen[0]));
     }
     this.server = this.servers[0];
   }
@@ -230,11 +234,21 @@ export class ClusterDns {
       const where = [...this.#serverBlocks].filter(([, blocks]) => blocks.includes(b)).flatMap(([s]) => s.addresses());
       await b.forwarder.start?.(where);
     }
-    if (this.#workers) {
-      // Workers bind the ports the main thread got (port 0 resolved).
-      const listen = this.server.addresses().map((a) => ({ host: a.address, port: a.port }));
-      await this.#workers.start(this.#config.workers - 1, this.#config, listen);
-    }
+    if (this.#workers) await this.#workers.start(this.#config.workers - 1, this.#config, this.#boundConfig());
+  }
+
+  /**
+   * The config with every block's addresses as bound (port 0 resolved):
+   * worker threads bind beside the main thread's sockets on those.
+   */
+  #boundConfig(): DnsConfig {
+    const bound = (a: AddressInfo): ListenAddress => ({ host: a.address, port: a.port });
+    if (this.#blocks.length === 1) return { ...this.#config, listen: this.server.addresses().map(bound) };
+    // Several blocks: one server per address (#byAddress), so its first bound address is that address's.
+    const byKey = new Map<string, ListenAddress>();
+    for (const [server, key] of this.#serverKeys) byKey.set(key, bound(server.addresses()[0]));
+    const withBound = (c: DnsConfig): DnsConfig => ({ ...c, listen: c.listen.map((l) => byKey.get(addressKey(l)) ?? l) });
+    return { ...withBound(this.#config), otherBlocks: this.#config.otherBlocks?.map(withBound) };
   }
 
   /** A server that fails to bind takes the ones already bound down with it: the caller sees start fail and calls no stop. */

@@ -13,6 +13,7 @@ import { CorefileWatcher } from './corefile/reload.ts';
 import { startDnsHttp, stopDnsHttp } from './http-endpoints.ts';
 import { loadBlockForwarders, loadDnsConfig, loadForwarder, loadMetrics, withOverrides } from './load-parts.ts';
 import { servedElsewhere } from './transport/served-elsewhere.ts';
+import { forgetCacheSizes } from './metrics/coredns-metrics.ts';
 
 /**
  * Cluster DNS as one component, run by the agent (`--dns`, or dns.enabled in
@@ -258,6 +259,8 @@ export class DnsComponent implements Component {
   async #startDns(config: DnsConfig): Promise<ClusterDns> {
     const { store, metrics } = this.#ctx;
     const log = this.#log;
+    // The caches are made anew (a reload's blocks may differ): coredns_cache_entries forgets the old ones.
+    forgetCacheSizes(metrics);
     const dns = new ClusterDns({
       store,
       config,

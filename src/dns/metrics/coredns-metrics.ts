@@ -50,14 +50,36 @@ function cacheCounters(registry: Registry) {
   };
 }
 
-/** Worker threads' cache sizes by worker, added to coredns_cache_entries at scrape time (worker-metrics.ts). */
-const workerCacheSizes = new WeakMap<Registry, Map<number, { success: number; denial: number }>>();
+/**
+ * What coredns_cache_entries reads at scrape time, per registry: each server
+ * block's cache sizes (by its server and zones labels), and worker threads'
+ * (worker-metrics.ts) by worker and block.
+ */
+interface CacheEntrySources {
+  blocks: Map<string, { server: string; zones: string; sizes: (kind: CacheKind) => number }>;
+  workers: Map<number, Map<string, { success: number; denial: number }>>;
+}
+const cacheEntrySources = new WeakMap<Registry, CacheEntrySources>();
+const labelKey = (server: string, zones: string) => `${server}\n${zones}`;
 
-export function setWorkerCacheSizes(registry: Registry, worker: number, sizes: { success: number; denial: number } | null): void {
-  let m = workerCacheSizes.get(registry);
-  if (!m) workerCacheSizes.set(registry, (m = new Map()));
-  if (sizes) m.set(worker, sizes);
-  else m.delete(worker);
+function entrySources(registry: Registry): CacheEntrySources {
+  let s = cacheEntrySources.get(registry);
+  if (!s) cacheEntrySources.set(registry, (s = { blocks: new Map(), workers: new Map() }));
+  return s;
+}
+
+/** A worker's cache sizes for one block's labels; null forgets every block of that worker (it stopped). */
+export function setWorkerCacheSizes(registry: Registry, worker: number, labels: { server: string; zones: string }, sizes: { success: number; denial: number } | null): void {
+  const { workers } = entrySources(registry);
+  if (!sizes) return void workers.delete(worker);
+  let m = workers.get(worker);
+  if (!m) workers.set(worker, (m = new Map()));
+  m.set(labelKey(labels.server, labels.zones), sizes);
+}
+
+/** Forgets the blocks' cache sizes: a reload is about to create the caches again (its blocks may differ). */
+export function forgetCacheSizes(registry: Registry): void {
+  entrySources(registry).blocks.clear();
 }
 
 /** Adds a worker thread's cache counts (since its last report) to the cache counters. */
@@ -79,17 +101,21 @@ export function addWorkerCacheCounts(
 /** coredns_cache_* for the forwarder's cache; `sizes` is read at scrape time (plus worker threads' caches). */
 export function createCacheMetrics(registry: Registry, server: string, zones: string, sizes: (kind: CacheKind) => number): CacheEvents {
   const { hits, misses, requests, prefetches, stale } = cacheCounters(registry);
-  registry.removeSingleMetric('coredns_cache_entries');
-  new Gauge({
+  const sources = entrySources(registry);
+  sources.blocks.set(labelKey(server, zones), { server, zones, sizes });
+  metric(registry, 'coredns_cache_entries', () => new Gauge({
     name: 'coredns_cache_entries', help: 'The number of elements in the cache.', labelNames: ['server', 'type', 'zones', 'view'], registers: [registry],
     collect() {
-      for (const type of ['success', 'denial'] as const) {
-        let n = sizes(type);
-        for (const w of workerCacheSizes.get(registry)?.values() ?? []) n += w[type];
-        this.set({ server, type, zones, view: '' }, n);
+      this.reset();
+      for (const [key, b] of sources.blocks) {
+        for (const type of ['success', 'denial'] as const) {
+          let n = b.sizes(type);
+          for (const w of sources.workers.values()) n += w.get(key)?.[type] ?? 0;
+          this.set({ server: b.server, type, zones: b.zones, view: '' }, n);
+        }
       }
     },
-  });
+  }));
   const base = { server, zones, view: '' };
   const hitSuccess = hits.labels({ ...base, type: 'success' });
   const hitDenial = hits.labels({ ...base, type: 'denial' });

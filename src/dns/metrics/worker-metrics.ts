@@ -118,5 +118,5 @@ export function applyWorkerMetrics(registry: Registry, worker: number, labels: {
   for (let i = 0; i < b.healthcheckBroken; i++) fwd.healthcheckBroken!();
   for (let i = 0; i < b.maxConcurrentRejects; i++) fwd.maxConcurrentReject!();
   addWorkerCacheCounts(registry, labels, b.cache);
-  if (b.cacheSizes) setWorkerCacheSizes(registry, worker, b.cacheSizes);
+  if (b.cacheSizes) setWorkerCacheSizes(registry, worker, labels, b.cacheSizes);
 }

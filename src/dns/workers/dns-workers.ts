@@ -1,7 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import type { AnyObject, Kind } from '../../k8s/objects.ts';
 import type { ObjectStore } from '../../k8s/store.ts';
-import type { DnsConfig, ListenAddress } from '../corefile/config.ts';
+import { allBlocks } from '../corefile/config.ts';
+import type { DnsConfig } from '../corefile/config.ts';
 import type { Observation } from '../answer/handler.ts';
 import type { Registry } from 'prom-client';
 import { cacheMetricLabels } from '../forward-chain.ts';
@@ -18,11 +19,12 @@ export type ToWorker =
 /** Messages from a DNS worker to the main thread. */
 export type FromWorker =
   | { t: 'listening' }
-  | { t: 'observations'; list: Observation[] }
-  | { t: 'metrics'; batch: WorkerMetricsBatch }
+  | { t: 'observations'; block: number; list: Observation[] }
+  | { t: 'metrics'; block: number; batch: WorkerMetricsBatch }
   | { t: 'error'; message: string; where: string };
 
 export interface WorkerData {
+  /** The whole config, every block's listen addresses resolved to the main thread's bound ports. */
   config: DnsConfig;
   kinds: Kind[];
   observe: boolean;
@@ -49,7 +51,8 @@ export class DnsWorkers {
   readonly #store: ObjectStore;
   readonly #kinds: Kind[];
   readonly #workers: Worker[] = [];
-  readonly #observe: ((o: Observation) => void) | undefined;
+  /** The main thread's observe hook of each server block, in allBlocks order: a worker's observations go to their block's. */
+  readonly #observers: ReadonlyArray<((o: Observation) => void) | undefined>;
   readonly #onError: ((err: Error, where: string) => void) | undefined;
   readonly #registry: Registry | undefined;
   #pending: ToWorker & { t: 'objects' } = { t: 'objects', upserts: [], removals: [] };
@@ -59,20 +62,24 @@ export class DnsWorkers {
   constructor(opts: {
     store: ObjectStore;
     kinds: Kind[];
-    observe?: (o: Observation) => void;
+    observers: ReadonlyArray<((o: Observation) => void) | undefined>;
     onError?: (err: Error, where: string) => void;
     /** Where the workers' forward/cache metrics are summed (metrics/worker-metrics.ts). */
     registry?: Registry;
   }) {
     this.#store = opts.store;
     this.#kinds = opts.kinds;
-    this.#observe = opts.observe;
+    this.#observers = opts.observers;
     this.#onError = opts.onError;
     this.#registry = opts.registry;
   }
 
-  /** Starts `count` workers on `listen` (ports already resolved by the main thread's sockets). */
-  async start(count: number, config: DnsConfig, listen: ListenAddress[]): Promise<void> {
+  /**
+   * Starts `count` workers serving every block of `config`; `bound` is the
+   * same with the ports the main thread's sockets got (port 0 resolved).
+   * Metrics keep `config`'s labels, as the main thread's own do.
+   */
+  async start(count: number, config: DnsConfig, bound: DnsConfig): Promise<void> {
     const kinds = new Set(this.#kinds);
     this.#unsubscribe.push(
       this.#store.subscribe((c) => {
@@ -87,8 +94,8 @@ export class DnsWorkers {
         this.#broadcast({ t: 'synced', kind });
       }),
     );
-    const data: WorkerData = { config: { ...config, listen, workers: 1 }, kinds: this.#kinds, observe: !!this.#observe, metrics: !!this.#registry };
-    const labels = cacheMetricLabels(config);
+    const data: WorkerData = { config: { ...bound, workers: 1 }, kinds: this.#kinds, observe: this.#observers.some(Boolean), metrics: !!this.#registry };
+    const labels = allBlocks(config).map(cacheMetricLabels);
     const started: Promise<void>[] = [];
     for (let i = 0; i < count; i++) {
       const w = new Worker(workerModule(), { workerData: data });
@@ -98,8 +105,10 @@ export class DnsWorkers {
           w.once('error', reject);
           w.on('message', (m: FromWorker) => {
             if (m.t === 'listening') resolve();
-            else if (m.t === 'observations') for (const o of m.list) this.#observe?.(o);
-            else if (m.t === 'metrics' && this.#registry) applyWorkerMetrics(this.#registry, i, labels, m.batch);
+            else if (m.t === 'observations') {
+              const observe = this.#observers[m.block];
+              if (observe) for (const o of m.list) observe(o);
+            } else if (m.t === 'metrics' && this.#registry && labels[m.block]) applyWorkerMetrics(this.#registry, i, labels[m.block], m.batch);
             else if (m.t === 'error') this.#onError?.(new Error(m.message), m.where);
           });
         }),
@@ -117,7 +126,7 @@ export class DnsWorkers {
     for (const u of this.#unsubscribe) u();
     this.#unsubscribe = [];
     await Promise.all(this.#workers.map((w) => w.terminate()));
-    if (this.#registry) for (let i = 0; i < this.#workers.length; i++) setWorkerCacheSizes(this.#registry, i, null);
+    if (this.#registry) for (let i = 0; i < this.#workers.length; i++) setWorkerCacheSizes(this.#registry, i, { server: '', zones: '' }, null);
     this.#workers.length = 0;
   }
 
