@@ -153,7 +153,37 @@ export class DnsComponent implements Component {
       this.#serving = this.#joinOnceSynced(config);
       return;
     }
+    const waitMs = config.startupTimeoutMs ?? 0;
+    if (waitMs > 0 && !this.#ctx.store.isSynced(...kindsNeeded(config))) {
+      this.#serving = this.#serveOnceSyncedOr(config, waitMs);
+      return;
+    }
     await this.#serve(config);
+  }
+
+  /**
+   * `kubernetes { startup_timeout D }`, as CoreDNS: the server starts once
+   * the zones are synced, or after D without them (then answering SERVFAIL
+   * in the cluster zones until they are). Not awaited by start: the caller
+   * starts the sources after it.
+   */
+  async #serveOnceSyncedOr(config: DnsConfig, waitMs: number): Promise<void> {
+    this.#keepAlive = setInterval(() => {}, 60_000);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const synced = await Promise.race([
+        this.#ctx.store.whenSynced(...kindsNeeded(config)).then(() => true),
+        new Promise<false>((r) => (timer = setTimeout(() => r(false), waitMs))),
+      ]);
+      if (this.#stopping) return;
+      if (!synced) this.#log.warn({ startupTimeoutMs: waitMs }, 'the zones are not synced after the startup timeout; serving anyway (SERVFAIL in the cluster zones until they are)');
+      await this.#serve(config);
+    } catch (err) {
+      this.#log.error({ err }, 'cannot serve cluster DNS');
+    } finally {
+      clearTimeout(timer);
+      this.#endKeepAlive();
+    }
   }
 
   /**

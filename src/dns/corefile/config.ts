@@ -75,6 +75,8 @@ export interface DnsConfig {
   kubeconfig?: string;
   /** `kubernetes { kubeconfig FILE CONTEXT }`: that context instead of the file's current-context. */
   kubeconfigContext?: string;
+  /** `kubernetes { startup_timeout D }`: serve once the zones are synced, or after this long without them; absent: at once. */
+  startupTimeoutMs?: number;
   /** `kubernetes { endpoint; tls; apiserver_*; labels }`: how `netlet dns` reaches the API server and what it lists. */
   api?: KubernetesApiAccess;
   /** `kubernetes { namespaces … }`: only these namespaces are exposed; absent: all. */

@@ -99,7 +99,7 @@ function checkOverlaps(configs: DnsConfig[], blocks: ServerBlock[]): void {
  * endpoint between blocks); two blocks asking for different values is an error.
  */
 function hoistProcessWide(first: DnsConfig, others: DnsConfig[], blocks: ServerBlock[]): void {
-  const keys = ['health', 'ready', 'prometheus', 'reload', 'lameduckMs', 'kubeconfig', 'kubeconfigContext', 'api'] as const;
+  const keys = ['health', 'ready', 'prometheus', 'reload', 'lameduckMs', 'kubeconfig', 'kubeconfigContext', 'api', 'startupTimeoutMs'] as const;
   others.forEach((o, i) => {
     for (const k of keys) {
       const value = o[k];

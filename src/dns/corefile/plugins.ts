@@ -150,6 +150,12 @@ function kubernetes(d: Directive, config: DnsConfig, ctx: PluginContext): void {
         argCount(s, ctx, 1, Infinity, key);
         config.namespaces = s.args.map((n) => n.toLowerCase());
         break;
+      case 'startup_timeout':
+        argCount(s, ctx, 1, 1, key);
+        config.startupTimeoutMs = duration(s, ctx, key, s.args[0]);
+        break;
+      case 'multicluster':
+        fail(s, ctx, key, "'kubernetes multicluster' is not supported by netlet: it answers clusterset zones from the MCS API's ServiceImport objects (multicluster.x-k8s.io), which netlet does not watch");
       case 'upstream':
         // CoreDNS 1.5.2 stopped reading it: ExternalName targets are resolved through the block's own plugins since.
         config.warnings?.push(`${ctx.file} line ${s.line}: 'kubernetes upstream' has been ignored since CoreDNS 1.5.2 and is ignored here too: ExternalName targets are resolved through this block's forward`);

@@ -242,3 +242,29 @@ t.test('with several server blocks, each counts under its own server and zone la
   t.match(text, new RegExp(`coredns_dns_responses_total\\{server="dns://127\\.0\\.0\\.1:${p2}",zone="example\\.net\\.",view="",rcode="NOERROR"`), 'responses too');
   t.match(text, new RegExp(`coredns_dns_request_duration_seconds_count\\{server="dns://127\\.0\\.0\\.1:${p2}",zone="example\\.net\\."`), 'and durations');
 });
+
+t.test('kubernetes startup_timeout: serves once the zones are synced, or after the timeout without them', async (t) => {
+  const corefile = await corefileIn(t, '.:53 {\n  kubernetes cluster.local {\n    startup_timeout 300ms\n  }\n}\n');
+  const store = new ObjectStore();
+  for (const o of clusterObjects()) store.upsert(o);
+  const waiting = component({ corefile, listen: '127.0.0.1:0' }, store);
+  await waiting.dns.start();
+  t.teardown(() => waiting.dns.stop());
+  t.notOk(servedPort(waiting.lines), 'not serving while the zones are not synced');
+  for (const kind of ['Service', 'EndpointSlice', 'Namespace'] as const) store.markSynced(kind);
+  const deadline = Date.now() + 5000;
+  while (!servedPort(waiting.lines) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  const port = servedPort(waiting.lines);
+  t.ok(port > 0, 'serves once synced');
+  t.equal((await ask(port, 'svc1.testns.svc.cluster.local')).rcode, 'NOERROR');
+  t.equal(waiting.logged('the zones are not synced after the startup timeout; serving anyway (SERVFAIL in the cluster zones until they are)').length, 0);
+
+  const never = component({ corefile, listen: '127.0.0.1:0' }, new ObjectStore());
+  await never.dns.start();
+  t.teardown(() => never.dns.stop());
+  const started = Date.now();
+  while (!servedPort(never.lines) && Date.now() - started < 5000) await new Promise((r) => setTimeout(r, 10));
+  t.ok(servedPort(never.lines) > 0, 'serves after the timeout without a sync');
+  t.equal(never.logged('the zones are not synced after the startup timeout; serving anyway (SERVFAIL in the cluster zones until they are)').length, 1, 'and says so');
+  t.equal((await ask(servedPort(never.lines), 'svc1.testns.svc.cluster.local')).rcode, 'SERVFAIL', 'SERVFAIL until synced, as CoreDNS');
+});

@@ -30,7 +30,7 @@ t.test('every refusal at once', async (t) => {
   const lines = r.text.split('\n').filter(Boolean);
   t.strictSame(lines.filter((l) => l.startsWith('refused')), [
     `refused: ${dir}/Corefile line 2: plugin 'dnssec' is not supported by netlet`,
-    `refused: ${dir}/Corefile line 4: 'kubernetes' property 'multicluster' is not supported by netlet`,
+    `refused: ${dir}/Corefile line 4: 'kubernetes multicluster' is not supported by netlet: it answers clusterset zones from the MCS API's ServiceImport objects (multicluster.x-k8s.io), which netlet does not watch`,
     `refused: ${dir}/Corefile line 6: plugin 'fanout' is not a plugin CoreDNS ships (an external plugin, or a typo)`,
   ]);
   t.match(lines[1], /runs, in this order: forward/, 'what is not refused still shows');
