@@ -40,6 +40,15 @@ export async function checkCorefile(path: string): Promise<{ ok: boolean; text: 
     out.push(order.length ? `  runs, in this order: ${order.join(', ')}` : '  runs no plugin: every query gets REFUSED');
   });
   if (config) {
+    const api = config.api ?? {};
+    const access = [
+      ...(config.kubeconfig ? [`kubeconfig ${config.kubeconfig}${config.kubeconfigContext ? ` (context ${config.kubeconfigContext})` : ''}`] : []),
+      ...(api.endpoint ? [`endpoint ${api.endpoint}${api.tls ? ` (client certificate ${api.tls.cert})` : ''}`] : []),
+      ...(api.labels ? [`labels ${api.labels}`] : []),
+      ...(api.qps !== undefined || api.burst !== undefined ? [`at most ${api.qps ?? 5} requests/s, bursts of ${api.burst ?? 10}`] : []),
+      ...(api.maxInflight !== undefined ? [`at most ${api.maxInflight} requests in flight`] : []),
+    ];
+    if (access.length) out.push(`API access (netlet dns only; refused in the agent): ${access.join('; ')}`);
     for (const w of config.warnings ?? []) out.push(`warning: ${w}`);
     // What is only read when a block is built (zone files): build each block's plugins once, and stop them.
     for (const b of blocks) {

@@ -45,3 +45,10 @@ t.test('a syntax error stops the reading', async (t) => {
   const missing = await checkCorefile(join(dir, 'nope'));
   t.match(missing.text, /cannot read .*nope/);
 });
+
+t.test('the API settings are listed, for netlet dns', async (t) => {
+  const dir = await filesIn(t, { Corefile: '. {\n kubernetes cluster.local {\n  endpoint https://10.0.0.1:6443\n  tls c.pem k.pem ca.pem\n  labels app=web\n  apiserver_qps 20\n  apiserver_max_inflight 4\n }\n}\n' });
+  const r = await checkCorefile(join(dir, 'Corefile'));
+  t.equal(r.ok, true);
+  t.match(r.text, /API access \(netlet dns only; refused in the agent\): endpoint https:\/\/10\.0\.0\.1:6443 \(client certificate c\.pem\); labels app=web; at most 20 requests\/s, bursts of 10; at most 4 requests in flight\n/);
+});
