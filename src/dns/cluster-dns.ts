@@ -160,7 +160,7 @@ export class ClusterDns {
         const at = steps.findIndex((st) => pluginRank(st.plugin) > pluginRank('hosts'));
         steps.splice(at === -1 ? steps.length : at, 0, new HostsFirstStep(hosts, (name) => resolver.zoneOf(name) !== null));
       }
-      const entry = steps.length ? new BlockPipeline(steps, handler, blockObserve) : handler;
+      const entry = steps.length ? new BlockPipeline(steps, handler, blockObserve, c.log) : handler;
       return { config: c, index, resolver, handler, entry, forwarder, observe: blockObserve };
     });
     // Each worker thread serves every block; its observations come back to their block's hook here.

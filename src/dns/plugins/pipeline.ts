@@ -1,4 +1,5 @@
 import type { ClientAddress, Observation, PacketHandler, Proto } from '../answer/handler.ts';
+import { queryLogLine } from '../answer/query-log.ts';
 import { parseQuery } from '../wire/query.ts';
 import type { Query } from '../wire/query.ts';
 
@@ -38,17 +39,20 @@ export class BlockPipeline implements PacketHandler {
   readonly #first: Next;
   readonly #steps: readonly Step[];
   readonly #observe: ((o: Observation) => void) | null;
+  /** `log`: a query a step answers gets its log line too, as the handler writes one for the rest. */
+  readonly #queryLog: boolean;
 
   /**
    * `steps` in the order a query meets them (plugin-order.ts). `observe`:
    * the metrics hook, for the queries a step answers itself (the handler
    * counts the ones that reach it), so every query is counted, as in CoreDNS.
    */
-  constructor(steps: readonly Step[], inner: PacketHandler, observe?: (o: Observation) => void) {
+  constructor(steps: readonly Step[], inner: PacketHandler, observe?: (o: Observation) => void, queryLog = false) {
     this.#inner = inner;
     this.#steps = steps;
     this.#observe = observe ?? null;
-    this.wantsClient = inner.wantsClient || steps.some((s) => s.wantsClient);
+    this.#queryLog = queryLog && this.#observe !== null;
+    this.wantsClient = this.#queryLog || inner.wantsClient || steps.some((s) => s.wantsClient);
     let next: Next = (a) => {
       if (a.trace) a.trace.reachedHandler = true;
       return inner.handle(a.packet, a.proto, a.client);
@@ -76,7 +80,14 @@ export class BlockPipeline implements PacketHandler {
     const q = parsed.query;
     const count = (reply: Buffer | null): Buffer | null => {
       if (!trace.reachedHandler && reply && reply.length >= 4) {
-        this.#observe!({ zone: '.', name: q.name, qtype: q.qtype, rcode: reply[3] & 0x0f, durationMs: performance.now() - start, proto, fromCache: false, forwarded: false });
+        const rcode = reply[3] & 0x0f;
+        const durationMs = performance.now() - start;
+        const o: Observation = { zone: '.', name: q.name, qtype: q.qtype, rcode, durationMs, proto, fromCache: false, forwarded: false };
+        if (this.#queryLog && client) {
+          o.logLine = queryLogLine({ client: client.address(), query: q, querySize: packet.length, proto, rcode, reply, durationMs });
+          o.ancount = reply.length >= 8 ? reply.readUInt16BE(6) : 0;
+        }
+        this.#observe!(o);
       }
       return reply;
     };

@@ -145,6 +145,26 @@ t.test('log: names, classes and the combined format', async (t) => {
   t.match(String(served.lines.find((l) => l.plugin === 'log')?.msg), /^127\.0\.0\.1:\d+ - \d+ "A IN nope\.testns\.svc\.cluster\.local\. udp \d+ false 512" NXDOMAIN qr,aa,rd \d+ [\d.]+s "QUERY"$/, 'combined format');
 });
 
+t.test('log: a query a front plugin answers (template) is logged too', async (t) => {
+  const served = await serveCorefile(t, {
+    Corefile: `.:0 {
+ bind 127.0.0.1
+ log
+ template IN A example.org {
+  answer "{{ .Name }} 60 IN A 10.5.5.5"
+ }
+ kubernetes cluster.local
+}
+`,
+  });
+  const { askAt } = await import('./corefile-server.ts');
+  await askAt(served.port, 'a.example.org.', 'A');
+  await askAt(served.port, `svc1.testns.${Z}`, 'A');
+  const logged = served.lines.filter((l) => l.plugin === 'log').map((l) => [l.name, l.rcode]);
+  t.strictSame(logged, [['a.example.org.', 'NOERROR'], [`svc1.testns.${Z}`, 'NOERROR']], 'both, in order');
+  t.match(String(served.lines.find((l) => l.plugin === 'log')?.msg), /^127\.0\.0\.1:\d+ - \d+ "A IN a\.example\.org\. udp \d+ false 512" NOERROR qr,aa,rd \d+ [\d.]+s$/, 'common format');
+});
+
 t.test('errors: SERVFAILs logged, consolidated by pattern', async (t) => {
   const { ObjectStore } = await import('../../../src/k8s/store.ts');
   // A store that never syncs: the cluster zone answers SERVFAIL.
