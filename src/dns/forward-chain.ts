@@ -8,6 +8,7 @@ import { CachingForwarder } from './cache/caching-forwarder.ts';
 import { defaultCacheLimits } from './cache/dns-cache.ts';
 import type { CacheLimits } from './cache/dns-cache.ts';
 import { HostsForwarder } from './hosts/hosts-forwarder.ts';
+import { cacheCovers } from './cache/cache-settings.ts';
 import { LoopDetector } from './forward/loop-detector.ts';
 import { createCacheMetrics, createForwardMetrics } from './metrics/coredns-metrics.ts';
 import { defaultForwardOptions } from './forward/options.ts';
@@ -119,7 +120,10 @@ export function createForwarder(config: DnsConfig, log: Logger, registry?: Regis
   }
   let hosts: HostsForwarder | null = null;
   if (config.hosts) {
-    hosts = new HostsForwarder(config.hosts, head, log);
+    // CoreDNS's cache stands before hosts and caps the TTL of what passes through it; netlet's does not hold hosts answers, so the cap is applied here.
+    const limits = config.cache.enabled ? cacheLimitsOf(config) : null;
+    const ttlOf = limits ? (name: string, ttl: number) => (cacheCovers(limits, name) ? Math.min(Math.max(ttl, limits.successMinTtl), limits.successTtl) : ttl) : null;
+    hosts = new HostsForwarder(config.hosts, head, log, ttlOf);
     head = hosts;
   }
   let loop: LoopDetector | null = null;

@@ -27,15 +27,18 @@ export class HostsForwarder implements Forwarder {
   readonly #config: HostsConfig;
   readonly #next: Forwarder | null;
   readonly #log: Logger | null;
+  /** The TTL a record of `name` is answered with: `cache` in front caps it (createForwarder); absent: the config's. */
+  readonly #ttlOf: ((name: string, ttl: number) => number) | null;
   readonly #inline: HostsTable;
   #table: HostsTable;
   #fileStamp = '';
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(config: HostsConfig, next: Forwarder | null, log: Logger | null = null) {
+  constructor(config: HostsConfig, next: Forwarder | null, log: Logger | null = null, ttlOf: ((name: string, ttl: number) => number) | null = null) {
     this.#config = config;
     this.#next = next;
     this.#log = log;
+    this.#ttlOf = ttlOf;
     this.#inline = HostsTable.parse(config.inline, config.noReverse);
     this.#table = this.#inline;
   }
@@ -90,7 +93,7 @@ export class HostsForwarder implements Forwarder {
     if (!this.#config.zones.some((z) => isUnder(q.name, z))) return null;
     let answer: ResourceRecord[] = [];
     let known = false;
-    const ttl = this.#config.ttl;
+    const ttl = this.#ttlOf ? this.#ttlOf(q.name, this.#config.ttl) : this.#config.ttl;
     const ptrTargets = this.#table.reverse.get(q.name);
     if (ptrTargets) {
       known = true;

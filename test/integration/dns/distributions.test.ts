@@ -158,7 +158,7 @@ t.test('whole Corefiles of the distributions', { skip: rootSkip() }, async (t) =
     const s = await serve(t, p, corefile);
     await checkRows(t, s, [
       { name: 'a Service', ask: [WEB, 'A'], status: 'NOERROR', answer: [`${WEB} 5 IN A 10.96.0.50`] },
-      { name: 'a node from NodeHosts', ask: ['node-a.', 'A'], status: 'NOERROR', answer: ['node-a. 60 IN A 10.0.0.5'] },
+      { name: 'a node from NodeHosts (ttl 60, capped by cache 30 in front, as CoreDNS)', ask: ['node-a.', 'A'], status: 'NOERROR', answer: ['node-a. 30 IN A 10.0.0.5'] },
       { name: 'hosts falls through to forward', ask: ['www.example.test.', 'A'], status: 'NOERROR', answer: ['www.example.test. 5 IN A 192.0.2.7'] },
       { name: 'a server block imported from custom/*.server', ask: ['db.consul.local.', 'A'], status: 'NOERROR', answer: ['db.consul.local. 0 IN A 10.150.0.99'] },
     ]);

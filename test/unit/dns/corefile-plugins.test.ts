@@ -317,6 +317,12 @@ t.test("hosts is asked before kubernetes for a name in both (plugin.cfg's order)
   await checkRows(t, strict, [
     { name: 'hosts without fallthrough shadows the cluster zone', qname: `svc1.testns.${Z}`, qtype: 'A', rcode: 'NXDOMAIN', answer: [] },
   ]);
+  // CoreDNS's cache stands before hosts: its TTL caps hosts's, in the cache's zones only.
+  const cached = await serveCorefile(t, { Corefile: `.:0 {\n bind 127.0.0.1\n cache 30 cluster.local\n kubernetes cluster.local\n hosts {\n  10.77.0.1 svc1.testns.svc.cluster.local\n  10.77.0.2 pinned.example\n  ttl 60\n  fallthrough\n }\n}\n` });
+  await checkRows(t, cached, [
+    { name: 'hosts TTL 60 under cache 30: 30', qname: `svc1.testns.${Z}`, qtype: 'A', rcode: 'NOERROR', answer: [`svc1.testns.${Z} 30 IN A 10.77.0.1`] },
+    { name: 'outside the cache zones: hosts TTL', qname: 'pinned.example.', qtype: 'A', rcode: 'NOERROR', answer: ['pinned.example. 60 IN A 10.77.0.2'] },
+  ]);
   const narrow = await serveCorefile(t, { Corefile: `.:0 {\n bind 127.0.0.1\n kubernetes cluster.local\n hosts /nonexistent/netlet-hosts example {\n  10.77.0.2 pinned.example\n }\n}\n` });
   await checkRows(t, narrow, [
     { name: 'hosts for other zones leaves the cluster zone to kubernetes', qname: `svc1.testns.${Z}`, qtype: 'A', rcode: 'NOERROR', answer: [`svc1.testns.${Z} 5 IN A 10.0.0.1`] },
