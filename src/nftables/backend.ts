@@ -21,7 +21,7 @@ import { fixedChains, fixedDeclarations, masqClassDeclaration, pickChains, pickD
 import type { FixedContext } from './render-fixed.ts';
 import { readTable } from './adopt.ts';
 import type { HeldTable } from './adopt.ts';
-import { hairpinElement, keptRender, renderPlan } from './render-plan.ts';
+import { hairpinElement, keptRender, keptRenderOf, renderPlan } from './render-plan.ts';
 import { RemovalCandidates } from './removal-candidates.ts';
 import { NetlinkElementWriter, NoNetlinkSocket } from './element-writer.ts';
 import type { ElementWriter } from './element-writer.ts';
@@ -210,12 +210,12 @@ export class NftablesBackend implements ProxyBackend {
       if (earlier?.plan === plan) {
         r = earlier;
         if (wantedDigest) for (const e of this.#elementsOf(r)) wantedDigest.add(e);
-      } else {
+      } else if (wantedDigest || candidates.any()) {
         const fresh = renderPlan(plan, this.#ctx);
         candidates.keep(fresh.elements);
         if (wantedDigest) for (const e of fresh.elements) wantedDigest.add(e);
         r = keptRender(fresh);
-      }
+      } else r = keptRenderOf(plan, this.#ctx);
       rendered.set(key, r);
       countIn(classes, r.masqClass, 1);
       for (const ip of r.hairpinIps) countIn(hairpin, ip, 1);

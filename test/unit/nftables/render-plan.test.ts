@@ -4,7 +4,7 @@
 
 import t from 'tap';
 import { ep, plan } from '../iptables/plans.ts';
-import { hairpinElement, needsOwnChains, renderPlan } from '../../../src/nftables/render-plan.ts';
+import { hairpinElement, keptRender, keptRenderOf, needsOwnChains, renderPlan } from '../../../src/nftables/render-plan.ts';
 import type { PlanRender, RenderContext } from '../../../src/nftables/render-plan.ts';
 import { wordsFor } from '../../../src/nftables/words.ts';
 import type { ServicePortPlan } from '../../../src/proxier/plan.ts';
@@ -162,6 +162,7 @@ for (const row of rows) {
   t.test(row.name, async (t) => {
     const r = renderPlan(row.plan, row.ctx ?? ctx4);
     const got = elements(r);
+    t.same(keptRenderOf(row.plan, row.ctx ?? ctx4), keptRender(r), 'rendered without elements, it keeps the same (and counts them)');
     for (const want of row.elements) t.ok(got.includes(want), want);
     for (const re of row.not ?? []) t.notOk(got.some((e) => re.test(e)), `none matches ${re}`);
     if (row.chains) {
