@@ -88,7 +88,30 @@ export function hairpinElement(ip: string): Element {
 export type KeptRender = Omit<PlanRender, 'elements'>;
 
 export function keptRender(r: PlanRender): KeptRender {
-  return { plan: r.plan, elementCount: r.elementCount, chains: r.chains, sets: r.sets, picks: r.picks, masqClass: r.masqClass, hairpinIps: r.hairpinIps };
+  return {
+    plan: r.plan,
+    elementCount: r.elementCount,
+    chains: r.chains.length === 0 ? NONE : r.chains,
+    sets: r.sets.length === 0 ? NONE : r.sets,
+    picks: sharedPicks(r.picks),
+    masqClass: r.masqClass,
+    hairpinIps: r.hairpinIps,
+  };
+}
+
+/*
+ * Most kept renders have no chain or set of their own and one of a few pick
+ * lists: they share one empty array and one array per pick list, so a full
+ * sync's young-generation GC copies (and promotes) two objects per service,
+ * not five.
+ */
+const NONE = Object.freeze([]) as unknown as never[];
+const pickLists = new Map<string, PickGroup[]>();
+function sharedPicks(picks: PickGroup[]): PickGroup[] {
+  const id = picks.join(' ');
+  let shared = pickLists.get(id);
+  if (!shared) pickLists.set(id, (shared = picks));
+  return shared;
 }
 
 const verdictFor = (action: NoEndpointsAction): string => (action === 'reject' ? `goto ${REJECT_PACKET}` : 'drop');
