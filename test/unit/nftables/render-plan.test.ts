@@ -191,3 +191,10 @@ t.test('a new affinity timeout makes new affinity sets (a set keeps the timeout 
   const names = (timeout: number) => renderPlan(plan('default', 's', { affinityTimeoutSeconds: timeout, clusterEndpoints: two }), ctx4).sets.map((s) => s.name);
   t.notSame(names(10), names(20));
 });
+
+t.test('hairpin addresses: each endpoint address once, with few endpoints or many', async (t) => {
+  const few = [ep('10.244.1.2', 8080), ep('10.244.1.2', 9090), ep('10.244.2.2', 8080)];
+  t.same(renderPlan(plan('default', 's', { clusterEndpoints: few }), ctx4).hairpinIps, ['10.244.1.2', '10.244.2.2']);
+  const many = Array.from({ length: 40 }, (_, i) => ep(`10.244.3.${i % 20}`, 8080 + (i >> 4)));
+  t.same(renderPlan(plan('default', 's', { clusterEndpoints: many }), ctx4).hairpinIps, Array.from({ length: 20 }, (_, i) => `10.244.3.${i}`));
+});
