@@ -11,7 +11,8 @@
 //
 // --modes takes the iptables modes (nft, legacy) and nftables, the proxy
 // mode: there the floor is `nft -f` alone of the input the nftables backend
-// writes for such a change, the canary column the kernel's rule dump that
+// would write for such a change through nft (the agent writes such
+// element-only changes as one nf_tables netlink batch instead), the canary column the kernel's rule dump that
 // intact() polls, and no probe runs (listing anything in nft 1.0.6 reads
 // every set's elements: a probe would be a load on the machine).
 //

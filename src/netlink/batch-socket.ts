@@ -101,6 +101,54 @@ export class BatchSocket {
     });
   }
 
+  /**
+   * A framed batch (nfnetlink's BATCH_BEGIN … BATCH_END: one transaction,
+   * all of it or nothing). Every message but the frame asks for an ACK; the
+   * batch is done when all are 0. The first error rejects it (the kernel
+   * aborted the whole transaction), naming the message by its index; a
+   * kernel that refuses the batch as a whole (a failed commit) answers on
+   * the head's sequence number.
+   */
+  framedBatch(head: (seq: number) => Buffer, encoders: ReadonlyArray<(seq: number) => Buffer>, tail: (seq: number) => Buffer): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const seqs: number[] = [];
+      const msgs: Buffer[] = [];
+      let left = encoders.length;
+      const forget = () => {
+        for (const s of seqs) this.#pending.delete(s);
+      };
+      const add = (encode: (seq: number) => Buffer, index: number) => {
+        const seq = this.nextSeq();
+        seqs.push(seq);
+        msgs.push(encode(seq));
+        this.#pending.set(seq, {
+          onMessage: (type, payload) => {
+            if (type !== NLMSG_ERROR) return false;
+            const errno = errorCode(payload);
+            if (errno !== 0) {
+              forget();
+              const which = index < 0 ? 'the batch' : `message ${index + 1} of ${encoders.length}`;
+              reject(new NetletError('ERR_NETLINK', `${this.#what} batch refused (${which}): ${errnoName(errno)}`, { cause: { errno, index } }));
+            } else if (index >= 0 && --left === 0) {
+              forget();
+              resolve();
+            }
+            return true;
+          },
+        });
+      };
+      add(head, -1);
+      encoders.forEach(add);
+      add(tail, -1);
+      if (left === 0) {
+        forget();
+        return resolve();
+      }
+      this.roundTrips++;
+      this.#send(seqs, Buffer.concat(msgs), reject);
+    });
+  }
+
   nextSeq(): number {
     this.#seq = (this.#seq % 0x7fffffff) + 1;
     return this.#seq;

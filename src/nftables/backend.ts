@@ -21,13 +21,15 @@ import { fixedChains, fixedDeclarations, masqClassDeclaration, pickChains, pickD
 import type { FixedContext } from './render-fixed.ts';
 import { readTable } from './adopt.ts';
 import type { HeldTable } from './adopt.ts';
-import { hairpinElement, keptRender, renderPlan } from './render-plan.ts';
+import { hairpinElement, keptRender, keptRenderOf, renderPlan } from './render-plan.ts';
 import { RemovalCandidates } from './removal-candidates.ts';
+import { NetlinkElementWriter, NoNetlinkSocket } from './element-writer.ts';
+import type { ElementWriter } from './element-writer.ts';
 import { diffChains, diffElements } from './plan-diff.ts';
 import { contestedPlans } from './contested-addresses.ts';
 import type { Element, KeptRender, OwnChain, RenderContext } from './render-plan.ts';
 import { affinitySetDeclaration, changeLines, emptyChange, isEmpty } from './transaction.ts';
-import type { SetRef } from './transaction.ts';
+import type { SetRef, TableChange } from './transaction.ts';
 import { SERVICES, SYNC_DIGEST, TABLE, masqOutsideSet, tableRef, wordsFor } from './words.ts';
 import type { FamilyWords, PickGroup } from './words.ts';
 
@@ -41,6 +43,13 @@ export interface NftablesBackendOptions {
   nft?: NftRunner;
   /** How intact() counts the kernel's rules per chain; a rule dump over netlink unless a test gives its own. */
   ruleCounts?: RuleCounter;
+  /**
+   * How partial syncs that change only shared-set elements are written:
+   * one nf_tables netlink batch on a kept socket (element-writer.ts; the
+   * default with the system nft), or 'nft' for `nft -f` like every other
+   * sync (the default when `nft` is given: a test's runner sees every input).
+   */
+  elements?: ElementWriter | 'nft';
 }
 
 /** The mark as nft prints it: "0x00004000". */
@@ -90,6 +99,8 @@ export class NftablesBackend implements ProxyBackend {
   #syncing = false;
   /** The rule dump failed once: intact() lists the services chain through nft instead. */
   #noRuleDump = false;
+  /** Writes element-only partial syncs; undefined: everything through nft. */
+  #elements: ElementWriter | undefined;
 
   constructor(opts: NftablesBackendOptions) {
     this.#w = wordsFor(opts.family);
@@ -98,6 +109,8 @@ export class NftablesBackend implements ProxyBackend {
     this.#ctx = { words: this.#w, masqMark: nftMark(opts.masqueradeBit) };
     this.#tcpBeLiberal = opts.tcpBeLiberal;
     this.#ruleCounts = opts.ruleCounts ?? netlinkRuleCounts;
+    const elements = opts.elements ?? (opts.nft ? 'nft' : new NetlinkElementWriter(opts.family));
+    this.#elements = elements === 'nft' ? undefined : elements;
   }
 
   async sync(req: SyncRequest): Promise<SyncResult> {
@@ -197,12 +210,12 @@ export class NftablesBackend implements ProxyBackend {
       if (earlier?.plan === plan) {
         r = earlier;
         if (wantedDigest) for (const e of this.#elementsOf(r)) wantedDigest.add(e);
-      } else {
+      } else if (wantedDigest || candidates.any()) {
         const fresh = renderPlan(plan, this.#ctx);
         candidates.keep(fresh.elements);
         if (wantedDigest) for (const e of fresh.elements) wantedDigest.add(e);
         r = keptRender(fresh);
-      }
+      } else r = keptRenderOf(plan, this.#ctx);
       rendered.set(key, r);
       countIn(classes, r.masqClass, 1);
       for (const ip of r.hairpinIps) countIn(hairpin, ip, 1);
@@ -365,9 +378,10 @@ export class NftablesBackend implements ProxyBackend {
     const digest = this.#digest.copy();
     for (const e of change.deleteElements) digest.remove(e);
     for (const e of change.addElements) digest.add(e);
-    change.after = () => digestLines(this.#w, digest);
-
-    await applyScript(this.#nft, changeLines(this.#w, change));
+    if (!(await this.#writeElements(change, digest))) {
+      change.after = () => digestLines(this.#w, digest);
+      await applyScript(this.#nft, changeLines(this.#w, change));
+    }
     for (const [key, r] of after) {
       if (r) this.#rendered.set(key, r);
       else this.#rendered.delete(key);
@@ -382,6 +396,31 @@ export class NftablesBackend implements ProxyBackend {
     this.#planCount += countDelta;
     this.#ruleCount = this.#planCount + this.#hairpin.size + ruleCount(fixedRules);
     return change.addElements.length + change.deleteElements.length;
+  }
+
+  /**
+   * A change of shared-set elements only (and the digest), written over
+   * netlink (element-writer.ts: no `nft` process, whose exit waits ~16 ms
+   * for any deleted element); false when it needs nft (a chain, a
+   * declaration, an interval set) or the socket cannot be opened.
+   */
+  async #writeElements(change: TableChange, digest: ElementDigest): Promise<boolean> {
+    if (!this.#elements || !elementsOnly(change)) return false;
+    const messages = this.#elements.encode({
+      deletes: change.deleteElements,
+      flush: [SYNC_DIGEST],
+      adds: [...change.addElements, { set: SYNC_DIGEST, key: digest.address(), value: '' }],
+    });
+    if (!messages) return false;
+    try {
+      await this.#elements.apply(messages);
+      return true;
+    } catch (err) {
+      if (!(err instanceof NoNetlinkSocket)) throw err;
+      this.#log.warn({ err }, 'no nf_tables netlink socket: partial syncs go through nft -f from now on');
+      this.#elements = undefined;
+      return false;
+    }
   }
 
   /**
@@ -431,6 +470,14 @@ export class NftablesBackend implements ProxyBackend {
     this.#synced = false;
     this.#adopted = false;
   }
+}
+
+/** Whether a change touches only shared-set elements: no chain, rule, set or declaration. */
+function elementsOnly(c: TableChange): boolean {
+  return (
+    c.addStream === undefined &&
+    c.declare.length + c.newChains.length + c.newSets.length + c.flushSets.length + c.removeElements.length + c.rewriteChains.length + c.flushChains.length + c.deleteChains.length + c.deleteSets.length === 0
+  );
 }
 
 /** Adds `by` to `key`'s count ('' is no key); returns the new count. */

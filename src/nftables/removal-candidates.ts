@@ -19,6 +19,11 @@ export class RemovalCandidates {
     }
   }
 
+  /** Whether there is any candidate (a wanted element need not be rendered to keep one). */
+  any(): boolean {
+    return this.#bySet.size > 0;
+  }
+
   /** Drops the candidates these (wanted) elements write with the same value. */
   keep(wanted: readonly Element[]): void {
     if (this.#bySet.size === 0) return;

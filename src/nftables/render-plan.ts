@@ -60,7 +60,9 @@ export interface AffinitySet {
 
 export interface PlanRender {
   plan: ServicePortPlan;
+  /** Empty when rendered without them (keptRenderOf): elementCount says how many. */
   elements: Element[];
+  elementCount: number;
   chains: OwnChain[];
   sets: AffinitySet[];
   /** The shared pick chains and maps (protocol, endpoint count) the elements point into. */
@@ -83,12 +85,33 @@ export function hairpinElement(ip: string): Element {
  * service that every full sync's young-generation GC copied: at 30k
  * services keeping them cost more CPU than rendering twice, and ~40 MB.
  */
-export interface KeptRender extends Omit<PlanRender, 'elements'> {
-  elementCount: number;
-}
+export type KeptRender = Omit<PlanRender, 'elements'>;
 
 export function keptRender(r: PlanRender): KeptRender {
-  return { plan: r.plan, elementCount: r.elements.length, chains: r.chains, sets: r.sets, picks: r.picks, masqClass: r.masqClass, hairpinIps: r.hairpinIps };
+  return {
+    plan: r.plan,
+    elementCount: r.elementCount,
+    chains: r.chains.length === 0 ? NONE : r.chains,
+    sets: r.sets.length === 0 ? NONE : r.sets,
+    picks: sharedPicks(r.picks),
+    masqClass: r.masqClass,
+    hairpinIps: r.hairpinIps,
+  };
+}
+
+/*
+ * Most kept renders have no chain or set of their own and one of a few pick
+ * lists: they share one empty array and one array per pick list, so a full
+ * sync's young-generation GC copies (and promotes) two objects per service,
+ * not five.
+ */
+const NONE = Object.freeze([]) as unknown as never[];
+const pickLists = new Map<string, PickGroup[]>();
+function sharedPicks(picks: PickGroup[]): PickGroup[] {
+  const id = picks.join(' ');
+  let shared = pickLists.get(id);
+  if (!shared) pickLists.set(id, (shared = picks));
+  return shared;
 }
 
 const verdictFor = (action: NoEndpointsAction): string => (action === 'reject' ? `goto ${REJECT_PACKET}` : 'drop');
@@ -152,15 +175,33 @@ function masqSetName(cidr: string): string {
 }
 
 export function renderPlan(plan: ServicePortPlan, ctx: RenderContext): PlanRender {
+  return render(plan, ctx, true);
+}
+
+/**
+ * What the backend keeps of a plan, rendered without making its elements'
+ * strings (only counted): a full sync that needs no element in its first
+ * pass (nothing to compare them with) makes them once, not twice. At 30k
+ * services the elements' strings were most of netlet's own CPU in a full
+ * sync and of its garbage.
+ */
+export function keptRenderOf(plan: ServicePortPlan, ctx: RenderContext): KeptRender {
+  return keptRender(render(plan, ctx, false));
+}
+
+function render(plan: ServicePortPlan, ctx: RenderContext, withElements: boolean): PlanRender {
   const { protocol: proto, port } = plan;
   const elements: Element[] = [];
+  let counted = 0;
   const chains: OwnChain[] = [];
   const sets: AffinitySet[] = [];
   const picks: PickGroup[] = [];
-  const add = (set: string, key: string, value = '') => elements.push({ set, key, value });
-  const vip = (ip: string) => flat(ip, ' . ', proto, ' . ', port);
+  const add = withElements ? (set: string, key: string, value = '') => elements.push({ set, key, value }) : () => counted++;
+  // Without elements, their keys and values are never read: no string is made.
+  const vip = withElements ? (ip: string) => flat(ip, ' . ', proto, ' . ', port) : () => '';
+  const endpointValue = withElements ? endpointText : () => '';
   const clusterVip = vip(plan.clusterIP);
-  const nodePortKey = flat(proto, ' . ', plan.nodePort);
+  const nodePortKey = withElements ? flat(proto, ' . ', plan.nodePort) : '';
   const internalReaches = plan.noEndpoints.internal === 'none';
   const externalReaches = plan.noEndpoints.external === 'none';
   const own = needsOwnChains(plan);
@@ -175,7 +216,7 @@ export function renderPlan(plan: ServicePortPlan, ctx: RenderContext): PlanRende
     return g;
   };
   // Endpoint map keys hold no protocol: each protocol has its own maps.
-  const endpointKey = (ip: string, i: number) => flat(ip, ' . ', port, ' . ', i);
+  const endpointKey = withElements ? (ip: string, i: number) => flat(ip, ' . ', port, ' . ', i) : () => '';
 
   // Masquerading of traffic to the ClusterIP: everything, or from outside the pod network.
   let masqClass = '';
@@ -221,7 +262,7 @@ export function renderPlan(plan: ServicePortPlan, ctx: RenderContext): PlanRende
       add(FIREWALL_IPS, vip(ip));
       // The node reaching its own LB IP comes from the LB IP (kube-proxy's allowFromNode).
       const ranges = plan.loadBalancerSourceRangesIncludeNode ? [...plan.loadBalancerSourceRanges, ip] : plan.loadBalancerSourceRanges;
-      for (const range of outermostRanges(ranges, plan.family)) add(FIREWALL_ALLOW, `${vip(ip)} . ${range}`);
+      for (const range of outermostRanges(ranges, plan.family)) add(FIREWALL_ALLOW, withElements ? `${vip(ip)} . ${range}` : '');
     }
   }
   if (plan.nodePort !== 0) {
@@ -230,7 +271,7 @@ export function renderPlan(plan: ServicePortPlan, ctx: RenderContext): PlanRende
       else {
         const g = pick(n);
         add(SERVICE_NODEPORTS, nodePortKey, g.gotoNodePortPick);
-        plan.clusterEndpoints.forEach((ep, i) => add(g.nodePortEndpoints, flat(plan.nodePort, ' . ', i), endpointValue(ep)));
+        plan.clusterEndpoints.forEach((ep, i) => add(g.nodePortEndpoints, withElements ? flat(plan.nodePort, ' . ', i) : '', endpointValue(ep)));
       }
     }
     if (externalNo) add(NO_ENDPOINT_NODEPORTS, nodePortKey, externalNo);
@@ -240,13 +281,21 @@ export function renderPlan(plan: ServicePortPlan, ctx: RenderContext): PlanRende
   // its reply would skip the DNAT. Its addresses, not elements: services
   // share endpoints, and the backend writes one element per address
   // (hairpinElement).
-  const hairpinIps = [...new Set(plan.allEndpoints.map((ep) => ep.ip))];
+  const hairpinIps = distinctIps(plan.allEndpoints);
 
   if (own) renderOwnChains(plan, ctx, { id, svc, svl, ext, externalReaches }, chains, sets);
-  return { plan, elements, chains, sets, picks, masqClass, hairpinIps };
+  return { plan, elements, elementCount: withElements ? elements.length : counted, chains, sets, picks, masqClass, hairpinIps };
 }
 
-const endpointValue = (ep: PlanEndpoint): string => flat(ep.ip, ' . ', ep.port);
+const endpointText = (ep: PlanEndpoint): string => flat(ep.ip, ' . ', ep.port);
+
+/** The endpoints' addresses, each once: by scanning for the few endpoints most services have, else through a Set (one array, not three objects, per render). */
+function distinctIps(endpoints: readonly PlanEndpoint[]): string[] {
+  if (endpoints.length > 16) return [...new Set(endpoints.map((ep) => ep.ip))];
+  const out: string[] = [];
+  for (const ep of endpoints) if (!out.includes(ep.ip)) out.push(ep.ip);
+  return out;
+}
 
 /**
  * An endpoint's affinity set. Its timeout is in its name: a set keeps the

@@ -5,7 +5,7 @@ import t from 'tap';
 import { eventually, rootSkip } from '../../helpers/netns.ts';
 import { ep, plan, planSet } from '../../unit/iptables/plans.ts';
 import { planKey } from '../../../src/proxier/plan.ts';
-import { buildTopology, curlCode, get, requestLoop } from '../iptables/topology.ts';
+import { NODE_IP, buildTopology, curlCode, get, requestLoop } from '../iptables/topology.ts';
 import { NftDriver } from './nft-driver.ts';
 
 const local = (ip: string, port = 8080) => ep(ip, port, { isLocal: true, nodeName: 'node1' });
@@ -40,6 +40,26 @@ t.test('partial syncs: an endpoint removed, a service deleted, the rest untouche
   t.not((await curlCode(topo.cpod, 'http://10.96.0.13/', 1)).code, 0, 'a deleted service no longer answers');
   t.notMatch(await table(topo), /sticky/, "and its own chains and affinity sets are gone");
   t.match(await get(topo.cpod, 'http://10.96.0.10/'), /^pod2 /, 'web still served');
+});
+
+t.test('an endpoint replaced (an element-only partial sync: one netlink batch): ClusterIP and NodePort follow it', { skip: rootSkip() }, async (t) => {
+  const topo = await buildTopology('nft');
+  t.teardown(() => topo.lab.cleanup());
+  const driver = new NftDriver(topo);
+  const one = plan('default', 'one', { clusterIP: '10.96.0.20', nodePort: 30081, clusterEndpoints: [local('10.244.1.2')] });
+  const plans = planSet(one);
+  await driver.sync(plans, { full: true });
+  t.match(await get(topo.cpod, 'http://10.96.0.20/'), /^pod1 /);
+
+  const moved = plan('default', 'one', { clusterIP: '10.96.0.20', nodePort: 30081, clusterEndpoints: [local('10.244.2.2')] });
+  plans.set(planKey(moved), moved);
+  await driver.sync(plans, { changed: [planKey(moved)] });
+  const answers = await Promise.all(Array.from({ length: 10 }, () => get(topo.cpod, 'http://10.96.0.20/')));
+  t.same(pods(answers), ['pod2'], 'every new connection to the ClusterIP goes to the new endpoint');
+  t.match(await get(topo.ext, `http://${NODE_IP}:30081/`), /^pod2 /, 'and the NodePort from outside');
+  const listing = await topo.node.exec('nft', ['list', 'map', 'ip', 'netlet', 'endpoints-tcp-1']);
+  t.match(listing, /10\.96\.0\.20 \. 80 \. 0 : 10\.244\.2\.2 \. 8080/);
+  t.notMatch(listing, /10\.244\.1\.2/, 'the old endpoint element is gone');
 });
 
 t.test('a restarted backend adopts the table without a flush, under a request loop', { skip: rootSkip() }, async (t) => {

@@ -4,6 +4,10 @@
 import t from 'tap';
 import { NftablesBackend } from '../../../src/nftables/backend.ts';
 import type { NftRunner } from '../../../src/nftables/nft.ts';
+import { NftError } from '../../../src/nftables/nft.ts';
+import { NoNetlinkSocket } from '../../../src/nftables/element-writer.ts';
+import type { ElementChange, ElementWriter } from '../../../src/nftables/element-writer.ts';
+import { BackendSyncError } from '../../../src/proxier/backend.ts';
 import { silentLogger } from '../../../src/base/log.ts';
 import { planKey } from '../../../src/proxier/plan.ts';
 import type { PlanSet } from '../../../src/proxier/plan.ts';
@@ -348,4 +352,89 @@ t.test('two services claiming one external IP and port: the first by plan key ke
   const scripts = nft.scripts.length;
   await sync(planSet(changedB, a), { changed: [planKey(changedB)] });
   t.equal(nft.scripts.length, scripts, 'a partial sync of the left-out plan writes nothing');
+});
+
+/** An ElementWriter that records the changes it was given; `refuse` fails the next apply as the kernel would. */
+class FakeElements implements ElementWriter {
+  changes: ElementChange[] = [];
+  #pending: ElementChange | undefined;
+  refuse: Error | undefined;
+  encode(change: ElementChange) {
+    if (change.adds.some((e) => e.set === 'firewall-allow')) return undefined;
+    this.#pending = change;
+    return [(seq: number) => Buffer.from([seq])];
+  }
+  async apply() {
+    const err = this.refuse;
+    this.refuse = undefined;
+    if (err) throw err;
+    this.changes.push(this.#pending!);
+  }
+  close() {}
+}
+
+function setupWithElements() {
+  const nft = new FakeNft();
+  const elements = new FakeElements();
+  const backend = new NftablesBackend({ family: 4, log: silentLogger, masqueradeBit: 14, tcpBeLiberal: false, nft, ruleCounts: nft.ruleCounts, elements });
+  const sync = (plans: PlanSet, opts: { full?: boolean; changed?: string[] } = {}) =>
+    backend.sync({ family: 4, plans, changed: new Set(opts.changed ?? []), full: opts.full ?? false, nodePortAddresses: [] });
+  return { nft, elements, sync };
+}
+
+t.test('an element-only partial sync goes to the element writer (no nft), with the digest; anything else through nft', async (t) => {
+  const { nft, elements, sync } = setupWithElements();
+  const plans = planSet(web, other);
+  await sync(plans, { full: true });
+  t.equal(elements.changes.length, 0, 'a full sync is nft -f');
+  const changed = plan('default', 'web', { clusterEndpoints: [local('10.244.2.2'), local('10.244.3.2')] });
+  plans.set(planKey(changed), changed);
+  await sync(plans, { changed: [planKey(changed)] });
+  t.equal(nft.scripts.length, 1, 'no nft -f for an endpoint change');
+  const c = elements.changes[0];
+  t.same(c.deletes.map((e) => `${e.set} ${e.key}`), ['endpoints-tcp-2 10.96.0.10 . 80 . 0', 'endpoints-tcp-2 10.96.0.10 . 80 . 1']);
+  t.same(c.flush, ['sync-digest']);
+  t.same(c.adds.slice(0, 3).map((e) => `${e.set} ${e.key} ${e.value}`), [
+    'endpoints-tcp-2 10.96.0.10 . 80 . 0 10.244.2.2 . 8080',
+    'endpoints-tcp-2 10.96.0.10 . 80 . 1 10.244.3.2 . 8080',
+    'hairpin 10.244.3.2 . 10.244.3.2 ',
+  ]);
+  t.match(c.adds[3], { set: 'sync-digest', key: /^fd00:1:/ });
+
+  // The same plans through nft alone write the same digest: what the writer sent is what nft -f would have.
+  const viaNft = setup();
+  await viaNft.sync(planSet(web, other), { full: true });
+  await viaNft.sync(plans, { changed: [planKey(changed)] });
+  t.match(viaNft.nft.last, `add element ip netlet sync-digest { ${c.adds[3].key} }`);
+
+  // A new endpoint count needs its pick chains: nft -f.
+  const three = plan('default', 'web', { clusterEndpoints: [local('10.244.2.2'), local('10.244.3.2'), local('10.244.4.2')] });
+  plans.set(planKey(three), three);
+  await sync(plans, { changed: [planKey(three)] });
+  t.equal(nft.scripts.length, 2);
+  t.match(nft.last, /add chain ip netlet pick-tcp-3/);
+  t.equal(elements.changes.length, 1);
+});
+
+t.test('a batch the kernel refuses fails the sync (the next is full); no socket: nft from then on', async (t) => {
+  const { nft, elements, sync } = setupWithElements();
+  const plans = planSet(web, other);
+  await sync(plans, { full: true });
+  const changed = plan('default', 'web', { clusterEndpoints: [local('10.244.2.2'), local('10.244.3.2')] });
+  plans.set(planKey(changed), changed);
+  elements.refuse = new NftError('nf_tables element transaction failed: nf_tables batch refused (message 1 of 3): ENOENT');
+  await t.rejects(sync(plans, { changed: [planKey(changed)] }), BackendSyncError);
+  await sync(plans, { changed: [planKey(changed)] });
+  t.equal(nft.scripts.length, 2, 'the sync after the failure was full, through nft');
+
+  const back = plan('default', 'web', { clusterEndpoints: [local('10.244.1.2'), local('10.244.2.2')] });
+  plans.set(planKey(back), back);
+  elements.refuse = new NoNetlinkSocket('nf_tables netlink socket: EPROTONOSUPPORT');
+  await sync(plans, { changed: [planKey(back)] });
+  t.equal(nft.scripts.length, 3, 'written through nft instead');
+  t.match(nft.last, /add element ip netlet endpoints-tcp-2/);
+  plans.set(planKey(changed), changed);
+  await sync(plans, { changed: [planKey(changed)] });
+  t.equal(nft.scripts.length, 4, 'and from then on');
+  t.equal(elements.changes.length, 0);
 });

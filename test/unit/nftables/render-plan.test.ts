@@ -4,7 +4,7 @@
 
 import t from 'tap';
 import { ep, plan } from '../iptables/plans.ts';
-import { hairpinElement, needsOwnChains, renderPlan } from '../../../src/nftables/render-plan.ts';
+import { hairpinElement, keptRender, keptRenderOf, needsOwnChains, renderPlan } from '../../../src/nftables/render-plan.ts';
 import type { PlanRender, RenderContext } from '../../../src/nftables/render-plan.ts';
 import { wordsFor } from '../../../src/nftables/words.ts';
 import type { ServicePortPlan } from '../../../src/proxier/plan.ts';
@@ -162,6 +162,7 @@ for (const row of rows) {
   t.test(row.name, async (t) => {
     const r = renderPlan(row.plan, row.ctx ?? ctx4);
     const got = elements(r);
+    t.same(keptRenderOf(row.plan, row.ctx ?? ctx4), keptRender(r), 'rendered without elements, it keeps the same (and counts them)');
     for (const want of row.elements) t.ok(got.includes(want), want);
     for (const re of row.not ?? []) t.notOk(got.some((e) => re.test(e)), `none matches ${re}`);
     if (row.chains) {
@@ -189,4 +190,11 @@ t.test('an endpoint shared by two lists has one affinity set and one chain', asy
 t.test('a new affinity timeout makes new affinity sets (a set keeps the timeout it was made with)', async (t) => {
   const names = (timeout: number) => renderPlan(plan('default', 's', { affinityTimeoutSeconds: timeout, clusterEndpoints: two }), ctx4).sets.map((s) => s.name);
   t.notSame(names(10), names(20));
+});
+
+t.test('hairpin addresses: each endpoint address once, with few endpoints or many', async (t) => {
+  const few = [ep('10.244.1.2', 8080), ep('10.244.1.2', 9090), ep('10.244.2.2', 8080)];
+  t.same(renderPlan(plan('default', 's', { clusterEndpoints: few }), ctx4).hairpinIps, ['10.244.1.2', '10.244.2.2']);
+  const many = Array.from({ length: 40 }, (_, i) => ep(`10.244.3.${i % 20}`, 8080 + (i >> 4)));
+  t.same(renderPlan(plan('default', 's', { clusterEndpoints: many }), ctx4).hairpinIps, Array.from({ length: 20 }, (_, i) => `10.244.3.${i}`));
 });
