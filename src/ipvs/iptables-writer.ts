@@ -12,6 +12,22 @@ import type { IpvsRulesContext } from './iptables-rules.ts';
 export interface IpvsRulesWriter {
   /** Rewrites the chains; with `checkJumps`, also puts back missing jumps from the built-in chains. */
   write(ctx: IpvsRulesContext, checkJumps: boolean): Promise<void>;
+  /** Whether the kernel still has the chains `ctx` writes (their rule counts) and the jumps to them. */
+  intact(ctx: IpvsRulesContext): Promise<boolean>;
+}
+
+/** Rules per chain in restore text ("-A CHAIN …" lines) by table. */
+export function ruleCounts(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  let table = '';
+  for (const line of text.split('\n')) {
+    if (line.startsWith('*')) table = line.slice(1);
+    else if (line.startsWith('-A ')) {
+      const key = `${table} ${line.slice(3, line.indexOf(' ', 3))}`;
+      out.set(key, (out.get(key) ?? 0) + 1);
+    }
+  }
+  return out;
 }
 
 const BUILTINS = { nat: ['PREROUTING', 'OUTPUT', 'POSTROUTING'], filter: ['INPUT', 'FORWARD', 'OUTPUT'] } as const;
@@ -33,5 +49,17 @@ export class IptablesRulesWriter implements IpvsRulesWriter {
       if (missing.length) lines.push(`*${table}`, ...missing, 'COMMIT');
     }
     if (lines.length) await restore(this.tools, `${lines.join('\n')}\n`);
+  }
+
+  async intact(ctx: IpvsRulesContext): Promise<boolean> {
+    const want = ruleCounts(ipvsRulesText(ctx));
+    for (const table of ['nat', 'filter'] as const) {
+      const text = await save(this.tools, table);
+      const chains = [...want.keys()].filter((k) => k.startsWith(`${table} `)).map((k) => k.slice(table.length + 1));
+      const held = ruleCounts(`*${table}\n${rulesOf(text, chains).join('\n')}`);
+      for (const c of chains) if (held.get(`${table} ${c}`) !== want.get(`${table} ${c}`)) return false;
+      if (missingJumps(table, rulesOf(text, BUILTINS[table]), IPVS_JUMP_RULES).length > 0) return false;
+    }
+    return true;
   }
 }
