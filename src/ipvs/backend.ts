@@ -61,7 +61,7 @@ export class IpvsBackend implements ProxyBackend {
   readonly name = 'ipvs';
   readonly #o: IpvsBackendOptions;
   readonly #tableSync: IpvsTableSync;
-  #rendered = new Map<string, PlanRender>();
+  readonly #rendered = new Map<string, PlanRender>();
   /** What the renders want of the kernel, counted entry by entry. */
   #wanted = new WantedState();
   /** This node's addresses, read on full syncs. */
@@ -111,20 +111,29 @@ export class IpvsBackend implements ProxyBackend {
       let delta: WantedDelta | undefined;
       let touched: Set<string> | undefined;
       if (renderAll) {
-        const rendered = new Map<string, PlanRender>();
-        let reused = 0;
+        // The renders are updated in place, and what is wanted is rebuilt
+        // only when a render changed: a periodic full sync where nothing
+        // changed allocates nothing that lives on. At 10k services a new map
+        // of renders and a new wanted state each full sync survived into the
+        // old generation, and collecting them paused the endpoint changes
+        // that followed (bench/ipvs-sync.ts).
+        const rendered = this.#rendered;
+        const sameNode = renderKey === this.#renderKey;
+        let changes = 0;
         for (const [key, plan] of req.plans) {
-          const earlier = this.#rendered.get(key);
-          const render = earlier?.plan === plan && renderKey === this.#renderKey ? earlier : renderPlan(plan, ctx);
-          if (render === earlier) reused++;
-          rendered.set(key, render);
+          const earlier = rendered.get(key);
+          if (earlier?.plan === plan && sameNode) continue;
+          rendered.set(key, renderPlan(plan, ctx));
+          changes++;
         }
-        // A periodic full sync where nothing changed keeps what is wanted:
-        // rebuilding it at 10k services only made old-generation garbage,
-        // whose collection then paused the next endpoint changes.
-        const unchanged = reused === rendered.size && rendered.size === this.#rendered.size;
-        this.#rendered = rendered;
-        if (!unchanged) this.#wanted = WantedState.of(rendered.values());
+        if (rendered.size !== req.plans.size) {
+          for (const key of rendered.keys()) {
+            if (req.plans.has(key)) continue;
+            rendered.delete(key);
+            changes++;
+          }
+        }
+        if (changes > 0 || !this.#synced) this.#wanted = WantedState.of(rendered.values());
         // The ipsets and kube-ipvs0 are not read again here: intact() compares
         // them with what is known every syncPeriod and forgets it on damage,
         // as a failed sync does, so what is known is what the kernel holds.
