@@ -29,10 +29,11 @@ if (rows.length === 0) {
   process.exit(1);
 }
 const f = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
-process.stdout.write('\n| services | floor (ipvsadm -R) ms | ipvs full ms | ratio | backend full ms | resync ms | change p50 ms | change p99 ms | change round trips (max) |\n|---|---|---|---|---|---|---|---|---|\n');
+process.stdout.write('\n| services | floor (ipvsadm -R) ms | ipvs full ms | ratio | backend full ms | resync ms | change p50 ms | change p99 ms | change round trips (max) | GC during changes (count, max ms) | slowest 1% overlapping a GC | intact() ms |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n');
 for (const r of rows) {
   process.stdout.write(
-    `| ${r.services} | ${f(r.floorMs)} | ${f(r.ipvsFullMs)} | ${(r.ipvsFullMs / r.floorMs).toFixed(2)} | ${f(r.backendFullMs)} | ${f(r.resyncMs)} | ${f(r.changeP50)} | ${f(r.changeP99)} | ${r.changeRoundTrips} |\n`,
+    `| ${r.services} | ${f(r.floorMs)} | ${f(r.ipvsFullMs)} | ${(r.ipvsFullMs / r.floorMs).toFixed(2)} | ${f(r.backendFullMs)} | ${f(r.resyncMs)} | ${f(r.changeP50)} | ${f(r.changeP99)} | ${r.changeRoundTrips} | ${r.gcCount}, ${f(r.gcMaxMs)} | ${r.slowestWithGc}/${r.slowest} | ${f(r.intactMs)} |\n`,
   );
 }
+for (const r of rows) process.stdout.write(`\n${r.services}: the 4 slowest changes: ${r.slowestDetail as unknown as string}; intact() parts ms: ${r.intactParts as unknown as string}`);
 process.stdout.write(`\nUML boot and run: ${(run.ms / 1000).toFixed(0)} s; guest kernel ${rows[0].kernel ?? '?'}\n`);

@@ -3,6 +3,7 @@
 // thrown away after, so it works in its own root namespace.
 
 import { execFileSync } from 'node:child_process';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
 import { runScenarios, scenario } from '../../test/helpers/uml-guest.ts';
 import { openIpvs } from '../../src/netlink/ipvs.ts';
@@ -57,6 +58,9 @@ for (const n of sizes) {
     clear();
 
     // The whole backend: ipsets, iptables (legacy: UML has no iptables-nft), kube-ipvs0, IPVS.
+    const ipsets = new IpsetSync(4);
+    const device = new KubeIpvs0();
+    const rules = new IptablesRulesWriter(toolsFor('legacy', 4));
     const backend = new IpvsBackend({
       family: 4,
       log: silentLogger,
@@ -65,9 +69,9 @@ for (const n of sizes) {
       masqueradeBit: 14,
       tcpBeLiberal: false,
       table,
-      ipsets: new IpsetSync(4),
-      device: new KubeIpvs0(),
-      rules: new IptablesRulesWriter(toolsFor('legacy', 4)),
+      ipsets,
+      device,
+      rules,
       nodeAddresses,
     });
     const req = (full: boolean, changed: string[] = []) => ({ family: 4 as const, plans, changed: new Set(changed), full, nodePortAddresses: [] });
@@ -80,6 +84,14 @@ for (const n of sizes) {
 
     // One endpoint of one service replaced, a different service each time.
     const times: number[] = [];
+    // Garbage-collection pauses during the changes: what a slow change overlapped.
+    const GC_KINDS: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' };
+    const gcs: Array<{ start: number; ms: number; kind: string }> = [];
+    const gcObs = new PerformanceObserver((list) =>
+      gcs.push(...list.getEntries().map((e) => ({ start: e.startTime, ms: e.duration, kind: GC_KINDS[((e as unknown as { detail?: { kind?: number } }).detail)?.kind ?? 0] ?? '?' }))),
+    );
+    gcObs.observe({ entryTypes: ['gc'] });
+    const spans: Array<{ start: number; ms: number }> = [];
     let maxRoundTrips = 0;
     for (let c = 0; c < changes; c++) {
       const i = (c * 7919) % n;
@@ -91,10 +103,43 @@ for (const n of sizes) {
       t0 = performance.now();
       await backend.sync(req(false, [planKey(changed)]));
       times.push(performance.now() - t0);
+      spans.push({ start: t0, ms: performance.now() - t0 });
       maxRoundTrips = Math.max(maxRoundTrips, table.roundTrips - rt0);
     }
+    await new Promise((r) => setTimeout(r, 50));
+    gcObs.disconnect();
+    const gcsIn = (x: { start: number; ms: number }) => gcs.filter((g) => g.start < x.start + x.ms && g.start + g.ms > x.start);
+    const overlapsGc = (x: { start: number; ms: number }) => gcsIn(x).length > 0;
+    const slowest = [...spans].sort((a, b) => b.ms - a.ms).slice(0, Math.max(1, Math.ceil(changes / 100)));
+    // What intact() (the integrity poll, every syncPeriod) costs at this size.
+    t0 = performance.now();
+    const intact = await backend.intact();
+    s.data.intactMs = performance.now() - t0;
+    if (!intact) throw new Error('intact() found damage nobody made');
+    // Its parts, one by one.
+    const part = async (name: string, f: () => Promise<unknown>) => {
+      const t = performance.now();
+      await f();
+      return `${name} ${(performance.now() - t).toFixed(0)}`;
+    };
+    s.data.intactParts = [
+      await part('services', () => table.listServices()),
+      await part('real servers', () => table.countRealServers(4)),
+      await part('addresses', () => device.addresses(4)),
+      await part('ipsets', () => ipsets.intact()),
+      await part('chains', () => rules.intact({ family: 4, masqMark: '0x4000', masqueradeAll: false, clusterCIDRs: [], nodePortAddresses: [], tcpBeLiberal: false })),
+    ].join(', ');
+    s.data.slowestDetail = [...spans]
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, 4)
+      .map((x) => `${x.ms.toFixed(1)} ms${gcsIn(x).map((g) => ` [gc ${g.kind} ${g.ms.toFixed(1)}]`).join('')}`)
+      .join('; ');
     await backend.cleanup();
     table.close();
+    s.data.gcCount = gcs.length;
+    s.data.gcMaxMs = Math.max(0, ...gcs.map((g) => g.ms));
+    s.data.slowestWithGc = slowest.filter(overlapsGc).length;
+    s.data.slowest = slowest.length;
     s.data.services = n;
     s.data.floorMs = floorMs;
     s.data.ipvsFullMs = ipvsFullMs;

@@ -7,9 +7,10 @@
 // A partial sync re-renders only the changed plans and sends the kernel
 // only their differences (IPVS, ipset entries, addresses: wanted-state.ts),
 // so its cost does not grow with the services that did not change. A full sync (at
-// start, after a failure, every syncPeriod) diffs every virtual server and
-// rewrites the iptables chains; the kernel's IPVS table is dumped only when
-// nothing in memory can be trusted (start, failure, damage found by intact()).
+// start, after a failure, every syncPeriod) diffs every virtual server, set
+// entry and address and rewrites the iptables chains; the kernel's IPVS
+// table, ipsets and kube-ipvs0 are read only when nothing in memory can be
+// trusted (start, failure, damage found by intact()).
 
 import type { Logger } from '../base/log.ts';
 import type { Family } from '../base/family.ts';
@@ -27,8 +28,10 @@ import type { IpvsState } from './table-diff.ts';
 import { IpsetError, IpsetSync } from './ipsets.ts';
 import { WantedState } from './wanted-state.ts';
 import type { WantedDelta } from './wanted-state.ts';
+import { DUMMY_DEVICE } from './dummy-device.ts';
 import type { AddressHolder } from './dummy-device.ts';
 import type { IpvsRulesWriter } from './iptables-writer.ts';
+import type { IpvsRulesContext } from './iptables-rules.ts';
 import { IptablesRestoreError } from '../iptables/restore.ts';
 import { cidrsContain } from '../proxier/node-ip.ts';
 
@@ -58,7 +61,7 @@ export class IpvsBackend implements ProxyBackend {
   readonly name = 'ipvs';
   readonly #o: IpvsBackendOptions;
   readonly #tableSync: IpvsTableSync;
-  #rendered = new Map<string, PlanRender>();
+  readonly #rendered = new Map<string, PlanRender>();
   /** What the renders want of the kernel, counted entry by entry. */
   #wanted = new WantedState();
   /** This node's addresses, read on full syncs. */
@@ -66,7 +69,12 @@ export class IpvsBackend implements ProxyBackend {
   /** The node facts the renders were made with: when they change, every plan is rendered again. */
   #renderKey = '';
   #rulesKey = '';
+  /** The context the chains were last written with: intact() compares the kernel's with it. */
+  #rulesCtx: IpvsRulesContext | undefined;
   #synced = false;
+  /** Syncs begun, and whether one runs: an intact() check that overlapped one says nothing. */
+  #syncsBegun = 0;
+  #syncing = false;
 
   constructor(opts: IpvsBackendOptions) {
     this.#o = opts;
@@ -86,6 +94,8 @@ export class IpvsBackend implements ProxyBackend {
     if (req.family !== family) throw new Error(`IPVS backend for IPv${family} got an IPv${req.family} sync`);
     const full = req.full || !this.#synced;
     const t0 = performance.now();
+    this.#syncsBegun++;
+    this.#syncing = true;
     try {
       // Reading the node's addresses walks every address, kube-ipvs0's
       // thousands included: done on full syncs only (every syncPeriod), so
@@ -101,15 +111,32 @@ export class IpvsBackend implements ProxyBackend {
       let delta: WantedDelta | undefined;
       let touched: Set<string> | undefined;
       if (renderAll) {
-        const rendered = new Map<string, PlanRender>();
+        // The renders are updated in place, and what is wanted is rebuilt
+        // only when a render changed: a periodic full sync where nothing
+        // changed allocates nothing that lives on. At 10k services a new map
+        // of renders and a new wanted state each full sync survived into the
+        // old generation, and collecting them paused the endpoint changes
+        // that followed (bench/ipvs-sync.ts).
+        const rendered = this.#rendered;
+        const sameNode = renderKey === this.#renderKey;
+        let changes = 0;
         for (const [key, plan] of req.plans) {
-          const earlier = this.#rendered.get(key);
-          rendered.set(key, earlier?.plan === plan && renderKey === this.#renderKey ? earlier : renderPlan(plan, ctx));
+          const earlier = rendered.get(key);
+          if (earlier?.plan === plan && sameNode) continue;
+          rendered.set(key, renderPlan(plan, ctx));
+          changes++;
         }
-        this.#rendered = rendered;
-        this.#wanted = WantedState.of(rendered.values());
-        this.#o.ipsets.invalidate();
-        this.#o.device.invalidate();
+        if (rendered.size !== req.plans.size) {
+          for (const key of rendered.keys()) {
+            if (req.plans.has(key)) continue;
+            rendered.delete(key);
+            changes++;
+          }
+        }
+        if (changes > 0 || !this.#synced) this.#wanted = WantedState.of(rendered.values());
+        // The ipsets and kube-ipvs0 are not read again here: intact() compares
+        // them with what is known every syncPeriod and forgets it on damage,
+        // as a failed sync does, so what is known is what the kernel holds.
       } else {
         touched = new Set<string>();
         for (const key of req.changed) {
@@ -130,7 +157,7 @@ export class IpvsBackend implements ProxyBackend {
         : await this.#o.ipsets.sync(wanted.sets());
 
       const anyPlan = this.#rendered.values().next().value?.plan;
-      const rulesCtx = {
+      const rulesCtx: IpvsRulesContext = {
         family,
         masqMark: `0x${(1 << this.#o.masqueradeBit >>> 0).toString(16)}`,
         masqueradeAll: anyPlan?.masqueradeAll ?? false,
@@ -142,6 +169,7 @@ export class IpvsBackend implements ProxyBackend {
       if (full || rulesKey !== this.#rulesKey) {
         await this.#o.rules.write(rulesCtx, full);
         this.#rulesKey = rulesKey;
+        this.#rulesCtx = rulesCtx;
       }
       const addressChanges = delta
         ? await this.#o.device.applyDelta(family, delta.addressAdds, delta.addressDels, () => wanted.addresses())
@@ -163,26 +191,49 @@ export class IpvsBackend implements ProxyBackend {
         throw new BackendSyncError('restore', err.message, { cause: err });
       }
       throw err;
+    } finally {
+      this.#syncing = false;
     }
   }
 
   /**
-   * Whether the kernel still holds the virtual servers the last sync made: one
-   * service dump (no destination dumps) compared with what is known. Someone
-   * running `ipvsadm -C` or deleting a service is caught here; the next sync
-   * then dumps and repairs.
+   * Whether the kernel still holds what the last sync made, compared
+   * cheaply, without a dump per virtual server: the virtual servers (one
+   * service dump), the number of real servers (/proc/net/ip_vs),
+   * kube-ipvs0's addresses, each set's entry count (`ipset list -t`) and
+   * the chains' rule counts and jumps (iptables-save). Someone running
+   * `ipvsadm -C`, `ipset flush`, `ip addr flush dev kube-ipvs0` or
+   * `iptables -F` is caught here; the proxier then queues a full sync, which
+   * reads the kernel again and repairs.
    */
   async intact(): Promise<boolean> {
     const known = this.#tableSync.known;
-    if (!known || !this.#synced) return true;
-    const held = new Set((await this.#o.table.listServices()).filter((s) => s.family === this.#o.family).map(serviceKey));
-    for (const key of known.keys()) {
-      if (!held.has(key)) {
-        this.#tableSync.invalidate();
-        return false;
-      }
-    }
-    return true;
+    if (!known || !this.#synced || this.#syncing) return true;
+    const begun = this.#syncsBegun;
+    const damage = await this.#damage(known);
+    if (damage === undefined || this.#syncsBegun !== begun || this.#syncing) return true;
+    this.#o.log.warn({ family: this.#o.family, damage }, 'IPVS state changed behind netlet; a full sync repairs it');
+    this.#synced = false;
+    this.#tableSync.invalidate();
+    this.#o.ipsets.invalidate();
+    this.#o.device.invalidate();
+    return false;
+  }
+
+  /** What differs from the last sync's result, or undefined. */
+  async #damage(known: IpvsState): Promise<string | undefined> {
+    const family = this.#o.family;
+    const held = (await this.#o.table.listServices()).filter((s) => s.family === family).map(serviceKey);
+    if (held.length !== known.size || held.some((k) => !known.has(k))) return 'virtual servers';
+    let dests = 0;
+    for (const vs of known.values()) dests += vs.dests.size;
+    if ((await this.#o.table.countRealServers(family)) !== dests) return 'real servers';
+    const bound = new Set(await this.#o.device.addresses(family));
+    const wanted = this.#wanted.addresses();
+    if (bound.size !== wanted.size || [...wanted].some((a) => !bound.has(a))) return `${DUMMY_DEVICE} addresses`;
+    if (!(await this.#o.ipsets.intact())) return 'ipsets';
+    if (this.#rulesCtx && !(await this.#o.rules.intact(this.#rulesCtx))) return 'iptables chains';
+    return undefined;
   }
 
   async cleanup(): Promise<void> {

@@ -3,6 +3,9 @@
 // same sets. IPv6 sets are named KUBE-6-…; names longer than the kernel's 31
 // characters are cut there, as kube-proxy cuts them
 // (KUBE-6-LOAD-BALANCER-SOURCE-CID). Cleanup only touches names listed here.
+// KUBE-NO-LOCAL-ENDPOINTS is netlet's own: the addresses a Local policy
+// leaves with no endpoint on this node, dropped (kube-proxy's IPVS mode
+// refuses them, its iptables and nftables modes drop them).
 
 import type { Family } from '../base/family.ts';
 
@@ -24,6 +27,7 @@ export const SET = {
   nodePortLocalSCTP: 'KUBE-NODE-PORT-LOCAL-SCTP-HASH',
   healthCheckNodePort: 'KUBE-HEALTH-CHECK-NODE-PORT',
   ipvsIPs: 'KUBE-IPVS-IPS',
+  noLocalEndpoints: 'KUBE-NO-LOCAL-ENDPOINTS',
 } as const;
 
 export type SetName = (typeof SET)[keyof typeof SET];
@@ -51,6 +55,7 @@ const DEFS: Record<SetName, SetDef> = {
   [SET.nodePortLocalSCTP]: { type: 'hash:ip,port', comment: 'Kubernetes nodeport SCTP port with externalTrafficPolicy=local with type \'hash ip:port\'' },
   [SET.healthCheckNodePort]: { type: 'bitmap:port', comment: 'Kubernetes health check node port' },
   [SET.ipvsIPs]: { type: 'hash:ip', comment: 'Kubernetes service IP addresses bound to kube-ipvs0' },
+  [SET.noLocalEndpoints]: { type: 'hash:ip,port', comment: 'service ip + port whose traffic policy is Local and that has no local endpoint: dropped' },
 };
 
 export const ALL_SETS = Object.values(SET) as SetName[];

@@ -117,6 +117,35 @@ export class IpsetSync {
     }
     return lines.length;
   }
+
+  /**
+   * Whether the kernel's sets of this family still hold as many entries as
+   * the last sync left (one `ipset list -t`: headers, no members). A set
+   * flushed, destroyed or edited is caught; true when nothing is known yet.
+   */
+  async intact(): Promise<boolean> {
+    const known = this.#known;
+    if (!known) return true;
+    const r = await this.#run(['list', '-t']);
+    if (r.code !== 0) return false;
+    const held = entryCounts(r.stdout);
+    for (const set of ALL_SETS) {
+      const name = setName(set, this.#family);
+      if (held.get(name) !== (known.get(name)?.size ?? 0)) return false;
+    }
+    return true;
+  }
+}
+
+/** `ipset list -t` text → entries per set name. */
+export function entryCounts(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  let name = '';
+  for (const line of text.split('\n')) {
+    if (line.startsWith('Name: ')) name = line.slice(6).trim();
+    else if (line.startsWith('Number of entries: ')) out.set(name, Number(line.slice(19)));
+  }
+  return out;
 }
 
 /** What the kernel's sets netlet owns hold now. */

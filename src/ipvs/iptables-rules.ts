@@ -10,6 +10,9 @@
 //   ports, and KUBE-IPVS-FILTER accepts packets to service ip:ports, so
 //   services work whatever the INPUT policy is (k/k#98465: with policy DROP,
 //   kube-proxy's NodePorts only worked when masqueraded);
+// - KUBE-PROXY-FIREWALL drops new connections to an address whose Local
+//   policy has no endpoint on this node (the iptables mode's "has no local
+//   endpoints"), where kube-proxy's IPVS mode refuses them;
 // - KUBE-IPVS-FILTER rejects new connections to any other port of an
 //   address on kube-ipvs0, so host services listening on 0.0.0.0 are not
 //   reachable through every ClusterIP (k/k#72236), in OUTPUT too.
@@ -131,6 +134,8 @@ function filterTable(ctx: IpvsRulesContext): string[] {
   }
   for (const s of [SET.nodePortLocalSCTP, SET.nodePortSCTP]) rules.push(`-A ${KUBE_NODE_PORT} -p sctp ${match(s, 'dst,dst')} -j ACCEPT`);
   rules.push(
+    // Before the NodePort and service ACCEPTs further down INPUT: the Local addresses with no local endpoint.
+    `-A ${KUBE_PROXY_FIREWALL} -m comment --comment "has no local endpoints" ${match(SET.noLocalEndpoints, 'dst,dst')} -j DROP`,
     `-A ${KUBE_PROXY_FIREWALL} ${match(SET.loadBalancerFW, 'dst,dst')} -j ${KUBE_SOURCE_RANGES_FIREWALL}`,
     `-A ${KUBE_SOURCE_RANGES_FIREWALL} ${match(SET.loadBalancerSourceCIDR, 'dst,dst,src')} -j RETURN`,
     `-A ${KUBE_SOURCE_RANGES_FIREWALL} -j DROP`,

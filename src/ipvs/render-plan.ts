@@ -99,6 +99,14 @@ export function renderPlan(plan: ServicePortPlan, ctx: IpvsRenderContext): PlanR
       entries.push([nodePortSet(proto, local), String(plan.nodePort)]);
     }
   }
+  // A Local policy with endpoints only on other nodes: the packet is
+  // dropped, not refused (the client may retry another node), as the
+  // iptables mode does; an empty virtual server alone would refuse.
+  if (plan.noEndpoints.internal === 'drop') entries.push([SET.noLocalEndpoints, ipPort(plan.clusterIP)]);
+  if (plan.noEndpoints.external === 'drop') {
+    for (const ip of [...plan.externalIPs, ...plan.loadBalancerIPs]) entries.push([SET.noLocalEndpoints, ipPort(ip)]);
+    if (plan.nodePort > 0) for (const ip of ctx.nodeIPs) entries.push([SET.noLocalEndpoints, `${ip},${proto}:${plan.nodePort}`]);
+  }
   if (plan.healthCheckNodePort > 0) entries.push([SET.healthCheckNodePort, String(plan.healthCheckNodePort)]);
   // A pod reaching itself through the service must be masqueraded, or it
   // answers itself directly and drops its own reply (hairpin).

@@ -72,8 +72,7 @@ export class IpvsTableSync {
       known = await dumpTable(this.#table, this.#family);
       all = true;
     }
-    const scope = all ? new Set([...known.keys(), ...desired.keys()]) : keys!;
-    const diff = diffTable(known, desired, scope, this.#opts);
+    const diff = diffTable(known, desired, all ? undefined : keys, this.#opts);
     try {
       await this.#apply(diff.changes);
       applyToState(known, diff.changes);

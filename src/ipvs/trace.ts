@@ -8,6 +8,8 @@ import { openIpvs } from '../netlink/ipvs.ts';
 import { destKey, serviceKey } from '../netlink/ipvs-codec.ts';
 import { familyOf } from '../base/family.ts';
 import type { IpvsState } from './table-diff.ts';
+import { runTool } from '../base/run-tool.ts';
+import { SET, setName } from './ipset-names.ts';
 
 export interface IpvsTraceOutcome {
   virtualServer: string;
@@ -17,11 +19,14 @@ export interface IpvsTraceOutcome {
   realServers: string[];
   /** Real servers at weight 0: draining, no new connections. */
   draining: string[];
-  verdict: 'load-balanced' | 'refused' | 'not a service';
+  verdict: 'load-balanced' | 'refused' | 'dropped' | 'not a service';
 }
 
-/** The outcome for a packet against a table (pure, for tests). */
-export function traceTable(state: IpvsState, req: TraceRequest): IpvsTraceOutcome {
+/**
+ * The outcome for a packet against a table (pure, for tests). `noLocalEndpoints`:
+ * the destination is in KUBE-NO-LOCAL-ENDPOINTS (dropped before IPVS sees it).
+ */
+export function traceTable(state: IpvsState, req: TraceRequest, noLocalEndpoints = false): IpvsTraceOutcome {
   const { packet } = req;
   const family = familyOf(packet.dst);
   if (family === 0) throw new NetletError('ERR_USAGE', `not an IP address: ${JSON.stringify(packet.dst)}`);
@@ -37,7 +42,7 @@ export function traceTable(state: IpvsState, req: TraceRequest): IpvsTraceOutcom
     persistent: vs.service.flags & 1 ? vs.service.timeout : 0,
     realServers,
     draining,
-    verdict: realServers.length ? 'load-balanced' : 'refused',
+    verdict: noLocalEndpoints ? 'dropped' : realServers.length ? 'load-balanced' : 'refused',
   };
 }
 
@@ -46,7 +51,8 @@ export function describeIpvsTrace(req: TraceRequest, o: IpvsTraceOutcome): strin
   const head = `${packet.src} -> ${packet.dst}:${packet.port}/${packet.proto}`;
   if (o.verdict === 'not a service') return `${head}: no IPVS virtual server ${o.virtualServer}; not a service (the host's own stack answers, or KUBE-IPVS-FILTER rejects it on a kube-ipvs0 address)`;
   const lines = [`${head}: IPVS virtual server ${o.virtualServer}, scheduler ${o.scheduler}${o.persistent ? `, persistent ${o.persistent}s (ClientIP affinity)` : ''}`];
-  if (o.verdict === 'refused') lines.push('  no real server: the connection is refused');
+  if (o.verdict === 'dropped') lines.push('  Local traffic policy and no endpoint on this node: dropped (KUBE-NO-LOCAL-ENDPOINTS)');
+  else if (o.verdict === 'refused') lines.push('  no real server: the connection is refused');
   else lines.push(`  one of ${o.realServers.length} real server(s), masqueraded to the pod: ${o.realServers.join(', ')}`);
   if (o.draining.length) lines.push(`  draining (weight 0, existing connections only): ${o.draining.join(', ')}`);
   return lines.join('\n');
@@ -64,7 +70,10 @@ export async function traceIpvs(req: TraceRequest): Promise<TraceReport> {
       const dests = await table.listDests(service);
       state.set(serviceKey(service), { service, dests: new Map(dests.map((d) => [destKey(d), d])) });
     }
-    const outcome = traceTable(state, req);
+    const family = familyOf(p.dst) === 6 ? 6 : 4;
+    // No ipset tool or no set: nothing is dropped there.
+    const probe = await runTool('ipset', ['test', setName(SET.noLocalEndpoints, family), `${p.dst},${p.proto}:${p.port}`]).catch(() => ({ code: 1 }));
+    const outcome = traceTable(state, req, state.size > 0 && probe.code === 0);
     return { outcomes: [outcome], describe: () => describeIpvsTrace(req, outcome) };
   } finally {
     table.close();

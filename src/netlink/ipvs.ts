@@ -28,6 +28,8 @@ import {
   genlCommand,
 } from './ipvs-codec.ts';
 import type { IpvsDest, IpvsService, IpvsServiceId, IpvsTimeouts } from './ipvs-codec.ts';
+import { readFile } from 'node:fs/promises';
+import type { Family } from '../base/family.ts';
 import { BatchSocket, errnoName, openBatchSocket } from './batch-socket.ts';
 import { NetletError } from '../base/errors.ts';
 
@@ -58,6 +60,8 @@ export interface IpvsTable {
   setTimeouts(t: IpvsTimeouts): Promise<void>;
   /** Removes every virtual service (`ipvsadm -C`). */
   flush(): Promise<void>;
+  /** Real servers of one address family in the whole table: a count, cheaper than a dump per virtual server. */
+  countRealServers(family: Family): Promise<number>;
   /** Round trips (datagrams sent and answered) since the table was opened: what the benchmark counts. */
   readonly roundTrips: number;
   close(): void;
@@ -78,7 +82,7 @@ export async function openIpvs(netnsPath?: string): Promise<IpvsTable> {
   const conn = openBatchSocket(NETLINK_GENERIC, 'IPVS', netnsPath);
   try {
     const familyId = await resolveFamily(conn);
-    return new KernelIpvsTable(conn, familyId);
+    return new KernelIpvsTable(conn, familyId, netnsPath);
   } catch (err) {
     conn.close();
     throw err;
@@ -129,9 +133,12 @@ class KernelIpvsTable implements IpvsTable {
   /** One operation at a time: a netlink socket runs one dump at once. */
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(conn: BatchSocket, familyId: number) {
+  readonly #netnsPath: string | undefined;
+
+  constructor(conn: BatchSocket, familyId: number, netnsPath?: string) {
     this.#conn = conn;
     this.#familyId = familyId;
+    this.#netnsPath = netnsPath;
   }
 
   get roundTrips(): number {
@@ -214,7 +221,28 @@ class KernelIpvsTable implements IpvsTable {
     });
   }
 
+  async countRealServers(family: Family): Promise<number> {
+    // /proc/net/ip_vs is the reading process's namespace: one read of the
+    // table as text. In another namespace, a dump per virtual server.
+    if (this.#netnsPath === undefined) return countProcRealServers(await readFile('/proc/net/ip_vs', 'latin1'), family);
+    let n = 0;
+    for (const s of await this.listServices()) if (s.family === family) n += (await this.listDests(s)).length;
+    return n;
+  }
+
   close(): void {
     this.#conn.close();
   }
+}
+
+/** Real-server lines ("  -> ADDR:PORT …") of one family in /proc/net/ip_vs (IPv6 addresses are bracketed). */
+export function countProcRealServers(text: string, family: Family): number {
+  const mark = family === 6 ? '\n  -> [' : '\n  -> ';
+  let n = 0;
+  for (let i = text.indexOf(mark); i >= 0; i = text.indexOf(mark, i + 1)) {
+    const first = text.charCodeAt(i + 6);
+    // For IPv4, not an IPv6 one ("[") nor the header's "  -> RemoteAddress:Port".
+    if (family === 6 || (first !== 91 && first !== 82)) n++;
+  }
+  return n;
 }

@@ -2,8 +2,8 @@
 // real kernel. Scenarios run in order and share the guest; each cleans up.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { nodeYaml, sliceYaml } from '../../helpers/manifest-yaml.ts';
+import { mkdtempSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { nodeYaml, serviceYaml, sliceYaml } from '../../helpers/manifest-yaml.ts';
 import { runScenarios, scenario } from '../../helpers/uml-guest.ts';
 import type { ScenarioContext } from '../../helpers/uml-guest.ts';
 import { eventually } from '../../helpers/netns.ts';
@@ -17,6 +17,7 @@ import { ep, plan, planSet } from '../../unit/iptables/plans.ts';
 import { planKey } from '../../../src/proxier/plan.ts';
 import type * as Tap from 'tap';
 
+const UDP_SEND = new URL('../proxier/udp-send.ts', import.meta.url).pathname;
 const run = (cmd: string, args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8' });
 
 scenario('codec: what netlet writes is what ipvsadm reads, and back', async (s) => {
@@ -103,6 +104,31 @@ scenario('data path: spread, NodePort, externalIP, no endpoints refused, affinit
   assert.match(await inNode('ipset', ['list', 'KUBE-CLUSTER-IP']), /10\.96\.0\.10,tcp:80/);
   await checkDataPath(tapLike(s), topo, { stickyAndLocal: true });
 }, 300_000);
+
+const elsewhere = (localEndpoints: string[]) =>
+  plan('default', 'elsewhere', {
+    clusterIP: '10.96.0.15',
+    nodePort: 30085,
+    externalIPs: ['192.0.2.101'],
+    externalTraffic: 'local',
+    clusterEndpoints: [ep('10.244.9.9', 8080), ...localEndpoints.map((ip) => local(ip))],
+    localEndpoints: localEndpoints.map((ip) => local(ip)),
+  });
+
+scenario('Local policy with no local endpoint: NodePort and external IP dropped (a timeout, not a refusal), netlet trace says so; a local endpoint lifts it', async (s) => {
+  await driver.sync(planSet(web, elsewhere([])), { full: true });
+  s.note(await inNode('ipset', ['list', 'KUBE-NO-LOCAL-ENDPOINTS']));
+  const nodePort = await curlCode(topo.ext, `http://${NODE_IP}:30085/`, 2);
+  assert.equal(nodePort.code, 28, `NodePort: dropped, the client times out (curl ${nodePort.code} after ${nodePort.ms} ms)`);
+  assert.equal((await curlCode(topo.ext, 'http://192.0.2.101/', 2)).code, 28, 'external IP: dropped');
+  const netlet = new URL('../../../bin/netlet.js', import.meta.url).pathname;
+  const trace = await inNode(process.execPath, [netlet, 'trace', EXT_IP, `${NODE_IP}:30085`, '--proxy-mode', 'ipvs']);
+  s.note(trace);
+  assert.match(trace, /no endpoint on this node: dropped/);
+  await driver.sync(planSet(web, elsewhere(['10.244.1.2'])), { changed: [planKey(elsewhere([]))] });
+  assert.match(await get(topo.ext, `http://${NODE_IP}:30085/`, 5), /^pod1 /, 'a local endpoint: the NodePort answers');
+  await driver.sync(planSet(web), { changed: [planKey(elsewhere([]))] });
+});
 
 /** A TCP connection held open from `from` to `url`'s host:port; `request()` sends one HTTP request over it and returns the answer. */
 async function heldConnection(from: Topology['cpod'], host: string, port: number) {
@@ -217,7 +243,31 @@ scenario('restart: a new backend process adopts the table; no request fails mean
   assert.equal(strip(await inNode('ipvsadm', ['-Ln'])), strip(before), 'the same table');
 });
 
-scenario('IPv6: an IPv6 ClusterIP spreads over IPv6 pods (kube-ipvs0 /128, KUBE-6- sets), beside the IPv4 table', async (s) => {
+scenario('damage behind netlet (a virtual server, a real server, a kube-ipvs0 address, a set, a chain, a jump) is found by intact() and repaired by the full sync', async (s) => {
+  await driver.sync(planSet(web), { full: true });
+  const damages: Array<[string, string[], () => Promise<boolean>]> = [
+    ['virtual server', ['ipvsadm', '-D', '-t', '10.96.0.10:80'], async () => /10\.96\.0\.10:80/.test(await inNode('ipvsadm', ['-Ln']))],
+    ['real server', ['ipvsadm', '-d', '-t', '10.96.0.10:80', '-r', '10.244.2.2:8080'], async () => /10\.244\.2\.2:8080/.test(await inNode('ipvsadm', ['-Ln', '-t', '10.96.0.10:80']))],
+    ['kube-ipvs0 address', ['ip', 'addr', 'del', '10.96.0.10/32', 'dev', 'kube-ipvs0'], async () => /10\.96\.0\.10\/32/.test(await inNode('ip', ['addr', 'show', 'kube-ipvs0']))],
+    ['ipset', ['ipset', 'flush', 'KUBE-CLUSTER-IP'], async () => /10\.96\.0\.10,tcp:80/.test(await inNode('ipset', ['list', 'KUBE-CLUSTER-IP']))],
+    ['chain', ['iptables-legacy', '-t', 'filter', '-F', 'KUBE-IPVS-FILTER'], async () => /-A KUBE-IPVS-FILTER .*REJECT/.test(await inNode('iptables-legacy-save', ['-t', 'filter']))],
+    ['jump', ['iptables-legacy', '-t', 'nat', '-D', 'PREROUTING', '-m', 'comment', '--comment', 'kubernetes service portals', '-j', 'KUBE-SERVICES'], async () => /-A PREROUTING .*-j KUBE-SERVICES/.test(await inNode('iptables-legacy-save', ['-t', 'nat']))],
+  ];
+  for (const [what, cmd, repaired] of damages) {
+    assert.equal(await driver.intact(), true, `${what}: intact before`);
+    await inNode(cmd[0], cmd.slice(1));
+    assert.equal(await repaired(), false, `${what}: damaged`);
+    assert.equal(await driver.intact(), false, `${what}: intact() finds it`);
+    await driver.sync(planSet(web), { full: true });
+    assert.equal(await repaired(), true, `${what}: the full sync repaired it`);
+    s.note(`ok - ${what}: found and repaired`);
+  }
+  assert.equal(await driver.intact(), true);
+  assert.deepEqual(pods(await bodies(topo.cpod, 'http://10.96.0.10/', 10)), ['pod1', 'pod2'], 'the ClusterIP spreads again');
+  assert.match(await get(topo.ext, `http://${NODE_IP}:30080/`, 5), /^pod[12] /, 'and the NodePort answers');
+});
+
+scenario('IPv6: an IPv6 ClusterIP and NodePort spread over IPv6 pods (kube-ipvs0 /128, KUBE-6- sets), beside the IPv4 table', async (s) => {
   const v6 = new IpvsDriver(topo, 6);
   const svc6 = plan('default', 'web6', {
     family: 6,
@@ -226,8 +276,15 @@ scenario('IPv6: an IPv6 ClusterIP spreads over IPv6 pods (kube-ipvs0 /128, KUBE-
     clusterCIDRs: ['fd00:244::/48'],
     clusterEndpoints: [ep('fd00:244:1::2', 8080, { isLocal: true }), ep('fd00:244:2::2', 8080, { isLocal: true })],
   });
+  // An IPv6 node address facing the external client, for the NodePort (read on the full sync).
+  const extIf = (await inNode('ip', ['-o', '-4', 'addr', 'show'])).split('\n').find((l) => l.includes(` ${NODE_IP}/`))!.split(/\s+/)[1];
+  await inNode('ip', ['-6', 'addr', 'add', 'fd00:100::1/64', 'dev', extIf, 'nodad']);
+  await topo.ext.exec('ip', ['-6', 'addr', 'add', 'fd00:100::2/64', 'dev', (await topo.ext.exec('ip', ['-o', '-4', 'addr', 'show'])).split('\n').find((l) => l.includes(` ${EXT_IP}/`))!.split(/\s+/)[1], 'nodad']);
   await v6.sync(planSet(svc6), { full: true });
   s.note(await inNode('ipvsadm', ['-Ln', '-t', '[fd00:96::10]:80']));
+  s.note(await inNode('ipvsadm', ['-Ln', '-t', '[fd00:100::1]:30086']));
+  assert.match(await inNode('ipset', ['list', 'KUBE-6-NODE-PORT-TCP']), /^30086$/m);
+  assert.deepEqual(pods(await bodies(topo.ext, 'http://[fd00:100::1]:30086/', 10)), ['pod1', 'pod2'], 'IPv6 NodePort from outside, spread');
   assert.match(await inNode('ip', ['-6', 'addr', 'show', 'kube-ipvs0']), /inet6 fd00:96::10\/128/);
   assert.match(await inNode('ipset', ['list', 'KUBE-6-CLUSTER-IP']), /fd00:96::10,tcp:80/);
   assert.deepEqual(pods(await bodies(topo.cpod, 'http://[fd00:96::10]/', 10)), ['pod1', 'pod2'], 'ClusterIP spread');
@@ -263,6 +320,120 @@ scenario('netlet cleanup removes the virtual servers, kube-ipvs0, the ipsets and
   assert.doesNotMatch(rules, /KUBE-/);
 });
 
+/** What kube-proxy's IPVS mode leaves on a node: its ipsets (its create options, `comment` included), kube-ipvs0, virtual servers and chains. */
+function kubeProxyState(): { ipsets: string; iptables: string } {
+  const hash = 'family inet hashsize 1024 maxelem 65536 comment';
+  const sets: Array<[string, string]> = [
+    ['KUBE-LOOP-BACK', `hash:ip,port,ip ${hash}`],
+    ['KUBE-CLUSTER-IP', `hash:ip,port ${hash}`],
+    ['KUBE-EXTERNAL-IP', `hash:ip,port ${hash}`],
+    ['KUBE-EXTERNAL-IP-LOCAL', `hash:ip,port ${hash}`],
+    ['KUBE-LOAD-BALANCER', `hash:ip,port ${hash}`],
+    ['KUBE-LOAD-BALANCER-LOCAL', `hash:ip,port ${hash}`],
+    ['KUBE-LOAD-BALANCER-FW', `hash:ip,port ${hash}`],
+    ['KUBE-LOAD-BALANCER-SOURCE-IP', `hash:ip,port,ip ${hash}`],
+    ['KUBE-LOAD-BALANCER-SOURCE-CIDR', `hash:ip,port,net ${hash}`],
+    ['KUBE-NODE-PORT-TCP', 'bitmap:port range 0-65535 comment'],
+    ['KUBE-NODE-PORT-LOCAL-TCP', 'bitmap:port range 0-65535 comment'],
+    ['KUBE-NODE-PORT-UDP', 'bitmap:port range 0-65535 comment'],
+    ['KUBE-NODE-PORT-LOCAL-UDP', 'bitmap:port range 0-65535 comment'],
+    ['KUBE-NODE-PORT-SCTP-HASH', `hash:ip,port ${hash}`],
+    ['KUBE-NODE-PORT-LOCAL-SCTP-HASH', `hash:ip,port ${hash}`],
+    ['KUBE-HEALTH-CHECK-NODE-PORT', 'bitmap:port range 0-65535 comment'],
+    ['KUBE-IPVS-IPS', `hash:ip ${hash}`],
+  ];
+  const ipsets = [
+    ...sets.map(([n, t]) => `create ${n} ${t}`),
+    'add KUBE-CLUSTER-IP 10.96.0.10,tcp:80 comment "default/web:http"',
+    'add KUBE-CLUSTER-IP 10.96.0.99,tcp:80 comment "default/gone:http"',
+    'add KUBE-NODE-PORT-TCP 30099',
+    'add KUBE-IPVS-IPS 10.96.0.10',
+    'add KUBE-IPVS-IPS 10.96.0.99',
+    '',
+  ].join('\n');
+  const iptables = [
+    '*nat',
+    ...['KUBE-SERVICES', 'KUBE-POSTROUTING', 'KUBE-MARK-MASQ', 'KUBE-NODE-PORT', 'KUBE-LOAD-BALANCER', 'KUBE-FIREWALL'].map((c) => `:${c} - [0:0]`),
+    '-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+    '-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+    '-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING',
+    '-A KUBE-SERVICES -m comment --comment "Kubernetes service cluster ip + port for masquerade purpose" -m set --match-set KUBE-CLUSTER-IP dst,dst -j KUBE-MARK-MASQ',
+    '-A KUBE-SERVICES -m set --match-set KUBE-CLUSTER-IP dst,dst -j ACCEPT',
+    '-A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000',
+    '-A KUBE-POSTROUTING -m mark --mark 0x4000/0x4000 -j MASQUERADE',
+    '-A KUBE-FIREWALL -j MARK --set-xmark 0x8000/0x8000',
+    'COMMIT',
+    '*filter',
+    ...['KUBE-FORWARD', 'KUBE-NODE-PORT', 'KUBE-PROXY-FIREWALL', 'KUBE-SOURCE-RANGES-FIREWALL', 'KUBE-IPVS-FILTER', 'KUBE-IPVS-OUT-FILTER'].map((c) => `:${c} - [0:0]`),
+    '-A INPUT -m comment --comment "kube-proxy firewall rules" -m conntrack --ctstate NEW -j KUBE-PROXY-FIREWALL',
+    '-A INPUT -m comment --comment "kubernetes health check rules" -j KUBE-NODE-PORT',
+    '-A INPUT -m comment --comment "kubernetes ipvs access filter" -j KUBE-IPVS-FILTER',
+    '-A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD',
+    '-A OUTPUT -m comment --comment "kubernetes ipvs access filter" -j KUBE-IPVS-OUT-FILTER',
+    '-A KUBE-IPVS-FILTER -m set --match-set KUBE-CLUSTER-IP dst,dst -j ACCEPT',
+    '-A KUBE-IPVS-FILTER -m conntrack --ctstate NEW -m set --match-set KUBE-IPVS-IPS dst -j REJECT --reject-with icmp-port-unreachable',
+    'COMMIT',
+    '',
+  ].join('\n');
+  return { ipsets, iptables };
+}
+
+scenario("kube-proxy's IPVS state (its ipsets, kube-ipvs0, virtual servers, chains) is adopted by a sync, and `netlet cleanup --kube-proxy` removes it but not ipvs.excludeCIDRs nor foreign virtual servers", async (s) => {
+  driver.stop();
+  const kp = kubeProxyState();
+  await topo.node.exec('sh', ['-c', `ipset restore <<'EOF'\n${kp.ipsets}EOF\n`]);
+  await topo.node.exec('sh', ['-c', `iptables-legacy-restore --noflush <<'EOF'\n${kp.iptables}EOF\n`]);
+  await inNode('ip', ['link', 'add', 'kube-ipvs0', 'type', 'dummy']);
+  for (const a of ['10.96.0.10/32', '10.96.0.99/32']) await inNode('ip', ['addr', 'add', a, 'dev', 'kube-ipvs0']);
+  for (const args of [
+    ['-A', '-t', '10.96.0.10:80', '-s', 'rr'],
+    ['-a', '-t', '10.96.0.10:80', '-r', '10.244.9.9:8080', '-m', '-w', '1'],
+    ['-A', '-t', '10.96.0.99:80', '-s', 'rr'],
+    ['-A', '-t', `${NODE_IP}:30099`, '-s', 'rr'],
+    // keepalived's, in ipvs.excludeCIDRs.
+    ['-A', '-t', '10.100.0.1:443', '-s', 'wrr'],
+  ]) await inNode('ipvsadm', args);
+  s.note(await inNode('ipset', ['list', '-t', 'KUBE-CLUSTER-IP']));
+
+  process.env.IPVS_EXCLUDE = '10.100.0.0/16';
+  try {
+    driver = new IpvsDriver(topo);
+  } finally {
+    delete process.env.IPVS_EXCLUDE;
+  }
+  await driver.sync(planSet(web), { full: true });
+  const table = await inNode('ipvsadm', ['-Ln']);
+  s.note(table);
+  assert.match(table, /TCP {2}10\.96\.0\.10:80 rr\n {2}-> 10\.244\.1\.2:8080 +Masq +1 +\d+ +\d+ *\n {2}-> 10\.244\.2\.2:8080/, "kube-proxy's virtual server adopted, its real servers replaced");
+  assert.doesNotMatch(table, /10\.244\.9\.9|10\.96\.0\.99|30099/, 'its stale virtual servers and real server are gone');
+  assert.match(table, /10\.100\.0\.1:443 wrr/, 'ipvs.excludeCIDRs kept');
+  assert.deepEqual(pods(await bodies(topo.cpod, 'http://10.96.0.10/', 6)), ['pod1', 'pod2'], 'the adopted ClusterIP spreads');
+  const clusterIPs = await inNode('ipset', ['list', 'KUBE-CLUSTER-IP']);
+  assert.match(clusterIPs, /10\.96\.0\.10,tcp:80/);
+  assert.doesNotMatch(clusterIPs, /10\.96\.0\.99/, 'the stale set entry is deleted');
+  assert.doesNotMatch(await inNode('ipset', ['list', 'KUBE-NODE-PORT-TCP']), /^30099$/m);
+  assert.doesNotMatch(await inNode('ip', ['addr', 'show', 'kube-ipvs0']), /10\.96\.0\.99/, 'the stale address unbound');
+  const saved = (await inNode('iptables-legacy-save', [])) as string;
+  for (const jump of ['-A PREROUTING .*-j KUBE-SERVICES', '-A INPUT .*-j KUBE-IPVS-FILTER', '-A FORWARD .*-j KUBE-FORWARD', '-A OUTPUT .*-j KUBE-IPVS-OUT-FILTER']) {
+    assert.equal(saved.split('\n').filter((l) => new RegExp(jump).test(l)).length, 1, `one ${jump}, not two`);
+  }
+  assert.match(saved, /:KUBE-FIREWALL/, "kube-proxy's own nat KUBE-FIREWALL is not netlet's to rewrite");
+
+  driver.stop();
+  await inNode('ipvsadm', ['-A', '-t', '172.16.0.1:443', '-s', 'wrr']).catch(() => '');
+  const netlet = new URL('../../../bin/netlet.js', import.meta.url).pathname;
+  s.note(await inNode(process.execPath, [netlet, 'cleanup', '--kube-proxy']).catch((e: Error) => e.message));
+  const left = await inNode('ipvsadm', ['-Ln']);
+  s.note(left);
+  assert.match(left, /10\.100\.0\.1:443 wrr/, 'the excluded virtual server is left');
+  assert.match(left, /172\.16\.0\.1:443 wrr/, "someone else's virtual server is left");
+  assert.doesNotMatch(left, /10\.96\.0\.10/);
+  assert.doesNotMatch(await inNode('ip', ['link']), /kube-ipvs0/);
+  assert.doesNotMatch(await inNode('ipset', ['list', '-n']), /KUBE-/);
+  assert.doesNotMatch(await inNode('iptables-legacy-save', []), /KUBE-/);
+  for (const vs of ['10.100.0.1:443', '172.16.0.1:443']) await inNode('ipvsadm', ['-D', '-t', vs]);
+});
+
 const LB_LOCAL = `apiVersion: v1
 kind: Service
 metadata: {name: lb, namespace: default}
@@ -276,13 +447,23 @@ spec:
 status: {loadBalancer: {ingress: [{ip: 192.0.2.60}]}}
 `;
 
-scenario('netlet agent --proxy-mode ipvs: a Local LoadBalancer with its health-check node port, the client source kept, the deprecation line', async (s) => {
+scenario('netlet agent --proxy-mode ipvs: a Local LoadBalancer with its health-check node port, the client source kept, the deprecation line, UDP conntrack cleanup, the metrics', async (s) => {
   const dir = mkdtempSync('/tmp/ipvs-agent-');
   const http = { name: 'http', port: 8080, protocol: 'TCP' } as const;
-  writeFileSync(
-    `${dir}/cluster.yaml`,
-    [nodeYaml('node1', NODE_IP), LB_LOCAL, sliceYaml('default', 'lb', 'lb-1', http, [{ ip: '10.244.1.2', nodeName: 'node1' }, { ip: '10.244.9.9', nodeName: 'node-b' }])].join('---\n'),
-  );
+  const dns = { name: 'dns', port: 53, protocol: 'UDP' } as const;
+  // The DNS slice carries its change time, so the programming latency is measured.
+  const cluster = (dnsIP: string) =>
+    [
+      nodeYaml('node1', NODE_IP),
+      LB_LOCAL,
+      sliceYaml('default', 'lb', 'lb-1', http, [{ ip: '10.244.1.2', nodeName: 'node1' }, { ip: '10.244.9.9', nodeName: 'node-b' }]),
+      serviceYaml('kube-system', 'dns', '10.96.0.53', { ...dns, targetPort: 53 }),
+      sliceYaml('kube-system', 'dns', 'dns-1', dns, [{ ip: dnsIP, nodeName: 'node1' }]).replace(
+        'metadata: {name: dns-1,',
+        `metadata: {annotations: {endpoints.kubernetes.io/last-change-trigger-time: '${new Date().toISOString()}'}, name: dns-1,`,
+      ),
+    ].join('---\n');
+  writeFileSync(`${dir}/cluster.yaml`, cluster('10.244.1.2'));
   writeFileSync(`${dir}/config.json`, JSON.stringify({ proxy: { mode: 'ipvs', clusterCIDR: '10.244.0.0/16', ipvs: { minSyncPeriod: '100ms' } } }));
   const netlet = new URL('../../../bin/netlet.js', import.meta.url).pathname;
   const agent = topo.lab.track(topo.node.spawn(process.execPath, [netlet, 'agent', '--config', `${dir}/config.json`, '--manifests', dir, '--node-name', 'node1']));
@@ -302,6 +483,39 @@ scenario('netlet agent --proxy-mode ipvs: a Local LoadBalancer with its health-c
     const body = await get(topo.ext, 'http://192.0.2.60/', 5);
     assert.match(body, new RegExp(`^pod1 ${EXT_IP.replace(/\./g, '\\.')}$`), `Local: the client source is kept (${body})`);
     assert.match(log, /deprecated upstream from Kubernetes 1\.35.*--proxy-mode nftables/, 'the start log says IPVS is deprecated');
+
+    // UDP conntrack cleanup: a flow to the DNS ClusterIP through IPVS, its endpoint removed, the flow deleted.
+    await eventually(async () => (await inNode('ipvsadm', ['-Ln', '-u', '10.96.0.53:53'])).includes('10.244.1.2:53'), 20_000, 200);
+    await topo.cpod.exec(process.execPath, [UDP_SEND, '10.96.0.53', '53', '40111']);
+    const ct = () => inNode('conntrack', ['-L', '-p', 'udp']).catch(() => '');
+    const flow = (await ct()).split('\n').find((l) => l.includes('sport=40111'));
+    s.note(`the flow: ${flow}`);
+    assert.match(flow ?? '', /dst=10\.96\.0\.53 sport=40111 dport=53 .*src=10\.244\.1\.2 /, 'IPVS gave the flow a conntrack entry pointing at the endpoint');
+    const file = `${dir}/cluster.yaml`;
+    writeFileSync(`${file}.tmp`, cluster('10.244.2.2'));
+    renameSync(`${file}.tmp`, file);
+    await eventually(async () => (await inNode('ipvsadm', ['-Ln', '-u', '10.96.0.53:53'])).includes('10.244.2.2:53'), 20_000, 200);
+    assert.doesNotMatch(await inNode('ipvsadm', ['-Ln', '-u', '10.96.0.53:53']), /10\.244\.1\.2/, 'the removed UDP real server is gone at once');
+    await eventually(async () => !(await ct()).includes('sport=40111'), 10_000, 100);
+    s.note('ok - the stale UDP flow to the removed endpoint was deleted');
+
+    // kube-proxy's metrics, as the iptables mode serves them.
+    const metrics = await inNode('curl', ['-s', 'http://127.0.0.1:10249/metrics']);
+    const family = '\\{ip_family="IPv4"\\}';
+    for (const re of [
+      new RegExp(`kubeproxy_sync_proxy_rules_duration_seconds_count${family} [2-9]`),
+      new RegExp(`kubeproxy_sync_full_proxy_rules_duration_seconds_count${family} [1-9]`),
+      new RegExp(`kubeproxy_sync_partial_proxy_rules_duration_seconds_count${family} [1-9]`),
+      new RegExp(`kubeproxy_sync_proxy_rules_last_timestamp_seconds${family} [1-9]`),
+      new RegExp(`kubeproxy_network_programming_duration_seconds_count${family} [1-9]`),
+      /kubeproxy_sync_proxy_rules_iptables_total\{ip_family="IPv4",table="ipvs"\} [1-9]/,
+      /kubeproxy_sync_proxy_rules_service_changes_total \d+/,
+      /kubeproxy_sync_proxy_rules_endpoint_changes_total [1-9]/,
+    ]) {
+      assert.match(metrics, re);
+      s.note(`ok - /metrics: ${metrics.split('\n').find((l) => re.test(l))}`);
+    }
+    assert.doesNotMatch(metrics, /kubeproxy_sync_proxy_rules_iptables_restore_failures_total\S* [1-9]/, 'no failed sync counted');
   } finally {
     s.note(log.split('\n').slice(-15).join('\n'));
     agent.kill('SIGTERM');

@@ -28,6 +28,11 @@ class FakeIpset {
       for (const [n, es] of this.sets) lines.push(`create ${n} x`, ...[...es].map((e) => `add ${n} ${e}`));
       return { code: 0, stdout: lines.join('\n'), stderr: '' };
     }
+    if (args[0] === 'list') {
+      const lines: string[] = [];
+      for (const [n, es] of this.sets) lines.push(`Name: ${n}`, 'Type: hash:ip,port', `Number of entries: ${es.size}`);
+      return { code: 0, stdout: lines.join('\n'), stderr: '' };
+    }
     if (this.fail) return { code: 1, stdout: '', stderr: 'ipset v7.17: Kernel error received: set type not supported' };
     this.restores.push(input);
     for (const line of input.split('\n')) {
@@ -60,8 +65,14 @@ class FakeDevice implements AddressHolder {
 
 class FakeRules implements IpvsRulesWriter {
   writes: Array<{ ctx: IpvsRulesContext; jumps: boolean }> = [];
+  /** Whether the "kernel" still has the chains as written (a test flushes them). */
+  held = false;
   async write(ctx: IpvsRulesContext, checkJumps: boolean): Promise<void> {
     this.writes.push({ ctx, jumps: checkJumps });
+    this.held = true;
+  }
+  async intact(): Promise<boolean> {
+    return this.held;
   }
 }
 
@@ -155,6 +166,26 @@ t.test('affinity, Local policy, scheduler flags', async (t) => {
   t.same([...ipset.sets.get('KUBE-HEALTH-CHECK-NODE-PORT')!], ['32000']);
 });
 
+t.test('Local policy with endpoints only on other nodes: its external addresses in the drop set, matched before any ACCEPT', async (t) => {
+  const { backend, ipset } = setup();
+  const elsewhere = plan('default', 'elsewhere', {
+    clusterIP: '10.96.0.40',
+    nodePort: 30085,
+    loadBalancerIPs: ['198.51.100.40'],
+    externalTraffic: 'local',
+    clusterEndpoints: [ep('10.244.2.2', 8080)],
+    localEndpoints: [],
+  });
+  t.equal(elsewhere.noEndpoints.external, 'drop', 'the plan says drop');
+  await sync(backend, planSet(elsewhere, web));
+  t.same([...ipset.sets.get('KUBE-NO-LOCAL-ENDPOINTS')!].sort(), ['192.168.1.10,tcp:30085', '198.51.100.40,tcp:80'], 'the LB IP and node IP × nodePort; not the ClusterIP (Cluster policy inside)');
+  await sync(backend, planSet(plan('default', 'elsewhere', { ...elsewhere, localEndpoints: [ep('10.244.1.2', 8080, { isLocal: true })] }), web), [planKey(elsewhere)]);
+  t.same([...ipset.sets.get('KUBE-NO-LOCAL-ENDPOINTS')!], [], 'a local endpoint appears: no longer dropped');
+  const filter = ipvsRulesText({ family: 4, masqMark: '0x4000', masqueradeAll: false, clusterCIDRs: [], nodePortAddresses: [], tcpBeLiberal: false }).split('\n');
+  const drop = filter.findIndex((l) => l.includes('--match-set KUBE-NO-LOCAL-ENDPOINTS dst,dst -j DROP'));
+  t.ok(drop > 0 && filter[drop].startsWith('-A KUBE-PROXY-FIREWALL'), 'dropped in KUBE-PROXY-FIREWALL, the first jump of INPUT and FORWARD');
+});
+
 t.test('a partial sync sends only the changed service, with no dump', async (t) => {
   const { table, backend, ipset } = setup();
   const other = plan('default', 'other', { clusterIP: '10.96.0.20', clusterEndpoints: [ep('10.244.2.9', 80)] });
@@ -207,6 +238,26 @@ t.test('intact(): a flushed IPVS table is found, and the next sync dumps and rep
   t.equal(await backend.intact(), false);
   await sync(backend, planSet(web), []);
   t.equal(table.services.size, 4);
+});
+
+t.test('intact(): a deleted real server, a kube-ipvs0 address, a set entry or the chains are each found, and a full sync repairs them', async (t) => {
+  const { table, backend, device, ipset, rules } = setup();
+  await sync(backend, planSet(web));
+  const clusterIP = table.services.get('tcp/10.96.0.10/80')!.service;
+  const damages: Array<[string, () => void, () => boolean]> = [
+    ['real server', () => void table.apply([{ op: 'delete-dest', service: clusterIP, dest: { address: '10.244.2.2', port: 8080 } }]), () => table.services.get('tcp/10.96.0.10/80')!.dests.size === 2],
+    ['kube-ipvs0 address', () => device.held.delete('10.96.0.10'), () => device.held.has('10.96.0.10')],
+    ['set entry', () => ipset.sets.get('KUBE-CLUSTER-IP')!.clear(), () => ipset.sets.get('KUBE-CLUSTER-IP')!.has('10.96.0.10,tcp:80')],
+    ['chains', () => (rules.held = false), () => rules.held],
+  ];
+  for (const [what, damage, repaired] of damages) {
+    t.equal(await backend.intact(), true, `${what}: intact before`);
+    damage();
+    t.equal(await backend.intact(), false, `${what}: the damage is found`);
+    await sync(backend, planSet(web));
+    t.ok(repaired(), `${what}: repaired by the full sync`);
+    t.equal(await backend.intact(), true, `${what}: intact after`);
+  }
 });
 
 t.test('excludeCIDRs: virtual servers there are kept', async (t) => {

@@ -22,6 +22,12 @@ export class FakeIpvsTable implements IpvsTable {
     return [...this.services.values()].map((v) => ({ ...v.service }));
   }
 
+  async countRealServers(family: 4 | 6): Promise<number> {
+    let n = 0;
+    for (const v of this.services.values()) if (v.service.family === family) n += v.dests.size;
+    return n;
+  }
+
   async listDests(s: IpvsServiceId): Promise<IpvsDest[]> {
     this.roundTrips++;
     const vs = this.services.get(serviceKey(s));
