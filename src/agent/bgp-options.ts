@@ -48,7 +48,7 @@ export function bgpComponentOptions(config: AgentConfig): BgpComponentOptions {
       ...(p.sourceAddress ? { sourceAddress: p.sourceAddress } : {}),
     };
   });
-  const advertise: string[] = [];
+  const advertise: BgpComponentOptions['advertise'] = { serviceClusterIPs: [], serviceExternalIPs: [], serviceLoadBalancerIPs: [] };
   for (const field of ['serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs'] as const) {
     b.advertise[field].forEach((cidr, i) => {
       try {
@@ -56,7 +56,7 @@ export function bgpComponentOptions(config: AgentConfig): BgpComponentOptions {
       } catch (err) {
         throw new ConfigError(`bgp.advertise.${field}[${i}]`, (err as Error).message);
       }
-      advertise.push(cidr);
+      advertise[field].push(cidr);
     });
   }
   return {

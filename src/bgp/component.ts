@@ -1,7 +1,11 @@
 // The agent's BGP component: runs the speaker with the node's identity,
-// peers with every other node (the mesh) and the configured peers, announces
-// the node's blocks (and the configured service ranges), and hands what it
-// learns to the routes component as a route source. Serves `netlet bgp
+// peers with every other node (the mesh), the configured peers and the
+// BGPPeer objects that apply to it, announces the node's blocks (and the
+// configured service ranges), and hands what it learns to the routes
+// component as a route source. Settings follow the agent config and the
+// BGPConfiguration objects live (cluster-config.ts): peers are added and
+// removed alone; a change of AS number, listen port or route reflector
+// cluster ID restarts the speaker, as it changes every session. Serves `netlet bgp
 // status` on a Unix socket and per-peer metrics; unhealthy when sessions are
 // configured and none is Established (calico-node's BIRD readiness check).
 
@@ -18,7 +22,7 @@ import { objectKey } from '../k8s/objects.ts';
 import type { ObjectStore } from '../k8s/store.ts';
 import { claimsFromStore } from '../routes/store-claims.ts';
 import { BgpRouteSource, type LearnedRoutes } from './route-source.ts';
-import { meshPassive } from './session/mesh.ts';
+import { effectiveBgp, type BgpDefaults, type EffectiveBgp } from './cluster-config.ts';
 import type { Dialer } from './session/connection.ts';
 import { BgpSpeaker, type PeerConfig, type PeerStatus } from './speaker.ts';
 import type { Path } from './rib/path.ts';
@@ -40,7 +44,7 @@ export interface BgpComponentOptions {
   statusSocket?: string;
   peers: PeerConfig[];
   /** CIDRs announced beside the node's blocks (service ranges). */
-  advertise: string[];
+  advertise: BgpDefaults['advertise'];
   /** Tests: where the listener binds (default all addresses). */
   listenHost?: string;
   dial?: Dialer;
@@ -74,6 +78,13 @@ export class BgpComponent implements Component, LearnedRoutes {
   #readyResolve!: () => void;
   #peerNames = new Map<string, string>();
   #refreshQueued = false;
+  /** The settings the running speaker was built with. */
+  #running?: EffectiveBgp;
+  #routerId = '';
+  #problems = new Set<string>();
+  /** Speaker rebuilds run one at a time. */
+  #work: Promise<void> = Promise.resolve();
+  #stopped = false;
 
   constructor(ctx: BgpContext, o: BgpComponentOptions) {
     this.#ctx = ctx;
@@ -122,7 +133,7 @@ export class BgpComponent implements Component, LearnedRoutes {
     this.#startedAt = this.#clock.now();
     if (this.#o.statusSocket) await this.#serveStatus(this.#o.statusSocket);
     // The node's identity and the mesh come from the store: wait for it in the background, as the routes component does.
-    void this.#ctx.store.whenSynced('Node', 'IPAMBlock').then(() => this.#init()).catch((err: unknown) => {
+    void this.#ctx.store.whenSynced('Node', 'IPAMBlock', 'BGPConfiguration', 'BGPPeer').then(() => this.#init()).catch((err: unknown) => {
       this.#error = (err as Error).message;
       this.#ctx.log.error({ err: this.#error }, 'bgp: cannot start the speaker');
       // The routes component waits for every source; with no speaker it must still install the node's blackholes.
@@ -131,7 +142,9 @@ export class BgpComponent implements Component, LearnedRoutes {
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
     this.#unsubscribe?.();
+    await this.#work;
     await this.#speaker?.stop();
     const server = this.#statusServer;
     if (server) await new Promise<void>((r) => server.close(() => r()));
@@ -156,7 +169,7 @@ export class BgpComponent implements Component, LearnedRoutes {
   }
 
   status(): BgpStatus {
-    return { routerId: this.#speaker?.routerId ?? '', asNumber: this.#o.asNumber, peers: this.#speaker?.status() ?? [] };
+    return { routerId: this.#speaker?.routerId ?? '', asNumber: this.#running?.asNumber ?? this.#o.asNumber, peers: this.#speaker?.status() ?? [] };
   }
 
   // LearnedRoutes, for the route source.
@@ -187,12 +200,46 @@ export class BgpComponent implements Component, LearnedRoutes {
     const addresses = this.#ownAddresses();
     const routerId = this.#o.routerId || addresses[4];
     if (!routerId) throw new NetletError('ERR_BGP_ROUTER_ID', `bgp.routerID is empty and node ${this.#ctx.nodeName} has no InternalIPv4 to take it from`);
+    this.#routerId = routerId;
+    await this.#startSpeaker(this.#effective());
+    this.#unsubscribe = this.#ctx.store.subscribe((change) => {
+      if (change.kind !== 'Node' && change.kind !== 'IPAMBlock' && change.kind !== 'BGPConfiguration' && change.kind !== 'BGPPeer') return;
+      if (this.#refreshQueued) return;
+      this.#refreshQueued = true;
+      setImmediate(() => {
+        this.#refreshQueued = false;
+        this.#work = this.#work.then(() => this.#refresh()).catch((err: unknown) => {
+          this.#error = (err as Error).message;
+          this.#ctx.log.error({ err: this.#error }, 'bgp: cannot apply the new settings');
+        });
+      });
+    });
+  }
+
+  /** The settings from the agent config and the store's objects now; new problems logged once. */
+  #effective(): EffectiveBgp {
+    const store = this.#ctx.store;
+    const e = effectiveBgp({
+      nodeName: this.#ctx.nodeName,
+      defaults: { asNumber: this.#o.asNumber, listenPort: this.#o.listenPort, nodeToNodeMesh: this.#o.nodeToNodeMesh, clusterId: this.#o.clusterId, peers: this.#o.peers, advertise: this.#o.advertise },
+      nodes: store.list('Node'),
+      configurations: store.list('BGPConfiguration'),
+      peers: store.list('BGPPeer'),
+      password: (p) => ({ problem: `BGPPeer ${p.meta.name}: spec.password: TCP MD5 authentication (RFC 2385) is not supported in this version; the peer is left out` }),
+    });
+    const problems = new Set(e.problems);
+    for (const p of problems) if (!this.#problems.has(p)) this.#ctx.log.error({ problem: p }, 'bgp: object not used');
+    this.#problems = problems;
+    return e;
+  }
+
+  async #startSpeaker(e: EffectiveBgp): Promise<void> {
     const speaker = new BgpSpeaker({
-      asNumber: this.#o.asNumber,
-      routerId,
-      listen: this.#o.listenPort ? { host: this.#o.listenHost, port: this.#o.listenPort } : undefined,
-      addresses,
-      clusterId: this.#o.clusterId,
+      asNumber: e.asNumber,
+      routerId: this.#routerId,
+      listen: e.listenPort ? { host: this.#o.listenHost, port: e.listenPort } : undefined,
+      addresses: this.#ownAddresses(),
+      clusterId: e.clusterId,
       gracefulRestartTime: this.#o.gracefulRestartTime,
       dial: this.#o.dial,
       clock: this.#o.clock,
@@ -201,50 +248,37 @@ export class BgpComponent implements Component, LearnedRoutes {
     speaker.watch(() => {
       for (const fn of this.#listeners) fn();
     });
-    this.#refresh(speaker);
+    this.#apply(speaker, e);
     await speaker.start();
     this.#speaker = speaker;
-    this.#ctx.log.info({ routerId, asNumber: this.#o.asNumber, peers: speaker.status().length }, 'bgp: speaker started');
-    this.#unsubscribe = this.#ctx.store.subscribe((change) => {
-      if (change.kind !== 'Node' && change.kind !== 'IPAMBlock') return;
-      if (this.#refreshQueued) return;
-      this.#refreshQueued = true;
-      setImmediate(() => {
-        this.#refreshQueued = false;
-        this.#refresh(speaker);
-      });
-    });
+    this.#running = e;
+    this.#ctx.log.info({ routerId: this.#routerId, asNumber: e.asNumber, listenPort: e.listenPort, routeReflectorClusterId: e.clusterId, peers: speaker.status().length }, 'bgp: speaker started');
     void speaker.ready().then(() => this.#readyResolve());
   }
 
-  /** Peers (mesh + configured) and own prefixes from the store now. */
-  #refresh(speaker: BgpSpeaker): void {
+  /** Applies the store's state now: peers and prefixes alone, or a new speaker when a setting of every session changed. */
+  async #refresh(): Promise<void> {
+    if (this.#stopped || !this.#speaker) return;
+    const e = this.#effective();
+    const r = this.#running!;
+    if (e.asNumber !== r.asNumber || e.listenPort !== r.listenPort || e.clusterId !== r.clusterId) {
+      this.#ctx.log.warn({ asNumber: [r.asNumber, e.asNumber], listenPort: [r.listenPort, e.listenPort], routeReflectorClusterId: [r.clusterId, e.clusterId] }, 'bgp: AS number, listen port or cluster ID changed; restarting the speaker');
+      const old = this.#speaker;
+      this.#speaker = undefined;
+      await old.stop();
+      await this.#startSpeaker(e);
+      return;
+    }
+    this.#running = e;
+    this.#apply(this.#speaker, e);
+  }
+
+  #apply(speaker: BgpSpeaker, e: EffectiveBgp): void {
+    this.#peerNames = new Map(e.peers.map((p) => [p.address, p.name ?? p.address]));
+    speaker.setPeers(e.peers);
     const store = this.#ctx.store;
-    const own = this.#ownAddresses();
-    const peers: PeerConfig[] = [];
-    const names = new Map<string, string>();
-    const configured = new Set(this.#o.peers.map((p) => p.address));
-    if (this.#o.nodeToNodeMesh) {
-      for (const node of store.list('Node')) {
-        if (node.meta.name === this.#ctx.nodeName) continue;
-        for (const ip of node.internalIPs) {
-          const family = familyOf(ip);
-          const local = family ? own[family] : undefined;
-          // One session per family, between the two nodes' addresses of that family (Calico's bird and bird6).
-          if (!family || !local || configured.has(ip) || names.has(ip)) continue;
-          names.set(ip, node.meta.name);
-          peers.push({ address: ip, asNumber: this.#o.asNumber, name: `mesh ${node.meta.name}`, passive: meshPassive(local, ip), sourceAddress: local });
-        }
-      }
-    }
-    for (const p of this.#o.peers) {
-      names.set(p.address, p.name ?? p.address);
-      peers.push(p);
-    }
-    this.#peerNames = names;
-    speaker.setPeers(peers);
     const claims = claimsFromStore({ nodeName: this.#ctx.nodeName, nodes: store.list('Node'), blocks: store.list('IPAMBlock') });
-    speaker.setLocalPrefixes([...claims.claims.filter((c) => !c.peer).map((c) => c.dst), ...this.#o.advertise]);
+    speaker.setLocalPrefixes([...claims.claims.filter((c) => !c.peer).map((c) => c.dst), ...e.advertise]);
   }
 
   async #serveStatus(path: string): Promise<void> {

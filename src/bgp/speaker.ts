@@ -37,6 +37,8 @@ export interface PeerConfig {
   routeReflectorClient?: boolean;
   /** Routes reflected to the peer carry this speaker as next hop. */
   nextHopSelf?: boolean;
+  /** TCP MD5 signature key (RFC 2385). */
+  password?: string;
 }
 
 export interface SpeakerOptions {

@@ -11,7 +11,7 @@ const options = (bgp: unknown) => bgpComponentOptions(buildConfig({ bgp }, { nod
 t.test('defaults follow Calico: AS 64512, port 179, mesh on', async (t) => {
   const cfg = buildConfig({}, { nodeName: 'n1' });
   t.match(cfg.bgp, { enabled: false, asNumber: 64512, routerID: '', listenPort: 179, nodeToNodeMesh: true, peers: [] });
-  t.match(options({ enabled: true }), { asNumber: 64512, listenPort: 179, nodeToNodeMesh: true, gracefulRestartTime: 120, peers: [], advertise: [] });
+  t.match(options({ enabled: true }), { asNumber: 64512, listenPort: 179, nodeToNodeMesh: true, gracefulRestartTime: 120, peers: [], advertise: { serviceClusterIPs: [], serviceExternalIPs: [], serviceLoadBalancerIPs: [] } });
 });
 
 t.test('a peer with every key', async (t) => {
@@ -23,7 +23,7 @@ t.test('a peer with every key', async (t) => {
   });
   t.same(o.peers, [{ address: '192.0.2.1', asNumber: 65001, port: 1179, name: 'peer 192.0.2.1', holdTime: 30, keepaliveTime: 5, gracefulRestart: false, nextHopSelf: true, passive: false, routeReflectorClient: true, sourceAddress: '192.0.2.2' }]);
   t.equal(o.clusterId, '10.0.0.100');
-  t.same(o.advertise, ['10.96.0.0/12', '198.51.100.0/24']);
+  t.same(o.advertise, { serviceClusterIPs: ['10.96.0.0/12'], serviceExternalIPs: [], serviceLoadBalancerIPs: ['198.51.100.0/24'] });
 });
 
 const refusals: Array<[string, unknown, string]> = [
