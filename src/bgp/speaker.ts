@@ -15,6 +15,7 @@ import { checkAnnouncement, type ImportContext } from './import-policy.ts';
 import { Rib } from './rib/rib.ts';
 import type { Path } from './rib/path.ts';
 import { normalize, tcpDialer, TcpConnection, type Dialer } from './session/connection.ts';
+import { setListenerMd5 } from './session/tcp-md5.ts';
 import type { Negotiated } from './session/negotiate.ts';
 import { PeerFsm, type PeerState, type SessionDown } from './session/peer-fsm.ts';
 import { describeError } from './wire/constants.ts';
@@ -126,6 +127,7 @@ export class BgpSpeaker {
         });
       });
       server.on('error', (err) => this.#log.error({ err: err.message }, 'bgp: listener failed'));
+      for (const p of this.#peers.values()) if (p.config.password) this.#listenerKey(p, p.config.password);
     }
     for (const p of this.#peers.values()) p.fsm.start();
     this.#ready = new Promise<void>((resolve) => (this.#readyResolve = resolve));
@@ -162,6 +164,7 @@ export class BgpSpeaker {
       const c = wanted.get(address);
       if (c && JSON.stringify(c) === JSON.stringify(p.config)) continue;
       p.fsm.stop(3, 'peer de-configured');
+      if (p.config.password) this.#listenerKey(p, '');
       this.#peers.delete(address);
       this.#rib.dropPeer(address);
       if (p.staleTimer !== undefined) this.#clock.clearTimeout(p.staleTimer);
@@ -221,6 +224,7 @@ export class BgpSpeaker {
       peerAddress: address,
       port: c.port ?? 179,
       localAddress: c.sourceAddress,
+      ...(c.password ? { md5Key: c.password } : {}),
       passive: c.passive ?? false,
       clock: this.#clock,
       dial: this.#o.dial ?? tcpDialer,
@@ -240,7 +244,19 @@ export class BgpSpeaker {
       },
     });
     this.#peers.set(address, runtime);
+    if (c.password && this.#server) this.#listenerKey(runtime, c.password);
     if (this.#started) runtime.fsm.start();
+  }
+
+  /** Sets (or with '' removes) a peer's TCP MD5 key on the listener, so its incoming SYNs are checked too. */
+  #listenerKey(p: PeerRuntime, key: string): void {
+    if (!this.#server) return;
+    try {
+      setListenerMd5(this.#server, p.config.address, key);
+    } catch (err) {
+      p.lastError = `TCP MD5 key on the listener: ${(err as Error).message}`;
+      this.#log.error({ peer: p.config.name ?? p.config.address, err: (err as Error).message }, 'bgp: cannot set the TCP MD5 key on the listener');
+    }
   }
 
   #incoming(socket: net.Socket): void {
