@@ -73,6 +73,7 @@ export function bgpComponentOptions(config: AgentConfig): BgpComponentOptions {
     ...(b.routeReflectorClusterID ? { clusterId: b.routeReflectorClusterID } : {}),
     gracefulRestartTime: seconds('bgp.gracefulRestartTime', b.gracefulRestartTime),
     statusSocket: b.statusSocket,
+    secretsDirectory: b.secretsDirectory,
     peers,
     advertise,
   };

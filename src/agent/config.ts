@@ -149,6 +149,7 @@ export const configSchema: Section = {
         routeReflectorClusterID: { type: 'string', default: '', doc: 'Make this node a route reflector (RFC 4456) with this cluster ID; peers with routeReflectorClient are its clients.' },
         gracefulRestartTime: { type: 'duration', default: '120s', doc: 'Restart time announced in the graceful restart capability (RFC 4724).' },
         statusSocket: { type: 'string', default: '/run/netlet/bgp.sock', doc: '`netlet bgp status` reads the sessions from this Unix socket.' },
+        secretsDirectory: { type: 'string', default: '/etc/netlet/bgp-secrets', doc: "A BGPPeer's password secretKeyRef {name, key} is read from <this>/<name>/<key>: mount the Secret there (no Secret read permission needed)." },
         peers: {
           type: 'list',
           default: [],
@@ -247,6 +248,7 @@ export interface AgentConfig {
     routeReflectorClusterID: string;
     gracefulRestartTime: number;
     statusSocket: string;
+    secretsDirectory: string;
     peers: BgpPeerSection[];
     advertise: { serviceClusterIPs: string[]; serviceExternalIPs: string[]; serviceLoadBalancerIPs: string[] };
   };

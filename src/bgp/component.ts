@@ -23,6 +23,7 @@ import type { ObjectStore } from '../k8s/store.ts';
 import { claimsFromStore } from '../routes/store-claims.ts';
 import { BgpRouteSource, type LearnedRoutes } from './route-source.ts';
 import { effectiveBgp, type BgpDefaults, type EffectiveBgp } from './cluster-config.ts';
+import { readPeerPassword } from './peer-password.ts';
 import type { Dialer } from './session/connection.ts';
 import { BgpSpeaker, type PeerConfig, type PeerStatus } from './speaker.ts';
 import type { Path } from './rib/path.ts';
@@ -42,6 +43,8 @@ export interface BgpComponentOptions {
   gracefulRestartTime: number;
   /** Unix socket for `netlet bgp status`; empty: none. */
   statusSocket?: string;
+  /** Where BGPPeer passwords are read: <dir>/<secret name>/<key> (a mounted Secret). */
+  secretsDirectory?: string;
   peers: PeerConfig[];
   /** CIDRs announced beside the node's blocks (service ranges). */
   advertise: BgpDefaults['advertise'];
@@ -60,6 +63,8 @@ export interface BgpStatus {
 
 /** Unhealthy only after this long without any Established session, so a starting node is not restarted (ms). */
 const HEALTH_GRACE_MS = 60_000;
+/** How often BGPPeer passwords are read again from their mounted Secrets (ms); kubelet refreshes such volumes about every minute. */
+const SECRETS_REREAD_MS = 30_000;
 const STATE_NUMBER: Record<PeerStatus['state'], number> = { Idle: 1, Connect: 2, Active: 3, OpenSent: 4, OpenConfirm: 5, Established: 6 };
 
 export class BgpComponent implements Component, LearnedRoutes {
@@ -202,16 +207,28 @@ export class BgpComponent implements Component, LearnedRoutes {
     if (!routerId) throw new NetletError('ERR_BGP_ROUTER_ID', `bgp.routerID is empty and node ${this.#ctx.nodeName} has no InternalIPv4 to take it from`);
     this.#routerId = routerId;
     await this.#startSpeaker(this.#effective());
-    this.#unsubscribe = this.#ctx.store.subscribe((change) => {
-      if (change.kind !== 'Node' && change.kind !== 'IPAMBlock' && change.kind !== 'BGPConfiguration' && change.kind !== 'BGPPeer') return;
-      if (this.#refreshQueued) return;
-      this.#refreshQueued = true;
-      setImmediate(() => {
-        this.#refreshQueued = false;
-        this.#work = this.#work.then(() => this.#refresh()).catch((err: unknown) => {
-          this.#error = (err as Error).message;
-          this.#ctx.log.error({ err: this.#error }, 'bgp: cannot apply the new settings');
-        });
+    const unsubscribe = this.#ctx.store.subscribe((change) => {
+      if (change.kind === 'Node' || change.kind === 'IPAMBlock' || change.kind === 'BGPConfiguration' || change.kind === 'BGPPeer') this.#queueRefresh();
+    });
+    // A mounted Secret changes without any object changing: its passwords are read again now and then.
+    const secrets = setInterval(() => {
+      if ([...this.#ctx.store.list('BGPPeer')].some((p) => p.password)) this.#queueRefresh();
+    }, SECRETS_REREAD_MS);
+    secrets.unref();
+    this.#unsubscribe = () => {
+      unsubscribe();
+      clearInterval(secrets);
+    };
+  }
+
+  #queueRefresh(): void {
+    if (this.#refreshQueued) return;
+    this.#refreshQueued = true;
+    setImmediate(() => {
+      this.#refreshQueued = false;
+      this.#work = this.#work.then(() => this.#refresh()).catch((err: unknown) => {
+        this.#error = (err as Error).message;
+        this.#ctx.log.error({ err: this.#error }, 'bgp: cannot apply the new settings');
       });
     });
   }
@@ -225,7 +242,7 @@ export class BgpComponent implements Component, LearnedRoutes {
       nodes: store.list('Node'),
       configurations: store.list('BGPConfiguration'),
       peers: store.list('BGPPeer'),
-      password: (p) => ({ problem: `BGPPeer ${p.meta.name}: spec.password: TCP MD5 authentication (RFC 2385) is not supported in this version; the peer is left out` }),
+      password: (p) => readPeerPassword(this.#o.secretsDirectory ?? '/etc/netlet/bgp-secrets', p),
     });
     const problems = new Set(e.problems);
     for (const p of problems) if (!this.#problems.has(p)) this.#ctx.log.error({ problem: p }, 'bgp: object not used');

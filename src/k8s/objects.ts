@@ -197,7 +197,7 @@ export interface BGPPeer {
   nextHopSelf?: boolean;
   /** An IP address, 'UseNodeIP' (the default) or 'None'. */
   sourceAddress: string;
-  /** A key of a Secret in the agent's namespace that holds the TCP MD5 password. */
+  /** A key of a Secret (mounted under bgp.secretsDirectory) that holds the TCP MD5 password. */
   password?: { secretName: string; key: string };
 }
 

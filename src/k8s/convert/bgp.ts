@@ -126,6 +126,8 @@ export function convertBGPPeer(raw: unknown): BGPPeer {
     const key = string(ctx, ref.key, 'spec.password.secretKeyRef.key');
     if (!secretName) fail(ctx, 'spec.password.secretKeyRef.name', 'required');
     if (!key) fail(ctx, 'spec.password.secretKeyRef.key', 'required');
+    // A Secret's key rule; it also keeps the key one file name inside the Secret's folder.
+    if (!/^[-._a-zA-Z0-9]{1,253}$/.test(key) || key === '.' || key === '..') fail(ctx, 'spec.password.secretKeyRef.key', `${describe(key)} is not a Secret key`);
     out.password = { secretName, key };
   }
   return out;

@@ -2,6 +2,8 @@
 // kernel option: netlet dialling a passive BIRD, BIRD dialling a passive
 // netlet (the key on netlet's listener), and a BIRD with another password
 // that never gets a session (the kernel drops its unsigned-for-us segments).
+// The first peer is a BGPPeer object whose password is a Secret key mounted
+// under bgp.secretsDirectory; the others are agent config peers.
 // BIRD with a password accepts only signed segments, so an Established
 // session proves netlet signs them.
 import t from 'tap';
@@ -45,6 +47,18 @@ t.test('TCP MD5 with BIRD: both directions, and a wrong password', { skip: rootS
   const manifests = join(dir, 'manifests');
   mkdirSync(manifests);
   writeFileSync(join(manifests, 'node.yaml'), `${nodeYaml('a', '192.168.98.1')}---\n${blockYaml('10.247.0.0/26', 'a')}`);
+  writeFileSync(join(manifests, 'peer.yaml'), `apiVersion: netlet.io/v1
+kind: BGPPeer
+metadata: {name: tor-1}
+spec:
+  peerIP: 192.168.98.11
+  asNumber: 65001
+  password: {secretKeyRef: {name: bgp-passwords, key: tor-1}}
+`);
+  // As a Secret volume lays out Secret bgp-passwords (kubectl create secret generic --from-literal=tor-1=...).
+  const secrets = join(dir, 'secrets');
+  mkdirSync(join(secrets, 'bgp-passwords'), { recursive: true });
+  writeFileSync(join(secrets, 'bgp-passwords', 'tor-1'), 'first secret');
 
   const b1 = await startBird(t, lab, r1, dir, 'r1', birdConf('192.168.98.11', '10.97.1.0/24', { password: 'first secret', passive: true }));
   const b2 = await startBird(t, lab, r2, dir, 'r2', birdConf('192.168.98.12', '10.97.2.0/24', { password: 'second-secret', passive: false }));
@@ -56,8 +70,8 @@ t.test('TCP MD5 with BIRD: both directions, and a wrong password', { skip: rootS
       'bgp:',
       '  enabled: true',
       '  nodeToNodeMesh: false',
+      `  secretsDirectory: ${secrets}`,
       '  peers:',
-      '    - {peerIP: 192.168.98.11, asNumber: 65001, password: "first secret"}',
       '    - {peerIP: 192.168.98.12, asNumber: 65001, password: second-secret, passive: true}',
       '    - {peerIP: 192.168.98.13, asNumber: 65001, password: netlets-secret}',
     ].join('\n'),
