@@ -24,6 +24,7 @@ import { claimsFromStore } from '../routes/store-claims.ts';
 import { BgpRouteSource, type LearnedRoutes } from './route-source.ts';
 import { effectiveBgp, type BgpDefaults, type EffectiveBgp } from './cluster-config.ts';
 import { readPeerPassword } from './peer-password.ts';
+import { kernelKeptRoutes } from './kept-routes.ts';
 import type { Dialer } from './session/connection.ts';
 import { BgpSpeaker, type PeerConfig, type PeerStatus } from './speaker.ts';
 import type { Path } from './rib/path.ts';
@@ -52,6 +53,8 @@ export interface BgpComponentOptions {
   listenHost?: string;
   dial?: Dialer;
   clock?: Clock;
+  /** Whether the kernel kept this node's routes from a previous run (default: asks the kernel). */
+  keptRoutes?: () => Promise<boolean>;
 }
 
 /** The status document `netlet bgp status` prints. */
@@ -90,6 +93,8 @@ export class BgpComponent implements Component, LearnedRoutes {
   /** Speaker rebuilds run one at a time. */
   #work: Promise<void> = Promise.resolve();
   #stopped = false;
+  /** The kernel kept routes from a previous run: the first speaker restarts gracefully. */
+  #restarted = false;
 
   constructor(ctx: BgpContext, o: BgpComponentOptions) {
     this.#ctx = ctx;
@@ -206,6 +211,11 @@ export class BgpComponent implements Component, LearnedRoutes {
     const routerId = this.#o.routerId || addresses[4];
     if (!routerId) throw new NetletError('ERR_BGP_ROUTER_ID', `bgp.routerID is empty and node ${this.#ctx.nodeName} has no InternalIPv4 to take it from`);
     this.#routerId = routerId;
+    this.#restarted = await (this.#o.keptRoutes ?? kernelKeptRoutes)().catch((err: unknown) => {
+      this.#ctx.log.warn({ err: (err as Error).message }, 'bgp: cannot read the kernel routes; starting as a fresh speaker');
+      return false;
+    });
+    if (this.#restarted) this.#ctx.log.info({ restartTime: this.#o.gracefulRestartTime }, 'bgp: the kernel kept this node\'s routes: restarting speaker (RFC 4724 R and F bits) until every peer sent End-of-RIB');
     await this.#startSpeaker(this.#effective());
     const unsubscribe = this.#ctx.store.subscribe((change) => {
       if (change.kind === 'Node' || change.kind === 'IPAMBlock' || change.kind === 'BGPConfiguration' || change.kind === 'BGPPeer') this.#queueRefresh();
@@ -258,6 +268,10 @@ export class BgpComponent implements Component, LearnedRoutes {
       addresses: this.#ownAddresses(),
       clusterId: e.clusterId,
       gracefulRestartTime: this.#o.gracefulRestartTime,
+      // Only the first speaker of a run restarts; a rebuilt one's sessions all start over anyway.
+      restarted: this.#restarted && !this.#running,
+      // While restarting, the kernel's routes wait for the peers' End-of-RIB up to the restart time (RFC 4724's selection deferral).
+      ...(this.#restarted && !this.#running ? { readyTimeoutMs: this.#o.gracefulRestartTime * 1000 } : {}),
       dial: this.#o.dial,
       clock: this.#o.clock,
       log: this.#ctx.log,

@@ -16,7 +16,7 @@ import { Rib } from './rib/rib.ts';
 import type { Path } from './rib/path.ts';
 import { normalize, tcpDialer, TcpConnection, type Dialer } from './session/connection.ts';
 import { setListenerMd5 } from './session/tcp-md5.ts';
-import type { Negotiated } from './session/negotiate.ts';
+import type { Negotiated, SessionConfig } from './session/negotiate.ts';
 import { PeerFsm, type PeerState, type SessionDown } from './session/peer-fsm.ts';
 import { describeError } from './wire/constants.ts';
 import { encodeEndOfRib } from './wire/update-encode.ts';
@@ -53,6 +53,13 @@ export interface SpeakerOptions {
   clusterId?: string;
   /** Seconds a peer may take to restart (announced in our graceful restart capability). */
   gracefulRestartTime?: number;
+  /**
+   * RFC 4724 as the restarting speaker: this speaker restarted and the
+   * kernel kept its routes. OPENs carry the R bit and the F bit until the
+   * speaker is ready (every peer's End-of-RIB or the ready timeout); false:
+   * the F bit is clear until then (nothing was kept), set afterwards.
+   */
+  restarted?: boolean;
   /** ready() resolves after this long even if some peers never reached End-of-RIB (ms). */
   readyTimeoutMs?: number;
   clock?: Clock;
@@ -97,6 +104,7 @@ export class BgpSpeaker {
   #started = false;
   #ready?: Promise<void>;
   #readyResolve?: () => void;
+  #converged = false;
 
   constructor(o: SpeakerOptions) {
     this.#o = o;
@@ -131,6 +139,7 @@ export class BgpSpeaker {
     }
     for (const p of this.#peers.values()) p.fsm.start();
     this.#ready = new Promise<void>((resolve) => (this.#readyResolve = resolve));
+    void this.#ready.then(() => (this.#converged = true));
     this.#clock.setTimeout(() => this.#readyResolve?.(), this.#o.readyTimeoutMs ?? 10_000);
     this.#checkReady();
   }
@@ -219,7 +228,7 @@ export class BgpSpeaker {
         keepaliveTime: c.keepaliveTime,
         // Calico's model: one session per family, over an address of that family.
         families: [ownFamily],
-        gracefulRestart: c.gracefulRestart === false ? undefined : { restartTime: this.#o.gracefulRestartTime ?? 120, restarting: false },
+        gracefulRestart: c.gracefulRestart === false ? undefined : this.#gracefulRestart(),
       },
       peerAddress: address,
       port: c.port ?? 179,
@@ -246,6 +255,20 @@ export class BgpSpeaker {
     this.#peers.set(address, runtime);
     if (c.password && this.#server) this.#listenerKey(runtime, c.password);
     if (this.#started) runtime.fsm.start();
+  }
+
+  /** The graceful restart capability's settings, read by each OPEN (the bits change when the restart is over). */
+  #gracefulRestart(): NonNullable<SessionConfig['gracefulRestart']> {
+    const speaker = this;
+    return {
+      restartTime: this.#o.gracefulRestartTime ?? 120,
+      get restarting() {
+        return !!speaker.#o.restarted && !speaker.#converged;
+      },
+      get forwardingPreserved() {
+        return !!speaker.#o.restarted || speaker.#converged;
+      },
+    };
   }
 
   /** Sets (or with '' removes) a peer's TCP MD5 key on the listener, so its incoming SYNs are checked too. */
