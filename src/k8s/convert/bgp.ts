@@ -12,6 +12,16 @@ import type { Ctx, Raw } from './fields.ts';
 
 const MAX_AS = 4294967295;
 
+const CONFIGURATION_FIELDS = ['asNumber', 'nodeToNodeMeshEnabled', 'listenPort', 'serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs'];
+const PEER_FIELDS = ['peerIP', 'asNumber', 'node', 'nodeSelector', 'peerSelector', 'port', 'holdTime', 'keepaliveTime', 'gracefulRestart', 'nextHopSelf', 'sourceAddress', 'password'];
+
+/** A Calico field netlet does not implement (maxRestartTime, filters, communities, ...) is refused by name, never ignored. */
+function onlyKnown(ctx: Ctx, spec: Raw, known: readonly string[]): void {
+  for (const k of Object.keys(spec)) {
+    if (!known.includes(k)) fail(ctx, `spec.${k.length > 64 ? `${k.slice(0, 64)}…` : k}`, `not supported by netlet (it reads ${known.join(', ')})`);
+  }
+}
+
 function cidrs(ctx: Ctx, v: unknown, field: string): BgpCidr[] | undefined {
   if (v === undefined || v === null) return undefined;
   return list(ctx, v, field).map((item, i) => {
@@ -58,6 +68,7 @@ function selector(ctx: Ctx, v: unknown, field: string): string {
 export function convertBGPConfiguration(raw: unknown): BGPConfiguration {
   const { meta: m, ctx } = meta('BGPConfiguration', raw, false);
   const spec = record(ctx, (raw as Raw).spec, 'spec') ?? {};
+  onlyKnown(ctx, spec, CONFIGURATION_FIELDS);
   const out: BGPConfiguration = { kind: 'BGPConfiguration', meta: m };
   const asNumber = optionalInt(ctx, spec.asNumber, 'spec.asNumber', 1, MAX_AS);
   if (asNumber !== undefined) out.asNumber = asNumber;
@@ -86,6 +97,7 @@ export function convertBGPPeer(raw: unknown): BGPPeer {
   const { meta: m, ctx } = meta('BGPPeer', raw, false);
   const spec = record(ctx, (raw as Raw).spec, 'spec');
   if (!spec) fail(ctx, 'spec', 'required');
+  onlyKnown(ctx, spec, PEER_FIELDS);
   const peerSelector = selector(ctx, spec.peerSelector, 'spec.peerSelector');
   const node = dnsSubdomain(ctx, spec.node, 'spec.node');
   const nodeSelector = selector(ctx, spec.nodeSelector, 'spec.nodeSelector');

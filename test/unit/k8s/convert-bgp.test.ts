@@ -44,6 +44,7 @@ const bad: Array<[what: string, spec: Record<string, unknown>, field: string, re
   ['hold time not a duration', { peerIP: '192.0.2.1', asNumber: 1, holdTime: 'soon' }, 'spec.holdTime', /duration/],
   ['source address', { peerIP: '192.0.2.1', asNumber: 1, sourceAddress: 'eth0' }, 'spec.sourceAddress', /UseNodeIP, None or an IP/],
   ['password as text', { peerIP: '192.0.2.1', asNumber: 1, password: 'x' }, 'spec.password', /mapping/],
+  ['a Calico field netlet does not implement', { peerIP: '192.0.2.1', asNumber: 1, maxRestartTime: '120s' }, 'spec.maxRestartTime', /not supported by netlet/],
   ['password without key', { peerIP: '192.0.2.1', asNumber: 1, password: { secretKeyRef: { name: 's' } } }, 'spec.password.secretKeyRef.key', /required/],
 ];
 for (const [what, spec, field, reason] of bad) {
@@ -71,4 +72,5 @@ t.test('BGPConfiguration refused field by field', async (t) => {
   t.equal(refusedField(() => convertBGPConfiguration(conf({ serviceClusterIPs: ['10.96.0.0/12'] }))), 'spec.serviceClusterIPs[0]');
   t.equal(refusedField(() => convertBGPConfiguration(conf({ serviceExternalIPs: [{ cidr: '10.0.0.0/40' }] }))), 'spec.serviceExternalIPs[0].cidr');
   t.equal(refusedField(() => convertBGPConfiguration(conf({ nodeToNodeMeshEnabled: 'no' }))), 'spec.nodeToNodeMeshEnabled');
+  t.equal(refusedField(() => convertBGPConfiguration(conf({ logSeverityScreen: 'Info' }))), 'spec.logSeverityScreen', 'a Calico field netlet does not read is refused, not ignored');
 });
