@@ -316,7 +316,15 @@ export class BgpComponent implements Component, LearnedRoutes {
     mkdirSync(dirname(path), { recursive: true });
     rmSync(path, { force: true });
     const server = createServer((req, res) => {
-      if ((req.url ?? '/').split('?')[0] !== '/status') {
+      const url = new URL(req.url ?? '/', 'http://bgp');
+      if (url.pathname === '/refresh' && req.method === 'POST') {
+        const peer = url.searchParams.get('peer') ?? '';
+        const address = [...this.#peerNames].find(([a, name]) => a === peer || name === peer)?.[0] ?? peer;
+        const why = this.#speaker ? this.#speaker.requestRefresh(address) : 'the speaker is not running';
+        res.writeHead(why ? 409 : 200, { 'content-type': 'application/json' }).end(JSON.stringify(why ? { error: why } : { refreshed: address }));
+        return;
+      }
+      if (url.pathname !== '/status') {
         res.writeHead(404).end();
         return;
       }

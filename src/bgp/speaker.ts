@@ -18,7 +18,8 @@ import { normalize, tcpDialer, TcpConnection, type Dialer } from './session/conn
 import { setListenerMd5 } from './session/tcp-md5.ts';
 import type { Negotiated, SessionConfig } from './session/negotiate.ts';
 import { PeerFsm, type PeerState, type SessionDown } from './session/peer-fsm.ts';
-import { describeError } from './wire/constants.ts';
+import { Afi, describeError, Safi } from './wire/constants.ts';
+import { encodeRouteRefresh } from './wire/messages.ts';
 import { encodeEndOfRib } from './wire/update-encode.ts';
 import type { DecodedUpdate } from './wire/update.ts';
 import { familyOf } from '../base/family.ts';
@@ -200,6 +201,22 @@ export class BgpSpeaker {
   /** The selected learned paths of every prefix (best first, then its equal-cost peers). */
   selected(): Iterable<Path[]> {
     return this.#rib.selected();
+  }
+
+  /**
+   * Asks a peer to send its routes again (ROUTE-REFRESH, RFC 2918), for each
+   * family of the session: what `netlet bgp refresh` does after an import
+   * change. Returns why it cannot, or undefined when sent.
+   */
+  requestRefresh(address: string): string | undefined {
+    const p = this.#peers.get(address);
+    if (!p) return `${address} is not a peer`;
+    const n = p.negotiated;
+    if (!n || p.fsm.state !== 'Established') return `the session with ${address} is ${p.fsm.state}, not Established`;
+    if (!n.routeRefresh) return `${address} did not announce the route refresh capability`;
+    p.fsm.send(n.families.map((f) => encodeRouteRefresh({ afi: f === 4 ? Afi.IPV4 : Afi.IPV6, safi: Safi.UNICAST, subtype: 0 })));
+    this.#log.info({ peer: p.config.name ?? address, families: n.families }, 'bgp: ROUTE-REFRESH sent');
+    return undefined;
   }
 
   status(): PeerStatus[] {
