@@ -289,19 +289,24 @@ export class BgpComponent implements Component, LearnedRoutes {
 
   /** Applies the store's state now: peers and prefixes alone, or a new speaker when a setting of every session changed. */
   async #refresh(): Promise<void> {
-    if (this.#stopped || !this.#speaker) return;
+    if (this.#stopped || !this.#running) return;
     const e = this.#effective();
-    const r = this.#running!;
-    if (e.asNumber !== r.asNumber || e.listenPort !== r.listenPort || e.clusterId !== r.clusterId) {
-      this.#ctx.log.warn({ asNumber: [r.asNumber, e.asNumber], listenPort: [r.listenPort, e.listenPort], routeReflectorClusterId: [r.clusterId, e.clusterId] }, 'bgp: AS number, listen port or cluster ID changed; restarting the speaker');
+    const r = this.#running;
+    // No speaker: a rebuild failed (its port taken...); each later change tries again.
+    if (!this.#speaker || e.asNumber !== r.asNumber || e.listenPort !== r.listenPort || e.clusterId !== r.clusterId) {
       const old = this.#speaker;
-      this.#speaker = undefined;
-      await old.stop();
+      if (old) {
+        this.#ctx.log.warn({ asNumber: [r.asNumber, e.asNumber], listenPort: [r.listenPort, e.listenPort], routeReflectorClusterId: [r.clusterId, e.clusterId] }, 'bgp: AS number, listen port or cluster ID changed; restarting the speaker');
+        this.#speaker = undefined;
+        await old.stop();
+      }
       await this.#startSpeaker(e);
+      this.#error = undefined;
       return;
     }
     this.#running = e;
     this.#apply(this.#speaker, e);
+    this.#error = undefined;
   }
 
   #apply(speaker: BgpSpeaker, e: EffectiveBgp): void {

@@ -29,7 +29,7 @@ export interface Agent {
   log(): string;
   socket: string;
   /** `netlet bgp status --json` through the real command. */
-  status(): Promise<{ routerId: string; peers: Array<{ name: string; address: string; state: string; prefixesReceived: number; prefixesSent: number; lastError?: string }> }>;
+  status(): Promise<{ routerId: string; asNumber: number; peers: Array<{ name: string; address: string; asNumber: number; state: string; prefixesReceived: number; prefixesSent: number; lastError?: string }> }>;
   statusText(): Promise<string>;
 }
 

@@ -97,4 +97,16 @@ t.test('BGP objects from the API: the route reflector pattern, then the mesh liv
   await kubectl('delete', 'bgppeer', 'peer-with-route-reflectors');
   await eventually(async () => (await peersOf(agents.a)).join() === ['mesh b Established', 'mesh rr Established'].join(), 30_000);
   t.pass('the BGPPeer deleted: the reflector is a mesh peer like any node');
+
+  // A new AS number changes every session: each speaker is rebuilt with it and the mesh comes back.
+  writeFileSync(objects, 'apiVersion: netlet.io/v1\nkind: BGPConfiguration\nmetadata: {name: default}\nspec: {asNumber: 64600}\n');
+  await kubectl('apply', '--validate=false', '-f', objects);
+  for (const agent of Object.values(agents)) {
+    await eventually(async () => {
+      const s = await agent.status();
+      return s.asNumber === 64600 && s.peers.length === 2 && s.peers.every((p) => p.asNumber === 64600 && p.state === 'Established');
+    }, 40_000);
+  }
+  t.pass('BGPConfiguration default asNumber: 64600 reaches every node, sessions up again in the new AS');
+  t.match(await routeAt(a, '10.251.0.64/26'), /10\.251\.0\.64\/26 via 192\.168\.97\.2/, "and a has b's block again");
 });
