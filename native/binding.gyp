@@ -19,6 +19,12 @@
       "cflags": ["-O2", "-Wall"]
     },
     {
+      "target_name": "netlet_tcp_md5",
+      "sources": ["tcp-md5.c"],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags": ["-O2", "-Wall"]
+    },
+    {
       "target_name": "netlet_malloc_trim",
       "sources": ["malloc-trim.c"],
       "defines": ["NAPI_VERSION=8"],

@@ -7,7 +7,14 @@ import { ConfigError } from '../base/errors.ts';
 import { parseCidr } from '../ipam/cidr.ts';
 import type { BgpComponentOptions } from '../bgp/component.ts';
 import type { PeerConfig } from '../bgp/speaker.ts';
+import { MAX_MD5_KEY_BYTES, md5Available } from '../bgp/session/tcp-md5.ts';
 import type { AgentConfig } from './config.ts';
+
+/** A TCP MD5 key the kernel takes, with the addon that sets it built. */
+export function checkMd5Password(key: string, password: string): void {
+  if (Buffer.byteLength(password) > MAX_MD5_KEY_BYTES) throw new ConfigError(key, `a TCP MD5 password has at most ${MAX_MD5_KEY_BYTES} bytes (RFC 2385 as Linux implements it)`);
+  if (!md5Available()) throw new ConfigError(key, "TCP MD5 needs netlet's native addon native/build/Release/netlet_tcp_md5.node: run 'npm install'");
+}
 
 const seconds = (key: string, ms: number, opts: { holdTime?: boolean } = {}): number => {
   const s = ms / 1000;
@@ -28,9 +35,7 @@ export function bgpComponentOptions(config: AgentConfig): BgpComponentOptions {
     const key = (field: string) => `bgp.peers[${i}].${field}`;
     if (!isIP(p.peerIP)) throw new ConfigError(key('peerIP'), p.peerIP ? `${JSON.stringify(p.peerIP)} is not an IP address` : 'required');
     if (!p.asNumber) throw new ConfigError(key('asNumber'), 'required');
-    if (p.password) {
-      throw new ConfigError(key('password'), 'TCP MD5 authentication (RFC 2385) is not supported in this version (Node.js cannot set TCP_MD5SIG on a socket)');
-    }
+    if (p.password) checkMd5Password(key('password'), p.password);
     if (p.sourceAddress && !isIP(p.sourceAddress)) throw new ConfigError(key('sourceAddress'), `${JSON.stringify(p.sourceAddress)} is not an IP address`);
     if (p.routeReflectorClient && !b.routeReflectorClusterID) throw new ConfigError(key('routeReflectorClient'), 'needs bgp.routeReflectorClusterID (this node must be a route reflector to have clients)');
     const keepalive = seconds(key('keepaliveTime'), p.keepaliveTime);
@@ -44,11 +49,12 @@ export function bgpComponentOptions(config: AgentConfig): BgpComponentOptions {
       gracefulRestart: p.gracefulRestart,
       nextHopSelf: p.nextHopSelf,
       passive: p.passive,
+      ...(p.password ? { password: p.password } : {}),
       routeReflectorClient: p.routeReflectorClient,
       ...(p.sourceAddress ? { sourceAddress: p.sourceAddress } : {}),
     };
   });
-  const advertise: string[] = [];
+  const advertise: BgpComponentOptions['advertise'] = { serviceClusterIPs: [], serviceExternalIPs: [], serviceLoadBalancerIPs: [] };
   for (const field of ['serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs'] as const) {
     b.advertise[field].forEach((cidr, i) => {
       try {
@@ -56,7 +62,7 @@ export function bgpComponentOptions(config: AgentConfig): BgpComponentOptions {
       } catch (err) {
         throw new ConfigError(`bgp.advertise.${field}[${i}]`, (err as Error).message);
       }
-      advertise.push(cidr);
+      advertise[field].push(cidr);
     });
   }
   return {
@@ -67,6 +73,7 @@ export function bgpComponentOptions(config: AgentConfig): BgpComponentOptions {
     ...(b.routeReflectorClusterID ? { clusterId: b.routeReflectorClusterID } : {}),
     gracefulRestartTime: seconds('bgp.gracefulRestartTime', b.gracefulRestartTime),
     statusSocket: b.statusSocket,
+    secretsDirectory: b.secretsDirectory,
     peers,
     advertise,
   };

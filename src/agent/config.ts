@@ -149,6 +149,7 @@ export const configSchema: Section = {
         routeReflectorClusterID: { type: 'string', default: '', doc: 'Make this node a route reflector (RFC 4456) with this cluster ID; peers with routeReflectorClient are its clients.' },
         gracefulRestartTime: { type: 'duration', default: '120s', doc: 'Restart time announced in the graceful restart capability (RFC 4724).' },
         statusSocket: { type: 'string', default: '/run/netlet/bgp.sock', doc: '`netlet bgp status` reads the sessions from this Unix socket.' },
+        secretsDirectory: { type: 'string', default: '/etc/netlet/bgp-secrets', doc: "A BGPPeer's password secretKeyRef {name, key} is read from <this>/<name>/<key>: mount the Secret there (no Secret read permission needed)." },
         peers: {
           type: 'list',
           default: [],
@@ -159,7 +160,7 @@ export const configSchema: Section = {
               peerIP: { type: 'string', default: '', doc: "The peer's address (required)." },
               asNumber: { type: 'number', default: 0, min: 0, max: 4294967295, doc: "The peer's AS number (required)." },
               port: { type: 'number', default: 179, min: 1, max: 65535, doc: "The peer's TCP port." },
-              password: { type: 'string', default: '', doc: 'TCP MD5 password (RFC 2385): not supported in this version, refused when set.' },
+              password: { type: 'string', default: '', doc: 'TCP MD5 password (RFC 2385, at most 80 bytes) signing the session; empty means none.' },
               holdTime: { type: 'duration', default: '90s', doc: 'Hold time offered in OPEN (the lower of both sides is used).' },
               keepaliveTime: { type: 'duration', default: '0s', doc: 'Time between KEEPALIVEs; 0 means a third of the negotiated hold time.' },
               gracefulRestart: { type: 'boolean', default: true, doc: 'Announce graceful restart, and keep the routes of a restarting peer (RFC 4724).' },
@@ -247,6 +248,7 @@ export interface AgentConfig {
     routeReflectorClusterID: string;
     gracefulRestartTime: number;
     statusSocket: string;
+    secretsDirectory: string;
     peers: BgpPeerSection[];
     advertise: { serviceClusterIPs: string[]; serviceExternalIPs: string[]; serviceLoadBalancerIPs: string[] };
   };

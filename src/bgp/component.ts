@@ -1,7 +1,11 @@
 // The agent's BGP component: runs the speaker with the node's identity,
-// peers with every other node (the mesh) and the configured peers, announces
-// the node's blocks (and the configured service ranges), and hands what it
-// learns to the routes component as a route source. Serves `netlet bgp
+// peers with every other node (the mesh), the configured peers and the
+// BGPPeer objects that apply to it, announces the node's blocks (and the
+// configured service ranges), and hands what it learns to the routes
+// component as a route source. Settings follow the agent config and the
+// BGPConfiguration objects live (cluster-config.ts): peers are added and
+// removed alone; a change of AS number, listen port or route reflector
+// cluster ID restarts the speaker, as it changes every session. Serves `netlet bgp
 // status` on a Unix socket and per-peer metrics; unhealthy when sessions are
 // configured and none is Established (calico-node's BIRD readiness check).
 
@@ -18,7 +22,9 @@ import { objectKey } from '../k8s/objects.ts';
 import type { ObjectStore } from '../k8s/store.ts';
 import { claimsFromStore } from '../routes/store-claims.ts';
 import { BgpRouteSource, type LearnedRoutes } from './route-source.ts';
-import { meshPassive } from './session/mesh.ts';
+import { effectiveBgp, type BgpDefaults, type EffectiveBgp } from './cluster-config.ts';
+import { readPeerPassword } from './peer-password.ts';
+import { kernelKeptRoutes } from './kept-routes.ts';
 import type { Dialer } from './session/connection.ts';
 import { BgpSpeaker, type PeerConfig, type PeerStatus } from './speaker.ts';
 import type { Path } from './rib/path.ts';
@@ -38,13 +44,17 @@ export interface BgpComponentOptions {
   gracefulRestartTime: number;
   /** Unix socket for `netlet bgp status`; empty: none. */
   statusSocket?: string;
+  /** Where BGPPeer passwords are read: <dir>/<secret name>/<key> (a mounted Secret). */
+  secretsDirectory?: string;
   peers: PeerConfig[];
   /** CIDRs announced beside the node's blocks (service ranges). */
-  advertise: string[];
+  advertise: BgpDefaults['advertise'];
   /** Tests: where the listener binds (default all addresses). */
   listenHost?: string;
   dial?: Dialer;
   clock?: Clock;
+  /** Whether the kernel kept this node's routes from a previous run (default: asks the kernel). */
+  keptRoutes?: () => Promise<boolean>;
 }
 
 /** The status document `netlet bgp status` prints. */
@@ -56,6 +66,8 @@ export interface BgpStatus {
 
 /** Unhealthy only after this long without any Established session, so a starting node is not restarted (ms). */
 const HEALTH_GRACE_MS = 60_000;
+/** How often BGPPeer passwords are read again from their mounted Secrets (ms); kubelet refreshes such volumes about every minute. */
+const SECRETS_REREAD_MS = 30_000;
 const STATE_NUMBER: Record<PeerStatus['state'], number> = { Idle: 1, Connect: 2, Active: 3, OpenSent: 4, OpenConfirm: 5, Established: 6 };
 
 export class BgpComponent implements Component, LearnedRoutes {
@@ -74,6 +86,15 @@ export class BgpComponent implements Component, LearnedRoutes {
   #readyResolve!: () => void;
   #peerNames = new Map<string, string>();
   #refreshQueued = false;
+  /** The settings the running speaker was built with. */
+  #running?: EffectiveBgp;
+  #routerId = '';
+  #problems = new Set<string>();
+  /** Speaker rebuilds run one at a time. */
+  #work: Promise<void> = Promise.resolve();
+  #stopped = false;
+  /** The kernel kept routes from a previous run: the first speaker restarts gracefully. */
+  #restarted = false;
 
   constructor(ctx: BgpContext, o: BgpComponentOptions) {
     this.#ctx = ctx;
@@ -122,7 +143,7 @@ export class BgpComponent implements Component, LearnedRoutes {
     this.#startedAt = this.#clock.now();
     if (this.#o.statusSocket) await this.#serveStatus(this.#o.statusSocket);
     // The node's identity and the mesh come from the store: wait for it in the background, as the routes component does.
-    void this.#ctx.store.whenSynced('Node', 'IPAMBlock').then(() => this.#init()).catch((err: unknown) => {
+    void this.#ctx.store.whenSynced('Node', 'IPAMBlock', 'BGPConfiguration', 'BGPPeer').then(() => this.#init()).catch((err: unknown) => {
       this.#error = (err as Error).message;
       this.#ctx.log.error({ err: this.#error }, 'bgp: cannot start the speaker');
       // The routes component waits for every source; with no speaker it must still install the node's blackholes.
@@ -131,7 +152,9 @@ export class BgpComponent implements Component, LearnedRoutes {
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
     this.#unsubscribe?.();
+    await this.#work;
     await this.#speaker?.stop();
     const server = this.#statusServer;
     if (server) await new Promise<void>((r) => server.close(() => r()));
@@ -156,7 +179,7 @@ export class BgpComponent implements Component, LearnedRoutes {
   }
 
   status(): BgpStatus {
-    return { routerId: this.#speaker?.routerId ?? '', asNumber: this.#o.asNumber, peers: this.#speaker?.status() ?? [] };
+    return { routerId: this.#speaker?.routerId ?? '', asNumber: this.#running?.asNumber ?? this.#o.asNumber, peers: this.#speaker?.status() ?? [] };
   }
 
   // LearnedRoutes, for the route source.
@@ -187,13 +210,68 @@ export class BgpComponent implements Component, LearnedRoutes {
     const addresses = this.#ownAddresses();
     const routerId = this.#o.routerId || addresses[4];
     if (!routerId) throw new NetletError('ERR_BGP_ROUTER_ID', `bgp.routerID is empty and node ${this.#ctx.nodeName} has no InternalIPv4 to take it from`);
+    this.#routerId = routerId;
+    this.#restarted = await (this.#o.keptRoutes ?? kernelKeptRoutes)().catch((err: unknown) => {
+      this.#ctx.log.warn({ err: (err as Error).message }, 'bgp: cannot read the kernel routes; starting as a fresh speaker');
+      return false;
+    });
+    if (this.#restarted) this.#ctx.log.info({ restartTime: this.#o.gracefulRestartTime }, 'bgp: the kernel kept this node\'s routes: restarting speaker (RFC 4724 R and F bits) until every peer sent End-of-RIB');
+    await this.#startSpeaker(this.#effective());
+    const unsubscribe = this.#ctx.store.subscribe((change) => {
+      if (change.kind === 'Node' || change.kind === 'IPAMBlock' || change.kind === 'BGPConfiguration' || change.kind === 'BGPPeer') this.#queueRefresh();
+    });
+    // A mounted Secret changes without any object changing: its passwords are read again now and then.
+    const secrets = setInterval(() => {
+      if ([...this.#ctx.store.list('BGPPeer')].some((p) => p.password)) this.#queueRefresh();
+    }, SECRETS_REREAD_MS);
+    secrets.unref();
+    this.#unsubscribe = () => {
+      unsubscribe();
+      clearInterval(secrets);
+    };
+  }
+
+  #queueRefresh(): void {
+    if (this.#refreshQueued) return;
+    this.#refreshQueued = true;
+    setImmediate(() => {
+      this.#refreshQueued = false;
+      this.#work = this.#work.then(() => this.#refresh()).catch((err: unknown) => {
+        this.#error = (err as Error).message;
+        this.#ctx.log.error({ err: this.#error }, 'bgp: cannot apply the new settings');
+      });
+    });
+  }
+
+  /** The settings from the agent config and the store's objects now; new problems logged once. */
+  #effective(): EffectiveBgp {
+    const store = this.#ctx.store;
+    const e = effectiveBgp({
+      nodeName: this.#ctx.nodeName,
+      defaults: { asNumber: this.#o.asNumber, listenPort: this.#o.listenPort, nodeToNodeMesh: this.#o.nodeToNodeMesh, clusterId: this.#o.clusterId, peers: this.#o.peers, advertise: this.#o.advertise },
+      nodes: store.list('Node'),
+      configurations: store.list('BGPConfiguration'),
+      peers: store.list('BGPPeer'),
+      password: (p) => readPeerPassword(this.#o.secretsDirectory ?? '/etc/netlet/bgp-secrets', p),
+    });
+    const problems = new Set(e.problems);
+    for (const p of problems) if (!this.#problems.has(p)) this.#ctx.log.error({ problem: p }, 'bgp: object not used');
+    this.#problems = problems;
+    return e;
+  }
+
+  async #startSpeaker(e: EffectiveBgp): Promise<void> {
     const speaker = new BgpSpeaker({
-      asNumber: this.#o.asNumber,
-      routerId,
-      listen: this.#o.listenPort ? { host: this.#o.listenHost, port: this.#o.listenPort } : undefined,
-      addresses,
-      clusterId: this.#o.clusterId,
+      asNumber: e.asNumber,
+      routerId: this.#routerId,
+      listen: e.listenPort ? { host: this.#o.listenHost, port: e.listenPort } : undefined,
+      addresses: this.#ownAddresses(),
+      clusterId: e.clusterId,
       gracefulRestartTime: this.#o.gracefulRestartTime,
+      // Only the first speaker of a run restarts; a rebuilt one's sessions all start over anyway.
+      restarted: this.#restarted && !this.#running,
+      // While restarting, the kernel's routes wait for the peers' End-of-RIB up to the restart time (RFC 4724's selection deferral).
+      ...(this.#restarted && !this.#running ? { readyTimeoutMs: this.#o.gracefulRestartTime * 1000 } : {}),
       dial: this.#o.dial,
       clock: this.#o.clock,
       log: this.#ctx.log,
@@ -201,57 +279,57 @@ export class BgpComponent implements Component, LearnedRoutes {
     speaker.watch(() => {
       for (const fn of this.#listeners) fn();
     });
-    this.#refresh(speaker);
+    this.#apply(speaker, e);
     await speaker.start();
     this.#speaker = speaker;
-    this.#ctx.log.info({ routerId, asNumber: this.#o.asNumber, peers: speaker.status().length }, 'bgp: speaker started');
-    this.#unsubscribe = this.#ctx.store.subscribe((change) => {
-      if (change.kind !== 'Node' && change.kind !== 'IPAMBlock') return;
-      if (this.#refreshQueued) return;
-      this.#refreshQueued = true;
-      setImmediate(() => {
-        this.#refreshQueued = false;
-        this.#refresh(speaker);
-      });
-    });
+    this.#running = e;
+    this.#ctx.log.info({ routerId: this.#routerId, asNumber: e.asNumber, listenPort: e.listenPort, routeReflectorClusterId: e.clusterId, peers: speaker.status().length }, 'bgp: speaker started');
     void speaker.ready().then(() => this.#readyResolve());
   }
 
-  /** Peers (mesh + configured) and own prefixes from the store now. */
-  #refresh(speaker: BgpSpeaker): void {
-    const store = this.#ctx.store;
-    const own = this.#ownAddresses();
-    const peers: PeerConfig[] = [];
-    const names = new Map<string, string>();
-    const configured = new Set(this.#o.peers.map((p) => p.address));
-    if (this.#o.nodeToNodeMesh) {
-      for (const node of store.list('Node')) {
-        if (node.meta.name === this.#ctx.nodeName) continue;
-        for (const ip of node.internalIPs) {
-          const family = familyOf(ip);
-          const local = family ? own[family] : undefined;
-          // One session per family, between the two nodes' addresses of that family (Calico's bird and bird6).
-          if (!family || !local || configured.has(ip) || names.has(ip)) continue;
-          names.set(ip, node.meta.name);
-          peers.push({ address: ip, asNumber: this.#o.asNumber, name: `mesh ${node.meta.name}`, passive: meshPassive(local, ip), sourceAddress: local });
-        }
+  /** Applies the store's state now: peers and prefixes alone, or a new speaker when a setting of every session changed. */
+  async #refresh(): Promise<void> {
+    if (this.#stopped || !this.#running) return;
+    const e = this.#effective();
+    const r = this.#running;
+    // No speaker: a rebuild failed (its port taken...); each later change tries again.
+    if (!this.#speaker || e.asNumber !== r.asNumber || e.listenPort !== r.listenPort || e.clusterId !== r.clusterId) {
+      const old = this.#speaker;
+      if (old) {
+        this.#ctx.log.warn({ asNumber: [r.asNumber, e.asNumber], listenPort: [r.listenPort, e.listenPort], routeReflectorClusterId: [r.clusterId, e.clusterId] }, 'bgp: AS number, listen port or cluster ID changed; restarting the speaker');
+        this.#speaker = undefined;
+        await old.stop();
       }
+      await this.#startSpeaker(e);
+      this.#error = undefined;
+      return;
     }
-    for (const p of this.#o.peers) {
-      names.set(p.address, p.name ?? p.address);
-      peers.push(p);
-    }
-    this.#peerNames = names;
-    speaker.setPeers(peers);
+    this.#running = e;
+    this.#apply(this.#speaker, e);
+    this.#error = undefined;
+  }
+
+  #apply(speaker: BgpSpeaker, e: EffectiveBgp): void {
+    this.#peerNames = new Map(e.peers.map((p) => [p.address, p.name ?? p.address]));
+    speaker.setPeers(e.peers);
+    const store = this.#ctx.store;
     const claims = claimsFromStore({ nodeName: this.#ctx.nodeName, nodes: store.list('Node'), blocks: store.list('IPAMBlock') });
-    speaker.setLocalPrefixes([...claims.claims.filter((c) => !c.peer).map((c) => c.dst), ...this.#o.advertise]);
+    speaker.setLocalPrefixes([...claims.claims.filter((c) => !c.peer).map((c) => c.dst), ...e.advertise]);
   }
 
   async #serveStatus(path: string): Promise<void> {
     mkdirSync(dirname(path), { recursive: true });
     rmSync(path, { force: true });
     const server = createServer((req, res) => {
-      if ((req.url ?? '/').split('?')[0] !== '/status') {
+      const url = new URL(req.url ?? '/', 'http://bgp');
+      if (url.pathname === '/refresh' && req.method === 'POST') {
+        const peer = url.searchParams.get('peer') ?? '';
+        const address = [...this.#peerNames].find(([a, name]) => a === peer || name === peer)?.[0] ?? peer;
+        const why = this.#speaker ? this.#speaker.requestRefresh(address) : 'the speaker is not running';
+        res.writeHead(why ? 409 : 200, { 'content-type': 'application/json' }).end(JSON.stringify(why ? { error: why } : { refreshed: address }));
+        return;
+      }
+      if (url.pathname !== '/status') {
         res.writeHead(404).end();
         return;
       }

@@ -15,9 +15,11 @@ import { checkAnnouncement, type ImportContext } from './import-policy.ts';
 import { Rib } from './rib/rib.ts';
 import type { Path } from './rib/path.ts';
 import { normalize, tcpDialer, TcpConnection, type Dialer } from './session/connection.ts';
-import type { Negotiated } from './session/negotiate.ts';
+import { setListenerMd5 } from './session/tcp-md5.ts';
+import type { Negotiated, SessionConfig } from './session/negotiate.ts';
 import { PeerFsm, type PeerState, type SessionDown } from './session/peer-fsm.ts';
-import { describeError } from './wire/constants.ts';
+import { Afi, describeError, Safi } from './wire/constants.ts';
+import { encodeRouteRefresh } from './wire/messages.ts';
 import { encodeEndOfRib } from './wire/update-encode.ts';
 import type { DecodedUpdate } from './wire/update.ts';
 import { familyOf } from '../base/family.ts';
@@ -37,6 +39,8 @@ export interface PeerConfig {
   routeReflectorClient?: boolean;
   /** Routes reflected to the peer carry this speaker as next hop. */
   nextHopSelf?: boolean;
+  /** TCP MD5 signature key (RFC 2385). */
+  password?: string;
 }
 
 export interface SpeakerOptions {
@@ -50,6 +54,13 @@ export interface SpeakerOptions {
   clusterId?: string;
   /** Seconds a peer may take to restart (announced in our graceful restart capability). */
   gracefulRestartTime?: number;
+  /**
+   * RFC 4724 as the restarting speaker: this speaker restarted and the
+   * kernel kept its routes. OPENs carry the R bit and the F bit until the
+   * speaker is ready (every peer's End-of-RIB or the ready timeout); false:
+   * the F bit is clear until then (nothing was kept), set afterwards.
+   */
+  restarted?: boolean;
   /** ready() resolves after this long even if some peers never reached End-of-RIB (ms). */
   readyTimeoutMs?: number;
   clock?: Clock;
@@ -94,6 +105,7 @@ export class BgpSpeaker {
   #started = false;
   #ready?: Promise<void>;
   #readyResolve?: () => void;
+  #converged = false;
 
   constructor(o: SpeakerOptions) {
     this.#o = o;
@@ -124,9 +136,11 @@ export class BgpSpeaker {
         });
       });
       server.on('error', (err) => this.#log.error({ err: err.message }, 'bgp: listener failed'));
+      for (const p of this.#peers.values()) if (p.config.password) this.#listenerKey(p, p.config.password);
     }
     for (const p of this.#peers.values()) p.fsm.start();
     this.#ready = new Promise<void>((resolve) => (this.#readyResolve = resolve));
+    void this.#ready.then(() => (this.#converged = true));
     this.#clock.setTimeout(() => this.#readyResolve?.(), this.#o.readyTimeoutMs ?? 10_000);
     this.#checkReady();
   }
@@ -160,6 +174,7 @@ export class BgpSpeaker {
       const c = wanted.get(address);
       if (c && JSON.stringify(c) === JSON.stringify(p.config)) continue;
       p.fsm.stop(3, 'peer de-configured');
+      if (p.config.password) this.#listenerKey(p, '');
       this.#peers.delete(address);
       this.#rib.dropPeer(address);
       if (p.staleTimer !== undefined) this.#clock.clearTimeout(p.staleTimer);
@@ -188,6 +203,22 @@ export class BgpSpeaker {
     return this.#rib.selected();
   }
 
+  /**
+   * Asks a peer to send its routes again (ROUTE-REFRESH, RFC 2918), for each
+   * family of the session: what `netlet bgp refresh` does after an import
+   * change. Returns why it cannot, or undefined when sent.
+   */
+  requestRefresh(address: string): string | undefined {
+    const p = this.#peers.get(address);
+    if (!p) return `${address} is not a peer`;
+    const n = p.negotiated;
+    if (!n || p.fsm.state !== 'Established') return `the session with ${address} is ${p.fsm.state}, not Established`;
+    if (!n.routeRefresh) return `${address} did not announce the route refresh capability`;
+    p.fsm.send(n.families.map((f) => encodeRouteRefresh({ afi: f === 4 ? Afi.IPV4 : Afi.IPV6, safi: Safi.UNICAST, subtype: 0 })));
+    this.#log.info({ peer: p.config.name ?? address, families: n.families }, 'bgp: ROUTE-REFRESH sent');
+    return undefined;
+  }
+
   status(): PeerStatus[] {
     return [...this.#peers.values()].map((p) => ({
       name: p.config.name ?? p.config.address,
@@ -214,11 +245,12 @@ export class BgpSpeaker {
         keepaliveTime: c.keepaliveTime,
         // Calico's model: one session per family, over an address of that family.
         families: [ownFamily],
-        gracefulRestart: c.gracefulRestart === false ? undefined : { restartTime: this.#o.gracefulRestartTime ?? 120, restarting: false },
+        gracefulRestart: c.gracefulRestart === false ? undefined : this.#gracefulRestart(),
       },
       peerAddress: address,
       port: c.port ?? 179,
       localAddress: c.sourceAddress,
+      ...(c.password ? { md5Key: c.password } : {}),
       passive: c.passive ?? false,
       clock: this.#clock,
       dial: this.#o.dial ?? tcpDialer,
@@ -238,7 +270,33 @@ export class BgpSpeaker {
       },
     });
     this.#peers.set(address, runtime);
+    if (c.password && this.#server) this.#listenerKey(runtime, c.password);
     if (this.#started) runtime.fsm.start();
+  }
+
+  /** The graceful restart capability's settings, read by each OPEN (the bits change when the restart is over). */
+  #gracefulRestart(): NonNullable<SessionConfig['gracefulRestart']> {
+    const speaker = this;
+    return {
+      restartTime: this.#o.gracefulRestartTime ?? 120,
+      get restarting() {
+        return !!speaker.#o.restarted && !speaker.#converged;
+      },
+      get forwardingPreserved() {
+        return !!speaker.#o.restarted || speaker.#converged;
+      },
+    };
+  }
+
+  /** Sets (or with '' removes) a peer's TCP MD5 key on the listener, so its incoming SYNs are checked too. */
+  #listenerKey(p: PeerRuntime, key: string): void {
+    if (!this.#server) return;
+    try {
+      setListenerMd5(this.#server, p.config.address, key);
+    } catch (err) {
+      p.lastError = `TCP MD5 key on the listener: ${(err as Error).message}`;
+      this.#log.error({ peer: p.config.name ?? p.config.address, err: (err as Error).message }, 'bgp: cannot set the TCP MD5 key on the listener');
+    }
   }
 
   #incoming(socket: net.Socket): void {

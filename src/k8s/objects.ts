@@ -151,6 +151,56 @@ export interface IPAMBlock {
   pool: string;
 }
 
+/** A CIDR in a BGPConfiguration's service lists. */
+export interface BgpCidr {
+  cidr: string;
+}
+
+/**
+ * netlet's BGPConfiguration (CRD bgpconfigurations.netlet.io/v1,
+ * cluster-scoped), Calico's fields: `default` holds the cluster's settings,
+ * `node.<nodename>` one node's. An absent field leaves the setting to the
+ * next level (agent config, then `default`).
+ */
+export interface BGPConfiguration {
+  kind: 'BGPConfiguration';
+  meta: ObjectMeta;
+  asNumber?: number;
+  nodeToNodeMeshEnabled?: boolean;
+  listenPort?: number;
+  serviceClusterIPs?: BgpCidr[];
+  serviceExternalIPs?: BgpCidr[];
+  serviceLoadBalancerIPs?: BgpCidr[];
+}
+
+/**
+ * netlet's BGPPeer (CRD bgppeers.netlet.io/v1, cluster-scoped), Calico's
+ * fields: which nodes peer (`node`, `nodeSelector`, or every node) with
+ * whom (`peerIP` and `asNumber`, or the nodes `peerSelector` matches).
+ * Selectors are Calico selector expressions. Durations in seconds.
+ */
+export interface BGPPeer {
+  kind: 'BGPPeer';
+  meta: ObjectMeta;
+  /** '' when peerSelector is set. */
+  peerIP: string;
+  /** 0 when peerSelector is set (the nodes' AS is the cluster's). */
+  asNumber: number;
+  node: string;
+  nodeSelector: string;
+  peerSelector: string;
+  /** 0: 179, or the port given in peerIP ("ip:port"). */
+  port: number;
+  holdTime?: number;
+  keepaliveTime?: number;
+  gracefulRestart?: boolean;
+  nextHopSelf?: boolean;
+  /** An IP address, 'UseNodeIP' (the default) or 'None'. */
+  sourceAddress: string;
+  /** A key of a Secret (mounted under bgp.secretsDirectory) that holds the TCP MD5 password. */
+  password?: { secretName: string; key: string };
+}
+
 export interface KindMap {
   Service: Service;
   EndpointSlice: EndpointSlice;
@@ -158,12 +208,14 @@ export interface KindMap {
   Pod: Pod;
   Namespace: Namespace;
   IPAMBlock: IPAMBlock;
+  BGPConfiguration: BGPConfiguration;
+  BGPPeer: BGPPeer;
 }
 
 export type Kind = keyof KindMap;
 export type AnyObject = KindMap[Kind];
 
-export const ALL_KINDS: readonly Kind[] = ['Service', 'EndpointSlice', 'Node', 'Pod', 'Namespace', 'IPAMBlock'];
+export const ALL_KINDS: readonly Kind[] = ['Service', 'EndpointSlice', 'Node', 'Pod', 'Namespace', 'IPAMBlock', 'BGPConfiguration', 'BGPPeer'];
 
 /** Store key: "namespace/name" for namespaced objects, "name" for cluster-scoped ones. */
 export function objectKey(meta: Pick<ObjectMeta, 'namespace' | 'name'>): string {

@@ -60,6 +60,8 @@ const SHAPES: { readonly [K in Kind]: readonly [string, 'string' | 'number' | 'b
   Pod: [['nodeName', 'string'], ['podIPs', 'array'], ['hostNetwork', 'boolean']],
   Namespace: [],
   IPAMBlock: [['cidr', 'string'], ['node', 'string'], ['pool', 'string']],
+  BGPConfiguration: [],
+  BGPPeer: [['peerIP', 'string'], ['asNumber', 'number'], ['node', 'string'], ['nodeSelector', 'string'], ['peerSelector', 'string'], ['port', 'number'], ['sourceAddress', 'string']],
 };
 
 const typeOf = (v: unknown): string => (Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v);

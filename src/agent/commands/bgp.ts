@@ -8,8 +8,30 @@ import type { Command } from '../command.ts';
 import { parseCommandLine } from '../command.ts';
 
 const HELP = `usage: netlet bgp status [--socket PATH] [--json]
+       netlet bgp refresh PEER [--socket PATH]
+  status          the sessions: peer, state, uptime, prefixes, last error
+  refresh PEER    ask PEER (its address or its name in status) to send its routes again (ROUTE-REFRESH)
   --socket PATH   the agent's bgp.statusSocket (default /run/netlet/bgp.sock)
   --json          print the status document as JSON`;
+
+function postRefresh(socketPath: string, peer: string): Promise<{ status: number; body: { error?: string; refreshed?: string } }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, method: 'POST', path: `/refresh?peer=${encodeURIComponent(peer)}`, timeout: 5000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        try {
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer within 5 s')));
+    req.on('error', (err) => reject(new NetletError('ERR_BGP_STATUS', `cannot reach the agent's BGP socket ${socketPath} (is the agent running with bgp.enabled?): ${err.message}`)));
+    req.end();
+  });
+}
 
 function fetchStatus(socketPath: string): Promise<BgpStatus> {
   return new Promise((resolve, reject) => {
@@ -50,6 +72,18 @@ export const bgpCommand: Command = {
   summary: "show the agent's BGP sessions",
   async run(argv: string[]): Promise<number> {
     const [sub, ...rest] = argv;
+    if (sub === 'refresh') {
+      const [peer, ...flags] = rest;
+      if (!peer || peer.startsWith('-')) throw new NetletError('ERR_USAGE', `bgp refresh takes the peer first\n${HELP}`);
+      const { values } = parseCommandLine(flags, { socket: { type: 'string', default: '/run/netlet/bgp.sock' } }, HELP);
+      const r = await postRefresh(values.socket, peer);
+      if (r.body.error) {
+        process.stderr.write(`bgp refresh: ${r.body.error}\n`);
+        return 1;
+      }
+      process.stdout.write(`ROUTE-REFRESH sent to ${r.body.refreshed}\n`);
+      return 0;
+    }
     if (sub !== 'status') throw new NetletError('ERR_USAGE', `${sub ? `unknown bgp command '${sub}'` : 'missing bgp command'}\n${HELP}`);
     const { values } = parseCommandLine(rest, { socket: { type: 'string', default: '/run/netlet/bgp.sock' }, json: { type: 'boolean', default: false } }, HELP);
     const status = await fetchStatus(values.socket);

@@ -9,7 +9,9 @@ filter and mangle tables; IPv4 and IPv6; the nft and the legacy backend),
 its nftables tables (ip netlet, ip6 netlet), its IPVS state (the virtual
 servers on kube-ipvs0's addresses and NodePorts, kube-ipvs0, the KUBE-*
 ipsets; other virtual servers are left alone), the routes to other nodes'
-pod blocks netlet installed (its own route protocol only) and its tunnel
+pod blocks netlet installed (its own route protocol, and proto bgp, which
+its BGP speaker owns: stop any other daemon writing proto bgp, such as FRR,
+before running this) and its tunnel
 devices (vxlan.netlet and vxlan-v6.netlet deleted; tunl0, which cannot be
 deleted, set down and bare when netlet marked it as its own). netlet's chains
 have kube-proxy's names, so this also removes what kube-proxy's iptables
@@ -45,9 +47,18 @@ export const cleanupCommand: Command = {
     }
     try {
       const { removeNodeRoutes } = await import('../../routes/cleanup.ts');
+      const { NetlinkRouteTable } = await import('../../routes/netlink-route-table.ts');
+      const { BGP_ROUTES_PROTOCOL } = await import('../../routes/route-table.ts');
       const { silentLogger } = await import('../../base/log.ts');
-      const removed = await removeNodeRoutes(silentLogger);
-      process.stdout.write(`routes: removed ${removed} route${removed === 1 ? '' : 's'} to other nodes, and netlet's tunnel devices\n`);
+      // The routes the BGP speaker learned too: cleanup runs without the config, so whether BGP was on is unknown.
+      const table = new NetlinkRouteTable(undefined, [BGP_ROUTES_PROTOCOL]);
+      let removed: number;
+      try {
+        removed = await removeNodeRoutes(silentLogger, table);
+      } finally {
+        table.close();
+      }
+      process.stdout.write(`routes: removed ${removed} route${removed === 1 ? '' : 's'} to other nodes (proto 88 and bgp), and netlet's tunnel devices\n`);
     } catch (err) {
       failed = true;
       process.stderr.write(`routes: ${(err as Error).message}\n`);

@@ -3,6 +3,7 @@
 // report `open`; accepted ones are open from the start.
 
 import net from 'node:net';
+import { md5Socket } from './tcp-md5.ts';
 
 export interface ConnectionHandlers {
   open(): void;
@@ -27,6 +28,8 @@ export interface DialTarget {
   host: string;
   port: number;
   localAddress?: string;
+  /** TCP MD5 key (RFC 2385) the connection is signed with. */
+  md5Key?: string;
 }
 
 export type Dialer = (target: DialTarget) => Connection;
@@ -80,4 +83,9 @@ export class TcpConnection implements Connection {
 /** An IPv4-mapped IPv6 address ("::ffff:10.0.0.1") as the plain IPv4 one the config names. */
 export const normalize = (address: string): string => (address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address);
 
-export const tcpDialer: Dialer = (target) => new TcpConnection(net.connect({ host: target.host, port: target.port, localAddress: target.localAddress }), target);
+export const tcpDialer: Dialer = (target) => {
+  const options = { host: target.host, port: target.port, localAddress: target.localAddress };
+  // A keyed socket is made first so its SYN is signed; node:net then binds and connects it.
+  const socket = target.md5Key ? md5Socket(target.host, target.md5Key).connect(options) : net.connect(options);
+  return new TcpConnection(socket, target);
+};

@@ -17,8 +17,13 @@ export interface SessionConfig {
   /** Seconds between KEEPALIVEs; by default a third of the negotiated hold time. */
   keepaliveTime?: number;
   families: Family[];
-  /** RFC 4724: announce the capability, and with what restart time. */
-  gracefulRestart?: { restartTime: number; restarting: boolean };
+  /**
+   * RFC 4724: announce the capability, with what restart time, the R bit
+   * (this speaker restarted) and the F bit per family (its forwarding state,
+   * the kernel's routes, outlived the restart; absent: true). Read for each
+   * OPEN, so a speaker may clear the R bit once its restart is over.
+   */
+  gracefulRestart?: { restartTime: number; restarting: boolean; forwardingPreserved?: boolean };
 }
 
 export interface Negotiated {
@@ -49,8 +54,7 @@ export function localOpen(c: SessionConfig): OpenMessage {
       gracefulRestart: c.gracefulRestart && {
         restarting: c.gracefulRestart.restarting,
         time: c.gracefulRestart.restartTime,
-        // Forwarding state is preserved: the kernel keeps netlet's routes while the agent restarts.
-        families: c.families.map((f) => ({ afi: afiOf(f), safi: Safi.UNICAST, forwardingPreserved: true })),
+        families: c.families.map((f) => ({ afi: afiOf(f), safi: Safi.UNICAST, forwardingPreserved: c.gracefulRestart!.forwardingPreserved ?? true })),
       },
       other: [],
     },

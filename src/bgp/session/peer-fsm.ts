@@ -42,6 +42,8 @@ export interface PeerFsmOptions {
   peerAddress: string;
   port: number;
   localAddress?: string;
+  /** TCP MD5 key (RFC 2385) of dialled connections. */
+  md5Key?: string;
   /** Wait for the peer to dial (RFC 4271 8.1.1 PassiveTcpEstablishment). */
   passive: boolean;
   /** Seconds between dial attempts (BIRD in Calico uses 5, RFC 4271 suggests 120). */
@@ -137,7 +139,7 @@ export class PeerFsm {
 
   #dial(): void {
     this.#armRetry(this.#o.connectRetryTime ?? 5);
-    const conn = this.#o.dial({ host: this.#o.peerAddress, port: this.#o.port, localAddress: this.#o.localAddress });
+    const conn = this.#o.dial({ host: this.#o.peerAddress, port: this.#o.port, localAddress: this.#o.localAddress, ...(this.#o.md5Key ? { md5Key: this.#o.md5Key } : {}) });
     this.#track(conn, 'out');
   }
 

@@ -213,6 +213,8 @@ const NAME_RULES: { readonly [K in Kind]: (v: string) => string } = {
   Node: dns1123SubdomainProblem,
   Pod: dns1123SubdomainProblem,
   IPAMBlock: dns1123SubdomainProblem,
+  BGPConfiguration: dns1123SubdomainProblem,
+  BGPPeer: dns1123SubdomainProblem,
 };
 
 export interface Converted {

@@ -3,6 +3,7 @@
 // it and keep the rest of what they were reading.
 
 import type { AnyObject, Kind, KindMap } from '../objects.ts';
+import { convertBGPConfiguration, convertBGPPeer } from './bgp.ts';
 import { convertEndpointSlice } from './endpointslice.ts';
 import { convertIPAMBlock } from './ipamblock.ts';
 import { convertNamespace } from './namespace.ts';
@@ -12,7 +13,7 @@ import type { LeanKind } from './lean.ts';
 import { convertPod } from './pod.ts';
 import { convertService } from './service.ts';
 
-export { convertEndpointSlice, convertIPAMBlock, convertNamespace, convertNode, convertPod, convertService };
+export { convertBGPConfiguration, convertBGPPeer, convertEndpointSlice, convertIPAMBlock, convertNamespace, convertNode, convertPod, convertService };
 export { convertLeanPod, sameLeanObject } from './lean.ts';
 export type { LeanKind } from './lean.ts';
 
@@ -23,6 +24,8 @@ export const converters: { readonly [K in Kind]: (raw: unknown) => KindMap[K] } 
   Pod: convertPod,
   Namespace: convertNamespace,
   IPAMBlock: convertIPAMBlock,
+  BGPConfiguration: convertBGPConfiguration,
+  BGPPeer: convertBGPPeer,
 };
 
 export function convertObject<K extends Kind>(kind: K, raw: unknown): KindMap[K];
@@ -45,6 +48,8 @@ const KINDS: ReadonlyMap<string, Kind> = new Map<string, Kind>([
   ['v1/Pod', 'Pod'],
   ['v1/Namespace', 'Namespace'],
   ['netlet.io/v1/IPAMBlock', 'IPAMBlock'],
+  ['netlet.io/v1/BGPConfiguration', 'BGPConfiguration'],
+  ['netlet.io/v1/BGPPeer', 'BGPPeer'],
 ]);
 
 /** The Kind for an object's apiVersion and kind, or undefined when netlet does not use it. */
@@ -61,4 +66,6 @@ export const API_VERSIONS: { readonly [K in Kind]: string } = {
   Pod: 'v1',
   Namespace: 'v1',
   IPAMBlock: 'netlet.io/v1',
+  BGPConfiguration: 'netlet.io/v1',
+  BGPPeer: 'netlet.io/v1',
 };

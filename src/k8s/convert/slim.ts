@@ -7,7 +7,8 @@
 // endpoint's addresses), it is checked by the converter's own function, so
 // those rules have one source.
 
-import type { AnyObject, EndpointSlice, IPAMBlock, Node, Pod, Service } from '../objects.ts';
+import type { AnyObject, BGPPeer, EndpointSlice, IPAMBlock, Node, Pod, Service } from '../objects.ts';
+import { convertBGPConfiguration, convertBGPPeer } from './bgp.ts';
 import { address, endpointPort } from './endpointslice.ts';
 import {
   bool, cidr, dnsLabel, dnsSubdomain, fail, int, ip, ipFamily, labelValue, list, namedCtx, oneOf, optionalPort, record,
@@ -32,6 +33,15 @@ export function checkSlim(obj: AnyObject): void {
       return checkPod(ctx, obj);
     case 'IPAMBlock':
       return checkBlock(ctx, obj);
+    case 'BGPConfiguration': {
+      // The slim form is the spec's own fields: the converter is the one rule book.
+      const { kind: _k, meta: m, ...spec } = obj;
+      convertBGPConfiguration({ metadata: { name: m.name }, spec });
+      return;
+    }
+    case 'BGPPeer':
+      convertBGPPeer(rawPeer(obj));
+      return;
     case 'Namespace':
       if (obj.labels !== undefined) stringMap(ctx, obj.labels, 'labels');
       return;
@@ -121,4 +131,17 @@ function checkBlock(ctx: Ctx, b: IPAMBlock): void {
   const node = dnsSubdomain(ctx, b.node, 'node');
   if (!node) fail(ctx, 'node', 'required');
   string(ctx, b.pool, 'pool');
+}
+
+/** A slim BGPPeer back in its API form, to be checked by its converter. */
+function rawPeer(p: BGPPeer): unknown {
+  const spec: Record<string, unknown> = { node: p.node, nodeSelector: p.nodeSelector, peerSelector: p.peerSelector, sourceAddress: p.sourceAddress };
+  if (p.peerIP !== undefined && p.peerIP !== '') spec.peerIP = p.peerIP;
+  if (!p.peerSelector) spec.asNumber = p.asNumber;
+  if (p.port) spec.port = p.port;
+  for (const f of ['holdTime', 'keepaliveTime'] as const) if (p[f] !== undefined) spec[f] = typeof p[f] === 'number' ? `${p[f]}s` : p[f];
+  if (p.gracefulRestart !== undefined) spec.gracefulRestart = p.gracefulRestart;
+  if (p.nextHopSelf !== undefined) spec.nextHopSelf = p.nextHopSelf;
+  if (p.password) spec.password = { secretKeyRef: { name: p.password.secretName, key: p.password.key } };
+  return { metadata: { name: p.meta.name }, spec };
 }

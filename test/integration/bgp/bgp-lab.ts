@@ -29,7 +29,7 @@ export interface Agent {
   log(): string;
   socket: string;
   /** `netlet bgp status --json` through the real command. */
-  status(): Promise<{ routerId: string; peers: Array<{ name: string; address: string; state: string; prefixesReceived: number; prefixesSent: number; lastError?: string }> }>;
+  status(): Promise<{ routerId: string; asNumber: number; peers: Array<{ name: string; address: string; asNumber: number; state: string; prefixesReceived: number; prefixesSent: number; lastError?: string }> }>;
   statusText(): Promise<string>;
 }
 
@@ -45,12 +45,13 @@ function socketDir(t: Teardown, prefix: string): string {
   return d;
 }
 
-/** Runs `netlet agent` with this config YAML in `ns`, serving `manifests`. */
-export function startAgent(t: Teardown, lab: Lab, ns: Netns, dir: string, o: { node: string; manifests: string; config: string }): Agent {
+/** Runs `netlet agent` with this config YAML in `ns`, serving `manifests` or reading the API server of `kubeconfig`. */
+export function startAgent(t: Teardown, lab: Lab, ns: Netns, dir: string, o: { node: string; config: string } & ({ manifests: string } | { kubeconfig: string })): Agent {
   const socket = join(socketDir(t, 'nlbgp'), `${o.node}.sock`);
   const configFile = join(dir, `agent-${o.node}.yaml`);
   writeFileSync(configFile, `${o.config}\n`.replace(/^bgp:\n/m, `bgp:\n  statusSocket: ${socket}\n`));
-  const child = lab.track(ns.spawn(process.execPath, [NETLET, 'agent', '--config', configFile, '--manifests', o.manifests, '--node-name', o.node, '--proxy-mode', 'none', '--log-level', 'info']));
+  const source = 'manifests' in o ? ['--manifests', o.manifests] : ['--kubeconfig', o.kubeconfig];
+  const child = lab.track(ns.spawn(process.execPath, [NETLET, 'agent', '--config', configFile, ...source, '--node-name', o.node, '--proxy-mode', 'none', '--log-level', 'info']));
   let log = '';
   child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
   child.stdout?.on('data', (d: Buffer) => (log += d.toString()));

@@ -89,13 +89,16 @@ t.test('each ClusterRole grants exactly the API calls its processes make', async
   const agentKubeconfig = await writeKubeconfig(join(dir, 'agent.kubeconfig'), { server: api.url, token: 'netlet' });
   const dnsKubeconfig = await writeKubeconfig(join(dir, 'dns.kubeconfig'), { server: api.url, token: 'netlet-dns' });
   api.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-a' }, spec: { podCIDRs: ['10.250.1.0/24'] } });
+  // deploy/'s BGP CRDs installed, so their resources are served and watched (IPAMBlocks the server serves itself).
+  for (const crd of docs.filter((d) => d.kind === 'CustomResourceDefinition' && d.metadata.name !== 'ipamblocks.netlet.io')) api.create(crd);
 
-  // The agent as deploy/ configures it, with --dns on top (the agent may serve DNS itself).
+  // The agent as deploy/ configures it, with --dns on top (the agent may serve DNS itself) and
+  // bgp.enabled (the BGP mode runs with the same role: it adds the BGPConfiguration and BGPPeer watches).
   const agentYaml = parseYaml(find('ConfigMap', 'netlet-config').data['agent.yaml']);
   // Its identity for netlet-cni written under the test's folder, not the node's /run/netlet.
-  const agentCtx = context(buildConfig({ ...agentYaml, snapshot: '', cni: { ...agentYaml.cni, kubeconfig: join(dir, 'agent-identity') } }, { kubeconfig: agentKubeconfig, nodeName: 'node-a', dns: true }));
+  const agentCtx = context(buildConfig({ ...agentYaml, snapshot: '', cni: { ...agentYaml.cni, kubeconfig: join(dir, 'agent-identity') }, bgp: { ...agentYaml.bgp, enabled: true } }, { kubeconfig: agentKubeconfig, nodeName: 'node-a', dns: true }));
   const agentSources = await createSources(agentCtx);
-  await listAndWatch(api, agentSources, 6);
+  await listAndWatch(api, agentSources, 8);
 
   // Its CNI server's block claims, with the agent's connection (as CniServerComponent passes it).
   const conflist = JSON.parse(find('ConfigMap', 'netlet-config').data['10-netlet.conflist']);

@@ -64,10 +64,14 @@ function validRaw(kind: Kind, name: string, i: number): Record<string, unknown> 
       return { apiVersion: 'v1', kind, metadata: { name } };
     case 'IPAMBlock':
       return { apiVersion: 'netlet.io/v1', kind, metadata: { name }, spec: { cidr: '10.244.0.0/26', node: 'node-1', pool: 'default' } };
+    case 'BGPConfiguration':
+      return { apiVersion: 'netlet.io/v1', kind, metadata: { name }, spec: { asNumber: 64512, nodeToNodeMeshEnabled: false, listenPort: 179, serviceClusterIPs: [{ cidr: '10.96.0.0/12' }] } };
+    case 'BGPPeer':
+      return { apiVersion: 'netlet.io/v1', kind, metadata: { name }, spec: { peerIP: '192.0.2.1:1179', asNumber: 65001, nodeSelector: "rack == 'a' && has(x)", holdTime: '90s', password: { secretKeyRef: { name: 's', key: 'k' } } } };
   }
 }
 
-const KINDS: Kind[] = ['Service', 'EndpointSlice', 'Node', 'Pod', 'Namespace', 'IPAMBlock'];
+const KINDS: Kind[] = ['Service', 'EndpointSlice', 'Node', 'Pod', 'Namespace', 'IPAMBlock', 'BGPConfiguration', 'BGPPeer'];
 
 /** Every path to a leaf (or a container) of `v`. */
 function paths(v: unknown, at: (string | number)[] = [], out: (string | number)[][] = []): (string | number)[][] {
