@@ -15,7 +15,10 @@ import type { Component, ComponentContext } from '../base/component.ts';
 import { NetletError } from '../base/errors.ts';
 import { familyOf, type Family } from '../base/family.ts';
 import { objectKey } from '../k8s/objects.ts';
+import type { Node } from '../k8s/objects.ts';
 import type { ObjectStore } from '../k8s/store.ts';
+import { peerOfNode, type Peer } from '../routes/peer.ts';
+import type { RouteClaim } from '../routes/route-source.ts';
 import { claimsFromStore } from '../routes/store-claims.ts';
 import { BgpRouteSource, type LearnedRoutes } from './route-source.ts';
 import { meshPassive } from './session/mesh.ts';
@@ -73,6 +76,8 @@ export class BgpComponent implements Component, LearnedRoutes {
   #ready: Promise<void>;
   #readyResolve!: () => void;
   #peerNames = new Map<string, string>();
+  /** Other nodes by InternalIP, as route modes see them: a learned route whose next hop is one goes through the mode's tunnel. */
+  #nodePeers = new Map<string, Peer>();
   #refreshQueued = false;
 
   constructor(ctx: BgpContext, o: BgpComponentOptions) {
@@ -115,7 +120,7 @@ export class BgpComponent implements Component, LearnedRoutes {
 
   /** The learned routes as a route source for the routes component. */
   routeSource(): BgpRouteSource {
-    return new BgpRouteSource(this, (address) => this.#peerNames.get(address) ?? address);
+    return new BgpRouteSource(this, { peerName: (address) => this.#peerNames.get(address) ?? address, nodeAt: (nextHop) => this.#nodePeers.get(nextHop) });
   }
 
   async start(): Promise<void> {
@@ -244,6 +249,7 @@ export class BgpComponent implements Component, LearnedRoutes {
     this.#peerNames = names;
     speaker.setPeers(peers);
     const claims = claimsFromStore({ nodeName: this.#ctx.nodeName, nodes: store.list('Node'), blocks: store.list('IPAMBlock') });
+    this.#nodePeers = nodePeersByAddress(this.#ctx.nodeName, store.list('Node'), claims.claims);
     speaker.setLocalPrefixes([...claims.claims.filter((c) => !c.peer).map((c) => c.dst), ...this.#o.advertise]);
   }
 
@@ -263,4 +269,24 @@ export class BgpComponent implements Component, LearnedRoutes {
     });
     this.#statusServer = server;
   }
+}
+
+/**
+ * Every other node by each of its InternalIPs, as its store claims describe
+ * it (its tunnel end comes from its blocks), the address being the one the
+ * route goes to.
+ */
+function nodePeersByAddress(self: string, nodes: Iterable<Node>, claims: readonly RouteClaim[]): Map<string, Peer> {
+  const known = new Map<string, Peer>();
+  for (const c of claims) if (c.peer && !known.has(c.node)) known.set(c.node, c.peer);
+  const out = new Map<string, Peer>();
+  for (const n of nodes) {
+    if (n.meta.name === self) continue;
+    const peer = known.get(n.meta.name) ?? peerOfNode(n);
+    for (const ip of n.internalIPs) {
+      const family = familyOf(ip);
+      if (family) out.set(ip, peer.addresses[family] === ip ? peer : { ...peer, addresses: { ...peer.addresses, [family]: ip } });
+    }
+  }
+  return out;
 }
