@@ -20,6 +20,7 @@ import type { ObjectStore } from '../k8s/store.ts';
 import { peerOfNode, type Peer } from '../routes/peer.ts';
 import type { RouteClaim } from '../routes/route-source.ts';
 import { claimsFromStore } from '../routes/store-claims.ts';
+import { borrowedPrefixes } from './borrowed-addresses.ts';
 import { BgpRouteSource, type LearnedRoutes } from './route-source.ts';
 import { meshPassive } from './session/mesh.ts';
 import type { Dialer } from './session/connection.ts';
@@ -211,7 +212,7 @@ export class BgpComponent implements Component, LearnedRoutes {
     this.#speaker = speaker;
     this.#ctx.log.info({ routerId, asNumber: this.#o.asNumber, peers: speaker.status().length }, 'bgp: speaker started');
     this.#unsubscribe = this.#ctx.store.subscribe((change) => {
-      if (change.kind !== 'Node' && change.kind !== 'IPAMBlock') return;
+      if (change.kind !== 'Node' && change.kind !== 'IPAMBlock' && change.kind !== 'Pod') return;
       if (this.#refreshQueued) return;
       this.#refreshQueued = true;
       setImmediate(() => {
@@ -222,7 +223,7 @@ export class BgpComponent implements Component, LearnedRoutes {
     void speaker.ready().then(() => this.#readyResolve());
   }
 
-  /** Peers (mesh + configured) and own prefixes from the store now. */
+  /** Peers (mesh + configured) and own prefixes (blocks, borrowed addresses: borrowed-addresses.ts) from the store now. */
   #refresh(speaker: BgpSpeaker): void {
     const store = this.#ctx.store;
     const own = this.#ownAddresses();
@@ -250,7 +251,8 @@ export class BgpComponent implements Component, LearnedRoutes {
     speaker.setPeers(peers);
     const claims = claimsFromStore({ nodeName: this.#ctx.nodeName, nodes: store.list('Node'), blocks: store.list('IPAMBlock') });
     this.#nodePeers = nodePeersByAddress(this.#ctx.nodeName, store.list('Node'), claims.claims);
-    speaker.setLocalPrefixes([...claims.claims.filter((c) => !c.peer).map((c) => c.dst), ...this.#o.advertise]);
+    const borrowed = borrowedPrefixes(this.#ctx.nodeName, store.list('Pod'), store.list('IPAMBlock'));
+    speaker.setLocalPrefixes([...claims.claims.filter((c) => !c.peer).map((c) => c.dst), ...borrowed, ...this.#o.advertise]);
   }
 
   async #serveStatus(path: string): Promise<void> {
