@@ -329,7 +329,9 @@ export class BgpSpeaker {
     if (!this.#readyResolve) return;
     for (const p of this.#peers.values()) {
       const n = p.negotiated;
-      if (!n || !n.families.every((f) => p.endOfRib.has(f))) return;
+      // A peer that did not announce graceful restart need not send End-of-RIB (GoBGP does not): waiting
+      // for it would hold the first route sync for the whole ready timeout. Its routes flow in as they come.
+      if (!n || (n.peerGracefulRestart && !n.families.every((f) => p.endOfRib.has(f)))) return;
     }
     this.#readyResolve();
   }
