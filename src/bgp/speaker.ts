@@ -263,6 +263,8 @@ export class BgpSpeaker {
     if (!n.peerGracefulRestart) this.#sweepStale(p);
     this.#exportPeer(p, this.#allKeys());
     p.fsm.send(n.families.map((f) => encodeEndOfRib(f)));
+    // A peer without graceful restart counts as whole once up (#checkReady).
+    this.#checkReady();
   }
 
   #update(p: PeerRuntime, u: DecodedUpdate): void {

@@ -18,6 +18,24 @@ export interface SyncResult {
 
 const keyOf = (r: NodeRoute): string => `${r.family}|${r.dst}`;
 
+/**
+ * Route changes in flight at once: a full BGP table is 100k routes, and one
+ * netlink round trip per route, awaited in turn, would leave the kernel idle
+ * between them. Small enough that the answers fit the socket's receive buffer.
+ */
+const IN_FLIGHT = 128;
+/** Above this many changes in one sync, each route is logged at debug, not info (the component logs the counts). */
+const LOG_EACH_UP_TO = 32;
+
+/** Runs `tasks` with at most `limit` of them pending at once. */
+async function windowed(tasks: ReadonlyArray<() => Promise<void>>, limit: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) await tasks[next++]();
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+}
+
 export class RouteSyncer {
   readonly #table: RouteTable;
   readonly #log: Logger;
@@ -33,6 +51,7 @@ export class RouteSyncer {
     const current = await this.#table.listOwned();
     const have = new Map<string, NodeRoute>();
 
+    const removals: NodeRoute[] = [];
     for (const r of current) {
       const w = want.get(keyOf(r));
       if (w && sameRoute(w, r) && !have.has(keyOf(r))) {
@@ -41,21 +60,32 @@ export class RouteSyncer {
         continue;
       }
       // Unwanted, changed, or a second route of ours to the same prefix: remove it first.
-      await this.#try(result, r, async () => {
-        if (await this.#table.remove(r)) {
-          result.removed++;
-          this.#log.info({ route: describeRoute(r) }, 'routes: removed');
-        }
-      });
+      removals.push(r);
     }
-    for (const [key, r] of want) {
-      if (have.has(key)) continue;
-      await this.#try(result, r, async () => {
-        await this.#table.add(r);
-        result.added++;
-        this.#log.info({ route: describeRoute(r) }, 'routes: added');
-      });
-    }
+    const additions = [...want].filter(([key]) => !have.has(key)).map(([, r]) => r);
+    const level = removals.length + additions.length > LOG_EACH_UP_TO ? 'debug' : 'info';
+    // Every removal is done before any addition: a changed route's old form must be gone before its new one goes in.
+    await windowed(
+      removals.map((r) => () =>
+        this.#try(result, r, async () => {
+          if (await this.#table.remove(r)) {
+            result.removed++;
+            this.#log[level]({ route: describeRoute(r) }, 'routes: removed');
+          }
+        }),
+      ),
+      IN_FLIGHT,
+    );
+    await windowed(
+      additions.map((r) => () =>
+        this.#try(result, r, async () => {
+          await this.#table.add(r);
+          result.added++;
+          this.#log[level]({ route: describeRoute(r) }, 'routes: added');
+        }),
+      ),
+      IN_FLIGHT,
+    );
     return result;
   }
 
