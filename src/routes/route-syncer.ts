@@ -39,16 +39,27 @@ async function windowed(tasks: ReadonlyArray<() => Promise<void>>, limit: number
 export class RouteSyncer {
   readonly #table: RouteTable;
   readonly #log: Logger;
+  /** The table's owned routes after the last sync (for `fromLastSync`). */
+  #last: NodeRoute[] | undefined;
 
   constructor(table: RouteTable, log: Logger) {
     this.#table = table;
     this.#log = log;
   }
 
-  async sync(desired: NodeRoute[]): Promise<SyncResult> {
+  /**
+   * `fromLastSync`: diff against what the previous sync left in the table
+   * instead of listing it again. A source change at a full BGP table would
+   * otherwise dump and parse 100k routes for each handful it adds; the
+   * caller lists the table on its periodic and retry syncs, which repair
+   * what someone else changed.
+   */
+  async sync(desired: NodeRoute[], opts: { fromLastSync?: boolean } = {}): Promise<SyncResult> {
     const result: SyncResult = { added: 0, removed: 0, unchanged: 0, errors: [] };
     const want = new Map(desired.map((r) => [keyOf(r), r]));
-    const current = await this.#table.listOwned();
+    const current = opts.fromLastSync && this.#last ? this.#last : await this.#table.listOwned();
+    // What the table holds after this sync, as far as its results tell.
+    const after: NodeRoute[] = [];
     const have = new Map<string, NodeRoute>();
 
     const removals: NodeRoute[] = [];
@@ -56,6 +67,7 @@ export class RouteSyncer {
       const w = want.get(keyOf(r));
       if (w && sameRoute(w, r) && !have.has(keyOf(r))) {
         have.set(keyOf(r), r);
+        after.push(r);
         result.unchanged++;
         continue;
       }
@@ -66,36 +78,42 @@ export class RouteSyncer {
     const level = removals.length + additions.length > LOG_EACH_UP_TO ? 'debug' : 'info';
     // Every removal is done before any addition: a changed route's old form must be gone before its new one goes in.
     await windowed(
-      removals.map((r) => () =>
-        this.#try(result, r, async () => {
+      removals.map((r) => async () => {
+        const ok = await this.#try(result, r, async () => {
           if (await this.#table.remove(r)) {
             result.removed++;
             this.#log[level]({ route: describeRoute(r) }, 'routes: removed');
           }
-        }),
-      ),
+        });
+        if (!ok) after.push(r);
+      }),
       IN_FLIGHT,
     );
     await windowed(
-      additions.map((r) => () =>
-        this.#try(result, r, async () => {
+      additions.map((r) => async () => {
+        const ok = await this.#try(result, r, async () => {
           await this.#table.add(r);
           result.added++;
           this.#log[level]({ route: describeRoute(r) }, 'routes: added');
-        }),
-      ),
+        });
+        if (ok) after.push(r);
+      }),
       IN_FLIGHT,
     );
+    this.#last = after;
     return result;
   }
 
-  async #try(result: SyncResult, r: NodeRoute, fn: () => Promise<void>): Promise<void> {
+  /** Whether `fn` worked; a failure is counted and logged. */
+  async #try(result: SyncResult, r: NodeRoute, fn: () => Promise<void>): Promise<boolean> {
     try {
       await fn();
+      return true;
     } catch (err) {
       const error = (err as Error).message;
       result.errors.push({ route: describeRoute(r), error });
       this.#log.warn({ route: describeRoute(r), err: error }, 'routes: failed');
+      return false;
     }
   }
 }
