@@ -81,6 +81,8 @@ export class RoutesComponent implements Component {
   #failures = 0;
   #routeErrorStreak = 0;
   #lastSkipped = '';
+  /** How long the last sync took (ms): the least wait before the next one a source asks for. */
+  #lastSyncMs = 0;
   readonly #installed: Gauge;
   readonly #syncErrors: Counter;
 
@@ -145,18 +147,26 @@ export class RoutesComponent implements Component {
     }
   }
 
-  /** A source changed: sync after the debounce window (retryAfter keeps the soonest, so later changes join this sync). */
+  /**
+   * A source changed: sync after the debounce window (retryAfter keeps the
+   * soonest, so later changes join this sync), or after as long as the last
+   * sync took if that is longer: while a BGP peer sends a full table, each
+   * sync plans every route, and back-to-back syncs would starve the speaker
+   * reading the rest on the same thread.
+   */
   #request(): void {
     if (!this.#started || this.#stopped) return;
     this.#requested = true;
-    this.#runner!.retryAfter(this.#debounceMs);
+    this.#runner!.retryAfter(Math.max(this.#debounceMs, this.#lastSyncMs));
   }
 
   #syncOnce(): Promise<void> {
     // A sync a source asked for diffs against the last sync's result; the periodic and retry syncs list the kernel table.
     const fromLastSync = this.#requested;
     this.#requested = false;
+    const started = performance.now();
     const running = this.#sync(fromLastSync).finally(() => {
+      this.#lastSyncMs = performance.now() - started;
       if (this.#running === running) this.#running = undefined;
     });
     this.#running = running;
