@@ -106,6 +106,13 @@ export const PARTS: Part[] = [
     timeoutSeconds: 180,
   },
   { name: 'BGP propagation (100 speakers, 2 route reflectors)', group: 'bgp', script: 'bench/bgp-mesh.ts', args: (m) => by(m, ['--nodes', '30', '--trials', '10'], ['--nodes', '100', '--trials', '30']), timeoutSeconds: 120 },
+  {
+    name: 'BGP: 100k prefixes from GoBGP into the kernel, beside BIRD',
+    group: 'bgp',
+    script: 'bench/bgp-prefixes.ts',
+    args: (m) => by(m, ['--prefixes', '20000', '--trials', '1'], ['--prefixes', '100000', '--trials', '3']),
+    timeoutSeconds: 600,
+  },
   { name: 'DNS codec', group: 'dns', script: 'bench/dns-codec.ts', args: (m) => by(m, ['--warmup', '50'], ['--warmup', '200'], []), timeoutSeconds: 180 },
   { name: 'DNS zone index', group: 'dns', script: 'bench/dns-index.ts', nodeFlags: ['--expose-gc'], args: () => [], timeoutSeconds: 120 },
   { name: 'DNS server (dnsperf)', group: 'dns', script: 'bench/dns-server.ts', args: (m) => [m === 'quick' ? '3' : '8'], timeoutSeconds: 120 },

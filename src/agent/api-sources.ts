@@ -16,7 +16,8 @@ import { publishIdentity } from './publish-identity.ts';
  * The kinds the configured consumers read; each one costs a watch, memory and
  * RBAC. The proxier needs Services, EndpointSlices and Nodes (topology, its
  * own node); DNS needs Services, EndpointSlices, Namespaces and Pods; routes
- * need Nodes and IPAMBlocks; BGP those and BGPConfigurations and BGPPeers. `netlet dns` runs with the netlet-dns
+ * need Nodes and IPAMBlocks; BGP those, Pods (addresses borrowed from another node's block),
+ * BGPConfigurations and BGPPeers. `netlet dns` runs with the netlet-dns
  * ClusterRole, which grants no Nodes or IPAMBlocks: watching them would fail
  * with 403 forever and the store would never be synced. With no consumer at
  * all, everything is watched (the snapshot then holds the whole state).
@@ -30,7 +31,9 @@ export function watchedKinds(config: AgentConfig): Kind[] {
   if (config.proxy.mode !== 'none') for (const k of ['Service', 'EndpointSlice', 'Node'] as const) kinds.add(k);
   if (config.dns.enabled) for (const k of ['Service', 'EndpointSlice', 'Namespace', 'Pod'] as const) kinds.add(k);
   if (config.routes.enabled) for (const k of ['Node', 'IPAMBlock'] as const) kinds.add(k);
-  if (config.bgp.enabled) for (const k of ['Node', 'IPAMBlock', 'BGPConfiguration', 'BGPPeer'] as const) kinds.add(k);
+  // BGP: the mesh and the blocks to announce; Pods for the addresses this node's pods borrowed from
+  // another node's block; its cluster objects.
+  if (config.bgp.enabled) for (const k of ['Node', 'IPAMBlock', 'Pod', 'BGPConfiguration', 'BGPPeer'] as const) kinds.add(k);
   return kinds.size > 0 ? ALL_KINDS.filter((k) => kinds.has(k)) : [...ALL_KINDS];
 }
 

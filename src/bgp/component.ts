@@ -19,8 +19,12 @@ import type { Component, ComponentContext } from '../base/component.ts';
 import { NetletError } from '../base/errors.ts';
 import { familyOf, type Family } from '../base/family.ts';
 import { objectKey } from '../k8s/objects.ts';
+import type { Node } from '../k8s/objects.ts';
 import type { ObjectStore } from '../k8s/store.ts';
+import { peerOfNode, type Peer } from '../routes/peer.ts';
+import type { RouteClaim } from '../routes/route-source.ts';
 import { claimsFromStore } from '../routes/store-claims.ts';
+import { borrowedPrefixes } from './borrowed-addresses.ts';
 import { BgpRouteSource, type LearnedRoutes } from './route-source.ts';
 import { effectiveBgp, type BgpDefaults, type EffectiveBgp } from './cluster-config.ts';
 import { readPeerPassword } from './peer-password.ts';
@@ -85,6 +89,8 @@ export class BgpComponent implements Component, LearnedRoutes {
   #ready: Promise<void>;
   #readyResolve!: () => void;
   #peerNames = new Map<string, string>();
+  /** Other nodes by InternalIP, as route modes see them: a learned route whose next hop is one goes through the mode's tunnel. */
+  #nodePeers = new Map<string, Peer>();
   #refreshQueued = false;
   /** The settings the running speaker was built with. */
   #running?: EffectiveBgp;
@@ -136,7 +142,7 @@ export class BgpComponent implements Component, LearnedRoutes {
 
   /** The learned routes as a route source for the routes component. */
   routeSource(): BgpRouteSource {
-    return new BgpRouteSource(this, (address) => this.#peerNames.get(address) ?? address);
+    return new BgpRouteSource(this, { peerName: (address) => this.#peerNames.get(address) ?? address, nodeAt: (nextHop) => this.#nodePeers.get(nextHop) });
   }
 
   async start(): Promise<void> {
@@ -218,7 +224,7 @@ export class BgpComponent implements Component, LearnedRoutes {
     if (this.#restarted) this.#ctx.log.info({ restartTime: this.#o.gracefulRestartTime }, 'bgp: the kernel kept this node\'s routes: restarting speaker (RFC 4724 R and F bits) until every peer sent End-of-RIB');
     await this.#startSpeaker(this.#effective());
     const unsubscribe = this.#ctx.store.subscribe((change) => {
-      if (change.kind === 'Node' || change.kind === 'IPAMBlock' || change.kind === 'BGPConfiguration' || change.kind === 'BGPPeer') this.#queueRefresh();
+      if (change.kind === 'Node' || change.kind === 'IPAMBlock' || change.kind === 'Pod' || change.kind === 'BGPConfiguration' || change.kind === 'BGPPeer') this.#queueRefresh();
     });
     // A mounted Secret changes without any object changing: its passwords are read again now and then.
     const secrets = setInterval(() => {
@@ -314,7 +320,9 @@ export class BgpComponent implements Component, LearnedRoutes {
     speaker.setPeers(e.peers);
     const store = this.#ctx.store;
     const claims = claimsFromStore({ nodeName: this.#ctx.nodeName, nodes: store.list('Node'), blocks: store.list('IPAMBlock') });
-    speaker.setLocalPrefixes([...claims.claims.filter((c) => !c.peer).map((c) => c.dst), ...e.advertise]);
+    this.#nodePeers = nodePeersByAddress(this.#ctx.nodeName, store.list('Node'), claims.claims);
+    const borrowed = borrowedPrefixes(this.#ctx.nodeName, store.list('Pod'), store.list('IPAMBlock'));
+    speaker.setLocalPrefixes([...claims.claims.filter((c) => !c.peer).map((c) => c.dst), ...borrowed, ...e.advertise]);
   }
 
   async #serveStatus(path: string): Promise<void> {
@@ -341,4 +349,24 @@ export class BgpComponent implements Component, LearnedRoutes {
     });
     this.#statusServer = server;
   }
+}
+
+/**
+ * Every other node by each of its InternalIPs, as its store claims describe
+ * it (its tunnel end comes from its blocks), the address being the one the
+ * route goes to.
+ */
+function nodePeersByAddress(self: string, nodes: Iterable<Node>, claims: readonly RouteClaim[]): Map<string, Peer> {
+  const known = new Map<string, Peer>();
+  for (const c of claims) if (c.peer && !known.has(c.node)) known.set(c.node, c.peer);
+  const out = new Map<string, Peer>();
+  for (const n of nodes) {
+    if (n.meta.name === self) continue;
+    const peer = known.get(n.meta.name) ?? peerOfNode(n);
+    for (const ip of n.internalIPs) {
+      const family = familyOf(ip);
+      if (family) out.set(ip, peer.addresses[family] === ip ? peer : { ...peer, addresses: { ...peer.addresses, [family]: ip } });
+    }
+  }
+  return out;
 }

@@ -321,6 +321,8 @@ export class BgpSpeaker {
     if (!n.peerGracefulRestart) this.#sweepStale(p);
     this.#exportPeer(p, this.#allKeys());
     p.fsm.send(n.families.map((f) => encodeEndOfRib(f)));
+    // A peer without graceful restart counts as whole once up (#checkReady).
+    this.#checkReady();
   }
 
   #update(p: PeerRuntime, u: DecodedUpdate): void {
@@ -387,7 +389,9 @@ export class BgpSpeaker {
     if (!this.#readyResolve) return;
     for (const p of this.#peers.values()) {
       const n = p.negotiated;
-      if (!n || !n.families.every((f) => p.endOfRib.has(f))) return;
+      // A peer that did not announce graceful restart need not send End-of-RIB (GoBGP does not): waiting
+      // for it would hold the first route sync for the whole ready timeout. Its routes flow in as they come.
+      if (!n || (n.peerGracefulRestart && !n.families.every((f) => p.endOfRib.has(f)))) return;
     }
     this.#readyResolve();
   }

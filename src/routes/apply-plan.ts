@@ -23,9 +23,10 @@ export async function applyRoutePlan(
   self: Peer | undefined,
   mode: RouteMode,
   syncer: RouteSyncer,
+  opts: { fromLastSync?: boolean } = {},
 ): Promise<{ plan: RoutePlan; result: SyncResult }> {
   await mode.ensureDevices?.(self);
   const plan = makePlan();
   await mode.syncNeighbours?.(plan.peers);
-  return { plan, result: await syncer.sync(plan.routes) };
+  return { plan, result: await syncer.sync(plan.routes, opts) };
 }

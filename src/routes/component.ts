@@ -4,8 +4,9 @@
 // Nothing is applied before every source is ready (the store: Nodes and
 // IPAMBlocks synced once; an empty store would otherwise delete every
 // route); after that, each change a source reports schedules a sync, changes
-// within the debounce window are merged into one, and a periodic full sync
-// repairs routes someone else deleted. The timing is the shared bounded
+// within the debounce window are merged into one (and diffed against what
+// the last sync left, without listing the kernel table), and a periodic full
+// sync lists the table and repairs routes someone else deleted. The timing is the shared bounded
 // runner's (base/bounded-frequency-runner.ts). Stopping leaves the routes in
 // place.
 
@@ -80,6 +81,8 @@ export class RoutesComponent implements Component {
   #failures = 0;
   #routeErrorStreak = 0;
   #lastSkipped = '';
+  /** How long the last sync took (ms): the least wait before the next one a source asks for. */
+  #lastSyncMs = 0;
   readonly #installed: Gauge;
   readonly #syncErrors: Counter;
 
@@ -144,27 +147,37 @@ export class RoutesComponent implements Component {
     }
   }
 
-  /** A source changed: sync after the debounce window (retryAfter keeps the soonest, so later changes join this sync). */
+  /**
+   * A source changed: sync after the debounce window (retryAfter keeps the
+   * soonest, so later changes join this sync), or after as long as the last
+   * sync took if that is longer: while a BGP peer sends a full table, each
+   * sync plans every route, and back-to-back syncs would starve the speaker
+   * reading the rest on the same thread.
+   */
   #request(): void {
     if (!this.#started || this.#stopped) return;
     this.#requested = true;
-    this.#runner!.retryAfter(this.#debounceMs);
+    this.#runner!.retryAfter(Math.max(this.#debounceMs, this.#lastSyncMs));
   }
 
   #syncOnce(): Promise<void> {
+    // A sync a source asked for diffs against the last sync's result; the periodic and retry syncs list the kernel table.
+    const fromLastSync = this.#requested;
     this.#requested = false;
-    const running = this.#sync().finally(() => {
+    const started = performance.now();
+    const running = this.#sync(fromLastSync).finally(() => {
+      this.#lastSyncMs = performance.now() - started;
       if (this.#running === running) this.#running = undefined;
     });
     this.#running = running;
     return running;
   }
 
-  async #sync(): Promise<void> {
+  async #sync(fromLastSync = false): Promise<void> {
     const { log } = this.#ctx;
     try {
       // Inside the try: a source whose claims() throws fails the sync like a failing table does (counted, retried).
-      const { plan, result: r } = await applyRoutePlan(() => planFromSources(this.#sources, this.#mode), this.#store.self(), this.#mode, this.#syncer!);
+      const { plan, result: r } = await applyRoutePlan(() => planFromSources(this.#sources, this.#mode), this.#store.self(), this.#mode, this.#syncer!, { fromLastSync });
       this.#installed.set(plan.routes.length);
       this.#reportSkipped(plan.skipped);
       this.#failures = 0;

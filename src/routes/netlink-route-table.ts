@@ -32,10 +32,17 @@ export class NetlinkRouteTable implements RouteTable {
   async listOwned(): Promise<NodeRoute[]> {
     const all = await listRoutes(this.#sock, { table: Tables.main });
     const out: NodeRoute[] = [];
+    // One lookup per device, not per route: a full table of learned routes names a handful of devices.
+    const devices = new Map<number, Promise<string | undefined>>();
+    const deviceName = (index: number) => {
+      let name = devices.get(index);
+      if (!name) devices.set(index, (name = linkByIndex(this.#sock, index).then((l) => l?.name)));
+      return name;
+    };
     for (const r of all) {
       if (!this.#owned.has(r.protocol)) continue;
       if (r.type !== 'unicast' && r.type !== 'blackhole') continue;
-      out.push(await this.#toNodeRoute(r));
+      out.push(await this.#toNodeRoute(r, deviceName));
     }
     return out;
   }
@@ -72,7 +79,7 @@ export class NetlinkRouteTable implements RouteTable {
     };
   }
 
-  async #toNodeRoute(r: RouteInfo): Promise<NodeRoute> {
+  async #toNodeRoute(r: RouteInfo, deviceName: (index: number) => Promise<string | undefined>): Promise<NodeRoute> {
     const family = r.family;
     const route: NodeRoute = { dst: r.dst, family, type: r.type === 'blackhole' ? 'blackhole' : 'unicast' };
     if (r.gateway) route.gateway = r.gateway;
@@ -85,8 +92,8 @@ export class NetlinkRouteTable implements RouteTable {
     const metric = r.priority ?? DEFAULT_METRIC[family];
     if (metric !== DEFAULT_METRIC[family]) route.metric = metric;
     if (r.oif && route.type === 'unicast') {
-      const link = await linkByIndex(this.#sock, r.oif);
-      if (link) route.dev = link.name;
+      const dev = await deviceName(r.oif);
+      if (dev) route.dev = dev;
     }
     return route;
   }

@@ -4,6 +4,7 @@
 // planFromSources merges every source first (merge-claims.ts).
 
 import { mergeClaims } from './merge-claims.ts';
+import { directMode } from './modes.ts';
 import type { RouteMode } from './modes.ts';
 import type { Peer } from './peer.ts';
 import { byPrefixThenNode } from './route-source.ts';
@@ -43,14 +44,16 @@ export function routesFor(input: ClaimsToRoute, mode: RouteMode): RoutePlan {
       routes.push({ dst, family, type: 'blackhole', metric: BLACKHOLE_METRIC });
       continue;
     }
-    const r = mode.routeTo(dst, family, peer);
+    const routeMode = claim.plain ? directMode : mode;
+    const r = routeMode.routeTo(dst, family, peer);
     if ('skip' in r) {
       skipped.push(source === undefined ? { dst, node, reason: r.skip } : { dst, node, reason: r.skip, source });
       continue;
     }
-    const route = withEqualPaths(r, claim.alsoVia ?? [], mode);
+    const route = withEqualPaths(r, claim.alsoVia ?? [], routeMode);
     routes.push(claim.protocol === undefined ? route : { ...route, protocol: claim.protocol });
-    if (!peers.has(peer.name)) peers.set(peer.name, peer);
+    // A plain claim's peer ends no tunnel: the mode keeps no entries for it.
+    if (!claim.plain && !peers.has(peer.name)) peers.set(peer.name, peer);
   }
   return { routes, skipped: skipped.sort(byPrefixThenNode), peers: [...peers.values()] };
 }

@@ -20,6 +20,12 @@ export interface RouteClaim {
   alsoVia?: Peer[];
   /** rtm_protocol of the route (route-table.ts); absent means NODE_ROUTES_PROTOCOL. */
   protocol?: number;
+  /**
+   * Route straight to the peer's address whatever the mode (a host-gw
+   * route): the peer is no node (a router a BGP route came from), so no
+   * tunnel of the mode ends there.
+   */
+  plain?: boolean;
 }
 
 /** A prefix that got no route, and why (shown once per change in the log). */

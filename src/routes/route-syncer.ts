@@ -18,54 +18,102 @@ export interface SyncResult {
 
 const keyOf = (r: NodeRoute): string => `${r.family}|${r.dst}`;
 
+/**
+ * Route changes in flight at once: a full BGP table is 100k routes, and one
+ * netlink round trip per route, awaited in turn, would leave the kernel idle
+ * between them. Small enough that the answers fit the socket's receive buffer.
+ */
+const IN_FLIGHT = 128;
+/** Above this many changes in one sync, each route is logged at debug, not info (the component logs the counts). */
+const LOG_EACH_UP_TO = 32;
+
+/** Runs `tasks` with at most `limit` of them pending at once. */
+async function windowed(tasks: ReadonlyArray<() => Promise<void>>, limit: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) await tasks[next++]();
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+}
+
 export class RouteSyncer {
   readonly #table: RouteTable;
   readonly #log: Logger;
+  /** The table's owned routes after the last sync (for `fromLastSync`). */
+  #last: NodeRoute[] | undefined;
 
   constructor(table: RouteTable, log: Logger) {
     this.#table = table;
     this.#log = log;
   }
 
-  async sync(desired: NodeRoute[]): Promise<SyncResult> {
+  /**
+   * `fromLastSync`: diff against what the previous sync left in the table
+   * instead of listing it again. A source change at a full BGP table would
+   * otherwise dump and parse 100k routes for each handful it adds; the
+   * caller lists the table on its periodic and retry syncs, which repair
+   * what someone else changed.
+   */
+  async sync(desired: NodeRoute[], opts: { fromLastSync?: boolean } = {}): Promise<SyncResult> {
     const result: SyncResult = { added: 0, removed: 0, unchanged: 0, errors: [] };
     const want = new Map(desired.map((r) => [keyOf(r), r]));
-    const current = await this.#table.listOwned();
+    const current = opts.fromLastSync && this.#last ? this.#last : await this.#table.listOwned();
+    // What the table holds after this sync, as far as its results tell.
+    const after: NodeRoute[] = [];
     const have = new Map<string, NodeRoute>();
 
+    const removals: NodeRoute[] = [];
     for (const r of current) {
       const w = want.get(keyOf(r));
       if (w && sameRoute(w, r) && !have.has(keyOf(r))) {
         have.set(keyOf(r), r);
+        after.push(r);
         result.unchanged++;
         continue;
       }
       // Unwanted, changed, or a second route of ours to the same prefix: remove it first.
-      await this.#try(result, r, async () => {
-        if (await this.#table.remove(r)) {
-          result.removed++;
-          this.#log.info({ route: describeRoute(r) }, 'routes: removed');
-        }
-      });
+      removals.push(r);
     }
-    for (const [key, r] of want) {
-      if (have.has(key)) continue;
-      await this.#try(result, r, async () => {
-        await this.#table.add(r);
-        result.added++;
-        this.#log.info({ route: describeRoute(r) }, 'routes: added');
-      });
-    }
+    const additions = [...want].filter(([key]) => !have.has(key)).map(([, r]) => r);
+    const level = removals.length + additions.length > LOG_EACH_UP_TO ? 'debug' : 'info';
+    // Every removal is done before any addition: a changed route's old form must be gone before its new one goes in.
+    await windowed(
+      removals.map((r) => async () => {
+        const ok = await this.#try(result, r, async () => {
+          if (await this.#table.remove(r)) {
+            result.removed++;
+            this.#log[level]({ route: describeRoute(r) }, 'routes: removed');
+          }
+        });
+        if (!ok) after.push(r);
+      }),
+      IN_FLIGHT,
+    );
+    await windowed(
+      additions.map((r) => async () => {
+        const ok = await this.#try(result, r, async () => {
+          await this.#table.add(r);
+          result.added++;
+          this.#log[level]({ route: describeRoute(r) }, 'routes: added');
+        });
+        if (ok) after.push(r);
+      }),
+      IN_FLIGHT,
+    );
+    this.#last = after;
     return result;
   }
 
-  async #try(result: SyncResult, r: NodeRoute, fn: () => Promise<void>): Promise<void> {
+  /** Whether `fn` worked; a failure is counted and logged. */
+  async #try(result: SyncResult, r: NodeRoute, fn: () => Promise<void>): Promise<boolean> {
     try {
       await fn();
+      return true;
     } catch (err) {
       const error = (err as Error).message;
       result.errors.push({ route: describeRoute(r), error });
       this.#log.warn({ route: describeRoute(r), err: error }, 'routes: failed');
+      return false;
     }
   }
 }

@@ -3,11 +3,11 @@ import { NetletError } from '../../base/errors.ts';
 import { parseCommandLine } from '../command.ts';
 import type { Command } from '../command.ts';
 import { DEMO_DIR, demoNamespaces, teardown } from '../demo/lab.ts';
-import { DEMO_PROXY_MODES, DEMO_ROUTE_MODES, NODES, PODS } from '../demo/layout.ts';
+import { DEMO_PROXY_MODES, DEMO_ROUTE_MODES, NODES, PODS, TOR_AS } from '../demo/layout.ts';
 import type { DemoProxyMode, DemoRouteMode } from '../demo/layout.ts';
-import { attachPods, buildTopology, checks, kernelHasIpip, startAgents, startWebServers, waitForAgents, waitForRoutes, writeManifests } from '../demo/steps.ts';
+import { attachPods, bgpSocket, birdInstalled, buildTopology, checks, kernelHasIpip, startAgents, startTopOfRack, startWebServers, waitForAgents, waitForRoutes, writeManifests } from '../demo/steps.ts';
 
-const HELP = `usage: netlet demo [--proxy-mode iptables|nftables|ipvs] [--routes direct|vxlan|ipip] [--keep | --down]
+const HELP = `usage: netlet demo [--proxy-mode iptables|nftables|ipvs] [--routes direct|vxlan|ipip|bgp] [--keep | --down]
 
 Builds a two-node cluster in network namespaces on this machine (root
 needed): pods get their network from netlet-cni, each node runs a netlet
@@ -19,7 +19,10 @@ DNS from inside the pods, and removes everything again.
   --routes MODE      how pods reach the other node: direct (default: both nodes
                      on one link), or vxlan / ipip (the nodes in two subnets
                      behind a router that does not route pod addresses, so
-                     only the tunnel joins the pods; ipip needs a kernel with ipip)
+                     only the tunnel joins the pods; ipip needs a kernel with ipip),
+                     or bgp (the router is a BIRD "top of rack" each node peers
+                     with over eBGP: pod routes are learned, no tunnel, no
+                     static route; needs BIRD 2, the bird command)
   --keep             leave the cluster running for exploring (remove it with --down)
   --down             remove a kept (or interrupted) demo
 `;
@@ -96,6 +99,9 @@ export const demoCommand: Command = {
     if (routeMode === 'ipip' && !(await kernelHasIpip())) {
       throw new NetletError('ERR_USAGE', 'this kernel cannot make ipip devices (no ipip module): --routes ipip cannot run here; use --routes vxlan');
     }
+    if (routeMode === 'bgp' && !(await birdInstalled())) {
+      throw new NetletError('ERR_USAGE', '--routes bgp runs BIRD 2 as the top of rack router, and this machine has no bird command (Debian: apt-get install bird2)');
+    }
     // An interrupted demo cleans up after itself (unless it was asked to stay).
     const onSignal = () => {
       out('\ninterrupted: removing the demo\n');
@@ -105,8 +111,10 @@ export const demoCommand: Command = {
     process.once('SIGTERM', onSignal);
     let failed = 0;
     try {
-      const where = routeMode === 'direct' ? 'on one link' : `in two subnets behind a router, joined by ${routeMode}`;
+      const where =
+        routeMode === 'direct' ? 'on one link' : routeMode === 'bgp' ? 'in two subnets behind a BIRD top of rack, routes over BGP' : `in two subnets behind a router, joined by ${routeMode}`;
       await step(t0, `making ${NODES.length} nodes (${where}), ${PODS.length} pods and an external client (network namespaces)`, () => buildTopology(routeMode));
+      if (routeMode === 'bgp') await step(t0, `starting BIRD in the router namespace as the top of rack (AS ${TOR_AS}; ${NODES.map((n) => `${n.name} AS ${n.asNumber}`).join(', ')})`, startTopOfRack);
       // Agents first: netlet-cni gives each pod the MTU of its node's tunnel, which the agent makes.
       const manifests = writeManifests(new Map());
       await step(t0, `starting a netlet agent on each node (--manifests ${manifests}, routes ${routeMode})`, () => startAgents(manifests, proxyMode, routeMode));
@@ -140,6 +148,7 @@ export const demoCommand: Command = {
             `  ip netns exec ${PODS[3].netns} curl -s http://10.96.0.100/\n` +
             `  ip netns exec ${PODS[3].netns} dig web.default.svc.cluster.local\n` +
             EXPLORE_RULES[proxyMode](NODES[0].netns) +
+            (routeMode === 'bgp' ? `  ip netns exec ${NODES[0].netns} netlet bgp status --socket ${bgpSocket(NODES[0])}\n` : '') +
             `logs: ${DEMO_DIR}/logs/   remove it: netlet demo --down\n`,
         );
       } else {

@@ -16,6 +16,8 @@ export interface DemoNode {
   /** Address on the node-to-node link. */
   ip: string;
   podCIDR: string;
+  /** --routes bgp: the node's own AS (Calico's "AS per node" with a top-of-rack router in another AS). */
+  asNumber: number;
 }
 
 export interface DemoPod {
@@ -25,8 +27,8 @@ export interface DemoPod {
 }
 
 export const NODES: DemoNode[] = [
-  { name: 'node1', netns: `${DEMO_PREFIX}-node1`, ip: '192.0.2.1', podCIDR: '10.244.1.0/24' },
-  { name: 'node2', netns: `${DEMO_PREFIX}-node2`, ip: '192.0.2.2', podCIDR: '10.244.2.0/24' },
+  { name: 'node1', netns: `${DEMO_PREFIX}-node1`, ip: '192.0.2.1', podCIDR: '10.244.1.0/24', asNumber: 65001 },
+  { name: 'node2', netns: `${DEMO_PREFIX}-node2`, ip: '192.0.2.2', podCIDR: '10.244.2.0/24', asNumber: 65002 },
 ];
 
 export const PODS: DemoPod[] = [
@@ -44,9 +46,40 @@ export const PODS: DemoPod[] = [
  */
 export const ROUTER = { netns: `${DEMO_PREFIX}-router`, node1Side: '192.0.2.0', node2Side: '192.0.2.3' };
 
-/** The route modes the demo runs: direct on one shared link, or a tunnel across the router. */
-export const DEMO_ROUTE_MODES = ['direct', 'vxlan', 'ipip'] as const;
+/**
+ * The route modes the demo runs: direct on one shared link, a tunnel across
+ * the router, or bgp: the router is a BIRD "top of rack" each node peers with
+ * over eBGP, and pod addresses are routed by what it learns (no tunnel, no
+ * static route).
+ */
+export const DEMO_ROUTE_MODES = ['direct', 'vxlan', 'ipip', 'bgp'] as const;
 export type DemoRouteMode = (typeof DEMO_ROUTE_MODES)[number];
+
+/** --routes bgp: the top of rack's AS (each node has its own, so no node sees its AS in what the other announces). */
+export const TOR_AS = 65000;
+
+/** The router's address on a node's /31: the node's BGP peer. */
+export const torSide = (node: DemoNode): string => (node === NODES[0] ? ROUTER.node1Side : ROUTER.node2Side);
+
+/**
+ * BIRD's config for the top of rack: one eBGP session per node (next hop
+ * self, BIRD's eBGP default, so each node routes the other's pods through
+ * the router), and what it learns in the router's kernel.
+ */
+export function torBirdConfig(): string {
+  const sessions = NODES.map(
+    (n) => `protocol bgp ${n.name} {
+  local ${torSide(n)} as ${TOR_AS};
+  neighbor ${n.ip} as ${n.asNumber};
+  ipv4 { import all; export all; };
+}
+`,
+  );
+  return `router id ${ROUTER.node1Side};
+protocol device {}
+protocol kernel { ipv4 { export all; }; }
+${sessions.join('')}`;
+}
 
 /** The "outside world": a namespace linked to node1 only. */
 export const EXTERNAL = { netns: `${DEMO_PREFIX}-ext`, ip: '198.51.100.2', nodeSide: '198.51.100.1' };
@@ -172,14 +205,31 @@ export function clusterManifests(podIPs: Map<string, string>): object[] {
 export const DEMO_PROXY_MODES = ['iptables', 'nftables', 'ipvs'] as const;
 export type DemoProxyMode = (typeof DEMO_PROXY_MODES)[number];
 
-/** The agent config for one demo node: kube-proxy defaults plus the demo's cluster CIDR, routes and DNS. */
-export function agentConfig(corefile: string, proxyMode: DemoProxyMode, routeMode: DemoRouteMode = 'direct'): object {
+/**
+ * The agent config for one demo node: kube-proxy defaults plus the demo's
+ * cluster CIDR, routes and DNS; with `bgp`, the speaker peering with the top
+ * of rack instead of the routes section (bgp.enabled installs what it learns).
+ */
+export function agentConfig(corefile: string, proxyMode: DemoProxyMode, routeMode: DemoRouteMode = 'direct', bgp?: { node: DemoNode; statusSocket: string }): object {
+  const routing =
+    routeMode === 'bgp'
+      ? bgp && {
+          bgp: {
+            enabled: true,
+            asNumber: bgp.node.asNumber,
+            nodeToNodeMesh: false,
+            statusSocket: bgp.statusSocket,
+            peers: [{ peerIP: torSide(bgp.node), asNumber: TOR_AS }],
+          },
+        }
+      : { routes: { enabled: true, mode: routeMode } };
+  if (!routing) throw new Error('agentConfig: --routes bgp needs the node and its status socket');
   return {
     healthzBindAddress: '0.0.0.0:10256',
     metricsBindAddress: '127.0.0.1:10249',
     proxy: { mode: proxyMode, clusterCIDR: CLUSTER_CIDR, [proxyMode]: { minSyncPeriod: '100ms' } },
     dns: { enabled: true, corefile, listen: '0.0.0.0:53' },
-    routes: { enabled: true, mode: routeMode },
+    ...routing,
   };
 }
 

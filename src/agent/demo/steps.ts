@@ -7,9 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { installCni } from '../../cni/install.ts';
 import {
   APP_PORT, DNS_SERVICE_IP, DEMO_COREFILE, DEMO_PREFIX, EXTERNAL, NODE_PORT, NODES, PODS, WEB_SERVICE_IP,
-  ROUTER, agentConfig, clusterManifests, cniConflist, webPods,
+  ROUTER, TOR_AS, agentConfig, clusterManifests, cniConflist, torBirdConfig, torSide, webPods,
 } from './layout.ts';
-import type { DemoPod, DemoProxyMode, DemoRouteMode } from './layout.ts';
+import type { DemoNode, DemoPod, DemoProxyMode, DemoRouteMode } from './layout.ts';
 import { TABLE } from '../../nftables/words.ts';
 import { DEMO_DIR, addNetns, cable, inNetns, run, startDetached, writePodResolvConf } from './lab.ts';
 
@@ -77,11 +77,32 @@ export function writeManifests(ips: Map<string, string>): string {
   return dir;
 }
 
+/** Where a node's agent serves `netlet bgp status` (--routes bgp). */
+export const bgpSocket = (node: DemoNode): string => `${DEMO_DIR}/bgp-${node.name}.sock`;
+const TOR_SOCKET = () => `${DEMO_DIR}/bird-tor.ctl`;
+
+/** Whether BIRD 2 can be run here (--routes bgp needs it as the top of rack). */
+export async function birdInstalled(): Promise<boolean> {
+  return run('bird', ['--version']).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** --routes bgp: BIRD in the router namespace, as the top of rack every node peers with. */
+export async function startTopOfRack(): Promise<void> {
+  mkdirSync(DEMO_DIR, { recursive: true });
+  const conf = `${DEMO_DIR}/bird-tor.conf`;
+  writeFileSync(conf, torBirdConfig());
+  startDetached(ROUTER.netns, 'bird-tor', 'bird', ['-f', '-c', conf, '-s', TOR_SOCKET(), '-P', `${DEMO_DIR}/bird-tor.pid`]);
+  await until('BIRD (top of rack) up', async () => ((await inNetns(ROUTER.netns, 'birdc', ['-s', TOR_SOCKET(), 'show', 'status'])).includes('Daemon is up') ? true : undefined));
+}
+
 export function startAgents(manifests: string, proxyMode: DemoProxyMode, routeMode: DemoRouteMode = 'direct'): void {
   writeFileSync(`${DEMO_DIR}/Corefile`, DEMO_COREFILE);
   for (const n of NODES) {
     const cfg = `${DEMO_DIR}/agent-${n.name}.json`;
-    writeFileSync(cfg, JSON.stringify(agentConfig(`${DEMO_DIR}/Corefile`, proxyMode, routeMode)));
+    writeFileSync(cfg, JSON.stringify(agentConfig(`${DEMO_DIR}/Corefile`, proxyMode, routeMode, { node: n, statusSocket: bgpSocket(n) })));
     startDetached(n.netns, `agent-${n.name}`, NODE, [NETLET, 'agent', '--config', cfg, '--manifests', manifests, '--node-name', n.name]);
   }
 }
@@ -108,8 +129,13 @@ const SERVICE_RULES: Record<DemoProxyMode, [string, string[]]> = {
   ipvs: ['ipvsadm', ['-Ln']],
 };
 
-/** Where a node's route to the other node's pods must go in each mode. */
-const ROUTE_DEVICE: Record<DemoRouteMode, string> = { direct: 'dev eth0', vxlan: 'dev vxlan.netlet', ipip: 'dev tunl0' };
+/** Where a node's route to the other node's pods must go in each mode (bgp: through the top of rack, learned from it). */
+const ROUTE_VIA: Record<DemoRouteMode, (n: DemoNode) => string> = {
+  direct: () => 'dev eth0',
+  vxlan: () => 'dev vxlan.netlet',
+  ipip: () => 'dev tunl0',
+  bgp: (n) => `via ${torSide(n)} dev eth0`,
+};
 
 /**
  * Waits until each node routes to the other's pods the way the mode says.
@@ -118,8 +144,12 @@ const ROUTE_DEVICE: Record<DemoRouteMode, string> = { direct: 'dev eth0', vxlan:
  */
 export async function waitForRoutes(routeMode: DemoRouteMode): Promise<void> {
   for (const [n, other] of [[NODES[0], NODES[1]], [NODES[1], NODES[0]]]) {
-    await until(`${n.name}'s route to ${other.name}'s pods (${routeMode})`, async () =>
-      (await inNetns(n.netns, 'ip', ['route', 'show', other.podCIDR, 'proto', '88'])).includes(ROUTE_DEVICE[routeMode]) ? true : undefined,
+    const proto = routeMode === 'bgp' ? 'bgp' : '88';
+    await until(
+      `${n.name}'s route to ${other.name}'s pods (${routeMode})`,
+      async () => ((await inNetns(n.netns, 'ip', ['route', 'show', other.podCIDR, 'proto', proto])).includes(ROUTE_VIA[routeMode](n)) ? true : undefined),
+      // BGP: the sessions come up (BIRD's connect delay) and the routes cross two hops.
+      routeMode === 'bgp' ? 40_000 : undefined,
     );
   }
 }
@@ -195,6 +225,7 @@ export function checks(ips: Map<string, string>, proxyMode: DemoProxyMode, route
     return detail;
   };
   return [
+    ...(routeMode === 'bgp' ? bgpChecks() : []),
     {
       name: `pod → pod across nodes (client on node2 → web-1 on node1, ${ips.get('web-1')})`,
       run: async () => {
@@ -266,6 +297,45 @@ export function checks(ips: Map<string, string>, proxyMode: DemoProxyMode, route
         const out = await inNetns(NODES[1].netns, NODE, [NETLET, 'trace', '--proxy-mode', proxyMode, ips.get('client')!, `${WEB_SERVICE_IP}:80/tcp`]);
         const hits = web.filter((p) => out.includes(ips.get(p.name)!));
         return expect(hits.length === web.length, `\n${out.trimEnd().replace(/^/gm, '      ')}`);
+      },
+    },
+  ];
+}
+
+/** --routes bgp: each agent's sessions (`netlet bgp status`), and what the top of rack learned. */
+function bgpChecks(): Check[] {
+  const expect = (cond: boolean, detail: string) => {
+    if (!cond) throw new Error(detail);
+    return detail;
+  };
+  const indent = (text: string) => `\n${text.trimEnd().replace(/^/gm, '      ')}`;
+  return [
+    ...NODES.map((n) => ({
+      name: `netlet bgp status on ${n.name}: Established with the top of rack (AS ${TOR_AS}), the other node's podCIDR received`,
+      run: async () => {
+        const text = await inNetns(n.netns, NODE, [NETLET, 'bgp', 'status', '--socket', bgpSocket(n)]);
+        const row = text.split('\n').find((l) => l.includes(torSide(n))) ?? '';
+        return expect(/\bEstablished\b/.test(row) && /\s1\s+1\s*$/.test(row), indent(text));
+      },
+    })),
+    {
+      name: 'the top of rack (BIRD) learned both podCIDRs, each from its node',
+      run: async () => {
+        const routes = await inNetns(ROUTER.netns, 'birdc', ['-s', TOR_SOCKET(), 'show', 'route']);
+        return expect(NODES.every((n) => new RegExp(`${n.podCIDR.replace(/\./g, '\\.')}\\s+unicast \\[${n.name} `).test(routes)), indent(routes));
+      },
+    },
+    {
+      name: 'no static route on the nodes: the other podCIDR is proto bgp, via the top of rack',
+      run: async () => {
+        const lines: string[] = [];
+        for (const [n, other] of [[NODES[0], NODES[1]], [NODES[1], NODES[0]]]) {
+          const r = (await inNetns(n.netns, 'ip', ['route', 'show', other.podCIDR])).trim();
+          if (!r.includes(`via ${torSide(n)}`) || !r.includes('proto bgp')) throw new Error(`${n.name}: ${r || 'no route'}`);
+          if ((await inNetns(n.netns, 'ip', ['route', 'show', 'proto', 'static'])).trim()) throw new Error(`${n.name} has static routes`);
+          lines.push(`${n.name}: ${r}`);
+        }
+        return lines.join('; ');
       },
     },
   ];

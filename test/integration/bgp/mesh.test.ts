@@ -2,12 +2,23 @@
 // pod behind it: every node learns the other two blocks over iBGP (proto
 // bgp, next hop the owner), and pods ping across nodes with no tunnel and no
 // static route. Exactly one side of each pair dials (Calico's rule), and a
-// stopped agent's block is withdrawn from the others.
+// stopped agent's block is withdrawn from the others. A pod on c with an
+// address from a's block (borrowed) is announced by c as a /32, and the
+// other nodes reach it past a's aggregate.
 import t from 'tap';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab, eventually, rootSkip, type Netns } from '../../helpers/netns.ts';
 import { blockYaml, established, nodeYaml, startAgent, type Agent } from './bgp-lab.ts';
+
+/** In a's block, used by a pod on c. */
+const BORROWED = '10.249.0.10';
+const podYaml = (name: string, node: string, ip: string) => `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}, namespace: default}
+spec: {nodeName: ${node}}
+status: {phase: Running, podIP: "${ip}", podIPs: [{ip: "${ip}"}]}
+`;
 
 const NODES = [
   { name: 'a', ip: '192.168.94.1', block: '10.249.0.0/26', gw: '10.249.0.1', pod: '10.249.0.2' },
@@ -26,6 +37,7 @@ t.test('a 3-node netlet mesh routes pods with BGP alone', { skip: rootSkip(), ti
   mkdirSync(manifests);
   writeFileSync(join(manifests, 'nodes.yaml'), NODES.map((n) => nodeYaml(n.name, n.ip)).join('---\n'));
   writeFileSync(join(manifests, 'blocks.yaml'), NODES.map((n) => blockYaml(n.block, n.name)).join('---\n'));
+  writeFileSync(join(manifests, 'pods.yaml'), podYaml('borrower', 'c', BORROWED));
 
   const nodes: Netns[] = [];
   const pods: Netns[] = [];
@@ -63,8 +75,24 @@ t.test('a 3-node netlet mesh routes pods with BGP alone', { skip: rootSkip(), ti
   t.notMatch(agents[0].log(), /"to":"Connect"/, 'a never dials');
   t.match(agents[2].log(), /"peer":"mesh b".*"to":"Connect"/, 'c dials b');
 
+  // The borrowed address: a pod on c with an address of a's block, reached over a /32 route (proxy ARP on c's side, as Calico's).
+  const borrower = await lab.netns('pbr');
+  const [cEnd, podEnd] = await lab.link(nodes[2], borrower, undefined, `${BORROWED}/32`);
+  await nodes[2].ip('route', 'add', `${BORROWED}/32`, 'dev', cEnd);
+  await nodes[2].exec('sysctl', ['-qw', `net.ipv4.conf.${cEnd}.proxy_arp=1`]);
+  await borrower.ip('route', 'add', 'default', 'dev', podEnd);
+  for (const i of [0, 1]) {
+    await eventually(async () => (await nodes[i].ip('route', 'show', 'proto', 'bgp')).includes(`${BORROWED} via ${NODES[2].ip}`), 20_000);
+  }
+  t.pass(`a and b learned ${BORROWED}/32 via c`);
+  t.match(await nodes[0].ip('route', 'show', NODES[0].block), /blackhole/, "a keeps its block's blackhole");
+  t.match(await pods[1].exec('ping', ['-c', '1', '-W', '2', BORROWED]), /1 received/, 'the pod on b pings the borrowed address on c');
+  // From a's node, not its pod: the pod sees the whole block on its link and would ask for the address by ARP.
+  t.match(await nodes[0].exec('ping', ['-c', '1', '-W', '2', BORROWED]), /1 received/, "the block's owner a reaches it past its own blackhole");
+
   agents[2].child.kill('SIGTERM');
   await new Promise((r) => agents[2].child.once('exit', r));
   await eventually(async () => !(await nodes[0].ip('route', 'show', 'proto', 'bgp')).includes(NODES[2].block), 20_000);
   t.pass("a stopped node's block is withdrawn from the others");
+  t.notMatch(await nodes[0].ip('route', 'show', 'proto', 'bgp'), BORROWED, 'and its borrowed /32');
 });

@@ -81,6 +81,24 @@ t.test('netlet demo --routes vxlan: nodes in two subnets behind a router, joined
   t.equal(hostState().netns, '', 'no demo namespace left');
 });
 
+t.test('netlet demo --routes bgp: the nodes learn each other\'s podCIDRs from a BIRD top of rack, no static route', { skip: rootSkip(), timeout: 180_000 }, async (t) => {
+  const demo = spawnSync(process.execPath, [NETLET, 'demo', '--routes', 'bgp'], { encoding: 'utf8', timeout: 150_000 });
+  t.teardown(() => {
+    spawnSync(process.execPath, [NETLET, 'demo', '--down'], { encoding: 'utf8' });
+  });
+  if (demo.status !== 0) t.comment(`demo output:\n${demo.stdout}\n${demo.stderr}`);
+  t.equal(demo.status, 0, 'the demo exits 0');
+  t.match(demo.stdout, /behind a BIRD top of rack, routes over BGP/);
+  for (const [node, tor] of [['node1', '192.0.2.0'], ['node2', '192.0.2.3']]) {
+    t.match(demo.stdout, new RegExp(`✓ netlet bgp status on ${node}: Established.*\\n.*BGP router ID .*\\n.*PEER.*\\n.*${tor} +${tor} +65000 +Established +\\S+ +1 +1`), `${node}'s bgp status printed, Established with the top of rack`);
+  }
+  t.match(demo.stdout, /✓ the top of rack \(BIRD\) learned both podCIDRs/);
+  t.match(demo.stdout, /✓ no static route on the nodes: .*node1: 10\.244\.2\.0\/24 via 192\.0\.2\.0 dev eth0 proto bgp/);
+  t.match(demo.stdout, /✓ pod → pod across nodes/);
+  t.match(demo.stdout, /all checks passed/);
+  t.equal(hostState().netns, '', 'no demo namespace left');
+});
+
 t.test('netlet demo --routes ipip runs where the kernel has ipip and is refused by name where not', { skip: rootSkip(), timeout: 180_000 }, async (t) => {
   const demo = spawnSync(process.execPath, [NETLET, 'demo', '--routes', 'ipip'], { encoding: 'utf8', timeout: 150_000 });
   t.teardown(() => {

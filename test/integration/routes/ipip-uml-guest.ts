@@ -3,7 +3,7 @@
 // ipip-uml.test.ts, which builds dist/ first; this script installs the CNI
 // launcher into the guest's own /tmp.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { silentLogger } from '../../../src/base/log.ts';
 import { installCni } from '../../../src/cni/install.ts';
@@ -14,6 +14,7 @@ import { NetlinkRouteTable } from '../../../src/routes/netlink-route-table.ts';
 import { Lab, eventually } from '../../helpers/netns.ts';
 import { node } from '../../helpers/objects.ts';
 import { runScenarios, scenario } from '../../helpers/uml-guest.ts';
+import { established, nodeYaml, startAgent } from '../bgp/bgp-lab.ts';
 import { addPod, buildTunnelLab, delta, dfPing, routerCounts, startRoutes } from './tunnel-lab.ts';
 import type { LabNode, TunnelLab } from './tunnel-lab.ts';
 
@@ -135,6 +136,40 @@ scenario('netlet cleanup undoes tunl0', async () => {
   assert.doesNotMatch(await tunl0(n1), /inet |alias netlet/);
   assert.equal((await n1.ns.ip('route', 'show', 'proto', '88')).trim(), '');
 });
+
+// Calico's IPIP + BGP mode: no store routes at all; each node learns the
+// others' podCIDRs over the iBGP mesh (across the router, a multi-hop TCP
+// session) and routes them through tunl0 because each next hop is a node.
+scenario('ipip + bgp: learned routes via tunl0, pods ping across subnets', async () => {
+  for (const r of running) await r.stop();
+  running = [];
+  const manifests = join(dir, 'manifests');
+  mkdirSync(manifests, { recursive: true });
+  writeFileSync(join(manifests, 'nodes.yaml'), [n1, n2, n3].map((n) => `${nodeYaml(n.name, n.ip)}spec: {podCIDRs: ["${n.podCIDR}"]}\n`).join('---\n'));
+  const teardowns: Array<() => void> = [];
+  const config = 'bgp:\n  enabled: true\nroutes:\n  mode: ipip';
+  const agents = [n1, n2, n3].map((n) => startAgent({ teardown: (fn) => teardowns.push(fn) }, lab, n.ns, dir, { node: n.name, manifests, config }));
+  try {
+    for (const a of agents) await established(a, 2, 60_000);
+    const learned = (n: LabNode) => n.ns.ip('route', 'show', 'proto', 'bgp');
+    await eventually(async () => (await learned(n1)).split('\n').filter((l) => l.includes('tunl0')).length === 2, SLOW);
+    const r1 = await learned(n1);
+    assert.match(r1, /^10\.246\.2\.0\/24 via 192\.168\.42\.20 dev tunl0 onlink/m, `n1 → n2 through tunl0:\n${r1}`);
+    assert.match(r1, /^10\.246\.3\.0\/24 via 192\.168\.41\.30 dev tunl0 onlink/m, `always: n3 too:\n${r1}`);
+    assert.equal((await n1.ns.ip('route', 'show', 'proto', '88')).includes('10.246.2.0'), false, 'no store route to n2');
+    await eventually(async () => (await learned(n2)).includes('10.246.1.0/24 via 192.168.41.10 dev tunl0'), SLOW);
+    assert.match(await tunl0(n1), /alias netlet/);
+    const before = await routerCounts(tl);
+    assert.ok(await dfPing(pods.p1.ns, pods.p2.ip, 1480 - 28), 'DF ping p1 → p2 over the learned route');
+    assert.ok(await dfPing(pods.p2.ns, pods.p1.ip, 1480 - 28), 'and back');
+    const seen = delta(before, await routerCounts(tl));
+    assert.ok(seen.routed.ipip >= 2 && seen.routed.plain === 0, `the router saw IP protocol 4 only: ${JSON.stringify(seen)}`);
+  } finally {
+    for (const a of agents) a.child.kill('SIGTERM');
+    await Promise.all(agents.map((a) => (a.child.exitCode === null ? new Promise((r) => a.child.once('exit', r)) : undefined)));
+    for (const fn of teardowns) fn();
+  }
+}, 240_000);
 
 try {
   process.exitCode = await runScenarios();

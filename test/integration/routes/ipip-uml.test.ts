@@ -26,6 +26,7 @@ t.test('ipip mode in User-Mode Linux', { skip: rootSkip(), timeout: 420_000 }, a
     'underlay MTU 9000: tunl0 8980, pods 8980, DF packets cross',
     'direct → vxlan → ipip → direct leaves no device behind',
     'netlet cleanup undoes tunl0',
+    'ipip + bgp: learned routes via tunl0, pods ping across subnets',
   ]);
   t.equal(run.timedOut, false, 'the guest halted by itself');
 });

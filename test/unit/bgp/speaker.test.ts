@@ -43,6 +43,20 @@ t.test('two iBGP speakers learn each other\'s prefixes; a removed prefix and a s
   t.match(a.status()[0].lastError, /received NOTIFICATION cease \/ administrative shutdown \(6\/2\)/);
 });
 
+t.test('peers without graceful restart: ready once the sessions are up', async (t) => {
+  const a = await speaker(t, '10.0.0.1', { listen: true });
+  a.setPeers([{ address: '127.0.0.2', asNumber: 64512, passive: true, gracefulRestart: false }]);
+  // Peers set before start, as the agent does: ready then waits for them (the timer is unref'd by nothing, so keep it short).
+  const b = new BgpSpeaker({ asNumber: 64512, routerId: '10.0.0.2', readyTimeoutMs: 8000 });
+  b.setPeers([dialTo(a, '127.0.0.2', { gracefulRestart: false })]);
+  const started = Date.now();
+  await b.start();
+  t.teardown(() => b.stop());
+  await b.ready();
+  t.equal(b.status()[0].state, 'Established', 'ready once the session is up');
+  t.ok(Date.now() - started < 4000, `not after the 8 s timeout (${Date.now() - started} ms)`);
+});
+
 t.test('a route reflector passes one client\'s routes to the other with ORIGINATOR_ID and CLUSTER_LIST', async (t) => {
   const rr = await speaker(t, '10.0.0.100', { listen: true, clusterId: '10.0.0.100' });
   const b = await speaker(t, '10.0.0.2');

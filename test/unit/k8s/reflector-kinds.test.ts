@@ -10,7 +10,8 @@ const rows: { name: string; doc?: object; over: ConfigOverrides; kinds: string[]
   { name: 'netlet dns (proxy none, dns on)', over: { proxyMode: 'none', dns: true }, kinds: ['Service', 'EndpointSlice', 'Pod', 'Namespace'] },
   { name: 'proxy + dns', over: { dns: true }, kinds: ['Service', 'EndpointSlice', 'Node', 'Pod', 'Namespace'] },
   { name: 'routes only', doc: { routes: { enabled: true } }, over: { proxyMode: 'none' }, kinds: ['Node', 'IPAMBlock'] },
-  { name: 'bgp only', doc: { bgp: { enabled: true } }, over: { proxyMode: 'none' }, kinds: ['Node', 'IPAMBlock', 'BGPConfiguration', 'BGPPeer'] },
+  { name: 'bgp only', doc: { bgp: { enabled: true } }, over: { proxyMode: 'none' }, kinds: ['Node', 'Pod', 'IPAMBlock', 'BGPConfiguration', 'BGPPeer'] },
+  { name: 'bgp with the proxy: blocks to announce, Pods for borrowed addresses', doc: { bgp: { enabled: true } }, over: {}, kinds: ['Service', 'EndpointSlice', 'Node', 'Pod', 'IPAMBlock', 'BGPConfiguration', 'BGPPeer'] },
   { name: 'nothing consumes: everything (snapshot keeper)', over: { proxyMode: 'none' }, kinds: ['Service', 'EndpointSlice', 'Node', 'Pod', 'Namespace', 'IPAMBlock', 'BGPConfiguration', 'BGPPeer'] },
 ];
 

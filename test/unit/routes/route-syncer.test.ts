@@ -47,3 +47,29 @@ t.test('duplicate owned routes to one prefix are reduced to the wanted one', asy
   t.same([r.unchanged, r.removed, r.added], [1, 1, 0]);
   t.equal(tbl.routes.length, 1);
 });
+
+t.test('fromLastSync diffs against what the last sync left, without listing the table; a full sync repairs', async (t) => {
+  const tbl = new MemoryRouteTable();
+  let listings = 0;
+  const list = tbl.listOwned.bind(tbl);
+  tbl.listOwned = () => {
+    listings++;
+    return list();
+  };
+  const s = new RouteSyncer(tbl, silentLogger);
+  const first = await s.sync([via('10.244.0.64/26', '192.168.0.2'), blackhole('10.244.0.0/26')], { fromLastSync: true });
+  t.same([first.added, listings], [2, 1], 'no last sync yet: the table is listed');
+
+  tbl.routes.splice(tbl.routes.findIndex((r) => r.type === 'blackhole'), 1);
+  const r = await s.sync([via('10.244.0.64/26', '192.168.0.3'), blackhole('10.244.0.0/26'), via('10.244.0.128/26', '192.168.0.4')], { fromLastSync: true });
+  t.same([r.added, r.removed, r.unchanged, listings], [2, 1, 1, 1], 'changed and new routes applied from the last result alone');
+  t.same(installed(tbl), ['netlet: 10.244.0.128/26 via 192.168.0.4', 'netlet: 10.244.0.64/26 via 192.168.0.3'], 'the blackhole someone deleted is not seen');
+
+  const full = await s.sync([via('10.244.0.64/26', '192.168.0.3'), blackhole('10.244.0.0/26'), via('10.244.0.128/26', '192.168.0.4')]);
+  t.same([full.added, listings], [1, 2], 'a full sync lists the table and puts it back');
+
+  tbl.failAdd.add('10.244.1.0/26');
+  await s.sync([via('10.244.1.0/26', '192.168.0.5')], { fromLastSync: true });
+  const again = await s.sync([via('10.244.1.0/26', '192.168.0.5')], { fromLastSync: true });
+  t.equal(again.errors.length, 1, 'a failed add is not taken as installed: it is tried again');
+});
