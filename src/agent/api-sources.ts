@@ -30,7 +30,8 @@ export function watchedKinds(config: AgentConfig): Kind[] {
   if (config.proxy.mode !== 'none') for (const k of ['Service', 'EndpointSlice', 'Node'] as const) kinds.add(k);
   if (config.dns.enabled) for (const k of ['Service', 'EndpointSlice', 'Namespace', 'Pod'] as const) kinds.add(k);
   if (config.routes.enabled) for (const k of ['Node', 'IPAMBlock'] as const) kinds.add(k);
-  return kinds.size > 0 ? ALL_KINDS.filter((k) => kinds.has(k)) : [...ALL_KINDS];
+  // ServiceImport is read only by netlet dns's `kubernetes multicluster` (the agent refuses it), so never here.
+  return kinds.size > 0 ? ALL_KINDS.filter((k) => kinds.has(k)) : ALL_KINDS.filter((k) => k !== 'ServiceImport');
 }
 
 /** The kinds a Corefile's `labels` selects, as CoreDNS lists them: Services, EndpointSlices and Pods, never Namespaces. */

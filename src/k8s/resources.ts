@@ -14,7 +14,7 @@ export interface ResourceSpec {
   labelSelector?: string;
 }
 
-/** The API types netlet reads, by kind. IPAMBlock is netlet's cluster-scoped CRD. */
+/** The API types netlet reads, by kind. IPAMBlock is netlet's cluster-scoped CRD; ServiceImport the MCS API's (read by `kubernetes multicluster`). */
 export const RESOURCES: { readonly [K in Kind]: ResourceSpec } = {
   Service: { kind: 'Service', group: '', version: 'v1', resource: 'services' },
   EndpointSlice: { kind: 'EndpointSlice', group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' },
@@ -22,6 +22,7 @@ export const RESOURCES: { readonly [K in Kind]: ResourceSpec } = {
   Pod: { kind: 'Pod', group: '', version: 'v1', resource: 'pods' },
   Namespace: { kind: 'Namespace', group: '', version: 'v1', resource: 'namespaces' },
   IPAMBlock: { kind: 'IPAMBlock', group: 'netlet.io', version: 'v1', resource: 'ipamblocks' },
+  ServiceImport: { kind: 'ServiceImport', group: 'multicluster.x-k8s.io', version: 'v1alpha1', resource: 'serviceimports' },
 };
 
 /** The spec of `kind` with selectors added. */

@@ -60,6 +60,7 @@ const SHAPES: { readonly [K in Kind]: readonly [string, 'string' | 'number' | 'b
   Pod: [['nodeName', 'string'], ['podIPs', 'array'], ['hostNetwork', 'boolean']],
   Namespace: [],
   IPAMBlock: [['cidr', 'string'], ['node', 'string'], ['pool', 'string']],
+  ServiceImport: [['type', 'string'], ['ips', 'array'], ['ports', 'array']],
 };
 
 const typeOf = (v: unknown): string => (Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v);

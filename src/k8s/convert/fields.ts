@@ -213,6 +213,8 @@ const NAME_RULES: { readonly [K in Kind]: (v: string) => string } = {
   Node: dns1123SubdomainProblem,
   Pod: dns1123SubdomainProblem,
   IPAMBlock: dns1123SubdomainProblem,
+  // Named after the exported Service, whose name is a DNS-1035 label.
+  ServiceImport: dns1035LabelProblem,
 };
 
 export interface Converted {

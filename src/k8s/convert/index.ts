@@ -11,8 +11,9 @@ import { leanConverters } from './lean.ts';
 import type { LeanKind } from './lean.ts';
 import { convertPod } from './pod.ts';
 import { convertService } from './service.ts';
+import { convertServiceImport } from './serviceimport.ts';
 
-export { convertEndpointSlice, convertIPAMBlock, convertNamespace, convertNode, convertPod, convertService };
+export { convertEndpointSlice, convertIPAMBlock, convertNamespace, convertNode, convertPod, convertService, convertServiceImport };
 export { convertLeanPod, sameLeanObject } from './lean.ts';
 export type { LeanKind } from './lean.ts';
 
@@ -23,6 +24,7 @@ export const converters: { readonly [K in Kind]: (raw: unknown) => KindMap[K] } 
   Pod: convertPod,
   Namespace: convertNamespace,
   IPAMBlock: convertIPAMBlock,
+  ServiceImport: convertServiceImport,
 };
 
 export function convertObject<K extends Kind>(kind: K, raw: unknown): KindMap[K];
@@ -45,6 +47,7 @@ const KINDS: ReadonlyMap<string, Kind> = new Map<string, Kind>([
   ['v1/Pod', 'Pod'],
   ['v1/Namespace', 'Namespace'],
   ['netlet.io/v1/IPAMBlock', 'IPAMBlock'],
+  ['multicluster.x-k8s.io/v1alpha1/ServiceImport', 'ServiceImport'],
 ]);
 
 /** The Kind for an object's apiVersion and kind, or undefined when netlet does not use it. */
@@ -61,4 +64,5 @@ export const API_VERSIONS: { readonly [K in Kind]: string } = {
   Pod: 'v1',
   Namespace: 'v1',
   IPAMBlock: 'netlet.io/v1',
+  ServiceImport: 'multicluster.x-k8s.io/v1alpha1',
 };

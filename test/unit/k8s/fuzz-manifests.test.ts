@@ -64,10 +64,12 @@ function validRaw(kind: Kind, name: string, i: number): Record<string, unknown> 
       return { apiVersion: 'v1', kind, metadata: { name } };
     case 'IPAMBlock':
       return { apiVersion: 'netlet.io/v1', kind, metadata: { name }, spec: { cidr: '10.244.0.0/26', node: 'node-1', pool: 'default' } };
+    case 'ServiceImport':
+      return { apiVersion: 'multicluster.x-k8s.io/v1alpha1', kind, metadata: { name, namespace: ns }, spec: { type: 'ClusterSetIP', ips: [`10.97.${i >> 8 & 255}.${i & 255}`], ports: [{ name: 'http', port: 80 }] } };
   }
 }
 
-const KINDS: Kind[] = ['Service', 'EndpointSlice', 'Node', 'Pod', 'Namespace', 'IPAMBlock'];
+const KINDS: Kind[] = ['Service', 'EndpointSlice', 'Node', 'Pod', 'Namespace', 'IPAMBlock', 'ServiceImport'];
 
 /** Every path to a leaf (or a container) of `v`. */
 function paths(v: unknown, at: (string | number)[] = [], out: (string | number)[][] = []): (string | number)[][] {
