@@ -94,3 +94,31 @@ t.test('netlet dns answers the clusterset zone from ServiceImports', async (t) =
   child.kill('SIGTERM');
   t.equal(await new Promise((r) => child.once('exit', r)), 0);
 });
+
+t.test('without the ServiceImport CRD the clusterset zone is empty and the cluster zone answers', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'netlet-dns-mcs-nocrd-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const api = await startApiServer();
+  t.teardown(() => api.close());
+  api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } });
+  const web = api.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'shop' }, spec: { ports: [{ name: 'http', port: 80 }] } });
+  const kubeconfig = await writeKubeconfig(join(dir, 'kubeconfig'), { server: api.url });
+  const corefile = join(dir, 'Corefile');
+  await writeFile(corefile, '. {\n  kubernetes cluster.local clusterset.local {\n    multicluster clusterset.local\n  }\n}\n');
+  const child = spawn(process.execPath, [netlet, 'dns', '--corefile', corefile, '--kubeconfig', kubeconfig, '--listen', '127.0.0.1:0', '--health', '', '--ready', '', '--metrics', ''], {
+    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: dir, KUBERNETES_SERVICE_HOST: '' },
+  });
+  t.teardown(() => void child.kill('SIGKILL'));
+  let log = '';
+  child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (log += d.toString()));
+  const port: string = await eventually(() => /"listen":\[\{"address":"127\.0\.0\.1","family":"IPv4","port":(\d+)/.exec(log)?.[1] ?? '', 20_000);
+  const dig = async (name: string) => (await sh('dig', ['@127.0.0.1', '-p', port, '+time=3', '+tries=2', name])).toString();
+  await eventually(async () => ((await dig('web.shop.svc.cluster.local')).includes(web.spec.clusterIP) ? 'up' : ''), 20_000).catch((err: Error) => {
+    throw new Error(`${err.message}; log: ${log}`);
+  });
+  t.match(await dig('web.shop.svc.clusterset.local'), /status: NXDOMAIN/, 'no imports: NXDOMAIN');
+  t.match(log, /resource not served by the API server; treating it as empty and retrying/, 'the missing resource is said');
+  child.kill('SIGTERM');
+  t.equal(await new Promise((r) => child.once('exit', r)), 0);
+});
