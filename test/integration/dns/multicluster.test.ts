@@ -3,6 +3,7 @@
 // it, imports and MCS EndpointSlices applied, the clusterset names asked
 // with dig over UDP and TCP, and an import changed and deleted while serving.
 import t from 'tap';
+import type { Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -32,7 +33,8 @@ const slice = (name: string, service: string, cluster: string, endpoints: Array<
   endpoints: endpoints.map((e) => ({ addresses: [e.ip], ...(e.hostname ? { hostname: e.hostname } : {}), conditions: { ready: true } })),
 });
 
-t.test('netlet dns answers the clusterset zone from ServiceImports', async (t) => {
+/** The clusterset names over UDP and TCP, with the server's work in `workers` threads. */
+async function clustersetAnswers(t: Test, workers: number): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'netlet-dns-mcs-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const api = await startApiServer();
@@ -51,7 +53,8 @@ t.test('netlet dns answers the clusterset zone from ServiceImports', async (t) =
   const kubeconfig = await writeKubeconfig(join(dir, 'kubeconfig'), { server: api.url });
   const corefile = join(dir, 'Corefile');
   await writeFile(corefile, '. {\n  kubernetes cluster.local clusterset.local {\n    multicluster clusterset.local\n  }\n}\n');
-  const child = spawn(process.execPath, [netlet, 'dns', '--corefile', corefile, '--kubeconfig', kubeconfig, '--listen', '127.0.0.1:0', '--health', '', '--ready', '', '--metrics', ''], {
+  // With --workers 2 the imports and slices reach the worker threads' stores too.
+  const child = spawn(process.execPath, [netlet, 'dns', '--corefile', corefile, '--kubeconfig', kubeconfig, '--listen', '127.0.0.1:0', '--health', '', '--ready', '', '--metrics', '', '--workers', String(workers)], {
     stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: dir, KUBERNETES_SERVICE_HOST: '' },
   });
   t.teardown(() => void child.kill('SIGKILL'));
@@ -93,7 +96,9 @@ t.test('netlet dns answers the clusterset zone from ServiceImports', async (t) =
 
   child.kill('SIGTERM');
   t.equal(await new Promise((r) => child.once('exit', r)), 0);
-});
+}
+
+for (const workers of [1, 2]) t.test(`netlet dns answers the clusterset zone from ServiceImports (--workers ${workers})`, (t) => clustersetAnswers(t, workers));
 
 t.test('without the ServiceImport CRD the clusterset zone is empty and the cluster zone answers', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'netlet-dns-mcs-nocrd-'));
