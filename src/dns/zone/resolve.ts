@@ -72,6 +72,9 @@ export class Resolver {
   readonly #opts: ResolverOptions;
   readonly #zones: string[];
   readonly #primaryZone: string;
+  // Bound once: an SRV answer looks its targets up in the zone it came from.
+  readonly #clusterName = (relative: string) => this.#index.name(relative);
+  readonly #importName = (relative: string) => this.#index.importName(relative);
 
   constructor(index: ZoneIndex, opts: ResolverOptions) {
     this.#index = index;
@@ -155,7 +158,7 @@ export class Resolver {
       // The MCS DNS specification defines no pod names in a clusterset zone.
       if (kind === 'pod') return nxdomain();
       const records = this.#index.importName(rel);
-      return records ? this.#fromRecords(qname, qtype, records, zone, (n) => this.#index.importName(n)) : nxdomain();
+      return records ? this.#fromRecords(qname, qtype, records, zone, this.#importName) : nxdomain();
     }
 
     if (kind === 'pod') {
@@ -171,7 +174,7 @@ export class Resolver {
     const records = this.#index.name(rel);
     if (!records) return nxdomain();
     if (records.cname) return this.#cname(qname, qtype, records.cname, zone, depth);
-    return this.#fromRecords(qname, qtype, records, zone, (n) => this.#index.name(n));
+    return this.#fromRecords(qname, qtype, records, zone, this.#clusterName);
   }
 
   /** `lookup` finds an SRV target's own records (for the additional section) in the same zone. */
