@@ -34,7 +34,8 @@ export function watchedKinds(config: AgentConfig): Kind[] {
   // BGP: the mesh and the blocks to announce; Pods for the addresses this node's pods borrowed from
   // another node's block; its cluster objects.
   if (config.bgp.enabled) for (const k of ['Node', 'IPAMBlock', 'Pod', 'BGPConfiguration', 'BGPPeer'] as const) kinds.add(k);
-  return kinds.size > 0 ? ALL_KINDS.filter((k) => kinds.has(k)) : [...ALL_KINDS];
+  // ServiceImport is read only by netlet dns's `kubernetes multicluster` (the agent refuses it), so never here.
+  return kinds.size > 0 ? ALL_KINDS.filter((k) => kinds.has(k)) : ALL_KINDS.filter((k) => k !== 'ServiceImport');
 }
 
 /** The kinds a Corefile's `labels` selects, as CoreDNS lists them: Services, EndpointSlices and Pods, never Namespaces. */

@@ -53,6 +53,7 @@ export interface ClusterDnsOptions {
 export function kindsNeeded(config: DnsConfig): Kind[] {
   const kinds: Kind[] = ['Service', 'EndpointSlice', 'Namespace'];
   if (allBlocks(config).some((b) => b.pods === 'verified' && b.zones.length > 0)) kinds.push('Pod');
+  if (allBlocks(config).some((b) => b.multicluster?.length)) kinds.push('ServiceImport');
   return kinds;
 }
 
@@ -131,7 +132,7 @@ export class ClusterDns {
       if (!index) indexes.set(indexKey, (index = new ZoneIndex(store, { endpointPodNames: c.endpointPodNames, podsVerified: c.pods === 'verified', noEndpoints: c.noEndpoints, ignoreEmptyService: c.ignoreEmptyService })));
       const forwarder = (i === 0 ? opts.forwarder : opts.blockForwarders?.[i - 1]) ?? null;
       const resolver = new Resolver(index, {
-        zones: c.zones, fallthrough: c.fallthrough, ttl: c.ttl, pods: c.pods, namespaces: c.namespaces,
+        zones: c.zones, fallthrough: c.fallthrough, ttl: c.ttl, pods: c.pods, namespaces: c.namespaces, multiclusterZones: c.multicluster,
         namespaceLabels: c.namespaceLabels === undefined ? undefined : parseLabelSelector(c.namespaceLabels),
         localAddresses: opts.localAddresses ?? (() => serverAddresses(c.listen)),
       });

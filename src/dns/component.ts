@@ -63,13 +63,16 @@ export interface DnsComponentOptions {
 
 /** The Corefile's settings that shape how the store is filled, not how it is answered from. */
 function apiSettings(config: DnsConfig): string {
-  return JSON.stringify([config.kubeconfig, config.kubeconfigContext, config.api]);
+  // multicluster adds the ServiceImport watch, which only a restart brings.
+  return JSON.stringify([config.kubeconfig, config.kubeconfigContext, config.api, kindsNeeded(config).includes('ServiceImport')]);
 }
 
 /** In the agent: the API settings a Corefile names cannot apply to the shared store, so they are refused by name. */
 function refuseApiSettings(config: DnsConfig, corefile: string | undefined): void {
   const named = [
     ...(config.kubeconfig ? ['kubeconfig'] : []),
+    // The shared store holds no ServiceImports: the agent's watches are fixed by its own consumers.
+    ...(kindsNeeded(config).includes('ServiceImport') ? ['multicluster'] : []),
     ...Object.keys(config.api ?? {}).map((k) => ({ tls: 'tls', endpoint: 'endpoint', qps: 'apiserver_qps', burst: 'apiserver_burst', maxInflight: 'apiserver_max_inflight', labels: 'labels' })[k] ?? k),
   ];
   if (named.length === 0) return;
@@ -274,7 +277,7 @@ export class DnsComponent implements Component {
     }
     if (this.#config && apiSettings(next) !== apiSettings(this.#config)) {
       // The store was filled by the old settings: a new selector or server needs new watches, which only a restart brings.
-      this.#log.error({ corefile }, "Corefile changed its 'kubernetes' API settings (kubeconfig, endpoint, tls, apiserver_*, labels), which apply at start only; keeping the running configuration: restart to apply them");
+      this.#log.error({ corefile }, "Corefile changed its 'kubernetes' API settings (kubeconfig, endpoint, tls, apiserver_*, labels, multicluster), which apply at start only; keeping the running configuration: restart to apply them");
       return;
     }
     for (const w of next.warnings ?? []) this.#log.warn({ corefile }, w);

@@ -49,6 +49,11 @@ export async function checkCorefile(path: string): Promise<{ ok: boolean; text: 
       ...(api.maxInflight !== undefined ? [`at most ${api.maxInflight} requests in flight`] : []),
     ];
     if (access.length) out.push(`API access (netlet dns only; refused in the agent): ${access.join('; ')}`);
+    const clustersets = [...new Set(blocks.flatMap((b) => b.multicluster ?? []))];
+    if (clustersets.length) {
+      // The operator must grant and install what these watches need before migrating: say what they are.
+      out.push(`clusterset zones (kubernetes multicluster; netlet dns only, refused in the agent): ${clustersets.join(' ')} from ServiceImports (multicluster.x-k8s.io/v1alpha1, CRD and RBAC needed) and EndpointSlices labelled multicluster.kubernetes.io/service-name`);
+    }
     for (const w of config.warnings ?? []) out.push(`warning: ${w}`);
     // What is only read when a block is built (zone files): build each block's plugins once, and stop them.
     for (const b of blocks) {

@@ -62,7 +62,7 @@ export interface ApplyInput {
 }
 
 /** Namespaces and nodes first, so consumers see a service's namespace before the service. */
-const APPLY_ORDER: readonly Kind[] = ['Namespace', 'Node', 'IPAMBlock', 'BGPConfiguration', 'BGPPeer', 'Service', 'EndpointSlice', 'Pod'];
+const APPLY_ORDER: readonly Kind[] = ['Namespace', 'Node', 'IPAMBlock', 'BGPConfiguration', 'BGPPeer', 'Service', 'ServiceImport', 'EndpointSlice', 'Pod'];
 
 export function applyDefinitions(input: ApplyInput): { duplicates: Set<string>; applied: Array<readonly Definition[]> } {
   const { store, log } = input;

@@ -94,6 +94,10 @@ export interface EndpointSlice {
   endpoints: Endpoint[];
   /** annotation endpoints.kubernetes.io/last-change-trigger-time, ms since epoch; 0 when absent. */
   triggerTimeMs: number;
+  /** label multicluster.kubernetes.io/service-name (MCS API): the ServiceImport this slice feeds; absent on ordinary slices. */
+  importName?: string;
+  /** label multicluster.kubernetes.io/source-cluster: the cluster the endpoints live in ('' when unlabelled). */
+  sourceCluster?: string;
 }
 
 export interface Node {
@@ -201,6 +205,20 @@ export interface BGPPeer {
   password?: { secretName: string; key: string };
 }
 
+/**
+ * The MCS API's ServiceImport (multicluster.x-k8s.io/v1alpha1): a service
+ * exported from one or more clusters of the clusterset. DNS answers its
+ * clusterset names from it (KEP-1645).
+ */
+export interface ServiceImport {
+  kind: 'ServiceImport';
+  meta: ObjectMeta;
+  type: 'ClusterSetIP' | 'Headless';
+  /** spec.ips: the clusterset IPs (ClusterSetIP only). */
+  ips: string[];
+  ports: Array<{ name: string; protocol: Protocol; port: number }>;
+}
+
 export interface KindMap {
   Service: Service;
   EndpointSlice: EndpointSlice;
@@ -210,12 +228,13 @@ export interface KindMap {
   IPAMBlock: IPAMBlock;
   BGPConfiguration: BGPConfiguration;
   BGPPeer: BGPPeer;
+  ServiceImport: ServiceImport;
 }
 
 export type Kind = keyof KindMap;
 export type AnyObject = KindMap[Kind];
 
-export const ALL_KINDS: readonly Kind[] = ['Service', 'EndpointSlice', 'Node', 'Pod', 'Namespace', 'IPAMBlock', 'BGPConfiguration', 'BGPPeer'];
+export const ALL_KINDS: readonly Kind[] = ['Service', 'EndpointSlice', 'Node', 'Pod', 'Namespace', 'IPAMBlock', 'BGPConfiguration', 'BGPPeer', 'ServiceImport'];
 
 /** Store key: "namespace/name" for namespaced objects, "name" for cluster-scoped ones. */
 export function objectKey(meta: Pick<ObjectMeta, 'namespace' | 'name'>): string {

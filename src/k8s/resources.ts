@@ -14,7 +14,7 @@ export interface ResourceSpec {
   labelSelector?: string;
 }
 
-/** The API types netlet reads, by kind. IPAMBlock, BGPConfiguration and BGPPeer are netlet's cluster-scoped CRDs. */
+/** The API types netlet reads, by kind. IPAMBlock, BGPConfiguration and BGPPeer are netlet's cluster-scoped CRDs; ServiceImport the MCS API's (read by `kubernetes multicluster`). */
 export const RESOURCES: { readonly [K in Kind]: ResourceSpec } = {
   Service: { kind: 'Service', group: '', version: 'v1', resource: 'services' },
   EndpointSlice: { kind: 'EndpointSlice', group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' },
@@ -24,6 +24,7 @@ export const RESOURCES: { readonly [K in Kind]: ResourceSpec } = {
   IPAMBlock: { kind: 'IPAMBlock', group: 'netlet.io', version: 'v1', resource: 'ipamblocks' },
   BGPConfiguration: { kind: 'BGPConfiguration', group: 'netlet.io', version: 'v1', resource: 'bgpconfigurations' },
   BGPPeer: { kind: 'BGPPeer', group: 'netlet.io', version: 'v1', resource: 'bgppeers' },
+  ServiceImport: { kind: 'ServiceImport', group: 'multicluster.x-k8s.io', version: 'v1alpha1', resource: 'serviceimports' },
 };
 
 /** The spec of `kind` with selectors added. */

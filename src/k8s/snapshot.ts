@@ -62,6 +62,7 @@ const SHAPES: { readonly [K in Kind]: readonly [string, 'string' | 'number' | 'b
   IPAMBlock: [['cidr', 'string'], ['node', 'string'], ['pool', 'string']],
   BGPConfiguration: [],
   BGPPeer: [['peerIP', 'string'], ['asNumber', 'number'], ['node', 'string'], ['nodeSelector', 'string'], ['peerSelector', 'string'], ['port', 'number'], ['sourceAddress', 'string']],
+  ServiceImport: [['type', 'string'], ['ips', 'array'], ['ports', 'array']],
 };
 
 const typeOf = (v: unknown): string => (Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v);

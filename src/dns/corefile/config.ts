@@ -79,6 +79,8 @@ export interface DnsConfig {
   startupTimeoutMs?: number;
   /** `kubernetes { endpoint; tls; apiserver_*; labels }`: how `netlet dns` reaches the API server and what it lists. */
   api?: KubernetesApiAccess;
+  /** `kubernetes { multicluster ZONE… }`: these of the kubernetes zones answer clusterset names from ServiceImports (MCS API, KEP-1645). */
+  multicluster?: string[];
   /** `kubernetes { namespaces … }`: only these namespaces are exposed; absent: all. */
   namespaces?: string[];
   /** `kubernetes { noendpoints }`: no endpoint names, headless services and endpoint PTRs (NXDOMAIN). */

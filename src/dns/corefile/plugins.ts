@@ -154,8 +154,15 @@ function kubernetes(d: Directive, config: DnsConfig, ctx: PluginContext): void {
         argCount(s, ctx, 1, 1, key);
         config.startupTimeoutMs = duration(s, ctx, key, s.args[0]);
         break;
-      case 'multicluster':
-        fail(s, ctx, key, "'kubernetes multicluster' is not supported by netlet: it answers clusterset zones from the MCS API's ServiceImport objects (multicluster.x-k8s.io), which netlet does not watch");
+      case 'multicluster': {
+        argCount(s, ctx, 1, Infinity, key);
+        const mcs = zonesOf(s.args, `${ctx.file} line ${s.line}`);
+        // As CoreDNS: a clusterset zone is one the plugin is authoritative for, else no query would reach it.
+        const outside = mcs.find((z) => !zones.includes(z));
+        if (outside) fail(s, ctx, key, `'kubernetes multicluster' zone '${outside}' is not one of the kubernetes zones (${zones.join(' ')}): name it after 'kubernetes' too`);
+        config.multicluster = mcs;
+        break;
+      }
       case 'upstream':
         // CoreDNS 1.5.2 stopped reading it: ExternalName targets are resolved through the block's own plugins since.
         config.warnings?.push(`${ctx.file} line ${s.line}: 'kubernetes upstream' has been ignored since CoreDNS 1.5.2 and is ignored here too: ExternalName targets are resolved through this block's forward`);

@@ -39,6 +39,8 @@ export interface ResolverOptions {
   namespaces?: readonly string[];
   /** `kubernetes { namespace_labels … }`: only namespaces whose Namespace object matches exist for the zones; absent: all. */
   namespaceLabels?: LabelSelector;
+  /** `kubernetes { multicluster … }`: zones answered from ServiceImports (KEP-1645) instead of Services. */
+  multiclusterZones?: readonly string[];
   /** The addresses this server answers from (its pod's or node's), for the apex NS; none: the NS names ns.dns with no glue. */
   localAddresses?: () => readonly string[];
 }
@@ -70,13 +72,16 @@ export class Resolver {
   readonly #opts: ResolverOptions;
   readonly #zones: string[];
   readonly #primaryZone: string;
+  // Bound once: an SRV answer looks its targets up in the zone it came from.
+  readonly #clusterName = (relative: string) => this.#index.name(relative);
+  readonly #importName = (relative: string) => this.#index.importName(relative);
 
   constructor(index: ZoneIndex, opts: ResolverOptions) {
     this.#index = index;
     this.#opts = opts;
     // Longest first, so "96.10.in-addr.arpa." wins over "in-addr.arpa.".
     this.#zones = [...opts.zones].sort((a, b) => b.length - a.length);
-    this.#primaryZone = opts.zones.find((z) => !isReverseZone(z)) ?? 'cluster.local.';
+    this.#primaryZone = opts.zones.find((z) => !isReverseZone(z) && !opts.multiclusterZones?.includes(z)) ?? 'cluster.local.';
   }
 
   zoneOf(qname: string): string | null {
@@ -148,6 +153,14 @@ export class Resolver {
     if (!this.#index.namespaceExists(ns) || !this.#exposed(ns)) return nxdomain();
     if (labels.length === 2) return ok([]);
 
+    const clusterset = this.#opts.multiclusterZones?.includes(zone) === true;
+    if (clusterset) {
+      // The MCS DNS specification defines no pod names in a clusterset zone.
+      if (kind === 'pod') return nxdomain();
+      const records = this.#index.importName(rel);
+      return records ? this.#fromRecords(qname, qtype, records, zone, this.#importName) : nxdomain();
+    }
+
     if (kind === 'pod') {
       if (labels.length !== 3) return nxdomain();
       const ip = this.#podAddress(labels[0], ns);
@@ -161,10 +174,11 @@ export class Resolver {
     const records = this.#index.name(rel);
     if (!records) return nxdomain();
     if (records.cname) return this.#cname(qname, qtype, records.cname, zone, depth);
-    return this.#fromRecords(qname, qtype, records, zone);
+    return this.#fromRecords(qname, qtype, records, zone, this.#clusterName);
   }
 
-  #fromRecords(qname: string, qtype: number, records: NameRecords, zone: string): Resolution {
+  /** `lookup` finds an SRV target's own records (for the additional section) in the same zone. */
+  #fromRecords(qname: string, qtype: number, records: NameRecords, zone: string, lookup: (relative: string) => NameRecords | undefined): Resolution {
     const ttl = this.#opts.ttl;
     const answer: ResourceRecord[] = [];
     const additional: ResourceRecord[] = [];
@@ -184,7 +198,7 @@ export class Resolver {
         answer.push(rr.srv(qname, ttl, { priority: 0, weight, port: s.port, target }));
         if (seen.has(target)) continue;
         seen.add(target);
-        for (const ip of this.#index.name(s.target)?.addresses ?? []) additional.push(rr.address(target, ttl, ip));
+        for (const ip of lookup(s.target)?.addresses ?? []) additional.push(rr.address(target, ttl, ip));
       }
     }
     if (answer.length === 0) return this.#negative(zone, Rcode.NOERROR);

@@ -1,9 +1,10 @@
 import type { StoreChange } from '../../k8s/store.ts';
 import type { ObjectStore } from '../../k8s/store.ts';
-import type { Kind } from '../../k8s/objects.ts';
+import type { AnyObject, Kind } from '../../k8s/objects.ts';
 import { canonicalIPv6 } from './reverse-names.ts';
 import { RecentCache } from './recent-cache.ts';
 import { serviceRecords } from './service-records.ts';
+import { importRecords } from './multicluster-records.ts';
 import type { NameRecords, ServiceRecordOptions, ServiceRecords } from './service-records.ts';
 
 export interface ZoneIndexOptions extends ServiceRecordOptions {
@@ -45,6 +46,8 @@ export class ZoneIndex {
   readonly #mixedCase = new Map<string, string>();
   /** Namespace → number of services in it (a namespace with a service exists even without its Namespace object). */
   readonly #servicesPerNamespace = new Map<string, number>();
+  /** ServiceImport key → keys of the EndpointSlices labelled for it (multicluster.kubernetes.io/service-name). */
+  readonly #importSlices = new Map<string, Set<string>>();
   readonly #listeners = new Set<() => void>();
   #unsubscribe: (() => void) | null = null;
   #serial = Math.floor(Date.now() / 1000);
@@ -61,6 +64,7 @@ export class ZoneIndex {
     if (this.#unsubscribe) return;
     this.#unsubscribe = this.#store.subscribe((c) => this.#onChange(c));
     for (const svc of this.#store.list('Service')) this.#recompute(`${svc.meta.namespace}/${svc.meta.name}`);
+    for (const slice of this.#store.list('EndpointSlice')) this.#trackImportSlice(undefined, slice);
     this.#changed();
   }
 
@@ -104,6 +108,23 @@ export class ZoneIndex {
     const key = `${relative.slice(nsDot + 1, -4)}/${relative.slice(svcDot + 1, nsDot)}`;
     const records = this.#recordsOf(this.#mixedCase.get(key) ?? key);
     return records?.names.get(relative);
+  }
+
+  /**
+   * The records of a relative name in a clusterset zone, from the
+   * ServiceImport it names (multicluster-records.ts). Computed when asked:
+   * imports are few, and the handler keeps hot answers encoded.
+   */
+  importName(relative: string): NameRecords | undefined {
+    if (!relative.endsWith('.svc')) return undefined;
+    const nsDot = relative.lastIndexOf('.', relative.length - 5);
+    if (nsDot <= 0) return undefined;
+    const svcDot = relative.lastIndexOf('.', nsDot - 1);
+    const key = `${relative.slice(nsDot + 1, -4)}/${relative.slice(svcDot + 1, nsDot)}`;
+    const imp = this.#store.get('ServiceImport', key);
+    if (!imp) return undefined;
+    const slices = [...(this.#importSlices.get(key) ?? [])].flatMap((k) => this.#store.get('EndpointSlice', k) ?? []);
+    return importRecords(imp, slices, this.#opts).get(relative);
   }
 
   /** Relative names pointing at `ip` (ClusterIPs and ready endpoint addresses). */
@@ -164,10 +185,31 @@ export class ZoneIndex {
         if (s?.kind === 'EndpointSlice' && s.serviceName) keys.add(`${s.meta.namespace}/${s.serviceName}`);
       }
       for (const k of keys) this.#recompute(k);
-      if (keys.size) this.#changed();
-    } else if (kind === 'Namespace' || (kind === 'Pod' && this.#opts.podsVerified)) {
+      const imported = this.#trackImportSlice(c.previous, c.current);
+      if (keys.size || imported) this.#changed();
+    } else if (kind === 'ServiceImport' || kind === 'Namespace' || (kind === 'Pod' && this.#opts.podsVerified)) {
       this.#changed();
     }
+  }
+
+  /** Files an MCS EndpointSlice under its ServiceImport; whether the slice is one. */
+  #trackImportSlice(previous: AnyObject | undefined, current: AnyObject | undefined): boolean {
+    let touched = false;
+    for (const [slice, add] of [[previous, false], [current, true]] as const) {
+      if (slice?.kind !== 'EndpointSlice' || !slice.importName) continue;
+      touched = true;
+      const key = `${slice.meta.namespace}/${slice.importName}`;
+      const own = `${slice.meta.namespace}/${slice.meta.name}`;
+      const set = this.#importSlices.get(key);
+      if (add) {
+        if (set) set.add(own);
+        else this.#importSlices.set(key, new Set([own]));
+      } else if (set) {
+        set.delete(own);
+        if (set.size === 0) this.#importSlices.delete(key);
+      }
+    }
+    return touched;
   }
 
   /** A service's records: kept from a recent query, else computed from the store (undefined when the service is not in the index). */

@@ -38,7 +38,7 @@ export function convertEndpointSlice(raw: unknown): EndpointSlice {
     }
   }
 
-  return {
+  const slice: EndpointSlice = {
     kind: 'EndpointSlice',
     meta: m,
     serviceName: labelOf(ctx, labels, 'kubernetes.io/service-name'),
@@ -47,6 +47,14 @@ export function convertEndpointSlice(raw: unknown): EndpointSlice {
     endpoints,
     triggerTimeMs: triggerTime(mapValue(ctx, annotations, 'metadata.annotations', 'endpoints.kubernetes.io/last-change-trigger-time')),
   };
+  // MCS API slices (KEP-1645) name their ServiceImport and source cluster; ordinary slices carry neither field.
+  const importName = labelOf(ctx, labels, 'multicluster.kubernetes.io/service-name');
+  if (importName) {
+    slice.importName = importName;
+    // The cluster id becomes a DNS label of the endpoint's clusterset name (KEP-2149 makes it one).
+    slice.sourceCluster = dnsLabel(ctx, labelOf(ctx, labels, 'multicluster.kubernetes.io/source-cluster'), 'metadata.labels.multicluster.kubernetes.io/source-cluster');
+  }
+  return slice;
 }
 
 /**

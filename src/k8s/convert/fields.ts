@@ -215,6 +215,8 @@ const NAME_RULES: { readonly [K in Kind]: (v: string) => string } = {
   IPAMBlock: dns1123SubdomainProblem,
   BGPConfiguration: dns1123SubdomainProblem,
   BGPPeer: dns1123SubdomainProblem,
+  // Named after the exported Service, whose name is a DNS-1035 label.
+  ServiceImport: dns1035LabelProblem,
 };
 
 export interface Converted {

@@ -12,8 +12,9 @@ import { leanConverters } from './lean.ts';
 import type { LeanKind } from './lean.ts';
 import { convertPod } from './pod.ts';
 import { convertService } from './service.ts';
+import { convertServiceImport } from './serviceimport.ts';
 
-export { convertBGPConfiguration, convertBGPPeer, convertEndpointSlice, convertIPAMBlock, convertNamespace, convertNode, convertPod, convertService };
+export { convertBGPConfiguration, convertBGPPeer, convertEndpointSlice, convertIPAMBlock, convertNamespace, convertNode, convertPod, convertService, convertServiceImport };
 export { convertLeanPod, sameLeanObject } from './lean.ts';
 export type { LeanKind } from './lean.ts';
 
@@ -26,6 +27,7 @@ export const converters: { readonly [K in Kind]: (raw: unknown) => KindMap[K] } 
   IPAMBlock: convertIPAMBlock,
   BGPConfiguration: convertBGPConfiguration,
   BGPPeer: convertBGPPeer,
+  ServiceImport: convertServiceImport,
 };
 
 export function convertObject<K extends Kind>(kind: K, raw: unknown): KindMap[K];
@@ -50,6 +52,7 @@ const KINDS: ReadonlyMap<string, Kind> = new Map<string, Kind>([
   ['netlet.io/v1/IPAMBlock', 'IPAMBlock'],
   ['netlet.io/v1/BGPConfiguration', 'BGPConfiguration'],
   ['netlet.io/v1/BGPPeer', 'BGPPeer'],
+  ['multicluster.x-k8s.io/v1alpha1/ServiceImport', 'ServiceImport'],
 ]);
 
 /** The Kind for an object's apiVersion and kind, or undefined when netlet does not use it. */
@@ -68,4 +71,5 @@ export const API_VERSIONS: { readonly [K in Kind]: string } = {
   IPAMBlock: 'netlet.io/v1',
   BGPConfiguration: 'netlet.io/v1',
   BGPPeer: 'netlet.io/v1',
+  ServiceImport: 'multicluster.x-k8s.io/v1alpha1',
 };

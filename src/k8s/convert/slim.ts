@@ -7,7 +7,7 @@
 // endpoint's addresses), it is checked by the converter's own function, so
 // those rules have one source.
 
-import type { AnyObject, BGPPeer, EndpointSlice, IPAMBlock, Node, Pod, Service } from '../objects.ts';
+import type { AnyObject, BGPPeer, EndpointSlice, IPAMBlock, Node, Pod, Service, ServiceImport } from '../objects.ts';
 import { convertBGPConfiguration, convertBGPPeer } from './bgp.ts';
 import { address, endpointPort } from './endpointslice.ts';
 import {
@@ -16,8 +16,9 @@ import {
 } from './fields.ts';
 import type { Ctx } from './fields.ts';
 import { AFFINITIES, MAX_AFFINITY_SECONDS, POLICIES, SERVICE_TYPES, distinctPorts, servicePort } from './service.ts';
+import { IMPORT_TYPES, importPort } from './serviceimport.ts';
 
-const NAMESPACED = new Set(['Service', 'EndpointSlice', 'Pod']);
+const NAMESPACED = new Set(['Service', 'EndpointSlice', 'Pod', 'ServiceImport']);
 
 /** Throws InvalidObjectError when `obj` breaks a rule its conversion enforces. */
 export function checkSlim(obj: AnyObject): void {
@@ -42,6 +43,8 @@ export function checkSlim(obj: AnyObject): void {
     case 'BGPPeer':
       convertBGPPeer(rawPeer(obj));
       return;
+    case 'ServiceImport':
+      return checkImport(ctx, obj);
     case 'Namespace':
       if (obj.labels !== undefined) stringMap(ctx, obj.labels, 'labels');
       return;
@@ -81,8 +84,16 @@ function checkService(ctx: Ctx, s: Service): void {
   labelValue(ctx, s.serviceProxyName, 'serviceProxyName');
 }
 
+function checkImport(ctx: Ctx, s: ServiceImport): void {
+  oneOf(ctx, s.type, 'type', IMPORT_TYPES, 'ClusterSetIP');
+  eachOf(ctx, s.ips, 'ips', (v, f) => ip(ctx, v, f));
+  eachOf(ctx, s.ports, 'ports', (v, f) => importPort(ctx, v, f));
+}
+
 function checkSlice(ctx: Ctx, s: EndpointSlice): void {
   labelValue(ctx, s.serviceName, 'serviceName');
+  if (s.importName !== undefined) labelValue(ctx, s.importName, 'importName');
+  if (s.sourceCluster !== undefined) dnsLabel(ctx, s.sourceCluster, 'sourceCluster');
   const type = oneOf(ctx, s.addressType, 'addressType', ['IPv4', 'IPv6', 'FQDN'] as const, 'IPv4');
   const family = type === 'IPv4' ? 4 : type === 'IPv6' ? 6 : 0;
   eachOf(ctx, s.ports, 'ports', (v, f) => {

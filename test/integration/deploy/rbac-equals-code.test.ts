@@ -46,12 +46,12 @@ const find = (kind: string, name: string): Doc => {
 };
 
 /** "group/resource verb" for every grant of the ClusterRoles bound to the service account a workload runs as. */
-function grantsOf(workloadKind: string, workloadName: string): string[] {
+function grantsOf(workloadKind: string, workloadName: string, from: Doc[] = docs): string[] {
   const workload = find(workloadKind, workloadName);
   const sa = { name: workload.spec.template.spec.serviceAccountName, namespace: workload.metadata.namespace };
-  const roles = docs
+  const roles = from
     .filter((d) => d.kind === 'ClusterRoleBinding' && d.subjects?.some((s: Doc) => s.kind === 'ServiceAccount' && s.name === sa.name && s.namespace === sa.namespace))
-    .map((b) => find('ClusterRole', b.roleRef.name));
+    .map((b) => from.find((d) => d.kind === 'ClusterRole' && d.metadata?.name === b.roleRef.name) ?? find('ClusterRole', b.roleRef.name));
   const out = new Set<string>();
   for (const role of roles) {
     for (const rule of role.rules) for (const g of rule.apiGroups) for (const r of rule.resources) for (const v of rule.verbs) out.add(`${g}/${r} ${v}`);
@@ -125,6 +125,28 @@ t.test('each ClusterRole grants exactly the API calls its processes make', async
 
   t.same(callsOf(api, 'netlet'), grantsOf('DaemonSet', 'netlet'), 'the agent (DaemonSet netlet): ClusterRole netlet = its calls');
   t.same(callsOf(api, 'netlet-dns'), grantsOf('Deployment', 'netlet-dns'), 'netlet dns (Deployment netlet-dns): ClusterRole netlet-dns = its calls');
+});
+
+t.test('with kubernetes multicluster, netlet dns makes exactly the calls deploy/ plus deploy/multicluster/ grant', async (t) => {
+  const api = await startApiServer({ token: 'netlet-dns' });
+  t.teardown(() => api.close());
+  const dir = t.testdir();
+  const dnsKubeconfig = await writeKubeconfig(join(dir, 'dns.kubeconfig'), { server: api.url, token: 'netlet-dns' });
+  // The MCS API's CRD, as it installs it (netlet ships none).
+  api.create({
+    apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'serviceimports.multicluster.x-k8s.io' },
+    spec: { group: 'multicluster.x-k8s.io', scope: 'Namespaced', names: { plural: 'serviceimports', kind: 'ServiceImport' }, versions: [{ name: 'v1alpha1', served: true, storage: true }] },
+  });
+  const corefile = join(dir, 'Corefile');
+  writeFileSync(corefile, find('ConfigMap', 'netlet-dns').data.Corefile.replace(/kubernetes cluster\.local([^{]*)\{/, 'kubernetes cluster.local clusterset.local$1{\n        multicluster clusterset.local'));
+  const dnsCtx = context(buildConfig({}, { kubeconfig: dnsKubeconfig, proxyMode: 'none', dns: true }));
+  const dnsConfig = await new DnsComponent(dnsCtx, { corefile, ownSources: true }).load();
+  t.strictSame(dnsConfig.multicluster, ['clusterset.local.'], 'the Corefile asks for the clusterset zone');
+  const dnsKinds = kindsToWatch(dnsConfig);
+  await listAndWatch(api, await createSources(dnsCtx, dnsKinds, ['Pod']), dnsKinds.length);
+  const extra = join(DEPLOY, 'multicluster');
+  const withMulticluster = [...docs, ...readdirSync(extra).filter((f) => /\.ya?ml$/.test(f)).flatMap((f) => parseAllDocuments(readFileSync(join(extra, f), 'utf8')).map((d) => d.toJS() as Doc))];
+  t.same(callsOf(api, 'netlet-dns'), grantsOf('Deployment', 'netlet-dns', withMulticluster), 'ClusterRoles netlet-dns and netlet-dns-multicluster = its calls');
 });
 
 t.test('the modules that create API clients are the ones exercised above', async (t) => {

@@ -199,6 +199,13 @@ t.test("the agent refuses the Corefile's API settings by name; netlet dns (ownSo
   t.same([own.kubeconfig, own.api], ['/etc/other.conf', { labels: 'app=web', qps: 5 }]);
 });
 
+t.test('the agent refuses kubernetes multicluster by name (its shared store holds no ServiceImports); netlet dns takes it', async (t) => {
+  const corefile = await corefileIn(t, '. {\n  kubernetes cluster.local clusterset.local {\n    multicluster clusterset.local\n  }\n}\n');
+  await t.rejects(component({ corefile, listen: '127.0.0.1:0' }).dns.load(), { key: 'dns.corefile', message: /'kubernetes' 'multicluster' cannot apply in the agent/ });
+  const own = await component({ corefile, listen: '127.0.0.1:0', ownSources: true }).dns.load();
+  t.strictSame(own.multicluster, ['clusterset.local.']);
+});
+
 t.test('reload: a change of the API settings is not applied (it needs new watches); the running configuration stays', async (t) => {
   const text = (labels: string) => `.:53 {\n  reload 2s 1s\n  kubernetes cluster.local {\n    labels ${labels}\n  }\n}\n`;
   const corefile = await corefileIn(t, text('app=web'));
@@ -206,7 +213,7 @@ t.test('reload: a change of the API settings is not applied (it needs new watche
   await dns.start();
   t.teardown(() => dns.stop());
   await writeFile(corefile, text('app=db'));
-  const msg = "Corefile changed its 'kubernetes' API settings (kubeconfig, endpoint, tls, apiserver_*, labels), which apply at start only; keeping the running configuration: restart to apply them";
+  const msg = "Corefile changed its 'kubernetes' API settings (kubeconfig, endpoint, tls, apiserver_*, labels, multicluster), which apply at start only; keeping the running configuration: restart to apply them";
   const deadline = Date.now() + 10_000;
   while (logged(msg).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   t.equal(logged(msg).length, 1, 'said once, by name');

@@ -30,11 +30,18 @@ t.test('every refusal at once', async (t) => {
   const lines = r.text.split('\n').filter(Boolean);
   t.strictSame(lines.filter((l) => l.startsWith('refused')), [
     `refused: ${dir}/Corefile line 2: plugin 'dnssec' is not supported by netlet`,
-    `refused: ${dir}/Corefile line 4: 'kubernetes multicluster' is not supported by netlet: it answers clusterset zones from the MCS API's ServiceImport objects (multicluster.x-k8s.io), which netlet does not watch`,
+    `refused: ${dir}/Corefile line 4: 'kubernetes multicluster' zone 'clusterset.local.' is not one of the kubernetes zones (cluster.local.): name it after 'kubernetes' too`,
     `refused: ${dir}/Corefile line 6: plugin 'fanout' is not a plugin CoreDNS ships (an external plugin, or a typo)`,
   ]);
   t.match(lines[1], /runs, in this order: forward/, 'what is not refused still shows');
   t.match(lines.at(-1), /netlet refuses this Corefile/);
+});
+
+t.test('the clusterset zones kubernetes multicluster answers, and what they are read from', async (t) => {
+  const dir = await filesIn(t, { Corefile: '. {\n kubernetes cluster.local clusterset.local {\n  multicluster clusterset.local\n }\n}\n' });
+  const r = await checkCorefile(join(dir, 'Corefile'));
+  t.equal(r.ok, true);
+  t.match(r.text, /clusterset zones \(kubernetes multicluster; netlet dns only, refused in the agent\): clusterset\.local\. from ServiceImports \(multicluster\.x-k8s\.io\/v1alpha1, CRD and RBAC needed\) and EndpointSlices labelled multicluster\.kubernetes\.io\/service-name\n/);
 });
 
 t.test('a syntax error stops the reading', async (t) => {

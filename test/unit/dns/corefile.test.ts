@@ -132,7 +132,7 @@ const errors: RefusedCorefile[] = [
   { name: 'no CoreDNS plugin at all', corefile: '. {\n fanout . 1.2.3.4\n}', key: 'fanout', message: /plugin 'fanout' is not a plugin CoreDNS ships/ },
   { name: 'etcd plugin', corefile: '. {\n etcd\n}', key: 'etcd', message: /plugin 'etcd'/ },
   { name: 'unknown kubernetes property', corefile: '. {\n kubernetes cluster.local {\n  ndots 5\n }\n}', key: 'kubernetes ndots', message: /line 3: 'kubernetes' property 'ndots'/ },
-  { name: 'kubernetes multicluster, refused with the reason', corefile: '. {\n kubernetes cluster.local {\n  multicluster clusterset.local\n }\n}', key: 'kubernetes multicluster', message: /line 3: .*ServiceImport objects \(multicluster.x-k8s.io\), which netlet does not watch/ },
+  { name: 'kubernetes multicluster with a zone kubernetes does not serve, refused with the reason', corefile: '. {\n kubernetes cluster.local {\n  multicluster clusterset.local\n }\n}', key: 'kubernetes multicluster', message: /line 3: 'kubernetes multicluster' zone 'clusterset\.local\.' is not one of the kubernetes zones \(cluster\.local\.\)/ },
   { name: 'kubernetes startup_timeout without a duration', corefile: '. {\n kubernetes cluster.local {\n  startup_timeout soon\n }\n}', key: 'kubernetes startup_timeout', message: /line 3/ },
   { name: 'bad pods mode', corefile: '. {\n kubernetes cluster.local {\n  pods sometimes\n }\n}', key: 'kubernetes pods', message: /'sometimes'/ },
   { name: 'forward over TLS', corefile: '. {\n forward . tls://9.9.9.9\n}', key: 'forward', message: /DNS-over-TLS/ },

@@ -68,10 +68,12 @@ function validRaw(kind: Kind, name: string, i: number): Record<string, unknown> 
       return { apiVersion: 'netlet.io/v1', kind, metadata: { name }, spec: { asNumber: 64512, nodeToNodeMeshEnabled: false, listenPort: 179, serviceClusterIPs: [{ cidr: '10.96.0.0/12' }] } };
     case 'BGPPeer':
       return { apiVersion: 'netlet.io/v1', kind, metadata: { name }, spec: { peerIP: '192.0.2.1:1179', asNumber: 65001, nodeSelector: "rack == 'a' && has(x)", holdTime: '90s', password: { secretKeyRef: { name: 's', key: 'k' } } } };
+    case 'ServiceImport':
+      return { apiVersion: 'multicluster.x-k8s.io/v1alpha1', kind, metadata: { name, namespace: ns }, spec: { type: 'ClusterSetIP', ips: [`10.97.${i >> 8 & 255}.${i & 255}`], ports: [{ name: 'http', port: 80 }] } };
   }
 }
 
-const KINDS: Kind[] = ['Service', 'EndpointSlice', 'Node', 'Pod', 'Namespace', 'IPAMBlock', 'BGPConfiguration', 'BGPPeer'];
+const KINDS: Kind[] = ['Service', 'EndpointSlice', 'Node', 'Pod', 'Namespace', 'IPAMBlock', 'BGPConfiguration', 'BGPPeer', 'ServiceImport'];
 
 /** Every path to a leaf (or a container) of `v`. */
 function paths(v: unknown, at: (string | number)[] = [], out: (string | number)[][] = []): (string | number)[][] {
