@@ -21,14 +21,14 @@ import { fixedChains, fixedDeclarations, masqClassDeclaration, pickChains, pickD
 import type { FixedContext } from './render-fixed.ts';
 import { readTable } from './adopt.ts';
 import type { HeldTable } from './adopt.ts';
-import { hairpinElement, keptRender, keptRenderOf, renderPlan } from './render-plan.ts';
+import { hairpinElement, keptRender, keptRenderOf, renderElements, renderPlan } from './render-plan.ts';
 import { RemovalCandidates } from './removal-candidates.ts';
 import { NetlinkElementWriter, NoNetlinkSocket } from './element-writer.ts';
 import type { ElementWriter } from './element-writer.ts';
 import { diffChains, diffElements } from './plan-diff.ts';
 import { contestedPlans } from './contested-addresses.ts';
-import type { Element, KeptRender, OwnChain, RenderContext } from './render-plan.ts';
-import { affinitySetDeclaration, changeLines, emptyChange, isEmpty } from './transaction.ts';
+import type { Element, ElementSink, KeptRender, OwnChain, RenderContext } from './render-plan.ts';
+import { ElementStatements, affinitySetDeclaration, changeLines, emptyChange, isEmpty } from './transaction.ts';
 import type { SetRef, TableChange } from './transaction.ts';
 import { SERVICES, SYNC_DIGEST, TABLE, masqOutsideSet, tableRef, wordsFor } from './words.ts';
 import type { FamilyWords, PickGroup } from './words.ts';
@@ -279,24 +279,27 @@ export class NftablesBackend implements ProxyBackend {
     if (!restart) for (const ip of this.#hairpin.keys()) if (!hairpin.has(ip)) candidates.addAll([hairpinElement(ip)]);
     change.removeElements = candidates.remaining().filter((e) => !notKept.has(e.set) && wantedAll.has(e.set));
 
-    // The second pass, while nft reads: every plan's elements, then each hairpin element once.
+    // The second pass, while nft reads: every plan's elements, then each hairpin element once, straight into statements.
     let added = 0;
     const ctx = this.#ctx;
     const digest = new ElementDigest();
+    const statements = new ElementStatements(this.#w);
+    const write: ElementSink = (set, key, value) => {
+      added++;
+      digest.addParts(set, key, value);
+      statements.add(set, key, value);
+    };
     change.addStream = (function* () {
       for (const r of rendered.values()) {
-        for (const e of renderPlan(r.plan, ctx).elements) {
-          added++;
-          digest.add(e);
-          yield e;
-        }
+        renderElements(r.plan, ctx, write);
+        yield* statements.take();
       }
       for (const ip of hairpin.keys()) {
-        added++;
         const e = hairpinElement(ip);
-        digest.add(e);
-        yield e;
+        write(e.set, e.key, e.value);
       }
+      statements.end();
+      yield* statements.take();
     })();
     change.after = () => digestLines(this.#w, digest);
 

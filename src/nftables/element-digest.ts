@@ -38,22 +38,27 @@ export class ElementDigest {
   }
 
   add(e: Element): void {
+    this.addParts(e.set, e.key, e.value);
+  }
+
+  /** add() of an element given by its parts (a full sync's second pass makes no element object). */
+  addParts(set: string, key: string, value: string): void {
     this.#count = (this.#count + 1) >>> 0;
-    this.#mix(e, 1);
+    this.#mix(set, key, value, 1);
   }
 
   remove(e: Element): void {
     this.#count = (this.#count - 1) >>> 0;
-    this.#mix(e, -1);
+    this.#mix(e.set, e.key, e.value, -1);
   }
 
   /** Two 32-bit hashes (FNV-1a and a murmur-style multiply) of set, key and value, summed with `sign`. */
-  #mix(e: Element, sign: 1 | -1): void {
+  #mix(set: string, key: string, value: string, sign: 1 | -1): void {
     ha = 0x811c9dc5;
     hb = 0x9747b28c;
-    feed(e.set);
-    feed(e.key);
-    feed(e.value);
+    feed(set);
+    feed(key);
+    feed(value);
     this.#a = (this.#a + sign * (ha >>> 0)) >>> 0;
     this.#b = (this.#b + sign * (hb >>> 0)) >>> 0;
   }

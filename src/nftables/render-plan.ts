@@ -174,8 +174,26 @@ function masqSetName(cidr: string): string {
   return name;
 }
 
+/** Receives each element of a render as it is made (a set's element has value ''). */
+export type ElementSink = (set: string, key: string, value: string) => void;
+
 export function renderPlan(plan: ServicePortPlan, ctx: RenderContext): PlanRender {
-  return render(plan, ctx, true);
+  const elements: Element[] = [];
+  const r = render(plan, ctx, (set, key, value) => elements.push({ set, key, value }), true);
+  r.elements = elements;
+  r.elementCount = elements.length;
+  return r;
+}
+
+/**
+ * A plan's elements only, each handed to `sink` as it is made: no element
+ * object, no array of them, and none of what the backend keeps (chains,
+ * hairpin addresses). A full sync's second pass writes every element this
+ * way: at 30k services its element objects and arrays were most of the
+ * garbage a full sync made, which the young generation's GC had to scan.
+ */
+export function renderElements(plan: ServicePortPlan, ctx: RenderContext, sink: ElementSink): void {
+  render(plan, ctx, sink, false);
 }
 
 /**
@@ -186,17 +204,22 @@ export function renderPlan(plan: ServicePortPlan, ctx: RenderContext): PlanRende
  * sync and of its garbage.
  */
 export function keptRenderOf(plan: ServicePortPlan, ctx: RenderContext): KeptRender {
-  return keptRender(render(plan, ctx, false));
+  return keptRender(render(plan, ctx, undefined, true));
 }
 
-function render(plan: ServicePortPlan, ctx: RenderContext, withElements: boolean): PlanRender {
+/**
+ * The render of a plan: its elements go to `sink` (undefined: only counted,
+ * no string made); `kept`: with what the backend keeps (own chains and
+ * sets, hairpin addresses), else those are left empty.
+ */
+function render(plan: ServicePortPlan, ctx: RenderContext, sink: ElementSink | undefined, kept: boolean): PlanRender {
   const { protocol: proto, port } = plan;
-  const elements: Element[] = [];
+  const withElements = sink !== undefined;
   let counted = 0;
   const chains: OwnChain[] = [];
   const sets: AffinitySet[] = [];
   const picks: PickGroup[] = [];
-  const add = withElements ? (set: string, key: string, value = '') => elements.push({ set, key, value }) : () => counted++;
+  const add = sink ? (set: string, key: string, value = '') => sink(set, key, value) : () => counted++;
   // Without elements, their keys and values are never read: no string is made.
   const vip = withElements ? (ip: string) => flat(ip, ' . ', proto, ' . ', port) : () => '';
   const endpointValue = withElements ? endpointText : () => '';
@@ -281,10 +304,10 @@ function render(plan: ServicePortPlan, ctx: RenderContext, withElements: boolean
   // its reply would skip the DNAT. Its addresses, not elements: services
   // share endpoints, and the backend writes one element per address
   // (hairpinElement).
-  const hairpinIps = distinctIps(plan.allEndpoints);
+  const hairpinIps = kept ? distinctIps(plan.allEndpoints) : NONE;
 
-  if (own) renderOwnChains(plan, ctx, { id, svc, svl, ext, externalReaches }, chains, sets);
-  return { plan, elements, elementCount: withElements ? elements.length : counted, chains, sets, picks, masqClass, hairpinIps };
+  if (own && kept) renderOwnChains(plan, ctx, { id, svc, svl, ext, externalReaches }, chains, sets);
+  return { plan, elements: NONE, elementCount: counted, chains, sets, picks, masqClass, hairpinIps };
 }
 
 const endpointText = (ep: PlanEndpoint): string => flat(ep.ip, ' . ', ep.port);

@@ -45,11 +45,12 @@ export interface TableChange {
   flushChains: string[];
   addElements: Element[];
   /**
-   * Elements added after `addElements`, made while the input is written: a
-   * full sync renders them again from the plans, writes them and lets them
-   * go (render-plan.ts KeptRender).
+   * `add element` statements written after those of `addElements`, made
+   * while the input is written: a full sync renders every element again
+   * from the plans into them (ElementStatements) and lets them go
+   * (render-plan.ts KeptRender).
    */
-  addStream?: Iterable<Element>;
+  addStream?: Iterable<string>;
   deleteChains: string[];
   deleteSets: SetRef[];
   /** Statements written last, made once everything before was written (the digest of the elements the stream wrote). */
@@ -85,18 +86,14 @@ export function* changeLines(w: FamilyWords, c: TableChange): Generator<string> 
   for (const ch of c.rewriteChains) yield `flush chain ${t} ${ch.name}\n`;
   for (const name of c.flushChains) yield `flush chain ${t} ${name}\n`;
   for (const ch of c.rewriteChains) for (const r of ch.rules) yield `add rule ${t} ${ch.name} ${r}\n`;
-  yield* elementLines(`add element ${t}`, c.addStream ? chain(c.addElements, c.addStream) : c.addElements, true);
+  yield* elementLines(`add element ${t}`, c.addElements, true);
+  if (c.addStream) yield* c.addStream;
   for (const name of c.deleteChains) yield `delete chain ${t} ${name}\n`;
   for (const s of c.deleteSets) {
     if (s.declaration) yield `${s.declaration}\n`;
     yield `delete ${s.kind} ${t} ${s.name}\n`;
   }
   if (c.after) for (const line of c.after()) yield `${line}\n`;
-}
-
-function* chain<T>(a: Iterable<T>, b: Iterable<T>): Generator<T> {
-  yield* a;
-  yield* b;
 }
 
 /**
@@ -132,4 +129,49 @@ function statement(verb: string, set: string, list: readonly Element[], withValu
     if (withValues && e.value) line += ' : ' + e.value;
   }
   return line + ' }\n';
+}
+
+/**
+ * The `add element` statements of elements given one by one as parts, in
+ * the same statements elementLines writes (grouped by set in their first
+ * order, a statement finished at ELEMENTS_PER_STATEMENT elements), each
+ * element appended to its set's open statement as it comes: a full sync's
+ * second pass makes no element object and no list of them.
+ */
+export class ElementStatements {
+  readonly #verb: string;
+  /** Each set's open statement and how many elements it holds (0: none open). */
+  readonly #open = new Map<string, { line: string; count: number }>();
+  /** Statements finished and not yet taken. */
+  #done: string[] = [];
+
+  constructor(w: FamilyWords) {
+    this.#verb = `add element ${tableRef(w)}`;
+  }
+
+  readonly add = (set: string, key: string, value: string): void => {
+    let s = this.#open.get(set);
+    if (!s) this.#open.set(set, (s = { line: '', count: 0 }));
+    s.line = s.count === 0 ? `${this.#verb} ${set} { ${key}` : `${s.line}, ${key}`;
+    if (value) s.line += ' : ' + value;
+    if (++s.count === ELEMENTS_PER_STATEMENT) this.#finish(s);
+  };
+
+  /** The statements finished since the last call. */
+  take(): string[] {
+    const done = this.#done;
+    if (done.length > 0) this.#done = [];
+    return done;
+  }
+
+  /** Finishes every open statement; take() returns them. */
+  end(): void {
+    for (const s of this.#open.values()) if (s.count > 0) this.#finish(s);
+  }
+
+  #finish(s: { line: string; count: number }): void {
+    this.#done.push(s.line + ' }\n');
+    s.line = '';
+    s.count = 0;
+  }
 }

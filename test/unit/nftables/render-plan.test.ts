@@ -4,8 +4,8 @@
 
 import t from 'tap';
 import { ep, plan } from '../iptables/plans.ts';
-import { hairpinElement, keptRender, keptRenderOf, needsOwnChains, renderPlan } from '../../../src/nftables/render-plan.ts';
-import type { PlanRender, RenderContext } from '../../../src/nftables/render-plan.ts';
+import { hairpinElement, keptRender, keptRenderOf, needsOwnChains, renderElements, renderPlan } from '../../../src/nftables/render-plan.ts';
+import type { Element, PlanRender, RenderContext } from '../../../src/nftables/render-plan.ts';
 import { wordsFor } from '../../../src/nftables/words.ts';
 import type { ServicePortPlan } from '../../../src/proxier/plan.ts';
 
@@ -163,6 +163,9 @@ for (const row of rows) {
     const r = renderPlan(row.plan, row.ctx ?? ctx4);
     const got = elements(r);
     t.same(keptRenderOf(row.plan, row.ctx ?? ctx4), keptRender(r), 'rendered without elements, it keeps the same (and counts them)');
+    const streamed: Element[] = [];
+    renderElements(row.plan, row.ctx ?? ctx4, (set, key, value) => streamed.push({ set, key, value }));
+    t.same(streamed, r.elements, 'its elements handed one by one are the same, in the same order');
     for (const want of row.elements) t.ok(got.includes(want), want);
     for (const re of row.not ?? []) t.notOk(got.some((e) => re.test(e)), `none matches ${re}`);
     if (row.chains) {
