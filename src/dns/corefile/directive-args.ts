@@ -2,6 +2,7 @@ import { ConfigError } from '../../base/errors.ts';
 import type { DnsConfig } from './config.ts';
 import type { Directive } from './syntax.ts';
 import { parseDuration } from './syntax.ts';
+import { parseLabelSelector } from '../../k8s/label-selector.ts';
 
 // What every plugin reader shares: the context of the directive, and
 // argument checks that refuse by name and line.
@@ -44,3 +45,15 @@ export function duration(d: Directive, ctx: PluginContext, key: string, text: st
   }
 }
 
+
+/** A label selector written as the directive's arguments (`labels`, `namespace_labels`): checked, returned as text. */
+export function labelSelector(d: Directive, ctx: PluginContext, key: string): string {
+  argCount(d, ctx, 1, Infinity, key);
+  const text = d.args.join(' ');
+  try {
+    parseLabelSelector(text);
+  } catch (err) {
+    fail(d, ctx, key, (err as Error).message);
+  }
+  return text;
+}

@@ -1,8 +1,7 @@
 import type { DnsConfig } from './config.ts';
 import type { Directive } from './syntax.ts';
-import { argCount, fail, integer } from './directive-args.ts';
+import { argCount, fail, integer, labelSelector } from './directive-args.ts';
 import type { PluginContext } from './directive-args.ts';
-import { parseLabelSelector } from '../../k8s/label-selector.ts';
 
 // The `kubernetes` properties about reaching the API server rather than
 // answering: where (`endpoint`, `tls`), how fast (`apiserver_qps`,
@@ -45,17 +44,9 @@ export function readApiAccess(s: Directive, config: DnsConfig, ctx: PluginContex
       argCount(s, ctx, 1, 1, key);
       api.maxInflight = integer(s, ctx, key, s.args[0], 1, 1_000_000);
       return true;
-    case 'labels': {
-      argCount(s, ctx, 1, Infinity, key);
-      const text = s.args.join(' ');
-      try {
-        parseLabelSelector(text);
-      } catch (err) {
-        fail(s, ctx, key, (err as Error).message);
-      }
-      api.labels = text;
+    case 'labels':
+      api.labels = labelSelector(s, ctx, key);
       return true;
-    }
     default:
       if (Object.keys(api).length === 0) delete config.api;
       return false;

@@ -10,11 +10,10 @@ import type { ForwardPolicy } from '../forward/options.ts';
 import { parseUpstreamAddress } from '../forward/upstream-list.ts';
 import type { HostsConfig } from '../hosts/hosts-table.ts';
 import { zonesOf } from './server-keys.ts';
-import { argCount, duration, fail, integer, noBlock } from './directive-args.ts';
+import { argCount, duration, fail, integer, labelSelector, noBlock } from './directive-args.ts';
 import type { PluginContext, PluginReader } from './directive-args.ts';
 export type { PluginContext, PluginReader } from './directive-args.ts';
 import { FRONT_PLUGINS } from './front-readers.ts';
-import { parseLabelSelector } from '../../k8s/label-selector.ts';
 import { checkApiAccess, readApiAccess } from './kubernetes-api-reader.ts';
 
 // One function per supported plugin: each reads its directive into the
@@ -130,17 +129,9 @@ function kubernetes(d: Directive, config: DnsConfig, ctx: PluginContext): void {
         if (s.args[0] !== 'empty_service') fail(s, ctx, key, `'${s.args[0]}' is not empty_service (the only thing 'ignore' takes)`);
         config.ignoreEmptyService = true;
         break;
-      case 'namespace_labels': {
-        argCount(s, ctx, 1, Infinity, key);
-        const text = s.args.join(' ');
-        try {
-          parseLabelSelector(text);
-        } catch (err) {
-          fail(s, ctx, key, (err as Error).message);
-        }
-        config.namespaceLabels = text;
+      case 'namespace_labels':
+        config.namespaceLabels = labelSelector(s, ctx, key);
         break;
-      }
       case 'kubeconfig':
         argCount(s, ctx, 1, 2, key);
         config.kubeconfig = s.args[0];
