@@ -7,6 +7,17 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eventually, type Lab, type Netns } from '../../helpers/netns.ts';
 
+/** A bridge in its own namespace and one leg per namespace onto it, with the given addresses. */
+export async function segment(lab: Lab, legs: Array<[Netns, string]>): Promise<void> {
+  const sw = await lab.netns('sw');
+  await sw.ip('link', 'add', 'br0', 'type', 'bridge');
+  await sw.ip('link', 'set', 'br0', 'up');
+  for (const [ns, addr] of legs) {
+    const [, swEnd] = await lab.link(ns, sw, addr);
+    await sw.ip('link', 'set', swEnd, 'master', 'br0');
+  }
+}
+
 export const NETLET = fileURLToPath(new URL('../../../bin/netlet.js', import.meta.url));
 
 export const nodeYaml = (name: string, ...ips: string[]) => `apiVersion: v1

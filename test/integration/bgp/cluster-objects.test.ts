@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { spawnApiServer } from '../../apiserver/spawn.ts';
 import { writeKubeconfig } from '../../apiserver/kubeconfig.ts';
 import { Lab, eventually, rootSkip, type Netns } from '../../helpers/netns.ts';
-import { blockYaml, established, nodeYaml, startAgent, type Agent } from './bgp-lab.ts';
+import { type Agent, blockYaml, established, nodeYaml, segment, startAgent } from './bgp-lab.ts';
 
 const CRDS = fileURLToPath(new URL('../../../deploy/crd-bgp.yaml', import.meta.url));
 const KUBECTL = '/usr/bin/kubectl';
@@ -33,16 +33,6 @@ spec:
   nodeSelector: all()
   peerSelector: has(${RR_LABEL})
 `;
-
-async function segment(lab: Lab, legs: Array<[Netns, string]>): Promise<void> {
-  const sw = await lab.netns('sw');
-  await sw.ip('link', 'add', 'br0', 'type', 'bridge');
-  await sw.ip('link', 'set', 'br0', 'up');
-  for (const [ns, addr] of legs) {
-    const [, swEnd] = await lab.link(ns, sw, addr);
-    await sw.ip('link', 'set', swEnd, 'master', 'br0');
-  }
-}
 
 const peersOf = async (agent: Agent) => (await agent.status()).peers.map((p) => `${p.name} ${p.state}`).sort();
 

@@ -5,19 +5,8 @@
 import t from 'tap';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Lab, eventually, rootSkip, type Netns } from '../../helpers/netns.ts';
-import { blockYaml, established, nodeYaml, startAgent, startBird, startGoBgp } from './bgp-lab.ts';
-
-/** A bridge in its own namespace and one leg per namespace onto it, with the given addresses. */
-async function segment(lab: Lab, legs: Array<[Netns, string]>): Promise<void> {
-  const sw = await lab.netns('sw');
-  await sw.ip('link', 'add', 'br0', 'type', 'bridge');
-  await sw.ip('link', 'set', 'br0', 'up');
-  for (const [ns, addr] of legs) {
-    const [, swEnd] = await lab.link(ns, sw, addr);
-    await sw.ip('link', 'set', swEnd, 'master', 'br0');
-  }
-}
+import { Lab, eventually, rootSkip } from '../../helpers/netns.ts';
+import { blockYaml, established, nodeYaml, segment, startAgent, startBird, startGoBgp } from './bgp-lab.ts';
 
 const birdClient = (id: string, route: string) => `router id ${id};
 protocol device {}

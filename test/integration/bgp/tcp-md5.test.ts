@@ -9,18 +9,8 @@
 import t from 'tap';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Lab, eventually, rootSkip, type Netns } from '../../helpers/netns.ts';
-import { blockYaml, established, nodeYaml, startAgent, startBird } from './bgp-lab.ts';
-
-async function segment(lab: Lab, legs: Array<[Netns, string]>): Promise<void> {
-  const sw = await lab.netns('sw');
-  await sw.ip('link', 'add', 'br0', 'type', 'bridge');
-  await sw.ip('link', 'set', 'br0', 'up');
-  for (const [ns, addr] of legs) {
-    const [, swEnd] = await lab.link(ns, sw, addr);
-    await sw.ip('link', 'set', swEnd, 'master', 'br0');
-  }
-}
+import { Lab, eventually, rootSkip } from '../../helpers/netns.ts';
+import { blockYaml, established, nodeYaml, segment, startAgent, startBird } from './bgp-lab.ts';
 
 const birdConf = (ip: string, route: string, o: { password: string; passive: boolean }) => `router id ${ip};
 protocol device {}
