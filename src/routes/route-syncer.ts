@@ -76,6 +76,46 @@ export class RouteSyncer {
     }
     const additions = [...want].filter(([key]) => !have.has(key)).map(([, r]) => r);
     const level = removals.length + additions.length > LOG_EACH_UP_TO ? 'debug' : 'info';
+    if (this.#table.applyMany) {
+      await this.#applyMany(this.#table.applyMany.bind(this.#table), removals, additions, result, after, level);
+    } else {
+      await this.#applyOneByOne(removals, additions, result, after, level);
+    }
+    this.#last = after;
+    return result;
+  }
+
+  /** Through the table's batches (removals first, in the table's own calls). */
+  async #applyMany(
+    applyMany: NonNullable<RouteTable['applyMany']>,
+    removals: NodeRoute[],
+    additions: NodeRoute[],
+    result: SyncResult,
+    after: NodeRoute[],
+    level: 'debug' | 'info',
+  ): Promise<void> {
+    const { removed, added } = await applyMany(removals, additions);
+    removals.forEach((r, i) => {
+      const outcome = removed[i];
+      if (outcome instanceof Error) {
+        this.#failed(result, r, outcome);
+        after.push(r);
+      } else if (outcome) {
+        result.removed++;
+        this.#log[level]({ route: describeRoute(r) }, 'routes: removed');
+      }
+    });
+    additions.forEach((r, i) => {
+      const error = added[i];
+      if (error) return this.#failed(result, r, error);
+      result.added++;
+      this.#log[level]({ route: describeRoute(r) }, 'routes: added');
+      after.push(r);
+    });
+  }
+
+  /** One netlink round trip per route, IN_FLIGHT of them pending at once. */
+  async #applyOneByOne(removals: NodeRoute[], additions: NodeRoute[], result: SyncResult, after: NodeRoute[], level: 'debug' | 'info'): Promise<void> {
     // Every removal is done before any addition: a changed route's old form must be gone before its new one goes in.
     await windowed(
       removals.map((r) => async () => {
@@ -100,8 +140,11 @@ export class RouteSyncer {
       }),
       IN_FLIGHT,
     );
-    this.#last = after;
-    return result;
+  }
+
+  #failed(result: SyncResult, r: NodeRoute, err: Error): void {
+    result.errors.push({ route: describeRoute(r), error: err.message });
+    this.#log.warn({ route: describeRoute(r), err: err.message }, 'routes: failed');
   }
 
   /** Whether `fn` worked; a failure is counted and logged. */
@@ -110,9 +153,7 @@ export class RouteSyncer {
       await fn();
       return true;
     } catch (err) {
-      const error = (err as Error).message;
-      result.errors.push({ route: describeRoute(r), error });
-      this.#log.warn({ route: describeRoute(r), err: error }, 'routes: failed');
+      this.#failed(result, r, err as Error);
       return false;
     }
   }

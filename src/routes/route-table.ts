@@ -61,6 +61,12 @@ export interface RouteTable {
   add(route: NodeRoute): Promise<void>;
   /** Deletes exactly this route (matched by protocol too); false when it was not there. */
   remove(route: NodeRoute): Promise<boolean>;
+  /**
+   * Optional: many changes in few system calls (a full BGP table is 100k
+   * routes). Each removal's outcome as remove() gives it, each addition's as
+   * add() (undefined: added), in the order given; removals go first.
+   */
+  applyMany?(removals: readonly NodeRoute[], additions: readonly NodeRoute[]): Promise<{ removed: Array<boolean | Error>; added: Array<Error | undefined> }>;
   close(): void;
 }
 
