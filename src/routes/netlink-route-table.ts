@@ -19,11 +19,14 @@ import type { Family, NodeRoute, RouteTable } from './route-table.ts';
 const DEFAULT_METRIC: Record<Family, number> = { 4: 0, 6: 1024 };
 
 /**
- * Route messages per datagram in applyMany: the kernel handles a datagram's
- * messages in one sendmsg and queues an ACK for each, which must fit the
- * socket's receive buffer (as the IPVS and kube-ipvs0 batches).
+ * Route messages per datagram in applyMany, and datagrams awaiting their
+ * ACKs at once: the kernel handles a datagram's messages in one sendmsg and
+ * queues an ACK for each, and all of them must fit the socket's receive
+ * buffer (256 at once, as the IPVS and kube-ipvs0 batches). Two in flight
+ * keep the kernel busy while the answers to the other are read.
  */
-const ROUTES_PER_DATAGRAM = 256;
+const ROUTES_PER_DATAGRAM = 128;
+const DATAGRAMS_IN_FLIGHT = 2;
 const NETLINK_ROUTE = 0;
 
 export class NetlinkRouteTable implements RouteTable {
@@ -99,16 +102,22 @@ export class NetlinkRouteTable implements RouteTable {
     outcome: (errno: number, r: NodeRoute) => T | Error,
   ): Promise<Array<T | Error>> {
     const out = new Array<T | Error>(routes.length);
-    for (let i = 0; i < routes.length; i += ROUTES_PER_DATAGRAM) {
-      const slice = routes.slice(i, i + ROUTES_PER_DATAGRAM);
-      const specs = await Promise.all(slice.map((r) => this.#spec(r, indexOf).catch((err: Error) => err)));
-      const sendable = specs.flatMap((spec, j) => (spec instanceof Error ? [] : [{ spec, j }]));
-      specs.forEach((spec, j) => {
-        if (spec instanceof Error) out[i + j] = spec;
-      });
-      const errnos = await this.#batch!.batch(sendable.map(({ spec }) => (seq: number) => encodeRouteMessage(op, seq, spec)));
-      sendable.forEach(({ j }, k) => (out[i + j] = outcome(errnos[k], slice[j])));
-    }
+    let next = 0;
+    const sender = async () => {
+      while (next < routes.length) {
+        const i = next;
+        next += ROUTES_PER_DATAGRAM;
+        const slice = routes.slice(i, i + ROUTES_PER_DATAGRAM);
+        const specs = await Promise.all(slice.map((r) => this.#spec(r, indexOf).catch((err: Error) => err)));
+        const sendable = specs.flatMap((spec, j) => (spec instanceof Error ? [] : [{ spec, j }]));
+        specs.forEach((spec, j) => {
+          if (spec instanceof Error) out[i + j] = spec;
+        });
+        const errnos = await this.#batch!.batch(sendable.map(({ spec }) => (seq: number) => encodeRouteMessage(op, seq, spec)));
+        sendable.forEach(({ j }, k) => (out[i + j] = outcome(errnos[k], slice[j])));
+      }
+    };
+    await Promise.all(Array.from({ length: DATAGRAMS_IN_FLIGHT }, sender));
     return out;
   }
 
