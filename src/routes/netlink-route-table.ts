@@ -113,7 +113,7 @@ export class NetlinkRouteTable implements RouteTable {
         specs.forEach((spec, j) => {
           if (spec instanceof Error) out[i + j] = spec;
         });
-        const errnos = await this.#batch!.batch(sendable.map(({ spec }) => (seq: number) => encodeRouteMessage(op, seq, spec)));
+        const errnos = await this.#batch!.batch(sendable.map(({ spec }) => (seq: number) => encodeRouteMessage(op, seq, spec)), { ackLastOnly: true });
         sendable.forEach(({ j }, k) => (out[i + j] = outcome(errnos[k], slice[j])));
       }
     };
