@@ -16,7 +16,12 @@ export interface SyncResult {
   errors: Array<{ route: string; error: string }>;
 }
 
-const keyOf = (r: NodeRoute): string => `${r.family}|${r.dst}`;
+/**
+ * A route's key: its destination's text alone, which names its family too
+ * (no IPv4 CIDR reads as an IPv6 one): no new string per route per sync at
+ * a full BGP table.
+ */
+const keyOf = (r: NodeRoute): string => r.dst;
 
 /**
  * Route changes in flight at once: a full BGP table is 100k routes, and one
@@ -56,7 +61,8 @@ export class RouteSyncer {
    */
   async sync(desired: NodeRoute[], opts: { fromLastSync?: boolean } = {}): Promise<SyncResult> {
     const result: SyncResult = { added: 0, removed: 0, unchanged: 0, errors: [] };
-    const want = new Map(desired.map((r) => [keyOf(r), r]));
+    const want = new Map<string, NodeRoute>();
+    for (const r of desired) want.set(keyOf(r), r);
     const current = opts.fromLastSync && this.#last ? this.#last : await this.#table.listOwned();
     // What the table holds after this sync, as far as its results tell.
     const after: NodeRoute[] = [];
@@ -64,9 +70,10 @@ export class RouteSyncer {
 
     const removals: NodeRoute[] = [];
     for (const r of current) {
-      const w = want.get(keyOf(r));
-      if (w && sameRoute(w, r) && !have.has(keyOf(r))) {
-        have.set(keyOf(r), r);
+      const key = keyOf(r);
+      const w = want.get(key);
+      if (w && (w === r || sameRoute(w, r)) && !have.has(key)) {
+        have.set(key, r);
         after.push(r);
         result.unchanged++;
         continue;
@@ -74,7 +81,8 @@ export class RouteSyncer {
       // Unwanted, changed, or a second route of ours to the same prefix: remove it first.
       removals.push(r);
     }
-    const additions = [...want].filter(([key]) => !have.has(key)).map(([, r]) => r);
+    const additions: NodeRoute[] = [];
+    for (const [key, r] of want) if (!have.has(key)) additions.push(r);
     const level = removals.length + additions.length > LOG_EACH_UP_TO ? 'debug' : 'info';
     if (this.#table.applyMany) {
       await this.#applyMany(this.#table.applyMany.bind(this.#table), removals, additions, result, after, level);

@@ -80,11 +80,15 @@ export function sameRoute(wanted: NodeRoute, actual: NodeRoute): boolean {
     wanted.dst === actual.dst &&
     wanted.type === actual.type &&
     (wanted.gateway ?? '') === (actual.gateway ?? '') &&
-    (wanted.gateways ?? []).join(',') === (actual.gateways ?? []).join(',') &&
+    sameList(wanted.gateways, actual.gateways) &&
     (wanted.dev === undefined || wanted.dev === actual.dev) &&
     (wanted.metric ?? 0) === (actual.metric ?? 0) &&
     (wanted.protocol ?? NODE_ROUTES_PROTOCOL) === (actual.protocol ?? NODE_ROUTES_PROTOCOL)
   );
+}
+
+function sameList(a: readonly string[] = [], b: readonly string[] = []): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 export function describeRoute(r: NodeRoute): string {
