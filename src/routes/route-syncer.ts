@@ -84,10 +84,12 @@ export class RouteSyncer {
     const additions: NodeRoute[] = [];
     for (const [key, r] of want) if (!have.has(key)) additions.push(r);
     const level = removals.length + additions.length > LOG_EACH_UP_TO ? 'debug' : 'info';
+    // describeRoute per route costs as much as encoding it: only when the line is written.
+    const logEach = level === 'info' || this.#log.isLevelEnabled('debug');
     if (this.#table.applyMany) {
-      await this.#applyMany(this.#table.applyMany.bind(this.#table), removals, additions, result, after, level);
+      await this.#applyMany(this.#table.applyMany.bind(this.#table), removals, additions, result, after, logEach ? level : undefined);
     } else {
-      await this.#applyOneByOne(removals, additions, result, after, level);
+      await this.#applyOneByOne(removals, additions, result, after, logEach ? level : undefined);
     }
     this.#last = after;
     return result;
@@ -100,7 +102,7 @@ export class RouteSyncer {
     additions: NodeRoute[],
     result: SyncResult,
     after: NodeRoute[],
-    level: 'debug' | 'info',
+    level: 'debug' | 'info' | undefined,
   ): Promise<void> {
     const { removed, added } = await applyMany(removals, additions);
     removals.forEach((r, i) => {
@@ -110,27 +112,27 @@ export class RouteSyncer {
         after.push(r);
       } else if (outcome) {
         result.removed++;
-        this.#log[level]({ route: describeRoute(r) }, 'routes: removed');
+        if (level) this.#log[level]({ route: describeRoute(r) }, 'routes: removed');
       }
     });
     additions.forEach((r, i) => {
       const error = added[i];
       if (error) return this.#failed(result, r, error);
       result.added++;
-      this.#log[level]({ route: describeRoute(r) }, 'routes: added');
+      if (level) this.#log[level]({ route: describeRoute(r) }, 'routes: added');
       after.push(r);
     });
   }
 
   /** One netlink round trip per route, IN_FLIGHT of them pending at once. */
-  async #applyOneByOne(removals: NodeRoute[], additions: NodeRoute[], result: SyncResult, after: NodeRoute[], level: 'debug' | 'info'): Promise<void> {
+  async #applyOneByOne(removals: NodeRoute[], additions: NodeRoute[], result: SyncResult, after: NodeRoute[], level: 'debug' | 'info' | undefined): Promise<void> {
     // Every removal is done before any addition: a changed route's old form must be gone before its new one goes in.
     await windowed(
       removals.map((r) => async () => {
         const ok = await this.#try(result, r, async () => {
           if (await this.#table.remove(r)) {
             result.removed++;
-            this.#log[level]({ route: describeRoute(r) }, 'routes: removed');
+            if (level) this.#log[level]({ route: describeRoute(r) }, 'routes: removed');
           }
         });
         if (!ok) after.push(r);
@@ -142,7 +144,7 @@ export class RouteSyncer {
         const ok = await this.#try(result, r, async () => {
           await this.#table.add(r);
           result.added++;
-          this.#log[level]({ route: describeRoute(r) }, 'routes: added');
+          if (level) this.#log[level]({ route: describeRoute(r) }, 'routes: added');
         });
         if (ok) after.push(r);
       }),
