@@ -38,6 +38,15 @@ export class BgpRouteSource implements RouteSource {
   readonly #routes: LearnedRoutes;
   readonly #peerName: (address: string) => string;
   readonly #nodeAt: (nextHop: string) => Peer | undefined;
+  /**
+   * The claim last made for a one-path selection, by that selection's array
+   * (the RIB makes a new one whenever a prefix's selection changes), with
+   * the node its next hop named then: a sync at a full table then builds
+   * claims only for the prefixes that changed, or whose next hop's node did.
+   */
+  readonly #claimOf = new WeakMap<Path[], { claim: RouteClaim; bestNode: Peer | undefined }>();
+  /** A router's next hop as a peer, one object per next hop (two prefixes behind one router share it). */
+  readonly #routers = new Map<string, Peer>();
 
   constructor(routes: LearnedRoutes, opts: BgpRouteSourceOptions = {}) {
     this.#routes = routes;
@@ -51,23 +60,42 @@ export class BgpRouteSource implements RouteSource {
 
   claims(): SourceClaims {
     const claims: RouteClaim[] = [];
+    const routersSeen = new Set<string>();
+    const bare = (p: Path): Peer => {
+      routersSeen.add(p.nextHop);
+      let peer = this.#routers.get(p.nextHop);
+      if (!peer) this.#routers.set(p.nextHop, (peer = { name: `bgp:${p.nextHop}`, addresses: { [p.family]: p.nextHop } }));
+      return peer;
+    };
     for (const paths of this.#routes.selected()) {
       const best = paths[0];
       const node = this.#peerName(best.peer);
       const bestNode = this.#nodeAt(best.nextHop);
-      // A router's next hop is named by itself: two prefixes behind one next hop share one peer entry.
-      const bare = (p: Path): Peer => ({ name: `bgp:${p.nextHop}`, addresses: { [p.family]: p.nextHop } });
-      if (!bestNode) {
-        const alsoVia = paths.slice(1).map(bare);
-        claims.push({ dst: best.prefix, family: best.family, node, peer: bare(best), ...(alsoVia.length ? { alsoVia } : {}), protocol: BGP_ROUTES_PROTOCOL, plain: true });
+      const cached = paths.length === 1 ? this.#claimOf.get(paths) : undefined;
+      if (cached && cached.bestNode === bestNode && cached.claim.node === node) {
+        if (!bestNode) bare(best);
+        claims.push(cached.claim);
         continue;
       }
-      // Equal paths through nodes: the mode decides whether they merge (plain gateways do, tunnel routes do not).
-      const alsoVia = paths.slice(1).map((p) => this.#nodeAt(p.nextHop) ?? bare(p));
-      claims.push({ dst: best.prefix, family: best.family, node, peer: bestNode, ...(alsoVia.length ? { alsoVia } : {}), protocol: BGP_ROUTES_PROTOCOL });
+      const claim = this.#claim(paths, node, bestNode, bare);
+      if (paths.length === 1) this.#claimOf.set(paths, { claim, bestNode });
+      claims.push(claim);
     }
+    // Routers no selection names any more are forgotten.
+    for (const nextHop of this.#routers.keys()) if (!routersSeen.has(nextHop)) this.#routers.delete(nextHop);
     claims.sort((a, b) => (a.dst < b.dst ? -1 : a.dst > b.dst ? 1 : 0));
     return { claims, skipped: [] };
+  }
+
+  #claim(paths: Path[], node: string, bestNode: Peer | undefined, bare: (p: Path) => Peer): RouteClaim {
+    const best = paths[0];
+    if (!bestNode) {
+      const alsoVia = paths.slice(1).map(bare);
+      return { dst: best.prefix, family: best.family, node, peer: bare(best), ...(alsoVia.length ? { alsoVia } : {}), protocol: BGP_ROUTES_PROTOCOL, plain: true };
+    }
+    // Equal paths through nodes: the mode decides whether they merge (plain gateways do, tunnel routes do not).
+    const alsoVia = paths.slice(1).map((p) => this.#nodeAt(p.nextHop) ?? bare(p));
+    return { dst: best.prefix, family: best.family, node, peer: bestNode, ...(alsoVia.length ? { alsoVia } : {}), protocol: BGP_ROUTES_PROTOCOL };
   }
 
   watch(onChange: () => void): () => void {

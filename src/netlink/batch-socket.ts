@@ -5,13 +5,16 @@
 import type { RawNetlinkSocket } from 'netlink';
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
-import { NLMSG_DONE, NLMSG_ERROR, errorCode, splitMessages } from './ctnetlink-codec.ts';
+import { NLM_F_ACK, NLMSG_DONE, NLMSG_ERROR, errorCode, splitMessages } from './ctnetlink-codec.ts';
 import { inNetnsSync } from './socket.ts';
 import { NetletError } from '../base/errors.ts';
 
 const { RawNetlinkSocket: RawSocket } = createRequire(import.meta.url)('netlink/dist/raw.js') as Pick<typeof import('netlink'), 'RawNetlinkSocket'>;
 
 export const errnoName = (errno: number): string => Object.entries(constants.errno).find(([, v]) => v === errno)?.[0] ?? `errno ${errno}`;
+
+/** Where struct nlmsghdr keeps nlmsg_flags. */
+const NLMSG_FLAGS_OFFSET = 6;
 
 interface Pending {
   /** true when finished. */
@@ -75,23 +78,38 @@ export class BatchSocket {
     });
   }
 
-  /** Many acked messages in one datagram; resolves with each one's errno (0: done). */
-  batch(encoders: ReadonlyArray<(seq: number) => Buffer>): Promise<number[]> {
+  /**
+   * Many acked messages in one datagram; resolves with each one's errno (0: done).
+   * `ackLastOnly`: only the last message asks for an ACK; the others are
+   * answered only when they fail (netlink_rcv_skb acks a message that fails
+   * whatever its flags). The kernel handles the datagram in order, so every
+   * failure is queued before the last ACK: a full BGP table then costs one
+   * ACK read per datagram instead of one per route.
+   */
+  batch(encoders: ReadonlyArray<(seq: number) => Buffer>, opts: { ackLastOnly?: boolean } = {}): Promise<number[]> {
     return new Promise((resolve, reject) => {
-      const results = new Array<number>(encoders.length);
-      let left = encoders.length;
-      if (left === 0) return resolve(results);
+      const results = new Array<number>(encoders.length).fill(0);
+      let left = opts.ackLastOnly ? 1 : encoders.length;
+      if (encoders.length === 0) return resolve(results);
       const seqs: number[] = [];
       const msgs: Buffer[] = [];
+      const last = encoders.length - 1;
       encoders.forEach((encode, i) => {
         const seq = this.nextSeq();
         seqs.push(seq);
-        msgs.push(encode(seq));
+        const msg = encode(seq);
+        if (opts.ackLastOnly && i !== last) msg.writeUInt16LE(msg.readUInt16LE(NLMSG_FLAGS_OFFSET) & ~NLM_F_ACK, NLMSG_FLAGS_OFFSET);
+        msgs.push(msg);
         this.#pending.set(seq, {
           onMessage: (type, payload) => {
             if (type !== NLMSG_ERROR) return false;
             results[i] = errorCode(payload);
-            if (--left === 0) resolve(results);
+            if (opts.ackLastOnly && i !== last) return true;
+            if (--left === 0) {
+              // The ACK-less ones that did not fail got no answer: forget them.
+              if (opts.ackLastOnly) for (const s of seqs) this.#pending.delete(s);
+              resolve(results);
+            }
             return true;
           },
         });

@@ -81,8 +81,12 @@ export class RoutesComponent implements Component {
   #failures = 0;
   #routeErrorStreak = 0;
   #lastSkipped = '';
-  /** How long the last sync took (ms): the least wait before the next one a source asks for. */
-  #lastSyncMs = 0;
+  /**
+   * How long the last sync's planning held the thread (ms): the least wait
+   * before the next one a source asks for. Only the planning: the kernel
+   * changes go in batches awaited in turn, between which the speaker reads.
+   */
+  #lastPlanMs = 0;
   readonly #installed: Gauge;
   readonly #syncErrors: Counter;
 
@@ -150,23 +154,21 @@ export class RoutesComponent implements Component {
   /**
    * A source changed: sync after the debounce window (retryAfter keeps the
    * soonest, so later changes join this sync), or after as long as the last
-   * sync took if that is longer: while a BGP peer sends a full table, each
-   * sync plans every route, and back-to-back syncs would starve the speaker
-   * reading the rest on the same thread.
+   * sync's planning took if that is longer: while a BGP peer sends a full
+   * table, each sync plans every route, and back-to-back syncs would starve
+   * the speaker reading the rest on the same thread.
    */
   #request(): void {
     if (!this.#started || this.#stopped) return;
     this.#requested = true;
-    this.#runner!.retryAfter(Math.max(this.#debounceMs, this.#lastSyncMs));
+    this.#runner!.retryAfter(Math.max(this.#debounceMs, this.#lastPlanMs));
   }
 
   #syncOnce(): Promise<void> {
     // A sync a source asked for diffs against the last sync's result; the periodic and retry syncs list the kernel table.
     const fromLastSync = this.#requested;
     this.#requested = false;
-    const started = performance.now();
     const running = this.#sync(fromLastSync).finally(() => {
-      this.#lastSyncMs = performance.now() - started;
       if (this.#running === running) this.#running = undefined;
     });
     this.#running = running;
@@ -177,7 +179,13 @@ export class RoutesComponent implements Component {
     const { log } = this.#ctx;
     try {
       // Inside the try: a source whose claims() throws fails the sync like a failing table does (counted, retried).
-      const { plan, result: r } = await applyRoutePlan(() => planFromSources(this.#sources, this.#mode), this.#store.self(), this.#mode, this.#syncer!, { fromLastSync });
+      const makePlan = () => {
+        const started = performance.now();
+        const planned = planFromSources(this.#sources, this.#mode);
+        this.#lastPlanMs = performance.now() - started;
+        return planned;
+      };
+      const { plan, result: r } = await applyRoutePlan(makePlan, this.#store.self(), this.#mode, this.#syncer!, { fromLastSync });
       this.#installed.set(plan.routes.length);
       this.#reportSkipped(plan.skipped);
       this.#failures = 0;

@@ -16,7 +16,12 @@ export interface SyncResult {
   errors: Array<{ route: string; error: string }>;
 }
 
-const keyOf = (r: NodeRoute): string => `${r.family}|${r.dst}`;
+/**
+ * A route's key: its destination's text alone, which names its family too
+ * (no IPv4 CIDR reads as an IPv6 one): no new string per route per sync at
+ * a full BGP table.
+ */
+const keyOf = (r: NodeRoute): string => r.dst;
 
 /**
  * Route changes in flight at once: a full BGP table is 100k routes, and one
@@ -56,7 +61,8 @@ export class RouteSyncer {
    */
   async sync(desired: NodeRoute[], opts: { fromLastSync?: boolean } = {}): Promise<SyncResult> {
     const result: SyncResult = { added: 0, removed: 0, unchanged: 0, errors: [] };
-    const want = new Map(desired.map((r) => [keyOf(r), r]));
+    const want = new Map<string, NodeRoute>();
+    for (const r of desired) want.set(keyOf(r), r);
     const current = opts.fromLastSync && this.#last ? this.#last : await this.#table.listOwned();
     // What the table holds after this sync, as far as its results tell.
     const after: NodeRoute[] = [];
@@ -64,9 +70,10 @@ export class RouteSyncer {
 
     const removals: NodeRoute[] = [];
     for (const r of current) {
-      const w = want.get(keyOf(r));
-      if (w && sameRoute(w, r) && !have.has(keyOf(r))) {
-        have.set(keyOf(r), r);
+      const key = keyOf(r);
+      const w = want.get(key);
+      if (w && (w === r || sameRoute(w, r)) && !have.has(key)) {
+        have.set(key, r);
         after.push(r);
         result.unchanged++;
         continue;
@@ -74,15 +81,58 @@ export class RouteSyncer {
       // Unwanted, changed, or a second route of ours to the same prefix: remove it first.
       removals.push(r);
     }
-    const additions = [...want].filter(([key]) => !have.has(key)).map(([, r]) => r);
+    const additions: NodeRoute[] = [];
+    for (const [key, r] of want) if (!have.has(key)) additions.push(r);
     const level = removals.length + additions.length > LOG_EACH_UP_TO ? 'debug' : 'info';
+    // describeRoute per route costs as much as encoding it: only when the line is written.
+    const logEach = level === 'info' || this.#log.isLevelEnabled('debug');
+    if (this.#table.applyMany) {
+      await this.#applyMany(this.#table.applyMany.bind(this.#table), removals, additions, result, after, logEach ? level : undefined);
+    } else {
+      await this.#applyOneByOne(removals, additions, result, after, logEach ? level : undefined);
+    }
+    this.#last = after;
+    return result;
+  }
+
+  /** Through the table's batches (removals first, in the table's own calls). */
+  async #applyMany(
+    applyMany: NonNullable<RouteTable['applyMany']>,
+    removals: NodeRoute[],
+    additions: NodeRoute[],
+    result: SyncResult,
+    after: NodeRoute[],
+    level: 'debug' | 'info' | undefined,
+  ): Promise<void> {
+    const { removed, added } = await applyMany(removals, additions);
+    removals.forEach((r, i) => {
+      const outcome = removed[i];
+      if (outcome instanceof Error) {
+        this.#failed(result, r, outcome);
+        after.push(r);
+      } else if (outcome) {
+        result.removed++;
+        if (level) this.#log[level]({ route: describeRoute(r) }, 'routes: removed');
+      }
+    });
+    additions.forEach((r, i) => {
+      const error = added[i];
+      if (error) return this.#failed(result, r, error);
+      result.added++;
+      if (level) this.#log[level]({ route: describeRoute(r) }, 'routes: added');
+      after.push(r);
+    });
+  }
+
+  /** One netlink round trip per route, IN_FLIGHT of them pending at once. */
+  async #applyOneByOne(removals: NodeRoute[], additions: NodeRoute[], result: SyncResult, after: NodeRoute[], level: 'debug' | 'info' | undefined): Promise<void> {
     // Every removal is done before any addition: a changed route's old form must be gone before its new one goes in.
     await windowed(
       removals.map((r) => async () => {
         const ok = await this.#try(result, r, async () => {
           if (await this.#table.remove(r)) {
             result.removed++;
-            this.#log[level]({ route: describeRoute(r) }, 'routes: removed');
+            if (level) this.#log[level]({ route: describeRoute(r) }, 'routes: removed');
           }
         });
         if (!ok) after.push(r);
@@ -94,14 +144,17 @@ export class RouteSyncer {
         const ok = await this.#try(result, r, async () => {
           await this.#table.add(r);
           result.added++;
-          this.#log[level]({ route: describeRoute(r) }, 'routes: added');
+          if (level) this.#log[level]({ route: describeRoute(r) }, 'routes: added');
         });
         if (ok) after.push(r);
       }),
       IN_FLIGHT,
     );
-    this.#last = after;
-    return result;
+  }
+
+  #failed(result: SyncResult, r: NodeRoute, err: Error): void {
+    result.errors.push({ route: describeRoute(r), error: err.message });
+    this.#log.warn({ route: describeRoute(r), err: err.message }, 'routes: failed');
   }
 
   /** Whether `fn` worked; a failure is counted and logged. */
@@ -110,9 +163,7 @@ export class RouteSyncer {
       await fn();
       return true;
     } catch (err) {
-      const error = (err as Error).message;
-      result.errors.push({ route: describeRoute(r), error });
-      this.#log.warn({ route: describeRoute(r), err: error }, 'routes: failed');
+      this.#failed(result, r, err as Error);
       return false;
     }
   }

@@ -61,6 +61,12 @@ export interface RouteTable {
   add(route: NodeRoute): Promise<void>;
   /** Deletes exactly this route (matched by protocol too); false when it was not there. */
   remove(route: NodeRoute): Promise<boolean>;
+  /**
+   * Optional: many changes in few system calls (a full BGP table is 100k
+   * routes). Each removal's outcome as remove() gives it, each addition's as
+   * add() (undefined: added), in the order given; removals go first.
+   */
+  applyMany?(removals: readonly NodeRoute[], additions: readonly NodeRoute[]): Promise<{ removed: Array<boolean | Error>; added: Array<Error | undefined> }>;
   close(): void;
 }
 
@@ -74,11 +80,15 @@ export function sameRoute(wanted: NodeRoute, actual: NodeRoute): boolean {
     wanted.dst === actual.dst &&
     wanted.type === actual.type &&
     (wanted.gateway ?? '') === (actual.gateway ?? '') &&
-    (wanted.gateways ?? []).join(',') === (actual.gateways ?? []).join(',') &&
+    sameList(wanted.gateways, actual.gateways) &&
     (wanted.dev === undefined || wanted.dev === actual.dev) &&
     (wanted.metric ?? 0) === (actual.metric ?? 0) &&
     (wanted.protocol ?? NODE_ROUTES_PROTOCOL) === (actual.protocol ?? NODE_ROUTES_PROTOCOL)
   );
+}
+
+function sameList(a: readonly string[] = [], b: readonly string[] = []): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 export function describeRoute(r: NodeRoute): string {

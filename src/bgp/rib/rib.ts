@@ -8,9 +8,20 @@ import { selectPaths, type Path } from './path.ts';
 
 const keyOf = (family: Family, prefix: string) => `${family}|${prefix}`;
 
+/**
+ * A prefix's paths: the one path itself while a single peer announced it
+ * (a full table from one router: 100k prefixes, one Map each saved), a map
+ * peer → path once several did.
+ */
+type Paths = Path | Map<string, Path>;
+
+const pathOf = (paths: Paths | undefined, peer: string): Path | undefined =>
+  paths instanceof Map ? paths.get(peer) : paths?.peer === peer ? paths : undefined;
+const allOf = (paths: Paths | undefined): Iterable<Path> => (paths instanceof Map ? paths.values() : paths ? [paths] : []);
+
 export class Rib {
-  /** prefix key → peer → path. */
-  readonly #paths = new Map<string, Map<string, Path>>();
+  /** prefix key → its paths. */
+  readonly #paths = new Map<string, Paths>();
   /** peer → its prefix keys, to drop a peer fast. */
   readonly #byPeer = new Map<string, Set<string>>();
   /** prefix key → selected paths (best first). */
@@ -20,9 +31,10 @@ export class Rib {
   /** Adds or replaces the path a peer announced for its prefix. */
   announce(path: Path): void {
     const key = keyOf(path.family, path.prefix);
-    let byPeer = this.#paths.get(key);
-    if (!byPeer) this.#paths.set(key, (byPeer = new Map()));
-    byPeer.set(path.peer, path);
+    const paths = this.#paths.get(key);
+    if (paths instanceof Map) paths.set(path.peer, path);
+    else if (!paths || paths.peer === path.peer) this.#paths.set(key, path);
+    else this.#paths.set(key, new Map([[paths.peer, paths], [path.peer, path]]));
     let keys = this.#byPeer.get(path.peer);
     if (!keys) this.#byPeer.set(path.peer, (keys = new Set()));
     keys.add(key);
@@ -31,9 +43,14 @@ export class Rib {
 
   withdraw(peer: string, family: Family, prefix: string): void {
     const key = keyOf(family, prefix);
-    const byPeer = this.#paths.get(key);
-    if (!byPeer?.delete(peer)) return;
-    if (!byPeer.size) this.#paths.delete(key);
+    const paths = this.#paths.get(key);
+    if (!pathOf(paths, peer)) return;
+    if (paths instanceof Map) {
+      paths.delete(peer);
+      if (paths.size === 1) this.#paths.set(key, paths.values().next().value!);
+    } else {
+      this.#paths.delete(key);
+    }
     this.#byPeer.get(peer)?.delete(key);
     this.#reselect(key);
   }
@@ -44,7 +61,7 @@ export class Rib {
     if (!keys) return 0;
     let n = 0;
     for (const key of [...keys]) {
-      const p = this.#paths.get(key)?.get(peer);
+      const p = pathOf(this.#paths.get(key), peer);
       if (!p || !filter(p)) continue;
       this.withdraw(peer, p.family, p.prefix);
       n++;
@@ -57,7 +74,7 @@ export class Rib {
   markStale(peer: string, family?: Family): number {
     let n = 0;
     for (const key of this.#byPeer.get(peer) ?? []) {
-      const p = this.#paths.get(key)?.get(peer);
+      const p = pathOf(this.#paths.get(key), peer);
       if (p && (family === undefined || p.family === family)) {
         p.stale = true;
         n++;
@@ -89,7 +106,7 @@ export class Rib {
 
   #reselect(key: string): void {
     const before = this.#selected.get(key);
-    const after = selectPaths(this.#paths.get(key)?.values() ?? []);
+    const after = selectPaths(allOf(this.#paths.get(key)));
     if (after.length) this.#selected.set(key, after);
     else this.#selected.delete(key);
     if (!samePaths(before ?? [], after)) this.#changed.add(key);

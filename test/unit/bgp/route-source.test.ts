@@ -78,3 +78,21 @@ t.test('reports name the session the path came from', async (t) => {
   const source = new BgpRouteSource(learned([[path('10.244.1.0/26', '192.168.0.2')]]), { nodeAt: (ip) => nodes.get(ip), peerName: () => 'mesh b' });
   t.equal(source.claims().claims[0].node, 'mesh b');
 });
+
+t.test('an unchanged selection reuses its claim until its next hop becomes (or stops being) a node', async (t) => {
+  const known = new Map<string, Peer>();
+  const one = [[path('10.244.1.0/26', '192.168.0.2')]];
+  const source = new BgpRouteSource(learned(one), { nodeAt: (ip) => known.get(ip) });
+  const first = source.claims().claims[0];
+  t.equal(source.claims().claims[0], first, 'the same claim object for the same selection');
+  t.equal(first.plain, true, 'a router while no node has that address');
+  known.set('192.168.0.2', b);
+  const asNode = source.claims().claims[0];
+  t.not(asNode, first, 'a new claim once node b is known there');
+  t.equal(asNode.peer, b);
+  t.notOk(asNode.plain);
+  known.clear();
+  t.equal(source.claims().claims[0].plain, true, 'plain again when the node goes');
+  one[0] = [path('10.244.1.0/26', '192.168.0.5')];
+  t.equal(source.claims().claims[0].peer?.addresses[4], '192.168.0.5', 'a new selection gets a new claim');
+});
