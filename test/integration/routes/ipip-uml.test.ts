@@ -8,6 +8,8 @@ import { assertUmlResults, runInUml } from '../../helpers/uml.ts';
 import { rootSkip } from '../../helpers/netns.ts';
 
 const guest = fileURLToPath(new URL('./ipip-uml-guest.ts', import.meta.url));
+// One boot runs every scenario: longer than tap's per-file default.
+t.setTimeout(600_000);
 
 t.test('ipip mode in User-Mode Linux', { skip: rootSkip(), timeout: 420_000 }, async (t) => {
   // The guest's root is read-only: the CNI bundle it runs is built here first.
