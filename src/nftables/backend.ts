@@ -22,6 +22,7 @@ import type { FixedContext } from './render-fixed.ts';
 import { readTable } from './adopt.ts';
 import type { HeldTable } from './adopt.ts';
 import { hairpinElement, keptRender, keptRenderOf, renderElements, renderPlan } from './render-plan.ts';
+import { UseCounts } from './use-counts.ts';
 import { RemovalCandidates } from './removal-candidates.ts';
 import { NetlinkElementWriter, NoNetlinkSocket } from './element-writer.ts';
 import type { ElementWriter } from './element-writer.ts';
@@ -67,7 +68,7 @@ export class NftablesBackend implements ProxyBackend {
   /** What each plan rendered to at the last successful sync. */
   #rendered = new Map<string, KeptRender>();
   /** How many plans use each endpoint address's hairpin element (endpoints shared by services). */
-  #hairpin = new Map<string, number>();
+  #hairpin = new UseCounts();
   /** How many plans use each masquerade class. */
   #classes = new Map<string, number>();
   /** The pick groups whose chains and maps exist. */
@@ -198,7 +199,7 @@ export class NftablesBackend implements ProxyBackend {
 
     const rendered = new Map<string, KeptRender>();
     const classes = new Map<string, number>();
-    const hairpin = new Map<string, number>();
+    const hairpin = new UseCounts();
     const picks = new Set<PickGroup>();
     const change = emptyChange();
     const contested = contestedPlans(req.plans);
@@ -218,7 +219,7 @@ export class NftablesBackend implements ProxyBackend {
       } else r = keptRenderOf(plan, this.#ctx);
       rendered.set(key, r);
       countIn(classes, r.masqClass, 1);
-      for (const ip of r.hairpinIps) countIn(hairpin, ip, 1);
+      for (const ip of r.hairpinIps) hairpin.add(ip);
       for (const n of r.picks) picks.add(n);
       for (const c of r.chains) {
         change.newChains.push(c.name);
@@ -326,7 +327,7 @@ export class NftablesBackend implements ProxyBackend {
     const change = emptyChange();
     // Changes to #hairpin's counts, applied once the transaction landed (not a copy of 90k counts per sync).
     const hairpinDelta = new Map<string, number>();
-    const hairpinCount = (ip: string) => (this.#hairpin.get(ip) ?? 0) + (hairpinDelta.get(ip) ?? 0);
+    const hairpinCount = (ip: string) => this.#hairpin.count(ip) + (hairpinDelta.get(ip) ?? 0);
     const classes = new Map(this.#classes);
     const picks = new Set(this.#picks);
     const after = new Map<string, KeptRender | undefined>();
@@ -389,7 +390,7 @@ export class NftablesBackend implements ProxyBackend {
       if (r) this.#rendered.set(key, r);
       else this.#rendered.delete(key);
     }
-    for (const [ip, by] of hairpinDelta) countIn(this.#hairpin, ip, by);
+    for (const [ip, by] of hairpinDelta) this.#hairpin.change(ip, by);
     this.#digest = digest;
     this.#classes = classes;
     this.#picks = picks;

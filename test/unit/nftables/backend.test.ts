@@ -121,7 +121,7 @@ t.test('a partial sync writes only the changed plan: its elements, no fixed chai
       'add element ip netlet endpoints-tcp-2 { 10.96.0.10 . 80 . 0 : 10.244.2.2 . 8080, 10.96.0.10 . 80 . 1 : 10.244.3.2 . 8080 }',
       'add element ip netlet hairpin { 10.244.3.2 . 10.244.3.2 }',
       'flush set ip netlet sync-digest',
-      nft.last.match(/^add element ip netlet sync-digest \{ fd00:1:[0-9a-f:]+ \}$/m)?.[0],
+      nft.last.match(/^add element ip netlet sync-digest \{ fd00:2:[0-9a-f:]+ \}$/m)?.[0],
       '',
     ].join('\n'),
     "the endpoints' elements only; 10.244.1.2 keeps its hairpin element (the other service uses it)",
@@ -399,7 +399,7 @@ t.test('an element-only partial sync goes to the element writer (no nft), with t
     'endpoints-tcp-2 10.96.0.10 . 80 . 1 10.244.3.2 . 8080',
     'hairpin 10.244.3.2 . 10.244.3.2 ',
   ]);
-  t.match(c.adds[3], { set: 'sync-digest', key: /^fd00:1:/ });
+  t.match(c.adds[3], { set: 'sync-digest', key: /^fd00:2:/ });
 
   // The same plans through nft alone write the same digest: what the writer sent is what nft -f would have.
   const viaNft = setup();
