@@ -19,6 +19,8 @@ export type RewriteRule = { next: 'stop' | 'continue' } & (
   | { field: 'type'; from: number; to: number }
   | { field: 'class'; from: number; to: number }
   | { field: 'ttl'; match: NameMatch; from: string; min: number; max: number }
+  /** `rcode [MATCH] NAME FROM TO`: a reply for a matching name with rcode FROM gets TO. */
+  | { field: 'rcode'; match: NameMatch; from: string; rcodeFrom: number; rcodeTo: number }
 );
 
 export interface AclRule {

@@ -15,7 +15,7 @@ interface Revert {
 }
 
 /**
- * CoreDNS's `rewrite` for name, type, class and ttl rules: the query is
+ * CoreDNS's `rewrite` for name, type, class, ttl and rcode rules: the query is
  * changed before the plugins after it see it, and the reply is changed back
  * so the client sees its own question. Rules apply in order; a matching
  * rule ends the list unless it says `continue`. A name rule changes answer
@@ -37,6 +37,7 @@ export class RewriteStep implements Step {
     let qclass = q.qclass;
     const reverts: Revert[] = [];
     const ttls: Array<{ min: number; max: number }> = [];
+    const rcodes: Array<{ from: number; to: number }> = [];
     for (const { rule, regex } of this.#rules) {
       let matched = false;
       if (rule.field === 'name') {
@@ -52,19 +53,20 @@ export class RewriteStep implements Step {
       } else if (rule.field === 'class') {
         if (qclass === rule.from) [qclass, matched] = [rule.to, true];
       } else if (matchName(rule.match, rule.from, rule.from, name, regex) !== null) {
-        ttls.push({ min: rule.min, max: rule.max });
+        if (rule.field === 'ttl') ttls.push({ min: rule.min, max: rule.max });
+        else rcodes.push({ from: rule.rcodeFrom, to: rule.rcodeTo });
         matched = true;
       }
       if (matched && rule.next === 'stop') break;
     }
-    if (name === q.name && qtype === q.qtype && qclass === q.qclass && ttls.length === 0) return next(ask);
+    if (name === q.name && qtype === q.qtype && qclass === q.qclass && ttls.length === 0 && rcodes.length === 0) return next(ask);
 
     const sent = decodeWire(ask.packet);
     if (!sent || sent.question.length !== 1) return next(ask);
     const asked: WireQuestion = sent.question[0];
     const changed = name === q.name && qtype === q.qtype && qclass === q.qclass ? ask : this.#changed(ask, sent, { name, type: qtype, class: qclass });
     if (!changed) return next(ask);
-    const back = (reply: Buffer | null) => (reply ? this.#back(reply, ask, asked, reverts, ttls) : null);
+    const back = (reply: Buffer | null) => (reply ? this.#back(reply, ask, asked, reverts, ttls, rcodes) : null);
     const reply = next(changed);
     return reply instanceof Promise ? reply.then(back) : back(reply);
   }
@@ -75,7 +77,7 @@ export class RewriteStep implements Step {
     return parsed.kind === 'query' ? { ...ask, packet, query: parsed.query } : null;
   }
 
-  #back(reply: Buffer, ask: Ask, asked: WireQuestion, reverts: Revert[], ttls: Array<{ min: number; max: number }>): Buffer {
+  #back(reply: Buffer, ask: Ask, asked: WireQuestion, reverts: Revert[], ttls: Array<{ min: number; max: number }>, rcodes: Array<{ from: number; to: number }>): Buffer {
     const m = decodeWire(reply);
     if (!m) return reply;
     m.question = [asked];
@@ -99,6 +101,8 @@ export class RewriteStep implements Step {
     };
     for (const r of [...m.answer, ...m.authority, ...m.additional]) fix(r);
     for (const t of ttls) for (const r of m.answer) r.ttl = Math.min(Math.max(r.ttl, t.min), t.max);
+    // Each matching rcode rule sees the rcode the ones before it left (header rcodes only: the reader refuses 16 and up).
+    for (const c of rcodes) if ((m.flags & 0xf) === c.from) m.flags = (m.flags & ~0xf) | c.to;
     return encodeWire(m, replyLimit(ask));
   }
 }

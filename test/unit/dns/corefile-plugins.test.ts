@@ -84,6 +84,28 @@ t.test('rewrite: type and class, continue and stop', async (t) => {
   ]);
 });
 
+t.test('rewrite: rcode (exact, suffix, regex in the block form, numbers, continue)', async (t) => {
+  const served = await serveCorefile(t, {
+    Corefile: `.:0 {
+  bind 127.0.0.1
+  rewrite rcode nope.testns.svc.cluster.local NXDOMAIN NOERROR
+  rewrite continue {
+    rcode regex (.*)\\.gone\\.svc\\.cluster\\.local\\. 3 5
+  }
+  rewrite rcode suffix .gone.svc.cluster.local. REFUSED SERVFAIL
+  rewrite rcode prefix svc1. NXDOMAIN REFUSED
+  kubernetes cluster.local
+}
+`,
+  });
+  await checkRows(t, served, [
+    { name: 'exact: NXDOMAIN becomes NOERROR', qname: `nope.testns.${Z}`, qtype: 'A', rcode: 'NOERROR', answer: [] },
+    { name: 'regex then, with continue, suffix: NXDOMAIN to REFUSED to SERVFAIL', qname: `x.gone.${Z}`, qtype: 'A', rcode: 'SERVFAIL', answer: [] },
+    { name: 'prefix: an answer with another rcode is left alone', qname: `svc1.testns.${Z}`, qtype: 'A', rcode: 'NOERROR', answer: [`svc1.testns.${Z} 5 IN A 10.0.0.1`] },
+    { name: 'a name no rule matches keeps its NXDOMAIN', qname: `other.testns.${Z}`, qtype: 'A', rcode: 'NXDOMAIN', answer: [] },
+  ]);
+});
+
 t.test('chaos, local, any, minimal, bufsize, acl', async (t) => {
   const served = await serveCorefile(t, {
     Corefile: `.:0 {
