@@ -41,6 +41,8 @@ export interface TemplateConfig {
   additional: string[];
   authority: string[];
   rcode: number;
+  /** `ederror CODE [EXTRA]`: an Extended DNS Error option (RFC 8914) in the reply's OPT; null: none. */
+  ederror: { code: number; text: string } | null;
   /** Zones where a name no regex matches goes on to the next plugin; null: no fallthrough. */
   fallthrough: string[] | null;
 }

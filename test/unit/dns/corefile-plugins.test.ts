@@ -216,6 +216,10 @@ t.test('template', async (t) => {
   template ANY AAAA {
     rcode NXDOMAIN
     authority "{{ .Zone }} 60 IN SOA ns.example. hostmaster.example. 1 7200 1800 86400 30"
+    ederror 21 "Blocked according to RFC2606"
+  }
+  template IN MX ede.test {
+    ederror 17
   }
   template IN TXT kind.test {
     answer "{{ .Name }} 5 IN TXT \\"{{ .Class }} {{ .Type }} {{ index .Match 0 }}\\""
@@ -227,7 +231,10 @@ t.test('template', async (t) => {
     { name: 'named groups make the address', qname: 'ip-10-1-2-3.example.test.', qtype: 'A', rcode: 'NOERROR', answer: ['ip-10-1-2-3.example.test. 60 IN A 10.1.2.3'] },
     { name: 'no match, fallthrough: the next template', qname: 'www.example.test.', qtype: 'A', rcode: 'NOERROR', answer: ['www.example.test. 120 IN CNAME web.example.test.'], additional: ['web.example.test. 120 IN A 192.0.2.1'] },
     { name: 'no match, no fallthrough: NXDOMAIN', qname: 'mail.example.test.', qtype: 'MX', rcode: 'NXDOMAIN', answer: [] },
-    { name: 'rcode and authority for every AAAA', qname: 'anything.org.', qtype: 'AAAA', rcode: 'NXDOMAIN', answer: [] },
+    { name: 'rcode and authority for every AAAA, no OPT asked: no EDE', qname: 'anything.org.', qtype: 'AAAA', rcode: 'NXDOMAIN', answer: [], ede: [] },
+    { name: 'ederror CODE EXTRA in the OPT of an EDNS query', qname: 'anything.org.', qtype: 'AAAA', udpSize: 1232, rcode: 'NXDOMAIN', answer: [], ede: ['21 Blocked according to RFC2606'], optSize: 1232 },
+    { name: 'ederror CODE alone', qname: 'a.ede.test.', qtype: 'MX', udpSize: 1232, rcode: 'NOERROR', answer: [], ede: ['17'] },
+    { name: 'a template without ederror: an empty OPT', qname: 'a.kind.test.', qtype: 'TXT', udpSize: 1232, rcode: 'NOERROR', ede: [] },
     { name: 'class, type and the match', qname: 'a.kind.test.', qtype: 'TXT', rcode: 'NOERROR', answer: ['a.kind.test. 5 IN TXT "IN TXT a.kind.test."'] },
     { name: 'a type no template takes', qname: 'a.kind.test.', qtype: 'A', rcode: 'REFUSED', answer: [] },
   ]);
