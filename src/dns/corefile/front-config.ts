@@ -58,5 +58,7 @@ export type FrontPlugin =
   | { plugin: 'template'; templates: TemplateConfig[] }
   | { plugin: 'file'; path: string; zones: string[]; reloadMs: number }
   | { plugin: 'whoami' }
+  /** `loadbalance weighted WEIGHTFILE { reload DURATION }` (round_robin is the handler's rotation, not a step). */
+  | { plugin: 'loadbalance'; weightFile: string; reloadMs: number }
   /** `autopath [ZONES…] @kubernetes|RESOLV-CONF`: `search` is the resolv.conf's search list. */
   | { plugin: 'autopath'; zones: string[]; fromKubernetes: boolean; search: string[] };

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { networkInterfaces } from 'node:os';
 import { defaultCacheSettings } from '../cache/cache-settings.ts';
 import type { CacheSettings } from '../cache/cache-settings.ts';
@@ -366,11 +367,27 @@ function reload(d: Directive, config: DnsConfig, ctx: PluginContext): void {
   config.reload = { intervalMs, jitterMs };
 }
 
+/** `loadbalance [round_robin | weighted WEIGHTFILE { reload DURATION }]` (plugin/loadbalance README). */
 function loadbalance(d: Directive, config: DnsConfig, ctx: PluginContext): void {
-  argCount(d, ctx, 0, 1);
-  noBlock(d, ctx);
-  if (d.args[0] && d.args[0] !== 'round_robin') fail(d, ctx, 'loadbalance', `policy '${d.args[0]}' is not supported (round_robin only)`);
-  config.loadbalance = true;
+  argCount(d, ctx, 0, 2);
+  const policy = d.args[0] ?? 'round_robin';
+  if (policy === 'round_robin') {
+    argCount(d, ctx, 0, 1);
+    noBlock(d, ctx);
+    config.loadbalance = true;
+    return;
+  }
+  if (policy !== 'weighted') fail(d, ctx, 'loadbalance', `policy '${policy}' is not supported (round_robin and weighted are)`);
+  if (d.args.length !== 2) fail(d, ctx, 'loadbalance', "'weighted' needs a WEIGHTFILE");
+  // A relative path is the Corefile's folder's, as `file` takes it (netlet has no `root`).
+  const weightFile = isAbsolute(d.args[1]) ? d.args[1] : resolve(dirname(ctx.file), d.args[1]);
+  let reloadMs = 30_000;
+  for (const s of d.block ?? []) {
+    if (s.name !== 'reload') fail(s, ctx, `loadbalance ${s.name}`, `'loadbalance' property '${s.name}' is not supported by netlet`);
+    argCount(s, ctx, 1, 1, 'loadbalance reload');
+    reloadMs = duration(s, ctx, 'loadbalance reload', s.args[0]);
+  }
+  (config.front ??= []).push({ plugin: 'loadbalance', weightFile, reloadMs });
 }
 
 function hosts(d: Directive, config: DnsConfig, ctx: PluginContext): void {

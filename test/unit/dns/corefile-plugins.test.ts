@@ -261,6 +261,25 @@ sub     IN NS   ns.sub
 ns.sub  IN A    192.0.2.77
 `;
 
+t.test('loadbalance weighted: the heavy address comes first nearly always, the reply keeps every record', async (t) => {
+  const zone = `$ORIGIN example.org.\n$TTL 60\n@ IN SOA ns1 hostmaster 1 7200 3600 1209600 300\n  IN NS ns1\nns1 IN A 192.0.2.53\nwww IN A 192.0.2.1\n    IN A 192.0.2.2\n    IN A 192.0.2.3\n`;
+  const served = await serveCorefile(t, {
+    Corefile: 'example.org:0 {\n bind 127.0.0.1\n file db.example.org\n loadbalance weighted db.example.org.weights {\n  reload 0s\n }\n}\n',
+    'db.example.org': zone,
+    'db.example.org.weights': '# heavy .3\nwww.example.org\n192.0.2.3 255\n192.0.2.1 1\n',
+  });
+  const { askAt } = await import('./corefile-server.ts');
+  let heavyFirst = 0;
+  const n = 60;
+  for (let i = 0; i < n; i++) {
+    const r = await askAt(served.port, 'www.example.org.', 'A');
+    if (i === 0) t.strictSame([...r.answer].sort(), ['www.example.org. 60 IN A 192.0.2.1', 'www.example.org. 60 IN A 192.0.2.2', 'www.example.org. 60 IN A 192.0.2.3'], 'every address is kept');
+    if (r.answer[0] === 'www.example.org. 60 IN A 192.0.2.3') heavyFirst++;
+  }
+  // Weight 255 of 257: expected 59.5 of 60; below 54 has a probability under 1e-9.
+  t.ok(heavyFirst >= 54, `192.0.2.3 first in ${heavyFirst} of ${n} replies`);
+});
+
 t.test('file: an RFC 1035 zone', async (t) => {
   const served = await serveCorefile(t, { Corefile: 'example.org:0 {\n bind 127.0.0.1\n file db.example.org\n}\n', 'db.example.org': ZONE_FILE });
   const NS = ['example.org. 3600 IN NS ns1.example.org.'];

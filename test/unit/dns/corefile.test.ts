@@ -157,7 +157,10 @@ const errors: RefusedCorefile[] = [
   { name: 'reload too often', corefile: '. {\n reload 1s\n}', key: 'reload', message: /at least 2s/ },
   { name: 'plugin twice', corefile: '. {\n cache\n cache 30\n}', key: 'cache', message: /appears twice/ },
   { name: 'missing close brace', corefile: '. {\n errors\n', key: 'corefile', message: /missing '\}'/ },
-  { name: 'loadbalance weighted', corefile: '. {\n loadbalance weighted /f\n}', key: 'loadbalance', message: /takes 0 to 1/ },
+  { name: 'loadbalance weighted without a file', corefile: '. {\n loadbalance weighted\n}', key: 'loadbalance', message: /'weighted' needs a WEIGHTFILE/ },
+  { name: 'loadbalance another policy', corefile: '. {\n loadbalance random\n}', key: 'loadbalance', message: /policy 'random' is not supported \(round_robin and weighted are\)/ },
+  { name: 'loadbalance prefer (newer CoreDNS)', corefile: '. {\n loadbalance weighted /f {\n  prefer 10.0.0.0/8\n }\n}', key: 'loadbalance prefer', message: /'loadbalance' property 'prefer'/ },
+  { name: 'loadbalance round_robin with a block', corefile: '. {\n loadbalance round_robin {\n  prefer 10.0.0.0/8\n }\n}', key: 'loadbalance prefer', message: /'loadbalance' has no property 'prefer'/ },
 ];
 
 t.test('Corefiles refused by name', async (t) => checkRefused(t, errors));
