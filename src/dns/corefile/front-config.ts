@@ -21,6 +21,8 @@ export type RewriteRule = { next: 'stop' | 'continue' } & (
   | { field: 'ttl'; match: NameMatch; from: string; min: number; max: number }
   /** `rcode [MATCH] NAME FROM TO`: a reply for a matching name with rcode FROM gets TO. */
   | { field: 'rcode'; match: NameMatch; from: string; rcodeFrom: number; rcodeTo: number }
+  /** `cname [MATCH] FROM TO`: a CNAME target in the reply that matches becomes TO, and what follows it is TO looked up. */
+  | { field: 'cname'; match: NameMatch; from: string; to: string }
 );
 
 export interface AclRule {

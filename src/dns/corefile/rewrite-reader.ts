@@ -50,7 +50,7 @@ function nameRule(next: 'stop' | 'continue', words: string[], extra: string[]): 
   return { next, field: 'name', match, from: whole ? abs(from) : from.toLowerCase(), to: whole ? abs(to) : to.toLowerCase(), answers: back.answers, answerAuto: back.auto };
 }
 
-/** `[MATCH] NAME` taken off the front of `words` (ttl and rcode rules), exact by default. */
+/** `[MATCH] NAME` taken off the front of `words` (ttl, rcode and cname rules), exact by default. */
 function nameMatch(words: string[]): { match: NameMatch; from: string } {
   let match: NameMatch = 'exact';
   if (MATCHES.has(words[0] as NameMatch)) match = words.shift() as NameMatch;
@@ -110,9 +110,15 @@ export function readRewrite(d: Directive): RewriteRule[] {
       if (words.length !== 2) throw new Error("'rcode' needs a NAME, FROM and TO");
       return [{ next, field: 'rcode', match, from, rcodeFrom: rcodeNumber(words[0]), rcodeTo: rcodeNumber(words[1]) }];
     }
+    case 'cname': {
+      const { match, from } = nameMatch(words);
+      if (words.length !== 1) throw new Error("'cname' needs FROM and TO");
+      const to = match === 'exact' ? abs(words[0]) : words[0].toLowerCase();
+      return [{ next, field: 'cname', match, from, to }];
+    }
     case undefined:
       throw new Error('rewrite needs a rule');
     default:
-      throw new Error(`rewrite rules on '${field}' are not supported by netlet (name, type, class, ttl and rcode are)`);
+      throw new Error(`rewrite rules on '${field}' are not supported by netlet (name, type, class, ttl, rcode and cname are)`);
   }
 }

@@ -106,6 +106,38 @@ t.test('rewrite: rcode (exact, suffix, regex in the block form, numbers, continu
   ]);
 });
 
+t.test('rewrite: cname (exact, prefix, suffix, substring, regex): the target rewritten and looked up', async (t) => {
+  // The template answers X.alias.test. with a CNAME to X. and an address for X., as an upstream's chain would.
+  const served = await serveCorefile(t, {
+    Corefile: `.:0 {
+  bind 127.0.0.1
+  rewrite continue cname a.example. svc1.testns.svc.cluster.local.
+  rewrite continue cname prefix old-svc1. svc1.
+  rewrite continue cname suffix .cluster.remote. .cluster.local.
+  rewrite continue cname substring .ns-old. .testns.
+  rewrite continue cname regex ^(svc[0-9]+)\\.web\\.example\\.$ {1}.testns.svc.cluster.local.
+  template IN A alias.test {
+    match ^(.*)[.]alias[.]test[.]$
+    answer "{{ .Name }} 60 IN CNAME {{ index .Match 1 }}."
+    answer "{{ index .Match 1 }}. 60 IN A 20.2.0.1"
+  }
+  kubernetes cluster.local
+}
+`,
+  });
+  const chain = (q: string, target: string, address: string) => [`${q} 60 IN CNAME ${target}`, `${target} 5 IN A ${address}`];
+  await checkRows(t, served, [
+    { name: 'exact: the target changed, the records after it are its lookup', qname: 'a.example.alias.test.', qtype: 'A', rcode: 'NOERROR', answer: chain('a.example.alias.test.', `svc1.testns.${Z}`, '10.0.0.1') },
+    { name: 'prefix', qname: `old-svc1.testns.${Z}alias.test.`, qtype: 'A', rcode: 'NOERROR', answer: chain(`old-svc1.testns.${Z}alias.test.`, `svc1.testns.${Z}`, '10.0.0.1') },
+    { name: 'suffix', qname: 'dual.testns.svc.cluster.remote.alias.test.', qtype: 'A', rcode: 'NOERROR', answer: chain('dual.testns.svc.cluster.remote.alias.test.', `dual.testns.${Z}`, '10.0.0.3') },
+    { name: 'substring', qname: 'svc1.ns-old.svc.cluster.local.alias.test.', qtype: 'A', rcode: 'NOERROR', answer: chain('svc1.ns-old.svc.cluster.local.alias.test.', `svc1.testns.${Z}`, '10.0.0.1') },
+    { name: 'regex', qname: 'svc1.web.example.alias.test.', qtype: 'A', rcode: 'NOERROR', answer: chain('svc1.web.example.alias.test.', `svc1.testns.${Z}`, '10.0.0.1') },
+    { name: 'a new target that does not exist: the CNAME alone', qname: 'nope.testns.svc.cluster.remote.alias.test.', qtype: 'A', rcode: 'NOERROR', answer: ['nope.testns.svc.cluster.remote.alias.test. 60 IN CNAME nope.testns.svc.cluster.local.'] },
+    { name: 'a target no rule matches is left alone', qname: 'other.example.alias.test.', qtype: 'A', rcode: 'NOERROR', answer: ['other.example.alias.test. 60 IN CNAME other.example.', 'other.example. 60 IN A 20.2.0.1'] },
+    { name: 'a reply without CNAME is left alone', qname: `svc1.testns.${Z}`, qtype: 'A', rcode: 'NOERROR', answer: [`svc1.testns.${Z} 5 IN A 10.0.0.1`] },
+  ]);
+});
+
 t.test('chaos, local, any, minimal, bufsize, acl', async (t) => {
   const served = await serveCorefile(t, {
     Corefile: `.:0 {

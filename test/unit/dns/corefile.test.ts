@@ -119,6 +119,8 @@ const errors: RefusedCorefile[] = [
   { name: 'rewrite rcode to an extended rcode', corefile: '. {\n rewrite rcode a.example SERVFAIL BADCOOKIE\n}', key: 'rewrite', message: /extended rcode/ },
   { name: 'rewrite rcode without TO', corefile: '. {\n rewrite rcode a.example SERVFAIL\n}', key: 'rewrite', message: /needs a NAME, FROM and TO/ },
   { name: 'rewrite rcode of no rcode', corefile: '. {\n rewrite rcode a.example SERVFAIL OK\n}', key: 'rewrite', message: /'OK' is not an rcode/ },
+  { name: 'rewrite cname without TO', corefile: '. {\n rewrite cname regex (.*)\\.cdn\\.\n}', key: 'rewrite', message: /'cname' needs FROM and TO/ },
+  { name: 'rewrite cname bad regex', corefile: '. {\n rewrite cname regex (a b.\n}', key: 'rewrite', message: /not a regular expression/ },
   { name: 'rewrite bad regex', corefile: '. {\n rewrite name regex (a b\n}', key: 'rewrite', message: /not a regular expression/ },
   { name: 'rewrite answer without name', corefile: '. {\n rewrite name a.example b.example answer other x y\n}', key: 'rewrite', message: /only 'answer auto'/ },
   { name: 'acl unknown action', corefile: '. {\n acl {\n  permit net 10.0.0.0/8\n }\n}', key: 'acl permit', message: /not an acl action/ },
