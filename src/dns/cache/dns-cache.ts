@@ -136,7 +136,8 @@ export class DnsCache {
     e.lastHitMs = now;
     e.used = true;
     const out = Buffer.from(e.reply);
-    const answered = this.#settings.keepTtl ? e.lifetimeS : ttl;
+    // A stale answer carries serve_stale's RESPONSE_TTL (0 unless set; RFC 8767 §4 suggests 30).
+    const answered = this.#settings.keepTtl ? e.lifetimeS : stale ? (this.#settings.serveStale?.responseTtlS ?? 0) : ttl;
     for (const at of e.ttlOffsets) out.writeUInt32BE(answered, at);
     // CoreDNS sets AA on every answer from its cache (some stub resolvers drop replies without it).
     out.writeUInt16BE(out.readUInt16BE(2) | FLAG_AA, 2);

@@ -291,11 +291,21 @@ function cachePrefetch(s: Directive, ctx: PluginContext, limits: CacheSettings):
 
 function cacheServeStale(s: Directive, ctx: PluginContext, limits: CacheSettings): void {
   const key = 'cache serve_stale';
-  if (s.args.length > 2) fail(s, ctx, key, `'serve_stale' takes [DURATION] [REFRESH_MODE] in netlet; '${s.args[2]}' (a verify timeout or response TTL of newer CoreDNS) is not supported`);
   const upToMs = s.args[0] === undefined ? 3_600_000 : duration(s, ctx, key, s.args[0]);
   const mode = (s.args[1] ?? 'immediate').toLowerCase();
   if (mode !== 'immediate' && mode !== 'verify') fail(s, ctx, key, `'${s.args[1]}' is not a refresh mode (immediate or verify)`);
-  limits.serveStale = { upToS: Math.floor(upToMs / 1000), verify: mode === 'verify' };
+  const verify = mode === 'verify';
+  // After the mode: verify takes VERIFY_TIMEOUT first; both then RESPONSE_TTL and FAILURE_RECHECK.
+  const rest = s.args.slice(2);
+  const names = verify ? ['VERIFY_TIMEOUT', 'RESPONSE_TTL', 'FAILURE_RECHECK'] : ['RESPONSE_TTL', 'FAILURE_RECHECK'];
+  if (rest.length > names.length) fail(s, ctx, key, `'serve_stale … ${mode}' takes at most ${names.join(', ')}; '${rest[names.length]}' is one too many`);
+  const given = (name: string) => rest[names.indexOf(name)];
+  const ms = (name: string) => (given(name) === undefined ? 0 : duration(s, ctx, key, given(name)));
+  const verifyTimeoutMs = ms('VERIFY_TIMEOUT');
+  const responseTtlMs = ms('RESPONSE_TTL');
+  if (responseTtlMs % 1000 !== 0) fail(s, ctx, key, `RESPONSE_TTL '${given('RESPONSE_TTL')}' must be whole seconds`);
+  const failureRecheckMs = ms('FAILURE_RECHECK');
+  limits.serveStale = { upToS: Math.floor(upToMs / 1000), verify, verifyTimeoutMs, responseTtlS: responseTtlMs / 1000, failureRecheckMs };
 }
 
 function cacheDisable(s: Directive, ctx: PluginContext, limits: CacheSettings): void {
