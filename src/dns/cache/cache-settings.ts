@@ -32,6 +32,8 @@ export interface CacheSettings {
    * numbers are 0: wait for the upstream, answer TTL 0, retry at once.
    */
   serveStale: { upToS: number; verify: boolean; verifyTimeoutMs?: number; responseTtlS?: number; failureRecheckMs?: number } | null;
+  /** `serve_stale_policy prefer_positive`: with serve_stale, a kept answer wins over a later denial or failure. */
+  preferPositive?: boolean;
   /** `disable success|denial [ZONES...]`: names in these zones are not cached of that kind. */
   disableSuccess: string[];
   disableDenial: string[];

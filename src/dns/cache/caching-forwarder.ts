@@ -145,7 +145,12 @@ export class CachingForwarder implements Forwarder {
     const fresh = this.#next.forward(query, proto, q).then(
       (reply) => {
         const rcode = reply && reply.length >= 12 ? reply[3] & 0xf : -1;
-        if (reply && (rcode === Rcode.NOERROR || rcode === Rcode.NXDOMAIN)) return reply;
+        if (reply && (rcode === Rcode.NOERROR || rcode === Rcode.NXDOMAIN)) {
+          // prefer_positive: only an answer replaces the stale answer sent; a denial is kept beside it.
+          if (!this.#settings.preferPositive || reply.readUInt16BE(6) > 0 || hit.kind !== 'success') return reply;
+          this.cache.set(key, reply, (cls) => cacheKeeps(this.#settings, cls, q.name));
+          return null;
+        }
         this.#refreshFailed(key);
         return null;
       },

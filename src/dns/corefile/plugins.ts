@@ -357,6 +357,11 @@ function cache(d: Directive, config: DnsConfig, ctx: PluginContext): void {
         argCount(s, ctx, 0, 0, key);
         limits.keepTtl = true;
         break;
+      case 'serve_stale_policy':
+        argCount(s, ctx, 1, 1, key);
+        if (s.args[0] !== 'prefer_positive') fail(s, ctx, key, `'${s.args[0]}' is not a serve_stale policy (prefer_positive is the only one)`);
+        limits.preferPositive = true;
+        break;
       default:
         fail(s, ctx, key, `'cache' property '${s.name}' is not supported by netlet`);
     }

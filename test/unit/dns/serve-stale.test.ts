@@ -1,5 +1,6 @@
 // cache serve_stale's newer arguments (plugin/cache README): RESPONSE_TTL,
-// FAILURE_RECHECK (immediate and verify) and VERIFY_TIMEOUT, on the cache in
+// FAILURE_RECHECK (immediate and verify), VERIFY_TIMEOUT and
+// serve_stale_policy prefer_positive, on the cache in
 // front of an in-process upstream, on a clock the rows move.
 import t from 'tap';
 import { CachingForwarder } from '../../../src/dns/cache/caching-forwarder.ts';
@@ -12,13 +13,13 @@ import { RecursiveUpstream } from './recursive-upstream.ts';
 
 const NAME = 'www.example.com.';
 
-function setup(serveStale: NonNullable<CacheSettings['serveStale']>, slowMs = 0) {
+function setup(serveStale: NonNullable<CacheSettings['serveStale']>, slowMs = 0, preferPositive = false) {
   let nowMs = 1_000_000;
   const up = new RecursiveUpstream();
   up.names.set(NAME, { records: { A: [rr.a(NAME, 300, '192.0.2.80')] } });
   const slow: Forwarder = { forward: (q) => new Promise((r) => setTimeout(() => r(up.forward(q)), slowMs)) };
   const stale = { served: 0 };
-  const cache = new CachingForwarder(slowMs ? slow : up, { limits: { ...defaultCacheSettings(), successTtl: 30, serveStale }, now: () => nowMs, events: { servedStale: () => stale.served++ } });
+  const cache = new CachingForwarder(slowMs ? slow : up, { limits: { ...defaultCacheSettings(), successTtl: 30, serveStale, preferPositive }, now: () => nowMs, events: { servedStale: () => stale.served++ } });
   return {
     up,
     stale,
@@ -88,4 +89,27 @@ t.test('VERIFY_TIMEOUT: an upstream faster than it answers fresh', async (t) => 
   await s.ask(0);
   t.strictSame((await s.ask(40)).answer, [`${NAME} 30 IN A 192.0.2.80`]);
   t.equal(s.stale.served, 0);
+});
+
+t.test('serve_stale_policy prefer_positive (immediate): the kept answer wins over a later NXDOMAIN until past DURATION', async (t) => {
+  for (const prefer of [false, true]) {
+    const s = setup({ upToS: 120, verify: false }, 0, prefer);
+    await s.ask(0);
+    s.up.names.delete(NAME);
+    t.strictSame((await s.ask(40)).answer, [`${NAME} 0 IN A 192.0.2.80`], `prefer ${prefer}: stale, the refresh gets NXDOMAIN`);
+    const next = await s.ask(41);
+    if (prefer) t.strictSame([next.rcode, next.answer], ['NOERROR', [`${NAME} 0 IN A 192.0.2.80`]], 'prefer_positive: still the answer');
+    else t.equal(next.rcode, 'NXDOMAIN', 'without the policy: the NXDOMAIN');
+    if (prefer) t.equal((await s.ask(200)).rcode, 'NXDOMAIN', 'past serve_stale DURATION the denial answers');
+  }
+});
+
+t.test('serve_stale_policy prefer_positive (verify): only a refreshed answer replaces the stale one', async (t) => {
+  const s = setup({ upToS: 3600, verify: true }, 0, true);
+  await s.ask(0);
+  s.up.names.delete(NAME);
+  t.strictSame((await s.ask(40)).answer, [`${NAME} 0 IN A 192.0.2.80`], 'the upstream says NXDOMAIN: the stale answer is sent');
+  t.strictSame((await s.ask(41)).answer, [`${NAME} 0 IN A 192.0.2.80`], 'and again');
+  s.up.names.set(NAME, { records: { A: [rr.a(NAME, 300, '192.0.2.81')] } });
+  t.strictSame((await s.ask(42)).answer, [`${NAME} 30 IN A 192.0.2.81`], 'a new answer replaces it');
 });
