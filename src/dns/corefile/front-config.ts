@@ -60,7 +60,11 @@ export type FrontPlugin =
   | { plugin: 'template'; templates: TemplateConfig[] }
   | { plugin: 'file'; path: string; zones: string[]; reloadMs: number }
   | { plugin: 'whoami' }
-  /** `loadbalance weighted WEIGHTFILE { reload DURATION }` (round_robin is the handler's rotation, not a step). */
-  | { plugin: 'loadbalance'; weightFile: string; reloadMs: number }
+  /**
+   * `loadbalance weighted WEIGHTFILE { reload DURATION; prefer CIDR… }`, or
+   * round_robin's `prefer` (weightFile null): round_robin's rotation itself
+   * is the handler's, not a step.
+   */
+  | { plugin: 'loadbalance'; weightFile: string | null; reloadMs: number; prefer: string[] }
   /** `autopath [ZONES…] @kubernetes|RESOLV-CONF`: `search` is the resolv.conf's search list. */
   | { plugin: 'autopath'; zones: string[]; fromKubernetes: boolean; search: string[] };

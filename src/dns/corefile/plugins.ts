@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import IPCIDR from 'ip-cidr';
 import { networkInterfaces } from 'node:os';
 import { defaultCacheSettings } from '../cache/cache-settings.ts';
 import type { CacheSettings } from '../cache/cache-settings.ts';
@@ -382,27 +383,30 @@ function reload(d: Directive, config: DnsConfig, ctx: PluginContext): void {
   config.reload = { intervalMs, jitterMs };
 }
 
-/** `loadbalance [round_robin | weighted WEIGHTFILE { reload DURATION }]` (plugin/loadbalance README). */
+/** `loadbalance [round_robin | weighted WEIGHTFILE] { reload DURATION; prefer CIDR… }` (plugin/loadbalance README). */
 function loadbalance(d: Directive, config: DnsConfig, ctx: PluginContext): void {
   argCount(d, ctx, 0, 2);
   const policy = d.args[0] ?? 'round_robin';
-  if (policy === 'round_robin') {
-    argCount(d, ctx, 0, 1);
-    noBlock(d, ctx);
-    config.loadbalance = true;
-    return;
-  }
-  if (policy !== 'weighted') fail(d, ctx, 'loadbalance', `policy '${policy}' is not supported (round_robin and weighted are)`);
-  if (d.args.length !== 2) fail(d, ctx, 'loadbalance', "'weighted' needs a WEIGHTFILE");
+  if (policy !== 'round_robin' && policy !== 'weighted') fail(d, ctx, 'loadbalance', `policy '${policy}' is not supported (round_robin and weighted are)`);
+  if (policy === 'round_robin') argCount(d, ctx, 0, 1);
+  else if (d.args.length !== 2) fail(d, ctx, 'loadbalance', "'weighted' needs a WEIGHTFILE");
   // A relative path is the Corefile's folder's, as `file` takes it (netlet has no `root`).
-  const weightFile = isAbsolute(d.args[1]) ? d.args[1] : resolve(dirname(ctx.file), d.args[1]);
+  const weightFile = policy === 'round_robin' ? null : isAbsolute(d.args[1]) ? d.args[1] : resolve(dirname(ctx.file), d.args[1]);
   let reloadMs = 30_000;
+  const prefer: string[] = [];
   for (const s of d.block ?? []) {
-    if (s.name !== 'reload') fail(s, ctx, `loadbalance ${s.name}`, `'loadbalance' property '${s.name}' is not supported by netlet`);
-    argCount(s, ctx, 1, 1, 'loadbalance reload');
-    reloadMs = duration(s, ctx, 'loadbalance reload', s.args[0]);
+    const key = `loadbalance ${s.name}`;
+    if (s.name === 'reload' && weightFile !== null) {
+      argCount(s, ctx, 1, 1, key);
+      reloadMs = duration(s, ctx, key, s.args[0]);
+    } else if (s.name === 'prefer') {
+      argCount(s, ctx, 1, Infinity, key);
+      for (const c of s.args) if (!c.includes('/') || !IPCIDR.isValidCIDR(c)) fail(s, ctx, key, `'${c}' is not a CIDR`);
+      prefer.push(...s.args);
+    } else fail(s, ctx, key, `'loadbalance${weightFile === null ? ' round_robin' : ''}' property '${s.name}' is not supported by netlet`);
   }
-  (config.front ??= []).push({ plugin: 'loadbalance', weightFile, reloadMs });
+  if (weightFile === null) config.loadbalance = true;
+  if (weightFile !== null || prefer.length) (config.front ??= []).push({ plugin: 'loadbalance', weightFile, reloadMs, prefer });
 }
 
 function hosts(d: Directive, config: DnsConfig, ctx: PluginContext): void {

@@ -12,7 +12,7 @@ import { WhoamiStep } from './whoami.ts';
 import { TemplateStep } from './template.ts';
 import { FileStep } from './file.ts';
 import { AutopathStep } from './autopath.ts';
-import { WeightedBalanceStep } from './weighted-balance.ts';
+import { LoadBalanceStep } from './load-balance.ts';
 import { clientIp } from './pipeline.ts';
 import type { Logger } from '../../base/log.ts';
 import { ConfigError } from '../../base/errors.ts';
@@ -61,7 +61,7 @@ export function buildSteps(front: readonly FrontPlugin[], block: BlockView): Ste
         return new TemplateStep(p.templates);
       case 'loadbalance':
         try {
-          return new WeightedBalanceStep(p.weightFile, p.reloadMs, block.log);
+          return new LoadBalanceStep(p, block.log);
         } catch (err) {
           throw new ConfigError('loadbalance', (err as Error).message);
         }

@@ -312,6 +312,17 @@ t.test('loadbalance weighted: the heavy address comes first nearly always, the r
   t.ok(heavyFirst >= 54, `192.0.2.3 first in ${heavyFirst} of ${n} replies`);
 });
 
+t.test('loadbalance round_robin with prefer: the preferred subnet first', async (t) => {
+  const zone = `$ORIGIN example.org.\n$TTL 60\n@ IN SOA ns1 hostmaster 1 7200 3600 1209600 300\n  IN NS ns1\nns1 IN A 192.0.2.53\nwww IN A 192.0.2.1\n    IN A 198.51.100.2\n    IN A 192.0.2.3\n`;
+  const served = await serveCorefile(t, {
+    Corefile: 'example.org:0 {\n bind 127.0.0.1\n file db.example.org\n loadbalance round_robin {\n  prefer 198.51.100.0/24\n }\n}\n',
+    'db.example.org': zone,
+  });
+  await checkRows(t, served, [
+    { name: 'the address in 198.51.100.0/24 first, the rest in order', qname: 'www.example.org.', qtype: 'A', rcode: 'NOERROR', answer: ['www.example.org. 60 IN A 198.51.100.2', 'www.example.org. 60 IN A 192.0.2.1', 'www.example.org. 60 IN A 192.0.2.3'] },
+  ]);
+});
+
 t.test('file: an RFC 1035 zone', async (t) => {
   const served = await serveCorefile(t, { Corefile: 'example.org:0 {\n bind 127.0.0.1\n file db.example.org\n}\n', 'db.example.org': ZONE_FILE });
   const NS = ['example.org. 3600 IN NS ns1.example.org.'];

@@ -166,8 +166,8 @@ const errors: RefusedCorefile[] = [
   { name: 'missing close brace', corefile: '. {\n errors\n', key: 'corefile', message: /missing '\}'/ },
   { name: 'loadbalance weighted without a file', corefile: '. {\n loadbalance weighted\n}', key: 'loadbalance', message: /'weighted' needs a WEIGHTFILE/ },
   { name: 'loadbalance another policy', corefile: '. {\n loadbalance random\n}', key: 'loadbalance', message: /policy 'random' is not supported \(round_robin and weighted are\)/ },
-  { name: 'loadbalance prefer (newer CoreDNS)', corefile: '. {\n loadbalance weighted /f {\n  prefer 10.0.0.0/8\n }\n}', key: 'loadbalance prefer', message: /'loadbalance' property 'prefer'/ },
-  { name: 'loadbalance round_robin with a block', corefile: '. {\n loadbalance round_robin {\n  prefer 10.0.0.0/8\n }\n}', key: 'loadbalance prefer', message: /'loadbalance' has no property 'prefer'/ },
+  { name: 'loadbalance prefer of no CIDR', corefile: '. {\n loadbalance {\n  prefer 10.0.0.1\n }\n}', key: 'loadbalance prefer', message: /'10.0.0.1' is not a CIDR/ },
+  { name: 'loadbalance round_robin reload', corefile: '. {\n loadbalance round_robin {\n  reload 10s\n }\n}', key: 'loadbalance reload', message: /'loadbalance round_robin' property 'reload'/ },
 ];
 
 t.test('Corefiles refused by name', async (t) => checkRefused(t, errors));

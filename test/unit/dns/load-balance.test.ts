@@ -1,9 +1,9 @@
-// loadbalance weighted: the weight file's reader, and the draw of the first
-// address with a chosen random number (the Corefile test in
-// corefile-plugins.test.ts serves it for real).
+// loadbalance weighted and prefer: the weight file's reader, the draw of
+// the first address with a chosen random number, and the preferred subnets'
+// order (the Corefile tests in corefile-plugins.test.ts serve them for real).
 import t from 'tap';
 import { parseWeights } from '../../../src/dns/plugins/weight-file.ts';
-import { WeightedBalanceStep } from '../../../src/dns/plugins/weighted-balance.ts';
+import { LoadBalanceStep } from '../../../src/dns/plugins/load-balance.ts';
 import { encodeWire, decodeWire } from '../../../src/dns/plugins/message.ts';
 import type { WireRecord } from '../../../src/dns/plugins/message.ts';
 import { parseQuery } from '../../../src/dns/wire/query.ts';
@@ -50,7 +50,7 @@ function askFor(name: string, qtype: number): Ask {
   return { packet, query: parsed.query, proto: 'udp' };
 }
 
-function firstAddress(step: WeightedBalanceStep, answer: WireRecord[], qtype = 1): string[] {
+function firstAddress(step: LoadBalanceStep, answer: WireRecord[], qtype = 1): string[] {
   const ask = askFor('www.example.com.', qtype);
   const reply = encodeWire({ id: 7, flags: 0x8180, question: [{ name: 'www.example.com.', type: qtype, class: 1 }], answer, authority: [], additional: [] });
   const out = decodeWire(step.run(ask, () => reply) as Buffer)!;
@@ -65,18 +65,27 @@ t.test('the draw: heaviest first, the random number picks by weight; CNAME first
   // Weights 3 (.1), 2 (.3), 1 (.2), 1 (.9 has none): total 7, ranked heaviest first.
   const rows: Array<[number, string]> = [[0, '100.64.1.1'], [2.99 / 7, '100.64.1.1'], [3 / 7, '100.64.1.3'], [5 / 7, '100.64.1.2'], [6.5 / 7, '100.64.1.9']];
   for (const [r, top] of rows) {
-    const step = new WeightedBalanceStep(join(dir, 'w'), 0, undefined, () => r);
+    const step = new LoadBalanceStep({ weightFile: join(dir, 'w'), reloadMs: 0, prefer: [] }, undefined, () => r);
     t.equal(firstAddress(step, records())[0], top, `random ${r.toFixed(3)}: ${top} first`);
   }
-  const step = new WeightedBalanceStep(join(dir, 'w'), 0, undefined, () => 0);
+  const step = new LoadBalanceStep({ weightFile: join(dir, 'w'), reloadMs: 0, prefer: [] }, undefined, () => 0);
   const cname: WireRecord = { name: 'www.example.com.', type: 5, class: 1, ttl: 60, rdata: [{ name: 'x.example.com.' }] };
   t.strictSame(firstAddress(step, [a('www.example.com.', '100.64.1.2'), cname, a('www.example.com.', '100.64.1.1')]), ['type5', '100.64.1.1', '100.64.1.2'], 'CNAME before the addresses, the drawn one swapped to the top');
   t.strictSame(firstAddress(step, records(), 16), ['100.64.1.2', '100.64.1.3', '100.64.1.1', '100.64.1.9'], 'a TXT question is left alone');
 });
 
 t.test('a weight file that cannot be read: refused without reload, waited for with it', async (t) => {
-  t.throws(() => new WeightedBalanceStep('/nonexistent/netlet-weights', 0), /cannot read the weight file \/nonexistent\/netlet-weights/);
-  const step = new WeightedBalanceStep('/nonexistent/netlet-weights', 60_000);
+  t.throws(() => new LoadBalanceStep({ weightFile: '/nonexistent/netlet-weights', reloadMs: 0, prefer: [] }), /cannot read the weight file \/nonexistent\/netlet-weights/);
+  const step = new LoadBalanceStep({ weightFile: '/nonexistent/netlet-weights', reloadMs: 60_000, prefer: [] });
   t.teardown(() => step.stop());
   t.pass('with reload it starts with no weights');
+});
+
+t.test('prefer: addresses of the first CIDR, then the second, then the rest in their order; CNAME first', async (t) => {
+  const step = new LoadBalanceStep({ weightFile: null, reloadMs: 0, prefer: ['10.9.20.0/24', '192.168.1.0/24'] });
+  const cname: WireRecord = { name: 'www.example.com.', type: 5, class: 1, ttl: 60, rdata: [{ name: 'x.example.com.' }] };
+  const v6: WireRecord = { name: 'www.example.com.', type: 28, class: 1, ttl: 60, rdata: [Buffer.alloc(16, 1)] };
+  const got = firstAddress(step, [a('www.example.com.', '8.8.8.8'), a('www.example.com.', '192.168.1.5'), v6, cname, a('www.example.com.', '10.9.20.7'), a('www.example.com.', '192.168.1.4')]);
+  t.strictSame(got, ['type5', '10.9.20.7', '192.168.1.5', '192.168.1.4', '8.8.8.8', 'type28']);
+  t.strictSame(firstAddress(step, [a('www.example.com.', '8.8.8.8'), a('www.example.com.', '10.9.20.1')], 16), ['10.9.20.1', '8.8.8.8'], 'any question type, as CoreDNS');
 });
