@@ -25,8 +25,15 @@ export interface CacheSettings {
   servfailTtl: number;
   /** `prefetch AMOUNT [DURATION] [PERCENTAGE%]`; amount 0 = off. */
   prefetch: { amount: number; durationMs: number; percentage: number };
-  /** `serve_stale [DURATION] [REFRESH_MODE]`: expired entries answered (TTL 0) this long after they expire; null = off. */
-  serveStale: { upToS: number; verify: boolean } | null;
+  /**
+   * `serve_stale [DURATION] [immediate [RESPONSE_TTL [FAILURE_RECHECK]] |
+   * verify [VERIFY_TIMEOUT [RESPONSE_TTL [FAILURE_RECHECK]]]]`: expired
+   * entries answered this long after they expire; null = off. Unset
+   * numbers are 0: wait for the upstream, answer TTL 0, retry at once.
+   */
+  serveStale: { upToS: number; verify: boolean; verifyTimeoutMs?: number; responseTtlS?: number; failureRecheckMs?: number } | null;
+  /** `serve_stale_policy prefer_positive`: with serve_stale, a kept answer wins over a later denial or failure. */
+  preferPositive?: boolean;
   /** `disable success|denial [ZONES...]`: names in these zones are not cached of that kind. */
   disableSuccess: string[];
   disableDenial: string[];

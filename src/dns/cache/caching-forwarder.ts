@@ -42,11 +42,15 @@ export class CachingForwarder implements Forwarder {
   readonly #events: CacheEvents;
   readonly #settings: CacheSettings;
   readonly #refreshing = new Set<string>();
+  /** serve_stale FAILURE_RECHECK: when each entry's last refresh failed (ms), while that is recent. */
+  readonly #failedAt = new Map<string, number>();
+  readonly #now: () => number;
 
   constructor(next: Forwarder, opts: CachingOptions) {
     this.#next = next;
     this.#settings = opts.prefetch === undefined ? opts.limits : { ...opts.limits, prefetch: { ...opts.limits.prefetch, amount: opts.prefetch } };
     this.cache = new DnsCache(this.#settings, opts.now);
+    this.#now = opts.now ?? Date.now;
     this.#events = opts.events ?? {};
   }
 
@@ -87,8 +91,27 @@ export class CachingForwarder implements Forwarder {
     clearAdUnlessAsked(reply, query, q);
     if (hit.stale) this.#events.servedStale?.();
     // serve_stale immediate refreshes after answering; verify has just tried.
-    if (hit.stale ? !this.#settings.serveStale?.verify : this.#wantsPrefetch(hit)) this.#refresh(key, query);
+    if (hit.stale ? !this.#settings.serveStale?.verify && !this.#rechecking(key) : this.#wantsPrefetch(hit)) this.#refresh(key, query, hit.stale);
     return reply;
+  }
+
+  /** serve_stale FAILURE_RECHECK: true while the entry's last failed refresh is too recent to try again. */
+  #rechecking(key: string): boolean {
+    const wait = this.#settings.serveStale?.failureRecheckMs ?? 0;
+    const at = this.#failedAt.get(key);
+    if (wait <= 0 || at === undefined) return false;
+    if (this.#now() - at < wait) return true;
+    this.#failedAt.delete(key);
+    return false;
+  }
+
+  /** A refresh of a stale entry got no usable answer: with FAILURE_RECHECK, note when. */
+  #refreshFailed(key: string): void {
+    if ((this.#settings.serveStale?.failureRecheckMs ?? 0) <= 0) return;
+    this.#failedAt.delete(key);
+    this.#failedAt.set(key, this.#now());
+    // Bounded as the cache is: the oldest failure goes first (a Map keeps insertion order).
+    if (this.#failedAt.size > this.#settings.successCapacity + this.#settings.denialCapacity) this.#failedAt.delete(this.#failedAt.keys().next().value!);
   }
 
   /** plugin/cache shouldPrefetch: popular enough, and at most PERCENTAGE of its life left (at least the last second). */
@@ -109,30 +132,70 @@ export class CachingForwarder implements Forwarder {
   /**
    * serve_stale verify: ask the upstream first; a NOERROR or NXDOMAIN answer
    * replaces the entry and is sent, anything else (no answer, SERVFAIL…)
-   * sends the stale entry (RFC 8767 §4).
+   * sends the stale entry (RFC 8767 §4). With VERIFY_TIMEOUT the stale
+   * entry is sent once it passes, and a later good answer still refreshes
+   * the entry; with FAILURE_RECHECK, while a verify is under way or failed
+   * recently, the stale entry is sent without asking.
    */
   #verifyStale(query: Buffer, proto: 'udp' | 'tcp' | undefined, q: Question, key: string, hit: CacheHit): Promise<Buffer | null> {
-    return this.#next.forward(query, proto, q).then(
+    const st = this.#settings.serveStale;
+    const stale = () => this.#answer(query, q, key, hit);
+    if ((st?.failureRecheckMs ?? 0) > 0 && (this.#refreshing.has(key) || this.#rechecking(key))) return Promise.resolve(stale());
+    this.#refreshing.add(key);
+    const fresh = this.#next.forward(query, proto, q).then(
       (reply) => {
         const rcode = reply && reply.length >= 12 ? reply[3] & 0xf : -1;
-        if (reply && (rcode === Rcode.NOERROR || rcode === Rcode.NXDOMAIN)) return this.#store(query, q, key, reply);
-        return this.#answer(query, q, key, hit);
+        if (reply && (rcode === Rcode.NOERROR || rcode === Rcode.NXDOMAIN)) {
+          // prefer_positive: only an answer replaces the stale answer sent; a denial is kept beside it.
+          if (!this.#settings.preferPositive || reply.readUInt16BE(6) > 0 || hit.kind !== 'success') return reply;
+          this.cache.set(key, reply, (cls) => cacheKeeps(this.#settings, cls, q.name));
+          return null;
+        }
+        this.#refreshFailed(key);
+        return null;
       },
-      () => this.#answer(query, q, key, hit),
-    );
+      () => {
+        this.#refreshFailed(key);
+        return null;
+      },
+    ).finally(() => this.#refreshing.delete(key));
+    const timeoutMs = st?.verifyTimeoutMs ?? 0;
+    if (timeoutMs <= 0) return fresh.then((reply) => (reply ? this.#store(query, q, key, reply) : stale()));
+    return new Promise((resolve) => {
+      let late = false;
+      const timer = setTimeout(() => {
+        late = true;
+        resolve(stale());
+      }, timeoutMs);
+      void fresh.then((reply) => {
+        if (!late) {
+          clearTimeout(timer);
+          resolve(reply ? this.#store(query, q, key, reply) : stale());
+        } else if (reply) {
+          this.cache.set(key, reply, (cls) => cacheKeeps(this.#settings, cls, q.name));
+        }
+      });
+    });
   }
 
-  #refresh(key: string, query: Buffer): void {
+  #refresh(key: string, query: Buffer, stale = false): void {
     if (this.#refreshing.has(key)) return;
     this.#refreshing.add(key);
     this.#events.prefetch?.();
     const copy = Buffer.from(query);
     const q = questionOf(copy);
+    // With FAILURE_RECHECK a failed refresh of a stale entry leaves the entry as it was (plugin/cache README).
+    const keepsStale = stale && (this.#settings.serveStale?.failureRecheckMs ?? 0) > 0;
     this.#next.forward(copy, undefined, q).then(
       (reply) => {
+        const rcode = reply && reply.length >= 12 ? reply[3] & 0xf : -1;
+        const usable = reply && (rcode === Rcode.NOERROR || rcode === Rcode.NXDOMAIN);
+        if (keepsStale && !usable) return this.#refreshFailed(key);
         if (reply && q) this.cache.set(key, reply, (cls) => cacheKeeps(this.#settings, cls, q.name));
       },
-      () => {},
+      () => {
+        if (keepsStale) this.#refreshFailed(key);
+      },
     ).finally(() => this.#refreshing.delete(key));
   }
 }

@@ -27,6 +27,9 @@ interface Entry {
   used: boolean;
 }
 
+/** True when a reply (a DNS message) has answer records (ANCOUNT > 0). */
+const answers = (reply: Buffer): boolean => reply.length >= 12 && reply.readUInt16BE(6) > 0;
+
 /** A hit: the reply with aged TTLs and AA set, what TTL it carries, and whether it is past its life (serve_stale). */
 export interface CacheHit {
   kind: CacheKind;
@@ -89,6 +92,9 @@ export class DnsCache {
     const capped = shape.cls === null ? reply : cappedCopy(reply, shape, durationS);
     if (shape.cls === null || durationS <= 0 || !keep(shape.cls)) return { cls: shape.cls, durationS: 0, reply: capped };
     const kind: CacheKind = shape.cls === 'success' ? 'success' : 'denial';
+    const held = this.#lists.success.get(key);
+    // prefer_positive: a reply that answers nothing does not replace a kept answer that does (plugin/cache README).
+    if (this.#prefersPositive() && kind === 'success' && !answers(capped) && held && answers(held.reply)) return { cls: shape.cls, durationS: 0, reply: capped };
     const copy = this.#kept.copy(capped);
     const ttlOffsets = cappedTtlOffsets(shape);
     const list = this.#lists[kind];
@@ -107,7 +113,8 @@ export class DnsCache {
       kept.used = true;
       return { cls: shape.cls, durationS, reply: capped };
     }
-    this.#lists[kind === 'success' ? 'denial' : 'success'].delete(key);
+    // prefer_positive keeps the answer beside a later denial or failure; otherwise one reply per question.
+    if (!(this.#prefersPositive() && kind === 'denial')) this.#lists[kind === 'success' ? 'denial' : 'success'].delete(key);
     list.set(key, { kind, reply: copy, ttlOffsets, storedMs: now, lifetimeS: durationS, hits: 0, lastHitMs: now, used: false });
     const cap = kind === 'success' ? this.#settings.successCapacity : this.#settings.denialCapacity;
     evictOver(list, cap, key);
@@ -116,10 +123,12 @@ export class DnsCache {
 
   /** A fresh copy of the cached reply with aged TTLs, or undefined (absent, or expired beyond serve_stale). */
   get(key: string): CacheHit | undefined {
+    const now = this.#now();
     let e = this.#lists.success.get(key);
+    // prefer_positive: a kept answer past serve_stale's window, or that answers nothing, gives way to the denial.
+    if (e && this.#prefersPositive() && this.#lists.denial.has(key) && (!answers(e.reply) || this.#pastStale(e, now))) e = undefined;
     if (!e) e = this.#lists.denial.get(key);
     if (!e) return undefined;
-    const now = this.#now();
     // Whole seconds, as CoreDNS's int(now.Sub(stored).Seconds()); a clock gone back counts as no age.
     const age = Math.max(0, Math.floor((now - e.storedMs) / 1000));
     let ttl = e.lifetimeS - age;
@@ -136,11 +145,22 @@ export class DnsCache {
     e.lastHitMs = now;
     e.used = true;
     const out = Buffer.from(e.reply);
-    const answered = this.#settings.keepTtl ? e.lifetimeS : ttl;
+    // A stale answer carries serve_stale's RESPONSE_TTL (0 unless set; RFC 8767 §4 suggests 30).
+    const answered = this.#settings.keepTtl ? e.lifetimeS : stale ? (this.#settings.serveStale?.responseTtlS ?? 0) : ttl;
     for (const at of e.ttlOffsets) out.writeUInt32BE(answered, at);
     // CoreDNS sets AA on every answer from its cache (some stub resolvers drop replies without it).
     out.writeUInt16BE(out.readUInt16BE(2) | FLAG_AA, 2);
     return { kind: e.kind, reply: out, ttl, lifetimeS: e.lifetimeS, hits: e.hits, stale };
+  }
+
+  #prefersPositive(): boolean {
+    return this.#settings.preferPositive === true && this.#settings.serveStale !== null;
+  }
+
+  /** True when `e` has expired for longer than serve_stale answers it. */
+  #pastStale(e: Entry, now: number): boolean {
+    const ttl = e.lifetimeS - Math.max(0, Math.floor((now - e.storedMs) / 1000));
+    return ttl <= 0 && (!this.#settings.serveStale || -ttl >= this.#settings.serveStale.upToS);
   }
 
   clear(): void {

@@ -19,6 +19,10 @@ export type RewriteRule = { next: 'stop' | 'continue' } & (
   | { field: 'type'; from: number; to: number }
   | { field: 'class'; from: number; to: number }
   | { field: 'ttl'; match: NameMatch; from: string; min: number; max: number }
+  /** `rcode [MATCH] NAME FROM TO`: a reply for a matching name with rcode FROM gets TO. */
+  | { field: 'rcode'; match: NameMatch; from: string; rcodeFrom: number; rcodeTo: number }
+  /** `cname [MATCH] FROM TO`: a CNAME target in the reply that matches becomes TO, and what follows it is TO looked up. */
+  | { field: 'cname'; match: NameMatch; from: string; to: string }
 );
 
 export interface AclRule {
@@ -39,6 +43,8 @@ export interface TemplateConfig {
   additional: string[];
   authority: string[];
   rcode: number;
+  /** `ederror CODE [EXTRA]`: an Extended DNS Error option (RFC 8914) in the reply's OPT; null: none. */
+  ederror: { code: number; text: string } | null;
   /** Zones where a name no regex matches goes on to the next plugin; null: no fallthrough. */
   fallthrough: string[] | null;
 }
@@ -54,5 +60,11 @@ export type FrontPlugin =
   | { plugin: 'template'; templates: TemplateConfig[] }
   | { plugin: 'file'; path: string; zones: string[]; reloadMs: number }
   | { plugin: 'whoami' }
+  /**
+   * `loadbalance weighted WEIGHTFILE { reload DURATION; prefer CIDR… }`, or
+   * round_robin's `prefer` (weightFile null): round_robin's rotation itself
+   * is the handler's, not a step.
+   */
+  | { plugin: 'loadbalance'; weightFile: string | null; reloadMs: number; prefer: string[] }
   /** `autopath [ZONES…] @kubernetes|RESOLV-CONF`: `search` is the resolv.conf's search list. */
   | { plugin: 'autopath'; zones: string[]; fromKubernetes: boolean; search: string[] };

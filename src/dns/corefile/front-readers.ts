@@ -81,7 +81,7 @@ function acl(d: Directive, config: DnsConfig, ctx: PluginContext): void {
 
 const RCODES: Record<string, number> = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 };
 
-/** `template CLASS TYPE [ZONE…] { match…; answer…; additional…; authority…; rcode; fallthrough; upstream }`. */
+/** `template CLASS TYPE [ZONE…] { match…; answer…; additional…; authority…; rcode; ederror; fallthrough; upstream }`. */
 function template(d: Directive, config: DnsConfig, ctx: PluginContext): void {
   argCount(d, ctx, 2, Infinity);
   const qclass = classNumber(d.args[0]);
@@ -90,7 +90,7 @@ function template(d: Directive, config: DnsConfig, ctx: PluginContext): void {
   if (qtype === null) fail(d, ctx, 'template', `'${d.args[1]}' is not a record type`);
   const t: TemplateConfig = {
     qclass, qtype, zones: d.args.length > 2 ? zonesOf(d.args.slice(2), `${ctx.file} line ${d.line}`) : ctx.blockZones,
-    match: [], answer: [], additional: [], authority: [], rcode: 0, fallthrough: null,
+    match: [], answer: [], additional: [], authority: [], rcode: 0, ederror: null, fallthrough: null,
   };
   for (const s of d.block ?? []) {
     const key = `template ${s.name}`;
@@ -124,6 +124,12 @@ function template(d: Directive, config: DnsConfig, ctx: PluginContext): void {
         argCount(s, ctx, 1, 1, key);
         if (!(s.args[0].toUpperCase() in RCODES)) fail(s, ctx, key, `'${s.args[0]}' is not an rcode (${Object.keys(RCODES).join(', ')})`);
         t.rcode = RCODES[s.args[0].toUpperCase()];
+        break;
+      case 'ederror':
+        argCount(s, ctx, 1, 2, key);
+        // A 16-bit INFO-CODE (RFC 8914 §2), any of them as CoreDNS takes it, and free text.
+        if (!/^\d{1,5}$/.test(s.args[0]) || Number(s.args[0]) > 65535) fail(s, ctx, key, `'${s.args[0]}' is not an extended DNS error code (0-65535)`);
+        t.ederror = { code: Number(s.args[0]), text: s.args[1] ?? '' };
         break;
       case 'fallthrough':
         t.fallthrough = zonesOf(s.args, `${ctx.file} line ${s.line}`);

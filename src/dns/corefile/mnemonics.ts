@@ -21,3 +21,18 @@ export function classNumber(text: string): number | null {
   const m = /^CLASS(\d{1,5})$/.exec(c);
   return m && Number(m[1]) <= 65535 ? Number(m[1]) : null;
 }
+
+// The header rcodes (RFC 1035 §4.1.1, RFC 2136 §2.2). 16 and up live in the OPT record (RFC 6891 §6.1.3).
+const RCODES: Record<string, number> = {
+  NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, YXDOMAIN: 6, YXRRSET: 7, NXRRSET: 8, NOTAUTH: 9, NOTZONE: 10,
+};
+const EXTENDED_RCODES = new Set(['BADSIG', 'BADVERS', 'BADKEY', 'BADTIME', 'BADMODE', 'BADNAME', 'BADALG', 'BADTRUNC', 'BADCOOKIE']);
+
+/** A header rcode's number (name or 0-15); throws naming the extended ones netlet does not rewrite. */
+export function rcodeNumber(text: string): number {
+  const r = text.toUpperCase();
+  if (r in RCODES) return RCODES[r];
+  if (/^\d{1,2}$/.test(r) && Number(r) <= 15) return Number(r);
+  if (EXTENDED_RCODES.has(r) || /^\d+$/.test(r)) throw new Error(`rcode '${text}' is an extended rcode (16 and up, carried in the OPT record): netlet rewrites only header rcodes 0-15`);
+  throw new Error(`'${text}' is not an rcode`);
+}

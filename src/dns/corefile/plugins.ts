@@ -1,4 +1,6 @@
 import { isIP } from 'node:net';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import IPCIDR from 'ip-cidr';
 import { networkInterfaces } from 'node:os';
 import { defaultCacheSettings } from '../cache/cache-settings.ts';
 import type { CacheSettings } from '../cache/cache-settings.ts';
@@ -290,11 +292,21 @@ function cachePrefetch(s: Directive, ctx: PluginContext, limits: CacheSettings):
 
 function cacheServeStale(s: Directive, ctx: PluginContext, limits: CacheSettings): void {
   const key = 'cache serve_stale';
-  if (s.args.length > 2) fail(s, ctx, key, `'serve_stale' takes [DURATION] [REFRESH_MODE] in netlet; '${s.args[2]}' (a verify timeout or response TTL of newer CoreDNS) is not supported`);
   const upToMs = s.args[0] === undefined ? 3_600_000 : duration(s, ctx, key, s.args[0]);
   const mode = (s.args[1] ?? 'immediate').toLowerCase();
   if (mode !== 'immediate' && mode !== 'verify') fail(s, ctx, key, `'${s.args[1]}' is not a refresh mode (immediate or verify)`);
-  limits.serveStale = { upToS: Math.floor(upToMs / 1000), verify: mode === 'verify' };
+  const verify = mode === 'verify';
+  // After the mode: verify takes VERIFY_TIMEOUT first; both then RESPONSE_TTL and FAILURE_RECHECK.
+  const rest = s.args.slice(2);
+  const names = verify ? ['VERIFY_TIMEOUT', 'RESPONSE_TTL', 'FAILURE_RECHECK'] : ['RESPONSE_TTL', 'FAILURE_RECHECK'];
+  if (rest.length > names.length) fail(s, ctx, key, `'serve_stale … ${mode}' takes at most ${names.join(', ')}; '${rest[names.length]}' is one too many`);
+  const given = (name: string) => rest[names.indexOf(name)];
+  const ms = (name: string) => (given(name) === undefined ? 0 : duration(s, ctx, key, given(name)));
+  const verifyTimeoutMs = ms('VERIFY_TIMEOUT');
+  const responseTtlMs = ms('RESPONSE_TTL');
+  if (responseTtlMs % 1000 !== 0) fail(s, ctx, key, `RESPONSE_TTL '${given('RESPONSE_TTL')}' must be whole seconds`);
+  const failureRecheckMs = ms('FAILURE_RECHECK');
+  limits.serveStale = { upToS: Math.floor(upToMs / 1000), verify, verifyTimeoutMs, responseTtlS: responseTtlMs / 1000, failureRecheckMs };
 }
 
 function cacheDisable(s: Directive, ctx: PluginContext, limits: CacheSettings): void {
@@ -346,6 +358,11 @@ function cache(d: Directive, config: DnsConfig, ctx: PluginContext): void {
         argCount(s, ctx, 0, 0, key);
         limits.keepTtl = true;
         break;
+      case 'serve_stale_policy':
+        argCount(s, ctx, 1, 1, key);
+        if (s.args[0] !== 'prefer_positive') fail(s, ctx, key, `'${s.args[0]}' is not a serve_stale policy (prefer_positive is the only one)`);
+        limits.preferPositive = true;
+        break;
       default:
         fail(s, ctx, key, `'cache' property '${s.name}' is not supported by netlet`);
     }
@@ -366,11 +383,30 @@ function reload(d: Directive, config: DnsConfig, ctx: PluginContext): void {
   config.reload = { intervalMs, jitterMs };
 }
 
+/** `loadbalance [round_robin | weighted WEIGHTFILE] { reload DURATION; prefer CIDR… }` (plugin/loadbalance README). */
 function loadbalance(d: Directive, config: DnsConfig, ctx: PluginContext): void {
-  argCount(d, ctx, 0, 1);
-  noBlock(d, ctx);
-  if (d.args[0] && d.args[0] !== 'round_robin') fail(d, ctx, 'loadbalance', `policy '${d.args[0]}' is not supported (round_robin only)`);
-  config.loadbalance = true;
+  argCount(d, ctx, 0, 2);
+  const policy = d.args[0] ?? 'round_robin';
+  if (policy !== 'round_robin' && policy !== 'weighted') fail(d, ctx, 'loadbalance', `policy '${policy}' is not supported (round_robin and weighted are)`);
+  if (policy === 'round_robin') argCount(d, ctx, 0, 1);
+  else if (d.args.length !== 2) fail(d, ctx, 'loadbalance', "'weighted' needs a WEIGHTFILE");
+  // A relative path is the Corefile's folder's, as `file` takes it (netlet has no `root`).
+  const weightFile = policy === 'round_robin' ? null : isAbsolute(d.args[1]) ? d.args[1] : resolve(dirname(ctx.file), d.args[1]);
+  let reloadMs = 30_000;
+  const prefer: string[] = [];
+  for (const s of d.block ?? []) {
+    const key = `loadbalance ${s.name}`;
+    if (s.name === 'reload' && weightFile !== null) {
+      argCount(s, ctx, 1, 1, key);
+      reloadMs = duration(s, ctx, key, s.args[0]);
+    } else if (s.name === 'prefer') {
+      argCount(s, ctx, 1, Infinity, key);
+      for (const c of s.args) if (!c.includes('/') || !IPCIDR.isValidCIDR(c)) fail(s, ctx, key, `'${c}' is not a CIDR`);
+      prefer.push(...s.args);
+    } else fail(s, ctx, key, `'loadbalance${weightFile === null ? ' round_robin' : ''}' property '${s.name}' is not supported by netlet`);
+  }
+  if (weightFile === null) config.loadbalance = true;
+  if (weightFile !== null || prefer.length) (config.front ??= []).push({ plugin: 'loadbalance', weightFile, reloadMs, prefer });
 }
 
 function hosts(d: Directive, config: DnsConfig, ctx: PluginContext): void {

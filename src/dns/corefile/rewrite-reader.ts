@@ -1,5 +1,5 @@
 import type { AnswerRewrite, NameMatch, RewriteRule } from './front-config.ts';
-import { classNumber, typeNumber } from './mnemonics.ts';
+import { classNumber, rcodeNumber, typeNumber } from './mnemonics.ts';
 import type { Directive } from './syntax.ts';
 
 // `rewrite [continue|stop] FIELD …` (CoreDNS plugin/rewrite README), one
@@ -50,6 +50,15 @@ function nameRule(next: 'stop' | 'continue', words: string[], extra: string[]): 
   return { next, field: 'name', match, from: whole ? abs(from) : from.toLowerCase(), to: whole ? abs(to) : to.toLowerCase(), answers: back.answers, answerAuto: back.auto };
 }
 
+/** `[MATCH] NAME` taken off the front of `words` (ttl, rcode and cname rules), exact by default. */
+function nameMatch(words: string[]): { match: NameMatch; from: string } {
+  let match: NameMatch = 'exact';
+  if (MATCHES.has(words[0] as NameMatch)) match = words.shift() as NameMatch;
+  const name = words.shift();
+  if (name === undefined) throw new Error('the rule needs a NAME');
+  return { match, from: match === 'regex' ? regexOk(name) : match === 'exact' ? abs(name) : name.toLowerCase() };
+}
+
 function ttlRange(text: string): { min: number; max: number } {
   const m = /^(\d*)(?:-(\d*))?$/.exec(text);
   if (!m || (m[1] === '' && (m[2] ?? '') === '')) throw new Error(`'${text}' is not a TTL, MIN-MAX, MIN- or -MAX`);
@@ -67,7 +76,8 @@ export function readRewrite(d: Directive): RewriteRule[] {
   if (words.length === 0 && d.block) {
     // Block form: one `name …` line and its `answer …` lines.
     const nameLine = d.block.find((s) => s.name === 'name');
-    if (!nameLine) throw new Error("the block form needs a 'name' line");
+    // Without a name line (`rewrite continue { rcode regex … }`), each line is a rule of its own.
+    if (!nameLine) return d.block.flatMap((s) => readRewrite({ ...s, args: [next, s.name, ...s.args], block: null }));
     const extra = d.block.filter((s) => s !== nameLine).flatMap((s) => {
       if (s.name !== 'answer') throw new Error(`unknown line '${s.name}' in the rewrite block`);
       return ['answer', ...s.args];
@@ -91,15 +101,24 @@ export function readRewrite(d: Directive): RewriteRule[] {
       return [{ next, field, from, to }];
     }
     case 'ttl': {
-      let match: NameMatch = 'exact';
-      if (MATCHES.has(words[0] as NameMatch)) match = words.shift() as NameMatch;
-      if (words.length !== 2) throw new Error("'ttl' needs a NAME and a TTL");
-      const from = match === 'regex' ? regexOk(words[0]) : match === 'exact' ? abs(words[0]) : words[0].toLowerCase();
-      return [{ next, field: 'ttl', match, from, ...ttlRange(words[1]) }];
+      const { match, from } = nameMatch(words);
+      if (words.length !== 1) throw new Error("'ttl' needs a NAME and a TTL");
+      return [{ next, field: 'ttl', match, from, ...ttlRange(words[0]) }];
+    }
+    case 'rcode': {
+      const { match, from } = nameMatch(words);
+      if (words.length !== 2) throw new Error("'rcode' needs a NAME, FROM and TO");
+      return [{ next, field: 'rcode', match, from, rcodeFrom: rcodeNumber(words[0]), rcodeTo: rcodeNumber(words[1]) }];
+    }
+    case 'cname': {
+      const { match, from } = nameMatch(words);
+      if (words.length !== 1) throw new Error("'cname' needs FROM and TO");
+      const to = match === 'exact' ? abs(words[0]) : words[0].toLowerCase();
+      return [{ next, field: 'cname', match, from, to }];
     }
     case undefined:
       throw new Error('rewrite needs a rule');
     default:
-      throw new Error(`rewrite rules on '${field}' are not supported by netlet (name, type, class and ttl are)`);
+      throw new Error(`rewrite rules on '${field}' are not supported by netlet (name, type, class, ttl, rcode and cname are)`);
   }
 }

@@ -12,6 +12,7 @@ import { WhoamiStep } from './whoami.ts';
 import { TemplateStep } from './template.ts';
 import { FileStep } from './file.ts';
 import { AutopathStep } from './autopath.ts';
+import { LoadBalanceStep } from './load-balance.ts';
 import { clientIp } from './pipeline.ts';
 import type { Logger } from '../../base/log.ts';
 import { ConfigError } from '../../base/errors.ts';
@@ -58,6 +59,12 @@ export function buildSteps(front: readonly FrontPlugin[], block: BlockView): Ste
         return new WhoamiStep((name) => block.othersTake(name));
       case 'template':
         return new TemplateStep(p.templates);
+      case 'loadbalance':
+        try {
+          return new LoadBalanceStep(p, block.log);
+        } catch (err) {
+          throw new ConfigError('loadbalance', (err as Error).message);
+        }
       case 'file':
         try {
           return new FileStep(p.path, p.zones, p.reloadMs, block.log);

@@ -91,7 +91,7 @@ export class TemplateStep implements Step {
       const data: Data = { name: q.name, zone, qclass: q.qclass, qtype: q.qtype, match, remote: clientIp(ask) };
       try {
         const records = (list: Array<Array<string | TemplateExpr>>): WireRecord[] => list.map((parts) => parseRecord(render(parts, data), { origin: zone, ttl: DEFAULT_TTL }));
-        return replyWith(ask, { rcode: c.rcode, authoritative: true, answer: records(t.answer), additional: records(t.additional), authority: records(t.authority) });
+        return replyWith(ask, { rcode: c.rcode, authoritative: true, answer: records(t.answer), additional: records(t.additional), authority: records(t.authority), ede: c.ederror });
       } catch {
         // A record the template renders wrong for this name (CoreDNS answers SERVFAIL then too).
         return replyWith(ask, { rcode: Rcode.SERVFAIL, authoritative: false });

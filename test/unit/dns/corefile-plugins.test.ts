@@ -84,6 +84,60 @@ t.test('rewrite: type and class, continue and stop', async (t) => {
   ]);
 });
 
+t.test('rewrite: rcode (exact, suffix, regex in the block form, numbers, continue)', async (t) => {
+  const served = await serveCorefile(t, {
+    Corefile: `.:0 {
+  bind 127.0.0.1
+  rewrite rcode nope.testns.svc.cluster.local NXDOMAIN NOERROR
+  rewrite continue {
+    rcode regex (.*)\\.gone\\.svc\\.cluster\\.local\\. 3 5
+  }
+  rewrite rcode suffix .gone.svc.cluster.local. REFUSED SERVFAIL
+  rewrite rcode prefix svc1. NXDOMAIN REFUSED
+  kubernetes cluster.local
+}
+`,
+  });
+  await checkRows(t, served, [
+    { name: 'exact: NXDOMAIN becomes NOERROR', qname: `nope.testns.${Z}`, qtype: 'A', rcode: 'NOERROR', answer: [] },
+    { name: 'regex then, with continue, suffix: NXDOMAIN to REFUSED to SERVFAIL', qname: `x.gone.${Z}`, qtype: 'A', rcode: 'SERVFAIL', answer: [] },
+    { name: 'prefix: an answer with another rcode is left alone', qname: `svc1.testns.${Z}`, qtype: 'A', rcode: 'NOERROR', answer: [`svc1.testns.${Z} 5 IN A 10.0.0.1`] },
+    { name: 'a name no rule matches keeps its NXDOMAIN', qname: `other.testns.${Z}`, qtype: 'A', rcode: 'NXDOMAIN', answer: [] },
+  ]);
+});
+
+t.test('rewrite: cname (exact, prefix, suffix, substring, regex): the target rewritten and looked up', async (t) => {
+  // The template answers X.alias.test. with a CNAME to X. and an address for X., as an upstream's chain would.
+  const served = await serveCorefile(t, {
+    Corefile: `.:0 {
+  bind 127.0.0.1
+  rewrite continue cname a.example. svc1.testns.svc.cluster.local.
+  rewrite continue cname prefix old-svc1. svc1.
+  rewrite continue cname suffix .cluster.remote. .cluster.local.
+  rewrite continue cname substring .ns-old. .testns.
+  rewrite continue cname regex ^(svc[0-9]+)\\.web\\.example\\.$ {1}.testns.svc.cluster.local.
+  template IN A alias.test {
+    match ^(.*)[.]alias[.]test[.]$
+    answer "{{ .Name }} 60 IN CNAME {{ index .Match 1 }}."
+    answer "{{ index .Match 1 }}. 60 IN A 20.2.0.1"
+  }
+  kubernetes cluster.local
+}
+`,
+  });
+  const chain = (q: string, target: string, address: string) => [`${q} 60 IN CNAME ${target}`, `${target} 5 IN A ${address}`];
+  await checkRows(t, served, [
+    { name: 'exact: the target changed, the records after it are its lookup', qname: 'a.example.alias.test.', qtype: 'A', rcode: 'NOERROR', answer: chain('a.example.alias.test.', `svc1.testns.${Z}`, '10.0.0.1') },
+    { name: 'prefix', qname: `old-svc1.testns.${Z}alias.test.`, qtype: 'A', rcode: 'NOERROR', answer: chain(`old-svc1.testns.${Z}alias.test.`, `svc1.testns.${Z}`, '10.0.0.1') },
+    { name: 'suffix', qname: 'dual.testns.svc.cluster.remote.alias.test.', qtype: 'A', rcode: 'NOERROR', answer: chain('dual.testns.svc.cluster.remote.alias.test.', `dual.testns.${Z}`, '10.0.0.3') },
+    { name: 'substring', qname: 'svc1.ns-old.svc.cluster.local.alias.test.', qtype: 'A', rcode: 'NOERROR', answer: chain('svc1.ns-old.svc.cluster.local.alias.test.', `svc1.testns.${Z}`, '10.0.0.1') },
+    { name: 'regex', qname: 'svc1.web.example.alias.test.', qtype: 'A', rcode: 'NOERROR', answer: chain('svc1.web.example.alias.test.', `svc1.testns.${Z}`, '10.0.0.1') },
+    { name: 'a new target that does not exist: the CNAME alone', qname: 'nope.testns.svc.cluster.remote.alias.test.', qtype: 'A', rcode: 'NOERROR', answer: ['nope.testns.svc.cluster.remote.alias.test. 60 IN CNAME nope.testns.svc.cluster.local.'] },
+    { name: 'a target no rule matches is left alone', qname: 'other.example.alias.test.', qtype: 'A', rcode: 'NOERROR', answer: ['other.example.alias.test. 60 IN CNAME other.example.', 'other.example. 60 IN A 20.2.0.1'] },
+    { name: 'a reply without CNAME is left alone', qname: `svc1.testns.${Z}`, qtype: 'A', rcode: 'NOERROR', answer: [`svc1.testns.${Z} 5 IN A 10.0.0.1`] },
+  ]);
+});
+
 t.test('chaos, local, any, minimal, bufsize, acl', async (t) => {
   const served = await serveCorefile(t, {
     Corefile: `.:0 {
@@ -194,6 +248,10 @@ t.test('template', async (t) => {
   template ANY AAAA {
     rcode NXDOMAIN
     authority "{{ .Zone }} 60 IN SOA ns.example. hostmaster.example. 1 7200 1800 86400 30"
+    ederror 21 "Blocked according to RFC2606"
+  }
+  template IN MX ede.test {
+    ederror 17
   }
   template IN TXT kind.test {
     answer "{{ .Name }} 5 IN TXT \\"{{ .Class }} {{ .Type }} {{ index .Match 0 }}\\""
@@ -205,7 +263,10 @@ t.test('template', async (t) => {
     { name: 'named groups make the address', qname: 'ip-10-1-2-3.example.test.', qtype: 'A', rcode: 'NOERROR', answer: ['ip-10-1-2-3.example.test. 60 IN A 10.1.2.3'] },
     { name: 'no match, fallthrough: the next template', qname: 'www.example.test.', qtype: 'A', rcode: 'NOERROR', answer: ['www.example.test. 120 IN CNAME web.example.test.'], additional: ['web.example.test. 120 IN A 192.0.2.1'] },
     { name: 'no match, no fallthrough: NXDOMAIN', qname: 'mail.example.test.', qtype: 'MX', rcode: 'NXDOMAIN', answer: [] },
-    { name: 'rcode and authority for every AAAA', qname: 'anything.org.', qtype: 'AAAA', rcode: 'NXDOMAIN', answer: [] },
+    { name: 'rcode and authority for every AAAA, no OPT asked: no EDE', qname: 'anything.org.', qtype: 'AAAA', rcode: 'NXDOMAIN', answer: [], ede: [] },
+    { name: 'ederror CODE EXTRA in the OPT of an EDNS query', qname: 'anything.org.', qtype: 'AAAA', udpSize: 1232, rcode: 'NXDOMAIN', answer: [], ede: ['21 Blocked according to RFC2606'], optSize: 1232 },
+    { name: 'ederror CODE alone', qname: 'a.ede.test.', qtype: 'MX', udpSize: 1232, rcode: 'NOERROR', answer: [], ede: ['17'] },
+    { name: 'a template without ederror: an empty OPT', qname: 'a.kind.test.', qtype: 'TXT', udpSize: 1232, rcode: 'NOERROR', ede: [] },
     { name: 'class, type and the match', qname: 'a.kind.test.', qtype: 'TXT', rcode: 'NOERROR', answer: ['a.kind.test. 5 IN TXT "IN TXT a.kind.test."'] },
     { name: 'a type no template takes', qname: 'a.kind.test.', qtype: 'A', rcode: 'REFUSED', answer: [] },
   ]);
@@ -231,6 +292,36 @@ txt     IN TXT  "v=spf1 -all" "second"
 sub     IN NS   ns.sub
 ns.sub  IN A    192.0.2.77
 `;
+
+t.test('loadbalance weighted: the heavy address comes first nearly always, the reply keeps every record', async (t) => {
+  const zone = `$ORIGIN example.org.\n$TTL 60\n@ IN SOA ns1 hostmaster 1 7200 3600 1209600 300\n  IN NS ns1\nns1 IN A 192.0.2.53\nwww IN A 192.0.2.1\n    IN A 192.0.2.2\n    IN A 192.0.2.3\n`;
+  const served = await serveCorefile(t, {
+    Corefile: 'example.org:0 {\n bind 127.0.0.1\n file db.example.org\n loadbalance weighted db.example.org.weights {\n  reload 0s\n }\n}\n',
+    'db.example.org': zone,
+    'db.example.org.weights': '# heavy .3\nwww.example.org\n192.0.2.3 255\n192.0.2.1 1\n',
+  });
+  const { askAt } = await import('./corefile-server.ts');
+  let heavyFirst = 0;
+  const n = 60;
+  for (let i = 0; i < n; i++) {
+    const r = await askAt(served.port, 'www.example.org.', 'A');
+    if (i === 0) t.strictSame([...r.answer].sort(), ['www.example.org. 60 IN A 192.0.2.1', 'www.example.org. 60 IN A 192.0.2.2', 'www.example.org. 60 IN A 192.0.2.3'], 'every address is kept');
+    if (r.answer[0] === 'www.example.org. 60 IN A 192.0.2.3') heavyFirst++;
+  }
+  // Weight 255 of 257: expected 59.5 of 60; below 54 has a probability under 1e-9.
+  t.ok(heavyFirst >= 54, `192.0.2.3 first in ${heavyFirst} of ${n} replies`);
+});
+
+t.test('loadbalance round_robin with prefer: the preferred subnet first', async (t) => {
+  const zone = `$ORIGIN example.org.\n$TTL 60\n@ IN SOA ns1 hostmaster 1 7200 3600 1209600 300\n  IN NS ns1\nns1 IN A 192.0.2.53\nwww IN A 192.0.2.1\n    IN A 198.51.100.2\n    IN A 192.0.2.3\n`;
+  const served = await serveCorefile(t, {
+    Corefile: 'example.org:0 {\n bind 127.0.0.1\n file db.example.org\n loadbalance round_robin {\n  prefer 198.51.100.0/24\n }\n}\n',
+    'db.example.org': zone,
+  });
+  await checkRows(t, served, [
+    { name: 'the address in 198.51.100.0/24 first, the rest in order', qname: 'www.example.org.', qtype: 'A', rcode: 'NOERROR', answer: ['www.example.org. 60 IN A 198.51.100.2', 'www.example.org. 60 IN A 192.0.2.1', 'www.example.org. 60 IN A 192.0.2.3'] },
+  ]);
+});
 
 t.test('file: an RFC 1035 zone', async (t) => {
   const served = await serveCorefile(t, { Corefile: 'example.org:0 {\n bind 127.0.0.1\n file db.example.org\n}\n', 'db.example.org': ZONE_FILE });

@@ -105,6 +105,8 @@ export interface AnswerRow {
   qclass?: number;
   /** The reply's OPT UDP size. */
   optSize?: number;
+  /** The reply's Extended DNS Errors as "CODE text". */
+  ede?: string[];
   /** Over this transport only; default both. */
   proto?: 'udp' | 'tcp';
 }
@@ -118,6 +120,7 @@ export async function checkRows(t: Test, served: { port: number }, rows: AnswerR
       if (r.answer) t.strictSame(reply.answer, r.answer, `${r.name} (${proto}): answer`);
       if (r.additional) t.strictSame(reply.additional, r.additional, `${r.name} (${proto}): additional`);
       if (r.optSize !== undefined) t.equal(reply.optSize, r.optSize, `${r.name} (${proto}): OPT size`);
+      if (r.ede) t.strictSame(reply.ede, r.ede, `${r.name} (${proto}): extended DNS errors`);
     }
   }
 }

@@ -87,6 +87,40 @@ export interface Reply {
   additional: string[];
   /** The OPT record's UDP size, or 0 when the reply has none. */
   optSize: number;
+  /** Extended DNS Error options in the OPT (RFC 8914) as "CODE text". */
+  ede: string[];
+}
+
+/** The OPT record's TTL field and data, walked by hand (dns2 reads neither), or null. */
+function optRecord(buf: Buffer): { ttl: number; rdata: Buffer } | null {
+  const skipName = (pos: number): number => {
+    while (buf[pos] !== 0) {
+      if ((buf[pos] & 0xc0) === 0xc0) return pos + 2;
+      pos += buf[pos] + 1;
+    }
+    return pos + 1;
+  };
+  let pos = 12;
+  for (let i = 0; i < buf.readUInt16BE(4); i++) pos = skipName(pos) + 4;
+  const records = buf.readUInt16BE(6) + buf.readUInt16BE(8) + buf.readUInt16BE(10);
+  for (let i = 0; i < records; i++) {
+    pos = skipName(pos);
+    const [type, ttl, len] = [buf.readUInt16BE(pos), buf.readUInt32BE(pos + 4), buf.readUInt16BE(pos + 8)];
+    if (type === 41) return { ttl, rdata: buf.subarray(pos + 10, pos + 10 + len) };
+    pos += 10 + len;
+  }
+  return null;
+}
+
+/** EDE options (code 15: INFO-CODE, EXTRA-TEXT) in OPT data. */
+function edeOptions(rdata: Buffer): string[] {
+  const out: string[] = [];
+  for (let pos = 0; pos + 4 <= rdata.length; pos += 4 + rdata.readUInt16BE(pos + 2)) {
+    if (rdata.readUInt16BE(pos) !== 15) continue;
+    const len = rdata.readUInt16BE(pos + 2);
+    out.push(`${rdata.readUInt16BE(pos + 4)} ${rdata.subarray(pos + 6, pos + 4 + len).toString('utf8')}`.trimEnd());
+  }
+  return out;
 }
 
 /** A reply as zone-file text lines ("name ttl IN TYPE rdata"); the SOA serial reads SERIAL. */
@@ -96,15 +130,17 @@ export function decodeReply(buf: Buffer): Reply {
   const text = (r: Record<string, unknown>) => `${abs(String(r.name))} ${r.ttl} ${klass(Number(r.class))} ${typeName(Number(r.type))} ${rdata(r)}`;
   const opt = (p.additionals as Array<Record<string, unknown>>).find((r) => r.type === 41);
   const flags = buf.readUInt16BE(2);
+  const optRr = opt ? optRecord(buf) : null;
   return {
     id: buf.readUInt16BE(0),
-    rcode: rcodeName((flags & 0xf) | (opt ? ((buf[buf.length - 6] ?? 0) << 4) : 0)),
+    rcode: rcodeName((flags & 0xf) | (optRr ? (optRr.ttl >>> 24) << 4 : 0)),
     flags: { qr: !!(flags & 0x8000), aa: !!(flags & 0x400), tc: !!(flags & 0x200), rd: !!(flags & 0x100), ra: !!(flags & 0x80) },
     question: p.questions.length ? `${abs(String(p.questions[0].name))} ${typeName(p.questions[0].type)}` : '',
     answer: p.answers.map(text),
     authority: p.authorities.map(text),
     additional: (p.additionals as Array<Record<string, unknown>>).filter((r) => r.type !== 41).map(text),
     optSize: opt ? Number(opt.class) : 0,
+    ede: optRr ? edeOptions(optRr.rdata) : [],
   };
 }
 
