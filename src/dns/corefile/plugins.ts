@@ -170,6 +170,17 @@ function kubernetes(d: Directive, config: DnsConfig, ctx: PluginContext): void {
   checkApiAccess(d, config, ctx);
 }
 
+/** The rcodes a reply header can carry (4 bits), by the names CoreDNS reads. */
+const HEADER_RCODES: Record<string, number> = {
+  NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, YXDOMAIN: 6, YXRRSET: 7, NXRRSET: 8, NOTAUTH: 9, NOTZONE: 10,
+};
+
+function headerRcode(s: Directive, ctx: PluginContext, key: string, name: string): number {
+  const code = HEADER_RCODES[name.toUpperCase()];
+  if (code === undefined) fail(s, ctx, key, `'${name}' is not an rcode (${Object.keys(HEADER_RCODES).join(', ')})`);
+  return code;
+}
+
 function forward(d: Directive, config: DnsConfig, ctx: PluginContext): void {
   if (d.name === 'proxy') {
     config.warnings?.push(`${ctx.file} line ${d.line}: 'proxy' was removed in CoreDNS 1.6.0; read as 'forward' with the same zone and upstreams`);
@@ -223,6 +234,18 @@ function forward(d: Directive, config: DnsConfig, ctx: PluginContext): void {
       case 'except':
         argCount(s, ctx, 1, Infinity, key);
         opts.except.push(...zonesOf(s.args, `${ctx.file} line ${s.line}`));
+        break;
+      case 'next':
+      case 'failover': {
+        argCount(s, ctx, 1, Infinity, key);
+        const codes = s.args.map((a) => headerRcode(s, ctx, key, a));
+        if (s.name === 'next') opts.nextRcodes.push(...codes);
+        else opts.failoverRcodes.push(...codes);
+        break;
+      }
+      case 'failfast_all_unhealthy_upstreams':
+        argCount(s, ctx, 0, 0, key);
+        opts.failfastAllUnhealthy = true;
         break;
       default:
         fail(s, ctx, key, `'${d.name}' property '${s.name}' is not supported by netlet`);

@@ -32,6 +32,12 @@ export interface ForwardOptions {
   preferUdp: boolean;
   /** An idle upstream socket is closed after this long. */
   expireMs: number;
+  /** `failover RCODE…`: a reply with one of these rcodes goes on to the next upstream, as a timeout does. */
+  failoverRcodes: number[];
+  /** `next RCODE…`: a reply with one of these rcodes goes on to the next `forward` of the block that takes the name. */
+  nextRcodes: number[];
+  /** `failfast_all_unhealthy_upstreams`: SERVFAIL at once when every upstream is down, instead of trying one anyway. */
+  failfastAllUnhealthy: boolean;
 }
 
 export function defaultForwardOptions(): ForwardOptions {
@@ -48,5 +54,8 @@ export function defaultForwardOptions(): ForwardOptions {
     forceTcp: false,
     preferUdp: false,
     expireMs: 10_000,
+    failoverRcodes: [],
+    nextRcodes: [],
+    failfastAllUnhealthy: false,
   };
 }

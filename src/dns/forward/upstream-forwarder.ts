@@ -68,14 +68,33 @@ export class UpstreamForwarder implements Forwarder {
     }
     // plugin/forward README: the client's protocol, unless force_tcp or prefer_udp says otherwise.
     const tcp = this.#opts.forceTcp || (proto === 'tcp' && !this.#opts.preferUdp);
+    const order = this.#order();
+    // README failfast_all_unhealthy_upstreams: every upstream down answers SERVFAIL without asking one.
+    if (order.length === 0) return Promise.resolve(rcodeReply(query, q.questionEnd, Rcode.SERVFAIL));
     this.#inFlight++;
-    return this.#tryFrom(this.#order(), 0, query, tcp).finally(() => this.#inFlight--);
+    return this.#tryFrom(order, 0, query, tcp).finally(() => this.#inFlight--);
   }
 
-  /** The first reply from `order[i]` onwards (each failure goes on to the next), or null. */
+  /** True when `next RCODE…` names the rcode of `reply`: the block's next `forward` should have the query. */
+  passesOn(reply: Buffer): boolean {
+    return this.#opts.nextRcodes.length > 0 && this.#opts.nextRcodes.includes(reply[3] & 0xf);
+  }
+
+  /**
+   * The first reply from `order[i]` onwards, or null. A failure goes on to
+   * the next upstream, and so does a reply whose rcode `failover` names; the
+   * last upstream's reply is kept whatever its rcode, so the client still
+   * hears what the upstreams said.
+   */
   #tryFrom(order: Upstream[], i: number, query: Buffer, tcp: boolean): Promise<Buffer | null> {
     if (i >= order.length) return Promise.resolve(null);
-    return this.#tryOne(order[i], query, tcp).then((reply) => reply ?? this.#tryFrom(order, i + 1, query, tcp));
+    return this.#tryOne(order[i], query, tcp).then((reply) => {
+      if (reply === null) return this.#tryFrom(order, i + 1, query, tcp);
+      if (i + 1 < order.length && this.#opts.failoverRcodes.includes(reply[3] & 0xf)) {
+        return this.#tryFrom(order, i + 1, query, tcp).then((later) => later ?? reply);
+      }
+      return reply;
+    });
   }
 
   /** How many queries are being forwarded now. */
@@ -108,6 +127,7 @@ export class UpstreamForwarder implements Forwarder {
     }
     const healthy = list.filter((u) => !u.isDown(this.#opts.maxFails));
     if (healthy.length > 0) return healthy;
+    if (this.#opts.failfastAllUnhealthy) return [];
     // README: with all upstreams down, health checking is assumed broken and a random one is tried.
     this.#events.healthcheckBroken?.();
     return [all[Math.floor(Math.random() * all.length)]];

@@ -39,6 +39,22 @@ t.test('forward: several per block, except', async (t) => {
   ]);
 });
 
+t.test('forward: next RCODE hands such replies to the next forward; failover to the next upstream', async (t) => {
+  const [a, b, c] = [await upstream(t, '10.1.1.1'), await upstream(t, '10.2.2.2'), await upstream(t, '10.3.3.3')];
+  a.rcode = 3; // NXDOMAIN from the first forward's upstream
+  c.rcode = 2; // SERVFAIL from the first upstream of the second
+  const served = await serveCorefile(t, {
+    Corefile: `.:0 {\n bind 127.0.0.1\n forward . ${a.label} {\n  next NXDOMAIN servfail\n }\n forward . ${c.label} ${b.label} {\n  policy sequential\n  failover SERVFAIL\n  failfast_all_unhealthy_upstreams\n }\n}\n`,
+  });
+  await checkRows(t, served, [
+    { name: 'NXDOMAIN goes to the next forward, whose SERVFAIL fails over to its second upstream', qname: 'www.example.com.', qtype: 'A', rcode: 'NOERROR', answer: ['www.example.com. 300 IN A 10.2.2.2'] },
+  ]);
+  a.rcode = 0;
+  await checkRows(t, served, [
+    { name: 'an rcode next does not name stands', qname: 'www.example.org.', qtype: 'A', rcode: 'NOERROR', answer: ['www.example.org. 300 IN A 10.1.1.1'] },
+  ]);
+});
+
 t.test('rewrite: name (exact, prefix, suffix, substring, regex), answer auto/name/value, ttl', async (t) => {
   const served = await serveCorefile(t, {
     Corefile: `.:0 {

@@ -12,6 +12,8 @@ export type UpstreamMode = 'answer' | 'drop' | 'truncate-udp';
 
 export class FakeUpstream {
   mode: UpstreamMode = 'answer';
+  /** The rcode of every reply (an answer is given only with NOERROR). */
+  rcode: number = Rcode.NOERROR;
   /** Delay before each reply (ms). */
   delayMs = 0;
   readonly answerAddress: string;
@@ -79,8 +81,8 @@ export class FakeUpstream {
     if (this.mode === 'drop') return null;
     const truncated = this.mode === 'truncate-udp' && proto === 'udp';
     const m = encodeMessage({
-      id: q.id, queryFlags: q.flags, question: msg.subarray(12, q.questionEnd), qname: q.name, rcode: Rcode.NOERROR, authoritative: false, recursionAvailable: true,
-      answer: truncated || q.qtype !== 1 ? [] : [rr.a(q.name, 300, this.answerAddress)], authority: [], additional: [],
+      id: q.id, queryFlags: q.flags, question: msg.subarray(12, q.questionEnd), qname: q.name, rcode: this.rcode, authoritative: false, recursionAvailable: true,
+      answer: truncated || q.qtype !== 1 || this.rcode !== Rcode.NOERROR ? [] : [rr.a(q.name, 300, this.answerAddress)], authority: [], additional: [],
     });
     const out = Buffer.from(m.bytes);
     if (truncated) out.writeUInt16BE(out.readUInt16BE(2) | 0x0200, 2);

@@ -149,3 +149,30 @@ t.test('names outside FROM are refused', async (t) => {
   t.equal((await f.forward(buildQuery(2, 'a.other.test.', 1)))![3] & 0xf, 5);
   t.equal(u.seen.length, 1);
 });
+
+t.test('failover RCODE: such a reply goes on to the next upstream; the last one stands', async (t) => {
+  const [bad, good] = await upstreams(t, '192.0.2.1', '192.0.2.2');
+  bad.rcode = 2; // SERVFAIL
+  const f = forwarder(t, [bad, good], opts({ policy: 'sequential', failoverRcodes: [2, 5] }));
+  t.strictSame(addressOf(await f.forward(buildQuery(1, 'a.example.test.', 1))), ['192.0.2.2'], 'SERVFAIL from the first: the second answers');
+  good.rcode = 5; // REFUSED
+  const last = await f.forward(buildQuery(2, 'b.example.test.', 1));
+  t.equal(last![3] & 0xf, 5, "every upstream gave a failover rcode: the last one's reply");
+  t.notOk(f.upstreams[0].isDown(2), 'a failover rcode is not a health failure');
+  const plain = forwarder(t, [bad, good], opts({ policy: 'sequential' }));
+  t.equal((await plain.forward(buildQuery(3, 'c.example.test.', 1)))![3] & 0xf, 2, 'without failover the SERVFAIL is the answer');
+});
+
+t.test('failfast_all_unhealthy_upstreams: SERVFAIL at once when every upstream is down', async (t) => {
+  const [u] = await upstreams(t, '192.0.2.1');
+  u.mode = 'drop';
+  const f = forwarder(t, [u], opts({ maxFails: 1, failfastAllUnhealthy: true, healthCheckMs: 10_000 }));
+  t.equal(await f.forward(buildQuery(1, 'a.example.test.', 1)), null, 'the first timeout');
+  await f.forward(buildQuery(2, 'b.example.test.', 1));
+  t.ok(f.upstreams[0].isDown(1), 'now down');
+  const seen = u.seen.length;
+  const reply = await f.forward(buildQuery(3, 'c.example.test.', 1));
+  t.equal(reply![3] & 0xf, 2, 'SERVFAIL');
+  t.equal(reply!.readUInt16BE(0), 3, 'with the query ID');
+  t.equal(u.seen.length, seen, 'no upstream asked');
+});
