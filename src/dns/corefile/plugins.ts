@@ -190,7 +190,7 @@ function forward(d: Directive, config: DnsConfig, ctx: PluginContext): void {
   opts.from = absoluteZone(d.args[0]);
   const to = d.args.slice(1);
   for (const t of to) {
-    if (/^(tls|https|grpc):\/\//.test(t)) fail(d, ctx, 'forward', `'${t}': only plain DNS upstreams are supported (no DNS-over-TLS/HTTPS/gRPC)`);
+    if (/^(https|grpc):\/\//.test(t)) fail(d, ctx, 'forward', `'${t}': only plain DNS and DNS-over-TLS upstreams are supported (no DNS-over-HTTPS/gRPC)`);
     if (!t.startsWith('/') && !parseUpstreamAddress(t)) fail(d, ctx, 'forward', `'${t}' is not an IP[:PORT] address or a resolv.conf path`);
   }
   for (const s of d.block ?? []) {
@@ -247,10 +247,29 @@ function forward(d: Directive, config: DnsConfig, ctx: PluginContext): void {
         argCount(s, ctx, 0, 0, key);
         opts.failfastAllUnhealthy = true;
         break;
+      case 'tls': {
+        // As CoreDNS reads it: none = system CAs; CA; CERT KEY; CERT KEY CA.
+        argCount(s, ctx, 0, 3, key);
+        const [a, b, c] = s.args;
+        const serverName = opts.tls?.serverName;
+        if (s.args.length === 1) opts.tls = { ca: a };
+        else if (s.args.length >= 2) opts.tls = { cert: a, key: b, ...(c ? { ca: c } : {}) };
+        else opts.tls = {};
+        if (serverName) opts.tls.serverName = serverName;
+        break;
+      }
+      case 'tls_servername':
+        argCount(s, ctx, 1, 1, key);
+        opts.tls = { ...(opts.tls ?? {}), serverName: s.args[0] };
+        break;
       default:
         fail(s, ctx, key, `'${d.name}' property '${s.name}' is not supported by netlet`);
     }
   }
+  // One transport per forward, as CoreDNS; TLS settings with no tls:// upstream would be ignored, so they are refused.
+  const overTls = to.filter((t) => t.startsWith('tls://')).length;
+  if (overTls > 0 && overTls < to.length) fail(d, ctx, 'forward', "mixes tls:// and plain DNS upstreams: use one 'forward' per transport");
+  if (opts.tls && overTls === 0) fail(d, ctx, 'forward tls', "'tls' and 'tls_servername' apply to tls:// upstreams, and this forward has none");
   if (config.upstreams.length === 0) {
     config.upstreams = to;
     config.forward = opts;

@@ -1,3 +1,15 @@
+/**
+ * `tls [CERT KEY CA]` and `tls_servername NAME` for `tls://` upstreams (file
+ * paths, read when the forwarder is made). No CA: the system's CAs.
+ */
+export interface ForwardTls {
+  cert?: string;
+  key?: string;
+  ca?: string;
+  /** The name the upstream's certificate must carry; without it, the upstream's IP address. */
+  serverName?: string;
+}
+
 /** How upstreams are tried (CoreDNS forward `policy`). */
 export type ForwardPolicy = 'random' | 'round_robin' | 'sequential';
 
@@ -38,6 +50,8 @@ export interface ForwardOptions {
   nextRcodes: number[];
   /** `failfast_all_unhealthy_upstreams`: SERVFAIL at once when every upstream is down, instead of trying one anyway. */
   failfastAllUnhealthy: boolean;
+  /** TLS settings of `tls://` upstreams (DNS over TLS, RFC 7858); null without `tls`/`tls_servername`. */
+  tls: ForwardTls | null;
 }
 
 export function defaultForwardOptions(): ForwardOptions {
@@ -57,5 +71,6 @@ export function defaultForwardOptions(): ForwardOptions {
     failoverRcodes: [],
     nextRcodes: [],
     failfastAllUnhealthy: false,
+    tls: null,
   };
 }

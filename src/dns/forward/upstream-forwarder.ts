@@ -1,8 +1,11 @@
+import { readFileSync } from 'node:fs';
+import type tls from 'node:tls';
+import { ConfigError } from '../../base/errors.ts';
 import type { Forwarder } from './forwarder.ts';
 import { Rcode } from '../wire/constants.ts';
 import { healthCheckQuery, isTruncated, questionOf, rcodeReply } from './message.ts';
 import type { Question } from './message.ts';
-import type { ForwardOptions } from './options.ts';
+import type { ForwardOptions, ForwardTls } from './options.ts';
 import { ExchangeError, Upstream } from './upstream.ts';
 import type { UpstreamAddress } from './upstream-list.ts';
 
@@ -16,6 +19,23 @@ export interface ForwardEvents {
   maxConcurrentReject?(): void;
   /** An upstream changed state (for logs). */
   upstreamState?(to: string, down: boolean): void;
+}
+
+/** `tls CERT KEY CA` / `tls_servername` as node:tls options; the files are read now, so a missing one stops the start. */
+function tlsConnectionOptions(t: ForwardTls): tls.ConnectionOptions {
+  const read = (what: string, path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new ConfigError('forward tls', `cannot read the ${what} ${path}: ${(err as Error).message}`);
+    }
+  };
+  return {
+    ...(t.cert ? { cert: read('certificate', t.cert) } : {}),
+    ...(t.key ? { key: read('key', t.key) } : {}),
+    ...(t.ca ? { ca: read('CA', t.ca) } : {}),
+    ...(t.serverName ? { servername: t.serverName } : {}),
+  };
 }
 
 function isUnder(name: string, zone: string): boolean {
@@ -44,7 +64,8 @@ export class UpstreamForwarder implements Forwarder {
 
   constructor(addresses: UpstreamAddress[], opts: ForwardOptions, events: ForwardEvents = {}) {
     if (addresses.length === 0) throw new Error('forward needs at least one upstream');
-    this.upstreams = addresses.map((a) => new Upstream(a, { expireMs: opts.expireMs }));
+    const tlsOptions = opts.tls ? tlsConnectionOptions(opts.tls) : undefined;
+    this.upstreams = addresses.map((a) => new Upstream(a, { expireMs: opts.expireMs, tls: tlsOptions }));
     this.#opts = opts;
     this.#events = events;
   }
@@ -140,7 +161,7 @@ export class UpstreamForwarder implements Forwarder {
     return u
       .exchange(query, tcp, timeout)
       // RFC 7766 §5 / README prefer_udp: a truncated UDP reply is asked again over TCP.
-      .then((reply) => (!tcp && isTruncated(reply) ? u.exchange(query, true, timeout) : reply))
+      .then((reply) => (!tcp && !u.address.tls && isTruncated(reply) ? u.exchange(query, true, timeout) : reply))
       .then(
         (reply) => {
           this.#markHealthy(u);

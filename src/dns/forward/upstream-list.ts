@@ -7,6 +7,8 @@ export interface UpstreamAddress {
   port: number;
   /** "HOST:PORT" ("[v6]:PORT"), the `to` label of the forward metrics. */
   label: string;
+  /** `tls://`: DNS over TLS (RFC 7858), every query on a TLS connection. */
+  tls?: boolean;
 }
 
 /** CoreDNS caps a forward's upstream list at 15 (plugin/forward README). */
@@ -16,16 +18,18 @@ function address(host: string, port: number): UpstreamAddress {
   return { host, port, label: net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}` };
 }
 
-/** One TO: "1.2.3.4", "1.2.3.4:5353", "[::1]:53", "dns://1.2.3.4"; null when it is not an address. */
+/** One TO: "1.2.3.4", "1.2.3.4:5353", "[::1]:53", "dns://1.2.3.4", "tls://1.2.3.4" (port 853); null when it is not an address. */
 export function parseUpstreamAddress(text: string): UpstreamAddress | null {
-  const t = text.startsWith('dns://') ? text.slice(6) : text;
-  if (net.isIP(t)) return address(t, 53);
+  const tls = text.startsWith('tls://');
+  const t = text.startsWith('dns://') || tls ? text.slice(6) : text;
+  const withTls = (a: UpstreamAddress): UpstreamAddress => (tls ? { ...a, tls } : a);
+  if (net.isIP(t)) return withTls(address(t, tls ? 853 : 53));
   const m = /^(?:\[([^\]]+)\]|([^:\[\]]+)):(\d+)$/.exec(t);
   if (!m) return null;
   const host = m[1] ?? m[2];
   const port = Number(m[3]);
   if (!net.isIP(host) || port < 1 || port > 65535) return null;
-  return address(host, port);
+  return withTls(address(host, port));
 }
 
 /** The `nameserver` lines of a resolv.conf (resolv.conf(5)); a scoped "fe80::1%eth0" keeps its scope. */
@@ -59,7 +63,7 @@ export function resolveUpstreams(to: string[], readFile: (path: string) => strin
       out.push(...found);
       continue;
     }
-    if (/^(tls|https|grpc):\/\//.test(item)) throw new ConfigError('forward', `'${item}': only plain DNS upstreams are supported (no DNS-over-TLS/HTTPS/gRPC)`);
+    if (/^(https|grpc):\/\//.test(item)) throw new ConfigError('forward', `'${item}': only plain DNS and DNS-over-TLS upstreams are supported (no DNS-over-HTTPS/gRPC)`);
     const a = parseUpstreamAddress(item);
     if (!a) throw new ConfigError('forward', `'${item}' is not an IP[:PORT] address or a resolv.conf path`);
     out.push(a);

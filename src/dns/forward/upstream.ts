@@ -1,4 +1,5 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import type { UpstreamAddress } from './upstream-list.ts';
 import { ExchangeError, UpstreamSocket } from './upstream-socket.ts';
 
@@ -9,7 +10,9 @@ const MAX_TCP_REPLY = 65535;
 /**
  * One upstream server: a connected UDP socket shared by all queries to it
  * (upstream-socket.ts), and a TCP connection per query for the rare
- * truncated reply or `force_tcp`.
+ * truncated reply or `force_tcp`. A `tls://` upstream gets every query,
+ * health checks too, on a TLS connection of its own (RFC 7858); connections
+ * are not kept between queries.
  *
  * The shared socket's life cycle, as CoreDNS's forward plugin has it: made
  * on first use; closed when it errs while connecting (the next query makes
@@ -24,14 +27,16 @@ export class Upstream {
   /** Failures in a row (exchanges and health checks); a success resets it. */
   fails = 0;
   readonly #expireMs: number;
+  readonly #tls: tls.ConnectionOptions | null;
   #socket: UpstreamSocket | null = null;
   /** Sockets closing, each once its last query settles (renew()), and health-check sockets. */
   readonly #others = new Set<UpstreamSocket>();
   #expiry: NodeJS.Timeout | null = null;
 
-  constructor(address: UpstreamAddress, opts: { expireMs: number }) {
+  constructor(address: UpstreamAddress, opts: { expireMs: number; tls?: tls.ConnectionOptions }) {
     this.address = address;
     this.#expireMs = opts.expireMs;
+    this.#tls = address.tls ? (opts.tls ?? {}) : null;
   }
 
   /** Down once it failed more than `maxFails` times in a row (0: never). */
@@ -40,12 +45,12 @@ export class Upstream {
   }
 
   exchange(query: Buffer, tcp: boolean, timeoutMs: number): Promise<Buffer> {
-    return tcp ? this.#exchangeTcp(query, timeoutMs) : this.#shared().exchange(query, timeoutMs);
+    return tcp || this.#tls ? this.#exchangeTcp(query, timeoutMs) : this.#shared().exchange(query, timeoutMs);
   }
 
   /** A health check's exchange: over a socket made for it and closed after (UDP), or a TCP connection. */
   probe(query: Buffer, tcp: boolean, timeoutMs: number): Promise<Buffer> {
-    if (tcp) return this.#exchangeTcp(query, timeoutMs);
+    if (tcp || this.#tls) return this.#exchangeTcp(query, timeoutMs);
     const sock = new UpstreamSocket(this.address, (s) => this.#others.delete(s));
     this.#others.add(sock);
     const done = sock.exchange(query, timeoutMs);
@@ -104,7 +109,10 @@ export class Upstream {
 
   #exchangeTcp(query: Buffer, timeoutMs: number): Promise<Buffer> {
     return new Promise((resolve, reject) => {
-      const c = net.connect({ host: this.address.host, port: this.address.port });
+      const where = { host: this.address.host, port: this.address.port };
+      // node:tls checks the certificate against servername, or against the IP address when there is none.
+      const c = this.#tls ? tls.connect({ ...where, ...this.#tls }) : net.connect(where);
+      const proto = this.#tls ? 'TLS' : 'TCP';
       let got = Buffer.alloc(0);
       let settled = false;
       const finish = (err: Error | null, reply?: Buffer) => {
@@ -115,10 +123,10 @@ export class Upstream {
         if (err) reject(err);
         else resolve(reply!);
       };
-      const timer = setTimeout(() => finish(new ExchangeError('timeout', `no TCP reply from ${this.address.label} in ${timeoutMs} ms`)), timeoutMs);
-      c.on('error', (err) => finish(new ExchangeError('network', `TCP ${this.address.label}: ${err.message}`)));
-      c.on('close', () => finish(new ExchangeError('network', `TCP ${this.address.label} closed before replying`)));
-      c.on('connect', () => {
+      const timer = setTimeout(() => finish(new ExchangeError('timeout', `no ${proto} reply from ${this.address.label} in ${timeoutMs} ms`)), timeoutMs);
+      c.on('error', (err) => finish(new ExchangeError('network', `${proto} ${this.address.label}: ${err.message}`)));
+      c.on('close', () => finish(new ExchangeError('network', `${proto} ${this.address.label} closed before replying`)));
+      c.on(this.#tls ? 'secureConnect' : 'connect', () => {
         const frame = Buffer.allocUnsafe(2 + query.length);
         frame.writeUInt16BE(query.length, 0);
         query.copy(frame, 2);

@@ -35,7 +35,8 @@ t.test('upstream lists', async (t) => {
   const files: Record<string, string> = { '/etc/resolv.conf': 'nameserver 10.0.0.2\n' };
   t.strictSame(resolveUpstreams(['1.2.3.4', '/etc/resolv.conf', '5.6.7.8:5353'], (p) => files[p]).map((a) => a.label), ['1.2.3.4:53', '10.0.0.2:53', '5.6.7.8:5353'], 'forward . 1.2.3.4 /etc/resolv.conf 5.6.7.8:5353');
   t.throws(() => resolveUpstreams(['/empty'], () => 'search x\n'), ConfigError, 'a resolv.conf without nameservers');
-  t.throws(() => resolveUpstreams(['tls://9.9.9.9']), ConfigError, 'DNS over TLS is refused by name');
+  t.throws(() => resolveUpstreams(['https://9.9.9.9']), ConfigError, 'DNS over HTTPS is refused by name');
+  t.strictSame(resolveUpstreams(['tls://9.9.9.9']), [{ host: '9.9.9.9', port: 853, label: '9.9.9.9:853', tls: true }], 'DNS over TLS, port 853');
   t.throws(() => resolveUpstreams(Array.from({ length: 16 }, (_, i) => `10.0.0.${i + 1}`)), ConfigError, 'more than 15 upstreams');
 });
 
