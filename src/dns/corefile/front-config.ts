@@ -14,6 +14,20 @@ export interface AnswerRewrite {
   to: string;
 }
 
+/**
+ * `edns0 local|nsid|subnet set|replace|append …`: an EDNS0 option in the
+ * query sent on. `data` is hex (local: DATA; nsid: empty; subnet: made from
+ * the client's address and the bits, so unused).
+ */
+export interface Edns0Rewrite {
+  option: 'local' | 'nsid' | 'subnet';
+  action: 'set' | 'replace' | 'append';
+  code: number;
+  data: string;
+  v4Bits: number;
+  v6Bits: number;
+}
+
 export type RewriteRule = { next: 'stop' | 'continue' } & (
   | { field: 'name'; match: NameMatch; from: string; to: string; answers: AnswerRewrite[]; answerAuto: boolean }
   | { field: 'type'; from: number; to: number }
@@ -23,6 +37,7 @@ export type RewriteRule = { next: 'stop' | 'continue' } & (
   | { field: 'rcode'; match: NameMatch; from: string; rcodeFrom: number; rcodeTo: number }
   /** `cname [MATCH] FROM TO`: a CNAME target in the reply that matches becomes TO, and what follows it is TO looked up. */
   | { field: 'cname'; match: NameMatch; from: string; to: string }
+  | ({ field: 'edns0' } & Edns0Rewrite)
 );
 
 export interface AclRule {

@@ -1,4 +1,4 @@
-import type { AnswerRewrite, NameMatch, RewriteRule } from './front-config.ts';
+import type { AnswerRewrite, Edns0Rewrite, NameMatch, RewriteRule } from './front-config.ts';
 import { classNumber, rcodeNumber, typeNumber } from './mnemonics.ts';
 import type { Directive } from './syntax.ts';
 
@@ -69,6 +69,47 @@ function ttlRange(text: string): { min: number; max: number } {
   return { min, max };
 }
 
+const EDNS0_ACTIONS = new Set(['set', 'replace', 'append']);
+
+function edns0Code(text: string): number {
+  const n = /^0x[0-9a-f]{1,4}$/i.test(text) ? parseInt(text.slice(2), 16) : /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 0 && n <= 0xffff)) throw new Error(`'${text}' is not an EDNS0 option code (0x0000-0xffff)`);
+  return n;
+}
+
+function bits(text: string | undefined, max: number, family: string): number {
+  const n = Number(text);
+  if (text === undefined || !/^\d+$/.test(text) || n > max) throw new Error(`'edns0 subnet' needs the ${family} prefix length (0-${max}), got '${text ?? ''}'`);
+  return n;
+}
+
+/** `edns0 local|nsid|subnet set|replace|append …` (the words after `edns0`). */
+function edns0Rule(words: string[]): Edns0Rewrite {
+  const [option, action, ...rest] = words;
+  if (!EDNS0_ACTIONS.has(action)) throw new Error(`'edns0 ${option ?? ''}' needs set, replace or append, got '${action ?? ''}'`);
+  const act = action as Edns0Rewrite['action'];
+  const none = { v4Bits: 0, v6Bits: 0, data: '' };
+  switch (option) {
+    case 'local': {
+      if (rest.length !== 2) throw new Error("'edns0 local' needs CODE and DATA");
+      const data = rest[1];
+      // CoreDNS's variables ({qname}, {client_ip}, …) and metadata labels are refused by name rather than sent as text.
+      if (/^\{.*\}$/.test(data)) throw new Error(`'edns0 local' with the variable '${data}' is not supported by netlet (fixed DATA is)`);
+      const hex = /^0x/i.test(data) ? data.slice(2) : Buffer.from(data).toString('hex');
+      if (!/^([0-9a-f]{2})*$/i.test(hex)) throw new Error(`'${data}' is not hex DATA`);
+      return { ...none, option, action: act, code: edns0Code(rest[0]), data: hex.toLowerCase() };
+    }
+    case 'nsid':
+      if (rest.length !== 0) throw new Error("'edns0 nsid' takes no more arguments");
+      return { ...none, option, action: act, code: 3 };
+    case 'subnet':
+      if (rest.length !== 2) throw new Error("'edns0 subnet' needs IPV4_BITMASK and IPV6_BITMASK");
+      return { option, action: act, code: 8, data: '', v4Bits: bits(rest[0], 32, 'IPv4'), v6Bits: bits(rest[1], 128, 'IPv6') };
+    default:
+      throw new Error(`'edns0 ${option ?? ''}': netlet rewrites the local, nsid and subnet options`);
+  }
+}
+
 export function readRewrite(d: Directive): RewriteRule[] {
   const words = [...d.args];
   let next: 'stop' | 'continue' = 'stop';
@@ -116,9 +157,11 @@ export function readRewrite(d: Directive): RewriteRule[] {
       const to = match === 'exact' ? abs(words[0]) : words[0].toLowerCase();
       return [{ next, field: 'cname', match, from, to }];
     }
+    case 'edns0':
+      return [{ next, field: 'edns0', ...edns0Rule(words) }];
     case undefined:
       throw new Error('rewrite needs a rule');
     default:
-      throw new Error(`rewrite rules on '${field}' are not supported by netlet (name, type, class, ttl, rcode and cname are)`);
+      throw new Error(`rewrite rules on '${field}' are not supported by netlet (name, type, class, ttl, rcode, cname and edns0 are)`);
   }
 }

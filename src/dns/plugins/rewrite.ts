@@ -1,11 +1,12 @@
-import type { NameMatch, RewriteRule } from '../corefile/front-config.ts';
+import type { Edns0Rewrite, NameMatch, RewriteRule } from '../corefile/front-config.ts';
 import { FLAG_TC, RRType } from '../wire/constants.ts';
 import { parseQuery } from '../wire/query.ts';
 import { decodeWire, encodeWire } from './message.ts';
 import type { WireMessage, WireQuestion, WireRecord } from './message.ts';
 import { absolute, fillGroups, matchName } from './name-match.ts';
 import type { Ask, Next, Reply, Step } from './pipeline.ts';
-import { replyLimit } from './pipeline.ts';
+import { clientIp, replyLimit } from './pipeline.ts';
+import { applyEdns0 } from './rewrite-edns0.ts';
 
 /** A `cname` rule as the reply meets it. */
 interface CnameRule {
@@ -24,7 +25,7 @@ interface Revert {
 }
 
 /**
- * CoreDNS's `rewrite` for name, type, class, ttl, rcode and cname rules: the query is
+ * CoreDNS's `rewrite` for name, type, class, ttl, rcode, cname and edns0 rules: the query is
  * changed before the plugins after it see it, and the reply is changed back
  * so the client sees its own question. Rules apply in order; a matching
  * rule ends the list unless it says `continue`. A name rule changes answer
@@ -33,9 +34,12 @@ interface Revert {
  */
 export class RewriteStep implements Step {
   readonly plugin = 'rewrite';
+  /** `edns0 subnet` puts the client's address in the query. */
+  readonly wantsClient: boolean;
   readonly #rules: Array<{ rule: RewriteRule; regex: RegExp | null }>;
 
   constructor(rules: RewriteRule[]) {
+    this.wantsClient = rules.some((r) => r.field === 'edns0' && r.option === 'subnet');
     this.#rules = rules.map((rule) => ({ rule, regex: 'match' in rule && rule.match === 'regex' ? new RegExp(rule.from, 'i') : null }));
   }
 
@@ -48,6 +52,7 @@ export class RewriteStep implements Step {
     const ttls: Array<{ min: number; max: number }> = [];
     const rcodes: Array<{ from: number; to: number }> = [];
     const cnames: CnameRule[] = [];
+    const edns: Edns0Rewrite[] = [];
     for (const { rule, regex } of this.#rules) {
       let matched = false;
       if (rule.field === 'name') {
@@ -66,6 +71,10 @@ export class RewriteStep implements Step {
         // As CoreDNS's: the rule applies to every query (its reply decides), so it counts as matched.
         cnames.push({ match: rule.match, from: rule.from, to: rule.to, regex });
         matched = true;
+      } else if (rule.field === 'edns0') {
+        // Not tied to a name: it applies to every query, so it counts as matched (a `stop` one ends the list).
+        edns.push(rule);
+        matched = true;
       } else if (matchName(rule.match, rule.from, rule.from, name, regex) !== null) {
         if (rule.field === 'ttl') ttls.push({ min: rule.min, max: rule.max });
         else rcodes.push({ from: rule.rcodeFrom, to: rule.rcodeTo });
@@ -73,12 +82,14 @@ export class RewriteStep implements Step {
       }
       if (matched && rule.next === 'stop') break;
     }
-    if (name === q.name && qtype === q.qtype && qclass === q.qclass && ttls.length === 0 && rcodes.length === 0 && cnames.length === 0) return next(ask);
+    if (name === q.name && qtype === q.qtype && qclass === q.qclass && ttls.length === 0 && rcodes.length === 0 && cnames.length === 0 && edns.length === 0) return next(ask);
 
     const sent = decodeWire(ask.packet);
     if (!sent || sent.question.length !== 1) return next(ask);
     const asked: WireQuestion = sent.question[0];
-    const changed = name === q.name && qtype === q.qtype && qclass === q.qclass ? ask : this.#changed(ask, sent, { name, type: qtype, class: qclass });
+    const ednsChanged = edns.length > 0 && applyEdns0(sent, edns, this.wantsClient ? clientIp(ask) || null : null);
+    const same = name === q.name && qtype === q.qtype && qclass === q.qclass && !ednsChanged;
+    const changed = same ? ask : this.#changed(ask, sent, { name, type: qtype, class: qclass });
     if (!changed) return next(ask);
     const back = (reply: Buffer | null) => (reply ? this.#back(reply, ask, asked, reverts, ttls, rcodes) : null);
     const targets = (reply: Buffer | null): Reply => (reply && cnames.length ? this.#cnameTarget(reply, changed, cnames, next) : reply);
@@ -133,6 +144,8 @@ export class RewriteStep implements Step {
     const m = decodeWire(reply);
     if (!m) return reply;
     m.question = [asked];
+    // RFC 6891 §7: no OPT in the reply to a query that had none (an edns0 rule may have added one upstream).
+    if (!ask.query.edns) m.additional = m.additional.filter((r) => r.type !== RRType.OPT);
     const fix = (r: WireRecord) => {
       // Later rules rewrote the result of earlier ones: undo in reverse.
       for (const v of [...reverts].reverse()) {

@@ -4,7 +4,8 @@ import t from 'tap';
 import type { Test } from 'tap';
 import { inQueryOrder } from '../../../src/dns/corefile/plugin-order.ts';
 import { FakeUpstream } from './fake-upstream.ts';
-import { checkRows, serveCorefile } from './corefile-server.ts';
+import { askAt, checkRows, serveCorefile } from './corefile-server.ts';
+import { decodeWire } from '../../../src/dns/plugins/message.ts';
 
 const Z = 'svc.cluster.local.';
 
@@ -53,6 +54,49 @@ t.test('forward: next RCODE hands such replies to the next forward; failover to 
   await checkRows(t, served, [
     { name: 'an rcode next does not name stands', qname: 'www.example.org.', qtype: 'A', rcode: 'NOERROR', answer: ['www.example.org. 300 IN A 10.1.1.1'] },
   ]);
+});
+
+/** The EDNS0 options of a query's OPT record as [code, hex data] pairs; null without OPT. */
+function ednsOptions(packet: Buffer): Array<[number, string]> | null {
+  const m = decodeWire(packet);
+  const opt = m?.additional.find((r) => r.type === 41);
+  if (!opt) return null;
+  const data = Buffer.concat(opt.rdata.filter((p): p is Buffer => Buffer.isBuffer(p)));
+  const out: Array<[number, string]> = [];
+  for (let i = 0; i < data.length; i += 4 + data.readUInt16BE(i + 2)) out.push([data.readUInt16BE(i), data.subarray(i + 4, i + 4 + data.readUInt16BE(i + 2)).toString('hex')]);
+  return out;
+}
+
+t.test('rewrite edns0 local, nsid, subnet: set, replace, append in the query sent on', async (t) => {
+  const u = await upstream(t, '10.4.4.4');
+  const served = await serveCorefile(t, {
+    Corefile: `.:0 {
+  bind 127.0.0.1
+  rewrite continue edns0 local replace 0xfff0 0x01
+  rewrite continue edns0 local set 0xffee 0x61626364
+  rewrite continue edns0 local set 0xffee abcd
+  rewrite continue edns0 nsid append
+  rewrite edns0 subnet set 24 56
+  rewrite edns0 local append 0xfff1 0x02
+  forward . ${u.label}
+}
+`,
+  });
+  await checkRows(t, served, [
+    { name: 'answered as usual', qname: 'www.example.com.', qtype: 'A', rcode: 'NOERROR', answer: ['www.example.com. 300 IN A 10.4.4.4'] },
+  ]);
+  t.ok(u.packets.length >= 2, 'the upstream was asked (UDP and TCP)');
+  const plain = await askAt(served.port, 'plain.example.com.', 'A');
+  t.equal(plain.optSize, 0, 'no OPT back to a client that sent none');
+  const withEdns = await askAt(served.port, 'edns.example.com.', 'A', 'udp', { udpSize: 1232 });
+  t.ok(withEdns.optSize > 0, 'an OPT back to a client that sent one');
+  for (const p of u.packets) {
+    t.strictSame(ednsOptions(p), [
+      [0xffee, Buffer.from('abcd').toString('hex')],
+      [3, ''],
+      [8, '00011800' + '7f0000'],
+    ], 'replace adds nothing that is not there; set adds once then changes; nsid appended; subnet from the client (127.0.0.0/24); the rule after a stop one is not applied');
+  }
 });
 
 t.test('rewrite: name (exact, prefix, suffix, substring, regex), answer auto/name/value, ttl', async (t) => {

@@ -18,6 +18,8 @@ export class FakeUpstream {
   delayMs = 0;
   readonly answerAddress: string;
   readonly seen: Array<{ proto: 'udp' | 'tcp'; name: string; id: number }> = [];
+  /** Every query as it arrived. */
+  readonly packets: Buffer[] = [];
   #udp = dgram.createSocket('udp4');
   #tcp = net.createServer();
   port = 0;
@@ -78,6 +80,7 @@ export class FakeUpstream {
     if (p.kind !== 'query') return null;
     const q = p.query;
     this.seen.push({ proto, name: q.name, id: q.id });
+    this.packets.push(Buffer.from(msg));
     if (this.mode === 'drop') return null;
     const truncated = this.mode === 'truncate-udp' && proto === 'udp';
     const m = encodeMessage({
