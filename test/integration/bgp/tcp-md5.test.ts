@@ -66,6 +66,7 @@ spec:
       '    - {peerIP: 192.168.98.13, asNumber: 65001, password: netlets-secret}',
     ].join('\n'),
   });
+  const started = Date.now();
 
   const stateOf = async (ip: string) => (await agent.status()).peers.find((p) => p.address === ip)?.state;
   await eventually(async () => (await stateOf('192.168.98.11')) === 'Established' && (await stateOf('192.168.98.12')) === 'Established', 30_000).catch((err) => {
@@ -83,8 +84,8 @@ spec:
   }, 20_000), /10\.247\.0\.0\/26/, "and netlet's block reaches BIRD");
   t.match(await b2.birdc('show', 'protocols', 'netlet'), /Established/, 'BIRD agrees on the session it dialled');
 
-  // The wrong password: both sides dial every 2 s (BIRD) and 5 s (netlet); give them 15 s.
-  await new Promise((r) => setTimeout(r, 15_000));
+  // The wrong password: both sides dial every 2 s (BIRD) and 5 s (netlet); give them 12 s from the agent's start.
+  await new Promise((r) => setTimeout(r, Math.max(0, started + 12_000 - Date.now())));
   t.not(await stateOf('192.168.98.13'), 'Established', 'a wrong password never establishes');
   t.notMatch(await b3.birdc('show', 'protocols', 'netlet'), /Established/, 'BIRD never sees the session either');
   t.notMatch(await node.ip('route', 'show', 'proto', 'bgp'), /10\.97\.3\.0/, 'and nothing is learned from it');
