@@ -58,6 +58,17 @@ export function nftMark(bit: number): string {
   return `0x${(1 << bit >>> 0).toString(16).padStart(8, '0')}`;
 }
 
+/** What a full sync's first pass hands to the rest of it. */
+interface FirstPass {
+  rendered: Map<string, KeptRender>;
+  classes: Map<string, number>;
+  hairpin: UseCounts;
+  picks: Set<PickGroup>;
+  change: TableChange;
+  /** Plans left out: another plan claims their address and port. */
+  contested: ReturnType<typeof contestedPlans>;
+}
+
 export class NftablesBackend implements ProxyBackend {
   readonly name = 'nftables';
   readonly #w: FamilyWords;
@@ -197,36 +208,7 @@ export class NftablesBackend implements ProxyBackend {
       }
     }
 
-    const rendered = new Map<string, KeptRender>();
-    const classes = new Map<string, number>();
-    const hairpin = new UseCounts();
-    const picks = new Set<PickGroup>();
-    const change = emptyChange();
-    const contested = contestedPlans(req.plans);
-    for (const [key, c] of contested) this.#log.warn({ plan: key, address: c.address, keptBy: c.keptBy }, 'two services claim one address: this one is left out of the nftables table');
-    for (const [key, plan] of req.plans) {
-      if (contested.has(key)) continue;
-      const earlier = this.#rendered.get(key);
-      let r: KeptRender;
-      if (earlier?.plan === plan) {
-        r = earlier;
-        if (wantedDigest) for (const e of this.#elementsOf(r)) wantedDigest.add(e);
-      } else if (wantedDigest || candidates.any()) {
-        const fresh = renderPlan(plan, this.#ctx);
-        candidates.keep(fresh.elements);
-        if (wantedDigest) for (const e of fresh.elements) wantedDigest.add(e);
-        r = keptRender(fresh);
-      } else r = keptRenderOf(plan, this.#ctx);
-      rendered.set(key, r);
-      countIn(classes, r.masqClass, 1);
-      for (const ip of r.hairpinIps) hairpin.add(ip);
-      for (const n of r.picks) picks.add(n);
-      for (const c of r.chains) {
-        change.newChains.push(c.name);
-        change.rewriteChains.push(c);
-      }
-      change.newSets.push(...r.sets);
-    }
+    const { rendered, classes, hairpin, picks, change, contested } = this.#firstPass(req, candidates, wantedDigest);
     if (wantedDigest && tableDigest !== undefined) {
       for (const ip of hairpin.keys()) wantedDigest.add(hairpinElement(ip));
       // Equal: the table holds what these plans write and nothing else netlet wrote.
@@ -321,6 +303,47 @@ export class NftablesBackend implements ProxyBackend {
     this.#synced = true;
     this.#adopted = true;
     return added;
+  }
+
+  /**
+   * The first pass of a full sync: each plan rendered (or its last render
+   * kept when the plan is the same object), with what the table-wide part
+   * needs from them: masquerade classes, hairpin addresses, pick groups, and
+   * the chains and sets to write. A render is compared with the removal
+   * candidates and added to the digest only when a later step needs it.
+   */
+  #firstPass(req: SyncRequest, candidates: RemovalCandidates, wantedDigest: ElementDigest | undefined): FirstPass {
+    const rendered = new Map<string, KeptRender>();
+    const classes = new Map<string, number>();
+    const hairpin = new UseCounts();
+    const picks = new Set<PickGroup>();
+    const change = emptyChange();
+    const contested = contestedPlans(req.plans);
+    for (const [key, c] of contested) this.#log.warn({ plan: key, address: c.address, keptBy: c.keptBy }, 'two services claim one address: this one is left out of the nftables table');
+    for (const [key, plan] of req.plans) {
+      if (contested.has(key)) continue;
+      const earlier = this.#rendered.get(key);
+      let r: KeptRender;
+      if (earlier?.plan === plan) {
+        r = earlier;
+        if (wantedDigest) for (const e of this.#elementsOf(r)) wantedDigest.add(e);
+      } else if (wantedDigest || candidates.any()) {
+        const fresh = renderPlan(plan, this.#ctx);
+        candidates.keep(fresh.elements);
+        if (wantedDigest) for (const e of fresh.elements) wantedDigest.add(e);
+        r = keptRender(fresh);
+      } else r = keptRenderOf(plan, this.#ctx);
+      rendered.set(key, r);
+      countIn(classes, r.masqClass, 1);
+      for (const ip of r.hairpinIps) hairpin.add(ip);
+      for (const n of r.picks) picks.add(n);
+      for (const c of r.chains) {
+        change.newChains.push(c.name);
+        change.rewriteChains.push(c);
+      }
+      change.newSets.push(...r.sets);
+    }
+    return { rendered, classes, hairpin, picks, change, contested };
   }
 
   async #partialSync(req: SyncRequest): Promise<number> {
